@@ -1,0 +1,92 @@
+import fastifyStatic from '@fastify/static'
+import fastifyWebsocket from '@fastify/websocket'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
+import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import { createHub, type Hub } from './hub.js'
+import { createInjectHooks } from './inject.js'
+import { resolveOptions, type ResolvedOptions } from './options.js'
+import { createPipeline } from './pipeline.js'
+import { channelRoutes } from './routes.js'
+import { displayPath, watchDirectory } from './watch.js'
+
+async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
+  const options = resolveOptions(opts)                  // throws coded errors, before any I/O
+  const log = fastify.log.child({ plugin: 'livereload' })
+  if (!options.enabled) {
+    log.info('live reload is off (enabled: false); only the static files are served')
+    fastify.decorate('liveReload', inertController())
+    await serveRoot(fastify, options)
+    return
+  }
+
+  const hub = createHub(options, log)
+  fastify.addHook('preClose', () => hub.closeAll())    // open sockets would block server.close()
+  const watched: string[] = []
+  const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched })
+  fastify.decorate('liveReload', createController(hub, stats))
+
+  // Hooks first: the static files and channel routes registered below inherit them.
+  const inject = createInjectHooks(options)
+  fastify.addHook('onRequest', inject.onRequest)
+  fastify.addHook('onSend', inject.onSend)
+  if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
+  await fastify.register(channelRoutes, { options, hub, stats })
+  await serveRoot(fastify, options)
+
+  if (options.root !== null) {
+    const pipeline = createPipeline(options, hub, log)
+    fastify.addHook('onClose', () => pipeline.close())
+    const watcher = await watchDirectory(options.root, options.ignore, pipeline.push, log)
+    if (watcher !== null) {
+      fastify.addHook('onClose', () => watcher.close())
+      watched.push(displayPath(options.root))
+    }
+  }
+}
+
+/** @fastify/static in an encapsulated child, so its routes and decorators stay out of the host's scope. */
+async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): Promise<void> {
+  const { root, prefix } = options
+  if (root === null) return
+  await fastify.register(async function liveReloadStatic (child) {
+    await child.register(fastifyStatic, { ...options.static, root, prefix, decorateReply: false })
+  })
+}
+
+const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'error', 'clear'])
+
+function createController (hub: Hub, stats: () => LiveReloadStats): LiveReloadController {
+  return {
+    reload (paths = []) {
+      if (!Array.isArray(paths) || !paths.every(p => typeof p === 'string')) {
+        throw new FST_LIVERELOAD_INVALID_MESSAGE('reload(paths) takes an array of URL paths')
+      }
+      hub.broadcast({ type: 'reload', paths })
+    },
+    send (message: BroadcastMessage) {
+      if (message === null || typeof message !== 'object' || !MESSAGE_TYPES.has(message.type)) {
+        throw new FST_LIVERELOAD_INVALID_MESSAGE(`send(message) takes a message whose type is one of ${[...MESSAGE_TYPES].join(', ')}`)
+      }
+      hub.broadcast(message)
+    },
+    get clients () { return hub.size },
+    stats
+  }
+}
+
+/** What `fastify.liveReload` is when the plugin is off: the same shape, doing nothing. */
+function inertController (): LiveReloadController {
+  return {
+    reload () {},
+    send () {},
+    clients: 0,
+    stats: () => ({ instance: '', clients: 0, messages: 0, watched: [] })
+  }
+}
+
+export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE }
+const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
+export { plugin as liveReload }
+export default plugin

@@ -1,0 +1,195 @@
+import { resolve } from 'node:path'
+import picomatch from 'picomatch'
+import type { InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
+
+export const DEFAULT_PATH = '/__livereload'
+export const DEFAULT_PREFIX = '/'
+export const DEFAULT_DEBOUNCE_MS = 75
+export const DEFAULT_MAX_CLIENTS = 1000
+/** A stream of events that never goes quiet still flushes this often (ms). */
+export const MAX_WAIT_MS = 1000
+
+/**
+ * Ignored in every watched directory. Editors' swap, backup and probe files: vim (`.swp`,
+ * `~`, `4913`), emacs (`.#x`, `#x#`), JetBrains safe-write temporaries.
+ */
+export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
+  '**/.git', '**/.git/**', '**/node_modules', '**/node_modules/**', '**/.DS_Store',
+  '**/*.swp', '**/*.swo', '**/*.swx', '**/*~', '**/.#*', '**/#*#', '**/4913',
+  '**/*___jb_tmp___', '**/*___jb_old___'
+])
+
+export interface IgnoreRules {
+  /** picomatch globs or plain paths, relative to the watched directory: applied natively. */
+  readonly globs: readonly string[]
+  /** Tested in JS against the path relative to the watched directory, with `/` separators. */
+  readonly regexps: readonly RegExp[]
+}
+
+export interface ResolvedOptions {
+  readonly enabled: boolean
+  /** Absolute output directory, or null when the app serves its own pages. */
+  readonly root: string | null
+  readonly prefix: string
+  readonly static: Readonly<Record<string, unknown>>
+  readonly ignore: IgnoreRules
+  readonly debounce: number
+  readonly path: string
+  /** null: never inject. */
+  readonly inject: InjectPredicate | null
+  readonly nonce: NonceProvider | null
+  readonly css: boolean
+  readonly allowedOrigins: ReadonlySet<string> | true
+  readonly allowedHosts: readonly string[] | true
+  readonly maxClients: number
+}
+
+const KNOWN = new Set<string>(['root', 'prefix', 'static', 'ignore', 'debounce', 'path', 'inject',
+  'nonce', 'css', 'allowedOrigins', 'allowedHosts', 'maxClients', 'enabled'])
+
+const injectAlways: InjectPredicate = () => true
+
+export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') invalid('options', 'must be an object')
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
+  }
+  return Object.freeze({
+    enabled: resolveBoolean(opts, 'enabled', process.env.NODE_ENV !== 'production'),
+    root: resolveRoot(opts.root),
+    prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
+    static: resolveStatic(opts.static),
+    ignore: resolveIgnore(opts.ignore),
+    debounce: resolveInteger('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, 0),
+    path: resolveChannelPath(opts.path ?? DEFAULT_PATH),
+    inject: resolveInject(opts.inject),
+    nonce: resolveFunction<NonceProvider>('nonce', opts.nonce),
+    css: resolveBoolean(opts, 'css', true),
+    allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
+    allowedHosts: resolveAllowedHosts(opts.allowedHosts),
+    maxClients: resolveInteger('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS, 1)
+  })
+}
+
+function invalid (option: string, problem: string): never {
+  throw new FST_LIVERELOAD_INVALID_OPTION(option, problem)
+}
+
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css', fallback: boolean): boolean {
+  const value = opts[key] ?? fallback
+  if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
+  return value
+}
+
+function resolveInteger (key: string, value: unknown, min: number): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min) invalid(key, `must be an integer of at least ${min}`)
+  return value as number
+}
+
+function resolveRoot (root: unknown): string | null {
+  if (root === undefined || root === false) return null
+  if (typeof root !== 'string' || root === '') invalid('root', 'must be a directory path, or false')
+  return resolve(root)
+}
+
+function resolveUrlPath (key: string, value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/')) invalid(key, 'must be a string starting with "/"')
+  if (/[\s?#%\\]/.test(value)) invalid(key, 'must be a plain URL path, without spaces, "?", "#", "%" or "\\"')
+  return value
+}
+
+function resolveChannelPath (value: unknown): string {
+  const path = resolveUrlPath('path', value)
+  if (path === '/' || path.endsWith('/')) invalid('path', 'must name a path below "/" and not end with "/", such as "/__livereload"')
+  return path
+}
+
+function resolveStatic (value: unknown): Readonly<Record<string, unknown>> {
+  if (value === undefined) return Object.freeze({})
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('static', 'must be an object of @fastify/static options')
+  for (const key of ['root', 'prefix']) {
+    if (key in value) invalid('static', `must not set "${key}": use the plugin's own "${key}" option`)
+  }
+  return Object.freeze({ ...value })
+}
+
+function resolveIgnore (value: unknown): IgnoreRules {
+  if (value === undefined) value = []
+  if (!Array.isArray(value)) invalid('ignore', 'must be an array of globs and RegExps')
+  const globs = [...DEFAULT_IGNORE]
+  const regexps: RegExp[] = []
+  for (const pattern of value as unknown[]) {
+    if (pattern instanceof RegExp) {
+      regexps.push(new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')))
+    } else if (typeof pattern === 'string' && pattern.trim() !== '') {
+      globs.push(validGlob(pattern))
+    } else {
+      invalid('ignore', `holds ${describe(pattern)}: each entry must be a non-empty glob string or a RegExp`)
+    }
+  }
+  return Object.freeze({ globs: Object.freeze(globs), regexps: Object.freeze(regexps) })
+}
+
+function validGlob (glob: string): string {
+  try {
+    picomatch.makeRe(glob, { strictBrackets: true })
+  } catch (err) {
+    invalid('ignore', `holds the glob ${JSON.stringify(glob)}, which does not parse (${(err as Error).message}); escape special characters with "\\"`)
+  }
+  return glob
+}
+
+function resolveInject (value: unknown): InjectPredicate | null {
+  if (value === undefined || value === true) return injectAlways
+  if (value === false) return null
+  if (typeof value === 'function') return value as InjectPredicate
+  return invalid('inject', 'must be a boolean or a function (request, reply) => boolean')
+}
+
+function resolveFunction<F> (key: string, value: unknown): F | null {
+  if (value === undefined) return null
+  if (typeof value !== 'function') invalid(key, 'must be a function (request, reply) => string | undefined')
+  return value as F
+}
+
+function resolveAllowedOrigins (value: unknown): ReadonlySet<string> | true {
+  if (value === undefined) return new Set()
+  if (value === true) return true
+  if (!Array.isArray(value)) invalid('allowedOrigins', 'must be an array of origins, or true')
+  const origins = new Set<string>()
+  for (const entry of value as unknown[]) {
+    const origin = typeof entry === 'string' ? parseOrigin(entry) : null
+    if (origin === null) invalid('allowedOrigins', `holds ${describe(entry)}: each entry must be an origin such as "https://dev.example:8443"`)
+    origins.add(origin)
+  }
+  return origins
+}
+
+function parseOrigin (value: string): string | null {
+  try {
+    const url = new URL(value)
+    return url.origin === 'null' ? null : url.origin
+  } catch {
+    return null
+  }
+}
+
+function resolveAllowedHosts (value: unknown): readonly string[] | true {
+  if (value === undefined) return Object.freeze([])
+  if (value === true) return true
+  if (!Array.isArray(value)) invalid('allowedHosts', 'must be an array of host names, or true')
+  const hosts = (value as unknown[]).map(entry => {
+    if (typeof entry !== 'string' || !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(entry)) {
+      invalid('allowedHosts', `holds ${describe(entry)}: each entry must be a host name without port, such as "dev.example.test" or ".example.test"`)
+    }
+    return entry.toLowerCase()
+  })
+  return Object.freeze(hosts)
+}
+
+function describe (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null) return 'null'
+  return `a ${typeof value}`
+}

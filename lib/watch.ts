@@ -1,0 +1,77 @@
+import { stat } from 'node:fs/promises'
+import { relative, sep } from 'node:path'
+import watcher from '@parcel/watcher'
+import type { FastifyBaseLogger } from 'fastify'
+import type { FileChange } from '../types/index.js'
+import { FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import type { IgnoreRules } from './options.js'
+
+export interface Watcher {
+  close (): Promise<void>
+}
+
+/**
+ * Subscribes to `dir` and hands each batch of events, filtered and normalised, to `onChanges`.
+ * Resolves to null (after one warning) when the directory cannot be watched: the server still
+ * serves, it only does not reload on changes there.
+ */
+export async function watchDirectory (
+  dir: string,
+  ignore: IgnoreRules,
+  onChanges: (changes: FileChange[]) => void,
+  log: FastifyBaseLogger
+): Promise<Watcher | null> {
+  const isDirectory = await stat(dir).then(s => s.isDirectory(), () => false)
+  if (!isDirectory) {
+    log.warn({ dir: displayPath(dir) }, 'not watching: the directory does not exist (yet)')
+    return null
+  }
+
+  // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
+  const callback: watcher.SubscribeCallback = (err, events) => {
+    try {
+      if (err !== null) {
+        log.error({ err, dir: displayPath(dir) }, 'watcher error; changes may have been missed')
+        return
+      }
+      const changes = toChanges(dir, events, ignore.regexps)
+      if (changes.length > 0) onChanges(changes)
+    } catch (err) {
+      log.error({ err }, 'failed to handle file events')
+    }
+  }
+
+  let subscription: watcher.AsyncSubscription
+  try {
+    subscription = await watcher.subscribe(dir, callback, { ignore: [...ignore.globs] })
+  } catch (cause) {
+    const err = new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause })
+    log.warn({ err }, 'not watching: the watcher could not subscribe')
+    return null
+  }
+  log.debug({ dir: displayPath(dir) }, 'watching')
+
+  let closing: Promise<void> | undefined
+  return {
+    close: () => (closing ??= subscription.unsubscribe())
+  }
+}
+
+/** Parcel events become FileChanges, minus those a RegExp ignore rule matches. */
+export function toChanges (dir: string, events: watcher.Event[], regexps: readonly RegExp[]): FileChange[] {
+  const changes: FileChange[] = []
+  for (const event of events) {
+    if (regexps.length > 0) {
+      const rel = relative(dir, event.path).split(sep).join('/')
+      if (regexps.some(re => re.test(rel))) continue
+    }
+    changes.push({ path: event.path, type: event.type })
+  }
+  return changes
+}
+
+/** A path as people read it in logs and stats: relative to the working directory when inside it. */
+export function displayPath (path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel.split(sep).join('/')
+}
