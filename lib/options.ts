@@ -64,7 +64,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     debounce: resolveInteger('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, 0),
     path: resolveChannelPath(opts.path ?? DEFAULT_PATH),
     inject: resolveInject(opts.inject),
-    nonce: resolveFunction<NonceProvider>('nonce', opts.nonce),
+    nonce: resolveNonce(opts.nonce),
     css: resolveBoolean(opts, 'css', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
@@ -147,10 +147,10 @@ function resolveInject (value: unknown): InjectPredicate | null {
   return invalid('inject', 'must be a boolean or a function (request, reply) => boolean')
 }
 
-function resolveFunction<F> (key: string, value: unknown): F | null {
+function resolveNonce (value: unknown): NonceProvider | null {
   if (value === undefined) return null
-  if (typeof value !== 'function') invalid(key, 'must be a function (request, reply) => string | undefined')
-  return value as F
+  if (typeof value !== 'function') invalid('nonce', 'must be a function (request, reply) => string | undefined')
+  return value as NonceProvider
 }
 
 function resolveAllowedOrigins (value: unknown): ReadonlySet<string> | true {

@@ -1,7 +1,112 @@
+import { resolve } from 'node:path'
 import t from 'tap'
-import { resolveOptions, DEFAULT_PATH } from '../lib/options.js'
+import type { LiveReloadOptions } from '../types/index.js'
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_IGNORE, DEFAULT_MAX_CLIENTS, DEFAULT_PATH, resolveOptions } from '../lib/options.js'
 
 t.test('defaults resolve with no options', async t => {
   const options = resolveOptions()
-  t.equal(options.path, DEFAULT_PATH)
+  t.match(options, {
+    enabled: true,
+    root: null,
+    prefix: '/',
+    path: DEFAULT_PATH,
+    debounce: DEFAULT_DEBOUNCE_MS,
+    maxClients: DEFAULT_MAX_CLIENTS,
+    css: true,
+    nonce: null,
+    allowedHosts: []
+  })
+  t.equal(typeof options.inject, 'function')
+  t.same(options.ignore.globs, DEFAULT_IGNORE)
+  t.ok(Object.isFrozen(options))
 })
+
+t.test('enabled defaults to false when NODE_ENV is production', async t => {
+  const before = process.env.NODE_ENV
+  t.teardown(() => { process.env.NODE_ENV = before })
+  process.env.NODE_ENV = 'production'
+  t.equal(resolveOptions().enabled, false)
+  t.equal(resolveOptions({ enabled: true }).enabled, true)
+})
+
+t.test('root resolves against the working directory and false means none', async t => {
+  t.equal(resolveOptions({ root: 'dist' }).root, resolve('dist'))
+  t.equal(resolveOptions({ root: false }).root, null)
+})
+
+t.test('the caller\'s options object is never written to', async t => {
+  const opts: LiveReloadOptions = Object.freeze({ root: 'dist', ignore: Object.freeze(['*.tmp']) as string[] })
+  const options = resolveOptions(opts)
+  t.same(opts, { root: 'dist', ignore: ['*.tmp'] })
+  t.ok(options.ignore.globs.includes('*.tmp'))
+})
+
+t.test('ignore splits globs (applied natively) from RegExps (applied in JS)', async t => {
+  const options = resolveOptions({ ignore: ['**/*.map', /\.tmp$/g] })
+  t.equal(options.ignore.globs.at(-1), '**/*.map')
+  t.equal(options.ignore.regexps.length, 1)
+  t.equal(options.ignore.regexps[0].flags, '', 'a stateful g flag is dropped')
+})
+
+t.test('allowedOrigins normalise to origins, allowedHosts to lower case', async t => {
+  const options = resolveOptions({ allowedOrigins: ['https://Dev.Example:8443/path'], allowedHosts: ['.Example.TEST'] })
+  t.same([...options.allowedOrigins as Set<string>], ['https://dev.example:8443'])
+  t.same(options.allowedHosts, ['.example.test'])
+  t.equal(resolveOptions({ allowedOrigins: true, allowedHosts: true }).allowedOrigins, true)
+})
+
+t.test('static options are copied, nonce functions kept', async t => {
+  const nonce = () => 'abc'
+  const options = resolveOptions({ static: { dotfiles: 'deny' }, nonce })
+  t.same(options.static, { dotfiles: 'deny' })
+  t.equal(options.nonce, nonce)
+})
+
+t.test('inject: false means never, a function is kept', async t => {
+  const predicate = () => false
+  t.equal(resolveOptions({ inject: false }).inject, null)
+  t.equal(resolveOptions({ inject: predicate }).inject, predicate)
+})
+
+const invalid: Array<[string, unknown]> = [
+  ['options', 'dist'],
+  ['roots', { roots: 'dist' }],
+  ['root', { root: 42 }],
+  ['root', { root: '' }],
+  ['root', { root: true }],
+  ['prefix', { prefix: 'static' }],
+  ['prefix', { prefix: '/a b' }],
+  ['static', { static: 'yes' }],
+  ['static', { static: { root: '/etc' } }],
+  ['ignore', { ignore: '*.tmp' }],
+  ['ignore', { ignore: [''] }],
+  ['ignore', { ignore: [42] }],
+  ['ignore', { ignore: ['[unclosed'] }],
+  ['debounce', { debounce: '20' }],
+  ['debounce', { debounce: -1 }],
+  ['debounce', { debounce: 1.5 }],
+  ['path', { path: '__livereload' }],
+  ['path', { path: '/' }],
+  ['path', { path: '/lr/' }],
+  ['path', { path: '/lr?x' }],
+  ['inject', { inject: 'yes' }],
+  ['nonce', { nonce: 'abc' }],
+  ['css', { css: 'no' }],
+  ['enabled', { enabled: 1 }],
+  ['allowedOrigins', { allowedOrigins: 'http://a' }],
+  ['allowedOrigins', { allowedOrigins: ['not a url'] }],
+  ['allowedOrigins', { allowedOrigins: ['file:///tmp/x.html'] }],
+  ['allowedHosts', { allowedHosts: 'a.test' }],
+  ['allowedHosts', { allowedHosts: ['a.test:8080'] }],
+  ['maxClients', { maxClients: 0 }]
+]
+
+for (const [option, opts] of invalid) {
+  t.test(`rejects ${JSON.stringify(opts)} naming option "${option}"`, async t => {
+    t.throws(() => resolveOptions(opts as LiveReloadOptions), {
+      code: 'FST_LIVERELOAD_INVALID_OPTION',
+      name: 'FastifyError',
+      message: new RegExp(`option "${option}"`)
+    })
+  })
+}

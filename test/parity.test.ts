@@ -1,0 +1,47 @@
+// The contract lives in three places: lib/ (what runs), types/ (what users compile against) and
+// docs/ (what they read). These tests keep them saying the same thing.
+import { readdirSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import * as errorsModule from '../lib/errors.js'
+import { errors } from '../lib/index.js'
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_CLIENTS, DEFAULT_PATH, DEFAULT_PREFIX } from '../lib/options.js'
+
+const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
+const types = read('types/index.d.ts')
+const docs = readdirSync(new URL('../docs', import.meta.url)).map(file => read(`docs/${file}`)).join('\n')
+const codesIn = (text: string) => new Set(text.match(/FST_LIVERELOAD_[A-Z_]+/g))
+
+t.test('every error code is exported, declared in types/ and documented in docs/', async t => {
+  const lib = Object.keys(errorsModule).sort()
+  t.same(Object.keys(errors).sort(), lib, 'exported as errors')
+  t.same([...codesIn(types)].sort(), lib, 'declared in types/')
+  t.same([...codesIn(docs)].sort(), lib, 'documented in docs/')
+  for (const code of lib) t.equal(new (errorsModule as Record<string, new (...a: unknown[]) => { code: string }>)[code]('x', 'y').code, code)
+})
+
+t.test('every @default in types/ matches the default in lib/options.ts', async t => {
+  const defaults: Record<string, string> = {
+    prefix: `'${DEFAULT_PREFIX}'`,
+    debounce: String(DEFAULT_DEBOUNCE_MS),
+    path: `'${DEFAULT_PATH}'`,
+    maxClients: String(DEFAULT_MAX_CLIENTS),
+    root: 'false',
+    static: '{}',
+    ignore: '[]',
+    inject: 'true',
+    css: 'true',
+    allowedOrigins: '[]',
+    allowedHosts: '[]',
+    enabled: "process.env.NODE_ENV !== 'production'"
+  }
+  const documented = new Map<string, string>()
+  for (const [, value, name] of types.matchAll(/@default (.+)\n\s+\*\/\n\s+(\w+)\?:/g)) documented.set(name, value)
+  t.same(Object.fromEntries(documented), defaults)
+})
+
+t.test('every option in types/ is documented in docs/options.md', async t => {
+  const block = types.slice(types.indexOf('export interface LiveReloadOptions'))
+  const options = [...block.slice(0, block.indexOf('\n}')).matchAll(/^ {2}(\w+)\?:/gm)].map(m => m[1])
+  const table = read('docs/options.md')
+  for (const option of options) t.match(table, `| \`${option}\` |`, option)
+})
