@@ -55,7 +55,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
   })
 }
 
-const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'error', 'clear'])
+const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'img', 'error', 'clear'])
 
 function createController (hub: Hub, stats: () => LiveReloadStats): LiveReloadController {
   return {

@@ -62,14 +62,22 @@ function mergeType (before: FileChange['type'] | undefined, after: FileChange['t
   return after
 }
 
-/** Only stylesheets created or updated: hot-swap them. Anything else, deletes included: reload. */
+const STYLESHEET = /\.css$/i
+const IMAGE = /\.(?:png|jpe?g|gif|svg|webp|avif|ico|bmp)$/i
+
+/**
+ * Only stylesheets created or updated: hot-swap them; only images: refresh them in place.
+ * Anything else, deletes and mixes included: reload.
+ */
 export function messageFor (
   changes: readonly FileChange[],
   options: Pick<ResolvedOptions, 'root' | 'prefix' | 'css'>
 ): BroadcastMessage {
   const paths = changes.map(change => urlPath(change.path, options))
-  const isCssOnly = options.css && changes.every(change => change.type !== 'delete' && change.path.endsWith('.css'))
-  if (isCssOnly) return { type: 'css', paths }
+  if (options.css && changes.every(change => change.type !== 'delete')) {
+    if (changes.every(change => STYLESHEET.test(change.path))) return { type: 'css', paths }
+    if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths }
+  }
   return { type: 'reload', paths: paths.length > MAX_PATHS ? [] : paths }
 }
 

@@ -28,6 +28,10 @@ t.test('messageFor decides between a CSS swap and a reload', async t => {
     ['a page: reload', [{ path: `${root}/index.html`, type: 'update' }], { type: 'reload', paths: ['/index.html'] }],
     ['a stylesheet and a page: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/i.html`, type: 'update' }],
       { type: 'reload', paths: ['/a.css', '/i.html'] }],
+    ['images only: img', [{ path: `${root}/a.PNG`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
+      { type: 'img', paths: ['/a.PNG', '/b.svg'] }],
+    ['a stylesheet and an image: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
+      { type: 'reload', paths: ['/a.css', '/b.svg'] }],
     ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }]
   ]
   for (const [name, changes, expected] of cases) t.same(messageFor(changes, options), expected, name)

@@ -26,7 +26,7 @@ t.test('invalid options fail at register time with a coded error', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   app.register(liveReload, { path: 'x' } as never)
-  await t.rejects(app.ready(), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ })
+  await t.rejects(async () => await app.ready(), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ })
 })
 
 t.test('root is served with the client injected into its pages', async t => {

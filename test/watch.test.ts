@@ -104,4 +104,3 @@ t.test('displayPath is relative inside the working directory, absolute outside',
   t.equal(displayPath(join(process.cwd(), 'dist', 'x')), 'dist/x')
   t.equal(displayPath('/elsewhere/x'), '/elsewhere/x')
 })
-

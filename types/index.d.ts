@@ -32,6 +32,7 @@ export type ServerMessage =
   | { type: 'building', changes: string[] }
   | { type: 'reload', paths: string[] }
   | { type: 'css', paths: string[] }
+  | { type: 'img', paths: string[] }
   | { type: 'error', errors: BuildErrorInfo[] }
   | { type: 'clear' }
 
@@ -70,7 +71,7 @@ export type NonceProvider = (request: FastifyRequest, reply: FastifyReply) => st
 export interface LiveReloadOptions {
   /**
    * Output directory: served with @fastify/static and watched; a change reloads browsers, a
-   * change to stylesheets alone hot-swaps them. `false` or absent: the app serves its own pages
+   * change to stylesheets (or images) alone swaps them in place. `false` or absent: the app serves its own pages
    * and only injection and the channel are added. Relative paths resolve against the process
    * working directory.
    * @default false
@@ -117,7 +118,8 @@ export interface LiveReloadOptions {
    */
   nonce?: NonceProvider
   /**
-   * Hot-swap stylesheets, without a page reload, when only CSS files changed.
+   * Swap stylesheets in place when only CSS files changed, and images when only images
+   * changed, without a page reload. `false` reloads the page instead.
    * @default true
    */
   css?: boolean

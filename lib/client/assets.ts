@@ -1,0 +1,86 @@
+// Swapping stylesheets and images in place, without reloading the page.
+
+const BUST_PARAM = 'livereload'
+/** Links on their way out: a second swap must not pick them up again. */
+const leaving = new WeakSet<HTMLLinkElement>()
+
+/**
+ * Swaps each `<link rel=stylesheet>` whose sheet, or a sheet it `@import`s, changed: all of
+ * them when none matches (the change may sit behind a cross-origin or inline sheet). The new
+ * link is inserted beside the old one, which is removed once the new one has loaded: no flash
+ * of unstyled content.
+ */
+export function swapStylesheets (paths: string[]): void {
+  const links = [...document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"][href]')]
+    .filter(link => !leaving.has(link))
+  const matching = links.filter(link => paths.includes(pathOf(link.href)) || importsAny(link.sheet, paths))
+  for (const link of matching.length > 0 ? matching : links) {
+    const clone = link.cloneNode() as HTMLLinkElement
+    clone.href = bust(link.href)
+    leaving.add(link)
+    const done = (): void => link.remove()
+    clone.addEventListener('load', done, { once: true })
+    clone.addEventListener('error', done, { once: true })
+    link.after(clone)
+  }
+}
+
+/** Whether `sheet` imports one of `paths`, at any depth. Cross-origin sheets cannot be read. */
+function importsAny (sheet: CSSStyleSheet | null, paths: string[]): boolean {
+  for (const rule of rulesOf(sheet)) {
+    if (rule instanceof CSSImportRule && (paths.includes(pathOf(rule.styleSheet?.href ?? rule.href)) || importsAny(rule.styleSheet, paths))) {
+      return true
+    }
+  }
+  return false
+}
+
+/** Refreshes `<img>` sources and CSS background images that use one of `paths`. */
+export function swapImages (paths: string[]): void {
+  for (const img of document.images) {
+    if (paths.includes(pathOf(img.src))) img.src = bust(img.src)
+    if (img.srcset !== '') img.srcset = bustUrls(img.srcset, location.href, paths, /([^\s,]+)(?=\s|,|$)/g)
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[style*="url("]')) {
+    el.style.backgroundImage = bustUrls(el.style.backgroundImage, location.href, paths)
+  }
+  for (const sheet of document.styleSheets) bustBackgrounds(sheet, paths)
+}
+
+function bustBackgrounds (sheet: CSSStyleSheet | CSSGroupingRule, paths: string[]): void {
+  const base = (sheet instanceof CSSStyleSheet ? sheet.href : sheet.parentStyleSheet?.href) ?? location.href
+  for (const rule of rulesOf(sheet)) {
+    if (rule instanceof CSSStyleRule && rule.style.backgroundImage.includes('url(')) {
+      const value = bustUrls(rule.style.backgroundImage, base, paths)
+      if (value !== rule.style.backgroundImage) rule.style.backgroundImage = value
+    } else if (rule instanceof CSSGroupingRule) {
+      bustBackgrounds(rule, paths)
+    }
+  }
+}
+
+/** Rewrites the URLs in `text` (CSS `url(…)` by default) that point at one of `paths`. */
+function bustUrls (text: string, base: string, paths: string[], pattern = /url\(\s*["']?([^"')]+)["']?\s*\)/g): string {
+  return text.replace(pattern, (match: string, url: string) => {
+    const absolute = new URL(url, base).href
+    return paths.includes(pathOf(absolute)) ? match.replace(url, bust(absolute)) : match
+  })
+}
+
+function rulesOf (sheet: CSSStyleSheet | CSSGroupingRule | null): CSSRule[] {
+  try {
+    return sheet === null ? [] : [...sheet.cssRules]
+  } catch {
+    return [] // a cross-origin sheet
+  }
+}
+
+function pathOf (url: string): string {
+  return new URL(url, location.href).pathname
+}
+
+function bust (url: string): string {
+  const next = new URL(url, location.href)
+  next.searchParams.set(BUST_PARAM, String(Date.now()))
+  return next.href
+}

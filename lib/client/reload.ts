@@ -1,0 +1,53 @@
+import { log } from './log.js'
+
+/** A burst of reload messages (several builds in a row) becomes one reload. */
+const RELOAD_DEBOUNCE_MS = 30
+const SCROLL_KEY = 'livereload:scroll:'
+
+let pending: ReturnType<typeof setTimeout> | undefined
+
+/** Reloads the page soon, keeping its scroll position across the reload. */
+export function reloadPage (reason: string): void {
+  clearTimeout(pending)
+  pending = setTimeout(() => {
+    log(`reloading: ${reason}`)
+    try {
+      sessionStorage.setItem(scrollKey(), JSON.stringify([scrollX, scrollY]))
+      // The browser's own restoration would race ours on a page that grows as it loads.
+      history.scrollRestoration = 'manual'
+    } catch { /* storage disabled: reload without keeping the position */ }
+    location.reload()
+  }, RELOAD_DEBOUNCE_MS)
+}
+
+/** Puts back the scroll position saved by the reload that loaded this page, once it has loaded. */
+export function restoreScroll (): void {
+  let saved: string | null = null
+  try {
+    saved = sessionStorage.getItem(scrollKey())
+    sessionStorage.removeItem(scrollKey())
+  } catch { /* storage disabled */ }
+  if (saved === null) return
+  const [x, y] = JSON.parse(saved) as [number, number]
+  const apply = (): void => {
+    scrollTo(x, y)
+    history.scrollRestoration = 'auto'
+  }
+  if (document.readyState === 'complete') apply()
+  else addEventListener('load', apply, { once: true })
+}
+
+/**
+ * Whether a change to `paths` concerns the page shown here. Only when every path is an HTML
+ * page other than this one can the page stay as it is: any other file may be used by it.
+ */
+export function isShownPage (paths: string[]): boolean {
+  if (paths.length === 0 || !paths.every(path => /\.html?$/i.test(path))) return true
+  const here = location.pathname
+  const names = here.endsWith('/') ? [`${here}index.html`, `${here}index.htm`] : [here, `${here}.html`, `${here}/index.html`]
+  return paths.some(path => names.includes(path))
+}
+
+function scrollKey (): string {
+  return SCROLL_KEY + location.pathname + location.search
+}
