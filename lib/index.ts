@@ -7,9 +7,9 @@ import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVE
 import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
-import { createPipeline } from './pipeline.js'
+import { createPipeline, type Pipeline } from './pipeline.js'
 import { channelRoutes } from './routes.js'
-import { displayPath, watchDirectory } from './watch.js'
+import { displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
@@ -23,9 +23,15 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
 
   const hub = createHub(options, log)
   fastify.addHook('preClose', () => hub.closeAll())    // open sockets would block server.close()
+  const pipeline = createPipeline(options, hub, log)
+  const watchers: Watcher[] = []
+  fastify.addHook('onClose', async () => {
+    await Promise.all(watchers.map(watcher => watcher.close()))
+    await pipeline.close()                              // aborts a running build, closes the builder
+  })
   const watched: string[] = []
-  const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched })
-  fastify.decorate('liveReload', createController(hub, stats))
+  const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched, ...pipeline.stats() })
+  fastify.decorate('liveReload', createController(hub, pipeline, stats))
 
   // Hooks first: the static files and channel routes registered below inherit them.
   const inject = createInjectHooks(options)
@@ -35,15 +41,16 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   await fastify.register(channelRoutes, { options, hub, stats })
   await serveRoot(fastify, options)
 
-  if (options.root !== null) {
-    const pipeline = createPipeline(options, hub, log)
-    fastify.addHook('onClose', () => pipeline.close())
-    const watcher = await watchDirectory(options.root, options.ignore, pipeline.push, log)
-    if (watcher !== null) {
-      fastify.addHook('onClose', () => watcher.close())
-      watched.push(displayPath(options.root))
-    }
+  const track = (path: string, watcher: Watcher | null): void => {
+    if (watcher === null) return
+    watchers.push(watcher)
+    watched.push(displayPath(path))
   }
+  if (options.root !== null) track(options.root, await watchDirectory(options.root, options.ignore, pipeline.pushOutput, log))
+  for (const source of options.watch) {
+    track(source, await watchSource(source, options.ignore, options.root, pipeline.pushSource, log))
+  }
+  if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
 }
 
 /** @fastify/static in an encapsulated child, so its routes and decorators stay out of the host's scope. */
@@ -57,8 +64,9 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
 
 const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'img', 'error', 'clear'])
 
-function createController (hub: Hub, stats: () => LiveReloadStats): LiveReloadController {
+function createController (hub: Hub, pipeline: Pipeline, stats: () => LiveReloadStats): LiveReloadController {
   return {
+    build: options => pipeline.build(options),
     reload (paths = []) {
       if (!Array.isArray(paths) || !paths.every(p => typeof p === 'string')) {
         throw new FST_LIVERELOAD_INVALID_MESSAGE('reload(paths) takes an array of URL paths')
@@ -81,8 +89,11 @@ function inertController (): LiveReloadController {
   return {
     reload () {},
     send () {},
+    build: async ({ full = false } = {}) => ({ ok: true, full, changes: [], outputs: [], errors: [], duration: 0, sent: 'none' }),
     clients: 0,
-    stats: () => ({ instance: '', clients: 0, messages: 0, watched: [] })
+    stats: () => ({
+      instance: '', clients: 0, messages: 0, watched: [], builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null
+    })
   }
 }
 

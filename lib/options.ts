@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import picomatch from 'picomatch'
-import type { InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
+import type { Builder, BuildContext, BuildReport, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
 
 export const DEFAULT_PATH = '/__livereload'
@@ -43,10 +43,18 @@ export interface ResolvedOptions {
   readonly allowedOrigins: ReadonlySet<string> | true
   readonly allowedHosts: readonly string[] | true
   readonly maxClients: number
+  /** Absolute source paths (files or directories). */
+  readonly watch: readonly string[]
+  readonly builder: Builder | null
+  readonly buildOnStart: boolean
+  readonly supersede: boolean
+  readonly onBuildStart: ((ctx: BuildContext) => unknown) | null
+  readonly onBuildEnd: ((report: BuildReport) => unknown) | null
 }
 
-const KNOWN = new Set<string>(['root', 'prefix', 'static', 'ignore', 'debounce', 'path', 'inject',
-  'nonce', 'css', 'allowedOrigins', 'allowedHosts', 'maxClients', 'enabled'])
+const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
+  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
+  'allowedHosts', 'maxClients', 'enabled'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -55,8 +63,15 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
   for (const key of Object.keys(opts)) {
     if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
   }
+  const builder = resolveBuilder(opts.builder)
   return Object.freeze({
     enabled: resolveBoolean(opts, 'enabled', process.env.NODE_ENV !== 'production'),
+    watch: resolveWatch(opts.watch),
+    builder,
+    buildOnStart: resolveBoolean(opts, 'buildOnStart', builder !== null),
+    supersede: resolveBoolean(opts, 'supersede', false),
+    onBuildStart: resolveHook<(ctx: BuildContext) => unknown>('onBuildStart', opts.onBuildStart),
+    onBuildEnd: resolveHook<(report: BuildReport) => unknown>('onBuildEnd', opts.onBuildEnd),
     root: resolveRoot(opts.root),
     prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
     static: resolveStatic(opts.static),
@@ -76,7 +91,7 @@ function invalid (option: string, problem: string): never {
   throw new FST_LIVERELOAD_INVALID_OPTION(option, problem)
 }
 
-function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css', fallback: boolean): boolean {
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart' | 'supersede', fallback: boolean): boolean {
   const value = opts[key] ?? fallback
   if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
   return value
@@ -91,6 +106,33 @@ function resolveRoot (root: unknown): string | null {
   if (root === undefined || root === false) return null
   if (typeof root !== 'string' || root === '') invalid('root', 'must be a directory path, or false')
   return resolve(root)
+}
+
+function resolveWatch (value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([])
+  const entries = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(entries) || !entries.every(entry => typeof entry === 'string' && entry !== '')) {
+    invalid('watch', 'must be a path or an array of paths (files or directories)')
+  }
+  return Object.freeze([...new Set(entries.map(entry => resolve(entry)))])
+}
+
+/** A bare build function becomes a Builder; anything else must already be one. */
+function resolveBuilder (value: unknown): Builder | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'function') return Object.freeze({ name: value.name || 'build', build: value as Builder['build'] })
+  const builder = value as Partial<Builder>
+  if (typeof value !== 'object' || typeof builder.build !== 'function') {
+    invalid('builder', 'must be a function (ctx) => outcome, or an object with a build(ctx) method')
+  }
+  if (builder.close !== undefined && typeof builder.close !== 'function') invalid('builder', 'has a close that is not a function')
+  return value as Builder
+}
+
+function resolveHook<F> (key: string, value: unknown): F | null {
+  if (value === undefined) return null
+  if (typeof value !== 'function') invalid(key, 'must be a function')
+  return value as F
 }
 
 function resolveUrlPath (key: string, value: unknown): string {

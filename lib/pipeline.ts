@@ -1,88 +1,242 @@
-import { relative, sep } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BroadcastMessage, FileChange } from '../types/index.js'
+import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange } from '../types/index.js'
+import { normalizeErrors } from './build-errors.js'
+import { createCoalescer, mergeChanges } from './coalesce.js'
 import type { Hub } from './hub.js'
+import { createLoopBreaker } from './loop-breaker.js'
+import { messageFor, reloadOf, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from './options.js'
+import { createOutputHashes } from './output-hashes.js'
+import { displayPath } from './watch.js'
 
-/** Beyond this many changed files, `reload` carries no paths: it means "everything". */
-export const MAX_PATHS = 100
+/** `building` names at most this many changed sources. */
+export const MAX_BUILDING_PATHS = 20
+/** close() waits this long for a running build that ignores its abort signal. */
+export const CLOSE_GRACE_MS = 2000
+
+export interface BuildStats {
+  builds: number
+  failures: number
+  building: boolean
+  paused: boolean
+  lastDuration: number | null
+  lastErrors: BuildErrorInfo[] | null
+}
 
 export interface Pipeline {
-  /** Takes a batch of output-directory changes; one message follows once they go quiet. */
-  push (changes: FileChange[]): void
-  close (): void
+  /** Changes in the watched sources: run the builder once they go quiet (or reload without one). */
+  pushSource (changes: FileChange[]): void
+  /** Changes in the output directory: one message once they go quiet, held while a build runs. */
+  pushOutput (changes: FileChange[]): void
+  build (options?: { full?: boolean }): Promise<BuildReport>
+  stats (): BuildStats
+  close (): Promise<void>
+}
+
+type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
+
+interface BuildRequest {
+  full: boolean
+  waiters: Array<(report: BuildReport) => void>
 }
 
 /**
- * Coalesces output changes into one message per burst. @parcel/watcher delivers one save as up
- * to two batches about 50 ms apart (truncate, then write), and a large burst the same way, so
- * the quiet window must outlast its batching: flushing on the first batch would reload a page
- * whose file is still empty.
+ * The one place where changes become builds and builds become messages. Builds never overlap;
+ * changes that arrive during one run one follow-up build with all of them; each build ends in
+ * exactly one message, sent after its writes; the output events a build causes itself are
+ * absorbed, never sent as a second reload.
  */
-export function createPipeline (
-  options: Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'debounce'>,
-  hub: Pick<Hub, 'broadcast'>,
-  log: FastifyBaseLogger
-): Pipeline {
-  const pending = new Map<string, FileChange['type']>()
-  let quietTimer: NodeJS.Timeout | undefined
-  let firstAt = 0
+export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger): Pipeline {
+  const { builder } = options
+  const hashes = createOutputHashes()
+  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { void sendOutputChanges(changes) })
+  const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
+  const loop = createLoopBreaker(options.debounce, log)
+  const queued = new Map<string, FileChange['type']>()
+  const closing = new AbortController()
+  const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
+  let request: BuildRequest | null = null
+  let running: Promise<void> | null = null
+  let current: AbortController | null = null
+  let isErrorShowing = false
 
-  function flush (): void {
-    clearTimeout(quietTimer)
-    quietTimer = undefined
-    const changes = [...pending].map(([path, type]) => ({ path, type }))
-    pending.clear()
-    const message = messageFor(changes, options)
-    log.info({ type: message.type, changes: changes.length }, 'output changed')
+  function onSourcesQuiet (changes: FileChange[], since: number): void {
+    if (builder === null) {
+      log.info({ changes: changes.length }, 'sources changed: reloading')
+      hub.broadcast(reloadOf([]))
+      return
+    }
+    if (loop.isPaused() || loop.trips(since)) return // a builder triggering itself: dropped
+    mergeChanges(queued, changes)
+    void requestBuild(false)
+  }
+
+  async function sendOutputChanges (changes: FileChange[]): Promise<void> {
+    const changed = await hashes.changed(changes)
+    if (changed.length === 0 || closing.signal.aborted) return
+    const message = messageFor(changed, options)
+    log.info({ type: message.type, changes: changed.length }, 'output changed')
     hub.broadcast(message)
   }
 
-  return {
-    push (changes) {
-      for (const change of changes) pending.set(change.path, mergeType(pending.get(change.path), change.type))
-      const now = Date.now()
-      if (quietTimer === undefined) firstAt = now
-      clearTimeout(quietTimer)
-      const wait = Math.min(options.debounce, Math.max(0, firstAt + MAX_WAIT_MS - now))
-      quietTimer = setTimeout(flush, wait).unref()
-    },
-    close () {
-      clearTimeout(quietTimer)
-      quietTimer = undefined
-      pending.clear()
+  function requestBuild (full: boolean): Promise<BuildReport> {
+    return new Promise(resolve => {
+      request ??= { full: false, waiters: [] }
+      request.full ||= full
+      request.waiters.push(resolve)
+      running ??= drain()
+    })
+  }
+
+  /** Runs queued builds one after another until none is queued. */
+  async function drain (): Promise<void> {
+    while (request !== null && !closing.signal.aborted) {
+      const { full, waiters } = request
+      request = null
+      const changes = [...queued].map(([path, type]) => ({ path, type }))
+      queued.clear()
+      const report = await runBuild(full, changes)
+      if (report === null) { // superseded: start over with these changes and the new ones
+        const newer = [...queued].map(([path, type]) => ({ path, type }))
+        queued.clear()
+        mergeChanges(queued, [...changes, ...newer])
+        const next = request as BuildRequest | null // set again while the build ran
+        request = { full: full || (next?.full ?? false), waiters: [...waiters, ...(next?.waiters ?? [])] }
+        continue
+      }
+      for (const resolve of waiters) resolve(report)
+    }
+    for (const resolve of request?.waiters ?? []) resolve(closedReport())
+    request = null
+    running = null
+  }
+
+  async function runBuild (full: boolean, changes: FileChange[]): Promise<BuildReport | null> {
+    const controller = new AbortController()
+    current = controller
+    const abort = (): void => controller.abort()
+    closing.signal.addEventListener('abort', abort)
+    const ctx: BuildContext = { changes, full, signal: controller.signal, log: log.child({ builder: builder?.name ?? 'build' }) }
+    const display = changes.map(change => displayPath(change.path))
+    outputs.hold()
+    stats.building = true
+    hub.broadcast({ type: 'building', changes: display.slice(0, MAX_BUILDING_PATHS) })
+    log.info({ full, changes: display.length }, 'build started')
+    await callHook('onBuildStart', options.onBuildStart, ctx)
+
+    loop.noteStart()
+    const started = performance.now()
+    const { outcome, errors } = await callBuilder(ctx)
+    const duration = Math.round(performance.now() - started)
+    loop.noteEnd()
+    closing.signal.removeEventListener('abort', abort)
+    current = null
+    stats.building = false
+    if (closing.signal.aborted) return { ...closedReport(), full, changes: display, duration }
+    if (controller.signal.aborted) {
+      log.info({ ms: duration }, 'build superseded by newer changes')
+      await outputs.settle() // the next build reports what this one wrote
+      return null
+    }
+
+    stats.builds++
+    stats.lastDuration = duration
+    let sent: BuildReport['sent']
+    let outputPaths: string[] = []
+    if (errors.length > 0) {
+      stats.failures++
+      stats.lastErrors = errors
+      isErrorShowing = true
+      sent = send({ type: 'error', errors })
+      log.error({ ms: duration, errors: errors.length, err: errors[0] }, 'build failed')
+      await hashes.changed(await outputs.settle()) // partial writes: absorbed, the overlay stands
+    } else {
+      stats.lastErrors = null
+      const delivered = await deliver(outcome)
+      sent = delivered.sent
+      outputPaths = delivered.paths
+      log.info({ ms: duration, sent }, 'build finished')
+    }
+    const report: BuildReport = { ok: errors.length === 0, full, changes: display, outputs: outputPaths, errors, duration, sent }
+    await callHook('onBuildEnd', options.onBuildEnd, report)
+    return report
+  }
+
+  async function callBuilder (ctx: BuildContext): Promise<{ outcome: BuildOutcome, errors: BuildErrorInfo[] }> {
+    if (builder === null) return { outcome: { reload: 'page' }, errors: [] }
+    try {
+      const outcome = (await builder.build(ctx)) ?? {}
+      return { outcome, errors: outcome.errors !== undefined && outcome.errors.length > 0 ? normalizeErrors(outcome.errors) : [] }
+    } catch (err) {
+      return { outcome: {}, errors: ctx.signal.aborted ? [] : normalizeErrors(err) }
     }
   }
-}
 
-/** Two events for one path in one burst: what the browser needs to know is the net effect. */
-function mergeType (before: FileChange['type'] | undefined, after: FileChange['type']): FileChange['type'] {
-  if (before === 'delete' && after === 'create') return 'update'
-  if (before === 'create' && after === 'update') return 'create'
-  return after
-}
-
-const STYLESHEET = /\.css$/i
-const IMAGE = /\.(?:png|jpe?g|gif|svg|webp|avif|ico|bmp)$/i
-
-/**
- * Only stylesheets created or updated: hot-swap them; only images: refresh them in place.
- * Anything else, deletes and mixes included: reload.
- */
-export function messageFor (
-  changes: readonly FileChange[],
-  options: Pick<ResolvedOptions, 'root' | 'prefix' | 'css'>
-): BroadcastMessage {
-  const paths = changes.map(change => urlPath(change.path, options))
-  if (options.css && changes.every(change => change.type !== 'delete')) {
-    if (changes.every(change => STYLESHEET.test(change.path))) return { type: 'css', paths }
-    if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths }
+  /** The one message of a successful build, sent after its writes. */
+  async function deliver (outcome: BuildOutcome): Promise<{ sent: BuildReport['sent'], paths: string[] }> {
+    const mode = outcome.reload ?? 'auto'
+    // The builder did not say what it wrote: its own output events tell, once they go quiet.
+    const written = outcome.outputs === undefined
+      ? (mode === 'auto' ? await outputs.settle() : [])
+      : outcome.outputs.map(path => ({ path, type: 'update' as const }))
+    const changed = await hashes.changed(written)
+    const paths = changed.map(change => urlPath(change.path, options))
+    let message: BroadcastMessage | null = null
+    if (mode === 'page') message = reloadOf(paths)
+    else if (mode === 'css') message = { type: 'css', paths }
+    else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
+    const sent = send(message ?? (isErrorShowing ? { type: 'clear' } : null))
+    isErrorShowing = false
+    // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
+    if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await outputs.settle())
+    return { sent, paths }
   }
-  return { type: 'reload', paths: paths.length > MAX_PATHS ? [] : paths }
+
+  function send (message: BroadcastMessage | null): BuildReport['sent'] {
+    if (message === null) return 'none'
+    hub.broadcast(message)
+    return message.type as BuildReport['sent']
+  }
+
+  async function callHook<A> (name: string, hook: ((arg: A) => unknown) | null, arg: A): Promise<void> {
+    try {
+      await hook?.(arg)
+    } catch (err) {
+      log.error({ err }, `${name} failed`)
+    }
+  }
+
+  let closed: Promise<void> | undefined
+  return {
+    pushSource (changes) {
+      sources.push(changes)
+      if (options.supersede && current !== null) current.abort()
+    },
+    pushOutput: changes => outputs.push(changes),
+    build ({ full = false } = {}) {
+      loop.reset()
+      return requestBuild(full)
+    },
+    stats: () => ({ ...stats, paused: loop.paused }),
+    close: () => (closed ??= (async () => {
+      closing.abort()
+      sources.close()
+      outputs.close()
+      loop.close()
+      if (running !== null) await Promise.race([running, graceTimer(CLOSE_GRACE_MS)])
+      try {
+        await builder?.close?.()
+      } catch (err) {
+        log.error({ err }, 'builder close failed')
+      }
+    })())
+  }
 }
 
-/** The URL under which a file of the output directory is served. */
-export function urlPath (file: string, options: Pick<ResolvedOptions, 'root' | 'prefix'>): string {
-  const rel = relative(options.root ?? '', file).split(sep).map(encodeURIComponent).join('/')
-  return options.prefix.endsWith('/') ? options.prefix + rel : `${options.prefix}/${rel}`
+function closedReport (): BuildReport {
+  return { ok: false, full: false, changes: [], outputs: [], errors: [{ message: 'the server closed' }], duration: 0, sent: 'none' }
+}
+
+function graceTimer (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms).unref())
 }

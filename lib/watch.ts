@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { relative, sep } from 'node:path'
+import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../types/index.js'
@@ -8,6 +8,26 @@ import type { IgnoreRules } from './options.js'
 
 export interface Watcher {
   close (): Promise<void>
+}
+
+/**
+ * Watches a source: a directory, or a single file (through its directory). `exclude` (the
+ * output directory) is never reported, even when it lies inside.
+ */
+export async function watchSource (
+  path: string,
+  ignore: IgnoreRules,
+  exclude: string | null,
+  onChanges: (changes: FileChange[]) => void,
+  log: FastifyBaseLogger
+): Promise<Watcher | null> {
+  const isFile = await stat(path).then(s => s.isFile(), () => false)
+  const rules = exclude === null ? ignore : { ...ignore, globs: [...ignore.globs, exclude] }
+  if (!isFile) return await watchDirectory(path, rules, onChanges, log)
+  return await watchDirectory(dirname(path), rules, changes => {
+    const own = changes.filter(change => change.path === path)
+    if (own.length > 0) onChanges(own)
+  }, log)
 }
 
 /**

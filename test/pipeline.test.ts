@@ -1,101 +1,234 @@
+// The build pipeline on its own: changes are pushed in by hand (the watcher has its own tests,
+// and test/build.test.ts runs the whole chain with a real watcher), builders are in-process.
 import { EventEmitter, once } from 'node:events'
-import t from 'tap'
-import type { BroadcastMessage } from '../types/index.js'
-import { createPipeline, MAX_PATHS, messageFor, urlPath } from '../lib/pipeline.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import type { BroadcastMessage, Builder, BuildContext, BuildReport, FileChange } from '../types/index.js'
+import { LOOP_LIMIT } from '../lib/loop-breaker.js'
+import { resolveOptions } from '../lib/options.js'
+import { createPipeline } from '../lib/pipeline.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
-
-const root = '/site/dist'
-
-t.test('urlPath maps output files to URL paths under the prefix', async t => {
-  const cases: Array<[string, string, string]> = [
-    ['/site/dist/index.html', '/', '/index.html'],
-    ['/site/dist/css/site.css', '/', '/css/site.css'],
-    ['/site/dist/css/site.css', '/docs', '/docs/css/site.css'],
-    ['/site/dist/css/site.css', '/docs/', '/docs/css/site.css'],
-    ['/site/dist/a b/é.html', '/', '/a%20b/%C3%A9.html']
-  ]
-  for (const [file, prefix, expected] of cases) {
-    t.equal(urlPath(file, { root, prefix }), expected, `${file} under ${prefix}`)
-  }
-})
-
-t.test('messageFor decides between a CSS swap and a reload', async t => {
-  const options = { root, prefix: '/', css: true }
-  const cases: Array<[string, Parameters<typeof messageFor>[0], BroadcastMessage]> = [
-    ['stylesheets only: css', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.css`, type: 'create' }],
-      { type: 'css', paths: ['/a.css', '/b.css'] }],
-    ['a page: reload', [{ path: `${root}/index.html`, type: 'update' }], { type: 'reload', paths: ['/index.html'] }],
-    ['a stylesheet and a page: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/i.html`, type: 'update' }],
-      { type: 'reload', paths: ['/a.css', '/i.html'] }],
-    ['images only: img', [{ path: `${root}/a.PNG`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
-      { type: 'img', paths: ['/a.PNG', '/b.svg'] }],
-    ['a stylesheet and an image: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
-      { type: 'reload', paths: ['/a.css', '/b.svg'] }],
-    ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }]
-  ]
-  for (const [name, changes, expected] of cases) t.same(messageFor(changes, options), expected, name)
-  t.same(messageFor([{ path: `${root}/a.css`, type: 'update' }], { ...options, css: false }),
-    { type: 'reload', paths: ['/a.css'] }, 'css: false reloads')
-})
-
-t.test('a reload of more than MAX_PATHS files names no paths: everything', async t => {
-  const changes = Array.from({ length: MAX_PATHS + 1 }, (_, i) => ({ path: `${root}/p${i}.html`, type: 'create' as const }))
-  t.same(messageFor(changes, { root, prefix: '/', css: true }), { type: 'reload', paths: [] })
-})
 
 holdEventLoop(t)
 
 function recordingHub () {
   const events = new EventEmitter()
   const sent: BroadcastMessage[] = []
-  return { sent, events, broadcast (message: BroadcastMessage) { sent.push(message); events.emit('message', message) } }
+  return {
+    sent,
+    broadcast (message: BroadcastMessage) { sent.push(message); events.emit(`message:${message.type}`, message) },
+    next: async (type: BroadcastMessage['type']) => (await once(events, `message:${type}`))[0] as BroadcastMessage,
+    types: () => sent.map(m => m.type)
+  }
 }
 
-t.test('batches arriving within the quiet window become one message', async t => {
+function setup (t: Test, builder?: Builder | Builder['build'], extra: Record<string, unknown> = {}) {
+  const root = t.testdir({ 'index.html': 'x', 'a.css': 'a' })
+  const options = resolveOptions({ root, debounce: 10, builder, ...extra })
   const hub = recordingHub()
-  const pipeline = createPipeline({ root, prefix: '/', css: true, debounce: 30 }, hub, collectingLogger().log)
+  const { log, lines } = collectingLogger()
+  const pipeline = createPipeline(options, hub, log)
   t.teardown(() => pipeline.close())
-  const message = once(hub.events, 'message')
-  pipeline.push([{ path: `${root}/a.html`, type: 'update' }])
-  pipeline.push([{ path: `${root}/a.html`, type: 'update' }, { path: `${root}/b.css`, type: 'create' }])
-  await message
-  t.same(hub.sent, [{ type: 'reload', paths: ['/a.html', '/b.css'] }])
+  const change = (name: string, type: FileChange['type'] = 'update'): FileChange => ({ path: join(root, name), type })
+  return { root, hub, pipeline, lines, change }
+}
+
+/** A builder whose builds wait until the test releases them. */
+function gatedBuilder (write?: (ctx: BuildContext) => void) {
+  const events = new EventEmitter()
+  const calls: BuildContext[] = []
+  let release: (() => void) | undefined
+  return {
+    calls,
+    started: async () => { await once(events, 'start') },
+    release: () => release?.(),
+    builder: {
+      name: 'gated',
+      async build (ctx: BuildContext) {
+        calls.push(ctx)
+        const gate = new Promise<void>(resolve => { release = resolve })
+        events.emit('start')
+        await gate
+        write?.(ctx)
+      }
+    } satisfies Builder
+  }
+}
+
+t.test('without a builder a source change reloads everything', async t => {
+  const { hub, pipeline, change } = setup(t)
+  const reload = hub.next('reload')
+  pipeline.pushSource([change('../src/view.html')])
+  t.same(await reload, { type: 'reload', paths: [] })
+  const report = await pipeline.build()
+  t.match(report, { ok: true, sent: 'reload' })
 })
 
-t.test('a file deleted and created again within a burst counts as updated', async t => {
-  const hub = recordingHub()
-  const pipeline = createPipeline({ root, prefix: '/', css: true, debounce: 0 }, hub, collectingLogger().log)
-  t.teardown(() => pipeline.close())
-  const message = once(hub.events, 'message')
-  pipeline.push([{ path: `${root}/a.css`, type: 'delete' }, { path: `${root}/a.css`, type: 'create' }])
-  await message
-  t.same(hub.sent, [{ type: 'css', paths: ['/a.css'] }], 'safe-write editors do not force a reload')
+t.test('a build that reports its outputs ends in the message they call for', async t => {
+  const { root, hub, pipeline, change } = setup(t, () => ({ outputs: [join(root, 'a.css')] }))
+  const report = await pipeline.build({ full: true })
+  t.match(report, { ok: true, full: true, sent: 'css', outputs: ['/a.css'], errors: [] })
+  t.same(hub.sent, [{ type: 'building', changes: [] }, { type: 'css', paths: ['/a.css'] }])
+  t.ok(report.duration >= 0)
+  const second = await pipeline.build()
+  t.equal(second.sent, 'none', 'byte-identical output sends nothing')
+  t.match(pipeline.stats(), { builds: 2, failures: 0, building: false, lastErrors: null })
+  t.ok(change('x'))
 })
 
-t.test('a stream of changes that never goes quiet still flushes', async t => {
-  const hub = recordingHub()
-  const pipeline = createPipeline({ root, prefix: '/', css: true, debounce: 200 }, hub, collectingLogger().log)
-  t.teardown(() => pipeline.close())
-  const message = once(hub.events, 'message')
-  // Keep pushing every 20 ms, well inside the 200 ms quiet window; the max wait must end it.
-  const started = Date.now()
-  const pusher = setInterval(() => pipeline.push([{ path: `${root}/a.html`, type: 'update' }]), 20)
-  t.teardown(() => clearInterval(pusher))
-  await message
-  clearInterval(pusher)
-  t.ok(Date.now() - started < 5000, 'flushed by the max wait')
-  t.equal(hub.sent.length, 1)
+t.test('a failing build sends its errors and no reload; the fix clears them', async t => {
+  let isBroken = true
+  const { root, hub, pipeline } = setup(t, () => {
+    if (isBroken) throw Object.assign(new Error('Unexpected token'), { file: join(process.cwd(), 'src/a.md'), line: 3, column: 1 })
+    writeFileSync(join(root, 'index.html'), 'fixed')
+    return { outputs: [join(root, 'index.html')] }
+  })
+  const failed = await pipeline.build()
+  t.match(failed, { ok: false, sent: 'error', errors: [{ message: 'Unexpected token', file: 'src/a.md', line: 3, column: 1 }] })
+  t.same(hub.types(), ['building', 'error'])
+  t.match(pipeline.stats(), { failures: 1, lastErrors: [{ message: 'Unexpected token' }] })
+
+  isBroken = false
+  const fixed = await pipeline.build()
+  t.match(fixed, { ok: true, sent: 'reload', outputs: ['/index.html'] })
+  t.equal(pipeline.stats().lastErrors, null)
 })
 
-t.test('close drops pending changes and sends nothing', async t => {
-  const hub = recordingHub()
-  const pipeline = createPipeline({ root, prefix: '/', css: true, debounce: 0 }, hub, collectingLogger().log)
-  pipeline.push([{ path: `${root}/a.html`, type: 'update' }])
-  pipeline.close()
-  pipeline.close()
-  // A timer queued after close would fire within this macrotask turn; give it the chance.
-  await new Promise(resolve => setImmediate(resolve))
-  await new Promise(resolve => setTimeout(resolve, 5))
-  t.same(hub.sent, [])
+t.test('errors returned by the builder fail the build like thrown ones', async t => {
+  const { pipeline } = setup(t, () => ({ errors: ['plain text', new Error('an Error')] }))
+  const report = await pipeline.build()
+  t.match(report, { ok: false, errors: [{ message: 'plain text' }, { message: 'an Error' }] })
+})
+
+t.test('a fixed build with unchanged output only clears the overlay', async t => {
+  let calls = 0
+  const { root, hub, pipeline } = setup(t, () => {
+    if (++calls === 2) throw new Error('broken')
+    return { outputs: [join(root, 'index.html')] }
+  })
+  await pipeline.build()
+  await pipeline.build()
+  const report = await pipeline.build()
+  t.equal(report.sent, 'clear')
+  t.same(hub.types(), ['building', 'reload', 'building', 'error', 'building', 'clear'])
+})
+
+t.test('changes during a build run exactly one follow-up build with all of them', async t => {
+  const gated = gatedBuilder()
+  const { pipeline, change } = setup(t, gated.builder)
+  const first = gated.started()
+  pipeline.pushSource([change('../src/a.md')])
+  await first
+  const second = gated.started()
+  pipeline.pushSource([change('../src/b.md')])
+  pipeline.pushSource([change('../src/c.md')])
+  gated.release()
+  await second
+  const third = gated.started()
+  const report = pipeline.build()
+  gated.release()
+  await third
+  gated.release()
+  t.match(await report, { ok: true, changes: [] })
+  t.equal(gated.calls.length, 3, 'the first, one follow-up, and the one asked for')
+  t.same(gated.calls[1].changes.map(c => c.path.split('/').pop()), ['b.md', 'c.md'])
+})
+
+t.test('without reported outputs, the build\'s own output events decide the message', async t => {
+  const { root, hub, pipeline } = setup(t, { build: () => { writeFileSync(join(root, 'a.css'), 'b'); pipeline.pushOutput([{ path: join(root, 'a.css'), type: 'update' }]) } })
+  const report = await pipeline.build()
+  t.match(report, { sent: 'css', outputs: ['/a.css'] })
+  t.same(hub.types(), ['building', 'css'])
+})
+
+t.test('output events caused by a build never produce a second message', async t => {
+  const { root, hub, pipeline } = setup(t, {
+    build: () => {
+      writeFileSync(join(root, 'index.html'), 'y')
+      pipeline.pushOutput([{ path: join(root, 'index.html'), type: 'update' }])
+      return { reload: 'page' }
+    }
+  })
+  await pipeline.build()
+  // A later change of one's own makes the next message: had the build's event leaked, it would
+  // have come first.
+  const css = hub.next('css')
+  writeFileSync(join(root, 'a.css'), 'changed')
+  pipeline.pushOutput([{ path: join(root, 'a.css'), type: 'update' }])
+  await css
+  t.same(hub.types(), ['building', 'reload', 'css'])
+})
+
+t.test('supersede aborts the running build and restarts with all changes', async t => {
+  const calls: BuildContext[] = []
+  const events = new EventEmitter()
+  const { pipeline, hub, change } = setup(t, {
+    build: async ctx => {
+      calls.push(ctx)
+      events.emit('start')
+      if (calls.length === 1) await once(ctx.signal, 'abort')
+      return { reload: 'page' }
+    }
+  }, { supersede: true })
+  const started = once(events, 'start')
+  pipeline.pushSource([change('../src/a.md')])
+  await started
+  const reload = hub.next('reload')
+  pipeline.pushSource([change('../src/b.md')])
+  await reload
+  t.equal(calls.length, 2)
+  t.ok(calls[0].signal.aborted)
+  t.same(calls[1].changes.map(c => c.path.split('/').pop()), ['a.md', 'b.md'])
+  t.same(hub.types(), ['building', 'building', 'reload'], 'the aborted build sends nothing')
+})
+
+t.test('a builder that keeps triggering itself is paused with a warning', async t => {
+  const { pipeline, lines, change } = setup(t, {
+    build: () => {
+      pipeline.pushSource([change('../src/generated.md')]) // writes into its own sources
+      return { reload: 'none' }
+    }
+  })
+  pipeline.pushSource([change('../src/a.md')])
+  const paused = new Promise<void>(resolve => {
+    const timer = setInterval(() => { if (pipeline.stats().paused) { clearInterval(timer); resolve() } }, 5)
+  })
+  await paused
+  t.equal(pipeline.stats().builds, LOOP_LIMIT)
+  t.match(lines.find(line => line.level === 40), { msg: /builds paused/ })
+  const report = await pipeline.build()
+  t.equal(report.ok, true, 'a build by hand runs and resumes')
+})
+
+t.test('hooks see each build; their exceptions are logged, not thrown', async t => {
+  const seen: string[] = []
+  const { pipeline, lines } = setup(t, () => {}, {
+    onBuildStart: (ctx: BuildContext) => { seen.push(`start ${String(ctx.full)}`); throw new Error('hook bug') },
+    onBuildEnd: (report: BuildReport) => { seen.push(`end ${report.sent}`) }
+  })
+  await pipeline.build({ full: true })
+  t.same(seen, ['start true', 'end none'])
+  t.match(lines.find(line => line.level === 50), { msg: 'onBuildStart failed' })
+})
+
+t.test('close aborts a running build, closes the builder and resolves waiters', async t => {
+  let closes = 0
+  const events = new EventEmitter()
+  const { pipeline } = setup(t, {
+    build: async ctx => {
+      events.emit('start')
+      await once(ctx.signal, 'abort')
+    },
+    close: () => { closes++ }
+  })
+  const started = once(events, 'start')
+  const running = pipeline.build()
+  const queued = pipeline.build()
+  await started
+  await Promise.all([pipeline.close(), pipeline.close()])
+  t.match(await running, { ok: false, errors: [{ message: 'the server closed' }] })
+  t.match(await queued, { ok: false })
+  t.equal(closes, 1)
 })

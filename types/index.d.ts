@@ -1,7 +1,7 @@
 // The public contract of fastify-livereload, written by hand. lib/ imports its public types
 // from here, so the implementation cannot drift from what users compile against.
 import type { FastifyError, FastifyErrorConstructor } from '@fastify/error'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyStaticOptions } from '@fastify/static'
 
 /** One error of a failed build, as the browser overlay shows it. */
@@ -39,6 +39,91 @@ export type ServerMessage =
 /** A message an app may broadcast itself; `hello` belongs to the connection handshake. */
 export type BroadcastMessage = Exclude<ServerMessage, { type: 'hello' }>
 
+/** What a builder is given for one build. */
+export interface BuildContext {
+  /** The source changes since the last build; empty for a full build. */
+  changes: FileChange[]
+  /** True for the start-up build and for `fastify.liveReload.build({ full: true })`. */
+  full: boolean
+  /** Aborted when the server closes, or when a newer change supersedes this build (`supersede`). */
+  signal: AbortSignal
+  log: FastifyBaseLogger
+}
+
+/** What a builder may return; returning nothing means success with `reload: 'auto'`. */
+export interface BuildOutcome {
+  /**
+   * `'auto'`: decided from `outputs`, else from the output-directory changes the build caused.
+   * `'page'`: reload; `'css'`: swap stylesheets; `'none'`: send nothing.
+   * @default 'auto'
+   */
+  reload?: 'auto' | 'page' | 'css' | 'none'
+  /** Absolute paths of the output files written, if the builder knows them. */
+  outputs?: string[]
+  /** A non-empty list fails the build, like throwing does. */
+  errors?: Array<BuildErrorInfo | Error | string>
+}
+
+export type BuildFunction = (ctx: BuildContext) => Promise<BuildOutcome | void> | BuildOutcome | void
+
+export interface Builder {
+  /** Shown in logs. */
+  name?: string
+  build: BuildFunction
+  /** Called once when the server closes. */
+  close? (): Promise<void> | void
+}
+
+/** The result of one build, as `fastify.liveReload.build()` resolves and `onBuildEnd` receives it. */
+export interface BuildReport {
+  ok: boolean
+  full: boolean
+  /** Source paths that caused the build, relative to the working directory when inside it. */
+  changes: string[]
+  /** URL paths of the outputs that changed. */
+  outputs: string[]
+  errors: BuildErrorInfo[]
+  /** Milliseconds from the start of the build to its end. */
+  duration: number
+  /** The message the build ended in: `'none'` when nothing was sent (unchanged output). */
+  sent: 'reload' | 'css' | 'img' | 'error' | 'clear' | 'none'
+}
+
+export interface CommandBuilderOptions {
+  /** Working directory of the commands. @default process.cwd() */
+  cwd?: string
+  /** Environment of the commands, merged over `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Milliseconds after which a command's whole process group is killed and the build fails. @default 600000 */
+  timeout?: number
+  /** Bytes of output kept (the tail) for the error message. @default 65536 */
+  maxOutput?: number
+}
+
+export interface IsolatedBuilderOptions {
+  /** Milliseconds after which the child is killed and the build fails. @default 600000 */
+  timeout?: number
+  /** Heap limit of the child in MB (`--max-old-space-size`). */
+  maxMemory?: number
+  /** Extra Node.js flags for the child. @default [] */
+  execArgv?: string[]
+  /** Environment of the child, merged over `process.env`. */
+  env?: Record<string, string | undefined>
+}
+
+/**
+ * Runs shell commands in order, each after the previous one succeeded. A non-zero exit fails
+ * the build with the tail of its output; timeout and abort kill the whole process group.
+ */
+export declare function commandBuilder (command: string | string[], options?: CommandBuilderOptions): Builder
+
+/**
+ * Runs a builder module (default export: a `Builder` or a bare build function) in a child
+ * process that stays warm between builds: a crash, `process.exit`, an out-of-memory or a hang
+ * fails that build, never the server.
+ */
+export declare function isolatedBuilder (modulePath: string | URL, options?: IsolatedBuilderOptions): Builder
+
 /** Snapshot returned by `fastify.liveReload.stats()` and `GET {path}/status`. */
 export interface LiveReloadStats {
   /** Id of this server start; browsers reload when it changes. */
@@ -47,8 +132,19 @@ export interface LiveReloadStats {
   clients: number
   /** Messages broadcast since start (`hello` excluded). */
   messages: number
-  /** Directories watched, relative to the process working directory when inside it. */
+  /** Paths watched, relative to the process working directory when inside it. */
   watched: string[]
+  /** Builds finished since start, failed ones included. */
+  builds: number
+  failures: number
+  /** Whether a build is running now. */
+  building: boolean
+  /** Whether automatic builds are paused because the builder keeps triggering itself. */
+  paused: boolean
+  /** Milliseconds the last build took, or null before the first. */
+  lastDuration: number | null
+  /** The errors of the last build if it failed, else null. */
+  lastErrors: BuildErrorInfo[] | null
 }
 
 /** The `fastify.liveReload` decorator. */
@@ -60,6 +156,11 @@ export interface LiveReloadController {
   reload (paths?: string[]): void
   /** Broadcast a protocol message as it is. */
   send (message: BroadcastMessage): void
+  /**
+   * Runs the builder now (after the running build, if any) with the pending source changes and
+   * resolves to its report. Without a builder it reloads the browsers.
+   */
+  build (options?: { full?: boolean }): Promise<BuildReport>
   /** Connected browsers. */
   readonly clients: number
   stats (): LiveReloadStats
@@ -82,6 +183,31 @@ export interface LiveReloadOptions {
    * @default '/'
    */
   prefix?: string
+  /**
+   * Sources: files or directories whose changes run the builder, or reload the browsers when
+   * there is no builder (templates rendered by the app). The output directory is never
+   * watched as a source, even when it lies inside one.
+   * @default []
+   */
+  watch?: string | string[]
+  /** Runs on source changes: a `Builder`, or a bare build function. */
+  builder?: Builder | BuildFunction
+  /**
+   * Run a full build while the plugin registers, so the server starts on fresh output. Its
+   * failure is logged and shown in the overlay; the server still starts.
+   * @default true when there is a builder
+   */
+  buildOnStart?: boolean
+  /**
+   * When sources change during a build, abort it (its `ctx.signal`) and start over with all the
+   * changes, instead of letting it finish first. For builders that honour the signal.
+   * @default false
+   */
+  supersede?: boolean
+  /** Called before each build; an exception is logged and ignored. */
+  onBuildStart?: (ctx: BuildContext) => unknown
+  /** Called after each build with its report; an exception is logged and ignored. */
+  onBuildEnd?: (report: BuildReport) => unknown
   /**
    * Extra @fastify/static options, merged over ours (`root`, `prefix` and `decorateReply`
    * are ours to set).

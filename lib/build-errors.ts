@@ -1,0 +1,85 @@
+import { isAbsolute, relative, sep } from 'node:path'
+import type { BuildErrorInfo } from '../types/index.js'
+
+/** Bounds what one failed build may send to every browser. */
+export const MAX_ERRORS = 50
+export const MAX_TEXT = 8192
+
+/**
+ * Turns whatever a builder threw or returned (Errors, strings, esbuild/rollup/babel-style error
+ * objects, AggregateErrors, arrays of any of these) into overlay-ready errors, with paths made
+ * relative to `cwd` so that no message carries the layout of the developer's disk.
+ */
+export function normalizeErrors (value: unknown, cwd = process.cwd()): BuildErrorInfo[] {
+  return flatten(value).slice(0, MAX_ERRORS).map(error => toInfo(error, cwd))
+}
+
+function flatten (value: unknown): unknown[] {
+  if (Array.isArray(value)) return value.flatMap(flatten)
+  // esbuild's BuildFailure and AggregateError carry the real errors in `errors`.
+  const nested = (value as { errors?: unknown } | null)?.errors
+  if (Array.isArray(nested) && nested.length > 0) return nested.flatMap(flatten)
+  return [value]
+}
+
+interface ErrorLike {
+  message?: unknown
+  text?: unknown
+  stack?: unknown
+  file?: unknown
+  filename?: unknown
+  fileName?: unknown
+  id?: unknown
+  line?: unknown
+  lineNumber?: unknown
+  column?: unknown
+  columnNumber?: unknown
+  frame?: unknown
+  codeFrame?: unknown
+  loc?: { file?: unknown, line?: unknown, column?: unknown }
+  location?: { file?: unknown, line?: unknown, column?: unknown, lineText?: unknown } | null
+}
+
+function toInfo (value: unknown, cwd: string): BuildErrorInfo {
+  if (value === null || typeof value !== 'object') return { message: clip(scrub(String(value), cwd)) }
+  const error = value as ErrorLike
+  const location = error.location ?? undefined
+  const info: BuildErrorInfo = { message: clip(scrub(String(error.message ?? error.text ?? value), cwd)) }
+  const file = firstString(error.file, error.filename, error.fileName, error.loc?.file, location?.file, error.id)
+  if (file !== undefined) info.file = relativePath(file, cwd)
+  const line = firstNumber(error.line, error.lineNumber, error.loc?.line, location?.line)
+  if (line !== undefined) info.line = line
+  // esbuild counts columns from 0; everyone else, and editors, from 1.
+  const column = location !== undefined && typeof location.column === 'number'
+    ? location.column + 1
+    : firstNumber(error.column, error.columnNumber, error.loc?.column)
+  if (column !== undefined) info.column = column
+  const frame = firstString(error.frame, error.codeFrame, location?.lineText)
+  if (frame !== undefined) info.frame = clip(scrub(frame, cwd))
+  if (typeof error.stack === 'string') info.stack = clip(scrub(error.stack, cwd))
+  return info
+}
+
+/** Relative to `cwd` when inside it, with `/` separators; untouched otherwise. */
+export function relativePath (file: string, cwd = process.cwd()): string {
+  if (file.startsWith('file://')) file = new URL(file).pathname
+  if (!isAbsolute(file)) return file
+  const rel = relative(cwd, file)
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel.split(sep).join('/')
+}
+
+function scrub (text: string, cwd: string): string {
+  return text.replaceAll(`file://${cwd}${sep}`, '').replaceAll(`${cwd}${sep}`, '')
+}
+
+function clip (text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
+}
+
+function firstString (...values: unknown[]): string | undefined {
+  return values.find((v): v is string => typeof v === 'string' && v !== '')
+}
+
+function firstNumber (...values: unknown[]): number | undefined {
+  return values.find((v): v is number => typeof v === 'number' && Number.isFinite(v))
+}

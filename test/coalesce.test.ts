@@ -1,0 +1,92 @@
+import { EventEmitter, once } from 'node:events'
+import t from 'tap'
+import type { FileChange } from '../types/index.js'
+import { createCoalescer } from '../lib/coalesce.js'
+import { holdEventLoop } from './helpers/loop.js'
+
+holdEventLoop(t)
+
+function flushes () {
+  const events = new EventEmitter()
+  const all: FileChange[][] = []
+  return {
+    all,
+    onFlush: (changes: FileChange[]) => { all.push(changes); events.emit('flush', changes) },
+    next: async () => (await once(events, 'flush'))[0] as FileChange[]
+  }
+}
+
+t.test('changes pushed within the quiet window flush as one batch', async t => {
+  const flushed = flushes()
+  const coalescer = createCoalescer(30, 1000, flushed.onFlush)
+  t.teardown(() => coalescer.close())
+  const next = flushed.next()
+  coalescer.push([{ path: '/a', type: 'update' }])
+  coalescer.push([{ path: '/a', type: 'update' }, { path: '/b', type: 'create' }])
+  t.same(await next, [{ path: '/a', type: 'update' }, { path: '/b', type: 'create' }])
+  t.equal(flushed.all.length, 1)
+})
+
+t.test('several events for one path become their net effect', async t => {
+  const cases: Array<[FileChange['type'][], FileChange['type']]> = [
+    [['delete', 'create'], 'update'],
+    [['create', 'update'], 'create'],
+    [['create', 'delete'], 'delete'],
+    [['update', 'delete'], 'delete']
+  ]
+  for (const [types, expected] of cases) {
+    const flushed = flushes()
+    const coalescer = createCoalescer(0, 1000, flushed.onFlush)
+    const next = flushed.next()
+    coalescer.push(types.map(type => ({ path: '/a', type })))
+    t.same(await next, [{ path: '/a', type: expected }], types.join(' then '))
+    coalescer.close()
+  }
+})
+
+t.test('a stream that never goes quiet still flushes after the max wait', async t => {
+  const flushed = flushes()
+  const coalescer = createCoalescer(200, 300, flushed.onFlush)
+  t.teardown(() => coalescer.close())
+  const next = flushed.next()
+  const started = Date.now()
+  // Every 20 ms: well inside the 200 ms quiet window, so only the max wait can end it.
+  const pusher = setInterval(() => coalescer.push([{ path: '/a', type: 'update' }]), 20)
+  t.teardown(() => clearInterval(pusher))
+  await next
+  clearInterval(pusher)
+  t.ok(Date.now() - started < 5000, 'flushed by the max wait')
+})
+
+t.test('held changes are handed to settle once quiet, not flushed', async t => {
+  const flushed = flushes()
+  const coalescer = createCoalescer(20, 1000, flushed.onFlush)
+  t.teardown(() => coalescer.close())
+  coalescer.hold()
+  coalescer.push([{ path: '/a', type: 'update' }])
+  const settled = coalescer.settle()
+  coalescer.push([{ path: '/b', type: 'update' }])
+  t.same(await settled, [{ path: '/a', type: 'update' }, { path: '/b', type: 'update' }])
+  t.same(flushed.all, [], 'nothing flushed')
+
+  const next = flushed.next()
+  coalescer.push([{ path: '/c', type: 'update' }])
+  t.same(await next, [{ path: '/c', type: 'update' }], 'flushing again after settle')
+})
+
+t.test('settle with nothing pending resolves empty after the window', async t => {
+  const coalescer = createCoalescer(10, 1000, () => {})
+  t.same(await coalescer.settle(), [])
+  coalescer.close()
+})
+
+t.test('close drops pending changes and resolves a pending settle', async t => {
+  const flushed = flushes()
+  const coalescer = createCoalescer(0, 1000, flushed.onFlush)
+  coalescer.hold()
+  coalescer.push([{ path: '/a', type: 'update' }])
+  const settled = coalescer.settle()
+  coalescer.close()
+  t.same(await settled, [])
+  t.same(flushed.all, [])
+})
