@@ -62,6 +62,20 @@ t.test('static options are copied, nonce functions kept', async t => {
   t.equal(options.nonce, nonce)
 })
 
+t.test('build options: a bare function becomes a builder, buildOnStart follows it', async t => {
+  async function make () {}
+  const options = resolveOptions({ watch: 'src', builder: make })
+  t.same(options.watch, [resolve('src')])
+  t.equal(options.builder?.name, 'make')
+  t.equal(options.builder?.build, make)
+  t.equal(options.buildOnStart, true)
+  t.equal(resolveOptions({ builder: { build: () => {} }, buildOnStart: false }).buildOnStart, false)
+  t.equal(resolveOptions({ watch: ['a', 'a', 'b'] }).watch.length, 2, 'duplicates dropped')
+  t.equal(resolveOptions().buildOnStart, false)
+  const anonymous = [() => {}][0]
+  t.equal(resolveOptions({ builder: anonymous }).builder?.name, 'build', 'anonymous functions get a name')
+})
+
 t.test('inject: false means never, a function is kept', async t => {
   const predicate = () => false
   t.equal(resolveOptions({ inject: false }).inject, null)
@@ -98,7 +112,16 @@ const invalid: Array<[string, unknown]> = [
   ['allowedOrigins', { allowedOrigins: ['file:///tmp/x.html'] }],
   ['allowedHosts', { allowedHosts: 'a.test' }],
   ['allowedHosts', { allowedHosts: ['a.test:8080'] }],
-  ['maxClients', { maxClients: 0 }]
+  ['maxClients', { maxClients: 0 }],
+  ['watch', { watch: 42 }],
+  ['watch', { watch: ['src', ''] }],
+  ['builder', { builder: 'npm run build' }],
+  ['builder', { builder: { run: () => {} } }],
+  ['builder', { builder: { build: () => {}, close: 'no' } }],
+  ['buildOnStart', { buildOnStart: 'yes' }],
+  ['supersede', { supersede: 1 }],
+  ['onBuildStart', { onBuildStart: true }],
+  ['onBuildEnd', { onBuildEnd: {} }]
 ]
 
 for (const [option, opts] of invalid) {

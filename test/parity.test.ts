@@ -10,6 +10,7 @@ const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.ur
 const types = read('types/index.d.ts')
 const docs = readdirSync(new URL('../docs', import.meta.url)).map(file => read(`docs/${file}`)).join('\n')
 const codesIn = (text: string) => new Set(text.match(/FST_LIVERELOAD_[A-Z_]+/g))
+const optionsBlock = types.slice(types.indexOf('export interface LiveReloadOptions'), types.indexOf('\n}', types.indexOf('export interface LiveReloadOptions')))
 
 t.test('every error code is exported, declared in types/ and documented in docs/', async t => {
   const lib = Object.keys(errorsModule).sort()
@@ -27,6 +28,9 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     maxClients: String(DEFAULT_MAX_CLIENTS),
     root: 'false',
     static: '{}',
+    watch: '[]',
+    buildOnStart: 'true when there is a builder',
+    supersede: 'false',
     ignore: '[]',
     inject: 'true',
     css: 'true',
@@ -35,13 +39,12 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     enabled: "process.env.NODE_ENV !== 'production'"
   }
   const documented = new Map<string, string>()
-  for (const [, value, name] of types.matchAll(/@default (.+)\n\s+\*\/\n\s+(\w+)\?:/g)) documented.set(name, value)
+  for (const [, value, name] of optionsBlock.matchAll(/@default (.+)\n\s+\*\/\n\s+(\w+)\?:/g)) documented.set(name, value)
   t.same(Object.fromEntries(documented), defaults)
 })
 
 t.test('every option in types/ is documented in docs/options.md', async t => {
-  const block = types.slice(types.indexOf('export interface LiveReloadOptions'))
-  const options = [...block.slice(0, block.indexOf('\n}')).matchAll(/^ {2}(\w+)\?:/gm)].map(m => m[1])
+  const options = [...optionsBlock.matchAll(/^ {2}(\w+)\?:/gm)].map(m => m[1])
   const table = read('docs/options.md')
   for (const option of options) t.match(table, `| \`${option}\` |`, option)
 })

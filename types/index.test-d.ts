@@ -1,7 +1,12 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import liveReload, {
+  commandBuilder,
   errors,
+  isolatedBuilder,
+  type BuildContext,
+  type BuildReport,
+  type FileChange,
   liveReload as named,
   type BroadcastMessage,
   type LiveReloadOptions,
@@ -31,6 +36,27 @@ app.register(liveReload, {
   enabled: true
 })
 app.register(liveReload, { root: false, inject: false, allowedOrigins: true, allowedHosts: true })
+app.register(liveReload, {
+  root: 'dist',
+  watch: ['src', 'content/index.md'],
+  builder: async ctx => {
+    expectType<FileChange[]>(ctx.changes)
+    expectType<boolean>(ctx.full)
+    expectType<AbortSignal>(ctx.signal)
+    return { reload: 'auto', outputs: ['dist/index.html'] }
+  },
+  buildOnStart: false,
+  supersede: true,
+  onBuildStart: ctx => { expectType<BuildContext>(ctx) },
+  onBuildEnd: report => { expectType<BuildReport>(report) }
+})
+app.register(liveReload, { watch: 'views' })
+app.register(liveReload, { builder: commandBuilder(['npm run build:css', 'npm run build:html'], { timeout: 60_000 }) })
+app.register(liveReload, { builder: isolatedBuilder(new URL('./build.js', import.meta.url), { maxMemory: 512 }) })
+app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new Error('x'), 'y', { message: 'z' }] }), close: async () => {} } })
+expectError(app.register(liveReload, { builder: 'npm run build' }))
+expectError(app.register(liveReload, { builder: async () => ({ reload: 'sometimes' }) }))
+expectError(commandBuilder(42))
 
 expectError(app.register(liveReload, { debounce: '20' }))
 expectError(app.register(liveReload, { root: true }))
@@ -47,6 +73,8 @@ expectType<void>(app.liveReload.send({ type: 'error', errors: [{ message: 'x', f
 expectError(app.liveReload.send({ type: 'hello', protocol: 1, instance: 'x' }))
 expectError(app.liveReload.send({ type: 'reload' }))
 expectType<LiveReloadStats>(app.liveReload.stats())
+expectType<Promise<BuildReport>>(app.liveReload.build({ full: true }))
+expectType<number | null>(app.liveReload.stats().lastDuration)
 
 expectAssignable<ServerMessage>({ type: 'hello', protocol: 1, instance: 'abc' })
 expectNotAssignable<BroadcastMessage>({ type: 'hello', protocol: 1, instance: 'abc' })

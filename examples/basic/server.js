@@ -7,6 +7,7 @@ import liveReload from 'fastify-livereload'
 
 const site = fileURLToPath(new URL('site', import.meta.url))
 
+/** @param {{ logger?: import('fastify').FastifyServerOptions['logger'] }} [opts] */
 export async function createApp (opts = {}) {
   const app = Fastify({ logger: opts.logger ?? { level: 'info' } })
   await app.register(liveReload, { root: site })

@@ -1,0 +1,201 @@
+// The whole chain with real parts: a real watcher on temp dirs, a builder writing real files,
+// a real server on a loopback port and a real WebSocket client.
+import { EventEmitter, once } from 'node:events'
+import { realpathSync } from 'node:fs'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { basename, join } from 'node:path'
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import liveReload from '../lib/index.js'
+import { LOOP_LIMIT } from '../lib/loop-breaker.js'
+import type { BuildContext, BuildReport, LiveReloadOptions } from '../types/index.js'
+import { connectChannel } from './helpers/channel.js'
+
+/** Copies src/*.txt to dist/*.html; fails on a source that says "broken". */
+function copyBuilder (src: string, dist: string) {
+  return async ({ changes, full }: BuildContext) => {
+    const files = full ? (await readdir(src)).map(name => join(src, name)) : changes.map(change => change.path)
+    await mkdir(dist, { recursive: true })
+    for (const file of files.filter(f => f.endsWith('.txt'))) {
+      const text = await readFile(file, 'utf8')
+      if (text.includes('broken')) throw Object.assign(new Error(`cannot build ${basename(file)}`), { file, line: 1 })
+      await writeFile(join(dist, basename(file, '.txt') + '.html'), `<html><head></head><body>${text}</body></html>`)
+    }
+  }
+}
+
+async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, files: Record<string, string> = { 'index.txt': 'one' }) {
+  const dir = realpathSync(t.testdir({ src: files, dist: {} }))
+  const src = join(dir, 'src')
+  const dist = join(dir, 'dist')
+  const reports = new EventEmitter()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, {
+    root: dist,
+    watch: src,
+    builder: copyBuilder(src, dist),
+    onBuildEnd: (report: BuildReport) => { reports.emit('report', report) },
+    ...opts
+  })
+  const nextReport = async () => (await once(reports, 'report'))[0] as BuildReport
+  return { app, src, dist, nextReport }
+}
+
+t.test('the start-up build runs before the server is ready', async t => {
+  const { app } = await project(t)
+  const page = await app.inject('/index.html')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, 'one')
+  t.match(app.liveReload.stats(), { builds: 1, failures: 0, building: false })
+})
+
+t.test('a source change runs one build, then one reload once the output is written', async t => {
+  const { app, src } = await project(t)
+  const client = await connectChannel(app)
+  const reload = client.next('reload')
+  await writeFile(join(src, 'index.txt'), 'two')
+  const message = await reload
+  t.same(message, { type: 'reload', paths: ['/index.html'] })
+  const { port } = app.server.address() as AddressInfo
+  t.match(await (await fetch(`http://127.0.0.1:${port}/index.html`)).text(), 'two', 'the new page is served when the reload arrives')
+  t.same(client.messages.map(m => m.type), ['hello', 'building', 'reload'])
+  t.equal(app.liveReload.stats().builds, 2)
+})
+
+t.test('a burst of 10,000 source files makes exactly one build', async t => {
+  const { app, src, nextReport } = await project(t)
+  const report = nextReport()
+  const names = Array.from({ length: 10_000 }, (_, i) => `p${i}.txt`)
+  for (let i = 0; i < names.length; i += 500) {
+    await Promise.all(names.slice(i, i + 500).map(name => writeFile(join(src, name), name)))
+  }
+  const first = await report
+  // Any second build of the burst would come before the build of a later, separate change.
+  const marker = nextReport()
+  await writeFile(join(src, 'marker.txt'), 'marker')
+  const next = await marker
+  t.equal(first.changes.length + (next.changes.length - 1), 10_000, 'every file was built')
+  t.equal(next.changes.length, 1, 'the build after the burst holds only the marker')
+  t.equal(app.liveReload.stats().builds, 3, 'start-up, the burst, the marker')
+})
+
+t.test('a failing build sends the error, keeps serving, and the fix reloads', async t => {
+  const { app, src } = await project(t)
+  const client = await connectChannel(app)
+  const error = client.next('error')
+  await writeFile(join(src, 'index.txt'), 'broken')
+  t.match(await error, { type: 'error', errors: [{ message: 'cannot build index.txt', line: 1 }] })
+  t.equal((await app.inject('/index.html')).statusCode, 200, 'still serving the last good page')
+
+  const reload = client.next('reload')
+  await writeFile(join(src, 'index.txt'), 'fixed')
+  await reload
+  t.same(client.messages.map(m => m.type), ['hello', 'building', 'error', 'building', 'reload'])
+  t.equal(app.liveReload.stats().lastErrors, null)
+})
+
+t.test('a build whose output is byte-identical sends nothing', async t => {
+  const { app, src, nextReport } = await project(t)
+  const client = await connectChannel(app)
+  const report = nextReport()
+  await writeFile(join(src, 'index.txt'), 'one') // same text: same output bytes
+  t.equal((await report).sent, 'none')
+  t.same(client.messages.map(m => m.type), ['hello', 'building'])
+})
+
+t.test('a builder that writes into its own sources is paused', async t => {
+  const dir = realpathSync(t.testdir({ src: { 'a.txt': 'a' }, dist: {} }))
+  const src = join(dir, 'src')
+  let builds = 0
+  const warned = new EventEmitter()
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { if (line.includes('builds paused')) warned.emit('paused') } } } })
+  t.teardown(() => app.close())
+  await app.register(liveReload, {
+    root: join(dir, 'dist'),
+    watch: src,
+    buildOnStart: false,
+    builder: async () => {
+      builds++
+      await writeFile(join(src, 'generated.txt'), String(builds))
+      return { reload: 'none' }
+    }
+  })
+  const paused = once(warned, 'paused')
+  await writeFile(join(src, 'a.txt'), 'b')
+  await paused
+  t.equal(app.liveReload.stats().paused, true)
+  t.ok(builds <= LOOP_LIMIT + 1, `stopped after ${builds} builds`)
+})
+
+t.test('without a builder a change in a watched source reloads', async t => {
+  const views = t.testdir({ 'page.eta': 'a' })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, { watch: realpathSync(views) })
+  const client = await connectChannel(app)
+  const reload = client.next('reload')
+  await writeFile(join(views, 'page.eta'), 'b')
+  t.same(await reload, { type: 'reload', paths: [] })
+})
+
+t.test('a single watched file is watched alone', async t => {
+  const dir = realpathSync(t.testdir({ 'layout.html': 'a', 'other.html': 'x' }))
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, { watch: join(dir, 'layout.html') })
+  const client = await connectChannel(app)
+  await writeFile(join(dir, 'other.html'), 'y')
+  const reload = client.next('reload')
+  await writeFile(join(dir, 'layout.html'), 'b')
+  await reload
+  t.same(client.messages.map(m => m.type), ['hello', 'reload'], 'the other file in its directory changed nothing')
+})
+
+t.test('the output directory inside a source tree is not a source', async t => {
+  const dir = realpathSync(t.testdir({ site: { 'index.txt': 'one', dist: {} } }))
+  const site = join(dir, 'site')
+  const reports = new EventEmitter()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, {
+    root: join(site, 'dist'),
+    watch: site,
+    builder: copyBuilder(site, join(site, 'dist')),
+    onBuildEnd: (report: BuildReport) => { reports.emit('report', report) }
+  })
+  const client = await connectChannel(app)
+  const report = once(reports, 'report')
+  const reload = client.next('reload')
+  await writeFile(join(site, 'index.txt'), 'two')
+  t.same(((await report)[0] as BuildReport).changes.map(c => basename(c)), ['index.txt'])
+  await reload
+  // The build's own write into dist/ would show up as a further build: a later change proves none came.
+  const marker = once(reports, 'report')
+  await writeFile(join(site, 'marker.txt'), 'm')
+  t.same(((await marker)[0] as BuildReport).changes.map(c => basename(c)), ['marker.txt'])
+  t.equal(app.liveReload.stats().builds, 3)
+})
+
+t.test('closing during a build aborts it and resolves promptly', async t => {
+  const started = new EventEmitter()
+  let sawAbort = false
+  const app = Fastify()
+  await app.register(liveReload, {
+    buildOnStart: false,
+    builder: async ({ signal }: BuildContext) => {
+      started.emit('start')
+      await once(signal, 'abort')
+      sawAbort = true
+    }
+  })
+  const isStarted = once(started, 'start')
+  const report = app.liveReload.build()
+  await isStarted
+  const begin = Date.now()
+  await app.close()
+  t.ok(Date.now() - begin < 2000)
+  t.ok(sawAbort)
+  t.match(await report, { ok: false })
+})

@@ -1,0 +1,41 @@
+// Every example starts, answers one request with the client injected, and closes.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { createApp as basic } from '../examples/basic/server.js'
+import { createApp as markdownSite } from '../examples/markdown-site/server.js'
+import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
+
+const TAG = '<script src="/__livereload/client.js" defer></script>'
+
+t.test('examples/basic serves its site and its route with the client', async t => {
+  const app = await basic({ logger: false })
+  t.teardown(() => app.close())
+  const page = await app.inject('/')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, TAG)
+  t.match((await app.inject('/hello')).body, TAG)
+  t.equal((await app.inject('/img/logo.svg')).statusCode, 200)
+})
+
+t.test('examples/markdown-site builds its pages on start and serves them', async t => {
+  const out = t.testdir({})
+  const app = await markdownSite({ logger: false, out })
+  t.teardown(() => app.close())
+  const page = await app.inject('/guide/getting-started.html')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, '<h1>Getting started</h1>')
+  t.match(page.body, TAG)
+  t.match(await readFile(join(out, 'style.css'), 'utf8'), 'font')
+  t.match(app.liveReload.stats(), { builds: 1, failures: 0 })
+})
+
+t.test('examples/ssr-templates renders its view with the client', async t => {
+  const app = await ssrTemplates({ logger: false })
+  t.teardown(() => app.close())
+  const page = await app.inject('/?name=tap')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, 'Hello, tap!')
+  t.match(page.body, TAG)
+  t.equal(app.liveReload.stats().watched.length, 1)
+})
