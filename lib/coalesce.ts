@@ -1,4 +1,10 @@
 import type { FileChange } from '../types/index.js'
+import { probeActivity } from './activity-probe.js'
+
+/** In a burst, @parcel/watcher flushes every 500 ms; a batch sooner than this came after 50 ms of quiet. */
+export const FORCED_FLUSH_GAP_MS = 450
+/** In a burst, how long to wait for the watcher's next forced flush before deciding the burst ended. */
+export const BURST_WAIT_MS = 600
 
 export interface Coalescer {
   /** Adds changes and (re)starts the quiet window. */
@@ -15,8 +21,11 @@ export interface Coalescer {
 
 /**
  * Gathers file changes until they have been quiet for `quietMs`, then hands them to `onFlush`
- * as one batch. A stream that never goes quiet is flushed `maxWaitMs` after its first change.
- * Several events for one path in one batch become their net effect.
+ * as one batch, so that one save, or a checkout of thousands of files, is one build and one
+ * message. A burst is recognised by the activity probe (see activity-probe.ts) and then lasts
+ * until the watcher delivers a batch that followed a quiet spell. A stream that never goes
+ * quiet is flushed `maxWaitMs` after its first change. Several events for one path in one
+ * batch become their net effect.
  */
 export function createCoalescer (
   quietMs: number,
@@ -26,7 +35,10 @@ export function createCoalescer (
   const pending = new Map<string, FileChange['type']>()
   let timer: NodeJS.Timeout | undefined
   let since = 0
+  let lastBatchAt = 0
+  let waitMs = quietMs
   let isHeld = false
+  let probe: { stop (): void } | undefined
   let settling: ((changes: FileChange[]) => void) | undefined
 
   function schedule (): void {
@@ -35,12 +47,17 @@ export function createCoalescer (
     if (settling !== undefined) {
       timer = setTimeout(settled, quietMs).unref()
     } else if (!isHeld && pending.size > 0) {
-      const wait = Math.min(quietMs, Math.max(0, since + maxWaitMs - Date.now()))
+      const wait = Math.min(waitMs, Math.max(0, since + maxWaitMs - Date.now()))
       timer = setTimeout(() => {
         const first = since
         onFlush(take(), first)
       }, wait).unref()
     }
+  }
+
+  function onBurst (): void {
+    waitMs = BURST_WAIT_MS
+    schedule()
   }
 
   function settled (): void {
@@ -53,6 +70,8 @@ export function createCoalescer (
   function take (): FileChange[] {
     clearTimeout(timer)
     timer = undefined
+    probe?.stop()
+    probe = undefined
     since = 0
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     pending.clear()
@@ -62,7 +81,15 @@ export function createCoalescer (
   return {
     push (changes) {
       if (changes.length === 0) return
-      if (pending.size === 0) since = Date.now()
+      const now = Date.now()
+      if (pending.size === 0) {
+        since = now
+        waitMs = quietMs
+        probe = probeActivity(changes.map(change => change.path), onBurst)
+      } else if (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS) {
+        waitMs = quietMs // this batch followed a quiet spell: the burst is over
+      }
+      lastBatchAt = now
       mergeChanges(pending, changes)
       if (!isHeld || settling !== undefined) schedule()
     },
@@ -77,8 +104,7 @@ export function createCoalescer (
       })
     },
     close () {
-      clearTimeout(timer)
-      pending.clear()
+      take()
       settled()
     }
   }

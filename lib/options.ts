@@ -8,7 +8,7 @@ export const DEFAULT_PREFIX = '/'
 export const DEFAULT_DEBOUNCE_MS = 75
 export const DEFAULT_MAX_CLIENTS = 1000
 /** A stream of events that never goes quiet still flushes this often (ms). */
-export const MAX_WAIT_MS = 1000
+export const MAX_WAIT_MS = 5000
 
 /**
  * Ignored in every watched directory. Editors' swap, backup and probe files: vim (`.swp`,

@@ -1,7 +1,9 @@
 import { EventEmitter, once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
-import { createCoalescer } from '../lib/coalesce.js'
+import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS } from '../lib/coalesce.js'
 import { holdEventLoop } from './helpers/loop.js'
 
 holdEventLoop(t)
@@ -89,4 +91,24 @@ t.test('close drops pending changes and resolves a pending settle', async t => {
   coalescer.close()
   t.same(await settled, [])
   t.same(flushed.all, [])
+})
+
+t.test('activity after a first batch holds the flush across the watcher\'s 500 ms flushes', async t => {
+  const dir = t.testdir({ 'a.html': 'a' })
+  const flushed = flushes()
+  const coalescer = createCoalescer(20, 5000, flushed.onFlush)
+  t.teardown(() => coalescer.close())
+  const started = Date.now()
+  coalescer.push([{ path: join(dir, 'a.html'), type: 'update' }])
+  // More writes in the same directory: the probe sees the burst go on.
+  await writeFile(join(dir, 'b.html'), 'b')
+  // The delay is the thing under test: the watcher's next forced flush comes about 500 ms
+  // after its first batch, long after the 20 ms quiet window.
+  await new Promise(resolve => setTimeout(resolve, FORCED_FLUSH_GAP_MS + 50))
+  t.same(flushed.all, [], 'not flushed while the burst may go on')
+  const next = flushed.next()
+  coalescer.push([{ path: join(dir, 'b.html'), type: 'create' }])
+  coalescer.push([{ path: join(dir, 'c.html'), type: 'create' }]) // a batch after a quiet spell ends it
+  t.equal((await next).length, 3)
+  t.ok(Date.now() - started < BURST_WAIT_MS * 3, 'ended by the batch after the quiet spell')
 })

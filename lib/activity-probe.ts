@@ -1,0 +1,33 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { dirname } from 'node:path'
+
+/** Paths of a first batch that the probe looks at: enough to catch a burst, cheap to open. */
+export const PROBE_PATHS = 4
+
+/**
+ * @parcel/watcher delivers the first change after an idle spell at once, then holds further
+ * events until 50 ms of quiet or 500 ms have passed. From JavaScript, a single save and the
+ * start of a long burst (a checkout, an archive unpacked) look the same for those 500 ms. The
+ * probe tells them apart: it watches, non-recursively, the first batch's files and their
+ * directories, and calls `onActivity` once at the first further event. Its watchers close at
+ * that event or on `stop()`, so a burst costs at most a few inotify watches and one callback.
+ */
+export function probeActivity (paths: readonly string[], onActivity: () => void): { stop (): void } {
+  const watchers: FSWatcher[] = []
+  const stop = (): void => {
+    for (const watcher of watchers.splice(0)) watcher.close()
+  }
+  const onEvent = (): void => {
+    stop()
+    onActivity()
+  }
+  const targets = new Set(paths.slice(0, PROBE_PATHS).flatMap(path => [path, dirname(path)]))
+  for (const target of targets) {
+    try {
+      const watcher = watch(target, { persistent: false }, onEvent)
+      watcher.on('error', stop)
+      watchers.push(watcher)
+    } catch { /* gone already (a delete): nothing to watch there */ }
+  }
+  return { stop }
+}
