@@ -8,7 +8,7 @@ import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
-import { channelRoutes } from './routes.js'
+import { channelRoutes, trackUpgrades } from './routes.js'
 import { displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
@@ -22,10 +22,15 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
 
   const hub = createHub(options, log)
-  fastify.addHook('preClose', () => hub.closeAll())    // open sockets would block server.close()
+  const upgrades = trackUpgrades(fastify.server, options.path)
+  fastify.addHook('preClose', async () => {             // open sockets would block server.close()
+    await hub.closeAll()
+    upgrades.destroyAll()
+  })
   const pipeline = createPipeline(options, hub, log)
   const watchers: Watcher[] = []
   fastify.addHook('onClose', async () => {
+    upgrades.close()
     await Promise.all(watchers.map(watcher => watcher.close()))
     await pipeline.close()                              // aborts a running build, closes the builder
   })

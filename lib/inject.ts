@@ -1,5 +1,8 @@
-// STUB: replaced by the injection implementation.
-import type { onRequestHookHandler, onSendHookHandler } from 'fastify'
+import { createHash } from 'node:crypto'
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
+import zlib from 'node:zlib'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
+import { findInsertion, HtmlScanner } from './html-scan.js'
 import type { ResolvedOptions } from './options.js'
 
 export interface InjectHooks {
@@ -7,9 +10,178 @@ export interface InjectHooks {
   onSend: onSendHookHandler
 }
 
-export function createInjectHooks (_options: ResolvedOptions): InjectHooks {
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress()
+}
+const ENCODERS: Record<string, () => Transform> = {
+  gzip: () => zlib.createGzip(),
+  'x-gzip': () => zlib.createGzip(),
+  deflate: () => zlib.createDeflate(),
+  br: () => zlib.createBrotliCompress()
+}
+
+/**
+ * The hooks that put the client tag into every HTML response of the app, whatever its payload:
+ * string, Buffer or stream, compressed or not. The bytes stay right: Content-Length follows the
+ * tag, streams stay streams, and nothing but `text/html` is touched.
+ *
+ * Caching: an injected page carries `Cache-Control: no-cache`, no `Last-Modified` (a file's
+ * date says nothing about the tag), and its ETag gets a suffix derived from the tag. The
+ * onRequest hook takes that suffix off `If-None-Match`, so @fastify/static can still answer
+ * 304 while the tag is unchanged, and puts it back on the 304. When the tag changes (another
+ * `path`, another version of the plugin), the old ETag no longer matches: a fresh page.
+ */
+export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'inject' | 'nonce'>): InjectHooks {
+  const clientSrc = `${options.path}/client.js`
+  const suffix = `-lr${createHash('sha1').update(`${clientSrc} 1`).digest('hex').slice(0, 8)}`
+  const revalidated = new WeakSet<FastifyRequest>()
+  const { inject } = options
+
   return {
-    onRequest: async () => {},
-    onSend: async (_request, _reply, payload) => payload
+    async onRequest (request) {
+      const header = request.headers['if-none-match']
+      if (inject === null || header === undefined || !header.includes(suffix)) return
+      request.headers['if-none-match'] = header.replaceAll(`${suffix}"`, '"')
+      revalidated.add(request)
+    },
+    async onSend (request, reply, payload) {
+      if (inject === null) return payload
+      if (reply.statusCode === 304) {
+        if (revalidated.has(request)) suffixEtag(reply, suffix)
+        return payload
+      }
+      if (!isEligible(request, reply, payload) || !inject(request, reply)) return payload
+
+      const encoding = String(reply.getHeader('content-encoding') ?? 'identity').toLowerCase()
+      if (encoding !== 'identity' && DECODERS[encoding] === undefined) {
+        request.log.debug({ encoding }, 'live reload: body encoding unknown, client not injected')
+        return payload
+      }
+      const nonce = options.nonce?.(request, reply) ?? nonceOf(reply.getHeader('content-security-policy'))
+      const tag = Buffer.from(`<script src="${escapeAttribute(clientSrc)}"${nonce === undefined ? '' : ` nonce="${escapeAttribute(nonce)}"`} defer></script>`)
+      setCacheHeaders(reply, nonce === undefined ? suffix : null)
+
+      if (encoding !== 'identity') {
+        reply.removeHeader('content-length') // unknown until re-encoded
+        return pipeline(toStream(payload), DECODERS[encoding](), new InjectStream(tag, clientSrc), ENCODERS[encoding](), () => {})
+      }
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) return injectWhole(reply, payload, tag, clientSrc)
+      if (reply.hasHeader('content-length')) {
+        reply.header('content-length', Number(reply.getHeader('content-length')) + tag.length)
+      }
+      return pipeline(payload as NodeJS.ReadableStream, new InjectStream(tag, clientSrc), () => {})
+    }
   }
+}
+
+function isEligible (request: FastifyRequest, reply: FastifyReply, payload: unknown): boolean {
+  const status = reply.statusCode
+  if (status < 200 || status === 204 || status === 206 || (status >= 300 && status < 400)) return false
+  if (payload === null || payload === undefined) return false
+  if (request.routeOptions.config?.liveReload === false) return false
+  const type = String(reply.getHeader('content-type') ?? '')
+  // Only ASCII-compatible HTML: a UTF-16 page would need its own scanner.
+  return /^\s*text\/html\s*(;|$)/i.test(type) && !/charset\s*=\s*"?utf-?(16|32)/i.test(type)
+}
+
+/** String and Buffer payloads: injected whole, Content-Length set to the new byte length. */
+function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer, clientSrc: string): string | Buffer {
+  const html = typeof payload === 'string' ? payload : payload.toString('latin1')
+  const at = findInsertion(html, clientSrc)
+  if (at === -1) return payload
+  const result = typeof payload === 'string'
+    ? payload.slice(0, at) + tag.toString() + payload.slice(at)
+    : Buffer.concat([payload.subarray(0, at), tag, payload.subarray(at)])
+  // Fastify recomputes it for GET, not for HEAD: set it for both.
+  if (reply.hasHeader('content-length')) reply.header('content-length', Buffer.byteLength(result))
+  return result
+}
+
+/**
+ * Passes a stream through, putting the tag in once: before </head> or after <body…> when they
+ * come (found across chunk boundaries; only a few bytes are ever held back), otherwise at the
+ * end. Memory stays constant and the first byte is not delayed. A Content-Length was already
+ * raised by the tag's length, so a page found to hold the tag already gets as many spaces.
+ */
+export class InjectStream extends Transform {
+  private readonly scanner: HtmlScanner
+  private pending: Buffer = Buffer.alloc(0)
+  private base = 0
+  private isDone = false
+
+  constructor (private readonly tag: Buffer, clientSrc: string) {
+    super()
+    this.scanner = new HtmlScanner(clientSrc)
+  }
+
+  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.isDone) return callback(null, chunk)
+    const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk)
+    const settled = this.scanner.scan(data.toString('latin1'), this.base, false)
+    if (this.scanner.found >= 0) {
+      const at = this.scanner.found - this.base
+      this.push(data.subarray(0, at))
+      this.push(this.insertion())
+      this.isDone = true
+      this.pending = Buffer.alloc(0)
+      return callback(null, data.subarray(at))
+    }
+    this.pending = data.subarray(settled - this.base)
+    this.base = settled
+    callback(null, data.subarray(0, data.length - this.pending.length))
+  }
+
+  override _flush (callback: TransformCallback): void {
+    if (!this.isDone) {
+      this.push(this.pending)
+      this.push(this.insertion())
+    }
+    callback()
+  }
+
+  private insertion (): Buffer {
+    return this.scanner.hasTag ? Buffer.alloc(this.tag.length, ' ') : this.tag
+  }
+}
+
+function toStream (payload: unknown): NodeJS.ReadableStream {
+  return typeof payload === 'string' || Buffer.isBuffer(payload) ? Readable.from([Buffer.from(payload)]) : payload as NodeJS.ReadableStream
+}
+
+function setCacheHeaders (reply: FastifyReply, suffix: string | null): void {
+  const cacheControl = String(reply.getHeader('cache-control') ?? '')
+  if (!/no-store/i.test(cacheControl)) reply.header('cache-control', 'no-cache')
+  reply.removeHeader('last-modified')
+  if (suffix === null) reply.removeHeader('etag') // a cached page with an old nonce would break under the new policy
+  else suffixEtag(reply, suffix)
+}
+
+function suffixEtag (reply: FastifyReply, suffix: string): void {
+  const etag = reply.getHeader('etag')
+  if (typeof etag === 'string' && etag.endsWith('"') && !etag.endsWith(`${suffix}"`)) {
+    reply.header('etag', `${etag.slice(0, -1)}${suffix}"`)
+  }
+}
+
+/** The script nonce of a Content-Security-Policy: script-src-elem, else script-src, else default-src. */
+export function nonceOf (header: unknown): string | undefined {
+  const policy = Array.isArray(header) ? header.join(',') : typeof header === 'string' ? header : ''
+  const directives = new Map<string, string>()
+  for (const directive of policy.split(/[;,]/)) {
+    const [name, ...values] = directive.trim().split(/\s+/)
+    if (name !== undefined && name !== '' && !directives.has(name.toLowerCase())) directives.set(name.toLowerCase(), values.join(' '))
+  }
+  for (const name of ['script-src-elem', 'script-src', 'default-src']) {
+    const sources = directives.get(name)
+    if (sources === undefined) continue
+    return /'nonce-([^']+)'/.exec(sources)?.[1]
+  }
+  return undefined
+}
+
+function escapeAttribute (value: string): string {
+  return value.replace(/[&"<>]/g, c => `&#${c.charCodeAt(0)};`)
 }

@@ -73,7 +73,8 @@ export async function watchDirectory (
 
   let closing: Promise<void> | undefined
   return {
-    close: () => (closing ??= subscription.unsubscribe())
+    // The kernel may have dropped the watch already (the directory went away): nothing to undo.
+    close: () => (closing ??= subscription.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone')))
   }
 }
 

@@ -99,8 +99,9 @@ t.test('the app\'s own HTML routes get the client too, whenever they were declar
 })
 
 t.test('the host app keeps its own @fastify/static registration', async t => {
-  const dir = t.testdir(site())
-  const assets = t.testdir({ 'a.txt': 'asset' })
+  const top = t.testdir({ site: site(), assets: { 'a.txt': 'asset' } })
+  const dir = join(top, 'site')
+  const assets = join(top, 'assets')
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyStatic, { root: assets, prefix: '/assets/' })
@@ -127,7 +128,8 @@ t.test('enabled: false serves root only, injects nothing and logs one line', asy
   app.liveReload.reload()
   app.liveReload.send({ type: 'clear' })
   t.equal(app.liveReload.clients, 0)
-  t.same(app.liveReload.stats(), { instance: '', clients: 0, messages: 0, watched: [] })
+  t.match(app.liveReload.stats(), { instance: '', clients: 0, messages: 0, watched: [], builds: 0 })
+  t.match(await app.liveReload.build(), { ok: true, sent: 'none' })
 })
 
 t.test('a missing root is a warning and the channel still works', async t => {

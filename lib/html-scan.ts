@@ -1,0 +1,200 @@
+// Finds where the client tag goes in an HTML document: before the real </head>, else after the
+// <body…> start tag. "Real" means outside comments, attribute values and the raw text of
+// <script>, <style>, <textarea> and friends, where a "</head>" is only text. Works on whole
+// strings and incrementally on a stream's chunks (as latin1 strings: markup is ASCII and UTF-8
+// multi-byte sequences never contain ASCII bytes, so offsets are byte offsets). It jumps with
+// indexOf and regexes rather than walking characters: pages are the hot path.
+
+const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'plaintext'])
+/** Enough text after a '<' to read any tag name that matters here, and the character after it. */
+const LOOKAHEAD = 16
+/** A <script> start tag longer than this is not ours (ours is short): stop capturing it. */
+const MAX_TAG_CAPTURE = 2048
+const QUOTE_OR_END = /["'>]/g
+const NAME = /[A-Za-z][A-Za-z0-9:-]*/y
+
+type Mode = 'text' | 'comment' | 'bogus' | 'tag' | 'raw'
+
+export class HtmlScanner {
+  /** Absolute offset where the tag goes, once found (-1 before). */
+  found = -1
+  /** Absolute offset of the first real </html>, or -1. */
+  htmlEnd = -1
+  /** Whether a <script> whose src is the client was seen. */
+  hasTag = false
+
+  private mode: Mode = 'text'
+  private quote = ''
+  private tagName = ''
+  private isEndTag = false
+  private raw = ''
+  private captured: string | null = null
+
+  /**
+   * @param clientSrc the client's URL path: a script with this src means the tag is there already
+   * @param scanAll keep scanning after the insertion point (to find an existing tag in <body>)
+   */
+  constructor (private readonly clientSrc: string, private readonly scanAll = false) {}
+
+  /**
+   * Scans `text`, which starts at absolute offset `base` in the document, from the state the
+   * previous call left. Returns the absolute offset up to which the text is settled: a caller
+   * feeding chunks passes the rest (a few bytes at most) back in front of the next chunk.
+   */
+  scan (text: string, base: number, isFinal: boolean): number {
+    const n = text.length
+    let i = 0
+    while (i < n) {
+      if (this.found >= 0 && !this.scanAll) return base + i
+      switch (this.mode) {
+        case 'text': {
+          const lt = text.indexOf('<', i)
+          if (lt === -1) return base + n
+          if (lt + LOOKAHEAD > n && !isFinal) return base + lt
+          i = this.openTag(text, lt, base)
+          break
+        }
+        case 'comment': {
+          const end = text.indexOf('-->', i)
+          if (end === -1) return base + Math.max(i, n - 2)
+          this.mode = 'text'
+          i = end + 3
+          break
+        }
+        case 'bogus': {
+          const end = text.indexOf('>', i)
+          if (end === -1) return base + n
+          this.mode = 'text'
+          i = end + 1
+          break
+        }
+        case 'tag':
+          i = this.inTag(text, i, base)
+          break
+        case 'raw': {
+          const end = this.rawEnd(text, i)
+          if (end === -1 || (end + 2 + this.raw.length >= n && !isFinal)) {
+            return base + Math.max(i, end === -1 ? this.rawKeep(text) : end)
+          }
+          this.startTag(this.raw, true)
+          i = end + 2 + this.raw.length
+          break
+        }
+      }
+    }
+    return base + n
+  }
+
+  /** At a '<' in text: what it opens. Returns where to go on. */
+  private openTag (text: string, lt: number, base: number): number {
+    if (text.startsWith('<!--', lt)) {
+      this.mode = 'comment'
+      return lt + 4
+    }
+    const next = text[lt + 1]
+    if (next === '!' || next === '?') {
+      this.mode = 'bogus'
+      return lt + 2
+    }
+    const isEnd = next === '/'
+    NAME.lastIndex = lt + (isEnd ? 2 : 1)
+    const name = NAME.exec(text)?.[0]
+    if (name === undefined) {
+      if (isEnd) this.mode = 'bogus' // "</ x": a bogus comment to the next '>'
+      return lt + 1
+    }
+    const lower = name.toLowerCase()
+    if (isEnd && lower === 'head' && this.found === -1) this.found = base + lt
+    if (isEnd && lower === 'html' && this.htmlEnd === -1) this.htmlEnd = base + lt
+    this.startTag(lower, isEnd)
+    return NAME.lastIndex
+  }
+
+  private startTag (name: string, isEnd: boolean): void {
+    this.mode = 'tag'
+    this.tagName = name
+    this.isEndTag = isEnd
+    this.captured = !isEnd && name === 'script' ? '' : null
+  }
+
+  /** Inside a tag: attribute values may hold '>' and '<'; only a '>' outside quotes ends it. */
+  private inTag (text: string, i: number, base: number): number {
+    if (this.quote !== '') {
+      const close = text.indexOf(this.quote, i)
+      this.capture(text, i, close === -1 ? text.length : close + 1)
+      if (close === -1) return text.length
+      this.quote = ''
+      return close + 1
+    }
+    QUOTE_OR_END.lastIndex = i
+    const match = QUOTE_OR_END.exec(text)
+    this.capture(text, i, match === null ? text.length : match.index + 1)
+    if (match === null) return text.length
+    if (match[0] !== '>') {
+      this.quote = match[0]
+      return match.index + 1
+    }
+    this.endTag(base + match.index + 1)
+    return match.index + 1
+  }
+
+  private capture (text: string, from: number, to: number): void {
+    if (this.captured === null) return
+    this.captured += text.slice(from, to)
+    if (this.captured.length > MAX_TAG_CAPTURE) this.captured = null
+  }
+
+  private endTag (after: number): void {
+    this.mode = 'text'
+    if (this.isEndTag) return
+    if (this.captured !== null && isClientScript(this.captured, this.clientSrc)) this.hasTag = true
+    if (this.tagName === 'body' && this.found === -1) this.found = after
+    if (RAW_TEXT.has(this.tagName)) {
+      this.mode = 'raw'
+      this.raw = this.tagName
+    }
+  }
+
+  /** Where a raw-text chunk may hold the start of its end tag, cut by the chunk boundary. */
+  private rawKeep (text: string): number {
+    const last = text.lastIndexOf('<')
+    return last !== -1 && last + 2 + this.raw.length >= text.length ? last : text.length
+  }
+
+  /** Index of the '</' that ends the current raw text element, or -1. */
+  private rawEnd (text: string, from: number): number {
+    for (let j = text.indexOf('</', from); j !== -1; j = text.indexOf('</', j + 2)) {
+      const after = text.charCodeAt(j + 2 + this.raw.length)
+      if (text.slice(j + 2, j + 2 + this.raw.length).toLowerCase() === this.raw && !isNameChar(after)) return j
+    }
+    return -1
+  }
+}
+
+function isNameChar (code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 45 || code === 58
+}
+
+function isClientScript (tagText: string, clientSrc: string): boolean {
+  const src = /\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(tagText)
+  const value = src?.[1] ?? src?.[2] ?? src?.[3]
+  return value !== undefined && (value === clientSrc || value.endsWith(clientSrc))
+}
+
+/**
+ * Where the tag goes in a whole document: before the real </head>, else after <body…>, else
+ * before </html>, else at the end. -1 when the document already holds the tag.
+ */
+export function findInsertion (html: string, clientSrc: string): number {
+  const scanner = new HtmlScanner(clientSrc, html.includes(clientSrc))
+  scanner.scan(html, 0, true)
+  if (scanner.hasTag) return -1
+  if (scanner.found >= 0) return scanner.found
+  return scanner.htmlEnd >= 0 ? scanner.htmlEnd : html.length
+}
+
+/** The pure injection: `html` with `tag` in its place, or `html` itself when the tag is there. */
+export function injectTag (html: string, tag: string, clientSrc: string): string {
+  const at = findInsertion(html, clientSrc)
+  return at === -1 ? html : html.slice(0, at) + tag + html.slice(at)
+}
