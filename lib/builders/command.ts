@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
+import { relativePath } from '../build-errors.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
+
+export const DEFAULT_TIMEOUT_MS = 600_000
+export const DEFAULT_MAX_OUTPUT = 64 * 1024
+/** After SIGTERM, a process group gets this long before SIGKILL. */
+export const KILL_GRACE_MS = 2000
+
+/**
+ * Runs shell commands in order, each after the previous one succeeded. Each command is the
+ * leader of its own process group, so a timeout, an abort or close() kills the shell and
+ * everything it started.
+ */
+export function commandBuilder (command: string | string[], options: CommandBuilderOptions = {}): Builder {
+  const commands = typeof command === 'string' ? [command] : command
+  if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string' && c.trim() !== '')) {
+    throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.command', 'must be a non-empty command string or array of them')
+  }
+  const timeout = positiveInteger('timeout', options.timeout ?? DEFAULT_TIMEOUT_MS)
+  const maxOutput = positiveInteger('maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT)
+  if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.cwd', 'must be a directory path')
+  const env = { ...process.env, ...options.env }
+  const running = new Set<ChildProcess>()
+
+  return {
+    name: 'command',
+    async build ({ signal, log }) {
+      for (const cmd of commands) {
+        const started = Date.now()
+        const result = await run(cmd, { cwd: options.cwd, env, timeout, maxOutput, signal, running })
+        if (result !== null) return { errors: [result] } satisfies BuildOutcome
+        log.debug({ command: cmd, ms: Date.now() - started }, 'command finished')
+      }
+      return { reload: 'auto' }
+    },
+    close () {
+      for (const child of running) killGroup(child)
+    }
+  }
+}
+
+interface RunOptions {
+  cwd: string | undefined
+  env: NodeJS.ProcessEnv
+  timeout: number
+  maxOutput: number
+  signal: AbortSignal
+  running: Set<ChildProcess>
+}
+
+/** Runs one command; resolves to null on success, else the error to show. */
+function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
+  return new Promise(resolve => {
+    const output = new Tail(opts.maxOutput)
+    const child = spawn(cmd, { shell: true, detached: true, cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let reason: string | null = null
+    const stop = (why: string): void => {
+      reason ??= why
+      killGroup(child)
+    }
+    child.on('error', err => stop(`could not run: ${err.message}`))
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk))
+    opts.running.add(child)
+    const timer = setTimeout(() => stop(`timed out after ${opts.timeout} ms`), opts.timeout).unref()
+    const onAbort = (): void => stop('aborted')
+    opts.signal.addEventListener('abort', onAbort)
+    child.on('close', (code, signalName) => {
+      clearTimeout(timer)
+      opts.signal.removeEventListener('abort', onAbort)
+      opts.running.delete(child)
+      if (reason === null && code === 0) return resolve(null)
+      const status = reason ?? (code !== null ? `exited with code ${code}` : `was killed by ${String(signalName)}`)
+      resolve(commandError(cmd, status, output.text()))
+    })
+  })
+}
+
+/** SIGTERM to the whole group, SIGKILL to what is left after a grace period. */
+function killGroup (child: ChildProcess): void {
+  const pid = child.pid
+  if (pid === undefined) return
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, signal)
+    } catch { /* the group is gone already */ }
+  }
+  kill('SIGTERM')
+  setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref()
+}
+
+const LOCATION = /([\w./@-]+\.[A-Za-z0-9]+)(?::(\d+)(?::(\d+))?|\((\d+),(\d+)\))/
+
+/** The error of a failed command, located at the first `file:line:col` (or tsc's `file(line,col)`) in its output. */
+export function commandError (cmd: string, status: string, output: string): BuildErrorInfo {
+  const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${output.trim() === '' ? '' : `\n\n${output.trimEnd()}`}` }
+  const match = LOCATION.exec(output)
+  if (match !== null) {
+    error.file = relativePath(match[1])
+    error.line = Number(match[2] ?? match[4])
+    const column = match[3] ?? match[5]
+    if (column !== undefined) error.column = Number(column)
+  }
+  return error
+}
+
+/** Keeps the last `max` bytes of a stream of chunks: a flood costs no more memory than that. */
+class Tail {
+  private chunks: Buffer[] = []
+  private size = 0
+  constructor (private readonly max: number) {}
+
+  push (chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    while (this.size - this.chunks[0].length >= this.max) this.size -= this.chunks.shift()!.length
+  }
+
+  text (): string {
+    const all = Buffer.concat(this.chunks)
+    return all.subarray(Math.max(0, all.length - this.max)).toString('utf8') // invalid UTF-8 becomes U+FFFD
+  }
+}
+
+function positiveInteger (name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    throw new FST_LIVERELOAD_INVALID_OPTION(`commandBuilder.${name}`, 'must be a positive integer')
+  }
+  return value as number
+}

@@ -1,0 +1,53 @@
+// The child side of isolatedBuilder: loads the builder module once, runs builds on request,
+// answers with their outcome. Whatever goes wrong in here, the parent only sees this process die.
+import { pathToFileURL } from 'node:url'
+import type { Builder, BuildOutcome } from '../../types/index.js'
+import { normalizeErrors } from '../build-errors.js'
+
+type ParentMessage = { type: 'build', id: number, changes: unknown[], full: boolean } | { type: 'abort', id: number } | { type: 'close' }
+
+const send = (message: unknown): void => { process.send?.(message) }
+const controllers = new Map<number, AbortController>()
+let loading: Promise<Builder> | undefined
+
+async function load (): Promise<Builder> {
+  const module = await import(pathToFileURL(process.argv[2]).href) as { default?: unknown }
+  const exported = module.default
+  if (typeof exported === 'function') return { build: exported as Builder['build'] }
+  if (exported !== null && typeof exported === 'object' && typeof (exported as Builder).build === 'function') return exported as Builder
+  throw new TypeError(`${process.argv[2]} must default-export a build function or an object with build(ctx)`)
+}
+
+function logFor (id: number): unknown {
+  const log: Record<string, unknown> = {}
+  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) {
+    log[level] = (obj: unknown, msg?: string) => send({ type: 'log', id, level, obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg })
+  }
+  log.child = () => log
+  return log
+}
+
+async function build (id: number, changes: unknown[], full: boolean): Promise<void> {
+  const controller = new AbortController()
+  controllers.set(id, controller)
+  let outcome: BuildOutcome
+  try {
+    const builder = await (loading ??= load())
+    const result = (await builder.build({ changes, full, signal: controller.signal, log: logFor(id) } as never)) ?? {}
+    outcome = { reload: result.reload, outputs: result.outputs, errors: result.errors === undefined ? undefined : normalizeErrors(result.errors) }
+  } catch (err) {
+    outcome = { errors: normalizeErrors(err) }
+  }
+  controllers.delete(id)
+  send({ type: 'result', id, outcome })
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'build') void build(message.id, message.changes, message.full)
+  else if (message.type === 'abort') controllers.get(message.id)?.abort()
+  else if (message.type === 'close') {
+    void (loading ?? Promise.resolve(null)).then(builder => builder?.close?.()).catch(() => {}).finally(() => process.exit(0))
+  }
+})
+// The server went away (even by crashing): so does this process, never an orphan.
+process.on('disconnect', () => process.exit(0))

@@ -1,0 +1,119 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
+import { DEFAULT_TIMEOUT_MS, KILL_GRACE_MS } from './command.js'
+
+// From lib/builders/ (tests, through ts-node) and from dist/builders/ (the package) alike, this
+// lands on the compiled runner in dist/builders/.
+const RUNNER = fileURLToPath(new URL('../../dist/builders/isolated-child.js', import.meta.url))
+/** The end of the child's stderr kept for the error of a crash. */
+const MAX_STDERR = 8192
+
+interface Pending {
+  id: number
+  log: FastifyBaseLogger
+  settle: (outcome: BuildOutcome) => void
+}
+
+/**
+ * Runs a builder module in a child process that stays warm between builds. A crash,
+ * process.exit(), an uncaught exception, an out-of-memory or a hang fails that build only; the
+ * next build starts a fresh child.
+ */
+export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
+  const file = toPath(modulePath)
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.timeout', 'must be a positive integer (ms)')
+  if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0)) {
+    throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.maxMemory', 'must be a positive integer (MB)')
+  }
+  const execArgv = [...(options.execArgv ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
+  let child: ChildProcess | null = null
+  let stderr = ''
+  let pending: Pending | null = null
+  let nextId = 0
+  let closed: Promise<void> | undefined
+
+  function start (): ChildProcess {
+    stderr = ''
+    const started = fork(RUNNER, [file], { execArgv, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
+    started.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-MAX_STDERR) })
+    started.on('message', (message: { type: string, id: number, outcome?: BuildOutcome, level?: string, obj?: object, msg?: string }) => {
+      if (pending === null || message.id !== pending.id) return
+      if (message.type === 'result') pending.settle(message.outcome ?? {})
+      else if (message.type === 'log') (pending.log as unknown as Record<string, (o: object, m?: string) => void>)[message.level ?? 'info']?.(message.obj ?? {}, message.msg)
+    })
+    started.on('exit', (code, signal) => {
+      if (child === started) child = null
+      pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
+    })
+    return started
+  }
+
+  return {
+    name: 'isolated',
+    build ({ changes, full, signal, log }) {
+      return new Promise<BuildOutcome>(resolve => {
+        const worker = (child ??= start())
+        const id = ++nextId
+        let isSettled = false
+        const timer = setTimeout(() => {
+          stderr = `${stderr}\n[timed out after ${timeout} ms]`.slice(-MAX_STDERR)
+          worker.kill('SIGKILL')
+        }, timeout).unref()
+        const onAbort = (): void => {
+          worker.send({ type: 'abort', id })
+          setTimeout(() => { if (!isSettled) worker.kill('SIGKILL') }, KILL_GRACE_MS).unref()
+        }
+        signal.addEventListener('abort', onAbort)
+        pending = {
+          id,
+          log,
+          settle (outcome) {
+            if (isSettled) return
+            isSettled = true
+            pending = null
+            clearTimeout(timer)
+            signal.removeEventListener('abort', onAbort)
+            resolve(outcome)
+          }
+        }
+        worker.send({ type: 'build', id, changes, full })
+      })
+    },
+    close () {
+      closed ??= new Promise<void>(resolve => {
+        const worker = child
+        if (worker === null) return resolve()
+        const kill = setTimeout(() => worker.kill('SIGKILL'), KILL_GRACE_MS).unref()
+        worker.once('exit', () => {
+          clearTimeout(kill)
+          resolve()
+        })
+        worker.send({ type: 'close' })
+      })
+      return closed
+    }
+  }
+}
+
+function toPath (modulePath: string | URL): string {
+  if (modulePath instanceof URL) return fileURLToPath(modulePath)
+  if (typeof modulePath !== 'string' || modulePath === '') {
+    throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.modulePath', 'must be a module path or file URL')
+  }
+  if (modulePath.startsWith('file:')) return fileURLToPath(modulePath)
+  return isAbsolute(modulePath) ? modulePath : resolve(modulePath)
+}
+
+/** What a dead child says about how it died. */
+export function describeExit (code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+  if (stderr.includes('timed out after')) return `the builder ${/timed out after \d+ ms/.exec(stderr)?.[0] ?? 'timed out'} and was killed`
+  if (/heap out of memory|Allocation failed/i.test(stderr)) return 'the builder ran out of memory (raise maxMemory?)'
+  if (signal !== null) return `the builder process was killed by ${signal}`
+  return `the builder process exited with code ${String(code)} before the build finished`
+}

@@ -1,0 +1,83 @@
+import t from 'tap'
+import type { BuildContext, BuildOutcome, FileChange } from '../types/index.js'
+import { isolatedBuilder } from '../lib/builders/isolated.js'
+import { collectingLogger } from './helpers/log.js'
+
+const fixture = (name: string) => new URL(`./fixtures/builders/${name}`, import.meta.url)
+
+function ctx (how?: string, signal = new AbortController().signal): BuildContext & { lines: unknown[] } {
+  const { log, lines } = collectingLogger()
+  const changes: FileChange[] = how === undefined ? [] : [{ path: how, type: 'update' }]
+  return { changes, full: false, signal, log, lines }
+}
+
+const build = async (builder: ReturnType<typeof isolatedBuilder>, c: BuildContext) => (await builder.build(c)) as BuildOutcome
+
+t.test('a warm child runs every build and forwards its log lines', async t => {
+  const builder = isolatedBuilder(fixture('ok.js'))
+  t.teardown(() => builder.close?.())
+  const first = ctx('/a.html')
+  t.same(await build(builder, first), { reload: 'page', outputs: ['/a.html'], errors: [] })
+  t.match(first.lines, [{ msg: 'fixture build', builds: 1 }])
+  t.match(await build(builder, ctx('/b.css')), { reload: 'css' }, 'the same child: its counter went on')
+})
+
+t.test('each way a builder can die fails that build, and the next build recovers', async t => {
+  const builder = isolatedBuilder(fixture('crash.js'), { timeout: 3000, maxMemory: 32 })
+  t.teardown(() => builder.close?.())
+  const cases: Array<[string, RegExp]> = [
+    ['throw', /bad input/],
+    ['exit', /exited with code 3/],
+    ['uncaught', /exited with code 1/],
+    ['oom', /ran out of memory|killed by SIG/],
+    ['segv', /killed by SIGSEGV/],
+    ['hang', /timed out after 3000 ms/]
+  ]
+  const pids = new Set<string>()
+  for (const [how, expected] of cases) {
+    const failed = await build(builder, ctx(how))
+    t.match(failed.errors?.[0], { message: expected }, how)
+    const ok = await build(builder, ctx('ok'))
+    t.same(ok.errors, undefined, `recovered after ${how}`)
+    pids.add(ok.outputs?.[0] ?? '')
+  }
+  t.equal((await build(builder, ctx('throw'))).errors?.[0].file, 'src/a.md', 'thrown errors keep their location')
+  t.ok(pids.size >= 5, 'a fresh child after each death')
+})
+
+t.test('an abort reaches the build in the child, and a build that ignores it is killed', async t => {
+  const builder = isolatedBuilder(fixture('crash.js'))
+  t.teardown(() => builder.close?.())
+  const controller = new AbortController()
+  const result = build(builder, ctx('hang', controller.signal))
+  setTimeout(() => controller.abort(), 50)
+  t.ok((await result).errors, 'the hung build was killed after the grace period')
+})
+
+t.test('a module that does not load fails the build with a clear message', async t => {
+  const builder = isolatedBuilder(fixture('broken.js'))
+  t.teardown(() => builder.close?.())
+  t.ok((await build(builder, ctx())).errors?.[0].message)
+  const missing = isolatedBuilder(fixture('missing.js'))
+  t.teardown(() => missing.close?.())
+  t.match((await build(missing, ctx())).errors?.[0].message, /Cannot find module|ERR_MODULE_NOT_FOUND|not find/)
+})
+
+t.test('close is idempotent and ends the child', async t => {
+  const builder = isolatedBuilder(fixture('pid.js'))
+  const pid = Number((await build(builder, ctx())).outputs?.[0].split('/').pop())
+  await Promise.all([builder.close?.(), builder.close?.()])
+  t.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
+  await builder.close?.()
+  const unused = isolatedBuilder(fixture('pid.js'))
+  await unused.close?.()
+  t.pass('closing a builder that never built resolves')
+})
+
+t.test('bad arguments throw a coded error', async t => {
+  for (const args of [[''], [42], ['x.js', { timeout: -1 }], ['x.js', { maxMemory: 0 }]] as unknown[][]) {
+    t.throws(() => (isolatedBuilder as (...a: unknown[]) => unknown)(...args), { code: 'FST_LIVERELOAD_INVALID_OPTION' })
+  }
+  t.ok(isolatedBuilder('test/fixtures/builders/ok.js'), 'relative paths resolve against the working directory')
+  t.ok(isolatedBuilder(`file://${process.cwd()}/test/fixtures/builders/ok.js`))
+})
