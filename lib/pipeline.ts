@@ -49,7 +49,7 @@ interface BuildRequest {
 export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger): Pipeline {
   const { builder } = options
   const hashes = createOutputHashes()
-  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { void sendOutputChanges(changes) })
+  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
   const loop = createLoopBreaker(options.debounce, log)
   const queued = new Map<string, FileChange['type']>()
@@ -68,7 +68,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     }
     if (loop.isPaused() || loop.trips(since)) return // a builder triggering itself: dropped
     mergeChanges(queued, changes)
-    void requestBuild(false)
+    requestBuild(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
   }
 
   async function sendOutputChanges (changes: FileChange[]): Promise<void> {

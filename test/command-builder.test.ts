@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import type { BuildContext, BuildOutcome } from '../types/index.js'
+import type { BuildContext, BuildErrorInfo, BuildOutcome } from '../types/index.js'
 import { commandBuilder, commandError } from '../lib/builders/command.js'
 import { collectingLogger } from './helpers/log.js'
 
@@ -9,7 +9,8 @@ function ctx (signal = new AbortController().signal): BuildContext {
   return { changes: [], full: false, signal, log: collectingLogger().log }
 }
 
-const outcome = async (promise: unknown) => (await promise) as BuildOutcome
+type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
+const outcome = async (promise: unknown) => (await promise) as Built
 
 t.test('commands run in order and a success reloads as the output says', async t => {
   const dir = t.testdir({})
@@ -54,7 +55,7 @@ t.test('an abort stops the command at once', async t => {
 t.test('close kills a running command', async t => {
   const builder = commandBuilder('sleep 1000')
   const result = outcome(builder.build(ctx()))
-  setImmediate(() => { void builder.close?.() })
+  setImmediate(() => builder.close?.())
   t.ok((await result).errors)
 })
 

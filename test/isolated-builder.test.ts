@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { BuildContext, BuildOutcome, FileChange } from '../types/index.js'
+import type { BuildContext, BuildErrorInfo, BuildOutcome, FileChange } from '../types/index.js'
 import { isolatedBuilder } from '../lib/builders/isolated.js'
 import { collectingLogger } from './helpers/log.js'
 
@@ -11,7 +11,8 @@ function ctx (how?: string, signal = new AbortController().signal): BuildContext
   return { changes, full: false, signal, log, lines }
 }
 
-const build = async (builder: ReturnType<typeof isolatedBuilder>, c: BuildContext) => (await builder.build(c)) as BuildOutcome
+type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
+const build = async (builder: ReturnType<typeof isolatedBuilder>, c: BuildContext) => (await builder.build(c)) as Built
 
 t.test('a warm child runs every build and forwards its log lines', async t => {
   const builder = isolatedBuilder(fixture('ok.js'))

@@ -43,10 +43,10 @@ async function build (id: number, changes: unknown[], full: boolean): Promise<vo
 }
 
 process.on('message', (message: ParentMessage) => {
-  if (message.type === 'build') void build(message.id, message.changes, message.full)
+  if (message.type === 'build') build(message.id, message.changes, message.full).catch(() => {})
   else if (message.type === 'abort') controllers.get(message.id)?.abort()
   else if (message.type === 'close') {
-    void (loading ?? Promise.resolve(null)).then(builder => builder?.close?.()).catch(() => {}).finally(() => process.exit(0))
+    (loading ?? Promise.resolve(null)).then(builder => builder?.close?.()).catch(() => {}).finally(() => process.exit(0))
   }
 })
 // The server went away (even by crashing): so does this process, never an orphan.
