@@ -82,12 +82,13 @@ export function createCoalescer (
     push (changes) {
       if (changes.length === 0) return
       const now = Date.now()
-      if (pending.size === 0) {
-        since = now
+      if (pending.size === 0) since = now
+      if (pending.size === 0 || (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS)) {
+        // A first batch, or one that seems to follow a quiet spell (the burst may be over; a busy
+        // event loop can make a forced flush look like one): the probe decides, within the window.
         waitMs = quietMs
+        probe?.stop()
         probe = probeActivity(changes.map(change => change.path), onBurst)
-      } else if (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS) {
-        waitMs = quietMs // this batch followed a quiet spell: the burst is over
       }
       lastBatchAt = now
       mergeChanges(pending, changes)

@@ -76,8 +76,8 @@ t.test('a burst of 10,000 source files makes exactly one build', async t => {
   const marker = nextReport()
   await writeFile(join(src, 'marker.txt'), 'marker')
   const next = await marker
-  t.equal(first.changes.length + (next.changes.length - 1), 10_000, 'every file was built')
-  t.equal(next.changes.length, 1, 'the build after the burst holds only the marker')
+  t.equal(first.changes.length, 10_000, 'one build with every file')
+  t.same(next.changes.map(c => basename(c)), ['marker.txt'], 'the build after it holds only the marker')
   t.equal(app.liveReload.stats().builds, 3, 'start-up, the burst, the marker')
 })
 
