@@ -3,6 +3,11 @@ import { probeActivity } from './activity-probe.js'
 
 /** In a burst, @parcel/watcher flushes every 500 ms; a batch sooner than this came after 50 ms of quiet. */
 export const FORCED_FLUSH_GAP_MS = 450
+/**
+ * A build's own writes reach us up to the watcher's 50 ms batching later, more on a loaded
+ * machine: settling waits at least this long for them.
+ */
+export const SETTLE_MIN_MS = 150
 /** In a burst, how long to wait for the watcher's next forced flush before deciding the burst ended. */
 export const BURST_WAIT_MS = 600
 
@@ -38,6 +43,7 @@ export function createCoalescer (
   let lastBatchAt = 0
   let waitMs = quietMs
   let isHeld = false
+  let scheduled = 0
   let probe: { stop (): void } | undefined
   let settling: ((changes: FileChange[]) => void) | undefined
 
@@ -45,13 +51,17 @@ export function createCoalescer (
     clearTimeout(timer)
     timer = undefined
     if (settling !== undefined) {
-      timer = setTimeout(settled, quietMs).unref()
+      timer = setTimeout(settled, Math.max(quietMs, SETTLE_MIN_MS)).unref()
     } else if (!isHeld && pending.size > 0) {
       const wait = Math.min(waitMs, Math.max(0, since + maxWaitMs - Date.now()))
-      timer = setTimeout(() => {
+      const generation = ++scheduled
+      // Timers run before I/O callbacks in an event-loop turn: on a busy loop the probe's event
+      // may be waiting right behind this timer. setImmediate lets it through first.
+      timer = setTimeout(() => setImmediate(() => {
+        if (generation !== scheduled || pending.size === 0) return // rescheduled meanwhile
         const first = since
         onFlush(take(), first)
-      }, wait).unref()
+      }), wait).unref()
     }
   }
 

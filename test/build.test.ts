@@ -2,7 +2,7 @@
 // a real server on a loopback port and a real WebSocket client.
 import { EventEmitter, once } from 'node:events'
 import { realpathSync } from 'node:fs'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import Fastify from 'fastify'
@@ -11,6 +11,12 @@ import liveReload from '../lib/index.js'
 import { LOOP_LIMIT } from '../lib/loop-breaker.js'
 import type { BuildContext, BuildReport, LiveReloadOptions } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
+
+/** Editors save by rename: a reader never sees the file half written (a truncate alone is a change too). */
+async function save (file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp~`, text)
+  await rename(`${file}.tmp~`, file)
+}
 
 /** Copies src/*.txt to dist/*.html; fails on a source that says "broken". */
 function copyBuilder (src: string, dist: string) {
@@ -55,7 +61,7 @@ t.test('a source change runs one build, then one reload once the output is writt
   const { app, src } = await project(t)
   const client = await connectChannel(app)
   const reload = client.next('reload')
-  await writeFile(join(src, 'index.txt'), 'two')
+  await save(join(src, 'index.txt'), 'two')
   const message = await reload
   t.same(message, { type: 'reload', paths: ['/index.html'] })
   const { port } = app.server.address() as AddressInfo
@@ -85,14 +91,15 @@ t.test('a failing build sends the error, keeps serving, and the fix reloads', as
   const { app, src } = await project(t)
   const client = await connectChannel(app)
   const error = client.next('error')
-  await writeFile(join(src, 'index.txt'), 'broken')
+  await save(join(src, 'index.txt'), 'broken')
   t.match(await error, { type: 'error', errors: [{ message: 'cannot build index.txt', line: 1 }] })
   t.equal((await app.inject('/index.html')).statusCode, 200, 'still serving the last good page')
 
   const reload = client.next('reload')
-  await writeFile(join(src, 'index.txt'), 'fixed')
+  await save(join(src, 'index.txt'), 'fixed')
   await reload
-  t.same(client.messages.map(m => m.type), ['hello', 'building', 'error', 'building', 'reload'])
+  const types = client.messages.map(m => m.type)
+  t.same(types.slice(types.indexOf('error')), ['error', 'building', 'reload'], 'nothing reloaded while the error stood')
   t.equal(app.liveReload.stats().lastErrors, null)
 })
 
@@ -100,7 +107,7 @@ t.test('a build whose output is byte-identical sends nothing', async t => {
   const { app, src, nextReport } = await project(t)
   const client = await connectChannel(app)
   const report = nextReport()
-  await writeFile(join(src, 'index.txt'), 'one') // same text: same output bytes
+  await save(join(src, 'index.txt'), 'one') // same text: same output bytes
   t.equal((await report).sent, 'none')
   t.same(client.messages.map(m => m.type), ['hello', 'building'])
 })
