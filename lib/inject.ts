@@ -136,8 +136,12 @@ export class InjectStream extends Transform {
 
   override _flush (callback: TransformCallback): void {
     if (!this.isDone) {
-      this.push(this.pending)
+      // The held-back end of the page may still hold </head> or <body>: scan it as the last piece.
+      this.scanner.scan(this.pending.toString('latin1'), this.base, true)
+      const at = this.scanner.found >= 0 ? this.scanner.found - this.base : this.pending.length
+      this.push(this.pending.subarray(0, at))
       this.push(this.insertion())
+      this.push(this.pending.subarray(at))
     }
     callback()
   }

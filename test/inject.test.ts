@@ -1,0 +1,196 @@
+import { once } from 'node:events'
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
+import fastifyCompress from '@fastify/compress'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import liveReload from '../lib/index.js'
+import { nonceOf } from '../lib/inject.js'
+import type { LiveReloadOptions } from '../types/index.js'
+
+const TAG = '<script src="/__livereload/client.js" defer></script>'
+const PAGE = '<!doctype html><html><head><title>é</title></head><body>' + 'x'.repeat(5000) + '</body></html>'
+
+async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => Promise<void> | void) {
+  const dir = t.testdir({ 'index.html': PAGE, 'data.json': '{"html":"</body>"}', 'index.html.gz': gzipSync(PAGE), 'index.html.br': brotliCompressSync(PAGE) })
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await setup?.(server)
+  await server.register(liveReload, { root: dir, ...opts })
+  return server
+}
+
+/** A raw HTTP request on a real socket: what a browser gets, Content-Length and all. */
+async function fetchRaw (server: FastifyInstance, path: string, headers: Record<string, string> = {}, method = 'GET') {
+  if (!server.server.listening) await server.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = server.server.address() as AddressInfo
+  const req = request({ port, host: '127.0.0.1', path, method, headers })
+  req.end()
+  const [res] = await once(req, 'response')
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk)
+  return { status: res.statusCode as number, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }
+}
+
+t.test('a static page gets the tag once with a byte-correct Content-Length', async t => {
+  const server = await app(t)
+  const res = await fetchRaw(server, '/index.html')
+  t.equal(res.status, 200)
+  t.equal(res.body.toString().split(TAG).length, 2)
+  t.equal(Number(res.headers['content-length']), res.body.length)
+  const head = await fetchRaw(server, '/index.html', {}, 'HEAD')
+  t.equal(head.headers['content-length'], res.headers['content-length'], 'HEAD says what GET would')
+})
+
+t.test('string and Buffer routes get the tag, HEAD included', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/s', (_q, r) => r.type('text/html; charset=utf-8').send(PAGE))
+    s.get('/b', (_q, r) => r.type('text/html').send(Buffer.from(PAGE)))
+  })
+  for (const url of ['/s', '/b']) {
+    const res = await fetchRaw(server, url)
+    t.equal(res.body.toString().split(TAG).length, 2, url)
+    t.equal(Number(res.headers['content-length']), res.body.length, `${url} length`)
+    const head = await fetchRaw(server, url, {}, 'HEAD')
+    t.equal(head.headers['content-length'], res.headers['content-length'], `${url} HEAD`)
+  }
+})
+
+t.test('a streamed page keeps streaming: the first bytes arrive before the stream ends', async t => {
+  let finish: (() => void) | undefined
+  const server = await app(t, {}, s => {
+    s.get('/stream', (_q, r) => {
+      const body = new Readable({ read () {} })
+      body.push('<html><head><title>x</title>')
+      finish = () => { body.push('</head><body>late</body></html>'); body.push(null) }
+      return r.type('text/html').send(body)
+    })
+  })
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = server.server.address() as AddressInfo
+  const req = request({ port, host: '127.0.0.1', path: '/stream' })
+  req.end()
+  const [res] = await once(req, 'response')
+  const [first] = await once(res, 'data')
+  t.match(String(first), '<html><head><title>x</title>', 'first bytes before the end')
+  const chunks: Buffer[] = [first]
+  res.on('data', (c: Buffer) => chunks.push(c))
+  const ended = once(res, 'end')
+  finish?.()
+  await ended
+  t.equal(Buffer.concat(chunks).toString(), `<html><head><title>x</title>${TAG}</head><body>late</body></html>`)
+})
+
+t.test('non-HTML responses are untouched, byte for byte', async t => {
+  const server = await app(t)
+  const res = await fetchRaw(server, '/data.json')
+  t.equal(res.body.toString(), '{"html":"</body>"}')
+})
+
+t.test('204, 206 and 304 responses are untouched', async t => {
+  const server = await app(t, {}, s => { s.get('/empty', (_q, r) => r.code(204).type('text/html').send()) })
+  t.equal((await fetchRaw(server, '/empty')).status, 204)
+  const range = await fetchRaw(server, '/index.html', { range: 'bytes=0-9' })
+  t.equal(range.status, 206)
+  t.equal(range.body.toString(), PAGE.slice(0, 10))
+  const page = await fetchRaw(server, '/index.html')
+  const again = await fetchRaw(server, '/index.html', { 'if-none-match': page.headers.etag })
+  t.equal(again.status, 304, 'the suffixed ETag still revalidates')
+  t.equal(again.headers.etag, page.headers.etag)
+})
+
+t.test('injected pages are not cached stale: no-cache, no Last-Modified, a suffixed ETag', async t => {
+  const server = await app(t)
+  const res = await fetchRaw(server, '/index.html')
+  t.equal(res.headers['cache-control'], 'no-cache')
+  t.notOk(res.headers['last-modified'])
+  t.match(res.headers.etag, /-lr[0-9a-f]{8}"$/)
+  const stale = await fetchRaw(server, '/index.html', { 'if-none-match': res.headers.etag.replace(/-lr[0-9a-f]{8}"$/, '-lr00000000"') })
+  t.equal(stale.status, 200, 'another tag: a fresh page')
+})
+
+t.test('pre-compressed files are decoded, injected and encoded again', async t => {
+  const server = await app(t, { static: { preCompressed: true } })
+  const gz = await fetchRaw(server, '/index.html', { 'accept-encoding': 'gzip' })
+  t.equal(gz.headers['content-encoding'], 'gzip')
+  t.equal(gunzipSync(gz.body).toString().split(TAG).length, 2)
+  t.notOk(gz.headers['content-length'])
+  const br = await fetchRaw(server, '/index.html', { 'accept-encoding': 'br' })
+  t.equal(br.headers['content-encoding'], 'br')
+  t.equal(brotliDecompressSync(br.body).toString().split(TAG).length, 2)
+})
+
+for (const order of ['before', 'after']) {
+  t.test(`@fastify/compress registered ${order} the plugin compresses the injected page`, async t => {
+    const dir = t.testdir({ 'index.html': PAGE })
+    const server = Fastify()
+    t.teardown(() => server.close())
+    if (order === 'before') await server.register(fastifyCompress, { threshold: 10 })
+    await server.register(liveReload, { root: dir })
+    if (order === 'after') await server.register(fastifyCompress, { threshold: 10 })
+    server.get('/route', (_q, r) => r.type('text/html').send(PAGE))
+    // @fastify/compress hooks the routes declared after it: the static files of a plugin
+    // registered before it stay uncompressed. Either way the page is whole, with one tag.
+    const decode = (res: { headers: Record<string, string>, body: Buffer }) =>
+      res.headers['content-encoding'] === 'gzip' ? gunzipSync(res.body) : res.headers['content-encoding'] === 'br' ? brotliDecompressSync(res.body) : res.body
+    for (const url of ['/index.html', '/route']) {
+      for (const encoding of ['gzip', 'br']) {
+        const res = await fetchRaw(server, url, { 'accept-encoding': encoding })
+        t.equal(decode(res).toString().split(TAG).length, 2, `${url} ${encoding}: ${res.headers['content-encoding'] ?? 'identity'}, once`)
+      }
+    }
+    t.equal((await fetchRaw(server, '/route', { 'accept-encoding': 'gzip' })).headers['content-encoding'], 'gzip', 'routes are compressed')
+  })
+}
+
+t.test('an unknown encoding passes through untouched', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/zstd', (_q, r) => r.type('text/html').header('content-encoding', 'zstd').send(Buffer.from('opaque')))
+  })
+  t.equal((await fetchRaw(server, '/zstd')).body.toString(), 'opaque')
+})
+
+t.test('the CSP nonce goes on the tag; the nonce option wins', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/csp', (_q, r) => r.type('text/html').header('content-security-policy', "default-src 'self'; script-src 'nonce-abc\"x'").send(PAGE))
+  })
+  const res = await fetchRaw(server, '/csp')
+  t.match(res.body.toString(), '<script src="/__livereload/client.js" nonce="abc&#34;x" defer></script>')
+  t.notOk(res.headers.etag)
+  const other = await app(t, { root: false, nonce: () => 'given' }, s => { s.get('/', (_q, r) => r.type('text/html').send(PAGE)) })
+  t.match((await other.inject('/')).body, 'nonce="given"')
+})
+
+t.test('nonceOf reads script-src-elem, then script-src, then default-src', async t => {
+  t.equal(nonceOf("script-src-elem 'nonce-a'; script-src 'nonce-b'"), 'a')
+  t.equal(nonceOf("default-src 'nonce-c'; script-src 'nonce-b'"), 'b')
+  t.equal(nonceOf("default-src 'self' 'nonce-c'"), 'c')
+  t.equal(nonceOf("script-src 'self'; default-src 'nonce-c'"), undefined, 'script-src without a nonce wins')
+  t.equal(nonceOf(["img-src 'self'", "script-src 'nonce-d'"]), 'd')
+  t.equal(nonceOf(undefined), undefined)
+})
+
+t.test('opt-outs: inject false, a predicate, route config', async t => {
+  const off = await app(t, { inject: false })
+  t.notMatch((await off.inject('/index.html')).body, TAG)
+  const some = await app(t, { root: false, inject: request => request.url !== '/no' }, s => {
+    s.get('/no', (_q, r) => r.type('text/html').send(PAGE))
+    s.get('/yes', (_q, r) => r.type('text/html').send(PAGE))
+    s.get('/config', { config: { liveReload: false } }, (_q, r) => r.type('text/html').send(PAGE))
+  })
+  t.notMatch((await some.inject('/no')).body, TAG)
+  t.match((await some.inject('/yes')).body, TAG)
+  t.notMatch((await some.inject('/config')).body, TAG)
+})
+
+t.test('the 404 page of the app gets the tag', async t => {
+  const server = await app(t, { root: false }, s => {
+    s.setNotFoundHandler((_q, r) => r.code(404).type('text/html').send('<html><head></head><body>missing</body></html>'))
+  })
+  const res = await server.inject('/nowhere')
+  t.equal(res.statusCode, 404)
+  t.match(res.body, `${TAG}</head>`)
+})
