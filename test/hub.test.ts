@@ -1,0 +1,62 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, WebSocket } from 'ws'
+import t, { type Test } from 'tap'
+import { createHub, DEFAULT_TIMING } from '../lib/hub.js'
+import { collectingLogger } from './helpers/log.js'
+
+/** A real ws server on a loopback port whose connections go to the hub under test. */
+async function serve (t: Test, hub: ReturnType<typeof createHub>) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => new Promise(resolve => wss.close(resolve)))
+  wss.on('connection', socket => hub.add(socket))
+  await once(wss, 'listening')
+  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
+}
+
+t.test('a client that does not answer pings is terminated by the heartbeat', async t => {
+  const { log, lines } = collectingLogger()
+  const hub = createHub({ maxClients: 10 }, log, { ...DEFAULT_TIMING, heartbeatMs: 50 })
+  t.teardown(() => hub.closeAll())
+  const url = await serve(t, hub)
+  const deaf = new WebSocket(url, { autoPong: false })
+  await once(deaf, 'message')
+  const [code] = await once(deaf, 'close')
+  t.equal(code, 1006, 'terminated, not closed politely')
+  t.ok(lines.some(line => /missed a heartbeat/.test(line.msg)))
+})
+
+t.test('a client that stops reading is terminated once its buffer passes the bound', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { ...DEFAULT_TIMING, maxBufferedBytes: 64 * 1024 })
+  t.teardown(() => hub.closeAll())
+  const url = await serve(t, hub)
+  const slow = new WebSocket(url)
+  await once(slow, 'message')
+  ;(slow as unknown as { _socket: { pause (): void } })._socket.pause()
+  const closed = once(slow, 'close')
+  const big = { type: 'error' as const, errors: [{ message: 'x'.repeat(256 * 1024) }] }
+  for (let i = 0; i < 200 && hub.size > 0; i++) {
+    hub.broadcast(big)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  ;(slow as unknown as { _socket: { resume (): void } })._socket.resume()
+  await closed
+  t.equal(hub.size, 0)
+})
+
+t.test('closeAll closes clients with 1001, terminates one that never answers, and is idempotent', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log)
+  const url = await serve(t, hub)
+  const polite = new WebSocket(url)
+  await once(polite, 'message')
+  const politeClosed = once(polite, 'close')
+  const started = Date.now()
+  await Promise.all([hub.closeAll(), hub.closeAll()])
+  t.equal((await politeClosed)[0], 1001)
+  t.ok(Date.now() - started < 2000)
+  const after = new WebSocket(url)
+  after.on('error', () => {})
+  const [code] = await once(after, 'close')
+  t.equal(code, 1006, 'new sockets after closeAll are terminated')
+  await hub.closeAll()
+})

@@ -1,0 +1,129 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import liveReload from '../lib/index.js'
+import type { LiveReloadOptions } from '../types/index.js'
+import { connectChannel } from './helpers/channel.js'
+
+async function app (t: Test, opts: LiveReloadOptions = {}) {
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await server.register(liveReload, opts)
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  return { server, port: (server.server.address() as AddressInfo).port }
+}
+
+/** The HTTP status of a WebSocket upgrade attempt: 101 when it opened. */
+async function upgradeStatus (port: number, headers: Record<string, string>): Promise<number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/__livereload`, { headers })
+  return await new Promise(resolve => {
+    ws.on('open', () => { ws.close(); resolve(101) })
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+    ws.on('error', () => {})
+  })
+}
+
+t.test('the Origin and Host guard refuses cross-site and rebinding requests before any 101', async t => {
+  const { port } = await app(t, { allowedOrigins: ['https://ok.example'], allowedHosts: ['.example.test'] })
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['no Origin (a non-browser client)', {}, 101],
+    ['the page\'s own origin', { origin: `http://127.0.0.1:${port}` }, 101],
+    ['an allowed origin', { origin: 'https://ok.example' }, 101],
+    ['a foreign origin', { origin: 'https://evil.example' }, 403],
+    ['a null origin', { origin: 'null' }, 403],
+    ['a file: origin', { origin: 'file://' }, 403],
+    ['an IP origin that is not the Host', { origin: `http://127.0.0.2:${port}` }, 403],
+    ['localhost', { host: `localhost:${port}` }, 101],
+    ['a *.localhost name', { host: `app.localhost:${port}` }, 101],
+    ['IPv6 loopback', { host: `[::1]:${port}` }, 101],
+    ['an allowed domain', { host: `dev.example.test:${port}` }, 101],
+    ['a rebinding name', { host: `evil.example:${port}` }, 403],
+    ['a malformed Host', { host: 'a b' }, 400]
+  ]
+  for (const [name, headers, expected] of cases) t.equal(await upgradeStatus(port, headers), expected, name)
+})
+
+t.test('status and client.js sit behind the same guard', async t => {
+  const { server } = await app(t)
+  t.equal((await server.inject({ url: '/__livereload/status', headers: { origin: 'https://evil.example' } })).statusCode, 403)
+  t.equal((await server.inject({ url: '/__livereload/status', headers: { host: 'evil.example' } })).statusCode, 403)
+  const crossSite = await server.inject({ url: '/__livereload/client.js', headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } })
+  t.equal(crossSite.statusCode, 403, 'a cross-site <script> include')
+  t.notOk(crossSite.headers['access-control-allow-origin'])
+})
+
+t.test('client.js is served with its headers and revalidates with 304', async t => {
+  const { server } = await app(t)
+  const res = await server.inject('/__livereload/client.js')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], 'text/javascript')
+  t.match(res.headers, { 'cache-control': 'no-cache', 'cross-origin-resource-policy': 'same-origin', 'x-content-type-options': 'nosniff' })
+  const again = await server.inject({ url: '/__livereload/client.js', headers: { 'if-none-match': String(res.headers.etag) } })
+  t.equal(again.statusCode, 304)
+})
+
+t.test('status returns the stats as JSON, never cached', async t => {
+  const { server } = await app(t)
+  const res = await server.inject('/__livereload/status')
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.match(res.json(), { instance: server.liveReload.stats().instance, clients: 0, builds: 0 })
+})
+
+t.test('beyond maxClients the upgrade is refused with 503', async t => {
+  const { server, port } = await app(t, { maxClients: 2 })
+  const a = await connectChannel(server)
+  const b = await connectChannel(server)
+  t.equal(await upgradeStatus(port, {}), 503)
+  t.equal(server.liveReload.clients, 2)
+  await a.close()
+  await b.close()
+})
+
+t.test('broadcasts reach every client; a late client gets the standing error until it is cleared', async t => {
+  const { server } = await app(t)
+  const a = await connectChannel(server)
+  const b = await connectChannel(server)
+  const messages = [a.next('reload'), b.next('reload')]
+  server.liveReload.reload(['/a.html'])
+  t.same(await Promise.all(messages), [{ type: 'reload', paths: ['/a.html'] }, { type: 'reload', paths: ['/a.html'] }])
+  server.liveReload.send({ type: 'error', errors: [{ message: 'x' }] })
+  const late = await connectChannel(server)
+  const replayed = late.messages.length > 1 ? late.messages[1] : await late.next('error')
+  t.same(replayed, { type: 'error', errors: [{ message: 'x' }] })
+  server.liveReload.send({ type: 'clear' })
+  const later = await connectChannel(server)
+  t.same(later.messages.map(m => m.type), ['hello'], 'forgotten after clear')
+  t.equal(server.liveReload.stats().messages, 3)
+})
+
+t.test('an oversized client frame closes that client only (1009); small frames are ignored', async t => {
+  const { server } = await app(t)
+  const big = await connectChannel(server)
+  const small = await connectChannel(server)
+  small.ws.send('garbage that the server ignores')
+  const closed = once(big.ws, 'close')
+  big.ws.send('x'.repeat(4096))
+  t.equal((await closed)[0], 1009)
+  const reload = small.next('reload')
+  server.liveReload.reload()
+  t.same(await reload, { type: 'reload', paths: [] })
+})
+
+t.test('the app\'s own @fastify/websocket routes keep working beside the channel', async t => {
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await server.register((await import('@fastify/websocket')).default)
+  server.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
+  await server.register(liveReload)
+  const client = await connectChannel(server)
+  const { port } = server.server.address() as AddressInfo
+  const echo = new WebSocket(`ws://127.0.0.1:${port}/echo`)
+  await once(echo, 'open')
+  const reply = once(echo, 'message')
+  echo.send('ping')
+  t.equal(String((await reply)[0]), 'ping')
+  echo.close()
+  await client.close()
+})
