@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange } from '../types/index.js'
+import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../types/index.js'
 import { normalizeErrors } from './build-errors.js'
 import { createCoalescer, mergeChanges } from './coalesce.js'
 import type { Hub } from './hub.js'
@@ -14,14 +14,7 @@ export const MAX_BUILDING_PATHS = 20
 /** close() waits this long for a running build that ignores its abort signal. */
 export const CLOSE_GRACE_MS = 2000
 
-export interface BuildStats {
-  builds: number
-  failures: number
-  building: boolean
-  paused: boolean
-  lastDuration: number | null
-  lastErrors: BuildErrorInfo[] | null
-}
+export type BuildStats = Pick<LiveReloadStats, 'builds' | 'failures' | 'building' | 'paused' | 'lastDuration' | 'lastErrors'>
 
 export interface Pipeline {
   /** Changes in the watched sources: run the builder once they go quiet (or reload without one). */
