@@ -9,6 +9,7 @@ import { createInjectHooks } from './inject.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
 import { channelRoutes, trackUpgrades } from './routes.js'
+import { staticDefaults } from './static-policy.js'
 import { displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
@@ -63,7 +64,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
   const { root, prefix } = options
   if (root === null) return
   await fastify.register(async function liveReloadStatic (child) {
-    await child.register(fastifyStatic, { ...options.static, root, prefix, decorateReply: false })
+    await child.register(fastifyStatic, { ...staticDefaults(root), ...options.static, root, prefix, decorateReply: false })
   })
 }
 
