@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { isAbsolute, relative, sep } from 'node:path'
 import type { BuildErrorInfo } from '../types/index.js'
 
@@ -65,11 +66,18 @@ export function relativePath (file: string, cwd = process.cwd()): string {
   if (file.startsWith('file://')) file = new URL(file).pathname
   if (!isAbsolute(file)) return file
   const rel = relative(cwd, file)
-  return rel.startsWith('..') || isAbsolute(rel) ? file : rel.split(sep).join('/')
+  return rel.startsWith('..') || isAbsolute(rel) ? scrubHome(file) : rel.split(sep).join('/')
 }
 
 function scrub (text: string, cwd: string): string {
-  return text.replaceAll(`file://${cwd}${sep}`, '').replaceAll(`${cwd}${sep}`, '')
+  return scrubHome(text.replaceAll(`file://${cwd}${sep}`, '').replaceAll(`${cwd}${sep}`, ''))
+}
+
+const HOME = homedir()
+
+/** Outside the working directory, the home directory becomes `~`: no user name in a message. */
+function scrubHome (text: string): string {
+  return HOME.length > 1 ? text.replaceAll(`file://${HOME}${sep}`, '~/').replaceAll(`${HOME}${sep}`, '~/') : text
 }
 
 function clip (text: string): string {

@@ -99,7 +99,8 @@ export function createHub (
       clients.add(socket)
       alive.add(socket)
       socket.on('pong', () => alive.add(socket))
-      socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      limitFrames(socket, timing.maxFrameBytes)
+      socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => { /* c8 ignore next 2: limitFrames refuses these first; kept in case ws internals change */
         const size = Array.isArray(data) ? data.reduce((n, part) => n + part.length, 0) : data.byteLength
         if (size > timing.maxFrameBytes) socket.close(1009, 'frame too large')
       })
@@ -135,4 +136,15 @@ export function createHub (
       return closing
     }
   }
+}
+
+/**
+ * ws has no per-socket maxPayload, and the server is shared with the host's own WebSocket
+ * routes, so we bound this socket's receiver (ws 8 internals): a frame, or fragments, whose
+ * total passes the limit is refused with 1009 from its header, before the payload is buffered.
+ * The per-message check in add() stays as the fallback should the internals change.
+ */
+function limitFrames (socket: WebSocket, maxBytes: number): void {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
+  if (typeof receiver?._maxPayload === 'number') receiver._maxPayload = maxBytes
 }

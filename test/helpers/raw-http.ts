@@ -14,11 +14,15 @@ export interface RawResponse {
  * collects everything until the server ends the connection. `Connection: close` is the
  * caller's business; the socket is ended after `timeoutMs` at the latest, so a test never hangs.
  */
-export async function rawRequest (port: number, request: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+export async function rawRequest (port: number, request: string | Buffer, { timeoutMs = 5000, endOn101 = false } = {}): Promise<RawResponse> {
   const socket = connect(port, '127.0.0.1')
   socket.on('error', () => {}) // a reset after the answer is fine: what was read counts
   const chunks: Buffer[] = []
-  socket.on('data', chunk => chunks.push(chunk))
+  socket.on('data', chunk => {
+    chunks.push(chunk)
+    // An accepted upgrade stays open: once its head is complete, we have what we came for.
+    if (endOn101 && /^HTTP\/1\.1 101 [^]*\r\n\r\n/.test(Buffer.concat(chunks).toString('latin1'))) socket.destroy()
+  })
   await once(socket, 'connect')
   socket.write(request)
   const timer = setTimeout(() => socket.destroy(), timeoutMs)

@@ -1,0 +1,11 @@
+/**
+ * Resolves once `condition()` holds, checking every few milliseconds; rejects after `timeoutMs`.
+ * For state that no event announces (a count on the server side of a socket that closed).
+ */
+export async function eventually (condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
