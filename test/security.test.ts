@@ -76,7 +76,7 @@ t.test('the Host guard covers the channel, client.js and status alike', async t 
   const rebinding = [`evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `evil-dev.example.test:${port}`,
     `example.test:${port}`, `xteam.test:${port}`, `localhostevil:${port}`, 'x'.repeat(4000)]
   const malformed = ['a b', '[::1', `localhost:${port}:1`, 'localhost:abc', `evil.example@localhost:${port}`, `localhost/x:${port}`,
-    '2130706433', '0x7f.1', 'localhost:99999', '%6cocalhost', '[127.0.0.1]', `[0:0:0:0:0:0:0:1]:${port}` /* not canonical: browsers send [::1] */]
+    '2130706433', '0x7f.1', 'localhost:99999', '%6cocalhost', '[127.0.0.1]', `[0:0:0:0:0:0:0:1]:${port}`] // the last is not canonical: browsers send [::1]
   for (const [routeName, request] of [
     ['channel', (host: string) => upgrade(port, { Host: host })],
     ['client.js', (host: string) => rawRequest(port, `GET /__livereload/client.js HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)],
