@@ -1,0 +1,155 @@
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import WebSocket, { WebSocketServer } from 'ws'
+import { createHub, DEFAULT_TIMING } from '../lib/hub.js'
+import liveReload from '../lib/index.js'
+import type { BuildReport, ServerMessage } from '../types/index.js'
+import { connectChannel } from './helpers/channel.js'
+import { eventually } from './helpers/eventually.js'
+import { collectingLogger } from './helpers/log.js'
+import { rawRequest, rawWebSocket } from './helpers/raw-http.js'
+
+const CLIENTS = 1000
+
+/** Opens `count` real ws clients, 100 at a time (the listen backlog is finite), each counting what it receives. */
+async function connectMany (port: number, count: number): Promise<Array<{ ws: WebSocket, types: string[] }>> {
+  const clients: Array<{ ws: WebSocket, types: string[] }> = []
+  for (let start = 0; start < count; start += 100) {
+    const batch = Array.from({ length: Math.min(100, count - start) }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/__livereload`, { perMessageDeflate: false })
+      const client = { ws, types: [] as string[] }
+      ws.on('message', data => client.types.push((JSON.parse(String(data)) as ServerMessage).type))
+      ws.on('error', () => {})
+      await once(ws, 'open')
+      clients.push(client)
+    })
+    await Promise.all(batch)
+  }
+  return clients
+}
+
+for (const watched of [false, true]) {
+  t.test(`${CLIENTS} clients and 20 builds a second${watched ? ', writing into the watched root' : ''}: at most one message per completed build per client`, async t => {
+    await buildStorm(t, watched)
+  })
+}
+
+async function buildStorm (t: Test, watched: boolean): Promise<void> {
+  const dir = t.testdir({ out: { 'index.html': '<p>0</p>' } })
+  const reports: BuildReport[] = []
+  let n = 0
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, {
+    root: watched ? join(dir, 'out') : false,
+    buildOnStart: false,
+    maxClients: CLIENTS,
+    // Writing into the watched root: the build's own output events must not become a second message.
+    builder: watched
+      ? async () => { await writeFile(join(dir, 'out', 'index.html'), `<p>${++n}</p>`) }
+      : () => ({ reload: 'page' as const }),
+    onBuildEnd: report => { reports.push(report) }
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const clients = await connectMany((app.server.address() as AddressInfo).port, CLIENTS)
+  t.equal(app.liveReload.clients, CLIENTS)
+
+  const builds: Array<Promise<BuildReport>> = []
+  await new Promise<void>(resolve => {
+    const timer = setInterval(() => {
+      builds.push(app.liveReload.build())
+      if (builds.length === 20) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 50)
+  })
+  await Promise.all(builds)
+  const sent = app.liveReload.stats().messages
+  await eventually(() => clients.every(c => c.types.length === sent + 1), 20_000, 'every client received every broadcast')
+
+  const completed = reports.length
+  const ends = reports.filter(r => r.sent !== 'none').length
+  t.ok(completed >= 1 && completed <= 20, `${completed} builds completed for 20 requests (requests during a build merge)`)
+  for (const [i, { types }] of clients.entries()) {
+    const building = types.filter(type => type === 'building').length
+    const results = types.filter(type => type !== 'building' && type !== 'hello').length
+    if (building !== completed || results > completed || results !== ends) {
+      t.fail(`client ${i}: ${building} building and ${results} end messages for ${completed} builds`)
+      break
+    }
+  }
+  t.equal(sent, completed + ends, 'one building and at most one end message per build, nothing else broadcast')
+  t.pass(`${CLIENTS} clients each got ${sent} messages for ${completed} builds`)
+  await Promise.all(clients.map(async ({ ws }) => { ws.close(); await once(ws, 'close') }))
+}
+
+t.test('a client that stops reading is terminated once its buffered bytes pass the bound; the others are not', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const reader = await connectChannel(app)
+  const stalled = await rawWebSocket(port)
+  stalled.socket.pause() // a real socket that stops reading: the kernel buffers fill, then ws's
+  await eventually(() => app.liveReload.clients === 2)
+  const big = { type: 'error' as const, errors: [{ message: 'x'.repeat(256 * 1024) }] }
+  let sends = 0
+  for (; sends < 400 && app.liveReload.clients === 2; sends++) {
+    const received = reader.next('error')
+    app.liveReload.send(big)
+    await received // the reader keeps up; only the stalled one falls behind
+  }
+  t.equal(app.liveReload.clients, 1, `terminated after ${sends} messages of 256 KiB`)
+  t.ok(sends < 400, 'well before the loop bound')
+  t.equal(reader.ws.readyState, WebSocket.OPEN, 'the reading client stays')
+  stalled.socket.destroy()
+  await reader.close()
+})
+
+t.test('a half-open client (handshake done, then silence) is found by the heartbeat and removed', async t => {
+  const { log, lines } = collectingLogger()
+  const hub = createHub({ maxClients: 10 }, log, { ...DEFAULT_TIMING, heartbeatMs: 50 })
+  t.teardown(() => hub.closeAll())
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => new Promise(resolve => wss.close(resolve)))
+  wss.on('connection', socket => hub.add(socket))
+  await once(wss, 'listening')
+  const port = (wss.address() as AddressInfo).port
+  const healthy = new WebSocket(`ws://127.0.0.1:${port}`)
+  await once(healthy, 'message')
+  const { socket: silent } = await rawWebSocket(port, '/')
+  silent.pause() // never reads, never answers a ping: as a peer whose network vanished
+  await eventually(() => hub.size === 2)
+  await eventually(() => hub.size === 1, 5000, 'the silent client removed')
+  t.ok(lines.some(line => line.msg === 'client missed a heartbeat: terminated'))
+  t.equal(healthy.readyState, WebSocket.OPEN, 'a client that answers pings stays')
+  healthy.close()
+  silent.destroy()
+})
+
+t.test('maxClients refuses the excess with 503 before any 101, and admits again once one leaves', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, { maxClients: 3 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const clients = await Promise.all([connectChannel(app), connectChannel(app), connectChannel(app)])
+  const upgrade = `GET /__livereload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`
+  for (let i = 0; i < 5; i++) {
+    const res = await rawRequest(port, upgrade, { endOn101: true })
+    t.equal(res.status, 503, `excess ${i + 1}: 503`)
+    t.notMatch(res.raw, /HTTP\/1\.1 101/, 'no 101 on the socket')
+  }
+  t.equal(app.liveReload.clients, 3)
+  await clients[0].close()
+  await eventually(() => app.liveReload.clients === 2)
+  const again = await rawRequest(port, upgrade, { endOn101: true })
+  t.equal(again.status, 101, 'a place freed is a place taken')
+  await Promise.all(clients.slice(1).map(c => c.close()))
+})
