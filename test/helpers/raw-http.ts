@@ -7,6 +7,8 @@ export interface RawResponse {
   status: number
   headers: Record<string, string>
   body: string
+  /** True when the server neither answered nor ended the connection in time. */
+  timedOut: boolean
 }
 
 /**
@@ -25,10 +27,11 @@ export async function rawRequest (port: number, request: string | Buffer, { time
   })
   await once(socket, 'connect')
   socket.write(request)
-  const timer = setTimeout(() => socket.destroy(), timeoutMs)
+  let timedOut = false
+  const timer = setTimeout(() => { timedOut = true; socket.destroy() }, timeoutMs)
   await once(socket, 'close')
   clearTimeout(timer)
-  return parse(Buffer.concat(chunks).toString('latin1'))
+  return { ...parse(Buffer.concat(chunks).toString('latin1')), timedOut }
 }
 
 /** A GET (or other method) with `Connection: close`, the path written byte for byte. */
@@ -38,7 +41,7 @@ export function rawGet (port: number, path: string, headers: Record<string, stri
   return rawRequest(port, lines.join('\r\n') + '\r\n\r\n')
 }
 
-export function parse (raw: string): RawResponse {
+export function parse (raw: string): Omit<RawResponse, 'timedOut'> {
   const end = raw.indexOf('\r\n\r\n')
   const head = end === -1 ? raw : raw.slice(0, end)
   const [statusLine, ...lines] = head.split('\r\n')
