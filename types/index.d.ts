@@ -210,7 +210,9 @@ export interface LiveReloadOptions {
   onBuildEnd?: (report: BuildReport) => unknown
   /**
    * Extra @fastify/static options, merged over ours (`root`, `prefix` and `decorateReply`
-   * are ours to set).
+   * are ours to set). Our defaults, which these override key by key: `dotfiles: 'ignore'`
+   * (dotfiles are not served) and `allowedPath`/`onFile` checks that refuse symlinks leading
+   * out of `root`; `{ allowedPath: undefined, onFile: undefined }` follows every symlink.
    * @default {}
    */
   static?: Omit<FastifyStaticOptions, 'root' | 'prefix'>

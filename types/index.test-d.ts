@@ -61,6 +61,8 @@ expectError(commandBuilder(42))
 expectError(app.register(liveReload, { debounce: '20' }))
 expectError(app.register(liveReload, { root: true }))
 expectError(app.register(liveReload, { static: { root: '/etc' } }))
+// The file policy's documented overrides: serve dotfiles, follow every symlink.
+expectAssignable<LiveReloadOptions>({ root: 'dist', static: { dotfiles: 'allow', allowedPath: undefined, onFile: undefined } })
 expectError(app.register(liveReload, { ignore: [42] }))
 expectError(app.register(liveReload, { inject: 'yes' }))
 expectError(app.register(liveReload, { nonce: 'abc' }))
