@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
@@ -152,4 +152,28 @@ t.test('maxClients refuses the excess with 503 before any 101, and admits again 
   const again = await rawRequest(port, upgrade, { endOn101: true })
   t.equal(again.status, 101, 'a place freed is a place taken')
   await Promise.all(clients.slice(1).map(c => c.close()))
+})
+
+t.test('simultaneous upgrades never admit more than maxClients', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, { maxClients: 3 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const upgrade = `GET /__livereload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`
+  const sockets: Socket[] = []
+  t.teardown(() => { for (const socket of sockets) socket.destroy() })
+  // All 30 written at once; the admitted ones stay open until every answer is in.
+  const results = await Promise.all(Array.from({ length: 30 }, async () => {
+    const socket = connect(port, '127.0.0.1')
+    sockets.push(socket)
+    socket.on('error', () => {})
+    await once(socket, 'connect')
+    socket.write(upgrade)
+    const [head] = await once(socket, 'data') as [Buffer]
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(head.toString('latin1'))?.[1])
+  }))
+  t.equal(results.filter(status => status === 101).length, 3, 'three admitted')
+  t.equal(results.filter(status => status === 503).length, 27, 'the rest refused')
+  t.equal(app.liveReload.clients, 3)
 })

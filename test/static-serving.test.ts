@@ -122,8 +122,10 @@ t.test('symlinks leading out of root are not served; symlinks inside root are', 
   t.equal(inside.status, 200)
   t.match(inside.body, '<p>page</p>')
   t.match((await rawGet(port, '/dir-in/')).body, '<p>sub</p>', 'a directory symlink inside root, its index')
-  const open = await serve(t, { root: site, static: { allowedPath: () => true } })
-  t.match((await rawGet(open, '/link-out.txt')).body, SECRET, 'a custom allowedPath replaces the check, as documented')
+  const open = await serve(t, { root: site, static: { allowedPath: undefined, onFile: undefined } })
+  t.match((await rawGet(open, '/link-out.txt')).body, SECRET, 'the documented opt-out follows every symlink')
+  const own = await serve(t, { root: site, static: { allowedPath: () => true } })
+  t.match((await rawGet(own, '/link-out.txt')).body, SECRET, 'your own allowedPath replaces the check, as documented')
 })
 
 t.test('an index file or extension that resolves out of root is not served', async t => {
