@@ -37,5 +37,5 @@ t.test('onFile refuses only a compressed sibling that leads out of root', async 
   const { onFile, dotfiles } = staticDefaults(join(dir, 'root'))
   t.equal(dotfiles, 'ignore')
   t.doesNotThrow(() => onFile(join(dir, 'root', 'a.js.gz')))
-  t.throws(() => onFile(join(dir, 'root', 'b.js.gz')), { message: 'Not Found', statusCode: 404 } as Error)
+  t.throws(() => onFile(join(dir, 'root', 'b.js.gz')), Object.assign(new Error('Not Found'), { statusCode: 404 }))
 })
