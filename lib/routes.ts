@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { LiveReloadStats } from '../types/index.js'
 import type { Hub } from './hub.js'
 import type { ResolvedOptions } from './options.js'
+import { ssePeer } from './peers.js'
 
 export interface ChannelRoutesOptions {
   options: ResolvedOptions
@@ -18,7 +19,7 @@ export interface ChannelRoutesOptions {
 const CLIENT_URL = new URL('../dist/client.js', import.meta.url)
 
 /**
- * The channel under `path`: the WebSocket, the client script and the stats, behind a guard
+ * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script and the stats, behind a guard
  * that runs before any upgrade. Registered encapsulated, so the guard stays on these routes.
  */
 export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
@@ -41,6 +42,15 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
   })
 
   fastify.get(path, { websocket: true }, socket => hub.add(socket))
+
+  // Hijacked: no onSend hook (our injector, @fastify/compress) sees the stream, and nothing
+  // buffers it or sets a Content-Length. Ended in preClose by hub.closeAll(), like the sockets.
+  fastify.get(`${path}/events`, async (request, reply) => {
+    if (hub.isFull()) return await reply.code(503).send('too many live reload clients')
+    reply.hijack()
+    reply.raw.on('error', err => request.log.debug({ err }, 'event stream error'))
+    hub.add(ssePeer(reply.raw))
+  })
 
   fastify.get(`${path}/client.js`, async (request, reply) => {
     reply.header('cache-control', 'no-cache').header('etag', etag)
