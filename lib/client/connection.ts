@@ -72,7 +72,10 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       }
       clearTimeout(probeTimer)
       current = undefined
-      if (!hasHello) isSse = !useSse // failed before hello: the other transport next
+      if (!hasHello) {
+        isSse = !useSse // failed before hello: the other transport next, at the same delay
+        if (useSse) attempt++ // both failed: back off
+      }
       retry()
     }
     let link: Link
@@ -101,7 +104,7 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
   function retry (): void {
     isWaiting = true
     if (document.hidden) return // visibilitychange resumes
-    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt++)
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt)
     timer = setTimeout(reopen, delay / 2 + Math.random() * delay / 2)
   }
 
