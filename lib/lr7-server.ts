@@ -1,6 +1,9 @@
 // LiveReload protocol 7 for livereload-js and the LiveReload browser extensions: the
 // WebSocket route `/livereload` on the app's own port and, with `livereload.port`, on a
 // listener of its own. Messages come from the same hub as our own channel's.
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
@@ -16,7 +19,7 @@ export const LR7_PATH = '/livereload'
 const LR7_MAX_FRAME_BYTES = 16 * 1024
 
 type GuardOptions = Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins' | 'path'>
-interface Lr7Options { options: GuardOptions, hub: Hub }
+interface Lr7Options { options: GuardOptions, hub: Hub, script: Buffer | null }
 
 /**
  * Serves protocol 7 at `/livereload` on the app, and on `livereload.port` when one is given.
@@ -28,12 +31,13 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
   const upgrades = trackUpgrades(fastify.server, LR7_PATH)
   fastify.addHook('preClose', async () => { upgrades.destroyAll() }) // after hub.closeAll(), registered first
   fastify.addHook('onClose', async () => { upgrades.close() })
-  await fastify.register(lr7Routes, { options, hub })
+  const script = await readLiveReloadScript()
+  await fastify.register(lr7Routes, { options, hub, script })
   if (settings.port === null) return
 
   const server = Fastify({ loggerInstance: log, disableRequestLogging: true, forceCloseConnections: true })
   await server.register(fastifyWebsocket)
-  await server.register(lr7Routes, { options, hub })
+  await server.register(lr7Routes, { options, hub, script })
   const extraUpgrades = trackUpgrades(server.server, LR7_PATH)
   try {
     // Fastify logs the address it listens on (per address, at info): say what it is for.
@@ -52,8 +56,21 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
   })
 }
 
-/** The `/livereload` WebSocket route, behind its own guard. */
-const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub }) => {
+/**
+ * livereload-js's own script, for pages that load it from the server (`<script
+ * src="http://localhost:35729/livereload.js">`), when the optional peer dependency
+ * `livereload-js` is installed; null otherwise.
+ */
+async function readLiveReloadScript (): Promise<Buffer | null> {
+  try {
+    return await readFile(createRequire(import.meta.url).resolve('livereload-js/dist/livereload.min.js'))
+  } catch {
+    return null
+  }
+}
+
+/** The `/livereload` WebSocket route and `/livereload.js`, behind their own guard. */
+const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub, script }) => {
   fastify.addHook('onRequest', async (request, reply) => {
     const refusal = refuseLiveReload(request, options)
     if (refusal === null) return
@@ -66,6 +83,16 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
   fastify.get(LR7_PATH, { websocket: true }, (socket, request) => {
     socket.on('error', err => request.log.debug({ err }, 'LiveReload socket error'))
     hub.add(lr7Peer(socket))
+  })
+  const etag = script === null ? '' : `"${createHash('sha1').update(script).digest('base64url')}"`
+  fastify.get('/livereload.js', async (request, reply) => {
+    if (script === null) {
+      return await reply.code(404).type('text/plain; charset=utf-8')
+        .send('livereload.js is served when the livereload-js package is installed (npm install --save-dev livereload-js)')
+    }
+    reply.header('cache-control', 'no-cache').header('etag', etag).header('x-content-type-options', 'nosniff')
+    if (request.headers['if-none-match'] === etag) return await reply.code(304).send()
+    return await reply.type('text/javascript; charset=utf-8').send(script)
   })
 }
 
@@ -102,13 +129,15 @@ export function lr7Peer (socket: WebSocket): Peer {
 type Refusal = NonNullable<ReturnType<typeof refuse>>
 
 /**
- * The channel's guard (Host, cross-site script loads), with an Origin rule for LiveReload
- * clients: the extensions connect from an extension origin, or from the page, whose origin is
- * the app's, on another port than the listener's. So besides `allowedOrigins`, any origin on
- * the same host name as the request's Host, any port, and extension origins pass.
+ * The channel's Host guard, with an Origin rule for LiveReload clients: the extensions connect
+ * from an extension origin, or from the page, whose origin is the app's, on another port than
+ * the listener's. So besides `allowedOrigins`, any origin on the same host name as the
+ * request's Host, any port, and extension origins pass. Cross-site loads of livereload.js are
+ * not refused: it is the published livereload-js, and `localhost:35729` is cross-site to a
+ * page on `127.0.0.1`.
  */
 export function refuseLiveReload (request: Pick<FastifyRequest, 'headers' | 'url'>, options: GuardOptions): Refusal | null {
-  const { origin, ...headers } = request.headers
+  const { origin, 'sec-fetch-site': _site, ...headers } = request.headers
   const refusal = refuse({ headers, url: request.url }, options)
   if (refusal !== null || origin === undefined || isAllowedOrigin(origin, headers.host as string, options.allowedOrigins)) return refusal
   return { status: 403, reason: 'cross-origin LiveReload clients are not allowed (see the allowedOrigins option)' }

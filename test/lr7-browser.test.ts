@@ -1,8 +1,8 @@
 // LiveReload protocol 7 with the real livereload-js client in real Chromium: the page loads
-// livereload.js (our own client is not injected) and reloads, swaps CSS and shows alerts.
+// livereload.js, as the plugin serves it from the livereload-js package (our own client is not
+// injected), and reloads, swaps CSS and shows alerts.
 import { realpathSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -13,10 +13,9 @@ import type { LiveReloadOptions } from '../types/index.js'
 import { launchBrowser } from './helpers/browser.js'
 
 const browser = await launchBrowser(t)
-const script = await readFile(createRequire(import.meta.url).resolve('livereload-js/dist/livereload.js'))
 
-// livereload-js reads its host and port from its own <script src> (and `?port=` overrides the port).
-const PAGE = (body: string, src = '/lr/livereload.js') =>
+// livereload-js reads its host and port from its own <script src>: here the plugin's /livereload.js.
+const PAGE = (body: string, src = '/livereload.js') =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><link rel="stylesheet" href="/site.css"><script src="${src}"></script></head><body>${body}</body></html>`
 const SITE = (src?: string) => ({ 'index.html': PAGE('<h1>one</h1>', src), 'site.css': 'h1 { color: rgb(255, 0, 0) }' })
 
@@ -27,7 +26,6 @@ async function startSite (t: Test, dir: string, opts: LiveReloadOptions): Promis
   const app = Fastify({ forceCloseConnections: true, logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
   t.teardown(() => app.close())
   await app.register(liveReload, { root: dir, inject: false, ...opts })
-  app.get('/lr/livereload.js', async (_request, reply) => await reply.type('text/javascript').send(script))
   await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, dir, lines, origin: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
 }
@@ -83,7 +81,7 @@ t.test('livereload-js shows a build error as an alert, and stays connected', asy
 })
 
 // The port of the extra listener is known once it listens: the page reads it from its own URL.
-const OPTIONS_FROM_URL = "<script>window.LiveReloadOptions = { host: '127.0.0.1', port: new URLSearchParams(location.search).get('lrport') }</script><script src=\"/lr/livereload.js\"></script>"
+const OPTIONS_FROM_URL = "<script>window.LiveReloadOptions = { host: '127.0.0.1', port: new URLSearchParams(location.search).get('lrport') }</script><script src=\"/livereload.js\"></script>"
 
 t.test('livereload-js on the extra listener (another port than the page\'s) swaps and reloads', async t => {
   const dir = realpathSync(t.testdir({ 'index.html': PAGE('<h1>one</h1>', '').replace('<script src=""></script>', OPTIONS_FROM_URL), 'site.css': 'h1 { color: rgb(255, 0, 0) }' }))

@@ -1,15 +1,18 @@
 // LiveReload protocol 7 on the wire, with a real `ws` client against a real Fastify on a
 // loopback port: handshake, the commands a batch becomes, the guard, and the extra listener.
 import { once } from 'node:events'
-import { writeFile } from 'node:fs/promises'
 import { realpathSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { get, type IncomingMessage } from 'node:http'
+import { createRequire } from 'node:module'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
-import { resolveOptions } from '../lib/options.js'
+import { createHub } from '../lib/hub.js'
+import { DEFAULT_LIVERELOAD_HOST, resolveOptions } from '../lib/options.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
 
@@ -217,7 +220,7 @@ t.test('a port in use fails the register with FST_LIVERELOAD_LISTEN_FAILED', asy
   const server = Fastify()
   t.teardown(() => server.close())
   server.register(liveReload, { livereload: { port } })
-  await t.rejects(server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
+  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
 })
 
 t.test('the livereload option is validated at register time', async t => {
@@ -241,4 +244,44 @@ t.test('the livereload option is validated at register time', async t => {
   for (const [value, message] of bad) {
     t.throws(() => resolveOptions({ livereload: value } as LiveReloadOptions), { code: 'FST_LIVERELOAD_INVALID_OPTION', message }, JSON.stringify(value))
   }
+})
+
+t.test('livereload.js (from livereload-js) is served on the app and on the extra listener, behind the Host guard', async t => {
+  const { server, lines } = await loggedApp(t, { livereload: { port: 0 } })
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  const extra = Number(/:(\d+)\//.exec(lines.find(l => l.msg.startsWith('LiveReload protocol 7 on'))!.msg)![1])
+  const appPort = (server.server.address() as AddressInfo).port
+  const expected = await readFile(createRequire(import.meta.url).resolve('livereload-js/dist/livereload.min.js'), 'utf8')
+  for (const port of [appPort, extra]) {
+    const res = await fetch(`http://127.0.0.1:${port}/livereload.js`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } })
+    t.equal(res.status, 200, `port ${port === extra ? 'extra' : 'app'}: a snippet on another site's page may load it`)
+    t.match(res.headers.get('content-type'), 'text/javascript')
+    t.equal(await res.text(), expected)
+    const again = await fetch(`http://127.0.0.1:${port}/livereload.js`, { headers: { 'if-none-match': res.headers.get('etag')! } })
+    t.equal(again.status, 304)
+    const rebound = get(`http://127.0.0.1:${port}/livereload.js`, { headers: { host: 'evil.example' } })
+    const [response] = await once(rebound, 'response') as [IncomingMessage]
+    response.resume()
+    t.equal(response.statusCode, 403, 'a rebinding Host is refused')
+  }
+})
+
+t.test('without the livereload-js package, /livereload.js is a 404 that says what to install', async t => {
+  const missing = () => { throw Object.assign(new Error('Cannot find module \'livereload-js\''), { code: 'MODULE_NOT_FOUND' }) }
+  const { serveLiveReload } = await t.mockImport<typeof import('../lib/lr7-server.js')>('../lib/lr7-server.js', {
+    'node:module': { createRequire: () => ({ resolve: missing }) }
+  })
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await server.register((await import('@fastify/websocket')).default)
+  await serveLiveReload(server, resolveOptions({ livereload: true }), createHub({ maxClients: 10 }, server.log), server.log)
+  const res = await server.inject('/livereload.js')
+  t.equal(res.statusCode, 404)
+  t.match(res.body, 'npm install --save-dev livereload-js')
+})
+
+t.test('the @default of livereload.host in types/ is the one in lib/options.ts', async t => {
+  const types = await readFile(new URL('../types/index.d.ts', import.meta.url), 'utf8')
+  const block = types.slice(types.indexOf('export interface LiveReloadProtocolOptions'), types.indexOf('export interface LiveReloadOptions'))
+  t.match(block, `@default '${DEFAULT_LIVERELOAD_HOST}'\n   */\n  host?: string`)
 })

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { createHub, DEFAULT_TIMING, type Hub } from '../lib/hub.js'
 import { ssePeer, SSE_RETRY_MS } from '../lib/peers.js'
-import type { LiveReloadOptions } from '../types/index.js'
+import type { BroadcastMessage, LiveReloadOptions } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
 import { nextEvent, openEvents, type EventStream, type SseEvent } from './helpers/events.js'
 import { collectingLogger } from './helpers/log.js'
@@ -40,14 +40,14 @@ t.test('the stream starts with a retry hint and hello, then carries every broadc
   t.same(stream.events[0], { retry: SSE_RETRY_MS }, 'the retry hint comes first')
   t.equal(server.liveReload.clients, 1, 'counted like a WebSocket client')
 
-  const sent = [
+  const sent: BroadcastMessage[] = [
     { type: 'building', changes: ['src/a.md'] },
     { type: 'reload', paths: ['/index.html'] },
     { type: 'css', paths: ['/site.css'] },
     { type: 'img', paths: ['/logo.png'] },
     { type: 'error', errors: [{ message: 'bad\nnews', file: 'src/a.md', line: 2 }] },
     { type: 'clear' }
-  ] as const
+  ]
   const received = Promise.all(sent.map(message => nextEvent(stream, message.type)))
   for (const message of sent) server.liveReload.send(message)
   t.same(await received, sent, 'each as `event: type` with the JSON as data, multi-line text included')
