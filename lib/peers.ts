@@ -42,10 +42,9 @@ export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: numb
   let isAlive = true
   socket.on('pong', () => { isAlive = true })
   socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    const chunks = Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)]
-    const size = chunks.reduce((n, part) => n + part.byteLength, 0)
-    if (size > options.maxFrameBytes) socket.close(1009, 'frame too large')
-    else if (!isBinary) options.onFrame?.(Buffer.concat(chunks).toString())
+    const bytes = data as Buffer // ws's default binaryType, 'nodebuffer', which nothing here changes
+    if (bytes.byteLength > options.maxFrameBytes) socket.close(1009, 'frame too large')
+    else if (!isBinary) options.onFrame?.(bytes.toString())
   })
   return {
     framing: options.framing ?? jsonFrames,

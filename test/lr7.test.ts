@@ -153,11 +153,14 @@ t.test('the guard: Host as on the channel; Origin may be an extension or any por
     ['an allowed origin', { origin: 'https://ok.example' }, 101],
     ['a foreign origin', { origin: 'https://evil.example' }, 403],
     ['a null origin', { origin: 'null' }, 403],
+    ['a file: origin', { origin: 'file://' }, 403],
     ['another IP address', { origin: `http://127.0.0.2:${port}` }, 403],
     ['a rebinding Host', { host: `evil.example:${port}` }, 403],
     ['a malformed Host', { host: 'a b' }, 400]
   ]
   for (const [name, headers, expected] of cases) t.equal(await upgradeStatus(port, headers), expected, name)
+  const open = await app(t, { allowedOrigins: true })
+  t.equal(await upgradeStatus(open.port, { origin: 'https://evil.example' }), 101, 'allowedOrigins: true allows any origin')
 })
 
 t.test('protocol 7 clients count towards maxClients', async t => {
@@ -221,6 +224,13 @@ t.test('a port in use fails the register with FST_LIVERELOAD_LISTEN_FAILED', asy
   t.teardown(() => server.close())
   server.register(liveReload, { livereload: { port } })
   await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
+})
+
+t.test('an address that cannot be bound fails the register with the system\'s reason', async t => {
+  const server = Fastify()
+  t.teardown(() => server.close())
+  server.register(liveReload, { livereload: { port: 0, host: '192.0.2.1' } }) // TEST-NET-1: never a local address
+  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: /192\.0\.2\.1:0.*EADDRNOTAVAIL/, cause: { code: 'EADDRNOTAVAIL' } })
 })
 
 t.test('the livereload option is validated at register time', async t => {
