@@ -68,7 +68,7 @@ interface Refusal { status: number, reason: string }
 
 /** Why a request to the channel is refused, or null. See docs/security.md. */
 export function refuse (request: Pick<FastifyRequest, 'headers' | 'url'>, options: Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins' | 'path'>): Refusal | null {
-  const host = request.headers.host
+  const host = request.headers.host ?? request.headers[':authority'] as string | undefined // HTTP/2 has no Host
   const hostname = host === undefined ? null : hostnameOf(host)
   if (hostname === null) return { status: 400, reason: 'missing or malformed Host header' }
   if (!isAllowedHost(hostname, options.allowedHosts)) return { status: 403, reason: `host "${hostname}" is not allowed (see the allowedHosts option)` }

@@ -209,3 +209,36 @@ t.test('a stream whose client went away is removed from the hub', async t => {
   t.equal(hub.size, 0)
   hub.broadcast({ type: 'clear' })
 })
+
+t.test('over HTTP/2 (no WebSocket possible) the stream works and is guarded, :authority standing in for Host', async t => {
+  const { connect } = await import('node:http2')
+  const server = Fastify({ http2: true })
+  t.teardown(() => server.close())
+  await server.register(liveReload)
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  const session = connect(`http://127.0.0.1:${(server.server.address() as AddressInfo).port}`)
+  t.teardown(() => session.close())
+  const request = (path: string, headers: Record<string, string> = {}) => {
+    const stream = session.request({ ':path': path, ...headers })
+    stream.setEncoding('utf8')
+    return stream
+  }
+
+  const foreign = request('/__livereload/events', { origin: 'https://evil.example' })
+  t.equal((await once(foreign, 'response'))[0][':status'], 403, 'a foreign origin is refused')
+  foreign.resume()
+  const script = request('/__livereload/client.js')
+  t.equal((await once(script, 'response'))[0][':status'], 200, 'the client script is served')
+  script.resume()
+
+  const events = request('/__livereload/events')
+  let text = ''
+  const hello = new Promise<void>(resolve => events.on('data', (chunk: string) => { text += chunk; if (text.includes('event: hello')) resolve() }))
+  t.equal((await once(events, 'response'))[0][':status'], 200)
+  await hello
+  const reload = new Promise<void>(resolve => events.on('data', () => { if (text.includes('event: reload')) resolve() }))
+  server.liveReload.reload(['/a.html'])
+  await reload
+  t.match(text, 'event: reload\ndata: {"type":"reload","paths":["/a.html"]}\n\n')
+  events.close()
+})
