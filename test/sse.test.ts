@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { createHub, DEFAULT_TIMING, type Hub } from '../lib/hub.js'
-import { ssePeer, SSE_RETRY_MS } from '../lib/peers.js'
+import { ssePeer, SSE_RETRY_MS, type Framing, type Peer } from '../lib/peers.js'
 import type { BroadcastMessage, LiveReloadOptions } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
 import { nextEvent, openEvents, type EventStream, type SseEvent } from './helpers/events.js'
@@ -241,4 +241,23 @@ t.test('over HTTP/2 (no WebSocket possible) the stream works and is guarded, :au
   await reload
   t.match(text, 'event: reload\ndata: {"type":"reload","paths":["/a.html"]}\n\n')
   events.close()
+})
+
+t.test('the hub serialises a broadcast once and frames it once per kind of peer, not once per peer', async t => {
+  const calls: string[] = []
+  const counted = (name: string): Framing => (message, json) => { calls.push(`${name}:${message.type}`); return [json] }
+  const wsLike = counted('a')
+  const sseLike = counted('b')
+  const written: string[][] = []
+  const peer = (framing: Framing): Peer => {
+    const frames: string[] = []
+    written.push(frames)
+    return { framing, buffered: 0, isOpen: true, write: frame => { frames.push(frame) }, beat: () => true, close () {}, terminate () {}, onClose () {} }
+  }
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log)
+  for (const framing of [wsLike, wsLike, wsLike, sseLike, sseLike]) hub.add(peer(framing))
+  calls.length = 0
+  hub.broadcast({ type: 'reload', paths: ['/a.html'] })
+  t.same(calls.sort(), ['a:reload', 'b:reload'])
+  t.ok(written.every(frames => frames.at(-1) === '{"type":"reload","paths":["/a.html"]}'), 'every peer got the frame')
 })

@@ -241,8 +241,8 @@ export interface LiveReloadOptions {
    */
   debounce?: number
   /**
-   * Base path of the channel routes: the WebSocket at `path`, the client at `{path}/client.js`,
-   * the stats at `{path}/status`.
+   * Base path of the channel routes: the WebSocket at `path`, its Server-Sent Events fallback at
+   * `{path}/events`, the client at `{path}/client.js`, the stats at `{path}/status`.
    * @default '/__livereload'
    */
   path?: string
