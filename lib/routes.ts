@@ -19,8 +19,9 @@ export interface ChannelRoutesOptions {
 const CLIENT_URL = new URL('../dist/client.js', import.meta.url)
 
 /**
- * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script and the stats, behind a guard
- * that runs before any upgrade. Registered encapsulated, so the guard stays on these routes.
+ * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script
+ * and the stats, behind a guard that runs before any upgrade. Registered encapsulated, so the
+ * guard stays on these routes.
  */
 export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
   const script = await readFile(CLIENT_URL).catch(cause => {
@@ -45,7 +46,8 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
 
   // Hijacked: no onSend hook (our injector, @fastify/compress) sees the stream, and nothing
   // buffers it or sets a Content-Length. Ended in preClose by hub.closeAll(), like the sockets.
-  fastify.get(`${path}/events`, async (request, reply) => {
+  // No HEAD route: a HEAD would hold a bodiless response open as a client.
+  fastify.get(`${path}/events`, { exposeHeadRoute: false }, async (request, reply) => {
     if (hub.isFull()) return await reply.code(503).send('too many live reload clients')
     reply.hijack()
     reply.raw.on('error', err => request.log.debug({ err }, 'event stream error'))

@@ -261,3 +261,10 @@ t.test('the hub serialises a broadcast once and frames it once per kind of peer,
   t.same(calls.sort(), ['a:reload', 'b:reload'])
   t.ok(written.every(frames => frames.at(-1) === '{"type":"reload","paths":["/a.html"]}'), 'every peer got the frame')
 })
+
+t.test('HEAD of the stream is not a client', async t => {
+  const { server } = await app(t)
+  const res = await server.inject({ method: 'HEAD', url: '/__livereload/events' })
+  t.equal(res.statusCode, 404)
+  t.equal(server.liveReload.clients, 0)
+})
