@@ -8,3 +8,6 @@ export const FST_LIVERELOAD_WATCH_FAILED = createError<'FST_LIVERELOAD_WATCH_FAI
 
 export const FST_LIVERELOAD_INVALID_MESSAGE = createError<'FST_LIVERELOAD_INVALID_MESSAGE', [problem: string]>(
   'FST_LIVERELOAD_INVALID_MESSAGE', 'fastify-livereload: %s', 500, TypeError)
+
+export const FST_LIVERELOAD_LISTEN_FAILED = createError<'FST_LIVERELOAD_LISTEN_FAILED', [address: string, reason: string, opts?: { cause: unknown }]>(
+  'FST_LIVERELOAD_LISTEN_FAILED', 'fastify-livereload: cannot listen on %s for LiveReload clients: %s')

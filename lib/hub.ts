@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { WebSocket } from 'ws'
-import type { BroadcastMessage } from '../types/index.js'
+import type { BroadcastMessage, ServerMessage } from '../types/index.js'
 import type { ResolvedOptions } from './options.js'
+import { webSocketPeer, type Framing, type Peer } from './peers.js'
 
 export interface HubTiming {
-  /** Ping interval; a client that missed the previous ping is terminated (ms). */
+  /** Heartbeat interval: a WebSocket that missed the previous ping is terminated, an event stream gets a comment (ms). */
   heartbeatMs: number
   /** A client with more than this many bytes waiting is terminated: it stopped reading. */
   maxBufferedBytes: number
@@ -29,13 +30,16 @@ export interface Hub {
   readonly size: number
   /** Messages broadcast so far (`hello` excluded). */
   readonly messages: number
-  /** True when `maxClients` are connected: the channel route refuses more with 503. */
+  /** True when `maxClients` are connected: the channel routes refuse more with 503. */
   isFull (): boolean
-  /** Takes an open socket: sends `hello` (and the standing `error`, if any), tracks it until it closes. */
-  add (socket: WebSocket): void
-  /** Serialises once and sends to every open client. */
+  /**
+   * Takes a connected client (a bare WebSocket speaks our own protocol): sends `hello` (and the
+   * standing `error`, if any), tracks it until it closes.
+   */
+  add (client: WebSocket | Peer): void
+  /** Serialises once, frames once per kind of client, and sends to every open client. */
   broadcast (message: BroadcastMessage): void
-  /** Closes every client with 1001; resolves once all are gone (stragglers are terminated). */
+  /** Closes every client (1001, or the end of its stream); resolves once all are gone (stragglers are terminated). */
   closeAll (): Promise<void>
 }
 
@@ -46,40 +50,36 @@ export function createHub (
   timing: HubTiming = DEFAULT_TIMING
 ): Hub {
   const instance = randomBytes(9).toString('base64url')
-  const clients = new Set<WebSocket>()
-  const alive = new WeakSet<WebSocket>()
+  const peers = new Set<Peer>()
   let heartbeat: NodeJS.Timeout | undefined
   let messages = 0
-  let standingError: string | null = null
+  let standingError: ServerMessage | null = null
   let closing: Promise<void> | undefined
 
-  function send (socket: WebSocket, data: string): void {
-    if (socket.readyState !== WebSocket.OPEN) return
-    if (socket.bufferedAmount > timing.maxBufferedBytes) {
-      log.debug({ buffered: socket.bufferedAmount }, 'client stopped reading: terminated')
-      socket.terminate()
+  function send (peer: Peer, frames: readonly string[]): void {
+    if (!peer.isOpen) return
+    if (peer.buffered > timing.maxBufferedBytes) {
+      log.debug({ buffered: peer.buffered }, 'client stopped reading: terminated')
+      peer.terminate()
       return
     }
-    socket.send(data)
+    for (const frame of frames) peer.write(frame)
   }
 
   // One timer for all clients, running only while there are clients: idle costs nothing.
   function beat (): void {
-    for (const socket of clients) {
-      if (!alive.has(socket)) {
+    for (const peer of peers) {
+      if (peer.buffered > timing.maxBufferedBytes || !peer.beat()) {
         log.debug('client missed a heartbeat: terminated')
-        socket.terminate()
-        continue
+        peer.terminate()
       }
-      alive.delete(socket)
-      socket.ping()
     }
   }
 
-  function remove (socket: WebSocket): void {
-    clients.delete(socket)
-    log.debug({ clients: clients.size }, 'client disconnected')
-    if (clients.size === 0) {
+  function remove (peer: Peer): void {
+    peers.delete(peer)
+    log.debug({ clients: peers.size }, 'client disconnected')
+    if (peers.size === 0) {
       clearInterval(heartbeat)
       heartbeat = undefined
     }
@@ -87,50 +87,50 @@ export function createHub (
 
   return {
     instance,
-    get size () { return clients.size },
+    get size () { return peers.size },
     get messages () { return messages },
-    isFull: () => clients.size >= options.maxClients,
-    add (socket) {
-      socket.on('error', err => log.debug({ err }, 'client socket error'))
+    isFull: () => peers.size >= options.maxClients,
+    add (client) {
+      if (client instanceof WebSocket) client.on('error', err => log.debug({ err }, 'client socket error'))
+      const peer = client instanceof WebSocket ? webSocketPeer(client, timing) : client
       if (closing !== undefined) {
-        socket.terminate()
+        peer.terminate()
         return
       }
-      clients.add(socket)
-      alive.add(socket)
-      socket.on('pong', () => alive.add(socket))
-      limitFrames(socket, timing.maxFrameBytes)
-      socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => { /* c8 ignore next 2: limitFrames refuses these first; kept in case ws internals change */
-        const size = Array.isArray(data) ? data.reduce((n, part) => n + part.length, 0) : data.byteLength
-        if (size > timing.maxFrameBytes) socket.close(1009, 'frame too large')
-      })
-      socket.on('close', () => remove(socket))
+      peers.add(peer)
+      peer.onClose(() => remove(peer))
       heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
-      send(socket, JSON.stringify({ type: 'hello', protocol: 1, instance }))
-      if (standingError !== null) send(socket, standingError)
-      log.debug({ clients: clients.size }, 'client connected')
+      const hello: ServerMessage = { type: 'hello', protocol: 1, instance }
+      send(peer, peer.framing(hello, JSON.stringify(hello)))
+      if (standingError !== null) send(peer, peer.framing(standingError, JSON.stringify(standingError)))
+      log.debug({ clients: peers.size }, 'client connected')
     },
     broadcast (message) {
-      const data = JSON.stringify(message) // once, not per client: every tab gets the same bytes
+      const json = JSON.stringify(message) // once, not per client: every tab gets the same bytes
+      const framed = new Map<Framing, readonly string[]>()
       messages++
-      if (message.type === 'error') standingError = data
+      if (message.type === 'error') standingError = message
       else if (message.type !== 'building') standingError = null
-      for (const socket of clients) send(socket, data)
+      for (const peer of peers) {
+        let frames = framed.get(peer.framing)
+        if (frames === undefined) framed.set(peer.framing, frames = peer.framing(message, json))
+        send(peer, frames)
+      }
     },
     closeAll () {
       closing ??= new Promise<void>(resolve => {
         clearInterval(heartbeat)
-        if (clients.size === 0) return resolve()
-        const grace = setTimeout(() => { for (const socket of clients) socket.terminate() }, timing.closeGraceMs).unref()
-        let open = clients.size
-        for (const socket of clients) {
-          socket.once('close', () => {
+        if (peers.size === 0) return resolve()
+        const grace = setTimeout(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs).unref()
+        let open = peers.size
+        for (const peer of peers) {
+          peer.onClose(() => {
             if (--open === 0) {
               clearTimeout(grace)
               resolve()
             }
           })
-          socket.close(1001, 'server shutting down')
+          peer.close()
         }
       })
       return closing
@@ -138,13 +138,3 @@ export function createHub (
   }
 }
 
-/**
- * ws has no per-socket maxPayload, and the server is shared with the host's own WebSocket
- * routes, so we bound this socket's receiver (ws 8 internals): a frame, or fragments, whose
- * total passes the limit is refused with 1009 from its header, before the payload is buffered.
- * The per-message check in add() stays as the fallback should the internals change.
- */
-function limitFrames (socket: WebSocket, maxBytes: number): void {
-  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
-  if (typeof receiver?._maxPayload === 'number') receiver._maxPayload = maxBytes
-}

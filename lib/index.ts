@@ -3,9 +3,10 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
-import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
 import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
+import { serveLiveReload } from './lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
 import { channelRoutes, trackUpgrades } from './routes.js'
@@ -45,6 +46,7 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   fastify.addHook('onSend', inject.onSend)
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
   await fastify.register(channelRoutes, { options, hub, stats })
+  await serveLiveReload(fastify, options, hub, log)      // LiveReload protocol 7, when asked for
   await serveRoot(fastify, options)
 
   const track = (path: string, watcher: Watcher | null): void => {
@@ -105,7 +107,7 @@ function inertController (): LiveReloadController {
 
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
-export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE }
+export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_LISTEN_FAILED }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
 export { plugin as liveReload }
 export default plugin

@@ -7,6 +7,8 @@ export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
 export const DEFAULT_DEBOUNCE_MS = 75
 export const DEFAULT_MAX_CLIENTS = 1000
+/** Where the extra LiveReload listener binds unless `livereload.host` says otherwise: loopback only. */
+export const DEFAULT_LIVERELOAD_HOST = '127.0.0.1'
 /** A stream of events that never goes quiet still flushes this often (ms). */
 export const MAX_WAIT_MS = 5000
 
@@ -50,11 +52,13 @@ export interface ResolvedOptions {
   readonly supersede: boolean
   readonly onBuildStart: ((ctx: BuildContext) => unknown) | null
   readonly onBuildEnd: ((report: BuildReport) => unknown) | null
+  /** LiveReload protocol 7, or null when off; `port` null: on the app's own port only. */
+  readonly livereload: { readonly port: number | null, readonly host: string } | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -83,7 +87,8 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     css: resolveBoolean(opts, 'css', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
-    maxClients: resolveInteger('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS, 1)
+    maxClients: resolveInteger('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS, 1),
+    livereload: resolveLiveReload(opts.livereload)
   })
 }
 
@@ -234,4 +239,18 @@ function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (value === null) return 'null'
   return `a ${typeof value}`
+}
+
+function resolveLiveReload (value: unknown): ResolvedOptions['livereload'] {
+  if (value === undefined || value === false) return null
+  if (value === true) return Object.freeze({ port: null, host: DEFAULT_LIVERELOAD_HOST })
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('livereload', 'must be a boolean or an object { port?, host? }')
+  const { port, host, ...rest } = value as { port?: unknown, host?: unknown }
+  for (const key of Object.keys(rest)) invalid(`livereload.${key}`, 'is not an option; known: port, host')
+  if (port !== undefined && (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65535)) {
+    invalid('livereload.port', 'must be an integer from 0 to 65535 (35729 is what the LiveReload extensions use)')
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) invalid('livereload.host', 'must be a host name or IP address, such as "127.0.0.1"')
+  if (host !== undefined && port === undefined) invalid('livereload.host', 'only applies with livereload.port')
+  return Object.freeze({ port: (port as number | undefined) ?? null, host: (host as string | undefined) ?? DEFAULT_LIVERELOAD_HOST })
 }

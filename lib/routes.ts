@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { LiveReloadStats } from '../types/index.js'
 import type { Hub } from './hub.js'
 import type { ResolvedOptions } from './options.js'
+import { ssePeer } from './peers.js'
 
 export interface ChannelRoutesOptions {
   options: ResolvedOptions
@@ -18,8 +19,9 @@ export interface ChannelRoutesOptions {
 const CLIENT_URL = new URL('../dist/client.js', import.meta.url)
 
 /**
- * The channel under `path`: the WebSocket, the client script and the stats, behind a guard
- * that runs before any upgrade. Registered encapsulated, so the guard stays on these routes.
+ * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script
+ * and the stats, behind a guard that runs before any upgrade. Registered encapsulated, so the
+ * guard stays on these routes.
  */
 export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
   const script = await readFile(CLIENT_URL).catch(cause => {
@@ -42,6 +44,16 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
 
   fastify.get(path, { websocket: true }, socket => hub.add(socket))
 
+  // Hijacked: no onSend hook (our injector, @fastify/compress) sees the stream, and nothing
+  // buffers it or sets a Content-Length. Ended in preClose by hub.closeAll(), like the sockets.
+  // No HEAD route: a HEAD would hold a bodiless response open as a client.
+  fastify.get(`${path}/events`, { exposeHeadRoute: false }, async (request, reply) => {
+    if (hub.isFull()) return await reply.code(503).send('too many live reload clients')
+    reply.hijack()
+    reply.raw.on('error', err => request.log.debug({ err }, 'event stream error'))
+    hub.add(ssePeer(reply.raw))
+  })
+
   fastify.get(`${path}/client.js`, async (request, reply) => {
     reply.header('cache-control', 'no-cache').header('etag', etag)
       .header('cross-origin-resource-policy', 'same-origin').header('x-content-type-options', 'nosniff')
@@ -58,7 +70,7 @@ interface Refusal { status: number, reason: string }
 
 /** Why a request to the channel is refused, or null. See docs/security.md. */
 export function refuse (request: Pick<FastifyRequest, 'headers' | 'url'>, options: Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins' | 'path'>): Refusal | null {
-  const host = request.headers.host
+  const host = request.headers.host ?? request.headers[':authority'] as string | undefined // HTTP/2 has no Host
   const hostname = host === undefined ? null : hostnameOf(host)
   if (hostname === null) return { status: 400, reason: 'missing or malformed Host header' }
   if (!isAllowedHost(hostname, options.allowedHosts)) return { status: 403, reason: `host "${hostname}" is not allowed (see the allowedHosts option)` }

@@ -169,6 +169,20 @@ export interface LiveReloadController {
 export type InjectPredicate = (request: FastifyRequest, reply: FastifyReply) => boolean
 export type NonceProvider = (request: FastifyRequest, reply: FastifyReply) => string | undefined
 
+/** Where the LiveReload protocol 7 endpoint also listens, for the LiveReload browser extensions. */
+export interface LiveReloadProtocolOptions {
+  /**
+   * A port of its own for `/livereload` (35729 is the one the extensions and `livereload.js`
+   * snippets use; 0 picks a free one). Without it, protocol 7 is served on the app's port only.
+   */
+  port?: number
+  /**
+   * Address of that listener; only with `port`.
+   * @default '127.0.0.1'
+   */
+  host?: string
+}
+
 export interface LiveReloadOptions {
   /**
    * Output directory: served with @fastify/static and watched; a change reloads browsers, a
@@ -229,8 +243,8 @@ export interface LiveReloadOptions {
    */
   debounce?: number
   /**
-   * Base path of the channel routes: the WebSocket at `path`, the client at `{path}/client.js`,
-   * the stats at `{path}/status`.
+   * Base path of the channel routes: the WebSocket at `path`, its Server-Sent Events fallback at
+   * `{path}/events`, the client at `{path}/client.js`, the stats at `{path}/status`.
    * @default '/__livereload'
    */
   path?: string
@@ -273,17 +287,26 @@ export interface LiveReloadOptions {
    * @default process.env.NODE_ENV !== 'production'
    */
   enabled?: boolean
+  /**
+   * Also speak LiveReload protocol 7 (livereload-js, the LiveReload browser extensions): a
+   * WebSocket at `/livereload` on the app's port, and with `{ port }` on a loopback listener
+   * of its own, closed with the app.
+   * @default false
+   */
+  livereload?: boolean | LiveReloadProtocolOptions
 }
 
 type InvalidOptionError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_OPTION' }, [option: string, problem: string]>
 type WatchFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_FAILED' }, [dir: string, opts?: { cause: unknown }]>
 type InvalidMessageError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_MESSAGE' }, [problem: string]>
+type ListenFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_LISTEN_FAILED' }, [address: string, reason: string, opts?: { cause: unknown }]>
 
 /** Constructors of every error the plugin throws; match on `err.code`. */
 export declare const errors: {
   FST_LIVERELOAD_INVALID_OPTION: InvalidOptionError
   FST_LIVERELOAD_WATCH_FAILED: WatchFailedError
   FST_LIVERELOAD_INVALID_MESSAGE: InvalidMessageError
+  FST_LIVERELOAD_LISTEN_FAILED: ListenFailedError
 }
 
 export type LiveReloadError = FastifyError

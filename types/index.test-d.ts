@@ -10,6 +10,7 @@ import liveReload, {
   liveReload as named,
   type BroadcastMessage,
   type LiveReloadOptions,
+  type LiveReloadProtocolOptions,
   type LiveReloadStats,
   type ServerMessage
 } from './index.js'
@@ -66,6 +67,13 @@ expectAssignable<LiveReloadOptions>({ root: 'dist', static: { dotfiles: 'allow',
 expectError(app.register(liveReload, { ignore: [42] }))
 expectError(app.register(liveReload, { inject: 'yes' }))
 expectError(app.register(liveReload, { nonce: 'abc' }))
+app.register(liveReload, { livereload: true })
+app.register(liveReload, { livereload: { port: 35729 } })
+app.register(liveReload, { livereload: { port: 35729, host: '::1' } })
+expectAssignable<LiveReloadProtocolOptions>({})
+expectError(app.register(liveReload, { livereload: 35729 }))
+expectError(app.register(liveReload, { livereload: { port: '35729' } }))
+expectError(app.register(liveReload, { livereload: { prot: 35729 } }))
 
 expectType<number>(app.liveReload.clients)
 expectType<void>(app.liveReload.reload())
@@ -88,3 +96,4 @@ expectError(app.get('/raw2', { config: { liveReload: 'no' } }, async () => ''))
 expectType<'FST_LIVERELOAD_INVALID_OPTION'>(new errors.FST_LIVERELOAD_INVALID_OPTION('root', 'is wrong').code)
 expectType<'FST_LIVERELOAD_WATCH_FAILED'>(errors.FST_LIVERELOAD_WATCH_FAILED('dist', { cause: new Error('x') }).code)
 expectType<'FST_LIVERELOAD_INVALID_MESSAGE'>(new errors.FST_LIVERELOAD_INVALID_MESSAGE('bad').code)
+expectType<'FST_LIVERELOAD_LISTEN_FAILED'>(new errors.FST_LIVERELOAD_LISTEN_FAILED('127.0.0.1:35729', 'the port is in use', { cause: new Error('EADDRINUSE') }).code)

@@ -3,16 +3,31 @@ import { log } from './log.js'
 
 const FIRST_RETRY_MS = 100
 const MAX_RETRY_MS = 3000
+/** While on Server-Sent Events, a WebSocket is tried again after this, doubling up to the cap. */
+const FIRST_PROBE_MS = 1000
+const MAX_PROBE_MS = 60_000
+/** SSE event names: the message types (`error` also names EventSource's own failure event). */
+const TYPES = ['hello', 'building', 'reload', 'css', 'img', 'error', 'clear']
+
+interface Link { close (): void }
 
 /**
- * Keeps one WebSocket open to the channel, for the life of the page: reconnects with capped
- * exponential backoff and jitter, waits while the tab is hidden and retries at once when it is
- * shown again. `restarted` is true for a `hello` from a different server instance than before.
+ * Keeps one connection open to the channel, for the life of the page: a WebSocket at `url`,
+ * or Server-Sent Events at `{url}/events` when a WebSocket cannot open (a failed WebSocket
+ * attempt is followed by an SSE attempt, and the other way round). While on SSE it tries a
+ * WebSocket again now and then, and moves back as soon as one says `hello`. Reconnects with
+ * capped exponential backoff and jitter, waits while the tab is hidden and retries at once when
+ * it is shown again. `restarted` is true for a `hello` from a different server instance than
+ * before, whatever the transport.
  */
 export function connect (url: URL, onMessage: (message: ServerMessage, restarted: boolean) => void): void {
   let instance: string | undefined
   let attempt = 0
+  let probes = 0
   let timer: ReturnType<typeof setTimeout> | undefined
+  let probeTimer: ReturnType<typeof setTimeout> | undefined
+  let current: Link | undefined
+  let isSse = false
   let isWaiting = false
   let isUnloading = false
 
@@ -23,41 +38,81 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
     if (!document.hidden && isWaiting) reopen()
   })
 
-  function open (): void {
-    const ws = new WebSocket(url)
-    ws.onmessage = event => {
+  /** One attempt over one transport; the first to say `hello` becomes the connection. */
+  function open (useSse: boolean, isProbe = false): void {
+    let hasHello = false
+    const receive = (data: string): void => {
       let message: ServerMessage
       try {
-        message = JSON.parse(String(event.data)) as ServerMessage
+        message = JSON.parse(data) as ServerMessage
       } catch {
         return
       }
       let restarted = false
-      if (message.type === 'hello') {
+      if (message.type === 'hello' && !hasHello) {
+        hasHello = true
+        clearTimeout(timer)
+        clearTimeout(probeTimer)
+        current?.close()
+        current = link
+        if (isSse !== useSse || instance === undefined) log(useSse ? 'connected (server-sent events)' : 'connected')
+        isSse = useSse
         attempt = 0
+        if (useSse) probe(probes = 0)
         restarted = instance !== undefined && instance !== message.instance
-        if (instance === undefined) log('connected')
         instance = message.instance
       }
       onMessage(message, restarted)
     }
-    ws.onclose = () => {
-      if (!isUnloading) retry()
+    const end = (): void => {
+      if (isUnloading || (hasHello && link !== current)) return // replaced by another connection
+      if (isProbe && !hasHello) {
+        if (current !== undefined) probe(++probes) // still on SSE: try again later
+        return
+      }
+      clearTimeout(probeTimer)
+      current = undefined
+      if (!hasHello) {
+        isSse = !useSse // failed before hello: the other transport next, at the same delay
+        if (useSse) attempt++ // both failed: back off
+      }
+      retry()
     }
+    let link: Link
+    if (useSse) {
+      const source = new EventSource(new URL(`${url.pathname}/events`, url.href.replace(/^ws/, 'http')))
+      // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
+      const listener = (event: Event): void => {
+        if (event instanceof MessageEvent) return receive(String(event.data))
+        source.close()
+        end()
+      }
+      for (const type of TYPES) source.addEventListener(type, listener)
+      link = source
+    } else {
+      const ws = new WebSocket(url)
+      ws.onmessage = event => receive(String(event.data))
+      ws.onclose = end
+      link = ws
+    }
+  }
+
+  function probe (n: number): void {
+    probeTimer = setTimeout(() => open(false, true), Math.min(MAX_PROBE_MS, FIRST_PROBE_MS * 2 ** n))
   }
 
   function retry (): void {
     isWaiting = true
     if (document.hidden) return // visibilitychange resumes
-    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt++)
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt)
     timer = setTimeout(reopen, delay / 2 + Math.random() * delay / 2)
   }
 
   function reopen (): void {
     clearTimeout(timer)
     isWaiting = false
-    open()
+    open(isSse)
   }
 
-  open()
+  open(false)
 }

@@ -1,0 +1,297 @@
+// LiveReload protocol 7 on the wire, with a real `ws` client against a real Fastify on a
+// loopback port: handshake, the commands a batch becomes, the guard, and the extra listener.
+import { once } from 'node:events'
+import { realpathSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { get, type IncomingMessage } from 'node:http'
+import { createRequire } from 'node:module'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import liveReload from '../lib/index.js'
+import { createHub } from '../lib/hub.js'
+import { DEFAULT_LIVERELOAD_HOST, resolveOptions } from '../lib/options.js'
+import type { LiveReloadOptions } from '../types/index.js'
+import { connectChannel } from './helpers/channel.js'
+
+const HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/official-6', 'http://livereload.com/protocols/official-7'], ver: '4.0.2' }
+const SERVER_HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/official-7'], serverName: 'fastify-livereload' }
+
+async function app (t: Test, opts: LiveReloadOptions = {}): Promise<{ server: FastifyInstance, port: number }> {
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await server.register(liveReload, { livereload: true, ...opts })
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  return { server, port: (server.server.address() as AddressInfo).port }
+}
+
+interface Lr7Client { ws: WebSocket, received: unknown[], next (): Promise<unknown>, close (): Promise<void> }
+
+/** A protocol 7 client: connects, says hello as livereload-js does, and waits for the answer. */
+async function connectLr7 (port: number, headers: Record<string, string> = {}): Promise<Lr7Client> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`, { headers })
+  const received: unknown[] = []
+  const waiters: Array<(message: unknown) => void> = []
+  ws.on('message', data => {
+    const message = JSON.parse(String(data))
+    received.push(message)
+    waiters.shift()?.(message)
+  })
+  await once(ws, 'open')
+  const hello = new Promise(resolve => waiters.push(resolve))
+  ws.send(JSON.stringify(HELLO))
+  await hello
+  return {
+    ws,
+    received,
+    next: () => new Promise(resolve => waiters.push(resolve)),
+    async close () {
+      if (ws.readyState === WebSocket.CLOSED) return
+      const closed = once(ws, 'close')
+      ws.close()
+      await closed
+    }
+  }
+}
+
+/** The HTTP status of an upgrade attempt at /livereload: 101 when it opened. */
+async function upgradeStatus (port: number, headers: Record<string, string> = {}): Promise<number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`, { headers })
+  return await new Promise(resolve => {
+    ws.on('open', () => { ws.close(); resolve(101) })
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+    ws.on('error', () => {})
+  })
+}
+
+t.test('off by default: no /livereload route', async t => {
+  const { port } = await app(t, { livereload: false })
+  t.equal(await upgradeStatus(port), 404)
+})
+
+t.test('the handshake: the client speaks first and the server answers its hello, and nothing else before', async t => {
+  const { server, port } = await app(t)
+  server.liveReload.send({ type: 'error', errors: [{ message: 'standing' }] })
+  const client = await connectLr7(port)
+  t.teardown(() => client.close())
+  t.same(client.received, [SERVER_HELLO], 'our hello and the standing error are not for protocol 7 clients')
+  t.equal(server.liveReload.clients, 1)
+})
+
+t.test('a first frame that is not a protocol 7 hello closes the socket with 1002', async t => {
+  const { server, port } = await app(t)
+  for (const frame of ['!!ver:1.6', JSON.stringify({ command: 'hello', protocols: ['http://livereload.com/protocols/official-6'] }), JSON.stringify({ command: 'info' })]) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`)
+    await once(ws, 'open')
+    const closed = once(ws, 'close')
+    ws.send(frame)
+    t.equal((await closed)[0], 1002, frame)
+  }
+  for (let i = 0; i < 10_000 && server.liveReload.clients > 0; i++) await new Promise(resolve => setImmediate(resolve))
+  t.equal(server.liveReload.clients, 0)
+})
+
+t.test('a page write is one reload, a stylesheet write is a liveCSS reload, a build error an alert', async t => {
+  const dir = realpathSync(t.testdir({ 'index.html': '<h1>x</h1>', css: { 'site.css': 'h1 {}' } }))
+  const { server, port } = await app(t, { root: dir })
+  const client = await connectLr7(port)
+  t.teardown(() => client.close())
+
+  let next = client.next()
+  await writeFile(join(dir, 'index.html'), '<h1>y</h1>')
+  t.same(await next, { command: 'reload', path: '/index.html', liveCSS: true, liveImg: true })
+
+  next = client.next()
+  await writeFile(join(dir, 'css/site.css'), 'h1 { color: red }')
+  t.same(await next, { command: 'reload', path: '/css/site.css', liveCSS: true, liveImg: true })
+
+  next = client.next()
+  server.liveReload.send({ type: 'error', errors: [{ message: 'Unexpected token', file: 'src/a.md', line: 3 }] })
+  t.same(await next, { command: 'alert', message: 'Build failed in src/a.md:3:\nUnexpected token' })
+})
+
+t.test('messages without a protocol 7 equivalent send nothing: only hello, reload and alert ever arrive', async t => {
+  const { server, port } = await app(t)
+  const client = await connectLr7(port)
+  t.teardown(() => client.close())
+  const ours = await connectChannel(server)
+  t.teardown(() => ours.close())
+  server.liveReload.send({ type: 'building', changes: ['src/a.md'] })
+  server.liveReload.send({ type: 'clear' })
+  server.liveReload.send({ type: 'css', paths: ['/a.css', '/b.css'] })
+  const last = ours.next('reload')
+  const lastLr7 = new Promise(resolve => client.ws.on('message', data => { if (String(data).includes('"/end"')) resolve(undefined) }))
+  server.liveReload.reload(['/end'])
+  await last
+  await lastLr7
+  t.same(client.received.map(m => (m as { command: string }).command), ['hello', 'reload', 'reload', 'reload'])
+  t.same(client.received.slice(1).map(m => (m as { path: string }).path), ['/a.css', '/b.css', '/end'])
+})
+
+t.test('client frames after the handshake (info) are ignored; an oversized one closes that client (1009)', async t => {
+  const { server, port } = await app(t)
+  const client = await connectLr7(port)
+  client.ws.send(JSON.stringify({ command: 'info', plugins: { less: { version: '1.0' } }, url: 'http://127.0.0.1/' }))
+  const next = client.next()
+  server.liveReload.reload(['/a.html'])
+  t.same(await next, { command: 'reload', path: '/a.html', liveCSS: true, liveImg: true })
+  const closed = once(client.ws, 'close')
+  client.ws.send('x'.repeat(64 * 1024))
+  t.equal((await closed)[0], 1009)
+})
+
+t.test('the guard: Host as on the channel; Origin may be an extension or any port of the same host', async t => {
+  const { port } = await app(t, { allowedOrigins: ['https://ok.example'] })
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['no Origin (an extension\'s background page, a tool)', {}, 101],
+    ['the app\'s own origin', { origin: `http://127.0.0.1:${port}` }, 101],
+    ['the same host on another port (a page of the app, talking to the extra listener)', { origin: 'http://127.0.0.1:3000' }, 101],
+    ['a Chrome extension', { origin: 'chrome-extension://jnihajbhpnppcggbcgedagnkighmdlei' }, 101],
+    ['a Firefox extension', { origin: 'moz-extension://6e4ba2b2-1b1b-4c1e-9b0b-0c7c7c7c7c7c' }, 101],
+    ['an allowed origin', { origin: 'https://ok.example' }, 101],
+    ['a foreign origin', { origin: 'https://evil.example' }, 403],
+    ['a null origin', { origin: 'null' }, 403],
+    ['a file: origin', { origin: 'file://' }, 403],
+    ['another IP address', { origin: `http://127.0.0.2:${port}` }, 403],
+    ['a rebinding Host', { host: `evil.example:${port}` }, 403],
+    ['a malformed Host', { host: 'a b' }, 400]
+  ]
+  for (const [name, headers, expected] of cases) t.equal(await upgradeStatus(port, headers), expected, name)
+  const open = await app(t, { allowedOrigins: true })
+  t.equal(await upgradeStatus(open.port, { origin: 'https://evil.example' }), 101, 'allowedOrigins: true allows any origin')
+})
+
+t.test('protocol 7 clients count towards maxClients', async t => {
+  const { server, port } = await app(t, { maxClients: 2 })
+  const a = await connectLr7(port)
+  const b = await connectChannel(server)
+  t.equal(await upgradeStatus(port), 503)
+  await a.close()
+  await b.close()
+})
+
+t.test('app.close() closes protocol 7 clients (1001) promptly', async t => {
+  const server = Fastify()
+  await server.register(liveReload, { livereload: true })
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  const client = await connectLr7((server.server.address() as AddressInfo).port)
+  const closed = once(client.ws, 'close')
+  const started = Date.now()
+  await server.close()
+  t.equal((await closed)[0], 1001)
+  t.ok(Date.now() - started < 2000, `${Date.now() - started} ms`)
+})
+
+/** A Fastify whose log lines are collected, with the plugin registered. */
+async function loggedApp (t: Test, opts: LiveReloadOptions) {
+  const lines: Array<{ msg: string }> = []
+  const server = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
+  t.teardown(() => server.close())
+  await server.register(liveReload, opts)
+  return { server, lines }
+}
+
+t.test('with { port } an extra loopback listener speaks protocol 7, and closes with the app', async t => {
+  const { server, lines } = await loggedApp(t, { livereload: { port: 0 } })
+  const line = lines.find(l => /^LiveReload protocol 7 on ws:\/\/127\.0\.0\.1:\d+\/livereload$/.test(l.msg))
+  t.ok(line, 'the address is logged')
+  const port = Number(/:(\d+)\//.exec(line!.msg)![1])
+  t.not(port, 0)
+  t.equal(await upgradeStatus(port, { origin: 'http://127.0.0.1:3000' }), 101, 'a page of the app on its own port may connect')
+  t.equal(await upgradeStatus(port, { origin: 'https://evil.example' }), 403, 'the guard applies there too')
+
+  const client = await connectLr7(port)
+  const next = client.next()
+  server.liveReload.reload(['/index.html'])
+  t.same(await next, { command: 'reload', path: '/index.html', liveCSS: true, liveImg: true })
+  const closed = once(client.ws, 'close')
+  await server.close()
+  t.equal((await closed)[0], 1001)
+  const refused = new WebSocket(`ws://127.0.0.1:${port}/livereload`)
+  const [err] = await once(refused, 'error') as [NodeJS.ErrnoException]
+  t.equal(err.code, 'ECONNREFUSED', 'the listener is closed')
+})
+
+t.test('a port in use fails the register with FST_LIVERELOAD_LISTEN_FAILED', async t => {
+  const blocker = createServer()
+  blocker.listen(0, '127.0.0.1')
+  await once(blocker, 'listening')
+  t.teardown(() => new Promise(resolve => blocker.close(resolve)))
+  const port = (blocker.address() as AddressInfo).port
+  const server = Fastify()
+  t.teardown(() => server.close())
+  server.register(liveReload, { livereload: { port } })
+  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
+})
+
+t.test('an address that cannot be bound fails the register with the system\'s reason', async t => {
+  const server = Fastify()
+  t.teardown(() => server.close())
+  server.register(liveReload, { livereload: { port: 0, host: '192.0.2.1' } }) // TEST-NET-1: never a local address
+  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: /192\.0\.2\.1:0.*EADDRNOTAVAIL/, cause: { code: 'EADDRNOTAVAIL' } })
+})
+
+t.test('the livereload option is validated at register time', async t => {
+  t.same(resolveOptions({}).livereload, null)
+  t.same(resolveOptions({ livereload: false }).livereload, null)
+  t.same(resolveOptions({ livereload: true }).livereload, { port: null, host: '127.0.0.1' })
+  t.same(resolveOptions({ livereload: { port: 35729 } }).livereload, { port: 35729, host: '127.0.0.1' })
+  t.same(resolveOptions({ livereload: { port: 35729, host: '::1' } }).livereload, { port: 35729, host: '::1' })
+  t.same(resolveOptions({ livereload: {} }).livereload, { port: null, host: '127.0.0.1' })
+  const bad: Array<[unknown, RegExp]> = [
+    ['yes', /option "livereload" must be a boolean/],
+    [null, /option "livereload" must be a boolean/],
+    [[35729], /option "livereload" must be a boolean/],
+    [{ port: '35729' }, /option "livereload\.port" must be an integer/],
+    [{ port: 70000 }, /option "livereload\.port"/],
+    [{ port: -1 }, /option "livereload\.port"/],
+    [{ port: 35729, host: '' }, /option "livereload\.host"/],
+    [{ host: '0.0.0.0' }, /option "livereload\.host" only applies with livereload\.port/],
+    [{ prot: 35729 }, /option "livereload\.prot" is not an option/]
+  ]
+  for (const [value, message] of bad) {
+    t.throws(() => resolveOptions({ livereload: value } as LiveReloadOptions), { code: 'FST_LIVERELOAD_INVALID_OPTION', message }, JSON.stringify(value))
+  }
+})
+
+t.test('livereload.js (from livereload-js) is served on the app and on the extra listener, behind the Host guard', async t => {
+  const { server, lines } = await loggedApp(t, { livereload: { port: 0 } })
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  const extra = Number(/:(\d+)\//.exec(lines.find(l => l.msg.startsWith('LiveReload protocol 7 on'))!.msg)![1])
+  const appPort = (server.server.address() as AddressInfo).port
+  const expected = await readFile(createRequire(import.meta.url).resolve('livereload-js/dist/livereload.min.js'), 'utf8')
+  for (const port of [appPort, extra]) {
+    const res = await fetch(`http://127.0.0.1:${port}/livereload.js`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } })
+    t.equal(res.status, 200, `port ${port === extra ? 'extra' : 'app'}: a snippet on another site's page may load it`)
+    t.match(res.headers.get('content-type'), 'text/javascript')
+    t.equal(await res.text(), expected)
+    const again = await fetch(`http://127.0.0.1:${port}/livereload.js`, { headers: { 'if-none-match': res.headers.get('etag')! } })
+    t.equal(again.status, 304)
+    const rebound = get(`http://127.0.0.1:${port}/livereload.js`, { headers: { host: 'evil.example' } })
+    const [response] = await once(rebound, 'response') as [IncomingMessage]
+    response.resume()
+    t.equal(response.statusCode, 403, 'a rebinding Host is refused')
+  }
+})
+
+t.test('without the livereload-js package, /livereload.js is a 404 that says what to install', async t => {
+  const missing = () => { throw Object.assign(new Error('Cannot find module \'livereload-js\''), { code: 'MODULE_NOT_FOUND' }) }
+  const { serveLiveReload } = await t.mockImport<typeof import('../lib/lr7-server.js')>('../lib/lr7-server.js', {
+    'node:module': { createRequire: () => ({ resolve: missing }) }
+  })
+  const server = Fastify()
+  t.teardown(() => server.close())
+  await server.register((await import('@fastify/websocket')).default)
+  await serveLiveReload(server, resolveOptions({ livereload: true }), createHub({ maxClients: 10 }, server.log), server.log)
+  const res = await server.inject('/livereload.js')
+  t.equal(res.statusCode, 404)
+  t.match(res.body, 'npm install --save-dev livereload-js')
+})
+
+t.test('the @default of livereload.host in types/ is the one in lib/options.ts', async t => {
+  const types = await readFile(new URL('../types/index.d.ts', import.meta.url), 'utf8')
+  const block = types.slice(types.indexOf('export interface LiveReloadProtocolOptions'), types.indexOf('export interface LiveReloadOptions'))
+  t.match(block, `@default '${DEFAULT_LIVERELOAD_HOST}'\n   */\n  host?: string`)
+})
