@@ -8,3 +8,13 @@ export const FST_LIVERELOAD_WATCH_FAILED = createError<'FST_LIVERELOAD_WATCH_FAI
 
 export const FST_LIVERELOAD_INVALID_MESSAGE = createError<'FST_LIVERELOAD_INVALID_MESSAGE', [problem: string]>(
   'FST_LIVERELOAD_INVALID_MESSAGE', 'fastify-livereload: %s', 500, TypeError)
+
+// The test harness (fastify-livereload/testing): a failed wait names what it waited for.
+export const FST_LIVERELOAD_CONNECT_FAILED = createError<'FST_LIVERELOAD_CONNECT_FAILED', [path: string, problem: string, opts?: { cause: unknown }]>(
+  'FST_LIVERELOAD_CONNECT_FAILED', 'fastify-livereload: cannot connect to the live reload channel at "%s": %s')
+
+export const FST_LIVERELOAD_TIMEOUT = createError<'FST_LIVERELOAD_TIMEOUT', [ms: number, awaited: string, seen: string]>(
+  'FST_LIVERELOAD_TIMEOUT', 'fastify-livereload: timed out after %d ms waiting for %s; %s')
+
+export const FST_LIVERELOAD_CHANNEL_CLOSED = createError<'FST_LIVERELOAD_CHANNEL_CLOSED', [awaited: string, detail: string]>(
+  'FST_LIVERELOAD_CHANNEL_CLOSED', 'fastify-livereload: the live reload channel closed while waiting for %s (%s)')

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_TIMEOUT } from './errors.js' // the test harness's
 import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
@@ -104,7 +105,7 @@ function inertController (): LiveReloadController {
 
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
-export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE }
+export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_CHANNEL_CLOSED }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
 export { plugin as liveReload }
 export default plugin
