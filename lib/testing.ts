@@ -154,7 +154,6 @@ function isPlainHttpListening (app: FastifyInstance): boolean {
 }
 
 async function injectSocket (app: FastifyInstance, path: string, headers: Record<string, string>, listen: (socket: WebSocket) => void): Promise<WebSocket> {
-  if (!app.hasDecorator('injectWS')) throw new FST_LIVERELOAD_CONNECT_FAILED(path, 'the app has no injectWS (@fastify/websocket); use transport: "socket"')
   try {
     return await app.injectWS(path, { headers } as never, { onInit: listen })
   } catch (err) {

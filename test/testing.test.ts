@@ -85,6 +85,40 @@ t.test('transport "socket" makes an app that is not listening listen on loopback
   t.equal(app.liveReload.clients, 1)
 })
 
+t.test('an app listening on IPv6 loopback is reached there', async t => {
+  const app = await plainApp(t)
+  await app.listen({ port: 0, host: '::1' })
+  const lr = await connectLiveReload(app)
+  t.equal(lr.transport, 'socket')
+  t.equal(app.liveReload.clients, 1)
+})
+
+t.test('an app listening on a Unix socket is reached through injectWS; "socket" says why it cannot', async t => {
+  const app = await plainApp(t)
+  await app.listen({ path: join(t.testdir({}), 'app.sock') })
+  t.equal((await connectLiveReload(app)).transport, 'inject')
+  await t.rejects(connectLiveReload(app, { transport: 'socket' }), {
+    code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /needs a plain HTTP server listening on TCP; use transport: "inject"/
+  })
+})
+
+t.test('a full server is reported as such', async t => {
+  const app = await plainApp(t, { maxClients: 1 })
+  await connectLiveReload(app)
+  await t.rejects(connectLiveReload(app), { code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /answered 503: the server has maxClients clients already/ })
+})
+
+t.test('a path that upgrades but sends no hello is not the channel', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register((await import('@fastify/websocket')).default)
+  app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
+  await app.register(liveReload)
+  await t.rejects(connectLiveReload(app, { path: '/echo', timeout: 200 }), {
+    code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /"\/echo": no hello from the server \(.*timed out after 200 ms waiting for "hello"/
+  })
+})
+
 t.test('both transports report a guard refusal with the status and the reason', async t => {
   const app = await plainApp(t)
   const headers = { origin: 'https://evil.example' }

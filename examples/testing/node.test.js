@@ -14,11 +14,13 @@ async function setup (t) {
   await mkdir(join(dir, 'out')) // exists before the app starts, so that it is watched
   await writeFile(join(dir, 'src', 'index.txt'), '# Home\nWelcome')
   const app = await createApp({ src: join(dir, 'src'), out: join(dir, 'out') })
-  t.after(async () => {
+  let lr = null
+  t.after(async () => { // node:test runs after() hooks in order: one hook closes all, in order
+    await lr?.close() // before the app, so that app.close() need not wait for it
     await app.close()
     await rm(dir, { recursive: true, force: true })
   })
-  const lr = await connectLiveReload(app) // through app.injectWS(): no port needed
+  lr = await connectLiveReload(app) // through app.injectWS(): no port needed
   return { app, lr, page: join(dir, 'src', 'index.txt') }
 }
 

@@ -11,6 +11,7 @@ async function setup (t) {
   const app = await createApp({ src: join(dir, 'src'), out: join(dir, 'out') })
   t.teardown(() => app.close())
   const lr = await connectLiveReload(app) // through app.injectWS(): no port needed
+  t.teardown(() => lr.close()) // teardowns run last first: closed before the app, which need not wait for it
   return { app, lr, page: join(dir, 'src', 'index.txt') }
 }
 
