@@ -18,7 +18,6 @@ const CLOSE_GRACE_MS = 1000
 interface Waiter {
   types: ReadonlySet<string>
   awaited: string
-  from: number
   resolve: (index: number) => void
   reject: (err: Error) => void
 }
@@ -44,10 +43,15 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   function listen (socket: WebSocket): void {
     socket.on('error', () => {}) // a failed handshake rejects below; later errors end in 'close'
     socket.on('message', data => {
-      messages.push(JSON.parse(String(data)) as ServerMessage)
-      const index = messages.length - 1
+      let message: ServerMessage
+      try {
+        message = JSON.parse(String(data)) as ServerMessage
+      } catch {
+        return // not our protocol (a `path` that leads elsewhere): connecting then fails for want of hello
+      }
+      const index = messages.push(message) - 1
       for (const waiter of waiters) {
-        if (!waiter.types.has(messages[index].type)) continue
+        if (!waiter.types.has(message.type)) continue
         waiters.delete(waiter)
         waiter.resolve(index)
       }
@@ -68,7 +72,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
     const promise = new Promise<number>((resolve, reject) => {
       if (closeDetail !== null) return reject(new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, closeDetail))
       const settle = <A>(fn: (arg: A) => void) => (arg: A): void => { clearTimeout(timer); fn(arg) }
-      waiter = { types: new Set(types), awaited, from, resolve: settle(resolve), reject: settle(reject) }
+      waiter = { types: new Set(types), awaited, resolve: settle(resolve), reject: settle(reject) }
       waiters.add(waiter)
       // Not unref()ed: a test awaiting this must not see its event loop drain and exit silently.
       timer = setTimeout(() => {
@@ -78,6 +82,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
         }))
       }, ms)
     })
+    promise.catch(() => {}) // a wait cancelled after it failed is nobody's unhandled rejection
     return { promise, cancel: () => { clearTimeout(timer); if (waiter !== undefined) waiters.delete(waiter) } }
   }
 
@@ -100,6 +105,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   })] as Extract<ServerMessage, { type: 'hello' }>
 
   async function trigger (action: () => unknown, awaited: string, opts: WaitOptions = {}): Promise<ServerMessage[]> {
+    if (closeDetail !== null) throw new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, closeDetail) // before acting
     const from = messages.length
     const outcome = waitFor(OUTCOMES, `${awaited} (${OUTCOMES.map(type => `"${type}"`).join(', ')})`, waitTimeout(opts))
     try {

@@ -2,6 +2,7 @@
 // watcher on temp dirs, a builder writing real files, injectWS and real loopback sockets.
 import { realpathSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
@@ -95,7 +96,9 @@ t.test('an app listening on IPv6 loopback is reached there', async t => {
 
 t.test('an app listening on a Unix socket is reached through injectWS; "socket" says why it cannot', async t => {
   const app = await plainApp(t)
-  await app.listen({ path: join(t.testdir({}), 'app.sock') })
+  const sock = join(tmpdir(), `livereload-${process.pid}-${Date.now()}.sock`) // short: a socket path has a 107-byte limit
+  t.teardown(() => rm(sock, { force: true }))
+  await app.listen({ path: sock })
   t.equal((await connectLiveReload(app)).transport, 'inject')
   await t.rejects(connectLiveReload(app, { transport: 'socket' }), {
     code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /needs a plain HTTP server listening on TCP; use transport: "inject"/
@@ -112,7 +115,7 @@ t.test('a path that upgrades but sends no hello is not the channel', async t => 
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register((await import('@fastify/websocket')).default)
-  app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
+  app.get('/echo', { websocket: true }, socket => { socket.send('not JSON') })
   await app.register(liveReload)
   await t.rejects(connectLiveReload(app, { path: '/echo', timeout: 200 }), {
     code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /"\/echo": no hello from the server \(.*timed out after 200 ms waiting for "hello"/
@@ -244,6 +247,9 @@ for (const transport of ['inject', 'socket'] as const) {
     await lr.close()
     await t.rejects(pending, { code: 'FST_LIVERELOAD_CHANNEL_CLOSED', message: /waiting for "reload" \(code 10\d\d/ })
     await t.rejects(lr.next('css'), { code: 'FST_LIVERELOAD_CHANNEL_CLOSED' }, 'a wait after close fails at once')
+    let acted = false
+    await t.rejects(lr.trigger(() => { acted = true }), { code: 'FST_LIVERELOAD_CHANNEL_CLOSED' })
+    t.notOk(acted, 'trigger does not act on a closed connection')
     t.ok(await until(() => app.liveReload.clients === 0), 'the server saw it go')
   })
 }
