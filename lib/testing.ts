@@ -9,7 +9,7 @@ import type { ConnectLiveReloadOptions, LiveReloadTestClient, MessageType, WaitO
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_TIMEOUT } from './errors.js'
 import { DEFAULT_PATH } from './options.js'
 
-export const DEFAULT_TIMEOUT_MS = 10_000
+const DEFAULT_TIMEOUT_MS = 10_000
 const OUTCOMES: readonly MessageType[] = ['reload', 'css', 'img', 'error', 'clear']
 const TRANSPORTS = new Set(['auto', 'inject', 'socket'])
 /** A socket that does not answer our close frame within this is terminated (ms). */
@@ -36,7 +36,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   const messages: ServerMessage[] = []
   const waiters = new Set<Waiter>()
   let closeDetail: string | null = null
-  let resolveClosed: (info: { code: number, reason: string }) => void = () => {}
+  let resolveClosed!: (info: { code: number, reason: string }) => void
   const closed = new Promise<{ code: number, reason: string }>(resolve => { resolveClosed = resolve })
 
   // Listeners go on before the handshake, so that no frame that follows it can be missed.
@@ -184,7 +184,7 @@ async function realSocket (app: FastifyInstance, path: string, headers: Record<s
       response.setEncoding('utf8')
       response.on('data', (chunk: string) => { body += chunk })
       response.on('end', () => {
-        reject(new FST_LIVERELOAD_CONNECT_FAILED(path, refusal(response.statusCode ?? 0, body)))
+        reject(new FST_LIVERELOAD_CONNECT_FAILED(path, refusal(response.statusCode as number, body)))
         request.destroy()
       })
     })
@@ -192,8 +192,8 @@ async function realSocket (app: FastifyInstance, path: string, headers: Record<s
   return socket
 }
 
-/** Where a server bound to `address` is reached from this process. */
-function loopbackHost (address: AddressInfo): string {
+/** Where a server bound to `address` is reached from this process: a wildcard bind through loopback. */
+export function loopbackHost (address: AddressInfo): string {
   if (address.family === 'IPv6') return address.address === '::' ? '[::1]' : `[${address.address}]`
   return address.address === '0.0.0.0' ? '127.0.0.1' : address.address
 }
@@ -205,7 +205,7 @@ function refusal (status: number, body: string): string {
       ? 'the server has maxClients clients already'
       : status === 400 || status === 403
         ? 'refused by the Origin/Host guard (see allowedOrigins and allowedHosts)'
-        : 'unexpected response'
+        : 'not the channel\'s answer (does an onRequest hook of the app answer first?)'
   return `the server answered ${status}: ${body !== '' ? `${body}; ` : ''}${why}`
 }
 

@@ -3,11 +3,11 @@
 import { realpathSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
-import { connectLiveReload } from '../lib/testing.js'
+import { connectLiveReload, loopbackHost } from '../lib/testing.js'
 import type { BuildContext, LiveReloadOptions } from '../types/index.js'
 
 /** Copies src/*.txt to dist/*.html; fails on a source that says "broken". */
@@ -105,6 +105,16 @@ t.test('an app listening on a Unix socket is reached through injectWS; "socket" 
   })
 })
 
+t.test('an app hook that answers first is reported with its status', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  app.addHook('onRequest', async (_request, reply) => await reply.code(401).send('login first'))
+  await app.register(liveReload)
+  await t.rejects(connectLiveReload(app, { transport: 'socket' }), {
+    message: /answered 401: login first; not the channel's answer \(does an onRequest hook of the app answer first\?\)/
+  })
+})
+
 t.test('a full server is reported as such', async t => {
   const app = await plainApp(t, { maxClients: 1 })
   await connectLiveReload(app)
@@ -120,6 +130,17 @@ t.test('a path that upgrades but sends no hello is not the channel', async t => 
   await t.rejects(connectLiveReload(app, { path: '/echo', timeout: 200 }), {
     code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /"\/echo": no hello from the server \(.*timed out after 200 ms waiting for "hello"/
   })
+})
+
+t.test('a server bound to a wildcard address is reached through loopback', async t => {
+  const cases: Array<[string, 'IPv4' | 'IPv6', string]> = [
+    ['0.0.0.0', 'IPv4', '127.0.0.1'],
+    ['127.0.0.1', 'IPv4', '127.0.0.1'],
+    ['::', 'IPv6', '[::1]'],
+    ['::1', 'IPv6', '[::1]'],
+    ['fe80::1', 'IPv6', '[fe80::1]']
+  ]
+  for (const [address, family, host] of cases) t.equal(loopbackHost({ address, family, port: 1 }), host, address)
 })
 
 t.test('both transports report a guard refusal with the status and the reason', async t => {
@@ -161,6 +182,9 @@ t.test('a wait that times out names the type, the timeout and the messages seen 
     messages: [{ type: 'reload', paths: ['/a.html'] }]
   })
   await t.rejects(lr.next(['img', 'clear'], { timeout: 100 }), { message: /after 100 ms waiting for "img" or "clear"; no message arrived meanwhile$/ })
+  const long = lr.next('css', { timeout: 100 })
+  app.liveReload.reload(Array.from({ length: 50 }, (_, i) => `/page-${i}.html`))
+  await t.rejects(long, { message: /received meanwhile: \{"type":"reload","paths":\["\/page-0\.html",.{200,}…$/ }, 'a long message is cut short')
 })
 
 t.test('next takes several types and resolves with the first of them', async t => {
@@ -207,7 +231,8 @@ t.test('a client that connects after a failed build sees the standing error', as
 t.test('change in the output directory resolves with css, without a build', async t => {
   const { app, dist } = await project(t, { buildOnStart: false }, { css: { 'site.css': 'body {}' } })
   const lr = await connectLiveReload(app)
-  t.same(await lr.change(join(dist, 'css', 'site.css'), 'body { color: red }'), [{ type: 'css', paths: ['/css/site.css'] }])
+  const file = relative(process.cwd(), join(dist, 'css', 'site.css')) // relative to the working directory
+  t.same(await lr.change(file, 'body { color: red }'), [{ type: 'css', paths: ['/css/site.css'] }])
   t.equal((await app.inject('/css/site.css')).body, 'body { color: red }')
 })
 
