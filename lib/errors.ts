@@ -11,3 +11,12 @@ export const FST_LIVERELOAD_INVALID_MESSAGE = createError<'FST_LIVERELOAD_INVALI
 
 export const FST_LIVERELOAD_LISTEN_FAILED = createError<'FST_LIVERELOAD_LISTEN_FAILED', [address: string, reason: string, opts?: { cause: unknown }]>(
   'FST_LIVERELOAD_LISTEN_FAILED', 'fastify-livereload: cannot listen on %s for LiveReload clients: %s')
+// The test harness (fastify-livereload/testing): a failed wait names what it waited for.
+export const FST_LIVERELOAD_CONNECT_FAILED = createError<'FST_LIVERELOAD_CONNECT_FAILED', [path: string, problem: string, opts?: { cause: unknown }]>(
+  'FST_LIVERELOAD_CONNECT_FAILED', 'fastify-livereload: cannot connect to the live reload channel at "%s": %s')
+
+export const FST_LIVERELOAD_TIMEOUT = createError<'FST_LIVERELOAD_TIMEOUT', [ms: number, awaited: string, seen: string]>(
+  'FST_LIVERELOAD_TIMEOUT', 'fastify-livereload: timed out after %d ms waiting for %s; %s')
+
+export const FST_LIVERELOAD_CHANNEL_CLOSED = createError<'FST_LIVERELOAD_CHANNEL_CLOSED', [awaited: string, detail: string]>(
+  'FST_LIVERELOAD_CHANNEL_CLOSED', 'fastify-livereload: the live reload channel closed while waiting for %s (%s)')

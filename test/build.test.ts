@@ -10,7 +10,7 @@ import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { LOOP_LIMIT } from '../lib/loop-breaker.js'
 import type { BuildContext, BuildReport, LiveReloadOptions } from '../types/index.js'
-import { connectChannel } from './helpers/channel.js'
+import { connectLiveReload } from '../lib/testing.js'
 
 /** Editors save by rename: a reader never sees the file half written (a truncate alone is a change too). */
 async function save (file: string, text: string): Promise<void> {
@@ -59,7 +59,7 @@ t.test('the start-up build runs before the server is ready', async t => {
 
 t.test('a source change runs one build, then one reload once the output is written', async t => {
   const { app, src } = await project(t)
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')
   await save(join(src, 'index.txt'), 'two')
   const message = await reload
@@ -89,7 +89,7 @@ t.test('a burst of 10,000 source files makes exactly one build', async t => {
 
 t.test('a failing build sends the error, keeps serving, and the fix reloads', async t => {
   const { app, src } = await project(t)
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const error = client.next('error')
   await save(join(src, 'index.txt'), 'broken')
   t.match(await error, { type: 'error', errors: [{ message: 'cannot build index.txt', line: 1 }] })
@@ -105,7 +105,7 @@ t.test('a failing build sends the error, keeps serving, and the fix reloads', as
 
 t.test('a build whose output is byte-identical sends nothing', async t => {
   const { app, src, nextReport } = await project(t)
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const report = nextReport()
   await save(join(src, 'index.txt'), 'one') // same text: same output bytes
   t.equal((await report).sent, 'none')
@@ -141,7 +141,7 @@ t.test('without a builder a change in a watched source reloads', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(liveReload, { watch: realpathSync(views) })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')
   await writeFile(join(views, 'page.eta'), 'b')
   t.same(await reload, { type: 'reload', paths: [] })
@@ -152,7 +152,7 @@ t.test('a single watched file is watched alone', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(liveReload, { watch: join(dir, 'layout.html') })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   await writeFile(join(dir, 'other.html'), 'y')
   const reload = client.next('reload')
   await writeFile(join(dir, 'layout.html'), 'b')
@@ -172,7 +172,7 @@ t.test('the output directory inside a source tree is not a source', async t => {
     builder: copyBuilder(site, join(site, 'dist')),
     onBuildEnd: (report: BuildReport) => { reports.emit('report', report) }
   })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const report = once(reports, 'report')
   const reload = client.next('reload')
   await writeFile(join(site, 'index.txt'), 'two')

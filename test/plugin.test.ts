@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static'
 import Fastify from 'fastify'
 import t from 'tap'
 import liveReload, { errors, liveReload as named } from '../lib/index.js'
-import { connectChannel } from './helpers/channel.js'
+import { connectLiveReload } from '../lib/testing.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 
@@ -47,7 +47,7 @@ t.test('a page write reloads, a stylesheet write hot-swaps, a delete reloads', a
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(liveReload, { root: dir, prefix: '/site' })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
 
   let message: Promise<unknown> = client.next('reload')
   await writeFile(join(dir, 'index.html'), '<h1>changed</h1>')
@@ -68,7 +68,7 @@ t.test('a burst of 500 writes becomes exactly one reload', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(liveReload, { root: dir })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
 
   const reload = client.next('reload')
   await Promise.all(Array.from({ length: 500 }, (_, i) => writeFile(join(dir, `page-${i}.html`), `<p>${i}</p>`)))
@@ -137,7 +137,7 @@ t.test('a missing root is a warning and the channel still works', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(liveReload, { root: dir })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   t.same(app.liveReload.stats().watched, [])
   const reload = client.next('reload')
   app.liveReload.reload(['/x.html'])
@@ -157,8 +157,8 @@ t.test('close with a client connected and a watcher running resolves promptly', 
   const dir = t.testdir(site())
   const app = Fastify()
   await app.register(liveReload, { root: dir })
-  const client = await connectChannel(app)
-  const closed = new Promise<number>(resolve => client.ws.once('close', resolve))
+  const client = await connectLiveReload(app, { transport: 'socket' })
+  const closed = client.closed.then(({ code }) => code)
   const started = Date.now()
   await app.close()
   t.equal(await closed, 1001)

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { connectChannel } from './helpers/channel.js'
+import { connectLiveReload } from '../lib/testing.js'
 
 async function app (t: Test, opts: LiveReloadOptions = {}) {
   const server = Fastify()
@@ -73,8 +73,8 @@ t.test('status returns the stats as JSON, never cached', async t => {
 
 t.test('beyond maxClients the upgrade is refused with 503', async t => {
   const { server, port } = await app(t, { maxClients: 2 })
-  const a = await connectChannel(server)
-  const b = await connectChannel(server)
+  const a = await connectLiveReload(server)
+  const b = await connectLiveReload(server)
   t.equal(await upgradeStatus(port, {}), 503)
   t.equal(server.liveReload.clients, 2)
   await a.close()
@@ -83,29 +83,29 @@ t.test('beyond maxClients the upgrade is refused with 503', async t => {
 
 t.test('broadcasts reach every client; a late client gets the standing error until it is cleared', async t => {
   const { server } = await app(t)
-  const a = await connectChannel(server)
-  const b = await connectChannel(server)
+  const a = await connectLiveReload(server)
+  const b = await connectLiveReload(server)
   const messages = [a.next('reload'), b.next('reload')]
   server.liveReload.reload(['/a.html'])
   t.same(await Promise.all(messages), [{ type: 'reload', paths: ['/a.html'] }, { type: 'reload', paths: ['/a.html'] }])
   server.liveReload.send({ type: 'error', errors: [{ message: 'x' }] })
-  const late = await connectChannel(server)
+  const late = await connectLiveReload(server)
   const replayed = late.messages.length > 1 ? late.messages[1] : await late.next('error')
   t.same(replayed, { type: 'error', errors: [{ message: 'x' }] })
   server.liveReload.send({ type: 'clear' })
-  const later = await connectChannel(server)
+  const later = await connectLiveReload(server)
   t.same(later.messages.map(m => m.type), ['hello'], 'forgotten after clear')
   t.equal(server.liveReload.stats().messages, 3)
 })
 
 t.test('an oversized client frame closes that client only (1009); small frames are ignored', async t => {
   const { server } = await app(t)
-  const big = await connectChannel(server)
-  const small = await connectChannel(server)
-  small.ws.send('garbage that the server ignores')
-  const closed = once(big.ws, 'close')
-  big.ws.send('x'.repeat(4096))
-  t.equal((await closed)[0], 1009)
+  const big = await connectLiveReload(server)
+  const small = await connectLiveReload(server)
+  small.send('garbage that the server ignores')
+  const closed = big.closed
+  big.send('x'.repeat(4096))
+  t.equal((await closed).code, 1009)
   const reload = small.next('reload')
   server.liveReload.reload()
   t.same(await reload, { type: 'reload', paths: [] })
@@ -117,7 +117,7 @@ t.test('the app\'s own @fastify/websocket routes keep working beside the channel
   await server.register((await import('@fastify/websocket')).default)
   server.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
   await server.register(liveReload)
-  const client = await connectChannel(server)
+  const client = await connectLiveReload(server, { transport: 'socket' })
   const { port } = server.server.address() as AddressInfo
   const echo = new WebSocket(`ws://127.0.0.1:${port}/echo`)
   await once(echo, 'open')

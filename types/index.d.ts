@@ -300,6 +300,9 @@ type InvalidOptionError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALI
 type WatchFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_FAILED' }, [dir: string, opts?: { cause: unknown }]>
 type InvalidMessageError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_MESSAGE' }, [problem: string]>
 type ListenFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_LISTEN_FAILED' }, [address: string, reason: string, opts?: { cause: unknown }]>
+type ConnectFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CONNECT_FAILED' }, [path: string, problem: string, opts?: { cause: unknown }]>
+type TimeoutError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_TIMEOUT' }, [ms: number, awaited: string, seen: string]>
+type ChannelClosedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CHANNEL_CLOSED' }, [awaited: string, detail: string]>
 
 /** Constructors of every error the plugin throws; match on `err.code`. */
 export declare const errors: {
@@ -307,6 +310,12 @@ export declare const errors: {
   FST_LIVERELOAD_WATCH_FAILED: WatchFailedError
   FST_LIVERELOAD_INVALID_MESSAGE: InvalidMessageError
   FST_LIVERELOAD_LISTEN_FAILED: ListenFailedError
+  /** The test harness could not connect (fastify-livereload/testing). */
+  FST_LIVERELOAD_CONNECT_FAILED: ConnectFailedError
+  /** A wait of the test harness timed out; the message names what it waited for. */
+  FST_LIVERELOAD_TIMEOUT: TimeoutError
+  /** The test harness's connection closed during a wait. */
+  FST_LIVERELOAD_CHANNEL_CLOSED: ChannelClosedError
 }
 
 export type LiveReloadError = FastifyError
