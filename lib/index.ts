@@ -3,13 +3,13 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
-import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import { FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
 import { channelRoutes, trackUpgrades } from './routes.js'
-import { displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
+import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
@@ -51,9 +51,12 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
     watchers.push(watcher)
     watched.push(displayPath(path))
   }
-  if (options.root !== null) track(options.root, await watchDirectory(options.root, options.ignore, pipeline.pushOutput, log))
+  const watching = createWatchContext(options, log)
+  if (options.root !== null) {
+    track(options.root, await watchDirectory(options.root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output') }, watching))
+  }
   for (const source of options.watch) {
-    track(source, await watchSource(source, options.ignore, options.root, pipeline.pushSource, log))
+    track(source, await watchSource(source, options.root, { onChanges: pipeline.pushSource, onLost: () => pipeline.resync('sources') }, watching))
   }
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
 }
@@ -104,7 +107,7 @@ function inertController (): LiveReloadController {
 
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
-export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE }
+export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT, FST_LIVERELOAD_INVALID_MESSAGE }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
 export { plugin as liveReload }
 export default plugin
