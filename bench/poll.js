@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pollSubscribe } from '../dist/poll.js'
 import { DEFAULT_POLL_INTERVAL_MS } from '../dist/options.js'
 
+const hold = setInterval(() => {}, 60_000) // the poller's timers are unref'd: keep the process up
 const sizes = process.argv.slice(2).map(Number)
 const SWEEPS = 8
 const WRITES = 5
@@ -58,3 +59,4 @@ for (const files of sizes.length > 0 ? sizes : [10_000, 100_000]) {
     writeToEventMs: { median: Math.round(median(latencies)), max: Math.round(Math.max(...latencies)) }
   }))
 }
+clearInterval(hold)
