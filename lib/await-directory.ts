@@ -34,7 +34,7 @@ export async function awaitDirectory (dir: string, signal: AbortSignal): Promise
         timer = setTimeout(done, RECHECK_MS).unref()
       }
       // It may have appeared between the check above and the watch.
-      void isDirectory(next).then(isThere => { if (isThere) done() })
+      isDirectory(next).then(isThere => { if (isThere) done() }, done)
     })
   }
 }

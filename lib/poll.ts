@@ -135,7 +135,8 @@ export async function pollSubscribe (
   }
 
   async function run (): Promise<void> {
-    while (!isClosed) {
+    for (;;) {
+      if (isClosed) return
       const started = performance.now()
       try {
         await sweep()

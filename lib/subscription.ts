@@ -69,7 +69,8 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   }
 
   async function subscribe (own: number, isRecovery: boolean): Promise<void> {
-    while (!closing.signal.aborted && own === generation) {
+    for (;;) {
+      if (closing.signal.aborted || own !== generation) return
       if (!(await isDirectory(dir))) {
         await awaitDirectory(dir, closing.signal)
         isRecovery = true
