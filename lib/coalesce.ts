@@ -123,12 +123,17 @@ export function createCoalescer (
 
 /** Adds `changes` to `pending` (path → type), keeping each path's net effect. */
 export function mergeChanges (pending: Map<string, FileChange['type']>, changes: readonly FileChange[]): void {
-  for (const { path, type } of changes) pending.set(path, netType(pending.get(path), type))
+  for (const { path, type } of changes) {
+    const before = pending.get(path)
+    // Created and deleted within the window (an editor's temporary file): it never was.
+    if (before === 'create' && type === 'delete') pending.delete(path)
+    else pending.set(path, netType(before, type))
+  }
 }
 
 /** Two events for one path in one batch: the browser and the builder need the net effect. */
 function netType (before: FileChange['type'] | undefined, after: FileChange['type']): FileChange['type'] {
   if (before === 'delete' && after === 'create') return 'update' // a safe-write editor's rename
-  if (before === 'create' && after !== 'delete') return 'create'
+  if (before === 'create') return 'create'
   return after
 }

@@ -3,7 +3,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
-import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
+import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './hub.js'
 import { createInjectHooks } from './inject.js'
 import { serveLiveReload } from './lr7-server.js'
@@ -11,7 +11,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
 import { channelRoutes, trackUpgrades } from './routes.js'
 import { staticDefaults } from './static-policy.js'
-import { displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
+import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
@@ -54,9 +54,12 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
     watchers.push(watcher)
     watched.push(displayPath(path))
   }
-  if (options.root !== null) track(options.root, await watchDirectory(options.root, options.ignore, pipeline.pushOutput, log))
+  const watching = createWatchContext(options, log)
+  if (options.root !== null) {
+    track(options.root, await watchDirectory(options.root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output') }, watching))
+  }
   for (const source of options.watch) {
-    track(source, await watchSource(source, options.ignore, options.root, pipeline.pushSource, log))
+    track(source, await watchSource(source, options.root, { onChanges: pipeline.pushSource, onLost: () => pipeline.resync('sources') }, watching))
   }
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
 }
@@ -108,7 +111,7 @@ function inertController (): LiveReloadController {
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
 export const errors = {
-  FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_LISTEN_FAILED,
+  FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_LISTEN_FAILED,
   FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_CHANNEL_CLOSED // the test harness's
 }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })

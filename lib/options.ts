@@ -9,6 +9,9 @@ export const DEFAULT_DEBOUNCE_MS = 75
 export const DEFAULT_MAX_CLIENTS = 1000
 /** Where the extra LiveReload listener binds unless `livereload.host` says otherwise: loopback only. */
 export const DEFAULT_LIVERELOAD_HOST = '127.0.0.1'
+/** `poll: true` polls this often (ms); a large tree stretches it (see poll.ts). */
+export const DEFAULT_POLL_INTERVAL_MS = 500
+export const MIN_POLL_INTERVAL_MS = 100
 /** A stream of events that never goes quiet still flushes this often (ms). */
 export const MAX_WAIT_MS = 5000
 
@@ -37,6 +40,8 @@ export interface ResolvedOptions {
   readonly static: Readonly<Record<string, unknown>>
   readonly ignore: IgnoreRules
   readonly debounce: number
+  /** Poll interval (ms); false: native events only; 'auto': poll where native events do not arrive. */
+  readonly poll: number | false | 'auto'
   readonly path: string
   /** null: never inject. */
   readonly inject: InjectPredicate | null
@@ -57,7 +62,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
-  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
+  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
   'allowedHosts', 'maxClients', 'enabled', 'livereload'])
 
 const injectAlways: InjectPredicate = () => true
@@ -81,6 +86,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     static: resolveStatic(opts.static),
     ignore: resolveIgnore(opts.ignore),
     debounce: resolveInteger('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, 0),
+    poll: resolvePoll(opts.poll),
     path: resolveChannelPath(opts.path ?? DEFAULT_PATH),
     inject: resolveInject(opts.inject),
     nonce: resolveNonce(opts.nonce),
@@ -105,6 +111,14 @@ function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buil
 function resolveInteger (key: string, value: unknown, min: number): number {
   if (!Number.isSafeInteger(value) || (value as number) < min) invalid(key, `must be an integer of at least ${min}`)
   return value as number
+}
+
+function resolvePoll (value: unknown): number | false | 'auto' {
+  if (value === undefined) return 'auto'
+  if (value === true) return DEFAULT_POLL_INTERVAL_MS
+  if (value === false) return false
+  if (typeof value !== 'number') invalid('poll', 'must be a boolean or an interval in milliseconds')
+  return resolveInteger('poll', value, MIN_POLL_INTERVAL_MS)
 }
 
 function resolveRoot (root: unknown): string | null {

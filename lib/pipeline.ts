@@ -22,6 +22,11 @@ export interface Pipeline {
   /** Changes in the output directory: one message once they go quiet, held while a build runs. */
   pushOutput (changes: FileChange[]): void
   build (options?: { full?: boolean }): Promise<BuildReport>
+  /**
+   * Events were lost (the watcher failed, or a watched directory came back): a full build, or
+   * a reload when there is no builder or the output changed. Never silently stale.
+   */
+  resync (what: 'sources' | 'output'): void
   stats (): BuildStats
   close (): Promise<void>
 }
@@ -209,6 +214,16 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     build ({ full = false } = {}) {
       loop.reset()
       return requestBuild(full)
+    },
+    resync (what) {
+      if (closing.signal.aborted) return
+      if (what === 'sources' && builder !== null) {
+        log.info('rescanning the sources: full build')
+        requestBuild(true).catch(/* c8 ignore next */ () => {})
+      } else if (what === 'sources' || !stats.building) { // a running build reloads once it ends
+        log.info('rescanning: reloading')
+        hub.broadcast(reloadOf([]))
+      }
     },
     stats: () => ({ ...stats, paused: loop.paused }),
     close: () => (closed ??= (async () => {

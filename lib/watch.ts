@@ -3,79 +3,114 @@ import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../types/index.js'
-import { FST_LIVERELOAD_WATCH_FAILED } from './errors.js'
-import type { IgnoreRules } from './options.js'
+import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
+import { DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from './options.js'
+import { detectPollingReason } from './path-kind.js'
+import { pollSubscribe } from './poll.js'
+import { subscribeResiliently, type Subscribe } from './subscription.js'
+import { canOpenInotify, inotifyLimitOf } from './watch-limits.js'
 
 export interface Watcher {
   close (): Promise<void>
+}
+
+/** What every watched directory of one plugin instance shares. */
+export interface WatchContext {
+  readonly ignore: IgnoreRules
+  readonly poll: ResolvedOptions['poll']
+  readonly log: FastifyBaseLogger
+  /** How @parcel/watcher is reached: replaceable so that tests can feed it errors. */
+  readonly subscribe: Subscribe
+  /** An inotify limit is logged once per server, not once per directory. */
+  hasWarnedLimit: boolean
+}
+
+export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, subscribe: Subscribe = watcher.subscribe): WatchContext {
+  return { ignore: options.ignore, poll: options.poll, log, subscribe, hasWarnedLimit: false }
+}
+
+/** What a watched directory reports: its changes, and that some were lost (rescan). */
+export interface WatchHandlers {
+  onChanges (changes: FileChange[]): void
+  onLost (): void
 }
 
 /**
  * Watches a source: a directory, or a single file (through its directory). `exclude` (the
  * output directory) is never reported, even when it lies inside.
  */
-export async function watchSource (
-  path: string,
-  ignore: IgnoreRules,
-  exclude: string | null,
-  onChanges: (changes: FileChange[]) => void,
-  log: FastifyBaseLogger
-): Promise<Watcher | null> {
+export async function watchSource (path: string, exclude: string | null, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
   const isFile = await stat(path).then(s => s.isFile(), () => false)
-  const rules = exclude === null ? ignore : { ...ignore, globs: [...ignore.globs, exclude] }
-  if (!isFile) return await watchDirectory(path, rules, onChanges, log)
-  return await watchDirectory(dirname(path), rules, changes => {
-    const own = changes.filter(change => change.path === path)
-    if (own.length > 0) onChanges(own)
-  }, log)
+  const ignore = exclude === null ? ctx.ignore : { ...ctx.ignore, globs: [...ctx.ignore.globs, exclude] }
+  const own = { ...ctx, ignore }
+  if (!isFile) return await watchDirectory(path, handlers, own)
+  return await watchDirectory(dirname(path), {
+    onChanges (changes) {
+      const mine = changes.filter(change => change.path === path)
+      if (mine.length > 0) handlers.onChanges(mine)
+    },
+    onLost: handlers.onLost
+  }, own)
 }
 
 /**
- * Subscribes to `dir` and hands each batch of events, filtered and normalised, to `onChanges`.
- * Resolves to null (after one warning) when the directory cannot be watched: the server still
- * serves, it only does not reload on changes there.
+ * Watches `dir` (natively, or by polling where native events do not arrive) and hands each
+ * batch of events, filtered and normalised, to `onChanges`. A directory that does not exist
+ * yet, or is deleted later, is awaited. Resolves to null, after a coded warning, when the
+ * directory cannot be watched: the server still serves, it only does not reload on changes there.
  */
-export async function watchDirectory (
-  dir: string,
-  ignore: IgnoreRules,
-  onChanges: (changes: FileChange[]) => void,
-  log: FastifyBaseLogger
-): Promise<Watcher | null> {
-  const isDirectory = await stat(dir).then(s => s.isDirectory(), () => false)
-  if (!isDirectory) {
-    log.warn({ dir: displayPath(dir) }, 'not watching: the directory does not exist (yet)')
+export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
+  const log = ctx.log.child({ dir: displayPath(dir) })
+  const interval = await pollInterval(dir, ctx, log)
+  if (interval === null && !(await canOpenInotify(dir))) {
+    warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'), ctx)
     return null
   }
-
-  // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
-  const callback: watcher.SubscribeCallback = (err, events) => {
-    try {
-      if (err !== null) {
-        log.error({ err, dir: displayPath(dir) }, 'watcher error; changes may have been missed')
-        return
-      }
-      const changes = toChanges(dir, events, ignore.regexps)
-      if (changes.length > 0) onChanges(changes)
-    } catch (err) {
-      log.error({ err }, 'failed to handle file events')
-    }
+  const subscribe: Subscribe = interval === null ? ctx.subscribe : (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
+  const onFailed = (cause: unknown): void => {
+    const limit = inotifyLimitOf(cause)
+    if (limit !== null) warnLimit(dir, limit, cause, ctx)
+    else log.warn({ err: new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause }) }, 'not watching: the watcher could not subscribe')
   }
-
-  let subscription: watcher.AsyncSubscription
   try {
-    subscription = await watcher.subscribe(dir, callback, { ignore: [...ignore.globs] })
+    const subscription = await subscribeResiliently({
+      dir,
+      subscribe,
+      ignore: [...ctx.ignore.globs],
+      onEvents (events) {
+        const changes = toChanges(dir, events, ctx.ignore.regexps)
+        if (changes.length > 0) handlers.onChanges(changes)
+      },
+      onLost: handlers.onLost,
+      onFailed,
+      log
+    })
+    log.debug({ poll: interval ?? false }, 'watching')
+    return subscription
   } catch (cause) {
-    const err = new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause })
-    log.warn({ err }, 'not watching: the watcher could not subscribe')
+    onFailed(cause)
     return null
   }
-  log.debug({ dir: displayPath(dir) }, 'watching')
+}
 
-  let closing: Promise<void> | undefined
-  return {
-    // The kernel may have dropped the watch already (the directory went away): nothing to undo.
-    close: () => (closing ??= subscription.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone')))
+/** The poll interval for `dir`, or null for native events; says why when it decided itself. */
+async function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLogger): Promise<number | null> {
+  if (ctx.poll === false) return null
+  if (ctx.poll !== 'auto') return ctx.poll
+  const reason = await detectPollingReason(dir)
+  if (reason === null) return null
+  log.warn({ poll: DEFAULT_POLL_INTERVAL_MS }, `polling for changes every ${DEFAULT_POLL_INTERVAL_MS} ms: ${reason}. Set the "poll" option to choose yourself`)
+  return DEFAULT_POLL_INTERVAL_MS
+}
+
+function warnLimit (dir: string, limit: string, cause: unknown, ctx: WatchContext): void {
+  const err = new FST_LIVERELOAD_WATCH_LIMIT(displayPath(dir), limit, { cause })
+  if (ctx.hasWarnedLimit) {
+    ctx.log.debug({ err }, 'not watching: the inotify limit is reached')
+    return
   }
+  ctx.hasWarnedLimit = true
+  ctx.log.warn({ err }, 'not watching: the inotify limit is reached')
 }
 
 /** Parcel events become FileChanges, minus those a RegExp ignore rule matches. */

@@ -33,7 +33,6 @@ t.test('several events for one path become their net effect', async t => {
   const cases: Array<[FileChange['type'][], FileChange['type']]> = [
     [['delete', 'create'], 'update'],
     [['create', 'update'], 'create'],
-    [['create', 'delete'], 'delete'],
     [['update', 'delete'], 'delete']
   ]
   for (const [types, expected] of cases) {
@@ -44,6 +43,16 @@ t.test('several events for one path become their net effect', async t => {
     t.same(await next, [{ path: '/a', type: expected }], types.join(' then '))
     coalescer.close()
   }
+})
+
+t.test('a file created and deleted within the window (an editor\'s temporary) is dropped', async t => {
+  const flushed = flushes()
+  const coalescer = createCoalescer(0, 1000, flushed.onFlush)
+  t.teardown(() => coalescer.close())
+  const next = flushed.next()
+  coalescer.push([{ path: '/a.tmp', type: 'create' }, { path: '/a', type: 'update' }])
+  coalescer.push([{ path: '/a.tmp', type: 'delete' }])
+  t.same(await next, [{ path: '/a', type: 'update' }])
 })
 
 t.test('a stream that never goes quiet still flushes after the max wait', async t => {

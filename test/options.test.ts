@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import t from 'tap'
 import type { LiveReloadOptions } from '../types/index.js'
-import { DEFAULT_DEBOUNCE_MS, DEFAULT_IGNORE, DEFAULT_MAX_CLIENTS, DEFAULT_PATH, resolveOptions } from '../lib/options.js'
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_IGNORE, DEFAULT_MAX_CLIENTS, DEFAULT_PATH, DEFAULT_POLL_INTERVAL_MS, resolveOptions } from '../lib/options.js'
 
 t.test('defaults resolve with no options', async t => {
   const options = resolveOptions()
@@ -19,6 +19,13 @@ t.test('defaults resolve with no options', async t => {
   t.equal(typeof options.inject, 'function')
   t.same(options.ignore.globs, DEFAULT_IGNORE)
   t.ok(Object.isFrozen(options))
+})
+
+t.test('poll is auto by default, true is the default interval, false never polls', async t => {
+  t.equal(resolveOptions().poll, 'auto')
+  t.equal(resolveOptions({ poll: true }).poll, DEFAULT_POLL_INTERVAL_MS)
+  t.equal(resolveOptions({ poll: false }).poll, false)
+  t.equal(resolveOptions({ poll: 2000 }).poll, 2000)
 })
 
 t.test('enabled defaults to false when NODE_ENV is production', async t => {
@@ -99,6 +106,9 @@ const invalid: Array<[string, unknown]> = [
   ['debounce', { debounce: '20' }],
   ['debounce', { debounce: -1 }],
   ['debounce', { debounce: 1.5 }],
+  ['poll', { poll: '500' }],
+  ['poll', { poll: 50 }],
+  ['poll', { poll: 250.5 }],
   ['path', { path: '__livereload' }],
   ['path', { path: '/' }],
   ['path', { path: '/lr/' }],

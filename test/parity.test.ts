@@ -24,6 +24,7 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
   const defaults: Record<string, string> = {
     prefix: `'${DEFAULT_PREFIX}'`,
     debounce: String(DEFAULT_DEBOUNCE_MS),
+    poll: 'auto: true on WSL2 /mnt/*, network and FUSE mounts',
     path: `'${DEFAULT_PATH}'`,
     maxClients: String(DEFAULT_MAX_CLIENTS),
     root: 'false',

@@ -232,3 +232,34 @@ t.test('close aborts a running build, closes the builder and resolves waiters', 
   t.match(await queued, { ok: false })
   t.equal(closes, 1)
 })
+
+t.test('resync of the sources runs one full build; without a builder it reloads', async t => {
+  const ended = new EventEmitter()
+  const { pipeline } = setup(t, () => {}, { onBuildEnd: (report: BuildReport) => { ended.emit('end', report) } })
+  const end = once(ended, 'end')
+  pipeline.resync('sources')
+  t.match((await end)[0], { ok: true, full: true })
+
+  const plain = setup(t)
+  const reload = plain.hub.next('reload')
+  plain.pipeline.resync('sources')
+  t.same(await reload, { type: 'reload', paths: [] })
+})
+
+t.test('resync of the output reloads, unless a build is running (its own message follows)', async t => {
+  const gated = gatedBuilder()
+  const { hub, pipeline } = setup(t, gated.builder)
+  const started = gated.started()
+  const report = pipeline.build()
+  await started
+  pipeline.resync('output')
+  t.same(hub.types(), ['building'], 'nothing while the build runs')
+  gated.release()
+  await report
+  const reload = hub.next('reload')
+  pipeline.resync('output')
+  t.same(await reload, { type: 'reload', paths: [] })
+  await pipeline.close()
+  pipeline.resync('sources')
+  t.equal(hub.types().filter(type => type === 'reload').length, 1, 'nothing once closed')
+})

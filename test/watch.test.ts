@@ -1,12 +1,22 @@
 import { EventEmitter, once } from 'node:events'
 import { realpathSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { resolveOptions } from '../lib/options.js'
-import { displayPath, toChanges, watchDirectory } from '../lib/watch.js'
+import { createWatchContext, displayPath, toChanges, watchDirectory } from '../lib/watch.js'
 import { collectingLogger } from './helpers/log.js'
+import { holdEventLoop } from './helpers/loop.js'
+
+holdEventLoop(t)
+
+/** A watch context with the default options (or `opts`) and a log whose lines are collected. */
+function context (opts: Parameters<typeof resolveOptions>[0] = {}) {
+  const { log, lines } = collectingLogger()
+  return { ctx: createWatchContext(resolveOptions(opts), log), lines }
+}
+const handlers = (onChanges: (changes: FileChange[]) => void = () => {}, onLost = () => {}) => ({ onChanges, onLost })
 
 /** Collects every batch; `next()` resolves with the next one (start waiting before acting). */
 function batches () {
@@ -22,7 +32,7 @@ function batches () {
 t.test('a write in the watched directory arrives as a change with its absolute path', async t => {
   const dir = realpathSync(t.testdir({ 'index.html': '<h1>x</h1>' }))
   const received = batches()
-  const watcher = await watchDirectory(dir, resolveOptions().ignore, received.onChanges, collectingLogger().log)
+  const watcher = await watchDirectory(dir, handlers(received.onChanges), context().ctx)
   t.teardown(() => watcher?.close())
   const batch = received.next()
   await writeFile(join(dir, 'index.html'), '<h1>y</h1>')
@@ -32,8 +42,8 @@ t.test('a write in the watched directory arrives as a change with its absolute p
 t.test('default and user ignores, globs and RegExps, keep their files out', async t => {
   const dir = realpathSync(t.testdir({ sub: {}, node_modules: { pkg: {} } }))
   const received = batches()
-  const { ignore } = resolveOptions({ ignore: ['**/*.map', /^sub\/skip-/] })
-  const watcher = await watchDirectory(dir, ignore, received.onChanges, collectingLogger().log)
+  const { ctx } = context({ ignore: ['**/*.map', /^sub\/skip-/] })
+  const watcher = await watchDirectory(dir, handlers(received.onChanges), ctx)
   t.teardown(() => watcher?.close())
   for (const file of ['node_modules/pkg/index.js', 'page.html.swp', 'app.js.map', 'sub/skip-me.html', 'page.html~']) {
     await writeFile(join(dir, file), 'x')
@@ -46,46 +56,64 @@ t.test('default and user ignores, globs and RegExps, keep their files out', asyn
   t.same(received.all.flat().map(change => change.path).filter(path => !path.endsWith('kept.html')), [])
 })
 
-t.test('a missing directory is a warning, not an error', async t => {
-  const { log, lines } = collectingLogger()
-  const watcher = await watchDirectory(resolve(t.testdirName, 'missing'), resolveOptions().ignore, () => {}, log)
-  t.equal(watcher, null)
+t.test('a missing directory is a warning, and watched once it is created', async t => {
+  const parent = realpathSync(t.testdir({}))
+  const dir = join(parent, 'later', 'dist')
+  const { ctx, lines } = context()
+  const received = batches()
+  const lost = new EventEmitter()
+  const watcher = await watchDirectory(dir, handlers(received.onChanges, () => lost.emit('lost')), ctx)
+  t.teardown(() => watcher?.close())
   t.match(lines, [{ level: 40, msg: /does not exist/ }])
+  const watching = once(lost, 'lost') // files made before the subscription are unknown: rescan
+  await mkdir(dir, { recursive: true })
+  await watching
+  const batch = received.next()
+  await writeFile(join(dir, 'index.html'), 'x')
+  t.same(await batch, [{ path: join(dir, 'index.html'), type: 'create' }])
 })
 
 t.test('a file in place of the directory is a warning too', async t => {
   const dir = t.testdir({ file: 'x' })
-  const { log, lines } = collectingLogger()
-  t.equal(await watchDirectory(join(dir, 'file'), resolveOptions().ignore, () => {}, log), null)
-  t.match(lines, [{ level: 40 }])
+  const { ctx, lines } = context()
+  const watcher = await watchDirectory(join(dir, 'file'), handlers(), ctx)
+  t.teardown(() => watcher?.close())
+  t.match(lines, [{ level: 40, msg: /does not exist/ }])
 })
 
 t.test('a subscription failure is logged with a coded error and the server goes on', async t => {
-  const { log, lines } = collectingLogger()
+  const { ctx, lines } = context()
   // A directory inotify refuses: /proc/self stats as a directory but cannot be watched.
-  const watcher = await watchDirectory('/proc/self', resolveOptions().ignore, () => {}, log)
+  const watcher = await watchDirectory('/proc/self', handlers(), ctx)
   t.equal(watcher, null)
   t.match(lines, [{ level: 40, err: { code: 'FST_LIVERELOAD_WATCH_FAILED', message: /cannot watch "\/proc\/self"/ } }])
 })
 
 t.test('an exception thrown while handling events is logged, never thrown into native code', async t => {
   const dir = realpathSync(t.testdir({}))
-  const { log, lines } = collectingLogger()
+  const { ctx, lines } = context()
+  const uncaught: unknown[] = []
+  const onUncaught = (err: unknown) => { uncaught.push(err) }
+  // Ours runs first and keeps the process alive, so a regression is counted rather than fatal.
+  process.prependListener('uncaughtException', onUncaught)
+  t.teardown(() => { process.removeListener('uncaughtException', onUncaught) })
   const thrown = new EventEmitter()
-  const watcher = await watchDirectory(dir, resolveOptions().ignore, () => {
+  const watcher = await watchDirectory(dir, handlers(() => {
     thrown.emit('thrown')
     throw new Error('handler bug')
-  }, log)
+  }), ctx)
   t.teardown(() => watcher?.close())
   const handled = once(thrown, 'thrown')
   await writeFile(join(dir, 'a.html'), 'x')
   await handled
-  t.match(lines.at(-1), { level: 50, err: { message: 'handler bug' } })
+  await new Promise(resolve => setImmediate(resolve)) // let the native callback return
+  t.same(uncaught, [], 'no uncaughtException')
+  t.match(lines.at(-1), { level: 50, err: { message: 'handler bug' }, msg: 'failed to handle file events' })
 })
 
 t.test('close is idempotent', async t => {
   const dir = t.testdir({})
-  const watcher = await watchDirectory(dir, resolveOptions().ignore, () => {}, collectingLogger().log)
+  const watcher = await watchDirectory(dir, handlers(), context().ctx)
   await Promise.all([watcher?.close(), watcher?.close()])
   await watcher?.close()
   t.pass('closed three times without error')

@@ -243,6 +243,14 @@ export interface LiveReloadOptions {
    */
   debounce?: number
   /**
+   * Poll the watched directories (`true`, or the interval in milliseconds, at least 100) instead
+   * of using native events, which never arrive on WSL2 `/mnt/*`, Docker bind mounts from
+   * Windows and network or FUSE file systems. By default polling is chosen per directory on
+   * those file systems only, with a warning that says why; `false` never polls.
+   * @default auto: true on WSL2 /mnt/*, network and FUSE mounts
+   */
+  poll?: number | boolean
+  /**
    * Base path of the channel routes: the WebSocket at `path`, its Server-Sent Events fallback at
    * `{path}/events`, the client at `{path}/client.js`, the stats at `{path}/status`.
    * @default '/__livereload'
@@ -298,6 +306,7 @@ export interface LiveReloadOptions {
 
 type InvalidOptionError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_OPTION' }, [option: string, problem: string]>
 type WatchFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_FAILED' }, [dir: string, opts?: { cause: unknown }]>
+type WatchLimitError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_LIMIT' }, [dir: string, sysctl: string, opts?: { cause: unknown }]>
 type InvalidMessageError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_MESSAGE' }, [problem: string]>
 type ListenFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_LISTEN_FAILED' }, [address: string, reason: string, opts?: { cause: unknown }]>
 type ConnectFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CONNECT_FAILED' }, [path: string, problem: string, opts?: { cause: unknown }]>
@@ -308,6 +317,7 @@ type ChannelClosedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CHANNE
 export declare const errors: {
   FST_LIVERELOAD_INVALID_OPTION: InvalidOptionError
   FST_LIVERELOAD_WATCH_FAILED: WatchFailedError
+  FST_LIVERELOAD_WATCH_LIMIT: WatchLimitError
   FST_LIVERELOAD_INVALID_MESSAGE: InvalidMessageError
   FST_LIVERELOAD_LISTEN_FAILED: ListenFailedError
   /** The test harness could not connect (fastify-livereload/testing). */

@@ -1,0 +1,40 @@
+import { watch } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { dirname, join, relative, sep } from 'node:path'
+
+/** When the ancestor cannot be watched (an inotify limit), look again this often (ms). */
+export const RECHECK_MS = 1000
+
+export const isDirectory = (path: string): Promise<boolean> => stat(path).then(s => s.isDirectory(), () => false)
+
+/**
+ * Resolves once `dir` exists as a directory (or `signal` aborts). Waits on events, not a busy
+ * poll: it watches the nearest ancestor that exists, non-recursively, and moves down one level
+ * each time the next one appears, so `rm -rf a/b/c` then `mkdir -p a/b/c` is followed.
+ */
+export async function awaitDirectory (dir: string, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted && !(await isDirectory(dir))) {
+    let ancestor = dirname(dir)
+    while (!(await isDirectory(ancestor)) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor)
+    const next = join(ancestor, relative(ancestor, dir).split(sep)[0])
+    await new Promise<void>(resolve => {
+      let timer: NodeJS.Timeout | undefined
+      let watcher: ReturnType<typeof watch> | undefined
+      const done = (): void => {
+        clearTimeout(timer)
+        watcher?.close()
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      signal.addEventListener('abort', done)
+      try {
+        watcher = watch(ancestor, { persistent: false }, done)
+        watcher.on('error', done)
+      } catch { /* c8 ignore next: no inotify watch left for the ancestor */
+        timer = setTimeout(done, RECHECK_MS).unref()
+      }
+      // It may have appeared between the check above and the watch.
+      isDirectory(next).then(isThere => { if (isThere) done() }, done)
+    })
+  }
+}

@@ -1,0 +1,114 @@
+import type watcher from '@parcel/watcher'
+import type { FastifyBaseLogger } from 'fastify'
+import { awaitDirectory, isDirectory } from './await-directory.js'
+
+/** @parcel/watcher's `subscribe`, or the poller's, which has the same shape. */
+export type Subscribe = (dir: string, callback: watcher.SubscribeCallback, options: { ignore: string[] }) => Promise<{ unsubscribe (): Promise<void> }>
+
+export interface SubscriptionOptions {
+  dir: string
+  subscribe: Subscribe
+  ignore: string[]
+  /** A batch of events below `dir` (never `dir` itself). May throw: the error is logged. */
+  onEvents (events: watcher.Event[]): void
+  /** Events were lost (a watcher error, or `dir` came back): the owner must rescan. */
+  onLost (): void
+  /** A subscription failed for another reason than the directory being gone: it is not retried. */
+  onFailed (err: unknown): void
+  /** Bound to the directory (a child logger). */
+  log: FastifyBaseLogger
+}
+
+export interface Subscription {
+  close (): Promise<void>
+}
+
+/**
+ * A subscription that outlives its directory and its watcher's errors. When `dir` is deleted,
+ * it waits for it to come back (see await-directory.ts) and subscribes again; when the watcher
+ * reports an error, events may have been lost, so it subscribes afresh. Either way `onLost`
+ * tells the owner to rescan, so nothing stays silently stale. Resolves once the first
+ * subscription is made, or at once when `dir` does not exist yet (it is awaited in the background).
+ */
+export async function subscribeResiliently (options: SubscriptionOptions): Promise<Subscription> {
+  const { dir, log } = options
+  const closing = new AbortController()
+  let current: { unsubscribe (): Promise<void> } | null = null
+  let generation = 0
+
+  function callbackOf (own: number): watcher.SubscribeCallback {
+    // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
+    return (err, events) => {
+      if (own !== generation || closing.signal.aborted) return // a replaced subscription's last words
+      try {
+        if (err !== null) {
+          log.warn({ err }, 'the watcher failed and events may be lost: rescanning and watching again')
+          restart()
+          return
+        }
+        const isGone = events.some(event => event.path === dir && event.type === 'delete')
+        const below = isGone ? events.filter(event => event.path !== dir) : events
+        if (isGone) {
+          log.warn('the watched directory was deleted: watching resumes when it exists again')
+          restart()
+        }
+        if (below.length > 0) options.onEvents(below)
+      } catch (err) {
+        log.error({ err }, 'failed to handle file events')
+      }
+    }
+  }
+
+  function restart (): void {
+    const own = ++generation
+    const previous = current
+    current = null
+    // The kernel may have dropped the watch already (the directory went away): nothing to undo.
+    previous?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
+    subscribe(own, true).catch(options.onFailed)
+  }
+
+  async function subscribe (own: number, isRecovery: boolean): Promise<void> {
+    for (;;) {
+      if (closing.signal.aborted || own !== generation) return
+      if (!(await isDirectory(dir))) {
+        await awaitDirectory(dir, closing.signal)
+        isRecovery = true
+        continue
+      }
+      try {
+        const subscription = await options.subscribe(dir, callbackOf(own), { ignore: options.ignore })
+        if (closing.signal.aborted || own !== generation) {
+          await subscription.unsubscribe()
+          return
+        }
+        current = subscription
+      } catch (err) {
+        if (await isDirectory(dir)) throw err
+        continue // deleted while subscribing: wait for it again
+      }
+      if (isRecovery) {
+        log.info('watching again; rescanning')
+        options.onLost()
+      }
+      return
+    }
+  }
+
+  if (await isDirectory(dir)) {
+    await subscribe(generation, false)
+  } else {
+    log.warn('not watching yet: the directory does not exist; watching starts when it does')
+    subscribe(generation, true).catch(options.onFailed)
+  }
+
+  let closed: Promise<void> | undefined
+  return {
+    close: () => (closed ??= (async () => {
+      closing.abort()
+      generation++
+      await current?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
+      current = null
+    })())
+  }
+}

@@ -1,0 +1,130 @@
+// What a workstation does to a watcher: directories deleted under it, a watcher that reports an
+// error. Real @parcel/watcher on real directories, a real server and a real WebSocket client.
+import { EventEmitter, once } from 'node:events'
+import { realpathSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import watcher from '@parcel/watcher'
+import Fastify from 'fastify'
+import t from 'tap'
+import liveReload from '../lib/index.js'
+import { resolveOptions } from '../lib/options.js'
+import type { Subscribe } from '../lib/subscription.js'
+import { createWatchContext, watchDirectory } from '../lib/watch.js'
+import type { BuildContext, FileChange } from '../types/index.js'
+import { connectChannel } from './helpers/channel.js'
+import { holdEventLoop } from './helpers/loop.js'
+
+holdEventLoop(t)
+
+interface Line { level: number, msg: string, [key: string]: unknown }
+
+/** A pino stream whose lines can be awaited: start waiting before acting. */
+function awaitableLog () {
+  const events = new EventEmitter()
+  const lines: Line[] = []
+  return {
+    lines,
+    stream: { write (text: string) { const line = JSON.parse(text) as Line; lines.push(line); events.emit('line', line) } },
+    next: (test: (line: Line) => boolean) => new Promise<Line>(resolve => {
+      const onLine = (line: Line): void => {
+        if (!test(line)) return
+        events.off('line', onLine)
+        resolve(line)
+      }
+      events.on('line', onLine)
+    })
+  }
+}
+
+t.test('a deleted root is reported, watched again once recreated, and the next edit reloads', async t => {
+  const dir = realpathSync(t.testdir({ dist: { 'index.html': '<h1>one</h1>' } }))
+  const dist = join(dir, 'dist')
+  const log = awaitableLog()
+  const app = Fastify({ logger: { level: 'info', stream: log.stream } })
+  t.teardown(() => app.close())
+  await app.register(liveReload, { root: dist })
+  const client = await connectChannel(app)
+  t.teardown(() => client.close())
+
+  const deleted = log.next(line => /deleted/.test(line.msg))
+  await rm(dist, { recursive: true })
+  t.match(await deleted, { level: 40, dir: 'dist', msg: 'the watched directory was deleted: watching resumes when it exists again' })
+
+  const rescan = client.next('reload') // what happened in between is unknown: browsers reload
+  await mkdir(dist)
+  t.same(await rescan, { type: 'reload', paths: [] })
+
+  const edit = client.next('reload')
+  await writeFile(join(dist, 'index.html'), '<h1>two</h1>')
+  t.same(await edit, { type: 'reload', paths: ['/index.html'] })
+  t.match((await app.inject('/index.html')).body, '<h1>two</h1>')
+})
+
+t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
+  const dir = realpathSync(t.testdir({ src: { 'a.txt': 'a' }, dist: {} }))
+  const src = join(dir, 'src', 'pages') // two levels go away and come back
+  await mkdir(src)
+  const builds = new EventEmitter()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveReload, {
+    root: join(dir, 'dist'),
+    watch: src,
+    buildOnStart: false,
+    builder: (ctx: BuildContext) => {
+      builds.emit('build', { full: ctx.full, changes: ctx.changes.map(change => change.path) })
+      return { reload: 'page' }
+    }
+  })
+  const client = await connectChannel(app)
+  t.teardown(() => client.close())
+
+  await rm(join(dir, 'src'), { recursive: true })
+  const full = once(builds, 'build')
+  const fullReload = client.next('reload')
+  await mkdir(src, { recursive: true })
+  t.same((await full)[0], { full: true, changes: [] })
+  await fullReload
+
+  const edit = once(builds, 'build')
+  const editReload = client.next('reload')
+  await writeFile(join(src, 'b.txt'), 'b')
+  t.same((await edit)[0], { full: false, changes: [join(src, 'b.txt')] })
+  await editReload
+})
+
+t.test('a watcher error: logged, one rescan, a fresh subscription that delivers the next edit', async t => {
+  const dir = realpathSync(t.testdir({}))
+  const callbacks: watcher.SubscribeCallback[] = []
+  let unsubscribed = 0
+  // The real watcher, with a hand on its callback: the kernel gives no way to make it fail on cue.
+  const subscribe: Subscribe = async (path, callback, opts) => {
+    callbacks.push(callback)
+    const subscription = await watcher.subscribe(path, callback, opts)
+    return { unsubscribe: async () => { unsubscribed++; await subscription.unsubscribe() } }
+  }
+  const log = awaitableLog()
+  const ctx = createWatchContext(resolveOptions(), Fastify({ logger: { level: 'info', stream: log.stream } }).log, subscribe)
+  const batches = new EventEmitter()
+  const lost = new EventEmitter()
+  const changes: FileChange[][] = []
+  const watching = await watchDirectory(dir, {
+    onChanges: batch => { changes.push(batch); batches.emit('batch', batch) },
+    onLost: () => { lost.emit('lost') }
+  }, ctx)
+  t.teardown(() => watching?.close())
+
+  const rescan = once(lost, 'lost')
+  callbacks[0](new Error('Events were dropped by the FSEvents client. File system must be re-scanned.'), [])
+  await rescan
+  t.equal(callbacks.length, 2, 'subscribed afresh')
+  t.equal(unsubscribed, 1, 'the failed subscription is released')
+  t.match(log.lines, [{ level: 40, err: { message: /re-scanned/ }, msg: /events may be lost/ }, { level: 30, msg: /watching again/ }])
+
+  const batch = once(batches, 'batch')
+  await writeFile(join(dir, 'a.html'), 'x')
+  t.same((await batch)[0], [{ path: join(dir, 'a.html'), type: 'create' }])
+  callbacks[0](null, [{ path: join(dir, 'late.html'), type: 'update' }])
+  t.same(changes.flat().map(change => change.path), [join(dir, 'a.html')], 'the old subscription is not listened to')
+})

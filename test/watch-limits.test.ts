@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t, { type Test } from 'tap'
+import { inotifyLimitOf } from '../lib/watch-limits.js'
+
+const run = promisify(execFile)
+const fixture = fileURLToPath(new URL('fixtures/inotify-limit.mjs', import.meta.url))
+
+/**
+ * Runs a real server whose inotify limit is `value`, in a user namespace of its own (the CI
+ * machines run the suite as root), so the real kernel refuses the real watcher.
+ */
+async function serveWithLimit (t: Test, limit: string, value: number) {
+  const dir = t.testdir({
+    dist: { 'index.html': '<h1>served</h1>', css: {}, img: {}, js: {} },
+    src: { a: {}, b: {} },
+    content: { c: {} }
+  })
+  const { stdout } = await run('unshare', ['--user', '--map-root-user', process.execPath, fixture, limit, String(value), dir], { timeout: 30_000 })
+  return JSON.parse(stdout) as { status: number, body: string, lines: Array<{ level: number, msg: string, err?: { code: string, message: string } }> }
+}
+
+t.test('the inotify watch limit (ENOSPC) is one coded warning naming the sysctl and "ignore"; the server serves', async t => {
+  const { status, body, lines } = await serveWithLimit(t, 'max_inotify_watches', 2)
+  t.equal(status, 200)
+  t.match(body, '<h1>served</h1>')
+  const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
+  t.equal(limited.length, 1, 'logged once for three directories')
+  t.match(limited[0], { level: 40, err: { message: /fs\.inotify\.max_user_watches=\d+.*"ignore" option/ } })
+  t.same(lines.filter(line => line !== limited[0]), [], 'nothing else went wrong')
+})
+
+t.test('the inotify instance limit is a coded warning too, never a hang', async t => {
+  // @parcel/watcher blocks the main thread for good when it cannot open an instance: without the
+  // check before subscribing, this server never answers and the run times out.
+  const { status, lines } = await serveWithLimit(t, 'max_inotify_instances', 0)
+  t.equal(status, 200)
+  const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
+  t.equal(limited.length, 1)
+  t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
+})
+
+t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text', async t => {
+  t.equal(inotifyLimitOf(new Error("inotify_add_watch on '/x' failed: No space left on device")), 'fs.inotify.max_user_watches')
+  t.equal(inotifyLimitOf(Object.assign(new Error('x'), { code: 'EMFILE' })), 'fs.inotify.max_user_instances')
+  t.equal(inotifyLimitOf(new Error('Too many open files')), 'fs.inotify.max_user_instances')
+  t.equal(inotifyLimitOf('Permission denied'), null)
+  t.equal(inotifyLimitOf(null), null)
+})
