@@ -104,6 +104,7 @@ function inertController (): LiveReloadController {
 
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
+export { shardedBuilder } from './builders/sharded.js'
 export const errors = { FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_INVALID_MESSAGE }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
 export { plugin as liveReload }
