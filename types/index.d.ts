@@ -240,6 +240,10 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
   prune?: boolean
   /** Passed to every `buildShard` call (structured-cloneable); part of the cache key. */
   workerData?: WorkerData
+  /** Node.js flags of the worker threads. @default process.execArgv */
+  execArgv?: string[]
+  /** Heap limit of each worker thread in MB: a shard that exceeds it fails, its thread is replaced. */
+  maxMemory?: number
   /** Directory that relative `sources`, `shared` and `cache` resolve against. @default process.cwd() */
   cwd?: string
 }

@@ -23,6 +23,8 @@ export interface PoolOptions {
   worker: string
   concurrency: number
   timeout: number
+  execArgv: string[] | undefined
+  maxMemory: number | undefined
   /** Errors of the pool itself (a worker that failed while idle): logged, never thrown. */
   onError: (err: unknown) => void
 }
@@ -33,7 +35,9 @@ export function createShardPool (options: PoolOptions): ShardPool {
     workerData: { module: pathToFileURL(options.worker).href },
     minThreads: options.concurrency, // warm between builds: a one-page edit pays no thread start-up
     maxThreads: options.concurrency,
-    idleTimeout: Infinity
+    idleTimeout: Infinity,
+    execArgv: options.execArgv,
+    resourceLimits: options.maxMemory === undefined ? undefined : { maxOldGenerationSizeMb: options.maxMemory }
   })
   piscina.on('error', options.onError)
   let closed: Promise<void> | undefined
@@ -63,8 +67,9 @@ export function createShardPool (options: PoolOptions): ShardPool {
   return {
     async run (tasks, signal, onDone) {
       let next = 0
+      const isStopped = (): boolean => signal.aborted || closed !== undefined
       const lane = async (): Promise<void> => {
-        while (next < tasks.length && !signal.aborted && closed === undefined) {
+        while (next < tasks.length && !isStopped()) {
           const task = tasks[next++]
           onDone(task, await runOne(task, signal))
         }

@@ -27,11 +27,15 @@ export interface ResolvedShardedOptions {
   cache: string | null
   prune: boolean
   workerData: unknown
+  /** Node.js flags of the worker threads; undefined: the process's own. */
+  execArgv: string[] | undefined
+  /** Heap limit of each worker thread in MB; undefined: V8's default. */
+  maxMemory: number | undefined
   /** The workerData as it takes part in the cache key. */
   workerDataKey: string
 }
 
-const KNOWN = new Set(['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'cwd'])
+const KNOWN = new Set(['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd'])
 
 export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
   if (options === null || typeof options !== 'object') invalid('options', 'must be an object')
@@ -52,6 +56,9 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
   const cache = options.cache ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
   if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
   if (options.prune !== undefined && typeof options.prune !== 'boolean') invalid('prune', 'must be a boolean')
+  if (options.execArgv !== undefined && !(Array.isArray(options.execArgv) && options.execArgv.every(flag => typeof flag === 'string'))) {
+    invalid('execArgv', 'must be an array of Node.js flags')
+  }
   return {
     worker,
     rules: {
@@ -67,6 +74,8 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
     cache: cache === false ? null : resolve(cwd, cache),
     prune: options.prune ?? true,
     workerData: options.workerData,
+    execArgv: options.execArgv,
+    maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
     workerDataKey: workerDataKey(options.workerData)
   }
 }
