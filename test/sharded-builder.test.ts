@@ -17,7 +17,7 @@ interface PageData { pages: string[], full: boolean, changes: string[] }
 type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
 
 /** A site in a temp dir: src/<section>/<page>.md, with out/, cache/ and the calls log beside. */
-function site (t: Test, files: Parameters<Test['testdir']>[0] = defaultPages()) {
+function site (t: Test, files: NonNullable<Parameters<Test['testdir']>[0]> = defaultPages()) {
   const dir = realpathSync(t.testdir({ src: files, 'layout.html': '<main>{{body}}</main>', calls: '' }))
   const paths = { dir, src: join(dir, 'src'), out: join(dir, 'out'), cache: join(dir, 'cache'), calls: join(dir, 'calls'), layout: join(dir, 'layout.html') }
   const merges: Array<{ shards: Array<ShardResult<PageData>>, ctx: MergeContext }> = []
@@ -48,7 +48,7 @@ function site (t: Test, files: Parameters<Test['testdir']>[0] = defaultPages()) 
   return { ...paths, make, merges, built }
 }
 
-function defaultPages (): Parameters<Test['testdir']>[0] {
+function defaultPages (): NonNullable<Parameters<Test['testdir']>[0]> {
   return {
     'index.md': 'home',
     guide: { 'a.md': 'guide a', 'b.md': 'guide b' },
