@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { existsSync, realpathSync, watch } from 'node:fs'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
@@ -295,6 +295,76 @@ t.test('merge errors fail the build, and the merge runs again on the next build'
   t.same(next.outputs, [join(s.out, 'sitemap.xml')], 'no shard to build, the merge only')
   t.same(await s.built(), ['.', 'api', 'blog', 'guide'])
   t.same((await build(builder)).outputs, [], 'and once it succeeded, not again')
+})
+
+t.test('an edit of the worker module rebuilds every shard, run by fresh threads with the new code', async t => {
+  const s = site(t)
+  const worker = join(s.dir, 'worker.js')
+  await writeFile(worker, await readFile(WORKER, 'utf8'))
+  const builder = s.make({ worker })
+  await build(builder, ctx([], true))
+  await s.built()
+  await writeFile(worker, (await readFile(worker, 'utf8')).replace('text.toUpperCase()', 'text.toLowerCase()'))
+  await build(builder)
+  t.same(await s.built(), ['.', 'api', 'blog', 'guide'])
+  t.equal(await readFile(join(s.out, 'guide/a.html'), 'utf8'), '<main>guide a</main>')
+})
+
+t.test('shared inputs may be directories and globs; a symlinked file is an input, a symlinked directory is not', async t => {
+  const s = site(t)
+  const partials = join(s.dir, 'partials')
+  await mkdir(partials)
+  await writeFile(join(partials, 'nav.html'), 'nav')
+  await writeFile(join(s.dir, 'site.json'), '{}')
+  await symlink(join(s.dir, 'site.json'), join(s.src, 'guide/linked.md'))
+  await symlink(s.src, join(s.src, 'api/loop'))
+  const builder = s.make({ shared: [partials, 'config/*.json', s.layout], cwd: s.dir })
+  await build(builder, ctx([], true))
+  t.same(s.merges[0].shards.find(shard => shard.key === 'guide')?.data?.pages, ['guide/a.md', 'guide/b.md', 'guide/linked.md'])
+  t.same(s.merges[0].shards.find(shard => shard.key === 'api')?.data?.pages, ['api/x.md', 'api/y.md'], 'no loop through the linked directory')
+  await s.built()
+  await writeFile(join(partials, 'nav.html'), 'new nav')
+  await build(builder)
+  t.same(await s.built(), ['.', 'api', 'blog', 'guide'], 'a file in a shared directory')
+  await mkdir(join(s.dir, 'config'))
+  await writeFile(join(s.dir, 'config/site.json'), '{"title":"x"}')
+  await build(builder)
+  t.same(await s.built(), ['.', 'api', 'blog', 'guide'], 'a new file matching a shared glob')
+})
+
+t.test('a shardOf that returns no key fails the build, naming the file', async t => {
+  const s = site(t)
+  const builder = s.make({ shardOf: file => (file.relative.startsWith('blog/') ? undefined : 'all') as string })
+  t.match((await build(builder)).errors, [{ message: 'shardOf returned undefined for blog/p.md: it must return a non-empty string' }])
+  t.same(await s.built(), [])
+})
+
+t.test('merge errors returned (not thrown) fail the build too', async t => {
+  const s = site(t)
+  const builder = s.make({ merge: () => ({ errors: ['no sitemap'] }) })
+  t.match((await build(builder)).errors, [{ message: 'no sitemap' }])
+})
+
+t.test('a corrupt cache is ignored; an unwritable one logs one warning and the builds go on', async t => {
+  const s = site(t)
+  const first = s.make()
+  await build(first, ctx([], true))
+  await first.close?.()
+  await s.built()
+  await writeFile(join(s.cache, 'manifest.json'), '{ not json')
+  const afterCorruption = s.make()
+  t.equal((await build(afterCorruption, ctx([], true))).errors, undefined)
+  t.same(await s.built(), ['.', 'api', 'blog', 'guide'], 'every shard built again')
+
+  const blocked = join(s.dir, 'blocked')
+  await writeFile(blocked, 'a file where the cache directory should be')
+  const unwritable = s.make({ cache: join(blocked, 'cache') })
+  const { log, lines } = collectingLogger()
+  t.equal((await build(unwritable, { ...ctx([], true), log })).errors, undefined)
+  await writeFile(join(s.src, 'guide/a.md'), 'guide a, edited')
+  t.equal((await build(unwritable, { ...ctx(), log })).errors, undefined)
+  t.same(await s.built(), ['.', 'api', 'blog', 'guide', 'guide'], 'the memory still works between builds')
+  t.equal(lines.filter(line => line.msg === 'cannot write the shard cache; the next start rebuilds every shard').length, 1)
 })
 
 t.test('a missing or broken worker module fails the build with a clear message', async t => {

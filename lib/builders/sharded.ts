@@ -98,13 +98,14 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     // Merge, when the shards it saw last time are not the shards of now.
     let mergeOutputs: string[] = []
     if (!isAborted && failed.length === 0 && config.merge !== null) {
-      const mergeFingerprint = digest([...current.shards].flatMap(([key, entry]) => [key, entry.fingerprint]))
+      const keys = [...current.shards.keys()].sort(compare) // Map order follows cache loading: not stable
+      const mergeFingerprint = digest(keys.flatMap(key => [key, current.shards.get(key)!.fingerprint]))
       const isMergeStale = current.merge?.fingerprint !== mergeFingerprint || (ctx.full && await anyMissing(current.merge.outputs))
       if (isMergeStale) {
         const previous = current.merge
         current.merge = null
         try {
-          const results = [...current.shards.keys()].sort(compare).map(key => resultOf(key, current.shards.get(key)!, rebuilt))
+          const results = keys.map(key => resultOf(key, current.shards.get(key)!, rebuilt))
           const outcome = (await config.merge(results, { rebuilt: [...rebuilt].sort(compare), removed, signal, log })) ?? {}
           if (outcome.errors !== undefined && outcome.errors.length > 0) {
             errors.push(...normalizeErrors(outcome.errors))
