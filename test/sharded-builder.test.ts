@@ -376,6 +376,23 @@ t.test('a missing or broken worker module fails the build with a clear message',
   t.match((await build(empty)).errors?.[0], { message: /must export a buildShard function/ })
 })
 
+t.test('close during a build stops its shards at once', async t => {
+  const pages: Record<string, Record<string, string>> = {}
+  for (let i = 0; i < 4; i++) pages[`s${i}`] = { 'p.md': 'HANG' }
+  const s = site(t, pages)
+  const builder = s.make({ concurrency: 1 })
+  const watcher = watch(s.calls)
+  t.teardown(() => watcher.close())
+  const started = once(watcher, 'change')
+  const running = build(builder, ctx([], true))
+  await started
+  const closing = performance.now()
+  await builder.close?.()
+  t.match((await running).errors, [{ message: 'the build was aborted' }])
+  t.ok(performance.now() - closing < 5000, 'not after the shard timeout (60 s)')
+  t.equal((await s.built()).length, 1)
+})
+
 t.test('close is idempotent, and a closed builder builds nothing', async t => {
   const s = site(t)
   const builder = s.make()

@@ -76,7 +76,8 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     const outputs: string[] = []
     if (tasks.length > 0) {
       log.debug({ shards: tasks.map(task => task.key) }, 'building shards')
-      await (await poolFor(shared, log)).run(tasks, signal, (task, result) => {
+      const workers = closed === undefined ? await poolFor(shared, log) : null
+      await workers?.run(tasks, signal, (task, result) => {
         if ('aborted' in result) return
         const previous = current.shards.get(task.key)
         if ('errors' in result) {
@@ -150,7 +151,13 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
       return run
     },
     close () {
-      closed ??= queue.then(() => pool?.pool.close())
+      // Destroying the pool first ends a running build at once (its shards count as aborted);
+      // a build that was creating the pool meanwhile is waited for, and its pool closed too.
+      closed ??= (async () => {
+        await pool?.pool.close()
+        await queue
+        await pool?.pool.close()
+      })()
       return closed
     }
   }
