@@ -2,10 +2,11 @@
 // sections, rendered with marked): a full build with 1 worker against all cores, a one-page
 // edit against a full build, and a restart with no edits. Uses the built package (dist/): run
 // `npm run build` first, then `node bench/sharded.js` (BENCH_ROUNDS, DOCS_PAGES to change).
-import { appendFile, mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { generateSite } from '../examples/docs-site/generate.js'
 import { docsBuilder } from '../examples/docs-site/site.js'
 
@@ -49,14 +50,34 @@ async function fullBuild (concurrency, round) {
   return ms
 }
 
+/**
+ * What parallelism the machine offers right now (other processes share it): the same busy
+ * loop in 1 thread, then in `threads` threads at once; 2 × 1-thread time / 2-thread time.
+ */
+async function capacity (threads) {
+  const spin = 'let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) % 7; require("node:worker_threads").parentPort.postMessage(x)'
+  const run = async (n) => {
+    const started = performance.now()
+    await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const worker = new Worker(spin, { eval: true })
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })))
+    return performance.now() - started
+  }
+  const one = await run(1)
+  return (threads * one) / await run(threads)
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const results = { one: [], all: [], oneCpu: [], allCpu: [], edit: [], restart: [], restartBuilt: [] }
+const results = { one: [], all: [], oneCpu: [], allCpu: [], capacity: [], edit: [], restart: [], restartBuilt: [] }
 
 for (let round = 0; round < ROUNDS; round++) { // alternated, so both see the same machine load
   results.one.push(await fullBuild(1, round))
   results.oneCpu.push(cpuMs)
   results.all.push(await fullBuild(CORES, round))
   results.allCpu.push(cpuMs)
+  results.capacity.push(await capacity(CORES))
 }
 
 // One edited page on a warm server: the builder (and its pool) as `npm run example:docs` has it.
@@ -65,7 +86,8 @@ const cache = join(dir, 'cache')
 const warm = docsBuilder({ content, out, layout, cache, concurrency: CORES })
 const { log, last } = recorder()
 await timedBuild(warm, { full: true, log })
-const page = join(content, 'routing', 'page-042.md')
+const routing = (await readdir(join(content, 'routing'))).sort()
+const page = join(content, 'routing', routing[Math.floor(routing.length / 2)])
 for (let round = 0; round < ROUNDS; round++) {
   await appendFile(page, `\nEdited in round ${round}.\n`)
   results.edit.push(await timedBuild(warm, { changes: [{ path: page, type: 'update' }], log }))
@@ -91,6 +113,7 @@ console.log('| measure | median (wall) | ratio | CPU time |')
 console.log('| --- | --- | --- | --- |')
 console.log(`| full build, 1 worker | ${fmt(one)} | | ${fmt(oneCpu)} |`)
 console.log(`| full build, ${CORES} workers | ${fmt(all)} | ${(one / all).toFixed(2)}× faster | ${fmt(allCpu)} |`)
+console.log(`| (a busy loop in ${CORES} threads vs 1: the parallelism the machine gave meanwhile) | | ${median(results.capacity).toFixed(2)}× | |`)
 console.log(`| one edited page (warm) | ${fmt(edit)} | ${(all / edit).toFixed(1)}× faster than the ${CORES}-worker full build | |`)
 console.log(`| restart, no edits | ${fmt(restart)} | shards built: ${results.restartBuilt.join(', ')} | |`)
 console.log(`\nload average at the end: ${loadavg().map(n => n.toFixed(2)).join(', ')}`)
