@@ -149,6 +149,12 @@ t.test('the cache survives a restart: a new builder with no edits builds no shar
   t.same(result.outputs, [])
   t.equal(s.merges.length, 1, 'the merge of the last run still stands')
 
+  const editedMerge = s.make({ merge: (shards, ctx) => { s.merges.push({ shards, ctx }); return { outputs: [] } } })
+  await build(editedMerge, ctx([], true))
+  t.same(await s.built(), [], 'a merge function edited meanwhile: no shard built…')
+  t.equal(s.merges.length, 2, '…but the merge runs again')
+  await editedMerge.close?.()
+
   await writeFile(join(s.src, 'blog/p.md'), 'post p, edited while the server was down')
   await rm(join(s.out, 'api/x.html'))
   const third = s.make()

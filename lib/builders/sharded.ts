@@ -100,7 +100,8 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     let mergeOutputs: string[] = []
     if (!isAborted && failed.length === 0 && config.merge !== null) {
       const keys = [...current.shards.keys()].sort(compare) // Map order follows cache loading: not stable
-      const mergeFingerprint = digest(keys.flatMap(key => [key, current.shards.get(key)!.fingerprint]))
+      // The merge's own source too: a restart after editing it merges again.
+      const mergeFingerprint = digest([config.merge.toString(), ...keys.flatMap(key => [key, current.shards.get(key)!.fingerprint])])
       const isMergeStale = current.merge?.fingerprint !== mergeFingerprint || (ctx.full && await anyMissing(current.merge.outputs))
       if (isMergeStale) {
         const previous = current.merge
