@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { createApp as basic } from '../examples/basic/server.js'
+import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 
@@ -38,4 +39,19 @@ t.test('examples/ssr-templates renders its view with the client', async t => {
   t.match(page.body, 'Hello, tap!')
   t.match(page.body, TAG)
   t.equal(app.liveReload.stats().watched.length, 1)
+})
+
+t.test('examples/docs-site generates its pages, builds them in shards and merges a sitemap and a search index', async t => {
+  const dir = t.testdir({})
+  const app = await docsSite({ logger: false, out: join(dir, 'out'), content: join(dir, 'content'), cache: join(dir, 'cache'), pages: 60 })
+  t.teardown(() => app.close())
+  const home = await app.inject('/index.html')
+  t.match(home.body, '<p>60 pages</p>')
+  t.match(home.body, TAG)
+  const page = await app.inject('/api/page-000.html')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<h1>Api 1: /)
+  t.equal(JSON.parse(await readFile(join(dir, 'out', 'search-index.json'), 'utf8')).length, 60)
+  t.equal((await readFile(join(dir, 'out', 'sitemap.xml'), 'utf8')).match(/<url>/g)?.length, 61)
+  t.match(app.liveReload.stats(), { builds: 1, failures: 0 })
 })

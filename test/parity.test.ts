@@ -50,3 +50,26 @@ t.test('every option in types/ is documented in docs/options.md', async t => {
   const table = read('docs/options.md')
   for (const option of options) t.match(table, `| \`${option}\` |`, option)
 })
+
+t.test('shardedBuilder: every @default in types/ matches lib/, and every option is in docs/builders.md', async t => {
+  const { DEFAULT_SHARDS, DEFAULT_SHARD_TIMEOUT_MS } = await import('../lib/builders/sharded-options.js')
+  const start = types.indexOf('export interface ShardedBuilderOptions')
+  const block = types.slice(start, types.indexOf('\n}', start))
+  const documented = new Map<string, string>()
+  for (const [, value, name] of block.matchAll(/@default (.+?)(?: \*\/)?\n(?:\s+\*\/\n)?\s+(\w+)\?:/g)) documented.set(name, value)
+  t.same(Object.fromEntries(documented), {
+    include: "'**'",
+    ignore: '[]',
+    shared: '[]',
+    shardOf: "'directory'",
+    shards: String(DEFAULT_SHARDS),
+    concurrency: 'os.availableParallelism()',
+    timeout: String(DEFAULT_SHARD_TIMEOUT_MS),
+    cache: "'node_modules/.cache/fastify-livereload/sharded-<id>' below `cwd`, `<id>` derived from `worker` and `sources`",
+    prune: 'true',
+    execArgv: 'process.execArgv',
+    cwd: 'process.cwd()'
+  })
+  const builders = read('docs/builders.md')
+  for (const [, option] of block.matchAll(/^ {2}(\w+)\??:/gm)) t.match(builders, `| \`${option}\` |`, option)
+})

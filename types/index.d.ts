@@ -111,6 +111,143 @@ export interface IsolatedBuilderOptions {
   env?: Record<string, string | undefined>
 }
 
+/** A source file as `shardOf` sees it. */
+export interface ShardSource {
+  /** Absolute path. */
+  path: string
+  /** Path relative to the source directory it was found in, with `/` separators. */
+  relative: string
+  /** The absolute source directory it was found in. */
+  source: string
+}
+
+/**
+ * How source files are partitioned into shards: `'directory'` by top-level directory below
+ * the source (files at the top level share the shard `'.'`), `'hash'` by a stable hash of the
+ * relative path into `shards` shards, or a function returning the shard key.
+ */
+export type ShardOf = 'directory' | 'hash' | ((file: ShardSource) => string)
+
+/** What the worker module's `buildShard` receives for one shard. */
+export interface ShardInput<WorkerData = unknown> {
+  /** The shard key. */
+  key: string
+  /** Every source file of the shard (absolute paths, sorted). */
+  files: string[]
+  /** The shard's files that changed since its last build; empty when `full`. */
+  changes: FileChange[]
+  /**
+   * True when the whole shard must be built: its first build, a change to a shared input or to
+   * the worker module, or outputs of its last build that have gone missing.
+   */
+  full: boolean
+  /** The builder's `workerData` option, as it is. */
+  workerData: WorkerData
+}
+
+/** What `buildShard` returns: the shard's outputs and its data for the merge step. */
+export interface ShardOutput<Data = unknown> {
+  /** Absolute paths of every output file the shard wrote (on a partial build too: all of them). */
+  outputs?: string[]
+  /** Data for `merge` (a page list, search entries…): structured-cloneable and JSON-serialisable, it is cached on disk. */
+  data?: Data
+  /** A non-empty list fails the shard (and the build), like throwing does. */
+  errors?: Array<BuildErrorInfo | Error | string>
+}
+
+/** The signature of the worker module's `buildShard` export. */
+export type BuildShard<Data = unknown, WorkerData = unknown> =
+  (input: ShardInput<WorkerData>) => Promise<ShardOutput<Data> | void> | ShardOutput<Data> | void
+
+/** One shard as the merge step sees it: rebuilt now, or as cached from an earlier build. */
+export interface ShardResult<Data = unknown> {
+  key: string
+  /** Absolute source paths, sorted. */
+  files: string[]
+  outputs: string[]
+  data: Data | undefined
+  /** True when the shard was built by this build, false when its cached result was reused. */
+  rebuilt: boolean
+}
+
+/** What the merge step is given besides the shards. */
+export interface MergeContext {
+  /** Keys of the shards built by this build. */
+  rebuilt: string[]
+  /** Keys of the shards whose files all went away since the last build. */
+  removed: string[]
+  signal: AbortSignal
+  log: FastifyBaseLogger
+}
+
+/** What the merge step may return; returning nothing means success. */
+export interface MergeOutcome {
+  /** Absolute paths of the files the merge wrote. */
+  outputs?: string[]
+  /** A non-empty list fails the build, like throwing does. */
+  errors?: Array<BuildErrorInfo | Error | string>
+}
+
+export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
+  /** The worker module (path or file URL): it exports `buildShard` (a {@link BuildShard}). */
+  worker: string | URL
+  /** Directories whose files are the inputs (usually the same as the plugin's `watch`). */
+  sources: string | string[]
+  /**
+   * Globs (picomatch, relative to each source directory) that select the input files.
+   * @default '**'
+   */
+  include?: string | string[]
+  /**
+   * Globs (relative to each source directory) left out, on top of the defaults: `.git`,
+   * `node_modules` and editor swap and backup files.
+   * @default []
+   */
+  ignore?: string[]
+  /**
+   * Inputs every shard depends on (layouts, config): paths or globs relative to `cwd`. A change
+   * to one rebuilds every shard; they are never inputs of a shard themselves.
+   * @default []
+   */
+  shared?: string | string[]
+  /** @default 'directory' */
+  shardOf?: ShardOf
+  /**
+   * Number of shards for `shardOf: 'hash'`.
+   * @default 16
+   */
+  shards?: number
+  /** Runs on the main thread after the shards, with every shard's result sorted by key. */
+  merge?: (shards: Array<ShardResult<Data>>, ctx: MergeContext) => Promise<MergeOutcome | void> | MergeOutcome | void
+  /**
+   * Worker threads building shards at the same time.
+   * @default os.availableParallelism()
+   */
+  concurrency?: number
+  /** Milliseconds after which a shard's worker is terminated and the shard fails. @default 60000 */
+  timeout?: number
+  /**
+   * Directory of the on-disk shard cache, or `false` to keep it in memory only (every start
+   * then builds every shard).
+   * @default 'node_modules/.cache/fastify-livereload/sharded-<id>' below `cwd`, `<id>` derived from `worker` and `sources`
+   */
+  cache?: string | false
+  /**
+   * Delete output files that a shard (or the merge) wrote before and no longer writes: pages
+   * whose source was deleted, shards whose files all went away.
+   * @default true
+   */
+  prune?: boolean
+  /** Passed to every `buildShard` call (structured-cloneable); part of the cache key. */
+  workerData?: WorkerData
+  /** Node.js flags of the worker threads. @default process.execArgv */
+  execArgv?: string[]
+  /** Heap limit of each worker thread in MB: a shard that exceeds it fails, its thread is replaced. */
+  maxMemory?: number
+  /** Directory that relative `sources`, `shared` and `cache` resolve against. @default process.cwd() */
+  cwd?: string
+}
+
 /**
  * Runs shell commands in order, each after the previous one succeeded. A non-zero exit fails
  * the build with the tail of its output; timeout and abort kill the whole process group.
@@ -123,6 +260,13 @@ export declare function commandBuilder (command: string | string[], options?: Co
  * fails that build, never the server.
  */
 export declare function isolatedBuilder (modulePath: string | URL, options?: IsolatedBuilderOptions): Builder
+
+/**
+ * Partitions the source files into shards, builds the shards whose inputs changed in a pool
+ * of worker threads (piscina), then runs `merge` on the main thread. Shard fingerprints
+ * (content hashes) are cached on disk: a restart with no edits builds no shard.
+ */
+export declare function shardedBuilder<Data = unknown, WorkerData = unknown> (options: ShardedBuilderOptions<Data, WorkerData>): Builder
 
 /** Snapshot returned by `fastify.liveReload.stats()` and `GET {path}/status`. */
 export interface LiveReloadStats {

@@ -4,6 +4,11 @@ import liveReload, {
   commandBuilder,
   errors,
   isolatedBuilder,
+  shardedBuilder,
+  type BuildShard,
+  type MergeContext,
+  type ShardInput,
+  type ShardResult,
   type BuildContext,
   type BuildReport,
   type FileChange,
@@ -58,6 +63,47 @@ app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new
 expectError(app.register(liveReload, { builder: 'npm run build' }))
 expectError(app.register(liveReload, { builder: async () => ({ reload: 'sometimes' }) }))
 expectError(commandBuilder(42))
+
+// shardedBuilder: the Data of buildShard reaches merge, typed.
+interface Page { url: string, title: string }
+app.register(liveReload, {
+  watch: ['content', 'layout.html'],
+  builder: shardedBuilder<Page[], { out: string }>({
+    worker: new URL('./worker.js', import.meta.url),
+    sources: 'content',
+    include: ['**/*.md', '**/*.mdx'],
+    ignore: ['drafts/**'],
+    shared: ['layout.html', 'config/*.json'],
+    shardOf: file => file.relative.split('/')[0],
+    concurrency: 4,
+    timeout: 30_000,
+    cache: '.cache/shards',
+    prune: false,
+    workerData: { out: 'dist' },
+    execArgv: ['--enable-source-maps'],
+    maxMemory: 512,
+    merge: (shards, ctx) => {
+      expectType<Array<ShardResult<Page[]>>>(shards)
+      expectType<Page[] | undefined>(shards[0].data)
+      expectType<MergeContext>(ctx)
+      return { outputs: ['dist/sitemap.xml'] }
+    }
+  })
+})
+app.register(liveReload, { builder: shardedBuilder({ worker: 'worker.js', sources: ['a', 'b'], shardOf: 'hash', shards: 32, cache: false }) })
+const buildShard: BuildShard<Page[], { out: string }> = async ({ key, files, changes, full, workerData }) => {
+  expectType<string>(key)
+  expectType<string[]>(files)
+  expectType<FileChange[]>(changes)
+  expectType<boolean>(full)
+  expectType<{ out: string }>(workerData)
+  return { outputs: files.map(file => `${workerData.out}/${file}`), data: [{ url: '/', title: 'Home' }] }
+}
+expectAssignable<(input: ShardInput<{ out: string }>) => unknown>(buildShard)
+expectError(shardedBuilder({ worker: 'worker.js' }))
+expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', shardOf: 'size' }))
+expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', cache: true }))
+expectError(shardedBuilder<Page[]>({ worker: 'worker.js', sources: 'content', merge: (shards: Array<ShardResult<string>>) => {} }))
 
 expectError(app.register(liveReload, { debounce: '20' }))
 expectError(app.register(liveReload, { root: true }))

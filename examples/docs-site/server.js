@@ -1,0 +1,36 @@
+// A generated documentation site of 2,000 pages in 20 sections, built by shardedBuilder: the
+// first start builds every section in parallel worker threads; a save rebuilds its section's
+// changed page only; a restart with no edits builds nothing (the shard cache is on disk, in
+// node_modules/.cache). Run it with `npm run example:docs` from the repository root (set
+// DOCS_PAGES for another page count), open the URL it prints and edit any page under content/,
+// or layout.html to rebuild them all.
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import liveReload from 'fastify-livereload'
+import { generateSite } from './generate.js'
+import { docsBuilder } from './site.js'
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+
+/**
+ * @param {{ logger?: import('fastify').FastifyServerOptions['logger'], out?: string, content?: string, cache?: string | false, pages?: number }} [options]
+ */
+export async function createApp ({
+  logger = { level: 'info' }, out = here('dist'), content = here('content'), cache, pages = Number(process.env.DOCS_PAGES ?? 2000)
+} = {}) {
+  await generateSite(content, pages)
+  const layout = here('layout.html')
+  const app = Fastify({ logger })
+  await app.register(liveReload, {
+    root: out,
+    watch: [content, layout],
+    builder: docsBuilder({ content, out, layout, cache })
+  })
+  return app
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const app = await createApp()
+  await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
+  console.log(`\n  Docs site: http://localhost:${app.server.address().port}/index.html\n  Edit ${here('content')} and watch the page.\n`)
+}

@@ -1,0 +1,132 @@
+// shardedBuilder's options: defaults and validation, at the call (register) time, before any I/O.
+import { availableParallelism } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import picomatch from 'picomatch'
+import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../types/index.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
+import { DEFAULT_IGNORE } from '../options.js'
+import { digest } from './shard-cache.js'
+import type { InputRules } from './shard-inputs.js'
+import { shardFunction } from './shard-partition.js'
+
+export const DEFAULT_SHARDS = 16
+export const DEFAULT_SHARD_TIMEOUT_MS = 60_000
+/** Below `cwd`, where build tools keep their caches (babel-loader, eslint, terser…). */
+export const DEFAULT_CACHE_DIR = 'node_modules/.cache/fastify-livereload'
+
+export interface ResolvedShardedOptions {
+  /** Absolute path of the worker module. */
+  worker: string
+  rules: InputRules
+  shardOf: (file: ShardSource) => string
+  merge: ((shards: ShardResult[], ctx: MergeContext) => Promise<MergeOutcome | void> | MergeOutcome | void) | null
+  concurrency: number
+  timeout: number
+  /** Absolute cache directory, or null for a memory-only cache. */
+  cache: string | null
+  prune: boolean
+  workerData: unknown
+  /** Node.js flags of the worker threads; undefined: the process's own. */
+  execArgv: string[] | undefined
+  /** Heap limit of each worker thread in MB; undefined: V8's default. */
+  maxMemory: number | undefined
+  /** The workerData as it takes part in the cache key. */
+  workerDataKey: string
+}
+
+const KNOWN = new Set(['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd'])
+
+export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
+  if (options === null || typeof options !== 'object') invalid('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
+  }
+  const cwd = options.cwd ?? process.cwd()
+  if (typeof cwd !== 'string' || cwd === '') invalid('cwd', 'must be a directory path')
+  const worker = resolveWorker(options.worker, cwd)
+  const sources = paths('sources', options.sources, false).map(source => resolve(cwd, source))
+  const shards = options.shards ?? DEFAULT_SHARDS
+  if (!Number.isSafeInteger(shards) || shards < 1) invalid('shards', 'must be a positive integer')
+  const shardOf = options.shardOf ?? 'directory'
+  if (shardOf !== 'directory' && shardOf !== 'hash' && typeof shardOf !== 'function') {
+    invalid('shardOf', 'must be "directory", "hash" or a function (file) => shard key')
+  }
+  if (options.merge !== undefined && typeof options.merge !== 'function') invalid('merge', 'must be a function (shards, ctx) => outcome')
+  const cache = options.cache ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
+  if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
+  if (options.prune !== undefined && typeof options.prune !== 'boolean') invalid('prune', 'must be a boolean')
+  if (options.execArgv !== undefined && !(Array.isArray(options.execArgv) && options.execArgv.every(flag => typeof flag === 'string'))) {
+    invalid('execArgv', 'must be an array of Node.js flags')
+  }
+  return {
+    worker,
+    rules: {
+      sources,
+      include: picomatch(globs('include', options.include ?? '**')),
+      ignore: picomatch([...DEFAULT_IGNORE, ...globs('ignore', options.ignore ?? [])], { dot: true }),
+      shared: globs('shared', options.shared ?? []).map(entry => sharedEntryOf(entry, cwd))
+    },
+    shardOf: shardFunction(shardOf, shards),
+    merge: (options.merge as ResolvedShardedOptions['merge']) ?? null,
+    concurrency: positiveInteger('concurrency', options.concurrency ?? availableParallelism()),
+    timeout: positiveInteger('timeout', options.timeout ?? DEFAULT_SHARD_TIMEOUT_MS),
+    cache: cache === false ? null : resolve(cwd, cache),
+    prune: options.prune ?? true,
+    workerData: options.workerData,
+    execArgv: options.execArgv,
+    maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
+    workerDataKey: workerDataKey(options.workerData)
+  }
+}
+
+function resolveWorker (worker: unknown, cwd: string): string {
+  if (worker instanceof URL) return fileURLToPath(worker)
+  if (typeof worker !== 'string' || worker === '') invalid('worker', 'must be a module path or file URL')
+  if (worker.startsWith('file:')) return fileURLToPath(worker)
+  return isAbsolute(worker) ? worker : resolve(cwd, worker)
+}
+
+function paths (option: string, value: unknown, isEmptyAllowed: boolean): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || (!isEmptyAllowed && list.length === 0) || !list.every(entry => typeof entry === 'string' && entry !== '')) {
+    invalid(option, isEmptyAllowed ? 'must be a path or glob, or an array of them' : 'must be a directory path or a non-empty array of them')
+  }
+  return list as string[]
+}
+
+function globs (option: string, value: unknown): string[] {
+  const list = paths(option, value, true)
+  for (const glob of list) {
+    try {
+      picomatch.makeRe(glob, { strictBrackets: true })
+    } catch (err) {
+      invalid(option, `holds the glob ${JSON.stringify(glob)}, which does not parse (${(err as Error).message})`)
+    }
+  }
+  return list
+}
+
+function sharedEntryOf (entry: string, cwd: string): InputRules['shared'][number] {
+  const scan = picomatch.scan(entry)
+  if (!scan.isGlob) return resolve(cwd, entry)
+  return { base: resolve(cwd, scan.base), glob: picomatch(scan.glob, { dot: true }) }
+}
+
+function workerDataKey (value: unknown): string {
+  try {
+    structuredClone(value)
+    return JSON.stringify(value) ?? ''
+  } catch (err) {
+    return invalid('workerData', `must be structured-cloneable and JSON-serialisable (${(err as Error).message})`)
+  }
+}
+
+function positiveInteger (option: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) invalid(option, 'must be a positive integer')
+  return value as number
+}
+
+function invalid (option: string, problem: string): never {
+  throw new FST_LIVERELOAD_INVALID_OPTION(`shardedBuilder.${option}`, problem)
+}

@@ -1,0 +1,201 @@
+import { rm, stat } from 'node:fs/promises'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Builder, BuildContext, BuildErrorInfo, BuildOutcome, FileChange, ShardedBuilderOptions, ShardInput, ShardResult } from '../../types/index.js'
+import { normalizeErrors } from '../build-errors.js'
+import { diskCache, digest, memoryCache, type CacheState, type ShardEntry } from './shard-cache.js'
+import { findInputs, hashFiles } from './shard-inputs.js'
+import { compare, partition } from './shard-partition.js'
+import { createShardPool, type ShardPool } from './shard-pool.js'
+import { resolveShardedOptions } from './sharded-options.js'
+
+/** Part of every fingerprint: a change in how this builder fingerprints rebuilds everything. */
+const FINGERPRINT_VERSION = 'sharded-1'
+
+/**
+ * Partitions the source files into shards, builds the shards whose inputs changed in worker
+ * threads, then runs the merge step. Fingerprints (content hashes) are kept on disk, so a
+ * restart with no edits builds nothing and one edited file rebuilds its shard only.
+ */
+export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: ShardedBuilderOptions<Data, WorkerData>): Builder {
+  const config = resolveShardedOptions(options as ShardedBuilderOptions)
+  const cache = config.cache === null ? memoryCache() : diskCache(config.cache)
+  let state: CacheState | null = null
+  let pool: { generation: string, pool: ShardPool } | null = null
+  let closed: Promise<void> | undefined
+  let hasWarnedCache = false
+
+  /** A warm pool, started afresh when the worker module or the shared inputs changed: new code, new threads. */
+  async function poolFor (generation: string, log: FastifyBaseLogger): Promise<ShardPool> {
+    if (pool !== null && pool.generation !== generation) {
+      await pool.pool.close()
+      pool = null
+    }
+    pool ??= {
+      generation,
+      pool: createShardPool({ ...config, onError: err => log.error({ err }, 'a shard worker failed while idle') })
+    }
+    return pool.pool
+  }
+
+  async function build (ctx: BuildContext, current: CacheState): Promise<BuildOutcome> {
+    const { log, signal } = ctx
+    const started = performance.now()
+    const inputs = await findInputs(config.rules)
+    const suspect = new Set(ctx.changes.map(change => change.path))
+    const hashes = await hashFiles([config.worker, ...inputs.shared, ...inputs.files.map(file => file.path)], current.files, suspect)
+    if (!hashes.has(config.worker)) return { errors: [{ message: `the worker module ${config.worker} does not exist`, file: config.worker }] }
+    const shared = digest([FINGERPRINT_VERSION, hashes.get(config.worker)!, config.workerDataKey, ...inputs.shared.flatMap(path => [path, hashes.get(path) ?? ''])])
+    let shards: Map<string, string[]>
+    try {
+      shards = partition(inputs.files.filter(file => hashes.has(file.path)), config.shardOf)
+    } catch (err) {
+      return { errors: normalizeErrors(err) }
+    }
+
+    // Which shards to build, and how much of each.
+    const tasks: ShardInput[] = []
+    const fingerprints = new Map<string, string>()
+    for (const [key, files] of shards) {
+      const fileHashes = files.map(path => hashes.get(path)!)
+      const fingerprint = digest([shared, key, ...files.flatMap((path, i) => [path, fileHashes[i]])])
+      fingerprints.set(key, fingerprint)
+      const entry = current.shards.get(key)
+      const areOutputsMissing = entry !== undefined && ctx.full && await anyMissing(entry.outputs)
+      if (entry?.fingerprint === fingerprint && !areOutputsMissing) continue
+      const isFull = entry === undefined || entry.shared !== shared || areOutputsMissing
+      tasks.push({ key, files, changes: isFull ? [] : changesOf(entry, files, fileHashes), full: isFull, workerData: config.workerData })
+    }
+    const removed = [...current.shards.keys()].filter(key => !shards.has(key))
+    const staleCandidates = removed.flatMap(key => current.shards.get(key)!.outputs)
+    for (const key of removed) current.shards.delete(key)
+
+    // Build them.
+    const rebuilt: string[] = []
+    const failed: string[] = []
+    const errors: BuildErrorInfo[] = []
+    const outputs: string[] = []
+    if (tasks.length > 0) {
+      log.debug({ shards: tasks.map(task => task.key) }, 'building shards')
+      const workers = closed === undefined ? await poolFor(shared, log) : null
+      await workers?.run(tasks, signal, (task, result) => {
+        if ('aborted' in result) return
+        const previous = current.shards.get(task.key)
+        if ('errors' in result) {
+          failed.push(task.key)
+          errors.push(...result.errors)
+          current.shards.delete(task.key) // partial outputs: the next build does it whole
+          return
+        }
+        if (previous !== undefined) staleCandidates.push(...previous.outputs)
+        rebuilt.push(task.key)
+        outputs.push(...result.outputs)
+        current.shards.set(task.key, {
+          fingerprint: fingerprints.get(task.key)!, shared, files: task.files, hashes: task.files.map(path => hashes.get(path)!), outputs: result.outputs, data: result.data
+        })
+      })
+    }
+    const isAborted = signal.aborted || rebuilt.length + failed.length < tasks.length
+
+    // Merge, when the shards it saw last time are not the shards of now.
+    let mergeOutputs: string[] = []
+    if (!isAborted && failed.length === 0 && config.merge !== null) {
+      const keys = [...current.shards.keys()].sort(compare) // Map order follows cache loading: not stable
+      // The merge's own source too: a restart after editing it merges again.
+      const mergeFingerprint = digest([config.merge.toString(), ...keys.flatMap(key => [key, current.shards.get(key)!.fingerprint])])
+      const isMergeStale = current.merge?.fingerprint !== mergeFingerprint || (ctx.full && await anyMissing(current.merge.outputs))
+      if (isMergeStale) {
+        const previous = current.merge
+        current.merge = null
+        try {
+          const results = keys.map(key => resultOf(key, current.shards.get(key)!, rebuilt))
+          const outcome = (await config.merge(results, { rebuilt: [...rebuilt].sort(compare), removed, signal, log })) ?? {}
+          if (outcome.errors !== undefined && outcome.errors.length > 0) {
+            errors.push(...normalizeErrors(outcome.errors))
+          } else {
+            mergeOutputs = outcome.outputs ?? []
+            current.merge = { fingerprint: mergeFingerprint, outputs: mergeOutputs }
+            staleCandidates.push(...(previous?.outputs ?? []))
+          }
+        } catch (err) {
+          errors.push(...normalizeErrors(err))
+        }
+      }
+    }
+
+    const pruned = config.prune ? await prune(staleCandidates, current, mergeOutputs, hashes) : []
+    await save(current, rebuilt, [...removed, ...failed], log)
+    log.info({ shards: shards.size, built: rebuilt.length, failed: failed.length, reused: shards.size - tasks.length, removed: removed.length, ms: Math.round(performance.now() - started) }, 'shards built')
+    if (isAborted) return { errors: [{ message: 'the build was aborted' }] }
+    return { outputs: [...outputs, ...mergeOutputs, ...pruned], ...(errors.length > 0 ? { errors } : {}) }
+  }
+
+  async function save (current: CacheState, changed: string[], removed: string[], log: FastifyBaseLogger): Promise<void> {
+    try {
+      await cache.save(current, changed, removed)
+    } catch (err) {
+      if (!hasWarnedCache) log.warn({ err, cache: config.cache }, 'cannot write the shard cache; the next start rebuilds every shard')
+      hasWarnedCache = true
+    }
+  }
+
+  let queue: Promise<unknown> = Promise.resolve()
+  return {
+    name: 'sharded',
+    build (ctx) {
+      // The plugin never overlaps builds; a direct caller might: one at a time all the same.
+      const run = queue.then(async () => {
+        if (closed !== undefined) return { errors: [{ message: 'the sharded builder is closed' }] }
+        state ??= await cache.load()
+        return await build(ctx, state)
+      })
+      queue = run.catch(() => {})
+      return run
+    },
+    close () {
+      // Destroying the pool first ends a running build at once (its shards count as aborted);
+      // a build that was creating the pool meanwhile is waited for, and its pool closed too.
+      closed ??= (async () => {
+        await pool?.pool.close()
+        await queue
+        await pool?.pool.close()
+      })()
+      return closed
+    }
+  }
+}
+
+/** What changed in a shard since its entry was built: creates, updates and deletes. */
+function changesOf (entry: ShardEntry, files: string[], hashes: string[]): FileChange[] {
+  const before = new Map(entry.files.map((path, i) => [path, entry.hashes[i]]))
+  const changes: FileChange[] = []
+  files.forEach((path, i) => {
+    const hash = before.get(path)
+    if (hash === undefined) changes.push({ path, type: 'create' })
+    else if (hash !== hashes[i]) changes.push({ path, type: 'update' })
+    before.delete(path)
+  })
+  for (const path of before.keys()) changes.push({ path, type: 'delete' })
+  return changes
+}
+
+function resultOf (key: string, entry: ShardEntry, rebuilt: string[]): ShardResult {
+  return { key, files: entry.files, outputs: entry.outputs, data: entry.data, rebuilt: rebuilt.includes(key) }
+}
+
+/**
+ * Deletes the outputs that were written before and that no shard, nor the merge, claims now.
+ * Never an input file, whatever a worker reported.
+ */
+async function prune (candidates: string[], current: CacheState, mergeOutputs: string[], inputs: Map<string, string>): Promise<string[]> {
+  if (candidates.length === 0) return []
+  const claimed = new Set([...mergeOutputs, ...(current.merge?.outputs ?? [])])
+  for (const entry of current.shards.values()) for (const output of entry.outputs) claimed.add(output)
+  const stale = [...new Set(candidates)].filter(path => !claimed.has(path) && !inputs.has(path))
+  await Promise.all(stale.map(path => rm(path, { force: true })))
+  return stale
+}
+
+async function anyMissing (paths: string[]): Promise<boolean> {
+  const exists = await Promise.all(paths.map(path => stat(path).then(() => true, () => false)))
+  return exists.includes(false)
+}
