@@ -195,16 +195,25 @@ export function createCoalescer (
   }
 }
 
-/** Whether the files of a batch were written at most `lateMs` before `now` (a few synchronous stats). */
+/** @parcel/watcher holds events after the first until this long (ms) passes without one. */
+export const WATCHER_QUIET_MS = 50
+
+/**
+ * Whether a batch reached us promptly (a few synchronous stats): its newest file was written at
+ * most `lateMs` before `now`, or, for a batch the watcher held for its 50 ms of quiet, at most
+ * `lateMs` after that quiet ended.
+ */
 export function isPrompt (changes: readonly FileChange[], now: number, lateMs: number): boolean {
+  let newest = -Infinity
   let checked = 0
   for (const { path, type } of changes) {
     if (type === 'delete') continue
-    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now
-    if (now - mtime > lateMs) return false
+    newest = Math.max(newest, statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now)
     if (++checked === PROBE_PATHS) break
   }
-  return true
+  if (checked === 0) return true
+  const age = now - newest
+  return age <= lateMs || (age >= WATCHER_QUIET_MS - lateMs && age <= WATCHER_QUIET_MS + 2 * lateMs)
 }
 
 /** Adds `changes` to `pending` (path → type), keeping each path's net effect. */

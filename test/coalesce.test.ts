@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
-import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt } from '../lib/coalesce.js'
+import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt, WATCHER_QUIET_MS } from '../lib/coalesce.js'
 import { holdEventLoop } from './helpers/loop.js'
 
 holdEventLoop(t)
@@ -149,4 +149,9 @@ t.test('a batch handled long after its files were written is not flushed early',
   t.equal(isPrompt([{ path: old, type: 'update' }], Date.now(), 1000), false, 'a minute late: a burst may be hiding behind it')
   t.equal(isPrompt([{ path: join(dir, 'new.html'), type: 'update' }], Date.now(), 60_000), true)
   t.equal(isPrompt([{ path: join(dir, 'gone.html'), type: 'delete' }], Date.now(), 0), true, 'deletes have no date to check')
+  const held = join(dir, 'new.html')
+  const written = Date.now() - WATCHER_QUIET_MS
+  utimesSync(held, new Date(written), new Date(written))
+  t.equal(isPrompt([{ path: held, type: 'update' }], written + WATCHER_QUIET_MS, 3), true, 'held for the watcher\'s 50 ms of quiet, then handled at once')
+  t.equal(isPrompt([{ path: held, type: 'update' }], written + 20, 3), false, 'neither at once nor after the quiet')
 })
