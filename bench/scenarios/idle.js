@@ -35,7 +35,7 @@ export async function idle ({ samples, log }) {
     await rm(root, { recursive: true, force: true })
   }
   const extra = Number(rows[1][1]) - Number(rows[0][1])
-  const verdict = `idle: +${fmt(extra)} ms CPU over ${samples.idleSeconds} s with ${CLIENTS} clients, ${rows[1][4]} timer(s) (the heartbeat) vs ${rows[0][4]}`
+  const verdict = `idle: +${fmt(extra)} ms CPU over ${samples.idleSeconds} s with ${CLIENTS} clients, ${rows[1][4]} ref'ed timer(s) vs ${rows[0][4]} (the heartbeat is unref'ed)`
   return {
     markdown: table('7. Idle cost',
       `Both apps idle over the same ${samples.idleSeconds} s; the server process's CPU time, RSS at the end, and its active resources (process.getActiveResourcesInfo()).`,
