@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs'
 import type { FileChange } from '../types/index.js'
-import { probeActivity } from './activity-probe.js'
+import { probeActivity, PROBE_PATHS } from './activity-probe.js'
 
 /** In a burst, @parcel/watcher flushes every 500 ms; a batch sooner than this came after 50 ms of quiet. */
 export const FORCED_FLUSH_GAP_MS = 450
@@ -10,6 +11,28 @@ export const FORCED_FLUSH_GAP_MS = 450
 export const SETTLE_MIN_MS = 150
 /** In a burst, how long to wait for the watcher's next forced flush before deciding the burst ended. */
 export const BURST_WAIT_MS = 600
+/**
+ * An early flush needs the first batch handled this soon (ms) after its file was written: a
+ * batch handled late (a busy machine) may hide a burst that the probe, armed too late, cannot
+ * see any more, so it waits the quiet window instead.
+ */
+export const LATE_MS = 3
+/** A save still writing its own file re-arms the early window at most this often, then waits the quiet window. */
+export const MAX_REARMS = 3
+
+export interface CoalescerOptions {
+  /**
+   * Early flush: a first batch after idle is flushed once the activity probe has seen no
+   * further write for this long (ms) and its files are not empty, instead of after the quiet
+   * window. Only for changes whose repeats are absorbed downstream (the output hashes): the
+   * watcher's second batch of the same save then carries the same bytes and sends nothing.
+   */
+  readonly earlyMs?: number
+  /** A batch that seems to end a burst is flushed after this long without writes (ms). Default: the quiet window. */
+  readonly endMs?: number
+  /** Early flush only for a batch handled at most this long (ms) after its files were written. Default: LATE_MS. */
+  readonly lateMs?: number
+}
 
 export interface Coalescer {
   /** Adds changes and (re)starts the quiet window. */
@@ -35,13 +58,18 @@ export interface Coalescer {
 export function createCoalescer (
   quietMs: number,
   maxWaitMs: number,
-  onFlush: (changes: FileChange[], since: number) => void
+  onFlush: (changes: FileChange[], since: number) => void,
+  options: CoalescerOptions = {}
 ): Coalescer {
+  const endMs = options.endMs ?? quietMs
   const pending = new Map<string, FileChange['type']>()
   let timer: NodeJS.Timeout | undefined
   let since = 0
   let lastBatchAt = 0
   let waitMs = quietMs
+  let isEarly = false
+  let isWaiting = false
+  let rearms = 0
   let isHeld = false
   let scheduled = 0
   let probe: { stop (): void } | undefined
@@ -59,13 +87,55 @@ export function createCoalescer (
       // may be waiting right behind this timer. setImmediate lets it through first.
       timer = setTimeout(() => setImmediate(() => {
         if (generation !== scheduled || pending.size === 0) return // rescheduled meanwhile
+        if (isEarly && !isComplete()) {
+          // Most likely a save caught between its truncate and its write: the probe re-arms
+          // the early window when the write comes; the quiet window is the fallback.
+          isEarly = rearms < MAX_REARMS && !isWaiting
+          isWaiting = true
+          waitMs = quietMs
+          schedule()
+          return
+        }
         const first = since
         onFlush(take(), first)
       }), wait).unref()
     }
   }
 
+  /**
+   * An early flush comes a few milliseconds after the first event: an empty file then is most
+   * likely caught between its truncate and its write. A few synchronous stats (microseconds)
+   * beat a round trip through the thread pool on a busy machine.
+   */
+  function isComplete (): boolean {
+    if (isWaiting) return true // waited the quiet window already: really empty
+    let checked = 0
+    for (const [path, type] of pending) {
+      if (type === 'delete') continue
+      if (statSync(path, { throwIfNoEntry: false })?.size === 0) return false
+      if (++checked === PROBE_PATHS) break
+    }
+    return true
+  }
+
+  function startProbe (paths: readonly string[]): void {
+    probe?.stop()
+    probe = probeActivity(paths, path => {
+      if (isEarly && path !== null && pending.has(path)) {
+        // The save writing its own file still (a truncate, then the write): not a burst.
+        isWaiting = false
+        waitMs = ++rearms > MAX_REARMS ? quietMs : options.earlyMs ?? quietMs
+        isEarly = rearms <= MAX_REARMS
+        startProbe(paths)
+        schedule()
+        return
+      }
+      onBurst()
+    })
+  }
+
   function onBurst (): void {
+    isEarly = false
     waitMs = BURST_WAIT_MS
     schedule()
   }
@@ -82,6 +152,7 @@ export function createCoalescer (
     timer = undefined
     probe?.stop()
     probe = undefined
+    isEarly = false
     since = 0
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     pending.clear()
@@ -93,12 +164,15 @@ export function createCoalescer (
       if (changes.length === 0) return
       const now = Date.now()
       if (pending.size === 0) since = now
-      if (pending.size === 0 || (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS)) {
+      const isFirst = pending.size === 0
+      if (isFirst || (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS)) {
         // A first batch, or one that seems to follow a quiet spell (the burst may be over; a busy
         // event loop can make a forced flush look like one): the probe decides, within the window.
-        waitMs = quietMs
-        probe?.stop()
-        probe = probeActivity(changes.map(change => change.path), onBurst)
+        isEarly = isFirst && options.earlyMs !== undefined && isPrompt(changes, now, options.lateMs ?? LATE_MS)
+        isWaiting = false
+        rearms = 0
+        waitMs = isEarly ? options.earlyMs ?? quietMs : isFirst ? quietMs : endMs
+        startProbe(changes.map(change => change.path))
       }
       lastBatchAt = now
       mergeChanges(pending, changes)
@@ -119,6 +193,27 @@ export function createCoalescer (
       settled()
     }
   }
+}
+
+/** @parcel/watcher holds events after the first until this long (ms) passes without one. */
+export const WATCHER_QUIET_MS = 50
+
+/**
+ * Whether a batch reached us promptly (a few synchronous stats): its newest file was written at
+ * most `lateMs` before `now`, or, for a batch the watcher held for its 50 ms of quiet, at most
+ * `lateMs` after that quiet ended.
+ */
+export function isPrompt (changes: readonly FileChange[], now: number, lateMs: number): boolean {
+  let newest = -Infinity
+  let checked = 0
+  for (const { path, type } of changes) {
+    if (type === 'delete') continue
+    newest = Math.max(newest, statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now)
+    if (++checked === PROBE_PATHS) break
+  }
+  if (checked === 0) return true
+  const age = now - newest
+  return age <= lateMs || (age >= WATCHER_QUIET_MS - lateMs && age <= WATCHER_QUIET_MS + 2 * lateMs)
 }
 
 /** Adds `changes` to `pending` (path → type), keeping each path's net effect. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { FileChange } from '../types/index.js'
 
@@ -11,12 +12,17 @@ export interface OutputHashes {
   changed (changes: readonly FileChange[]): Promise<FileChange[]>
 }
 
+/** A save (a few small files) is hashed synchronously: microseconds, where the thread pool costs milliseconds on a busy machine. */
+export const SYNC_FILES = 4
+export const SYNC_BYTES = 256 * 1024
+
 export function createOutputHashes (): OutputHashes {
   const hashes = new Map<string, string>()
   return {
     async changed (changes) {
+      const isSmall = changes.length <= SYNC_FILES
       const results = await Promise.all(changes.map(async change => {
-        const hash = change.type === 'delete' ? null : await hashFile(change.path)
+        const hash = change.type === 'delete' ? null : isSmall ? hashSmallFile(change.path) ?? await hashFile(change.path) : await hashFile(change.path)
         if (hash === null) { // deleted, or a directory: a change all the same
           hashes.delete(change.path)
           return true
@@ -27,6 +33,18 @@ export function createOutputHashes (): OutputHashes {
       }))
       return changes.filter((_, i) => results[i])
     }
+  }
+}
+
+/** Undefined when the file is not small: hash it the asynchronous way. */
+function hashSmallFile (path: string): string | null | undefined {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats === undefined || !stats.isFile()) return null
+    if (stats.size > SYNC_BYTES) return undefined
+    return createHash('sha1').update(readFileSync(path)).digest('base64')
+  } catch {
+    return null
   }
 }
 

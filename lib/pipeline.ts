@@ -11,6 +11,14 @@ import { displayPath } from './watch.js'
 
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20
+/**
+ * An output change after idle is sent once the activity probe has seen this long (ms) without
+ * another write, instead of the quiet window: the watcher's second batch of the same save (a
+ * truncate, then the write) is absorbed by the output hashes.
+ */
+export const OUTPUT_EARLY_MS = 1
+/** The watcher reports the end of a burst after 50 ms of quiet already: this much more (ms) settles it. */
+export const OUTPUT_END_MS = 15
 /** close() waits this long for a running build that ignores its abort signal. */
 export const CLOSE_GRACE_MS = 2000
 
@@ -47,7 +55,8 @@ interface BuildRequest {
 export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger): Pipeline {
   const { builder } = options
   const hashes = createOutputHashes()
-  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) })
+  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) },
+    { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
   const loop = createLoopBreaker(options.debounce, log)
   const queued = new Map<string, FileChange['type']>()

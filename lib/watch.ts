@@ -1,14 +1,26 @@
 import { stat } from 'node:fs/promises'
 import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
+import picomatch from 'picomatch'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
-import { DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from './options.js'
+import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from './options.js'
 import { detectPollingReason } from './path-kind.js'
 import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './watch-limits.js'
+
+/**
+ * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
+ * the 14 default globs made a subscription on 10,000 files take 1 s instead of 0.1 s. So the
+ * defaults go to it as plain paths, which it compares by prefix (the top-level `.git` and
+ * `node_modules`: nothing under them is even watched), and are applied to events in JS, where a
+ * compiled matcher costs microseconds per event. The user's own globs still go native.
+ */
+const NATIVE_DEFAULTS = ['.git', 'node_modules']
+const DEFAULT_GLOBS = new Set(DEFAULT_IGNORE)
+const isDefaultIgnored = picomatch([...DEFAULT_IGNORE], { dot: true })
 
 export interface Watcher {
   close (): Promise<void>
@@ -76,7 +88,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     const subscription = await subscribeResiliently({
       dir,
       subscribe,
-      ignore: [...ctx.ignore.globs],
+      ignore: nativeIgnore(ctx.ignore.globs),
       onEvents (events) {
         const changes = toChanges(dir, events, ctx.ignore.regexps)
         if (changes.length > 0) handlers.onChanges(changes)
@@ -113,14 +125,17 @@ function warnLimit (dir: string, limit: string, cause: unknown, ctx: WatchContex
   ctx.log.warn({ err }, 'not watching: the inotify limit is reached')
 }
 
-/** Parcel events become FileChanges, minus those a RegExp ignore rule matches. */
+/** What @parcel/watcher is told to ignore: the user's globs, and the defaults as plain paths. */
+export function nativeIgnore (globs: readonly string[]): string[] {
+  return [...NATIVE_DEFAULTS, ...globs.filter(glob => !DEFAULT_GLOBS.has(glob))]
+}
+
+/** Parcel events become FileChanges, minus those the default ignores or a RegExp rule match. */
 export function toChanges (dir: string, events: watcher.Event[], regexps: readonly RegExp[]): FileChange[] {
   const changes: FileChange[] = []
   for (const event of events) {
-    if (regexps.length > 0) {
-      const rel = relative(dir, event.path).split(sep).join('/')
-      if (regexps.some(re => re.test(rel))) continue
-    }
+    const rel = relative(dir, event.path).split(sep).join('/')
+    if (isDefaultIgnored(rel) || regexps.some(re => re.test(rel))) continue
     changes.push({ path: event.path, type: event.type })
   }
   return changes

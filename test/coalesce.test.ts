@@ -1,9 +1,10 @@
 import { EventEmitter, once } from 'node:events'
+import { readFileSync, utimesSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
-import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS } from '../lib/coalesce.js'
+import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt, WATCHER_QUIET_MS } from '../lib/coalesce.js'
 import { holdEventLoop } from './helpers/loop.js'
 
 holdEventLoop(t)
@@ -120,4 +121,46 @@ t.test('activity after a first batch holds the flush across the watcher\'s 500 m
   coalescer.push([{ path: join(dir, 'c.html'), type: 'create' }]) // a batch after a quiet spell ends it
   t.equal((await next).length, 3)
   t.ok(Date.now() - started < BURST_WAIT_MS * 3, 'ended by the batch after the quiet spell')
+})
+
+t.test('with an early window, a first batch after idle flushes without waiting the quiet window', async t => {
+  const dir = t.testdir({ 'a.html': 'saved' })
+  const flushed = flushes()
+  // A quiet window of a minute: only the early flush can end this test in time.
+  const coalescer = createCoalescer(60_000, 120_000, flushed.onFlush, { earlyMs: 1, lateMs: Infinity })
+  t.teardown(() => coalescer.close())
+  const next = flushed.next()
+  coalescer.push([{ path: join(dir, 'a.html'), type: 'update' }])
+  t.same(await next, [{ path: join(dir, 'a.html'), type: 'update' }])
+})
+
+t.test('an early flush of an empty file waits for its write (a truncate, then the write)', async t => {
+  const dir = t.testdir({ 'a.html': '' })
+  const file = join(dir, 'a.html')
+  const contents: string[] = []
+  const flushed = flushes()
+  const coalescer = createCoalescer(60_000, 120_000, changes => {
+    contents.push(readFileSync(file, 'utf8'))
+    flushed.onFlush(changes)
+  }, { earlyMs: 1, lateMs: Infinity })
+  t.teardown(() => coalescer.close())
+  const next = flushed.next()
+  coalescer.push([{ path: file, type: 'update' }])
+  await writeFile(file, 'written') // the probe sees the same file written: the save completes
+  await next
+  t.same(contents, ['written'], 'flushed once, with the content in place')
+})
+
+t.test('a batch handled long after its files were written is not flushed early', async t => {
+  const dir = t.testdir({ 'old.html': 'x', 'new.html': 'y' })
+  const old = join(dir, 'old.html')
+  utimesSync(old, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+  t.equal(isPrompt([{ path: old, type: 'update' }], Date.now(), 1000), false, 'a minute late: a burst may be hiding behind it')
+  t.equal(isPrompt([{ path: join(dir, 'new.html'), type: 'update' }], Date.now(), 60_000), true)
+  t.equal(isPrompt([{ path: join(dir, 'gone.html'), type: 'delete' }], Date.now(), 0), true, 'deletes have no date to check')
+  const held = join(dir, 'new.html')
+  const written = Date.now() - WATCHER_QUIET_MS
+  utimesSync(held, new Date(written), new Date(written))
+  t.equal(isPrompt([{ path: held, type: 'update' }], written + WATCHER_QUIET_MS, 3), true, 'held for the watcher\'s 50 ms of quiet, then handled at once')
+  t.equal(isPrompt([{ path: held, type: 'update' }], written + 20, 3), false, 'neither at once nor after the quiet')
 })

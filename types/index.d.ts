@@ -382,7 +382,9 @@ export interface LiveReloadOptions {
    */
   ignore?: Array<string | RegExp>
   /**
-   * Quiet window in milliseconds that coalesces a burst of file events into one message.
+   * Quiet window in milliseconds that coalesces the events of one save into one build. In the
+   * output directory a save after an idle spell is sent within a few milliseconds and this is
+   * only the fallback (and a cap on those shorter waits).
    * @default 75
    */
   debounce?: number
