@@ -112,8 +112,14 @@ export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
 export { shardedBuilder } from './builders/sharded.js'
 export const errors = {
-  FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_LISTEN_FAILED,
-  FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_CHANNEL_CLOSED // the test harness's
+  FST_LIVERELOAD_INVALID_OPTION,
+  FST_LIVERELOAD_WATCH_FAILED,
+  FST_LIVERELOAD_WATCH_LIMIT,
+  FST_LIVERELOAD_INVALID_MESSAGE,
+  FST_LIVERELOAD_LISTEN_FAILED,
+  FST_LIVERELOAD_CONNECT_FAILED,
+  FST_LIVERELOAD_TIMEOUT,
+  FST_LIVERELOAD_CHANNEL_CLOSED
 }
 const plugin = fp(liveReload, { name: 'fastify-livereload', fastify: '5.x' })
 export { plugin as liveReload }
