@@ -112,7 +112,10 @@ export function createCoalescer (
     let checked = 0
     for (const [path, type] of pending) {
       if (type === 'delete') continue
-      if (statSync(path, { throwIfNoEntry: false })?.size === 0) return false
+      const stats = statSync(path, { throwIfNoEntry: false })
+      // An empty file: caught between truncate and write. A new directory: its files follow.
+      // A path gone again: a temporary file renamed over its target, whose events follow.
+      if (stats === undefined || stats.size === 0 || (type === 'create' && stats.isDirectory())) return false
       if (++checked === PROBE_PATHS) break
     }
     return true
@@ -208,10 +211,12 @@ export function isPrompt (changes: readonly FileChange[], now: number, lateMs: n
   let checked = 0
   for (const { path, type } of changes) {
     if (type === 'delete') continue
-    newest = Math.max(newest, statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now)
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats === undefined) return false // gone again: a temporary file, renamed; the rest follows
+    newest = Math.max(newest, stats.mtimeMs)
     if (++checked === PROBE_PATHS) break
   }
-  if (checked === 0) return true
+  if (checked === 0) return false // deletes alone: a clean or a checkout far more often than a save
   const age = now - newest
   return age <= lateMs || (age >= WATCHER_QUIET_MS - lateMs && age <= WATCHER_QUIET_MS + 2 * lateMs)
 }

@@ -113,15 +113,15 @@ function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer
   return result
 }
 
+/** Bytes of a stream chunk turned into a string and scanned at a time. */
+const SCAN_WINDOW = 4096
+
 /**
  * Passes a stream through, putting the tag in once: before </head> or after <body…> when they
  * come (found across chunk boundaries; only a few bytes are ever held back), otherwise at the
  * end. Memory stays constant and the first byte is not delayed. A Content-Length was already
  * raised by the tag's length, so a page found to hold the tag already gets as many spaces.
  */
-/** Bytes of a stream chunk turned into a string and scanned at a time. */
-const SCAN_WINDOW = 4096
-
 export class InjectStream extends Transform {
   private readonly scanner: HtmlScanner
   private pending: Buffer = Buffer.alloc(0)

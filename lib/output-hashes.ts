@@ -22,7 +22,8 @@ export function createOutputHashes (): OutputHashes {
     async changed (changes) {
       const isSmall = changes.length <= SYNC_FILES
       const results = await Promise.all(changes.map(async change => {
-        const hash = change.type === 'delete' ? null : isSmall ? hashSmallFile(change.path) ?? await hashFile(change.path) : await hashFile(change.path)
+        const small = change.type === 'delete' || !isSmall ? undefined : hashSmallFile(change.path)
+        const hash = change.type === 'delete' ? null : small !== undefined ? small : await hashFile(change.path)
         if (hash === null) { // deleted, or a directory: a change all the same
           hashes.delete(change.path)
           return true

@@ -66,6 +66,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let running: Promise<void> | null = null
   let current: AbortController | null = null
   let isErrorShowing = false
+  let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
 
   function onSourcesQuiet (changes: FileChange[], since: number): void {
     if (builder === null) {
@@ -192,8 +193,10 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     if (mode === 'page') message = reloadOf(paths)
     else if (mode === 'css') message = { type: 'css', paths }
     else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
+    if (mustReload && message?.type !== 'reload') message = reloadOf(paths)
     const sent = send(message ?? (isErrorShowing ? { type: 'clear' } : null))
     isErrorShowing = false
+    mustReload = false
     // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
     if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await outputs.settle())
     return { sent, paths }
@@ -229,7 +232,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       if (what === 'sources' && builder !== null) {
         log.info('rescanning the sources: full build')
         requestBuild(true).catch(/* c8 ignore next */ () => {})
-      } else if (what === 'sources' || !stats.building) { // a running build reloads once it ends
+      } else if (what === 'output' && stats.building) {
+        mustReload = true // the running build's one message becomes a reload
+      } else {
         log.info('rescanning: reloading')
         hub.broadcast(reloadOf([]))
       }

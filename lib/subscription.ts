@@ -46,13 +46,14 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
           restart()
           return
         }
-        const isGone = events.some(event => event.path === dir && event.type === 'delete')
-        const below = isGone ? events.filter(event => event.path !== dir) : events
-        if (isGone) {
+        if (events.some(event => event.path === dir && event.type === 'delete')) {
+          // The rest of this batch describes a tree that is gone (a clean before a build): the
+          // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
           log.warn('the watched directory was deleted: watching resumes when it exists again')
           restart()
+          return
         }
-        if (below.length > 0) options.onEvents(below)
+        options.onEvents(events)
       } catch (err) {
         log.error({ err }, 'failed to handle file events')
       }

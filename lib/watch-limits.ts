@@ -34,7 +34,7 @@ export function canOpenInotify (dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(true)
   return (hasInstance ??= new Promise<boolean>(resolve => {
     const worker = new Worker(PROBE, { eval: true, workerData: dir })
-    worker.once('message', (code: string | null) => resolve(code === null))
+    worker.once('message', (code: string | null) => resolve(code !== 'EMFILE')) // ENOENT: the directory is not there yet, which is no limit
     worker.once('error', () => resolve(true)) // c8 ignore next: the probe itself failed; let the watcher tell
     worker.once('exit', () => resolve(true))
   }).then(isOk => {

@@ -19,7 +19,6 @@ import { canOpenInotify, inotifyLimitOf } from './watch-limits.js'
  * compiled matcher costs microseconds per event. The user's own globs still go native.
  */
 const NATIVE_DEFAULTS = ['.git', 'node_modules']
-const DEFAULT_GLOBS = new Set(DEFAULT_IGNORE)
 const isDefaultIgnored = picomatch([...DEFAULT_IGNORE], { dot: true })
 
 export interface Watcher {
@@ -88,7 +87,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     const subscription = await subscribeResiliently({
       dir,
       subscribe,
-      ignore: nativeIgnore(ctx.ignore.globs),
+      ignore: interval === null ? nativeIgnore(ctx.ignore.globs) : [...ctx.ignore.globs], // the poller has no std::regex cost
       onEvents (events) {
         const changes = toChanges(dir, events, ctx.ignore.regexps)
         if (changes.length > 0) handlers.onChanges(changes)
@@ -127,7 +126,8 @@ function warnLimit (dir: string, limit: string, cause: unknown, ctx: WatchContex
 
 /** What @parcel/watcher is told to ignore: the user's globs, and the defaults as plain paths. */
 export function nativeIgnore (globs: readonly string[]): string[] {
-  return [...NATIVE_DEFAULTS, ...globs.filter(glob => !DEFAULT_GLOBS.has(glob))]
+  // resolveIgnore puts the defaults first: the user's own globs, '**/node_modules' included, follow
+  return [...NATIVE_DEFAULTS, ...globs.slice(DEFAULT_IGNORE.length)]
 }
 
 /** Parcel events become FileChanges, minus those the default ignores or a RegExp rule match. */

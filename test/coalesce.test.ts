@@ -157,7 +157,8 @@ t.test('a batch handled long after its files were written is not flushed early',
   utimesSync(old, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
   t.equal(isPrompt([{ path: old, type: 'update' }], Date.now(), 1000), false, 'a minute late: a burst may be hiding behind it')
   t.equal(isPrompt([{ path: join(dir, 'new.html'), type: 'update' }], Date.now(), 60_000), true)
-  t.equal(isPrompt([{ path: join(dir, 'gone.html'), type: 'delete' }], Date.now(), 0), true, 'deletes have no date to check')
+  t.equal(isPrompt([{ path: join(dir, 'gone.html'), type: 'delete' }], Date.now(), 0), false, 'deletes alone: a clean or a checkout more often than a save')
+  t.equal(isPrompt([{ path: join(dir, 'renamed-away.tmp'), type: 'create' }], Date.now(), 60_000), false, 'a temporary file gone again: its rename follows')
   const held = join(dir, 'new.html')
   const written = Date.now() - WATCHER_QUIET_MS
   utimesSync(held, new Date(written), new Date(written))

@@ -13,29 +13,10 @@ import type { Subscribe } from '../lib/subscription.js'
 import { createWatchContext, watchDirectory } from '../lib/watch.js'
 import type { BuildContext, FileChange } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
+import { awaitableLog } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
 
 holdEventLoop(t)
-
-interface Line { level: number, msg: string, [key: string]: unknown }
-
-/** A pino stream whose lines can be awaited: start waiting before acting. */
-function awaitableLog () {
-  const events = new EventEmitter()
-  const lines: Line[] = []
-  return {
-    lines,
-    stream: { write (text: string) { const line = JSON.parse(text) as Line; lines.push(line); events.emit('line', line) } },
-    next: (test: (line: Line) => boolean) => new Promise<Line>(resolve => {
-      const onLine = (line: Line): void => {
-        if (!test(line)) return
-        events.off('line', onLine)
-        resolve(line)
-      }
-      events.on('line', onLine)
-    })
-  }
-}
 
 t.test('a deleted root is reported, watched again once recreated, and the next edit reloads', async t => {
   const dir = realpathSync(t.testdir({ dist: { 'index.html': '<h1>one</h1>' } }))
