@@ -32,12 +32,14 @@ function copyBuilder (src: string, dist: string) {
 }
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, files: Record<string, string> = { 'index.txt': 'one' }) {
+  // Closed before the fixture goes: tap removes a test dir before the teardowns registered after it,
+  // and a live builder would recreate dist/ inside a directory being removed.
+  const app = Fastify()
+  t.teardown(() => app.close())
   const dir = realpathSync(t.testdir({ src: files, dist: {} }))
   const src = join(dir, 'src')
   const dist = join(dir, 'dist')
   const reports = new EventEmitter()
-  const app = Fastify()
-  t.teardown(() => app.close())
   await app.register(liveReload, {
     root: dist,
     watch: src,
