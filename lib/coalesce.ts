@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs'
+import { sep } from 'node:path'
 import type { FileChange } from '../types/index.js'
 import { probeActivity, PROBE_PATHS } from './activity-probe.js'
 
@@ -87,6 +88,13 @@ export function createCoalescer (
       // may be waiting right behind this timer. setImmediate lets it through first.
       timer = setTimeout(() => setImmediate(() => {
         if (generation !== scheduled || pending.size === 0) return // rescheduled meanwhile
+        if (hasBareDirectory() && Date.now() < since + maxWaitMs) {
+          // A new directory whose files have not arrived yet (mkdir, then the write): a message
+          // now would name the directory alone, and a second one would follow for its files.
+          waitMs = quietMs
+          schedule()
+          return
+        }
         if (isEarly && !isComplete()) {
           // Most likely a save caught between its truncate and its write: the probe re-arms
           // the early window when the write comes; the quiet window is the fallback.
@@ -113,12 +121,22 @@ export function createCoalescer (
     for (const [path, type] of pending) {
       if (type === 'delete') continue
       const stats = statSync(path, { throwIfNoEntry: false })
-      // An empty file: caught between truncate and write. A new directory: its files follow.
-      // A path gone again: a temporary file renamed over its target, whose events follow.
-      if (stats === undefined || stats.size === 0 || (type === 'create' && stats.isDirectory())) return false
+      // An empty file: caught between truncate and write. A path gone again: a temporary file
+      // renamed over its target, whose events follow.
+      if (stats === undefined || stats.size === 0) return false
       if (++checked === PROBE_PATHS) break
     }
     return true
+  }
+
+  /** Whether a small batch holds a created directory with nothing pending below it. */
+  function hasBareDirectory (): boolean {
+    if (pending.size > PROBE_PATHS) return false // a burst: the burst rules decide
+    for (const [path, type] of pending) {
+      if (type !== 'create' || statSync(path, { throwIfNoEntry: false })?.isDirectory() !== true) continue
+      if (![...pending.keys()].some(other => other.startsWith(path + sep))) return true
+    }
+    return false
   }
 
   function startProbe (paths: readonly string[]): void {
