@@ -2,7 +2,7 @@
 // a real server on a loopback port and a real WebSocket client.
 import { EventEmitter, once } from 'node:events'
 import { realpathSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { rename, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import Fastify from 'fastify'
@@ -11,24 +11,12 @@ import liveReload from '../lib/index.js'
 import { LOOP_LIMIT } from '../lib/loop-breaker.js'
 import type { BuildContext, BuildReport, LiveReloadOptions } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
+import { copyBuilder } from './helpers/copy-builder.js'
 
 /** Editors save by rename: a reader never sees the file half written (a truncate alone is a change too). */
 async function save (file: string, text: string): Promise<void> {
   await writeFile(`${file}.tmp~`, text)
   await rename(`${file}.tmp~`, file)
-}
-
-/** Copies src/*.txt to dist/*.html; fails on a source that says "broken". */
-function copyBuilder (src: string, dist: string) {
-  return async ({ changes, full }: BuildContext) => {
-    const files = full ? (await readdir(src)).map(name => join(src, name)) : changes.map(change => change.path)
-    await mkdir(dist, { recursive: true })
-    for (const file of files.filter(f => f.endsWith('.txt'))) {
-      const text = await readFile(file, 'utf8')
-      if (text.includes('broken')) throw Object.assign(new Error(`cannot build ${basename(file)}`), { file, line: 1 })
-      await writeFile(join(dist, basename(file, '.txt') + '.html'), `<html><head></head><body>${text}</body></html>`)
-    }
-  }
 }
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, files: Record<string, string> = { 'index.txt': 'one' }) {

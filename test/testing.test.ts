@@ -1,34 +1,22 @@
 // The harness users' own tests import (fastify-livereload/testing), with real parts: a real
 // watcher on temp dirs, a builder writing real files, injectWS and real loopback sockets.
 import { realpathSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join, relative } from 'node:path'
+import { join, relative } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { connectLiveReload, loopbackHost } from '../lib/testing.js'
-import type { BuildContext, LiveReloadOptions } from '../types/index.js'
-
-/** Copies src/*.txt to dist/*.html; fails on a source that says "broken". */
-function copyBuilder (src: string, dist: string) {
-  return async ({ changes, full }: BuildContext) => {
-    const files = full ? (await readdir(src)).map(name => join(src, name)) : changes.map(change => change.path)
-    await mkdir(dist, { recursive: true })
-    for (const file of files.filter(f => f.endsWith('.txt'))) {
-      const text = await readFile(file, 'utf8')
-      if (text.includes('broken')) throw Object.assign(new Error(`cannot build ${basename(file)}`), { file, line: 1 })
-      await writeFile(join(dist, basename(file, '.txt') + '.html'), `<html><head></head><body>${text}</body></html>`)
-    }
-  }
-}
+import type { LiveReloadOptions } from '../types/index.js'
+import { copyBuilder } from './helpers/copy-builder.js'
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Record<string, Record<string, string>> = {}) {
+  const app = Fastify()
+  t.teardown(() => app.close()) // before the fixture goes: tap removes it before later teardowns
   const dir = realpathSync(t.testdir({ src: { 'index.txt': 'one' }, dist }))
   const src = join(dir, 'src')
   const out = join(dir, 'dist')
-  const app = Fastify()
-  t.teardown(() => app.close())
   await app.register(liveReload, { root: out, watch: src, builder: copyBuilder(src, out), ...opts })
   return { app, src, dist: out }
 }
