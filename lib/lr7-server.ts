@@ -1,7 +1,6 @@
 // LiveReload protocol 7 for livereload-js and the LiveReload browser extensions: the
 // WebSocket route `/livereload` on the app's own port and, with `livereload.port`, on a
 // listener of its own. Messages come from the same hub as our own channel's.
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import fastifyWebsocket from '@fastify/websocket'
@@ -12,7 +11,7 @@ import type { Hub } from './hub.js'
 import { isLr7Hello, LR7_HELLO, lr7Frames } from './lr7-protocol.js'
 import type { ResolvedOptions } from './options.js'
 import { webSocketPeer, type Peer } from './peers.js'
-import { refuse, trackUpgrades } from './routes.js'
+import { etagOf, guardRoutes, hostOf, refuse, sendScript, trackUpgrades, type Refusal } from './routes.js'
 
 export const LR7_PATH = '/livereload'
 /** LiveReload clients may send `info` with the page URL and their plugins: more room than our 1 KiB. */
@@ -71,28 +70,18 @@ async function readLiveReloadScript (): Promise<Buffer | null> {
 
 /** The `/livereload` WebSocket route and `/livereload.js`, behind their own guard. */
 const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub, script }) => {
-  fastify.addHook('onRequest', async (request, reply) => {
-    const refusal = refuseLiveReload(request, options)
-    if (refusal === null) return
-    request.log.debug({ reason: refusal.reason, url: request.url }, 'LiveReload request refused')
-    return await reply.code(refusal.status).type('text/plain; charset=utf-8').send(refusal.reason)
-  })
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (request.ws && hub.isFull()) return await reply.code(503).send('too many live reload clients')
-  })
+  guardRoutes(fastify, request => refuseLiveReload(request, options), hub)
   fastify.get(LR7_PATH, { websocket: true }, (socket, request) => {
     socket.on('error', err => request.log.debug({ err }, 'LiveReload socket error'))
     hub.add(lr7Peer(socket))
   })
-  const etag = script === null ? '' : `"${createHash('sha1').update(script).digest('base64url')}"`
+  const etag = script === null ? '' : etagOf(script)
   fastify.get('/livereload.js', async (request, reply) => {
     if (script === null) {
       return await reply.code(404).type('text/plain; charset=utf-8')
         .send('livereload.js is served when the livereload-js package is installed (npm install --save-dev livereload-js)')
     }
-    reply.header('cache-control', 'no-cache').header('etag', etag).header('x-content-type-options', 'nosniff')
-    if (request.headers['if-none-match'] === etag) return await reply.code(304).send()
-    return await reply.type('text/javascript; charset=utf-8').send(script)
+    return await sendScript(request, reply, script, etag)
   })
 }
 
@@ -126,8 +115,6 @@ export function lr7Peer (socket: WebSocket): Peer {
   }
 }
 
-type Refusal = NonNullable<ReturnType<typeof refuse>>
-
 /**
  * The channel's Host guard, with an Origin rule for LiveReload clients: the extensions connect
  * from an extension origin, or from the page, whose origin is the app's, on another port than
@@ -139,7 +126,7 @@ type Refusal = NonNullable<ReturnType<typeof refuse>>
 export function refuseLiveReload (request: Pick<FastifyRequest, 'headers' | 'url'>, options: GuardOptions): Refusal | null {
   const { origin, 'sec-fetch-site': _site, ...headers } = request.headers
   const refusal = refuse({ headers, url: request.url }, options)
-  if (refusal !== null || origin === undefined || isAllowedOrigin(origin, headers.host as string, options.allowedOrigins)) return refusal
+  if (refusal !== null || origin === undefined || isAllowedOrigin(origin, hostOf(headers) as string, options.allowedOrigins)) return refusal
   return { status: 403, reason: 'cross-origin LiveReload clients are not allowed (see the allowedOrigins option)' }
 }
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, Server } from 'node:http'
 import { isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { LiveReloadStats } from '../types/index.js'
 import type { Hub } from './hub.js'
 import type { ResolvedOptions } from './options.js'
@@ -27,20 +27,9 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
   const script = await readFile(CLIENT_URL).catch(cause => {
     throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
   })
-  const etag = `"${createHash('sha1').update(script).digest('base64url')}"`
+  const etag = etagOf(script)
   const { path } = options
-
-  fastify.addHook('onRequest', async (request, reply) => {
-    const refusal = refuse(request, options)
-    if (refusal === null) return
-    request.log.debug({ reason: refusal.reason, url: request.url }, 'live reload channel request refused')
-    return await reply.code(refusal.status).type('text/plain; charset=utf-8').send(refusal.reason)
-  })
-
-  // A full hub refuses before the upgrade: the hooks run before @fastify/websocket's handler.
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (request.ws && hub.isFull()) return await reply.code(503).send('too many live reload clients')
-  })
+  guardRoutes(fastify, request => refuse(request, options), hub)
 
   fastify.get(path, { websocket: true }, socket => hub.add(socket))
 
@@ -55,10 +44,8 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
   })
 
   fastify.get(`${path}/client.js`, async (request, reply) => {
-    reply.header('cache-control', 'no-cache').header('etag', etag)
-      .header('cross-origin-resource-policy', 'same-origin').header('x-content-type-options', 'nosniff')
-    if (request.headers['if-none-match'] === etag) return await reply.code(304).send()
-    return await reply.type('text/javascript; charset=utf-8').send(script)
+    reply.header('cross-origin-resource-policy', 'same-origin')
+    return await sendScript(request, reply, script, etag)
   })
 
   fastify.get(`${path}/status`, async (_request, reply) => {
@@ -66,11 +53,43 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
   })
 }
 
-interface Refusal { status: number, reason: string }
+export interface Refusal { status: number, reason: string }
+
+/**
+ * The hooks every channel route sits behind: the guard, then, before any upgrade completes,
+ * the client limit (the hooks run before @fastify/websocket's handler).
+ */
+export function guardRoutes (fastify: FastifyInstance, refuseRequest: (request: FastifyRequest) => Refusal | null, hub: Pick<Hub, 'isFull'>): void {
+  fastify.addHook('onRequest', async (request, reply) => {
+    const refusal = refuseRequest(request)
+    if (refusal === null) return
+    request.log.debug({ reason: refusal.reason, url: request.url }, 'live reload channel request refused')
+    return await reply.code(refusal.status).type('text/plain; charset=utf-8').send(refusal.reason)
+  })
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (request.ws && hub.isFull()) return await reply.code(503).send('too many live reload clients')
+  })
+}
+
+export function etagOf (script: Buffer): string {
+  return `"${createHash('sha1').update(script).digest('base64url')}"`
+}
+
+/** A script that changes only with the package: revalidated on every load, 304 while unchanged. */
+export async function sendScript (request: FastifyRequest, reply: FastifyReply, script: Buffer, etag: string): Promise<FastifyReply> {
+  reply.header('cache-control', 'no-cache').header('etag', etag).header('x-content-type-options', 'nosniff')
+  if (request.headers['if-none-match'] === etag) return await reply.code(304).send()
+  return await reply.type('text/javascript; charset=utf-8').send(script)
+}
+
+/** The Host header, or HTTP/2's `:authority`, which stands for it. */
+export function hostOf (headers: FastifyRequest['headers']): string | undefined {
+  return headers.host ?? headers[':authority'] as string | undefined
+}
 
 /** Why a request to the channel is refused, or null. See docs/security.md. */
 export function refuse (request: Pick<FastifyRequest, 'headers' | 'url'>, options: Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins' | 'path'>): Refusal | null {
-  const host = request.headers.host ?? request.headers[':authority'] as string | undefined // HTTP/2 has no Host
+  const host = hostOf(request.headers)
   const hostname = host === undefined ? null : hostnameOf(host)
   if (hostname === null) return { status: 400, reason: 'missing or malformed Host header' }
   if (!isAllowedHost(hostname, options.allowedHosts)) return { status: 403, reason: `host "${hostname}" is not allowed (see the allowedHosts option)` }
