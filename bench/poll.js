@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { pollSubscribe } from '../dist/poll.js'
+import { pollSubscribe } from '../dist/watch/poll.js'
 import { DEFAULT_POLL_INTERVAL_MS } from '../dist/options.js'
 
 const hold = setInterval(() => {}, 60_000) // the poller's timers are unref'd: keep the process up

@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
-import { createHub, type Hub } from './hub.js'
-import { createInjectHooks } from './inject.js'
-import { serveLiveReload } from './lr7-server.js'
+import { createHub, type Hub } from './channel/hub.js'
+import { createInjectHooks } from './inject/hooks.js'
+import { serveLiveReload } from './channel/lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
-import { createPipeline, type Pipeline } from './pipeline.js'
-import { channelRoutes, trackUpgrades } from './routes.js'
+import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
+import { channelRoutes, trackUpgrades } from './channel/routes.js'
 import { staticDefaults } from './static-policy.js'
-import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch.js'
+import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
@@ -110,7 +110,7 @@ function inertController (): LiveReloadController {
 
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
-export { shardedBuilder } from './builders/sharded.js'
+export { shardedBuilder } from './builders/sharded/sharded.js'
 export const errors = {
   FST_LIVERELOAD_INVALID_OPTION,
   FST_LIVERELOAD_WATCH_FAILED,

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
-import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt, WATCHER_QUIET_MS } from '../lib/coalesce.js'
+import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt, WATCHER_QUIET_MS } from '../lib/pipeline/coalesce.js'
 import { holdEventLoop } from './helpers/loop.js'
 
 holdEventLoop(t)

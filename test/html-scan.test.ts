@@ -1,5 +1,5 @@
 import t from 'tap'
-import { findInsertion, HtmlScanner, injectTag } from '../lib/html-scan.js'
+import { findInsertion, HtmlScanner, injectTag } from '../lib/inject/html-scan.js'
 
 const SRC = '/__livereload/client.js'
 const TAG = `<script src="${SRC}" defer></script>`

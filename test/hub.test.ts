@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, WebSocket } from 'ws'
 import t, { type Test } from 'tap'
-import { createHub, DEFAULT_TIMING } from '../lib/hub.js'
+import { createHub, DEFAULT_TIMING } from '../lib/channel/hub.js'
 import { collectingLogger } from './helpers/log.js'
 
 /** A real ws server on a loopback port whose connections go to the hub under test. */

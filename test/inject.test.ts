@@ -7,7 +7,7 @@ import fastifyCompress from '@fastify/compress'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
-import { nonceOf } from '../lib/inject.js'
+import { nonceOf } from '../lib/inject/hooks.js'
 import type { LiveReloadOptions } from '../types/index.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'

@@ -1,6 +1,6 @@
 // What each of our messages becomes in LiveReload protocol 7: a table, no server.
 import t from 'tap'
-import { isLr7Hello, LR7_HELLO, lr7Commands, lr7Frames, LR7_PROTOCOL } from '../lib/lr7-protocol.js'
+import { isLr7Hello, LR7_HELLO, lr7Commands, lr7Frames, LR7_PROTOCOL } from '../lib/channel/lr7-protocol.js'
 import type { ServerMessage } from '../types/index.js'
 
 const reload = (path: string) => ({ command: 'reload', path, liveCSS: true, liveImg: true })

@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
-import { createHub } from '../lib/hub.js'
+import { createHub } from '../lib/channel/hub.js'
 import { DEFAULT_LIVERELOAD_HOST, resolveOptions } from '../lib/options.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
@@ -278,7 +278,7 @@ t.test('livereload.js (from livereload-js) is served on the app and on the extra
 
 t.test('without the livereload-js package, /livereload.js is a 404 that says what to install', async t => {
   const missing = () => { throw Object.assign(new Error('Cannot find module \'livereload-js\''), { code: 'MODULE_NOT_FOUND' }) }
-  const { serveLiveReload } = await t.mockImport<typeof import('../lib/lr7-server.js')>('../lib/lr7-server.js', {
+  const { serveLiveReload } = await t.mockImport<typeof import('../lib/channel/lr7-server.js')>('../lib/channel/lr7-server.js', {
     'node:module': { createRequire: () => ({ resolve: missing }) }
   })
   const server = Fastify()

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { BroadcastMessage, FileChange } from '../types/index.js'
-import { MAX_PATHS, messageFor, urlPath } from '../lib/messages.js'
+import { MAX_PATHS, messageFor, urlPath } from '../lib/pipeline/messages.js'
 
 const root = '/site/dist'
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { createOutputHashes } from '../lib/output-hashes.js'
+import { createOutputHashes } from '../lib/pipeline/output-hashes.js'
 
 t.test('a rewrite with the same bytes is not a change; new bytes are', async t => {
   const dir = t.testdir({ 'a.html': 'one' })

@@ -52,7 +52,7 @@ t.test('every option in types/ is documented in docs/options.md', async t => {
 })
 
 t.test('shardedBuilder: every @default in types/ matches lib/, and every option is in docs/builders.md', async t => {
-  const { DEFAULT_SHARDS, DEFAULT_SHARD_TIMEOUT_MS } = await import('../lib/builders/sharded-options.js')
+  const { DEFAULT_SHARDS, DEFAULT_SHARD_TIMEOUT_MS } = await import('../lib/builders/sharded/options.js')
   const start = types.indexOf('export interface ShardedBuilderOptions')
   const block = types.slice(start, types.indexOf('\n}', start))
   const documented = new Map<string, string>()

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
-import { inotifyLimitOf } from '../lib/watch-limits.js'
+import { inotifyLimitOf } from '../lib/watch/inotify-limits.js'
 
 const run = promisify(execFile)
 const fixture = fileURLToPath(new URL('fixtures/inotify-limit.mjs', import.meta.url))

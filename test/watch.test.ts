@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { resolveOptions } from '../lib/options.js'
-import { createWatchContext, displayPath, nativeIgnore, toChanges, watchDirectory } from '../lib/watch.js'
+import { createWatchContext, displayPath, nativeIgnore, toChanges, watchDirectory } from '../lib/watch/watch.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
 

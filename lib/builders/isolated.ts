@@ -3,12 +3,11 @@ import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
+import { builtFile } from '../built.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, KILL_GRACE_MS } from './command.js'
 
-// From lib/builders/ (tests, through ts-node) and from dist/builders/ (the package) alike, this
-// lands on the compiled runner in dist/builders/.
-const RUNNER = fileURLToPath(new URL('../../dist/builders/isolated-child.js', import.meta.url))
+const RUNNER = fileURLToPath(builtFile('builders/isolated-child.js'))
 /** The end of the child's stderr kept for the error of a crash. */
 const MAX_STDERR = 8192
 

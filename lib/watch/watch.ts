@@ -3,13 +3,13 @@ import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import picomatch from 'picomatch'
 import type { FastifyBaseLogger } from 'fastify'
-import type { FileChange } from '../types/index.js'
-import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
-import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from './options.js'
-import { detectPollingReason } from './path-kind.js'
+import type { FileChange } from '../../types/index.js'
+import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
+import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from '../options.js'
+import { detectPollingReason } from './polling-detection.js'
 import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
-import { canOpenInotify, inotifyLimitOf } from './watch-limits.js'
+import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:

@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../types/index.js'
-import { normalizeErrors } from './build-errors.js'
+import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
+import { normalizeErrors } from '../build-errors.js'
 import { createCoalescer, mergeChanges } from './coalesce.js'
-import type { Hub } from './hub.js'
+import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
 import { messageFor, reloadOf, urlPath } from './messages.js'
-import { MAX_WAIT_MS, type ResolvedOptions } from './options.js'
+import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
-import { displayPath } from './watch.js'
+import { displayPath } from '../watch/watch.js'
 
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20

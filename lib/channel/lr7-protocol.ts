@@ -1,6 +1,6 @@
 // LiveReload protocol 7, as livereload-js and the LiveReload browser extensions speak it: what
 // each of our messages becomes. Pure: no sockets here.
-import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
+import type { BuildErrorInfo, ServerMessage } from '../../types/index.js'
 import type { Framing } from './peers.js'
 
 export const LR7_PROTOCOL = 'http://livereload.com/protocols/official-7'

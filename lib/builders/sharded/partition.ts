@@ -1,5 +1,5 @@
 // Which shard each source file belongs to. Pure: the same files always give the same shards.
-import type { ShardOf, ShardSource } from '../../types/index.js'
+import type { ShardOf, ShardSource } from '../../../types/index.js'
 
 /** The shard key of files at the top level of a source, for `shardOf: 'directory'`. */
 export const TOP_LEVEL_KEY = '.'

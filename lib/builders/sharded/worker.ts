@@ -2,8 +2,8 @@
 // its buildShard for each shard. Whatever the module throws or returns comes back as plain,
 // cloneable data: the main side only ever sees a result, or this thread die.
 import { workerData } from 'node:worker_threads'
-import type { BuildErrorInfo, BuildShard, ShardInput } from '../../types/index.js'
-import { normalizeErrors } from '../build-errors.js'
+import type { BuildErrorInfo, BuildShard, ShardInput } from '../../../types/index.js'
+import { normalizeErrors } from '../../build-errors.js'
 
 export type WorkerReply = { outputs: string[], data: unknown } | { errors: BuildErrorInfo[] }
 

@@ -2,7 +2,7 @@
 // No Fastify here: a peer wraps a `ws` socket or a raw `node:http` response.
 import type { ServerResponse } from 'node:http'
 import { WebSocket } from 'ws'
-import type { ServerMessage } from '../types/index.js'
+import type { ServerMessage } from '../../types/index.js'
 
 /**
  * How one message goes on the wire for one kind of peer: zero or more frames. The hub calls

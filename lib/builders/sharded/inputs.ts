@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ShardSource } from '../../types/index.js'
+import type { ShardSource } from '../../../types/index.js'
 
 /** What is known about one input file: its stat signature and the hash of its contents. */
 export interface FileRecord {

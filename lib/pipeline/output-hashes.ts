@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import type { FileChange } from '../types/index.js'
+import type { FileChange } from '../../types/index.js'
 
 /**
  * Remembers a hash of each output file seen changing, so that a rewrite with the same bytes

@@ -4,9 +4,10 @@ import type { IncomingMessage, Server } from 'node:http'
 import { isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { LiveReloadStats } from '../types/index.js'
+import type { LiveReloadStats } from '../../types/index.js'
+import { builtFile } from '../built.js'
 import type { Hub } from './hub.js'
-import type { ResolvedOptions } from './options.js'
+import type { ResolvedOptions } from '../options.js'
 import { ssePeer } from './peers.js'
 
 export interface ChannelRoutesOptions {
@@ -15,8 +16,7 @@ export interface ChannelRoutesOptions {
   stats: () => LiveReloadStats
 }
 
-// From lib/ (tests, through ts-node) and from dist/ (the package) alike, this lands on dist/.
-const CLIENT_URL = new URL('../dist/client.js', import.meta.url)
+const CLIENT_URL = builtFile('client.js')
 
 /**
  * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import { sep } from 'node:path'
-import type { FileChange } from '../types/index.js'
+import type { FileChange } from '../../types/index.js'
 import { probeActivity, PROBE_PATHS } from './activity-probe.js'
 
 /** In a burst, @parcel/watcher flushes every 500 ms; a batch sooner than this came after 50 ms of quiet. */

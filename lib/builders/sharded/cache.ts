@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FileRecord } from './shard-inputs.js'
+import type { FileRecord } from './inputs.js'
 
 /** Bumped when the layout of the cache changes: an older cache is then ignored. */
 const CACHE_VERSION = 1

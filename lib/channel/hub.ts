@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { WebSocket } from 'ws'
-import type { BroadcastMessage, ServerMessage } from '../types/index.js'
-import type { ResolvedOptions } from './options.js'
+import type { BroadcastMessage, ServerMessage } from '../../types/index.js'
+import type { ResolvedOptions } from '../options.js'
 import { webSocketPeer, type Framing, type Peer } from './peers.js'
 
 export interface HubTiming {

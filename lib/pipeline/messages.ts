@@ -1,6 +1,6 @@
 import { relative, sep } from 'node:path'
-import type { BroadcastMessage, FileChange } from '../types/index.js'
-import type { ResolvedOptions } from './options.js'
+import type { BroadcastMessage, FileChange } from '../../types/index.js'
+import type { ResolvedOptions } from '../options.js'
 
 /** Beyond this many changed files, `reload` carries no paths: it means "everything". */
 export const MAX_PATHS = 100

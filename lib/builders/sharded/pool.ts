@@ -3,12 +3,11 @@
 // wait in a queue; an abort stops the shards not started yet.
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Piscina } from 'piscina'
-import type { BuildErrorInfo, ShardInput } from '../../types/index.js'
-import type { WorkerReply } from './sharded-worker.js'
+import type { BuildErrorInfo, ShardInput } from '../../../types/index.js'
+import { builtFile } from '../../built.js'
+import type { WorkerReply } from './worker.js'
 
-// From lib/builders/ (tests, through ts-node) and from dist/builders/ (the package) alike, this
-// lands on the compiled entry in dist/builders/.
-const ENTRY = fileURLToPath(new URL('../../dist/builders/sharded-worker.js', import.meta.url))
+const ENTRY = fileURLToPath(builtFile('builders/sharded/worker.js'))
 
 export type ShardRun = { outputs: string[], data: unknown } | { errors: BuildErrorInfo[] } | { aborted: true }
 

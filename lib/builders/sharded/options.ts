@@ -3,12 +3,12 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import picomatch from 'picomatch'
-import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../types/index.js'
-import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { DEFAULT_IGNORE } from '../options.js'
-import { digest } from './shard-cache.js'
-import type { InputRules } from './shard-inputs.js'
-import { shardFunction } from './shard-partition.js'
+import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from '../../errors.js'
+import { DEFAULT_IGNORE } from '../../options.js'
+import { digest } from './cache.js'
+import type { InputRules } from './inputs.js'
+import { shardFunction } from './partition.js'
 
 export const DEFAULT_SHARDS = 16
 export const DEFAULT_SHARD_TIMEOUT_MS = 60_000

@@ -3,7 +3,7 @@ import { pipeline, Readable, Transform, type TransformCallback } from 'node:stre
 import zlib from 'node:zlib'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import { findInsertion, HtmlScanner } from './html-scan.js'
-import type { ResolvedOptions } from './options.js'
+import type { ResolvedOptions } from '../options.js'
 
 export interface InjectHooks {
   onRequest: onRequestHookHandler
