@@ -9,7 +9,7 @@ import { createInjectHooks } from './inject/hooks.js'
 import { serveLiveReload } from './channel/lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
-import { channelRoutes, trackUpgrades } from './channel/routes.js'
+import { channelRoutes } from './channel/routes.js'
 import { staticDefaults } from './static-policy.js'
 import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
@@ -24,15 +24,10 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
 
   const hub = createHub(options, log)
-  const upgrades = trackUpgrades(fastify.server, options.path)
-  fastify.addHook('preClose', async () => {             // open sockets would block server.close()
-    await hub.closeAll()
-    upgrades.destroyAll()
-  })
+  fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   const pipeline = createPipeline(options, hub, log)
   const watchers: Watcher[] = []
   fastify.addHook('onClose', async () => {
-    upgrades.close()
     await Promise.all(watchers.map(watcher => watcher.close()))
     await pipeline.close()                              // aborts a running build, closes the builder
   })

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { Builder, BuildContext, BuildReport, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
+import { originOf } from './validate.js'
 
 export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
@@ -220,20 +221,11 @@ function resolveAllowedOrigins (value: unknown): ReadonlySet<string> | true {
   if (!Array.isArray(value)) invalid('allowedOrigins', 'must be an array of origins, or true')
   const origins = new Set<string>()
   for (const entry of value as unknown[]) {
-    const origin = typeof entry === 'string' ? parseOrigin(entry) : null
+    const origin = typeof entry === 'string' ? originOf(entry) : null
     if (origin === null) invalid('allowedOrigins', `holds ${describe(entry)}: each entry must be an origin such as "https://dev.example:8443"`)
     origins.add(origin)
   }
   return origins
-}
-
-function parseOrigin (value: string): string | null {
-  try {
-    const url = new URL(value)
-    return url.origin === 'null' ? null : url.origin
-  } catch {
-    return null
-  }
 }
 
 function resolveAllowedHosts (value: unknown): readonly string[] | true {
