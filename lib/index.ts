@@ -11,7 +11,8 @@ import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
 import { channelRoutes } from './channel/routes.js'
 import { staticDefaults } from './static-policy.js'
-import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
+import { displayPath } from './paths.js'
+import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O

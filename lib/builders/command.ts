@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
-import { relativePath } from '../build-errors.js'
+import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 
 export const DEFAULT_TIMEOUT_MS = 600_000
@@ -98,7 +98,7 @@ export function commandError (cmd: string, status: string, output: string): Buil
   const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${output.trim() === '' ? '' : `\n\n${output.trimEnd()}`}` }
   const match = LOCATION.exec(output)
   if (match !== null) {
-    error.file = relativePath(match[1])
+    error.file = displayPath(match[1])
     error.line = Number(match[2] ?? match[4])
     const column = match[3] ?? match[5]
     if (column !== undefined) error.column = Number(column)

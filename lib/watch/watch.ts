@@ -10,6 +10,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
+import { displayPath } from '../paths.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
@@ -139,10 +140,4 @@ export function toChanges (dir: string, events: watcher.Event[], regexps: readon
     changes.push({ path: event.path, type: event.type })
   }
   return changes
-}
-
-/** A path as people read it in logs and stats: relative to the working directory when inside it. */
-export function displayPath (path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' ? '.' : rel.startsWith('..') ? path : rel.split(sep).join('/')
 }
