@@ -6,6 +6,7 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
+import { BROADCAST_TYPES } from './message-types.js'
 import { serveLiveReload } from './channel/lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
@@ -69,7 +70,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
   })
 }
 
-const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'img', 'error', 'clear'])
+const MESSAGE_TYPES = new Set<string>(BROADCAST_TYPES)
 
 function createController (hub: Hub, pipeline: Pipeline, stats: () => LiveReloadStats): LiveReloadController {
   return {

@@ -1,6 +1,7 @@
 // How paths appear in what leaves the process (messages to browsers, logs, stats, build
 // reports): relative to the working directory, or from `~`, so that none carries the layout of
-// the developer's disk or their user name.
+// the developer's disk or their user name. And the one way lib/ asks what is at a path.
+import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, relative, sep } from 'node:path'
 import { parseUrl } from './validate.js'
@@ -30,4 +31,13 @@ function scrubHome (text: string): string {
   if (home.length <= 1) return text
   if (text === home) return '~'
   return text.replaceAll(`file://${home}${sep}`, '~/').replaceAll(`${home}${sep}`, '~/')
+}
+
+/** What is at `path` now, links followed: a directory, something else (`file`), or nothing readable. */
+export async function kindOf (path: string): Promise<'directory' | 'file' | 'missing'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'directory' : 'file'
+  } catch {
+    return 'missing'
+  }
 }
