@@ -1,6 +1,5 @@
-import { homedir } from 'node:os'
-import { isAbsolute, relative, sep } from 'node:path'
 import type { BuildErrorInfo } from '../types/index.js'
+import { displayPath, scrubPaths } from './paths.js'
 
 /** Bounds what one failed build may send to every browser. */
 export const MAX_ERRORS = 50
@@ -8,8 +7,8 @@ export const MAX_TEXT = 8192
 
 /**
  * Turns whatever a builder threw or returned (Errors, strings, esbuild/rollup/babel-style error
- * objects, AggregateErrors, arrays of any of these) into overlay-ready errors, with paths made
- * relative to `cwd` so that no message carries the layout of the developer's disk.
+ * objects, AggregateErrors, arrays of any of these) into overlay-ready errors, with paths shown
+ * as displayPath() shows them (relative to `cwd`, or from `~`).
  */
 export function normalizeErrors (value: unknown, cwd = process.cwd()): BuildErrorInfo[] {
   return flatten(value).slice(0, MAX_ERRORS).map(error => toInfo(error, cwd))
@@ -42,12 +41,12 @@ interface ErrorLike {
 }
 
 function toInfo (value: unknown, cwd: string): BuildErrorInfo {
-  if (value === null || typeof value !== 'object') return { message: clip(scrub(String(value), cwd)) }
+  if (value === null || typeof value !== 'object') return { message: clip(scrubPaths(String(value), cwd)) }
   const error = value as ErrorLike
   const location = error.location ?? undefined
-  const info: BuildErrorInfo = { message: clip(scrub(String(error.message ?? error.text ?? value), cwd)) }
+  const info: BuildErrorInfo = { message: clip(scrubPaths(String(error.message ?? error.text ?? value), cwd)) }
   const file = firstString(error.file, error.filename, error.fileName, error.loc?.file, location?.file, error.id)
-  if (file !== undefined) info.file = relativePath(file, cwd)
+  if (file !== undefined) info.file = displayPath(file, cwd)
   const line = firstNumber(error.line, error.lineNumber, error.loc?.line, location?.line)
   if (line !== undefined) info.line = line
   // esbuild counts columns from 0; everyone else, and editors, from 1.
@@ -56,28 +55,9 @@ function toInfo (value: unknown, cwd: string): BuildErrorInfo {
     : firstNumber(error.column, error.columnNumber, error.loc?.column)
   if (column !== undefined) info.column = column
   const frame = firstString(error.frame, error.codeFrame, location?.lineText)
-  if (frame !== undefined) info.frame = clip(scrub(frame, cwd))
-  if (typeof error.stack === 'string') info.stack = clip(scrub(error.stack, cwd))
+  if (frame !== undefined) info.frame = clip(scrubPaths(frame, cwd))
+  if (typeof error.stack === 'string') info.stack = clip(scrubPaths(error.stack, cwd))
   return info
-}
-
-/** Relative to `cwd` when inside it, with `/` separators; untouched otherwise. */
-export function relativePath (file: string, cwd = process.cwd()): string {
-  if (file.startsWith('file://')) file = new URL(file).pathname
-  if (!isAbsolute(file)) return file
-  const rel = relative(cwd, file)
-  return rel.startsWith('..') || isAbsolute(rel) ? scrubHome(file) : rel.split(sep).join('/')
-}
-
-function scrub (text: string, cwd: string): string {
-  return scrubHome(text.replaceAll(`file://${cwd}${sep}`, '').replaceAll(`${cwd}${sep}`, ''))
-}
-
-const HOME = homedir()
-
-/** Outside the working directory, the home directory becomes `~`: no user name in a message. */
-function scrubHome (text: string): string {
-  return HOME.length > 1 ? text.replaceAll(`file://${HOME}${sep}`, '~/').replaceAll(`${HOME}${sep}`, '~/') : text
 }
 
 function clip (text: string): string {

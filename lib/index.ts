@@ -6,12 +6,14 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
+import { BROADCAST_TYPES } from './message-types.js'
 import { serveLiveReload } from './channel/lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
-import { channelRoutes, trackUpgrades } from './channel/routes.js'
+import { channelRoutes } from './channel/routes.js'
 import { staticDefaults } from './static-policy.js'
-import { createWatchContext, displayPath, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
+import { displayPath } from './paths.js'
+import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
@@ -24,15 +26,10 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
 
   const hub = createHub(options, log)
-  const upgrades = trackUpgrades(fastify.server, options.path)
-  fastify.addHook('preClose', async () => {             // open sockets would block server.close()
-    await hub.closeAll()
-    upgrades.destroyAll()
-  })
+  fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   const pipeline = createPipeline(options, hub, log)
   const watchers: Watcher[] = []
   fastify.addHook('onClose', async () => {
-    upgrades.close()
     await Promise.all(watchers.map(watcher => watcher.close()))
     await pipeline.close()                              // aborts a running build, closes the builder
   })
@@ -73,7 +70,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
   })
 }
 
-const MESSAGE_TYPES = new Set<string>(['building', 'reload', 'css', 'img', 'error', 'clear'])
+const MESSAGE_TYPES = new Set<string>(BROADCAST_TYPES)
 
 function createController (hub: Hub, pipeline: Pipeline, stats: () => LiveReloadStats): LiveReloadController {
   return {

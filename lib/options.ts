@@ -1,7 +1,6 @@
 import { resolve } from 'node:path'
-import picomatch from 'picomatch'
 import type { Builder, BuildContext, BuildReport, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
-import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
+import { integerOption, invalid, originOf, validGlob } from './validate.js'
 
 export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
@@ -11,7 +10,7 @@ export const DEFAULT_MAX_CLIENTS = 1000
 export const DEFAULT_LIVERELOAD_HOST = '127.0.0.1'
 /** `poll: true` polls this often (ms); a large tree stretches it (see poll.ts). */
 export const DEFAULT_POLL_INTERVAL_MS = 500
-export const MIN_POLL_INTERVAL_MS = 100
+const MIN_POLL_INTERVAL_MS = 100
 /** A stream of events that never goes quiet still flushes this often (ms). */
 export const MAX_WAIT_MS = 5000
 
@@ -85,7 +84,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
     static: resolveStatic(opts.static),
     ignore: resolveIgnore(opts.ignore),
-    debounce: resolveInteger('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, 0),
+    debounce: integerOption('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, { min: 0 }),
     poll: resolvePoll(opts.poll),
     path: resolveChannelPath(opts.path ?? DEFAULT_PATH),
     inject: resolveInject(opts.inject),
@@ -93,13 +92,9 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     css: resolveBoolean(opts, 'css', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
-    maxClients: resolveInteger('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS, 1),
+    maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
     livereload: resolveLiveReload(opts.livereload)
   })
-}
-
-function invalid (option: string, problem: string): never {
-  throw new FST_LIVERELOAD_INVALID_OPTION(option, problem)
 }
 
 function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart' | 'supersede', fallback: boolean): boolean {
@@ -108,17 +103,12 @@ function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buil
   return value
 }
 
-function resolveInteger (key: string, value: unknown, min: number): number {
-  if (!Number.isSafeInteger(value) || (value as number) < min) invalid(key, `must be an integer of at least ${min}`)
-  return value as number
-}
-
 function resolvePoll (value: unknown): number | false | 'auto' {
   if (value === undefined) return 'auto'
   if (value === true) return DEFAULT_POLL_INTERVAL_MS
   if (value === false) return false
   if (typeof value !== 'number') invalid('poll', 'must be a boolean or an interval in milliseconds')
-  return resolveInteger('poll', value, MIN_POLL_INTERVAL_MS)
+  return integerOption('poll', value, { min: MIN_POLL_INTERVAL_MS })
 }
 
 function resolveRoot (root: unknown): string | null {
@@ -184,21 +174,12 @@ function resolveIgnore (value: unknown): IgnoreRules {
     if (pattern instanceof RegExp) {
       regexps.push(new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')))
     } else if (typeof pattern === 'string' && pattern.trim() !== '') {
-      globs.push(validGlob(pattern))
+      globs.push(validGlob('ignore', pattern))
     } else {
       invalid('ignore', `holds ${describe(pattern)}: each entry must be a non-empty glob string or a RegExp`)
     }
   }
   return Object.freeze({ globs: Object.freeze(globs), regexps: Object.freeze(regexps) })
-}
-
-function validGlob (glob: string): string {
-  try {
-    picomatch.makeRe(glob, { strictBrackets: true })
-  } catch (err) {
-    invalid('ignore', `holds the glob ${JSON.stringify(glob)}, which does not parse (${(err as Error).message}); escape special characters with "\\"`)
-  }
-  return glob
 }
 
 function resolveInject (value: unknown): InjectPredicate | null {
@@ -220,20 +201,11 @@ function resolveAllowedOrigins (value: unknown): ReadonlySet<string> | true {
   if (!Array.isArray(value)) invalid('allowedOrigins', 'must be an array of origins, or true')
   const origins = new Set<string>()
   for (const entry of value as unknown[]) {
-    const origin = typeof entry === 'string' ? parseOrigin(entry) : null
+    const origin = typeof entry === 'string' ? originOf(entry) : null
     if (origin === null) invalid('allowedOrigins', `holds ${describe(entry)}: each entry must be an origin such as "https://dev.example:8443"`)
     origins.add(origin)
   }
   return origins
-}
-
-function parseOrigin (value: string): string | null {
-  try {
-    const url = new URL(value)
-    return url.origin === 'null' ? null : url.origin
-  } catch {
-    return null
-  }
 }
 
 function resolveAllowedHosts (value: unknown): readonly string[] | true {

@@ -5,15 +5,17 @@ import { dirname, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { WebSocket } from 'ws'
 import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
-import type { ConnectLiveReloadOptions, LiveReloadTestClient, MessageType, WaitOptions } from '../types/testing.js'
+import type { ConnectLiveReloadOptions, LiveReloadTestClient, WaitOptions } from '../types/testing.js'
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_TIMEOUT } from './errors.js'
+import { OUTCOME_TYPES } from './message-types.js'
 import { DEFAULT_PATH } from './options.js'
+import { integerOption } from './validate.js'
 
-const DEFAULT_TIMEOUT_MS = 10_000
-const OUTCOMES: readonly MessageType[] = ['reload', 'css', 'img', 'error', 'clear']
+/** How long connecting and each wait take at most unless `timeout` says otherwise (ms). */
+const DEFAULT_WAIT_MS = 10_000
 const TRANSPORTS = new Set(['auto', 'inject', 'socket'])
 /** A socket that does not answer our close frame within this is terminated (ms). */
-const CLOSE_GRACE_MS = 1000
+const CLOSE_FRAME_WAIT_MS = 1000
 
 interface Waiter {
   types: ReadonlySet<string>
@@ -24,10 +26,10 @@ interface Waiter {
 
 /** See types/testing.d.ts. */
 export async function connectLiveReload (app: FastifyInstance, options: ConnectLiveReloadOptions = {}): Promise<LiveReloadTestClient> {
-  const { path = DEFAULT_PATH, transport = 'auto', timeout = DEFAULT_TIMEOUT_MS, headers = {} } = options
+  const { path = DEFAULT_PATH, transport = 'auto', timeout = DEFAULT_WAIT_MS, headers = {} } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new FST_LIVERELOAD_INVALID_OPTION('path', 'must be a string starting with "/"')
   if (!TRANSPORTS.has(transport)) throw new FST_LIVERELOAD_INVALID_OPTION('transport', 'must be "auto", "inject" or "socket"')
-  checkTimeout(timeout)
+  integerOption('timeout', timeout, { unit: 'ms' })
 
   await app.ready() // before it, injectWS never answers: the routes are not there yet
   if (!app.hasDecorator('liveReload')) throw new FST_LIVERELOAD_CONNECT_FAILED(path, 'fastify-livereload is not registered on this app')
@@ -107,7 +109,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   async function trigger (action: () => unknown, awaited: string, opts: WaitOptions = {}): Promise<ServerMessage[]> {
     if (closeDetail !== null) throw new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, closeDetail) // before acting
     const from = messages.length
-    const outcome = waitFor(OUTCOMES, `${awaited} (${OUTCOMES.map(type => `"${type}"`).join(', ')})`, waitTimeout(opts))
+    const outcome = waitFor(OUTCOME_TYPES, `${awaited} (${OUTCOME_TYPES.map(type => `"${type}"`).join(', ')})`, waitTimeout(opts))
     try {
       await action()
     } catch (err) {
@@ -118,9 +120,7 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   }
 
   function waitTimeout (opts: WaitOptions): number {
-    const ms = opts.timeout ?? timeout
-    checkTimeout(ms)
-    return ms
+    return integerOption('timeout', opts.timeout ?? timeout, { unit: 'ms' })
   }
 
   let closing: Promise<void> | undefined
@@ -144,15 +144,11 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
       // 'close'), so that connection is terminated; a real socket closes cleanly.
       if (chosen === 'inject') socket.terminate()
       else socket.close(1000)
-      const grace = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
+      const grace = setTimeout(() => socket.terminate(), CLOSE_FRAME_WAIT_MS)
       await closed
       clearTimeout(grace)
     })())
   }
-}
-
-function checkTimeout (ms: unknown): void {
-  if (!Number.isInteger(ms) || (ms as number) <= 0) throw new FST_LIVERELOAD_INVALID_OPTION('timeout', 'must be a positive integer (ms)')
 }
 
 function isPlainHttpListening (app: FastifyInstance): boolean {

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, WebSocket } from 'ws'
 import t, { type Test } from 'tap'
-import { createHub, DEFAULT_TIMING } from '../lib/channel/hub.js'
+import { createHub } from '../lib/channel/hub.js'
 import { collectingLogger } from './helpers/log.js'
 
 /** A real ws server on a loopback port whose connections go to the hub under test. */
@@ -16,7 +16,7 @@ async function serve (t: Test, hub: ReturnType<typeof createHub>) {
 
 t.test('a client that does not answer pings is terminated by the heartbeat', async t => {
   const { log, lines } = collectingLogger()
-  const hub = createHub({ maxClients: 10 }, log, { ...DEFAULT_TIMING, heartbeatMs: 50 })
+  const hub = createHub({ maxClients: 10 }, log, { heartbeatMs: 50 })
   t.teardown(() => hub.closeAll())
   const url = await serve(t, hub)
   const deaf = new WebSocket(url, { autoPong: false })
@@ -27,7 +27,7 @@ t.test('a client that does not answer pings is terminated by the heartbeat', asy
 })
 
 t.test('a client that stops reading is terminated once its buffer passes the bound', async t => {
-  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { ...DEFAULT_TIMING, maxBufferedBytes: 64 * 1024 })
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { maxBufferedBytes: 64 * 1024 })
   t.teardown(() => hub.closeAll())
   const url = await serve(t, hub)
   const slow = new WebSocket(url)

@@ -5,7 +5,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
-import { createHub, DEFAULT_TIMING } from '../lib/channel/hub.js'
+import { createHub } from '../lib/channel/hub.js'
 import liveReload from '../lib/index.js'
 import type { BuildReport, ServerMessage } from '../types/index.js'
 import { connectChannel } from './helpers/channel.js'
@@ -114,7 +114,7 @@ t.test('a client that stops reading is terminated once its buffered bytes pass t
 
 t.test('a half-open client (handshake done, then silence) is found by the heartbeat and removed', async t => {
   const { log, lines } = collectingLogger()
-  const hub = createHub({ maxClients: 10 }, log, { ...DEFAULT_TIMING, heartbeatMs: 50 })
+  const hub = createHub({ maxClients: 10 }, log, { heartbeatMs: 50 })
   t.teardown(() => hub.closeAll())
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   t.teardown(() => new Promise(resolve => wss.close(resolve)))

@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
+import { resolveOptions } from '../lib/options.js'
 import { inotifyLimitOf } from '../lib/watch/inotify-limits.js'
+import { createWatchContext, watchSource } from '../lib/watch/watch.js'
+import { collectingLogger } from './helpers/log.js'
 
 const run = promisify(execFile)
 const fixture = fileURLToPath(new URL('fixtures/inotify-limit.mjs', import.meta.url))
@@ -47,4 +51,17 @@ t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text
   t.equal(inotifyLimitOf(new Error('Too many open files')), 'fs.inotify.max_user_instances')
   t.equal(inotifyLimitOf('Permission denied'), null)
   t.equal(inotifyLimitOf(null), null)
+})
+
+t.test('the limit is one warning for the whole server, though each source has its own ignore rules', async t => {
+  const dir = t.testdir({ out: {}, src: {}, content: {}, notes: {} })
+  const { log, lines } = collectingLogger()
+  const ctx = createWatchContext(resolveOptions({ poll: false }), log, async () => {
+    throw new Error("inotify_add_watch on '/x' failed: No space left on device") // as @parcel/watcher says it
+  })
+  const handlers = { onChanges () {}, onLost () {} }
+  for (const source of ['src', 'content']) t.equal(await watchSource(join(dir, source), join(dir, 'out'), handlers, ctx), null, source)
+  t.equal(await watchSource(join(dir, 'notes'), null, handlers, ctx), null, 'a source with the shared rules')
+  const limited = lines.filter(line => (line.err as { code?: string } | undefined)?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
+  t.same(limited.map(line => line.level), [40, 20, 20], 'one warning, then debug lines')
 })

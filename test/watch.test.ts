@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { resolveOptions } from '../lib/options.js'
-import { createWatchContext, displayPath, nativeIgnore, toChanges, watchDirectory } from '../lib/watch/watch.js'
+import { createWatchContext, nativeIgnore, toChanges, watchDirectory } from '../lib/watch/watch.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
 
@@ -142,10 +142,4 @@ t.test('toChanges applies RegExps to the path relative to the watched directory'
     { path: '/w/a/b.html', type: 'update' }
   ], [/\.tmp$/])
   t.same(changes, [{ path: '/w/a/b.html', type: 'update' }])
-})
-
-t.test('displayPath is relative inside the working directory, absolute outside', async t => {
-  t.equal(displayPath(process.cwd()), '.')
-  t.equal(displayPath(join(process.cwd(), 'dist', 'x')), 'dist/x')
-  t.equal(displayPath('/elsewhere/x'), '/elsewhere/x')
 })

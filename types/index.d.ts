@@ -7,7 +7,7 @@ import type { FastifyStaticOptions } from '@fastify/static'
 /** One error of a failed build, as the browser overlay shows it. */
 export interface BuildErrorInfo {
   message: string
-  /** Source file, relative to the process working directory when it lies inside it. */
+  /** Source file, relative to the process working directory when it lies inside it; else from `~` in the home directory. */
   file?: string
   line?: number
   column?: number
@@ -78,7 +78,7 @@ export interface Builder {
 export interface BuildReport {
   ok: boolean
   full: boolean
-  /** Source paths that caused the build, relative to the working directory when inside it. */
+  /** Source paths that caused the build, relative to the working directory when inside it; else from `~` in the home directory. */
   changes: string[]
   /** URL paths of the outputs that changed. */
   outputs: string[]
@@ -276,7 +276,7 @@ export interface LiveReloadStats {
   clients: number
   /** Messages broadcast since start (`hello` excluded). */
   messages: number
-  /** Paths watched, relative to the process working directory when inside it. */
+  /** Paths watched, relative to the process working directory when inside it; else from `~` in the home directory. */
   watched: string[]
   /** Builds finished since start, failed ones included. */
   builds: number

@@ -8,8 +8,8 @@ export type MessageType = ServerMessage['type']
 /** The message of one type: `MessageOf<'reload'>` is `{ type: 'reload', paths: string[] }`. */
 export type MessageOf<T extends MessageType> = Extract<ServerMessage, { type: T }>
 
-/** The messages that end a change: what the browser does about it. */
-export type OutcomeMessage = MessageOf<'reload' | 'css' | 'img' | 'error' | 'clear'>
+/** The messages that end a change, what the browser does about it: every broadcast but `building`. */
+export type OutcomeMessage = Exclude<BroadcastMessage, MessageOf<'building'>>
 
 export interface WaitOptions {
   /** Milliseconds to wait before rejecting with `FST_LIVERELOAD_TIMEOUT`. @default the connection's `timeout` */

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
-import { relativePath } from '../build-errors.js'
+import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
+import { integerOption } from '../validate.js'
 
-export const DEFAULT_TIMEOUT_MS = 600_000
-export const DEFAULT_MAX_OUTPUT = 64 * 1024
+/** A build that runs longer is killed (ms); the isolated builder's default too. */
+export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
+const DEFAULT_MAX_OUTPUT = 64 * 1024
 /** After SIGTERM, a process group gets this long before SIGKILL. */
 export const KILL_GRACE_MS = 2000
 
@@ -18,8 +20,8 @@ export function commandBuilder (command: string | string[], options: CommandBuil
   if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string' && c.trim() !== '')) {
     throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.command', 'must be a non-empty command string or array of them')
   }
-  const timeout = positiveInteger('timeout', options.timeout ?? DEFAULT_TIMEOUT_MS)
-  const maxOutput = positiveInteger('maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT)
+  const timeout = integerOption('commandBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
+  const maxOutput = integerOption('commandBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
   if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.cwd', 'must be a directory path')
   const env = { ...process.env, ...options.env }
   const running = new Set<ChildProcess>()
@@ -98,7 +100,7 @@ export function commandError (cmd: string, status: string, output: string): Buil
   const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${output.trim() === '' ? '' : `\n\n${output.trimEnd()}`}` }
   const match = LOCATION.exec(output)
   if (match !== null) {
-    error.file = relativePath(match[1])
+    error.file = displayPath(match[1])
     error.line = Number(match[2] ?? match[4])
     const column = match[3] ?? match[5]
     if (column !== undefined) error.column = Number(column)
@@ -122,11 +124,4 @@ class Tail {
     const all = Buffer.concat(this.chunks)
     return all.subarray(Math.max(0, all.length - this.max)).toString('utf8') // invalid UTF-8 becomes U+FFFD
   }
-}
-
-function positiveInteger (name: string, value: unknown): number {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
-    throw new FST_LIVERELOAD_INVALID_OPTION(`commandBuilder.${name}`, 'must be a positive integer')
-  }
-  return value as number
 }

@@ -1,12 +1,11 @@
 // The child side of isolatedBuilder: loads the builder module once, runs builds on request,
 // answers with their outcome. Whatever goes wrong in here, the parent only sees this process die.
 import { pathToFileURL } from 'node:url'
-import type { Builder, BuildOutcome } from '../../types/index.js'
+import type { Builder, BuildOutcome, FileChange } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
+import { LOG_LEVELS, type ChildMessage, type ParentMessage } from './isolated-messages.js'
 
-type ParentMessage = { type: 'build', id: number, changes: unknown[], full: boolean } | { type: 'abort', id: number } | { type: 'close' }
-
-const send = (message: unknown): void => { process.send?.(message) }
+const send = (message: ChildMessage): void => { process.send?.(message) }
 const controllers = new Map<number, AbortController>()
 let loading: Promise<Builder> | undefined
 
@@ -20,14 +19,16 @@ async function load (): Promise<Builder> {
 
 function logFor (id: number): unknown {
   const log: Record<string, unknown> = {}
-  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) {
-    log[level] = (obj: unknown, msg?: string) => send({ type: 'log', id, level, obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg })
+  for (const level of LOG_LEVELS) {
+    log[level] = (obj: unknown, msg?: string) => {
+      send({ type: 'log', id, level, obj: typeof obj === 'object' && obj !== null ? obj : {}, msg: typeof obj === 'string' ? obj : msg })
+    }
   }
   log.child = () => log
   return log
 }
 
-async function build (id: number, changes: unknown[], full: boolean): Promise<void> {
+async function build (id: number, changes: FileChange[], full: boolean): Promise<void> {
   const controller = new AbortController()
   controllers.set(id, controller)
   let outcome: BuildOutcome

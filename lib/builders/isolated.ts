@@ -1,11 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
 import { builtFile } from '../built.js'
-import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { DEFAULT_TIMEOUT_MS, KILL_GRACE_MS } from './command.js'
+import { integerOption, modulePath as toModulePath } from '../validate.js'
+import { DEFAULT_BUILD_TIMEOUT_MS, KILL_GRACE_MS } from './command.js'
+import type { ChildMessage, ParentMessage } from './isolated-messages.js'
 
 const RUNNER = fileURLToPath(builtFile('builders/isolated-child.js'))
 /** The end of the child's stderr kept for the error of a crash. */
@@ -23,12 +23,9 @@ interface Pending {
  * next build starts a fresh child.
  */
 export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
-  const file = toPath(modulePath)
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS
-  if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.timeout', 'must be a positive integer (ms)')
-  if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0)) {
-    throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.maxMemory', 'must be a positive integer (MB)')
-  }
+  const file = toModulePath('isolatedBuilder.modulePath', modulePath)
+  const timeout = integerOption('isolatedBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
+  if (options.maxMemory !== undefined) integerOption('isolatedBuilder.maxMemory', options.maxMemory, { unit: 'MB' })
   const execArgv = [...(options.execArgv ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
   let child: ChildProcess | null = null
   let stderr = ''
@@ -41,10 +38,10 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
     const started = fork(RUNNER, [file], { execArgv, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
     started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
     started.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-MAX_STDERR) })
-    started.on('message', (message: { type: string, id: number, outcome?: BuildOutcome, level?: string, obj?: object, msg?: string }) => {
+    started.on('message', (message: ChildMessage) => {
       if (pending === null || message.id !== pending.id) return
-      if (message.type === 'result') pending.settle(message.outcome ?? {})
-      else if (message.type === 'log') (pending.log as unknown as Record<string, (o: object, m?: string) => void>)[message.level ?? 'info']?.(message.obj ?? {}, message.msg)
+      if (message.type === 'result') pending.settle(message.outcome)
+      else pending.log[message.level](message.obj, message.msg)
     })
     started.on('exit', (code, signal) => {
       if (child === started) child = null
@@ -65,7 +62,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
           worker.kill('SIGKILL')
         }, timeout).unref()
         const onAbort = (): void => {
-          worker.send({ type: 'abort', id })
+          send(worker, { type: 'abort', id })
           setTimeout(() => { if (!isSettled) worker.kill('SIGKILL') }, KILL_GRACE_MS).unref()
         }
         signal.addEventListener('abort', onAbort)
@@ -81,7 +78,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
             resolve(outcome)
           }
         }
-        worker.send({ type: 'build', id, changes, full })
+        send(worker, { type: 'build', id, changes, full })
       })
     },
     close () {
@@ -93,24 +90,19 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
           clearTimeout(kill)
           resolve()
         })
-        worker.send({ type: 'close' })
+        send(worker, { type: 'close' })
       })
       return closed
     }
   }
 }
 
-function toPath (modulePath: string | URL): string {
-  if (modulePath instanceof URL) return fileURLToPath(modulePath)
-  if (typeof modulePath !== 'string' || modulePath === '') {
-    throw new FST_LIVERELOAD_INVALID_OPTION('isolatedBuilder.modulePath', 'must be a module path or file URL')
-  }
-  if (modulePath.startsWith('file:')) return fileURLToPath(modulePath)
-  return isAbsolute(modulePath) ? modulePath : resolve(modulePath)
+function send (child: ChildProcess, message: ParentMessage): void {
+  child.send(message)
 }
 
 /** What a dead child says about how it died. */
-export function describeExit (code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+function describeExit (code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
   if (stderr.includes('timed out after')) return `the builder ${/timed out after \d+ ms/.exec(stderr)?.[0] ?? 'timed out'} and was killed`
   if (/heap out of memory|Allocation failed/i.test(stderr)) return 'the builder ran out of memory (raise maxMemory?)'
   if (signal !== null) return `the builder process was killed by ${signal}`

@@ -16,7 +16,7 @@ export interface HubTiming {
   closeGraceMs: number
 }
 
-export const DEFAULT_TIMING: HubTiming = Object.freeze({
+const DEFAULT_TIMING: HubTiming = Object.freeze({
   heartbeatMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   maxFrameBytes: 1024,
@@ -47,8 +47,9 @@ export interface Hub {
 export function createHub (
   options: Pick<ResolvedOptions, 'maxClients'>,
   log: FastifyBaseLogger,
-  timing: HubTiming = DEFAULT_TIMING
+  tuning: Partial<HubTiming> = {}
 ): Hub {
+  const timing: HubTiming = { ...DEFAULT_TIMING, ...tuning }
   const instance = randomBytes(9).toString('base64url')
   const peers = new Set<Peer>()
   let heartbeat: NodeJS.Timeout | undefined

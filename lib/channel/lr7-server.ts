@@ -4,21 +4,22 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import fastifyWebsocket from '@fastify/websocket'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import { FST_LIVERELOAD_LISTEN_FAILED } from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import { guardRoutes, liveReloadPolicy } from './guard.js'
 import type { Hub } from './hub.js'
 import { isLr7Hello, LR7_HELLO, lr7Frames } from './lr7-protocol.js'
-import type { ResolvedOptions } from '../options.js'
 import { webSocketPeer, type Peer } from './peers.js'
-import { etagOf, guardRoutes, hostOf, refuse, sendScript, trackUpgrades, type Refusal } from './routes.js'
+import { serveScript } from './script-route.js'
+import { trackUpgrades } from './upgrades.js'
 
-export const LR7_PATH = '/livereload'
+const LR7_PATH = '/livereload'
 /** LiveReload clients may send `info` with the page URL and their plugins: more room than our 1 KiB. */
 const LR7_MAX_FRAME_BYTES = 16 * 1024
 
-type GuardOptions = Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins' | 'path'>
-interface Lr7Options { options: GuardOptions, hub: Hub, script: Buffer | null }
+interface Lr7Options { options: Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins'>, hub: Hub, script: Buffer | null }
 
 /**
  * Serves protocol 7 at `/livereload` on the app, and on `livereload.port` when one is given.
@@ -27,9 +28,6 @@ interface Lr7Options { options: GuardOptions, hub: Hub, script: Buffer | null }
 export async function serveLiveReload (fastify: FastifyInstance, options: ResolvedOptions, hub: Hub, log: FastifyBaseLogger): Promise<void> {
   const settings = options.livereload
   if (settings === null) return
-  const upgrades = trackUpgrades(fastify.server, LR7_PATH)
-  fastify.addHook('preClose', async () => { upgrades.destroyAll() }) // after hub.closeAll(), registered first
-  fastify.addHook('onClose', async () => { upgrades.close() })
   const script = await readLiveReloadScript()
   await fastify.register(lr7Routes, { options, hub, script })
   if (settings.port === null) return
@@ -37,7 +35,6 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
   const server = Fastify({ loggerInstance: log, disableRequestLogging: true, forceCloseConnections: true })
   await server.register(fastifyWebsocket)
   await server.register(lr7Routes, { options, hub, script })
-  const extraUpgrades = trackUpgrades(server.server, LR7_PATH)
   try {
     // Fastify logs the address it listens on (per address, at info): say what it is for.
     await server.listen({ port: settings.port, host: settings.host, listenTextResolver: address => `LiveReload protocol 7 on ${address.replace(/^http/, 'ws')}${LR7_PATH}` })
@@ -48,11 +45,7 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
       : String((err as Error).message)
     throw new FST_LIVERELOAD_LISTEN_FAILED(`${settings.host}:${settings.port}`, reason, { cause: err })
   }
-  fastify.addHook('preClose', async () => { extraUpgrades.destroyAll() })
-  fastify.addHook('onClose', async () => {
-    extraUpgrades.close()
-    await server.close()
-  })
+  fastify.addHook('onClose', async () => { await server.close() })
 }
 
 /**
@@ -68,21 +61,22 @@ async function readLiveReloadScript (): Promise<Buffer | null> {
   }
 }
 
-/** The `/livereload` WebSocket route and `/livereload.js`, behind their own guard. */
+/** The `/livereload` WebSocket route and `/livereload.js`, behind the LiveReload policy of the guard. */
 const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub, script }) => {
-  guardRoutes(fastify, request => refuseLiveReload(request, options), hub)
+  guardRoutes(fastify, liveReloadPolicy(options), hub)
+  trackUpgrades(fastify, LR7_PATH, hub)
   fastify.get(LR7_PATH, { websocket: true }, (socket, request) => {
     socket.on('error', err => request.log.debug({ err }, 'LiveReload socket error'))
     hub.add(lr7Peer(socket))
   })
-  const etag = script === null ? '' : etagOf(script)
-  fastify.get('/livereload.js', async (request, reply) => {
-    if (script === null) {
+  if (script !== null) {
+    serveScript(fastify, '/livereload.js', script)
+  } else {
+    fastify.get('/livereload.js', async (_request, reply) => {
       return await reply.code(404).type('text/plain; charset=utf-8')
         .send('livereload.js is served when the livereload-js package is installed (npm install --save-dev livereload-js)')
-    }
-    return await sendScript(request, reply, script, etag)
-  })
+    })
+  }
 }
 
 /**
@@ -91,7 +85,7 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
  * `hello` and the standing error, which an `alert()` on every page load would make a nuisance.
  * A first frame that is not a protocol 7 `hello` closes the socket (1002).
  */
-export function lr7Peer (socket: WebSocket): Peer {
+function lr7Peer (socket: WebSocket): Peer {
   let isGreeted = false
   const peer = webSocketPeer(socket, {
     maxFrameBytes: LR7_MAX_FRAME_BYTES,
@@ -113,34 +107,4 @@ export function lr7Peer (socket: WebSocket): Peer {
     terminate: peer.terminate,
     onClose: peer.onClose
   }
-}
-
-/**
- * The channel's Host guard, with an Origin rule for LiveReload clients: the extensions connect
- * from an extension origin, or from the page, whose origin is the app's, on another port than
- * the listener's. So besides `allowedOrigins`, any origin on the same host name as the
- * request's Host, any port, and extension origins pass. Cross-site loads of livereload.js are
- * not refused: it is the published livereload-js, and `localhost:35729` is cross-site to a
- * page on `127.0.0.1`.
- */
-export function refuseLiveReload (request: Pick<FastifyRequest, 'headers' | 'url'>, options: GuardOptions): Refusal | null {
-  const { origin, 'sec-fetch-site': _site, ...headers } = request.headers
-  const refusal = refuse({ headers, url: request.url }, options)
-  if (refusal !== null || origin === undefined || isAllowedOrigin(origin, hostOf(headers) as string, options.allowedOrigins)) return refusal
-  return { status: 403, reason: 'cross-origin LiveReload clients are not allowed (see the allowedOrigins option)' }
-}
-
-const EXTENSION_SCHEMES = new Set(['chrome-extension:', 'moz-extension:', 'safari-web-extension:'])
-
-function isAllowedOrigin (origin: string, host: string, allowed: GuardOptions['allowedOrigins']): boolean {
-  if (allowed === true) return true
-  let url: URL
-  try {
-    url = new URL(origin)
-  } catch {
-    return false
-  }
-  if (EXTENSION_SCHEMES.has(url.protocol)) return true
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false
-  return url.hostname === new URL(`http://${host}`).hostname || allowed.has(url.origin)
 }

@@ -29,10 +29,10 @@ export interface Peer {
 }
 
 /** Our own protocol over WebSocket: one JSON text frame per message. */
-export const jsonFrames: Framing = (_message, json) => [json]
+const jsonFrames: Framing = (_message, json) => [json]
 
 /** Our own protocol as Server-Sent Events: the type as the event name, the JSON as its data. */
-export const sseFrames: Framing = (message, json) => [`event: ${message.type}\ndata: ${json}\n\n`]
+const sseFrames: Framing = (message, json) => [`event: ${message.type}\ndata: ${json}\n\n`]
 
 /**
  * A `ws` socket as a peer. Frames the client sends are ignored, except that one larger than
@@ -66,10 +66,11 @@ export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: numb
 }
 
 /**
- * ws has no per-socket maxPayload, and the server is shared with the host's own WebSocket
- * routes, so we bound this socket's receiver (ws 8 internals): a frame, or fragments, whose
- * total passes the limit is refused with 1009 from its header, before the payload is buffered.
- * The per-message check in webSocketPeer() stays as the fallback should the internals change.
+ * ws has no per-socket maxPayload (a way to change it on an open socket was declined:
+ * https://github.com/websockets/ws/pull/1473), and the server is shared with the host's own
+ * WebSocket routes, so we bound this socket's receiver (ws 8 internals): a frame, or fragments,
+ * whose total passes the limit is refused with 1009 from its header, before the payload is
+ * buffered. The per-message check in webSocketPeer() stays as the fallback should the internals change.
  */
 function limitFrames (socket: WebSocket, maxBytes: number): void {
   const receiver = (socket as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
@@ -77,7 +78,7 @@ function limitFrames (socket: WebSocket, maxBytes: number): void {
 }
 
 /** Sent first on every event stream: how long EventSource waits before it reconnects (ms). */
-export const SSE_RETRY_MS = 1000
+const SSE_RETRY_MS = 1000
 
 /**
  * An HTTP response, already hijacked from Fastify, as a Server-Sent Events peer. Heartbeats are

@@ -1,4 +1,5 @@
 import type { ServerMessage } from '../../types/index.js'
+import { MESSAGE_TYPES } from '../message-types.js'
 import { log } from './log.js'
 
 const FIRST_RETRY_MS = 100
@@ -6,8 +7,6 @@ const MAX_RETRY_MS = 3000
 /** While on Server-Sent Events, a WebSocket is tried again after this, doubling up to the cap. */
 const FIRST_PROBE_MS = 1000
 const MAX_PROBE_MS = 60_000
-/** SSE event names: the message types (`error` also names EventSource's own failure event). */
-const TYPES = ['hello', 'building', 'reload', 'css', 'img', 'error', 'clear']
 
 interface Link { close (): void }
 
@@ -87,7 +86,8 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
         source.close()
         end()
       }
-      for (const type of TYPES) source.addEventListener(type, listener)
+      // SSE event names are the message types (`error` also names EventSource's own failure event).
+      for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
       link = source
     } else {
       const ws = new WebSocket(url)

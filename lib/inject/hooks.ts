@@ -122,7 +122,7 @@ const SCAN_WINDOW = 4096
  * end. Memory stays constant and the first byte is not delayed. A Content-Length was already
  * raised by the tag's length, so a page found to hold the tag already gets as many spaces.
  */
-export class InjectStream extends Transform {
+class InjectStream extends Transform {
   private readonly scanner: HtmlScanner
   private pending: Buffer = Buffer.alloc(0)
   private base = 0

@@ -181,9 +181,6 @@ function isClientScript (tagText: string, clientSrc: string): boolean {
   return value !== undefined && (value === clientSrc || value.endsWith(clientSrc))
 }
 
-let lastSrc = ''
-let lastNeedle = ''
-
 /**
  * The part of the client's URL to look for in a whole page before scanning all of it for an
  * existing tag: from its first '_' or '.' on. V8 finds a string by looking for its first
@@ -191,13 +188,9 @@ let lastNeedle = ''
  * the default '__livereload/client.js' is found (or not) in a 20 KB page about 20 times faster.
  * Any part of the URL will do: a false hit only costs the full scan that decides.
  */
-export function needleOf (clientSrc: string): string {
-  if (clientSrc !== lastSrc) {
-    const underscore = clientSrc.indexOf('_')
-    lastNeedle = clientSrc.slice(underscore !== -1 ? underscore : Math.max(0, clientSrc.lastIndexOf('.')))
-    lastSrc = clientSrc
-  }
-  return lastNeedle
+function needleOf (clientSrc: string): string {
+  const underscore = clientSrc.indexOf('_')
+  return clientSrc.slice(underscore !== -1 ? underscore : Math.max(0, clientSrc.lastIndexOf('.')))
 }
 
 /**
@@ -210,10 +203,4 @@ export function findInsertion (html: string, clientSrc: string): number {
   if (scanner.hasTag) return -1
   if (scanner.found >= 0) return scanner.found
   return scanner.htmlEnd >= 0 ? scanner.htmlEnd : html.length
-}
-
-/** The pure injection: `html` with `tag` in its place, or `html` itself when the tag is there. */
-export function injectTag (html: string, tag: string, clientSrc: string): string {
-  const at = findInsertion(html, clientSrc)
-  return at === -1 ? html : html.slice(0, at) + tag + html.slice(at)
 }

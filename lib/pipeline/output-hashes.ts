@@ -13,8 +13,8 @@ export interface OutputHashes {
 }
 
 /** A save (a few small files) is hashed synchronously: microseconds, where the thread pool costs milliseconds on a busy machine. */
-export const SYNC_FILES = 4
-export const SYNC_BYTES = 256 * 1024
+const SYNC_FILES = 4
+const SYNC_BYTES = 256 * 1024
 
 export function createOutputHashes (): OutputHashes {
   const hashes = new Map<string, string>()

@@ -7,7 +7,7 @@ import { createLoopBreaker } from './loop-breaker.js'
 import { messageFor, reloadOf, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
-import { displayPath } from '../watch/watch.js'
+import { displayPath } from '../paths.js'
 
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20

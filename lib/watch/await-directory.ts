@@ -1,11 +1,11 @@
 import { watch } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
+import { kindOf } from '../paths.js'
 
 /** When the ancestor cannot be watched (an inotify limit), look again this often (ms). */
-export const RECHECK_MS = 1000
+const RECHECK_MS = 1000
 
-export const isDirectory = (path: string): Promise<boolean> => stat(path).then(s => s.isDirectory(), () => false)
+export const isDirectory = async (path: string): Promise<boolean> => await kindOf(path) === 'directory'
 
 /**
  * Resolves once `dir` exists as a directory (or `signal` aborts). Waits on events, not a busy
@@ -30,9 +30,9 @@ export async function awaitDirectory (dir: string, signal: AbortSignal): Promise
       try {
         watcher = watch(ancestor, { persistent: false }, done)
         watcher.on('error', done)
-      } catch { /* c8 ignore next: no inotify watch left for the ancestor */
+      } catch { /* c8 ignore start: no inotify watch left for the ancestor */
         timer = setTimeout(done, RECHECK_MS).unref()
-      }
+      } /* c8 ignore stop */
       // It may have appeared between the check above and the watch.
       isDirectory(next).then(isThere => { if (isThere) done() }, done)
     })

@@ -26,7 +26,8 @@ let hasInstance: Promise<boolean> | undefined
 /**
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
  * is reached, its first `subscribe` in a process blocks the main thread for good instead of
- * failing (measured with @parcel/watcher 2.5 on Linux 6.18), so we ask first: a worker thread
+ * failing (measured with @parcel/watcher 2.5 on Linux 6.18; the hang and a fix:
+ * https://github.com/parcel-bundler/watcher/pull/246), so we ask first: a worker thread
  * has its own event loop, so its `fs.watch` opens a fresh instance, and closes it on exit.
  * Once the answer is yes, @parcel/watcher holds its instance and the question is not asked again.
  */
@@ -35,7 +36,7 @@ export function canOpenInotify (dir: string): Promise<boolean> {
   return (hasInstance ??= new Promise<boolean>(resolve => {
     const worker = new Worker(PROBE, { eval: true, workerData: dir })
     worker.once('message', (code: string | null) => resolve(code !== 'EMFILE')) // ENOENT: the directory is not there yet, which is no limit
-    worker.once('error', () => resolve(true)) // c8 ignore next: the probe itself failed; let the watcher tell
+    worker.once('error', /* c8 ignore next: the probe itself failed; let the watcher tell */ () => resolve(true))
     worker.once('exit', () => resolve(true))
   }).then(isOk => {
     if (!isOk) hasInstance = undefined // the user may close other watchers: ask again next time

@@ -4,12 +4,12 @@ import type watcher from '@parcel/watcher'
 import picomatch from 'picomatch'
 
 /** File system calls per slice of a sweep; the event loop runs between slices (about 1 ms each). */
-export const SLICE = 256
+const SLICE = 256
 /**
  * A sweep starts no sooner than this many times the previous sweep's duration after that one
  * started: on a tree too large for the interval, polling stretches instead of taking a core.
  */
-export const DUTY_FACTOR = 5
+const DUTY_FACTOR = 5
 
 interface FileState { mtimeMs: number, size: number, ino: number }
 interface DirState { mtimeMs: number, files: Map<string, FileState>, dirs: Set<string> }
@@ -140,9 +140,9 @@ export async function pollSubscribe (
       const started = performance.now()
       try {
         await sweep()
-      } catch (err) { /* c8 ignore next 2: an unexpected failure of the file system: the owner rescans */
+      } catch (err) { /* c8 ignore start: an unexpected failure of the file system: the owner rescans */
         callback(err as Error, [])
-      }
+      } /* c8 ignore stop */
       const elapsed = performance.now() - started
       await new Promise<void>(resolve => {
         wake = resolve

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises'
 import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import picomatch from 'picomatch'
@@ -10,6 +9,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
+import { displayPath, kindOf } from '../paths.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
@@ -32,12 +32,23 @@ export interface WatchContext {
   readonly log: FastifyBaseLogger
   /** How @parcel/watcher is reached: replaceable so that tests can feed it errors. */
   readonly subscribe: Subscribe
-  /** An inotify limit is logged once per server, not once per directory. */
-  hasWarnedLimit: boolean
+  /**
+   * Logs that an inotify limit stopped `dir` from being watched: a warning once per server,
+   * then debug lines. Its memory lives here, so a copy of the context (a source with its own
+   * ignore rules) shares it.
+   */
+  readonly warnLimit: (dir: string, limit: string, cause: unknown) => void
 }
 
 export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, subscribe: Subscribe = watcher.subscribe): WatchContext {
-  return { ignore: options.ignore, poll: options.poll, log, subscribe, hasWarnedLimit: false }
+  let hasWarned = false
+  function warnLimit (dir: string, limit: string, cause: unknown): void {
+    const err = new FST_LIVERELOAD_WATCH_LIMIT(displayPath(dir), limit, { cause })
+    if (hasWarned) return log.debug({ err }, 'not watching: the inotify limit is reached')
+    hasWarned = true
+    log.warn({ err }, 'not watching: the inotify limit is reached')
+  }
+  return { ignore: options.ignore, poll: options.poll, log, subscribe, warnLimit }
 }
 
 /** What a watched directory reports: its changes, and that some were lost (rescan). */
@@ -51,7 +62,7 @@ export interface WatchHandlers {
  * output directory) is never reported, even when it lies inside.
  */
 export async function watchSource (path: string, exclude: string | null, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
-  const isFile = await stat(path).then(s => s.isFile(), () => false)
+  const isFile = await kindOf(path) === 'file'
   const ignore = exclude === null ? ctx.ignore : { ...ctx.ignore, globs: [...ctx.ignore.globs, exclude] }
   const own = { ...ctx, ignore }
   if (!isFile) return await watchDirectory(path, handlers, own)
@@ -74,13 +85,13 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
   const log = ctx.log.child({ dir: displayPath(dir) })
   const interval = await pollInterval(dir, ctx, log)
   if (interval === null && !(await canOpenInotify(dir))) {
-    warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'), ctx)
+    ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
     return null
   }
   const subscribe: Subscribe = interval === null ? ctx.subscribe : (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
   const onFailed = (cause: unknown): void => {
     const limit = inotifyLimitOf(cause)
-    if (limit !== null) warnLimit(dir, limit, cause, ctx)
+    if (limit !== null) ctx.warnLimit(dir, limit, cause)
     else log.warn({ err: new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause }) }, 'not watching: the watcher could not subscribe')
   }
   try {
@@ -114,16 +125,6 @@ async function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLog
   return DEFAULT_POLL_INTERVAL_MS
 }
 
-function warnLimit (dir: string, limit: string, cause: unknown, ctx: WatchContext): void {
-  const err = new FST_LIVERELOAD_WATCH_LIMIT(displayPath(dir), limit, { cause })
-  if (ctx.hasWarnedLimit) {
-    ctx.log.debug({ err }, 'not watching: the inotify limit is reached')
-    return
-  }
-  ctx.hasWarnedLimit = true
-  ctx.log.warn({ err }, 'not watching: the inotify limit is reached')
-}
-
 /** What @parcel/watcher is told to ignore: the user's globs, and the defaults as plain paths. */
 export function nativeIgnore (globs: readonly string[]): string[] {
   // resolveIgnore puts the defaults first: the user's own globs, '**/node_modules' included, follow
@@ -139,10 +140,4 @@ export function toChanges (dir: string, events: watcher.Event[], regexps: readon
     changes.push({ path: event.path, type: event.type })
   }
   return changes
-}
-
-/** A path as people read it in logs and stats: relative to the working directory when inside it. */
-export function displayPath (path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' ? '.' : rel.startsWith('..') ? path : rel.split(sep).join('/')
 }

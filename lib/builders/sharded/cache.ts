@@ -43,7 +43,7 @@ interface Manifest {
   merge: CacheState['merge']
 }
 
-export function emptyState (): CacheState {
+function emptyState (): CacheState {
   return { files: new Map(), shards: new Map(), merge: null }
 }
 

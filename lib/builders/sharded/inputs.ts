@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ShardSource } from '../../../types/index.js'
+import { kindOf } from '../../paths.js'
 
 /** What is known about one input file: its stat signature and the hash of its contents. */
 export interface FileRecord {
@@ -36,9 +37,9 @@ export async function findInputs (rules: InputRules): Promise<Inputs> {
   const shared = new Set<string>()
   for (const entry of rules.shared) {
     if (typeof entry === 'string') {
-      const isDirectory = await stat(entry).then(s => s.isDirectory(), () => null)
-      if (isDirectory === true) for (const rel of await walk(entry, rules.ignore)) shared.add(join(entry, rel))
-      else if (isDirectory === false) shared.add(entry)
+      const kind = await kindOf(entry)
+      if (kind === 'directory') for (const rel of await walk(entry, rules.ignore)) shared.add(join(entry, rel))
+      else if (kind === 'file') shared.add(entry)
     } else {
       for (const rel of await walk(entry.base, rules.ignore)) if (entry.glob(rel)) shared.add(join(entry.base, rel))
     }
@@ -66,8 +67,7 @@ async function walk (dir: string, ignore: (relative: string) => boolean): Promis
       if (ignore(child)) return
       let isDirectory = entry.isDirectory()
       if (entry.isSymbolicLink()) { // followed to files only: a linked directory could loop
-        const target = await stat(join(dir, child)).catch(() => null)
-        if (target === null || target.isDirectory()) return
+        if (await kindOf(join(dir, child)) !== 'file') return
         isDirectory = false
       }
       if (isDirectory) await visit(child)

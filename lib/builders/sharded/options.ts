@@ -1,11 +1,10 @@
 // shardedBuilder's options: defaults and validation, at the call (register) time, before any I/O.
 import { availableParallelism } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
-import { FST_LIVERELOAD_INVALID_OPTION } from '../../errors.js'
 import { DEFAULT_IGNORE } from '../../options.js'
+import { integerOption, invalid as invalidOption, modulePath, validGlob } from '../../validate.js'
 import { digest } from './cache.js'
 import type { InputRules } from './inputs.js'
 import { shardFunction } from './partition.js'
@@ -13,7 +12,7 @@ import { shardFunction } from './partition.js'
 export const DEFAULT_SHARDS = 16
 export const DEFAULT_SHARD_TIMEOUT_MS = 60_000
 /** Below `cwd`, where build tools keep their caches (babel-loader, eslint, terser…). */
-export const DEFAULT_CACHE_DIR = 'node_modules/.cache/fastify-livereload'
+const DEFAULT_CACHE_DIR = 'node_modules/.cache/fastify-livereload'
 
 export interface ResolvedShardedOptions {
   /** Absolute path of the worker module. */
@@ -44,10 +43,9 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
   }
   const cwd = options.cwd ?? process.cwd()
   if (typeof cwd !== 'string' || cwd === '') invalid('cwd', 'must be a directory path')
-  const worker = resolveWorker(options.worker, cwd)
+  const worker = modulePath('shardedBuilder.worker', options.worker, cwd)
   const sources = paths('sources', options.sources, false).map(source => resolve(cwd, source))
-  const shards = options.shards ?? DEFAULT_SHARDS
-  if (!Number.isSafeInteger(shards) || shards < 1) invalid('shards', 'must be a positive integer')
+  const shards = positiveInteger('shards', options.shards ?? DEFAULT_SHARDS)
   const shardOf = options.shardOf ?? 'directory'
   if (shardOf !== 'directory' && shardOf !== 'hash' && typeof shardOf !== 'function') {
     invalid('shardOf', 'must be "directory", "hash" or a function (file) => shard key')
@@ -80,13 +78,6 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
   }
 }
 
-function resolveWorker (worker: unknown, cwd: string): string {
-  if (worker instanceof URL) return fileURLToPath(worker)
-  if (typeof worker !== 'string' || worker === '') invalid('worker', 'must be a module path or file URL')
-  if (worker.startsWith('file:')) return fileURLToPath(worker)
-  return isAbsolute(worker) ? worker : resolve(cwd, worker)
-}
-
 function paths (option: string, value: unknown, isEmptyAllowed: boolean): string[] {
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || (!isEmptyAllowed && list.length === 0) || !list.every(entry => typeof entry === 'string' && entry !== '')) {
@@ -96,15 +87,7 @@ function paths (option: string, value: unknown, isEmptyAllowed: boolean): string
 }
 
 function globs (option: string, value: unknown): string[] {
-  const list = paths(option, value, true)
-  for (const glob of list) {
-    try {
-      picomatch.makeRe(glob, { strictBrackets: true })
-    } catch (err) {
-      invalid(option, `holds the glob ${JSON.stringify(glob)}, which does not parse (${(err as Error).message})`)
-    }
-  }
-  return list
+  return paths(option, value, true).map(glob => validGlob(`shardedBuilder.${option}`, glob))
 }
 
 function sharedEntryOf (entry: string, cwd: string): InputRules['shared'][number] {
@@ -123,10 +106,9 @@ function workerDataKey (value: unknown): string {
 }
 
 function positiveInteger (option: string, value: unknown): number {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) invalid(option, 'must be a positive integer')
-  return value as number
+  return integerOption(`shardedBuilder.${option}`, value)
 }
 
 function invalid (option: string, problem: string): never {
-  throw new FST_LIVERELOAD_INVALID_OPTION(`shardedBuilder.${option}`, problem)
+  return invalidOption(`shardedBuilder.${option}`, problem)
 }

@@ -2,7 +2,7 @@
 import type { ShardOf, ShardSource } from '../../../types/index.js'
 
 /** The shard key of files at the top level of a source, for `shardOf: 'directory'`. */
-export const TOP_LEVEL_KEY = '.'
+const TOP_LEVEL_KEY = '.'
 
 /** Turns the `shardOf` option into a function; `shards` is the count for `'hash'`. */
 export function shardFunction (shardOf: ShardOf, shards: number): (file: ShardSource) => string {

@@ -1,7 +1,8 @@
-import { rm, stat } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Builder, BuildContext, BuildErrorInfo, BuildOutcome, FileChange, ShardedBuilderOptions, ShardInput, ShardResult } from '../../../types/index.js'
 import { normalizeErrors } from '../../build-errors.js'
+import { kindOf } from '../../paths.js'
 import { diskCache, digest, memoryCache, type CacheState, type ShardEntry } from './cache.js'
 import { findInputs, hashFiles } from './inputs.js'
 import { compare, partition } from './partition.js'
@@ -196,6 +197,6 @@ async function prune (candidates: string[], current: CacheState, mergeOutputs: s
 }
 
 async function anyMissing (paths: string[]): Promise<boolean> {
-  const exists = await Promise.all(paths.map(path => stat(path).then(() => true, () => false)))
-  return exists.includes(false)
+  const kinds = await Promise.all(paths.map(kindOf))
+  return kinds.includes('missing')
 }

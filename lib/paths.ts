@@ -1,0 +1,43 @@
+// How paths appear in what leaves the process (messages to browsers, logs, stats, build
+// reports): relative to the working directory, or from `~`, so that none carries the layout of
+// the developer's disk or their user name. And the one way lib/ asks what is at a path.
+import { stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { isAbsolute, relative, sep } from 'node:path'
+import { parseUrl } from './validate.js'
+
+/**
+ * A path as people read it: relative to `cwd` (with `/` separators) when inside it, `.` for
+ * `cwd` itself; otherwise from `~` when in the home directory, else absolute. A relative path
+ * is taken as it is; a `file:` URL as its path.
+ */
+export function displayPath (path: string, cwd = process.cwd()): string {
+  if (path.startsWith('file://')) path = parseUrl(path)?.pathname ?? path
+  if (!isAbsolute(path)) return path
+  const rel = relative(cwd, path)
+  if (rel === '') return '.'
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return scrubHome(path)
+  return rel.split(sep).join('/')
+}
+
+/** `text` (a message, a stack) with the paths in it shown as displayPath() shows them. */
+export function scrubPaths (text: string, cwd = process.cwd()): string {
+  return scrubHome(text.replaceAll(`file://${cwd}${sep}`, '').replaceAll(`${cwd}${sep}`, ''))
+}
+
+/** The home directory becomes `~`. Read on each call: HOME may change (tests do). */
+function scrubHome (text: string): string {
+  const home = homedir()
+  if (home.length <= 1) return text
+  if (text === home) return '~'
+  return text.replaceAll(`file://${home}${sep}`, '~/').replaceAll(`${home}${sep}`, '~/')
+}
+
+/** What is at `path` now, links followed: a directory, something else (`file`), or nothing readable. */
+export async function kindOf (path: string): Promise<'directory' | 'file' | 'missing'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'directory' : 'file'
+  } catch {
+    return 'missing'
+  }
+}
