@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
-import { createCoalescer, mergeChanges } from './coalesce.js'
+import { createBuildQueue, type BuildJob } from './build-queue.js'
+import { createCoalescer } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
-import { messageFor, reloadOf, urlPath } from './messages.js'
+import { buildMessage, messageFor, reloadOf, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../watch/watch.js'
@@ -41,11 +42,6 @@ export interface Pipeline {
 
 type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
 
-interface BuildRequest {
-  full: boolean
-  waiters: Array<(report: BuildReport) => void>
-}
-
 /**
  * The one place where changes become builds and builds become messages. Builds never overlap;
  * changes that arrive during one run one follow-up build with all of them; each build ends in
@@ -59,11 +55,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
   const loop = createLoopBreaker(options.debounce, log)
-  const queued = new Map<string, FileChange['type']>()
   const closing = new AbortController()
+  const queue = createBuildQueue(runBuild, closedReport, closing.signal)
   const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
-  let request: BuildRequest | null = null
-  let running: Promise<void> | null = null
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
@@ -75,8 +69,8 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       return
     }
     if (loop.isPaused() || loop.trips(since)) return // a builder triggering itself: dropped
-    mergeChanges(queued, changes)
-    requestBuild(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+    queue.add(changes)
+    queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
   }
 
   async function sendOutputChanges (changes: FileChange[]): Promise<void> {
@@ -87,39 +81,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     hub.broadcast(message)
   }
 
-  function requestBuild (full: boolean): Promise<BuildReport> {
-    return new Promise(resolve => {
-      request ??= { full: false, waiters: [] }
-      request.full ||= full
-      request.waiters.push(resolve)
-      running ??= drain()
-    })
-  }
-
-  /** Runs queued builds one after another until none is queued. */
-  async function drain (): Promise<void> {
-    while (request !== null && !closing.signal.aborted) {
-      const { full, waiters } = request
-      request = null
-      const changes = [...queued].map(([path, type]) => ({ path, type }))
-      queued.clear()
-      const report = await runBuild(full, changes)
-      if (report === null) { // superseded: start over with these changes and the new ones
-        const newer = [...queued].map(([path, type]) => ({ path, type }))
-        queued.clear()
-        mergeChanges(queued, [...changes, ...newer])
-        const next = request as BuildRequest | null // set again while the build ran
-        request = { full: full || (next?.full ?? false), waiters: [...waiters, ...(next?.waiters ?? [])] }
-        continue
-      }
-      for (const resolve of waiters) resolve(report)
-    }
-    for (const resolve of request?.waiters ?? []) resolve(closedReport())
-    request = null
-    running = null
-  }
-
-  async function runBuild (full: boolean, changes: FileChange[]): Promise<BuildReport | null> {
+  async function runBuild ({ full, changes }: BuildJob): Promise<BuildReport | null> {
     const controller = new AbortController()
     current = controller
     const abort = (): void => controller.abort()
@@ -188,18 +150,12 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       ? (mode === 'auto' ? await outputs.settle() : [])
       : outcome.outputs.map(path => ({ path, type: 'update' as const }))
     const changed = await hashes.changed(written)
-    const paths = changed.map(change => urlPath(change.path, options))
-    let message: BroadcastMessage | null = null
-    if (mode === 'page') message = reloadOf(paths)
-    else if (mode === 'css') message = { type: 'css', paths }
-    else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
-    if (mustReload && message?.type !== 'reload') message = reloadOf(paths)
-    const sent = send(message ?? (isErrorShowing ? { type: 'clear' } : null))
+    const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options))
     isErrorShowing = false
     mustReload = false
     // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
     if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await outputs.settle())
-    return { sent, paths }
+    return { sent, paths: changed.map(change => urlPath(change.path, options)) }
   }
 
   function send (message: BroadcastMessage | null): BuildReport['sent'] {
@@ -225,13 +181,13 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     pushOutput: changes => outputs.push(changes),
     build ({ full = false } = {}) {
       loop.reset()
-      return requestBuild(full)
+      return queue.request(full)
     },
     resync (what) {
       if (closing.signal.aborted) return
       if (what === 'sources' && builder !== null) {
         log.info('rescanning the sources: full build')
-        requestBuild(true).catch(/* c8 ignore next */ () => {})
+        queue.request(true).catch(/* c8 ignore next */ () => {})
       } else if (what === 'output' && stats.building) {
         mustReload = true // the running build's one message becomes a reload
       } else {
@@ -245,7 +201,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       sources.close()
       outputs.close()
       loop.close()
-      if (running !== null) await Promise.race([running, graceTimer(CLOSE_GRACE_MS)])
+      await waitAtMost(queue.idle(), CLOSE_GRACE_MS)
       try {
         await builder?.close?.()
       } catch (err) {
@@ -259,6 +215,8 @@ function closedReport (): BuildReport {
   return { ok: false, full: false, changes: [], outputs: [], errors: [{ message: 'the server closed' }], duration: 0, sent: 'none' }
 }
 
-function graceTimer (ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref())
+async function waitAtMost (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise(resolve => { timer = setTimeout(resolve, ms).unref() })])
+  clearTimeout(timer)
 }
