@@ -31,8 +31,15 @@ async function start (command) {
   writeFileSync(join(src, 'index.txt'), 'edit -1')
   writeFileSync(join(dist, 'index.html'), '<p>edit -1</p>')
   const warnings = []
-  const stream = { write: line => { const parsed = JSON.parse(line); if (parsed.level >= 40) warnings.push(parsed) } }
-  const app = Fastify({ logger: { level: 'warn', stream } })
+  let holds = 0
+  const stream = {
+    write: line => {
+      const parsed = JSON.parse(line)
+      if (parsed.level >= 40) warnings.push(parsed)
+      if (/holding builds/.test(parsed.msg)) holds++
+    }
+  }
+  const app = Fastify({ logger: { level: 'debug', stream } })
   const builds = []
   await app.register(liveReload, {
     root: dist,
@@ -57,7 +64,13 @@ async function start (command) {
     await app.close()
     rmSync(dir, { recursive: true, force: true })
   }
-  return { src, app, builds, reloads, warnings, page, stop, pausedSeen: () => pausedSeen }
+  return { src, app, builds, reloads, warnings, page, stop, pausedSeen: () => pausedSeen, holds: () => holds }
+}
+
+function tally (values) {
+  const counts = {}
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1
+  return counts
 }
 
 /** Writes `file` every `everyMs` from another thread (a person, or an upstream tool), `count` times. */
@@ -103,10 +116,12 @@ async function steady (name, everyMs, command) {
     run: name,
     edits: count,
     builds: run.builds.length,
+    buildsBySent: tally(run.builds.map(build => build.sent ?? 'running')),
     reloads: run.reloads.length,
     longestWithoutReloadMs: Math.round(Math.max(...gaps)),
     pauseWarnings: run.warnings.filter(line => /builds paused/.test(line.msg)).length,
     pausedSeen: run.pausedSeen(),
+    holdsToObserve: run.holds(),
     lastEditBuiltAndServed: servedAt !== null,
     lastWriteToReloadMs: servedAt === null ? null : Math.round(servedAt - lastWrite)
   }

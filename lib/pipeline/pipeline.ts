@@ -54,23 +54,30 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) },
     { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
-  const loop = createLoopBreaker(options.debounce, log)
+  const loop = createLoopBreaker({ log, display: displayPath, onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
-  const queue = createBuildQueue(runBuild, closedReport, closing.signal)
+  const queue = createBuildQueue(async job => {
+    loop.buildStarted()
+    try {
+      return await runBuild(job)
+    } finally {
+      loop.buildEnded()
+    }
+  }, closedReport, closing.signal)
   const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
 
-  function onSourcesQuiet (changes: FileChange[], since: number): void {
+  function onSourcesQuiet (changes: FileChange[]): void {
     if (builder === null) {
       log.info({ changes: changes.length }, 'sources changed: reloading')
       hub.broadcast(reloadOf([]))
       return
     }
-    if (loop.isPaused() || loop.trips(since)) return // a builder triggering itself: dropped
+    const isWanted = loop.admit(changes) // the builder's own writes may wait for another change
     queue.add(changes)
-    queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+    if (isWanted) queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
   }
 
   async function sendOutputChanges (changes: FileChange[]): Promise<void> {
@@ -94,11 +101,10 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     log.info({ full, changes: display.length }, 'build started')
     await callHook('onBuildStart', options.onBuildStart, ctx)
 
-    loop.noteStart()
     const started = performance.now()
     const { outcome, errors } = await callBuilder(ctx)
     const duration = Math.round(performance.now() - started)
-    loop.noteEnd()
+    loop.builderDone()
     closing.signal.removeEventListener('abort', abort)
     current = null
     stats.building = false
@@ -175,6 +181,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let closed: Promise<void> | undefined
   return {
     pushSource (changes) {
+      loop.notePush(changes)
       sources.push(changes)
       if (options.supersede && current !== null) current.abort()
     },
