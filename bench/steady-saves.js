@@ -109,6 +109,7 @@ async function steady (name, everyMs, command) {
     if (reload !== undefined && (await run.page()).includes(last)) servedAt = reload
     else await new Promise(resolve => setTimeout(resolve, 20))
   }
+  while (run.builds.at(-1)?.ended === undefined && performance.now() < until) await new Promise(resolve => setTimeout(resolve, 20))
   // The longest stretch without a reload while the edits went on (silence after a pause counts).
   const marks = [save.writes[0], ...run.reloads.filter(at => at > save.writes[0] && at < lastWrite), lastWrite]
   const gaps = marks.slice(1).map((at, i) => at - marks[i])

@@ -239,3 +239,13 @@ t.test('close cancels a hold', async t => {
   s.breaker.close()
   t.equal(s.pending(), 0)
 })
+
+t.test('a delete reported during a build no longer remembered is a change from outside', async t => {
+  const s = scripted()
+  s.breaker.buildStarted()
+  s.breaker.notePush([{ path: '/src/tmp~', type: 'create' }]) // created and deleted again: never flushed
+  s.breaker.builderDone()
+  s.breaker.buildEnded()
+  for (let i = 0; i < 5; i++) s.build(10)
+  t.equal(s.breaker.admit([{ path: '/src/tmp~', type: 'delete' }]), true, 'no longer the first build\'s')
+})

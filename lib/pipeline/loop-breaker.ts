@@ -118,6 +118,8 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
       const wasPaused = isPaused()
       windows.push({ index: ++builds, start: now(), builderDone: null, ended: null })
       if (windows.length > WINDOWS) windows.shift()
+      // Reports never admitted (a file created and deleted within the quiet window) go with their build.
+      for (const [path, at] of pushedAt) if (at < windows[0].start) pushedAt.delete(path)
       // A path the last two builds did not write is no longer rewritten build after build.
       for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
       if (wasPaused && !isPaused()) log.info('builds resumed: the builder no longer rewrites its sources')
