@@ -45,7 +45,10 @@ async function project (t: Test, buildMs: number, stamp = false) {
       builds.push({ read, changes: changes.map(change => basename(change.path)), wasPaused: app.liveReload.stats().paused })
       if (buildMs > 0) await pace(buildMs)
       if (stamp) await writeFile(join(src, 'generated.txt'), `build ${builds.length}`)
-      await writeFile(join(dir, 'dist', 'index.html'), `<html><head></head><body>${read}</body></html>`)
+      const page = join(dir, 'dist', 'index.html')
+      await writeFile(page, `<html><head></head><body>${read}</body></html>`)
+      // Said, not left to the output watcher's timing: each build's message is then certain.
+      return { outputs: [page] }
     },
     onBuildEnd: (report: BuildReport) => {
       const build = builds.at(-1)
