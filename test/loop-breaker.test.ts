@@ -249,3 +249,12 @@ t.test('a delete reported during a build no longer remembered is a change from o
   for (let i = 0; i < 5; i++) s.build(10)
   t.equal(s.breaker.admit([{ path: '/src/tmp~', type: 'delete' }]), true, 'no longer the first build\'s')
 })
+
+t.test('the hold is logged at debug level with the suspects', async t => {
+  const s = scripted()
+  for (let i = 0; i < SUSPECT_AFTER; i++) {
+    s.build(10, () => s.write('/src/g'))
+    s.admit('/src/g')
+  }
+  t.match(s.lines.at(-1), { level: 20, paths: ['/src/g'], ms: OBSERVE_MS, msg: /holding builds to see who writes them/ })
+})

@@ -88,7 +88,8 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     const last = windows.at(-1)
     const cycle = last?.ended != null ? last.ended - last.start : 0
     const ms = Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
-    log.debug({ ms }, 'sources rewritten build after build: holding builds to see who writes them')
+    const suspects = [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER)
+    log.debug({ ms, paths: suspects.map(([path]) => display(path)) }, 'sources rewritten build after build: holding builds to see who writes them')
     held.cancel = later(() => {
       observation = null
       for (const [path, record] of records) {
