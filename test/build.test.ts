@@ -8,7 +8,6 @@ import { basename, join } from 'node:path'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
-import { LOOP_LIMIT } from '../lib/pipeline/loop-breaker.js'
 import type { BuildContext, BuildReport, LiveReloadOptions } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
 import { copyBuilder } from './helpers/copy-builder.js'
@@ -100,30 +99,6 @@ t.test('a build whose output is byte-identical sends nothing', async t => {
   await save(join(src, 'index.txt'), 'one') // same text: same output bytes
   t.equal((await report).sent, 'none')
   t.same(client.messages.map(m => m.type), ['hello', 'building'])
-})
-
-t.test('a builder that writes into its own sources is paused', async t => {
-  const dir = realpathSync(t.testdir({ src: { 'a.txt': 'a' }, dist: {} }))
-  const src = join(dir, 'src')
-  let builds = 0
-  const warned = new EventEmitter()
-  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { if (line.includes('builds paused')) warned.emit('paused') } } } })
-  t.teardown(() => app.close())
-  await app.register(liveReload, {
-    root: join(dir, 'dist'),
-    watch: src,
-    buildOnStart: false,
-    builder: async () => {
-      builds++
-      await writeFile(join(src, 'generated.txt'), String(builds))
-      return { reload: 'none' }
-    }
-  })
-  const paused = once(warned, 'paused')
-  await writeFile(join(src, 'a.txt'), 'b')
-  await paused
-  t.equal(app.liveReload.stats().paused, true)
-  t.ok(builds <= LOOP_LIMIT + 1, `stopped after ${builds} builds`)
 })
 
 t.test('without a builder a change in a watched source reloads', async t => {

@@ -184,22 +184,30 @@ t.test('supersede aborts the running build and restarts with all changes', async
   t.same(hub.types(), ['building', 'building', 'reload'], 'the aborted build sends nothing')
 })
 
-t.test('a builder that keeps triggering itself is paused with a warning', async t => {
+t.test('a builder that keeps triggering itself is paused, named; another change builds at once, with its held rewrite', async t => {
+  const ended = new EventEmitter()
   const { pipeline, lines, change } = setup(t, {
     build: () => {
       pipeline.pushSource([change('../src/generated.md')]) // writes into its own sources
       return { reload: 'none' }
     }
-  })
+  }, { onBuildEnd: (report: BuildReport) => { ended.emit('end', report) } })
   pipeline.pushSource([change('../src/a.md')])
   const paused = new Promise<void>(resolve => {
     const timer = setInterval(() => { if (pipeline.stats().paused) { clearInterval(timer); resolve() } }, 5)
   })
   await paused
   t.equal(pipeline.stats().builds, LOOP_LIMIT)
-  t.match(lines.find(line => line.level === 40), { msg: /builds paused/ })
-  const report = await pipeline.build()
-  t.equal(report.ok, true, 'a build by hand runs and resumes')
+  t.match(lines.filter(line => line.level === 40), [{ msg: /^builds paused: the builder rewrote \S*generated\.md/, paths: [/generated\.md$/] }])
+  const withPage = new Promise<BuildReport>(resolve => {
+    ended.on('end', (report: BuildReport) => { if (report.changes.some(path => path.endsWith('page.md'))) resolve(report) })
+  })
+  pipeline.pushSource([change('../src/page.md')])
+  const report = await withPage
+  t.same(report.changes.map(path => path.split('/').pop()).sort(), ['generated.md', 'page.md'], 'nothing held is lost')
+  t.equal(pipeline.stats().paused, true, 'that build rewrote it again')
+  t.equal((await pipeline.build()).ok, true, 'a build by hand runs')
+  t.equal(pipeline.stats().paused, false, 'and resumes')
 })
 
 t.test('hooks see each build; their exceptions are logged, not thrown', async t => {

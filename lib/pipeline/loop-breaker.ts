@@ -1,80 +1,198 @@
+import { createHash } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
+import type { FileChange } from '../../types/index.js'
+import { attribute, decide, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
 
-/** This many builds in a row, each triggered by changes made while the previous one ran. */
-export const LOOP_LIMIT = 10
-/** Source changes that arrive this soon after a build ended may still be its own writes. */
-export const LOOP_WINDOW_MS = 250
-/** Paused builds resume after this long without source changes. */
-export const LOOP_COOLDOWN_MS = 2000
+/** A builder that rewrites a watched source on every build is stopped within this many builds. */
+export const LOOP_LIMIT = SUSPECT_AFTER + 1
+/**
+ * Builds are held at least this long (ms), or twice the last build, to see whether anything but
+ * the builder writes a suspect file: a person saving during every build saves again meanwhile.
+ */
+export const OBSERVE_MS = 2000
+export const OBSERVE_MAX_MS = 60_000
+/** Changes of one batch that are looked at (a stat each); the rest go with their verdict. */
+export const MAX_JUDGED = 64
+/** Files up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
+export const HASH_MAX_BYTES = 64 * 1024
+/** Builds remembered: a watcher that reports late (polling) still finds the build that wrote. */
+const WINDOWS = 4
+
+export interface SourceFiles {
+  /** The file's mtime, or null: gone, not a file, or stamped in whole seconds (too coarse to tell). */
+  mtime (path: string): number | null
+  /** A hash of its content, or null: gone, or too large to hash. */
+  hash (path: string): string | null
+}
+
+export interface LoopBreakerOptions {
+  log: FastifyBaseLogger
+  /** How a path is named in the log. */
+  display: (path: string) => string
+  /** The hold ended: ask for a build of what is queued. */
+  onRelease: () => void
+  now?: () => number
+  files?: SourceFiles
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  later?: (fn: () => void, ms: number) => () => void
+}
 
 export interface LoopBreaker {
-  noteStart (): void
-  noteEnd (): void
-  /** Whether changes first seen at `since` make the streak too long; if so, builds pause. */
-  trips (since: number): boolean
-  /** While paused, every change extends the pause and is dropped. */
-  isPaused (): boolean
+  buildStarted (): void
+  builderDone (): void
+  buildEnded (): void
+  /** Source changes as the watcher reports them: a delete during a build is judged by this time. */
+  notePush (changes: readonly FileChange[]): void
+  /** A quiet batch of source changes: true when it starts a build. Either way, queue all of them. */
+  admit (changes: readonly FileChange[]): boolean
+  /** Whether writes of the builder into its sources have stopped starting builds. */
   readonly paused: boolean
+  /** A build asked for by hand: forget every suspicion. */
   reset (): void
   close (): void
 }
 
 /**
- * Detects a builder that writes into its own sources: every build then triggers the next, with
- * no change from outside. After LOOP_LIMIT such builds in a row, automatic builds pause until
- * the sources have been quiet for LOOP_COOLDOWN_MS (or a build is asked for by hand).
+ * Stops a builder that writes into its own sources, and only that. Each source change is
+ * judged by loop-evidence.ts; when paths were rewritten during SUSPECT_AFTER builds in a row,
+ * the next build is held while nothing builds: a write from anyone then clears them and builds
+ * at once; if none comes, the build runs, and if it rewrites them again, builds of those paths
+ * pause with a warning naming them. Nothing is dropped: held changes stay queued and go with the
+ * next build that anything else starts (or `fastify.liveReload.build()`).
  */
-export function createLoopBreaker (debounce: number, log: FastifyBaseLogger): LoopBreaker {
-  let startedAt = 0
-  let endedAt = 0
-  let isBuilding = false
-  let streak = 0
-  let paused = false
-  let cooldown: NodeJS.Timeout | undefined
+export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
+  const { log, display, onRelease, now = Date.now, files = sourceFiles, later = timer } = options
+  const windows: BuildWindow[] = []
+  const records = new Map<string, PathRecord>()
+  const pushedAt = new Map<string, number>()
+  let builds = 0
+  let observation: { cancel: (() => void) | null } | null = null
 
-  function pause (): void {
-    paused = true
-    log.warn({ builds: streak }, `builds paused: ${streak} builds in a row were triggered by changes made during the build before. ` +
-      'The builder seems to write into a watched source; write its output elsewhere or add it to `ignore`. ' +
-      `Builds resume after ${LOOP_COOLDOWN_MS} ms without source changes, or on fastify.liveReload.build().`)
-    restartCooldown()
+  const isBuilding = (): boolean => windows.at(-1)?.ended === null
+  const isPaused = (): boolean => [...records.values()].some(record => record.phase === 'convicted')
+
+  function mark (patch: Partial<BuildWindow>): void {
+    const last = windows.at(-1)
+    if (last !== undefined) windows[windows.length - 1] = { ...last, ...patch }
   }
 
-  function restartCooldown (): void {
-    clearTimeout(cooldown)
-    cooldown = setTimeout(() => {
-      log.info('builds resumed')
-      reset()
-    }, LOOP_COOLDOWN_MS).unref()
+  function observe (): void {
+    if (observation !== null) return
+    observation = { cancel: null }
+    if (!isBuilding()) startObserving(observation)
   }
 
-  function reset (): void {
-    clearTimeout(cooldown)
-    paused = false
-    streak = 0
+  /** Holds builds for a while, then marks the suspects observed and asks for the build that tells. */
+  function startObserving (held: { cancel: (() => void) | null }): void {
+    const last = windows.at(-1)
+    const cycle = last?.ended != null ? last.ended - last.start : 0
+    const ms = Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
+    const suspects = [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER)
+    log.debug({ ms, paths: suspects.map(([path]) => display(path)) }, 'sources rewritten build after build: holding builds to see who writes them')
+    held.cancel = later(() => {
+      observation = null
+      for (const [path, record] of records) {
+        if (record.phase === 'watching' && record.streak >= SUSPECT_AFTER) records.set(path, { ...record, phase: 'observed' })
+      }
+      onRelease()
+    }, ms)
+  }
+
+  function stopObserving (): void {
+    observation?.cancel?.()
+    observation = null
+  }
+
+  function convict (paths: readonly string[], streak: number): void {
+    const names = paths.map(display)
+    const list = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
+    log.warn({ paths: names, builds: streak }, `builds paused: the builder rewrote ${list} in each of its last ${streak} builds, ` +
+      'and nothing else wrote them while builds were held. Those writes no longer start builds; they go with the next build ' +
+      'that another change starts. Write the builder\'s output outside the watched sources, or add it to `ignore`; ' +
+      'fastify.liveReload.build() resumes.')
   }
 
   return {
-    noteStart () {
-      isBuilding = true
-      startedAt = Date.now()
+    buildStarted () {
+      stopObserving() // a build runs anyway: it carries what was held
+      const wasPaused = isPaused()
+      windows.push({ index: ++builds, start: now(), builderDone: null, ended: null })
+      if (windows.length > WINDOWS) windows.shift()
+      // Reports never admitted (a file created and deleted within the quiet window) go with their build.
+      for (const [path, at] of pushedAt) if (at < windows[0].start) pushedAt.delete(path)
+      // A path the last two builds did not write is no longer rewritten build after build.
+      for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
+      if (wasPaused && !isPaused()) log.info('builds resumed: the builder no longer rewrites its sources')
     },
-    noteEnd () {
-      isBuilding = false
-      endedAt = Date.now()
+    builderDone: () => mark({ builderDone: now() }),
+    buildEnded () {
+      mark({ ended: now() })
+      if (observation !== null && observation.cancel === null) startObserving(observation)
     },
-    trips (since) {
-      const isSelfTriggered = startedAt > 0 && since >= startedAt && (isBuilding || since - endedAt <= debounce + LOOP_WINDOW_MS)
-      streak = isSelfTriggered ? streak + 1 : 0
-      if (streak >= LOOP_LIMIT) pause()
-      return paused
+    notePush (changes) {
+      if (!isBuilding()) return // a push time only matters inside a build
+      const at = now()
+      for (const change of changes) pushedAt.set(change.path, at)
     },
-    isPaused () {
-      if (paused) restartCooldown()
-      return paused
+    admit (changes) {
+      if (windows.length === 0) return true // no build yet: nothing can be the builder's
+      const wasPaused = isPaused()
+      const verdicts: Verdict[] = []
+      const convicted: string[] = []
+      let streak = 0
+      for (const change of changes.slice(0, MAX_JUDGED)) {
+        const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
+        const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
+        const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
+        const { record, verdict } = judge(records.get(change.path), build, fingerprint)
+        if (record === undefined) records.delete(change.path)
+        else records.set(change.path, record)
+        verdicts.push(verdict)
+        if (verdict === 'convicted') {
+          convicted.push(change.path)
+          streak = Math.max(streak, record?.streak ?? 0)
+        }
+      }
+      for (const change of changes) pushedAt.delete(change.path)
+      if (convicted.length > 0) convict(convicted, streak)
+      if (wasPaused && !isPaused()) log.info('builds resumed: a paused source was written from outside a build')
+      const decision = decide(verdicts)
+      if (decision === 'observe') observe()
+      return decision === 'build'
     },
-    get paused () { return paused },
-    reset,
-    close: () => clearTimeout(cooldown)
+    get paused () { return isPaused() },
+    reset () {
+      stopObserving()
+      if (isPaused()) log.info('builds resumed')
+      records.clear()
+    },
+    close: stopObserving
   }
+}
+
+const sourceFiles: SourceFiles = {
+  mtime (path) {
+    try {
+      const stats = statSync(path, { throwIfNoEntry: false })
+      if (stats === undefined || !stats.isFile()) return null
+      return stats.mtimeMs % 1000 === 0 ? null : stats.mtimeMs
+    } catch {
+      return null
+    }
+  },
+  hash (path) {
+    try {
+      const stats = statSync(path, { throwIfNoEntry: false })
+      if (stats === undefined || !stats.isFile() || stats.size > HASH_MAX_BYTES) return null
+      return createHash('sha1').update(readFileSync(path)).digest('base64')
+    } catch {
+      return null
+    }
+  }
+}
+
+function timer (fn: () => void, ms: number): () => void {
+  const handle = setTimeout(fn, ms).unref()
+  return () => clearTimeout(handle)
 }

@@ -1,5 +1,5 @@
 import { relative, sep } from 'node:path'
-import type { BroadcastMessage, FileChange } from '../../types/index.js'
+import type { BroadcastMessage, BuildOutcome, FileChange } from '../../types/index.js'
 import type { ResolvedOptions } from '../options.js'
 
 /** Beyond this many changed files, `reload` carries no paths: it means "everything". */
@@ -21,6 +21,35 @@ export function messageFor (changes: readonly FileChange[], options: UrlOptions 
     if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths }
   }
   return reloadOf(paths)
+}
+
+/** What a successful build leaves to decide its one message. */
+export interface BuildResult {
+  /** The builder's `reload` (default 'auto'). */
+  readonly mode: NonNullable<BuildOutcome['reload']>
+  /** The outputs the build changed (their content differs from before). */
+  readonly changed: readonly FileChange[]
+  /** Events were lost while the build ran: reload, whatever it wrote. */
+  readonly mustReload: boolean
+  /** The overlay shows the errors of an earlier build: a build that sends nothing else clears it. */
+  readonly isErrorShowing: boolean
+}
+
+/**
+ * The one message of a successful build, or null for none: 'page' reloads and 'css' swaps
+ * whatever changed, 'auto' asks `messageFor` when something changed, 'none' sends nothing;
+ * lost events turn any of these into a reload, and a build that would send nothing while an
+ * error shows sends `clear`.
+ */
+export function buildMessage (result: BuildResult, options: UrlOptions & Pick<ResolvedOptions, 'css'>): BroadcastMessage | null {
+  const { mode, changed } = result
+  const paths = (): string[] => changed.map(change => urlPath(change.path, options))
+  let message: BroadcastMessage | null = null
+  if (mode === 'page') message = reloadOf(paths())
+  else if (mode === 'css') message = { type: 'css', paths: paths() }
+  else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
+  if (result.mustReload && message?.type !== 'reload') message = reloadOf(paths())
+  return message ?? (result.isErrorShowing ? { type: 'clear' } : null)
 }
 
 export function reloadOf (paths: string[]): BroadcastMessage {

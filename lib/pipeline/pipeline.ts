@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
-import { createCoalescer, mergeChanges } from './coalesce.js'
+import { createBuildQueue, type BuildJob } from './build-queue.js'
+import { createCoalescer } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
-import { messageFor, reloadOf, urlPath } from './messages.js'
+import { buildMessage, messageFor, reloadOf, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../paths.js'
@@ -41,11 +42,6 @@ export interface Pipeline {
 
 type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
 
-interface BuildRequest {
-  full: boolean
-  waiters: Array<(report: BuildReport) => void>
-}
-
 /**
  * The one place where changes become builds and builds become messages. Builds never overlap;
  * changes that arrive during one run one follow-up build with all of them; each build ends in
@@ -58,25 +54,30 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) },
     { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
-  const loop = createLoopBreaker(options.debounce, log)
-  const queued = new Map<string, FileChange['type']>()
+  const loop = createLoopBreaker({ log, display: displayPath, onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
+  const queue = createBuildQueue(async job => {
+    loop.buildStarted()
+    try {
+      return await runBuild(job)
+    } finally {
+      loop.buildEnded()
+    }
+  }, closedReport, closing.signal)
   const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
-  let request: BuildRequest | null = null
-  let running: Promise<void> | null = null
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
 
-  function onSourcesQuiet (changes: FileChange[], since: number): void {
+  function onSourcesQuiet (changes: FileChange[]): void {
     if (builder === null) {
       log.info({ changes: changes.length }, 'sources changed: reloading')
       hub.broadcast(reloadOf([]))
       return
     }
-    if (loop.isPaused() || loop.trips(since)) return // a builder triggering itself: dropped
-    mergeChanges(queued, changes)
-    requestBuild(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+    const isWanted = loop.admit(changes) // the builder's own writes may wait for another change
+    queue.add(changes)
+    if (isWanted) queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
   }
 
   async function sendOutputChanges (changes: FileChange[]): Promise<void> {
@@ -87,39 +88,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     hub.broadcast(message)
   }
 
-  function requestBuild (full: boolean): Promise<BuildReport> {
-    return new Promise(resolve => {
-      request ??= { full: false, waiters: [] }
-      request.full ||= full
-      request.waiters.push(resolve)
-      running ??= drain()
-    })
-  }
-
-  /** Runs queued builds one after another until none is queued. */
-  async function drain (): Promise<void> {
-    while (request !== null && !closing.signal.aborted) {
-      const { full, waiters } = request
-      request = null
-      const changes = [...queued].map(([path, type]) => ({ path, type }))
-      queued.clear()
-      const report = await runBuild(full, changes)
-      if (report === null) { // superseded: start over with these changes and the new ones
-        const newer = [...queued].map(([path, type]) => ({ path, type }))
-        queued.clear()
-        mergeChanges(queued, [...changes, ...newer])
-        const next = request as BuildRequest | null // set again while the build ran
-        request = { full: full || (next?.full ?? false), waiters: [...waiters, ...(next?.waiters ?? [])] }
-        continue
-      }
-      for (const resolve of waiters) resolve(report)
-    }
-    for (const resolve of request?.waiters ?? []) resolve(closedReport())
-    request = null
-    running = null
-  }
-
-  async function runBuild (full: boolean, changes: FileChange[]): Promise<BuildReport | null> {
+  async function runBuild ({ full, changes }: BuildJob): Promise<BuildReport | null> {
     const controller = new AbortController()
     current = controller
     const abort = (): void => controller.abort()
@@ -132,11 +101,10 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     log.info({ full, changes: display.length }, 'build started')
     await callHook('onBuildStart', options.onBuildStart, ctx)
 
-    loop.noteStart()
     const started = performance.now()
     const { outcome, errors } = await callBuilder(ctx)
     const duration = Math.round(performance.now() - started)
-    loop.noteEnd()
+    loop.builderDone()
     closing.signal.removeEventListener('abort', abort)
     current = null
     stats.building = false
@@ -188,18 +156,12 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       ? (mode === 'auto' ? await outputs.settle() : [])
       : outcome.outputs.map(path => ({ path, type: 'update' as const }))
     const changed = await hashes.changed(written)
-    const paths = changed.map(change => urlPath(change.path, options))
-    let message: BroadcastMessage | null = null
-    if (mode === 'page') message = reloadOf(paths)
-    else if (mode === 'css') message = { type: 'css', paths }
-    else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
-    if (mustReload && message?.type !== 'reload') message = reloadOf(paths)
-    const sent = send(message ?? (isErrorShowing ? { type: 'clear' } : null))
+    const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options))
     isErrorShowing = false
     mustReload = false
     // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
     if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await outputs.settle())
-    return { sent, paths }
+    return { sent, paths: changed.map(change => urlPath(change.path, options)) }
   }
 
   function send (message: BroadcastMessage | null): BuildReport['sent'] {
@@ -219,19 +181,20 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let closed: Promise<void> | undefined
   return {
     pushSource (changes) {
+      loop.notePush(changes)
       sources.push(changes)
       if (options.supersede && current !== null) current.abort()
     },
     pushOutput: changes => outputs.push(changes),
     build ({ full = false } = {}) {
       loop.reset()
-      return requestBuild(full)
+      return queue.request(full)
     },
     resync (what) {
       if (closing.signal.aborted) return
       if (what === 'sources' && builder !== null) {
         log.info('rescanning the sources: full build')
-        requestBuild(true).catch(/* c8 ignore next */ () => {})
+        queue.request(true).catch(/* c8 ignore next */ () => {})
       } else if (what === 'output' && stats.building) {
         mustReload = true // the running build's one message becomes a reload
       } else {
@@ -245,7 +208,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       sources.close()
       outputs.close()
       loop.close()
-      if (running !== null) await Promise.race([running, graceTimer(CLOSE_GRACE_MS)])
+      await waitAtMost(queue.idle(), CLOSE_GRACE_MS)
       try {
         await builder?.close?.()
       } catch (err) {
@@ -259,6 +222,8 @@ function closedReport (): BuildReport {
   return { ok: false, full: false, changes: [], outputs: [], errors: [{ message: 'the server closed' }], duration: 0, sent: 'none' }
 }
 
-function graceTimer (ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref())
+async function waitAtMost (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise(resolve => { timer = setTimeout(resolve, ms).unref() })])
+  clearTimeout(timer)
 }
