@@ -54,7 +54,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) },
     { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
   const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
-  const loop = createLoopBreaker({ log, display: displayPath, onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
+  const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
   const queue = createBuildQueue(async job => {
     loop.buildStarted()
