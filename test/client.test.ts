@@ -1,52 +1,28 @@
 // The browser client in real Chromium: what each message does to a page. Real watcher, real
 // files, real server; every wait is on an event or on DOM state, never on time.
-import { realpathSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Page, WebSocket } from 'playwright-core'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { launchBrowser } from './helpers/browser.js'
+import { countLoads, hasMarker, launchBrowser, openPage, recolour, serveSite, setMarker, survivesSwap, type Site } from './helpers/browser.js'
+import { fixture, type Files } from './helpers/fixture.js'
 
 const browser = await launchBrowser(t)
-
-type Files = Parameters<Test['testdir']>[0]
 
 // No favicon request: one in flight when a test closes its server would keep that keep-alive
 // connection open, and Node's server.close() waits for it (Fastify's keepAliveTimeout, 72 s).
 const PAGE = (body: string, head = '<link rel="stylesheet" href="/site.css">') =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${head}</head><body>${body}</body></html>`
 
-interface Site { app: FastifyInstance, dir: string, origin: string, port: number }
-
-async function startSite (t: Test, files: Files, opts: LiveReloadOptions = {}, port = 0): Promise<Site> {
-  const dir = realpathSync(t.testdir(files))
-  return startApp(t, dir, opts, port)
-}
-
-async function startApp (t: Test, dir: string, opts: LiveReloadOptions = {}, port = 0, routes?: (app: FastifyInstance) => void): Promise<Site> {
-  // The restart tests close a server under a live page: a request of the page still in flight
-  // would keep its keep-alive connection, and Node's server.close() with it, open for 72 s.
-  const app = Fastify({ forceCloseConnections: true })
-  t.teardown(() => app.close())
-  await app.register(liveReload, { root: dir, ...opts })
-  routes?.(app)
-  await app.listen({ port, host: '127.0.0.1' })
-  const bound = (app.server.address() as AddressInfo).port
-  return { app, dir, port: bound, origin: `http://127.0.0.1:${bound}` }
+async function startSite (t: Test, files: Files, opts: LiveReloadOptions = {}): Promise<Site> {
+  return await serveSite(t, fixture(t, files), opts)
 }
 
 /** Opens a page and resolves once its client has received `hello`: from then on, changes arrive. */
-async function openPage (t: Test, url: string): Promise<Page> {
-  const page = await browser.newPage()
-  t.teardown(() => page.close())
-  const hello = nextHello(page)
-  await page.goto(url)
-  await hello
-  return page
+async function open (t: Test, url: string): Promise<Page> {
+  return await openPage(t, browser, url, nextHello)
 }
 
 const sockets = new WeakMap<Page, WebSocket>()
@@ -62,14 +38,6 @@ async function frameOf (page: Page, type: string): Promise<void> {
   await sockets.get(page)!.waitForEvent('framereceived', { predicate: frame => String(frame.payload).includes(`"type":"${type}"`) })
 }
 
-async function setMarker (page: Page): Promise<void> {
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
-}
-
-async function hasMarker (page: Page): Promise<boolean> {
-  return await page.evaluate(() => (window as unknown as { marker?: number }).marker === 42)
-}
-
 const SITE = {
   'index.html': PAGE('<h1>one</h1>'),
   'site.css': 'h1 { color: rgb(255, 0, 0) }'
@@ -77,7 +45,7 @@ const SITE = {
 
 t.test('a page edit reloads the page with the new content', async t => {
   const site = await startSite(t, SITE)
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   const reloaded = page.waitForEvent('load')
   await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
   await reloaded
@@ -86,11 +54,8 @@ t.test('a page edit reloads the page with the new content', async t => {
 
 t.test('a stylesheet edit swaps the styles without a navigation', async t => {
   const site = await startSite(t, SITE)
-  const page = await openPage(t, `${site.origin}/`)
-  await setMarker(page)
-  await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
-  t.ok(await hasMarker(page), 'same document')
+  const page = await open(t, `${site.origin}/`)
+  t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'same document')
   await page.waitForFunction(() => document.querySelectorAll('link[rel=stylesheet]').length === 1)
   t.match(await page.getAttribute('link[rel=stylesheet]', 'href'), /\/site\.css\?livereload=\d+$/)
 })
@@ -102,11 +67,8 @@ t.test('an @imported stylesheet edit swaps the sheet that imports it', async t =
     parts: { 'title.css': 'h1 { color: rgb(255, 0, 0) }' },
     'other.css': 'p { color: rgb(1, 2, 3) }'
   })
-  const page = await openPage(t, `${site.origin}/`)
-  await setMarker(page)
-  await writeFile(join(site.dir, 'parts/title.css'), 'h1 { color: rgb(0, 128, 0) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 128, 0)')
-  t.ok(await hasMarker(page), 'same document')
+  const page = await open(t, `${site.origin}/`)
+  t.ok(await survivesSwap(page, join(site.dir, 'parts/title.css'), 'rgb(0, 128, 0)'), 'same document')
   t.equal(await page.getAttribute('link[href^="/other.css"]', 'href'), '/other.css', 'the unrelated sheet is left alone')
 })
 
@@ -118,7 +80,7 @@ t.test('an image edit refreshes <img> sources and CSS backgrounds in place', asy
     'logo.svg': svg('red'),
     'other.svg': svg('blue')
   })
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   await setMarker(page)
   await writeFile(join(site.dir, 'logo.svg'), svg('green'))
   await page.waitForFunction(() => /livereload=/.test((document.getElementById('logo') as HTMLImageElement).src) &&
@@ -129,7 +91,7 @@ t.test('an image edit refreshes <img> sources and CSS backgrounds in place', asy
 
 t.test('a build error shows the overlay, and clear hides it', async t => {
   const site = await startSite(t, SITE)
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   site.app.liveReload.send({
     type: 'error',
     errors: [{ message: 'Unexpected token', file: 'src/a.md', line: 3, column: 7, frame: '> 3 | # oops' }]
@@ -148,7 +110,7 @@ t.test('a build error shows the overlay, and clear hides it', async t => {
 
 t.test('Esc and a click outside the message dismiss the overlay', async t => {
   const site = await startSite(t, SITE)
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   const overlay = page.locator('livereload-overlay')
   site.app.liveReload.send({ type: 'error', errors: [{ message: 'first' }] })
   await overlay.waitFor()
@@ -165,7 +127,7 @@ t.test('Esc and a click outside the message dismiss the overlay', async t => {
 
 t.test('hostile error text is shown as text and never runs', async t => {
   const site = await startSite(t, SITE)
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   const hostile = '<img src=x onerror="window.pwned=1">'
   site.app.liveReload.send({ type: 'error', errors: [{ message: hostile, file: hostile, frame: `<script>window.pwned=2</script>${hostile}` }] })
   const overlay = page.locator('livereload-overlay')
@@ -180,7 +142,7 @@ t.test('hostile error text is shown as text and never runs', async t => {
 t.test('the standing error is shown to a page that connects later', async t => {
   const site = await startSite(t, SITE)
   site.app.liveReload.send({ type: 'error', errors: [{ message: 'broken before you came' }] })
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   await page.locator('livereload-overlay').waitFor()
   t.match(await page.locator('livereload-overlay section').textContent(), 'broken before you came')
 })
@@ -188,7 +150,7 @@ t.test('the standing error is shown to a page that connects later', async t => {
 t.test('a reload keeps the scroll position', async t => {
   const tall = '<div style="height: 5000px">top</div><h1>bottom</h1>'
   const site = await startSite(t, { ...SITE, 'index.html': PAGE(tall) })
-  const page = await openPage(t, `${site.origin}/`)
+  const page = await open(t, `${site.origin}/`)
   await page.evaluate(() => scrollTo(0, 1500))
   const reloaded = page.waitForEvent('load')
   await writeFile(join(site.dir, 'index.html'), PAGE(`${tall}<p>more</p>`))
@@ -199,45 +161,37 @@ t.test('a reload keeps the scroll position', async t => {
 
 t.test('a change to another page leaves this one as it is', async t => {
   const site = await startSite(t, { ...SITE, 'about.html': PAGE('<h1>about</h1>') })
-  const page = await openPage(t, `${site.origin}/about.html`)
+  const page = await open(t, `${site.origin}/about.html`)
   await setMarker(page)
   const reload = frameOf(page, 'reload')
   await writeFile(join(site.dir, 'index.html'), PAGE('<h1>changed elsewhere</h1>'))
   await reload
   // Messages are handled in order: once the stylesheet swap that follows is seen, the page has
   // handled the reload message too, and a reload would have wiped the marker.
-  await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
+  await recolour(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)')
   t.ok(await hasMarker(page), 'not reloaded')
   t.equal(site.app.liveReload.stats().messages, 2, 'the reload was sent, then the swap')
 })
 
 t.test('a server restart on the same port reloads the page once', async t => {
-  const dir = realpathSync(t.testdir(SITE))
-  const first = await startApp(t, dir)
-  const page = await openPage(t, `${first.origin}/`)
-  let loads = 0
-  page.on('load', () => { loads++ })
+  const first = await startSite(t, SITE)
+  const page = await open(t, `${first.origin}/`)
+  const loads = countLoads(page)
   const reloaded = page.waitForEvent('load')
   const helloAfterReload = reloaded.then(() => nextHello(page))
   await first.app.close()
-  await startApp(t, dir, {}, first.port)
+  await serveSite(t, first.dir, {}, { port: first.port })
   await reloaded
   await helloAfterReload
   // Connected again to the same instance: no further reload may come. Prove it by a change.
-  await setMarker(page)
-  await writeFile(join(dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
-  t.ok(await hasMarker(page))
-  t.equal(loads, 1)
+  t.ok(await survivesSwap(page, join(first.dir, 'site.css'), 'rgb(0, 0, 255)'))
+  t.equal(loads(), 1)
 })
 
 t.test('while the server is down the client backs off, then reloads once when it is back', async t => {
-  const dir = realpathSync(t.testdir(SITE))
-  const first = await startApp(t, dir)
-  const page = await openPage(t, `${first.origin}/`)
-  let loads = 0
-  page.on('load', () => { loads++ })
+  const first = await startSite(t, SITE)
+  const page = await open(t, `${first.origin}/`)
+  const loads = countLoads(page)
   const attempts: number[] = []
   page.on('websocket', () => attempts.push(Date.now()))
   await first.app.close()
@@ -245,13 +199,13 @@ t.test('while the server is down the client backs off, then reloads once when it
   while (attempts.length < 5) await page.waitForEvent('websocket')
   const gaps = attempts.slice(1).map((at, i) => at - attempts[i])
   t.ok(gaps[3] > gaps[0], `gaps grow: ${gaps.join(', ')} ms`)
-  t.equal(loads, 0, 'no reload while the server is down')
+  t.equal(loads(), 0, 'no reload while the server is down')
 
   const reloaded = page.waitForEvent('load')
-  await startApp(t, dir, {}, first.port)
+  await serveSite(t, first.dir, {}, { port: first.port })
   await reloaded
   await nextHello(page)
-  t.equal(loads, 1)
+  t.equal(loads(), 1)
 })
 
 const CSP_ROUTE = (csp: string) => (app: FastifyInstance) => {
@@ -262,18 +216,14 @@ const CSP_ROUTE = (csp: string) => (app: FastifyInstance) => {
 }
 
 async function checkStrictPage (t: Test, csp: string): Promise<void> {
-  const dir = realpathSync(t.testdir(SITE))
-  const site = await startApp(t, dir, {}, 0, CSP_ROUTE(csp))
-  const page = await browser.newPage()
-  t.teardown(() => page.close())
+  const site = await serveSite(t, fixture(t, SITE), {}, { setup: CSP_ROUTE(csp) })
   const violations: string[] = []
-  page.on('console', message => { if (/Content.Security.Policy|Trusted Type/i.test(message.text())) violations.push(message.text()) })
-  const hello = nextHello(page)
-  await page.goto(`${site.origin}/csp`)
-  await hello
+  const page = await openPage(t, browser, `${site.origin}/csp`, async page => {
+    page.on('console', message => { if (/Content.Security.Policy|Trusted Type/i.test(message.text())) violations.push(message.text()) })
+    await nextHello(page)
+  })
   await setMarker(page)
-  await writeFile(join(dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
+  await recolour(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)')
   site.app.liveReload.send({ type: 'error', errors: [{ message: 'under a strict policy' }] })
   const overlay = page.locator('livereload-overlay')
   await overlay.waitFor()

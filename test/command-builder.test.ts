@@ -1,9 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome } from '../types/index.js'
 import { commandBuilder, commandError } from '../lib/builders/command.js'
+import { eventually } from './helpers/eventually.js'
+import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
+import { groupPids, isAlive, sleepingGroup } from './helpers/process.js'
 
 function ctx (signal = new AbortController().signal): BuildContext {
   return { changes: [], full: false, signal, log: collectingLogger().log }
@@ -13,14 +16,14 @@ type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
 const outcome = async (promise: unknown) => (await promise) as Built
 
 t.test('commands run in order and a success reloads as the output says', async t => {
-  const dir = t.testdir({})
+  const dir = fixture(t)
   const builder = commandBuilder(['echo one > a.txt', 'cat a.txt > b.txt'], { cwd: dir })
   t.same(await builder.build(ctx()), { reload: 'auto' })
   t.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'one\n')
 })
 
 t.test('a failing step stops the chain with its exit code, output and location', async t => {
-  const dir = t.testdir({})
+  const dir = fixture(t)
   const builder = commandBuilder(['echo "src/a.ts:3:7 - error TS1005: \';\' expected." >&2; exit 2', 'touch after'], { cwd: dir })
   const result = await outcome(builder.build(ctx()))
   t.match(result.errors?.[0], { message: /exited with code 2[\s\S]*TS1005/, file: 'src/a.ts', line: 3, column: 7 })
@@ -32,31 +35,42 @@ t.test('commandError reads tsc-style locations too', async t => {
   t.same(commandError('x', 'exited with code 1', ''), { message: '`x` exited with code 1' })
 })
 
+/** A build of a command that runs a shell and a grandchild until stopped; resolves once both run. */
+async function runningGroup (t: Test, options: { timeout?: number, signal?: AbortSignal } = {}) {
+  const pidFile = join(fixture(t), 'pids')
+  const builder = commandBuilder(sleepingGroup(pidFile), { timeout: options.timeout })
+  const result = outcome(builder.build(ctx(options.signal)))
+  const pids = await groupPids(pidFile)
+  t.ok(pids.every(isAlive), 'the shell and its grandchild run')
+  return { builder, result, pids }
+}
+
+/** SIGTERM reached the whole group: the shell and the grandchild are gone, or going (bounded). */
+async function groupGone (t: Test, pids: number[]): Promise<void> {
+  await eventually(() => !pids.some(isAlive), 5000, 'the process group gone')
+  t.pass(`shell ${pids[0]} and grandchild ${pids[1]} are gone`)
+}
+
 t.test('a timeout kills the whole process group, grandchildren included', async t => {
-  const dir = t.testdir({})
-  const builder = commandBuilder('sleep 1000 & echo $! > pid; wait', { cwd: dir, timeout: 300 })
-  const result = await outcome(builder.build(ctx()))
-  t.match(result.errors?.[0].message, /timed out after 300 ms/)
-  const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'))
-  // SIGTERM reached the group; the grandchild is gone or going: wait for it, bounded.
-  const deadline = Date.now() + 5000
-  while (isAlive(pid) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
-  t.notOk(isAlive(pid), 'the grandchild sleep is gone')
+  // Long enough for the shell to start its grandchild on a loaded machine: the test needs both.
+  const { result, pids } = await runningGroup(t, { timeout: 2000 })
+  t.match((await result).errors?.[0].message, /timed out after 2000 ms/)
+  await groupGone(t, pids)
 })
 
-t.test('an abort stops the command at once', async t => {
+t.test('an abort stops the command, grandchildren included', async t => {
   const controller = new AbortController()
-  const builder = commandBuilder('sleep 1000')
-  const result = outcome(builder.build(ctx(controller.signal)))
-  setImmediate(() => controller.abort())
+  const { result, pids } = await runningGroup(t, { signal: controller.signal })
+  controller.abort()
   t.match((await result).errors?.[0].message, /aborted/)
+  await groupGone(t, pids)
 })
 
-t.test('close kills a running command', async t => {
-  const builder = commandBuilder('sleep 1000')
-  const result = outcome(builder.build(ctx()))
-  setImmediate(() => builder.close?.())
-  t.ok((await result).errors)
+t.test('close kills a running command, grandchildren included', async t => {
+  const { builder, result, pids } = await runningGroup(t)
+  await builder.close?.()
+  t.match((await result).errors?.[0].message, /was killed by SIGTERM/)
+  await groupGone(t, pids)
 })
 
 t.test('an output flood keeps only the tail, with memory bounded', async t => {
@@ -80,12 +94,3 @@ t.test('bad arguments throw a coded error', async t => {
     t.throws(() => (commandBuilder as (...a: unknown[]) => unknown)(...args), { code: 'FST_LIVERELOAD_INVALID_OPTION' })
   }
 })
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

@@ -6,6 +6,7 @@ import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
+import { fixture } from './helpers/fixture.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 
@@ -20,7 +21,7 @@ t.test('examples/basic serves its site and its route with the client', async t =
 })
 
 t.test('examples/markdown-site builds its pages on start and serves them', async t => {
-  const out = t.testdir({})
+  const out = fixture(t)
   const app = await markdownSite({ logger: false, out })
   t.teardown(() => app.close())
   const page = await app.inject('/guide/getting-started.html')
@@ -42,7 +43,7 @@ t.test('examples/ssr-templates renders its view with the client', async t => {
 })
 
 t.test('examples/docs-site generates its pages, builds them in shards and merges a sitemap and a search index', async t => {
-  const dir = t.testdir({})
+  const dir = fixture(t)
   const app = await docsSite({ logger: false, out: join(dir, 'out'), content: join(dir, 'content'), cache: join(dir, 'cache'), pages: 60 })
   t.teardown(() => app.close())
   const home = await app.inject('/index.html')

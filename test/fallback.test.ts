@@ -1,15 +1,12 @@
 // The browser client's Server-Sent Events fallback, in real Chromium: the WebSocket upgrade is
 // refused (as by a proxy that does not pass Upgrade), the page falls back to {path}/events,
 // reloads and swaps over it, and moves back to a WebSocket once upgrades work again.
-import { realpathSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { ConsoleMessage, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
-import { launchBrowser } from './helpers/browser.js'
+import { countLoads, hasMarker, launchBrowser, openPage, recolour, serveSite, setMarker, survivesSwap, type Site } from './helpers/browser.js'
+import { fixture } from './helpers/fixture.js'
 
 const browser = await launchBrowser(t)
 
@@ -17,42 +14,33 @@ const PAGE = (body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><link rel="stylesheet" href="/site.css"></head><body>${body}</body></html>`
 const SITE = { 'index.html': PAGE('<h1>one</h1>'), 'site.css': 'h1 { color: rgb(255, 0, 0) }' }
 
-interface Site { app: FastifyInstance, dir: string, origin: string, port: number, gate: { isBlocked: boolean, refused: number } }
-
 /** A site whose WebSocket upgrades are refused with 502 while `gate.isBlocked`. */
-async function startSite (t: Test, dir: string, port = 0): Promise<Site> {
-  const app = Fastify({ forceCloseConnections: true })
-  t.teardown(() => app.close())
+async function startSite (t: Test, dir: string, port = 0): Promise<Site & { gate: { isBlocked: boolean, refused: number } }> {
   const gate = { isBlocked: true, refused: 0 }
   // Before the plugin, so the channel routes inherit it: it runs ahead of the upgrade.
-  app.addHook('onRequest', async (request, reply) => {
-    if (gate.isBlocked && request.headers.upgrade !== undefined) {
-      gate.refused++
-      return await reply.code(502).send('no upgrades through this proxy')
-    }
+  const site = await serveSite(t, dir, {}, {
+    port,
+    setup: app => app.addHook('onRequest', async (request, reply) => {
+      if (gate.isBlocked && request.headers.upgrade !== undefined) {
+        gate.refused++
+        return await reply.code(502).send('no upgrades through this proxy')
+      }
+    })
   })
-  await app.register(liveReload, { root: dir })
-  await app.listen({ port, host: '127.0.0.1' })
-  const bound = (app.server.address() as AddressInfo).port
-  return { app, dir, gate, port: bound, origin: `http://127.0.0.1:${bound}` }
+  return { ...site, gate }
 }
 
 function consoleLine (page: Page, text: string): Promise<ConsoleMessage> {
   return page.waitForEvent('console', { predicate: message => message.text() === `[livereload] ${text}`, timeout: 20_000 })
 }
 
-async function openPage (t: Test, url: string): Promise<Page> {
-  const page = await browser.newPage()
-  t.teardown(() => page.close())
-  const connected = consoleLine(page, 'connected (server-sent events)')
-  await page.goto(url)
-  await connected
-  return page
+async function open (t: Test, url: string): Promise<Page> {
+  return await openPage(t, browser, url, page => consoleLine(page, 'connected (server-sent events)'))
 }
 
 t.test('with upgrades refused the page connects over SSE, and a page edit reloads it', async t => {
-  const site = await startSite(t, realpathSync(t.testdir(SITE)))
-  const page = await openPage(t, `${site.origin}/`)
+  const site = await startSite(t, fixture(t, SITE))
+  const page = await open(t, `${site.origin}/`)
   t.ok(site.gate.refused >= 1, 'the WebSocket was tried first')
   t.equal(site.app.liveReload.clients, 1)
 
@@ -63,15 +51,12 @@ t.test('with upgrades refused the page connects over SSE, and a page edit reload
   t.equal(await page.textContent('h1'), 'two')
   await again
 
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
-  await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
-  t.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'a stylesheet swap over SSE, no reload')
+  t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'a stylesheet swap over SSE, no reload')
 })
 
 t.test('on SSE the page shows the build error overlay', async t => {
-  const site = await startSite(t, realpathSync(t.testdir(SITE)))
-  const page = await openPage(t, `${site.origin}/`)
+  const site = await startSite(t, fixture(t, SITE))
+  const page = await open(t, `${site.origin}/`)
   site.app.liveReload.send({ type: 'error', errors: [{ message: 'broken over SSE' }] })
   await page.locator('livereload-overlay').waitFor()
   t.match(await page.locator('livereload-overlay section').textContent(), 'broken over SSE')
@@ -80,8 +65,8 @@ t.test('on SSE the page shows the build error overlay', async t => {
 })
 
 t.test('when upgrades work again the page moves back to a WebSocket and closes the stream', async t => {
-  const site = await startSite(t, realpathSync(t.testdir(SITE)))
-  const page = await openPage(t, `${site.origin}/`)
+  const site = await startSite(t, fixture(t, SITE))
+  const page = await open(t, `${site.origin}/`)
   const socket = page.waitForEvent('websocket', {
     predicate: ws => ws.url().endsWith('/__livereload'),
     timeout: 20_000
@@ -96,31 +81,25 @@ t.test('when upgrades work again the page moves back to a WebSocket and closes t
   // The stream is closed once the WebSocket said hello: one client again.
   await page.waitForFunction(async () => (await (await fetch('/__livereload/status')).json()).clients === 1, undefined, { timeout: 20_000 })
 
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
+  await setMarker(page)
   const frame = ws.waitForEvent('framereceived', { predicate: f => String(f.payload).includes('"type":"css"') })
-  await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 128, 0) }')
+  await recolour(page, join(site.dir, 'site.css'), 'rgb(0, 128, 0)')
   await frame
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 128, 0)')
-  t.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'swapped over the WebSocket')
+  t.ok(await hasMarker(page), 'swapped over the WebSocket')
 })
 
 t.test('a server restart seen over SSE reloads the page once', async t => {
-  const dir = realpathSync(t.testdir(SITE))
-  const first = await startSite(t, dir)
-  const page = await openPage(t, `${first.origin}/`)
-  let loads = 0
-  page.on('load', () => { loads++ })
+  const first = await startSite(t, fixture(t, SITE))
+  const page = await open(t, `${first.origin}/`)
+  const loads = countLoads(page)
   const reloaded = page.waitForEvent('load', { timeout: 20_000 })
   const connectedAfter = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
   await first.app.close()
-  const second = await startSite(t, dir, first.port)
+  const second = await startSite(t, first.dir, first.port)
   await reloaded
   await connectedAfter
   // Connected to the same instance again: no further reload. Prove it by a change.
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
-  await writeFile(join(dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('h1')!).color === 'rgb(0, 0, 255)')
-  t.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42)
-  t.equal(loads, 1)
+  t.ok(await survivesSwap(page, join(first.dir, 'site.css'), 'rgb(0, 0, 255)'))
+  t.equal(loads(), 1)
   t.equal(second.app.liveReload.clients, 1)
 })

@@ -3,22 +3,35 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, WebSocket } from 'ws'
 import t, { type Test } from 'tap'
 import { createHub } from '../lib/channel/hub.js'
+import { eventually } from './helpers/eventually.js'
 import { collectingLogger } from './helpers/log.js'
+import { closeCode, rawWebSocket } from './helpers/raw-http.js'
 
-/** A real ws server on a loopback port whose connections go to the hub under test. */
+/**
+ * A real ws server on a loopback port whose connections go to the hub under test; `terminated`
+ * lists the server sides the hub terminated (ws's own 30 s close timeout destroys without it).
+ */
 async function serve (t: Test, hub: ReturnType<typeof createHub>) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   t.teardown(() => new Promise(resolve => wss.close(resolve)))
-  wss.on('connection', socket => hub.add(socket))
+  const accepted: WebSocket[] = []
+  const terminated: WebSocket[] = []
+  wss.on('connection', socket => {
+    const terminate = socket.terminate.bind(socket)
+    socket.terminate = () => { terminated.push(socket); terminate() }
+    accepted.push(socket)
+    hub.add(socket)
+  })
   await once(wss, 'listening')
-  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
+  const { port } = wss.address() as AddressInfo
+  return { url: `ws://127.0.0.1:${port}`, port, accepted, terminated }
 }
 
 t.test('a client that does not answer pings is terminated by the heartbeat', async t => {
   const { log, lines } = collectingLogger()
   const hub = createHub({ maxClients: 10 }, log, { heartbeatMs: 50 })
   t.teardown(() => hub.closeAll())
-  const url = await serve(t, hub)
+  const { url } = await serve(t, hub)
   const deaf = new WebSocket(url, { autoPong: false })
   await once(deaf, 'message')
   const [code] = await once(deaf, 'close')
@@ -29,7 +42,7 @@ t.test('a client that does not answer pings is terminated by the heartbeat', asy
 t.test('a client that stops reading is terminated once its buffer passes the bound', async t => {
   const hub = createHub({ maxClients: 10 }, collectingLogger().log, { maxBufferedBytes: 64 * 1024 })
   t.teardown(() => hub.closeAll())
-  const url = await serve(t, hub)
+  const { url } = await serve(t, hub)
   const slow = new WebSocket(url)
   await once(slow, 'message')
   ;(slow as unknown as { _socket: { pause (): void } })._socket.pause()
@@ -46,14 +59,19 @@ t.test('a client that stops reading is terminated once its buffer passes the bou
 
 t.test('closeAll closes clients with 1001, terminates one that never answers, and is idempotent', async t => {
   const hub = createHub({ maxClients: 10 }, collectingLogger().log)
-  const url = await serve(t, hub)
+  const { url, port, accepted, terminated } = await serve(t, hub)
   const polite = new WebSocket(url)
   await once(polite, 'message')
+  const deaf = await rawWebSocket(port, '/') // reads the close frame, never answers it
+  await eventually(() => hub.size === 2)
   const politeClosed = once(polite, 'close')
-  const started = Date.now()
+  const deafEnded = once(deaf.socket, 'close')
   await Promise.all([hub.closeAll(), hub.closeAll()])
+  t.equal(hub.size, 0, 'every client gone once closeAll resolves')
   t.equal((await politeClosed)[0], 1001)
-  t.ok(Date.now() - started < 2000)
+  await deafEnded
+  t.equal(closeCode(deaf.received), 1001, 'the silent client was asked to close too')
+  t.ok(terminated.includes(accepted[1]), 'then terminated by the hub, not left to ws\'s 30 s close timeout')
   const after = new WebSocket(url)
   after.on('error', () => {})
   const [code] = await once(after, 'close')

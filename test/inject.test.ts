@@ -4,19 +4,20 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import fastifyCompress from '@fastify/compress'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { nonceOf } from '../lib/inject/hooks.js'
 import type { LiveReloadOptions } from '../types/index.js'
+import { listen, testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 const PAGE = '<!doctype html><html><head><title>é</title></head><body>' + 'x'.repeat(5000) + '</body></html>'
 
 async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => Promise<void> | void) {
-  const dir = t.testdir({ 'index.html': PAGE, 'data.json': '{"html":"</body>"}', 'index.html.gz': gzipSync(PAGE), 'index.html.br': brotliCompressSync(PAGE) })
-  const server = Fastify()
-  t.teardown(() => server.close())
+  const server = testApp(t)
+  const dir = fixture(t, { 'index.html': PAGE, 'data.json': '{"html":"</body>"}', 'index.html.gz': gzipSync(PAGE), 'index.html.br': brotliCompressSync(PAGE) })
   await setup?.(server)
   await server.register(liveReload, { root: dir, ...opts })
   return server
@@ -24,8 +25,7 @@ async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: Fastify
 
 /** A raw HTTP request on a real socket: what a browser gets, Content-Length and all. */
 async function fetchRaw (server: FastifyInstance, path: string, headers: Record<string, string> = {}, method = 'GET') {
-  if (!server.server.listening) await server.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = server.server.address() as AddressInfo
+  const port = server.server.listening ? (server.server.address() as AddressInfo).port : await listen(server)
   const req = request({ port, host: '127.0.0.1', path, method, headers })
   req.end()
   const [res] = await once(req, 'response')
@@ -68,9 +68,7 @@ t.test('a streamed page keeps streaming: the first bytes arrive before the strea
       return r.type('text/html').send(body)
     })
   })
-  await server.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = server.server.address() as AddressInfo
-  const req = request({ port, host: '127.0.0.1', path: '/stream' })
+  const req = request({ port: await listen(server), host: '127.0.0.1', path: '/stream' })
   req.end()
   const [res] = await once(req, 'response')
   const [first] = await once(res, 'data')
@@ -124,9 +122,8 @@ t.test('pre-compressed files are decoded, injected and encoded again', async t =
 
 for (const order of ['before', 'after']) {
   t.test(`@fastify/compress registered ${order} the plugin compresses the injected page`, async t => {
-    const dir = t.testdir({ 'index.html': PAGE })
-    const server = Fastify()
-    t.teardown(() => server.close())
+    const server = testApp(t)
+    const dir = fixture(t, { 'index.html': PAGE })
     if (order === 'before') await server.register(fastifyCompress, { threshold: 10 })
     await server.register(liveReload, { root: dir })
     if (order === 'after') await server.register(fastifyCompress, { threshold: 10 })

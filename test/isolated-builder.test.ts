@@ -2,13 +2,16 @@ import t from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome, FileChange } from '../types/index.js'
 import { isolatedBuilder } from '../lib/builders/isolated.js'
 import { collectingLogger } from './helpers/log.js'
+import { isAlive } from './helpers/process.js'
 
 const fixture = (name: string) => new URL(`./fixtures/builders/${name}`, import.meta.url)
 
-function ctx (how?: string, signal = new AbortController().signal): BuildContext & { lines: unknown[] } {
-  const { log, lines } = collectingLogger()
+function ctx (how?: string, signal = new AbortController().signal) {
+  const { log, lines, next } = collectingLogger()
   const changes: FileChange[] = how === undefined ? [] : [{ path: how, type: 'update' }]
-  return { changes, full: false, signal, log, lines }
+  /** The pid of the child, once the build has started in it (crash.js logs it). */
+  const started = async () => (await next(line => line.msg === 'build started')).builderPid as number
+  return { changes, full: false, signal, log, lines, started } satisfies BuildContext & Record<string, unknown>
 }
 
 type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
@@ -46,13 +49,25 @@ t.test('each way a builder can die fails that build, and the next build recovers
   t.ok(pids.size >= 5, 'a fresh child after each death')
 })
 
-t.test('an abort reaches the build in the child, and a build that ignores it is killed', async t => {
+t.test('an abort reaches the build in the child, and a build that ignores it is killed with its child', async t => {
   const builder = isolatedBuilder(fixture('crash.js'))
   t.teardown(() => builder.close?.())
-  const controller = new AbortController()
-  const result = build(builder, ctx('hang', controller.signal))
-  setTimeout(() => controller.abort(), 50)
-  t.ok((await result).errors, 'the hung build was killed after the grace period')
+  const heeds = new AbortController()
+  const abortable = ctx('abortable', heeds.signal)
+  const heeded = build(builder, abortable)
+  const pid = await abortable.started()
+  heeds.abort()
+  t.same((await heeded).errors, [{ message: `aborted in ${pid}` }], 'the build in the child saw the abort and ended')
+  t.same((await build(builder, ctx('ok'))).outputs, [`/pid/${pid}`], 'that child lives on for the next build')
+
+  const ignores = new AbortController()
+  const hung = ctx('hang', ignores.signal)
+  const result = build(builder, hung)
+  t.equal(await hung.started(), pid, 'the hung build runs in the same child')
+  ignores.abort()
+  t.match((await result).errors?.[0], { message: 'the builder process was killed by SIGKILL' }, 'killed after the grace period')
+  t.notOk(isAlive(pid), 'the child is gone')
+  t.same((await build(builder, ctx('ok'))).errors, undefined, 'the next build runs in a fresh child')
 })
 
 t.test('a module that does not load fails the build with a clear message', async t => {

@@ -2,19 +2,19 @@
 // port and a real WebSocket client. A person saving steadily is never paused; a builder that
 // rewrites a watched file on every build is stopped, and edits made meanwhile are built.
 import { EventEmitter, once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { setTimeout as pace } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
-import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { LOOP_LIMIT } from '../lib/pipeline/loop-breaker.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { BuildReport } from '../types/index.js'
 import { eventually } from './helpers/eventually.js'
-import { awaitableLog } from './helpers/log.js'
+import { testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
+import { logLines } from './helpers/log.js'
 
 const EDITS = 15
 
@@ -28,10 +28,9 @@ interface Build { read: string, changes: string[], wasPaused: boolean, sent?: Bu
 
 /** src/index.txt → dist/index.html, by a builder that takes `buildMs` (the work of a larger site) and may write into src/. */
 async function project (t: Test, buildMs: number, stamp = false) {
-  const log = awaitableLog()
-  const app = Fastify({ logger: { level: 'info', stream: log.stream } })
-  t.teardown(() => app.close())
-  const dir = realpathSync(t.testdir({ src: { 'index.txt': 'edit -1' }, dist: {} }))
+  const log = logLines('info')
+  const app = testApp(t, { logger: log.logger })
+  const dir = fixture(t, { src: { 'index.txt': 'edit -1' }, dist: {} })
   const src = join(dir, 'src')
   const builds: Build[] = []
   const reports: BuildReport[] = []

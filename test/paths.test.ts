@@ -1,12 +1,12 @@
-import { realpathSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import Fastify from 'fastify'
 import t from 'tap'
 import liveReload from '../lib/index.js'
 import { displayPath, scrubPaths } from '../lib/paths.js'
 import { connectLiveReload } from '../lib/testing.js'
+import { testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
 
 const cwd = '/work/site'
 const home = homedir()
@@ -34,7 +34,7 @@ t.test('scrubPaths: a message or stack loses the working directory and the home 
 })
 
 t.test('building messages, reports and stats show a source outside the working directory as errors do: from ~', async t => {
-  const dir = realpathSync(t.testdir({ src: { 'a.md': '# a' } }))
+  const dir = fixture(t, { src: { 'a.md': '# a' } })
   const was = { cwd: process.cwd(), home: process.env.HOME }
   process.env.HOME = dirname(dir) // the source lies in the home directory, outside the working directory
   process.chdir(tmpdir())
@@ -45,8 +45,7 @@ t.test('building messages, reports and stats show a source outside the working d
   const source = join(dir, 'src', 'a.md')
   let onReport = (_changes: string[]): void => {}
   const reported = new Promise<string[]>(resolve => { onReport = resolve })
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   await app.register(liveReload, {
     watch: join(dir, 'src'),
     buildOnStart: false,

@@ -8,6 +8,7 @@ import type { BroadcastMessage, Builder, BuildContext, BuildReport, FileChange }
 import { LOOP_LIMIT } from '../lib/pipeline/loop-breaker.js'
 import { resolveOptions } from '../lib/options.js'
 import { createPipeline } from '../lib/pipeline/pipeline.js'
+import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
 
@@ -25,7 +26,7 @@ function recordingHub () {
 }
 
 function setup (t: Test, builder?: Builder | Builder['build'], extra: Record<string, unknown> = {}) {
-  const root = t.testdir({ 'index.html': 'x', 'a.css': 'a' })
+  const root = fixture(t, { 'index.html': 'x', 'a.css': 'a' })
   const options = resolveOptions({ root, debounce: 10, builder, ...extra })
   const hub = recordingHub()
   const { log, lines } = collectingLogger()

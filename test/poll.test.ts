@@ -1,31 +1,28 @@
 // The poller on real directories: what it reports, what it ignores, and the plugin using it.
-import { EventEmitter, once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type watcher from '@parcel/watcher'
-import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import { mountOf, pollingReason, detectPollingReason } from '../lib/watch/polling-detection.js'
 import { ignoreMatcher, pollSubscribe } from '../lib/watch/poll.js'
-import { connectChannel } from './helpers/channel.js'
-import { awaitableLog } from './helpers/log.js'
+import { fixture } from './helpers/fixture.js'
 import { holdEventLoop } from './helpers/loop.js'
+import { recorder } from './helpers/recorder.js'
+import { watchedRoot } from './helpers/watched-root.js'
 
 holdEventLoop(t)
 
 async function poll (t: Test, dir: string, ignore: string[] = []) {
-  const batches = new EventEmitter()
-  const subscription = await pollSubscribe(dir, (_err, events) => { batches.emit('batch', events) }, { ignore, interval: 100 })
+  const batches = recorder<watcher.Event[]>()
+  const subscription = await pollSubscribe(dir, (_err, events) => { batches.add(events) }, { ignore, interval: 100 })
   t.teardown(() => subscription.unsubscribe())
-  return { next: async () => (await once(batches, 'batch'))[0] as watcher.Event[] }
+  return { next: batches.next }
 }
 
 const sorted = (events: watcher.Event[]) => [...events].sort((a, b) => a.path.localeCompare(b.path))
 
 t.test('the poller reports updates, creates and deletes, in directories new and old', async t => {
-  const dir = realpathSync(t.testdir({ 'a.html': 'a', sub: { 'b.html': 'b' }, gone: { 'c.html': 'c' } }))
+  const dir = fixture(t, { 'a.html': 'a', sub: { 'b.html': 'b' }, gone: { 'c.html': 'c' } })
   const polled = await poll(t, dir)
   let next = polled.next()
   await writeFile(join(dir, 'a.html'), 'changed, and longer')
@@ -46,7 +43,7 @@ t.test('the poller reports updates, creates and deletes, in directories new and 
 })
 
 t.test('the poller honours globs and absolute paths as @parcel/watcher does', async t => {
-  const dir = realpathSync(t.testdir({ node_modules: { pkg: {} }, out: {}, src: {} }))
+  const dir = fixture(t, { node_modules: { pkg: {} }, out: {}, src: {} })
   const polled = await poll(t, dir, ['**/node_modules/**', '**/*.map', join(dir, 'out')])
   const next = polled.next()
   await writeFile(join(dir, 'node_modules', 'pkg', 'x.js'), 'x')
@@ -59,14 +56,7 @@ t.test('the poller honours globs and absolute paths as @parcel/watcher does', as
 })
 
 t.test('with poll set, the plugin reloads on changes and survives the root being deleted', async t => {
-  const dir = realpathSync(t.testdir({ dist: { 'index.html': 'one' } }))
-  const dist = join(dir, 'dist')
-  const log = awaitableLog()
-  const app = Fastify({ logger: { level: 'info', stream: log.stream } })
-  t.teardown(() => app.close())
-  await app.register(liveReload, { root: dist, poll: 100 })
-  const client = await connectChannel(app)
-  t.teardown(() => client.close())
+  const { dist, log, client } = await watchedRoot(t, { poll: 100 })
   let reload = client.next('reload')
   await writeFile(join(dist, 'index.html'), 'two')
   t.same(await reload, { type: 'reload', paths: ['/index.html'] })
@@ -116,8 +106,8 @@ t.test('path kinds that need polling, from /proc/self/mountinfo and /proc/versio
 })
 
 t.test('detection reads the real files, and treats unreadable ones as native events', async t => {
-  const dir = t.testdir({ mountinfo: MOUNTINFO, version: WSL })
+  const dir = fixture(t, { mountinfo: MOUNTINFO, version: WSL })
   t.match(await detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'mountinfo'), version: join(dir, 'version') }), /WSL/)
   t.equal(await detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'none'), version: join(dir, 'none') }), null)
-  t.equal(await detectPollingReason(realpathSync(dir)), null, 'this machine\'s temp dir is native')
+  t.equal(await detectPollingReason(dir), null, 'this machine\'s temp dir is native')
 })

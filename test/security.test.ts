@@ -2,32 +2,22 @@ import { once } from 'node:events'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
-import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
+import { connectLiveReload } from '../lib/testing.js'
 import type { LiveReloadOptions, ServerMessage } from '../types/index.js'
-import { connectChannel } from './helpers/channel.js'
-import { type LogLine } from './helpers/log.js'
+import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
-import { frame, rawGet, rawRequest, rawWebSocket } from './helpers/raw-http.js'
+import { fixture } from './helpers/fixture.js'
+import { logLines } from './helpers/log.js'
+import { closeCode, frame, rawGet, rawRequest, rawUpgrade as upgrade, rawWebSocket } from './helpers/raw-http.js'
 
 async function serve (t: Test, opts: LiveReloadOptions = {}) {
-  const lines: LogLine[] = []
-  const app = Fastify({ logger: { level: 'debug', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
-  t.teardown(() => app.close())
+  const { logger, lines } = logLines('debug')
+  const app = testApp(t, { logger })
   await app.register(liveReload, opts)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return { app, port: (app.server.address() as AddressInfo).port, lines }
-}
-
-/** A WebSocket handshake written by hand, so that nothing normalises the headers we send. */
-function upgrade (port: number, headers: Record<string, string>, path = '/__livereload', version = 'HTTP/1.1'): Promise<ReturnType<typeof rawRequest> extends Promise<infer R> ? R : never> {
-  const all: Record<string, string> = { Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers }
-  const lines = [`GET ${path} ${version}`]
-  for (const [name, value] of Object.entries(all)) if (value !== '') lines.push(`${name}: ${value}`)
-  return rawRequest(port, lines.join('\r\n') + '\r\n\r\n', { endOn101: true })
+  return { app, port: await listen(app), lines }
 }
 
 t.test('a refused Origin gets 403 on the socket before any 101, and never enters the hub', async t => {
@@ -153,21 +143,6 @@ async function closedByServer (socket: import('node:net').Socket): Promise<boole
   return err === null || !/still open/.test(err.message)
 }
 
-/** The close code in the first close frame the server sent (unmasked, server to client). */
-function closeCode (received: Buffer[]): number | null {
-  const all = Buffer.concat(received)
-  let offset = 0
-  while (offset + 2 <= all.length) {
-    const opcode = all[offset] & 0x0f
-    let length = all[offset + 1] & 0x7f
-    let start = offset + 2
-    if (length === 126) { length = all.readUInt16BE(start); start += 2 } else if (length === 127) { length = Number(all.readBigUInt64BE(start)); start += 8 }
-    if (opcode === 0x8) return length >= 2 ? all.readUInt16BE(start) : 1005
-    offset = start + length
-  }
-  return null
-}
-
 t.test('an oversized frame is refused from its header (1009), before its payload is buffered', async t => {
   const { app, port } = await serve(t)
   const { socket, head, received } = await rawWebSocket(port)
@@ -189,7 +164,7 @@ t.test('fragments whose total passes the limit are refused (1009) though each is
 
 t.test('invalid frames and garbage close that client only, with no unhandled error', async t => {
   const { app, port, lines } = await serve(t)
-  const bystander = await connectChannel(app)
+  const bystander = await connectLiveReload(app, { transport: 'socket' })
   const invalid: Array<[string, Buffer, number | null]> = [
     ['an unmasked client frame', frame(0x1, Buffer.from('hi'), { masked: false }), 1002],
     ['reserved bits set', frame(0x1, Buffer.from('hi'), { rsv: 0b111 }), 1002],
@@ -221,7 +196,7 @@ t.test('messages carry no absolute path, no file contents and no environment dat
   const secretEnv = 'ENV-SECRET-51c0ffee'
   process.env.FLR_TEST_TOKEN = secretEnv
   t.teardown(() => { delete process.env.FLR_TEST_TOKEN })
-  const dir = t.testdir({ src: { 'a.md': '# a' }, out: { 'index.html': '<p>FILE-CONTENTS-77</p>' } })
+  const dir = fixture(t, { src: { 'a.md': '# a' }, out: { 'index.html': '<p>FILE-CONTENTS-77</p>' } })
   const cwd = process.cwd()
   const home = homedir()
   let fail = true
@@ -236,7 +211,7 @@ t.test('messages carry no absolute path, no file contents and no environment dat
       throw err
     }
   })
-  const client = await connectChannel(app)
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const failed = client.next('error')
   await app.liveReload.build()
   const error = await failed
@@ -253,13 +228,11 @@ t.test('messages carry no absolute path, no file contents and no environment dat
 })
 
 t.test('the other WebSocket routes of the app keep ws defaults (the frame bound is ours alone)', async t => {
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   await app.register((await import('@fastify/websocket')).default)
   app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data).length.toString())) })
   await app.register(liveReload)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const echo = new WebSocket(`ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/echo`)
+  const echo = new WebSocket(`ws://127.0.0.1:${await listen(app)}/echo`)
   await once(echo, 'open')
   const reply = once(echo, 'message')
   echo.send('x'.repeat(64 * 1024))

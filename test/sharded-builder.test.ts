@@ -1,14 +1,15 @@
 import { once } from 'node:events'
-import { existsSync, realpathSync, watch } from 'node:fs'
+import { existsSync, watch } from 'node:fs'
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome, FileChange, MergeContext, ShardedBuilderOptions, ShardResult } from '../types/index.js'
 import liveReload from '../lib/index.js'
 import { shardedBuilder } from '../lib/builders/sharded/sharded.js'
 import { partition, shardFunction } from '../lib/builders/sharded/partition.js'
-import { connectChannel } from './helpers/channel.js'
+import { connectLiveReload } from '../lib/testing.js'
+import { testApp } from './helpers/app.js'
+import { fixture, type Files } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 
 const WORKER = new URL('./fixtures/sharded/worker.js', import.meta.url)
@@ -17,8 +18,8 @@ interface PageData { pages: string[], full: boolean, changes: string[] }
 type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
 
 /** A site in a temp dir: src/<section>/<page>.md, with out/, cache/ and the calls log beside. */
-function site (t: Test, files: NonNullable<Parameters<Test['testdir']>[0]> = defaultPages()) {
-  const dir = realpathSync(t.testdir({ src: files, 'layout.html': '<main>{{body}}</main>', calls: '' }))
+function site (t: Test, files: Files = defaultPages()) {
+  const dir = fixture(t, { src: files, 'layout.html': '<main>{{body}}</main>', calls: '' })
   const paths = { dir, src: join(dir, 'src'), out: join(dir, 'out'), cache: join(dir, 'cache'), calls: join(dir, 'calls'), layout: join(dir, 'layout.html') }
   const merges: Array<{ shards: Array<ShardResult<PageData>>, ctx: MergeContext }> = []
   const make = (options: Partial<ShardedBuilderOptions<PageData>> = {}) => {
@@ -45,10 +46,17 @@ function site (t: Test, files: NonNullable<Parameters<Test['testdir']>[0]> = def
     seen = lines.length
     return fresh
   }
-  return { ...paths, make, merges, built }
+  /** A builder that has run its first, full build (whose shards `built()` no longer lists). */
+  const ready = async (options: Partial<ShardedBuilderOptions<PageData>> = {}) => {
+    const builder = make(options)
+    await build(builder, ctx([], true))
+    await built()
+    return builder
+  }
+  return { ...paths, make, ready, merges, built }
 }
 
-function defaultPages (): NonNullable<Parameters<Test['testdir']>[0]> {
+function defaultPages (): Files {
   return {
     'index.md': 'home',
     guide: { 'a.md': 'guide a', 'b.md': 'guide b' },
@@ -104,9 +112,7 @@ t.test('the first build builds every shard; the merge sees every shard, sorted; 
 
 t.test('one edited file rebuilds its shard only, told what changed', async t => {
   const s = site(t)
-  const builder = s.make()
-  await build(builder, ctx([], true))
-  await s.built()
+  const builder = await s.ready()
   await writeFile(join(s.src, 'guide/b.md'), 'guide b, edited')
   const result = await build(builder, ctx([{ path: join(s.src, 'guide/b.md'), type: 'update' }]))
   t.same(await s.built(), ['guide'])
@@ -126,9 +132,7 @@ t.test('one edited file rebuilds its shard only, told what changed', async t => 
 
 t.test('a change to a shared input rebuilds every shard, whole', async t => {
   const s = site(t)
-  const builder = s.make()
-  await build(builder, ctx([], true))
-  await s.built()
+  const builder = await s.ready()
   await writeFile(s.layout, '<article>{{body}}</article>')
   await build(builder, ctx([{ path: s.layout, type: 'update' }]))
   t.same(await s.built(), ['.', 'api', 'blog', 'guide'])
@@ -138,10 +142,8 @@ t.test('a change to a shared input rebuilds every shard, whole', async t => {
 
 t.test('the cache survives a restart: a new builder with no edits builds no shard', async t => {
   const s = site(t)
-  const first = s.make()
-  await build(first, ctx([], true))
+  const first = await s.ready()
   await first.close?.()
-  await s.built()
 
   const restarted = s.make()
   const result = await build(restarted, ctx([], true))
@@ -165,9 +167,7 @@ t.test('the cache survives a restart: a new builder with no edits builds no shar
 
 t.test('deleted inputs: the shard rebuilds and stale outputs go; an emptied shard is removed, cache entry and all', async t => {
   const s = site(t)
-  const builder = s.make()
-  await build(builder, ctx([], true))
-  await s.built()
+  const builder = await s.ready()
   await rm(join(s.src, 'guide/b.md'))
   const result = await build(builder, ctx([{ path: join(s.src, 'guide/b.md'), type: 'delete' }]))
   t.same(await s.built(), ['guide'])
@@ -199,9 +199,7 @@ t.test('prune: false keeps the outputs of deleted sources', async t => {
 
 t.test('a failing shard fails the build with its errors; the other shards\' outputs are kept', async t => {
   const s = site(t)
-  const builder = s.make()
-  await build(builder, ctx([], true))
-  await s.built()
+  const builder = await s.ready()
   await writeFile(join(s.src, 'api/y.md'), 'FAIL')
   await writeFile(join(s.src, 'guide/a.md'), 'guide a, edited')
   const failed = await build(builder)
@@ -223,21 +221,24 @@ t.test('a failing shard fails the build with its errors; the other shards\' outp
 
 t.test('a worker that exits, throws uncaught, hangs or runs out of memory fails its shard only, and the pool recovers', async t => {
   const s = site(t)
-  const builder = s.make({ timeout: 1500, maxMemory: 64 })
-  await build(builder, ctx([], true))
-  const cases: Array<[string, RegExp]> = [
-    ['EXIT', /shard "api" failed: its worker died \(worker exited with code: 3\)/],
-    ['UNCAUGHT', /shard "api" failed: its worker died \(uncaught in the worker\)/],
-    ['HANG', /shard "api" timed out after 1500 ms; its worker was stopped/],
-    ['OOM', /shard "api" failed: its worker died \(.*out of memory/i]
+  // Only HANG ends by the shard timeout. The others get a long one: on a loaded machine a healthy
+  // shard beside a worker that thrashes its heap must never run into it.
+  const patient = s.make({ timeout: 30_000, maxMemory: 64 })
+  const hasty = s.make({ timeout: 3000, maxMemory: 64 })
+  const cases: Array<[string, RegExp, typeof patient]> = [
+    ['EXIT', /shard "api" failed: its worker died \(worker exited with code: 3\)/, patient],
+    ['UNCAUGHT', /shard "api" failed: its worker died \(uncaught in the worker\)/, patient],
+    ['HANG', /shard "api" timed out after 3000 ms; its worker was stopped/, hasty],
+    ['OOM', /shard "api" failed: its worker died \(.*out of memory/i, patient]
   ]
-  for (const [how, expected] of cases) {
+  for (const builder of [patient, hasty]) await build(builder, ctx([], true))
+  for (const [how, expected, builder] of cases) {
     await s.built()
     await writeFile(join(s.src, 'api/x.md'), how)
     await writeFile(join(s.src, 'guide/a.md'), `guide a, ${how}`)
     const failed = await build(builder)
     t.match(failed.errors, [{ message: expected }], how)
-    t.equal(failed.errors?.length, 1, 'only that shard failed')
+    t.equal(failed.errors?.length, 1, `only that shard failed: ${failed.errors?.map(error => error.message).join('; ')}`)
     t.equal(await readFile(join(s.out, 'guide/a.html'), 'utf8'), `<main>GUIDE A, ${how}</main>`, 'the other shard was built')
     await writeFile(join(s.src, 'api/x.md'), `api x after ${how}`)
     const recovered = await build(builder)
@@ -307,9 +308,7 @@ t.test('an edit of the worker module rebuilds every shard, run by fresh threads 
   const s = site(t)
   const worker = join(s.dir, 'worker.js')
   await writeFile(worker, await readFile(WORKER, 'utf8'))
-  const builder = s.make({ worker })
-  await build(builder, ctx([], true))
-  await s.built()
+  const builder = await s.ready({ worker })
   await writeFile(worker, (await readFile(worker, 'utf8')).replace('text.toUpperCase()', 'text.toLowerCase()'))
   await build(builder)
   t.same(await s.built(), ['.', 'api', 'blog', 'guide'])
@@ -353,10 +352,8 @@ t.test('merge errors returned (not thrown) fail the build too', async t => {
 
 t.test('a corrupt cache is ignored; an unwritable one logs one warning and the builds go on', async t => {
   const s = site(t)
-  const first = s.make()
-  await build(first, ctx([], true))
+  const first = await s.ready()
   await first.close?.()
-  await s.built()
   await writeFile(join(s.cache, 'manifest.json'), '{ not json')
   const afterCorruption = s.make()
   t.equal((await build(afterCorruption, ctx([], true))).errors, undefined)
@@ -392,11 +389,10 @@ t.test('close during a build stops its shards at once', async t => {
   const started = once(watcher, 'change')
   const running = build(builder, ctx([], true))
   await started
-  const closing = performance.now()
   await builder.close?.()
+  // Not 'timed out': the hung shard was stopped by close, not by the shard timeout (60 s).
   t.match((await running).errors, [{ message: 'the build was aborted' }])
-  t.ok(performance.now() - closing < 5000, 'not after the shard timeout (60 s)')
-  t.equal((await s.built()).length, 1)
+  t.equal((await s.built()).length, 1, 'the shards queued behind it never started')
 })
 
 t.test('close is idempotent, and a closed builder builds nothing', async t => {
@@ -424,13 +420,11 @@ t.test('bad options throw a coded error', async t => {
 })
 
 t.test('through the plugin: an edit rebuilds one shard and reloads the browsers once', async t => {
+  const app = testApp(t)
   const s = site(t)
-  const app = Fastify()
-  t.teardown(() => app.close())
   await app.register(liveReload, { root: s.out, watch: [s.src, s.layout], builder: s.make() })
   t.same(await s.built(), ['.', 'api', 'blog', 'guide'], 'the start-up build')
-  const client = await connectChannel(app)
-  t.teardown(() => client.close())
+  const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')
   await writeFile(join(s.src, 'blog/p.md'), 'post p, saved')
   t.same((await reload).paths, ['/blog/p.html'])

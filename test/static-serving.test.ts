@@ -1,11 +1,11 @@
 import { symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import type { AddressInfo } from 'node:net'
-import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
+import { listen, testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
 import { rawGet } from './helpers/raw-http.js'
 
 const SECRET = 'SECRET-4f1c9e-outside-root'
@@ -13,7 +13,7 @@ const DOT = 'DOTFILE-8b2d-contents'
 
 /** A site directory beside a secret one, with dotfiles and symlinks in and out of the site. */
 function layout (t: Test): { site: string, outside: string } {
-  const dir = t.testdir({
+  const dir = fixture(t, {
     outside: { 'secret.txt': SECRET, '.env': `TOKEN=${SECRET}` },
     site: {
       'index.html': '<p>home</p>',
@@ -34,11 +34,9 @@ function layout (t: Test): { site: string, outside: string } {
 }
 
 async function serve (t: Test, opts: LiveReloadOptions): Promise<number> {
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   await app.register(liveReload, opts)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return (app.server.address() as AddressInfo).port
+  return await listen(app)
 }
 
 const TRAVERSALS = [

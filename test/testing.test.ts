@@ -1,20 +1,21 @@
 // The harness users' own tests import (fastify-livereload/testing), with real parts: a real
 // watcher on temp dirs, a builder writing real files, injectWS and real loopback sockets.
-import { realpathSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { connectLiveReload, loopbackHost } from '../lib/testing.js'
 import type { LiveReloadOptions } from '../types/index.js'
+import { testApp } from './helpers/app.js'
 import { copyBuilder } from './helpers/copy-builder.js'
+import { eventually } from './helpers/eventually.js'
+import { fixture } from './helpers/fixture.js'
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Record<string, Record<string, string>> = {}) {
-  const app = Fastify()
-  t.teardown(() => app.close()) // before the fixture goes: tap removes it before later teardowns
-  const dir = realpathSync(t.testdir({ src: { 'index.txt': 'one' }, dist }))
+  const app = testApp(t)
+  const dir = fixture(t, { src: { 'index.txt': 'one' }, dist })
   const src = join(dir, 'src')
   const out = join(dir, 'dist')
   await app.register(liveReload, { root: out, watch: src, builder: copyBuilder(src, out), ...opts })
@@ -22,17 +23,9 @@ async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Re
 }
 
 async function plainApp (t: Test, opts: LiveReloadOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   await app.register(liveReload, opts)
   return app
-}
-
-/** Bounded wait for a condition the server reaches on its own schedule (a socket it sees close). */
-async function until (condition: () => boolean, ms = 2000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (!condition() && Date.now() < end) await new Promise(resolve => setImmediate(resolve))
-  return condition()
 }
 
 t.test('an app that is not listening is reached through injectWS, without a port', async t => {
@@ -94,8 +87,7 @@ t.test('an app listening on a Unix socket is reached through injectWS; "socket" 
 })
 
 t.test('an app hook that answers first is reported with its status', async t => {
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   app.addHook('onRequest', async (_request, reply) => await reply.code(401).send('login first'))
   await app.register(liveReload)
   await t.rejects(connectLiveReload(app, { transport: 'socket' }), {
@@ -110,8 +102,7 @@ t.test('a full server is reported as such', async t => {
 })
 
 t.test('a path that upgrades but sends no hello is not the channel', async t => {
-  const app = Fastify()
-  t.teardown(() => app.close())
+  const app = testApp(t)
   await app.register((await import('@fastify/websocket')).default)
   app.get('/echo', { websocket: true }, socket => { socket.send('not JSON') })
   await app.register(liveReload)
@@ -144,8 +135,7 @@ t.test('both transports report a guard refusal with the status and the reason', 
 })
 
 t.test('connecting fails clearly without the plugin, with it off, on a wrong path, and on bad options', async t => {
-  const bare = Fastify()
-  t.teardown(() => bare.close())
+  const bare = testApp(t)
   await t.rejects(connectLiveReload(bare), { code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /not registered on this app/ })
   const off = await plainApp(t, { enabled: false })
   await t.rejects(connectLiveReload(off), { code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /live reload is off/ })
@@ -263,13 +253,13 @@ for (const transport of ['inject', 'socket'] as const) {
     let acted = false
     await t.rejects(lr.trigger(() => { acted = true }), { code: 'FST_LIVERELOAD_CHANNEL_CLOSED' })
     t.notOk(acted, 'trigger does not act on a closed connection')
-    t.ok(await until(() => app.liveReload.clients === 0), 'the server saw it go')
+    await eventually(() => app.liveReload.clients === 0, 5000, 'the server saw it go')
+    t.equal(app.liveReload.clients, 0, 'the server saw it go')
   })
 }
 
 t.test('app.close() closes the connection with 1001 and fails a pending wait', async t => {
-  const app = Fastify()
-  await app.register(liveReload)
+  const app = await plainApp(t)
   const lr = await connectLiveReload(app)
   const pending = t.rejects(lr.next('reload'), { code: 'FST_LIVERELOAD_CHANNEL_CLOSED', message: /code 1001, server shutting down/ })
   await app.close()

@@ -1,32 +1,26 @@
 // What a workstation does to a watcher: directories deleted under it, a watcher that reports an
 // error. Real @parcel/watcher on real directories, a real server and a real WebSocket client.
 import { EventEmitter, once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import watcher from '@parcel/watcher'
-import Fastify from 'fastify'
 import t from 'tap'
 import liveReload from '../lib/index.js'
 import { resolveOptions } from '../lib/options.js'
+import { connectLiveReload } from '../lib/testing.js'
 import type { Subscribe } from '../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../lib/watch/watch.js'
 import type { BuildContext, FileChange } from '../types/index.js'
-import { connectChannel } from './helpers/channel.js'
-import { awaitableLog } from './helpers/log.js'
+import { testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
+import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
+import { watchedRoot } from './helpers/watched-root.js'
 
 holdEventLoop(t)
 
 t.test('a deleted root is reported, watched again once recreated, and the next edit reloads', async t => {
-  const dir = realpathSync(t.testdir({ dist: { 'index.html': '<h1>one</h1>' } }))
-  const dist = join(dir, 'dist')
-  const log = awaitableLog()
-  const app = Fastify({ logger: { level: 'info', stream: log.stream } })
-  t.teardown(() => app.close())
-  await app.register(liveReload, { root: dist })
-  const client = await connectChannel(app)
-  t.teardown(() => client.close())
+  const { app, dist, log, client } = await watchedRoot(t)
 
   const deleted = log.next(line => /deleted/.test(line.msg))
   await rm(dist, { recursive: true })
@@ -43,12 +37,11 @@ t.test('a deleted root is reported, watched again once recreated, and the next e
 })
 
 t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
-  const dir = realpathSync(t.testdir({ src: { 'a.txt': 'a' }, dist: {} }))
+  const app = testApp(t)
+  const dir = fixture(t, { src: { 'a.txt': 'a' }, dist: {} })
   const src = join(dir, 'src', 'pages') // two levels go away and come back
   await mkdir(src)
   const builds = new EventEmitter()
-  const app = Fastify()
-  t.teardown(() => app.close())
   await app.register(liveReload, {
     root: join(dir, 'dist'),
     watch: src,
@@ -58,8 +51,7 @@ t.test('a deleted source tree, recreated, runs one full build; the next edit bui
       return { reload: 'page' }
     }
   })
-  const client = await connectChannel(app)
-  t.teardown(() => client.close())
+  const client = await connectLiveReload(app, { transport: 'socket' })
 
   await rm(join(dir, 'src'), { recursive: true })
   const full = once(builds, 'build')
@@ -76,7 +68,7 @@ t.test('a deleted source tree, recreated, runs one full build; the next edit bui
 })
 
 t.test('a watcher error: logged, one rescan, a fresh subscription that delivers the next edit', async t => {
-  const dir = realpathSync(t.testdir({}))
+  const dir = fixture(t)
   const callbacks: watcher.SubscribeCallback[] = []
   let unsubscribed = 0
   // The real watcher, with a hand on its callback: the kernel gives no way to make it fail on cue.
@@ -85,8 +77,8 @@ t.test('a watcher error: logged, one rescan, a fresh subscription that delivers 
     const subscription = await watcher.subscribe(path, callback, opts)
     return { unsubscribe: async () => { unsubscribed++; await subscription.unsubscribe() } }
   }
-  const log = awaitableLog()
-  const ctx = createWatchContext(resolveOptions(), Fastify({ logger: { level: 'info', stream: log.stream } }).log, subscribe)
+  const log = collectingLogger('info')
+  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
   const batches = new EventEmitter()
   const lost = new EventEmitter()
   const changes: FileChange[][] = []

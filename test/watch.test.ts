@@ -1,13 +1,14 @@
 import { EventEmitter, once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { resolveOptions } from '../lib/options.js'
 import { createWatchContext, nativeIgnore, toChanges, watchDirectory } from '../lib/watch/watch.js'
+import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
+import { recorder } from './helpers/recorder.js'
 
 holdEventLoop(t)
 
@@ -19,20 +20,12 @@ function context (opts: Parameters<typeof resolveOptions>[0] = {}) {
 const handlers = (onChanges: (changes: FileChange[]) => void = () => {}, onLost = () => {}) => ({ onChanges, onLost })
 
 /** Collects every batch; `next()` resolves with the next one (start waiting before acting). */
-function batches () {
-  const events = new EventEmitter()
-  const all: FileChange[][] = []
-  return {
-    all,
-    onChanges: (changes: FileChange[]) => { all.push(changes); events.emit('batch', changes) },
-    next: async () => (await once(events, 'batch'))[0] as FileChange[]
-  }
-}
+const batches = () => recorder<FileChange[]>()
 
 t.test('a write in the watched directory arrives as a change with its absolute path', async t => {
-  const dir = realpathSync(t.testdir({ 'index.html': '<h1>x</h1>' }))
+  const dir = fixture(t, { 'index.html': '<h1>x</h1>' })
   const received = batches()
-  const watcher = await watchDirectory(dir, handlers(received.onChanges), context().ctx)
+  const watcher = await watchDirectory(dir, handlers(received.add), context().ctx)
   t.teardown(() => watcher?.close())
   const batch = received.next()
   await writeFile(join(dir, 'index.html'), '<h1>y</h1>')
@@ -40,10 +33,10 @@ t.test('a write in the watched directory arrives as a change with its absolute p
 })
 
 t.test('default and user ignores, globs and RegExps, keep their files out', async t => {
-  const dir = realpathSync(t.testdir({ sub: {}, node_modules: { pkg: {} } }))
+  const dir = fixture(t, { sub: {}, node_modules: { pkg: {} } })
   const received = batches()
   const { ctx } = context({ ignore: ['**/*.map', /^sub\/skip-/] })
-  const watcher = await watchDirectory(dir, handlers(received.onChanges), ctx)
+  const watcher = await watchDirectory(dir, handlers(received.add), ctx)
   t.teardown(() => watcher?.close())
   for (const file of ['node_modules/pkg/index.js', 'page.html.swp', 'app.js.map', 'sub/skip-me.html', 'page.html~']) {
     await writeFile(join(dir, file), 'x')
@@ -60,9 +53,9 @@ t.test('the default ignores reach the watcher as plain paths; nested ones are dr
   // Parcel matches globs with std::regex per path while it crawls: the defaults as globs made a
   // start on 10,000 files ten times slower (bench/, scenario 6).
   t.same(nativeIgnore(resolveOptions({ ignore: ['**/*.map'] }).ignore.globs), ['.git', 'node_modules', '**/*.map'])
-  const dir = realpathSync(t.testdir({ app: { node_modules: { pkg: {} }, '.git': {} } }))
+  const dir = fixture(t, { app: { node_modules: { pkg: {} }, '.git': {} } })
   const received = batches()
-  const watcher = await watchDirectory(dir, handlers(received.onChanges), context().ctx)
+  const watcher = await watchDirectory(dir, handlers(received.add), context().ctx)
   t.teardown(() => watcher?.close())
   for (const file of ['app/node_modules/pkg/index.js', 'app/.git/HEAD', 'app/#page.html#', 'app/.#page.html']) {
     await writeFile(join(dir, file), 'x')
@@ -74,12 +67,12 @@ t.test('the default ignores reach the watcher as plain paths; nested ones are dr
 })
 
 t.test('a missing directory is a warning, and watched once it is created', async t => {
-  const parent = realpathSync(t.testdir({}))
+  const parent = fixture(t, {})
   const dir = join(parent, 'later', 'dist')
   const { ctx, lines } = context()
   const received = batches()
   const lost = new EventEmitter()
-  const watcher = await watchDirectory(dir, handlers(received.onChanges, () => lost.emit('lost')), ctx)
+  const watcher = await watchDirectory(dir, handlers(received.add, () => lost.emit('lost')), ctx)
   t.teardown(() => watcher?.close())
   t.match(lines, [{ level: 40, msg: /does not exist/ }])
   const watching = once(lost, 'lost') // files made before the subscription are unknown: rescan
@@ -91,7 +84,7 @@ t.test('a missing directory is a warning, and watched once it is created', async
 })
 
 t.test('a file in place of the directory is a warning too', async t => {
-  const dir = t.testdir({ file: 'x' })
+  const dir = fixture(t, { file: 'x' })
   const { ctx, lines } = context()
   const watcher = await watchDirectory(join(dir, 'file'), handlers(), ctx)
   t.teardown(() => watcher?.close())
@@ -107,7 +100,7 @@ t.test('a subscription failure is logged with a coded error and the server goes 
 })
 
 t.test('an exception thrown while handling events is logged, never thrown into native code', async t => {
-  const dir = realpathSync(t.testdir({}))
+  const dir = fixture(t, {})
   const { ctx, lines } = context()
   const uncaught: unknown[] = []
   const onUncaught = (err: unknown) => { uncaught.push(err) }
@@ -129,7 +122,7 @@ t.test('an exception thrown while handling events is logged, never thrown into n
 })
 
 t.test('close is idempotent', async t => {
-  const dir = t.testdir({})
+  const dir = fixture(t)
   const watcher = await watchDirectory(dir, handlers(), context().ctx)
   await Promise.all([watcher?.close(), watcher?.close()])
   await watcher?.close()

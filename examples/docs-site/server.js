@@ -20,7 +20,9 @@ export async function createApp ({
 } = {}) {
   await generateSite(content, pages)
   const layout = here('layout.html')
-  const app = Fastify({ logger })
+  // The first start builds every page inside register(): on a slow or busy machine that takes
+  // longer than the 10 s Fastify gives a plugin to load by default.
+  const app = Fastify({ logger, pluginTimeout: 120_000 })
   await app.register(liveReload, {
     root: out,
     watch: [content, layout],

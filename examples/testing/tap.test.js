@@ -6,10 +6,14 @@ import { connectLiveReload } from 'fastify-livereload/testing'
 import { createApp } from './app.js'
 
 async function setup (t) {
+  // tap removes t.testdir() after the teardowns registered before it, before the later ones: this
+  // one comes first, so that the app (its watcher, its builds) closes while its files are there
+  let closeApp = () => {}
+  t.teardown(() => closeApp())
   // realpath: the watcher reports real paths, and a tmp dir may sit behind a symlink
   const dir = realpathSync(t.testdir({ src: { 'index.txt': '# Home\nWelcome' }, out: {} }))
   const app = await createApp({ src: join(dir, 'src'), out: join(dir, 'out') })
-  t.teardown(() => app.close())
+  closeApp = () => app.close()
   const lr = await connectLiveReload(app) // through app.injectWS(): no port needed
   t.teardown(() => lr.close()) // teardowns run last first: closed before the app, which need not wait for it
   return { app, lr, page: join(dir, 'src', 'index.txt') }

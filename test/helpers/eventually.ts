@@ -1,6 +1,7 @@
 /**
  * Resolves once `condition()` holds, checking every few milliseconds; rejects after `timeoutMs`.
- * For state that no event announces (a count on the server side of a socket that closed).
+ * Only for state that no event announces (a count on the server side of a socket that closed,
+ * a process that died, a file another process writes): anything that emits is awaited instead.
  */
 export async function eventually (condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -7,25 +7,24 @@ export interface LogLine {
   [key: string]: unknown
 }
 
-/** A real pino logger (Fastify's) whose lines are collected as parsed objects. */
-export function collectingLogger (): { log: FastifyBaseLogger, lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
-  const app = Fastify({ logger: { level: 'debug', stream } })
-  return { log: app.log, lines }
-}
-
-export interface Line { level: number, msg: string, [key: string]: unknown }
-
-/** A pino stream whose lines can be awaited: start waiting before acting. */
-export function awaitableLog () {
+/** Log lines collected as parsed objects as a real pino logger (Fastify's) writes them. */
+export function logLines (level = 'debug') {
   const events = new EventEmitter()
-  const lines: Line[] = []
+  const lines: LogLine[] = []
+  const stream = {
+    write (text: string) {
+      const line = JSON.parse(text) as LogLine
+      lines.push(line)
+      events.emit('line', line)
+    }
+  }
   return {
     lines,
-    stream: { write (text: string) { const line = JSON.parse(text) as Line; lines.push(line); events.emit('line', line) } },
-    next: (test: (line: Line) => boolean) => new Promise<Line>(resolve => {
-      const onLine = (line: Line): void => {
+    /** Fastify's `logger` option for an app that logs here. */
+    logger: { level, stream },
+    /** Resolves with the next line that passes `test`: start waiting before acting. */
+    next: (test: (line: LogLine) => boolean) => new Promise<LogLine>(resolve => {
+      const onLine = (line: LogLine): void => {
         if (!test(line)) return
         events.off('line', onLine)
         resolve(line)
@@ -33,4 +32,10 @@ export function awaitableLog () {
       events.on('line', onLine)
     })
   }
+}
+
+/** A logger of its own (no app) whose lines are collected. */
+export function collectingLogger (level = 'debug'): { log: FastifyBaseLogger, lines: LogLine[], next: ReturnType<typeof logLines>['next'] } {
+  const { logger, lines, next } = logLines(level)
+  return { log: Fastify({ logger }).log, lines, next }
 }

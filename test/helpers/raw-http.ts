@@ -41,6 +41,22 @@ export function rawGet (port: number, path: string, headers: Record<string, stri
   return rawRequest(port, lines.join('\r\n') + '\r\n\r\n')
 }
 
+/**
+ * A WebSocket upgrade request written by hand, so that nothing normalises the headers: `headers`
+ * are added to (or replace) the usual ones, and one given as '' is left out.
+ */
+export function upgradeRequest (port: number, headers: Record<string, string> = {}, path = '/__livereload', version = 'HTTP/1.1'): string {
+  const all: Record<string, string> = { Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers }
+  const lines = [`GET ${path} ${version}`]
+  for (const [name, value] of Object.entries(all)) if (value !== '') lines.push(`${name}: ${value}`)
+  return lines.join('\r\n') + '\r\n\r\n'
+}
+
+/** Sends an upgrade request and collects the answer: a refusal whole, an accepted upgrade up to the end of its head. */
+export function rawUpgrade (port: number, headers: Record<string, string> = {}, path = '/__livereload', version = 'HTTP/1.1'): Promise<RawResponse> {
+  return rawRequest(port, upgradeRequest(port, headers, path, version), { endOn101: true })
+}
+
 export function parse (raw: string): Omit<RawResponse, 'timedOut'> {
   const end = raw.indexOf('\r\n\r\n')
   const head = end === -1 ? raw : raw.slice(0, end)
@@ -60,8 +76,7 @@ export async function rawWebSocket (port: number, path = '/__livereload'): Promi
   socket.on('error', () => {})
   const received: Buffer[] = []
   await once(socket, 'connect')
-  socket.write([`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade',
-    'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n'))
+  socket.write(upgradeRequest(port, {}, path))
   let buffered = Buffer.alloc(0)
   while (!buffered.includes('\r\n\r\n')) {
     const [chunk] = await once(socket, 'data') as [Buffer]
@@ -72,6 +87,21 @@ export async function rawWebSocket (port: number, path = '/__livereload'): Promi
   if (buffered.length > end) received.push(buffered.subarray(end))
   socket.on('data', chunk => received.push(chunk))
   return { socket, head, received }
+}
+
+/** The close code in the first close frame the server sent (unmasked, server to client); null if none came. */
+export function closeCode (received: Buffer[]): number | null {
+  const all = Buffer.concat(received)
+  let offset = 0
+  while (offset + 2 <= all.length) {
+    const opcode = all[offset] & 0x0f
+    let length = all[offset + 1] & 0x7f
+    let start = offset + 2
+    if (length === 126) { length = all.readUInt16BE(start); start += 2 } else if (length === 127) { length = Number(all.readBigUInt64BE(start)); start += 8 }
+    if (opcode === 0x8) return length >= 2 ? all.readUInt16BE(start) : 1005
+    offset = start + length
+  }
+  return null
 }
 
 /** One client-to-server frame (masked, as RFC 6455 requires of clients), built by hand. */

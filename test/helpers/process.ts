@@ -1,0 +1,28 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { eventually } from './eventually.js'
+
+/** True while the process runs; a zombie (killed, not yet reaped by whoever adopted it) is gone. */
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}
+
+/** A shell command that starts a grandchild (a long sleep), writes "<shell pid> <grandchild pid>" to `pidFile`, and waits. */
+export function sleepingGroup (pidFile: string): string {
+  return `sleep 300 & echo "$$ $!" > ${JSON.stringify(pidFile)}; wait`
+}
+
+/** The shell and grandchild pids a `sleepingGroup` command wrote, once it has written them. */
+export async function groupPids (pidFile: string): Promise<[shell: number, grandchild: number]> {
+  await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5000, 'the command started its grandchild')
+  const [shell, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number)
+  return [shell, grandchild]
+}
