@@ -41,9 +41,11 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   fastify.decorate('liveReload', createController(hub, pipeline, stats))
 
   // Hooks first: the static files and channel routes registered below inherit them.
-  const inject = createInjectHooks(options)
-  fastify.addHook('onRequest', inject.onRequest)
-  fastify.addHook('onSend', inject.onSend)
+  if (options.inject !== null) {
+    const inject = createInjectHooks({ ...options, inject: options.inject })
+    fastify.addHook('onRequest', inject.onRequest)
+    fastify.addHook('onSend', inject.onSend)
+  }
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
   await fastify.register(channelRoutes, { options, hub, stats })
   await serveLiveReload(fastify, options, hub, log)      // LiveReload protocol 7, when asked for
