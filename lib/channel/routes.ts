@@ -24,10 +24,14 @@ const CLIENT_URL = builtFile('client.js')
  * guard stays on these routes.
  */
 export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
-  const script = await readFile(CLIENT_URL).catch(cause => {
-    throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
-  })
-  const etag = etagOf(script)
+  // Read when first asked for, not at start: a start has no page to serve it to yet.
+  let client: Promise<{ script: Buffer, etag: string }> | undefined
+  const readClient = (): Promise<{ script: Buffer, etag: string }> => (client ??= readFile(CLIENT_URL).then(
+    script => ({ script, etag: etagOf(script) }),
+    cause => {
+      client = undefined
+      throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
+    }))
   const { path } = options
   guardRoutes(fastify, request => refuse(request, options), hub)
 
@@ -45,6 +49,7 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
 
   fastify.get(`${path}/client.js`, async (request, reply) => {
     reply.header('cross-origin-resource-policy', 'same-origin')
+    const { script, etag } = await readClient()
     return await sendScript(request, reply, script, etag)
   })
 

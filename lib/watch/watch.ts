@@ -7,7 +7,6 @@ import type { FileChange } from '../../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
 import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from '../options.js'
 import { detectPollingReason } from './polling-detection.js'
-import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 
@@ -32,12 +31,12 @@ export interface WatchContext {
   readonly log: FastifyBaseLogger
   /** How @parcel/watcher is reached: replaceable so that tests can feed it errors. */
   readonly subscribe: Subscribe
-  /** An inotify limit is logged once per server, not once per directory. */
-  hasWarnedLimit: boolean
+  /** An inotify limit is logged once per server, not once per directory (shared by the copies watchSource makes). */
+  readonly limit: { hasWarned: boolean }
 }
 
 export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, subscribe: Subscribe = watcher.subscribe): WatchContext {
-  return { ignore: options.ignore, poll: options.poll, log, subscribe, hasWarnedLimit: false }
+  return { ignore: options.ignore, poll: options.poll, log, subscribe, limit: { hasWarned: false } }
 }
 
 /** What a watched directory reports: its changes, and that some were lost (rescan). */
@@ -72,12 +71,14 @@ export async function watchSource (path: string, exclude: string | null, handler
  */
 export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
   const log = ctx.log.child({ dir: displayPath(dir) })
+  // The inotify probe starts at once, beside the mount check, whenever native events may be used.
+  const canOpen = typeof ctx.poll === 'number' ? true : canOpenInotify(dir)
   const interval = await pollInterval(dir, ctx, log)
-  if (interval === null && !(await canOpenInotify(dir))) {
+  if (interval === null && !(await canOpen)) {
     warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'), ctx)
     return null
   }
-  const subscribe: Subscribe = interval === null ? ctx.subscribe : (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
+  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval)
   const onFailed = (cause: unknown): void => {
     const limit = inotifyLimitOf(cause)
     if (limit !== null) warnLimit(dir, limit, cause, ctx)
@@ -104,6 +105,12 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
   }
 }
 
+/** The poller's subscribe, loaded when a directory is polled (most starts never need it). */
+async function poller (interval: number): Promise<Subscribe> {
+  const { pollSubscribe } = await import('./poll.js')
+  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
+}
+
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */
 async function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLogger): Promise<number | null> {
   if (ctx.poll === false) return null
@@ -116,11 +123,11 @@ async function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLog
 
 function warnLimit (dir: string, limit: string, cause: unknown, ctx: WatchContext): void {
   const err = new FST_LIVERELOAD_WATCH_LIMIT(displayPath(dir), limit, { cause })
-  if (ctx.hasWarnedLimit) {
+  if (ctx.limit.hasWarned) {
     ctx.log.debug({ err }, 'not watching: the inotify limit is reached')
     return
   }
-  ctx.hasWarnedLimit = true
+  ctx.limit.hasWarned = true
   ctx.log.warn({ err }, 'not watching: the inotify limit is reached')
 }
 
