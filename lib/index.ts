@@ -1,13 +1,12 @@
 import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
 import { BROADCAST_TYPES } from './message-types.js'
-import { serveLiveReload } from './channel/lr7-server.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
 import { channelRoutes } from './channel/routes.js'
@@ -28,37 +27,63 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   const hub = createHub(options, log)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   const pipeline = createPipeline(options, hub, log)
-  const watchers: Watcher[] = []
+  // Watching starts first and runs while the routes are registered: the inotify probe (a worker
+  // thread) and @parcel/watcher's crawl overlap that work instead of following it.
+  const watching = watchAll(options, pipeline, log)
+  watching.catch(() => {})                              // awaited below; handled meanwhile
+  const stopWatching = async (): Promise<void> => { await Promise.all((await watching).map(({ watcher }) => watcher.close())) }
   fastify.addHook('onClose', async () => {
-    await Promise.all(watchers.map(watcher => watcher.close()))
+    await stopWatching()
     await pipeline.close()                              // aborts a running build, closes the builder
   })
   const watched: string[] = []
   const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched, ...pipeline.stats() })
   fastify.decorate('liveReload', createController(hub, pipeline, stats))
 
+  try {
+    await serve(fastify, options, hub, log, stats)
+  } catch (err) {
+    await stopWatching()                                // started alongside: they must not outlive a failed register
+    throw err
+  }
+  watched.push(...(await watching).map(({ path }) => displayPath(path)))
+  if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
+}
+
+/** Everything the browser talks to: the injection hooks, the channel, LiveReload 7, the static files. */
+async function serve (fastify: FastifyInstance, options: ResolvedOptions, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
   // Hooks first: the static files and channel routes registered below inherit them.
-  const inject = createInjectHooks(options)
-  fastify.addHook('onRequest', inject.onRequest)
-  fastify.addHook('onSend', inject.onSend)
+  if (options.inject !== null) {
+    const inject = createInjectHooks({ ...options, inject: options.inject })
+    fastify.addHook('onRequest', inject.onRequest)
+    fastify.addHook('onSend', inject.onSend)
+  }
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
   await fastify.register(channelRoutes, { options, hub, stats })
-  await serveLiveReload(fastify, options, hub, log)      // LiveReload protocol 7, when asked for
-  await serveRoot(fastify, options)
-
-  const track = (path: string, watcher: Watcher | null): void => {
-    if (watcher === null) return
-    watchers.push(watcher)
-    watched.push(displayPath(path))
+  if (options.livereload !== null) {                    // LiveReload protocol 7, when asked for
+    const { serveLiveReload } = await import('./channel/lr7-server.js')
+    await serveLiveReload(fastify, options, hub, log)
   }
-  const watching = createWatchContext(options, log)
+  await serveRoot(fastify, options)
+}
+
+/**
+ * The output directory and every source, subscribed at once (they share one inotify probe, and
+ * @parcel/watcher crawls them in parallel). Never rejects: a directory that cannot be watched
+ * has been logged and is left out.
+ */
+async function watchAll (options: ResolvedOptions, pipeline: Pipeline, log: FastifyBaseLogger): Promise<Array<{ path: string, watcher: Watcher }>> {
+  const ctx = createWatchContext(options, log)
+  const starts: Array<Promise<{ path: string, watcher: Watcher | null }>> = []
   if (options.root !== null) {
-    track(options.root, await watchDirectory(options.root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output') }, watching))
+    const root = options.root
+    starts.push(watchDirectory(root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output') }, ctx).then(watcher => ({ path: root, watcher })))
   }
   for (const source of options.watch) {
-    track(source, await watchSource(source, options.root, { onChanges: pipeline.pushSource, onLost: () => pipeline.resync('sources') }, watching))
+    starts.push(watchSource(source, options.root, { onChanges: pipeline.pushSource, onLost: () => pipeline.resync('sources') }, ctx).then(watcher => ({ path: source, watcher })))
   }
-  if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
+  const started = await Promise.all(starts)
+  return started.filter((start): start is { path: string, watcher: Watcher } => start.watcher !== null)
 }
 
 /** @fastify/static in an encapsulated child, so its routes and decorators stay out of the host's scope. */

@@ -58,6 +58,30 @@ t.test('string and Buffer routes get the tag, HEAD included', async t => {
   }
 })
 
+t.test('a string route gets the UTF-8 bytes of the page with the tag, whatever its characters', async t => {
+  const pages: Record<string, string> = {
+    ascii: `<html><head><title>x</title></head><body>${'a'.repeat(3000)}</body></html>`,
+    latin1: PAGE,
+    cjk: '<html><head><title>中文</title></head><body>漢字</body></html>',
+    emoji: '<html><head><title>😀</title></head><body>😀</body></html>',
+    'lone surrogates': '<html><head><title>\uD800</title></head><body>\uDC00x</body></html>',
+    'after <body>, not ASCII': '<body class="ü">ü</body>',
+    'the tag already there': `<html><head>${TAG}</head><body>é</body></html>`
+  }
+  const server = await app(t, { root: false }, s => {
+    Object.values(pages).forEach((page, i) => s.get(`/${i}`, (_q, r) => r.type('text/html; charset=utf-8').send(page)))
+  })
+  for (const [i, [name, page]] of Object.entries(pages).entries()) {
+    const url = `/${i}`
+    const expected = page.includes(TAG) ? page : page.includes('</head>') ? page.replace('</head>', `${TAG}</head>`) : page.replace('">', `">${TAG}`)
+    const res = await fetchRaw(server, url)
+    t.same(res.body, Buffer.from(expected), `${name}: byte for byte`)
+    t.equal(Number(res.headers['content-length']), res.body.length, `${name}: Content-Length`)
+    const head = await fetchRaw(server, url, {}, 'HEAD')
+    t.equal(head.headers['content-length'], res.headers['content-length'], `${name}: HEAD`)
+  }
+})
+
 t.test('a streamed page keeps streaming: the first bytes arrive before the stream ends', async t => {
   let finish: (() => void) | undefined
   const server = await app(t, {}, s => {

@@ -70,7 +70,7 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
     hub.add(lr7Peer(socket))
   })
   if (script !== null) {
-    serveScript(fastify, '/livereload.js', script)
+    serveScript(fastify, '/livereload.js', async () => script)
   } else {
     fastify.get('/livereload.js', async (_request, reply) => {
       return await reply.code(404).type('text/plain; charset=utf-8')

@@ -23,9 +23,6 @@ const CLIENT_URL = builtFile('client.js')
  * guard stays on these routes.
  */
 export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
-  const script = await readFile(CLIENT_URL).catch(cause => {
-    throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
-  })
   const { path } = options
   guardRoutes(fastify, channelPolicy(options), hub)
   trackUpgrades(fastify, path, hub)
@@ -42,7 +39,9 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
     hub.add(ssePeer(reply.raw))
   })
 
-  serveScript(fastify, `${path}/client.js`, script, { 'cross-origin-resource-policy': 'same-origin' })
+  serveScript(fastify, `${path}/client.js`, async () => await readFile(CLIENT_URL).catch(cause => {
+    throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
+  }), { 'cross-origin-resource-policy': 'same-origin' })
 
   fastify.get(`${path}/status`, async (_request, reply) => {
     return await reply.header('cache-control', 'no-store').send(stats())

@@ -26,10 +26,13 @@ let hasInstance: Promise<boolean> | undefined
 /**
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
  * is reached, its first `subscribe` in a process blocks the main thread for good instead of
- * failing (measured with @parcel/watcher 2.5 on Linux 6.18; the hang and a fix:
- * https://github.com/parcel-bundler/watcher/pull/246), so we ask first: a worker thread
- * has its own event loop, so its `fs.watch` opens a fresh instance, and closes it on exit.
- * Once the answer is yes, @parcel/watcher holds its instance and the question is not asked again.
+ * failing (measured with @parcel/watcher 2.5 and 2.6 on Linux 6.18; fix proposed upstream in
+ * https://github.com/parcel-bundler/watcher/pull/246), so we ask first: a worker thread has its
+ * own event loop, so its `fs.watch` opens a fresh instance, and closes it on exit. The main
+ * thread cannot ask: libuv keeps its loop's instance open for good, which would take the very
+ * slot @parcel/watcher needs. A worker takes ~25 ms to start, so callers start the probe early
+ * and do other work meanwhile. Once the answer is yes, @parcel/watcher holds its instance and
+ * the question is not asked again.
  */
 export function canOpenInotify (dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(true)

@@ -6,7 +6,6 @@ import type { FileChange } from '../../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
 import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from '../options.js'
 import { detectPollingReason } from './polling-detection.js'
-import { pollSubscribe } from './poll.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 import { displayPath, kindOf } from '../paths.js'
@@ -83,12 +82,14 @@ export async function watchSource (path: string, exclude: string | null, handler
  */
 export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
   const log = ctx.log.child({ dir: displayPath(dir) })
+  // The inotify probe starts at once, beside the mount check, whenever native events may be used.
+  const canOpen = typeof ctx.poll === 'number' ? true : canOpenInotify(dir)
   const interval = await pollInterval(dir, ctx, log)
-  if (interval === null && !(await canOpenInotify(dir))) {
+  if (interval === null && !(await canOpen)) {
     ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
     return null
   }
-  const subscribe: Subscribe = interval === null ? ctx.subscribe : (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
+  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval)
   const onFailed = (cause: unknown): void => {
     const limit = inotifyLimitOf(cause)
     if (limit !== null) ctx.warnLimit(dir, limit, cause)
@@ -113,6 +114,12 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     onFailed(cause)
     return null
   }
+}
+
+/** The poller's subscribe, loaded when a directory is polled (most starts never need it). */
+async function poller (interval: number): Promise<Subscribe> {
+  const { pollSubscribe } = await import('./poll.js')
+  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
 }
 
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */

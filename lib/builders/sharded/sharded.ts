@@ -33,7 +33,7 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     }
     pool ??= {
       generation,
-      pool: createShardPool({ ...config, onError: err => log.error({ err }, 'a shard worker failed while idle') })
+      pool: await createShardPool({ ...config, onError: err => log.error({ err }, 'a shard worker failed while idle') })
     }
     return pool.pool
   }
