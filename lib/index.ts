@@ -30,8 +30,11 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
   const watching = watchAll(options, pipeline, log)
-  watching.catch(() => {})                              // awaited below; handled meanwhile
-  const stopWatching = async (): Promise<void> => { await Promise.all((await watching).map(({ watcher }) => watcher.close())) }
+  watching.catch(() => {})                              // awaited below: not an unhandled rejection meanwhile
+  const stopWatching = async (): Promise<void> => {
+    const started = await watching.catch(() => [])      // a failed start fails the register instead
+    await Promise.all(started.map(({ watcher }) => watcher.close()))
+  }
   fastify.addHook('onClose', async () => {
     await stopWatching()
     await pipeline.close()                              // aborts a running build, closes the builder
