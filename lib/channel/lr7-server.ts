@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import fastifyWebsocket from '@fastify/websocket'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import type { WebSocket } from 'ws'
 import { FST_LIVERELOAD_LISTEN_FAILED } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
@@ -32,7 +32,7 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
   await fastify.register(lr7Routes, { options, hub, script })
   if (settings.port === null) return
 
-  const server = Fastify({ loggerInstance: log, disableRequestLogging: true, forceCloseConnections: true })
+  const server = Fastify({ loggerInstance: log, ...quietRequests(), forceCloseConnections: true })
   await server.register(fastifyWebsocket)
   await server.register(lr7Routes, { options, hub, script })
   try {
@@ -107,4 +107,15 @@ function lr7Peer (socket: WebSocket): Peer {
     terminate: peer.terminate,
     onClose: peer.onClose
   }
+}
+
+/**
+ * The LiveReload server logs no request lines. Fastify 5.12 moved that switch into a
+ * `LogController` and deprecated the top-level option; earlier 5.x know only the option.
+ */
+function quietRequests (): FastifyServerOptions {
+  const { LogController } = Fastify as { LogController?: typeof Fastify.LogController }
+  /* c8 ignore next -- the fastify this package is tested with has it */
+  if (LogController === undefined) return { disableRequestLogging: true }
+  return { logController: new LogController({ disableRequestLogging: true }) }
 }
