@@ -1,165 +1,236 @@
-import { EventEmitter, once } from 'node:events'
-import { readFileSync, utimesSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+// The coalescer's shell on a fake clock: real rules, fake files, no real timers.
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
-import { BURST_WAIT_MS, createCoalescer, FORCED_FLUSH_GAP_MS, isPrompt, WATCHER_QUIET_MS } from '../lib/pipeline/coalesce.js'
-import { holdEventLoop } from './helpers/loop.js'
+import { createCoalescer } from '../lib/pipeline/coalesce.js'
+import { BURST_QUIET_MS, EARLY_MS, UNDELIVERED_GIVE_UP_MS } from '../lib/pipeline/coalesce-rules.js'
+import { fakeWorld } from './helpers/fake-world.js'
 
-holdEventLoop(t)
+const QUIET_MS = 75
+const MAX_WAIT_MS = 5000
 
-function flushes () {
-  const events = new EventEmitter()
-  const all: FileChange[][] = []
-  return {
-    all,
-    onFlush: (changes: FileChange[]) => { all.push(changes); events.emit('flush', changes) },
-    next: async () => (await once(events, 'flush'))[0] as FileChange[]
+function setup (options: { hasActivity?: boolean } = {}) {
+  const fake = fakeWorld()
+  const flushed: FileChange[][] = []
+  const coalescer = createCoalescer({ quietMs: QUIET_MS, maxWaitMs: MAX_WAIT_MS }, changes => flushed.push(changes), fake.world)
+  const feed = coalescer.feed()
+  if (options.hasActivity !== false) feed.onReady()
+  /** A write the activity sees at once: the file, then its event. */
+  const write = (path: string, size = 10): void => {
+    const isNew = fake.world.stat(path) === undefined
+    fake.write(path, size)
+    feed.onActivity(path, isNew ? 'rename' : 'change')
   }
+  const remove = (path: string): void => {
+    fake.remove(path)
+    feed.onActivity(path, 'rename')
+  }
+  const deliver = (...paths: string[]): void => {
+    coalescer.push(paths.map(path => ({ path, type: fake.world.stat(path) === undefined ? 'delete' : 'update' })))
+    fake.turn()
+  }
+  return { fake, coalescer, feed, flushed, write, remove, deliver }
 }
 
-t.test('changes pushed within the quiet window flush as one batch', async t => {
-  const flushed = flushes()
-  const coalescer = createCoalescer(30, 1000, flushed.onFlush)
-  t.teardown(() => coalescer.close())
-  const next = flushed.next()
-  coalescer.push([{ path: '/a', type: 'update' }])
-  coalescer.push([{ path: '/a', type: 'update' }, { path: '/b', type: 'create' }])
-  t.same(await next, [{ path: '/a', type: 'update' }, { path: '/b', type: 'create' }])
-  t.equal(flushed.all.length, 1)
+const update = (path: string): FileChange => ({ path, type: 'update' })
+
+t.test('a save is sent after a couple of quiet milliseconds, not the quiet window', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/a.html')
+  deliver('/site/a.html')
+  t.same(flushed, [], 'not at once: the next write of a checkout may be on its way')
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/site/a.html')]])
 })
 
-t.test('several events for one path become their net effect', async t => {
-  const cases: Array<[FileChange['type'][], FileChange['type']]> = [
-    [['delete', 'create'], 'update'],
-    [['create', 'update'], 'create'],
-    [['update', 'delete'], 'delete']
-  ]
-  for (const [types, expected] of cases) {
-    const flushed = flushes()
-    const coalescer = createCoalescer(0, 1000, flushed.onFlush)
-    const next = flushed.next()
-    coalescer.push(types.map(type => ({ path: '/a', type })))
-    t.same(await next, [{ path: '/a', type: expected }], types.join(' then '))
-    coalescer.close()
+t.test('a save caught between its truncate and its write is sent once the write lands', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/a.html', 0) // the truncate
+  deliver('/site/a.html')
+  fake.advance(QUIET_MS - 1)
+  t.same(flushed, [], 'an empty file waits')
+  write('/site/a.html', 10) // the write
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write, not a quiet window')
+})
+
+t.test('a file that stays empty is sent after the quiet window', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/empty.txt', 0)
+  deliver('/site/empty.txt')
+  fake.advance(QUIET_MS - 1)
+  t.same(flushed, [])
+  fake.advance(1)
+  t.same(flushed, [[update('/site/empty.txt')]])
+})
+
+t.test('a burst that moves on to other directories is one flush, however long the watcher holds it', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  const files = Array.from({ length: 60 }, (_, i) => `/site/d${i % 3}/f${i}.html`)
+  write(files[0])
+  deliver(files[0]) // the watcher's first batch: at once
+  for (const file of files.slice(1)) {
+    fake.advance(0.5)
+    write(file)
+  }
+  fake.advance(UNDELIVERED_GIVE_UP_MS - 1)
+  t.same(flushed, [], 'the watcher still holds most of it: not over')
+  deliver(...files.slice(1)) // the watcher's late flush: everything delivered, long quiet
+  t.equal(flushed.length, 1, 'flushed as soon as the last of it is delivered')
+  t.equal(flushed[0].length, 60)
+})
+
+t.test('a burst ends BURST_QUIET_MS after its last write once everything is delivered', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  const files = Array.from({ length: 10 }, (_, i) => `/site/f${i}.html`)
+  for (const file of files) write(file)
+  deliver(...files)
+  fake.advance(BURST_QUIET_MS - 1)
+  t.same(flushed, [])
+  fake.advance(1)
+  t.equal(flushed.length, 1)
+})
+
+t.test('waves 30 ms apart are one burst: the pause between them asks for twice its length', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  for (let wave = 0; wave < 3; wave++) {
+    const files = Array.from({ length: 5 }, (_, i) => `/site/w${wave}-${i}.html`)
+    for (const file of files) write(file)
+    deliver(...files)
+    fake.advance(BURST_QUIET_MS - 10) // 30 ms: shorter than a burst's quiet
+  }
+  t.same(flushed, [])
+  fake.advance(60)
+  t.equal(flushed.length, 1)
+  t.equal(flushed[0].length, 15)
+})
+
+t.test('the watcher\'s late copy of a save already sent is dropped; a new write of it is news', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/a.html')
+  deliver('/site/a.html')
+  fake.advance(EARLY_MS)
+  deliver('/site/a.html') // the same save's second batch (truncate and write fell either side of a flush)
+  fake.advance(10_000)
+  t.equal(flushed.length, 1, 'nothing more')
+  write('/site/a.html')
+  deliver('/site/a.html')
+  fake.advance(EARLY_MS)
+  t.equal(flushed.length, 2)
+})
+
+t.test('a temporary file renamed over its target is not waited for', async t => {
+  const { fake, flushed, write, remove, deliver } = setup()
+  write('/site/a.html.tmp')
+  remove('/site/a.html.tmp') // renamed away...
+  write('/site/a.html') // ...over the target
+  deliver('/site/a.html') // the watcher folded the temporary file's create and delete into nothing
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/site/a.html')]])
+})
+
+t.test('a write the watcher never delivers is given up on, without losing what it did deliver', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/new/early.html') // written before the watcher watched its new directory
+  write('/site/a.html')
+  deliver('/site/a.html')
+  fake.advance(UNDELIVERED_GIVE_UP_MS - 1)
+  t.same(flushed, [])
+  fake.advance(1)
+  t.same(flushed, [[update('/site/a.html')]])
+})
+
+t.test('held changes go to settle once every write is delivered, not flushed', async t => {
+  const { fake, coalescer, flushed, write, deliver } = setup()
+  coalescer.hold()
+  write('/out/a.html')
+  write('/out/b.html')
+  deliver('/out/a.html')
+  fake.advance(10)
+  let settled: FileChange[] | undefined
+  coalescer.settle().then(changes => { settled = changes }, t.error)
+  fake.turn()
+  await null
+  t.equal(settled, undefined, 'b.html is still with the watcher')
+  deliver('/out/b.html')
+  await null
+  t.same(settled, [update('/out/a.html'), update('/out/b.html')], 'at once: the build is over, so delivered is enough')
+  t.same(flushed, [])
+
+  fake.advance(1000)
+  write('/out/c.html')
+  deliver('/out/c.html')
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/out/c.html')]], 'flushing again after settle')
+})
+
+t.test('settle after a build that wrote nothing resolves empty at once', async t => {
+  const { fake, coalescer } = setup()
+  coalescer.hold()
+  const settled = coalescer.settle()
+  fake.turn()
+  t.same(await settled, [])
+})
+
+t.test('without activity evidence, the quiet window decides', async t => {
+  for (const [name, hasActivity] of [['no tree ready yet', false], ['a tree lost', true]] as const) {
+    const { fake, flushed, feed, write, deliver } = setup({ hasActivity })
+    if (hasActivity) feed.onUnavailable()
+    write('/site/a.html')
+    deliver('/site/a.html')
+    fake.advance(QUIET_MS - 1)
+    t.same(flushed, [], name)
+    fake.advance(1)
+    t.same(flushed, [[update('/site/a.html')]], name)
   }
 })
 
-t.test('a file created and deleted within the window (an editor\'s temporary) is dropped', async t => {
-  const flushed = flushes()
-  const coalescer = createCoalescer(0, 1000, flushed.onFlush)
-  t.teardown(() => coalescer.close())
-  const next = flushed.next()
-  coalescer.push([{ path: '/a.tmp', type: 'create' }, { path: '/a', type: 'update' }])
-  coalescer.push([{ path: '/a.tmp', type: 'delete' }])
-  t.same(await next, [{ path: '/a', type: 'update' }])
-})
-
-t.test('a stream that never goes quiet still flushes after the max wait', async t => {
-  const flushed = flushes()
-  // A quiet window longer than the test may run: only the 300 ms max wait can end the stream.
-  const coalescer = createCoalescer(10 * 60_000, 300, flushed.onFlush)
-  t.teardown(() => coalescer.close())
-  const next = flushed.next()
-  const pusher = setInterval(() => coalescer.push([{ path: '/a', type: 'update' }]), 20)
-  t.teardown(() => clearInterval(pusher))
-  t.same(await next, [{ path: '/a', type: 'update' }], 'flushed by the max wait')
-  clearInterval(pusher)
-})
-
-t.test('held changes are handed to settle once quiet, not flushed', async t => {
-  const flushed = flushes()
-  const coalescer = createCoalescer(20, 1000, flushed.onFlush)
-  t.teardown(() => coalescer.close())
+t.test('settle without activity evidence waits the quiet window, at least the give-up time', async t => {
+  const { fake, coalescer, deliver } = setup({ hasActivity: false })
   coalescer.hold()
-  coalescer.push([{ path: '/a', type: 'update' }])
-  const settled = coalescer.settle()
-  coalescer.push([{ path: '/b', type: 'update' }])
-  t.same(await settled, [{ path: '/a', type: 'update' }, { path: '/b', type: 'update' }])
-  t.same(flushed.all, [], 'nothing flushed')
-
-  const next = flushed.next()
-  coalescer.push([{ path: '/c', type: 'update' }])
-  t.same(await next, [{ path: '/c', type: 'update' }], 'flushing again after settle')
+  fake.write('/out/a.html')
+  deliver('/out/a.html')
+  let settled: FileChange[] | undefined
+  coalescer.settle().then(changes => { settled = changes }, t.error)
+  fake.advance(UNDELIVERED_GIVE_UP_MS - 1)
+  await null
+  t.equal(settled, undefined)
+  fake.advance(1)
+  await null
+  t.same(settled, [update('/out/a.html')])
 })
 
-t.test('settle with nothing pending resolves empty after the window', async t => {
-  const coalescer = createCoalescer(10, 1000, () => {})
-  t.same(await coalescer.settle(), [])
-  coalescer.close()
+t.test('a stream of writes that never goes quiet is flushed after the max wait', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  for (let ms = 0; ms <= MAX_WAIT_MS + 10; ms += 10) {
+    write(`/site/f${ms}.html`)
+    deliver(`/site/f${ms}.html`)
+    fake.advance(10)
+  }
+  t.same(flushed.map(changes => changes.length), [1, MAX_WAIT_MS / 10], 'the first write, after a pause, is a save; the stream then waits the max wait')
 })
 
-t.test('close drops pending changes and resolves a pending settle', async t => {
-  const flushed = flushes()
-  const coalescer = createCoalescer(0, 1000, flushed.onFlush)
+t.test('close resolves a waiting settle with nothing and flushes nothing', async t => {
+  const { fake, coalescer, flushed, write, deliver } = setup()
   coalescer.hold()
-  coalescer.push([{ path: '/a', type: 'update' }])
+  write('/out/a.html')
+  write('/out/b.html')
+  deliver('/out/a.html')
   const settled = coalescer.settle()
   coalescer.close()
+  deliver('/out/b.html')
+  fake.advance(10_000)
   t.same(await settled, [])
-  t.same(flushed.all, [])
+  t.same(flushed, [])
 })
 
-t.test('activity after a first batch holds the flush across the watcher\'s 500 ms flushes', async t => {
-  const dir = t.testdir({ 'a.html': 'a' })
-  const flushed = flushes()
-  const coalescer = createCoalescer(20, 5000, flushed.onFlush)
-  t.teardown(() => coalescer.close())
-  const started = Date.now()
-  coalescer.push([{ path: join(dir, 'a.html'), type: 'update' }])
-  // More writes in the same directory: the probe sees the burst go on.
-  await writeFile(join(dir, 'b.html'), 'b')
-  // The delay is the thing under test: the watcher's next forced flush comes about 500 ms
-  // after its first batch, long after the 20 ms quiet window.
-  await new Promise(resolve => setTimeout(resolve, FORCED_FLUSH_GAP_MS + 50))
-  t.same(flushed.all, [], 'not flushed while the burst may go on')
-  const next = flushed.next()
-  coalescer.push([{ path: join(dir, 'b.html'), type: 'create' }])
-  coalescer.push([{ path: join(dir, 'c.html'), type: 'create' }]) // a batch after a quiet spell ends it
-  t.equal((await next).length, 3)
-  t.ok(Date.now() - started < BURST_WAIT_MS * 3, 'ended by the batch after the quiet spell')
-})
-
-t.test('with an early window, a first batch after idle flushes without waiting the quiet window', async t => {
-  const dir = t.testdir({ 'a.html': 'saved' })
-  const flushed = flushes()
-  // A quiet window of a minute: only the early flush can end this test in time.
-  const coalescer = createCoalescer(60_000, 120_000, flushed.onFlush, { earlyMs: 1, lateMs: Infinity })
-  t.teardown(() => coalescer.close())
-  const next = flushed.next()
-  coalescer.push([{ path: join(dir, 'a.html'), type: 'update' }])
-  t.same(await next, [{ path: join(dir, 'a.html'), type: 'update' }])
-})
-
-t.test('an early flush of an empty file waits for its write (a truncate, then the write)', async t => {
-  const dir = t.testdir({ 'a.html': '' })
-  const file = join(dir, 'a.html')
-  const contents: string[] = []
-  const flushed = flushes()
-  const coalescer = createCoalescer(60_000, 120_000, changes => {
-    contents.push(readFileSync(file, 'utf8'))
-    flushed.onFlush(changes)
-  }, { earlyMs: 1, lateMs: Infinity })
-  t.teardown(() => coalescer.close())
-  const next = flushed.next()
-  coalescer.push([{ path: file, type: 'update' }])
-  await writeFile(file, 'written') // the probe sees the same file written: the save completes
-  await next
-  t.same(contents, ['written'], 'flushed once, with the content in place')
-})
-
-t.test('a batch handled long after its files were written is not flushed early', async t => {
-  const dir = t.testdir({ 'old.html': 'x', 'new.html': 'y' })
-  const old = join(dir, 'old.html')
-  utimesSync(old, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
-  t.equal(isPrompt([{ path: old, type: 'update' }], Date.now(), 1000), false, 'a minute late: a burst may be hiding behind it')
-  t.equal(isPrompt([{ path: join(dir, 'new.html'), type: 'update' }], Date.now(), 60_000), true)
-  t.equal(isPrompt([{ path: join(dir, 'gone.html'), type: 'delete' }], Date.now(), 0), false, 'deletes alone: a clean or a checkout more often than a save')
-  t.equal(isPrompt([{ path: join(dir, 'renamed-away.tmp'), type: 'create' }], Date.now(), 60_000), false, 'a temporary file gone again: its rename follows')
-  const held = join(dir, 'new.html')
-  const written = Date.now() - WATCHER_QUIET_MS
-  utimesSync(held, new Date(written), new Date(written))
-  t.equal(isPrompt([{ path: held, type: 'update' }], written + WATCHER_QUIET_MS, 3), true, 'held for the watcher\'s 50 ms of quiet, then handled at once')
-  t.equal(isPrompt([{ path: held, type: 'update' }], written + 20, 3), false, 'neither at once nor after the quiet')
+t.test('a created file deleted before the flush nets to nothing and sends nothing', async t => {
+  const { fake, coalescer, flushed, feed } = setup()
+  fake.write('/site/x.tmp')
+  feed.onActivity('/site/x.tmp', 'rename')
+  coalescer.push([{ path: '/site/x.tmp', type: 'create' }])
+  fake.remove('/site/x.tmp')
+  feed.onActivity('/site/x.tmp', 'rename')
+  coalescer.push([{ path: '/site/x.tmp', type: 'delete' }])
+  fake.advance(10_000)
+  t.same(flushed, [])
 })

@@ -48,10 +48,10 @@ for (const [editor, save] of Object.entries(saves)) {
     const dir = realpathSync(t.testdir({ 'index.html': 'old', 'other.html': 'x' }))
     const flushes = new EventEmitter()
     const flushed: FileChange[][] = []
-    const coalescer = createCoalescer(DEFAULT_DEBOUNCE_MS, MAX_WAIT_MS, changes => { flushed.push(changes); flushes.emit('flush', changes) })
+    const coalescer = createCoalescer({ quietMs: DEFAULT_DEBOUNCE_MS, maxWaitMs: MAX_WAIT_MS }, changes => { flushed.push(changes); flushes.emit('flush', changes) })
     t.teardown(() => coalescer.close())
     const { log } = collectingLogger()
-    const watcher = await watchDirectory(dir, { onChanges: changes => coalescer.push(changes), onLost: () => {} }, createWatchContext(resolveOptions(), log))
+    const watcher = await watchDirectory(dir, { onChanges: changes => coalescer.push(changes), onLost: () => {}, activity: coalescer.feed() }, createWatchContext(resolveOptions(), log))
     t.teardown(() => watcher?.close())
 
     const first = once(flushes, 'flush')

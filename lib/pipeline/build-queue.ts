@@ -1,5 +1,5 @@
 import type { FileChange } from '../../types/index.js'
-import { mergeChanges } from './coalesce.js'
+import { mergeChanges } from './coalesce-rules.js'
 
 export interface BuildJob {
   full: boolean

@@ -1,257 +1,241 @@
 import { statSync } from 'node:fs'
-import { sep } from 'node:path'
 import type { FileChange } from '../../types/index.js'
-import { probeActivity, PROBE_PATHS } from './activity-probe.js'
+import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, SAVE_PATHS, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
 
-/** In a burst, @parcel/watcher flushes every 500 ms; a batch sooner than this came after 50 ms of quiet. */
-export const FORCED_FLUSH_GAP_MS = 450
-/**
- * A build's own writes reach us up to the watcher's 50 ms batching later, more on a loaded
- * machine: settling waits at least this long for them.
- */
-export const SETTLE_MIN_MS = 150
-/** In a burst, how long to wait for the watcher's next forced flush before deciding the burst ended. */
-export const BURST_WAIT_MS = 600
-/**
- * An early flush needs the first batch handled this soon (ms) after its file was written: a
- * batch handled late (a busy machine) may hide a burst that the probe, armed too late, cannot
- * see any more, so it waits the quiet window instead.
- */
-export const LATE_MS = 3
-/** A save still writing its own file re-arms the early window at most this often, then waits the quiet window. */
-export const MAX_REARMS = 3
+/** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
+export interface CoalescerWorld {
+  now (): number
+  /** Runs `fn` after `ms`; the handle goes to `clearTimer`. */
+  setTimer (fn: () => void, ms: number): unknown
+  clearTimer (timer: unknown): void
+  /** Runs `fn` once the I/O already under way has been read (the activity's events among it). */
+  defer (fn: () => void): void
+  /** Size and modification time of a file; undefined when it is gone. */
+  stat (path: string): { size: number, mtimeMs: number } | undefined
+}
 
-export interface CoalescerOptions {
-  /**
-   * Early flush: a first batch after idle is flushed once the activity probe has seen no
-   * further write for this long (ms) and its files are not empty, instead of after the quiet
-   * window. Only for changes whose repeats are absorbed downstream (the output hashes): the
-   * watcher's second batch of the same save then carries the same bytes and sends nothing.
-   */
-  readonly earlyMs?: number
-  /** A batch that seems to end a burst is flushed after this long without writes (ms). Default: the quiet window. */
-  readonly endMs?: number
-  /** Early flush only for a batch handled at most this long (ms) after its files were written. Default: LATE_MS. */
-  readonly lateMs?: number
+/** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
+export interface ActivityFeed {
+  /** The whole tree is followed: from now on no write goes unreported. */
+  onReady (): void
+  onActivity (path: string, kind: 'rename' | 'change'): void
+  /** No evidence from this tree (until it is ready again): quiet windows decide meanwhile. */
+  onUnavailable (): void
 }
 
 export interface Coalescer {
-  /** Adds changes and (re)starts the quiet window. */
+  /** A batch of changes from the watcher. */
   push (changes: readonly FileChange[]): void
+  /** A new source of activity evidence (one per watched tree). */
+  feed (): ActivityFeed
   /** Stops flushing: changes accumulate until `settle()`. */
   hold (): void
   /**
-   * Waits until the changes have been quiet for the window (counted from now), then resolves
-   * with all of them instead of flushing them, and flushes normally again.
+   * Resolves with everything pending once the watcher has delivered all that the activity saw
+   * (a build's writes), instead of flushing it; then flushes normally again.
    */
   settle (): Promise<FileChange[]>
   close (): void
 }
 
+/** Per path the activity saw since the last flush: its creates and removes, and how many of them the watcher had delivered. */
+interface Seen { renames: number, deliveredRenames: number }
+
+export const realWorld: CoalescerWorld = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimer: timer => clearTimeout(timer as NodeJS.Timeout),
+  // The kernel queues an event for the watcher's inotify instance and for ours in one system
+  // call, but the watcher's thread can wake and deliver before ours is queued: one more poll
+  // phase (the second setImmediate runs after it) reads ours.
+  defer: fn => setImmediate(() => setImmediate(fn)),
+  stat: path => statSync(path, { throwIfNoEntry: false })
+}
+
 /**
- * Gathers file changes until they have been quiet for `quietMs`, then hands them to `onFlush`
- * as one batch, so that one save, or a checkout of thousands of files, is one build and one
- * message. A burst is recognised by the activity probe (see activity-probe.ts) and then lasts
- * until the watcher delivers a batch that followed a quiet spell. A stream that never goes
- * quiet is flushed `maxWaitMs` after its first change. Several events for one path in one
- * batch become their net effect.
+ * Gathers file changes into one flush per save or burst (a checkout of thousands of files is
+ * one build and one message), deciding from evidence (coalesce-rules.ts) rather than timers
+ * alone. Several events for one path become their net effect.
  */
-export function createCoalescer (
-  quietMs: number,
-  maxWaitMs: number,
-  onFlush: (changes: FileChange[], since: number) => void,
-  options: CoalescerOptions = {}
-): Coalescer {
-  const endMs = options.endMs ?? quietMs
+export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) => void, world: CoalescerWorld = realWorld): Coalescer {
   const pending = new Map<string, FileChange['type']>()
-  let timer: NodeJS.Timeout | undefined
+  const seen = new Map<string, Seen>()
+  /** Paths the activity saw before the last flush: the watcher's late copies of them are stale. */
+  let flushed = new Set<string>()
+  let phase: Phase = 'idle'
   let since = 0
-  let lastBatchAt = 0
-  let waitMs = quietMs
-  let isEarly = false
-  let isWaiting = false
-  let rearms = 0
-  let isHeld = false
-  let scheduled = 0
-  let probe: { stop (): void } | undefined
+  let batches = 0
+  let lastWriteAt = -Infinity
+  /** When the watcher last delivered a path the activity had not seen (yet): a write all the same. */
+  let unseenAt = -Infinity
+  let longestGap = 0
+  let quietBefore = Infinity
+  let hasWrites = false // in this burst
+  let earlyMs = 0
+  const feeds: Array<{ state: 'starting' | 'ready' | 'lost' }> = []
+  let isClosed = false
+  let timer: unknown
+  let isDecisionDue = false
   let settling: ((changes: FileChange[]) => void) | undefined
 
-  function schedule (): void {
-    clearTimeout(timer)
+  const hasActivity = (): boolean => feeds.length > 0 && feeds.every(feed => feed.state === 'ready')
+
+  /** Decides after the I/O of this loop turn, once per turn however many events came in it. */
+  function decideSoon (): void {
+    if (isDecisionDue) return
+    isDecisionDue = true
+    world.defer(decide)
+  }
+
+  function decide (): void {
+    isDecisionDue = false
+    if (isClosed) return
+    world.clearTimer(timer)
     timer = undefined
-    if (settling !== undefined) {
-      timer = setTimeout(settled, Math.max(quietMs, SETTLE_MIN_MS)).unref()
-    } else if (!isHeld && pending.size > 0) {
-      const wait = Math.min(waitMs, Math.max(0, since + maxWaitMs - Date.now()))
-      const generation = ++scheduled
-      // Timers run before I/O callbacks in an event-loop turn: on a busy loop the probe's event
-      // may be waiting right behind this timer. setImmediate lets it through first.
-      timer = setTimeout(() => setImmediate(() => {
-        if (generation !== scheduled || pending.size === 0) return // rescheduled meanwhile
-        if (hasBareDirectory() && Date.now() < since + maxWaitMs) {
-          // A new directory whose files have not arrived yet (mkdir, then the write): a message
-          // now would name the directory alone, and a second one would follow for its files.
-          waitMs = quietMs
-          schedule()
-          return
-        }
-        if (isEarly && !isComplete()) {
-          // Most likely a save caught between its truncate and its write: the probe re-arms
-          // the early window when the write comes; the quiet window is the fallback.
-          isEarly = rearms < MAX_REARMS && !isWaiting
-          isWaiting = true
-          waitMs = quietMs
-          schedule()
-          return
-        }
-        const first = since
-        onFlush(take(), first)
-      }), wait).unref()
+    const step = nextStep(evidence(), rules)
+    if (step.kind === 'flush') flush()
+    else if (step.kind === 'wait') timer = world.setTimer(decide, step.until - world.now())
+  }
+
+  function evidence (): Evidence {
+    return {
+      phase,
+      now: world.now(),
+      since,
+      batches,
+      pending: pending.size,
+      hasActivity: hasActivity(),
+      undelivered: hasActivity() ? countUndelivered() : 0,
+      lastWriteAt: Math.max(lastWriteAt, unseenAt),
+      longestGap,
+      quietBefore,
+      hasEmptyFile: pending.size <= SAVE_PATHS && batches === 1 && hasEmptyFile(),
+      earlyMs
     }
+  }
+
+  function countUndelivered (): number {
+    let count = 0
+    for (const [path, seenAs] of seen) {
+      const type = pending.get(path)
+      if (type === undefined ? !isTemporary(path, seenAs) : isOutrun(path, type, seenAs)) count++
+    }
+    return count
   }
 
   /**
-   * An early flush comes a few milliseconds after the first event: an empty file then is most
-   * likely caught between its truncate and its write. A few synchronous stats (microseconds)
-   * beat a round trip through the thread pool on a busy machine.
+   * Delivered, but created or removed again since (a delete, then the new file): when what the
+   * watcher said no longer matches the disk, the watcher has the rest still to deliver.
    */
-  function isComplete (): boolean {
-    if (isWaiting) return true // waited the quiet window already: really empty
-    let checked = 0
-    for (const [path, type] of pending) {
-      if (type === 'delete') continue
-      const stats = statSync(path, { throwIfNoEntry: false })
-      // An empty file: caught between truncate and write. A path gone again: a temporary file
-      // renamed over its target, whose events follow.
-      if (stats === undefined || stats.size === 0) return false
-      if (++checked === PROBE_PATHS) break
-    }
-    return true
+  function isOutrun (path: string, type: FileChange['type'], { renames, deliveredRenames }: Seen): boolean {
+    if (renames === deliveredRenames) return false
+    return (type === 'delete') !== (world.stat(path) === undefined)
   }
 
-  /** Whether a small batch holds a created directory with nothing pending below it. */
-  function hasBareDirectory (): boolean {
-    if (pending.size > PROBE_PATHS) return false // a burst: the burst rules decide
+  /** Created and removed again under our eyes: the watcher may fold both into nothing. */
+  const isTemporary = (path: string, { renames }: Seen): boolean => renames >= 2 && world.stat(path) === undefined
+
+  function hasEmptyFile (): boolean {
     for (const [path, type] of pending) {
-      if (type !== 'create' || statSync(path, { throwIfNoEntry: false })?.isDirectory() !== true) continue
-      if (![...pending.keys()].some(other => other.startsWith(path + sep))) return true
+      if (type !== 'delete' && world.stat(path)?.size === 0) return true
     }
     return false
   }
 
-  function startProbe (paths: readonly string[]): void {
-    probe?.stop()
-    probe = probeActivity(paths, path => {
-      if (isEarly && path !== null && pending.has(path)) {
-        // The save writing its own file still (a truncate, then the write): not a burst.
-        isWaiting = false
-        waitMs = ++rearms > MAX_REARMS ? quietMs : options.earlyMs ?? quietMs
-        isEarly = rearms <= MAX_REARMS
-        startProbe(paths)
-        schedule()
-        return
-      }
-      onBurst()
-    })
-  }
-
-  function onBurst (): void {
-    isEarly = false
-    waitMs = BURST_WAIT_MS
-    schedule()
-  }
-
-  function settled (): void {
-    const resolve = settling
-    settling = undefined
-    isHeld = false
-    resolve?.(take())
-  }
-
-  function take (): FileChange[] {
-    clearTimeout(timer)
-    timer = undefined
-    probe?.stop()
-    probe = undefined
-    isEarly = false
-    since = 0
+  function flush (): void {
     const changes = [...pending].map(([path, type]) => ({ path, type }))
+    flushed = new Set([...seen].filter(([path, seenAs]) => pending.has(path) || isTemporary(path, seenAs)).map(([path]) => path))
     pending.clear()
-    return changes
+    seen.clear()
+    batches = 0
+    longestGap = 0
+    hasWrites = false
+    if (phase === 'settling') {
+      const resolve = settling
+      settling = undefined
+      phase = 'idle'
+      resolve?.(changes)
+    } else {
+      phase = 'idle'
+      if (changes.length > 0) onFlush(changes) // a temporary file created and deleted nets to nothing
+    }
+  }
+
+  function onActivity (path: string, kind: 'rename' | 'change'): void {
+    const now = world.now()
+    const gap = now - lastWriteAt
+    if (!hasWrites) quietBefore = gap
+    // A longer pause is no part of a burst. The pause before this burst counts when short: a stream.
+    if (gap < BURST_QUIET_MAX_MS) longestGap = Math.max(longestGap, gap)
+    hasWrites = true
+    lastWriteAt = now
+    flushed.delete(path) // written again: the watcher's next copy of it is news
+    const known = seen.get(path)
+    if (known === undefined) seen.set(path, { renames: kind === 'rename' ? 1 : 0, deliveredRenames: -1 })
+    else if (kind === 'rename') known.renames++
+    if (phase !== 'idle') decideSoon()
   }
 
   return {
     push (changes) {
-      if (changes.length === 0) return
-      const now = Date.now()
-      if (pending.size === 0) since = now
-      const isFirst = pending.size === 0
-      if (isFirst || (waitMs === BURST_WAIT_MS && now - lastBatchAt < FORCED_FLUSH_GAP_MS)) {
-        // A first batch, or one that seems to follow a quiet spell (the burst may be over; a busy
-        // event loop can make a forced flush look like one): the probe decides, within the window.
-        isEarly = isFirst && options.earlyMs !== undefined && isPrompt(changes, now, options.lateMs ?? LATE_MS)
-        isWaiting = false
-        rearms = 0
-        waitMs = isEarly ? options.earlyMs ?? quietMs : isFirst ? quietMs : endMs
-        startProbe(changes.map(change => change.path))
+      if (isClosed) return
+      const now = world.now()
+      // With activity: a copy of a path the last flush already carried, not written since, is stale.
+      const fresh = hasActivity() ? changes.filter(change => !flushed.has(change.path)) : changes
+      if (fresh.length === 0) return
+      if (phase === 'idle') {
+        phase = 'open'
+        since = now
+        earlyMs = earlyWindow(lateness(fresh, now))
       }
-      lastBatchAt = now
-      mergeChanges(pending, changes)
-      if (!isHeld || settling !== undefined) schedule()
+      batches++
+      if (!hasActivity()) lastWriteAt = now
+      mergeChanges(pending, fresh)
+      for (const { path } of fresh) {
+        const seenAs = seen.get(path)
+        if (seenAs !== undefined) seenAs.deliveredRenames = seenAs.renames
+        else unseenAt = now
+      }
+      decideSoon()
+    },
+    feed () {
+      const feed: { state: 'starting' | 'ready' | 'lost' } = { state: 'starting' }
+      feeds.push(feed)
+      return {
+        onReady: () => { feed.state = 'ready' },
+        onActivity: (path, kind) => { if (feed.state === 'ready') onActivity(path, kind) },
+        onUnavailable: () => { feed.state = 'lost' }
+      }
     },
     hold () {
-      isHeld = true
-      schedule()
+      phase = 'held'
+      world.clearTimer(timer)
     },
     settle () {
       return new Promise(resolve => {
         settling = resolve
-        schedule()
+        phase = 'settling'
+        if (!hasActivity()) lastWriteAt = Math.max(lastWriteAt, world.now())
+        decideSoon()
       })
     },
     close () {
-      take()
-      settled()
+      isClosed = true
+      world.clearTimer(timer)
+      settling?.([])
+      settling = undefined
+      pending.clear()
+      seen.clear()
+      phase = 'idle'
     }
   }
-}
 
-/** @parcel/watcher holds events after the first until this long (ms) passes without one. */
-export const WATCHER_QUIET_MS = 50
-
-/**
- * Whether a batch reached us promptly (a few synchronous stats): its newest file was written at
- * most `lateMs` before `now`, or, for a batch the watcher held for its 50 ms of quiet, at most
- * `lateMs` after that quiet ended.
- */
-export function isPrompt (changes: readonly FileChange[], now: number, lateMs: number): boolean {
-  let newest = -Infinity
-  let checked = 0
-  for (const { path, type } of changes) {
-    if (type === 'delete') continue
-    const stats = statSync(path, { throwIfNoEntry: false })
-    if (stats === undefined) return false // gone again: a temporary file, renamed; the rest follows
-    newest = Math.max(newest, stats.mtimeMs)
-    if (++checked === PROBE_PATHS) break
+  /** How late (ms) a first batch reached us: its newest file's age, from a few synchronous stats. */
+  function lateness (changes: readonly FileChange[], now: number): number {
+    let newest = -Infinity
+    for (const { path, type } of changes.slice(0, SAVE_PATHS)) {
+      if (type !== 'delete') newest = Math.max(newest, world.stat(path)?.mtimeMs ?? -Infinity)
+    }
+    return newest === -Infinity ? 0 : Math.max(0, now - newest)
   }
-  if (checked === 0) return false // deletes alone: a clean or a checkout far more often than a save
-  const age = now - newest
-  return age <= lateMs || (age >= WATCHER_QUIET_MS - lateMs && age <= WATCHER_QUIET_MS + 2 * lateMs)
-}
-
-/** Adds `changes` to `pending` (path → type), keeping each path's net effect. */
-export function mergeChanges (pending: Map<string, FileChange['type']>, changes: readonly FileChange[]): void {
-  for (const { path, type } of changes) {
-    const before = pending.get(path)
-    // Created and deleted within the window (an editor's temporary file): it never was.
-    if (before === 'create' && type === 'delete') pending.delete(path)
-    else pending.set(path, netType(before, type))
-  }
-}
-
-/** Two events for one path in one batch: the browser and the builder need the net effect. */
-function netType (before: FileChange['type'] | undefined, after: FileChange['type']): FileChange['type'] {
-  if (before === 'delete' && after === 'create') return 'update' // a safe-write editor's rename
-  if (before === 'create') return 'create'
-  return after
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
 import { createBuildQueue, type BuildJob } from './build-queue.js'
-import { createCoalescer } from './coalesce.js'
+import { createCoalescer, type ActivityFeed } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
 import { buildMessage, messageFor, reloadOf, urlPath } from './messages.js'
@@ -12,14 +12,6 @@ import { displayPath } from '../paths.js'
 
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20
-/**
- * An output change after idle is sent once the activity probe has seen this long (ms) without
- * another write, instead of the quiet window: the watcher's second batch of the same save (a
- * truncate, then the write) is absorbed by the output hashes.
- */
-export const OUTPUT_EARLY_MS = 1
-/** The watcher reports the end of a burst after 50 ms of quiet already: this much more (ms) settles it. */
-export const OUTPUT_END_MS = 15
 /** close() waits this long for a running build that ignores its abort signal. */
 export const CLOSE_GRACE_MS = 2000
 
@@ -30,6 +22,10 @@ export interface Pipeline {
   pushSource (changes: FileChange[]): void
   /** Changes in the output directory: one message once they go quiet, held while a build runs. */
   pushOutput (changes: FileChange[]): void
+  /** Where a watched source tree reports its activity (the coalescer's evidence). */
+  sourceActivity (): ActivityFeed
+  /** Where the output directory reports its activity. */
+  outputActivity (): ActivityFeed
   build (options?: { full?: boolean }): Promise<BuildReport>
   /**
    * Events were lost (the watcher failed, or a watched directory came back): a full build, or
@@ -51,9 +47,9 @@ type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'deboun
 export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger): Pipeline {
   const { builder } = options
   const hashes = createOutputHashes()
-  const outputs = createCoalescer(options.debounce, MAX_WAIT_MS, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) },
-    { earlyMs: Math.min(options.debounce, OUTPUT_EARLY_MS), endMs: Math.min(options.debounce, OUTPUT_END_MS) })
-  const sources = createCoalescer(options.debounce, MAX_WAIT_MS, onSourcesQuiet)
+  const rules = { quietMs: options.debounce, maxWaitMs: MAX_WAIT_MS }
+  const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) })
+  const sources = createCoalescer(rules, onSourcesQuiet)
   const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
   const queue = createBuildQueue(async job => {
@@ -186,6 +182,8 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       if (options.supersede && current !== null) current.abort()
     },
     pushOutput: changes => outputs.push(changes),
+    sourceActivity: () => sources.feed(),
+    outputActivity: () => outputs.feed(),
     build ({ full = false } = {}) {
       loop.reset()
       return queue.request(full)

@@ -1,4 +1,4 @@
-import { dirname, relative, sep } from 'node:path'
+import { dirname, isAbsolute, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import picomatch from 'picomatch'
 import type { FastifyBaseLogger } from 'fastify'
@@ -9,6 +9,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 import { displayPath, kindOf } from '../paths.js'
+import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
@@ -54,6 +55,8 @@ export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'p
 export interface WatchHandlers {
   onChanges (changes: FileChange[]): void
   onLost (): void
+  /** Where every write is reported as it happens (watch/activity.ts), when someone needs it. */
+  readonly activity?: ActivityHandlers
 }
 
 /**
@@ -65,12 +68,14 @@ export async function watchSource (path: string, exclude: string | null, handler
   const ignore = exclude === null ? ctx.ignore : { ...ctx.ignore, globs: [...ctx.ignore.globs, exclude] }
   const own = { ...ctx, ignore }
   if (!isFile) return await watchDirectory(path, handlers, own)
+  const activity = handlers.activity
   return await watchDirectory(dirname(path), {
     onChanges (changes) {
       const mine = changes.filter(change => change.path === path)
       if (mine.length > 0) handlers.onChanges(mine)
     },
-    onLost: handlers.onLost
+    onLost: handlers.onLost,
+    activity: activity === undefined ? undefined : { ...activity, onActivity: (written, kind) => { if (written === path) activity.onActivity(written, kind) } }
   }, own)
 }
 
@@ -90,7 +95,14 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     return null
   }
   const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval)
+  // Activity is evidence only where inotify feeds both views in the writer's own system call.
+  const activity = interval === null && process.platform === 'linux' ? followActivity(dir, ctx.ignore, handlers.activity) : null
+  if (activity === null) handlers.activity?.onUnavailable()
+  // Beside the subscription, so that both are ready when watching is: a burst right after start is evidence too.
+  const activityStarted = activity?.restart()
   const onFailed = (cause: unknown): void => {
+    activity?.close()
+    handlers.activity?.onUnavailable()
     const limit = inotifyLimitOf(cause)
     if (limit !== null) ctx.warnLimit(dir, limit, cause)
     else log.warn({ err: new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause }) }, 'not watching: the watcher could not subscribe')
@@ -104,15 +116,57 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
         const changes = toChanges(dir, events, ctx.ignore.regexps)
         if (changes.length > 0) handlers.onChanges(changes)
       },
-      onLost: handlers.onLost,
+      onLost () {
+        // The directory came back: a new tree to follow. Until it is, quiet windows decide.
+        activity?.restart().catch(/* c8 ignore next -- started never rejects */ () => {})
+        handlers.onLost()
+      },
       onFailed,
       log
     })
+    await activityStarted
     log.debug({ poll: interval ?? false }, 'watching')
-    return subscription
+    return {
+      async close () {
+        activity?.close()
+        await subscription.close()
+      }
+    }
   } catch (cause) {
     onFailed(cause)
     return null
+  }
+}
+
+/** The activity of `dir`, with the watcher's own ignore rules; restartable when the directory is replaced. */
+function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHandlers | undefined): { restart (): Promise<void>, close (): void } | null {
+  if (handlers === undefined) return null
+  const isIgnored = ignoredPaths(dir, ignore)
+  let current: Activity | null = null
+  return {
+    async restart () {
+      current?.close()
+      handlers.onUnavailable() // until the new tree is followed
+      current = watchActivity(dir, isIgnored, handlers)
+      await current.started
+    },
+    close () {
+      current?.close()
+      current = null
+    }
+  }
+}
+
+/** Whether an absolute path below `dir` is ignored, by the same rules as the watcher's events. */
+function ignoredPaths (dir: string, ignore: IgnoreRules): (path: string) => boolean {
+  const own = ignore.globs.slice(DEFAULT_IGNORE.length)
+  const absolute = own.filter(glob => isAbsolute(glob))
+  const relativeGlobs = own.filter(glob => !isAbsolute(glob))
+  const matches = relativeGlobs.length === 0 ? () => false : picomatch(relativeGlobs, { dot: true })
+  return path => {
+    if (absolute.some(prefix => path === prefix || path.startsWith(prefix + sep))) return true
+    const rel = relative(dir, path).split(sep).join('/')
+    return isDefaultIgnored(rel) || matches(rel) || ignore.regexps.some(re => re.test(rel))
   }
 }
 

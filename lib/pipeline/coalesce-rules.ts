@@ -1,0 +1,141 @@
+import type { FileChange } from '../../types/index.js'
+
+/**
+ * The coalescer's rules, as one pure function of what it knows. The shell (coalesce.ts) keeps
+ * the state, feeds the evidence in, and arms one timer for the step this returns.
+ *
+ * The evidence, and why it is enough (docs/architecture.md, "Coalescing", has the figures):
+ * - **Activity**: every write in the tree, seen at once through a second, unbatched inotify
+ *   view (watch/activity.ts). It tells a save from the first file of a checkout within a
+ *   couple of milliseconds, wherever in the tree the checkout goes next.
+ * - **Delivery**: @parcel/watcher's batches. A path the activity saw but the watcher has not
+ *   delivered yet is *undelivered*: the watcher is still holding it (it waits for 50 ms of
+ *   quiet), so flushing now would split the burst. Once every path the activity saw has been
+ *   delivered, nothing is in flight: that, not a timer, is what ends a burst, ~50 ms after its
+ *   last write (the watcher's own floor).
+ */
+
+/** The coalescer's phase. */
+export type Phase =
+  /** Nothing pending. */
+  | 'idle'
+  /** Changes pending: flushed to `onFlush` once the evidence says the save or burst is over. */
+  | 'open'
+  /** A build runs: changes accumulate, nothing is flushed. */
+  | 'held'
+  /** The build ended: everything it wrote is handed to the waiting `settle()` once delivered. */
+  | 'settling'
+
+export interface Evidence {
+  readonly phase: Phase
+  readonly now: number
+  /** When the first pending change was delivered. */
+  readonly since: number
+  /** Watcher batches delivered since the last flush. */
+  readonly batches: number
+  /** Distinct paths pending. */
+  readonly pending: number
+  /** Whether the activity covers the whole tree; without it, quiet windows decide. */
+  readonly hasActivity: boolean
+  /**
+   * Paths the activity saw that the watcher has not delivered, not counting temporary files
+   * created and removed again (the watcher may fold their create and delete into nothing).
+   */
+  readonly undelivered: number
+  /** The last write the activity saw, or (without activity) the last batch. */
+  readonly lastWriteAt: number
+  /** The longest pause (ms) between two writes of this burst so far. */
+  readonly longestGap: number
+  /** How long (ms) the tree was quiet before this burst's first write: a save comes after a pause. */
+  readonly quietBefore: number
+  /** A pending file is empty: most likely caught between its truncate and its write. */
+  readonly hasEmptyFile: boolean
+  /** How long a single save must stay quiet before it is sent (see `earlyWindow`). */
+  readonly earlyMs: number
+}
+
+export interface Rules {
+  /** The quiet window (ms): the fallback without activity, and the wait for a file that stays empty. */
+  readonly quietMs: number
+  /** Flush at the latest this long (ms) after the first pending change, whatever the evidence. */
+  readonly maxWaitMs: number
+}
+
+export type Step =
+  | { readonly kind: 'wait-for-evidence' }
+  | { readonly kind: 'flush' }
+  | { readonly kind: 'wait', readonly until: number }
+
+/** @parcel/watcher holds events after the first until this long (ms) passes without one. */
+export const WATCHER_QUIET_MS = 50
+/**
+ * A burst is over once everything is delivered and the tree has been quiet for this long (ms),
+ * or twice the longest pause inside the burst so far, if longer (see `burstQuiet`).
+ */
+export const BURST_QUIET_MS = 40
+/** The longest quiet a burst's own pauses can ask for (ms); a write after a longer pause starts a new burst, or a save. */
+export const BURST_QUIET_MAX_MS = 250
+/** A save (one batch, at most this many paths) is sent after `earlyMs` of quiet instead. */
+export const SAVE_PATHS = 4
+/** A save's quiet (ms) when its batch reached us promptly. */
+export const EARLY_MS = 2
+/**
+ * Undelivered paths the watcher never delivers (it lost them in a directory it watched too
+ * late) are given up on this long (ms) after the last write: the watcher has flushed by then.
+ */
+export const UNDELIVERED_GIVE_UP_MS = 150
+
+export function nextStep (e: Evidence, rules: Rules): Step {
+  if (e.phase === 'idle' || e.phase === 'held') return { kind: 'wait-for-evidence' }
+  if (e.phase === 'open' && e.now >= e.since + rules.maxWaitMs) return { kind: 'flush' }
+  const until = Math.min(readyAt(e, rules), e.phase === 'open' ? e.since + rules.maxWaitMs : Infinity)
+  return e.now >= until ? { kind: 'flush' } : { kind: 'wait', until }
+}
+
+/** When the pending changes may go, if nothing else is written meanwhile. */
+function readyAt (e: Evidence, rules: Rules): number {
+  if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
+  if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
+  // A build that ended has written everything: delivered is enough.
+  if (e.phase === 'settling') return -Infinity
+  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && e.quietBefore >= BURST_QUIET_MAX_MS
+  if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
+  // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.
+  return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.earlyMs)
+}
+
+/**
+ * How long a burst must be quiet (ms) before it is over. The writer's own rhythm is the
+ * evidence: a tool that paused 30 ms between two waves, or a writer the scheduler kept off a
+ * busy machine's CPU for 25 ms, may pause that long again; twice its longest pause so far is
+ * the margin. An unbroken checkout ends after BURST_QUIET_MS.
+ */
+export function burstQuiet (longestGap: number): number {
+  return Math.min(BURST_QUIET_MAX_MS, Math.max(BURST_QUIET_MS, 2 * longestGap))
+}
+
+/**
+ * A save's quiet (ms), from how late its batch was handled: `lateMs` after its file was
+ * written. On a busy machine the writer of a burst can be off the CPU for as long as we were
+ * late, so the next write of a checkout may come that much later: wait twice that, up to a burst's quiet.
+ */
+export function earlyWindow (lateMs: number): number {
+  return Math.min(BURST_QUIET_MS, Math.max(EARLY_MS, 2 * lateMs))
+}
+
+/** Adds `changes` to `pending` (path → type), keeping each path's net effect. */
+export function mergeChanges (pending: Map<string, FileChange['type']>, changes: readonly FileChange[]): void {
+  for (const { path, type } of changes) {
+    const before = pending.get(path)
+    // Created and deleted within the window (an editor's temporary file): it never was.
+    if (before === 'create' && type === 'delete') pending.delete(path)
+    else pending.set(path, netType(before, type))
+  }
+}
+
+/** Two events for one path in one batch: the browser and the builder need the net effect. */
+function netType (before: FileChange['type'] | undefined, after: FileChange['type']): FileChange['type'] {
+  if (before === 'delete' && after === 'create') return 'update' // a safe-write editor's rename
+  if (before === 'create') return 'create'
+  return after
+}

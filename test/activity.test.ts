@@ -1,0 +1,114 @@
+// The coalescer's evidence: every write anywhere in the tree, reported at once. Real files, real inotify.
+import { EventEmitter, once } from 'node:events'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { MAX_ACTIVITY_DIRS, watchActivity, type ActivityHandlers } from '../lib/watch/activity.js'
+import { fixture } from './helpers/fixture.js'
+import { holdEventLoop } from './helpers/loop.js'
+
+holdEventLoop(t)
+
+function recorder () {
+  const events = new EventEmitter()
+  const seen: string[] = []
+  const handlers: ActivityHandlers = {
+    onReady: () => events.emit('ready'),
+    onActivity: path => { seen.push(path); events.emit('activity', path) },
+    onUnavailable: () => events.emit('unavailable')
+  }
+  /** Resolves once `path` has been reported. */
+  const saw = async (path: string): Promise<void> => {
+    while (!seen.includes(path)) await once(events, 'activity')
+  }
+  return { events, seen, handlers, saw }
+}
+
+t.test('a write in any directory of the tree is reported, deep ones included', async t => {
+  const dir = fixture(t, { 'index.html': 'a', a: { b: { 'deep.html': 'x' } }, other: {} })
+  const { events, handlers, saw } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(dir, () => false, handlers)
+  t.teardown(() => activity.close())
+  await ready
+  await writeFile(join(dir, 'a/b/deep.html'), 'y')
+  await saw(join(dir, 'a/b/deep.html'))
+  await writeFile(join(dir, 'other/new.html'), 'y')
+  await saw(join(dir, 'other/new.html'))
+  t.pass('both reported')
+})
+
+t.test('a new directory is followed at once, and what was written into it before counts', async t => {
+  const dir = fixture(t, {})
+  const { events, handlers, saw } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(dir, () => false, handlers)
+  t.teardown(() => activity.close())
+  await ready
+  // Made elsewhere and moved in whole: nothing below it was ever watched.
+  await mkdir(join(dir, '..', 'staged/inner'), { recursive: true })
+  await writeFile(join(dir, '..', 'staged/inner/early.html'), 'x')
+  await rename(join(dir, '..', 'staged'), join(dir, 'moved'))
+  await saw(join(dir, 'moved/inner/early.html'))
+  await writeFile(join(dir, 'moved/inner/late.html'), 'y')
+  await saw(join(dir, 'moved/inner/late.html'))
+  t.pass('the files before and after the directory was followed')
+})
+
+t.test('a directory removed and made again is followed again', async t => {
+  const dir = fixture(t, { sub: { 'a.html': 'a' } })
+  const { events, handlers, saw } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(dir, () => false, handlers)
+  t.teardown(() => activity.close())
+  await ready
+  await rm(join(dir, 'sub'), { recursive: true })
+  await saw(join(dir, 'sub'))
+  await mkdir(join(dir, 'sub'))
+  await writeFile(join(dir, 'sub/b.html'), 'b')
+  await saw(join(dir, 'sub/b.html'))
+  t.pass('reported after it came back')
+})
+
+t.test('ignored paths are neither reported nor descended into', async t => {
+  const dir = fixture(t, { node_modules: { 'dep.js': 'x' }, 'page.html': 'a' })
+  const { events, seen, handlers, saw } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(dir, path => path.includes('node_modules') || path.endsWith('.swp'), handlers)
+  t.teardown(() => activity.close())
+  await ready
+  await writeFile(join(dir, 'node_modules/dep.js'), 'y')
+  await writeFile(join(dir, '.page.html.swp'), 'swap')
+  await writeFile(join(dir, 'page.html'), 'b') // reported after the others, if they were
+  await saw(join(dir, 'page.html'))
+  t.same(seen.filter(path => path !== join(dir, 'page.html')), [], 'nothing but the page')
+})
+
+t.test('a deleted root leaves the activity unavailable; a missing one never makes it ready', async t => {
+  const dir = fixture(t, { site: { 'a.html': 'a' } })
+  const { events, handlers } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(join(dir, 'site'), () => false, handlers)
+  t.teardown(() => activity.close())
+  await ready
+  const unavailable = once(events, 'unavailable')
+  await rm(join(dir, 'site'), { recursive: true })
+  await unavailable
+
+  const missing = recorder()
+  const gone = once(missing.events, 'unavailable')
+  watchActivity(join(dir, 'never'), () => false, missing.handlers)
+  await gone
+  t.pass('unavailable both times')
+})
+
+t.test(`a tree of more than ${MAX_ACTIVITY_DIRS} directories is not followed`, async t => {
+  const dir = fixture(t, {})
+  await Promise.all(Array.from({ length: MAX_ACTIVITY_DIRS + 1 }, async (_, i) => await mkdir(join(dir, `d${i}`))))
+  const { events, handlers } = recorder()
+  const unavailable = once(events, 'unavailable')
+  const activity = watchActivity(dir, () => false, handlers)
+  t.teardown(() => activity.close())
+  await unavailable
+  t.pass('the coalescer falls back to quiet windows')
+})

@@ -1,0 +1,67 @@
+// The coalescer's rules, one pure function: a table of what it knows and what it does.
+import t from 'tap'
+import type { FileChange } from '../types/index.js'
+import {
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, mergeChanges, nextStep,
+  UNDELIVERED_GIVE_UP_MS, type Evidence, type Step
+} from '../lib/pipeline/coalesce-rules.js'
+
+const rules = { quietMs: 75, maxWaitMs: 5000 }
+const T = 1_000_000
+/** A save after a long pause, delivered at T, written at T: the base each row changes. */
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasActivity: true, undelivered: 0, lastWriteAt: T, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
+const waitUntil = (until: number): Step => ({ kind: 'wait', until })
+const flush: Step = { kind: 'flush' }
+
+const rows: Array<[string, Partial<Evidence>, Step]> = [
+  ['nothing pending', { phase: 'idle' }, { kind: 'wait-for-evidence' }],
+  ['a build runs', { phase: 'held' }, { kind: 'wait-for-evidence' }],
+  ['a save, just delivered', {}, waitUntil(T + EARLY_MS)],
+  ['a save, quiet for its window', { now: T + EARLY_MS }, flush],
+  ['a save on a slow machine', { earlyMs: 20, now: T + 10 }, waitUntil(T + 20)],
+  ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
+  ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
+  ['a save of five files is a burst', { pending: 5 }, waitUntil(T + BURST_QUIET_MS)],
+  ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
+  ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
+  ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
+  ['writes the watcher still holds', { undelivered: 3, now: T + 100 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['writes the watcher never delivers', { undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
+  ['the max wait, whatever else', { undelivered: 3, since: T - rules.maxWaitMs }, flush],
+  ['the max wait caps the wait', { undelivered: 3, since: T - rules.maxWaitMs + 10 }, waitUntil(T + 10)],
+  ['settling: everything delivered', { phase: 'settling', batches: 7, pending: 200 }, flush],
+  ['settling: the watcher still holds some', { phase: 'settling', undelivered: 1 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['settling ignores the max wait: the build decides', { phase: 'settling', undelivered: 1, since: T - 10 * rules.maxWaitMs }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['without activity: the quiet window', { hasActivity: false }, waitUntil(T + rules.quietMs)],
+  ['without activity, settling: at least the give-up time', { hasActivity: false, phase: 'settling' }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)]
+]
+
+for (const [name, change, expected] of rows) {
+  t.same(nextStep({ ...save, ...change }, rules), expected, name)
+}
+
+t.test('a burst\'s quiet: twice its longest pause, within bounds', async t => {
+  t.equal(burstQuiet(0), BURST_QUIET_MS)
+  t.equal(burstQuiet(30), 60)
+  t.equal(burstQuiet(10_000), BURST_QUIET_MAX_MS)
+})
+
+t.test('a save\'s quiet: twice how late its batch came, within bounds', async t => {
+  t.equal(earlyWindow(0.3), EARLY_MS)
+  t.equal(earlyWindow(8), 16)
+  t.equal(earlyWindow(500), BURST_QUIET_MS)
+})
+
+t.test('several events for one path become their net effect', async t => {
+  const cases: Array<[Array<FileChange['type']>, Array<FileChange['type']>]> = [
+    [['delete', 'create'], ['update']],
+    [['create', 'update'], ['create']],
+    [['update', 'delete'], ['delete']],
+    [['create', 'delete'], []] // an editor's temporary file: it never was
+  ]
+  for (const [types, expected] of cases) {
+    const pending = new Map<string, FileChange['type']>()
+    mergeChanges(pending, types.map(type => ({ path: '/a', type })))
+    t.same([...pending.values()], expected, types.join(' then '))
+  }
+})

@@ -1,0 +1,64 @@
+import type { CoalescerWorld } from '../../lib/pipeline/coalesce.js'
+
+/**
+ * The coalescer's world on a fake clock: files are a map, timers and deferred calls run only
+ * when the test advances time, so every rule is exercised with no real timer or file.
+ */
+export function fakeWorld () {
+  let now = 1_000_000
+  let nextId = 0
+  const timers = new Map<number, { at: number, fn: () => void }>()
+  const deferred: Array<() => void> = []
+  const files = new Map<string, { size: number, mtimeMs: number }>()
+
+  /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
+  function settle (): void {
+    for (let rounds = 0; rounds < 1000; rounds++) {
+      const fn = deferred.shift()
+      if (fn !== undefined) {
+        fn()
+        continue
+      }
+      const due = [...timers].filter(([, timer]) => timer.at <= now).sort(([, a], [, b]) => a.at - b.at)[0]
+      if (due === undefined) return
+      timers.delete(due[0])
+      due[1].fn()
+    }
+    throw new Error('the coalescer did not settle in 1000 steps')
+  }
+
+  const world: CoalescerWorld = {
+    now: () => now,
+    setTimer (fn, ms) {
+      const id = ++nextId
+      timers.set(id, { at: now + Math.max(0, ms), fn })
+      return id
+    },
+    clearTimer: id => { timers.delete(id as number) },
+    defer: fn => { deferred.push(fn) },
+    stat: path => files.get(path)
+  }
+
+  return {
+    world,
+    /** Writes `path` with `size` bytes now (the file system only: the coalescer hears of it through activity and batches). */
+    write (path: string, size = 10) { files.set(path, { size, mtimeMs: now }) },
+    remove (path: string) { files.delete(path) },
+    /** Lets `ms` pass, running every timer due on the way, in order. */
+    advance (ms: number) {
+      const end = now + ms
+      settle()
+      for (;;) {
+        const next = Math.min(...[...timers.values()].map(timer => timer.at))
+        if (!(next <= end)) break
+        now = Math.max(now, next)
+        settle()
+      }
+      now = end
+      settle()
+    },
+    /** Ends the current event-loop turn: deferred calls run, no time passes. */
+    turn: settle,
+    get now () { return now }
+  }
+}
