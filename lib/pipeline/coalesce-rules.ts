@@ -35,6 +35,11 @@ export interface Evidence {
   readonly batches: number
   /** Distinct paths pending. */
   readonly pending: number
+  /**
+   * Whether a pending path is deleted. A lone delete is not a save: editors that delete and
+   * then write a file (and cleans before a build) have more to come, so it waits like a burst.
+   */
+  readonly hasDelete: boolean
   /** Whether the activity covers the whole tree; without it, quiet windows decide. */
   readonly hasActivity: boolean
   /**
@@ -75,8 +80,13 @@ export const WATCHER_QUIET_MS = 50
 export const BURST_QUIET_MS = 40
 /** The longest quiet a burst's own pauses can ask for (ms); a write after a longer pause starts a new burst, or a save. */
 export const BURST_QUIET_MAX_MS = 250
-/** A save (one batch, at most this many paths) is sent after `earlyMs` of quiet instead. */
-export const SAVE_PATHS = 4
+/**
+ * A save (one batch after a pause, one file) is sent after `earlyMs` of quiet instead. The
+ * watcher's thread reads what the kernel has queued when it wakes, so the first batch of a
+ * burst from another process already holds 2–4 files, while a save holds its one file: a
+ * first batch of several files is treated as a burst.
+ */
+export const SAVE_PATHS = 1
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
 /**
@@ -98,7 +108,7 @@ function readyAt (e: Evidence, rules: Rules): number {
   if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
   // A build that ended has written everything: delivered is enough.
   if (e.phase === 'settling') return -Infinity
-  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && e.quietBefore >= BURST_QUIET_MAX_MS
+  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasDelete && e.quietBefore >= BURST_QUIET_MAX_MS
   if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
   // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.
   return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.earlyMs)

@@ -104,6 +104,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       since,
       batches,
       pending: pending.size,
+      hasDelete: pending.size <= SAVE_PATHS && [...pending.values()].includes('delete'), // only a save asks
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
@@ -186,7 +187,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       if (phase === 'idle') {
         phase = 'open'
         since = now
-        earlyMs = earlyWindow(lateness(fresh, now))
+        earlyMs = earlyWindow(lateness(fresh[0], now))
       }
       batches++
       if (!hasActivity()) lastWriteAt = now
@@ -230,12 +231,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     }
   }
 
-  /** How late (ms) a first batch reached us: its newest file's age, from a few synchronous stats. */
-  function lateness (changes: readonly FileChange[], now: number): number {
-    let newest = -Infinity
-    for (const { path, type } of changes.slice(0, SAVE_PATHS)) {
-      if (type !== 'delete') newest = Math.max(newest, world.stat(path)?.mtimeMs ?? -Infinity)
-    }
-    return newest === -Infinity ? 0 : Math.max(0, now - newest)
+  /** How late (ms) a first batch reached us: its first file's age (a save's batch holds one). */
+  function lateness ({ path, type }: FileChange, now: number): number {
+    const written = type === 'delete' ? undefined : world.stat(path)?.mtimeMs
+    return written === undefined ? 0 : Math.max(0, now - written)
   }
 }
