@@ -139,28 +139,30 @@ t.test('a write the watcher never delivers is given up on, without losing what i
   t.same(flushed, [[update('/site/a.html')]])
 })
 
-t.test('held changes go to settle once every write is delivered, not flushed', async t => {
-  const { fake, coalescer, flushed, write, deliver } = setup()
+t.test('settle hands over everything the build wrote at once, what the watcher still holds included', async t => {
+  const { fake, coalescer, flushed, write, remove, deliver } = setup()
+  fake.write('/out/old.html')
   coalescer.hold()
   write('/out/a.html')
   write('/out/b.html')
+  remove('/out/old.html')
   deliver('/out/a.html')
   fake.advance(10)
-  let settled: FileChange[] | undefined
-  coalescer.settle().then(changes => { settled = changes }, t.error)
+  const settled = coalescer.settle()
   fake.turn()
-  await null
-  t.equal(settled, undefined, 'b.html is still with the watcher')
-  deliver('/out/b.html')
-  await null
-  t.same(settled, [update('/out/a.html'), update('/out/b.html')], 'at once: the build is over, so delivered is enough')
-  t.same(flushed, [])
+  t.same(await settled, [
+    { path: '/out/a.html', type: 'update' },
+    { path: '/out/b.html', type: 'create' },
+    { path: '/out/old.html', type: 'delete' }
+  ], 'b.html and old.html from the activity and the disk')
+  deliver('/out/b.html', '/out/old.html') // the watcher's late copies
+  fake.advance(10_000)
+  t.same(flushed, [], 'dropped as stale')
 
-  fake.advance(1000)
   write('/out/c.html')
   deliver('/out/c.html')
   fake.advance(EARLY_MS)
-  t.same(flushed, [[update('/out/c.html')]], 'flushing again after settle')
+  t.same(flushed, [[{ path: '/out/c.html', type: 'update' }]], 'flushing again after settle')
 })
 
 t.test('settle after a build that wrote nothing resolves empty at once', async t => {

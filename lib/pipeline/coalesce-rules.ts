@@ -13,6 +13,8 @@ import type { FileChange } from '../../types/index.js'
  *   quiet), so flushing now would split the burst. Once every path the activity saw has been
  *   delivered, nothing is in flight: that, not a timer, is what ends a burst, ~50 ms after its
  *   last write (the watcher's own floor).
+ * - **A build's end**: the builder has written everything. What the watcher still holds is
+ *   taken from the activity and the disk at once, and its late copies are dropped as stale.
  */
 
 /** The coalescer's phase. */
@@ -105,9 +107,9 @@ export function nextStep (e: Evidence, rules: Rules): Step {
 /** When the pending changes may go, if nothing else is written meanwhile. */
 function readyAt (e: Evidence, rules: Rules): number {
   if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
-  if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
-  // A build that ended has written everything: delivered is enough.
+  // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity
+  if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
   const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasDelete && e.quietBefore >= BURST_QUIET_MAX_MS
   if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
   // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.

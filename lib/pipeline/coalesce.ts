@@ -144,6 +144,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   function flush (): void {
+    // A build that ended has written everything, and the activity saw it: what the watcher
+    // still holds is taken from the activity and the disk, not waited for (~50 ms).
+    if (phase === 'settling' && hasActivity()) takeSeen()
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     flushed = new Set([...seen].filter(([path, seenAs]) => pending.has(path) || isTemporary(path, seenAs)).map(([path]) => path))
     pending.clear()
@@ -159,6 +162,16 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     } else {
       phase = 'idle'
       if (changes.length > 0) onFlush(changes) // a temporary file created and deleted nets to nothing
+    }
+  }
+
+  /** Adds what the activity saw and the watcher has not delivered (or has outrun), as the disk has it now. */
+  function takeSeen (): void {
+    for (const [path, seenAs] of seen) {
+      const type = pending.get(path)
+      if (type === undefined ? isTemporary(path, seenAs) : !isOutrun(path, type, seenAs)) continue
+      const isGone = world.stat(path) === undefined
+      pending.set(path, isGone ? 'delete' : type === 'create' || (type === undefined && seenAs.renames % 2 === 1) ? 'create' : 'update')
     }
   }
 
