@@ -76,6 +76,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let isClosed = false
   let timer: unknown
   let isDecisionDue = false
+  /** Batches waiting for the activity to catch up with them. */
+  const inbox: Array<{ changes: readonly FileChange[], at: number }> = []
   let settling: ((changes: FileChange[]) => void) | undefined
 
   const hasActivity = (): boolean => feeds.length > 0 && feeds.every(feed => feed.state === 'ready')
@@ -90,6 +92,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   function decide (): void {
     isDecisionDue = false
     if (isClosed) return
+    for (const batch of inbox.splice(0)) absorb(batch.changes, batch.at)
     world.clearTimer(timer)
     timer = undefined
     const step = nextStep(evidence(), rules)
@@ -175,6 +178,29 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     }
   }
 
+  /**
+   * A batch from the watcher, taken in once the activity has caught up with it (see `defer`):
+   * only then does the activity say which of its paths are stale copies.
+   */
+  function absorb (changes: readonly FileChange[], at: number): void {
+    // With activity: a copy of a path the last flush already carried, not written since, is stale.
+    const fresh = hasActivity() ? changes.filter(change => !flushed.has(change.path)) : changes
+    if (fresh.length === 0) return
+    if (phase === 'idle') {
+      phase = 'open'
+      since = at
+      earlyMs = earlyWindow(lateness(fresh[0], at))
+    }
+    batches++
+    if (!hasActivity()) lastWriteAt = at
+    mergeChanges(pending, fresh)
+    for (const { path } of fresh) {
+      const seenAs = seen.get(path)
+      if (seenAs !== undefined) seenAs.deliveredRenames = seenAs.renames
+      else unseenAt = at
+    }
+  }
+
   function onActivity (path: string, kind: 'rename' | 'change'): void {
     const now = world.now()
     const gap = now - lastWriteAt
@@ -192,24 +218,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
 
   return {
     push (changes) {
-      if (isClosed) return
-      const now = world.now()
-      // With activity: a copy of a path the last flush already carried, not written since, is stale.
-      const fresh = hasActivity() ? changes.filter(change => !flushed.has(change.path)) : changes
-      if (fresh.length === 0) return
-      if (phase === 'idle') {
-        phase = 'open'
-        since = now
-        earlyMs = earlyWindow(lateness(fresh[0], now))
-      }
-      batches++
-      if (!hasActivity()) lastWriteAt = now
-      mergeChanges(pending, fresh)
-      for (const { path } of fresh) {
-        const seenAs = seen.get(path)
-        if (seenAs !== undefined) seenAs.deliveredRenames = seenAs.renames
-        else unseenAt = now
-      }
+      if (isClosed || changes.length === 0) return
+      inbox.push({ changes, at: world.now() })
       decideSoon()
     },
     feed () {
@@ -235,6 +245,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     },
     close () {
       isClosed = true
+      inbox.length = 0
       world.clearTimer(timer)
       settling?.([])
       settling = undefined
