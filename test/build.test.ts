@@ -12,6 +12,7 @@ import { testApp } from './helpers/app.js'
 import { copyBuilder } from './helpers/copy-builder.js'
 import { fixture } from './helpers/fixture.js'
 import { recorder } from './helpers/recorder.js'
+import { writeFromThread } from './helpers/writer-thread.js'
 
 /** Editors save by rename: a reader never sees the file half written (a truncate alone is a change too). */
 async function save (file: string, text: string): Promise<void> {
@@ -53,10 +54,8 @@ t.test('a source change runs one build, then one reload once the output is writt
 t.test('a burst of 10,000 source files makes exactly one build', async t => {
   const { app, src, nextReport } = await project(t)
   const report = nextReport()
-  const names = Array.from({ length: 10_000 }, (_, i) => `p${i}.txt`)
-  for (let i = 0; i < names.length; i += 500) {
-    await Promise.all(names.slice(i, i + 500).map(name => writeFile(join(src, name), name)))
-  }
+  // From another thread, as a generator or a checkout in another process writes.
+  await writeFromThread(Array.from({ length: 10_000 }, (_, i) => [join(src, `p${i}.txt`), `p${i}`]))
   const first = await report
   // Any second build of the burst would come before the build of a later, separate change.
   const marker = nextReport()

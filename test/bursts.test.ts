@@ -2,11 +2,9 @@
 // with pauses, tar and cp from other processes, a builder's sources, a builder's many outputs.
 // Each must be exactly one message (one build). Real watcher, real files, a real socket.
 import { execFileSync } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
@@ -14,6 +12,7 @@ import type { LiveReloadTestClient } from '../types/testing.js'
 import type { BuildReport } from '../types/index.js'
 import { testApp } from './helpers/app.js'
 import { fixture } from './helpers/fixture.js'
+import { writeFromThread } from './helpers/writer-thread.js'
 
 const DIRS = 20
 const PER_DIR = 100
@@ -26,22 +25,9 @@ function tree (dir: string, text: string): void {
   }
 }
 
-/**
- * Rewrites the tree from another thread, one directory after another, the way git writes a
- * checkout: synchronously, as fast as it can; `waves` splits it in three with 30 ms pauses.
- */
-async function rewriteFromThread (dir: string, text: string, waves = 1): Promise<void> {
-  const worker = new Worker(`
-    const { workerData: { dir, text, waves, dirs, perDir } } = require('node:worker_threads')
-    const { writeFileSync } = require('node:fs')
-    const files = []
-    for (let d = 0; d < dirs; d++) for (let f = 0; f < perDir; f++) files.push([dir + '/d' + d + '/' + f + '.html', '<p>' + text + ' ' + f + '</p>'])
-    const size = Math.ceil(files.length / waves)
-    for (let w = 0; w < waves; w++) {
-      if (w > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30)
-      for (const [file, content] of files.slice(w * size, (w + 1) * size)) writeFileSync(file, content)
-    }`, { eval: true, workerData: { dir, text, waves, dirs: DIRS, perDir: PER_DIR } })
-  await once(worker, 'exit')
+/** The tree's files with new content, in the order a checkout writes them: one directory after another. */
+function rewritten (dir: string, text: string): Array<[string, string]> {
+  return Array.from({ length: DIRS * PER_DIR }, (_, i) => [join(dir, `d${Math.floor(i / PER_DIR)}`, `${i % PER_DIR}.html`), `<p>${text} ${i % PER_DIR}</p>`])
 }
 
 /** The served site in `<base>/site`; `base` has room beside it for what a burst is made from. */
@@ -69,12 +55,12 @@ async function exactlyOneReload (t: Test, dir: string, client: LiveReloadTestCli
 
 t.test('2,000 files in 20 directories rewritten from another thread: one reload', async t => {
   const { dir, client } = await site(t)
-  await exactlyOneReload(t, dir, client, async () => await rewriteFromThread(dir, 'two'))
+  await exactlyOneReload(t, dir, client, async () => await writeFromThread(rewritten(dir, 'two')))
 })
 
 t.test('three waves of the same rewrite, 30 ms apart: one reload', async t => {
   const { dir, client } = await site(t)
-  await exactlyOneReload(t, dir, client, async () => await rewriteFromThread(dir, 'two', 3))
+  await exactlyOneReload(t, dir, client, async () => await writeFromThread(rewritten(dir, 'two'), { waves: 3, pauseMs: 30 }))
 })
 
 t.test('tar -x of 2,000 files over the tree: one reload', async t => {
@@ -120,7 +106,7 @@ t.test('a rewrite of 2,000 source files is one build', async t => {
   const client = await connectLiveReload(app, { transport: 'socket' })
   const built = reports.length
   const reload = client.next('reload')
-  await rewriteFromThread(join(dir, 'src'), 'two')
+  await writeFromThread(rewritten(join(dir, 'src'), 'two'))
   await reload
   const marker = client.next('reload')
   await writeFile(join(dir, 'src/marker.txt'), 'marker')

@@ -7,6 +7,7 @@ import { connectLiveReload } from '../lib/testing.js'
 import { testApp } from './helpers/app.js'
 import { fixture } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
+import { writeFromThread } from './helpers/writer-thread.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 
@@ -68,7 +69,7 @@ t.test('a burst of 500 writes becomes exactly one reload', async t => {
   const client = await connectLiveReload(app, { transport: 'socket' })
 
   const reload = client.next('reload')
-  await Promise.all(Array.from({ length: 500 }, (_, i) => writeFile(join(dir, `page-${i}.html`), `<p>${i}</p>`)))
+  await writeFromThread(Array.from({ length: 500 }, (_, i) => [join(dir, `page-${i}.html`), `<p>${i}</p>`]))
   const message = await reload
   t.same(message.paths, [], 'more than MAX_PATHS files: everything')
   // A second message, if any, would follow within one more quiet window: the marker write proves

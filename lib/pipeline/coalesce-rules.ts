@@ -77,9 +77,10 @@ export type Step =
 export const WATCHER_QUIET_MS = 50
 /**
  * A burst is over once everything is delivered and the tree has been quiet for this long (ms),
- * or twice the longest pause inside the burst so far, if longer (see `burstQuiet`).
+ * or twice the longest pause inside the burst so far, if longer (see `burstQuiet`): the
+ * watcher's own quiet, so it costs nothing when the watcher's last batch came after it.
  */
-export const BURST_QUIET_MS = 40
+export const BURST_QUIET_MS = WATCHER_QUIET_MS
 /** The longest quiet a burst's own pauses can ask for (ms); a write after a longer pause starts a new burst, or a save. */
 export const BURST_QUIET_MAX_MS = 250
 /**

@@ -147,9 +147,10 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   function flush (): void {
-    // A build that ended has written everything, and the activity saw it: what the watcher
-    // still holds is taken from the activity and the disk, not waited for (~50 ms).
-    if (phase === 'settling' && hasActivity()) takeSeen()
+    // What the watcher still holds at a build's end (it has written everything: not waited
+    // for, ~50 ms), or never delivers (files written into a new directory before it was
+    // watched), is taken from the activity and the disk.
+    if (hasActivity()) takeSeen()
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     flushed = new Set([...seen].filter(([path, seenAs]) => pending.has(path) || isTemporary(path, seenAs)).map(([path]) => path))
     pending.clear()
