@@ -1,6 +1,6 @@
 // The coalescer's evidence: every write anywhere in the tree, reported at once. Real files, real inotify.
 import { EventEmitter, once } from 'node:events'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { MAX_ACTIVITY_DIRS, watchActivity, type ActivityHandlers } from '../lib/watch/activity.js'
@@ -68,6 +68,20 @@ t.test('a directory removed and made again is followed again', async t => {
   await writeFile(join(dir, 'sub/b.html'), 'b')
   await saw(join(dir, 'sub/b.html'))
   t.pass('reported after it came back')
+})
+
+t.test('an event on a watched directory itself is reported as that directory', async t => {
+  const dir = fixture(t, { sub: { 'a.html': 'a' } })
+  const { events, seen, handlers, saw } = recorder()
+  const ready = once(events, 'ready')
+  const activity = watchActivity(dir, () => false, handlers)
+  t.teardown(() => activity.close())
+  await ready
+  await chmod(join(dir, 'sub'), 0o700) // its attributes: an event on its own watch, named after itself
+  await writeFile(join(dir, 'marker.html'), 'm')
+  await saw(join(dir, 'marker.html'))
+  t.ok(seen.includes(join(dir, 'sub')))
+  t.notOk(seen.includes(join(dir, 'sub', 'sub')), 'never as a child of itself')
 })
 
 t.test('ignored paths are neither reported nor descended into', async t => {

@@ -118,7 +118,7 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
       const isDirectory = statSync(target, { throwIfNoEntry: false })?.isDirectory()
       if (isDirectory === true) addNew(target)
       else if (isDirectory === undefined && target === dir) return giveUp() // the watcher waits for it to come back; so must whoever restarts this
-      else if (isDirectory === undefined) forget(target)
+      else if (isDirectory === undefined && watchers.has(target)) forget(target) // a directory we followed, and those below it
     }
     handlers.onActivity(target, kind)
   }
