@@ -97,7 +97,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     timer = undefined
     const step = nextStep(evidence(), rules)
     if (step.kind === 'flush') flush()
-    else if (step.kind === 'wait') timer = world.setTimer(decide, step.until - world.now())
+    // Through decideSoon: after a stall of this event loop, the writes it could not read meanwhile
+    // are read before the quiet they broke is believed.
+    else if (step.kind === 'wait') timer = world.setTimer(decideSoon, step.until - world.now())
   }
 
   function evidence (): Evidence {
