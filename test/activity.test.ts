@@ -2,7 +2,7 @@
 import { EventEmitter, once } from 'node:events'
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { MAX_ACTIVITY_DIRS, watchActivity, type ActivityHandlers } from '../lib/watch/activity.js'
 import { fixture } from './helpers/fixture.js'
 import { holdEventLoop } from './helpers/loop.js'
@@ -24,13 +24,19 @@ function recorder () {
   return { events, seen, handlers, saw }
 }
 
-t.test('a write in any directory of the tree is reported, deep ones included', async t => {
-  const dir = fixture(t, { 'index.html': 'a', a: { b: { 'deep.html': 'x' } }, other: {} })
-  const { events, handlers, saw } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(dir, () => false, handlers)
+/** Follows `dir` until the test ends; resolves once its tree is watched. */
+async function follow (t: Test, dir: string, isIgnored: (path: string) => boolean = () => false) {
+  const record = recorder()
+  const ready = once(record.events, 'ready')
+  const activity = watchActivity(dir, isIgnored, record.handlers)
   t.teardown(() => activity.close())
   await ready
+  return record
+}
+
+t.test('a write in any directory of the tree is reported, deep ones included', async t => {
+  const dir = fixture(t, { 'index.html': 'a', a: { b: { 'deep.html': 'x' } }, other: {} })
+  const { saw } = await follow(t, dir)
   await writeFile(join(dir, 'a/b/deep.html'), 'y')
   await saw(join(dir, 'a/b/deep.html'))
   await writeFile(join(dir, 'other/new.html'), 'y')
@@ -40,11 +46,7 @@ t.test('a write in any directory of the tree is reported, deep ones included', a
 
 t.test('a new directory is followed at once, and what was written into it before counts', async t => {
   const dir = fixture(t, {})
-  const { events, handlers, saw } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(dir, () => false, handlers)
-  t.teardown(() => activity.close())
-  await ready
+  const { saw } = await follow(t, dir)
   // Made elsewhere and moved in whole: nothing below it was ever watched.
   await mkdir(join(dir, '..', 'staged/inner'), { recursive: true })
   await writeFile(join(dir, '..', 'staged/inner/early.html'), 'x')
@@ -57,11 +59,7 @@ t.test('a new directory is followed at once, and what was written into it before
 
 t.test('a directory removed and made again is followed again', async t => {
   const dir = fixture(t, { sub: { 'a.html': 'a' } })
-  const { events, handlers, saw } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(dir, () => false, handlers)
-  t.teardown(() => activity.close())
-  await ready
+  const { saw } = await follow(t, dir)
   await rm(join(dir, 'sub'), { recursive: true })
   await saw(join(dir, 'sub'))
   await mkdir(join(dir, 'sub'))
@@ -72,11 +70,7 @@ t.test('a directory removed and made again is followed again', async t => {
 
 t.test('an event on a watched directory itself is reported as that directory', async t => {
   const dir = fixture(t, { sub: { 'a.html': 'a' } })
-  const { events, seen, handlers, saw } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(dir, () => false, handlers)
-  t.teardown(() => activity.close())
-  await ready
+  const { seen, saw } = await follow(t, dir)
   await chmod(join(dir, 'sub'), 0o700) // its attributes: an event on its own watch, named after itself
   await writeFile(join(dir, 'marker.html'), 'm')
   await saw(join(dir, 'marker.html'))
@@ -86,11 +80,7 @@ t.test('an event on a watched directory itself is reported as that directory', a
 
 t.test('ignored paths are neither reported nor descended into', async t => {
   const dir = fixture(t, { node_modules: { 'dep.js': 'x' }, 'page.html': 'a' })
-  const { events, seen, handlers, saw } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(dir, path => path.includes('node_modules') || path.endsWith('.swp'), handlers)
-  t.teardown(() => activity.close())
-  await ready
+  const { seen, saw } = await follow(t, dir, path => path.includes('node_modules') || path.endsWith('.swp'))
   await writeFile(join(dir, 'node_modules/dep.js'), 'y')
   await writeFile(join(dir, '.page.html.swp'), 'swap')
   await writeFile(join(dir, 'page.html'), 'b') // reported after the others, if they were
@@ -100,11 +90,7 @@ t.test('ignored paths are neither reported nor descended into', async t => {
 
 t.test('a deleted root leaves the activity unavailable; a missing one never makes it ready', async t => {
   const dir = fixture(t, { site: { 'a.html': 'a' } })
-  const { events, handlers } = recorder()
-  const ready = once(events, 'ready')
-  const activity = watchActivity(join(dir, 'site'), () => false, handlers)
-  t.teardown(() => activity.close())
-  await ready
+  const { events } = await follow(t, join(dir, 'site'))
   const unavailable = once(events, 'unavailable')
   await rm(join(dir, 'site'), { recursive: true })
   await unavailable
