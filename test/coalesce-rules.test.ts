@@ -2,14 +2,14 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, mergeChanges, nextStep,
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep,
   UNDELIVERED_GIVE_UP_MS, type Evidence, type Step
 } from '../lib/pipeline/coalesce-rules.js'
 
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasDelete: false, hasActivity: true, undelivered: 0, lastWriteAt: T, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasDelete: false, hasActivity: true, undelivered: 0, lastWriteAt: T, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -30,6 +30,9 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['writes the watcher never delivers', { undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
   ['the max wait, whatever else', { undelivered: 3, since: T - rules.maxWaitMs }, flush],
   ['the max wait caps the wait', { undelivered: 3, since: T - rules.maxWaitMs + 10 }, waitUntil(T + 10)],
+  ['a burst still writing new files is waited out past the max wait', { batches: 9, since: T - rules.maxWaitMs, lastNewPathAt: T - 10 }, waitUntil(T + BURST_QUIET_MS)],
+  ['…until it stops writing new ones', { batches: 9, since: T - rules.maxWaitMs - 300, lastNewPathAt: T - 300, lastWriteAt: T - 1 }, flush],
+  ['…and at most MAX_BURST_MS', { batches: 9, since: T - MAX_BURST_MS, lastNewPathAt: T }, flush],
   ['settling: everything delivered', { phase: 'settling', batches: 7, pending: 200 }, flush],
   ['settling: the watcher still holds some, the activity saw them', { phase: 'settling', undelivered: 1 }, flush],
   ['without activity: the quiet window', { hasActivity: false }, waitUntil(T + rules.quietMs)],

@@ -201,14 +201,27 @@ t.test('settle without activity evidence waits the quiet window, at least the gi
   t.same(settled, [update('/out/a.html')])
 })
 
-t.test('a stream of writes that never goes quiet is flushed after the max wait', async t => {
+t.test('a stream that never goes quiet (one file written again and again) is flushed after the max wait', async t => {
   const { fake, flushed, write, deliver } = setup()
   for (let ms = 0; ms <= MAX_WAIT_MS + 10; ms += 10) {
-    write(`/site/f${ms}.html`)
-    deliver(`/site/f${ms}.html`)
+    write('/site/log.txt')
+    deliver('/site/log.txt')
     fake.advance(10)
   }
-  t.same(flushed.map(changes => changes.length), [1, MAX_WAIT_MS / 10], 'the first write, after a pause, is a save; the stream then waits the max wait')
+  t.same(flushed.map(changes => changes.length), [1, 1], 'the first write, after a pause, is a save; the stream then waits the max wait')
+})
+
+t.test('a burst that keeps writing new files is waited out past the max wait', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  const files = Array.from({ length: 800 }, (_, i) => `/site/f${i}.html`) // 8 s at 10 ms a file
+  for (const [i, file] of files.entries()) {
+    write(file)
+    if (i % 50 === 49) deliver(...files.slice(i - 49, i + 1)) // the watcher's forced flushes
+    fake.advance(10)
+  }
+  t.same(flushed, [], 'still writing new files at 8 s')
+  fake.advance(BURST_QUIET_MS)
+  t.same(flushed.map(changes => changes.length), [800])
 })
 
 t.test('close resolves a waiting settle with nothing and flushes nothing', async t => {

@@ -51,6 +51,8 @@ export interface Evidence {
   readonly undelivered: number
   /** The last write the activity saw, or (without activity) the last batch. */
   readonly lastWriteAt: number
+  /** When the activity last saw a path new to this burst (a checkout still moving on), or -Infinity. */
+  readonly lastNewPathAt: number
   /** The longest pause (ms) between two writes of this burst so far. */
   readonly longestGap: number
   /** How long (ms) the tree was quiet before this burst's first write: a save comes after a pause. */
@@ -64,7 +66,11 @@ export interface Evidence {
 export interface Rules {
   /** The quiet window (ms): the fallback without activity, and the wait for a file that stays empty. */
   readonly quietMs: number
-  /** Flush at the latest this long (ms) after the first pending change, whatever the evidence. */
+  /**
+   * A stream that never goes quiet (the same files written again and again) is flushed this
+   * long (ms) after its first change; a burst still writing new files is waited out, up to
+   * MAX_BURST_MS.
+   */
   readonly maxWaitMs: number
 }
 
@@ -92,6 +98,8 @@ export const BURST_QUIET_MAX_MS = 250
 export const SAVE_PATHS = 1
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
+/** The longest a burst that keeps writing new files is waited out (ms). */
+export const MAX_BURST_MS = 60_000
 /**
  * Undelivered paths the watcher never delivers (it lost them in a directory it watched too
  * late) are given up on this long (ms) after the last write: the watcher has flushed by then.
@@ -100,9 +108,18 @@ export const UNDELIVERED_GIVE_UP_MS = 150
 
 export function nextStep (e: Evidence, rules: Rules): Step {
   if (e.phase === 'idle' || e.phase === 'held') return { kind: 'wait-for-evidence' }
-  if (e.phase === 'open' && e.now >= e.since + rules.maxWaitMs) return { kind: 'flush' }
-  const until = Math.min(readyAt(e, rules), e.phase === 'open' ? e.since + rules.maxWaitMs : Infinity)
+  const until = Math.min(readyAt(e, rules), e.phase === 'open' ? deadline(e, rules) : Infinity)
   return e.now >= until ? { kind: 'flush' } : { kind: 'wait', until }
+}
+
+/**
+ * The latest a pending change may wait. A checkout of 10,000 files on a busy machine can take
+ * longer than the max wait; while it keeps writing files it had not written before, it is a
+ * burst making progress, not a stream, and is waited out.
+ */
+function deadline (e: Evidence, rules: Rules): number {
+  const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < BURST_QUIET_MAX_MS
+  return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + BURST_QUIET_MAX_MS, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
 }
 
 /** When the pending changes may go, if nothing else is written meanwhile. */

@@ -69,6 +69,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   /** When the watcher last delivered a path the activity had not seen (yet): a write all the same. */
   let unseenAt = -Infinity
   let longestGap = 0
+  let lastNewPathAt = -Infinity
   let quietBefore = Infinity
   let hasWrites = false // in this burst
   let earlyMs = 0
@@ -114,6 +115,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
       longestGap,
+      lastNewPathAt,
       quietBefore,
       hasEmptyFile: pending.size <= SAVE_PATHS && batches === 1 && hasEmptyFile(),
       earlyMs
@@ -159,6 +161,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     seen.clear()
     batches = 0
     longestGap = 0
+    lastNewPathAt = -Infinity
     hasWrites = false
     if (phase === 'settling') {
       const resolve = settling
@@ -214,7 +217,10 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     lastWriteAt = now
     flushed.delete(path) // written again: the watcher's next copy of it is news
     const known = seen.get(path)
-    if (known === undefined) seen.set(path, { renames: kind === 'rename' ? 1 : 0, deliveredRenames: -1 })
+    if (known === undefined) {
+      seen.set(path, { renames: kind === 'rename' ? 1 : 0, deliveredRenames: -1 })
+      lastNewPathAt = now
+    }
     else if (kind === 'rename') known.renames++
     // More writes only ever postpone a flush, which the armed timer re-decides when it fires;
     // the exception is a save's file caught empty, which this write may have filled.
