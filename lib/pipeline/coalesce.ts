@@ -220,8 +220,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (known === undefined) {
       seen.set(path, { renames: kind === 'rename' ? 1 : 0, deliveredRenames: -1 })
       lastNewPathAt = now
+    } else if (kind === 'rename') {
+      known.renames++
     }
-    else if (kind === 'rename') known.renames++
     // More writes only ever postpone a flush, which the armed timer re-decides when it fires;
     // the exception is a save's file caught empty, which this write may have filled.
     if (phase === 'open' && pending.size <= SAVE_PATHS) decideSoon()
