@@ -9,7 +9,7 @@ import {
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasDelete: false, hasActivity: true, undelivered: 0, lastWriteAt: T, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasCreateOrDelete: false, hasActivity: true, undelivered: 0, lastWriteAt: T, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -21,7 +21,7 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save on a slow machine', { earlyMs: 20, now: T + 10 }, waitUntil(T + 20)],
   ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
-  ['a lone delete is no save: its file may be written again', { hasDelete: true }, waitUntil(T + BURST_QUIET_MS)],
+  ['a lone delete or create is no save: a file written again, a temporary file renamed', { hasCreateOrDelete: true }, waitUntil(T + BURST_QUIET_MS)],
   ['a first batch of two files is a burst', { pending: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],

@@ -38,10 +38,13 @@ export interface Evidence {
   /** Distinct paths pending. */
   readonly pending: number
   /**
-   * Whether a pending path is deleted. A lone delete is not a save: editors that delete and
-   * then write a file (and cleans before a build) have more to come, so it waits like a burst.
+   * Whether a pending path was created or deleted. A save writes a file that exists: a lone
+   * delete (editors that delete, then write; a clean before a build) and a lone create (the
+   * temporary file of an editor that writes it, then renames it over the page; a new page)
+   * have more to come, or can wait, so they wait like a burst. The watcher delivers the
+   * renamed page no sooner either: its first batch holds the temporary file.
    */
-  readonly hasDelete: boolean
+  readonly hasCreateOrDelete: boolean
   /** Whether the activity covers the whole tree; without it, quiet windows decide. */
   readonly hasActivity: boolean
   /**
@@ -128,7 +131,7 @@ function readyAt (e: Evidence, rules: Rules): number {
   // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity
   if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
-  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasDelete && e.quietBefore >= BURST_QUIET_MAX_MS
+  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasCreateOrDelete && e.quietBefore >= BURST_QUIET_MAX_MS
   if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
   // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.
   return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.earlyMs)
@@ -146,8 +149,9 @@ export function burstQuiet (longestGap: number): number {
 
 /**
  * A save's quiet (ms), from how late its batch was handled: `lateMs` after its file was
- * written. On a busy machine the writer of a burst can be off the CPU for as long as we were
- * late, so the next write of a checkout may come that much later: wait twice that, up to a burst's quiet.
+ * written, or after it reached us. On a busy machine the writer can be off the CPU for as
+ * long as we were late, so its next write (the rename after a temporary file, the next file
+ * of a checkout) may come that much later: wait twice that, up to a burst's quiet.
  */
 export function earlyWindow (lateMs: number): number {
   return Math.min(BURST_QUIET_MS, Math.max(EARLY_MS, 2 * lateMs))

@@ -38,8 +38,8 @@ export interface Coalescer {
   close (): void
 }
 
-/** Per path the activity saw since the last flush: its creates and removes, and how many of them the watcher had delivered. */
-interface Seen { renames: number, deliveredRenames: number }
+/** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
+interface Seen { renames: number }
 
 export const realWorld: CoalescerWorld = {
   now: () => performance.timeOrigin + performance.now(),
@@ -110,7 +110,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       since,
       batches,
       pending: pending.size,
-      hasDelete: pending.size <= SAVE_PATHS && [...pending.values()].includes('delete'), // only a save asks
+      hasCreateOrDelete: pending.size <= SAVE_PATHS && [...pending.values()].some(type => type !== 'update'), // only a save asks
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
@@ -126,18 +126,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     let count = 0
     for (const [path, seenAs] of seen) {
       const type = pending.get(path)
-      if (type === undefined ? !isTemporary(path, seenAs) : isOutrun(path, type, seenAs)) count++
+      if (type === undefined && !isTemporary(path, seenAs)) count++
     }
     return count
-  }
-
-  /**
-   * Delivered, but created or removed again since (a delete, then the new file): when what the
-   * watcher said no longer matches the disk, the watcher has the rest still to deliver.
-   */
-  function isOutrun (path: string, type: FileChange['type'], { renames, deliveredRenames }: Seen): boolean {
-    if (renames === deliveredRenames) return false
-    return (type === 'delete') !== (world.stat(path) === undefined)
   }
 
   /** Created and removed again under our eyes: the watcher may fold both into nothing. */
@@ -174,13 +165,20 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     }
   }
 
-  /** Adds what the activity saw and the watcher has not delivered (or has outrun), as the disk has it now. */
+  /**
+   * Makes the pending changes say what the disk says, for every path the activity saw: what
+   * the watcher has not delivered yet is added, and a type the watcher delivered before the
+   * path was created or removed again (a delete, then the new file) is corrected. The
+   * watcher's late copies of these are then stale.
+   */
   function takeSeen (): void {
     for (const [path, seenAs] of seen) {
+      if (seenAs.renames === 0) continue // written in place: the watcher's update is right
       const type = pending.get(path)
-      if (type === undefined ? isTemporary(path, seenAs) : !isOutrun(path, type, seenAs)) continue
-      const isGone = world.stat(path) === undefined
-      pending.set(path, isGone ? 'delete' : type === 'create' || (type === undefined && seenAs.renames % 2 === 1) ? 'create' : 'update')
+      const exists = world.stat(path) !== undefined
+      if (exists) pending.set(path, type === 'create' || (type === undefined && seenAs.renames % 2 === 1) ? 'create' : 'update')
+      else if (type === 'create' || (type === undefined && isTemporary(path, seenAs))) pending.delete(path) // it came and went
+      else pending.set(path, 'delete')
     }
   }
 
@@ -195,15 +193,15 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (phase === 'idle') {
       phase = 'open'
       since = at
-      earlyMs = earlyWindow(lateness(fresh[0], at))
+      // How late we are (the batch's file written long before, or our own loop slow to come
+      // back to the batch): a writer on this machine may be that slow to write its next file.
+      earlyMs = earlyWindow(Math.max(lateness(fresh[0], at), world.now() - at))
     }
     batches++
     if (!hasActivity()) lastWriteAt = at
     mergeChanges(pending, fresh)
     for (const { path } of fresh) {
-      const seenAs = seen.get(path)
-      if (seenAs !== undefined) seenAs.deliveredRenames = seenAs.renames
-      else unseenAt = at
+      if (!seen.has(path)) unseenAt = at
     }
   }
 
@@ -218,7 +216,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     flushed.delete(path) // written again: the watcher's next copy of it is news
     const known = seen.get(path)
     if (known === undefined) {
-      seen.set(path, { renames: kind === 'rename' ? 1 : 0, deliveredRenames: -1 })
+      seen.set(path, { renames: kind === 'rename' ? 1 : 0 })
       lastNewPathAt = now
     } else if (kind === 'rename') {
       known.renames++
