@@ -142,9 +142,11 @@ t.test('a write the watcher never delivers is waited for, then taken from the ac
 t.test('settle hands over everything the build wrote at once, what the watcher still holds included', async t => {
   const { fake, coalescer, flushed, write, remove, deliver } = setup()
   fake.write('/out/old.html')
+  fake.write('/out/kept.html')
   coalescer.hold()
   write('/out/a.html')
   write('/out/b.html')
+  write('/out/kept.html') // rewritten in place
   remove('/out/old.html')
   deliver('/out/a.html')
   fake.advance(10)
@@ -153,9 +155,10 @@ t.test('settle hands over everything the build wrote at once, what the watcher s
   t.same(await settled, [
     { path: '/out/a.html', type: 'update' },
     { path: '/out/b.html', type: 'create' },
+    { path: '/out/kept.html', type: 'update' },
     { path: '/out/old.html', type: 'delete' }
-  ], 'b.html and old.html from the activity and the disk')
-  deliver('/out/b.html', '/out/old.html') // the watcher's late copies
+  ], 'b.html, kept.html and old.html from the activity and the disk')
+  deliver('/out/b.html', '/out/kept.html', '/out/old.html') // the watcher's late copies
   fake.advance(10_000)
   t.same(flushed, [], 'dropped as stale')
 

@@ -173,8 +173,11 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
    */
   function takeSeen (): void {
     for (const [path, seenAs] of seen) {
-      if (seenAs.renames === 0) continue // written in place: the watcher's update is right
       const type = pending.get(path)
+      if (seenAs.renames === 0) { // written in place: an update, delivered or not
+        pending.set(path, type ?? 'update')
+        continue
+      }
       const exists = world.stat(path) !== undefined
       if (exists) pending.set(path, type === 'create' || (type === undefined && seenAs.renames % 2 === 1) ? 'create' : 'update')
       else if (type === 'create' || (type === undefined && isTemporary(path, seenAs))) pending.delete(path) // it came and went
