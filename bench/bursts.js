@@ -36,7 +36,7 @@ const SECTIONS = list('BURSTS_SECTIONS', 'bursts,saves,builds')
 const DIRS = 20
 const PER_DIR = 100
 /** A burst is over for counting once nothing has arrived for this long (ms) after its last write. */
-const SETTLE_MS = 1500
+const SETTLE_MS = 1000
 /** Between bursts: the watcher delivers the first event after 500 ms of idle at once. */
 const IDLE_MS = 700
 
