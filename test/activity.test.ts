@@ -1,5 +1,6 @@
 // The coalescer's evidence: every write anywhere in the tree, reported at once. Real files, real inotify.
 import { EventEmitter, once } from 'node:events'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -66,6 +67,21 @@ t.test('a directory removed and made again is followed again', async t => {
   await writeFile(join(dir, 'sub/b.html'), 'b')
   await saw(join(dir, 'sub/b.html'))
   t.pass('reported after it came back')
+})
+
+t.test('a directory removed and made again before the removal is read (rm -rf && cp -r) is followed again, each time', async t => {
+  const dir = fixture(t, { out: { 'a.html': 'a' } })
+  const { saw } = await follow(t, dir)
+  for (const round of [1, 2, 3]) {
+    // Synchronous: the removal's events are read only after the new directory exists.
+    rmSync(join(dir, 'out'), { recursive: true })
+    mkdirSync(join(dir, 'out/inner'), { recursive: true })
+    writeFileSync(join(dir, 'out/inner/copied.html'), String(round))
+    await saw(join(dir, 'out/inner/copied.html'))
+    await writeFile(join(dir, `out/inner/later-${round}.html`), 'x')
+    await saw(join(dir, `out/inner/later-${round}.html`))
+  }
+  t.pass('the new directory\'s writes reported in every round')
 })
 
 t.test('an event on a watched directory itself is reported as that directory', async t => {

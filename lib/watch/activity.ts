@@ -114,6 +114,10 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     let target = name === null ? path : join(path, name)
     if (name === basename(path) && statSync(target, { throwIfNoEntry: false }) === undefined) target = path
     if (target !== dir && isIgnored(target)) return
+    // The directory itself was removed or moved away: its watch died with it. Whatever is at its
+    // path now (`rm -rf out && cp -r a out` makes it again before this is read, often with the
+    // same inode number) is a new directory, to be followed afresh.
+    if (kind === 'rename' && target === path) forget(path)
     if (kind === 'rename') {
       const isDirectory = statSync(target, { throwIfNoEntry: false })?.isDirectory()
       if (isDirectory === true) addNew(target)
