@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { createCoalescer } from '../lib/pipeline/coalesce.js'
-import { BURST_QUIET_MS, EARLY_MS, UNDELIVERED_GIVE_UP_MS } from '../lib/pipeline/coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_QUIET_MS } from '../lib/pipeline/coalesce-rules.js'
 import { fakeWorld } from './helpers/fake-world.js'
 
 const QUIET_MS = 75
@@ -137,6 +137,43 @@ t.test('a write the watcher never delivers is waited for, then taken from the ac
   t.same(flushed, [])
   fake.advance(1)
   t.same(flushed, [[update('/site/a.html'), { path: '/site/new/early.html', type: 'create' }]])
+})
+
+t.test('a write the watcher lost is not waited for once its batch after the quiet has come without it', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  write('/site/new/early.html') // written before the watcher watched its new directory
+  write('/site/a.html')
+  fake.advance(WATCHER_QUIET_MS)
+  deliver('/site/a.html') // the watcher's flush after its quiet: all it has
+  t.same(flushed, [[update('/site/a.html'), { path: '/site/new/early.html', type: 'create' }]])
+})
+
+t.test('rm -rf out && cp -r a out: the removals wait for the copy, however long cp takes to start', async t => {
+  const { fake, flushed, write, remove, deliver } = setup()
+  const files = Array.from({ length: 20 }, (_, i) => `/site/out/f${i}.html`)
+  for (const file of files) fake.write(file, 10)
+  for (const file of files) remove(file)
+  deliver(...files)
+  fake.advance(120) // cp kept off the CPU: more than twice a burst's own quiet
+  t.same(flushed, [], 'the tree is gone: half a replacement')
+  for (const file of files) write(file)
+  deliver(...files)
+  fake.advance(burstQuiet(120) - 1)
+  t.same(flushed, [], 'a writer that paused 120 ms may pause again')
+  fake.advance(1)
+  t.equal(flushed.length, 1, 'one flush')
+  t.same(flushed[0], files.map(update), 'removed and written again: updates')
+})
+
+t.test('removals that nothing replaces are sent after the longest quiet a burst may ask for', async t => {
+  const { fake, flushed, remove, deliver } = setup()
+  fake.write('/site/old.html', 10)
+  remove('/site/old.html')
+  deliver('/site/old.html')
+  fake.advance(BURST_QUIET_MAX_MS - 1)
+  t.same(flushed, [])
+  fake.advance(1)
+  t.same(flushed, [[{ path: '/site/old.html', type: 'delete' }]])
 })
 
 t.test('settle hands over everything the build wrote at once, what the watcher still holds included', async t => {

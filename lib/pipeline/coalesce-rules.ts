@@ -54,6 +54,14 @@ export interface Evidence {
   readonly undelivered: number
   /** The last write the activity saw, or (without activity) the last batch. */
   readonly lastWriteAt: number
+  /** When the watcher's latest batch reached us. */
+  readonly lastBatchAt: number
+  /**
+   * Whether every pending change is a removal: the first half of a replacement (`rm -rf out &&
+   * cp -r …`, a clean before a build, an editor that deletes, then writes), whose second half
+   * may come after a pause longer than a burst's own.
+   */
+  readonly isRemovalOnly: boolean
   /** When the activity last saw a path new to this burst (a checkout still moving on), or -Infinity. */
   readonly lastNewPathAt: number
   /** The longest pause (ms) between two writes of this burst so far. */
@@ -105,7 +113,8 @@ export const EARLY_MS = 2
 export const MAX_BURST_MS = 60_000
 /**
  * Undelivered paths the watcher never delivers (it lost them in a directory it watched too
- * late) are given up on this long (ms) after the last write: the watcher has flushed by then.
+ * late) are given up on this long (ms) after the last write, when no batch of the watcher's has
+ * shown sooner that it flushed after the last write.
  */
 export const UNDELIVERED_GIVE_UP_MS = 150
 
@@ -130,7 +139,13 @@ function readyAt (e: Evidence, rules: Rules): number {
   if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
   // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity
-  if (e.undelivered > 0) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
+  // The watcher delivers everything it holds once it has been quiet for WATCHER_QUIET_MS: a batch
+  // after that quiet followed the last write, and what it still lacks, the watcher lost (files
+  // written into a new directory before it watched it); the flush takes them from the activity.
+  const hasWatcherFlushed = e.lastBatchAt >= e.lastWriteAt + WATCHER_QUIET_MS
+  if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
+  // Half a replacement: what removed the tree writes it again next, after a pause of its own.
+  if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS
   const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasCreateOrDelete && e.quietBefore >= BURST_QUIET_MAX_MS
   if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
   // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.

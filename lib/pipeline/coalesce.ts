@@ -66,6 +66,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let since = 0
   let batches = 0
   let lastWriteAt = -Infinity
+  let lastBatchAt = -Infinity
   /** When the watcher last delivered a path the activity had not seen (yet): a write all the same. */
   let unseenAt = -Infinity
   let longestGap = 0
@@ -114,6 +115,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
+      lastBatchAt,
+      isRemovalOnly: pending.size > 0 && [...pending.values()].every(type => type === 'delete'),
       longestGap,
       lastNewPathAt,
       quietBefore,
@@ -201,6 +204,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       earlyMs = earlyWindow(Math.max(lateness(fresh[0], at), world.now() - at))
     }
     batches++
+    lastBatchAt = at
     if (!hasActivity()) lastWriteAt = at
     mergeChanges(pending, fresh)
     for (const { path } of fresh) {
