@@ -7,9 +7,13 @@
 // BURSTS_LOADS (idle,busy) select a part; BURSTS_SECTIONS (bursts,saves,builds) too.
 // BURSTS_DEADLINE_S (default 1800) bounds the whole run.
 //
-// Clocks: every time is performance.timeOrigin + performance.now() (wall-clock ms with
-// sub-millisecond steps, comparable across threads). The last write of a burst is the
-// writer's own clock after its last write (threads), or the child's exit (tar, git, cp).
+// Bursts: the plugin, a builder watching the same tree and raw @parcel/watcher each run in their
+// own process (bench/server.js), as dev servers do, so that none of them
+// waits for another's 2,000 events. Saves and build ends run the plugin in this process.
+//
+// Clocks: every time is CLOCK_MONOTONIC (process.hrtime), the same in every process and thread.
+// The last write of a burst is the writer's own clock after its last write (threads), or the
+// child's exit (tar, git, cp).
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -21,7 +25,7 @@ import watcher from '@parcel/watcher'
 import Fastify from 'fastify'
 import WebSocket from 'ws'
 import liveReload, { commandBuilder } from '../dist/index.js'
-import { fmt, median, percentile, sleep } from './lib/harness.js'
+import { connectClient, fmt, killAll, median, now as clock, percentile, sleep, startTool } from './lib/harness.js'
 
 const require = createRequire(import.meta.url)
 const env = (name, fallback) => process.env[name] ?? fallback
@@ -40,7 +44,6 @@ const SETTLE_MS = 1000
 /** Between bursts: the watcher delivers the first event after 500 ms of idle at once. */
 const IDLE_MS = 700
 
-const clock = () => performance.timeOrigin + performance.now()
 const deadline = setTimeout(() => { console.error('bursts: deadline passed, run failed'); process.exit(2) }, Number(env('BURSTS_DEADLINE_S', 1800)) * 1000)
 const places = { tmpfs: '/dev/shm', disk: env('BENCH_TMP', tmpdir()) }
 
@@ -49,7 +52,7 @@ function loadCores (on) {
   for (const child of busy.splice(0)) child.kill('SIGKILL')
   if (on) for (let i = 0; i < 2; i++) busy.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }))
 }
-process.on('exit', () => loadCores(false))
+process.on('exit', () => { loadCores(false); killAll() })
 
 function tree (dir, text) {
   for (let d = 0; d < DIRS; d++) {
@@ -63,7 +66,7 @@ function writerThread () {
   return new Worker(`
     const { parentPort } = require('node:worker_threads')
     const { writeFileSync, promises: fsp } = require('node:fs')
-    const clock = () => performance.timeOrigin + performance.now()
+    const clock = () => Number(process.hrtime.bigint()) / 1e6
     const pause = ms => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
     parentPort.on('message', async ({ how, files }) => {
       if (how === 'sync') for (const [f, c] of files) writeFileSync(f, c)
@@ -98,6 +101,15 @@ async function raw (dir) {
   return { batches, close: () => subscription.unsubscribe() }
 }
 
+/** Raw @parcel/watcher on `dir` in a process of its own (bench/server.js): its batches' arrivals. */
+async function rawProcess (dir) {
+  const tool = await startTool('parcel', { root: dir, ignore: ['.git'] })
+  const client = await connectClient('parcel', tool.port)
+  const batches = []
+  client.on('message', at => batches.push({ at }))
+  return { batches, close: async () => { client.close(); await tool.stop() } }
+}
+
 const outcome = (messages) => messages.filter(m => m.type !== 'hello' && m.type !== 'building')
 
 // ---------------------------------------------------------------------------------------------
@@ -127,9 +139,13 @@ async function burstPattern (pattern, place, load) {
   if (pattern === 'tar') for (const name of ['a', 'b']) { tree(join(base, name), name); execFileSync('tar', ['-cf', join(base, `${name}.tar`), '-C', join(base, name), '.']) }
   if (pattern === 'cp') { tree(join(base, 'copy-a'), 'a'); tree(join(base, 'copy-b'), 'b'); tree(join(site, 'out'), 'old') }
   let builds = 0
-  const plugin = await serve({ root: site })
-  const builder = await serve({ root: out, watch: [site], buildOnStart: false, builder: { name: 'one-page', build: async () => { builds++; await writeFile(join(out, 'index.html'), String(builds)) } } })
-  const parcel = await raw(site)
+  const plugin = await startTool('ours', { root: site })
+  const client = await connectClient('ours', plugin.port)
+  const messages = []
+  client.on('message', at => messages.push(at))
+  const builder = await startTool('ours', { root: out, src: site, builder: true })
+  builder.events.on('built', () => { builds++ })
+  const parcel = await rawProcess(site)
   const worker = writerThread()
   const oneMessage = []
   const oneBuild = []
@@ -140,7 +156,7 @@ async function burstPattern (pattern, place, load) {
     await sleep(500)
     for (let i = 0; i < N; i++) {
       await sleep(IDLE_MS)
-      const [fromMessages, fromBuilds, fromBatches] = [plugin.messages.length, builds, parcel.batches.length]
+      const [fromMessages, fromBuilds, fromBatches] = [messages.length, builds, parcel.batches.length]
       const files = Array.from({ length: DIRS * PER_DIR }, (_, k) => [join(site, `d${Math.floor(k / PER_DIR)}`, `${k % PER_DIR}.html`), `<p>${i} ${k}</p>`])
       const written = pattern === 'tar'
         ? await run('tar', ['-xf', join(base, `${i % 2 === 0 ? 'a' : 'b'}.tar`), '-C', site])
@@ -149,20 +165,21 @@ async function burstPattern (pattern, place, load) {
           : pattern === 'cp'
             ? await run('sh', ['-c', `rm -rf '${site}/out' && cp -r '${base}/copy-${i % 2 === 0 ? 'a' : 'b'}' '${site}/out'`])
             : await ask(worker, { how: pattern === 'waves' ? 'waves' : pattern, files })
-      await settle(() => plugin.messages.length + builds + parcel.batches.length)
-      const messages = outcome(plugin.messages.slice(fromMessages))
+      await settle(() => messages.length + builds + parcel.batches.length)
+      const received = messages.slice(fromMessages)
       const batches = parcel.batches.slice(fromBatches)
-      oneMessage.push(messages.length === 1)
+      oneMessage.push(received.length === 1)
       oneBuild.push(builds - fromBuilds === 1)
-      if (messages.length > 0) tails.push(messages.at(-1).at - written)
+      if (received.length > 0) tails.push(received.at(-1) - written)
       parcelBatches.push(batches.length)
       if (batches.length > 0) parcelLast.push(batches.at(-1).at - written)
     }
   } finally {
     await worker.terminate()
     await parcel.close()
-    await plugin.close()
-    await builder.close()
+    client.close()
+    await plugin.stop()
+    await builder.stop()
     rmSync(base, { recursive: true, force: true })
   }
   const count = values => `${values.filter(Boolean).length}/${values.length}`

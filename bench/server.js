@@ -60,7 +60,7 @@ const starters = {
     const watcher = (await import('@parcel/watcher')).default
     const server = await plainHttp()
     const broadcast = await wsBroadcaster(server)
-    const subscription = await watcher.subscribe(config.root, () => broadcast('reload'))
+    const subscription = await watcher.subscribe(config.root, () => broadcast('reload'), { ignore: config.ignore ?? [] })
     stop = async () => { await subscription.unsubscribe(); server.close() }
     return server.address().port
   },
