@@ -15,12 +15,20 @@ type UrlOptions = Pick<ResolvedOptions, 'root' | 'prefix'>
  * only images: refresh them in place. Anything else, deletes and mixes included: reload.
  */
 export function messageFor (changes: readonly FileChange[], options: UrlOptions & Pick<ResolvedOptions, 'css'>): BroadcastMessage {
-  const paths = changes.map(change => urlPath(change.path, options))
   if (options.css && changes.every(change => change.type !== 'delete')) {
-    if (changes.every(change => STYLESHEET.test(change.path))) return { type: 'css', paths }
-    if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths }
+    if (changes.every(change => STYLESHEET.test(change.path))) return { type: 'css', paths: urlPaths(changes, options) }
+    if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths: urlPaths(changes, options) }
   }
-  return reloadOf(paths)
+  return reloadFor(changes, options)
+}
+
+function urlPaths (changes: readonly FileChange[], options: UrlOptions): string[] {
+  return changes.map(change => urlPath(change.path, options))
+}
+
+/** A reload naming `changes`; past MAX_PATHS, everything, without working out URLs no one reads (~10 ms for a checkout's 2,000). */
+function reloadFor (changes: readonly FileChange[], options: UrlOptions): BroadcastMessage {
+  return reloadOf(changes.length > MAX_PATHS ? [] : urlPaths(changes, options))
 }
 
 /** What a successful build leaves to decide its one message. */
@@ -43,12 +51,11 @@ export interface BuildResult {
  */
 export function buildMessage (result: BuildResult, options: UrlOptions & Pick<ResolvedOptions, 'css'>): BroadcastMessage | null {
   const { mode, changed } = result
-  const paths = (): string[] => changed.map(change => urlPath(change.path, options))
   let message: BroadcastMessage | null = null
-  if (mode === 'page') message = reloadOf(paths())
-  else if (mode === 'css') message = { type: 'css', paths: paths() }
+  if (mode === 'page') message = reloadFor(changed, options)
+  else if (mode === 'css') message = { type: 'css', paths: urlPaths(changed, options) }
   else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
-  if (result.mustReload && message?.type !== 'reload') message = reloadOf(paths())
+  if (result.mustReload && message?.type !== 'reload') message = reloadFor(changed, options)
   return message ?? (result.isErrorShowing ? { type: 'clear' } : null)
 }
 
