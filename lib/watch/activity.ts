@@ -1,4 +1,4 @@
-import { readdirSync, statSync, watch, type Dirent, type FSWatcher } from 'node:fs'
+import { readdirSync, statSync, watch, type Dirent, type FSWatcher, type Stats } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { basename, join, sep } from 'node:path'
 
@@ -34,12 +34,13 @@ export interface Activity {
  * measured 300 of 300, idle and with both cores busy.
  */
 export function watchActivity (dir: string, isIgnored: (path: string) => boolean, handlers: ActivityHandlers): Activity {
-  const watchers = new Map<string, FSWatcher>()
+  /** Per directory followed: its watch, and which directory it is (see `identity`). */
+  const watchers = new Map<string, { watcher: FSWatcher, identity: string }>()
   let isClosed = false
 
   function close (): void {
     isClosed = true
-    for (const watcher of watchers.values()) watcher.close()
+    for (const { watcher } of watchers.values()) watcher.close()
     watchers.clear()
   }
 
@@ -49,9 +50,16 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     handlers.onUnavailable()
   }
 
-  /** Watches the directory `path`; false when it is gone already. */
-  function open (path: string): boolean {
-    if (isClosed || watchers.has(path)) return false
+  /**
+   * Watches the directory `path`; false when it is gone already, or followed already. A
+   * directory removed and made again before its removal was read (`rm -rf out && cp -r a out`)
+   * is another directory under a known path: its old watch died with the old one, so it is
+   * followed afresh.
+   */
+  function open (path: string, stats = statSync(path, { throwIfNoEntry: false })): boolean {
+    if (isClosed || stats === undefined) return false
+    if (watchers.get(path)?.identity === identity(stats)) return false
+    forget(path)
     if (watchers.size >= MAX_ACTIVITY_DIRS) {
       giveUp()
       return false
@@ -59,7 +67,7 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     try {
       const watcher = watch(path, { persistent: false }, (kind, name) => onEvent(path, kind as ActivityKind, name))
       watcher.on('error', () => forget(path))
-      watchers.set(path, watcher)
+      watchers.set(path, { watcher, identity: identity(stats) })
       return true
     } catch {
       // Gone already (created and removed in one burst), or no inotify watch left: then blind.
@@ -69,8 +77,8 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
   }
 
   /** A directory that appeared: watched at once, with what the burst already wrote into it counted as activity. */
-  function addNew (path: string): void {
-    if (!open(path)) return
+  function addNew (path: string, stats?: Stats): void {
+    if (!open(path, stats)) return
     let entries: Dirent[]
     try {
       entries = readdirSync(path, { withFileTypes: true })
@@ -100,7 +108,7 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
   }
 
   function forget (path: string): void {
-    for (const [watched, watcher] of watchers) {
+    for (const [watched, { watcher }] of watchers) {
       if (watched !== path && !watched.startsWith(path + sep)) continue
       watcher.close()
       watchers.delete(watched)
@@ -114,13 +122,10 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     let target = name === null ? path : join(path, name)
     if (name === basename(path) && statSync(target, { throwIfNoEntry: false }) === undefined) target = path
     if (target !== dir && isIgnored(target)) return
-    // The directory itself was removed or moved away: its watch died with it. Whatever is at its
-    // path now (`rm -rf out && cp -r a out` makes it again before this is read, often with the
-    // same inode number) is a new directory, to be followed afresh.
-    if (kind === 'rename' && target === path) forget(path)
     if (kind === 'rename') {
-      const isDirectory = statSync(target, { throwIfNoEntry: false })?.isDirectory()
-      if (isDirectory === true) addNew(target)
+      const stats = statSync(target, { throwIfNoEntry: false })
+      const isDirectory = stats?.isDirectory()
+      if (isDirectory === true) addNew(target, stats)
       else if (isDirectory === undefined && target === dir) return giveUp() // the watcher waits for it to come back; so must whoever restarts this
       else if (isDirectory === undefined && watchers.has(target)) forget(target) // a directory we followed, and those below it
     }
@@ -132,4 +137,12 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     else handlers.onReady()
   }, giveUp)
   return { started, close }
+}
+
+/**
+ * Which directory this is: a new one under a known path often gets the freed inode number back
+ * (ext4, tmpfs), but not its birth time. Without birth times (some file systems), the inode alone.
+ */
+function identity (stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.birthtimeMs}`
 }
