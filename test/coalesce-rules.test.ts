@@ -9,7 +9,7 @@ import {
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, hasCreateOrDelete: false, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -21,19 +21,20 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save on a slow machine', { earlyMs: 20, now: T + 10 }, waitUntil(T + 20)],
   ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
-  ['a lone create is no save: a temporary file renamed over the page next', { hasCreateOrDelete: true }, waitUntil(T + BURST_QUIET_MS)],
-  ['a lone delete is half a replacement: an editor writes the file again', { hasCreateOrDelete: true, isRemovalOnly: true }, waitUntil(T + BURST_QUIET_MAX_MS)],
+  ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
+  ['a lone delete is half a replacement: an editor writes the file again', { isOneFile: false, isRemovalOnly: true }, waitUntil(T + BURST_QUIET_MAX_MS)],
+  ['a save whose file the watcher still holds (its first batch had the temporary file)', { undelivered: 1 }, waitUntil(T + EARLY_MS)],
   ['removals only, so far: rm -rf before cp -r, a clean before a build', { batches: 3, pending: 2000, isRemovalOnly: true, now: T + 100 }, waitUntil(T + BURST_QUIET_MAX_MS)],
-  ['a first batch of two files is a burst', { pending: 2 }, waitUntil(T + BURST_QUIET_MS)],
+  ['two files are a burst', { pending: 2, isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
-  ['writes the watcher still holds', { undelivered: 3, now: T + 100 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
-  ['writes the watcher never delivers', { undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
-  ['writes the watcher lost: its batch after the last write\'s quiet lacks them', { undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS, now: T + WATCHER_QUIET_MS }, flush],
-  ['…not a batch from before that quiet', { undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS - 1, now: T + WATCHER_QUIET_MS }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
-  ['the max wait, whatever else', { undelivered: 3, since: T - rules.maxWaitMs }, flush],
-  ['the max wait caps the wait', { undelivered: 3, since: T - rules.maxWaitMs + 10 }, waitUntil(T + 10)],
+  ['writes the watcher still holds', { isOneFile: false, undelivered: 3, now: T + 100 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['writes the watcher never delivers', { isOneFile: false, undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
+  ['writes the watcher lost: its batch after the last write\'s quiet lacks them', { isOneFile: false, undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS, now: T + WATCHER_QUIET_MS }, flush],
+  ['…not a batch from before that quiet', { isOneFile: false, undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS - 1, now: T + WATCHER_QUIET_MS }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['the max wait, whatever else', { isOneFile: false, undelivered: 3, since: T - rules.maxWaitMs }, flush],
+  ['the max wait caps the wait', { isOneFile: false, undelivered: 3, since: T - rules.maxWaitMs + 10 }, waitUntil(T + 10)],
   ['a burst still writing new files is waited out past the max wait', { batches: 9, since: T - rules.maxWaitMs, lastNewPathAt: T - 10 }, waitUntil(T + BURST_QUIET_MS)],
   ['…until it stops writing new ones', { batches: 9, since: T - rules.maxWaitMs - 300, lastNewPathAt: T - 300, lastWriteAt: T - 1 }, flush],
   ['…and at most MAX_BURST_MS', { batches: 9, since: T - MAX_BURST_MS, lastNewPathAt: T }, flush],

@@ -35,6 +35,7 @@ const update = (path: string): FileChange => ({ path, type: 'update' })
 
 t.test('a save is sent after a couple of quiet milliseconds, not the quiet window', async t => {
   const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/a.html') // a save writes a file that exists
   write('/site/a.html')
   deliver('/site/a.html')
   t.same(flushed, [], 'not at once: the next write of a checkout may be on its way')
@@ -44,6 +45,7 @@ t.test('a save is sent after a couple of quiet milliseconds, not the quiet windo
 
 t.test('a save caught between its truncate and its write is sent once the write lands', async t => {
   const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/a.html')
   write('/site/a.html', 0) // the truncate
   deliver('/site/a.html')
   fake.advance(QUIET_MS - 1)
@@ -55,6 +57,7 @@ t.test('a save caught between its truncate and its write is sent once the write 
 
 t.test('a file that stays empty is sent after the quiet window', async t => {
   const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/empty.txt')
   write('/site/empty.txt', 0)
   deliver('/site/empty.txt')
   fake.advance(QUIET_MS - 1)
@@ -128,6 +131,29 @@ t.test('a temporary file renamed over its target is not waited for', async t => 
   t.same(flushed, [[update('/site/a.html')]])
 })
 
+t.test('a save by rename whose first batch holds only the temporary file is sent once the rename is seen', async t => {
+  const { fake, coalescer, feed, flushed } = setup()
+  fake.write('/site/a.html', 10)
+  fake.advance(1000)
+  fake.write('/site/a.html.tmp', 10)
+  feed.onActivity('/site/a.html.tmp', 'rename')
+  coalescer.push([{ path: '/site/a.html.tmp', type: 'create' }]) // the watcher's first batch, at once
+  fake.turn()
+  fake.advance(EARLY_MS)
+  t.same(flushed, [], 'a lone new file: the page may be renamed over next')
+  fake.remove('/site/a.html.tmp') // renamed...
+  feed.onActivity('/site/a.html.tmp', 'rename')
+  fake.write('/site/a.html', 12) // ...over the page
+  feed.onActivity('/site/a.html', 'rename')
+  fake.turn()
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[{ path: '/site/a.html', type: 'create' }]], 'sent a save\'s quiet after the rename, the page taken from the activity')
+  coalescer.push([{ path: '/site/a.html.tmp', type: 'delete' }, { path: '/site/a.html', type: 'create' }]) // the watcher's second batch, 50 ms on
+  fake.turn()
+  fake.advance(1000)
+  t.equal(flushed.length, 1, 'its late copy is stale')
+})
+
 t.test('a write the watcher never delivers is waited for, then taken from the activity', async t => {
   const { fake, flushed, write, deliver } = setup()
   write('/site/new/early.html') // written before the watcher watched its new directory
@@ -199,6 +225,7 @@ t.test('settle hands over everything the build wrote at once, what the watcher s
   fake.advance(10_000)
   t.same(flushed, [], 'dropped as stale')
 
+  fake.write('/out/c.html')
   write('/out/c.html')
   deliver('/out/c.html')
   fake.advance(EARLY_MS)
@@ -243,6 +270,7 @@ t.test('settle without activity evidence waits the quiet window, at least the gi
 
 t.test('a stream that never goes quiet (one file written again and again) is flushed after the max wait', async t => {
   const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/log.txt')
   for (let ms = 0; ms <= MAX_WAIT_MS + 10; ms += 10) {
     write('/site/log.txt')
     deliver('/site/log.txt')

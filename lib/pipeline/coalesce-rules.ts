@@ -38,13 +38,14 @@ export interface Evidence {
   /** Distinct paths pending. */
   readonly pending: number
   /**
-   * Whether a pending path was created or deleted. A save writes a file that exists: a lone
-   * delete (editors that delete, then write; a clean before a build) and a lone create (the
-   * temporary file of an editor that writes it, then renames it over the page; a new page)
-   * have more to come, or can wait, so they wait like a burst. The watcher delivers the
-   * renamed page no sooner either: its first batch holds the temporary file.
+   * Whether the activity saw one file written, and nothing else pending: a file that exists
+   * written in place, or renamed over its target from a temporary file the activity saw come
+   * and go (editors' safe write; the watcher's first batch may hold only the temporary file).
+   * A lone delete (editors that delete, then write; a clean before a build) and a lone create
+   * (an editor's temporary file not yet renamed; a new page) have more to come, or can wait,
+   * so they wait like a burst.
    */
-  readonly hasCreateOrDelete: boolean
+  readonly isOneFile: boolean
   /** Whether the activity covers the whole tree; without it, quiet windows decide. */
   readonly hasActivity: boolean
   /**
@@ -103,10 +104,9 @@ export const BURST_QUIET_MAX_MS = 250
 /**
  * A save (one batch after a pause, one file) is sent after `earlyMs` of quiet instead. The
  * watcher's thread reads what the kernel has queued when it wakes, so the first batch of a
- * burst from another process already holds 2–4 files, while a save holds its one file: a
- * first batch of several files is treated as a burst.
+ * burst from another process already holds 2–4 files, and the activity more, while a save
+ * holds its one file.
  */
-export const SAVE_PATHS = 1
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
 /** The longest a burst that keeps writing new files is waited out (ms). */
@@ -139,6 +139,11 @@ function readyAt (e: Evidence, rules: Rules): number {
   if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
   // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity
+  // A save: the activity saw its one file (the flush takes it from there if the watcher still
+  // holds it). A file that is still empty waits for its write (activity re-decides at once), or
+  // the quiet window.
+  const isSave = e.batches === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS
+  if (isSave) return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.earlyMs)
   // The watcher delivers everything it holds once it has been quiet for WATCHER_QUIET_MS: a batch
   // after that quiet followed the last write, and what it still lacks, the watcher lost (files
   // written into a new directory before it watched it); the flush takes them from the activity.
@@ -146,10 +151,7 @@ function readyAt (e: Evidence, rules: Rules): number {
   if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
   // Half a replacement: what removed the tree writes it again next, after a pause of its own.
   if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS
-  const isSave = e.batches === 1 && e.pending <= SAVE_PATHS && !e.hasCreateOrDelete && e.quietBefore >= BURST_QUIET_MAX_MS
-  if (!isSave) return e.lastWriteAt + burstQuiet(e.longestGap)
-  // A file that is still empty waits for its write (activity re-decides at once), or the quiet window.
-  return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.earlyMs)
+  return e.lastWriteAt + burstQuiet(e.longestGap)
 }
 
 /**
@@ -163,10 +165,10 @@ export function burstQuiet (longestGap: number): number {
 }
 
 /**
- * A save's quiet (ms), from how late its batch was handled: `lateMs` after its file was
- * written, or after it reached us. On a busy machine the writer can be off the CPU for as
- * long as we were late, so its next write (the rename after a temporary file, the next file
- * of a checkout) may come that much later: wait twice that, up to a burst's quiet.
+ * A save's quiet (ms), from how late its batch was handled: `lateMs` after it reached us. On a
+ * busy machine the writer can be off the CPU for as long as we were late, so its next write
+ * (the next file of a checkout whose first file looked like a save) may come that much later:
+ * wait twice that, up to a burst's quiet.
  */
 export function earlyWindow (lateMs: number): number {
   return Math.min(BURST_QUIET_MS, Math.max(EARLY_MS, 2 * lateMs))

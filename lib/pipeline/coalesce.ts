@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import type { FileChange } from '../../types/index.js'
-import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, SAVE_PATHS, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
 
 /** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
 export interface CoalescerWorld {
@@ -10,8 +10,8 @@ export interface CoalescerWorld {
   clearTimer (timer: unknown): void
   /** Runs `fn` once the I/O already under way has been read (the activity's events among it). */
   defer (fn: () => void): void
-  /** Size and modification time of a file; undefined when it is gone. */
-  stat (path: string): { size: number, mtimeMs: number } | undefined
+  /** Size of a file; undefined when it is gone. */
+  stat (path: string): { size: number } | undefined
 }
 
 /** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
@@ -111,7 +111,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       since,
       batches,
       pending: pending.size,
-      hasCreateOrDelete: pending.size <= SAVE_PATHS && [...pending.values()].some(type => type !== 'update'), // only a save asks
+      isOneFile: batches === 1 && oneFile() !== undefined, // only a save asks
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
@@ -120,7 +120,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       longestGap,
       lastNewPathAt,
       quietBefore,
-      hasEmptyFile: pending.size <= SAVE_PATHS && batches === 1 && hasEmptyFile(),
+      hasEmptyFile: batches === 1 && isEmpty(oneFile()),
       earlyMs
     }
   }
@@ -137,12 +137,27 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   /** Created and removed again under our eyes: the watcher may fold both into nothing. */
   const isTemporary = (path: string, { renames }: Seen): boolean => renames >= 2 && world.stat(path) === undefined
 
-  function hasEmptyFile (): boolean {
-    for (const [path, type] of pending) {
-      if (type !== 'delete' && world.stat(path)?.size === 0) return true
+  /**
+   * The one file the activity saw written, if that is all that is pending: written in place, or
+   * renamed over its target from a temporary file that came and went (see Evidence.isOneFile).
+   */
+  function oneFile (): string | undefined {
+    if (pending.size > 2 || seen.size > 3) return undefined // a save: its file, a temporary file, maybe its backup
+    let file: string | undefined
+    let hasTemporary = false
+    for (const [path, seenAs] of seen) {
+      if (isTemporary(path, seenAs)) hasTemporary = true
+      else if (file !== undefined) return undefined
+      else file = path
     }
-    return false
+    if (file === undefined || world.stat(file) === undefined) return undefined
+    for (const path of pending.keys()) {
+      if (path !== file && !isTemporary(path, seen.get(path) ?? { renames: 0 })) return undefined
+    }
+    return seen.get(file)?.renames === 0 || hasTemporary ? file : undefined
   }
+
+  const isEmpty = (path: string | undefined): boolean => path !== undefined && world.stat(path)?.size === 0
 
   function flush (): void {
     // What the watcher still holds at a build's end (it has written everything: not waited
@@ -199,9 +214,10 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (phase === 'idle') {
       phase = 'open'
       since = at
-      // How late we are (the batch's file written long before, or our own loop slow to come
-      // back to the batch): a writer on this machine may be that slow to write its next file.
-      earlyMs = earlyWindow(Math.max(lateness(fresh[0], at), world.now() - at))
+      // How late we are (our own loop slow to come back to the batch): a writer on this machine
+      // may be that slow to write its next file. Not the file's age: file times come from the
+      // kernel's coarse clock, up to a tick (4–10 ms) behind the write.
+      earlyMs = earlyWindow(world.now() - at)
     }
     batches++
     lastBatchAt = at
@@ -230,7 +246,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     }
     // More writes only ever postpone a flush, which the armed timer re-decides when it fires;
     // the exception is a save's file caught empty, which this write may have filled.
-    if (phase === 'open' && pending.size <= SAVE_PATHS) decideSoon()
+    if (phase === 'open' && batches === 1 && seen.size <= 3) decideSoon()
   }
 
   return {
@@ -270,11 +286,5 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       seen.clear()
       phase = 'idle'
     }
-  }
-
-  /** How late (ms) a first batch reached us: its first file's age (a save's batch holds one). */
-  function lateness ({ path, type }: FileChange, now: number): number {
-    const written = type === 'delete' ? undefined : world.stat(path)?.mtimeMs
-    return written === undefined ? 0 : Math.max(0, now - written)
   }
 }

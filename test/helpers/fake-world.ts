@@ -9,7 +9,7 @@ export function fakeWorld () {
   let nextId = 0
   const timers = new Map<number, { at: number, fn: () => void }>()
   const deferred: Array<() => void> = []
-  const files = new Map<string, { size: number, mtimeMs: number }>()
+  const files = new Map<string, { size: number }>()
 
   /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
   function settle (): void {
@@ -42,7 +42,7 @@ export function fakeWorld () {
   return {
     world,
     /** Writes `path` with `size` bytes now (the file system only: the coalescer hears of it through activity and batches). */
-    write (path: string, size = 10) { files.set(path, { size, mtimeMs: now }) },
+    write (path: string, size = 10) { files.set(path, { size }) },
     remove (path: string) { files.delete(path) },
     /** Lets `ms` pass, running every timer due on the way, in order. */
     advance (ms: number) {
