@@ -2,14 +2,14 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep,
-  UNDELIVERED_GIVE_UP_MS, WATCHER_QUIET_MS, type Evidence, type Step
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep,
+  UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence, type Step
 } from '../lib/pipeline/coalesce-rules.js'
 
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -19,6 +19,8 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save, just delivered', {}, waitUntil(T + EARLY_MS)],
   ['a save, quiet for its window', { now: T + EARLY_MS }, flush],
   ['a save on a slow machine', { earlyMs: 20, now: T + 10 }, waitUntil(T + 20)],
+  ['a save while threads wait for a CPU: its writer may be one, looked at again shortly', { contention: 1.5, now: T + 1 }, waitUntil(T + 1 + CONTENTION_RECHECK_MS)],
+  ['a save while threads wait for a CPU, quiet for a burst\'s quiet times their number', { contention: 1.5, now: T + 1.5 * BURST_QUIET_MS }, flush],
   ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
@@ -29,6 +31,10 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
+  ['a burst quiet long enough on free CPUs, while threads wait for one: looked at again shortly', { batches: 2, contention: 2, now: T + 60 }, waitUntil(T + 60 + CONTENTION_RECHECK_MS)],
+  ['…quiet for twice as long with two threads ready per CPU', { batches: 2, contention: 2, now: T + 2 * BURST_QUIET_MS }, flush],
+  ['paths the activity never saw: it lost events, and the watcher\'s batches decide', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + 100 }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],
+  ['…once the watcher has been silent past its forced flush', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS }, flush],
   ['writes the watcher still holds', { isOneFile: false, undelivered: 3, now: T + 100 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
   ['writes the watcher never delivers', { isOneFile: false, undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
   ['writes the watcher lost: its batch after the last write\'s quiet lacks them', { isOneFile: false, undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS, now: T + WATCHER_QUIET_MS }, flush],
@@ -49,9 +55,15 @@ for (const [name, change, expected] of rows) {
 }
 
 t.test('a burst\'s quiet: twice its longest pause, within bounds', async t => {
-  t.equal(burstQuiet(0), BURST_QUIET_MS)
-  t.equal(burstQuiet(30), 60)
-  t.equal(burstQuiet(10_000), BURST_QUIET_MAX_MS)
+  t.equal(burstQuiet(0, 0.5), BURST_QUIET_MS)
+  t.equal(burstQuiet(30, 1), 60)
+  t.equal(burstQuiet(10_000, 1), BURST_QUIET_MAX_MS)
+})
+
+t.test('a burst\'s quiet where threads wait for a CPU: longer by their number per CPU, within bounds', async t => {
+  t.equal(burstQuiet(0, 1.5), 1.5 * BURST_QUIET_MS)
+  t.equal(burstQuiet(30, 2), 120)
+  t.equal(burstQuiet(0, 20), BURST_QUIET_MAX_MS)
 })
 
 t.test('a save\'s quiet: twice how late its batch came, within bounds', async t => {

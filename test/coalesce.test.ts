@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import { createCoalescer } from '../lib/pipeline/coalesce.js'
-import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_QUIET_MS } from '../lib/pipeline/coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../lib/pipeline/coalesce-rules.js'
 import { fakeWorld } from './helpers/fake-world.js'
 
 const QUIET_MS = 75
@@ -41,6 +41,73 @@ t.test('a save is sent after a couple of quiet milliseconds, not the quiet windo
   t.same(flushed, [], 'not at once: the next write of a checkout may be on its way')
   fake.advance(EARLY_MS)
   t.same(flushed, [[update('/site/a.html')]])
+})
+
+t.test('where threads wait for a CPU, a first file is not sent alone: its writer may be one of them', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  fake.contend(2)
+  fake.write('/site/d0/0.html')
+  write('/site/d0/0.html')
+  deliver('/site/d0/0.html')
+  fake.advance(20) // the checkout's writer, kept off the CPU 20 ms after its first file
+  t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
+  for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
+  deliver(...Array.from({ length: 9 }, (_, i) => `/site/d0/${i + 1}.html`))
+  fake.advance(2 * BURST_QUIET_MS)
+  t.equal(flushed.length, 1, 'one flush')
+  t.equal(flushed[0].length, 10, 'with the first file and the rest')
+})
+
+t.test('where threads wait for a CPU, a real save is sent after a burst\'s quiet, longer by their number per CPU', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  fake.contend(2)
+  fake.write('/site/a.html')
+  write('/site/a.html')
+  deliver('/site/a.html')
+  fake.advance(2 * BURST_QUIET_MS - 1)
+  t.same(flushed, [], 'two threads ready per CPU: twice a burst\'s quiet')
+  fake.advance(1)
+  t.same(flushed, [[update('/site/a.html')]])
+})
+
+t.test('where threads wait for a CPU, a burst\'s silence must last longer before it ends the burst', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  const first = Array.from({ length: 10 }, (_, i) => `/site/d0/${i}.html`)
+  for (const file of first) write(file)
+  deliver(...first)
+  fake.contend(3) // two busy loops and a test runner beside us, on 2 CPUs
+  fake.advance(BURST_QUIET_MS + 40) // the writer, waiting for a CPU
+  t.same(flushed, [], 'its silence is no evidence yet')
+  const second = Array.from({ length: 10 }, (_, i) => `/site/d1/${i}.html`)
+  for (const file of second) write(file)
+  deliver(...second)
+  fake.contend(0.5) // the burst is over: nobody waits for a CPU any more
+  fake.advance(burstQuiet(BURST_QUIET_MS + 40, 0.5) - 1)
+  t.same(flushed, [], 'the pause counts in the writer\'s rhythm')
+  fake.advance(1)
+  t.equal(flushed.length, 1, 'one flush')
+  t.equal(flushed[0].length, 20)
+})
+
+t.test('a burst whose activity lost events ends only once the watcher has been silent past its forced flush', async t => {
+  const { fake, coalescer, flushed, write, deliver } = setup()
+  const seenFiles = Array.from({ length: 25 }, (_, i) => `/site/d0/${i}.html`)
+  write(seenFiles[0])
+  deliver(seenFiles[0])
+  for (const file of seenFiles.slice(1)) { // the writer at work, every 20 ms
+    fake.advance(20)
+    write(file)
+  }
+  // The kernel queue overflowed meanwhile: the watcher's forced flush brings files the activity never saw.
+  const lost = Array.from({ length: 10 }, (_, i) => `/site/d1/${i}.html`)
+  for (const file of lost) fake.write(file)
+  coalescer.push([...seenFiles.slice(1), ...lost].map(update))
+  fake.turn()
+  fake.advance(WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS - 1)
+  t.same(flushed, [], 'the activity\'s silence proves nothing: the watcher may hold more it never saw')
+  fake.advance(1)
+  t.equal(flushed.length, 1, 'one flush')
+  t.equal(flushed[0].length, 35)
 })
 
 t.test('a save caught between its truncate and its write is sent once the write lands', async t => {
@@ -184,7 +251,7 @@ t.test('rm -rf out && cp -r a out: the removals wait for the copy, however long 
   t.same(flushed, [], 'the tree is gone: half a replacement')
   for (const file of files) write(file)
   deliver(...files)
-  fake.advance(burstQuiet(120) - 1)
+  fake.advance(burstQuiet(120, 1) - 1)
   t.same(flushed, [], 'a writer that paused 120 ms may pause again')
   fake.advance(1)
   t.equal(flushed.length, 1, 'one flush')

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import type { FileChange } from '../../types/index.js'
 import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
 
@@ -12,6 +13,8 @@ export interface CoalescerWorld {
   defer (fn: () => void): void
   /** Size of a file; undefined when it is gone. */
   stat (path: string): { size: number } | undefined
+  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU. */
+  cpuContention (): number
 }
 
 /** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
@@ -49,7 +52,22 @@ export const realWorld: CoalescerWorld = {
   // call, but the watcher's thread can wake and deliver before ours is queued: one more poll
   // phase (the second setImmediate runs after it) reads ours.
   defer: fn => setImmediate(() => setImmediate(fn)),
-  stat: path => statSync(path, { throwIfNoEntry: false })
+  stat: path => statSync(path, { throwIfNoEntry: false }),
+  cpuContention: () => runnableThreads() / CPUS
+}
+
+const CPUS = availableParallelism()
+
+/**
+ * Threads ready to run right now, this one included: the fourth field of /proc/loadavg
+ * (`running/total`), read fresh, not averaged. Where it cannot be read (not Linux), 0.
+ */
+function runnableThreads (): number {
+  try {
+    return Number.parseInt(readFileSync('/proc/loadavg', 'latin1').split(' ')[3], 10) || 0
+  } catch { /* c8 ignore next: Linux always has it */
+    return 0
+  }
 }
 
 /**
@@ -71,6 +89,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let unseenAt = -Infinity
   let longestGap = 0
   let lastNewPathAt = -Infinity
+  /** Whether the watcher delivered paths the activity never saw in this burst (see Evidence.isActivityPartial). */
+  let isActivityPartial = false
   let quietBefore = Infinity
   let hasWrites = false // in this burst
   let earlyMs = 0
@@ -119,9 +139,11 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       isRemovalOnly: pending.size > 0 && [...pending.values()].every(type => type === 'delete'),
       longestGap,
       lastNewPathAt,
+      isActivityPartial,
       quietBefore,
       hasEmptyFile: batches === 1 && isEmpty(oneFile()),
-      earlyMs
+      earlyMs,
+      contention: phase === 'open' ? world.cpuContention() : 0 // only quiet windows ask
     }
   }
 
@@ -171,6 +193,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     batches = 0
     longestGap = 0
     lastNewPathAt = -Infinity
+    isActivityPartial = false
     hasWrites = false
     if (phase === 'settling') {
       const resolve = settling
@@ -224,7 +247,11 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (!hasActivity()) lastWriteAt = at
     mergeChanges(pending, fresh)
     for (const { path } of fresh) {
-      if (!seen.has(path)) unseenAt = at
+      if (seen.has(path)) continue
+      unseenAt = at
+      if (!hasActivity()) continue
+      isActivityPartial = true
+      lastNewPathAt = at // a burst still making progress, seen through the watcher's eyes
     }
   }
 

@@ -10,6 +10,7 @@ export function fakeWorld () {
   const timers = new Map<number, { at: number, fn: () => void }>()
   const deferred: Array<() => void> = []
   const files = new Map<string, { size: number }>()
+  let contention = 0.5
 
   /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
   function settle (): void {
@@ -36,7 +37,8 @@ export function fakeWorld () {
     },
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
-    stat: path => files.get(path)
+    stat: path => files.get(path),
+    cpuContention: () => contention
   }
 
   return {
@@ -57,6 +59,8 @@ export function fakeWorld () {
       now = end
       settle()
     },
+    /** Threads ready to run per CPU, from now on (above 1: some wait for a CPU). */
+    contend (perCpu: number) { contention = perCpu },
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }
