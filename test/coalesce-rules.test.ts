@@ -9,7 +9,7 @@ import {
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false, isRootGone: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -26,6 +26,7 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone delete is half a replacement: an editor writes the file again', { isOneFile: false, isRemovalOnly: true }, waitUntil(T + BURST_QUIET_MAX_MS)],
   ['a save whose file the watcher still holds (its first batch had the temporary file)', { undelivered: 1 }, waitUntil(T + EARLY_MS)],
+  ['the watched root is gone, deletions pending: held for its return, up to the max wait', { isOneFile: false, isRemovalOnly: true, isRootGone: true, hasActivity: false, now: T + 1000 }, waitUntil(T + rules.maxWaitMs)],
   ['removals only, so far: rm -rf before cp -r, a clean before a build', { batches: 3, pending: 2000, isRemovalOnly: true, now: T + 100 }, waitUntil(T + BURST_QUIET_MAX_MS)],
   ['two files are a burst', { pending: 2, isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],

@@ -8,10 +8,11 @@ import { fakeWorld } from './helpers/fake-world.js'
 const QUIET_MS = 75
 const MAX_WAIT_MS = 5000
 
-function setup (options: { hasActivity?: boolean } = {}) {
+function setup (options: { hasActivity?: boolean, root?: string } = {}) {
   const fake = fakeWorld()
   const flushed: FileChange[][] = []
-  const coalescer = createCoalescer({ quietMs: QUIET_MS, maxWaitMs: MAX_WAIT_MS }, changes => flushed.push(changes), fake.world)
+  if (options.root !== undefined) fake.write(options.root)
+  const coalescer = createCoalescer({ quietMs: QUIET_MS, maxWaitMs: MAX_WAIT_MS }, changes => flushed.push(changes), fake.world, options.root)
   const feed = coalescer.feed()
   if (options.hasActivity !== false) feed.onReady()
   /** A write the activity sees at once: the file, then its event. */
@@ -108,6 +109,56 @@ t.test('a burst whose activity lost events ends only once the watcher has been s
   fake.advance(1)
   t.equal(flushed.length, 1, 'one flush')
   t.equal(flushed[0].length, 35)
+})
+
+t.test('rm -rf of the watched root: its deletions wait for it to come back, and go with what is written into it', async t => {
+  const { fake, coalescer, feed, flushed, remove, deliver } = setup({ root: '/dist' })
+  const old = ['/dist/index.html', '/dist/css/site.css']
+  for (const file of old) fake.write(file)
+  for (const file of old) remove(file)
+  deliver(...old) // the files' deletions, in a batch before the directory's own
+  fake.remove('/dist')
+  feed.onUnavailable() // the activity follows no tree that is gone
+  fake.advance(800) // the rebuild starts 800 ms later
+  t.same(flushed, [], 'no message while the site is gone: browsers would land on a 404')
+  fake.write('/dist') // back: whoever watches it says so
+  coalescer.push([{ path: '/dist', type: 'update' }])
+  fake.write('/dist/index.html')
+  coalescer.push([{ path: '/dist/index.html', type: 'create' }])
+  fake.turn()
+  fake.advance(QUIET_MS)
+  t.same(flushed, [[{ path: '/dist/index.html', type: 'update' }, { path: '/dist/css/site.css', type: 'delete' }, { path: '/dist', type: 'update' }]], 'one flush, once the rebuild went quiet')
+})
+
+t.test('rm -rf of the watched root that never comes back: its deletions go at the max wait', async t => {
+  const { fake, feed, flushed, remove, deliver } = setup({ root: '/dist' })
+  fake.write('/dist/index.html')
+  remove('/dist/index.html')
+  deliver('/dist/index.html')
+  fake.remove('/dist')
+  feed.onUnavailable()
+  fake.advance(MAX_WAIT_MS - 1)
+  t.same(flushed, [])
+  fake.advance(1)
+  t.same(flushed, [[{ path: '/dist/index.html', type: 'delete' }]])
+})
+
+t.test('deletions inside a root that stays are half a replacement, as before', async t => {
+  const { fake, flushed, remove, deliver } = setup({ root: '/dist' })
+  fake.write('/dist/old.html')
+  remove('/dist/old.html')
+  deliver('/dist/old.html')
+  fake.advance(BURST_QUIET_MAX_MS)
+  t.same(flushed, [[{ path: '/dist/old.html', type: 'delete' }]])
+})
+
+t.test('without activity, a path reported deleted that exists again at the flush goes as an update', async t => {
+  const { fake, coalescer, flushed } = setup({ hasActivity: false })
+  coalescer.push([{ path: '/site/a.html', type: 'delete' }, { path: '/site/b.html', type: 'delete' }])
+  fake.turn()
+  fake.write('/site/a.html') // written again; the watcher has not said so (yet)
+  fake.advance(QUIET_MS)
+  t.same(flushed, [[update('/site/a.html'), { path: '/site/b.html', type: 'delete' }]])
 })
 
 t.test('a save caught between its truncate and its write is sent once the write lands', async t => {

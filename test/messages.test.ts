@@ -29,7 +29,9 @@ t.test('messageFor decides between a swap and a reload', async t => {
     ['a page: reload', [{ path: `${root}/index.html`, type: 'update' }], { type: 'reload', paths: ['/index.html'] }],
     ['a stylesheet and a page: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/i.html`, type: 'update' }],
       { type: 'reload', paths: ['/a.css', '/i.html'] }],
-    ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }]
+    ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }],
+    ['the root itself (it came back, or was rescanned), with the deletions it joins: everything',
+      [{ path: `${root}/index.html`, type: 'delete' }, { path: root, type: 'update' }], { type: 'reload', paths: [] }]
   ]
   for (const [name, changes, expected] of cases) t.same(messageFor(changes, options), expected, name)
   t.same(messageFor([{ path: `${root}/a.css`, type: 'update' }], { ...options, css: false }),

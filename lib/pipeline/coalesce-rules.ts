@@ -63,6 +63,8 @@ export interface Evidence {
    * may come after a pause longer than a burst's own.
    */
   readonly isRemovalOnly: boolean
+  /** Whether the watched tree's root no longer exists, with deletions pending under it. */
+  readonly isRootGone: boolean
   /**
    * Whether the watcher delivered paths in this burst that the activity, though it covered the
    * whole tree, never saw: it lost events (the kernel drops them without a word when a reader
@@ -81,8 +83,9 @@ export interface Evidence {
   /** How long a single save must stay quiet before it is sent, on a CPU nobody waits for (see `earlyWindow`). */
   readonly earlyMs: number
   /**
-   * Threads ready to run per CPU, right now. Above 1 some wait for a CPU, and a writer may be
-   * one of them: the quiet it leaves is then no evidence that it is done (see `burstQuiet`).
+   * Threads ready to run per CPU, right now (at least 2 while any thread is blocked on the disk).
+   * Above 1 some wait for a CPU or the disk, and a writer may be one of them: the quiet it leaves
+   * is then no evidence that it is done (see `burstQuiet`).
    */
   readonly contention: number
 }
@@ -157,6 +160,9 @@ function deadline (e: Evidence, rules: Rules): number {
 
 /** When the pending changes may go, if nothing else is written meanwhile. */
 function readyAt (e: Evidence, rules: Rules): number {
+  // The watched tree itself is gone (`rm -rf dist` before a rebuild): the deletions wait for it to
+  // come back, with everything written into it, rather than send browsers to a 404 meanwhile.
+  if (e.isRootGone && e.phase === 'open') return Infinity
   if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
   // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity

@@ -13,7 +13,7 @@ export interface CoalescerWorld {
   defer (fn: () => void): void
   /** Size of a file; undefined when it is gone. */
   stat (path: string): { size: number } | undefined
-  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU. */
+  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
   cpuContention (): number
 }
 
@@ -53,29 +53,37 @@ export const realWorld: CoalescerWorld = {
   // phase (the second setImmediate runs after it) reads ours.
   defer: fn => setImmediate(() => setImmediate(fn)),
   stat: path => statSync(path, { throwIfNoEntry: false }),
-  cpuContention: () => runnableThreads() / CPUS
+  cpuContention
 }
 
 const CPUS = availableParallelism()
 
 /**
- * Threads ready to run right now, this one included: the fourth field of /proc/loadavg
- * (`running/total`), read fresh, not averaged. Where it cannot be read (not Linux), 0.
+ * Threads ready to run per CPU, this one included, from /proc/stat's instantaneous counts (not
+ * the load average's). A thread blocked on the disk cannot write either: while any is, the
+ * factor is at least 2. Where /proc/stat cannot be read (not Linux), 0.
  */
-function runnableThreads (): number {
+function cpuContention (): number {
+  let text: string
   try {
-    return Number.parseInt(readFileSync('/proc/loadavg', 'latin1').split(' ')[3], 10) || 0
+    text = readFileSync('/proc/stat', 'latin1')
   } catch { /* c8 ignore next: Linux always has it */
     return 0
   }
+  const count = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
+  return Math.max(count(RUNNING) / CPUS, count(BLOCKED) > 0 ? 2 : 0)
 }
+const RUNNING = /^procs_running (\d+)/m
+const BLOCKED = /^procs_blocked (\d+)/m
 
 /**
  * Gathers file changes into one flush per save or burst (a checkout of thousands of files is
  * one build and one message), deciding from evidence (coalesce-rules.ts) rather than timers
- * alone. Several events for one path become their net effect.
+ * alone. Several events for one path become their net effect. With `root`, the watched tree:
+ * deletions while it is gone wait until it comes back (`push` of the root itself, by whoever
+ * watches it) or the max wait.
  */
-export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) => void, world: CoalescerWorld = realWorld): Coalescer {
+export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) => void, world: CoalescerWorld = realWorld, root: string | null = null): Coalescer {
   const pending = new Map<string, FileChange['type']>()
   const seen = new Map<string, Seen>()
   /** Paths the activity saw before the last flush: the watcher's late copies of them are stale. */
@@ -136,7 +144,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
       lastBatchAt,
-      isRemovalOnly: pending.size > 0 && [...pending.values()].every(type => type === 'delete'),
+      isRemovalOnly: isRemovalOnly(),
+      isRootGone: root !== null && isRemovalOnly() && world.stat(root) === undefined,
       longestGap,
       lastNewPathAt,
       isActivityPartial,
@@ -146,6 +155,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       contention: phase === 'open' ? world.cpuContention() : 0 // only quiet windows ask
     }
   }
+
+  const isRemovalOnly = (): boolean => pending.size > 0 && [...pending.values()].every(type => type === 'delete')
 
   function countUndelivered (): number {
     let count = 0
@@ -186,6 +197,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     // for, ~50 ms), or never delivers (files written into a new directory before it was
     // watched), is taken from the activity and the disk.
     if (hasActivity()) takeSeen()
+    else reviveDeleted()
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     flushed = new Set([...seen].filter(([path, seenAs]) => pending.has(path) || isTemporary(path, seenAs)).map(([path]) => path))
     pending.clear()
@@ -223,6 +235,17 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       if (exists) pending.set(path, type === 'create' || (type === undefined && seenAs.renames % 2 === 1) ? 'create' : 'update')
       else if (type === 'create' || (type === undefined && isTemporary(path, seenAs))) pending.delete(path) // it came and went
       else pending.set(path, 'delete')
+    }
+  }
+
+  /**
+   * Without activity, a path the watcher reported deleted that exists again (a tree removed and
+   * written again, whose new files the watcher may report only later, or never: it watched the
+   * new tree late) is an update: it is hashed now, so its late copy changes nothing.
+   */
+  function reviveDeleted (): void {
+    for (const [path, type] of pending) {
+      if (type === 'delete' && world.stat(path) !== undefined) pending.set(path, 'update')
     }
   }
 

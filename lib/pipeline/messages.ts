@@ -26,9 +26,13 @@ function urlPaths (changes: readonly FileChange[], options: UrlOptions): string[
   return changes.map(change => urlPath(change.path, options))
 }
 
-/** A reload naming `changes`; past MAX_PATHS, everything, without working out URLs no one reads (~10 ms for a checkout's 2,000). */
+/**
+ * A reload naming `changes`; everything past MAX_PATHS (without working out URLs no one reads:
+ * ~10 ms for a checkout's 2,000), or when the root itself changed (it came back, or was rescanned).
+ */
 function reloadFor (changes: readonly FileChange[], options: UrlOptions): BroadcastMessage {
-  return reloadOf(changes.length > MAX_PATHS ? [] : urlPaths(changes, options))
+  const isEverything = changes.length > MAX_PATHS || changes.some(change => change.path === options.root)
+  return reloadOf(isEverything ? [] : urlPaths(changes, options))
 }
 
 /** What a successful build leaves to decide its one message. */

@@ -48,7 +48,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const { builder } = options
   const hashes = createOutputHashes()
   const rules = { quietMs: options.debounce, maxWaitMs: MAX_WAIT_MS }
-  const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) })
+  const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) }, undefined, options.root)
   const sources = createCoalescer(rules, onSourcesQuiet)
   const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
@@ -206,6 +206,11 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
         queue.request(true).catch(/* c8 ignore next */ () => {})
       } else if (what === 'output' && stats.building) {
         mustReload = true // the running build's one message becomes a reload
+      } else if (what === 'output' && options.root !== null) {
+        // The output directory is back, or its watcher recovered: "everything under it changed",
+        // one message with the deletions it joins, once what is written into it goes quiet.
+        log.info('rescanning the output: reloading once it is written')
+        outputs.push([{ path: options.root, type: 'update' }])
       } else {
         log.info('rescanning: reloading')
         hub.broadcast(reloadOf([]))
