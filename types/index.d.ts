@@ -250,7 +250,9 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. A non-zero exit fails
- * the build with the tail of its output; timeout and abort kill the whole process group.
+ * the build with the tail of its output; timeout and abort kill the whole process group. A
+ * command ends when it exits: what it left running in its process group (`cmd &`) is killed
+ * then; a process that left the group (`setsid`) is not, and holds no build past 2 s.
  */
 export declare function commandBuilder (command: string | string[], options?: CommandBuilderOptions): Builder
 

@@ -69,8 +69,23 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     const timer = setTimeout(() => stop(`timed out after ${opts.timeout} ms`), opts.timeout).unref()
     const onAbort = (): void => stop('aborted')
     opts.signal.addEventListener('abort', onAbort)
+    let drain: NodeJS.Timeout | undefined
+    // The build ends when the command exits, not when its output pipes close: a background
+    // child (`server &`) would hold them open until the timeout. What is left of the group goes
+    // with it; output already written is read until the pipes close, for at most the grace
+    // period (a process that left the group with setsid may hold them forever).
+    child.on('exit', () => {
+      clearTimeout(timer)
+      opts.signal.removeEventListener('abort', onAbort)
+      if (hasMembers(child)) killGroup(child)
+      drain = setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+      }, KILL_GRACE_MS).unref()
+    })
     child.on('close', (code, signalName) => {
       clearTimeout(timer)
+      clearTimeout(drain)
       opts.signal.removeEventListener('abort', onAbort)
       opts.running.delete(child)
       if (reason === null && code === 0) return resolve(null)
@@ -78,6 +93,17 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       resolve(commandError(cmd, status, output.text()))
     })
   })
+}
+
+/** Whether the group the child led has a process left (the child itself exited). */
+function hasMembers (child: ChildProcess): boolean {
+  if (child.pid === undefined) return false
+  try {
+    process.kill(-child.pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** SIGTERM to the whole group, SIGKILL to what is left after a grace period. */
