@@ -259,7 +259,8 @@ export declare function commandBuilder (command: string | string[], options?: Co
 /**
  * Runs a builder module (default export: a `Builder` or a bare build function) in a child
  * process that stays warm between builds: a crash, `process.exit`, an out-of-memory or a hang
- * fails that build, never the server.
+ * fails that build, never the server. The child leads a process group: a timeout, close or
+ * crash takes the processes its builder started with it (unless they detached).
  */
 export declare function isolatedBuilder (modulePath: string | URL, options?: IsolatedBuilderOptions): Builder
 

@@ -3,12 +3,11 @@ import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } fro
 import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { integerOption } from '../validate.js'
+import { KILL_GRACE_MS, killGroup } from './process-group.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
 const DEFAULT_MAX_OUTPUT = 64 * 1024
-/** After SIGTERM, a process group gets this long before SIGKILL. */
-export const KILL_GRACE_MS = 2000
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. Each command is the
@@ -38,7 +37,7 @@ export function commandBuilder (command: string | string[], options: CommandBuil
       return { reload: 'auto' }
     },
     close () {
-      for (const child of running) killGroup(child)
+      for (const child of running) killGroup(child.pid)
     }
   }
 }
@@ -60,7 +59,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     let reason: string | null = null
     const stop = (why: string): void => {
       reason ??= why
-      killGroup(child)
+      killGroup(child.pid)
     }
     child.on('error', err => stop(`could not run: ${err.message}`))
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk))
@@ -77,7 +76,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     child.on('exit', () => {
       clearTimeout(timer)
       opts.signal.removeEventListener('abort', onAbort)
-      if (hasMembers(child)) killGroup(child)
+      killGroup(child.pid)
       drain = setTimeout(() => {
         child.stdout?.destroy()
         child.stderr?.destroy()
@@ -93,30 +92,6 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       resolve(commandError(cmd, status, output.text()))
     })
   })
-}
-
-/** Whether the group the child led has a process left (the child itself exited). */
-function hasMembers (child: ChildProcess): boolean {
-  if (child.pid === undefined) return false
-  try {
-    process.kill(-child.pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** SIGTERM to the whole group, SIGKILL to what is left after a grace period. */
-function killGroup (child: ChildProcess): void {
-  const pid = child.pid
-  if (pid === undefined) return
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, signal)
-    } catch { /* the group is gone already */ }
-  }
-  kill('SIGTERM')
-  setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref()
 }
 
 const LOCATION = /([\w./@-]+\.[A-Za-z0-9]+)(?::(\d+)(?::(\d+))?|\((\d+),(\d+)\))/
