@@ -95,7 +95,7 @@ t.test('a process outside the group that holds the output pipes does not hold th
   const pidFile = join(dir, 'pid')
   // setsid: a session (and group) of its own, out of reach of the group kill; it is the user's.
   // The shell reads its pid from a FIFO, written once it has left the group.
-  const builder = commandBuilder(`mkfifo started; setsid sh -c 'echo $$ > started; exec sleep 100' & read pid < started; echo "$pid" > pid; echo built`, { cwd: dir, timeout: 10_000 })
+  const builder = commandBuilder('mkfifo started; setsid sh -c \'echo $$ > started; exec sleep 100\' & read pid < started; echo "$pid" > pid; echo built', { cwd: dir, timeout: 10_000 })
   t.teardown(() => { try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL') } catch {} })
   t.same(await builder.build(ctx()), { reload: 'auto' })
   t.ok(isAlive(Number(readFileSync(pidFile, 'utf8'))), 'the process that left the group still runs')

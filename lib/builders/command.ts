@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
 import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { integerOption } from '../validate.js'
+import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
 import { KILL_GRACE_MS, killGroup } from './process-group.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
 const DEFAULT_MAX_OUTPUT = 64 * 1024
+const OPTIONS = ['cwd', 'env', 'timeout', 'maxOutput'] as const
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. Each command is the
@@ -19,10 +20,11 @@ export function commandBuilder (command: string | string[], options: CommandBuil
   if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string' && c.trim() !== '')) {
     throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.command', 'must be a non-empty command string or array of them')
   }
+  optionsObject('commandBuilder', options, OPTIONS)
   const timeout = integerOption('commandBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
   const maxOutput = integerOption('commandBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
-  if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.cwd', 'must be a directory path')
-  const env = { ...process.env, ...options.env }
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) invalid('commandBuilder.cwd', 'must be a directory path')
+  const env = { ...process.env, ...envOption('commandBuilder.env', options.env) }
   const running = new Set<ChildProcess>()
 
   return {

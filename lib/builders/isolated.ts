@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
 import { builtFile } from '../built.js'
-import { integerOption, modulePath as toModulePath } from '../validate.js'
+import { envOption, flagsOption, integerOption, modulePath as toModulePath, optionsObject } from '../validate.js'
 import { DEFAULT_BUILD_TIMEOUT_MS } from './command.js'
 import { KILL_GRACE_MS, killGroup, signalGroup } from './process-group.js'
 import type { ChildMessage, ParentMessage } from './isolated-messages.js'
@@ -11,6 +11,7 @@ import type { ChildMessage, ParentMessage } from './isolated-messages.js'
 const RUNNER = fileURLToPath(builtFile('builders/isolated-child.js'))
 /** The end of the child's stderr kept for the error of a crash. */
 const MAX_STDERR = 8192
+const OPTIONS = ['timeout', 'maxMemory', 'execArgv', 'env'] as const
 
 interface Pending {
   id: number
@@ -25,9 +26,11 @@ interface Pending {
  */
 export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
   const file = toModulePath('isolatedBuilder.modulePath', modulePath)
+  optionsObject('isolatedBuilder', options, OPTIONS)
   const timeout = integerOption('isolatedBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
   if (options.maxMemory !== undefined) integerOption('isolatedBuilder.maxMemory', options.maxMemory, { unit: 'MB' })
-  const execArgv = [...(options.execArgv ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
+  const execArgv = [...(flagsOption('isolatedBuilder.execArgv', options.execArgv) ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
+  const env = { ...process.env, ...envOption('isolatedBuilder.env', options.env) }
   let child: ChildProcess | null = null
   let stderr = ''
   let pending: Pending | null = null
@@ -37,7 +40,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
   function start (): ChildProcess {
     stderr = ''
     // detached: the child leads a process group, so what its builder starts dies with it.
-    const started = fork(RUNNER, [file], { execArgv, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
+    const started = fork(RUNNER, [file], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
     started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
     started.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-MAX_STDERR) })
     started.on('message', (message: ChildMessage) => {
