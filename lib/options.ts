@@ -84,7 +84,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
     static: resolveStatic(opts.static),
     ignore: resolveIgnore(opts.ignore),
-    debounce: integerOption('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, { min: 0 }),
+    debounce: integerOption('debounce', opts.debounce ?? DEFAULT_DEBOUNCE_MS, { min: 0, unit: 'ms' }),
     poll: resolvePoll(opts.poll),
     path: resolveChannelPath(opts.path ?? DEFAULT_PATH),
     inject: resolveInject(opts.inject),
@@ -108,7 +108,7 @@ function resolvePoll (value: unknown): number | false | 'auto' {
   if (value === true) return DEFAULT_POLL_INTERVAL_MS
   if (value === false) return false
   if (typeof value !== 'number') invalid('poll', 'must be a boolean or an interval in milliseconds')
-  return integerOption('poll', value, { min: MIN_POLL_INTERVAL_MS })
+  return integerOption('poll', value, { min: MIN_POLL_INTERVAL_MS, unit: 'ms' })
 }
 
 function resolveRoot (root: unknown): string | null {
@@ -147,12 +147,19 @@ function resolveHook<F> (key: string, value: unknown): F | null {
 function resolveUrlPath (key: string, value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/')) invalid(key, 'must be a string starting with "/"')
   if (/[\s?#%\\]/.test(value)) invalid(key, 'must be a plain URL path, without spaces, "?", "#", "%" or "\\"')
+  // find-my-way syntax: "/:x" is a parameter that matches any segment, so "/:x" answered every
+  // one-segment request (every static file 404ed) and "/static/*" any path below it.
+  if (/[:*()]/.test(value)) invalid(key, `must be a plain URL path: ${JSON.stringify(value)} holds ":", "*", "(" or ")", which Fastify reads as route parameters and wildcards`)
   return value
 }
 
+/** The channel's routes hang below it and its client's URL goes into every page: plain segments only. */
 function resolveChannelPath (value: unknown): string {
   const path = resolveUrlPath('path', value)
   if (path === '/' || path.endsWith('/')) invalid('path', 'must name a path below "/" and not end with "/", such as "/__livereload"')
+  if (!/^(\/[\w.~-]+)+$/.test(path) || /\/\.\.?(\/|$)/.test(path)) {
+    invalid('path', 'must be "/" and segments of ASCII letters, digits, "-", ".", "_" and "~" (no empty, "." or ".." segment), such as "/__livereload"')
+  }
   return path
 }
 

@@ -9,12 +9,49 @@ export function invalid (option: string, problem: string): never {
   throw new FST_LIVERELOAD_INVALID_OPTION(option, problem)
 }
 
-/** `value`, a safe integer of at least `min` (1: a positive integer); `unit` (`ms`, `MB`) goes in the message. */
-export function integerOption (option: string, value: unknown, { min = 1, unit }: { min?: number, unit?: string } = {}): number {
-  if (!Number.isSafeInteger(value) || (value as number) < min) {
-    invalid(option, `must be ${min === 1 ? 'a positive integer' : `an integer of at least ${min}`}${unit === undefined ? '' : ` (${unit})`}`)
+/** The longest delay Node's timers take (ms): above it, a timer fires after 1 ms, with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * `value`, a safe integer from `min` (1: a positive integer) to `max`; `unit` (`ms`, `MB`) goes in
+ * the message. A duration in `ms` is a timer's delay: `max` defaults to MAX_TIMER_MS.
+ */
+export function integerOption (option: string, value: unknown, { min = 1, max, unit }: { min?: number, max?: number, unit?: string } = {}): number {
+  const ceiling = max ?? (unit === 'ms' ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER)
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > ceiling) {
+    const range = min === 1 ? 'a positive integer' : `an integer of at least ${min}`
+    const limit = ceiling === Number.MAX_SAFE_INTEGER ? '' : ceiling === MAX_TIMER_MS ? `, at most ${MAX_TIMER_MS} (about 24.8 days: Node.js timers take no longer)` : `, at most ${ceiling}`
+    invalid(option, `must be ${range}${unit === undefined ? '' : ` (${unit})`}${limit}`)
   }
   return value as number
+}
+
+/** `value`, a plain object whose keys are all in `known`, else a coded error naming `{name}.{key}`. */
+export function optionsObject<T extends object> (name: string, value: unknown, known: readonly string[]): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid(`${name}.options`, 'must be an object')
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) invalid(`${name}.${key}`, `is not an option; known options: ${known.join(', ')}`)
+  }
+  return value as T
+}
+
+/** An environment to merge over process.env: an object of strings (undefined unsets a variable). */
+export function envOption (option: string, value: unknown): Record<string, string | undefined> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value) ||
+      !Object.values(value).every(entry => entry === undefined || typeof entry === 'string')) {
+    invalid(option, 'must be an object of environment variables, { NAME: "value" } (string values; undefined unsets one)')
+  }
+  return value as Record<string, string | undefined>
+}
+
+/** Node.js flags: an array of strings, such as ["--enable-source-maps"]. */
+export function flagsOption (option: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || !value.every(flag => typeof flag === 'string')) {
+    invalid(option, 'must be an array of Node.js flags, such as ["--enable-source-maps"]')
+  }
+  return value as string[]
 }
 
 /** The absolute path of a module given as a path (relative to `cwd`), a `file:` URL or a URL string. */

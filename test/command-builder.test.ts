@@ -73,6 +73,34 @@ t.test('close kills a running command, grandchildren included', async t => {
   await groupGone(t, pids)
 })
 
+// A build ends when its command exits. Background children still in its process group die
+// with it; the timeout (10 s here) must never be what ends these builds.
+t.test('a build ends when the command exits, and its background children die with the group', async t => {
+  const pidFile = join(fixture(t), 'pid')
+  const builder = commandBuilder(`sleep 100 & echo "$!" > ${JSON.stringify(pidFile)}; echo built`, { timeout: 10_000 })
+  t.same(await builder.build(ctx()), { reload: 'auto' })
+  const sleeper = Number(readFileSync(pidFile, 'utf8'))
+  await eventually(() => !isAlive(sleeper), 5000, 'the background sleep gone')
+  t.pass(`background sleep ${sleeper} is gone`)
+  t.same(await builder.build(ctx()), { reload: 'auto' }, 'the next build is not held either')
+})
+
+t.test('a failing command that leaves a background child fails at its exit, with its output', async t => {
+  const builder = commandBuilder('sleep 100 & echo "src/a.ts:3:7 oops" >&2; exit 1', { timeout: 10_000 })
+  t.match((await outcome(builder.build(ctx()))).errors?.[0], { message: /exited with code 1[\s\S]*oops/, file: 'src/a.ts', line: 3 })
+})
+
+t.test('a process outside the group that holds the output pipes does not hold the build', async t => {
+  const dir = fixture(t)
+  const pidFile = join(dir, 'pid')
+  // setsid: a session (and group) of its own, out of reach of the group kill; it is the user's.
+  // The shell reads its pid from a FIFO, written once it has left the group.
+  const builder = commandBuilder('mkfifo started; setsid sh -c \'echo $$ > started; exec sleep 100\' & read pid < started; echo "$pid" > pid; echo built', { cwd: dir, timeout: 10_000 })
+  t.teardown(() => { try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL') } catch {} })
+  t.same(await builder.build(ctx()), { reload: 'auto' })
+  t.ok(isAlive(Number(readFileSync(pidFile, 'utf8'))), 'the process that left the group still runs')
+})
+
 t.test('an output flood keeps only the tail, with memory bounded', async t => {
   const before = process.memoryUsage().rss
   const builder = commandBuilder('head -c 100000000 /dev/zero | tr "\\0" x; printf "\\377\\376 end"; exit 1', { maxOutput: 1000 })

@@ -1,8 +1,13 @@
-import t from 'tap'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome, FileChange } from '../types/index.js'
 import { isolatedBuilder } from '../lib/builders/isolated.js'
+import { eventually } from './helpers/eventually.js'
+import { fixture as testdir } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
-import { isAlive } from './helpers/process.js'
+import { groupPids, isAlive } from './helpers/process.js'
 
 const fixture = (name: string) => new URL(`./fixtures/builders/${name}`, import.meta.url)
 
@@ -92,6 +97,63 @@ t.test('close is idempotent and ends the child', async t => {
   const unused = isolatedBuilder(fixture('pid.js'))
   await unused.close?.()
   t.pass('closing a builder that never built resolves')
+})
+
+/** A build of spawner.js: its builder process starts a sleep; resolves once both run. */
+async function spawned (t: Test, builder: ReturnType<typeof isolatedBuilder>, { hang = false, signal = new AbortController().signal } = {}) {
+  const pidFile = join(testdir(t), 'pids')
+  const changes: FileChange[] = [{ path: pidFile, type: 'update' }, ...(hang ? [{ path: 'hang', type: 'update' as const }] : [])]
+  const result = build(builder, { ...ctx(undefined, signal), changes })
+  const pids = await groupPids(pidFile, 30_000)
+  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch {} } })
+  return { result, pids }
+}
+
+async function treeGone (t: Test, [builder, sleeper]: number[]): Promise<void> {
+  await eventually(() => !isAlive(builder) && !isAlive(sleeper), 5000, 'the builder process and its own child gone')
+  t.pass(`builder process ${builder} and its child ${sleeper} are gone`)
+}
+
+t.test('a timeout kills the builder process and the children it started', async t => {
+  const builder = isolatedBuilder(fixture('spawner.js'), { timeout: 6000 })
+  t.teardown(() => builder.close?.())
+  const { result, pids } = await spawned(t, builder, { hang: true })
+  t.match((await result).errors?.[0], { message: /timed out after 6000 ms/ })
+  await treeGone(t, pids)
+})
+
+t.test('close ends the builder process and kills the children it left running', async t => {
+  const builder = isolatedBuilder(fixture('spawner.js'))
+  const { result, pids } = await spawned(t, builder)
+  t.same((await result).errors, undefined)
+  t.ok(pids.every(isAlive), 'the builder process and its child run between builds')
+  await builder.close?.()
+  await treeGone(t, pids)
+})
+
+t.test('an abort that the build ignores kills the builder process and its children', async t => {
+  const builder = isolatedBuilder(fixture('spawner.js'))
+  t.teardown(() => builder.close?.())
+  const controller = new AbortController()
+  const { result, pids } = await spawned(t, builder, { hang: true, signal: controller.signal })
+  controller.abort()
+  t.match((await result).errors?.[0], { message: /killed by SIGKILL/ })
+  await treeGone(t, pids)
+})
+
+t.test('when the server dies, the builder process and the children it started go too', async t => {
+  const pidFile = join(testdir(t), 'pids')
+  // A server of its own (the built package), killed without a chance to close anything.
+  const server = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { isolatedBuilder } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+    const log = { info () {}, debug () {}, warn () {}, error () {}, trace () {}, fatal () {}, child () { return log } }
+    await isolatedBuilder(process.env.MODULE).build({ changes: [{ path: process.env.PIDS, type: 'update' }], full: false, signal: new AbortController().signal, log })
+  `], { env: { ...process.env, MODULE: fileURLToPath(fixture('spawner.js')), PIDS: pidFile }, stdio: 'ignore' })
+  t.teardown(() => { server.kill('SIGKILL') })
+  const pids = await groupPids(pidFile, 30_000)
+  t.teardown(() => { for (const pid of pids) { try { process.kill(pid, 'SIGKILL') } catch {} } })
+  server.kill('SIGKILL')
+  await treeGone(t, pids)
 })
 
 t.test('bad arguments throw a coded error', async t => {

@@ -28,6 +28,16 @@ t.test('poll is auto by default, true is the default interval, false never polls
   t.equal(resolveOptions({ poll: 2000 }).poll, 2000)
 })
 
+t.test('millisecond options take up to the longest timer, 2^31 - 1 ms', async t => {
+  t.equal(resolveOptions({ poll: 2 ** 31 - 1 }).poll, 2 ** 31 - 1)
+  t.equal(resolveOptions({ debounce: 2 ** 31 - 1 }).debounce, 2 ** 31 - 1)
+})
+
+t.test('path takes segments of letters, digits and "-._~"; prefix anything but route syntax', async t => {
+  t.equal(resolveOptions({ path: '/_dev/live-reload.v2~x' }).path, '/_dev/live-reload.v2~x')
+  t.equal(resolveOptions({ prefix: '/assets/v1.2/@scope+x/' }).prefix, '/assets/v1.2/@scope+x/')
+})
+
 t.test('enabled defaults to false when NODE_ENV is production', async t => {
   const before = process.env.NODE_ENV
   t.teardown(() => { process.env.NODE_ENV = before })
@@ -106,13 +116,28 @@ const invalid: Array<[string, unknown]> = [
   ['debounce', { debounce: '20' }],
   ['debounce', { debounce: -1 }],
   ['debounce', { debounce: 1.5 }],
+  ['debounce', { debounce: 2 ** 31 }],
   ['poll', { poll: '500' }],
   ['poll', { poll: 50 }],
   ['poll', { poll: 250.5 }],
+  ['poll', { poll: 2 ** 31 }],
+  ['poll', { poll: Infinity }],
   ['path', { path: '__livereload' }],
   ['path', { path: '/' }],
   ['path', { path: '/lr/' }],
   ['path', { path: '/lr?x' }],
+  ['path', { path: '/:x' }],
+  ['path', { path: '/lr/*' }],
+  ['path', { path: '/lr/:id(\\d+)' }],
+  ['path', { path: '/lr;x' }],
+  ['path', { path: '/lr"x' }],
+  ['path', { path: '/lr<x>' }],
+  ['path', { path: '//lr' }],
+  ['path', { path: '/a/../lr' }],
+  ['path', { path: '/é' }],
+  ['prefix', { prefix: '/:x' }],
+  ['prefix', { prefix: '/static/*' }],
+  ['prefix', { prefix: '/lib(s)' }],
   ['inject', { inject: 'yes' }],
   ['nonce', { nonce: 'abc' }],
   ['css', { css: 'no' }],

@@ -168,3 +168,12 @@ for (const redirect of [false, true]) {
     if (redirect) t.equal((await rawGet(port, '/sub')).headers.location, '/sub/', 'directories still redirect to themselves')
   })
 }
+
+t.test('a channel path in route syntax is refused at register time, before it shadows the site', async t => {
+  const { site } = layout(t)
+  for (const path of ['/:x', '/lr/*']) {
+    const app = testApp(t)
+    app.register(liveReload, { root: site, path, poll: false })
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ }, path)
+  }
+})

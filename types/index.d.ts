@@ -89,25 +89,41 @@ export interface BuildReport {
   sent: 'reload' | 'css' | 'img' | 'error' | 'clear' | 'none'
 }
 
+/**
+ * Checked when the builder is made: a wrong type, a value out of range or an unknown key throws
+ * `FST_LIVERELOAD_INVALID_OPTION` naming it (`commandBuilder.timeout`).
+ */
 export interface CommandBuilderOptions {
   /** Working directory of the commands. @default process.cwd() */
   cwd?: string
-  /** Environment of the commands, merged over `process.env`. */
+  /** Environment of the commands, merged over `process.env`: string values; `undefined` unsets one. @default {} */
   env?: Record<string, string | undefined>
-  /** Milliseconds after which a command's whole process group is killed and the build fails. @default 600000 */
+  /**
+   * Milliseconds after which a command's whole process group is killed and the build fails; at
+   * most 2147483647, the longest delay Node.js timers take.
+   * @default 600000
+   */
   timeout?: number
   /** Bytes of output kept (the tail) for the error message. @default 65536 */
   maxOutput?: number
 }
 
+/**
+ * Checked when the builder is made: a wrong type, a value out of range or an unknown key throws
+ * `FST_LIVERELOAD_INVALID_OPTION` naming it (`isolatedBuilder.execArgv`).
+ */
 export interface IsolatedBuilderOptions {
-  /** Milliseconds after which the child is killed and the build fails. @default 600000 */
+  /**
+   * Milliseconds after which the child and its process group are killed and the build fails;
+   * at most 2147483647, the longest delay Node.js timers take.
+   * @default 600000
+   */
   timeout?: number
   /** Heap limit of the child in MB (`--max-old-space-size`). */
   maxMemory?: number
-  /** Extra Node.js flags for the child. @default [] */
+  /** Extra Node.js flags for the child, an array of strings. @default [] */
   execArgv?: string[]
-  /** Environment of the child, merged over `process.env`. */
+  /** Environment of the child, merged over `process.env`: string values; `undefined` unsets one. @default {} */
   env?: Record<string, string | undefined>
 }
 
@@ -224,7 +240,7 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
    * @default os.availableParallelism()
    */
   concurrency?: number
-  /** Milliseconds after which a shard's worker is terminated and the shard fails. @default 60000 */
+  /** Milliseconds after which a shard's worker is terminated and the shard fails; at most 2147483647. @default 60000 */
   timeout?: number
   /**
    * Directory of the on-disk shard cache, or `false` to keep it in memory only (every start
@@ -250,14 +266,17 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. A non-zero exit fails
- * the build with the tail of its output; timeout and abort kill the whole process group.
+ * the build with the tail of its output; timeout and abort kill the whole process group. A
+ * command ends when it exits: what it left running in its process group (`cmd &`) is killed
+ * then; a process that left the group (`setsid`) is not, and holds no build past 2 s.
  */
 export declare function commandBuilder (command: string | string[], options?: CommandBuilderOptions): Builder
 
 /**
  * Runs a builder module (default export: a `Builder` or a bare build function) in a child
  * process that stays warm between builds: a crash, `process.exit`, an out-of-memory or a hang
- * fails that build, never the server.
+ * fails that build, never the server. The child leads a process group: a timeout, close or
+ * crash takes the processes its builder started with it (unless they detached).
  */
 export declare function isolatedBuilder (modulePath: string | URL, options?: IsolatedBuilderOptions): Builder
 
@@ -337,7 +356,8 @@ export interface LiveReloadOptions {
    */
   root?: string | false
   /**
-   * URL prefix under which `root` is served.
+   * URL prefix under which `root` is served. A plain URL path: Fastify's route syntax (`:`, `*`,
+   * `(`, `)`) is refused.
    * @default '/'
    */
   prefix?: string
@@ -384,12 +404,14 @@ export interface LiveReloadOptions {
   /**
    * Quiet window in milliseconds that coalesces the events of one save into one build. In the
    * output directory a save after an idle spell is sent within a few milliseconds and this is
-   * only the fallback (and a cap on those shorter waits).
+   * only the fallback (and a cap on those shorter waits). At most 2147483647, the longest
+   * delay Node.js timers take.
    * @default 75
    */
   debounce?: number
   /**
-   * Poll the watched directories (`true`, or the interval in milliseconds, at least 100) instead
+   * Poll the watched directories (`true`, or the interval in milliseconds, from 100 to
+   * 2147483647, the longest delay Node.js timers take) instead
    * of using native events, which never arrive on WSL2 `/mnt/*`, Docker bind mounts from
    * Windows and network or FUSE file systems. By default polling is chosen per directory on
    * those file systems only, with a warning that says why; `false` never polls.
@@ -398,7 +420,9 @@ export interface LiveReloadOptions {
   poll?: number | boolean
   /**
    * Base path of the channel routes: the WebSocket at `path`, its Server-Sent Events fallback at
-   * `{path}/events`, the client at `{path}/client.js`, the stats at `{path}/status`.
+   * `{path}/events`, the client at `{path}/client.js`, the stats at `{path}/status`. `/` and
+   * segments of ASCII letters, digits, `-`, `.`, `_` and `~`: no route syntax (`/:x` would
+   * answer every one-segment request), no empty, `.` or `..` segment, no trailing `/`.
    * @default '/__livereload'
    */
   path?: string

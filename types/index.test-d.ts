@@ -63,6 +63,13 @@ app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new
 expectError(app.register(liveReload, { builder: 'npm run build' }))
 expectError(app.register(liveReload, { builder: async () => ({ reload: 'sometimes' }) }))
 expectError(commandBuilder(42))
+expectError(commandBuilder('x', { env: 'a' }))
+expectError(commandBuilder('x', { env: { A: 1 } }))
+expectError(commandBuilder('x', { timout: 1000 }))
+expectAssignable<Parameters<typeof commandBuilder>[1]>({ env: { A: '1', B: undefined } })
+expectError(isolatedBuilder('b.js', { execArgv: '--a' }))
+expectError(isolatedBuilder('b.js', { env: 1 }))
+expectError(isolatedBuilder('b.js', { cwd: '/tmp' }))
 
 // shardedBuilder: the Data of buildShard reaches merge, typed.
 interface Page { url: string, title: string }

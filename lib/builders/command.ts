@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
 import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { integerOption } from '../validate.js'
+import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
+import { KILL_GRACE_MS, killGroup } from './process-group.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
 const DEFAULT_MAX_OUTPUT = 64 * 1024
-/** After SIGTERM, a process group gets this long before SIGKILL. */
-export const KILL_GRACE_MS = 2000
+const OPTIONS = ['cwd', 'env', 'timeout', 'maxOutput'] as const
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. Each command is the
@@ -20,10 +20,11 @@ export function commandBuilder (command: string | string[], options: CommandBuil
   if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string' && c.trim() !== '')) {
     throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.command', 'must be a non-empty command string or array of them')
   }
+  optionsObject('commandBuilder', options, OPTIONS)
   const timeout = integerOption('commandBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
   const maxOutput = integerOption('commandBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
-  if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.cwd', 'must be a directory path')
-  const env = { ...process.env, ...options.env }
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) invalid('commandBuilder.cwd', 'must be a directory path')
+  const env = { ...process.env, ...envOption('commandBuilder.env', options.env) }
   const running = new Set<ChildProcess>()
 
   return {
@@ -38,7 +39,7 @@ export function commandBuilder (command: string | string[], options: CommandBuil
       return { reload: 'auto' }
     },
     close () {
-      for (const child of running) killGroup(child)
+      for (const child of running) killGroup(child.pid)
     }
   }
 }
@@ -60,7 +61,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     let reason: string | null = null
     const stop = (why: string): void => {
       reason ??= why
-      killGroup(child)
+      killGroup(child.pid)
     }
     child.on('error', err => stop(`could not run: ${err.message}`))
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk))
@@ -69,8 +70,23 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     const timer = setTimeout(() => stop(`timed out after ${opts.timeout} ms`), opts.timeout).unref()
     const onAbort = (): void => stop('aborted')
     opts.signal.addEventListener('abort', onAbort)
+    let drain: NodeJS.Timeout | undefined
+    // The build ends when the command exits, not when its output pipes close: a background
+    // child (`server &`) would hold them open until the timeout. What is left of the group goes
+    // with it; output already written is read until the pipes close, for at most the grace
+    // period (a process that left the group with setsid may hold them forever).
+    child.on('exit', () => {
+      clearTimeout(timer)
+      opts.signal.removeEventListener('abort', onAbort)
+      killGroup(child.pid)
+      drain = setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+      }, KILL_GRACE_MS).unref()
+    })
     child.on('close', (code, signalName) => {
       clearTimeout(timer)
+      clearTimeout(drain)
       opts.signal.removeEventListener('abort', onAbort)
       opts.running.delete(child)
       if (reason === null && code === 0) return resolve(null)
@@ -78,19 +94,6 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       resolve(commandError(cmd, status, output.text()))
     })
   })
-}
-
-/** SIGTERM to the whole group, SIGKILL to what is left after a grace period. */
-function killGroup (child: ChildProcess): void {
-  const pid = child.pid
-  if (pid === undefined) return
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, signal)
-    } catch { /* the group is gone already */ }
-  }
-  kill('SIGTERM')
-  setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref()
 }
 
 const LOCATION = /([\w./@-]+\.[A-Za-z0-9]+)(?::(\d+)(?::(\d+))?|\((\d+),(\d+)\))/

@@ -50,5 +50,11 @@ process.on('message', (message: ParentMessage) => {
     (loading ?? Promise.resolve(null)).then(builder => builder?.close?.()).catch(() => {}).finally(() => process.exit(0))
   }
 })
-// The server went away (even by crashing): so does this process, never an orphan.
-process.on('disconnect', () => process.exit(0))
+// The server went away (even by crashing): so does this process, and what its builder started
+// (this process leads their group), never orphans. SIGTERM ends this process too.
+process.on('disconnect', () => {
+  try {
+    process.kill(-process.pid, 'SIGTERM')
+  } catch { /* not a group leader: only this process goes */ }
+  process.exit(0)
+})

@@ -3,13 +3,15 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
 import { builtFile } from '../built.js'
-import { integerOption, modulePath as toModulePath } from '../validate.js'
-import { DEFAULT_BUILD_TIMEOUT_MS, KILL_GRACE_MS } from './command.js'
+import { envOption, flagsOption, integerOption, modulePath as toModulePath, optionsObject } from '../validate.js'
+import { DEFAULT_BUILD_TIMEOUT_MS } from './command.js'
+import { KILL_GRACE_MS, killGroup, signalGroup } from './process-group.js'
 import type { ChildMessage, ParentMessage } from './isolated-messages.js'
 
 const RUNNER = fileURLToPath(builtFile('builders/isolated-child.js'))
 /** The end of the child's stderr kept for the error of a crash. */
 const MAX_STDERR = 8192
+const OPTIONS = ['timeout', 'maxMemory', 'execArgv', 'env'] as const
 
 interface Pending {
   id: number
@@ -24,9 +26,11 @@ interface Pending {
  */
 export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
   const file = toModulePath('isolatedBuilder.modulePath', modulePath)
+  optionsObject('isolatedBuilder', options, OPTIONS)
   const timeout = integerOption('isolatedBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
   if (options.maxMemory !== undefined) integerOption('isolatedBuilder.maxMemory', options.maxMemory, { unit: 'MB' })
-  const execArgv = [...(options.execArgv ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
+  const execArgv = [...(flagsOption('isolatedBuilder.execArgv', options.execArgv) ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
+  const env = { ...process.env, ...envOption('isolatedBuilder.env', options.env) }
   let child: ChildProcess | null = null
   let stderr = ''
   let pending: Pending | null = null
@@ -35,7 +39,8 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
 
   function start (): ChildProcess {
     stderr = ''
-    const started = fork(RUNNER, [file], { execArgv, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    // detached: the child leads a process group, so what its builder starts dies with it.
+    const started = fork(RUNNER, [file], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
     started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
     started.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-MAX_STDERR) })
     started.on('message', (message: ChildMessage) => {
@@ -45,6 +50,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
     })
     started.on('exit', (code, signal) => {
       if (child === started) child = null
+      killGroup(started.pid) // what the builder started and left running
       pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
     })
     return started
@@ -59,11 +65,11 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
         let isSettled = false
         const timer = setTimeout(() => {
           stderr = `${stderr}\n[timed out after ${timeout} ms]`.slice(-MAX_STDERR)
-          worker.kill('SIGKILL')
+          signalGroup(worker.pid, 'SIGKILL')
         }, timeout).unref()
         const onAbort = (): void => {
           send(worker, { type: 'abort', id })
-          setTimeout(() => { if (!isSettled) worker.kill('SIGKILL') }, KILL_GRACE_MS).unref()
+          setTimeout(() => { if (!isSettled) signalGroup(worker.pid, 'SIGKILL') }, KILL_GRACE_MS).unref()
         }
         signal.addEventListener('abort', onAbort)
         pending = {
@@ -85,7 +91,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
       closed ??= new Promise<void>(resolve => {
         const worker = child
         if (worker === null) return resolve()
-        const kill = setTimeout(() => worker.kill('SIGKILL'), KILL_GRACE_MS).unref()
+        const kill = setTimeout(() => signalGroup(worker.pid, 'SIGKILL'), KILL_GRACE_MS).unref()
         worker.once('exit', () => {
           clearTimeout(kill)
           resolve()

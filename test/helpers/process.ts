@@ -20,9 +20,12 @@ export function sleepingGroup (pidFile: string): string {
   return `sleep 300 & echo "$$ $!" > ${JSON.stringify(pidFile)}; wait`
 }
 
-/** The shell and grandchild pids a `sleepingGroup` command wrote, once it has written them. */
-export async function groupPids (pidFile: string): Promise<[shell: number, grandchild: number]> {
-  await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5000, 'the command started its grandchild')
+/**
+ * The shell and grandchild pids a `sleepingGroup` command wrote, once it has written them.
+ * `timeoutMs` bounds the wait: a fresh Node.js process or two take seconds on a loaded machine.
+ */
+export async function groupPids (pidFile: string, timeoutMs = 5000): Promise<[shell: number, grandchild: number]> {
+  await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), timeoutMs, 'the command started its grandchild')
   const [shell, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number)
   return [shell, grandchild]
 }

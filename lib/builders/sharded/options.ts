@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
 import { DEFAULT_IGNORE } from '../../options.js'
-import { integerOption, invalid as invalidOption, modulePath, validGlob } from '../../validate.js'
+import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, validGlob } from '../../validate.js'
 import { digest } from './cache.js'
 import type { InputRules } from './inputs.js'
 import { shardFunction } from './partition.js'
@@ -34,13 +34,10 @@ export interface ResolvedShardedOptions {
   workerDataKey: string
 }
 
-const KNOWN = new Set(['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd'])
+const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd']
 
 export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
-  if (options === null || typeof options !== 'object') invalid('options', 'must be an object')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
-  }
+  optionsObject('shardedBuilder', options, KNOWN)
   const cwd = options.cwd ?? process.cwd()
   if (typeof cwd !== 'string' || cwd === '') invalid('cwd', 'must be a directory path')
   const worker = modulePath('shardedBuilder.worker', options.worker, cwd)
@@ -54,9 +51,6 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
   const cache = options.cache ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
   if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
   if (options.prune !== undefined && typeof options.prune !== 'boolean') invalid('prune', 'must be a boolean')
-  if (options.execArgv !== undefined && !(Array.isArray(options.execArgv) && options.execArgv.every(flag => typeof flag === 'string'))) {
-    invalid('execArgv', 'must be an array of Node.js flags')
-  }
   return {
     worker,
     rules: {
@@ -68,11 +62,11 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
     shardOf: shardFunction(shardOf, shards),
     merge: (options.merge as ResolvedShardedOptions['merge']) ?? null,
     concurrency: positiveInteger('concurrency', options.concurrency ?? availableParallelism()),
-    timeout: positiveInteger('timeout', options.timeout ?? DEFAULT_SHARD_TIMEOUT_MS),
+    timeout: integerOption('shardedBuilder.timeout', options.timeout ?? DEFAULT_SHARD_TIMEOUT_MS, { unit: 'ms' }),
     cache: cache === false ? null : resolve(cwd, cache),
     prune: options.prune ?? true,
     workerData: options.workerData,
-    execArgv: options.execArgv,
+    execArgv: flagsOption('shardedBuilder.execArgv', options.execArgv),
     maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
     workerDataKey: workerDataKey(options.workerData)
   }
