@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
-import { createHub } from '../lib/channel/hub.js'
+import { createHub, HANDSHAKE_DEADLINE_MS } from '../lib/channel/hub.js'
 import { serveLiveReload } from '../lib/channel/lr7-server.js'
 import { DEFAULT_LIVERELOAD_HOST, resolveOptions } from '../lib/options.js'
 import { connectLiveReload } from '../lib/testing.js'
@@ -227,6 +227,22 @@ t.test('silent protocol 7 sockets are bounded too: past maxClients of them, the 
   t.equal(await upgradeStatus(port), 503, 'two greeted clients fill maxClients: 2')
 })
 
+t.test('a protocol 7 client that says hello once the places are taken is refused', async t => {
+  const hub = createHub({ maxClients: 2 }, collectingLogger().log)
+  const port = await lr7Only(t, hub)
+  const first = await connectLr7(port)
+  t.teardown(() => first.close())
+  const [second, third] = [await silentLr7(port), await silentLr7(port)] // both let in: one place left
+  const answered = once(second, 'message')
+  second.send(JSON.stringify(HELLO))
+  t.same(JSON.parse(String((await answered)[0])), SERVER_HELLO)
+  const refused = once(third, 'close')
+  third.send(JSON.stringify(HELLO))
+  await refused
+  t.equal(hub.size, 2)
+  second.close()
+})
+
 t.test('app.close() closes protocol 7 clients itself (1001)', async t => {
   const { server, port } = await app(t)
   const client = await connectLr7(port)
@@ -342,4 +358,14 @@ t.test('the @default of livereload.host in types/ is the one in lib/options.ts',
   const types = await readFile(new URL('../types/index.d.ts', import.meta.url), 'utf8')
   const block = types.slice(types.indexOf('export interface LiveReloadProtocolOptions'), types.indexOf('export interface LiveReloadOptions'))
   t.match(block, `@default '${DEFAULT_LIVERELOAD_HOST}'\n   */\n  host?: string`)
+})
+
+t.test('the handshake deadline the docs and types state is the one in lib/channel/hub.ts', async t => {
+  const seconds = `${HANDSHAKE_DEADLINE_MS / 1000} s`
+  for (const file of ['docs/protocol.md', 'docs/security.md', 'docs/options.md', 'types/index.d.ts']) {
+    const text = await readFile(new URL(`../${file}`, import.meta.url), 'utf8')
+    const stated = [...text.matchAll(/(?:no `hello`|silent for) (\d+ s)/g)].map(match => match[1])
+    t.ok(stated.length > 0, `${file} states it`)
+    t.same(new Set(stated), new Set([seconds]), file)
+  }
 })

@@ -18,13 +18,16 @@ export interface HubTiming {
   handshakeMs: number
 }
 
+/** How long a peer that must speak first (LiveReload 7) may stay silent (ms); docs/ say it in seconds. */
+export const HANDSHAKE_DEADLINE_MS = 5000
+
 const DEFAULT_TIMING: HubTiming = Object.freeze({
   heartbeatMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   maxFrameBytes: 1024,
   closeGraceMs: 200,
   // livereload-js and the extensions say hello as soon as the socket opens: seconds are plenty.
-  handshakeMs: 5000
+  handshakeMs: HANDSHAKE_DEADLINE_MS
 })
 
 export interface Hub {
