@@ -18,6 +18,9 @@ t.test('each message becomes the protocol 7 commands that livereload-js acts on,
     ['stylesheets: one reload per path, which livereload-js swaps', { type: 'css', paths: ['/a.css', '/b/c.css'] }, [reload('/a.css'), reload('/b/c.css')]],
     ['images: one reload per path', { type: 'img', paths: ['/logo.png'] }, [reload('/logo.png')]],
     ['stylesheets without paths: a page reload', { type: 'css', paths: [] }, [reload('/')]],
+    // livereload-js decodes each <link>'s URL before comparing it with the path it is sent.
+    ['paths go decoded', { type: 'css', paths: ['/%5Bx%5D.css', '/a%20b/%C3%A9.css', '/c++.css'] }, [reload('/[x].css'), reload('/a b/é.css'), reload('/c++.css')]],
+    ['a path that does not decode goes as it is', { type: 'reload', paths: ['/100%.html'] }, [reload('/100%.html')]],
     ['a build error: one alert', { type: 'error', errors: [{ message: 'Unexpected token', file: 'src/a.md', line: 3, column: 7 }] }, [{ command: 'alert', message: 'Build failed in src/a.md:3:7:\nUnexpected token' }]],
     ['several errors: the first, and a count', { type: 'error', errors: [{ message: 'one' }, { message: 'two' }, { message: 'three' }] }, [{ command: 'alert', message: 'Build failed:\none\n(and 2 more)' }]],
     ['an error without errors', { type: 'error', errors: [] }, [{ command: 'alert', message: 'Build failed' }]]

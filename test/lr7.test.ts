@@ -10,14 +10,16 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
-import { createHub } from '../lib/channel/hub.js'
+import { createHub, HANDSHAKE_DEADLINE_MS } from '../lib/channel/hub.js'
+import { serveLiveReload } from '../lib/channel/lr7-server.js'
 import { DEFAULT_LIVERELOAD_HOST, resolveOptions } from '../lib/options.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
+import { openEvents } from './helpers/events.js'
 import { fixture } from './helpers/fixture.js'
-import { logLines } from './helpers/log.js'
+import { collectingLogger, logLines } from './helpers/log.js'
 import { guardCases, upgradeStatus as upgradeAt } from './helpers/websocket.js'
 
 const HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/official-6', 'http://livereload.com/protocols/official-7'], ver: '4.0.2' }
@@ -158,6 +160,89 @@ t.test('protocol 7 clients count towards maxClients', async t => {
   await b.close()
 })
 
+/** A protocol 7 socket that opens and never says hello (ws answers the heartbeat's pings itself). */
+async function silentLr7 (port: number): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`)
+  ws.on('error', () => {}) // ended by the server: a reset is expected
+  await once(ws, 'open')
+  return ws
+}
+
+/** The plugin's protocol 7 routes alone, on a hub of the test's own (lowered timings). */
+async function lr7Only (t: Test, hub: ReturnType<typeof createHub>): Promise<number> {
+  const server = testApp(t)
+  await server.register((await import('@fastify/websocket')).default)
+  await serveLiveReload(server, resolveOptions({ livereload: true }), hub, server.log)
+  return await listen(server)
+}
+
+t.test('protocol 7 sockets that never say hello hold no place: the channel and the event stream still answer, and greeted clients still count', async t => {
+  const { server, port } = await app(t, { maxClients: 2 })
+  for (let i = 0; i < 5; i++) await silentLr7(port)
+  t.equal(await upgradeAt(port), 101, 'the WebSocket channel opens')
+  const events = await openEvents(`http://127.0.0.1:${port}/__livereload/events`)
+  t.teardown(() => events.close())
+  t.equal(events.response.statusCode, 200, 'the event stream opens')
+  const client = await connectLr7(port)
+  t.teardown(() => client.close())
+  t.equal(server.liveReload.clients, 2, 'the event stream and the greeted protocol 7 client')
+  const next = client.next()
+  server.liveReload.reload(['/a.html'])
+  t.same(await next, { command: 'reload', path: '/a.html', liveCSS: true, liveImg: true })
+  t.equal(await upgradeAt(port), 503, 'greeted clients fill maxClients')
+})
+
+t.test('a protocol 7 socket silent past the handshake deadline is dropped; a greeted one stays', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { handshakeMs: 50 })
+  const port = await lr7Only(t, hub)
+  const silent = await Promise.all([1, 2, 3].map(() => silentLr7(port)))
+  const dropped = silent.map(ws => once(ws, 'close'))
+  const client = await connectLr7(port)
+  t.teardown(() => client.close())
+  t.equal(hub.size, 1, 'only the greeted client is a client')
+  await Promise.all(dropped)
+  t.equal(client.ws.readyState, WebSocket.OPEN, 'the greeted client, as old as the others, stays')
+  const next = client.next()
+  hub.broadcast({ type: 'reload', paths: ['/a.html'] })
+  t.same(await next, { command: 'reload', path: '/a.html', liveCSS: true, liveImg: true })
+  t.equal(hub.size, 1)
+})
+
+t.test('silent protocol 7 sockets are bounded too: past maxClients of them, the oldest is dropped, never a greeted client', async t => {
+  const hub = createHub({ maxClients: 2 }, collectingLogger().log)
+  const port = await lr7Only(t, hub)
+  const greeted = await connectLr7(port)
+  t.teardown(() => greeted.close())
+  const [first, second] = [await silentLr7(port), await silentLr7(port)]
+  const firstDropped = once(first, 'close')
+  const third = await silentLr7(port)
+  await firstDropped
+  const secondDropped = once(second, 'close')
+  const late = await connectLr7(port) // pending until its hello, it pushes out the oldest silent one
+  t.teardown(() => late.close())
+  await secondDropped
+  t.equal(third.readyState, WebSocket.OPEN, 'the youngest silent socket waits for its deadline')
+  t.equal(greeted.ws.readyState, WebSocket.OPEN)
+  t.equal(hub.size, 2)
+  t.equal(await upgradeStatus(port), 503, 'two greeted clients fill maxClients: 2')
+})
+
+t.test('a protocol 7 client that says hello once the places are taken is refused', async t => {
+  const hub = createHub({ maxClients: 2 }, collectingLogger().log)
+  const port = await lr7Only(t, hub)
+  const first = await connectLr7(port)
+  t.teardown(() => first.close())
+  const [second, third] = [await silentLr7(port), await silentLr7(port)] // both let in: one place left
+  const answered = once(second, 'message')
+  second.send(JSON.stringify(HELLO))
+  t.same(JSON.parse(String((await answered)[0])), SERVER_HELLO)
+  const refused = once(third, 'close')
+  third.send(JSON.stringify(HELLO))
+  await refused
+  t.equal(hub.size, 2)
+  second.close()
+})
+
 t.test('app.close() closes protocol 7 clients itself (1001)', async t => {
   const { server, port } = await app(t)
   const client = await connectLr7(port)
@@ -273,4 +358,14 @@ t.test('the @default of livereload.host in types/ is the one in lib/options.ts',
   const types = await readFile(new URL('../types/index.d.ts', import.meta.url), 'utf8')
   const block = types.slice(types.indexOf('export interface LiveReloadProtocolOptions'), types.indexOf('export interface LiveReloadOptions'))
   t.match(block, `@default '${DEFAULT_LIVERELOAD_HOST}'\n   */\n  host?: string`)
+})
+
+t.test('the handshake deadline the docs and types state is the one in lib/channel/hub.ts', async t => {
+  const seconds = `${HANDSHAKE_DEADLINE_MS / 1000} s`
+  for (const file of ['docs/protocol.md', 'docs/security.md', 'docs/options.md', 'types/index.d.ts']) {
+    const text = await readFile(new URL(`../${file}`, import.meta.url), 'utf8')
+    const stated = [...text.matchAll(/(?:no `hello`|silent for) (\d+ s)/g)].map(match => match[1])
+    t.ok(stated.length > 0, `${file} states it`)
+    t.same(new Set(stated), new Set([seconds]), file)
+  }
 })

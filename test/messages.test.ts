@@ -10,7 +10,16 @@ t.test('urlPath maps output files to URL paths under the prefix', async t => {
     ['/site/dist/css/site.css', '/', '/css/site.css'],
     ['/site/dist/css/site.css', '/docs', '/docs/css/site.css'],
     ['/site/dist/css/site.css', '/docs/', '/docs/css/site.css'],
-    ['/site/dist/a b/é.html', '/', '/a%20b/%C3%A9.html']
+    ['/site/dist/a b/é.html', '/', '/a%20b/%C3%A9.html'],
+    // What a server does not decode in a path stays as it is: `/q%26a.html` is not `/q&a.html`.
+    ['/site/dist/c++.html', '/', '/c++.html'],
+    ['/site/dist/q&a.html', '/', '/q&a.html'],
+    ['/site/dist/12:30.html', '/', '/12:30.html'],
+    ['/site/dist/a,b;c=d@e$f.html', '/', '/a,b;c=d@e$f.html'],
+    ['/site/dist/[id]/x.html', '/', '/%5Bid%5D/x.html'],
+    ['/site/dist/100%.html', '/', '/100%25.html'],
+    ['/site/dist/a#b?c.html', '/', '/a%23b%3Fc.html'],
+    ["/site/dist/it's (1)!*~.html", '/', "/it's%20(1)!*~.html"]
   ]
   for (const [file, prefix, expected] of cases) {
     t.equal(urlPath(file, { root, prefix }), expected, `${file} under ${prefix}`)

@@ -456,7 +456,8 @@ export interface LiveReloadOptions {
    */
   allowedHosts?: string[] | true
   /**
-   * Connected browsers beyond this number are refused with 503.
+   * Connected browsers beyond this number are refused with 503. A LiveReload protocol 7
+   * socket counts once it has said `hello` (one silent for 5 s is dropped).
    * @default 1000
    */
   maxClients?: number

@@ -14,19 +14,26 @@ export interface HubTiming {
   maxFrameBytes: number
   /** closeAll() terminates clients that have not answered the close frame after this (ms). */
   closeGraceMs: number
+  /** A peer that must speak first (LiveReload 7) and has not after this is terminated (ms). */
+  handshakeMs: number
 }
+
+/** How long a peer that must speak first (LiveReload 7) may stay silent (ms); docs/ say it in seconds. */
+export const HANDSHAKE_DEADLINE_MS = 5000
 
 const DEFAULT_TIMING: HubTiming = Object.freeze({
   heartbeatMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   maxFrameBytes: 1024,
-  closeGraceMs: 200
+  closeGraceMs: 200,
+  // livereload-js and the extensions say hello as soon as the socket opens: seconds are plenty.
+  handshakeMs: HANDSHAKE_DEADLINE_MS
 })
 
 export interface Hub {
   /** Id of this server start, sent in `hello`. */
   readonly instance: string
-  /** Connected clients. */
+  /** Connected clients (a peer that must speak first counts once it has). */
   readonly size: number
   /** Messages broadcast so far (`hello` excluded). */
   readonly messages: number
@@ -34,7 +41,9 @@ export interface Hub {
   isFull (): boolean
   /**
    * Takes a connected client (a bare WebSocket speaks our own protocol): sends `hello` (and the
-   * standing `error`, if any), tracks it until it closes.
+   * standing `error`, if any), tracks it until it closes. A peer with `onGreeted` becomes a
+   * client only once greeted; it is terminated if it has not been within `handshakeMs`, and
+   * when `maxClients` such peers wait, the oldest gives way.
    */
   add (client: WebSocket | Peer): void
   /** Serialises once, frames once per kind of client, and sends to every open client. */
@@ -52,6 +61,8 @@ export function createHub (
   const timing: HubTiming = { ...DEFAULT_TIMING, ...tuning }
   const instance = randomBytes(9).toString('base64url')
   const peers = new Set<Peer>()
+  /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
+  const pending = new Set<Peer>()
   let heartbeat: NodeJS.Timeout | undefined
   let messages = 0
   let standingError: ServerMessage | null = null
@@ -86,6 +97,45 @@ export function createHub (
     }
   }
 
+  // Until it is greeted, a peer waits here; the deadline and the bound keep a page that opens
+  // sockets and stays silent (any page on this host name may) from piling them up.
+  function awaitGreeting (peer: Peer, onGreeted: NonNullable<Peer['onGreeted']>): void {
+    if (pending.size >= options.maxClients) {
+      const [oldest] = pending
+      log.debug('too many clients waiting for their handshake: the oldest terminated')
+      pending.delete(oldest)
+      oldest.terminate()
+    }
+    pending.add(peer)
+    const deadline = setTimeout(() => {
+      log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
+      peer.terminate()
+    }, timing.handshakeMs).unref()
+    const settle = (): void => {
+      clearTimeout(deadline)
+      pending.delete(peer)
+    }
+    peer.onClose(settle)
+    onGreeted(() => {
+      settle()
+      // The upgrade was let through while this peer was no client: the places may be taken since.
+      if (peers.size < options.maxClients) return admit(peer)
+      log.debug({ clients: peers.size }, 'client refused after its handshake: maxClients reached')
+      peer.terminate()
+    })
+  }
+
+  function admit (peer: Peer): void {
+    if (closing !== undefined) return peer.terminate()
+    peers.add(peer)
+    peer.onClose(() => remove(peer))
+    heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
+    const hello: ServerMessage = { type: 'hello', protocol: 1, instance }
+    send(peer, peer.framing(hello, JSON.stringify(hello)))
+    if (standingError !== null) send(peer, peer.framing(standingError, JSON.stringify(standingError)))
+    log.debug({ clients: peers.size }, 'client connected')
+  }
+
   return {
     instance,
     get size () { return peers.size },
@@ -94,17 +144,8 @@ export function createHub (
     add (client) {
       if (client instanceof WebSocket) client.on('error', err => log.debug({ err }, 'client socket error'))
       const peer = client instanceof WebSocket ? webSocketPeer(client, timing) : client
-      if (closing !== undefined) {
-        peer.terminate()
-        return
-      }
-      peers.add(peer)
-      peer.onClose(() => remove(peer))
-      heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
-      const hello: ServerMessage = { type: 'hello', protocol: 1, instance }
-      send(peer, peer.framing(hello, JSON.stringify(hello)))
-      if (standingError !== null) send(peer, peer.framing(standingError, JSON.stringify(standingError)))
-      log.debug({ clients: peers.size }, 'client connected')
+      if (peer.onGreeted !== undefined && closing === undefined) awaitGreeting(peer, peer.onGreeted)
+      else admit(peer)
     },
     broadcast (message) {
       const json = JSON.stringify(message) // once, not per client: every tab gets the same bytes
@@ -121,6 +162,7 @@ export function createHub (
     closeAll () {
       closing ??= new Promise<void>(resolve => {
         clearInterval(heartbeat)
+        for (const peer of pending) peer.terminate() // not clients: nothing to say goodbye to
         if (peers.size === 0) return resolve()
         const grace = setTimeout(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs).unref()
         let open = peers.size

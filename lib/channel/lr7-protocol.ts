@@ -49,8 +49,20 @@ export function isLr7Hello (data: string): boolean {
   }
 }
 
+/**
+ * A reload of `path`, decoded: protocol 7 paths were file paths, and livereload-js compares the
+ * one it is sent, as it is, with each `<link>`'s and `<img>`'s URL path decoded.
+ */
 function reload (path: string): Lr7Command {
-  return { command: 'reload', path, liveCSS: true, liveImg: true }
+  return { command: 'reload', path: decoded(path), liveCSS: true, liveImg: true }
+}
+
+function decoded (path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path // not ours (`fastify.liveReload.reload()` sends what it is given)
+  }
 }
 
 /** A build error as one line of plain text for `alert()`: the first error, and how many more. */

@@ -80,21 +80,25 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
 }
 
 /**
- * A protocol 7 client. It speaks first (`hello`); until the server has answered, it must
- * receive nothing else, so frames are held back (dropped) until then: that includes our own
- * `hello` and the standing error, which an `alert()` on every page load would make a nuisance.
- * A first frame that is not a protocol 7 `hello` closes the socket (1002).
+ * A protocol 7 client. It speaks first (`hello`), and is no client of the hub until it has (the
+ * hub drops it if it stays silent). Until the server has answered, it must receive nothing
+ * else, so frames are held back (dropped) until then: that includes our own `hello` and the
+ * standing error, which the hub sends as it admits the peer, and which an `alert()` on every
+ * page load would make a nuisance. A first frame that is not a protocol 7 `hello` closes the
+ * socket (1002).
  */
 function lr7Peer (socket: WebSocket): Peer {
   let isGreeted = false
+  let greeted = (): void => {}
   const peer = webSocketPeer(socket, {
     maxFrameBytes: LR7_MAX_FRAME_BYTES,
     framing: lr7Frames,
     onFrame (data) {
       if (isGreeted) return // `info` and the like: nothing to act on
       if (!isLr7Hello(data)) return socket.close(1002, 'expected a protocol 7 hello')
-      isGreeted = true
       socket.send(LR7_HELLO)
+      greeted() // admitted while isOpen is still false: what the hub sends on admission is dropped
+      isGreeted = true
     }
   })
   return {
@@ -105,7 +109,8 @@ function lr7Peer (socket: WebSocket): Peer {
     beat: peer.beat,
     close: peer.close,
     terminate: peer.terminate,
-    onClose: peer.onClose
+    onClose: peer.onClose,
+    onGreeted: listener => { greeted = listener }
   }
 }
 

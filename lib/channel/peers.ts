@@ -26,6 +26,11 @@ export interface Peer {
   terminate (): void
   /** Runs once when the peer is gone, whatever ended it. */
   onClose (listener: () => void): void
+  /**
+   * Only on peers whose client must speak first (LiveReload 7): runs `listener` once the client
+   * has. Until then the hub does not count the peer as a client, and drops it at a deadline.
+   */
+  onGreeted? (listener: () => void): void
 }
 
 /** Our own protocol over WebSocket: one JSON text frame per message. */

@@ -1,4 +1,5 @@
 // Swapping stylesheets and images in place, without reloading the page.
+import { decodePath } from './url-path.js'
 
 const BUST_PARAM = 'livereload'
 /** Links on their way out: a second swap must not pick them up again. */
@@ -10,7 +11,8 @@ const leaving = new WeakSet<HTMLLinkElement>()
  * link is inserted beside the old one, which is removed once the new one has loaded: no flash
  * of unstyled content.
  */
-export function swapStylesheets (paths: string[]): void {
+export function swapStylesheets (changed: string[]): void {
+  const paths = changed.map(decodePath)
   const links = [...document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"][href]')]
     .filter(link => !leaving.has(link))
   const matching = links.filter(link => paths.includes(pathOf(link.href)) || importsAny(link.sheet, paths))
@@ -36,7 +38,8 @@ function importsAny (sheet: CSSStyleSheet | null, paths: string[]): boolean {
 }
 
 /** Refreshes `<img>` sources and CSS background images that use one of `paths`. */
-export function swapImages (paths: string[]): void {
+export function swapImages (changed: string[]): void {
+  const paths = changed.map(decodePath)
   for (const img of document.images) {
     if (paths.includes(pathOf(img.src))) img.src = bust(img.src)
     if (img.srcset !== '') img.srcset = bustUrls(img.srcset, location.href, paths, /([^\s,]+)(?=\s|,|$)/g)
@@ -75,8 +78,9 @@ function rulesOf (sheet: CSSStyleSheet | CSSGroupingRule | null): CSSRule[] {
   }
 }
 
+/** The path of `url` in the form the (decoded) paths of a message are compared in. */
 function pathOf (url: string): string {
-  return new URL(url, location.href).pathname
+  return decodePath(new URL(url, location.href).pathname)
 }
 
 function bust (url: string): string {

@@ -1,4 +1,5 @@
 import { log } from './log.js'
+import { decodePath } from './url-path.js'
 
 /** A burst of reload messages (several builds in a row) becomes one reload. */
 const RELOAD_DEBOUNCE_MS = 30
@@ -40,12 +41,13 @@ export function restoreScroll (): void {
 /**
  * Whether a change to `paths` concerns the page shown here. Only when every path is an HTML
  * page other than this one can the page stay as it is: any other file may be used by it.
+ * Both sides are compared decoded: the page's URL may spell a name otherwise than the message.
  */
 export function isShownPage (paths: string[]): boolean {
   if (paths.length === 0 || !paths.every(path => /\.html?$/i.test(path))) return true
-  const here = location.pathname
+  const here = decodePath(location.pathname)
   const names = here.endsWith('/') ? [`${here}index.html`, `${here}index.htm`] : [here, `${here}.html`, `${here}/index.html`]
-  return paths.some(path => names.includes(path))
+  return paths.some(path => names.includes(decodePath(path)))
 }
 
 function scrollKey (): string {

@@ -67,8 +67,20 @@ export function reloadOf (paths: string[]): BroadcastMessage {
   return { type: 'reload', paths: paths.length > MAX_PATHS ? [] : paths }
 }
 
-/** The URL under which a file of the output directory is served. */
+/**
+ * The URL under which a file of the output directory is served, in one canonical form: each
+ * name percent-encoded (UTF-8, upper-case hex) as by encodeURIComponent, except the characters
+ * RFC 3986 allows in a path that a server does not decode there (`$ & + , : ; = @`): those stay
+ * as they are, as in the browser's `location.pathname`. `/q%26a.html` is not where @fastify/static
+ * serves `q&a.html` (it decodes a path with decodeURI, which keeps `%26` as it is).
+ */
 export function urlPath (file: string, options: UrlOptions): string {
-  const rel = relative(options.root ?? '', file).split(sep).map(encodeURIComponent).join('/')
+  const rel = relative(options.root ?? '', file).split(sep).map(encodeName).join('/')
   return options.prefix.endsWith('/') ? options.prefix + rel : `${options.prefix}/${rel}`
+}
+
+const KEPT = /%(?:24|26|2B|2C|3A|3B|3D|40)/g
+
+function encodeName (name: string): string {
+  return encodeURIComponent(name).replace(KEPT, decodeURIComponent)
 }
