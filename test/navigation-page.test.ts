@@ -1,6 +1,7 @@
 // A browser navigation that ends in a 404 or a 5xx without an HTML body gets a small HTML page
 // that carries the client, so that a tab stranded there reconnects and the next reload brings
 // it back. Everything else (fetch, APIs, HEAD semantics, the app's own pages) is left as it was.
+import { Readable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
@@ -94,6 +95,21 @@ t.test('a navigation that ends in a 500 gets an HTML page with the message and n
   t.notMatch(res.body, /\bat .*\.ts:\d+/, 'no stack trace')
 })
 
+t.test('an empty or streamed 5xx becomes the page too', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/empty', async (_request, reply) => await reply.code(502).send())
+    s.get('/stream', async (_request, reply) => await reply.code(500).type('application/octet-stream').send(Readable.from([Buffer.from('raw bytes')])))
+  })
+  const empty = await server.inject({ url: '/empty', headers: NAVIGATE })
+  t.equal(empty.statusCode, 502)
+  t.equal(count(empty.body, TAG), 1)
+  t.match(empty.body, '<title>502 Bad Gateway</title>')
+  const streamed = await server.inject({ url: '/stream', headers: NAVIGATE })
+  t.equal(streamed.statusCode, 500)
+  t.equal(count(streamed.body, TAG), 1)
+  t.notMatch(streamed.body, 'raw bytes', 'a stream is not read for its message')
+})
+
 t.test('a browser that sends no Sec-Fetch headers is known by an Accept that prefers HTML', async t => {
   const server = await app(t)
   const html = await server.inject({ url: '/missing', headers: { accept: NAVIGATE.accept } })
@@ -110,7 +126,7 @@ t.test('the app\'s own not-found and error handlers: JSON becomes the page, HTML
       if (request.url.startsWith('/api/')) return reply.code(404).send({ gone: request.url })
       return reply.code(404).type('text/html').send(ownPage)
     })
-    s.setErrorHandler((err, _request, reply) => reply.code(503).send({ message: `wrapped: ${err.message}` }))
+    s.setErrorHandler((err: Error, _request, reply) => reply.code(503).send({ message: `wrapped: ${err.message}` }))
   })
   const own = await server.inject({ url: '/missing', headers: NAVIGATE })
   t.equal(own.statusCode, 404)
