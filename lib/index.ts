@@ -6,6 +6,7 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
+import { createNavigationPageHook } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
@@ -59,6 +60,8 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, hub: H
   if (options.inject !== null) {
     const inject = createInjectHooks({ ...options, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
+    // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
+    fastify.addHook('onSend', createNavigationPageHook({ ...options, inject: options.inject }))
     fastify.addHook('onSend', inject.onSend)
   }
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)

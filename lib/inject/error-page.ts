@@ -1,0 +1,61 @@
+import { STATUS_CODES } from 'node:http'
+import { scrubPaths } from '../paths.js'
+
+export interface ErrorPageFacts {
+  status: number
+  method: string
+  /** The request's URL as it came: attacker-controlled, shown as text. */
+  url: string
+  /** What the reply said (see messageOf), if anything. */
+  message?: string | undefined
+}
+
+/** Characters of a reply's body shown on the page at most. */
+const MAX_MESSAGE = 2000
+
+/**
+ * The page a tab gets in place of a reply it could not recover from (a JSON 404 or 500): what
+ * happened, as text, and room for the client tag (a `</head>`). No script, no inline style: the
+ * response's Content-Security-Policy may allow neither, and every value in it is escaped.
+ */
+export function errorPage ({ status, method, url, message }: ErrorPageFacts): string {
+  const title = escapeHtml(`${status} ${STATUS_CODES[status] ?? 'Error'}`)
+  return '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="color-scheme" content="light dark">\n' +
+    `<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n` +
+    `<p><code>${escapeHtml(method)} ${escapeHtml(url)}</code></p>\n` +
+    (message === undefined || message === '' ? '' : `<pre>${escapeHtml(message)}</pre>\n`) +
+    '<p>The app sent no page for this address. This page comes from fastify-livereload, in its place, ' +
+    'so that this tab reloads by itself once the page is back.</p>\n</body>\n</html>\n'
+}
+
+/**
+ * What a reply's body says, for the page: the `message` of a JSON body (Fastify's not-found
+ * and error replies), else the body's text; nothing for a body that is not text. Paths are
+ * shown as displayPath() shows them and stack frames are left out: the page never carries the
+ * layout of the developer's disk.
+ */
+export function messageOf (payload: unknown, contentType: string): string | undefined {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return undefined
+  if (contentType !== '' && !/^\s*(text\/|application\/([\w.+-]+\+)?(json|xml)\b)/i.test(contentType)) return undefined
+  const text = typeof payload === 'string' ? payload.slice(0, MAX_MESSAGE * 2) : payload.toString('utf8', 0, MAX_MESSAGE * 8)
+  let message = text
+  if (/^\s*\{/.test(text)) {
+    try {
+      const body = JSON.parse(text) as unknown
+      if (body !== null && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') message = (body as { message: string }).message
+    } catch { /* cut short, or not JSON after all: shown as text */ }
+  }
+  const shown = scrubPaths(message).split('\n').filter(line => !STACK_FRAME.test(line)).join('\n').trim()
+  return shown.length > MAX_MESSAGE ? `${shown.slice(0, MAX_MESSAGE)}…` : shown
+}
+
+/** A line of a V8 stack trace: `    at fn (/path/file.js:1:2)`. */
+const STACK_FRAME = /^\s+at\s/
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** Text as HTML text or attribute value: nothing in it can open or close markup. */
+export function escapeHtml (text: string): string {
+  return text.replace(/[&<>"']/g, c => ENTITIES[c]!)
+}

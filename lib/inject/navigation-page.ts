@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream'
+import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
+import type { InjectPredicate } from '../../types/index.js'
+import { errorPage, messageOf } from './error-page.js'
+import { isNavigation } from './navigation.js'
+
+/** The LiveReload protocol 7 routes, when they are on the app's own port. */
+const LR7_ROUTES = ['/livereload', '/livereload.js']
+
+/**
+ * The onSend hook that keeps a tab within reach of the client: a browser navigation that ends
+ * in a 404 or a 5xx whose body is not HTML (Fastify's JSON not-found and error replies,
+ * @fastify/static's 404, a bare `reply.code(500).send()`) gets a small HTML page instead, with
+ * the same status. The injection hook, which runs next, puts the client tag in it like in any
+ * page (the response's nonce included), so the tab reconnects and the next reload brings it
+ * back: without it, a reload that came while a clean rebuild had removed the page left the tab
+ * on a JSON reply, out of reach of every later reload.
+ *
+ * It looks at the status code and the content type only, whatever the app's own not-found and
+ * error handlers did. Left as they were: requests that are not navigations (fetch, XHR, API
+ * clients), bodies that are HTML already (the app's own error pages; they get the tag the usual
+ * way), routes opted out (route config or the `inject` function) and the channel routes. HEAD
+ * gets the headers GET gets. A callback hook, like the injection's: it runs on every request,
+ * and all but a few leave at the status check.
+ */
+export function createNavigationPageHook (options: { path: string, inject: InjectPredicate, livereload: unknown }): onSendHookHandler {
+  const channel = [options.path, ...(options.livereload === null ? [] : LR7_ROUTES)]
+  const isChannel = (url: string): boolean => {
+    const path = url.split('?', 1)[0]!
+    return channel.some(route => path === route || path.startsWith(`${route}/`))
+  }
+
+  function isStranding (request: FastifyRequest, reply: FastifyReply): boolean {
+    const status = reply.statusCode
+    if (status !== 404 && (status < 500 || status > 599)) return false
+    if (!isNavigation(request.method, request.headers)) return false
+    if (/^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i.test(String(reply.getHeader('content-type') ?? ''))) return false
+    if (isChannel(request.url)) return false
+    return request.routeOptions.config?.liveReload !== false && options.inject(request, reply)
+  }
+
+  return function navigationPage (request, reply, payload, done) {
+    if (!isStranding(request, reply)) return done(null, payload)
+    const status = reply.statusCode
+    // A 404 says nothing the address does not (and Fastify's names the method, which HEAD must
+    // not change); a 5xx says what failed.
+    const message = status === 404 ? undefined : messageOf(payload, String(reply.getHeader('content-type') ?? ''))
+    if (isStream(payload)) payload.destroy() // its bytes are not sent: let go of what it holds (a file, a socket)
+    // HEAD gets the page GET would get, so that its headers (Content-Length) are the same.
+    const method = request.method === 'HEAD' ? 'GET' : request.method
+    const page = Buffer.from(errorPage({ status, method, url: request.url, message }))
+    for (const name of ['content-encoding', 'content-disposition', 'content-range', 'etag', 'last-modified']) {
+      if (reply.hasHeader(name)) reply.removeHeader(name)
+    }
+    reply.header('content-type', 'text/html; charset=utf-8')
+    reply.header('content-length', page.length) // HEAD included: Fastify computes it for GET only
+    reply.header('cache-control', 'no-store') // the page the address really has comes back with the next build
+    done(null, page)
+  }
+}
+
+function isStream (payload: unknown): payload is Readable {
+  return payload !== null && typeof payload === 'object' && typeof (payload as Readable).pipe === 'function' && typeof (payload as Readable).destroy === 'function'
+}

@@ -1,0 +1,214 @@
+// A browser navigation that ends in a 404 or a 5xx without an HTML body gets a small HTML page
+// that carries the client, so that a tab stranded there reconnects and the next reload brings
+// it back. Everything else (fetch, APIs, HEAD semantics, the app's own pages) is left as it was.
+import { Readable } from 'node:stream'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import liveReload from '../lib/index.js'
+import type { LiveReloadOptions } from '../types/index.js'
+import { listen, testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
+import { rawGet } from './helpers/raw-http.js'
+
+const TAG = '<script src="/__livereload/client.js" defer></script>'
+/** What Chromium sends when a tab loads or reloads a page. */
+const NAVIGATE = {
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+  'sec-fetch-site': 'none',
+  'upgrade-insecure-requests': '1'
+}
+/** What Chromium sends for fetch('/api/...') from a page. */
+const FETCH = { accept: '*/*', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' }
+
+/** An app with the plugin serving a fixture root, a route that fails and `setup`'s own routes and handlers. */
+async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  const server = testApp(t)
+  const dir = fixture(t, { 'index.html': '<!doctype html><html><head></head><body>home</body></html>' })
+  setup?.(server)
+  server.get('/fails', async () => { throw new Error(`cannot read ${process.cwd()}/src/page.md`) })
+  await server.register(liveReload, { root: dir, ...opts })
+  return server
+}
+
+/** The same routes without the plugin: what Fastify answers on its own. */
+async function bare (t: Test, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  const server = testApp(t)
+  setup?.(server)
+  server.get('/fails', async () => { throw new Error(`cannot read ${process.cwd()}/src/page.md`) })
+  return server
+}
+
+function count (text: string, part: string): number {
+  return text.split(part).length - 1
+}
+
+/** Headers that say nothing about what the plugin did. */
+function comparable (res: LightMyRequestResponse): Record<string, unknown> {
+  const { date: _date, connection: _connection, ...headers } = res.headers
+  return headers
+}
+
+t.test('a JSON 404 stays byte for byte what Fastify sends, for an API client and for fetch()', async t => {
+  const server = await app(t)
+  const plain = await bare(t)
+  for (const headers of [{ accept: 'application/json' }, FETCH, { ...FETCH, accept: 'text/html' }, { accept: '*/*' }, {}]) {
+    const what = JSON.stringify(headers)
+    const [res, expected] = await Promise.all([server.inject({ url: '/missing', headers }), plain.inject({ url: '/missing', headers })])
+    t.equal(res.statusCode, 404, what)
+    t.same(comparable(res), comparable(expected), `${what}: headers`)
+    t.equal(res.body, expected.body, `${what}: body`)
+  }
+})
+
+t.test('a JSON 500 stays what Fastify sends for a request that is not a navigation', async t => {
+  const server = await app(t)
+  const plain = await bare(t)
+  const [res, expected] = await Promise.all([server.inject({ url: '/fails', headers: FETCH }), plain.inject({ url: '/fails', headers: FETCH })])
+  t.equal(res.statusCode, 500)
+  t.same(comparable(res), comparable(expected))
+  t.equal(res.body, expected.body)
+})
+
+t.test('a navigation that ends in a 404 gets an HTML page with the client, status kept', async t => {
+  const server = await app(t)
+  const res = await server.inject({ url: '/missing/page.html?x=1', headers: NAVIGATE })
+  t.equal(res.statusCode, 404)
+  t.match(res.headers['content-type'], /^text\/html; charset=utf-8$/)
+  t.equal(count(res.body, TAG), 1, 'exactly one client tag')
+  t.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body))
+  t.match(res.body, /<title>404 Not Found<\/title>/)
+  t.match(res.body, 'GET /missing/page.html?x=1')
+  t.match(res.headers['cache-control'], 'no-store', 'never cached: the page is back on the next build')
+})
+
+t.test('a navigation that ends in a 500 gets an HTML page with the message and no stack', async t => {
+  const server = await app(t)
+  const res = await server.inject({ url: '/fails', headers: NAVIGATE })
+  t.equal(res.statusCode, 500)
+  t.match(res.headers['content-type'], /^text\/html/)
+  t.equal(count(res.body, TAG), 1)
+  t.match(res.body, /<title>500 Internal Server Error<\/title>/)
+  t.match(res.body, 'cannot read src/page.md', 'the message, with the working directory taken off')
+  t.notMatch(res.body, process.cwd(), 'no absolute path')
+  t.notMatch(res.body, /\bat .*\.ts:\d+/, 'no stack trace')
+})
+
+t.test('an empty or streamed 5xx becomes the page too', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/empty', async (_request, reply) => await reply.code(502).send())
+    s.get('/stream', async (_request, reply) => await reply.code(500).type('application/octet-stream').send(Readable.from([Buffer.from('raw bytes')])))
+  })
+  const empty = await server.inject({ url: '/empty', headers: NAVIGATE })
+  t.equal(empty.statusCode, 502)
+  t.equal(count(empty.body, TAG), 1)
+  t.match(empty.body, '<title>502 Bad Gateway</title>')
+  const streamed = await server.inject({ url: '/stream', headers: NAVIGATE })
+  t.equal(streamed.statusCode, 500)
+  t.equal(count(streamed.body, TAG), 1)
+  t.notMatch(streamed.body, 'raw bytes', 'a stream is not read for its message')
+})
+
+t.test('a browser that sends no Sec-Fetch headers is known by an Accept that prefers HTML', async t => {
+  const server = await app(t)
+  const html = await server.inject({ url: '/missing', headers: { accept: NAVIGATE.accept } })
+  t.equal(html.statusCode, 404)
+  t.equal(count(html.body, TAG), 1)
+  const curl = await server.inject({ url: '/missing', headers: { accept: '*/*' } })
+  t.match(curl.headers['content-type'], /^application\/json/)
+})
+
+t.test('the app\'s own not-found and error handlers: JSON becomes the page, HTML only gets the tag', async t => {
+  const ownPage = '<!doctype html><html><head><title>Lost</title></head><body>our own 404</body></html>'
+  const server = await app(t, {}, s => {
+    s.setNotFoundHandler((request, reply) => {
+      if (request.url.startsWith('/api/')) return reply.code(404).send({ gone: request.url })
+      return reply.code(404).type('text/html').send(ownPage)
+    })
+    s.setErrorHandler((err: Error, _request, reply) => reply.code(503).send({ message: `wrapped: ${err.message}` }))
+  })
+  const own = await server.inject({ url: '/missing', headers: NAVIGATE })
+  t.equal(own.statusCode, 404)
+  t.equal(own.body, ownPage.replace('</head>', `${TAG}</head>`), 'the app\'s page, with the tag and nothing else')
+
+  const api = await server.inject({ url: '/api/x', headers: NAVIGATE })
+  t.equal(api.statusCode, 404)
+  t.equal(count(api.body, TAG), 1)
+  t.match(api.body, 'GET /api/x')
+  t.notMatch(api.body, 'gone', 'a 404 says what the address says, not what the reply said')
+
+  const failed = await server.inject({ url: '/fails', headers: NAVIGATE })
+  t.equal(failed.statusCode, 503)
+  t.equal(count(failed.body, TAG), 1)
+  t.match(failed.body, /<title>503 Service Unavailable<\/title>/)
+  t.match(failed.body, 'wrapped: cannot read src/page.md')
+})
+
+t.test('routes opted out and responses the inject function refuses are left alone', async t => {
+  const server = await app(t, { inject: request => !request.url.startsWith('/raw') }, s => {
+    s.get('/quiet', { config: { liveReload: false } }, async () => { throw new Error('quiet') })
+    s.get('/raw/fails', async () => { throw new Error('raw') })
+  })
+  const plain = await bare(t, s => {
+    s.get('/quiet', async () => { throw new Error('quiet') })
+    s.get('/raw/fails', async () => { throw new Error('raw') })
+  })
+  for (const url of ['/quiet', '/raw/fails', '/raw/missing']) {
+    const [res, expected] = await Promise.all([server.inject({ url, headers: NAVIGATE }), plain.inject({ url, headers: NAVIGATE })])
+    t.equal(res.statusCode, expected.statusCode, url)
+    t.equal(res.body, expected.body, url)
+    t.equal(res.headers['content-type'], expected.headers['content-type'], url)
+  }
+})
+
+t.test('nothing changes with inject: false', async t => {
+  const server = await app(t, { inject: false })
+  const res = await server.inject({ url: '/missing', headers: NAVIGATE })
+  t.match(res.headers['content-type'], /^application\/json/)
+})
+
+t.test('the channel routes under path keep their answers', async t => {
+  const server = await app(t)
+  const res = await server.inject({ url: '/__livereload/nothing-here', headers: NAVIGATE })
+  t.equal(res.statusCode, 404)
+  t.match(res.headers['content-type'], /^application\/json/)
+})
+
+t.test('HEAD of a navigation 404 says what GET would', async t => {
+  const server = await app(t)
+  const port = await listen(server)
+  const get = await rawGet(port, '/missing', NAVIGATE)
+  const head = await rawGet(port, '/missing', NAVIGATE, 'HEAD')
+  t.equal(get.status, 404)
+  t.equal(head.status, 404)
+  t.equal(Number(get.headers['content-length']), Buffer.byteLength(get.body, 'latin1'))
+  const { date: _getDate, ...getHeaders } = get.headers
+  const { date: _headDate, ...headHeaders } = head.headers
+  t.same(headHeaders, getHeaders)
+  t.equal(head.body, '')
+})
+
+t.test('the URL is shown as text: no markup gets in through the path', async t => {
+  const server = await app(t)
+  const port = await listen(server)
+  // Written byte for byte: a browser would percent-encode these, an attacker's client need not.
+  for (const url of ['/<script>alert(1)</script>', '/%3Cscript%3Ealert(1)%3C/script%3E', '/"><img/src=x/onerror=alert(1)>', "/x?'><svg/onload=alert(1)>"]) {
+    const res = await rawGet(port, url, NAVIGATE)
+    t.equal(res.status, 404, url)
+    t.equal(count(res.body, '<script'), 1, `${url}: the client tag is the only script`)
+    t.notMatch(res.body, /<(img|svg)/, url)
+    t.notMatch(res.body, /<script>alert/, url)
+  }
+  const res = await rawGet(port, '/<script>alert(1)</script>', NAVIGATE)
+  t.match(res.body, 'GET /&lt;script&gt;alert(1)&lt;/script&gt;', 'shown, escaped')
+})
+
+t.test('the tag on the page carries the nonce of the response\'s policy', async t => {
+  const server = await app(t, {}, s => {
+    s.addHook('onRequest', async (_request, reply) => { reply.header('content-security-policy', "script-src 'nonce-r4nd0m'") })
+  })
+  const res = await server.inject({ url: '/missing', headers: NAVIGATE })
+  t.equal(res.statusCode, 404)
+  t.equal(count(res.body, '<script src="/__livereload/client.js" nonce="r4nd0m" defer></script>'), 1)
+})
