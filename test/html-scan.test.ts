@@ -57,7 +57,7 @@ t.test('the scanner finds the same place when fed one byte at a time', async t =
 
 t.test('a raw-text end tag is the name followed by whitespace, "/" or ">", as the HTML tokenizer reads it', async t => {
   const cases: Array<[string, string]> = [
-    ["a string '</script'+'>' does not end the script", `<head><script>var s = '</script' + '>'; var t = "</head>"</script>‸</head>`],
+    ["a string '</script'+'>' does not end the script", '<head><script>var s = \'</script\' + \'>\'; var t = "</head>"</script>‸</head>'],
     ['"</script" then a quote does not end it', '<head><script>"</script"; "</head>"</script>‸</head>'],
     ['nor a longer name', '<head><script>"</scripts>"; "</head>"</script>‸</head>'],
     ['whitespace after the name ends it', '<head><script>x</script\n>‸</head>'],
@@ -89,7 +89,7 @@ t.test('template contents are skipped: a </head>, <body> or </html> there is not
 
 t.test('the raw-text and template rules hold when the scanner is fed one byte at a time', async t => {
   const pages = [
-    `<head><script>var s = '</script' + '>'; var t = "</head>"</script></head>`,
+    '<head><script>var s = \'</script\' + \'>\'; var t = "</head>"</script></head>',
     '<head><script><!--<script></script>"</head>"--></script></head>',
     '<head><template><template></template></head><body></template></head>'
   ]

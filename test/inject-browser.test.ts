@@ -47,6 +47,6 @@ t.test('a UTF-16 page with a BOM reads as its author wrote it', async t => {
   for (const name of ['le.html', 'be.html']) {
     const page = await openPage(t, browser, `${site.origin}/${name}`, async page => await page.waitForEvent('load'))
     t.equal(await page.evaluate(() => document.body.textContent), 'héllo 漢字', `${name}: the text, and nothing after it`)
-    t.equal(await page.evaluate(() => document.documentElement.outerHTML.includes('\uFFFD') || /[^\u0000-\u024F\u6F22\u5B57]/.test(document.documentElement.outerHTML)), false, `${name}: no mojibake`)
+    t.equal(await page.evaluate(() => document.body.innerHTML), '<p id="p">héllo 漢字</p>', `${name}: no mojibake after it`)
   }
 })

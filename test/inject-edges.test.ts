@@ -15,7 +15,6 @@ import { logLines } from './helpers/log.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 const PAGE = '<!doctype html><html><head><title>é</title></head><body><p>x</p></body></html>'
-const WITH_TAG = PAGE.replace('</head>', `${TAG}</head>`)
 
 interface Response { status: number, headers: Record<string, string | undefined>, body: Buffer }
 
@@ -134,7 +133,7 @@ t.test('every payload kind puts the tag in the same place', async t => {
     '<p>fragment</p>',
     PAGE,
     '<body class="a"><p>x</p>',
-    `<head><script>var s = '</script' + '>'; var t = "</head>"</script></head><body>`,
+    '<head><script>var s = \'</script\' + \'>\'; var t = "</head>"</script></head><body>',
     '<head><template></head><body></template></head><body>'
   ]
   const server = await site(t, {}, { root: false }, app => {

@@ -56,8 +56,7 @@ export class InjectStream extends Transform {
    */
   private scan (isFinal: boolean): boolean {
     const data = this.unsent
-    let from = this.scanned - this.sent
-    while (from < data.length || isFinal) {
+    for (let from = this.scanned - this.sent; ;) {
       const to = Math.min(data.length, from + SCAN_WINDOW)
       const settled = this.scanner.scan(data.toString('latin1', from, to), this.sent + from, isFinal && to === data.length)
       if (this.scanner.found >= 0) {
