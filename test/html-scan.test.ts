@@ -68,7 +68,8 @@ t.test('a raw-text end tag is the name followed by whitespace, "/" or ">", as th
     ['<!--<script> inside a script: the next </script> does not end it', '<head><script><!--<script></script>"</head>"--></script>‸</head>'],
     ['--> leaves the double escape', '<head><script><!--<script>-->"</head>"</script>‸</head>'],
     ['</script> leaves the double escape for the escape', '<head><script><!--<script>"</head>"</script>-->"</head>"</script>‸</head>'],
-    ['<!--> is an escape opened and closed', '<head><script><!--><script></script>‸</head>']
+    ['<!--> is an escape opened and closed', '<head><script><!--><script></script>‸</head>'],
+    ['an escape far into a long script', `<head><script>${'x = "</p>";\n'.repeat(500)}<!--<script></script>"</head>"--></script>‸</head>`]
   ]
   for (const [name, marked] of cases) t.equal(findInsertion(marked.replace('‸', ''), SRC), marked.indexOf('‸'), name)
 })

@@ -44,6 +44,8 @@ const DECOYS: ReadonlyArray<(random: Random) => string> = [
     `<script>document.write("<script src='${SRC}'><\\/script>")</script>`,
     '<script><!--<script>-->"</head>"</script>'
   ]),
+  // a long script: its escapes and "</" decoys fall across the scanner's windows
+  random => `<script>${'x = "</p>" - 1;\n'.repeat(Math.floor(random() * 600))}${pick(random, ['<!--<script>"</head>"</script>-->', '<!-- "<body>" ', ''])}${'y = "</head>";\n'.repeat(Math.floor(random() * 300))}</script>`,
   random => pick(random, ['<style>a::after { content: "</head><body>" } b { content: "</style" }</style>', '<title>a </head> <body> b</title>',
     '<textarea></head><body></html></textarea>', '<noscript><body></noscript>']),
   random => pick(random, ['<meta content="</head><body>">', "<meta content='<body>'>", '<p title="</html>">x</p>', `<img alt='${TAG}'>`, '<br/>', '<div class="a">']),

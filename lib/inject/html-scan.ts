@@ -16,6 +16,8 @@ const QUOTE_OR_END = /["'>]/g
 const NAME = /[A-Za-z][A-Za-z0-9:-]*/y
 /** In an escaped script (after "<!--"): what changes its state. */
 const ESCAPED_SCRIPT = /-->|<\/?script/gi
+/** Characters of a script searched for "<!--" at a time. */
+const ESCAPE_WINDOW = 2048
 /** Longest token whose end decides something in raw text: "</script" and the character after it. */
 const RAW_HOLD = 9
 
@@ -202,13 +204,32 @@ export class HtmlScanner {
     const n = text.length
     let j = i
     let settled = i // no token handled in this call starts after this point: the caller may scan again from there
+    // The next "<!--": searched a window at a time (a search of the whole rest of a page, where
+    // there is usually none, costs more than the script), and not again for each "</".
+    let escapeAt = -1 // a "<!--" found, or -1
+    let searchedTo = i // no "<!--" starts in [i, searchedTo) but at escapeAt
+    const nextEscape = (from: number, stop: number): number => {
+      if (escapeAt >= from) return escapeAt < stop ? escapeAt : -1
+      if (searchedTo >= stop) return -1
+      const start = Math.max(from, searchedTo)
+      const to = Math.min(n, Math.max(stop, start + ESCAPE_WINDOW))
+      const k = text.slice(start, Math.min(n, to + 3)).indexOf('<!--')
+      if (k !== -1 && start + k < to) {
+        escapeAt = start + k
+        searchedTo = escapeAt + 1
+        return escapeAt < stop ? escapeAt : -1
+      }
+      searchedTo = to
+      return -1
+    }
     while (true) {
       let at: number
       let token: string
       if (this.script === 0) {
-        at = text.indexOf('<', j)
-        while (at !== -1 && !text.startsWith('<!--', at) && text[at + 1] !== '/') at = text.indexOf('<', at + 1)
-        token = at === -1 ? '' : text[at + 1] === '/' ? '</' : '<!--'
+        const end = text.indexOf('</', j)
+        const escape = nextEscape(j, end === -1 ? n : end)
+        at = escape !== -1 ? escape : end
+        token = escape !== -1 ? '<!--' : '</'
       } else {
         ESCAPED_SCRIPT.lastIndex = j
         const match = ESCAPED_SCRIPT.exec(text)
