@@ -157,3 +157,17 @@ t.test('every payload kind puts the tag in the same place', async t => {
     }
   }
 })
+
+t.test('a web ReadableStream gets the tag; a Response object passes untouched, never a 500', async t => {
+  const server = await site(t, {}, { root: false }, app => {
+    const web = () => new ReadableStream({ start (controller) { controller.enqueue(new TextEncoder().encode(PAGE)); controller.close() } })
+    app.get('/web', (_q, r) => r.type('text/html').send(web()))
+    app.get('/response', (_q, r) => r.type('text/html').send(new Response(PAGE, { headers: { 'content-type': 'text/html' } })))
+  })
+  const web = await fetchRaw(server, '/web')
+  t.equal(web.status, 200)
+  t.equal(web.body.toString(), PAGE.replace('</head>', `${TAG}</head>`))
+  const response = await fetchRaw(server, '/response')
+  t.equal(response.status, 200)
+  t.equal(response.body.toString(), PAGE)
+})

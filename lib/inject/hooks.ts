@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { Readable, Transform } from 'node:stream'
+import { Readable, type Transform } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import { CODECS, injectEncoded } from './encoded.js'
 import { InjectStream } from './inject-stream.js'
@@ -22,8 +23,9 @@ export interface InjectHooks {
 
 /**
  * The hooks that put the client tag into every HTML response of the app, whatever its payload:
- * string, Buffer or stream, compressed or not. The bytes stay right: Content-Length follows the
- * tag, streams stay streams, and nothing but `text/html` is touched.
+ * string, Buffer, Node or web stream, compressed or not, in the same place for each. The bytes
+ * stay right: Content-Length follows the tag, sized streams (static files) are read whole and
+ * unsized ones (streamed rendering) stay streams, and nothing but `text/html` is touched.
  *
  * Both hooks run on every request of the app, so they are plain functions that call `done`
  * rather than async ones: an async hook costs a promise and a trip through the microtask queue
@@ -50,6 +52,10 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
       return done(null, payload)
     }
     if (!isEligible(request, reply, payload) || !inject(request, reply)) return done(null, payload)
+    if (payload instanceof Response) { // its own status and headers apply after the hooks
+      request.log.debug('live reload: a Response object, client not injected')
+      return done(null, payload)
+    }
 
     const encoding = String(reply.getHeader('content-encoding') ?? 'identity').toLowerCase()
     if (encoding !== 'identity' && CODECS[encoding] === undefined) {
@@ -60,6 +66,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
     const tag = nonce === undefined ? plainTag : Buffer.from(`<script src="${escapeAttribute(clientSrc)}" nonce="${escapeAttribute(nonce)}" defer></script>`)
     setCacheHeaders(reply, nonce === undefined ? suffix : null)
 
+    if (payload instanceof ReadableStream) payload = Readable.fromWeb(payload as WebReadableStream)
     if (encoding !== 'identity') return injectEncoded(request, reply, payload, encoding, tag, clientSrc, done)
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) return done(null, injectWhole(reply, payload, tag, clientSrc))
     const declared = reply.hasHeader('content-length') ? Number(reply.getHeader('content-length')) : -1
