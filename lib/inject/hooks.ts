@@ -1,33 +1,31 @@
 import { createHash } from 'node:crypto'
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
-import zlib from 'node:zlib'
+import { Readable, type Transform } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
-import { findInsertion, HtmlScanner } from './html-scan.js'
+import { CODECS, injectEncoded } from './encoded.js'
+import { InjectStream } from './inject-stream.js'
+import { readWhole } from './read-whole.js'
+import { withTag } from './whole.js'
 import type { InjectPredicate } from '../../types/index.js'
 import type { ResolvedOptions } from '../options.js'
+
+/**
+ * A stream whose Content-Length is at most this is read whole and injected as a Buffer (static
+ * files): the same result as a string page, the tag counted exactly. Longer or unsized streams
+ * (streamed rendering) go through InjectStream and lose their Content-Length.
+ */
+export const MAX_WHOLE_STREAM = 1024 * 1024
 
 export interface InjectHooks {
   onRequest: onRequestHookHandler
   onSend: onSendHookHandler
 }
 
-const DECODERS: Record<string, () => Transform> = {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress()
-}
-const ENCODERS: Record<string, () => Transform> = {
-  gzip: () => zlib.createGzip(),
-  'x-gzip': () => zlib.createGzip(),
-  deflate: () => zlib.createDeflate(),
-  br: () => zlib.createBrotliCompress()
-}
-
 /**
  * The hooks that put the client tag into every HTML response of the app, whatever its payload:
- * string, Buffer or stream, compressed or not. The bytes stay right: Content-Length follows the
- * tag, streams stay streams, and nothing but `text/html` is touched.
+ * string, Buffer, Node or web stream, compressed or not, in the same place for each. The bytes
+ * stay right: Content-Length follows the tag, sized streams (static files) are read whole and
+ * unsized ones (streamed rendering) stay streams, and nothing but `text/html` is touched.
  *
  * Both hooks run on every request of the app, so they are plain functions that call `done`
  * rather than async ones: an async hook costs a promise and a trip through the microtask queue
@@ -47,31 +45,48 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
   const { inject } = options
   const plainTag = Buffer.from(`<script src="${escapeAttribute(clientSrc)}" defer></script>`) // no nonce: the common case, built once
 
-  function injected (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  /** Calls `done` with the payload to send: at once for strings and Buffers, once read for sized streams and encoded bodies. */
+  function injected (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
     if (reply.statusCode === 304) {
       if (revalidated.has(request)) suffixEtag(reply, suffix)
-      return payload
+      return done(null, payload)
     }
-    if (!isEligible(request, reply, payload) || !inject(request, reply)) return payload
+    if (!isEligible(request, reply, payload) || !inject(request, reply)) return done(null, payload)
+    if (payload instanceof Response) { // its own status and headers apply after the hooks
+      request.log.debug('live reload: a Response object, client not injected')
+      return done(null, payload)
+    }
 
     const encoding = String(reply.getHeader('content-encoding') ?? 'identity').toLowerCase()
-    if (encoding !== 'identity' && DECODERS[encoding] === undefined) {
+    if (encoding !== 'identity' && CODECS[encoding] === undefined) {
       request.log.debug({ encoding }, 'live reload: body encoding unknown, client not injected')
-      return payload
+      return done(null, payload)
     }
     const nonce = options.nonce?.(request, reply) ?? nonceOf(reply.getHeader('content-security-policy'))
     const tag = nonce === undefined ? plainTag : Buffer.from(`<script src="${escapeAttribute(clientSrc)}" nonce="${escapeAttribute(nonce)}" defer></script>`)
     setCacheHeaders(reply, nonce === undefined ? suffix : null)
 
-    if (encoding !== 'identity') {
-      reply.removeHeader('content-length') // unknown until re-encoded
-      return pipeline(toStream(payload), DECODERS[encoding](), new InjectStream(tag, clientSrc), ENCODERS[encoding](), () => {})
+    if (payload instanceof ReadableStream) payload = Readable.fromWeb(payload as WebReadableStream)
+    if (encoding !== 'identity') return injectEncoded(request, reply, payload, encoding, tag, clientSrc, done)
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) return done(null, injectWhole(reply, payload, tag, clientSrc))
+    const declared = reply.hasHeader('content-length') ? Number(reply.getHeader('content-length')) : -1
+    if (declared < 0 || declared > MAX_WHOLE_STREAM) {
+      if (declared >= 0) reply.removeHeader('content-length') // unknown until the page has gone through
+      return done(null, passThrough(payload as Readable, new InjectStream(tag, clientSrc)))
     }
-    if (typeof payload === 'string' || Buffer.isBuffer(payload)) return injectWhole(reply, payload, tag, clientSrc)
-    if (reply.hasHeader('content-length')) {
-      reply.header('content-length', Number(reply.getHeader('content-length')) + tag.length)
-    }
-    return passThrough(payload as NodeJS.ReadableStream, new InjectStream(tag, clientSrc))
+    readWhole(payload as Readable, MAX_WHOLE_STREAM, (err, page, rest) => {
+      if (err !== null) return done(err)
+      if (page === null) { // longer than it said
+        reply.removeHeader('content-length')
+        return done(null, passThrough(rest!, new InjectStream(tag, clientSrc)))
+      }
+      if (request.method === 'HEAD' && page.length === 0 && declared > 0) {
+        // HEAD of a file carries no body (@fastify/send): say what GET says of the usual page
+        reply.header('content-length', declared + tag.length)
+        return done(null, page)
+      }
+      done(null, injectWhole(reply, page, tag, clientSrc))
+    })
   }
 
   return {
@@ -84,7 +99,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
       done()
     },
     onSend (request, reply, payload, done) {
-      done(null, injected(request, reply, payload)) // a throw here reaches Fastify's error handling
+      injected(request, reply, payload, done) // a throw here reaches Fastify's error handling
     }
   }
 }
@@ -94,8 +109,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
  * does the same but allocates an AbortController per call and aborts it (building a
  * DOMException, stack trace and all) when the stream ends: measurable on every static page.
  */
-function passThrough (source: NodeJS.ReadableStream, transform: Transform): Transform {
-  const readable = source as Readable
+function passThrough (readable: Readable, transform: Transform): Transform {
   readable.on('error', err => transform.destroy(err))
   transform.on('close', () => { if (!readable.readableEnded) readable.destroy() })
   return readable.pipe(transform)
@@ -111,107 +125,12 @@ function isEligible (request: FastifyRequest, reply: FastifyReply, payload: unkn
   return request.routeOptions.config?.liveReload !== false // a getter that builds an object: HTML only
 }
 
-/**
- * String and Buffer payloads: injected whole, as a Buffer, with Content-Length set to its length.
- *
- * A string comes out as a Buffer of its UTF-8 bytes with the tag in place. Node writes a
- * string body by flattening it with the headers and encoding it to UTF-8 a character at a time
- * (`writev`); a Buffer it hands to the socket as it is. An ASCII page (its UTF-8 length is its
- * length) is copied into the Buffer as Latin-1, which is a plain memory copy, so injecting costs
- * less than the encoding it saves: no string is rebuilt, flattened or encoded per response.
- */
+/** String and Buffer payloads, and sized streams read whole: the page with the tag (whole.ts), Content-Length set to its length. */
 function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer, clientSrc: string): string | Buffer {
-  const isString = typeof payload === 'string'
-  const at = findInsertion(isString ? payload : payload.toString('latin1'), clientSrc)
-  if (at === -1) return payload
-  const result = isString ? encodeWithTag(payload, at, tag) : Buffer.concat([payload.subarray(0, at), tag, payload.subarray(at)])
+  const result = withTag(payload, tag, clientSrc)
   // Fastify recomputes it for GET, not for HEAD: set it for both.
-  if (reply.hasHeader('content-length')) reply.header('content-length', result.length)
+  if (result !== payload && reply.hasHeader('content-length')) reply.header('content-length', (result as Buffer).length)
   return result
-}
-
-/** The UTF-8 bytes of `html` with `tag` before the character at `at` (never inside a surrogate pair: it is a '<' or the end). */
-function encodeWithTag (html: string, at: number, tag: Buffer): Buffer {
-  const bytes = Buffer.byteLength(html)
-  const out = Buffer.allocUnsafe(bytes + tag.length)
-  if (bytes === html.length) { // ASCII: Latin-1 bytes are the UTF-8 bytes, and offsets agree
-    out.write(html, 0, at, 'latin1')
-    tag.copy(out, at)
-    out.write(html.slice(at), at + tag.length, 'latin1')
-    return out
-  }
-  const head = out.write(html.slice(0, at), 0)
-  tag.copy(out, head)
-  out.write(html.slice(at), head + tag.length)
-  return out
-}
-
-/** Bytes of a stream chunk turned into a string and scanned at a time. */
-const SCAN_WINDOW = 4096
-
-/**
- * Passes a stream through, putting the tag in once: before </head> or after <body…> when they
- * come (found across chunk boundaries; only a few bytes are ever held back), otherwise at the
- * end. Memory stays constant and the first byte is not delayed. A Content-Length was already
- * raised by the tag's length, so a page found to hold the tag already gets as many spaces.
- */
-class InjectStream extends Transform {
-  private readonly scanner: HtmlScanner
-  private pending: Buffer = Buffer.alloc(0)
-  private base = 0
-  private isDone = false
-
-  constructor (private readonly tag: Buffer, clientSrc: string) {
-    super()
-    this.scanner = new HtmlScanner(clientSrc)
-  }
-
-  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.isDone) return callback(null, chunk)
-    const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk
-    const start = this.base
-    // A window at a time: </head> is usually in the first, and the rest of a large chunk is
-    // then never turned into a string.
-    let from = 0
-    let settled = start
-    while (from < data.length) {
-      const to = Math.min(data.length, from + SCAN_WINDOW)
-      settled = this.scanner.scan(data.toString('latin1', from, to), start + from, false)
-      if (this.scanner.found >= 0) {
-        const at = this.scanner.found - start
-        this.push(data.subarray(0, at))
-        this.push(this.insertion())
-        this.isDone = true
-        this.pending = Buffer.alloc(0)
-        return callback(null, data.subarray(at))
-      }
-      if (to === data.length || settled - start <= from) break
-      from = settled - start
-    }
-    this.pending = data.subarray(settled - start)
-    this.base = settled
-    callback(null, data.subarray(0, data.length - this.pending.length))
-  }
-
-  override _flush (callback: TransformCallback): void {
-    if (!this.isDone) {
-      // The held-back end of the page may still hold </head> or <body>: scan it as the last piece.
-      this.scanner.scan(this.pending.toString('latin1'), this.base, true)
-      const at = this.scanner.found >= 0 ? this.scanner.found - this.base : this.pending.length
-      this.push(this.pending.subarray(0, at))
-      this.push(this.insertion())
-      this.push(this.pending.subarray(at))
-    }
-    callback()
-  }
-
-  private insertion (): Buffer {
-    return this.scanner.hasTag ? Buffer.alloc(this.tag.length, ' ') : this.tag
-  }
-}
-
-function toStream (payload: unknown): NodeJS.ReadableStream {
-  return typeof payload === 'string' || Buffer.isBuffer(payload) ? Readable.from([Buffer.from(payload)]) : payload as NodeJS.ReadableStream
 }
 
 function setCacheHeaders (reply: FastifyReply, suffix: string | null): void {

@@ -1,6 +1,8 @@
 // Finds where the client tag goes in an HTML document: before the real </head>, else after the
-// <body…> start tag. "Real" means outside comments, attribute values and the raw text of
-// <script>, <style>, <textarea> and friends, where a "</head>" is only text. Works on whole
+// <body…> start tag. "Real" means outside comments, attribute values, <template> contents (inert:
+// nothing there runs) and the raw text of <script>, <style>, <textarea> and friends, where a
+// "</head>" is only text. Raw text ends as the HTML tokenizer ends it: at "</name" followed by
+// whitespace, "/" or ">", and for a script not inside "<!--<script>" (its escape states). Works on whole
 // strings and incrementally on a stream's chunks (as latin1 strings: markup is ASCII and UTF-8
 // multi-byte sequences never contain ASCII bytes, so offsets are byte offsets). It jumps with
 // indexOf and regexes rather than walking characters: pages are the hot path.
@@ -12,6 +14,15 @@ const LOOKAHEAD = 16
 const MAX_TAG_CAPTURE = 2048
 const QUOTE_OR_END = /["'>]/g
 const NAME = /[A-Za-z][A-Za-z0-9:-]*/y
+/** In an escaped script (after "<!--"): what changes its state. */
+const ESCAPED_SCRIPT = /-->|<\/?script/gi
+/** Characters of a script searched for "<!--" at a time. */
+const ESCAPE_WINDOW = 2048
+/** Longest token whose end decides something in raw text: "</script" and the character after it. */
+const RAW_HOLD = 9
+
+/** A script's raw text: plain, escaped (after "<!--") or double escaped (after "<!--<script>"). */
+type ScriptState = 0 | 1 | 2
 
 type Mode = 'text' | 'comment' | 'bogus' | 'tag' | 'raw'
 
@@ -28,6 +39,9 @@ export class HtmlScanner {
   private tagName = ''
   private isEndTag = false
   private raw = ''
+  private script: ScriptState = 0
+  /** <template> elements open: what they hold is inert. */
+  private templates = 0
   private captured: string | null = null
 
   /**
@@ -72,12 +86,9 @@ export class HtmlScanner {
           i = this.inTag(text, i, base)
           break
         case 'raw': {
-          const end = this.rawEnd(text, i)
-          if (end === -1 || (end + 2 + this.raw.length >= n && !isFinal)) {
-            return base + Math.max(i, end === -1 ? this.rawKeep(text) : end)
-          }
-          this.startTag(this.raw, true)
-          i = end + 2 + this.raw.length
+          const next = this.raw === 'script' ? this.scriptText(text, i, isFinal) : this.rawText(text, i, isFinal)
+          if (next < 0) return base + ~next
+          i = next
           break
         }
       }
@@ -104,8 +115,11 @@ export class HtmlScanner {
       return lt + 1
     }
     const lower = name.toLowerCase()
-    if (isEnd && lower === 'head' && this.found === -1) this.found = base + lt
-    if (isEnd && lower === 'html' && this.htmlEnd === -1) this.htmlEnd = base + lt
+    if (isEnd && this.templates === 0) {
+      if (lower === 'head' && this.found === -1) this.found = base + lt
+      if (lower === 'html' && this.htmlEnd === -1) this.htmlEnd = base + lt
+    }
+    if (isEnd && lower === 'template' && this.templates > 0) this.templates--
     this.startTag(lower, isEnd)
     return NAME.lastIndex
   }
@@ -147,32 +161,115 @@ export class HtmlScanner {
   private endTag (after: number): void {
     this.mode = 'text'
     if (this.isEndTag) return
-    if (this.captured !== null && isClientScript(this.captured, this.clientSrc)) this.hasTag = true
-    if (this.tagName === 'body' && this.found === -1) this.found = after
+    if (this.templates === 0) {
+      if (this.captured !== null && isClientScript(this.captured, this.clientSrc)) this.hasTag = true
+      if (this.tagName === 'body' && this.found === -1) this.found = after
+    }
+    if (this.tagName === 'template') this.templates++
     if (RAW_TEXT.has(this.tagName)) {
       this.mode = 'raw'
       this.raw = this.tagName
+      this.script = 0
     }
   }
 
-  /** Where a raw-text chunk may hold the start of its end tag, cut by the chunk boundary. */
-  private rawKeep (text: string): number {
-    const last = text.lastIndexOf('<')
-    return last !== -1 && last + 2 + this.raw.length >= text.length ? last : text.length
+  /**
+   * Raw text from `i` (style, textarea, title…): at its end tag, the index after the tag's name
+   * (the tag itself is read as any other). Otherwise ~(where to resume): the text is settled
+   * up to there, and the few bytes after it may start the end tag.
+   */
+  private rawText (text: string, i: number, isFinal: boolean): number {
+    const n = text.length
+    const length = this.raw.length
+    for (let j = text.indexOf('</', i); j !== -1; j = text.indexOf('</', j + 2)) {
+      const after = j + 2 + length
+      if (after >= n) {
+        if (isFinal) break
+        return ~j // the character after the name decides: wait for it
+      }
+      if (isEndTagDelimiter(text.charCodeAt(after)) && text.slice(j + 2, after).toLowerCase() === this.raw) {
+        this.startTag(this.raw, true)
+        return after
+      }
+    }
+    return ~(isFinal ? n : Math.max(i, n - 3 - length)) // "</", the name and the character after it
   }
 
-  /** Index of the '</' that ends the current raw text element, or -1. */
-  private rawEnd (text: string, from: number): number {
-    for (let j = text.indexOf('</', from); j !== -1; j = text.indexOf('</', j + 2)) {
-      const after = text.charCodeAt(j + 2 + this.raw.length)
-      if (text.slice(j + 2, j + 2 + this.raw.length).toLowerCase() === this.raw && !isNameChar(after)) return j
+  /**
+   * A script's text from `i`, through the tokenizer's escape states: "<!--" escapes, "-->"
+   * unescapes, "<script" in an escaped script double-escapes (its "</script" then only
+   * unescapes once). Returns as rawText does.
+   */
+  private scriptText (text: string, i: number, isFinal: boolean): number {
+    const n = text.length
+    let j = i
+    let settled = i // no token handled in this call starts after this point: the caller may scan again from there
+    // The next "<!--": searched a window at a time (a search of the whole rest of a page, where
+    // there is usually none, costs more than the script), and not again for each "</".
+    let escapeAt = -1 // a "<!--" found, or -1
+    let searchedTo = i // no "<!--" starts in [i, searchedTo) but at escapeAt
+    const nextEscape = (from: number, stop: number): number => {
+      if (escapeAt >= from) return escapeAt < stop ? escapeAt : -1
+      if (searchedTo >= stop) return -1
+      const start = Math.max(from, searchedTo)
+      const to = Math.min(n, Math.max(stop, start + ESCAPE_WINDOW))
+      const k = text.slice(start, Math.min(n, to + 3)).indexOf('<!--')
+      if (k !== -1 && start + k < to) {
+        escapeAt = start + k
+        searchedTo = escapeAt + 1
+        return escapeAt < stop ? escapeAt : -1
+      }
+      searchedTo = to
+      return -1
     }
-    return -1
+    while (true) {
+      let at: number
+      let token: string
+      if (this.script === 0) {
+        const end = text.indexOf('</', j)
+        const escape = nextEscape(j, end === -1 ? n : end)
+        at = escape !== -1 ? escape : end
+        token = escape !== -1 ? '<!--' : '</'
+      } else {
+        ESCAPED_SCRIPT.lastIndex = j
+        const match = ESCAPED_SCRIPT.exec(text)
+        at = match === null ? -1 : match.index
+        token = match === null ? '' : match[0][1] === '/' ? '</' : match[0] === '-->' ? '-->' : '<'
+      }
+      if (at === -1 || (!isFinal && at + RAW_HOLD > n && token !== '-->' && !(token === '<!--' && at + 4 <= n))) {
+        if (at !== -1 && !isFinal) return ~Math.max(settled, at)
+        return ~(isFinal ? n : Math.max(settled, n - RAW_HOLD))
+      }
+      if (token === '<!--') {
+        this.script = 1
+        j = at + 2 // "<!-->": the "-->" shares its dashes
+      } else if (token === '-->') {
+        this.script = 0
+        j = at + 3
+      } else {
+        const nameEnd = at + (token === '</' ? 8 : 7)
+        const isScriptTag = nameEnd < n && isEndTagDelimiter(text.charCodeAt(nameEnd)) && text.slice(nameEnd - 6, nameEnd).toLowerCase() === 'script'
+        j = at + 2
+        if (isScriptTag) {
+          if (token === '<') {
+            this.script = 2
+          } else if (this.script === 2) {
+            this.script = 1
+          } else {
+            this.startTag('script', true)
+            return nameEnd
+          }
+          j = nameEnd
+        }
+      }
+      settled = j
+    }
   }
 }
 
-function isNameChar (code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 45 || code === 58
+/** What may follow an end tag's name: whitespace, "/" or ">". */
+function isEndTagDelimiter (code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 12 || code === 13 || code === 47 || code === 62
 }
 
 function isClientScript (tagText: string, clientSrc: string): boolean {
