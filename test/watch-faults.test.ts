@@ -1,6 +1,7 @@
 // What a workstation does to a watcher: directories deleted under it, a watcher that reports an
 // error. Real @parcel/watcher on real directories, a real server and a real WebSocket client.
 import { EventEmitter, once } from 'node:events'
+import { readdirSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import watcher from '@parcel/watcher'
@@ -34,6 +35,24 @@ t.test('a deleted root is reported, watched again once recreated, and the next e
   await writeFile(join(dist, 'index.html'), '<h1>two</h1>')
   t.same(await edit, { type: 'reload', paths: ['/index.html'] })
   t.match((await app.inject('/index.html')).body, '<h1>two</h1>')
+})
+
+t.test('clean rebuilds of the root leak no file descriptor', async t => {
+  const { dist, log, client } = await watchedRoot(t)
+  const openFds = (): number => readdirSync('/proc/self/fd').length
+  const cycle = async (): Promise<void> => {
+    const deleted = log.next(line => /deleted/.test(line.msg))
+    await rm(dist, { recursive: true })
+    await deleted
+    const rescan = client.next('reload')
+    await mkdir(dist)
+    await writeFile(join(dist, 'index.html'), '<h1>again</h1>')
+    await rescan
+  }
+  await cycle() // whatever a first cycle opens once
+  const before = openFds()
+  for (let i = 0; i < 10; i++) await cycle()
+  t.equal(openFds(), before, '@parcel/watcher leaked a pipe per cycle when its last subscription ended')
 })
 
 t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
@@ -73,8 +92,9 @@ t.test('a watcher error: logged, one rescan, a fresh subscription that delivers 
   let unsubscribed = 0
   // The real watcher, with a hand on its callback: the kernel gives no way to make it fail on cue.
   const subscribe: Subscribe = async (path, callback, opts) => {
-    callbacks.push(callback)
     const subscription = await watcher.subscribe(path, callback, opts)
+    if (path !== dir) return subscription // what keeps the watcher's backend up meanwhile
+    callbacks.push(callback)
     return { unsubscribe: async () => { unsubscribed++; await subscription.unsubscribe() } }
   }
   const log = collectingLogger('info')

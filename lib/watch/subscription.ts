@@ -1,5 +1,8 @@
 import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { awaitDirectory, isDirectory } from './await-directory.js'
 
 /** @parcel/watcher's `subscribe`, or the poller's, which has the same shape. */
@@ -64,9 +67,18 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
     const own = ++generation
     const previous = current
     current = null
-    // The kernel may have dropped the watch already (the directory went away): nothing to undo.
-    previous?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
-    subscribe(own, true).catch(options.onFailed)
+    recover(own, previous).catch(options.onFailed)
+  }
+
+  async function recover (own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
+    const hold = previous === null ? null : await holdBackend(options.subscribe).catch(() => null)
+    try {
+      // The kernel may have dropped the watch already (the directory went away): nothing to undo.
+      await previous?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
+      await subscribe(own, true)
+    } finally {
+      await hold?.()
+    }
   }
 
   async function subscribe (own: number, isRecovery: boolean): Promise<void> {
@@ -111,5 +123,27 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
       await current?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
       current = null
     })())
+  }
+}
+
+/**
+ * Keeps @parcel/watcher's backend running while a directory is watched afresh, through a
+ * subscription to an empty directory of our own, until the returned function ends it. The
+ * watcher tears its inotify backend down with its last subscription and leaks a pipe doing so
+ * (one file descriptor per cycle: 26 → 67 over 40 clean rebuilds; the minimal repro is in
+ * docs/troubleshooting.md, "File descriptors grow"). Not the old subscription itself: the
+ * watcher shares one per directory, and a new subscription would join the dead one.
+ */
+async function holdBackend (subscribe: Subscribe): Promise<() => Promise<void>> {
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-livereload-'))
+  try {
+    const held = await subscribe(dir, () => {}, { ignore: [] })
+    return async () => {
+      await held.unsubscribe().catch(() => {})
+      await rm(dir, { recursive: true, force: true })
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true })
+    throw err
   }
 }
