@@ -29,7 +29,13 @@ function setup (options: { hasActivity?: boolean, root?: string } = {}) {
     coalescer.push(paths.map(path => ({ path, type: fake.world.stat(path) === undefined ? 'delete' : 'update' })))
     fake.turn()
   }
-  return { fake, coalescer, feed, flushed, write, remove, deliver }
+  /** A save: an existing file written in place, seen, then delivered by the watcher's first batch. */
+  const save = (path: string): void => {
+    fake.write(path)
+    write(path)
+    deliver(path)
+  }
+  return { fake, coalescer, feed, flushed, write, remove, deliver, save }
 }
 
 const update = (path: string): FileChange => ({ path, type: 'update' })
@@ -45,11 +51,9 @@ t.test('a save is sent after a couple of quiet milliseconds, not the quiet windo
 })
 
 t.test('where threads wait for a CPU, a first file is not sent alone: its writer may be one of them', async t => {
-  const { fake, flushed, write, deliver } = setup()
+  const { fake, flushed, write, deliver, save } = setup()
   fake.contend(2)
-  fake.write('/site/d0/0.html')
-  write('/site/d0/0.html')
-  deliver('/site/d0/0.html')
+  save('/site/d0/0.html')
   fake.advance(20) // the checkout's writer, kept off the CPU 20 ms after its first file
   t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
   for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
@@ -60,11 +64,9 @@ t.test('where threads wait for a CPU, a first file is not sent alone: its writer
 })
 
 t.test('where threads wait for a CPU, a real save is sent after a burst\'s quiet, longer by their number per CPU', async t => {
-  const { fake, flushed, write, deliver } = setup()
+  const { fake, flushed, save } = setup()
   fake.contend(2)
-  fake.write('/site/a.html')
-  write('/site/a.html')
-  deliver('/site/a.html')
+  save('/site/a.html')
   fake.advance(2 * BURST_QUIET_MS - 1)
   t.same(flushed, [], 'two threads ready per CPU: twice a burst\'s quiet')
   fake.advance(1)

@@ -1,32 +1,18 @@
 // The injector at its edges, on real sockets: bodies it cannot decode, HEAD of compressed
 // files, UTF-16 pages, and the same result for a page whatever kind of payload carries it.
-import { once } from 'node:events'
-import { request } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { brotliCompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
+import { testApp } from './helpers/app.js'
+import { fetchRaw } from './helpers/raw-http.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 const PAGE = '<!doctype html><html><head><title>é</title></head><body><p>x</p></body></html>'
-
-interface Response { status: number, headers: Record<string, string | undefined>, body: Buffer }
-
-async function fetchRaw (server: FastifyInstance, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
-  const port = server.server.listening ? (server.server.address() as AddressInfo).port : await listen(server)
-  const req = request({ port, host: '127.0.0.1', path, method, headers })
-  req.end()
-  const [res] = await once(req, 'response')
-  const chunks: Buffer[] = []
-  for await (const chunk of res) chunks.push(chunk)
-  return { status: res.statusCode as number, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }
-}
 
 async function site (t: Test, files: Files, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void, logger?: object) {
   const server = testApp(t, logger === undefined ? {} : { logger })

@@ -1,6 +1,5 @@
 import { once } from 'node:events'
 import { request } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import fastifyCompress from '@fastify/compress'
@@ -10,6 +9,7 @@ import liveReload from '../lib/index.js'
 import { nonceOf } from '../lib/inject/hooks.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
+import { fetchRaw } from './helpers/raw-http.js'
 import { fixture } from './helpers/fixture.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
@@ -21,17 +21,6 @@ async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: Fastify
   await setup?.(server)
   await server.register(liveReload, { root: dir, ...opts })
   return server
-}
-
-/** A raw HTTP request on a real socket: what a browser gets, Content-Length and all. */
-async function fetchRaw (server: FastifyInstance, path: string, headers: Record<string, string> = {}, method = 'GET') {
-  const port = server.server.listening ? (server.server.address() as AddressInfo).port : await listen(server)
-  const req = request({ port, host: '127.0.0.1', path, method, headers })
-  req.end()
-  const [res] = await once(req, 'response')
-  const chunks: Buffer[] = []
-  for await (const chunk of res) chunks.push(chunk)
-  return { status: res.statusCode as number, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }
 }
 
 t.test('a static page gets the tag once with a byte-correct Content-Length', async t => {

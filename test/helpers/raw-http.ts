@@ -1,5 +1,8 @@
 import { once } from 'node:events'
-import { connect, type Socket } from 'node:net'
+import { request } from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { listen } from './app.js'
 
 export interface RawResponse {
   /** Everything the server wrote, as latin1 text (bytes preserved). */
@@ -120,4 +123,17 @@ export function frame (opcode: number, payload: Buffer, { fin = true, masked = t
   const key = Buffer.from([0x12, 0x34, 0x56, 0x78])
   const body = Buffer.from(payload.map((byte, i) => byte ^ key[i % 4]))
   return Buffer.concat([Buffer.from(header), key, body])
+}
+
+export interface FetchedResponse { status: number, headers: Record<string, string>, body: Buffer }
+
+/** A request on a real socket, listening first if the app is not yet: what a browser gets, Content-Length and all. */
+export async function fetchRaw (server: FastifyInstance, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<FetchedResponse> {
+  const port = server.server.listening ? (server.server.address() as AddressInfo).port : await listen(server)
+  const req = request({ port, host: '127.0.0.1', path, method, headers })
+  req.end()
+  const [res] = await once(req, 'response')
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk)
+  return { status: res.statusCode as number, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }
 }
