@@ -126,8 +126,12 @@ export const BURST_QUIET_MAX_MS = 250
  */
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
-/** While threads wait for a CPU, how often (ms) a quiet window looks again whether they still do. */
-export const CONTENTION_RECHECK_MS = 10
+/**
+ * While threads wait for a CPU, how often (ms) a quiet window looks again whether they still do.
+ * Short: the threads that woke to deliver a save (the watcher's, the editor's) are still ready to
+ * run a moment after it, and a save should not wait for more than their going back to sleep.
+ */
+export const CONTENTION_RECHECK_MS = 3
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
