@@ -158,8 +158,10 @@ export function nextStep (e: Evidence, rules: Rules): Step {
  * burst making progress, not a stream, and is waited out.
  */
 function deadline (e: Evidence, rules: Rules): number {
-  const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < BURST_QUIET_MAX_MS
-  return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + BURST_QUIET_MAX_MS, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
+  // A writer kept off a busy machine's CPUs writes its next new file later in proportion.
+  const stall = BURST_QUIET_MAX_MS * Math.max(1, e.contention)
+  const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < stall
+  return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + stall, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
 }
 
 /** When the pending changes may go, if nothing else is written meanwhile. */
@@ -182,10 +184,17 @@ function readyAt (e: Evidence, rules: Rules): number {
   // after that quiet followed the last write, and what it still lacks, the watcher lost (files
   // written into a new directory before it watched it); the flush takes them from the activity.
   const hasWatcherFlushed = e.lastBatchAt >= e.lastWriteAt + WATCHER_QUIET_MS
-  if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + UNDELIVERED_GIVE_UP_MS
+  // Given up on no sooner than the burst's own quiet: on a busy machine the watcher's thread and
+  // the writer both wait for a CPU, and the writer may not be done.
+  if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + Math.max(burstQuiet(e.longestGap, e.contention), giveUp(e.contention))
   // Half a replacement: what removed the tree writes it again next, after a pause of its own.
   if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS
   return e.lastWriteAt + burstQuiet(e.longestGap, e.contention)
+}
+
+/** How long (ms) paths the watcher has not delivered are waited for: longer while its thread waits for a CPU. */
+function giveUp (contention: number): number {
+  return Math.min(UNDELIVERED_GIVE_UP_MS * Math.max(1, contention), WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
 }
 
 /**
