@@ -83,7 +83,7 @@ async function watchAll (options: ResolvedOptions, pipeline: Pipeline, log: Fast
   const starts: Array<Promise<{ path: string, watcher: Watcher | null }>> = []
   if (options.root !== null) {
     const root = options.root
-    starts.push(watchDirectory(root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output'), activity: pipeline.outputActivity() }, ctx).then(watcher => ({ path: root, watcher })))
+    starts.push(watchDirectory(root, { onChanges: pipeline.pushOutput, onLost: () => pipeline.resync('output'), onGone: pipeline.outputGone, activity: pipeline.outputActivity() }, ctx).then(watcher => ({ path: root, watcher })))
   }
   for (const source of options.watch) {
     starts.push(watchSource(source, options.root, { onChanges: pipeline.pushSource, onLost: () => pipeline.resync('sources'), activity: pipeline.sourceActivity() }, ctx).then(watcher => ({ path: source, watcher })))

@@ -132,6 +132,22 @@ t.test('rm -rf of the watched root: its deletions wait for it to come back, and 
   t.same(flushed, [[{ path: '/dist/index.html', type: 'update' }, { path: '/dist/css/site.css', type: 'delete' }, { path: '/dist', type: 'update' }]], 'one flush, once the rebuild went quiet')
 })
 
+t.test('a root deleted and made again at once waits for its watcher to say it is back, not for the disk', async t => {
+  const { fake, coalescer, flushed, remove, deliver } = setup({ hasActivity: false, root: '/dist' })
+  fake.write('/dist/index.html')
+  remove('/dist/index.html')
+  deliver('/dist/index.html')
+  coalescer.awaitRoot() // the watcher saw the directory go
+  fake.turn()
+  fake.write('/dist') // mkdir at once; the watcher is not watching it yet
+  fake.advance(1000)
+  t.same(flushed, [], 'held: what is in the new directory is not known yet')
+  coalescer.push([{ path: '/dist', type: 'update' }]) // watched again: the rescan
+  fake.turn()
+  fake.advance(QUIET_MS)
+  t.same(flushed, [[{ path: '/dist/index.html', type: 'delete' }, { path: '/dist', type: 'update' }]])
+})
+
 t.test('rm -rf of the watched root that never comes back: its deletions go at the max wait', async t => {
   const { fake, feed, flushed, remove, deliver } = setup({ root: '/dist' })
   fake.write('/dist/index.html')

@@ -33,7 +33,10 @@ t.test('the poller reports updates, creates and deletes, in directories new and 
   await writeFile(join(dir, 'new', 'd.html'), 'd')
   await unlink(join(dir, 'sub', 'b.html'))
   await rm(join(dir, 'gone'), { recursive: true })
-  t.same(sorted(await next), sorted([
+  // Usually one poll; two when a busy machine spreads the writes across a poll.
+  const events = [...await next]
+  while (events.length < 5) events.push(...await polled.next())
+  t.same(sorted(events), sorted([
     { path: join(dir, 'new'), type: 'create' },
     { path: join(dir, 'new', 'd.html'), type: 'create' },
     { path: join(dir, 'sub', 'b.html'), type: 'delete' },

@@ -31,6 +31,8 @@ export interface Coalescer {
   push (changes: readonly FileChange[]): void
   /** A new source of activity evidence (one per watched tree). */
   feed (): ActivityFeed
+  /** The root was deleted: deletions wait for its return (a `push` of the root itself), whatever the disk says meanwhile. */
+  awaitRoot (): void
   /** Stops flushing: changes accumulate until `settle()`. */
   hold (): void
   /**
@@ -97,6 +99,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let unseenAt = -Infinity
   let longestGap = 0
   let lastNewPathAt = -Infinity
+  /** Whether the root was deleted and its return not pushed yet. */
+  let isRootAwaited = false
   /** Whether the watcher delivered paths the activity never saw in this burst (see Evidence.isActivityPartial). */
   let isActivityPartial = false
   let quietBefore = Infinity
@@ -145,7 +149,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
       lastBatchAt,
       isRemovalOnly: isRemovalOnly(),
-      isRootGone: root !== null && isRemovalOnly() && world.stat(root) === undefined,
+      isRootGone: root !== null && isRemovalOnly() && (isRootAwaited || world.stat(root) === undefined),
       longestGap,
       lastNewPathAt,
       isActivityPartial,
@@ -257,6 +261,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     // With activity: a copy of a path the last flush already carried, not written since, is stale.
     const fresh = hasActivity() ? changes.filter(change => !flushed.has(change.path)) : changes
     if (fresh.length === 0) return
+    if (fresh.some(change => change.path === root)) isRootAwaited = false // back
     if (phase === 'idle') {
       phase = 'open'
       since = at
@@ -313,6 +318,10 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
         onActivity: (path, kind) => { if (feed.state === 'ready') onActivity(path, kind) },
         onUnavailable: () => { feed.state = 'lost' }
       }
+    },
+    awaitRoot () {
+      isRootAwaited = true
+      decideSoon()
     },
     hold () {
       phase = 'held'

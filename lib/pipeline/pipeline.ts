@@ -22,6 +22,8 @@ export interface Pipeline {
   pushSource (changes: FileChange[]): void
   /** Changes in the output directory: one message once they go quiet, held while a build runs. */
   pushOutput (changes: FileChange[]): void
+  /** The output directory itself was deleted: what was deleted in it waits for its return (`resync('output')`). */
+  outputGone (): void
   /** Where a watched source tree reports its activity (the coalescer's evidence). */
   sourceActivity (): ActivityFeed
   /** Where the output directory reports its activity. */
@@ -193,6 +195,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       if (options.supersede && current !== null) current.abort()
     },
     pushOutput: changes => outputs.push(changes),
+    outputGone: () => outputs.awaitRoot(),
     sourceActivity: () => sources.feed(),
     outputActivity: () => outputs.feed(),
     build ({ full = false } = {}) {

@@ -16,6 +16,8 @@ export interface SubscriptionOptions {
   onEvents (events: watcher.Event[]): void
   /** Events were lost (a watcher error, or `dir` came back): the owner must rescan. */
   onLost (): void
+  /** `dir` itself was deleted: `onLost` follows once it is back. */
+  onGone? (): void
   /** A subscription failed for another reason than the directory being gone: it is not retried. */
   onFailed (err: unknown): void
   /** Bound to the directory (a child logger). */
@@ -53,6 +55,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
           // The rest of this batch describes a tree that is gone (a clean before a build): the
           // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
           log.warn('the watched directory was deleted: watching resumes when it exists again')
+          options.onGone?.()
           restart()
           return
         }

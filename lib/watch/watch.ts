@@ -55,6 +55,8 @@ export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'p
 export interface WatchHandlers {
   onChanges (changes: FileChange[]): void
   onLost (): void
+  /** The directory itself was deleted: `onLost` follows once it is back and watched again. */
+  onGone? (): void
   /** Where every write is reported as it happens (watch/activity.ts), when someone needs it. */
   readonly activity?: ActivityHandlers
 }
@@ -116,6 +118,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
         const changes = toChanges(dir, events, ctx.ignore.regexps)
         if (changes.length > 0) handlers.onChanges(changes)
       },
+      onGone: handlers.onGone,
       onLost () {
         // The directory came back: a new tree to follow. Until it is, quiet windows decide.
         activity?.restart().catch(/* c8 ignore next -- started never rejects */ () => {})
