@@ -5,7 +5,7 @@
 // BURSTS_N bursts per pattern (default 20), SAVES_N saves per way (20), BUILDS_N builds per
 // case (15); BURSTS_PATTERNS (sync,promise8,waves,tar,git,cp), BURSTS_PLACES (tmpfs,disk),
 // BURSTS_LOADS (idle,busy) select a part; BURSTS_SECTIONS (bursts,saves,builds) too.
-// BURSTS_DEADLINE_S (default 1800) bounds the whole run.
+// BURSTS_DEADLINE_S (default 3600) bounds the whole run.
 //
 // Bursts: the plugin, a builder watching the same tree and raw @parcel/watcher each run in their
 // own process (bench/server.js), as dev servers do, so that none of them
@@ -44,7 +44,7 @@ const SETTLE_MS = 1000
 /** Between bursts: the watcher delivers the first event after 500 ms of idle at once. */
 const IDLE_MS = 700
 
-const deadline = setTimeout(() => { console.error('bursts: deadline passed, run failed'); process.exit(2) }, Number(env('BURSTS_DEADLINE_S', 1800)) * 1000)
+const deadline = setTimeout(() => { console.error('bursts: deadline passed, run failed'); process.exit(2) }, Number(env('BURSTS_DEADLINE_S', 3600)) * 1000)
 const places = { tmpfs: '/dev/shm', disk: env('BENCH_TMP', tmpdir()) }
 
 const busy = []

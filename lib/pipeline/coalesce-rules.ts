@@ -127,11 +127,10 @@ export const BURST_QUIET_MAX_MS = 250
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
 /**
- * While threads wait for a CPU, how often (ms) a quiet window looks again whether they still do.
- * Short: the threads that woke to deliver a save (the watcher's, the editor's) are still ready to
- * run a moment after it, and a save should not wait for more than their going back to sleep.
+ * While threads wait for a CPU, the first look again (ms) past the uncontended quiet; each
+ * later look waits as long again as all the looks before it.
  */
-export const CONTENTION_RECHECK_MS = 3
+export const CONTENTION_RECHECK_MS = 1
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
@@ -147,9 +146,12 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   const until = Math.min(readyAt(e, rules), latest)
   if (e.now >= until) return { kind: 'flush' }
   if (e.contention <= 1) return { kind: 'wait', until }
-  // The CPUs may be free again before then: look again from when an uncontended wait would end.
+  // The CPUs may be free again before then: look again from when an uncontended wait would end,
+  // soon at first (the threads that woke to deliver a save go back to sleep within a millisecond
+  // or two), then less and less often (two busy loops stay).
   const uncontended = Math.min(readyAt({ ...e, contention: 1 }, rules), latest)
-  return { kind: 'wait', until: Math.min(until, Math.max(uncontended, e.now + CONTENTION_RECHECK_MS)) }
+  const recheck = e.now + Math.max(CONTENTION_RECHECK_MS, e.now - uncontended)
+  return { kind: 'wait', until: Math.min(until, Math.max(uncontended, recheck)) }
 }
 
 /**
