@@ -210,6 +210,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     longestGap = 0
     lastNewPathAt = -Infinity
     isActivityPartial = false
+    isRootAwaited = false // what it held went with this flush; the disk says whether it is still gone
     hasWrites = false
     if (phase === 'settling') {
       const resolve = settling
