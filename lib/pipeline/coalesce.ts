@@ -201,7 +201,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     // for, ~50 ms), or never delivers (files written into a new directory before it was
     // watched), is taken from the activity and the disk.
     if (hasActivity()) takeSeen()
-    else reviveDeleted()
+    reviveDeleted() // what the activity did not see (it was following a tree that came back) too
     const changes = [...pending].map(([path, type]) => ({ path, type }))
     flushed = new Set([...seen].filter(([path, seenAs]) => pending.has(path) || isTemporary(path, seenAs)).map(([path]) => path))
     pending.clear()
@@ -244,7 +244,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   /**
-   * Without activity, a path the watcher reported deleted that exists again (a tree removed and
+   * A path the watcher reported deleted that exists again (a tree removed and
    * written again, whose new files the watcher may report only later, or never: it watched the
    * new tree late) is an update: it is hashed now, so its late copy changes nothing.
    */
