@@ -2,7 +2,7 @@
 import { homedir } from 'node:os'
 import t from 'tap'
 import { errorPage, escapeHtml, messageOf } from '../lib/inject/error-page.js'
-import { findInsertion } from '../lib/inject/html-scan.js'
+import { findInsertion } from '../lib/inject/whole.js'
 
 t.test('errorPage: the status, the method and the URL, as text, with a </head> for the tag', async t => {
   const page = errorPage({ status: 404, method: 'GET', url: '/docs/a.html?x=1&y=2' })

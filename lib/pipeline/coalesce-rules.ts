@@ -161,7 +161,7 @@ export function nextStep (e: Evidence, rules: Rules): Step {
  */
 function deadline (e: Evidence, rules: Rules): number {
   // A writer kept off a busy machine's CPUs writes its next new file later in proportion.
-  const stall = BURST_QUIET_MAX_MS * Math.max(1, e.contention)
+  const stall = stretched(BURST_QUIET_MAX_MS, e.contention)
   const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < stall
   return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + stall, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
 }
@@ -196,7 +196,7 @@ function readyAt (e: Evidence, rules: Rules): number {
 
 /** How long (ms) paths the watcher has not delivered are waited for: longer while its thread waits for a CPU. */
 function giveUp (contention: number): number {
-  return Math.min(UNDELIVERED_GIVE_UP_MS * Math.max(1, contention), WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
+  return Math.min(stretched(UNDELIVERED_GIVE_UP_MS, contention), WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
 }
 
 /**
@@ -213,7 +213,12 @@ function giveUp (contention: number): number {
  * when the watcher's thread and ours wake and take a CPU.
  */
 export function burstQuiet (longestGap: number, contention: number): number {
-  return Math.min(BURST_QUIET_MAX_MS, Math.max(BURST_QUIET_MS, 2 * longestGap) * Math.max(1, contention))
+  return Math.min(BURST_QUIET_MAX_MS, stretched(Math.max(BURST_QUIET_MS, 2 * longestGap), contention))
+}
+
+/** A silence of `ms` on a free CPU, as long as it lasts where threads share the CPUs `contention` to one. */
+function stretched (ms: number, contention: number): number {
+  return ms * Math.max(1, contention)
 }
 
 /**

@@ -137,6 +137,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   function evidence (): Evidence {
+    const isRemovalOnly = pending.size > 0 && [...pending.values()].every(type => type === 'delete')
     return {
       phase,
       now: world.now(),
@@ -148,8 +149,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
       lastBatchAt,
-      isRemovalOnly: isRemovalOnly(),
-      isRootGone: root !== null && isRemovalOnly() && (isRootAwaited || world.stat(root) === undefined),
+      isRemovalOnly,
+      isRootGone: root !== null && isRemovalOnly && (isRootAwaited || world.stat(root) === undefined),
       longestGap,
       lastNewPathAt,
       isActivityPartial,
@@ -159,8 +160,6 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       contention: phase === 'open' ? world.cpuContention() : 0 // only quiet windows ask
     }
   }
-
-  const isRemovalOnly = (): boolean => pending.size > 0 && [...pending.values()].every(type => type === 'delete')
 
   function countUndelivered (): number {
     let count = 0
