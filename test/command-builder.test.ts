@@ -8,6 +8,10 @@ import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 import { groupPids, isAlive, sleepingGroup } from './helpers/process.js'
 
+// Three tests at a time: each runs commands of its own, and most of their time is spent waiting
+// for a timeout or a grace period to pass, or for a child process.
+t.jobs = 3
+
 function ctx (signal = new AbortController().signal): BuildContext {
   return { changes: [], full: false, signal, log: collectingLogger().log }
 }

@@ -7,6 +7,10 @@ import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { fixture } from './helpers/fixture.js'
+import { withoutTrackerInThreads } from './helpers/threads.js'
+
+// The docs site builds in worker threads; no example starts a child process.
+withoutTrackerInThreads()
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 

@@ -9,6 +9,10 @@ import { fixture as testdir } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 import { groupPids, isAlive } from './helpers/process.js'
 
+// Three tests at a time: each has a builder and child processes of its own, and most of their time
+// is spent waiting for a timeout or a kill grace period to pass, not computing.
+t.jobs = 3
+
 const fixture = (name: string) => new URL(`./fixtures/builders/${name}`, import.meta.url)
 
 function ctx (how?: string, signal = new AbortController().signal) {
@@ -33,27 +37,31 @@ t.test('a warm child runs every build and forwards its log lines', async t => {
 
 t.test('each way a builder can die fails that build, and the next build recovers', async t => {
   // Only 'hang' ends by the timeout, which counts from the start of the build, a fresh child's
-  // start included (seconds, on a loaded machine): the other cases get a long one.
+  // start included (seconds, on a loaded machine): the other cases get a long one. 'hang' idles
+  // in a child of its own builder until then, so it runs beside the others.
   const patient = isolatedBuilder(fixture('crash.js'), { timeout: 30_000, maxMemory: 32 })
   const hasty = isolatedBuilder(fixture('crash.js'), { timeout: 6000, maxMemory: 32 })
   t.teardown(() => patient.close?.())
   t.teardown(() => hasty.close?.())
-  const cases: Array<[string, RegExp, typeof patient]> = [
-    ['throw', /bad input/, patient],
-    ['exit', /exited with code 3/, patient],
-    ['uncaught', /exited with code 1/, patient],
-    ['oom', /ran out of memory|killed by SIG/, patient],
-    ['segv', /killed by SIGSEGV/, patient],
-    ['hang', /timed out after 6000 ms/, hasty]
-  ]
-  const pids = new Set<string>()
-  for (const [how, expected, builder] of cases) {
+  /** Fails a build in the way `how` names, then builds again; resolves to the pid of the child that recovered. */
+  const dieAndRecover = async (how: string, expected: RegExp, builder: typeof patient) => {
     const failed = await build(builder, ctx(how))
     t.match(failed.errors?.[0], { message: expected }, how)
     const ok = await build(builder, ctx('ok'))
     t.same(ok.errors, undefined, `recovered after ${how}`)
-    pids.add(ok.outputs?.[0] ?? '')
+    return ok.outputs?.[0] ?? ''
   }
+  const hung = dieAndRecover('hang', /timed out after 6000 ms/, hasty)
+  const cases: Array<[string, RegExp]> = [
+    ['throw', /bad input/],
+    ['exit', /exited with code 3/],
+    ['uncaught', /exited with code 1/],
+    ['oom', /ran out of memory|killed by SIG/],
+    ['segv', /killed by SIGSEGV/]
+  ]
+  const pids = new Set<string>()
+  for (const [how, expected] of cases) pids.add(await dieAndRecover(how, expected, patient))
+  pids.add(await hung)
   t.equal((await build(patient, ctx('throw'))).errors?.[0].file, 'src/a.md', 'thrown errors keep their location')
   t.ok(pids.size >= 5, 'a fresh child after each death')
 })
@@ -143,9 +151,11 @@ t.test('an abort that the build ignores kills the builder process and its childr
 
 t.test('when the server dies, the builder process and the children it started go too', async t => {
   const pidFile = join(testdir(t), 'pids')
-  // A server of its own (the built package), killed without a chance to close anything.
+  // A server of its own (the built package's builder module: the rest of the package, Fastify
+  // and all, would cost the process half a second of CPU for nothing), killed without a chance to
+  // close anything.
   const server = spawn(process.execPath, ['--input-type=module', '-e', `
-    import { isolatedBuilder } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+    import { isolatedBuilder } from ${JSON.stringify(new URL('../dist/builders/isolated.js', import.meta.url).href)}
     const log = { info () {}, debug () {}, warn () {}, error () {}, trace () {}, fatal () {}, child () { return log } }
     await isolatedBuilder(process.env.MODULE).build({ changes: [{ path: process.env.PIDS, type: 'update' }], full: false, signal: new AbortController().signal, log })
   `], { env: { ...process.env, MODULE: fileURLToPath(fixture('spawner.js')), PIDS: pidFile }, stdio: 'ignore' })

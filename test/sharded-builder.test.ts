@@ -11,8 +11,12 @@ import { connectLiveReload } from '../lib/testing.js'
 import { testApp } from './helpers/app.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
+import { withoutTrackerInThreads } from './helpers/threads.js'
 
 const WORKER = new URL('./fixtures/sharded/worker.js', import.meta.url)
+
+// Every test here starts worker threads, and no child process.
+withoutTrackerInThreads()
 
 interface PageData { pages: string[], full: boolean, changes: string[] }
 type Built = Omit<BuildOutcome, 'errors'> & { errors?: BuildErrorInfo[] }
@@ -224,11 +228,11 @@ t.test('a worker that exits, throws uncaught, hangs or runs out of memory fails 
   // Only HANG ends by the shard timeout. The others get a long one: on a loaded machine a healthy
   // shard beside a worker that thrashes its heap must never run into it.
   const patient = s.make({ timeout: 30_000, maxMemory: 64 })
-  const hasty = s.make({ timeout: 3000, maxMemory: 64 })
+  const hasty = s.make({ timeout: 2000, maxMemory: 64 })
   const cases: Array<[string, RegExp, typeof patient]> = [
     ['EXIT', /shard "api" failed: its worker died \(worker exited with code: 3\)/, patient],
     ['UNCAUGHT', /shard "api" failed: its worker died \(uncaught in the worker\)/, patient],
-    ['HANG', /shard "api" timed out after 3000 ms; its worker was stopped/, hasty],
+    ['HANG', /shard "api" timed out after 2000 ms; its worker was stopped/, hasty],
     ['OOM', /shard "api" failed: its worker died \(.*out of memory/i, patient]
   ]
   for (const builder of [patient, hasty]) await build(builder, ctx([], true))
@@ -265,8 +269,9 @@ t.test('the output is identical to a sequential build of the same site', async t
 })
 
 t.test('an abort stops the shards not started yet; the next build does them all', async t => {
+  // The shards run in key order, one at a time: s0, slow, is running when the abort comes.
   const pages: Record<string, Record<string, string>> = {}
-  for (let i = 0; i < 8; i++) pages[`s${i}`] = { 'p.md': 'SLOW 300' }
+  for (let i = 0; i < 8; i++) pages[`s${i}`] = { 'p.md': i === 0 ? 'SLOW 300' : `page ${i}` }
   const s = site(t, pages)
   const builder = s.make({ concurrency: 1 })
   const controller = new AbortController()

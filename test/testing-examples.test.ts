@@ -5,6 +5,9 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 
+// Both examples at once: each test waits for a process of its own.
+t.jobs = 2
+
 const root = new URL('..', import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
 

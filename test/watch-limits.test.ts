@@ -9,6 +9,8 @@ import { createWatchContext, watchSource } from '../lib/watch/watch.js'
 import { collectingLogger } from './helpers/log.js'
 
 const run = promisify(execFile)
+// Two tests at a time: most of their time is a server process of their own starting up.
+t.jobs = 2
 const fixture = fileURLToPath(new URL('fixtures/inotify-limit.mjs', import.meta.url))
 
 /**
