@@ -59,7 +59,10 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
   function open (path: string, stats = statSync(path, { throwIfNoEntry: false })): boolean {
     if (isClosed || stats === undefined) return false
     if (watchers.get(path)?.identity === identity(stats)) return false
-    forget(path)
+    // A directory replaced: its old watch goes, with those below it. Only a followed directory
+    // has followed ones below it (they are followed from the top down, and forgotten with it):
+    // a new one has none, and is not compared with every watch (n² over a checkout's directories).
+    if (watchers.has(path)) forget(path)
     if (watchers.size >= MAX_ACTIVITY_DIRS) {
       giveUp()
       return false
