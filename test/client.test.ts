@@ -6,10 +6,10 @@ import type { FastifyInstance } from 'fastify'
 import type { Page, WebSocket } from 'playwright-core'
 import t, { type Test } from 'tap'
 import type { LiveReloadOptions } from '../types/index.js'
-import { countLoads, hasMarker, launchBrowser, openPage, recolour, serveSite, setMarker, survivesSwap, type Site } from './helpers/browser.js'
+import { countLoads, hasMarker, launchBrowser, recolour, serveSite, setMarker, sharedTab, survivesSwap, until, visit, type Site } from './helpers/browser.js'
 import { fixture, type Files } from './helpers/fixture.js'
 
-const browser = await launchBrowser(t)
+const tab = await sharedTab(t, await launchBrowser(t))
 
 // No favicon request: one in flight when a test closes its server would keep that keep-alive
 // connection open, and Node's server.close() waits for it (Fastify's keepAliveTimeout, 72 s).
@@ -20,9 +20,9 @@ async function startSite (t: Test, files: Files, opts: LiveReloadOptions = {}): 
   return await serveSite(t, fixture(t, files), opts)
 }
 
-/** Opens a page and resolves once its client has received `hello`: from then on, changes arrive. */
+/** Opens `url` in the tab and resolves once its client has received `hello`: from then on, changes arrive. */
 async function open (t: Test, url: string): Promise<Page> {
-  return await openPage(t, browser, url, nextHello)
+  return await visit(t, tab, url, nextHello)
 }
 
 const sockets = new WeakMap<Page, WebSocket>()
@@ -56,7 +56,7 @@ t.test('a stylesheet edit swaps the styles without a navigation', async t => {
   const site = await startSite(t, SITE)
   const page = await open(t, `${site.origin}/`)
   t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'same document')
-  await page.waitForFunction(() => document.querySelectorAll('link[rel=stylesheet]').length === 1)
+  await until(page, () => document.querySelectorAll('link[rel=stylesheet]').length === 1)
   t.match(await page.getAttribute('link[rel=stylesheet]', 'href'), /\/site\.css\?livereload=\d+$/)
 })
 
@@ -83,7 +83,8 @@ t.test('an image edit refreshes <img> sources and CSS backgrounds in place', asy
   const page = await open(t, `${site.origin}/`)
   await setMarker(page)
   await writeFile(join(site.dir, 'logo.svg'), svg('green'))
-  await page.waitForFunction(() => /livereload=/.test((document.getElementById('logo') as HTMLImageElement).src) &&
+  // One task sets both, and the <img>'s is a DOM change: the predicate is looked at after it.
+  await until(page, () => /livereload=/.test((document.getElementById('logo') as HTMLImageElement).src) &&
     /livereload=/.test(getComputedStyle(document.getElementById('hero')!).backgroundImage))
   t.ok(await hasMarker(page), 'same document')
   t.equal(await page.getAttribute('#other', 'src'), '/other.svg', 'other images are left alone')
@@ -155,7 +156,7 @@ t.test('a reload keeps the scroll position', async t => {
   const reloaded = page.waitForEvent('load')
   await writeFile(join(site.dir, 'index.html'), PAGE(`${tall}<p>more</p>`))
   await reloaded
-  await page.waitForFunction(() => scrollY === 1500)
+  await until(page, () => scrollY === 1500)
   t.equal(await page.textContent('p'), 'more')
 })
 
@@ -218,7 +219,7 @@ const CSP_ROUTE = (csp: string) => (app: FastifyInstance) => {
 async function checkStrictPage (t: Test, csp: string): Promise<void> {
   const site = await serveSite(t, fixture(t, SITE), {}, { setup: CSP_ROUTE(csp) })
   const violations: string[] = []
-  const page = await openPage(t, browser, `${site.origin}/csp`, async page => {
+  const page = await visit(t, tab, `${site.origin}/csp`, async page => {
     page.on('console', message => { if (/Content.Security.Policy|Trusted Type/i.test(message.text())) violations.push(message.text()) })
     await nextHello(page)
   })

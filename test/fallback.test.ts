@@ -5,10 +5,11 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ConsoleMessage, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { countLoads, hasMarker, launchBrowser, openPage, recolour, serveSite, setMarker, survivesSwap, type Site } from './helpers/browser.js'
+import { countLoads, hasMarker, launchBrowser, recolour, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from './helpers/browser.js'
+import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 
-const browser = await launchBrowser(t)
+const tab = await sharedTab(t, await launchBrowser(t))
 
 const PAGE = (body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><link rel="stylesheet" href="/site.css"></head><body>${body}</body></html>`
@@ -35,7 +36,7 @@ function consoleLine (page: Page, text: string): Promise<ConsoleMessage> {
 }
 
 async function open (t: Test, url: string): Promise<Page> {
-  return await openPage(t, browser, url, page => consoleLine(page, 'connected (server-sent events)'))
+  return await visit(t, tab, url, page => consoleLine(page, 'connected (server-sent events)'))
 }
 
 t.test('with upgrades refused the page connects over SSE, and a page edit reloads it', async t => {
@@ -78,8 +79,9 @@ t.test('when upgrades work again the page moves back to a WebSocket and closes t
   site.gate.isBlocked = false
   const ws = await socket
   await back
-  // The stream is closed once the WebSocket said hello: one client again.
-  await page.waitForFunction(async () => (await (await fetch('/__livereload/status')).json()).clients === 1, undefined, { timeout: 20_000 })
+  // The stream is closed once the WebSocket said hello: one client again. (No event announces
+  // the server's side of a closed stream; the page asking /status on every frame cost more.)
+  await eventually(() => site.app.liveReload.clients === 1, 20_000, 'the stream closed')
 
   await setMarker(page)
   const frame = ws.waitForEvent('framereceived', { predicate: f => String(f.payload).includes('"type":"css"') })

@@ -2,10 +2,10 @@
 // touch stays as the page's author wrote it.
 import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { launchBrowser, openPage, serveSite, type Site } from './helpers/browser.js'
+import { launchBrowser, serveSite, sharedTab, visit, type Site } from './helpers/browser.js'
 import { fixture, type Files } from './helpers/fixture.js'
 
-const browser = await launchBrowser(t)
+const tab = await sharedTab(t, await launchBrowser(t))
 
 // No favicon request: one in flight when a test closes its server keeps its connection open.
 const ICON = '<link rel="icon" href="data:,">'
@@ -24,7 +24,7 @@ t.test("an inline script holding '</script'+'>' runs intact, and the client conn
   const site = await startSite(t, {
     'index.html': `<!doctype html><html><head>${ICON}<script>window.end = '</script' + '>'; window.head = "</head>";</script></head><body><p>x</p></body></html>`
   })
-  const page = await openPage(t, browser, `${site.origin}/`, connected)
+  const page = await visit(t, tab, `${site.origin}/`, connected)
   t.same(await page.evaluate(() => [(window as unknown as { end: string }).end, (window as unknown as { head: string }).head]), ['</script>', '</head>'])
   t.equal(await page.locator('head > script[src$="/__livereload/client.js"]').count(), 1)
 })
@@ -33,7 +33,7 @@ t.test('a <template> in <head> holding </head> and <body> keeps the tag out, and
   const site = await startSite(t, {
     'index.html': `<!doctype html><html><head>${ICON}<template id="t"><p>in</p></head><body class="inner"></template></head><body><p>x</p></body></html>`
   })
-  const page = await openPage(t, browser, `${site.origin}/`, connected)
+  const page = await visit(t, tab, `${site.origin}/`, connected)
   t.equal(await page.evaluate(() => (document.getElementById('t') as HTMLTemplateElement).content.querySelectorAll('script').length), 0, 'nothing in the template')
   t.equal(await page.locator('head > script[src$="/__livereload/client.js"]').count(), 1)
 })
@@ -45,7 +45,7 @@ t.test('a UTF-16 page with a BOM reads as its author wrote it', async t => {
   be.swap16()
   const site = await startSite(t, { 'le.html': le, 'be.html': be })
   for (const name of ['le.html', 'be.html']) {
-    const page = await openPage(t, browser, `${site.origin}/${name}`, async page => await page.waitForEvent('load'))
+    const page = await visit(t, tab, `${site.origin}/${name}`, async page => await page.waitForEvent('load'))
     t.equal(await page.evaluate(() => document.body.textContent), 'héllo 漢字', `${name}: the text, and nothing after it`)
     t.equal(await page.evaluate(() => document.body.innerHTML), '<p id="p">héllo 漢字</p>', `${name}: no mojibake after it`)
   }

@@ -6,11 +6,11 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import type { LiveReloadOptions } from '../types/index.js'
-import { hasMarker, launchBrowser, openPage, serveSite, setMarker, survivesSwap, type Site } from './helpers/browser.js'
+import { hasMarker, launchBrowser, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from './helpers/browser.js'
 import { fixture } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
 
-const browser = await launchBrowser(t)
+const tab = await sharedTab(t, await launchBrowser(t))
 
 // livereload-js reads its host and port from its own <script src>: here the plugin's /livereload.js.
 const PAGE = (body: string, src = '/livereload.js') =>
@@ -24,7 +24,7 @@ async function startSite (t: Test, dir: string, opts: LiveReloadOptions): Promis
 
 /** Opens a page and resolves once livereload-js says it connected (it logs with ?LR-verbose). */
 async function open (t: Test, url: string): Promise<Page> {
-  return await openPage(t, browser, `${url}${url.includes('?') ? '' : '?'}LR-verbose`,
+  return await visit(t, tab, `${url}${url.includes('?') ? '' : '?'}LR-verbose`,
     page => page.waitForEvent('console', { predicate: m => /LiveReload is connected to .* \(protocol v7\)/.test(m.text()), timeout: 20_000 }))
 }
 

@@ -1,20 +1,24 @@
 import { writeFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { listen, testApp } from './app.js'
 
-/** Headless Debian chromium, shared by the tests of one file; closed when the file ends. */
-export async function launchBrowser (t: Test): Promise<Browser> {
+/**
+ * Headless Debian chromium, and the one browser context the tests of a file share (each site
+ * is its own origin, a port of its own, so their storage never meets); closed when the file ends.
+ * A context per tab would cost each tab a browser context of its own.
+ */
+export async function launchBrowser (t: Test): Promise<BrowserContext> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic']
   })
   t.teardown(() => browser.close())
-  return browser
+  return await browser.newContext()
 }
 
 export interface Site { app: FastifyInstance, dir: string, port: number, origin: string }
@@ -37,14 +41,42 @@ export async function serveSite (t: Test, dir: string, options: LiveReloadOption
   return { app, dir, port: bound, origin: `http://127.0.0.1:${bound}` }
 }
 
-/** Opens a page at `url` and resolves once `ready(page)`, started before navigating, resolves. */
-export async function openPage (t: Test, browser: Browser, url: string, ready: (page: Page) => Promise<unknown>): Promise<Page> {
+/** Opens a new tab at `url` and resolves once `ready(page)`, started before navigating, resolves. */
+export async function openPage (t: Test, browser: BrowserContext, url: string, ready: (page: Page) => Promise<unknown>): Promise<Page> {
   const page = await browser.newPage()
   t.teardown(() => page.close())
+  await navigate(page, url, ready)
+  return page
+}
+
+/**
+ * A tab the tests of a file take turns in (see `visit`): each new tab costs Chromium a renderer
+ * process, 0.3 to 1 s of a 2-core machine. Closed when the file ends.
+ */
+export async function sharedTab (t: Test, browser: BrowserContext): Promise<Page> {
+  const tab = await browser.newPage()
+  t.teardown(() => tab.close())
+  return tab
+}
+
+/**
+ * Loads `url` in the shared `tab`, as `openPage` does in a new one. When the test ends, the
+ * listeners it put on the tab go, and the tab leaves the site (about:blank) before the site's
+ * server closes, so its client does not retry against a closed port meanwhile.
+ */
+export async function visit (t: Test, tab: Page, url: string, ready: (page: Page) => Promise<unknown>): Promise<Page> {
+  t.teardown(async () => {
+    tab.removeAllListeners()
+    await tab.goto('about:blank')
+  })
+  await navigate(tab, url, ready)
+  return tab
+}
+
+async function navigate (page: Page, url: string, ready: (page: Page) => Promise<unknown>): Promise<void> {
   const isReady = ready(page)
   await page.goto(url)
   await isReady
-  return page
 }
 
 /** Counts the page's loads from now on. */
@@ -63,10 +95,45 @@ export async function hasMarker (page: Page): Promise<boolean> {
   return await page.evaluate(() => (window as unknown as { marker?: number }).marker === 42)
 }
 
+/**
+ * Resolves once `predicate(arg)` holds in the page's current document. It is looked at now, then
+ * after each DOM change, each resource load and each scroll: every change the client makes
+ * (a swapped <link> and its load, an <img> source, the overlay, a restored scroll position) is
+ * one of those. page.waitForFunction instead runs it on every animation frame, which keeps
+ * Chromium painting frames throughout the wait. `predicate` must use nothing but `arg`.
+ */
+export async function until<Arg> (page: Page, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
+  // An expression, not a function and its argument: a function passed as an argument would have
+  // to be revived with eval, which a page's Content-Security-Policy may forbid.
+  await page.evaluate(`(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`)
+}
+
+function waitInPage<Arg> (predicate: (arg: Arg) => boolean, arg: Arg): Promise<void> {
+  return new Promise(resolve => {
+    const observer = new MutationObserver(check)
+    function check (): void {
+      if (!predicate(arg)) return
+      observer.disconnect()
+      document.removeEventListener('load', check, true)
+      removeEventListener('scroll', check)
+      resolve()
+    }
+    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true })
+    document.addEventListener('load', check, true) // load does not bubble: capture it
+    addEventListener('scroll', check)
+    check()
+  })
+}
+
+/** Resolves once the page's h1 shows colour `rgb`. */
+export async function colourShown (page: Page, rgb: string): Promise<void> {
+  await until(page, rgb => getComputedStyle(document.querySelector('h1')!).color === rgb, rgb)
+}
+
 /** Writes a stylesheet that colours h1 `rgb` and waits until the page shows that colour. */
 export async function recolour (page: Page, file: string, rgb: string): Promise<void> {
   await writeFile(file, `h1 { color: ${rgb} }`)
-  await page.waitForFunction(rgb => getComputedStyle(document.querySelector('h1')!).color === rgb, rgb)
+  await colourShown(page, rgb)
 }
 
 /** Marks the document, swaps a stylesheet, and says whether the mark is still there: no reload came meanwhile. */
