@@ -118,7 +118,9 @@ async function spawned (t: Test, builder: ReturnType<typeof isolatedBuilder>, { 
 }
 
 async function treeGone (t: Test, [builder, sleeper]: number[]): Promise<void> {
-  await eventually(() => !isAlive(builder) && !isAlive(sleeper), 5000, 'the builder process and its own child gone')
+  // A bound on a hang, not a speed check: under tap the builder process writes its coverage as
+  // it exits (tap's exit handlers run on SIGTERM too), which took over 5 s on a loaded CI run.
+  await eventually(() => !isAlive(builder) && !isAlive(sleeper), 20_000, 'the builder process and its own child gone')
   t.pass(`builder process ${builder} and its child ${sleeper} are gone`)
 }
 
