@@ -31,8 +31,8 @@ export function runShared () {
   // No report of its own: its coverage is part of the second run's, and thresholds of 0 keep tap
   // from calling this part incomplete.
   const partial = ['--coverage-report=none', '--statements=0', '--branches=0', '--functions=0', '--lines=0']
-  // As many files as CPUs: measured on 2 cores, a third file beside them (with the checks
-  // running too) took 221 s of wall and 375 s of CPU for this group, against 129 s and 198 s.
+  // As many files as CPUs: measured on 2 cores, this group alone with three files at a time took
+  // 221 s of wall and 375 s of CPU, with two 129 s and 198 s (one run each, a noisy machine).
   const jobs = `--jobs=${availableParallelism()}`
   return run([jobs, ...partial, ...serial.map(file => `--exclude=${file}`)])
 }
