@@ -118,8 +118,9 @@ async function spawned (t: Test, builder: ReturnType<typeof isolatedBuilder>, { 
 }
 
 async function treeGone (t: Test, [builder, sleeper]: number[]): Promise<void> {
-  // A bound on a hang, not a speed check: under tap the builder process writes its coverage as
-  // it exits (tap's exit handlers run on SIGTERM too), which took over 5 s on a loaded CI run.
+  // A bound on a hang, not a speed check: on a loaded fresh-clone CI run, with the tests of this
+  // file three at a time, the tree took over 5 s to go (why is not known: perhaps the builder
+  // process writing its coverage for tap as it exits).
   await eventually(() => !isAlive(builder) && !isAlive(sleeper), 20_000, 'the builder process and its own child gone')
   t.pass(`builder process ${builder} and its child ${sleeper} are gone`)
 }
