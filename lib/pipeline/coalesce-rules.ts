@@ -131,6 +131,14 @@ export const EARLY_MS = 2
  * later look waits as long again as all the looks before it.
  */
 export const CONTENTION_RECHECK_MS = 1
+/**
+ * A wait shorter than this (ms) cannot be timed, so a step due within it is due now. Node's
+ * timers count whole milliseconds of the event loop's clock, which is read once per turn of the
+ * loop and lags the real one by up to a millisecond: a timer fires up to that much early, and
+ * waiting out the fraction left costs another timer, a millisecond or more (measured: 1.3 ms of
+ * a save's 4.6 ms, its median, went to that second timer).
+ */
+export const TIMER_RESOLUTION_MS = 1
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
@@ -144,7 +152,7 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   if (e.phase === 'idle' || e.phase === 'held') return { kind: 'wait-for-evidence' }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
   const until = Math.min(readyAt(e, rules), latest)
-  if (e.now >= until) return { kind: 'flush' }
+  if (until - e.now < TIMER_RESOLUTION_MS) return { kind: 'flush' }
   if (e.contention <= 1) return { kind: 'wait', until }
   // The CPUs may be free again before then: look again from when an uncontended wait would end,
   // soon at first (the threads that woke to deliver a save go back to sleep within a millisecond
