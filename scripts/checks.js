@@ -1,10 +1,13 @@
 // Runs the npm scripts named on the command line side by side, as many at a time as there are
-// CPUs (each is one single-threaded process: eslint, tsc, tsd, attw), and prints each one's
-// output whole, in the order given. Exits non-zero if any failed.
+// CPUs or as `--lanes=N` says (each is one single-threaded process: eslint, tsc, tsd, attw), and
+// prints each one's output whole, in the order given. Exits non-zero if any failed.
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
+import { parseArgs } from 'node:util'
 
-const names = process.argv.slice(2)
+const { values, positionals: names } = parseArgs({ options: { lanes: { type: 'string', default: String(availableParallelism()) } }, allowPositionals: true })
+const lanes = Number(values.lanes)
+if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`--lanes must be a positive integer, got ${values.lanes}`)
 const npm = process.env.npm_execpath // the npm that runs us, when we run from an npm script
 
 /** Runs one npm script; resolves with its exit status and everything it printed. */
@@ -24,7 +27,7 @@ const results = new Map()
 async function lane () {
   for (let name = pending.shift(); name !== undefined; name = pending.shift()) results.set(name, await run(name))
 }
-await Promise.all(Array.from({ length: Math.min(availableParallelism(), names.length) }, lane))
+await Promise.all(Array.from({ length: Math.min(lanes, names.length) }, lane))
 
 for (const name of names) {
   const { code, output } = results.get(name)
