@@ -287,6 +287,7 @@ async function buildCase (name, kind, count, ext, place) {
       if (batch !== undefined) theirs.push(batch.at - ended)
       const expected = count > 100 ? [] : names.map(file => `/${file}`).sort()
       if (messages.length === 1 && messages[0].type === (ext === 'css' ? 'css' : 'reload') && JSON.stringify([...messages[0].paths].sort()) === JSON.stringify(expected)) good++
+      else console.error(`  ${name} ${place} build ${i}: ${JSON.stringify(messages.map(m => ({ type: m.type, paths: m.paths.length > 3 ? m.paths.length : m.paths, after: fmt(m.at - ended) })))}`)
     }
   } finally {
     await parcel.close()
