@@ -1,11 +1,12 @@
 import { readdirSync, statSync, watch, type Dirent, type FSWatcher, type Stats } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { basename, join, sep } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 
 /** Beyond this many directories the activity is not watched: the coalescer falls back to quiet windows. */
 export const MAX_ACTIVITY_DIRS = 4096
 
-/** Directory listings asked of the thread pool at once while the tree is walked at start: as many as it has threads. */
+/** Directories followed at once while the tree is walked at start: as many listings as the thread pool has threads. */
 const WALK_LISTINGS = 4
 
 /** `rename`: an entry appeared or went away (create, delete, move); `change`: its content or attributes. */
@@ -37,8 +38,9 @@ export interface Activity {
  * measured 300 of 300, idle and with both cores busy.
  */
 export function watchActivity (dir: string, isIgnored: (path: string) => boolean, handlers: ActivityHandlers): Activity {
-  // A turn of the event loop takes in every listing the thread pool has finished: with the whole
-  // tree asked for at once, 1,000 listings came in a few turns and stalled the loop 110–220 ms.
+  // A turn of the event loop takes in every listing (and stat) the thread pool has finished: with
+  // the whole tree asked for at once, 1,000 listings came in a few turns and stalled the loop
+  // 110–220 ms.
   const listing = createLimit(WALK_LISTINGS)
   /** Per directory followed: its watch, and which directory it is (see `identity`). */
   const watchers = new Map<string, { watcher: FSWatcher, identity: string }>()
@@ -102,15 +104,28 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     }
   }
 
-  /** The tree as it is at start, walked without blocking the event loop: a few listings at a time (see `listing`). */
+  /**
+   * The tree as it is at start, followed without blocking the event loop: a few directories at a
+   * time (see `listing`), each in a turn of its own, and a directory without subdirectories is not
+   * listed. Unix counts a directory's links as two (its name, its `.`) plus one per subdirectory
+   * (its `..`), so a count of 2 is a leaf, whose files need no watch of their own (GNU find's leaf
+   * optimisation; file systems that do not count, btrfs and overlayfs' merged directories, say 1,
+   * and are listed). A 100,000-file tree of 1,000 leaves is followed in ~90 ms instead of ~210,
+   * without listing its 100,000 files. In a server watching that tree, the 32 leaves of one
+   * listing watched in one turn stalled its event loop ~80 ms; with a turn each, its longest
+   * stall was that of the same server with no activity (14–17 ms, four runs each).
+   */
   async function addExisting (path: string): Promise<void> {
-    if (!open(path)) return
     let entries: Dirent[]
     try {
-      entries = await listing(async () => await readdir(path, { withFileTypes: true }))
-    } catch { /* c8 ignore start: removed between its watch and its listing */
+      entries = await listing(async () => {
+        await nextTurn()
+        const stats = statSync(path)
+        return !open(path, stats) || stats.nlink === 2 ? [] : await readdir(path, { withFileTypes: true })
+      })
+    } catch { // gone before its watch, or between its watch and its listing
       return forget(path)
-    } /* c8 ignore stop */
+    }
     await Promise.all(entries
       .filter(entry => entry.isDirectory() && !isIgnored(join(path, entry.name)))
       .map(async entry => await addExisting(join(path, entry.name))))
