@@ -1,6 +1,6 @@
 // Bursts, saves and build ends (issue 22), each beside raw @parcel/watcher in the same run.
 // Plain script: `npm run build` first, then `node bench/bursts.js`. Results go to stdout and
-// bench/results/bursts.md.
+// bench/results/bursts.md (a run of some sections: bursts-<sections>.md).
 //
 // BURSTS_N bursts per pattern (default 20), SAVES_N saves per way (20), BUILDS_N builds per
 // case (15); BURSTS_PATTERNS (sync,promise8,waves,tar,git,cp), BURSTS_PLACES (tmpfs,disk),
@@ -317,7 +317,9 @@ if (SECTIONS.includes('builds')) parts.push(await builds())
 const report = parts.join('\n')
 console.log(report)
 mkdirSync(new URL('results/', import.meta.url), { recursive: true })
-writeFileSync(new URL('results/bursts.md', import.meta.url), report)
+// A run of some sections keeps the whole run's file: bursts-saves-builds.md and the like.
+const isWhole = ['bursts', 'saves', 'builds'].every(name => SECTIONS.includes(name))
+writeFileSync(new URL(`results/${isWhole ? 'bursts' : `bursts-${SECTIONS.join('-')}`}.md`, import.meta.url), report)
 clearTimeout(deadline)
 loadCores(false)
 process.exit(0)
