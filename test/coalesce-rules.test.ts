@@ -9,7 +9,7 @@ import {
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false, isRootGone: false }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false, isRootGone: false, isSweepDue: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -54,7 +54,10 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['settling: everything delivered', { phase: 'settling', batches: 7, pending: 200 }, flush],
   ['settling: the watcher still holds some, the activity saw them', { phase: 'settling', undelivered: 1 }, flush],
   ['without activity: the quiet window', { hasActivity: false }, waitUntil(T + rules.quietMs)],
-  ['without activity, settling: at least the give-up time', { hasActivity: false, phase: 'settling' }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)]
+  ['without activity, settling: at least the give-up time', { hasActivity: false, phase: 'settling' }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
+  ['polled, no sweep begun since the last change has ended: however long the quiet, up to the max wait', { hasActivity: false, isSweepDue: true, now: T + 1000 }, waitUntil(T + rules.maxWaitMs)],
+  ['polled, settling, no sweep begun since the build ended has ended: up to the max wait', { hasActivity: false, isSweepDue: true, phase: 'settling', now: T + 1000 }, waitUntil(T + rules.maxWaitMs)],
+  ['polled, swept since: the quiet window', { hasActivity: false, isSweepDue: false, now: T + rules.quietMs }, flush]
 ]
 
 for (const [name, change, expected] of rows) {

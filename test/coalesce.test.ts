@@ -389,6 +389,63 @@ t.test('without activity evidence, the quiet window decides', async t => {
   }
 })
 
+t.test('a polled tree: a quiet proves nothing until a sweep that began after the last change has ended', async t => {
+  const { fake, flushed, feed, deliver } = setup({ hasActivity: false, root: '/dist' })
+  /** One sweep of the poller: what it finds, delivered at its end, 1 ms after it began. */
+  const sweep = (...found: string[]): void => {
+    feed.onSweepStart()
+    fake.advance(1)
+    if (found.length > 0) deliver(...found)
+    feed.onSweepEnd()
+    fake.turn()
+  }
+  fake.write('/dist/index.html')
+  fake.remove('/dist/index.html') // rm -rf, seen half-way: the file gone, its directory not yet
+  sweep('/dist/index.html')
+  fake.advance(10 * QUIET_MS) // a poller slowed down: its next sweep starts late
+  t.same(flushed, [], 'the sweep that saw the file go began before it went: no look since')
+  fake.remove('/dist')
+  sweep('/dist/index.html', '/dist') // the next one finds the directory gone too
+  fake.advance(MAX_WAIT_MS / 2)
+  t.same(flushed, [], 'the root is gone: its deletions wait for its return')
+})
+
+t.test('a polled tree\'s change is sent at the end of a sweep after it that found nothing more, once the quiet window has passed', async t => {
+  const { fake, flushed, feed, deliver } = setup({ hasActivity: false })
+  const sweep = (...found: string[]): void => {
+    feed.onSweepStart()
+    fake.advance(1)
+    if (found.length > 0) deliver(...found)
+    feed.onSweepEnd()
+    fake.turn()
+  }
+  fake.write('/site/a.html')
+  sweep('/site/a.html')
+  fake.advance(QUIET_MS)
+  t.same(flushed, [], 'past the quiet window, no sweep since')
+  fake.advance(25)
+  sweep()
+  t.same(flushed, [[update('/site/a.html')]], 'at the end of the sweep that found nothing more')
+  fake.write('/site/b.html')
+  sweep('/site/b.html')
+  sweep()
+  t.same(flushed.length, 1, 'swept again at once: the quiet window still applies')
+  fake.advance(QUIET_MS)
+  t.same(flushed, [[update('/site/a.html')], [update('/site/b.html')]])
+})
+
+t.test('a poller that fails sweeps no more: the quiet window decides again', async t => {
+  const { fake, flushed, feed, deliver } = setup({ hasActivity: false })
+  feed.onSweepStart()
+  fake.advance(1)
+  fake.write('/site/a.html')
+  deliver('/site/a.html')
+  feed.onSweepEnd()
+  feed.onUnavailable()
+  fake.advance(QUIET_MS)
+  t.same(flushed, [[update('/site/a.html')]])
+})
+
 t.test('settle without activity evidence waits the quiet window, at least the give-up time', async t => {
   const { fake, coalescer, deliver } = setup({ hasActivity: false })
   coalescer.hold()

@@ -45,6 +45,24 @@ t.test('the poller reports updates, creates and deletes, in directories new and 
   ]))
 })
 
+t.test('each sweep says when it begins, and when it ends, after delivering what it found', async t => {
+  const dir = fixture(t, { 'a.html': 'a' })
+  const steps: string[] = []
+  const ended = recorder<void>()
+  const subscription = await pollSubscribe(dir, () => { steps.push('found') }, {
+    ignore: [],
+    interval: 100,
+    onSweepStart: () => { steps.push('start') },
+    onSweepEnd: () => { steps.push('end'); ended.add() }
+  })
+  t.teardown(() => subscription.unsubscribe())
+  await ended.next()
+  await writeFile(join(dir, 'a.html'), 'changed, and longer')
+  while (!steps.includes('found')) await ended.next()
+  t.same(steps.slice(steps.indexOf('found') - 1), ['start', 'found', 'end'])
+  t.match(steps.join(' '), /^(start end )+start found end$/, 'one sweep at a time, each begun and ended')
+})
+
 t.test('the poller honours globs and absolute paths as @parcel/watcher does', async t => {
   const dir = fixture(t, { node_modules: { pkg: {} }, out: {}, src: {} })
   const polled = await poll(t, dir, ['**/node_modules/**', '**/*.map', join(dir, 'out')])

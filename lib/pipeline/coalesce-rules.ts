@@ -55,6 +55,12 @@ export interface Evidence {
   readonly undelivered: number
   /** The last write the activity saw, or (without activity) the last batch. */
   readonly lastWriteAt: number
+  /**
+   * Whether a polled tree has not been swept whole since `lastWriteAt`: a poller reports what a
+   * sweep found only at the sweep's end, so a sweep under way may still report writes, however
+   * long the quiet (a tree removed file by file, its directory last, seen half-way).
+   */
+  readonly isSweepDue: boolean
   /** When the watcher's latest batch reached us. */
   readonly lastBatchAt: number
   /**
@@ -179,7 +185,11 @@ function readyAt (e: Evidence, rules: Rules): number {
   // The watched tree itself is gone (`rm -rf dist` before a rebuild): the deletions wait for it to
   // come back, with everything written into it, rather than send browsers to a 404 meanwhile.
   if (e.isRootGone && e.phase === 'open') return Infinity
-  if (!e.hasActivity) return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
+  if (!e.hasActivity) {
+    // A settling build whose output is never swept again (its poller is gone) waits no longer than a burst may.
+    if (e.isSweepDue) return e.phase === 'settling' ? e.lastWriteAt + rules.maxWaitMs : Infinity
+    return e.lastWriteAt + (e.phase === 'settling' ? Math.max(rules.quietMs, UNDELIVERED_GIVE_UP_MS) : rules.quietMs)
+  }
   // A build that ended has written everything, and the activity saw all of it: nothing to wait for.
   if (e.phase === 'settling') return -Infinity
   // The activity lost events: a writer still at work gets a batch from the watcher at least every

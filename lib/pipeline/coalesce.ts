@@ -24,6 +24,10 @@ export interface ActivityFeed {
   onActivity (path: string, kind: 'rename' | 'change'): void
   /** No evidence from this tree (until it is ready again): quiet windows decide meanwhile. */
   onUnavailable (): void
+  /** A polled tree: a sweep, one look at every directory and file, begins. */
+  onSweepStart (): void
+  /** ...and ends, what it found delivered: nothing written before it began is still to come. */
+  onSweepEnd (): void
 }
 
 export interface Coalescer {
@@ -45,6 +49,16 @@ export interface Coalescer {
 
 /** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
 interface Seen { renames: number }
+
+/** One watched tree's evidence: its activity, or (polled) its sweeps. */
+interface Feed {
+  state: 'starting' | 'ready' | 'lost'
+  /** A poller sweeps the tree (from its first sweep until it fails). */
+  isPolled: boolean
+  sweepStartedAt: number
+  /** When the last finished sweep began. */
+  sweptFrom: number
+}
 
 export const realWorld: CoalescerWorld = {
   now: () => performance.timeOrigin + performance.now(),
@@ -106,7 +120,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let quietBefore = Infinity
   let hasWrites = false // in this burst
   let earlyMs = 0
-  const feeds: Array<{ state: 'starting' | 'ready' | 'lost' }> = []
+  const feeds: Feed[] = []
   let isClosed = false
   let timer: unknown
   let isDecisionDue = false
@@ -115,6 +129,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   let settling: ((changes: FileChange[]) => void) | undefined
 
   const hasActivity = (): boolean => feeds.length > 0 && feeds.every(feed => feed.state === 'ready')
+  /** Whether a polled tree may still report writes from before `since`: no sweep that began since has ended. */
+  const isSweepDue = (since: number): boolean => feeds.some(feed => feed.isPolled && feed.sweptFrom < since)
 
   /** Decides after the I/O of this loop turn, once per turn however many events came in it. */
   function decideSoon (): void {
@@ -148,6 +164,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
       lastWriteAt: Math.max(lastWriteAt, unseenAt),
+      isSweepDue: isSweepDue(Math.max(lastWriteAt, unseenAt)),
       lastBatchAt,
       isRemovalOnly,
       isRootGone: root !== null && isRemovalOnly && (isRootAwaited || world.stat(root) === undefined),
@@ -311,12 +328,23 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       decideSoon()
     },
     feed () {
-      const feed: { state: 'starting' | 'ready' | 'lost' } = { state: 'starting' }
+      const feed: Feed = { state: 'starting', isPolled: false, sweepStartedAt: -Infinity, sweptFrom: -Infinity }
       feeds.push(feed)
       return {
         onReady: () => { feed.state = 'ready' },
         onActivity: (path, kind) => { if (feed.state === 'ready') onActivity(path, kind) },
-        onUnavailable: () => { feed.state = 'lost' }
+        onUnavailable: () => {
+          feed.state = 'lost'
+          feed.isPolled = false // until its (next) poller sweeps: a failed one never will
+        },
+        onSweepStart: () => {
+          feed.isPolled = true
+          feed.sweepStartedAt = world.now()
+        },
+        onSweepEnd: () => {
+          feed.sweptFrom = feed.sweepStartedAt
+          if (phase === 'open' || phase === 'settling') decideSoon()
+        }
       }
     },
     awaitRoot () {

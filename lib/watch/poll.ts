@@ -25,7 +25,7 @@ interface DirState { mtimeMs: number, files: Map<string, FileState>, dirs: Set<s
 export async function pollSubscribe (
   dir: string,
   callback: watcher.SubscribeCallback,
-  options: { ignore: string[], interval: number }
+  options: { ignore: string[], interval: number, onSweepStart?: () => void, onSweepEnd?: () => void }
 ): Promise<{ unsubscribe (): Promise<void> }> {
   const isIgnored = ignoreMatcher(dir, options.ignore)
   const dirs = new Map<string, DirState>()
@@ -138,11 +138,13 @@ export async function pollSubscribe (
     for (;;) {
       if (isClosed) return
       const started = performance.now()
+      options.onSweepStart?.()
       try {
         await sweep()
       } catch (err) { /* c8 ignore start: an unexpected failure of the file system: the owner rescans */
         callback(err as Error, [])
       } /* c8 ignore stop */
+      if (!isClosed) options.onSweepEnd?.()
       const elapsed = performance.now() - started
       await new Promise<void>(resolve => {
         wake = resolve

@@ -96,7 +96,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
     return null
   }
-  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval)
+  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity)
   // Activity is evidence only where inotify feeds both views in the writer's own system call.
   const activity = interval === null && process.platform === 'linux' ? followActivity(dir, ctx.ignore, handlers.activity) : null
   if (activity === null) handlers.activity?.onUnavailable()
@@ -173,10 +173,14 @@ function ignoredPaths (dir: string, ignore: IgnoreRules): (path: string) => bool
   }
 }
 
-/** The poller's subscribe, loaded when a directory is polled (most starts never need it). */
-async function poller (interval: number): Promise<Subscribe> {
+/**
+ * The poller's subscribe, loaded when a directory is polled (most starts never need it). Its
+ * sweeps go to `activity`: a sweep reports only at its end, so a quiet proves nothing until one
+ * that began after the last change has ended.
+ */
+async function poller (interval: number, activity: ActivityHandlers | undefined): Promise<Subscribe> {
   const { pollSubscribe } = await import('./poll.js')
-  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval })
+  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval, onSweepStart: activity?.onSweepStart, onSweepEnd: activity?.onSweepEnd })
 }
 
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */
