@@ -29,13 +29,21 @@ function setup (options: { hasActivity?: boolean, root?: string } = {}) {
     coalescer.push(paths.map(path => ({ path, type: fake.world.stat(path) === undefined ? 'delete' : 'update' })))
     fake.turn()
   }
+  /** One sweep of a poller (the tree polled): what it finds, delivered at its end, 1 ms after it began. */
+  const sweep = (...found: string[]): void => {
+    feed.onSweepStart()
+    fake.advance(1)
+    if (found.length > 0) deliver(...found)
+    feed.onSweepEnd()
+    fake.turn()
+  }
   /** A save: an existing file written in place, seen, then delivered by the watcher's first batch. */
   const save = (path: string): void => {
     fake.write(path)
     write(path)
     deliver(path)
   }
-  return { fake, coalescer, feed, flushed, write, remove, deliver, save }
+  return { fake, coalescer, feed, flushed, write, remove, deliver, save, sweep }
 }
 
 const update = (path: string): FileChange => ({ path, type: 'update' })
@@ -390,15 +398,7 @@ t.test('without activity evidence, the quiet window decides', async t => {
 })
 
 t.test('a polled tree: a quiet proves nothing until a sweep that began after the last change has ended', async t => {
-  const { fake, flushed, feed, deliver } = setup({ hasActivity: false, root: '/dist' })
-  /** One sweep of the poller: what it finds, delivered at its end, 1 ms after it began. */
-  const sweep = (...found: string[]): void => {
-    feed.onSweepStart()
-    fake.advance(1)
-    if (found.length > 0) deliver(...found)
-    feed.onSweepEnd()
-    fake.turn()
-  }
+  const { fake, flushed, sweep } = setup({ hasActivity: false, root: '/dist' })
   fake.write('/dist/index.html')
   fake.remove('/dist/index.html') // rm -rf, seen half-way: the file gone, its directory not yet
   sweep('/dist/index.html')
@@ -411,14 +411,7 @@ t.test('a polled tree: a quiet proves nothing until a sweep that began after the
 })
 
 t.test('a polled tree\'s change is sent at the end of a sweep after it that found nothing more, once the quiet window has passed', async t => {
-  const { fake, flushed, feed, deliver } = setup({ hasActivity: false })
-  const sweep = (...found: string[]): void => {
-    feed.onSweepStart()
-    fake.advance(1)
-    if (found.length > 0) deliver(...found)
-    feed.onSweepEnd()
-    fake.turn()
-  }
+  const { fake, flushed, sweep } = setup({ hasActivity: false })
   fake.write('/site/a.html')
   sweep('/site/a.html')
   fake.advance(QUIET_MS)
