@@ -153,6 +153,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   function evidence (): Evidence {
+    const lastWrite = Math.max(lastWriteAt, unseenAt)
     const isRemovalOnly = pending.size > 0 && [...pending.values()].every(type => type === 'delete')
     return {
       phase,
@@ -163,8 +164,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       isOneFile: batches === 1 && oneFile() !== undefined, // only a save asks
       hasActivity: hasActivity(),
       undelivered: hasActivity() ? countUndelivered() : 0,
-      lastWriteAt: Math.max(lastWriteAt, unseenAt),
-      isSweepDue: isSweepDue(Math.max(lastWriteAt, unseenAt)),
+      lastWriteAt: lastWrite,
+      isSweepDue: isSweepDue(lastWrite),
       lastBatchAt,
       isRemovalOnly,
       isRootGone: root !== null && isRemovalOnly && (isRootAwaited || world.stat(root) === undefined),

@@ -19,10 +19,6 @@ export interface ActivityHandlers {
   onActivity (path: string, kind: ActivityKind): void
   /** The tree cannot be followed (too many directories, or a watch failed): no evidence from here on. */
   onUnavailable (): void
-  /** A polled tree (no activity): a sweep, one look at every directory and file, begins. */
-  onSweepStart? (): void
-  /** ...and ends, what it found delivered: nothing written before it began is still to come. */
-  onSweepEnd? (): void
 }
 
 export interface Activity {

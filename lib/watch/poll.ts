@@ -11,6 +11,14 @@ const SLICE = 256
  */
 const DUTY_FACTOR = 5
 
+/** Who is told of each sweep: what it found is delivered only at its end. */
+export interface SweepHandlers {
+  /** A sweep, one look at every directory and file, begins. */
+  onSweepStart (): void
+  /** ...and ends, what it found delivered: nothing written before it began is still to come. */
+  onSweepEnd (): void
+}
+
 interface FileState { mtimeMs: number, size: number, ino: number }
 interface DirState { mtimeMs: number, files: Map<string, FileState>, dirs: Set<string> }
 
@@ -25,7 +33,7 @@ interface DirState { mtimeMs: number, files: Map<string, FileState>, dirs: Set<s
 export async function pollSubscribe (
   dir: string,
   callback: watcher.SubscribeCallback,
-  options: { ignore: string[], interval: number, onSweepStart?: () => void, onSweepEnd?: () => void }
+  options: { ignore: string[], interval: number } & Partial<SweepHandlers>
 ): Promise<{ unsubscribe (): Promise<void> }> {
   const isIgnored = ignoreMatcher(dir, options.ignore)
   const dirs = new Map<string, DirState>()

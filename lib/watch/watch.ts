@@ -10,6 +10,7 @@ import { subscribeResiliently, type Subscribe } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 import { displayPath, kindOf } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
+import type { SweepHandlers } from './poll.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
@@ -57,8 +58,11 @@ export interface WatchHandlers {
   onLost (): void
   /** The directory itself was deleted: `onLost` follows once it is back and watched again. */
   onGone? (): void
-  /** Where every write is reported as it happens (watch/activity.ts), when someone needs it. */
-  readonly activity?: ActivityHandlers
+  /**
+   * Where every write is reported as it happens (watch/activity.ts), when someone needs it; where
+   * the tree is polled instead, where each sweep is (poll.ts).
+   */
+  readonly activity?: ActivityHandlers & SweepHandlers
 }
 
 /**
@@ -175,12 +179,12 @@ function ignoredPaths (dir: string, ignore: IgnoreRules): (path: string) => bool
 
 /**
  * The poller's subscribe, loaded when a directory is polled (most starts never need it). Its
- * sweeps go to `activity`: a sweep reports only at its end, so a quiet proves nothing until one
- * that began after the last change has ended.
+ * sweeps are reported to `sweeps`: a sweep reports only at its end, so a quiet proves nothing
+ * until one that began after the last change has ended.
  */
-async function poller (interval: number, activity: ActivityHandlers | undefined): Promise<Subscribe> {
+async function poller (interval: number, sweeps: SweepHandlers | undefined): Promise<Subscribe> {
   const { pollSubscribe } = await import('./poll.js')
-  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval, onSweepStart: activity?.onSweepStart, onSweepEnd: activity?.onSweepEnd })
+  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval, onSweepStart: sweeps?.onSweepStart, onSweepEnd: sweeps?.onSweepEnd })
 }
 
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */
