@@ -121,3 +121,34 @@ t.test('a watcher error: logged, one rescan, a fresh subscription that delivers 
   callbacks[0](null, [{ path: join(dir, 'late.html'), type: 'update' }])
   t.same(changes.flat().map(change => change.path), [join(dir, 'a.html')], 'the old subscription is not listened to')
 })
+
+t.test('a deleted directory the watcher never reports is heard from the activity, once, and watched again', async t => {
+  const dir = fixture(t, { 'a.html': 'a' })
+  // The real watcher, minus its delete event for the directory itself: once, it never came.
+  const subscribe: Subscribe = async (path, callback, opts) => await watcher.subscribe(path, (err, events) => {
+    callback(err, events.filter(event => !(event.path === dir && event.type === 'delete')))
+  }, opts)
+  const log = collectingLogger('info')
+  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
+  const events = new EventEmitter()
+  const noEvidence = { onReady () {}, onActivity () {}, onUnavailable () {}, onSweepStart () {}, onSweepEnd () {} }
+  const watching = await watchDirectory(dir, {
+    onChanges: batch => { events.emit('batch', batch) },
+    onGone: () => { events.emit('gone') },
+    onLost: () => { events.emit('lost') },
+    activity: noEvidence
+  }, ctx)
+  t.teardown(() => watching?.close())
+
+  const gone = once(events, 'gone')
+  await rm(dir, { recursive: true })
+  await gone
+  const back = once(events, 'lost')
+  await mkdir(dir)
+  await back
+  t.equal(log.lines.filter(line => /deleted/.test(line.msg)).length, 1, 'reported once')
+
+  const batch = once(events, 'batch')
+  await writeFile(join(dir, 'b.html'), 'b')
+  t.same((await batch)[0], [{ path: join(dir, 'b.html'), type: 'create' }])
+})

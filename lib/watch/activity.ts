@@ -35,9 +35,10 @@ export interface Activity {
  * watch per directory, on the one inotify instance Node shares) and reports each write as it
  * happens. Both inotify instances receive an event in the writer's own system call, so by the
  * time the watcher's batch reaches JavaScript, the activity naming its paths has been seen:
- * measured 300 of 300, idle and with both cores busy.
+ * measured 300 of 300, idle and with both cores busy. `onGone`: `dir` itself was removed (the
+ * activity has stopped: `onUnavailable` came first).
  */
-export function watchActivity (dir: string, isIgnored: (path: string) => boolean, handlers: ActivityHandlers): Activity {
+export function watchActivity (dir: string, isIgnored: (path: string) => boolean, handlers: ActivityHandlers, onGone?: () => void): Activity {
   // A turn of the event loop takes in every listing (and stat) the thread pool has finished: with
   // the whole tree asked for at once, 1,000 listings came in a few turns and stalled the loop
   // 110–220 ms.
@@ -149,8 +150,11 @@ export function watchActivity (dir: string, isIgnored: (path: string) => boolean
     if (kind === 'rename') {
       const stats = statSync(target, { throwIfNoEntry: false })
       const isDirectory = stats?.isDirectory()
+      if (isDirectory === undefined && target === dir) { // the watcher waits for it to come back; so must whoever restarts this
+        giveUp()
+        return onGone?.()
+      }
       if (isDirectory === true) addNew(target, stats)
-      else if (isDirectory === undefined && target === dir) return giveUp() // the watcher waits for it to come back; so must whoever restarts this
       else if (isDirectory === undefined && watchers.has(target)) forget(target) // a directory we followed, and those below it
     }
     handlers.onActivity(target, kind)

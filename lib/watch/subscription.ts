@@ -25,6 +25,11 @@ export interface SubscriptionOptions {
 }
 
 export interface Subscription {
+  /**
+   * `dir` was deleted, as someone else saw it (the activity's own watch on it): the same as the
+   * watcher's delete event for `dir`, which it may fail to deliver.
+   */
+  gone (): void
   close (): Promise<void>
 }
 
@@ -51,19 +56,20 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
           restart()
           return
         }
-        if (events.some(event => event.path === dir && event.type === 'delete')) {
-          // The rest of this batch describes a tree that is gone (a clean before a build): the
-          // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
-          log.warn('the watched directory was deleted: watching resumes when it exists again')
-          options.onGone?.()
-          restart()
-          return
-        }
+        // The rest of this batch describes a tree that is gone (a clean before a build): the
+        // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
+        if (events.some(event => event.path === dir && event.type === 'delete')) return gone()
         options.onEvents(events)
       } catch (err) {
         log.error({ err }, 'failed to handle file events')
       }
     }
+  }
+
+  function gone (): void {
+    log.warn('the watched directory was deleted: watching resumes when it exists again')
+    options.onGone?.()
+    restart()
   }
 
   function restart (): void {
@@ -120,6 +126,8 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
 
   let closed: Promise<void> | undefined
   return {
+    // Said once, whoever reports it first: not while the directory is being watched afresh.
+    gone: () => { if (current !== null && !closing.signal.aborted) gone() },
     close: () => (closed ??= (async () => {
       closing.abort()
       generation++

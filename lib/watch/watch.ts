@@ -6,7 +6,7 @@ import type { FileChange } from '../../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
 import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type ResolvedOptions } from '../options.js'
 import { detectPollingReason } from './polling-detection.js'
-import { subscribeResiliently, type Subscribe } from './subscription.js'
+import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 import { displayPath, kindOf } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
@@ -101,8 +101,11 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     return null
   }
   const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity)
+  let subscription: Subscription | undefined
   // Activity is evidence only where inotify feeds both views in the writer's own system call.
-  const activity = interval === null && process.platform === 'linux' ? followActivity(dir, ctx.ignore, handlers.activity) : null
+  // Its own watch on `dir` sees the directory's removal too, which @parcel/watcher once failed
+  // to report (a test run waited 180 s for it; cause unknown): whichever tells first is heard.
+  const activity = interval === null && process.platform === 'linux' ? followActivity(dir, ctx.ignore, handlers.activity, () => subscription?.gone()) : null
   if (activity === null) handlers.activity?.onUnavailable()
   // Beside the subscription, so that both are ready when watching is: a burst right after start is evidence too.
   const activityStarted = activity?.restart()
@@ -114,7 +117,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     else log.warn({ err: new FST_LIVERELOAD_WATCH_FAILED(displayPath(dir), { cause }) }, 'not watching: the watcher could not subscribe')
   }
   try {
-    const subscription = await subscribeResiliently({
+    const made = await subscribeResiliently({
       dir,
       subscribe,
       ignore: interval === null ? nativeIgnore(ctx.ignore.globs) : [...ctx.ignore.globs], // the poller has no std::regex cost
@@ -131,12 +134,13 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
       onFailed,
       log
     })
+    subscription = made
     await activityStarted
     log.debug({ poll: interval ?? false }, 'watching')
     return {
       async close () {
         activity?.close()
-        await subscription.close()
+        await made.close()
       }
     }
   } catch (cause) {
@@ -146,7 +150,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
 }
 
 /** The activity of `dir`, with the watcher's own ignore rules; restartable when the directory is replaced. */
-function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHandlers | undefined): { restart (): Promise<void>, close (): void } | null {
+function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHandlers | undefined, onGone: () => void): { restart (): Promise<void>, close (): void } | null {
   if (handlers === undefined) return null
   const isIgnored = ignoredPaths(dir, ignore)
   let current: Activity | null = null
@@ -154,7 +158,7 @@ function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHan
     async restart () {
       current?.close()
       handlers.onUnavailable() // until the new tree is followed
-      current = watchActivity(dir, isIgnored, handlers)
+      current = watchActivity(dir, isIgnored, handlers, onGone)
       await current.started
     },
     close () {
