@@ -2,14 +2,14 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
   UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence, type Step
 } from '../lib/pipeline/coalesce-rules.js'
 
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, contention: 0.5, isActivityPartial: false, isRootGone: false, isSweepDue: false }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, lostMs: 0, isActivityPartial: false, isRootGone: false, isSweepDue: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -21,9 +21,9 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save due sooner than a timer can wait: due now', { now: T + EARLY_MS - TIMER_RESOLUTION_MS / 2 }, flush],
   ['…not sooner than that', { now: T + EARLY_MS - TIMER_RESOLUTION_MS }, waitUntil(T + EARLY_MS)],
   ['a save on a slow machine', { earlyMs: 20, now: T + 10 }, waitUntil(T + 20)],
-  ['a save while threads wait for a CPU: its writer may be one, looked at again shortly', { contention: 1.5, now: T + 1 }, waitUntil(T + EARLY_MS)],
-  ['…and again a millisecond later, then less and less often', { contention: 1.5, now: T + EARLY_MS + 4 }, waitUntil(T + EARLY_MS + 8)],
-  ['a save while threads wait for a CPU, quiet for a burst\'s quiet times their number', { contention: 1.5, now: T + 1.5 * BURST_QUIET_MS }, flush],
+  ['a save while threads waited for a CPU: its writer may have been one, and that time is no quiet', { lostMs: 1, now: T + 1 }, waitUntil(T + EARLY_MS + 1)],
+  ['…sent once quiet for its window where the writer could have run', { lostMs: 5, now: T + EARLY_MS + 5 }, flush],
+  ['…threads waiting all along: a burst\'s longest quiet at most', { lostMs: BURST_QUIET_MAX_MS, now: T + BURST_QUIET_MAX_MS }, flush],
   ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
@@ -35,14 +35,16 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
-  ['a burst quiet long enough on free CPUs, while threads wait for one: looked at again shortly', { batches: 2, contention: 2, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + CONTENTION_RECHECK_MS)],
-  ['…quiet for twice as long with two threads ready per CPU', { batches: 2, contention: 2, now: T + 2 * BURST_QUIET_MS }, flush],
+  ['a burst quiet long enough, but threads waited for a CPU 20 ms of it', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 20)],
+  ['…quiet long enough where the writer could have run', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS + 20 }, flush],
+  ['…threads waiting all along: a burst\'s longest quiet at most', { batches: 2, lostMs: BURST_QUIET_MAX_MS, now: T + BURST_QUIET_MAX_MS }, flush],
   ['paths the activity never saw: it lost events, and the watcher\'s batches decide', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + 100 }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],
   ['…once the watcher has been silent past its forced flush', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS }, flush],
   ['writes the watcher still holds', { isOneFile: false, undelivered: 3, now: T + 100 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
   ['writes the watcher never delivers', { isOneFile: false, undelivered: 3, now: T + UNDELIVERED_GIVE_UP_MS }, flush],
-  ['writes the watcher still holds, while threads wait for a CPU: its thread and the writer may be among them', { isOneFile: false, undelivered: 3, longestGap: 40, contention: 3, now: T + UNDELIVERED_GIVE_UP_MS + 20 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS + 40)],
-  ['…given up on at the longer of the burst\'s stretched quiet and the stretched give-up', { isOneFile: false, undelivered: 3, longestGap: 40, contention: 3, now: T + 3 * UNDELIVERED_GIVE_UP_MS }, flush],
+  ['writes the watcher still holds, while threads waited for a CPU: its thread and the writer may have been among them', { isOneFile: false, undelivered: 3, longestGap: 40, lostMs: 60, now: T + UNDELIVERED_GIVE_UP_MS + 20 }, waitUntil(T + UNDELIVERED_GIVE_UP_MS + 60)],
+  ['…given up on at the longer of the burst\'s quiet and the give-up, each longer by the time lost', { isOneFile: false, undelivered: 3, longestGap: 40, lostMs: 60, now: T + UNDELIVERED_GIVE_UP_MS + 60 }, flush],
+  ['…the give-up at most the watcher\'s forced flush and quiet', { isOneFile: false, undelivered: 3, lostMs: 1000, now: T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS }, flush],
   ['writes the watcher lost: its batch after the last write\'s quiet lacks them', { isOneFile: false, undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS, now: T + WATCHER_QUIET_MS }, flush],
   ['…not a batch from before that quiet', { isOneFile: false, undelivered: 3, batches: 2, lastBatchAt: T + WATCHER_QUIET_MS - 1, now: T + WATCHER_QUIET_MS }, waitUntil(T + UNDELIVERED_GIVE_UP_MS)],
   ['the max wait, whatever else', { isOneFile: false, undelivered: 3, since: T - rules.maxWaitMs }, flush],
@@ -50,7 +52,8 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a burst still writing new files is waited out past the max wait', { batches: 9, since: T - rules.maxWaitMs, lastNewPathAt: T - 10 }, waitUntil(T + BURST_QUIET_MS)],
   ['…until it stops writing new ones', { batches: 9, since: T - rules.maxWaitMs - 300, lastNewPathAt: T - 300, lastWriteAt: T - 1 }, flush],
   ['…and at most MAX_BURST_MS', { batches: 9, since: T - MAX_BURST_MS, lastNewPathAt: T }, flush],
-  ['a burst past the max wait, no new file for longer than its longest quiet, while threads wait for a CPU: still progressing', { batches: 9, since: T - rules.maxWaitMs - 300, lastNewPathAt: T - 300, lastWriteAt: T - 1, contention: 2 }, waitUntil(T - 1 + BURST_QUIET_MS)],
+  ['…and a burst on a machine whose CPUs never free up progresses no longer than twice a burst\'s longest quiet after its last new file', { batches: 9, since: T - rules.maxWaitMs - 600, lastNewPathAt: T - 2 * BURST_QUIET_MAX_MS, lastWriteAt: T - 2 * BURST_QUIET_MAX_MS, lostMs: 2 * BURST_QUIET_MAX_MS }, flush],
+  ['a burst past the max wait, no new file for longer than its longest quiet, but threads waited for a CPU since: still progressing', { batches: 9, since: T - rules.maxWaitMs - 300, lastNewPathAt: T - 300, lastWriteAt: T - 60, lostMs: 60 }, waitUntil(T + 10)],
   ['settling: everything delivered', { phase: 'settling', batches: 7, pending: 200 }, flush],
   ['settling: the watcher still holds some, the activity saw them', { phase: 'settling', undelivered: 1 }, flush],
   ['without activity: the quiet window', { hasActivity: false }, waitUntil(T + rules.quietMs)],
@@ -65,15 +68,15 @@ for (const [name, change, expected] of rows) {
 }
 
 t.test('a burst\'s quiet: twice its longest pause, within bounds', async t => {
-  t.equal(burstQuiet(0, 0.5), BURST_QUIET_MS)
-  t.equal(burstQuiet(30, 1), 60)
-  t.equal(burstQuiet(10_000, 1), BURST_QUIET_MAX_MS)
+  t.equal(burstQuiet(0, 0), BURST_QUIET_MS)
+  t.equal(burstQuiet(30, 0), 60)
+  t.equal(burstQuiet(10_000, 0), BURST_QUIET_MAX_MS)
 })
 
-t.test('a burst\'s quiet where threads wait for a CPU: longer by their number per CPU, within bounds', async t => {
-  t.equal(burstQuiet(0, 1.5), 1.5 * BURST_QUIET_MS)
-  t.equal(burstQuiet(30, 2), 120)
-  t.equal(burstQuiet(0, 20), BURST_QUIET_MAX_MS)
+t.test('a burst\'s quiet where threads waited for a CPU: longer by the time they waited, within bounds', async t => {
+  t.equal(burstQuiet(0, 15), BURST_QUIET_MS + 15)
+  t.equal(burstQuiet(30, 20), 80)
+  t.equal(burstQuiet(0, 1000), BURST_QUIET_MAX_MS)
 })
 
 t.test('a save\'s quiet: twice how late its batch came, within bounds', async t => {

@@ -89,11 +89,11 @@ export interface Evidence {
   /** How long a single save must stay quiet before it is sent, on a CPU nobody waits for (see `earlyWindow`). */
   readonly earlyMs: number
   /**
-   * Threads ready to run per CPU, right now (at least 2 while any thread is blocked on the disk).
-   * Above 1 some wait for a CPU or the disk, and a writer may be one of them: the quiet it leaves
-   * is then no evidence that it is done (see `burstQuiet`).
+   * How long (ms) of the silence since the last write a writer may have been kept from writing:
+   * threads waited for a CPU or the disk that long (pressure.ts), at most the silence itself. A
+   * quiet window counts only the rest: silence where the writer could have run (see `burstQuiet`).
    */
-  readonly contention: number
+  readonly lostMs: number
 }
 
 export interface Rules {
@@ -133,11 +133,6 @@ export const BURST_QUIET_MAX_MS = 250
 /** A save's quiet (ms) when its batch reached us promptly. */
 export const EARLY_MS = 2
 /**
- * While threads wait for a CPU, the first look again (ms) past the uncontended quiet; each
- * later look waits as long again as all the looks before it.
- */
-export const CONTENTION_RECHECK_MS = 1
-/**
  * A wait shorter than this (ms) cannot be timed, so a step due within it is due now. Node's
  * timers count whole milliseconds of the event loop's clock, which is read once per turn of the
  * loop and lags the real one by up to a millisecond: a timer fires up to that much early, and
@@ -158,14 +153,8 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   if (e.phase === 'idle' || e.phase === 'held') return { kind: 'wait-for-evidence' }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
   const until = Math.min(readyAt(e, rules), latest)
-  if (until - e.now < TIMER_RESOLUTION_MS) return { kind: 'flush' }
-  if (e.contention <= 1) return { kind: 'wait', until }
-  // The CPUs may be free again before then: look again from when an uncontended wait would end,
-  // soon at first (the threads that woke to deliver a save go back to sleep within a millisecond
-  // or two), then less and less often (two busy loops stay).
-  const uncontended = Math.min(readyAt({ ...e, contention: 1 }, rules), latest)
-  const recheck = e.now + Math.max(CONTENTION_RECHECK_MS, e.now - uncontended)
-  return { kind: 'wait', until: Math.min(until, Math.max(uncontended, recheck)) }
+  // Threads may wait meanwhile: the lost time grows, and the decision then waits longer.
+  return until - e.now < TIMER_RESOLUTION_MS ? { kind: 'flush' } : { kind: 'wait', until }
 }
 
 /**
@@ -174,8 +163,9 @@ export function nextStep (e: Evidence, rules: Rules): Step {
  * burst making progress, not a stream, and is waited out.
  */
 function deadline (e: Evidence, rules: Rules): number {
-  // A writer kept off a busy machine's CPUs writes its next new file later in proportion.
-  const stall = stretched(BURST_QUIET_MAX_MS, e.contention)
+  // A writer kept off a busy machine's CPUs writes its next new file that much later (up to
+  // twice as late: on a machine whose CPUs never free up, the time lost says nothing more).
+  const stall = BURST_QUIET_MAX_MS + Math.min(e.lostMs, BURST_QUIET_MAX_MS)
   const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < stall
   return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + stall, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
 }
@@ -199,22 +189,22 @@ function readyAt (e: Evidence, rules: Rules): number {
   // holds it). A file that is still empty waits for its write (activity re-decides at once), or
   // the quiet window.
   const isSave = e.batches === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS
-  if (isSave) return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : e.contention > 1 ? burstQuiet(0, e.contention) : e.earlyMs)
+  if (isSave) return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : Math.min(BURST_QUIET_MAX_MS, e.earlyMs + e.lostMs))
   // The watcher delivers everything it holds once it has been quiet for WATCHER_QUIET_MS: a batch
   // after that quiet followed the last write, and what it still lacks, the watcher lost (files
   // written into a new directory before it watched it); the flush takes them from the activity.
   const hasWatcherFlushed = e.lastBatchAt >= e.lastWriteAt + WATCHER_QUIET_MS
   // Given up on no sooner than the burst's own quiet: on a busy machine the watcher's thread and
   // the writer both wait for a CPU, and the writer may not be done.
-  if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + Math.max(burstQuiet(e.longestGap, e.contention), giveUp(e.contention))
+  if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + Math.max(burstQuiet(e.longestGap, e.lostMs), giveUp(e.lostMs))
   // Half a replacement: what removed the tree writes it again next, after a pause of its own.
   if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS
-  return e.lastWriteAt + burstQuiet(e.longestGap, e.contention)
+  return e.lastWriteAt + burstQuiet(e.longestGap, e.lostMs)
 }
 
-/** How long (ms) paths the watcher has not delivered are waited for: longer while its thread waits for a CPU. */
-function giveUp (contention: number): number {
-  return Math.min(stretched(UNDELIVERED_GIVE_UP_MS, contention), WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
+/** How long (ms) paths the watcher has not delivered are waited for: longer by the time its thread may have waited for a CPU. */
+function giveUp (lostMs: number): number {
+  return Math.min(UNDELIVERED_GIVE_UP_MS + lostMs, WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
 }
 
 /**
@@ -223,20 +213,16 @@ function giveUp (contention: number): number {
  * busy machine's CPU for 25 ms, may pause that long again; twice its longest pause so far is
  * the margin. An unbroken checkout ends after BURST_QUIET_MS.
  *
- * Silence is evidence only where the writer could have run. Where more threads are ready to
- * run than there are CPUs (`contention` > 1), each gets a share of a CPU, and a writer kept
- * waiting is silent for longer in proportion: the quiet asked grows by the same factor.
- * Measured with two busy loops on 2 cores, a thread rewriting 2,000 files paused over 2 ms
- * between two of them 4–11 times a burst, up to 17 ms, most often right after its first file,
- * when the watcher's thread and ours wake and take a CPU.
+ * Silence is evidence only where the writer could have run. On a machine whose CPUs are all
+ * taken, a writer ready to write waits its turn, and the time it waits is no part of its
+ * silence: the quiet asked grows by the time threads waited (`lostMs`), measured over the
+ * silence itself, not sampled at one moment (the moment a batch arrives is the one its own
+ * delivery makes busy). Measured with two busy loops on 2 cores, a thread rewriting 2,000 files
+ * paused over 2 ms between two of them 4–11 times a burst, up to 17 ms, most often right after
+ * its first file, when the watcher's thread and ours wake and take a CPU.
  */
-export function burstQuiet (longestGap: number, contention: number): number {
-  return Math.min(BURST_QUIET_MAX_MS, stretched(Math.max(BURST_QUIET_MS, 2 * longestGap), contention))
-}
-
-/** A silence of `ms` on a free CPU, as long as it lasts where threads share the CPUs `contention` to one. */
-function stretched (ms: number, contention: number): number {
-  return ms * Math.max(1, contention)
+export function burstQuiet (longestGap: number, lostMs: number): number {
+  return Math.min(BURST_QUIET_MAX_MS, Math.max(BURST_QUIET_MS, 2 * longestGap) + lostMs)
 }
 
 /**
@@ -244,7 +230,7 @@ function stretched (ms: number, contention: number): number {
  * after it reached us. A save is a bet that the one file written after a pause is all there
  * is; the next file of a checkout whose first file looked like a save comes within microseconds
  * of it, unless its writer is kept off the CPU: for as long as we were late, perhaps, so wait
- * twice that, up to a burst's quiet. Where threads wait for a CPU, a save waits a burst's quiet.
+ * twice that, up to a burst's quiet; and longer by whatever time threads then wait for a CPU.
  */
 export function earlyWindow (lateMs: number): number {
   return Math.min(BURST_QUIET_MS, Math.max(EARLY_MS, 2 * lateMs))

@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { statSync } from 'node:fs'
 import type { FileChange } from '../../types/index.js'
-import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, TIMER_RESOLUTION_MS, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
+import { waitedMs } from './pressure.js'
 
 /** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
 export interface CoalescerWorld {
@@ -13,8 +13,8 @@ export interface CoalescerWorld {
   defer (fn: () => void): void
   /** Size of a file; undefined when it is gone. */
   stat (path: string): { size: number } | undefined
-  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
-  cpuContention (): number
+  /** How long (ms, from any fixed moment) threads have waited for a CPU or the disk: see pressure.ts. */
+  waited (): number
 }
 
 /** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
@@ -69,28 +69,8 @@ export const realWorld: CoalescerWorld = {
   // phase (the second setImmediate runs after it) reads ours.
   defer: fn => setImmediate(() => setImmediate(fn)),
   stat: path => statSync(path, { throwIfNoEntry: false }),
-  cpuContention
+  waited: waitedMs
 }
-
-const CPUS = availableParallelism()
-
-/**
- * Threads ready to run per CPU, this one included, from /proc/stat's instantaneous counts (not
- * the load average's). A thread blocked on the disk cannot write either: while any is, the
- * factor is at least 2. Where /proc/stat cannot be read (not Linux), 0.
- */
-function cpuContention (): number {
-  let text: string
-  try {
-    text = readFileSync('/proc/stat', 'latin1')
-  } catch { /* c8 ignore next: Linux always has it */
-    return 0
-  }
-  const count = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
-  return Math.max(count(RUNNING) / CPUS, count(BLOCKED) > 0 ? 2 : 0)
-}
-const RUNNING = /^procs_running (\d+)/m
-const BLOCKED = /^procs_blocked (\d+)/m
 
 /**
  * Gathers file changes into one flush per save or burst (a checkout of thousands of files is
@@ -112,6 +92,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   /** When the watcher last delivered a path the activity had not seen (yet): a write all the same. */
   let unseenAt = -Infinity
   let longestGap = 0
+  /** The threads' waiting (world.waited()) when the silence since the last write began, read at most once a millisecond. */
+  let silence = { from: -Infinity, waited: 0 }
   let lastNewPathAt = -Infinity
   /** Whether the root was deleted and its return not pushed yet. */
   let isRootAwaited = false
@@ -175,8 +157,18 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       quietBefore,
       hasEmptyFile: batches === 1 && isEmpty(oneFile()),
       earlyMs,
-      contention: phase === 'open' ? world.cpuContention() : 0 // only quiet windows ask
+      lostMs: phase === 'open' ? lost(lastWrite) : 0 // only quiet windows ask
     }
+  }
+
+  /** Marks a write at `at`: the silence that may follow starts here (give or take the millisecond of the last reading). */
+  function wrote (at: number): void {
+    if (at - silence.from >= TIMER_RESOLUTION_MS) silence = { from: at, waited: world.waited() }
+  }
+
+  /** How long, of the silence since `lastWrite`, a writer may have been kept from writing. */
+  function lost (lastWrite: number): number {
+    return Math.max(0, Math.min(world.now() - lastWrite, world.waited() - silence.waited))
   }
 
   function countUndelivered (): number {
@@ -290,10 +282,14 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     }
     batches++
     lastBatchAt = at
-    if (!hasActivity()) lastWriteAt = at
+    if (!hasActivity()) {
+      lastWriteAt = at
+      wrote(at)
+    }
     mergeChanges(pending, fresh)
     for (const { path } of fresh) {
       if (seen.has(path)) continue
+      if (unseenAt !== at) wrote(at)
       unseenAt = at
       if (!hasActivity()) continue
       isActivityPartial = true
@@ -309,6 +305,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (gap < BURST_QUIET_MAX_MS) longestGap = Math.max(longestGap, gap)
     hasWrites = true
     lastWriteAt = now
+    wrote(now)
     flushed.delete(path) // written again: the watcher's next copy of it is news
     const known = seen.get(path)
     if (known === undefined) {

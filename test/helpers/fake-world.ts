@@ -10,7 +10,9 @@ export function fakeWorld () {
   const timers = new Map<number, { at: number, fn: () => void }>()
   const deferred: Array<() => void> = []
   const files = new Map<string, { size: number }>()
-  let contention = 0.5
+  /** Threads' waiting for a CPU, summed up to `waitingSince` (null: nobody waits now). */
+  let waited = 0
+  let waitingSince: number | null = null
 
   /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
   function settle (): void {
@@ -38,7 +40,7 @@ export function fakeWorld () {
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
     stat: path => files.get(path),
-    cpuContention: () => contention
+    waited: () => waited + (waitingSince === null ? 0 : now - waitingSince)
   }
 
   return {
@@ -59,8 +61,14 @@ export function fakeWorld () {
       now = end
       settle()
     },
-    /** Threads ready to run per CPU, from now on (above 1: some wait for a CPU). */
-    contend (perCpu: number) { contention = perCpu },
+    /** From now on, threads wait for a CPU (a writer kept from writing, perhaps), or no longer. */
+    contend (isWaiting: boolean) {
+      if (isWaiting) waitingSince ??= now
+      else if (waitingSince !== null) {
+        waited += now - waitingSince
+        waitingSince = null
+      }
+    },
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }

@@ -1,0 +1,42 @@
+import { openSync, readSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+
+const CPUS = availableParallelism()
+const SOME_TOTAL = /^some .*total=(\d+)/
+const buffer = Buffer.alloc(256)
+
+/** Open once, read again from the start each time: ~5 µs a read, against ~30 µs to open, read and close. */
+const files = new Map<string, number | null>()
+
+/**
+ * How long (ms) threads have waited for a CPU or for the disk on this machine, from the kernel's
+ * pressure counters (Linux ≥ 4.20: /proc/pressure, `some … total`), counted from boot. The kernel
+ * averages each counter over the CPUs, so a thread waiting on one CPU while the others run adds
+ * only its share: multiplied by the number of CPUs, the difference over a silence bounds how
+ * long a writer may have been kept from writing during it. 0, and unchanging, where the kernel
+ * does not say (other systems, kernels before 4.20 or booted with psi=0).
+ */
+export function waitedMs (): number {
+  return CPUS * (someTotal('/proc/pressure/cpu') + someTotal('/proc/pressure/io')) / 1000
+}
+
+function someTotal (path: string): number {
+  let fd = files.get(path)
+  if (fd === undefined) {
+    fd = openIfPresent(path)
+    files.set(path, fd)
+  }
+  /* c8 ignore next: the kernels this is tested on have it */
+  if (fd === null) return 0
+  const length = readSync(fd, buffer, 0, buffer.length, 0)
+  return Number(SOME_TOTAL.exec(buffer.toString('latin1', 0, length))?.[1] ?? 0)
+}
+
+/** The kernel makes /proc/pressure only where it accounts pressure (not with psi=0, not before 4.20). */
+function openIfPresent (path: string): number | null {
+  try {
+    return openSync(path, 'r')
+  } catch { /* c8 ignore start: the kernels this is tested on have it */
+    return null
+  } /* c8 ignore stop */
+}
