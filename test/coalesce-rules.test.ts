@@ -2,14 +2,14 @@
 import t from 'tap'
 import type { FileChange } from '../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
   UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence, type Step
 } from '../lib/pipeline/coalesce-rules.js'
 
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, lostMs: 0, isActivityPartial: false, isRootGone: false, isSweepDue: false }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, lostMs: 0, contention: 0.5, isActivityPartial: false, isRootGone: false, isSweepDue: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -24,6 +24,11 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save while threads waited for a CPU: its writer may have been one, and that time is no quiet', { lostMs: 1, now: T + 1 }, waitUntil(T + EARLY_MS + 1)],
   ['…sent once quiet for its window where the writer could have run', { lostMs: 5, now: T + EARLY_MS + 5 }, flush],
   ['…threads waiting all along: a burst\'s longest quiet at most', { lostMs: BURST_QUIET_MAX_MS, now: T + BURST_QUIET_MAX_MS }, flush],
+  ['a save while others are at work: its writer may be one of them, looked at again shortly', { contention: 1.5, now: T + 1 }, waitUntil(T + EARLY_MS)],
+  ['…once its quiet would have been enough, a moment later', { contention: 1.5, now: T + EARLY_MS }, waitUntil(T + EARLY_MS + CONTENTION_RECHECK_MS)],
+  ['…then less and less often', { contention: 1.5, now: T + EARLY_MS + 4 }, waitUntil(T + EARLY_MS + 8)],
+  ['…sent once quiet for a burst\'s quiet (a batch the watcher held that long, whose delivery keeps threads busy: at once)', { contention: 1.5, now: T + BURST_QUIET_MS }, flush],
+  ['…longer by the time threads waited', { contention: 1.5, lostMs: 10, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 10)],
   ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
@@ -36,6 +41,7 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
   ['a burst quiet long enough, but threads waited for a CPU 20 ms of it', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 20)],
+  ['a burst quiet long enough while others are at work, nobody waiting: over', { batches: 2, contention: 2, now: T + BURST_QUIET_MS }, flush],
   ['…quiet long enough where the writer could have run', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS + 20 }, flush],
   ['…threads waiting all along: a burst\'s longest quiet at most', { batches: 2, lostMs: BURST_QUIET_MAX_MS, now: T + BURST_QUIET_MAX_MS }, flush],
   ['paths the activity never saw: it lost events, and the watcher\'s batches decide', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + 100 }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],

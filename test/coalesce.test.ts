@@ -85,6 +85,20 @@ t.test('where threads wait for a CPU, a real save is sent once quiet for its win
   t.same(flushed, [[update('/site/a.html')]])
 })
 
+t.test('while others are at work, a first file waits a burst\'s quiet, though the time threads waited says nothing', async t => {
+  const { fake, flushed, write, deliver, save } = setup()
+  fake.contend(false, 2) // the watchers of three processes, woken by the first file
+  save('/site/d0/0.html')
+  fake.advance(30) // the writer, 30 ms before its next file
+  fake.contend(false)
+  t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
+  for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
+  deliver(...Array.from({ length: 9 }, (_, i) => `/site/d0/${i + 1}.html`))
+  fake.advance(2 * BURST_QUIET_MS)
+  t.equal(flushed.length, 1, 'one flush')
+  t.equal(flushed[0].length, 10, 'with the first file and the rest')
+})
+
 t.test('where threads never stop waiting for a CPU, a save is sent after a burst\'s longest quiet all the same', async t => {
   const { fake, flushed, save } = setup()
   fake.contend(true) // a machine kept busy: the time lost is always the whole silence

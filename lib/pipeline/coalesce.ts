@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import type { FileChange } from '../../types/index.js'
 import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, nextStep, TIMER_RESOLUTION_MS, type Evidence, type Phase, type Rules } from './coalesce-rules.js'
-import { waitedMs } from './pressure.js'
+import { readyPerCpu, waitedMs } from './pressure.js'
 
 /** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
 export interface CoalescerWorld {
@@ -15,6 +15,8 @@ export interface CoalescerWorld {
   stat (path: string): { size: number } | undefined
   /** How long (ms, from any fixed moment) threads have waited for a CPU or the disk: see pressure.ts. */
   waited (): number
+  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
+  cpuContention (): number
 }
 
 /** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
@@ -69,7 +71,8 @@ export const realWorld: CoalescerWorld = {
   // phase (the second setImmediate runs after it) reads ours.
   defer: fn => setImmediate(() => setImmediate(fn)),
   stat: path => statSync(path, { throwIfNoEntry: false }),
-  waited: waitedMs
+  waited: waitedMs,
+  cpuContention: readyPerCpu
 }
 
 /**
@@ -157,7 +160,8 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       quietBefore,
       hasEmptyFile: batches === 1 && isEmpty(oneFile()),
       earlyMs,
-      lostMs: phase === 'open' ? lost(lastWrite) : 0 // only quiet windows ask
+      lostMs: phase === 'open' ? lost(lastWrite) : 0, // only quiet windows ask
+      contention: phase === 'open' ? world.cpuContention() : 0
     }
   }
 

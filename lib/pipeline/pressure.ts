@@ -1,4 +1,4 @@
-import { openSync, readSync } from 'node:fs'
+import { openSync, readFileSync, readSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 
 const CPUS = availableParallelism()
@@ -40,3 +40,22 @@ function openIfPresent (path: string): number | null {
     return null
   } /* c8 ignore stop */
 }
+
+/**
+ * Threads ready to run per CPU right now, this one included, from /proc/stat's instantaneous
+ * counts (not the load average's); at least 2 while any thread is blocked on the disk. A moment's
+ * sample, not a measure of a silence: the moment a watcher's batch arrives is one its own delivery
+ * makes busy. 0 where /proc/stat cannot be read (not Linux).
+ */
+export function readyPerCpu (): number {
+  let text: string
+  try {
+    text = readFileSync('/proc/stat', 'latin1')
+  } catch { /* c8 ignore next: Linux always has it */
+    return 0
+  }
+  const count = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
+  return Math.max(count(RUNNING) / CPUS, count(BLOCKED) > 0 ? 2 : 0)
+}
+const RUNNING = /^procs_running (\d+)/m
+const BLOCKED = /^procs_blocked (\d+)/m

@@ -13,6 +13,7 @@ export function fakeWorld () {
   /** Threads' waiting for a CPU, summed up to `waitingSince` (null: nobody waits now). */
   let waited = 0
   let waitingSince: number | null = null
+  let readyPerCpu = 0.5
 
   /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
   function settle (): void {
@@ -40,7 +41,8 @@ export function fakeWorld () {
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
     stat: path => files.get(path),
-    waited: () => waited + (waitingSince === null ? 0 : now - waitingSince)
+    waited: () => waited + (waitingSince === null ? 0 : now - waitingSince),
+    cpuContention: () => readyPerCpu
   }
 
   return {
@@ -61,8 +63,12 @@ export function fakeWorld () {
       now = end
       settle()
     },
-    /** From now on, threads wait for a CPU (a writer kept from writing, perhaps), or no longer. */
-    contend (isWaiting: boolean) {
+    /**
+     * From now on, threads wait for a CPU (a writer kept from writing, perhaps), or no longer;
+     * `perCpu` threads are ready to run per CPU (above 1: others are at work).
+     */
+    contend (isWaiting: boolean, perCpu = isWaiting ? 2 : 0.5) {
+      readyPerCpu = perCpu
       if (isWaiting) waitingSince ??= now
       else if (waitingSince !== null) {
         waited += now - waitingSince
