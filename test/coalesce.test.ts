@@ -58,19 +58,26 @@ t.test('a save is sent after a couple of quiet milliseconds, not the quiet windo
   t.same(flushed, [[update('/site/a.html')]])
 })
 
-t.test('where threads wait for a CPU, a first file is not sent alone: its writer may be one of them', async t => {
-  const { fake, flushed, write, deliver, save } = setup()
-  fake.contend(true)
-  save('/site/d0/0.html')
-  fake.advance(20) // the checkout's writer, kept off the CPU 20 ms after its first file
-  t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
-  fake.contend(false)
-  for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
-  deliver(...Array.from({ length: 9 }, (_, i) => `/site/d0/${i + 1}.html`))
-  fake.advance(2 * BURST_QUIET_MS)
-  t.equal(flushed.length, 1, 'one flush')
-  t.equal(flushed[0].length, 10, 'with the first file and the rest')
-})
+const firstFiles = [
+  { name: 'where threads wait for a CPU, a first file is not sent alone: its writer may be one of them', isWaiting: true, perCpu: 2, pauseMs: 20 },
+  // The watchers of three processes, woken by the first file, while its writer is held up in the kernel.
+  { name: 'while others are at work, a first file waits a burst\'s quiet, though the time threads waited says nothing', isWaiting: false, perCpu: 2, pauseMs: 30 }
+]
+for (const { name, isWaiting, perCpu, pauseMs } of firstFiles) {
+  t.test(name, async t => {
+    const { fake, flushed, write, deliver, save } = setup()
+    fake.contend(isWaiting, perCpu)
+    save('/site/d0/0.html')
+    fake.advance(pauseMs) // the checkout's writer, silent that long after its first file
+    t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
+    fake.contend(false)
+    for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
+    deliver(...Array.from({ length: 9 }, (_, i) => `/site/d0/${i + 1}.html`))
+    fake.advance(2 * BURST_QUIET_MS)
+    t.equal(flushed.length, 1, 'one flush')
+    t.equal(flushed[0].length, 10, 'with the first file and the rest')
+  })
+}
 
 t.test('where threads wait for a CPU, a real save is sent once quiet for its window where its writer could have run', async t => {
   const { fake, flushed, save } = setup()
@@ -83,20 +90,6 @@ t.test('where threads wait for a CPU, a real save is sent once quiet for its win
   t.same(flushed, [])
   fake.advance(1)
   t.same(flushed, [[update('/site/a.html')]])
-})
-
-t.test('while others are at work, a first file waits a burst\'s quiet, though the time threads waited says nothing', async t => {
-  const { fake, flushed, write, deliver, save } = setup()
-  fake.contend(false, 2) // the watchers of three processes, woken by the first file
-  save('/site/d0/0.html')
-  fake.advance(30) // the writer, 30 ms before its next file
-  fake.contend(false)
-  t.same(flushed, [], 'not sent after a save\'s couple of milliseconds')
-  for (let i = 1; i < 10; i++) write(`/site/d0/${i}.html`)
-  deliver(...Array.from({ length: 9 }, (_, i) => `/site/d0/${i + 1}.html`))
-  fake.advance(2 * BURST_QUIET_MS)
-  t.equal(flushed.length, 1, 'one flush')
-  t.equal(flushed[0].length, 10, 'with the first file and the rest')
 })
 
 t.test('where threads never stop waiting for a CPU, a save is sent after a burst\'s longest quiet all the same', async t => {
