@@ -90,7 +90,7 @@ export interface Evidence {
   readonly earlyMs: number
   /**
    * How long (ms) of the silence since the last write a writer may have been kept from writing:
-   * threads waited for a CPU or the disk that long (pressure.ts), at most the silence itself. A
+   * threads waited for a CPU that long (pressure.ts), at most the silence itself. A
    * quiet window counts only the rest: silence where the writer could have run (see `burstQuiet`).
    */
   readonly lostMs: number

@@ -13,7 +13,7 @@ export interface CoalescerWorld {
   defer (fn: () => void): void
   /** Size of a file; undefined when it is gone. */
   stat (path: string): { size: number } | undefined
-  /** How long (ms, from any fixed moment) threads have waited for a CPU or the disk: see pressure.ts. */
+  /** How long (ms, from any fixed moment) threads have waited for a CPU: see pressure.ts. */
   waited (): number
   /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
   cpuContention (): number
