@@ -223,9 +223,9 @@ function readyAt (e: Evidence, rules: Rules): number {
 /**
  * How long (ms) a save must be quiet. A save is a bet that the one file written after a pause is
  * all there is. While other threads are at work (`contention`), its writer may be one of them:
- * the next file of a checkout can come 10–40 ms after its first on disk, with no thread waiting
- * for a CPU or the disk meanwhile (measured: 2 of 20 synchronous rewrites of 2,000 files split on
- * a bare 2 ms quiet, 0 of 20 with this rule), so it waits a burst's quiet instead.
+ * the next file of a rewrite can come 9–40 ms after its first on disk, with no thread waiting
+ * for a CPU meanwhile (measured: 2 of 20 synchronous rewrites of 2,000 files split on a bare 2 ms
+ * quiet, 0 of 20 with this rule), so it waits a burst's quiet instead.
  */
 function saveQuiet (e: Evidence): number {
   return e.contention > 1 ? burstQuiet(0, e.lostMs) : Math.min(BURST_QUIET_MAX_MS, e.earlyMs + e.lostMs)
