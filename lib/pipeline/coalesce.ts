@@ -139,10 +139,11 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
 
   function evidence (): Evidence {
     const lastWrite = Math.max(lastWriteAt, unseenAt)
+    const now = world.now()
     const isRemovalOnly = pending.size > 0 && [...pending.values()].every(type => type === 'delete')
     return {
       phase,
-      now: world.now(),
+      now,
       since,
       batches,
       pending: pending.size,
@@ -160,7 +161,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       quietBefore,
       hasEmptyFile: batches === 1 && isEmpty(oneFile()),
       earlyMs,
-      lostMs: phase === 'open' ? lost(lastWrite) : 0, // only quiet windows ask
+      lostMs: phase === 'open' ? lost(now - lastWrite) : 0, // only quiet windows ask
       contention: phase === 'open' ? world.cpuContention() : 0
     }
   }
@@ -170,9 +171,9 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     if (at - silence.from >= TIMER_RESOLUTION_MS) silence = { from: at, waited: world.waited() }
   }
 
-  /** How long, of the silence since `lastWrite`, a writer may have been kept from writing. */
-  function lost (lastWrite: number): number {
-    return Math.max(0, Math.min(world.now() - lastWrite, world.waited() - silence.waited))
+  /** How long, of a silence of `silentMs` since the last write, a writer may have been kept from writing. */
+  function lost (silentMs: number): number {
+    return Math.max(0, Math.min(silentMs, world.waited() - silence.waited))
   }
 
   function countUndelivered (): number {
