@@ -1,0 +1,7 @@
+// `npm run test:unit`: the files that may share the machine, then the timing-sensitive ones alone.
+import './ensure-chromium.js'
+import { runAlone, runShared } from './tap-groups.js'
+
+const shared = await runShared()
+const alone = await runAlone()
+process.exitCode = shared !== 0 ? shared : alone
