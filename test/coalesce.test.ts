@@ -356,7 +356,7 @@ t.test('rm -rf out && cp -r a out: the removals wait for the copy, however long 
   t.same(flushed[0], files.map(update), 'removed and written again: updates')
 })
 
-t.test('removals that nothing replaces are sent once quiet past any pause inside a burst', async t => {
+t.test('removals that nothing replaces are sent after the longest quiet a burst may ask for', async t => {
   const { fake, flushed, remove, deliver } = setup()
   fake.write('/site/old.html', 10)
   remove('/site/old.html')

@@ -128,11 +128,7 @@ export const WATCHER_FORCED_FLUSH_MS = 500
  * watcher's own quiet, so it costs nothing when the watcher's last batch came after it.
  */
 export const BURST_QUIET_MS = WATCHER_QUIET_MS
-/**
- * A pause longer than this (ms) is no part of a burst: a write after it starts a new burst, or a
- * save. It is also the most the time threads waited for a CPU adds to a quiet: on a machine
- * whose CPUs never free up, that time says nothing more.
- */
+/** The longest quiet a burst's own pauses can ask for (ms); a write after a longer pause starts a new burst, or a save. */
 export const BURST_QUIET_MAX_MS = 250
 /**
  * A save (one batch after a pause, one file) is sent after `earlyMs` of quiet instead. The
@@ -186,9 +182,8 @@ export function nextStep (e: Evidence, rules: Rules): Step {
  */
 function deadline (e: Evidence, rules: Rules): number {
   // A writer kept off a busy machine's CPUs writes its next new file that much later (up to
-  // twice as late: on a machine whose CPUs never free up, the time lost says nothing more), and
-  // one whose rhythm has longer pauses, as late as its quiet waits.
-  const stall = Math.max(BURST_QUIET_MAX_MS + Math.min(e.lostMs, BURST_QUIET_MAX_MS), burstQuiet(e.longestGap, e.lostMs))
+  // twice as late: on a machine whose CPUs never free up, the time lost says nothing more).
+  const stall = BURST_QUIET_MAX_MS + Math.min(e.lostMs, BURST_QUIET_MAX_MS)
   const isProgressing = e.hasActivity && e.now - e.lastNewPathAt < stall
   return isProgressing ? Math.max(e.since + rules.maxWaitMs, Math.min(e.lastNewPathAt + stall, e.since + MAX_BURST_MS)) : e.since + rules.maxWaitMs
 }
@@ -233,7 +228,7 @@ function readyAt (e: Evidence, rules: Rules): number {
  * quiet, 0 of 20 with this rule), so it waits a burst's quiet instead.
  */
 function saveQuiet (e: Evidence): number {
-  return Math.min(BURST_QUIET_MAX_MS, e.contention > 1 ? burstQuiet(0, e.lostMs) : e.earlyMs + e.lostMs)
+  return e.contention > 1 ? burstQuiet(0, e.lostMs) : Math.min(BURST_QUIET_MAX_MS, e.earlyMs + e.lostMs)
 }
 
 /** How long (ms) paths the watcher has not delivered are waited for: longer by the time its thread may have waited for a CPU. */
@@ -254,15 +249,9 @@ function giveUp (lostMs: number): number {
  * delivery makes busy). Measured with two busy loops on 2 cores, a thread rewriting 2,000 files
  * paused over 2 ms between two of them 4–11 times a burst, up to 17 ms, most often right after
  * its first file, when the watcher's thread and ours wake and take a CPU.
- *
- * Where the CPUs never free up, the time lost is the whole silence, and the writer's rhythm is the
- * only evidence left: twice its longest pause, past the most the time lost may add. Measured
- * beside the rest of the test suite on 2 cores (every silence all lost), `tar -x` of 2,000 files
- * paused 25–223 ms inside a burst; with the whole quiet capped at 250 ms, a pause longer than
- * that split the burst.
  */
 export function burstQuiet (longestGap: number, lostMs: number): number {
-  return Math.max(BURST_QUIET_MS, 2 * Math.min(longestGap, BURST_QUIET_MAX_MS)) + Math.min(lostMs, BURST_QUIET_MAX_MS)
+  return Math.min(BURST_QUIET_MAX_MS, Math.max(BURST_QUIET_MS, 2 * longestGap) + lostMs)
 }
 
 /**
