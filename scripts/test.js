@@ -4,7 +4,6 @@
 // their output is printed whole once the tests are done.
 import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
-import { precompile } from '../test/loader/transpile.mjs'
 import './ensure-chromium.js'
 import { runAlone, runShared } from './tap-groups.js'
 
@@ -19,7 +18,6 @@ function runChecks () {
   })
 }
 
-await precompile() // every TypeScript file the tests load, once, in this process: no test process loads a compiler
 const shared = await runShared()
 const [checked, alone] = await Promise.all([runChecks(), runAlone()])
 process.stdout.write(checked.output)

@@ -76,13 +76,14 @@ async function project (t: Test, buildMs: number, stamp = false) {
   }
   return { app, src, builds, client, log, page, report, reported: () => reports.length }
 }
+type Project = Awaited<ReturnType<typeof project>>
 
 /**
  * Saves src/index.txt every `everyMs` at a steady pace (a person, or a tool), whatever the builds
  * do: EDITS times, and on while no more than LOOP_LIMIT builds have run (a build folds in the
  * saves it finds, more of them where the CPUs are busy), up to MAX_EDITS. Returns how many.
  */
-async function saveSteadily (p: Awaited<ReturnType<typeof project>>, everyMs: number): Promise<number> {
+async function saveSteadily (p: Project, everyMs: number): Promise<number> {
   let edits = 0
   while (edits < MAX_EDITS && (edits < EDITS || p.builds.length <= LOOP_LIMIT)) {
     await pace(everyMs)
@@ -91,7 +92,7 @@ async function saveSteadily (p: Awaited<ReturnType<typeof project>>, everyMs: nu
   return edits
 }
 
-async function assertSteady (t: Test, p: Awaited<ReturnType<typeof project>>, edits: number): Promise<void> {
+async function assertSteady (t: Test, p: Project, edits: number): Promise<void> {
   const last = `edit ${edits - 1}`
   await p.report(() => p.builds.some(build => build.read === last && build.sent !== undefined))
   const reloads = p.builds.filter(build => build.sent === 'reload').length

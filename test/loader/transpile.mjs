@@ -70,9 +70,8 @@ export async function transpile (file, source) {
 
 /** Fills the cache for every .ts file under lib/ and test/, in this one process. */
 export async function precompile () {
-  const files = (await Promise.all(['lib', 'test'].map(dir => readdir(join(ROOT, dir), { recursive: true }))))
-    .flatMap((names, i) => names.map(name => join(ROOT, i === 0 ? 'lib' : 'test', name)))
-    .filter(file => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+  const listed = await Promise.all(['lib', 'test'].map(async dir => (await readdir(join(ROOT, dir), { recursive: true })).map(name => join(ROOT, dir, name))))
+  const files = listed.flat().filter(file => file.endsWith('.ts') && !file.endsWith('.d.ts'))
   await Promise.all(files.map(async file => await transpile(file, await readFile(file, 'utf8'))))
   return files.length
 }
