@@ -32,17 +32,22 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
   const execArgv = [...(flagsOption('isolatedBuilder.execArgv', options.execArgv) ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
   const env = { ...process.env, ...envOption('isolatedBuilder.env', options.env) }
   let child: ChildProcess | null = null
-  let stderr = ''
+  /**
+   * The end of each child's own stderr: a dead child's stream may still deliver after its exit,
+   * once the next child runs (an OOM report landed in the next child's, whose SIGSEGV then read
+   * as running out of memory).
+   */
+  const stderrOf = new WeakMap<ChildProcess, string>()
+  const addStderr = (worker: ChildProcess, text: string): void => { stderrOf.set(worker, `${stderrOf.get(worker) ?? ''}${text}`.slice(-MAX_STDERR)) }
   let pending: Pending | null = null
   let nextId = 0
   let closed: Promise<void> | undefined
 
   function start (): ChildProcess {
-    stderr = ''
     // detached: the child leads a process group, so what its builder starts dies with it.
     const started = fork(RUNNER, [file], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
     started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
-    started.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-MAX_STDERR) })
+    started.stderr?.on('data', (chunk: Buffer) => { addStderr(started, chunk.toString()) })
     started.on('message', (message: ChildMessage) => {
       if (pending === null || message.id !== pending.id) return
       if (message.type === 'result') pending.settle(message.outcome)
@@ -51,6 +56,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
     started.on('exit', (code, signal) => {
       if (child === started) child = null
       killGroup(started.pid) // what the builder started and left running
+      const stderr = stderrOf.get(started) ?? ''
       pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
     })
     return started
@@ -64,7 +70,7 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
         const id = ++nextId
         let isSettled = false
         const timer = setTimeout(() => {
-          stderr = `${stderr}\n[timed out after ${timeout} ms]`.slice(-MAX_STDERR)
+          addStderr(worker, `\n[timed out after ${timeout} ms]`)
           signalGroup(worker.pid, 'SIGKILL')
         }, timeout).unref()
         const onAbort = (): void => {
