@@ -1,7 +1,6 @@
 // How editors save: never in place. Each way must reach the pipeline as one `update` of the
 // target, and nothing else. Real files, the real watcher, the real coalescer.
 import { EventEmitter, once } from 'node:events'
-import { realpathSync } from 'node:fs'
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -9,6 +8,7 @@ import type { FileChange } from '../types/index.js'
 import { createCoalescer } from '../lib/pipeline/coalesce.js'
 import { DEFAULT_DEBOUNCE_MS, MAX_WAIT_MS, resolveOptions } from '../lib/options.js'
 import { createWatchContext, watchDirectory } from '../lib/watch/watch.js'
+import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
 import { holdEventLoop } from './helpers/loop.js'
 
@@ -45,7 +45,7 @@ const saves: Record<string, (file: string) => Promise<void>> = {
 for (const [editor, save] of Object.entries(saves)) {
   const type = editor.startsWith('temp file') ? 'create' : 'update'
   t.test(`${editor}: one ${type} of the target`, async t => {
-    const dir = realpathSync(t.testdir({ 'index.html': 'old', 'other.html': 'x' }))
+    const dir = fixture(t, { 'index.html': 'old', 'other.html': 'x' })
     const flushes = new EventEmitter()
     const flushed: FileChange[][] = []
     const coalescer = createCoalescer({ quietMs: DEFAULT_DEBOUNCE_MS, maxWaitMs: MAX_WAIT_MS }, changes => { flushed.push(changes); flushes.emit('flush', changes) })

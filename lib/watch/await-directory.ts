@@ -26,6 +26,8 @@ export async function awaitDirectory (dir: string, signal: AbortSignal): Promise
         signal.removeEventListener('abort', done)
         resolve()
       }
+      // It may have aborted while the checks above were awaited: a listener added now never runs.
+      if (signal.aborted) return done()
       signal.addEventListener('abort', done)
       try {
         watcher = watch(ancestor, { persistent: false }, done)
