@@ -185,6 +185,33 @@ t.test('supersede aborts the running build and restarts with all changes', async
   t.same(hub.types(), ['building', 'building', 'reload'], 'the aborted build sends nothing')
 })
 
+t.test('a build superseded during its onBuildStart hook never reaches the builder; the next one builds every change', async t => {
+  const calls: BuildContext[] = []
+  const events = new EventEmitter()
+  let isFirst = true
+  const { pipeline, hub, change } = setup(t, async ctx => {
+    calls.push(ctx)
+    return { reload: 'page' }
+  }, {
+    supersede: true,
+    onBuildStart: async (ctx: BuildContext) => {
+      if (!isFirst) return
+      isFirst = false
+      events.emit('hook')
+      await once(ctx.signal, 'abort') // the hook is still running when the newer change supersedes
+    }
+  })
+  const inHook = once(events, 'hook')
+  pipeline.pushSource([change('../src/a.md')])
+  await inHook
+  const reload = hub.next('reload')
+  pipeline.pushSource([change('../src/b.md')])
+  await reload
+  t.equal(calls.length, 1, 'the superseded build never ran')
+  t.same(calls[0].changes.map(c => c.path.split('/').pop()), ['a.md', 'b.md'])
+  t.same(hub.types(), ['building', 'building', 'reload'], 'the superseded build sends nothing')
+})
+
 t.test('a builder that keeps triggering itself is paused, named; another change builds at once, with its held rewrite', async t => {
   const ended = new EventEmitter()
   const { pipeline, lines, change } = setup(t, {

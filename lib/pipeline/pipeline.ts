@@ -149,6 +149,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
 
   async function callBuilder (ctx: BuildContext): Promise<{ outcome: BuildOutcome, errors: BuildErrorInfo[] }> {
     if (builder === null) return { outcome: { reload: 'page' }, errors: [] }
+    // Superseded or closed during onBuildStart: the builder would only see an aborted signal,
+    // which a listener added now never hears, and run to the end for nothing.
+    if (ctx.signal.aborted) return { outcome: {}, errors: [] }
     try {
       const outcome = (await builder.build(ctx)) ?? {}
       return { outcome, errors: outcome.errors !== undefined && outcome.errors.length > 0 ? normalizeErrors(outcome.errors) : [] }
