@@ -2,12 +2,12 @@
 // its source, the compiler and the options are the same. Types are not checked here: `npm run
 // typecheck` does that.
 //
-// lib/ goes through TypeScript itself, as `npm run build` compiles it: the processes that load
-// dist/ (the isolated builder's child, the examples) report coverage of the same functions at
-// the same places, and tap's report merges them. Tests and helpers go through esbuild, which is
-// faster. Both compilers are imported only on a miss: `npm test` fills the cache first
-// (precompile, one process), so no test process loads TypeScript or starts esbuild's service
-// (measured: 0.2 s of CPU in each process for esbuild's service alone).
+// Everything goes through esbuild, as `npm run build` compiles lib/ to dist/: the processes that
+// load dist/ (the isolated builder's child, the shard workers, the examples) report coverage of
+// the same code at the same places as the tests that load lib/, and tap's report merges them.
+// Coverage hints (`c8 ignore`) are read from the TypeScript source, through the source map.
+// esbuild is imported only on a miss: `npm test` fills the cache first (precompile, one
+// process), so no test process starts esbuild's service (measured: 0.2 s of CPU in each process).
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
@@ -16,14 +16,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const LIB = join(ROOT, 'lib/')
 const CACHE = join(ROOT, '.tap/ts-cache/')
 const require = createRequire(import.meta.url)
-// Read, not imported: loading the compilers is what the cache spares.
+// Read, not imported: loading the compiler is what the cache spares.
 const versionOf = name => JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version
 
-// tsconfig.json's options that shape the output (NodeNext in a "type": "module" package emits ES modules).
-const TYPESCRIPT_OPTIONS = { target: 'ES2022', module: 'ES2022', verbatimModuleSyntax: true, esModuleInterop: true }
 const ESBUILD_OPTIONS = {
   loader: 'ts',
   format: 'esm',
@@ -31,29 +28,16 @@ const ESBUILD_OPTIONS = {
   sourcemap: 'inline',
   tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, useDefineForClassFields: true } }
 }
-const compilers = {
-  typescript: {
-    stamp: `typescript ${versionOf('typescript')} ${JSON.stringify(TYPESCRIPT_OPTIONS)}`,
-    async compile (file, source) {
-      const typescript = (await import('typescript')).default
-      return typescript.transpileModule(source, {
-        fileName: file,
-        compilerOptions: { ...TYPESCRIPT_OPTIONS, inlineSourceMap: true, inlineSources: true }
-      }).outputText
-    }
-  },
-  esbuild: {
-    stamp: `esbuild ${versionOf('esbuild')} ${JSON.stringify(ESBUILD_OPTIONS)}`,
-    async compile (file, source) {
-      const { transform } = await import('esbuild')
-      return (await transform(source, { ...ESBUILD_OPTIONS, sourcefile: file })).code
-    }
+const compiler = {
+  stamp: `esbuild ${versionOf('esbuild')} ${JSON.stringify(ESBUILD_OPTIONS)}`,
+  async compile (file, source) {
+    const { transform } = await import('esbuild')
+    return (await transform(source, { ...ESBUILD_OPTIONS, sourcefile: file })).code
   }
 }
 
 /** The JavaScript for a .ts file: from the cache, or compiled and cached. */
 export async function transpile (file, source) {
-  const compiler = file.startsWith(LIB) ? compilers.typescript : compilers.esbuild
   const cached = `${CACHE}${createHash('sha256').update(file).digest('hex').slice(0, 32)}.js`
   const stamp = `// ${createHash('sha256').update(`${compiler.stamp}\0${source}`).digest('hex')}\n`
   try {
