@@ -36,6 +36,18 @@ function setup (t: Test, builder?: Builder | Builder['build'], extra: Record<str
   return { root, hub, pipeline, lines, change }
 }
 
+/**
+ * Changes a.md, waits until `isHeld` says the first build is held, then changes b.md, which
+ * supersedes it; resolves once the build that follows has sent its reload.
+ */
+async function supersedeFirst ({ pipeline, hub, change }: ReturnType<typeof setup>, isHeld: Promise<unknown>): Promise<void> {
+  pipeline.pushSource([change('../src/a.md')])
+  await isHeld
+  const reload = hub.next('reload')
+  pipeline.pushSource([change('../src/b.md')])
+  await reload
+}
+
 /** A builder whose builds wait until the test releases them. */
 function gatedBuilder (write?: (ctx: BuildContext) => void) {
   const events = new EventEmitter()
@@ -165,7 +177,7 @@ t.test('output events caused by a build never produce a second message', async t
 t.test('supersede aborts the running build and restarts with all changes', async t => {
   const calls: BuildContext[] = []
   const events = new EventEmitter()
-  const { pipeline, hub, change } = setup(t, {
+  const pipeline = setup(t, {
     build: async ctx => {
       calls.push(ctx)
       events.emit('start')
@@ -173,12 +185,8 @@ t.test('supersede aborts the running build and restarts with all changes', async
       return { reload: 'page' }
     }
   }, { supersede: true })
-  const started = once(events, 'start')
-  pipeline.pushSource([change('../src/a.md')])
-  await started
-  const reload = hub.next('reload')
-  pipeline.pushSource([change('../src/b.md')])
-  await reload
+  await supersedeFirst(pipeline, once(events, 'start'))
+  const { hub } = pipeline
   t.equal(calls.length, 2)
   t.ok(calls[0].signal.aborted)
   t.same(calls[1].changes.map(c => c.path.split('/').pop()), ['a.md', 'b.md'])
@@ -189,7 +197,7 @@ t.test('a build superseded during its onBuildStart hook never reaches the builde
   const calls: BuildContext[] = []
   const events = new EventEmitter()
   let isFirst = true
-  const { pipeline, hub, change } = setup(t, async ctx => {
+  const pipeline = setup(t, async ctx => {
     calls.push(ctx)
     return { reload: 'page' }
   }, {
@@ -201,12 +209,8 @@ t.test('a build superseded during its onBuildStart hook never reaches the builde
       await once(ctx.signal, 'abort') // the hook is still running when the newer change supersedes
     }
   })
-  const inHook = once(events, 'hook')
-  pipeline.pushSource([change('../src/a.md')])
-  await inHook
-  const reload = hub.next('reload')
-  pipeline.pushSource([change('../src/b.md')])
-  await reload
+  await supersedeFirst(pipeline, once(events, 'hook'))
+  const { hub } = pipeline
   t.equal(calls.length, 1, 'the superseded build never ran')
   t.same(calls[0].changes.map(c => c.path.split('/').pop()), ['a.md', 'b.md'])
   t.same(hub.types(), ['building', 'building', 'reload'], 'the superseded build sends nothing')
