@@ -28,23 +28,19 @@ const ESBUILD_OPTIONS = {
   sourcemap: 'inline',
   tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, useDefineForClassFields: true } }
 }
-const compiler = {
-  stamp: `esbuild ${versionOf('esbuild')} ${JSON.stringify(ESBUILD_OPTIONS)}`,
-  async compile (file, source) {
-    const { transform } = await import('esbuild')
-    return (await transform(source, { ...ESBUILD_OPTIONS, sourcefile: file })).code
-  }
-}
+/** What a cached file was compiled with: another esbuild or other options make it stale. */
+const COMPILER = `esbuild ${versionOf('esbuild')} ${JSON.stringify(ESBUILD_OPTIONS)}`
 
 /** The JavaScript for a .ts file: from the cache, or compiled and cached. */
 export async function transpile (file, source) {
   const cached = `${CACHE}${createHash('sha256').update(file).digest('hex').slice(0, 32)}.js`
-  const stamp = `// ${createHash('sha256').update(`${compiler.stamp}\0${source}`).digest('hex')}\n`
+  const stamp = `// ${createHash('sha256').update(`${COMPILER}\0${source}`).digest('hex')}\n`
   try {
     const text = await readFile(cached, 'utf8')
     if (text.startsWith(stamp)) return text.slice(stamp.length)
   } catch {}
-  const code = await compiler.compile(file, source)
+  const { transform } = await import('esbuild')
+  const { code } = await transform(source, { ...ESBUILD_OPTIONS, sourcefile: file })
   await mkdir(CACHE, { recursive: true })
   const partial = `${cached}.${process.pid}` // parallel test processes: whole files only, by rename
   await writeFile(partial, stamp + code)
