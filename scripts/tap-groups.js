@@ -1,22 +1,25 @@
-// The unit tests in two tap runs: first every file that may share the machine, several at a
-// time, then the timing-sensitive files that .taprc lists under `serial` (it says why beside
-// each), one at a time. `npx tap` alone honours `serial` too, but stops at each serial file until
-// the files started before it end, with a core idle meanwhile. The second run is a `--save` run:
-// it runs the files of its list only and keeps the first run's coverage (tap deletes it
-// otherwise), so its report covers the whole suite.
+// The test files in two tap runs, as processes: each file at the top of test/ is a process of its
+// own, and each folder of test/ (unit/, browser/, serial/) is one process that runs its files one
+// after another. A test process costs about 1.2 s of CPU before its first test (the loader, tap,
+// coverage): the 19 files of test/unit/ took 27.5 s of CPU as 19 processes and 6.1 s as one, and
+// the browser files share one Chromium (test/helpers/browser.ts).
+//
+// First every process but the serial folders' (.taprc `serial`, which says why), several at a
+// time; then the serial ones, one at a time. The second run is a `--save` run: it runs the files
+// of its list only and keeps the first run's coverage (tap deletes it otherwise), so its report
+// covers the whole suite. `npx tap` alone runs every file in a process of its own, and honours
+// `serial` too.
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { precompile } from '../test/loader/transpile.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const tap = fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url))
+const tap = join(root, 'node_modules/tap/dist/esm/run.mjs')
+const GROUPS = '.tap/groups'
 const SAVE_FILE = '.tap/serial-tests'
-
-const taprc = readFileSync(new URL('../.taprc', import.meta.url), 'utf8')
-const serial = /^serial:\n((?:[ \t]+- .*\n?)+)/m.exec(taprc)?.[1].match(/test\/\S+\.test\.ts/g) ?? []
-if (serial.length === 0) throw new Error('.taprc lists no serial test files: expected a `serial:` list of test/*.test.ts')
 
 /** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
 function run (args) {
@@ -27,25 +30,72 @@ function run (args) {
   })
 }
 
+/** The folders .taprc lists under `serial`, as `test/<name>`. */
+async function serialFolders () {
+  const taprc = await readFile(join(root, '.taprc'), 'utf8')
+  const listed = /^serial:\n((?:[ \t]+- .*\n?)+)/m.exec(taprc)?.[1].match(/(?<=- )\S+/g) ?? []
+  const odd = listed.filter(path => !/^test\/[^/]+$/.test(path))
+  if (listed.length === 0 || odd.length > 0) throw new Error(`.taprc: expected \`serial:\` to list folders of test/ (test/<name>), found ${JSON.stringify(listed)}`)
+  return listed
+}
+
 /**
- * Every file but the serial ones, several at a time; resolves with tap's exit status. First, every
- * TypeScript file the tests load is transpiled in this one process, so no test process loads a
- * compiler (test/loader/transpile.mjs).
+ * The entry of a folder's process, written to .tap/groups/: it imports the folder's files inside
+ * one test, so that the root, where the files add their tests meanwhile, cannot end while a file
+ * is still loading; and it gives the process the timeout of that many files.
+ */
+async function folderEntry (folder, files) {
+  const entry = `${GROUPS}/${folder.slice('test/'.length)}.test.mjs`
+  const imports = files.map(file => `  await import(${JSON.stringify(pathToFileURL(join(root, folder, file)).href)})`)
+  await writeFile(join(root, entry), [
+    `// The ${files.length} test files of ${folder}/ in one process: written by scripts/tap-groups.js.`,
+    "import t from 'tap'",
+    `t.setTimeout(${files.length} * Number(process.env.TAP_TIMEOUT ?? 30) * 1000)`,
+    `await t.test('load the ${files.length} files of ${folder}/', async t => {`,
+    ...imports,
+    '  t.pass()',
+    '})',
+    ''
+  ].join('\n'))
+  return entry
+}
+
+/** What each run starts: the shared processes (files and folder entries) and the serial ones. */
+async function processes () {
+  const serial = await serialFolders()
+  await mkdir(join(root, GROUPS), { recursive: true })
+  const shared = []
+  const alone = []
+  for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
+    const path = `test/${dirent.name}`
+    if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(path)
+    if (!dirent.isDirectory()) continue
+    const files = (await readdir(join(root, path))).filter(name => name.endsWith('.test.ts')).sort()
+    if (files.length > 0) (serial.includes(path) ? alone : shared).push(await folderEntry(path, files))
+  }
+  const missing = serial.filter(folder => !alone.includes(`${GROUPS}/${folder.slice('test/'.length)}.test.mjs`))
+  if (missing.length > 0) throw new Error(`.taprc lists ${missing.join(', ')} under \`serial\`: no test files there`)
+  return { shared: shared.sort(), alone }
+}
+
+/**
+ * Every process but the serial ones, several at a time; resolves with tap's exit status. First,
+ * every TypeScript file the tests load is transpiled in this one process, so no test process
+ * loads a compiler (test/loader/transpile.mjs).
  */
 export async function runShared () {
-  await precompile()
+  const [{ shared }] = await Promise.all([processes(), precompile()])
   // No report of its own: its coverage is part of the second run's, and thresholds of 0 keep tap
   // from calling this part incomplete.
   const partial = ['--coverage-report=none', '--statements=0', '--branches=0', '--functions=0', '--lines=0']
-  // As many files as CPUs: measured on 2 cores, this group alone with three files at a time took
-  // 221 s of wall and 375 s of CPU, with two 129 s and 198 s (one run each, a noisy machine).
-  const jobs = `--jobs=${availableParallelism()}`
-  return await run([jobs, ...partial, ...serial.map(file => `--exclude=${file}`)])
+  // As many at a time as CPUs: measured on 2 cores (a file a process), three at a time took 221 s
+  // of wall and 375 s of CPU, two 129 s and 198 s (one run each, a noisy machine).
+  return await run([`--jobs=${availableParallelism()}`, ...partial, ...shared])
 }
 
-/** The serial files, one at a time, with the coverage report of the whole suite; resolves with tap's exit status. */
-export function runAlone () {
-  mkdirSync(new URL('../.tap', import.meta.url), { recursive: true })
-  writeFileSync(new URL(`../${SAVE_FILE}`, import.meta.url), `${serial.join('\n')}\n`)
-  return run(['--jobs=1', `--save=${SAVE_FILE}`])
+/** The serial processes, one at a time, with the coverage report of the whole suite; resolves with tap's exit status. */
+export async function runAlone () {
+  const { alone } = await processes()
+  await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
+  return await run(['--jobs=1', `--save=${SAVE_FILE}`, ...alone])
 }

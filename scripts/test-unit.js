@@ -1,4 +1,4 @@
-// `npm run test:unit`: the files that may share the machine, then the timing-sensitive ones alone.
+// `npm run test:unit`: the test processes that may share the machine, then test/serial/ alone.
 import './ensure-chromium.js'
 import { runAlone, runShared } from './tap-groups.js'
 

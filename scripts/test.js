@@ -1,7 +1,7 @@
-// `npm test` after the build: first the unit test files that may share the machine, several at a
-// time. Then the timing-sensitive files, one at a time, which use about one CPU; lint, type check,
-// type tests and the package check (checks.js) take the others meanwhile (one on 2 cores), and
-// their output is printed whole once the tests are done.
+// `npm test` after the build: first every test process that may share the machine, several at a
+// time. Then test/serial/, one process alone, which uses about one CPU; lint, type check, type
+// tests and the package check (checks.js) take the others meanwhile (one on 2 cores), and their
+// output is printed whole once the tests are done. tap-groups.js says which process is which.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
 import './ensure-chromium.js'

@@ -1,24 +1,37 @@
 import { writeFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import type { Test } from 'tap'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import tap, { type Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { listen, testApp } from './app.js'
 
 /**
- * Headless Debian chromium, and the one browser context the tests of a file share (each site
- * is its own origin, a port of its own, so their storage never meets); closed when the file ends.
- * A context per tab would cost each tab a browser context of its own.
+ * Headless Debian chromium, one per process: the browser files of test/browser/ share a process
+ * (scripts/tap-groups.js), and a launch costs ~1.3 s of CPU. Closed when the process's tests end.
  */
-export async function launchBrowser (t: Test): Promise<BrowserContext> {
-  const browser = await chromium.launch({
+let launched: Promise<Browser> | undefined
+function launchOnce (): Promise<Browser> {
+  if (launched !== undefined) return launched
+  const browser = chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic']
   })
-  t.teardown(() => browser.close())
-  return await browser.newContext()
+  tap.teardown(async () => { await (await browser).close() })
+  launched = browser
+  return browser
+}
+
+/**
+ * The one browser context the tests of a file share (each site is its own origin, a port of its
+ * own, so their storage never meets); closed when `t` ends. A context per tab would cost each
+ * tab a browser context of its own.
+ */
+export async function browserContext (t: Test): Promise<BrowserContext> {
+  const context = await (await launchOnce()).newContext()
+  t.teardown(() => context.close())
+  return context
 }
 
 export interface Site { app: FastifyInstance, dir: string, port: number, origin: string }

@@ -1,0 +1,154 @@
+// What a workstation does to a watcher: directories deleted under it, a watcher that reports an
+// error. Real @parcel/watcher on real directories, a real server and a real WebSocket client.
+import { EventEmitter, once } from 'node:events'
+import { readdirSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import watcher from '@parcel/watcher'
+import t from 'tap'
+import liveReload from '../../lib/index.js'
+import { resolveOptions } from '../../lib/options.js'
+import { connectLiveReload } from '../../lib/testing.js'
+import type { Subscribe } from '../../lib/watch/subscription.js'
+import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
+import type { BuildContext, FileChange } from '../../types/index.js'
+import { testApp } from '../helpers/app.js'
+import { fixture } from '../helpers/fixture.js'
+import { collectingLogger } from '../helpers/log.js'
+import { holdEventLoop } from '../helpers/loop.js'
+import { watchedRoot } from '../helpers/watched-root.js'
+
+holdEventLoop(t)
+
+t.test('a deleted root is reported, watched again once recreated, and the next edit reloads', async t => {
+  const { app, dist, log, client } = await watchedRoot(t)
+
+  const deleted = log.next(line => /deleted/.test(line.msg))
+  await rm(dist, { recursive: true })
+  t.match(await deleted, { level: 40, dir: 'dist', msg: 'the watched directory was deleted: watching resumes when it exists again' })
+
+  const rescan = client.next('reload') // what happened in between is unknown: browsers reload
+  await mkdir(dist)
+  t.same(await rescan, { type: 'reload', paths: [] })
+
+  const edit = client.next('reload')
+  await writeFile(join(dist, 'index.html'), '<h1>two</h1>')
+  t.same(await edit, { type: 'reload', paths: ['/index.html'] })
+  t.match((await app.inject('/index.html')).body, '<h1>two</h1>')
+})
+
+t.test('clean rebuilds of the root leak no file descriptor', async t => {
+  const { dist, log, client } = await watchedRoot(t)
+  const openFds = (): number => readdirSync('/proc/self/fd').length
+  const cycle = async (): Promise<void> => {
+    const deleted = log.next(line => /deleted/.test(line.msg))
+    await rm(dist, { recursive: true })
+    await deleted
+    const rescan = client.next('reload')
+    await mkdir(dist)
+    await writeFile(join(dist, 'index.html'), '<h1>again</h1>')
+    await rescan
+  }
+  await cycle() // whatever a first cycle opens once
+  const before = openFds()
+  for (let i = 0; i < 4; i++) await cycle() // the leak was one pipe per cycle
+  t.equal(openFds(), before, '@parcel/watcher leaked a pipe per cycle when its last subscription ended')
+})
+
+t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
+  const app = testApp(t)
+  const dir = fixture(t, { src: { 'a.txt': 'a' }, dist: {} })
+  const src = join(dir, 'src', 'pages') // two levels go away and come back
+  await mkdir(src)
+  const builds = new EventEmitter()
+  await app.register(liveReload, {
+    root: join(dir, 'dist'),
+    watch: src,
+    buildOnStart: false,
+    builder: (ctx: BuildContext) => {
+      builds.emit('build', { full: ctx.full, changes: ctx.changes.map(change => change.path) })
+      return { reload: 'page' }
+    }
+  })
+  const client = await connectLiveReload(app, { transport: 'socket' })
+
+  await rm(join(dir, 'src'), { recursive: true })
+  const full = once(builds, 'build')
+  const fullReload = client.next('reload')
+  await mkdir(src, { recursive: true })
+  t.same((await full)[0], { full: true, changes: [] })
+  await fullReload
+
+  const edit = once(builds, 'build')
+  const editReload = client.next('reload')
+  await writeFile(join(src, 'b.txt'), 'b')
+  t.same((await edit)[0], { full: false, changes: [join(src, 'b.txt')] })
+  await editReload
+})
+
+t.test('a watcher error: logged, one rescan, a fresh subscription that delivers the next edit', async t => {
+  const dir = fixture(t)
+  const callbacks: watcher.SubscribeCallback[] = []
+  let unsubscribed = 0
+  // The real watcher, with a hand on its callback: the kernel gives no way to make it fail on cue.
+  const subscribe: Subscribe = async (path, callback, opts) => {
+    const subscription = await watcher.subscribe(path, callback, opts)
+    if (path !== dir) return subscription // what keeps the watcher's backend up meanwhile
+    callbacks.push(callback)
+    return { unsubscribe: async () => { unsubscribed++; await subscription.unsubscribe() } }
+  }
+  const log = collectingLogger('info')
+  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
+  const batches = new EventEmitter()
+  const lost = new EventEmitter()
+  const changes: FileChange[][] = []
+  const watching = await watchDirectory(dir, {
+    onChanges: batch => { changes.push(batch); batches.emit('batch', batch) },
+    onLost: () => { lost.emit('lost') }
+  }, ctx)
+  t.teardown(() => watching?.close())
+
+  const rescan = once(lost, 'lost')
+  callbacks[0](new Error('Events were dropped by the FSEvents client. File system must be re-scanned.'), [])
+  await rescan
+  t.equal(callbacks.length, 2, 'subscribed afresh')
+  t.equal(unsubscribed, 1, 'the failed subscription is released')
+  t.match(log.lines, [{ level: 40, err: { message: /re-scanned/ }, msg: /events may be lost/ }, { level: 30, msg: /watching again/ }])
+
+  const batch = once(batches, 'batch')
+  await writeFile(join(dir, 'a.html'), 'x')
+  t.same((await batch)[0], [{ path: join(dir, 'a.html'), type: 'create' }])
+  callbacks[0](null, [{ path: join(dir, 'late.html'), type: 'update' }])
+  t.same(changes.flat().map(change => change.path), [join(dir, 'a.html')], 'the old subscription is not listened to')
+})
+
+t.test('a deleted directory the watcher never reports is heard from the activity, once, and watched again', async t => {
+  const dir = fixture(t, { 'a.html': 'a' })
+  // The real watcher, minus its delete event for the directory itself: once, it never came.
+  const subscribe: Subscribe = async (path, callback, opts) => await watcher.subscribe(path, (err, events) => {
+    callback(err, events.filter(event => !(event.path === dir && event.type === 'delete')))
+  }, opts)
+  const log = collectingLogger('info')
+  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
+  const events = new EventEmitter()
+  const noEvidence = { onReady () {}, onActivity () {}, onUnavailable () {}, onSweepStart () {}, onSweepEnd () {} }
+  const watching = await watchDirectory(dir, {
+    onChanges: batch => { events.emit('batch', batch) },
+    onGone: () => { events.emit('gone') },
+    onLost: () => { events.emit('lost') },
+    activity: noEvidence
+  }, ctx)
+  t.teardown(() => watching?.close())
+
+  const gone = once(events, 'gone')
+  await rm(dir, { recursive: true })
+  await gone
+  const back = once(events, 'lost')
+  await mkdir(dir)
+  await back
+  t.equal(log.lines.filter(line => /deleted/.test(line.msg)).length, 1, 'reported once')
+
+  const batch = once(events, 'batch')
+  await writeFile(join(dir, 'b.html'), 'b')
+  t.same((await batch)[0], [{ path: join(dir, 'b.html'), type: 'create' }])
+})

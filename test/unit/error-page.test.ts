@@ -1,0 +1,51 @@
+// The page a stranded tab gets in place of a JSON 404 or 500: pure, no server.
+import { homedir } from 'node:os'
+import t from 'tap'
+import { errorPage, escapeHtml, messageOf } from '../../lib/inject/error-page.js'
+import { findInsertion } from '../../lib/inject/whole.js'
+
+t.test('errorPage: the status, the method and the URL, as text, with a </head> for the tag', async t => {
+  const page = errorPage({ status: 404, method: 'GET', url: '/docs/a.html?x=1&y=2' })
+  t.match(page, '<title>404 Not Found</title>')
+  t.match(page, '<h1>404 Not Found</h1>')
+  t.match(page, '<code>GET /docs/a.html?x=1&amp;y=2</code>')
+  t.notMatch(page, '<pre>', 'no message: no block for it')
+  t.notMatch(page, /<script|<style|\son\w+=/i, 'nothing a Content-Security-Policy could refuse')
+  t.equal(page.slice(findInsertion(page, '/__livereload/client.js'), page.indexOf('<body>')), '</head>\n', 'the tag goes before </head>')
+})
+
+t.test('errorPage: every value is escaped', async t => {
+  const page = errorPage({ status: 500, method: 'P<O>ST', url: '/"><script>alert(1)</script>\'', message: '</pre><img src=x onerror=alert(1)>&' })
+  t.notMatch(page, /<script|<img|<\/pre><img/)
+  t.match(page, '<code>P&lt;O&gt;ST /&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#39;</code>')
+  t.match(page, '<pre>&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt;&amp;</pre>')
+  t.match(errorPage({ status: 599, method: 'GET', url: '/' }), '<title>599 Error</title>', 'a status without a name')
+})
+
+t.test('escapeHtml: the five characters that can open or close markup', async t => {
+  t.equal(escapeHtml('<a href="x" title=\'y\'>&amp;</a>'), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;')
+  t.equal(escapeHtml('plain é ✓'), 'plain é ✓')
+})
+
+t.test('messageOf: the message of a JSON reply, else its text, paths scrubbed and stack frames left out', async t => {
+  const cwd = process.cwd()
+  const cases: Array<[unknown, string, string | undefined]> = [
+    ['{"statusCode":500,"error":"Internal Server Error","message":"boom"}', 'application/json; charset=utf-8', 'boom'],
+    [Buffer.from('{"message":"from a buffer"}'), 'application/json', 'from a buffer'],
+    ['{"error":"no message here"}', 'application/json', '{"error":"no message here"}'],
+    ['{"message":', 'application/json', '{"message":'],
+    ['plain words', 'text/plain; charset=utf-8', 'plain words'],
+    ['<problem><message>x</message></problem>', 'application/problem+xml', '<problem><message>x</message></problem>'],
+    [`{"message":"cannot read ${cwd}/src/a.md"}`, 'application/json', 'cannot read src/a.md'],
+    [`read ${homedir()}/notes.txt`, 'text/plain', 'read ~/notes.txt'],
+    [`Error: boom\n    at build (${cwd}/build.js:3:9)\n    at /opt/lib/x.js:1:1`, 'text/plain', 'Error: boom'],
+    [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'image/png', undefined],
+    [null, '', undefined],
+    [undefined, '', undefined],
+    ['', 'text/plain', '']
+  ]
+  for (const [payload, type, expected] of cases) t.equal(messageOf(payload, type), expected, `${type}: ${String(payload)}`)
+  const long = messageOf('x'.repeat(10_000), 'text/plain')!
+  t.equal(long.length, 2001, 'a long body is cut short')
+  t.ok(long.endsWith('…'))
+})

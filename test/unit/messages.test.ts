@@ -1,0 +1,53 @@
+import t from 'tap'
+import type { BroadcastMessage, FileChange } from '../../types/index.js'
+import { MAX_PATHS, messageFor, urlPath } from '../../lib/pipeline/messages.js'
+
+const root = '/site/dist'
+
+t.test('urlPath maps output files to URL paths under the prefix', async t => {
+  const cases: Array<[string, string, string]> = [
+    ['/site/dist/index.html', '/', '/index.html'],
+    ['/site/dist/css/site.css', '/', '/css/site.css'],
+    ['/site/dist/css/site.css', '/docs', '/docs/css/site.css'],
+    ['/site/dist/css/site.css', '/docs/', '/docs/css/site.css'],
+    ['/site/dist/a b/é.html', '/', '/a%20b/%C3%A9.html'],
+    // What a server does not decode in a path stays as it is: `/q%26a.html` is not `/q&a.html`.
+    ['/site/dist/c++.html', '/', '/c++.html'],
+    ['/site/dist/q&a.html', '/', '/q&a.html'],
+    ['/site/dist/12:30.html', '/', '/12:30.html'],
+    ['/site/dist/a,b;c=d@e$f.html', '/', '/a,b;c=d@e$f.html'],
+    ['/site/dist/[id]/x.html', '/', '/%5Bid%5D/x.html'],
+    ['/site/dist/100%.html', '/', '/100%25.html'],
+    ['/site/dist/a#b?c.html', '/', '/a%23b%3Fc.html'],
+    ["/site/dist/it's (1)!*~.html", '/', "/it's%20(1)!*~.html"]
+  ]
+  for (const [file, prefix, expected] of cases) {
+    t.equal(urlPath(file, { root, prefix }), expected, `${file} under ${prefix}`)
+  }
+})
+
+t.test('messageFor decides between a swap and a reload', async t => {
+  const options = { root, prefix: '/', css: true }
+  const cases: Array<[string, FileChange[], BroadcastMessage]> = [
+    ['stylesheets only: css', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.css`, type: 'create' }],
+      { type: 'css', paths: ['/a.css', '/b.css'] }],
+    ['images only: img', [{ path: `${root}/a.PNG`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
+      { type: 'img', paths: ['/a.PNG', '/b.svg'] }],
+    ['a stylesheet and an image: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
+      { type: 'reload', paths: ['/a.css', '/b.svg'] }],
+    ['a page: reload', [{ path: `${root}/index.html`, type: 'update' }], { type: 'reload', paths: ['/index.html'] }],
+    ['a stylesheet and a page: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/i.html`, type: 'update' }],
+      { type: 'reload', paths: ['/a.css', '/i.html'] }],
+    ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }],
+    ['the root itself (it came back, or was rescanned), with the deletions it joins: everything',
+      [{ path: `${root}/index.html`, type: 'delete' }, { path: root, type: 'update' }], { type: 'reload', paths: [] }]
+  ]
+  for (const [name, changes, expected] of cases) t.same(messageFor(changes, options), expected, name)
+  t.same(messageFor([{ path: `${root}/a.css`, type: 'update' }], { ...options, css: false }),
+    { type: 'reload', paths: ['/a.css'] }, 'css: false reloads')
+})
+
+t.test('a reload of more than MAX_PATHS files names no paths: everything', async t => {
+  const changes = Array.from({ length: MAX_PATHS + 1 }, (_, i) => ({ path: `${root}/p${i}.html`, type: 'create' as const }))
+  t.same(messageFor(changes, { root, prefix: '/', css: true }), { type: 'reload', paths: [] })
+})
