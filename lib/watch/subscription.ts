@@ -1,6 +1,7 @@
 import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { EventEmitter, once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { awaitDirectory, isDirectory } from './await-directory.js'
@@ -82,11 +83,12 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   async function recover (own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
     const hold = previous === null ? null : await holdBackend(options.subscribe).catch(() => null)
     try {
-      // The kernel may have dropped the watch already (the directory went away): nothing to undo.
+      await hold?.fence()
+      // The kernel may still have dropped the watch first (the fence's guard ran out): nothing to undo.
       await previous?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
       await subscribe(own, true)
     } finally {
-      await hold?.()
+      await hold?.release()
     }
   }
 
@@ -137,21 +139,40 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   }
 }
 
+/** How long (ms) a fence's event is awaited at most: a guard against a watcher that stopped, not a wait. */
+const FENCE_MAX_MS = 1000
+
 /**
  * Keeps @parcel/watcher's backend running while a directory is watched afresh, through a
- * subscription to an empty directory of our own, until the returned function ends it. The
- * watcher tears its inotify backend down with its last subscription and leaks a pipe doing so
- * (one file descriptor per cycle: 26 → 67 over 40 clean rebuilds; the minimal repro is in
- * docs/troubleshooting.md, "File descriptors grow"). Not the old subscription itself: the
- * watcher shares one per directory, and a new subscription would join the dead one.
+ * subscription to an empty directory of our own, until `release()`. The watcher tears its
+ * inotify backend down with its last subscription and leaks a pipe doing so (one file descriptor
+ * per cycle: 26 → 67 over 40 clean rebuilds; the minimal repro is in docs/troubleshooting.md,
+ * "File descriptors grow"). Not the old subscription itself: the watcher shares one per
+ * directory, and a new subscription would join the dead one.
+ *
+ * `fence()` resolves once the watcher has handled every event the kernel queued before it: a
+ * file written in the held directory reaches the watcher's thread through the same inotify queue,
+ * after the old tree's deletion. Letting go of the old subscription before that fails halfway
+ * when the kernel has already dropped its watches ("Unable to remove watcher: Invalid
+ * argument"): its other watches stay registered, they keep the directory's cached tree, which the
+ * deletion then empties, and the new subscription reuses that tree and watches nothing. Seen in
+ * 4 of 20 recoveries of a tree with a subdirectory, each one whose unsubscribe had failed.
  */
-async function holdBackend (subscribe: Subscribe): Promise<() => Promise<void>> {
+async function holdBackend (subscribe: Subscribe): Promise<{ fence (): Promise<void>, release (): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fastify-livereload-'))
+  const arrived = new EventEmitter() // anything in our own directory is a fence
   try {
-    const held = await subscribe(dir, () => {}, { ignore: [] })
-    return async () => {
-      await held.unsubscribe().catch(() => {})
-      await rm(dir, { recursive: true, force: true })
+    const held = await subscribe(dir, () => arrived.emit('fence'), { ignore: [] })
+    return {
+      async fence () {
+        const fenced = once(arrived, 'fence', { signal: AbortSignal.timeout(FENCE_MAX_MS) }).catch(/* c8 ignore next -- a watcher that stopped */ () => {})
+        await writeFile(join(dir, 'fence'), '')
+        await fenced
+      },
+      async release () {
+        await held.unsubscribe().catch(() => {})
+        await rm(dir, { recursive: true, force: true })
+      }
     }
   } catch (err) {
     await rm(dir, { recursive: true, force: true })

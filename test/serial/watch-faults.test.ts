@@ -1,7 +1,7 @@
 // What a workstation does to a watcher: directories deleted under it, a watcher that reports an
 // error. Real @parcel/watcher on real directories, a real server and a real WebSocket client.
 import { EventEmitter, once } from 'node:events'
-import { readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import watcher from '@parcel/watcher'
@@ -9,7 +9,7 @@ import t from 'tap'
 import liveReload from '../../lib/index.js'
 import { resolveOptions } from '../../lib/options.js'
 import { connectLiveReload } from '../../lib/testing.js'
-import type { Subscribe } from '../../lib/watch/subscription.js'
+import { subscribeResiliently, type Subscribe } from '../../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
 import type { BuildContext, FileChange } from '../../types/index.js'
 import { testApp } from '../helpers/app.js'
@@ -151,4 +151,62 @@ t.test('a deleted directory the watcher never reports is heard from the activity
   const batch = once(events, 'batch')
   await writeFile(join(dir, 'b.html'), 'b')
   t.same((await batch)[0], [{ path: join(dir, 'b.html'), type: 'create' }])
+})
+
+t.test('a tree deleted and made again before the watcher has read its deletion is watched whole again', async t => {
+  const root = fixture(t)
+  const log = collectingLogger('debug')
+  // Told at once, as the activity's own watch tells it, while the watcher's thread may not have
+  // read the deletion yet: the old subscription, let go then, failed halfway and left the new one
+  // watching nothing, in 1 to 4 of 40 new subscriptions before the fence.
+  for (let i = 0; i < 40; i++) {
+    const dir = join(root, `site-${i}`)
+    mkdirSync(join(dir, 'css'), { recursive: true })
+    for (let f = 0; f < 50; f++) writeFileSync(join(dir, 'css', `${f}.css`), 'a') // its deletion: events to read
+    const events = new EventEmitter()
+    const subscription = await subscribeResiliently({
+      dir,
+      subscribe: watcher.subscribe,
+      ignore: [],
+      onEvents: batch => { events.emit('events', batch) },
+      onLost: () => { events.emit('lost') },
+      onFailed: err => { events.emit('error', err) },
+      log: log.log
+    })
+    const lost = once(events, 'lost')
+    rmSync(dir, { recursive: true })
+    subscription.gone()
+    mkdirSync(join(dir, 'css'), { recursive: true })
+    await lost
+    const batch = once(events, 'events', { signal: AbortSignal.timeout(5000) }).then(([events]) => events, () => 'no event in 5 s')
+    await writeFile(join(dir, 'css', 'b.css'), 'b')
+    t.same(await batch, [{ path: join(dir, 'css', 'b.css'), type: 'create' }], `${i}: the new tree is watched`)
+    await subscription.close()
+  }
+  t.same(log.lines.filter(line => line.msg === 'watcher already gone'), [], 'every old subscription was let go whole')
+})
+
+t.test('a recovery lets go of the old subscription only once the watcher has read what was queued before', async t => {
+  const dir = join(fixture(t, { site: {} }), 'site')
+  const order: string[] = []
+  let made = 0
+  // The real watcher, with a record of when the old subscription is let go, and of the event of
+  // the held directory's fence (the other directory subscribed).
+  const subscribe: Subscribe = async (path, callback, opts) => {
+    if (path !== dir) return await watcher.subscribe(path, (err, events) => { order.push('fence read'); callback(err, events) }, opts)
+    const own = made++
+    const subscription = await watcher.subscribe(path, callback, opts)
+    order.push(`subscribed ${own}`)
+    return { unsubscribe: async () => { order.push(`let go ${own}`); await subscription.unsubscribe() } }
+  }
+  const events = new EventEmitter()
+  const log = collectingLogger('info')
+  const subscription = await subscribeResiliently({
+    dir, subscribe, ignore: [], onEvents () {}, onLost: () => { events.emit('lost') }, onFailed: err => { events.emit('error', err) }, log: log.log
+  })
+  t.teardown(() => subscription.close())
+  const lost = once(events, 'lost')
+  subscription.gone()
+  await lost
+  t.same(order, ['subscribed 0', 'fence read', 'let go 0', 'subscribed 1'])
 })
