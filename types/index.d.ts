@@ -58,7 +58,10 @@ export interface BuildOutcome {
    * @default 'auto'
    */
   reload?: 'auto' | 'page' | 'css' | 'none'
-  /** Absolute paths of the output files written, if the builder knows them. */
+  /**
+   * Absolute paths of the output files written, if the builder knows them. Those that `ignore`
+   * matches are left out, and source maps (`.map`) never decide between `css` and `reload`.
+   */
   outputs?: string[]
   /** A non-empty list fails the build, like throwing does. */
   errors?: Array<BuildErrorInfo | Error | string>
@@ -395,9 +398,10 @@ export interface LiveReloadOptions {
    */
   static?: Omit<FastifyStaticOptions, 'root' | 'prefix'>
   /**
-   * Globs (picomatch, relative to the watched directory) and RegExps (tested against the
-   * absolute path) that the watcher ignores, on top of the defaults: `.git`, `node_modules`
-   * and editor swap and backup files.
+   * Globs (picomatch, relative to the watched directory) and RegExps (tested against the path
+   * relative to the watched directory, with `/` separators) that the watcher ignores, on top of
+   * the defaults: `.git`, `node_modules` and editor swap and backup files. The outputs a builder
+   * returns are held to them too, relative to `root`.
    * @default []
    */
   ignore?: Array<string | RegExp>

@@ -6,20 +6,30 @@ import type { ResolvedOptions } from '../options.js'
 export const MAX_PATHS = 100
 
 const STYLESHEET = /\.css$/i
+const SOURCE_MAP = /\.map$/i
 const IMAGE = /\.(?:png|jpe?g|gif|svg|webp|avif|ico|bmp)$/i
 
 type UrlOptions = Pick<ResolvedOptions, 'root' | 'prefix'>
 
 /**
  * What a set of changed output files becomes. Only stylesheets created or updated: swap them;
- * only images: refresh them in place. Anything else, deletes and mixes included: reload.
+ * only images: refresh them in place. Anything else, deletes and mixes included: reload. Source
+ * maps are left out: a stylesheet rebuilt with its map is still a swap, and a map alone changes
+ * nothing a page shows (null: no message).
  */
-export function messageFor (changes: readonly FileChange[], options: UrlOptions & Pick<ResolvedOptions, 'css'>): BroadcastMessage {
+export function messageFor (all: readonly FileChange[], options: UrlOptions & Pick<ResolvedOptions, 'css'>): BroadcastMessage | null {
+  const changes = withoutMaps(all)
+  if (changes.length === 0) return null
   if (options.css && changes.every(change => change.type !== 'delete')) {
     if (changes.every(change => STYLESHEET.test(change.path))) return { type: 'css', paths: urlPaths(changes, options) }
     if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths: urlPaths(changes, options) }
   }
   return reloadFor(changes, options)
+}
+
+/** `changes` but source maps (`.map`): what DevTools reads, never what a page shows. */
+function withoutMaps (changes: readonly FileChange[]): readonly FileChange[] {
+  return changes.some(change => SOURCE_MAP.test(change.path)) ? changes.filter(change => !SOURCE_MAP.test(change.path)) : changes
 }
 
 function urlPaths (changes: readonly FileChange[], options: UrlOptions): string[] {
@@ -57,7 +67,7 @@ export function buildMessage (result: BuildResult, options: UrlOptions & Pick<Re
   const { mode, changed } = result
   let message: BroadcastMessage | null = null
   if (mode === 'page') message = reloadFor(changed, options)
-  else if (mode === 'css') message = { type: 'css', paths: urlPaths(changed, options) }
+  else if (mode === 'css') message = { type: 'css', paths: urlPaths(withoutMaps(changed), options) }
   else if (mode === 'auto' && changed.length > 0) message = messageFor(changed, options)
   if (result.mustReload && message?.type !== 'reload') message = reloadFor(changed, options)
   return message ?? (result.isErrorShowing ? { type: 'clear' } : null)

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
+import { ignoredPaths } from '../ignore.js'
 import { createBuildQueue, type BuildJob } from './build-queue.js'
 import { createCoalescer, type ActivityFeed } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
@@ -38,7 +39,7 @@ export interface Pipeline {
   close (): Promise<void>
 }
 
-type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
+type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'ignore' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
 
 /**
  * The one place where changes become builds and builds become messages. Builds never overlap;
@@ -66,6 +67,8 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
+  // The outputs a builder names are held to the output directory's ignore rules, as its events are.
+  const isIgnoredOutput = options.root === null ? () => false : ignoredPaths(options.root, options.ignore)
 
   function onSourcesQuiet (changes: FileChange[]): void {
     if (builder === null) {
@@ -84,7 +87,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
    * and they all count. Reading 2,000 files first cost ~130 ms of every burst's tail.
    */
   async function contentChanges (changes: FileChange[]): Promise<FileChange[]> {
-    const isEnough = changes.length > MAX_PATHS ? (soFar: readonly FileChange[]) => messageFor(soFar, options).type === 'reload' : undefined
+    const isEnough = changes.length > MAX_PATHS ? (soFar: readonly FileChange[]) => messageFor(soFar, options)?.type === 'reload' : undefined
     const { changed, isPartial } = await hashes.changed(changes, isEnough)
     return isPartial ? changes : changed
   }
@@ -93,6 +96,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     const changed = await contentChanges(changes)
     if (changed.length === 0 || closing.signal.aborted) return
     const message = messageFor(changed, options)
+    if (message === null) return
     log.info({ type: message.type, changes: changed.length }, 'output changed')
     hub.broadcast(message)
   }
@@ -166,7 +170,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     // The builder did not say what it wrote: its own output events tell, once they go quiet.
     const written = outcome.outputs === undefined
       ? (mode === 'auto' ? await outputs.settle() : [])
-      : outcome.outputs.map(path => ({ path, type: 'update' as const }))
+      : outcome.outputs.filter(path => !isIgnoredOutput(path)).map(path => ({ path, type: 'update' as const }))
     const changed = await contentChanges(written)
     const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options))
     isErrorShowing = false

@@ -1,6 +1,5 @@
-import { dirname, isAbsolute, relative, sep } from 'node:path'
+import { dirname, relative, sep } from 'node:path'
 import watcher from '@parcel/watcher'
-import picomatch from 'picomatch'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
@@ -8,6 +7,7 @@ import { DEFAULT_IGNORE, DEFAULT_POLL_INTERVAL_MS, type IgnoreRules, type Resolv
 import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
+import { ignoredPaths, isDefaultIgnored } from '../ignore.js'
 import { displayPath, kindOf } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
@@ -20,7 +20,6 @@ import type { SweepHandlers } from './poll.js'
  * compiled matcher costs microseconds per event. The user's own globs still go native.
  */
 const NATIVE_DEFAULTS = ['.git', 'node_modules']
-const isDefaultIgnored = picomatch([...DEFAULT_IGNORE], { dot: true })
 
 export interface Watcher {
   close (): Promise<void>
@@ -175,19 +174,6 @@ function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHan
       current?.close()
       current = null
     }
-  }
-}
-
-/** Whether an absolute path below `dir` is ignored, by the same rules as the watcher's events. */
-function ignoredPaths (dir: string, ignore: IgnoreRules): (path: string) => boolean {
-  const own = ignore.globs.slice(DEFAULT_IGNORE.length)
-  const absolute = own.filter(glob => isAbsolute(glob))
-  const relativeGlobs = own.filter(glob => !isAbsolute(glob))
-  const matches = relativeGlobs.length === 0 ? () => false : picomatch(relativeGlobs, { dot: true })
-  return path => {
-    if (absolute.some(prefix => path === prefix || path.startsWith(prefix + sep))) return true
-    const rel = relative(dir, path).split(sep).join('/')
-    return isDefaultIgnored(rel) || matches(rel) || ignore.regexps.some(re => re.test(rel))
   }
 }
 

@@ -91,6 +91,18 @@ t.test('a build that reports its outputs ends in the message they call for', asy
   t.ok(change('x'))
 })
 
+t.test('a stylesheet built with its source map is a swap; outputs the ignore rules match do not count', async t => {
+  const { root, hub, pipeline } = setup(t, () => {
+    writeFileSync(join(root, 'a.css'), `a { color: red } /* ${Date.now()} */`)
+    writeFileSync(join(root, 'a.css.map'), `{"version":3,"sources":[],"mappings":"","x":${Date.now()}}`)
+    writeFileSync(join(root, 'build.log'), String(Date.now()))
+    return { outputs: [join(root, 'a.css.map'), join(root, 'a.css'), join(root, 'build.log')] }
+  }, { ignore: ['**/*.log'] })
+  const report = await pipeline.build()
+  t.match(report, { ok: true, sent: 'css', outputs: ['/a.css.map', '/a.css'] })
+  t.same(hub.sent.at(-1), { type: 'css', paths: ['/a.css'] })
+})
+
 t.test('a failing build sends its errors and no reload; the fix clears them', async t => {
   let isBroken = true
   const { root, hub, pipeline } = setup(t, () => {

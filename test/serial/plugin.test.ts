@@ -56,6 +56,12 @@ t.test('a page write reloads, a stylesheet write hot-swaps, a delete reloads', a
   await writeFile(join(dir, 'css/site.css'), 'body { color: blue }')
   t.same(await message, { type: 'css', paths: ['/site/css/site.css'] })
 
+  // A bundler's watch mode writes the stylesheet and its source map: still a swap.
+  message = client.next(['css', 'reload'])
+  await writeFile(join(dir, 'css/site.css'), 'body { color: green }')
+  await writeFile(join(dir, 'css/site.css.map'), '{"version":3,"sources":[],"mappings":""}')
+  t.same(await message, { type: 'css', paths: ['/site/css/site.css'] })
+
   message = client.next('reload')
   await rm(join(dir, 'css/site.css'))
   t.same(await message, { type: 'reload', paths: ['/site/css/site.css'] })

@@ -8,6 +8,7 @@ const options = { root, prefix: '/', css: true }
 const page: FileChange = { path: `${root}/index.html`, type: 'update' }
 const sheet: FileChange = { path: `${root}/a.css`, type: 'update' }
 const image: FileChange = { path: `${root}/logo.png`, type: 'create' }
+const map: FileChange = { path: `${root}/a.css.map`, type: 'update' }
 const quiet = { mustReload: false, isErrorShowing: false }
 
 t.test('buildMessage: the reload mode, the changed outputs, lost events and a showing error decide', async t => {
@@ -20,6 +21,9 @@ t.test('buildMessage: the reload mode, the changed outputs, lost events and a sh
     ['page, nothing changed: reload all the same', { mode: 'page', changed: [], ...quiet }, { type: 'reload', paths: [] }],
     ['page, a stylesheet changed: reload, not swap', { mode: 'page', changed: [sheet], ...quiet }, { type: 'reload', paths: ['/a.css'] }],
     ['css, a stylesheet changed: swap', { mode: 'css', changed: [sheet], ...quiet }, { type: 'css', paths: ['/a.css'] }],
+    ['auto, a stylesheet and its map: swap the stylesheet', { mode: 'auto', changed: [sheet, map], ...quiet }, { type: 'css', paths: ['/a.css'] }],
+    ['auto, a map alone: nothing', { mode: 'auto', changed: [map], ...quiet }, null],
+    ['css, a stylesheet and its map: swap the stylesheet', { mode: 'css', changed: [map, sheet], ...quiet }, { type: 'css', paths: ['/a.css'] }],
     ['css, nothing changed: swap all stylesheets', { mode: 'css', changed: [], ...quiet }, { type: 'css', paths: [] }],
     ['none: nothing, whatever changed', { mode: 'none', changed: [page], ...quiet }, null],
     ['auto, nothing changed, an error showing: clear it', { mode: 'auto', changed: [], mustReload: false, isErrorShowing: true }, { type: 'clear' }],

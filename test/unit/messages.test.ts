@@ -28,7 +28,7 @@ t.test('urlPath maps output files to URL paths under the prefix', async t => {
 
 t.test('messageFor decides between a swap and a reload', async t => {
   const options = { root, prefix: '/', css: true }
-  const cases: Array<[string, FileChange[], BroadcastMessage]> = [
+  const cases: Array<[string, FileChange[], BroadcastMessage | null]> = [
     ['stylesheets only: css', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/b.css`, type: 'create' }],
       { type: 'css', paths: ['/a.css', '/b.css'] }],
     ['images only: img', [{ path: `${root}/a.PNG`, type: 'update' }, { path: `${root}/b.svg`, type: 'create' }],
@@ -39,10 +39,19 @@ t.test('messageFor decides between a swap and a reload', async t => {
     ['a stylesheet and a page: reload', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/i.html`, type: 'update' }],
       { type: 'reload', paths: ['/a.css', '/i.html'] }],
     ['a deleted stylesheet: reload', [{ path: `${root}/a.css`, type: 'delete' }], { type: 'reload', paths: ['/a.css'] }],
+    ['a stylesheet and its source map: css, the stylesheet', [{ path: `${root}/a.css.map`, type: 'update' }, { path: `${root}/a.css`, type: 'update' }],
+      { type: 'css', paths: ['/a.css'] }],
+    ['an image and a map: img', [{ path: `${root}/a.png`, type: 'update' }, { path: `${root}/app.js.map`, type: 'update' }],
+      { type: 'img', paths: ['/a.png'] }],
+    ['a script and its map: reload, the script', [{ path: `${root}/app.js`, type: 'update' }, { path: `${root}/app.js.MAP`, type: 'update' }],
+      { type: 'reload', paths: ['/app.js'] }],
+    ['a stylesheet and a deleted map: css', [{ path: `${root}/a.css`, type: 'update' }, { path: `${root}/a.css.map`, type: 'delete' }],
+      { type: 'css', paths: ['/a.css'] }],
     ['the root itself (it came back, or was rescanned), with the deletions it joins: everything',
       [{ path: `${root}/index.html`, type: 'delete' }, { path: root, type: 'update' }], { type: 'reload', paths: [] }]
   ]
   for (const [name, changes, expected] of cases) t.same(messageFor(changes, options), expected, name)
+  t.equal(messageFor([{ path: `${root}/a.css.map`, type: 'update' }], options), null, 'a source map alone changes nothing a page shows: no message')
   t.same(messageFor([{ path: `${root}/a.css`, type: 'update' }], { ...options, css: false }),
     { type: 'reload', paths: ['/a.css'] }, 'css: false reloads')
 })
