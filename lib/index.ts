@@ -27,7 +27,8 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
 
   const hub = createHub(options, log)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
-  const pipeline = createPipeline(options, hub, log)
+  const urls = mountedAt(options, fastify.prefix)
+  const pipeline = createPipeline(urls, hub, log)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
   const watching = watchAll(options, pipeline, log)
@@ -45,7 +46,7 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   fastify.decorate('liveReload', createController(hub, pipeline, stats))
 
   try {
-    await serve(fastify, options, hub, log, stats)
+    await serve(fastify, options, urls, hub, log, stats)
   } catch (err) {
     await stopWatching()                                // started alongside: they must not outlive a failed register
     throw err
@@ -54,18 +55,30 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
 }
 
+/**
+ * `options` with `path` and `prefix` as the browser sees them: registered in a context with a
+ * prefix (`app.register(plugin, { prefix: '/docs' })`), the plugin's routes are under it, so
+ * the tag, the channel's upgrade tracking and the messages' URLs must name it too. The routes
+ * themselves are declared with `options`, and Fastify adds the prefix.
+ */
+function mountedAt (options: ResolvedOptions, mount: string): ResolvedOptions {
+  if (mount === '' || mount === '/') return options
+  const base = mount.replace(/\/+$/, '')
+  return { ...options, path: base + options.path, prefix: base + options.prefix }
+}
+
 /** Everything the browser talks to: the injection hooks, the channel, LiveReload 7, the static files. */
-async function serve (fastify: FastifyInstance, options: ResolvedOptions, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
+async function serve (fastify: FastifyInstance, options: ResolvedOptions, urls: ResolvedOptions, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
   // Hooks first: the static files and channel routes registered below inherit them.
   if (options.inject !== null) {
-    const inject = createInjectHooks({ ...options, inject: options.inject })
+    const inject = createInjectHooks({ ...urls, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
     // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
-    fastify.addHook('onSend', createNavigationPageHook({ ...options, inject: options.inject }))
+    fastify.addHook('onSend', createNavigationPageHook({ ...urls, inject: options.inject }))
     fastify.addHook('onSend', inject.onSend)
   }
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
-  await fastify.register(channelRoutes, { options, hub, stats })
+  await fastify.register(channelRoutes, { options, mountedPath: urls.path, hub, stats })
   if (options.livereload !== null) {                    // LiveReload protocol 7, when asked for
     const { serveLiveReload } = await import('./channel/lr7-server.js')
     await serveLiveReload(fastify, options, hub, log)

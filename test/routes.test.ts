@@ -1,10 +1,14 @@
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
 import { listen, testApp } from './helpers/app.js'
+import { fixture } from './helpers/fixture.js'
 import { guardCases, upgradeStatus } from './helpers/websocket.js'
 
 async function app (t: Test, opts: LiveReloadOptions = {}) {
@@ -105,4 +109,36 @@ t.test('the app\'s own @fastify/websocket routes keep working beside the channel
   t.equal(String((await reply)[0]), 'ping')
   echo.close()
   await client.close()
+})
+
+t.test('registered in a context with a prefix, the tag, the script, the channel and the messages all name it', async t => {
+  const root = fixture(t, { 'index.html': '<html><head></head><body>one</body></html>' })
+  const server = testApp(t)
+  let docs: FastifyInstance | undefined
+  await server.register(async context => {
+    await context.register(liveReload, { root })
+    docs = context
+  }, { prefix: '/docs' })
+  const port = await listen(server)
+  const page = await server.inject('/docs/index.html')
+  const src = /<script src="([^"]+)"/.exec(page.body)?.[1]
+  t.equal(src, '/docs/__livereload/client.js', 'the tag names the prefix')
+  t.equal((await server.inject(src ?? '')).statusCode, 200, 'where the script is')
+  // Where the client connects: beside its script.
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${(src ?? '').replace(/\/client\.js$/, '')}`)
+  t.teardown(() => socket.terminate())
+  const messages: Array<{ type: string }> = []
+  const arrived = new EventEmitter()
+  socket.on('message', data => { messages.push(JSON.parse(String(data))); arrived.emit('message') })
+  const until = async (type: string): Promise<unknown> => {
+    while (!messages.some(message => message.type === type)) await once(arrived, 'message')
+    return messages.find(message => message.type === type)
+  }
+  await until('hello')
+  t.equal(docs?.liveReload.clients, 1, 'the channel has the client')
+  await writeFile(join(root, 'index.html'), '<html><head></head><body>two</body></html>')
+  t.same(await until('reload'), { type: 'reload', paths: ['/docs/index.html'] }, 'the message names the page where it is served')
+  const closed = once(socket, 'close')
+  await server.close()
+  t.equal((await closed)[0], 1001, 'closing the app closes the client: its upgrade was tracked')
 })

@@ -11,6 +11,8 @@ import { trackUpgrades } from './upgrades.js'
 
 export interface ChannelRoutesOptions {
   options: ResolvedOptions
+  /** `options.path` as requests name it: under the prefix of the context the plugin is registered in. */
+  mountedPath: string
   hub: Hub
   stats: () => LiveReloadStats
 }
@@ -22,10 +24,10 @@ const CLIENT_URL = builtFile('client.js')
  * and the stats, behind a guard that runs before any upgrade. Registered encapsulated, so the
  * guard stays on these routes.
  */
-export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, hub, stats }) => {
+export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fastify, { options, mountedPath, hub, stats }) => {
   const { path } = options
   guardRoutes(fastify, channelPolicy(options), hub)
-  trackUpgrades(fastify, path, hub)
+  trackUpgrades(fastify, mountedPath, hub)
 
   fastify.get(path, { websocket: true }, socket => hub.add(socket))
 
