@@ -9,6 +9,9 @@ export const FST_LIVERELOAD_WATCH_FAILED = createError<'FST_LIVERELOAD_WATCH_FAI
 export const FST_LIVERELOAD_WATCH_LIMIT = createError<'FST_LIVERELOAD_WATCH_LIMIT', [dir: string, sysctl: string, opts?: { cause: unknown }]>(
   'FST_LIVERELOAD_WATCH_LIMIT', 'fastify-livereload: cannot watch "%s": the inotify limit is reached. Raise it (sudo sysctl %s=524288; add the line to /etc/sysctl.conf to keep it) or leave large trees out with the "ignore" option')
 
+export const FST_LIVERELOAD_ALREADY_REGISTERED = createError<'FST_LIVERELOAD_ALREADY_REGISTERED', []>(
+  'FST_LIVERELOAD_ALREADY_REGISTERED', 'fastify-livereload: registered twice in the same context (a second channel, watcher and builder on one app). Register it once; a second site goes in a context of its own (app.register(async c => c.register(liveReload, opts), { prefix }))', 500, Error)
+
 export const FST_LIVERELOAD_INVALID_MESSAGE = createError<'FST_LIVERELOAD_INVALID_MESSAGE', [problem: string]>(
   'FST_LIVERELOAD_INVALID_MESSAGE', 'fastify-livereload: %s', 500, TypeError)
 

@@ -1,9 +1,10 @@
+import { mkdir } from 'node:fs/promises'
 import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
-import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
+import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
 import { createNavigationPageHook } from './inject/navigation-page.js'
@@ -16,15 +17,20 @@ import { displayPath } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
+  if (fastify.hasDecorator('liveReload')) throw new FST_LIVERELOAD_ALREADY_REGISTERED()
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
   const log = fastify.log.child({ plugin: 'livereload' })
   if (!options.enabled) {
-    log.info('live reload is off (enabled: false); only the static files are served')
+    const why = opts?.enabled === undefined ? 'NODE_ENV is "production"' : 'enabled: false'
+    log.info(`live reload is off (${why}); only the static files are served`)
     fastify.decorate('liveReload', inertController())
     await serveRoot(fastify, options)
     return
   }
 
+  // A builder writes root: made now, so that neither @fastify/static nor the watcher warns, on a
+  // project's first start, of the directory the first build is about to write.
+  if (options.builder !== null && options.root !== null) await mkdir(options.root, { recursive: true })
   const hub = createHub(options, log)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   const urls = mountedAt(options, fastify.prefix)
@@ -154,6 +160,7 @@ export { isolatedBuilder } from './builders/isolated.js'
 export { shardedBuilder } from './builders/sharded/sharded.js'
 export const errors = {
   FST_LIVERELOAD_INVALID_OPTION,
+  FST_LIVERELOAD_ALREADY_REGISTERED,
   FST_LIVERELOAD_WATCH_FAILED,
   FST_LIVERELOAD_WATCH_LIMIT,
   FST_LIVERELOAD_INVALID_MESSAGE,

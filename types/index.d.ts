@@ -480,6 +480,7 @@ export interface LiveReloadOptions {
 }
 
 type InvalidOptionError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_OPTION' }, [option: string, problem: string]>
+type AlreadyRegisteredError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_ALREADY_REGISTERED' }, []>
 type WatchFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_FAILED' }, [dir: string, opts?: { cause: unknown }]>
 type WatchLimitError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_LIMIT' }, [dir: string, sysctl: string, opts?: { cause: unknown }]>
 type InvalidMessageError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_MESSAGE' }, [problem: string]>
@@ -491,6 +492,8 @@ type ChannelClosedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CHANNE
 /** Constructors of every error the plugin throws; match on `err.code`. */
 export declare const errors: {
   FST_LIVERELOAD_INVALID_OPTION: InvalidOptionError
+  /** The plugin was registered twice in one context. */
+  FST_LIVERELOAD_ALREADY_REGISTERED: AlreadyRegisteredError
   FST_LIVERELOAD_WATCH_FAILED: WatchFailedError
   FST_LIVERELOAD_WATCH_LIMIT: WatchLimitError
   FST_LIVERELOAD_INVALID_MESSAGE: InvalidMessageError

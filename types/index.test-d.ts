@@ -147,6 +147,7 @@ app.get('/raw', { config: { liveReload: false } }, async () => '<p>no client her
 expectError(app.get('/raw2', { config: { liveReload: 'no' } }, async () => ''))
 
 expectType<'FST_LIVERELOAD_INVALID_OPTION'>(new errors.FST_LIVERELOAD_INVALID_OPTION('root', 'is wrong').code)
+expectType<'FST_LIVERELOAD_ALREADY_REGISTERED'>(new errors.FST_LIVERELOAD_ALREADY_REGISTERED().code)
 expectType<'FST_LIVERELOAD_WATCH_FAILED'>(errors.FST_LIVERELOAD_WATCH_FAILED('dist', { cause: new Error('x') }).code)
 expectType<'FST_LIVERELOAD_WATCH_LIMIT'>(new errors.FST_LIVERELOAD_WATCH_LIMIT('src', 'fs.inotify.max_user_watches').code)
 expectType<'FST_LIVERELOAD_INVALID_MESSAGE'>(new errors.FST_LIVERELOAD_INVALID_MESSAGE('bad').code)

@@ -11,6 +11,15 @@ import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../paths.js'
 
+/** A log line names at most this many changed files, and how many more. */
+const NAMED_IN_LOG = 3
+
+/** The first changed files, as the log shows them: `src/a.md, src/b.md and 12 more`. */
+function named (changes: readonly FileChange[]): string {
+  const shown = changes.slice(0, NAMED_IN_LOG).map(change => displayPath(change.path)).join(', ')
+  return changes.length > NAMED_IN_LOG ? `${shown} and ${changes.length - NAMED_IN_LOG} more` : shown
+}
+
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20
 /** close() waits this long for a running build that ignores its abort signal. */
@@ -72,7 +81,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
 
   function onSourcesQuiet (changes: FileChange[]): void {
     if (builder === null) {
-      log.info({ changes: changes.length }, 'sources changed: reloading')
+      log.info({ changes: changes.length }, `sources changed: ${named(changes)}; reloading`)
       hub.broadcast(reloadOf([]))
       return
     }
@@ -97,7 +106,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     if (changed.length === 0 || closing.signal.aborted) return
     const message = messageFor(changed, options)
     if (message === null) return
-    log.info({ type: message.type, changes: changed.length }, 'output changed')
+    log.info({ type: message.type, changes: changed.length }, `output changed: ${named(changed)}; sent ${message.type}`)
     hub.broadcast(message)
   }
 

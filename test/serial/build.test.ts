@@ -11,6 +11,7 @@ import { connectLiveReload } from '../../lib/testing.js'
 import { testApp } from '../helpers/app.js'
 import { copyBuilder } from '../helpers/copy-builder.js'
 import { fixture } from '../helpers/fixture.js'
+import { logLines } from '../helpers/log.js'
 import { recorder } from '../helpers/recorder.js'
 import { writeFromThread } from '../helpers/writer-thread.js'
 
@@ -36,6 +37,16 @@ t.test('the start-up build runs before the server is ready', async t => {
   t.equal(page.statusCode, 200)
   t.match(page.body, 'one')
   t.match(app.liveReload.stats(), { builds: 1, failures: 0, building: false })
+})
+
+t.test('a first start, before the output directory exists: made, built and served, without a warning', async t => {
+  const { logger, lines } = logLines('info')
+  const app = testApp(t, { logger })
+  const dir = fixture(t, { src: { 'index.txt': 'one' } })
+  await app.register(liveReload, { root: join(dir, 'dist'), watch: join(dir, 'src'), builder: copyBuilder(join(dir, 'src'), join(dir, 'dist')) })
+  t.match((await app.inject('/index.html')).body, 'one')
+  t.same(lines.filter(line => line.level >= 40).map(line => line.msg), [], 'nothing is wrong: no warning')
+  t.same(app.liveReload.stats().watched.length, 2, 'both directories watched from the start')
 })
 
 t.test('a source change runs one build, then one reload once the output is written', async t => {

@@ -71,12 +71,25 @@ function gatedBuilder (write?: (ctx: BuildContext) => void) {
 }
 
 t.test('without a builder a source change reloads everything', async t => {
-  const { hub, pipeline, change } = setup(t)
+  const { hub, pipeline, change, lines } = setup(t)
   const reload = hub.next('reload')
   pipeline.pushSource([change('../src/view.html')])
   t.same(await reload, { type: 'reload', paths: [] })
+  t.match(lines.at(-1), { level: 30, msg: /^sources changed: \S*src\/view\.html; reloading$/ }, 'the log names the file')
   const report = await pipeline.build()
   t.match(report, { ok: true, sent: 'reload' })
+})
+
+t.test('an output change is logged naming its files, the first three and how many more', async t => {
+  const { hub, pipeline, change, lines } = setup(t)
+  const css = hub.next('css')
+  pipeline.pushOutput([change('a.css')])
+  await css
+  t.match(lines.at(-1), { level: 30, type: 'css', changes: 1, msg: /^output changed: \S*\/a\.css; sent css$/ })
+  const reload = hub.next('reload')
+  pipeline.pushOutput(['p1.html', 'p2.html', 'p3.html', 'p4.html', 'p5.html'].map(name => change(name, 'delete')))
+  await reload
+  t.match(lines.at(-1), { changes: 5, msg: /^output changed: \S*\/p1\.html, \S*\/p2\.html, \S*\/p3\.html and 2 more; sent reload$/ })
 })
 
 t.test('a build that reports its outputs ends in the message they call for', async t => {

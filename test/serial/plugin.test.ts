@@ -115,6 +115,30 @@ t.test('the host app keeps its own @fastify/static registration', async t => {
   t.match((await app.inject('/index.html')).body, TAG)
 })
 
+t.test('off in production: the one line says NODE_ENV is why', async t => {
+  const before = process.env.NODE_ENV
+  t.teardown(() => { process.env.NODE_ENV = before })
+  process.env.NODE_ENV = 'production'
+  const { logger, lines } = logLines('info')
+  const app = testApp(t, { logger })
+  await app.register(liveReload, { root: fixture(t, site()) })
+  await app.ready()
+  t.same(lines.filter(l => /live reload is off/.test(l.msg)).map(l => l.msg), ['live reload is off (NODE_ENV is "production"); only the static files are served'])
+})
+
+t.test('registered twice in one context: a coded error; in two contexts, two channels', async t => {
+  const twice = testApp(t)
+  await twice.register(liveReload, { root: fixture(t, site()) })
+  twice.register(liveReload, { root: false }) // its error is ready()'s
+  await t.rejects(twice.ready(), { code: 'FST_LIVERELOAD_ALREADY_REGISTERED', message: /registered twice in the same context/ })
+  const two = testApp(t)
+  await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/a' })
+  await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/b' })
+  await two.ready()
+  t.equal((await two.inject('/a/__livereload/client.js')).statusCode, 200)
+  t.equal((await two.inject('/b/__livereload/client.js')).statusCode, 200)
+})
+
 t.test('enabled: false serves root only, injects nothing and logs one line', async t => {
   const dir = fixture(t, site())
   const { logger, lines } = logLines('info')
@@ -125,7 +149,7 @@ t.test('enabled: false serves root only, injects nothing and logs one line', asy
   t.equal(page.statusCode, 200)
   t.notMatch(page.body, 'client.js')
   t.equal((await app.inject('/__livereload/client.js')).statusCode, 404)
-  t.equal(lines.filter(l => /live reload is off/.test(l.msg)).length, 1)
+  t.same(lines.filter(l => /live reload is off/.test(l.msg)).map(l => l.msg), ['live reload is off (enabled: false); only the static files are served'])
   app.liveReload.reload()
   app.liveReload.send({ type: 'clear' })
   t.equal(app.liveReload.clients, 0)
