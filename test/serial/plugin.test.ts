@@ -130,7 +130,7 @@ t.test('registered twice in one context: a coded error; in two contexts, two cha
   const twice = testApp(t)
   await twice.register(liveReload, { root: fixture(t, site()) })
   twice.register(liveReload, { root: false }) // its error is ready()'s
-  await t.rejects(twice.ready(), { code: 'FST_LIVERELOAD_ALREADY_REGISTERED', message: /registered twice in the same context/ })
+  await t.rejects(async () => await twice.ready(), { code: 'FST_LIVERELOAD_ALREADY_REGISTERED', message: /registered twice in the same context/ })
   const two = testApp(t)
   await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/a' })
   await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/b' })
