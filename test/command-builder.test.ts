@@ -39,6 +39,36 @@ t.test('commandError reads tsc-style locations too', async t => {
   t.same(commandError('x', 'exited with code 1', ''), { message: '`x` exited with code 1' })
 })
 
+t.test('commandError points at the project file the tool names, in each tool\'s format, over node_modules frames and addresses', async t => {
+  const dir = fixture(t, {
+    node_modules: { nunjucks: { src: { 'lib.js': '' } } },
+    src: { _includes: { 'base.njk': '' }, 'index.liquid': '', 'a.scss': '', 'index.js': '', 'app.ts': '', 'a.css': '' }
+  })
+  const cases: Array<[string, string, string, number, number]> = [
+    ['Eleventy (nunjucks): the template, not the engine', [
+      '[11ty] Problem writing Eleventy templates:',
+      '[11ty] 1. Having trouble rendering njk template ./src/index.njk (via TemplateContentRenderError)',
+      '[11ty] 2. (./src/_includes/base.njk) [Line 3, Column 62]',
+      '[11ty]   unknown block tag: endblok (via Template render error)',
+      `[11ty]     at Object._prettifyError (${dir}/node_modules/nunjucks/src/lib.js:74:17)`
+    ].join('\n'), 'src/_includes/base.njk', 3, 62],
+    ['the engine frame first in the output', `Error at ${dir}/node_modules/nunjucks/src/lib.js:74:17\n(./src/_includes/base.njk) [Line 3, Column 62]`, 'src/_includes/base.njk', 3, 62],
+    ['liquidjs', 'ParseError: tag "foo" not found, file:./src/index.liquid, line:1, col:5', 'src/index.liquid', 1, 5],
+    ['sass', 'Error: expected ";".\n  ╷\n3 │ a { color: red }\n  │                 ^\n  ╵\n  src/a.scss 3:18  root stylesheet', 'src/a.scss', 3, 18],
+    ['webpack', 'ERROR in ./src/index.js 3:10\nModule parse failed: Unexpected token (3:10)', 'src/index.js', 3, 10],
+    ['esbuild', '✘ [ERROR] Expected ";" but found "}"\n\n    src/app.ts:3:10:\n      3 │ let a = }\n', 'src/app.ts', 3, 10],
+    ['postcss', `CssSyntaxError: ${dir}/src/a.css:3:10: Unknown word`, 'src/a.css', 3, 10],
+    ['an address before the location', 'Server at http://127.0.0.1:8080/\nsrc/app.ts:3:7 - error TS1005', 'src/app.ts', 3, 7]
+  ]
+  for (const [name, output, file, line, column] of cases) {
+    const error = commandError('build', 'exited with code 1', output, dir)
+    t.match(error, { line, column }, name)
+    t.ok(error.file?.endsWith(file), `${name}: ${String(error.file)} is ${file}`)
+  }
+  t.match(commandError('build', 'exited with code 1', `at ${dir}/node_modules/nunjucks/src/lib.js:74:17`, dir), { file: /node_modules\/nunjucks\/src\/lib\.js$/, line: 74 },
+    'only an engine frame: that one')
+})
+
 /** A build of a command that runs a shell and a grandchild until stopped; resolves once both run. */
 async function runningGroup (t: Test, options: { timeout?: number, signal?: AbortSignal } = {}) {
   const pidFile = join(fixture(t), 'pids')
