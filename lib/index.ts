@@ -7,7 +7,7 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
-import { createNavigationPageHook } from './inject/navigation-page.js'
+import { createNavigationPageHooks } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
@@ -80,7 +80,9 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, urls: 
     const inject = createInjectHooks({ ...urls, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
     // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
-    fastify.addHook('onSend', createNavigationPageHook({ ...urls, inject: options.inject }))
+    const navigationPage = createNavigationPageHooks({ ...urls, inject: options.inject })
+    fastify.addHook('onError', navigationPage.onError)
+    fastify.addHook('onSend', navigationPage.onSend)
     fastify.addHook('onSend', inject.onSend)
   }
   if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)

@@ -83,8 +83,13 @@ t.test('a navigation that ends in a 404 gets an HTML page with the client, statu
   t.match(res.headers['cache-control'], 'no-store', 'never cached: the page is back on the next build')
 })
 
-t.test('a navigation that ends in a 500 gets an HTML page with the message and no stack', async t => {
-  const server = await app(t)
+t.test('a navigation that ends in a 500 gets an HTML page with the error: message, place, code frame, stack', async t => {
+  const server = await app(t, {}, app => {
+    app.get('/template', async () => {
+      // What a template engine throws: where in the template, and the lines around it.
+      throw Object.assign(new Error('unexpected token "}}"'), { file: `${process.cwd()}/views/page.eta`, line: 3, column: 9, frame: '2 | <h1>\n3 | {{ it.title }}}\n  |         ^' })
+    })
+  })
   const res = await server.inject({ url: '/fails', headers: NAVIGATE })
   t.equal(res.statusCode, 500)
   t.match(res.headers['content-type'], /^text\/html/)
@@ -92,7 +97,19 @@ t.test('a navigation that ends in a 500 gets an HTML page with the message and n
   t.match(res.body, /<title>500 Internal Server Error<\/title>/)
   t.match(res.body, 'cannot read src/page.md', 'the message, with the working directory taken off')
   t.notMatch(res.body, process.cwd(), 'no absolute path')
-  t.notMatch(res.body, /\bat .*\.ts:\d+/, 'no stack trace')
+  const stack = /<h2>Stack<\/h2>\n<pre>([^<]*)<\/pre>/.exec(res.body)?.[1] ?? ''
+  t.match(stack.split('\n')[0], /^at .*test\/navigation-page\.test\.ts:\d+:\d+/, 'the stack, the app\'s own frame first')
+  t.notMatch(stack, 'node_modules', 'the frames of the app\'s own code only')
+  t.match(res.body, /<details><summary>All \d+ frames<\/summary>\n<pre>[^<]*node_modules[^<]*<\/pre>/, 'every frame, folded')
+
+  const template = await server.inject({ url: '/template', headers: NAVIGATE })
+  t.match(template.body, '<pre>unexpected token &quot;}}&quot;</pre>')
+  t.match(template.body, '<p>in <code>views/page.eta:3:9</code></p>', 'where in the template')
+  t.match(template.body, '<pre>2 | &lt;h1&gt;\n3 | {{ it.title }}}\n  |         ^</pre>', 'its code frame')
+
+  const api = await server.inject({ url: '/template', headers: FETCH })
+  t.match(api.headers['content-type'], /^application\/json/, 'a request that is not a navigation still gets JSON')
+  t.equal(JSON.parse(api.body).message, 'unexpected token "}}"')
 })
 
 t.test('an empty or streamed 5xx becomes the page too', async t => {
@@ -143,6 +160,7 @@ t.test('the app\'s own not-found and error handlers: JSON becomes the page, HTML
   t.equal(count(failed.body, TAG), 1)
   t.match(failed.body, /<title>503 Service Unavailable<\/title>/)
   t.match(failed.body, 'wrapped: cannot read src/page.md')
+  t.match(failed.body, '</pre>\n<pre>cannot read src/page.md</pre>', 'what the route threw, after what the reply said')
 })
 
 t.test('routes opted out and responses the inject function refuses are left alone', async t => {

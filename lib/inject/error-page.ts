@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import type { BuildErrorInfo } from '../../types/index.js'
 import { scrubPaths } from '../paths.js'
 
 export interface ErrorPageFacts {
@@ -8,6 +9,11 @@ export interface ErrorPageFacts {
   url: string
   /** What the reply said (see messageOf), if anything. */
   message?: string | undefined
+  /**
+   * The error the route threw (a 5xx), as the overlay shows a build's (normalizeErrors): its
+   * place, the code frame a template engine gives, the stack; paths shown as displayPath() does.
+   */
+  error?: BuildErrorInfo | undefined
 }
 
 /** Characters of a reply's body shown on the page at most. */
@@ -15,19 +21,43 @@ const MAX_MESSAGE = 2000
 
 /**
  * The page a tab gets in place of a reply it could not recover from (a JSON 404 or 500): what
- * happened, as text, and room for the client tag (a `</head>`). No script, no inline style: the
- * response's Content-Security-Policy may allow neither, and every value in it is escaped.
+ * happened, as text (for an error a route threw: where, its code frame and its stack), and room
+ * for the client tag (a `</head>`). No script, no inline style: the response's
+ * Content-Security-Policy may allow neither, and every value in it is escaped.
  */
-export function errorPage ({ status, method, url, message }: ErrorPageFacts): string {
+export function errorPage ({ status, method, url, message, error }: ErrorPageFacts): string {
   const title = escapeHtml(`${status} ${STATUS_CODES[status] ?? 'Error'}`)
+  // What the reply said, which an app's own error handler may have put in its own words; else what was thrown.
+  const said = message === undefined || message === '' ? error?.message : message
   return '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="color-scheme" content="light dark">\n' +
     `<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n` +
     `<p><code>${escapeHtml(method)} ${escapeHtml(url)}</code></p>\n` +
-    (message === undefined || message === '' ? '' : `<pre>${escapeHtml(message)}</pre>\n`) +
-    '<p>The app sent no page for this address. This page comes from fastify-livereload, in its place, ' +
-    'so that this tab reloads by itself once the page is back.</p>\n</body>\n</html>\n'
+    (said === undefined || said === '' ? '' : `<pre>${escapeHtml(said)}</pre>\n`) +
+    (error === undefined ? '' : details(error, said)) +
+    (error === undefined
+      ? '<p>The app sent no page for this address. This page comes from fastify-livereload, in its place, ' +
+        'so that this tab reloads by itself once the page is back.</p>\n'
+      : '<p>The route failed. This page comes from fastify-livereload, in place of the error reply, ' +
+        'so that this tab reloads by itself once the fix is saved.</p>\n') +
+    '</body>\n</html>\n'
 }
+
+/** Where an error is, its code frame, and its stack: the frames of the app's own code first, then all of them. */
+function details ({ message, file, line, column, frame, stack }: BuildErrorInfo, said: string | undefined): string {
+  let html = message === said ? '' : `<pre>${escapeHtml(message)}</pre>\n`
+  if (file !== undefined) html += `<p>in <code>${escapeHtml([file, line, column].filter(part => part !== undefined).join(':'))}</code></p>\n`
+  if (frame !== undefined) html += `<pre>${escapeHtml(frame)}</pre>\n`
+  const frames = (stack ?? '').split('\n').filter(text => STACK_FRAME.test(text)).map(text => text.trim())
+  if (frames.length === 0) return html
+  const own = frames.filter(text => !LIBRARY_FRAME.test(text))
+  html += `<h2>Stack</h2>\n<pre>${escapeHtml((own.length > 0 ? own : frames).join('\n'))}</pre>\n`
+  if (own.length > 0 && own.length < frames.length) html += `<details><summary>All ${frames.length} frames</summary>\n<pre>${escapeHtml(frames.join('\n'))}</pre>\n</details>\n`
+  return html
+}
+
+/** A frame of a dependency or of Node itself, not of the app's code. */
+const LIBRARY_FRAME = /node_modules[\\/]|\(node:|\bat node:|\(<anonymous>\)$/
 
 /**
  * What a reply's body says, for the page: the `message` of a JSON body (Fastify's not-found

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onErrorHookHandler, onSendHookHandler } from 'fastify'
 import type { InjectPredicate } from '../../types/index.js'
+import { normalizeErrors } from '../build-errors.js'
 import { errorPage, messageOf } from './error-page.js'
 import { isNavigation } from './navigation.js'
 
@@ -23,7 +24,9 @@ const LR7_ROUTES = ['/livereload', '/livereload.js']
  * gets the headers GET gets. A callback hook, like the injection's: it runs on every request,
  * and all but a few leave at the status check.
  */
-export function createNavigationPageHook (options: { path: string, inject: InjectPredicate, livereload: unknown }): onSendHookHandler {
+export function createNavigationPageHooks (options: { path: string, inject: InjectPredicate, livereload: unknown }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
+  // What a route threw, for the page of its 5xx: its stack and code frame are not in the reply.
+  const thrown = new WeakMap<FastifyRequest, Error>()
   const channel = [options.path, ...(options.livereload === null ? [] : LR7_ROUTES)]
   const isChannel = (url: string): boolean => {
     const path = url.split('?', 1)[0]!
@@ -39,7 +42,12 @@ export function createNavigationPageHook (options: { path: string, inject: Injec
     return request.routeOptions.config?.liveReload !== false && options.inject(request, reply)
   }
 
-  return function navigationPage (request, reply, payload, done) {
+  function rememberError (request: FastifyRequest, _reply: FastifyReply, error: Error, done: () => void): void {
+    thrown.set(request, error)
+    done()
+  }
+
+  function navigationPage (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
     if (!isStranding(request, reply)) return done(null, payload)
     const status = reply.statusCode
     // A 404 says nothing the address does not (and Fastify's names the method, which HEAD must
@@ -48,7 +56,8 @@ export function createNavigationPageHook (options: { path: string, inject: Injec
     if (isStream(payload)) payload.destroy() // its bytes are not sent: let go of what it holds (a file, a socket)
     // HEAD gets the page GET would get, so that its headers (Content-Length) are the same.
     const method = request.method === 'HEAD' ? 'GET' : request.method
-    const page = Buffer.from(errorPage({ status, method, url: request.url, message }))
+    const error = status >= 500 ? thrown.get(request) : undefined
+    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error: error === undefined ? undefined : normalizeErrors(error)[0] }))
     for (const name of ['content-encoding', 'content-disposition', 'content-range', 'etag', 'last-modified']) {
       if (reply.hasHeader(name)) reply.removeHeader(name)
     }
@@ -57,6 +66,8 @@ export function createNavigationPageHook (options: { path: string, inject: Injec
     reply.header('cache-control', 'no-store') // the page the address really has comes back with the next build
     done(null, page)
   }
+
+  return { onError: rememberError, onSend: navigationPage }
 }
 
 function isStream (payload: unknown): payload is Readable {

@@ -22,6 +22,21 @@ t.test('errorPage: every value is escaped', async t => {
   t.match(errorPage({ status: 599, method: 'GET', url: '/' }), '<title>599 Error</title>', 'a status without a name')
 })
 
+t.test('errorPage: a thrown error is shown whole, escaped: place, frame, the app\'s frames first, all folded', async t => {
+  const stack = ['Error: boom', '    at render (node_modules/eta/dist/eta.js:1:2)', '    at handler (routes/page.js:10:5)', '    at node:internal/process/task_queues:95:5', '    at main (app.js:3:1)'].join('\n')
+  const page = errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'boom <b>', file: 'views/a.eta', line: 2, frame: '2 | <p>', stack } })
+  t.match(page, '<pre>boom &lt;b&gt;</pre>')
+  t.match(page, '<p>in <code>views/a.eta:2</code></p>')
+  t.match(page, '<pre>2 | &lt;p&gt;</pre>')
+  t.match(page, '<h2>Stack</h2>\n<pre>at handler (routes/page.js:10:5)\nat main (app.js:3:1)</pre>')
+  t.match(page, '<details><summary>All 4 frames</summary>\n<pre>at render (node_modules/eta/dist/eta.js:1:2)\n')
+  t.notMatch(page, /<script|<style|\son\w+=/i)
+  const libraryOnly = errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'x', stack: 'Error: x\n    at f (node_modules/a/b.js:1:1)' } })
+  t.match(libraryOnly, '<h2>Stack</h2>\n<pre>at f (node_modules/a/b.js:1:1)</pre>', 'no frame of the app: all of them')
+  t.notMatch(libraryOnly, '<details>')
+  t.notMatch(errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'x' } }), '<h2>', 'no stack: no section')
+})
+
 t.test('escapeHtml: the five characters that can open or close markup', async t => {
   t.equal(escapeHtml('<a href="x" title=\'y\'>&amp;</a>'), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;')
   t.equal(escapeHtml('plain é ✓'), 'plain é ✓')
