@@ -438,7 +438,7 @@ export interface LiveReloadOptions {
   inject?: boolean | InjectPredicate
   /**
    * The script nonce to put on the injected tag. By default it is read from the response's
-   * `Content-Security-Policy` header (`script-src`, else `default-src`).
+   * `Content-Security-Policy` header (`script-src-elem`, else `script-src`, else `default-src`).
    */
   nonce?: NonceProvider
   /**
