@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import fastifyStatic from '@fastify/static'
-import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
@@ -12,6 +11,8 @@ import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
 import { channelRoutes } from './channel/routes.js'
+import { channelWebsocket } from './channel/websocket.js'
+import { LR7_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
 import { displayPath } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
@@ -85,12 +86,18 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, urls: 
     fastify.addHook('onSend', navigationPage.onSend)
     fastify.addHook('onSend', inject.onSend)
   }
-  if (!fastify.hasDecorator('websocketServer')) await fastify.register(fastifyWebsocket)
-  await fastify.register(channelRoutes, { options, mountedPath: urls.path, hub, stats })
-  if (options.livereload !== null) {                    // LiveReload protocol 7, when asked for
-    const { serveLiveReload } = await import('./channel/lr7-server.js')
-    await serveLiveReload(fastify, options, hub, log)
-  }
+  const controller = fastify.liveReload
+  const lr7Paths = options.livereload === null ? [] : [LR7_PATH]
+  const isChannel = (url: string): boolean => [urls.path, ...lr7Paths].some(path => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`))
+  // Encapsulated: @fastify/websocket, where the plugin brings its own, stays out of the app.
+  await fastify.register(async function liveReloadChannel (channel) {
+    await channelWebsocket(channel, fastify, controller, isChannel)
+    await channel.register(channelRoutes, { options, mountedPath: urls.path, hub, stats })
+    if (options.livereload !== null) {                // LiveReload protocol 7, when asked for
+      const { serveLiveReload } = await import('./channel/lr7-server.js')
+      await serveLiveReload(channel, options, hub, log)
+    }
+  })
   await serveRoot(fastify, options)
 }
 

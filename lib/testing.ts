@@ -7,6 +7,7 @@ import { WebSocket } from 'ws'
 import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
 import type { ConnectLiveReloadOptions, LiveReloadTestClient, WaitOptions } from '../types/testing.js'
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_TIMEOUT } from './errors.js'
+import { injectorOf } from './channel/websocket.js'
 import { OUTCOME_TYPES } from './message-types.js'
 import { DEFAULT_PATH } from './options.js'
 import { integerOption } from './validate.js'
@@ -157,7 +158,8 @@ function isPlainHttpListening (app: FastifyInstance): boolean {
 
 async function injectSocket (app: FastifyInstance, path: string, headers: Record<string, string>, listen: (socket: WebSocket) => void): Promise<WebSocket> {
   try {
-    return await app.injectWS(path, { headers } as never, { onInit: listen })
+    const injectWS = injectorOf(app.liveReload) ?? app.injectWS.bind(app)
+    return await injectWS(path, { headers } as never, { onInit: listen })
   } catch (err) {
     const status = Number(/(\d{3})/.exec((err as Error).message)?.[1])
     throw new FST_LIVERELOAD_CONNECT_FAILED(path, refusal(status, ''), { cause: err })

@@ -95,20 +95,51 @@ t.test('an oversized client frame closes that client only (1009); small frames a
   t.same(await reload, { type: 'reload', paths: [] })
 })
 
-t.test('the app\'s own @fastify/websocket routes keep working beside the channel', async t => {
-  const server = testApp(t)
-  await server.register((await import('@fastify/websocket')).default)
-  server.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
-  await server.register(liveReload)
-  const port = await listen(server)
-  const client = await connectLiveReload(server)
+/** The app's echo route over a real socket: what it sends back, or the status it was refused with. */
+async function echoes (t: Test, port: number): Promise<string> {
   const echo = new WebSocket(`ws://127.0.0.1:${port}/echo`)
-  await once(echo, 'open')
-  const reply = once(echo, 'message')
-  echo.send('ping')
-  t.equal(String((await reply)[0]), 'ping')
-  echo.close()
-  await client.close()
+  t.teardown(() => echo.terminate())
+  const refused = once(echo, 'unexpected-response').then(([, response]) => `refused ${(response as { statusCode: number }).statusCode}`)
+  const opened = once(echo, 'open').then(async () => {
+    const reply = once(echo, 'message')
+    echo.send('ping')
+    return String((await reply)[0])
+  })
+  return await Promise.race([refused, opened])
+}
+
+t.test('the app\'s own @fastify/websocket, registered before the plugin or after it: its routes and the channel both work', async t => {
+  const websocket = (await import('@fastify/websocket')).default
+  for (const order of ['before', 'after']) {
+    const server = testApp(t)
+    if (order === 'before') await server.register(websocket)
+    await server.register(liveReload)
+    // After: the plugin's own registration once took the app's decorators, and the app crashed at start.
+    if (order === 'after') await server.register(websocket)
+    server.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })
+    const port = await listen(server)
+    const client = await connectLiveReload(server, { transport: 'socket' })
+    t.equal(await echoes(t, port), 'ping', `${order}: the app's route`)
+    const reload = client.next('reload')
+    server.liveReload.reload(['/x.html'])
+    t.same(await reload, { type: 'reload', paths: ['/x.html'] }, `${order}: the channel`)
+    t.equal(server.liveReload.clients, 1, `${order}: one client, not two: every upgrade is routed once`)
+    await client.close()
+  }
+})
+
+t.test('without @fastify/websocket of its own, the app\'s WebSocket route answers as it does without the plugin', async t => {
+  const answers: string[] = []
+  for (const withPlugin of [false, true]) {
+    const server = testApp(t)
+    if (withPlugin) await server.register(liveReload)
+    server.get('/echo', { websocket: true } as never, (socket: { send: (text: string) => void }) => { socket.send('never a socket here') })
+    const port = await listen(server)
+    answers.push(await echoes(t, port))
+    t.equal(server.hasDecorator('websocketServer'), false, 'no @fastify/websocket on the app')
+  }
+  t.equal(answers[1], answers[0], `with the plugin as without: ${answers[0]}`)
+  t.match(answers[0], /^refused \d{3}$/)
 })
 
 t.test('registered in a context with a prefix, the tag, the script, the channel and the messages all name it', async t => {

@@ -3,6 +3,9 @@
 import type { BuildErrorInfo, ServerMessage } from '../../types/index.js'
 import type { Framing } from './peers.js'
 
+/** The LiveReload protocol 7 WebSocket route, where livereload-js and the extensions connect. */
+export const LR7_PATH = '/livereload'
+
 export const LR7_PROTOCOL = 'http://livereload.com/protocols/official-7'
 
 /** The server's answer to the client's `hello`. */

@@ -10,12 +10,11 @@ import { FST_LIVERELOAD_LISTEN_FAILED } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import { guardRoutes, liveReloadPolicy } from './guard.js'
 import type { Hub } from './hub.js'
-import { isLr7Hello, LR7_HELLO, lr7Frames } from './lr7-protocol.js'
+import { isLr7Hello, LR7_HELLO, LR7_PATH, lr7Frames } from './lr7-protocol.js'
 import { webSocketPeer, type Peer } from './peers.js'
 import { serveScript } from './script-route.js'
 import { trackUpgrades } from './upgrades.js'
 
-const LR7_PATH = '/livereload'
 /** LiveReload clients may send `info` with the page URL and their plugins: more room than our 1 KiB. */
 const LR7_MAX_FRAME_BYTES = 16 * 1024
 

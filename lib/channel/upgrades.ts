@@ -14,6 +14,10 @@ import type { Hub } from './hub.js'
  * closed first (politely, 1001: their sockets are among these), then the rest are destroyed, and
  * so is every later one.
  */
+/** The upgrade listeners that only watch (these): they answer no upgrade, so they count for no one listening. */
+const passive = new WeakSet<object>()
+export const isPassiveUpgradeListener = (listener: object): boolean => passive.has(listener)
+
 export function trackUpgrades (fastify: FastifyInstance, path: string, hub: Pick<Hub, 'closeAll'>): void {
   const { server } = fastify
   const sockets = new Set<Duplex>()
@@ -27,6 +31,7 @@ export function trackUpgrades (fastify: FastifyInstance, path: string, hub: Pick
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   }
+  passive.add(onUpgrade)
   server.prependListener('upgrade', onUpgrade)
   fastify.addHook('preClose', async () => {
     await hub.closeAll() // idempotent: whichever channel plugin comes first closes every client

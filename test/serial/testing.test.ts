@@ -42,9 +42,20 @@ t.test('an app that is not listening is reached through injectWS, without a port
 })
 
 t.test('injectWS alone is refused by the Host guard; the harness sends a local Host', async t => {
-  const app = await plainApp(t)
+  const app = testApp(t)
+  await app.register((await import('@fastify/websocket')).default) // the app's own injectWS reaches the channel too
+  await app.register(liveReload)
   await app.ready()
   await t.rejects(app.injectWS('/__livereload'), /400/, 'no Host header: refused')
+  const lr = await connectLiveReload(app, { transport: 'inject' })
+  t.equal(lr.hello.type, 'hello')
+})
+
+t.test('without @fastify/websocket of its own, the app gets none from the plugin; the harness still injects', async t => {
+  const app = await plainApp(t)
+  await app.ready()
+  t.notOk(app.hasDecorator('injectWS'), 'no injectWS on the app')
+  t.notOk(app.hasDecorator('websocketServer'), 'no websocketServer on the app')
   const lr = await connectLiveReload(app, { transport: 'inject' })
   t.equal(lr.hello.type, 'hello')
 })
