@@ -6,6 +6,7 @@ import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
+import { listen } from '../examples/listen.js'
 import { fixture } from './helpers/fixture.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
 
@@ -59,4 +60,19 @@ t.test('examples/docs-site generates its pages, builds them in shards and merges
   t.equal(JSON.parse(await readFile(join(dir, 'out', 'search-index.json'), 'utf8')).length, 60)
   t.equal((await readFile(join(dir, 'out', 'sitemap.xml'), 'utf8')).match(/<url>/g)?.length, 61)
   t.match(app.liveReload.stats(), { builds: 1, failures: 0 })
+})
+
+t.test('the examples listen on PORT and HOST; a port in use is one line saying what to do, no stack', async t => {
+  const free = await basic({ logger: false })
+  const port = await listen(free, { PORT: '0', HOST: '127.0.0.1' })
+  t.teardown(() => free.close())
+  t.ok(typeof port === 'number' && port > 0, `PORT=0: a free port (${String(port)})`)
+
+  const second = await basic({ logger: false })
+  const said: string[] = []
+  t.equal(await listen(second, { PORT: String(port), HOST: '127.0.0.1' }, line => said.push(line)), null, 'the same port: not bound')
+  t.equal(said.length, 1)
+  t.match(said[0], `Port ${port} on 127.0.0.1 is in use`)
+  t.match(said[0], `PORT=${Number(port) + 1}, or PORT=0`)
+  t.notMatch(said[0], /\n\s+at /, 'no stack')
 })

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'
+import { listen } from '../listen.js'
 
 const site = fileURLToPath(new URL('site', import.meta.url))
 
@@ -26,8 +27,7 @@ export async function createApp (opts = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const app = await createApp()
-  const port = Number(process.env.PORT ?? 3000)
-  await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
-  const { port: bound } = app.server.address()
-  console.log(`\n  Live reload demo: http://localhost:${bound}/\n  Edit ${site}/index.html or css/site.css and watch the page.\n`)
+  const port = await listen(app)
+  if (port === null) process.exitCode = 1
+  else console.log(`\n  Live reload demo: http://localhost:${port}/\n  Edit ${site}/index.html or css/site.css and watch the page.\n`)
 }

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'
+import { listen } from '../listen.js'
 import { generateSite } from './generate.js'
 import { docsBuilder } from './site.js'
 
@@ -33,6 +34,7 @@ export async function createApp ({
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const app = await createApp()
-  await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
-  console.log(`\n  Docs site: http://localhost:${app.server.address().port}/index.html\n  Edit ${here('content')} and watch the page.\n`)
+  const port = await listen(app)
+  if (port === null) process.exitCode = 1
+  else console.log(`\n  Docs site: http://localhost:${port}/index.html\n  Edit ${here('content')} and watch the page.\n`)
 }

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'
+import { listen } from '../listen.js'
 import { markdownBuilder } from './build.js'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -23,6 +24,7 @@ export async function createApp ({ logger = { level: 'info' }, out = here('dist'
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const app = await createApp()
-  await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
-  console.log(`\n  Markdown site: http://localhost:${app.server.address().port}/\n  Edit ${here('content')} and watch the page.\n`)
+  const port = await listen(app)
+  if (port === null) process.exitCode = 1
+  else console.log(`\n  Markdown site: http://localhost:${port}/\n  Edit ${here('content')} and watch the page.\n`)
 }

@@ -6,6 +6,7 @@ import fastifyView from '@fastify/view'
 import { Eta } from 'eta'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'
+import { listen } from '../listen.js'
 
 const views = fileURLToPath(new URL('views', import.meta.url))
 
@@ -21,6 +22,7 @@ export async function createApp ({ logger = { level: 'info' } } = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const app = await createApp()
-  await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
-  console.log(`\n  Templates: http://localhost:${app.server.address().port}/\n  Edit ${views}/index.eta and watch the page.\n`)
+  const port = await listen(app)
+  if (port === null) process.exitCode = 1
+  else console.log(`\n  Templates: http://localhost:${port}/\n  Edit ${views}/index.eta and watch the page.\n`)
 }
