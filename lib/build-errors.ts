@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { BuildErrorInfo } from '../types/index.js'
 import { displayPath, scrubPaths } from './paths.js'
 
@@ -37,7 +39,7 @@ interface ErrorLike {
   frame?: unknown
   codeFrame?: unknown
   loc?: { file?: unknown, line?: unknown, column?: unknown }
-  location?: { file?: unknown, line?: unknown, column?: unknown, lineText?: unknown } | null
+  location?: { file?: unknown, line?: unknown, column?: unknown, length?: unknown, lineText?: unknown } | null
 }
 
 function toInfo (value: unknown, cwd: string): BuildErrorInfo {
@@ -54,10 +56,36 @@ function toInfo (value: unknown, cwd: string): BuildErrorInfo {
     ? location.column + 1
     : firstNumber(error.column, error.columnNumber, error.loc?.column)
   if (column !== undefined) info.column = column
-  const frame = firstString(error.frame, error.codeFrame, location?.lineText)
+  const frame = firstString(error.frame, error.codeFrame) ?? (location === undefined ? undefined : esbuildFrame(location, cwd))
   if (frame !== undefined) info.frame = clip(scrubPaths(frame, cwd))
   if (typeof error.stack === 'string') info.stack = clip(scrubPaths(error.stack, cwd))
   return info
+}
+
+/** Lines shown on each side of the one esbuild names. */
+const FRAME_CONTEXT = 2
+
+/**
+ * esbuild's code frame: it gives the one line (`lineText`); the lines around it come from the
+ * file when it can be read and still holds that line, and a caret marks the place.
+ */
+function esbuildFrame (location: NonNullable<ErrorLike['location']>, cwd: string): string | undefined {
+  const { lineText, line, column, file } = location
+  if (typeof lineText !== 'string' || typeof line !== 'number' || typeof column !== 'number') return firstString(lineText)
+  let rows: Array<[number, string]> = [[line, lineText]]
+  try {
+    const lines = typeof file === 'string' ? readFileSync(resolve(cwd, file), 'utf8').split(/\r?\n/) : []
+    if (lines[line - 1] === lineText) {
+      const first = Math.max(1, line - FRAME_CONTEXT)
+      rows = lines.slice(first - 1, Math.min(lines.length, line + FRAME_CONTEXT)).map((text, i): [number, string] => [first + i, text])
+    }
+  } catch { /* the one line is enough */ }
+  const width = String(rows.at(-1)![0]).length
+  const carets = '^'.repeat(typeof location.length === 'number' && location.length > 0 ? location.length : 1)
+  return rows.flatMap(([number, text]) => {
+    const row = `${String(number).padStart(width)} | ${text}`
+    return number === line ? [row, `${' '.repeat(width)} | ${' '.repeat(column)}${carets}`] : [row]
+  }).join('\n')
 }
 
 function clip (text: string): string {

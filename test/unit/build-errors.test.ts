@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { MAX_ERRORS, MAX_TEXT, normalizeErrors } from '../../lib/build-errors.js'
+import { fixture } from '../helpers/fixture.js'
 
 const cwd = '/work/site'
 
@@ -16,13 +17,23 @@ t.test('normalizeErrors turns what builders throw into overlay errors', async t 
     ['a file URL and lineNumber', { message: 'm', fileName: `file://${cwd}/src/c.js`, lineNumber: 9, columnNumber: 4 },
       [{ message: 'm', file: 'src/c.js', line: 9, column: 4 }]],
     ['esbuild messages, columns from 0', { errors: [{ text: 'Expected ";"', location: { file: 'src/d.ts', line: 5, column: 0, lineText: 'let x' } }] },
-      [{ message: 'Expected ";"', file: 'src/d.ts', line: 5, column: 1, frame: 'let x' }]],
+      [{ message: 'Expected ";"', file: 'src/d.ts', line: 5, column: 1, frame: '5 | let x\n  | ^' }]],
     ['an esbuild message without location', { errors: [{ text: 'no entry', location: null }] }, [{ message: 'no entry' }]],
     ['a file outside the working directory stays absolute', { message: 'x', file: '/elsewhere/e.js' },
       [{ message: 'x', file: '/elsewhere/e.js' }]],
     ['arrays flatten', [['a'], 'b'], [{ message: 'a' }, { message: 'b' }]]
   ]
   for (const [name, value, expected] of cases) t.same(normalizeErrors(value, cwd), expected, name)
+})
+
+t.test('esbuild\'s one line becomes a code frame: the lines around it from the file, a caret under the place', async t => {
+  const dir = fixture(t, { src: { 'app.ts': ['import x from "y"', '', 'const a = 1', 'let b = }', 'export { a }', '', '// end'].join('\n') } })
+  const esbuild = { errors: [{ text: 'Unexpected "}"', location: { file: 'src/app.ts', line: 4, column: 8, length: 1, lineText: 'let b = }' } }] }
+  const [info] = normalizeErrors(esbuild, dir)
+  t.equal(info.frame, ['2 | ', '3 | const a = 1', '4 | let b = }', '  |         ^', '5 | export { a }', '6 | '].join('\n'))
+  t.match(info, { file: 'src/app.ts', line: 4, column: 9 })
+  const [stale] = normalizeErrors({ errors: [{ text: 'x', location: { file: 'src/app.ts', line: 4, column: 0, length: 3, lineText: 'changed since' } }] }, dir)
+  t.equal(stale.frame, '4 | changed since\n  | ^^^', 'the file no longer holds the line: the line esbuild gave')
 })
 
 t.test('stacks and messages lose the working directory', async t => {
