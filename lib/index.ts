@@ -87,7 +87,8 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, urls: 
     fastify.addHook('onSend', inject.onSend)
   }
   const controller = fastify.liveReload
-  const lr7Paths = options.livereload === null ? [] : [LR7_PATH]
+  const mount = urls.path.slice(0, urls.path.length - options.path.length) // the context's prefix, as Fastify adds it to our routes
+  const lr7Paths = options.livereload === null ? [] : [mount + LR7_PATH]
   const isChannel = (url: string): boolean => [urls.path, ...lr7Paths].some(path => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`))
   // Encapsulated: @fastify/websocket, where the plugin brings its own, stays out of the app.
   await fastify.register(async function liveReloadChannel (channel) {

@@ -34,8 +34,8 @@ async function app (t: Test, opts: LiveReloadOptions = {}): Promise<{ server: Fa
 interface Lr7Client { ws: WebSocket, received: unknown[], next (): Promise<unknown>, close (): Promise<void> }
 
 /** A protocol 7 client: connects, says hello as livereload-js does, and waits for the answer. */
-async function connectLr7 (port: number, headers: Record<string, string> = {}): Promise<Lr7Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`, { headers })
+async function connectLr7 (port: number, headers: Record<string, string> = {}, path = '/livereload'): Promise<Lr7Client> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers })
   const received: unknown[] = []
   const waiters: Array<(message: unknown) => void> = []
   ws.on('message', data => {
@@ -75,6 +75,20 @@ t.test('the handshake: the client speaks first and the server answers its hello,
   t.teardown(() => client.close())
   t.same(client.received, [SERVER_HELLO], 'our hello and the standing error are not for protocol 7 clients')
   t.equal(server.liveReload.clients, 1)
+})
+
+t.test('registered in a context with a prefix, /livereload is under it and answers there', async t => {
+  const server = testApp(t)
+  let docs: FastifyInstance | undefined
+  await server.register(async context => {
+    await context.register(liveReload, { livereload: true })
+    docs = context
+  }, { prefix: '/docs' })
+  const port = await listen(server)
+  const client = await connectLr7(port, {}, '/docs/livereload')
+  t.teardown(() => client.close())
+  t.same(client.received, [SERVER_HELLO])
+  t.equal(docs?.liveReload.clients, 1)
 })
 
 t.test('a first frame that is not a protocol 7 hello closes the socket with 1002', async t => {
