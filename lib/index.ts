@@ -12,7 +12,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
 import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
-import { LR7_PATH } from './channel/lr7-protocol.js'
+import { LR7_PATH, LR7_SCRIPT_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
 import { displayPath } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
@@ -34,7 +34,9 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   if (options.builder !== null && options.root !== null) await mkdir(options.root, { recursive: true })
   const hub = createHub(options, log)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
-  const urls = mountedAt(options, fastify.prefix)
+  // Registered in a context with a prefix, the plugin's routes are under it (Fastify adds it).
+  const mount = fastify.prefix.replace(/\/+$/, '')
+  const urls = mountedAt(options, mount)
   const pipeline = createPipeline(urls, hub, log)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
@@ -53,7 +55,7 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   fastify.decorate('liveReload', createController(hub, pipeline, stats))
 
   try {
-    await serve(fastify, options, urls, hub, log, stats)
+    await serve(fastify, options, { urls, mount }, hub, log, stats)
   } catch (err) {
     await stopWatching()                                // started alongside: they must not outlive a failed register
     throw err
@@ -63,33 +65,40 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
 }
 
 /**
- * `options` with `path` and `prefix` as the browser sees them: registered in a context with a
- * prefix (`app.register(plugin, { prefix: '/docs' })`), the plugin's routes are under it, so
- * the tag, the channel's upgrade tracking and the messages' URLs must name it too. The routes
- * themselves are declared with `options`, and Fastify adds the prefix.
+ * `options` with `path` and `prefix` as the browser sees them, under `mount`: the prefix of the
+ * context the plugin is registered in (`app.register(plugin, { prefix: '/docs' })`), which
+ * Fastify adds to the plugin's routes, declared with `options`.
  */
 function mountedAt (options: ResolvedOptions, mount: string): ResolvedOptions {
-  if (mount === '' || mount === '/') return options
-  const base = mount.replace(/\/+$/, '')
-  return { ...options, path: base + options.path, prefix: base + options.prefix }
+  return mount === '' ? options : { ...options, path: mount + options.path, prefix: mount + options.prefix }
 }
 
-/** Everything the browser talks to: the injection hooks, the channel, LiveReload 7, the static files. */
-async function serve (fastify: FastifyInstance, options: ResolvedOptions, urls: ResolvedOptions, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
+/** Whether a request's URL (its query aside) is one of `routes`, or lies under one. */
+function isUnder (routes: readonly string[]): (url: string) => boolean {
+  return url => {
+    const path = url.split('?', 1)[0]!
+    return routes.some(route => path === route || path.startsWith(`${route}/`))
+  }
+}
+
+/**
+ * Everything the browser talks to: the injection hooks, the channel, LiveReload 7, the static
+ * files. `urls` is `options` as requests name it, under `mount` (see mountedAt).
+ */
+async function serve (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
+  // The channel's routes, and LiveReload 7's when they are on the app's port, as requests name them.
+  const isChannel = isUnder([urls.path, ...(options.livereload === null ? [] : [mount + LR7_PATH, mount + LR7_SCRIPT_PATH])])
   // Hooks first: the static files and channel routes registered below inherit them.
   if (options.inject !== null) {
     const inject = createInjectHooks({ ...urls, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
     // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
-    const navigationPage = createNavigationPageHooks({ ...urls, inject: options.inject })
+    const navigationPage = createNavigationPageHooks({ isChannel, inject: options.inject })
     fastify.addHook('onError', navigationPage.onError)
     fastify.addHook('onSend', navigationPage.onSend)
     fastify.addHook('onSend', inject.onSend)
   }
   const controller = fastify.liveReload
-  const mount = urls.path.slice(0, urls.path.length - options.path.length) // the context's prefix, as Fastify adds it to our routes
-  const lr7Paths = options.livereload === null ? [] : [mount + LR7_PATH]
-  const isChannel = (url: string): boolean => [urls.path, ...lr7Paths].some(path => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`))
   // Encapsulated: @fastify/websocket, where the plugin brings its own, stays out of the app.
   await fastify.register(async function liveReloadChannel (channel) {
     await channelWebsocket(channel, fastify, controller, isChannel)

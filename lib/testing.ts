@@ -158,8 +158,8 @@ function isPlainHttpListening (app: FastifyInstance): boolean {
 
 async function injectSocket (app: FastifyInstance, path: string, headers: Record<string, string>, listen: (socket: WebSocket) => void): Promise<WebSocket> {
   try {
-    const injectWS = injectorOf(app.liveReload) ?? app.injectWS.bind(app)
-    return await injectWS(path, { headers } as never, { onInit: listen })
+    // The channel's own: the app has none unless it registered @fastify/websocket itself. Checked above: the plugin is on.
+    return await injectorOf(app.liveReload)!(path, { headers } as never, { onInit: listen })
   } catch (err) {
     const status = Number(/(\d{3})/.exec((err as Error).message)?.[1])
     throw new FST_LIVERELOAD_CONNECT_FAILED(path, refusal(status, ''), { cause: err })

@@ -66,17 +66,26 @@ async function processes () {
   await mkdir(join(root, GROUPS), { recursive: true })
   const shared = []
   const alone = []
+  const found = new Set() // folders with test files
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
     if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(path)
     if (!dirent.isDirectory()) continue
     const files = (await readdir(join(root, path))).filter(name => name.endsWith('.test.ts')).sort()
-    if (files.length > 0) (serial.includes(path) ? alone : shared).push(await folderEntry(path, files))
+    if (files.length === 0) continue
+    const entry = await folderEntry(path, files)
+    found.add(path)
+    if (serial.includes(path)) alone.push(entry)
+    else shared.push(entry)
   }
-  const missing = serial.filter(folder => !alone.includes(`${GROUPS}/${folder.slice('test/'.length)}.test.mjs`))
+  const missing = serial.filter(folder => !found.has(folder))
   if (missing.length > 0) throw new Error(`.taprc lists ${missing.join(', ')} under \`serial\`: no test files there`)
   return { shared: shared.sort(), alone }
 }
+
+/** The processes, found and their entries written once for both runs. */
+let planned
+const processesOnce = () => (planned ??= processes())
 
 /**
  * Every process but the serial ones, several at a time; resolves with tap's exit status. First,
@@ -84,7 +93,7 @@ async function processes () {
  * loads a compiler (test/loader/transpile.mjs).
  */
 export async function runShared () {
-  const [{ shared }] = await Promise.all([processes(), precompile()])
+  const [{ shared }] = await Promise.all([processesOnce(), precompile()])
   // No report of its own: its coverage is part of the second run's, and thresholds of 0 keep tap
   // from calling this part incomplete.
   const partial = ['--coverage-report=none', '--statements=0', '--branches=0', '--functions=0', '--lines=0']
@@ -95,7 +104,7 @@ export async function runShared () {
 
 /** The serial processes, one at a time, with the coverage report of the whole suite; resolves with tap's exit status. */
 export async function runAlone () {
-  const { alone } = await processes()
+  const { alone } = await processesOnce()
   await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
   return await run(['--jobs=1', `--save=${SAVE_FILE}`, ...alone])
 }

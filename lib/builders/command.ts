@@ -130,8 +130,9 @@ export function commandError (cmd: string, status: string, output: string, cwd =
     }
   }
   found.sort((a, b) => a.at - b.at)
-  const existing = found.filter(location => existsSync(location.file))
-  const best = existing.find(location => !location.file.split(sep).includes('node_modules')) ?? existing[0] ?? found[0]
+  const firstExisting = (inDependency: boolean): Location | undefined =>
+    found.find(location => location.file.split(sep).includes('node_modules') === inDependency && existsSync(location.file))
+  const best = firstExisting(false) ?? firstExisting(true) ?? found[0]
   if (best !== undefined) {
     error.file = displayPath(best.file)
     error.line = best.line

@@ -5,6 +5,8 @@ import type { Framing } from './peers.js'
 
 /** The LiveReload protocol 7 WebSocket route, where livereload-js and the extensions connect. */
 export const LR7_PATH = '/livereload'
+/** livereload-js's own script, served beside it. */
+export const LR7_SCRIPT_PATH = '/livereload.js'
 
 export const LR7_PROTOCOL = 'http://livereload.com/protocols/official-7'
 

@@ -10,7 +10,7 @@ import { FST_LIVERELOAD_LISTEN_FAILED } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import { guardRoutes, liveReloadPolicy } from './guard.js'
 import type { Hub } from './hub.js'
-import { isLr7Hello, LR7_HELLO, LR7_PATH, lr7Frames } from './lr7-protocol.js'
+import { isLr7Hello, LR7_HELLO, LR7_PATH, LR7_SCRIPT_PATH, lr7Frames } from './lr7-protocol.js'
 import { webSocketPeer, type Peer } from './peers.js'
 import { serveScript } from './script-route.js'
 import { trackUpgrades } from './upgrades.js'
@@ -69,9 +69,9 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
     hub.add(lr7Peer(socket))
   })
   if (script !== null) {
-    serveScript(fastify, '/livereload.js', async () => script)
+    serveScript(fastify, LR7_SCRIPT_PATH, async () => script)
   } else {
-    fastify.get('/livereload.js', async (_request, reply) => {
+    fastify.get(LR7_SCRIPT_PATH, async (_request, reply) => {
       return await reply.code(404).type('text/plain; charset=utf-8')
         .send('livereload.js is served when the livereload-js package is installed (npm install --save-dev livereload-js)')
     })

@@ -3,6 +3,10 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import type { Hub } from './hub.js'
 
+/** The upgrade listeners of trackUpgrades: they only watch, answer no upgrade, and so count for no one listening. */
+const passive = new WeakSet<object>()
+export const isPassiveUpgradeListener = (listener: object): boolean => passive.has(listener)
+
 /**
  * Ends the upgrade sockets of a channel route when `fastify` closes, so that they cannot hold
  * `server.close()` open. An upgrade request that arrives while Fastify closes is answered 503
@@ -14,10 +18,6 @@ import type { Hub } from './hub.js'
  * closed first (politely, 1001: their sockets are among these), then the rest are destroyed, and
  * so is every later one.
  */
-/** The upgrade listeners that only watch (these): they answer no upgrade, so they count for no one listening. */
-const passive = new WeakSet<object>()
-export const isPassiveUpgradeListener = (listener: object): boolean => passive.has(listener)
-
 export function trackUpgrades (fastify: FastifyInstance, path: string, hub: Pick<Hub, 'closeAll'>): void {
   const { server } = fastify
   const sockets = new Set<Duplex>()

@@ -5,9 +5,6 @@ import { normalizeErrors } from '../build-errors.js'
 import { errorPage, messageOf } from './error-page.js'
 import { isNavigation } from './navigation.js'
 
-/** The LiveReload protocol 7 routes, when they are on the app's own port. */
-const LR7_ROUTES = ['/livereload', '/livereload.js']
-
 /**
  * The onSend hook that keeps a tab within reach of the client: a browser navigation that ends
  * in a 404 or a 5xx whose body is not HTML (Fastify's JSON not-found and error replies,
@@ -24,21 +21,16 @@ const LR7_ROUTES = ['/livereload', '/livereload.js']
  * gets the headers GET gets. A callback hook, like the injection's: it runs on every request,
  * and all but a few leave at the status check.
  */
-export function createNavigationPageHooks (options: { path: string, inject: InjectPredicate, livereload: unknown }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
+export function createNavigationPageHooks (options: { isChannel: (url: string) => boolean, inject: InjectPredicate }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
   // What a route threw, for the page of its 5xx: its stack and code frame are not in the reply.
   const thrown = new WeakMap<FastifyRequest, Error>()
-  const channel = [options.path, ...(options.livereload === null ? [] : LR7_ROUTES)]
-  const isChannel = (url: string): boolean => {
-    const path = url.split('?', 1)[0]!
-    return channel.some(route => path === route || path.startsWith(`${route}/`))
-  }
 
   function isStranding (request: FastifyRequest, reply: FastifyReply): boolean {
     const status = reply.statusCode
     if (status !== 404 && (status < 500 || status > 599)) return false
     if (!isNavigation(request.method, request.headers)) return false
     if (/^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i.test(String(reply.getHeader('content-type') ?? ''))) return false
-    if (isChannel(request.url)) return false
+    if (options.isChannel(request.url)) return false
     return request.routeOptions.config?.liveReload !== false && options.inject(request, reply)
   }
 
