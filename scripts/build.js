@@ -2,7 +2,7 @@
 // run typecheck` type-checks lib/ with the tests), and the browser client bundled into
 // dist/client.js: one script, minified, no runtime dependencies. tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
-import { readdirSync, rmSync } from 'node:fs'
+import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
@@ -35,3 +35,5 @@ await Promise.all([
     logLevel: 'warning'
   })
 ])
+// The command (package.json "bin"), runnable from a clone as npm makes it runnable on install.
+chmodSync(new URL('../dist/cli/main.js', import.meta.url), 0o755)

@@ -1,5 +1,5 @@
 // `npm run test:unit`: the test processes that may share the machine, then test/serial/ alone.
-import './ensure-chromium.js'
+import './ensure-tools.js'
 import { runAlone, runShared } from './tap-groups.js'
 
 const shared = await runShared()

@@ -4,7 +4,7 @@
 // output is printed whole once the tests are done. tap-groups.js says which process is which.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
-import './ensure-chromium.js'
+import './ensure-tools.js'
 import { runAlone, runShared } from './tap-groups.js'
 
 const shared = await runShared()

@@ -81,7 +81,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
 
   function onSourcesQuiet (changes: FileChange[]): void {
     if (builder === null) {
-      log.info({ changes: changes.length }, `sources changed: ${named(changes)}; reloading`)
+      log.info({ changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; reloading`)
       hub.broadcast(reloadOf([]))
       return
     }
@@ -106,7 +106,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     if (changed.length === 0 || closing.signal.aborted) return
     const message = messageFor(changed, options)
     if (message === null) return
-    log.info({ type: message.type, changes: changed.length }, `output changed: ${named(changed)}; sent ${message.type}`)
+    log.info({ type: message.type, changes: changed.length, files: named(changed) }, `output changed: ${named(changed)}; sent ${message.type}`)
     hub.broadcast(message)
   }
 
@@ -120,7 +120,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     outputs.hold()
     stats.building = true
     hub.broadcast({ type: 'building', changes: display.slice(0, MAX_BUILDING_PATHS) })
-    log.info({ full, changes: display.length }, 'build started')
+    log.info({ full, changes: display.length, files: named(changes) }, 'build started')
     await callHook('onBuildStart', options.onBuildStart, ctx)
 
     const started = performance.now()

@@ -1,0 +1,200 @@
+import { parseArgs } from 'node:util'
+
+/** What the command line asks for, checked. */
+export interface CliOptions {
+  /** Served in a directory's mode; watched (unless `watch` names others) in proxy mode. */
+  readonly dir: string
+  readonly port: number
+  readonly isStrictPort: boolean
+  readonly host: string
+  /** Open a browser: true or false when asked, undefined to decide (a terminal with a display, not CI). */
+  readonly open: boolean | undefined
+  readonly watch: readonly string[]
+  readonly build: readonly string[]
+  readonly ignore: ReadonlyArray<string | RegExp>
+  readonly isSpa: boolean
+  /** The upstream server's origin, in proxy mode. */
+  readonly proxy: URL | null
+  readonly livereload: boolean
+  /** Poll (every 500 ms, or every ms given); undefined: where native events do not arrive, as the plugin decides. */
+  readonly poll: true | number | undefined
+  readonly isQuiet: boolean
+}
+
+export type Command =
+  | { readonly kind: 'serve', readonly options: CliOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+
+/** A command line that cannot run: the message names the flag or value; the process exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+export const DEFAULT_PORT = 8080
+export const DEFAULT_HOST = '127.0.0.1'
+
+export const USAGE = 'Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--quiet]'
+
+export const HELP = `${USAGE}
+
+Serves dir (default: the current directory) with live reload: every HTML page gets the client,
+and browsers reload (or swap stylesheets) when a file changes.
+
+  --port <n>         Port to listen on (default ${DEFAULT_PORT}); a busy one moves to the next free port
+  --strict-port      Fail when the port is busy instead of moving on
+  --host <h>         Address to listen on (default ${DEFAULT_HOST}); 0.0.0.0 or :: is every interface
+  --open, --no-open  Open a browser (default: open on a terminal with a display, never in CI)
+  --watch <dir>      Also watch dir: with --build, the sources; else a change reloads. Repeatable
+  --build <cmd>      Run cmd (through the shell) when a watched source changes; repeatable, in order
+  --ignore <glob>    Leave matching paths alone: a glob, or /regex/; repeatable
+  --spa              Answer a page request that matches no file with index.html (history routing)
+  --proxy <url>      Forward everything to the server at url, injecting its HTML; watch dir (or
+                     the --watch dirs) and reload on changes
+  --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
+  --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
+  --quiet            Print only warnings and errors
+  --version          Print the version
+  --help             Print this help
+
+Ctrl-C stops the server.`
+
+const FLAGS = {
+  port: { type: 'string' },
+  'strict-port': { type: 'boolean' },
+  host: { type: 'string' },
+  open: { type: 'boolean' },
+  'no-open': { type: 'boolean' },
+  watch: { type: 'string', multiple: true },
+  build: { type: 'string', multiple: true },
+  ignore: { type: 'string', multiple: true },
+  spa: { type: 'boolean' },
+  proxy: { type: 'string' },
+  livereload: { type: 'boolean' },
+  poll: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+/** The command `argv` (without node and the script) asks for; throws UsageError naming what is wrong. */
+export function parseCommand (argv: readonly string[]): Command {
+  const { args, pollMs } = takePollInterval(argv)
+  let parsed
+  try {
+    parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(tidy((err as Error).message))
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) return { kind: 'help' }
+  if (values.version === true) return { kind: 'version' }
+  if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
+  if (values.open === true && values['no-open'] === true) throw new UsageError('--open and --no-open: choose one')
+  const build = values.build ?? []
+  const watch = values.watch ?? []
+  if (build.some(command => command.trim() === '')) throw new UsageError('--build needs a command')
+  if (build.length > 0 && watch.length === 0) throw new UsageError('--build needs --watch: the sources whose changes run it')
+  return {
+    kind: 'serve',
+    options: {
+      dir: positionals[0] ?? '.',
+      port: portOf(values.port),
+      isStrictPort: values['strict-port'] === true,
+      host: hostOf(values.host),
+      open: values.open === true ? true : values['no-open'] === true ? false : undefined,
+      watch,
+      build,
+      ignore: (values.ignore ?? []).map(ignoreRule),
+      isSpa: values.spa === true,
+      proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
+      livereload: values.livereload === true,
+      poll: pollMs ?? (values.poll === true ? true : undefined),
+      isQuiet: values.quiet === true
+    }
+  }
+}
+
+/**
+ * `--poll` takes an optional interval, which parseArgs cannot express: `--poll 500` and
+ * `--poll=500` are taken out here, a bare `--poll` left to it.
+ */
+function takePollInterval (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
+  const args: string[] = []
+  let pollMs: number | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const inline = /^--poll=(.*)$/.exec(arg)
+    if (inline !== null) {
+      pollMs = intervalOf(inline[1]!)
+      continue
+    }
+    if (arg === '--poll' && argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1]!)) {
+      pollMs = intervalOf(argv[++i]!)
+      continue
+    }
+    if (arg === '--') { // the rest are positionals, whatever they look like
+      args.push(...argv.slice(i))
+      break
+    }
+    args.push(arg)
+  }
+  return { args, pollMs }
+}
+
+/** The plugin checks the range (its `poll` option), and says so in the same words as for any app. */
+function intervalOf (text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--poll takes an interval in milliseconds, got "${text}"`)
+  return Number(text)
+}
+
+function portOf (text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PORT
+  const port = Number(text)
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port takes a port from 0 to 65535, got "${text}"`)
+  return port
+}
+
+function hostOf (text: string | undefined): string {
+  if (text === undefined) return DEFAULT_HOST
+  if (text.trim() === '' || /[\s/]/.test(text)) throw new UsageError(`--host takes an address or a host name, got "${text}"`)
+  return text
+}
+
+function proxyOf (text: string): URL {
+  let url: URL
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`)
+  } catch {
+    throw new UsageError(`--proxy takes a URL such as http://localhost:3000, got "${text}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--proxy takes an http:// or https:// URL, got "${text}"`)
+  return url
+}
+
+/** `/regex/flags` is a RegExp; anything else a glob. */
+function ignoreRule (text: string): string | RegExp {
+  const regex = /^\/(.+)\/([a-z]*)$/.exec(text)
+  if (regex === null) {
+    if (text.trim() === '') throw new UsageError('--ignore needs a glob or a /regex/')
+    return text
+  }
+  try {
+    return new RegExp(regex[1]!, regex[2])
+  } catch (err) {
+    throw new UsageError(`--ignore: "${text}" is not a valid regular expression (${(err as Error).message})`)
+  }
+}
+
+/** parseArgs' messages, made to read as ours: `Unknown option '--prot'. To specify a positional …` → `unknown option --prot`. */
+function tidy (message: string): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message)
+  if (unknown !== null) return `unknown option ${unknown[1]}`
+  const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(message)
+  if (missing !== null) return `${missing[1]} needs a value`
+  const notValue = /^Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(message)
+  if (notValue !== null) return `${notValue[1]} takes no value`
+  const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message)
+  if (ambiguous !== null) return `${ambiguous[1]}: write a value that starts with "-" as ${ambiguous[1]}=<value>`
+  return message
+}

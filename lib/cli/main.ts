@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
+import { isWildcard, listen } from './listen.js'
+import { createReport, type Report } from './report.js'
+import { createApp } from './serve.js'
+
+/** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
+export const CLOSE_GRACE_MS = 1000
+
+const EXIT_USAGE = 2
+
+/** `fastify-livereload [dir] [flags]`: see docs/cli.md. Exit codes: 0 stopped, 1 failed, 2 bad command line. */
+async function main (argv: readonly string[]): Promise<void> {
+  let command
+  try {
+    command = parseCommand(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    return usageFailure(err.message)
+  }
+  if (command.kind === 'help') process.stdout.write(`${HELP}\n`)
+  else if (command.kind === 'version') process.stdout.write(`${version()}\n`)
+  else await serve(command.options)
+}
+
+async function serve (options: CliOptions): Promise<void> {
+  let app: FastifyInstance | undefined
+  const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => app?.liveReload.clients ?? 0 })
+  try {
+    app = await createApp(options, report)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_LIVERELOAD_INVALID_OPTION') return usageFailure((err as Error).message)
+    throw err
+  }
+  stopOnSignals(app, report)
+  let listening
+  try {
+    listening = await listen(app, options.host, options.port, options.isStrictPort)
+  } catch (err) {
+    await app.close()
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    report.error(`port ${options.port} is in use${options.isStrictPort ? '' : ' (and the ports after it)'}: choose another with --port, or 0 for any free port`)
+    process.exitCode = 1
+    return
+  }
+  if (listening.movedFrom !== null) report.line(`port ${listening.movedFrom} is in use: using ${listening.port}`)
+  const what = options.proxy === null ? options.dir : options.proxy.origin
+  report.line(`${options.proxy === null ? 'serving' : 'proxying'} ${what} with live reload at ${report.strong(listening.url)}`)
+  for (const url of listening.networkUrls) report.line(`  on your network: ${report.strong(url)}`)
+  if (isWildcard(options.host)) report.warn(`listening on every interface (${options.host}): anyone on your network can read what is served`)
+  // The first build runs now that the server listens: a page opened meanwhile reloads once it ends.
+  if (options.build.length > 0) app.liveReload.build({ full: true }).catch(() => {}) // its outcome is in the log
+  if (shouldOpen(options.open)) await openBrowser(listening.url, report)
+}
+
+/** The first Ctrl-C (or SIGTERM) closes the server and exits 0; a second exits at once. */
+function stopOnSignals (app: FastifyInstance, report: Report): void {
+  let isStopping = false
+  const stop = (): void => {
+    if (isStopping) process.exit(130)
+    isStopping = true
+    report.line('stopping')
+    setTimeout(() => process.exit(0), CLOSE_GRACE_MS).unref()
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      report.error(`closing failed: ${(err as Error).message}`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+/** Asked for, or not refused on a terminal with a display, never in CI. */
+function shouldOpen (asked: boolean | undefined): boolean {
+  if (asked !== undefined) return asked
+  const env = process.env
+  if (env.CI !== undefined && env.CI !== 'false') return false
+  const hasDisplay = process.platform !== 'linux' || env.DISPLAY !== undefined || env.WAYLAND_DISPLAY !== undefined
+  return process.stdout.isTTY && hasDisplay
+}
+
+async function openBrowser (url: string, report: Report): Promise<void> {
+  try {
+    const { default: open } = await import('open')
+    const child = await open(url)
+    child.on('error', err => report.warn(`could not open a browser: ${err.message}`))
+  } catch (err) {
+    report.warn(`could not open a browser: ${(err as Error).message}`)
+  }
+}
+
+function usageFailure (message: string): void {
+  process.stderr.write(`fastify-livereload: ${message}\n${USAGE}\nRun fastify-livereload --help for every flag.\n`)
+  process.exitCode = EXIT_USAGE
+}
+
+function version (): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`fastify-livereload: ${(err as Error).message ?? String(err)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { join, resolve } from 'node:path'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { LiveReloadOptions } from '../../types/index.js'
+import { commandBuilder, liveReload } from '../index.js'
+import type { CliOptions } from './args.js'
+import { LR7_PATH } from '../channel/lr7-protocol.js'
+import { DEFAULT_PATH } from '../options.js'
+import type { Report } from './report.js'
+
+/**
+ * The command's app: a directory served with live reload, or (`proxy`) every request and
+ * WebSocket forwarded to another server, whose HTML the plugin injects like any other. Not
+ * listening yet. Rejects with the plugin's coded error when an option is invalid.
+ */
+export async function createApp (options: CliOptions, report: Report): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.isQuiet ? 'warn' : 'info', stream: report.stream },
+    logController: new LogController({ disableRequestLogging: true }), // a line per change, not per request
+    // Ctrl-C ends keep-alive connections at once rather than waiting them out
+    forceCloseConnections: true
+  })
+  const dir = resolve(options.dir)
+  const plugin: LiveReloadOptions = {
+    enabled: true, // a command run for live reload, whatever NODE_ENV says
+    root: options.proxy === null ? dir : false,
+    watch: options.watch.length > 0 ? [...options.watch] : options.proxy === null ? [] : [dir],
+    ignore: [...options.ignore],
+    poll: options.poll,
+    livereload: options.livereload
+  }
+  if (options.build.length > 0) {
+    plugin.builder = commandBuilder([...options.build])
+    plugin.buildOnStart = false // built once listening (main.ts): the URL comes first, however long the build
+  }
+  if (options.proxy !== null) {
+    await app.register(liveReload, plugin)
+    await proxyTo(app, options.proxy, options.livereload)
+  } else {
+    await app.register(liveReload, plugin)
+    if (options.isSpa) app.setNotFoundHandler(spaFallback(dir))
+  }
+  return app
+}
+
+/**
+ * Everything but the channel forwarded to `upstream` by @fastify/http-proxy: requests (its HTML
+ * responses pass through the plugin's injection like any other) and WebSocket upgrades. Mounted
+ * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
+ * them a second time: its listener is given only the others.
+ */
+async function proxyTo (app: FastifyInstance, upstream: URL, hasLiveReload7: boolean): Promise<void> {
+  const channel = [DEFAULT_PATH, ...(hasLiveReload7 ? [LR7_PATH] : [])]
+  const isChannel = (url: string | undefined): boolean => {
+    const path = (url ?? '').split('?', 1)[0]!
+    return channel.some(route => path === route || path.startsWith(`${route}/`))
+  }
+  const before = new Set(app.server.listeners('upgrade'))
+  await app.register((await import('@fastify/http-proxy')).default, { upstream: upstream.origin, websocket: true })
+  for (const listener of app.server.listeners('upgrade')) {
+    if (before.has(listener)) continue
+    app.server.removeListener('upgrade', listener as never)
+    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
+    })
+  }
+}
+
+/**
+ * History routing: a GET or HEAD that wants a page and matches no file gets index.html (and the
+ * client with it); anything else, a script or an image that is missing, still gets a 404.
+ */
+function spaFallback (dir: string) {
+  return async function spa (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const isPage = (request.method === 'GET' || request.method === 'HEAD') && /\btext\/html\b/.test(request.headers.accept ?? '')
+    if (isPage) {
+      const page = await readFile(join(dir, 'index.html')).catch(() => null)
+      if (page !== null) return await reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
+    }
+    return await reply.code(404).type('text/plain; charset=utf-8').send(`Not found: ${request.url}`)
+  }
+}

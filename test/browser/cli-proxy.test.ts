@@ -1,0 +1,54 @@
+// The command's proxy mode in real Chromium: a page of another server (gzip, its own WebSocket)
+// gets the client through the proxy, keeps its own socket, and reloads when a watched file changes.
+import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import type { Page } from 'playwright-core'
+import t from 'tap'
+import { WebSocketServer } from 'ws'
+import { browserContext, countLoads, hasMarker, setMarker, sharedTab, until, visit } from '../helpers/browser.js'
+import { serveCommand } from '../helpers/cli.js'
+import { fixture } from '../helpers/fixture.js'
+
+const tab = await sharedTab(t, await browserContext(t))
+
+/** The upstream's page: it opens a WebSocket to its own server and shows what comes back. */
+const PAGE = (title: string): string => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title></head>
+<body><p id="echo">waiting</p><script>
+const ws = new WebSocket(location.origin.replace('http', 'ws') + '/echo')
+ws.onopen = () => ws.send('ping')
+ws.onmessage = event => { document.getElementById('echo').textContent = event.data }
+</script></body></html>`
+
+t.test('a proxied page gets the client, keeps its own WebSocket, and reloads on a watched change', async t => {
+  const watched = fixture(t, { 'template.html': 'one' })
+  let title = 'one'
+  const upstream = createServer((_req, res) => {
+    const page = gzipSync(PAGE(title))
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip', 'content-length': page.length }).end(page)
+  })
+  const echo = new WebSocketServer({ server: upstream, path: '/echo' })
+  echo.on('connection', ws => ws.on('message', data => ws.send(`upstream says ${String(data)}`)))
+  upstream.listen(0, '127.0.0.1')
+  await once(upstream, 'listening')
+  t.teardown(() => { echo.close(); upstream.closeAllConnections(); upstream.close() })
+
+  const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${(upstream.address() as { port: number }).port}`, '--watch', watched])
+  const connected = (page: Page): Promise<unknown> => page.waitForEvent('console', { predicate: message => message.text() === '[livereload] connected', timeout: 20_000 })
+  const page = await visit(t, tab, `${command.url}/`, connected)
+  await until(page, () => document.getElementById('echo')?.textContent === 'upstream says ping')
+  t.pass('the page\'s own WebSocket reaches the upstream through the proxy')
+  await setMarker(page)
+  const loads = countLoads(page)
+
+  const reloaded = page.waitForEvent('load')
+  title = 'two'
+  writeFileSync(join(watched, 'template.html'), 'two')
+  await reloaded
+  t.equal(await page.title(), 'two', 'the upstream\'s new page')
+  t.notOk(await hasMarker(page), 'a full reload')
+  t.equal(loads(), 1)
+  await command.line(/reload\s+\S*template\.html → 1 browser/)
+})

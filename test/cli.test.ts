@@ -1,0 +1,220 @@
+// The command (lib/cli), spawned as users run it: a real process, real ports, real files.
+import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
+import { join } from 'node:path'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import WebSocket, { WebSocketServer } from 'ws'
+import { channelClient, runCommand, serveCommand } from './helpers/cli.js'
+import { fixture } from './helpers/fixture.js'
+import { groupPids, isAlive } from './helpers/process.js'
+
+const PAGE = '<!doctype html><html><head><title>t</title></head><body><p>one</p></body></html>'
+const TAG = '<script src="/__livereload/client.js" defer></script>'
+
+/** GET `url`: status, headers and body (gunzipped when it says gzip). */
+async function get (url: string, headers: Record<string, string> = {}): Promise<{ status: number, headers: IncomingHttpHeaders, body: string }> {
+  const req = request(url, { headers })
+  req.end()
+  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  const raw = Buffer.concat(chunks)
+  const body = res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
+  return { status: res.statusCode!, headers: res.headers, body: body.toString('utf8') }
+}
+
+async function listening (server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return (server.address() as { port: number }).port
+}
+
+t.test('serves a directory: pages get the client, an edit reloads the browsers and is printed', async t => {
+  const dir = fixture(t, { 'index.html': PAGE, css: { 'site.css': 'p{}' } })
+  const command = await serveCommand(t, [dir])
+  const page = await get(`${command.url}/`)
+  t.equal(page.status, 200)
+  t.ok(page.body.includes(`${TAG}</head>`), 'the client before </head>')
+  t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'Content-Length counts the tag')
+
+  const client = await channelClient(t, command.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'index.html'), PAGE.replace('one', 'two'))
+  t.same((await reload).paths, ['/index.html'])
+  t.match(await command.line(/reload\s+\S*index\.html → 1 browser$/), /index\.html → 1 browser/, 'one line names the file and the browsers')
+
+  const css = client.next('css')
+  writeFileSync(join(dir, 'css', 'site.css'), 'p{color:red}')
+  t.same((await css).paths, ['/css/site.css'])
+  await command.line(/css\s+\S*css\/site\.css → 1 browser$/)
+})
+
+t.test('--watch and --build: a failing build shows its error, the fix reloads', async t => {
+  const dir = fixture(t, {
+    src: { 'page.txt': 'one' },
+    out: {},
+    'build.cjs': `const fs = require('node:fs')
+const text = fs.readFileSync('src/page.txt', 'utf8')
+if (text.includes('bad')) { console.error('src/page.txt:1:1: error: bad input'); process.exit(1) }
+fs.writeFileSync('out/index.html', '<html><head></head><body>' + text + '</body></html>')
+`
+  })
+  const command = await serveCommand(t, ['out', '--watch', 'src', '--build', 'node build.cjs'], { cwd: dir })
+  const client = await channelClient(t, command.url)
+
+  const error = client.next('error')
+  writeFileSync(join(dir, 'src', 'page.txt'), 'bad')
+  const shown = await error
+  t.match(JSON.stringify(shown), /bad input/, 'the build\'s output reaches the overlay')
+  await command.line(/build failed: src\/page\.txt:1:1 /)
+
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'src', 'page.txt'), 'fixed')
+  await reload
+  await command.line(/built in \d+ ms, reload/)
+  t.match((await get(`${command.url}/`)).body, /fixed/)
+})
+
+t.test('--spa: a page request that matches no file gets index.html; a missing asset stays a 404', async t => {
+  const dir = fixture(t, { 'index.html': PAGE, 'app.js': 'x' })
+  const command = await serveCommand(t, [dir, '--spa'])
+  const route = await get(`${command.url}/users/42`, { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' })
+  t.equal(route.status, 200)
+  t.ok(route.body.includes(TAG) && route.body.includes('<p>one</p>'), 'index.html, injected')
+  t.equal((await get(`${command.url}/missing.js`, { accept: '*/*' })).status, 404)
+  t.equal((await get(`${command.url}/app.js`)).body, 'x', 'files are still served')
+})
+
+t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded, watched files reload', async t => {
+  const watched = fixture(t, { 'view.html': 'v1' })
+  const upstream = createServer((req, res) => {
+    if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    const page = gzipSync(PAGE.replace('one', 'from upstream'))
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip', 'content-length': page.length }).end(page)
+  })
+  const echo = new WebSocketServer({ server: upstream, path: '/echo' })
+  echo.on('connection', ws => ws.on('message', data => ws.send(`echo ${String(data)}`)))
+  const port = await listening(upstream)
+  t.teardown(() => { echo.close(); upstream.closeAllConnections(); upstream.close() })
+
+  const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', watched])
+  const page = await get(`${command.url}/`, { 'accept-encoding': 'gzip' })
+  t.equal(page.headers['content-encoding'], 'gzip', 'still compressed')
+  t.equal(page.body, PAGE.replace('one', 'from upstream').replace('</head>', `${TAG}</head>`), 'the upstream\'s page, injected')
+  t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
+
+  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`)
+  t.teardown(() => ws.terminate())
+  await once(ws, 'open')
+  ws.send('hi')
+  const [reply] = await once(ws, 'message') as [Buffer]
+  t.equal(String(reply), 'echo hi', 'the upstream\'s WebSocket, forwarded')
+
+  const client = await channelClient(t, command.url)
+  const reload = client.next('reload')
+  writeFileSync(join(watched, 'view.html'), 'v2')
+  await reload
+  t.pass('a watched file reloads')
+})
+
+t.test('--proxy in front of python3 -m http.server', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  const free = createServer()
+  const port = await listening(free)
+  free.close()
+  // -u: unbuffered, so its "Serving HTTP on …" line, printed once it listens, arrives at once
+  const python = spawn('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => python.kill('SIGKILL'))
+  python.stdout.setEncoding('utf8')
+  let printed = ''
+  for await (const chunk of python.stdout) if ((printed += chunk as string).includes('Serving HTTP')) break
+  const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--watch', dir])
+  const page = await get(`${command.url}/index.html`)
+  t.equal(page.status, 200)
+  t.ok(page.body.includes(`${TAG}</head>`), 'injected')
+  t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'its Content-Length counts the tag')
+})
+
+t.test('a busy port moves to the next one and says so; --strict-port fails, exit code 1', async t => {
+  const busy = createServer()
+  const port = await listening(busy)
+  t.teardown(() => busy.close())
+  const dir = fixture(t, { 'index.html': PAGE })
+  const moved = runCommand(t, [dir, '--port', String(port)])
+  const line = await moved.line(/with live reload at/)
+  t.notMatch(line, new RegExp(`:${port}$`))
+  await moved.line(new RegExp(`port ${port} is in use: using \\d+`))
+
+  const strict = runCommand(t, [dir, '--port', String(port), '--strict-port'])
+  t.equal(await strict.exited, 1)
+  t.match(strict.lines.join('\n'), new RegExp(`port ${port} is in use: choose another with --port`))
+})
+
+t.test('bad flags exit 2 with a message naming them and the usage line', async t => {
+  for (const [args, message] of [
+    [['--prot', '80'], /unknown option --prot/],
+    [['--port', 'eighty'], /--port takes a port from 0 to 65535, got "eighty"/],
+    [['--port'], /--port needs a value/],
+    [['--build', 'make'], /--build needs --watch/],
+    [['--proxy', 'ftp://x'], /--proxy takes an http:\/\/ or https:\/\/ URL/],
+    [['--poll', '5'], /poll/],
+    [['a', 'b'], /one directory at most/]
+  ] as Array<[string[], RegExp]>) {
+    const command = runCommand(t, args)
+    t.equal(await command.exited, 2, args.join(' '))
+    t.match(command.stderr(), message)
+    t.match(command.stderr(), /Usage: fastify-livereload \[dir\]/)
+  }
+})
+
+t.test('--help and --version', async t => {
+  const help = runCommand(t, ['--help'])
+  t.equal(await help.exited, 0)
+  t.match(help.lines.join('\n'), /--proxy <url>/)
+  const version = runCommand(t, ['--version'])
+  t.equal(await version.exited, 0)
+  t.match(version.lines[0], /^\d+\.\d+\.\d+/)
+})
+
+t.test('Ctrl-C ends open sockets, kills a running build\'s processes and exits 0', async t => {
+  const dir = fixture(t, { src: { 'a.txt': 'a' }, out: { 'index.html': PAGE } })
+  const pidFile = join(dir, 'pids')
+  writeFileSync(join(dir, 'build.sh'), `sleep 300 & echo "$$ $!" > ${JSON.stringify(pidFile)}; wait\n`)
+  const command = await serveCommand(t, ['out', '--watch', 'src', '--build', 'sh build.sh'], { cwd: dir })
+  const client = await channelClient(t, command.url)
+  const [shell, sleeper] = await groupPids(pidFile, 15_000) // the first build, run once listening
+  const closed = once(client.ws, 'close')
+  command.child.kill('SIGINT')
+  t.equal(await command.exited, 0)
+  await closed
+  t.notOk(isAlive(shell) || isAlive(sleeper), 'the build\'s shell and its child are gone')
+})
+
+t.test('--ignore leaves a path alone; --poll watches by polling', async t => {
+  const dir = fixture(t, { 'index.html': PAGE, 'draft.html': PAGE })
+  const command = await serveCommand(t, [dir, '--ignore', 'draft.html', '--ignore', '/\\.tmp$/', '--poll', '100'])
+  const client = await channelClient(t, command.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'draft.html'), 'ignored')
+  writeFileSync(join(dir, 'x.tmp'), 'ignored')
+  writeFileSync(join(dir, 'index.html'), PAGE.replace('one', 'two'))
+  t.same((await reload).paths, ['/index.html'], 'only the page that is not ignored')
+})
+
+t.test('--livereload in proxy mode: protocol 7 on /livereload stays with the command', async t => {
+  const upstream = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('upstream'))
+  const port = await listening(upstream)
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const watched = fixture(t, { 'a.txt': 'a' })
+  const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--watch', watched, '--livereload'])
+  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/livereload`)
+  t.teardown(() => ws.terminate())
+  await once(ws, 'open')
+  ws.send(JSON.stringify({ command: 'hello', protocols: ['http://livereload.com/protocols/official-7'] }))
+  const [hello] = await once(ws, 'message') as [Buffer]
+  t.match(JSON.parse(String(hello)), { command: 'hello' }, 'the command answers LiveReload 7 itself')
+  t.equal((await get(`${command.url}/anything`)).body, 'upstream')
+})

@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+import WebSocket from 'ws'
+import type { BroadcastMessage } from '../../types/index.js'
+
+/** The built command, as npm links it (package.json "bin"). */
+export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+
+/** How long a command may take to print what a test waits for: a cold start on a loaded machine takes seconds. */
+const WAIT_MS = 30_000
+
+export interface Command {
+  readonly child: ChildProcess
+  /** Every line printed on stdout so far (colour never: not a terminal). */
+  readonly lines: string[]
+  stderr (): string
+  /** Resolves with the first line (printed or still to come) that matches `pattern`. */
+  line (pattern: RegExp): Promise<string>
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>
+}
+
+/** Runs the command with `args` in `cwd`; killed (SIGKILL) when `t` ends, if still running. */
+export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Command {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const lines: string[] = []
+  const waiters: Array<{ pattern: RegExp, resolve: (line: string) => void }> = []
+  let partial = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n')
+    partial = parts.pop()!
+    for (const line of parts) {
+      lines.push(line)
+      for (const waiter of waiters.filter(w => w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        waiter.resolve(line)
+      }
+    }
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    async line (pattern) {
+      const seen = lines.find(line => pattern.test(line))
+      if (seen !== undefined) return seen
+      let timer: NodeJS.Timeout | undefined
+      try {
+        return await Promise.race([
+          new Promise<string>(resolve => waiters.push({ pattern, resolve })),
+          exited.then(code => { throw new Error(`the command exited (${code}) before printing ${pattern}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`) }),
+          new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${WAIT_MS} ms\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), WAIT_MS) })
+        ])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+  }
+}
+
+/** Runs the command and resolves with its URL once it listens. */
+export async function serveCommand (t: Test, args: readonly string[], options?: { cwd?: string, env?: NodeJS.ProcessEnv }): Promise<Command & { url: string }> {
+  const command = runCommand(t, ['--port', '0', ...args], options)
+  const line = await command.line(/with live reload at http:\/\//)
+  return { ...command, url: /(http:\/\/\S+)$/.exec(line)![1]! }
+}
+
+export interface ChannelClient {
+  readonly messages: BroadcastMessage[]
+  /** The next message (from those not yet received) of `type`. */
+  next<T extends BroadcastMessage['type']> (type: T): Promise<Extract<BroadcastMessage, { type: T }>>
+  readonly ws: WebSocket
+}
+
+/** A browser's WebSocket on the channel of the server at `url`, open and greeted; closed when `t` ends. */
+export async function channelClient (t: Test, url: string): Promise<ChannelClient> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/__livereload`, { headers: { origin: url } })
+  t.teardown(() => ws.terminate())
+  const messages: BroadcastMessage[] = []
+  const waiters: Array<{ type: string, resolve: (message: BroadcastMessage) => void }> = []
+  let taken = 0
+  ws.on('message', data => {
+    const message = JSON.parse(String(data)) as BroadcastMessage
+    messages.push(message)
+    const waiter = waiters.find(w => w.type === message.type)
+    if (waiter !== undefined) {
+      waiters.splice(waiters.indexOf(waiter), 1)
+      taken = messages.length
+      waiter.resolve(message)
+    }
+  })
+  const hello = new Promise<void>((resolve, reject) => {
+    ws.once('message', () => resolve())
+    ws.once('error', reject)
+  })
+  await hello
+  taken = messages.length
+  return {
+    messages,
+    ws,
+    async next<T extends BroadcastMessage['type']> (type: T): Promise<Extract<BroadcastMessage, { type: T }>> {
+      const seen = messages.slice(taken).find(message => message.type === type)
+      if (seen !== undefined) taken = messages.indexOf(seen) + 1
+      const message = seen ?? await new Promise<BroadcastMessage>(resolve => waiters.push({ type, resolve }))
+      return message as Extract<BroadcastMessage, { type: T }>
+    }
+  }
+}

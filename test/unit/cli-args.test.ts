@@ -1,0 +1,93 @@
+// The command line (lib/cli/args.ts): what each flag becomes, and what a wrong one says.
+import t from 'tap'
+import { DEFAULT_HOST, DEFAULT_PORT, parseCommand, UsageError, type CliOptions } from '../../lib/cli/args.js'
+
+function options (argv: string[]): CliOptions {
+  const command = parseCommand(argv)
+  if (command.kind !== 'serve') throw new Error(`not a serve command: ${command.kind}`)
+  return command.options
+}
+
+t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to decide', async t => {
+  t.same(options([]), {
+    dir: '.',
+    port: DEFAULT_PORT,
+    isStrictPort: false,
+    host: DEFAULT_HOST,
+    open: undefined,
+    watch: [],
+    build: [],
+    ignore: [],
+    isSpa: false,
+    proxy: null,
+    livereload: false,
+    poll: undefined,
+    isQuiet: false
+  })
+})
+
+t.test('every flag', async t => {
+  const parsed = options(['site', '--port', '3000', '--strict-port', '--host', '0.0.0.0', '--open', '--watch', 'src', '--watch', 'content',
+    '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet'])
+  t.equal(parsed.dir, 'site')
+  t.equal(parsed.port, 3000)
+  t.equal(parsed.isStrictPort, true)
+  t.equal(parsed.host, '0.0.0.0')
+  t.equal(parsed.open, true)
+  t.same(parsed.watch, ['src', 'content'])
+  t.same(parsed.build, ['npm run build', 'npm run css'], 'in order')
+  t.equal(parsed.ignore[0], '**/*.map')
+  t.same(parsed.ignore[1], /\.tmp$/i, '/regex/flags is a RegExp')
+  t.equal(parsed.isSpa, true)
+  t.equal(parsed.livereload, true)
+  t.equal(parsed.poll, true)
+  t.equal(parsed.isQuiet, true)
+  t.equal(options(['--no-open']).open, false)
+})
+
+t.test('--poll takes an optional interval', async t => {
+  t.equal(options(['--poll', '250']).poll, 250)
+  t.equal(options(['--poll=1000']).poll, 1000)
+  t.equal(options(['--poll', 'site']).poll, true, 'a word after it is the directory')
+  t.equal(options(['--poll', 'site']).dir, 'site')
+  t.throws(() => parseCommand(['--poll=fast']), new UsageError('--poll takes an interval in milliseconds, got "fast"'))
+})
+
+t.test('--proxy: a URL, its scheme optional', async t => {
+  t.equal(options(['--proxy', 'localhost:3000']).proxy?.origin, 'http://localhost:3000')
+  t.equal(options(['--proxy', 'https://example.test/app']).proxy?.origin, 'https://example.test')
+  t.throws(() => parseCommand(['--proxy', 'http://']), /--proxy takes a URL such as http:\/\/localhost:3000, got "http:\/\/"/)
+})
+
+t.test('after --, everything is the directory', async t => {
+  t.equal(options(['--', '--weird-name']).dir, '--weird-name')
+})
+
+t.test('--help, -h, --version, -v', async t => {
+  t.same(parseCommand(['--help']), { kind: 'help' })
+  t.same(parseCommand(['-h', '--port', 'x']), { kind: 'help' }, 'help wins over a bad value')
+  t.same(parseCommand(['--version']), { kind: 'version' })
+  t.same(parseCommand(['-v']), { kind: 'version' })
+})
+
+t.test('a wrong command line names what is wrong', async t => {
+  const cases: Array<[string[], string]> = [
+    [['--prot', '1'], 'unknown option --prot'],
+    [['-x'], 'unknown option -x'],
+    [['--port'], '--port needs a value'],
+    [['--spa=yes'], '--spa takes no value'],
+    [['--port', '70000'], '--port takes a port from 0 to 65535, got "70000"'],
+    [['--port=-1'], '--port takes a port from 0 to 65535, got "-1"'],
+    [['--port', '-1'], '--port: write a value that starts with "-" as --port=<value>'],
+    [['--host', 'a b'], '--host takes an address or a host name, got "a b"'],
+    [['--host', ''], '--host takes an address or a host name, got ""'],
+    [['--open', '--no-open'], '--open and --no-open: choose one'],
+    [['--watch', 'src', '--build', ' '], '--build needs a command'],
+    [['--build', 'make'], '--build needs --watch: the sources whose changes run it'],
+    [['--proxy', 'ftp://host'], '--proxy takes an http:// or https:// URL, got "ftp://host"'],
+    [['--ignore', ''], '--ignore needs a glob or a /regex/'],
+    [['a', 'b'], 'one directory at most, got "a", "b"']
+  ]
+  for (const [argv, message] of cases) t.throws(() => parseCommand(argv), new UsageError(message), argv.join(' '))
+  t.throws(() => parseCommand(['--ignore', '/(/']), /--ignore: "\/\(\/" is not a valid regular expression/)
+})
