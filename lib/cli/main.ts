@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
 import { isWildcard, listen } from './listen.js'
 import { createReport, type Report } from './report.js'
-import { createApp } from './serve.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
 export const CLOSE_GRACE_MS = 1000
@@ -28,6 +27,7 @@ async function main (argv: readonly string[]): Promise<void> {
 async function serve (options: CliOptions): Promise<void> {
   let app: FastifyInstance | undefined
   const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => app?.liveReload.clients ?? 0 })
+  const { createApp } = await import('./serve.js') // Fastify and the plugin: not for --help or --version
   try {
     app = await createApp(options, report)
   } catch (err) {
