@@ -2,11 +2,16 @@
 import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { join, sep } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { spawn } from 'node:child_process'
+import { PassThrough } from 'node:stream'
 import t from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
+import { parseCommand, type CliOptions } from '../lib/cli/args.js'
+import { createReport } from '../lib/cli/report.js'
+import { createApp } from '../lib/cli/serve.js'
 import { channelClient, runCommand, serveCommand } from './helpers/cli.js'
 import { fixture } from './helpers/fixture.js'
 import { groupPids, isAlive } from './helpers/process.js'
@@ -128,12 +133,14 @@ t.test('--proxy in front of python3 -m http.server', async t => {
   // -u: unbuffered, so its "Serving HTTP on …" line, printed once it listens, arrives at once
   const python = spawn('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => python.kill('SIGKILL'))
-  python.stdout.setEncoding('utf8')
   let printed = ''
-  for await (const chunk of python.stdout) if ((printed += chunk as string).includes('Serving HTTP')) break
+  await new Promise<void>((resolve, reject) => {
+    python.stdout.setEncoding('utf8').on('data', (chunk: string) => { if ((printed += chunk).includes('Serving HTTP')) resolve() })
+    python.once('exit', code => reject(new Error(`python3 exited (${code}): ${printed}`)))
+  })
   const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--watch', dir])
   const page = await get(`${command.url}/index.html`)
-  t.equal(page.status, 200)
+  t.equal(page.status, 200, `${command.lines.join('\n')}\npython3: ${printed}, exit code ${python.exitCode}`)
   t.ok(page.body.includes(`${TAG}</head>`), 'injected')
   t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'its Content-Length counts the tag')
 })
@@ -217,4 +224,28 @@ t.test('--livereload in proxy mode: protocol 7 on /livereload stays with the com
   const [hello] = await once(ws, 'message') as [Buffer]
   t.match(JSON.parse(String(hello)), { command: 'hello' }, 'the command answers LiveReload 7 itself')
   t.equal((await get(`${command.url}/anything`)).body, 'upstream')
+})
+
+t.test('the command\'s app loads Fastify\'s schema compilers only when a route declares a schema, and then they work', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  const { options } = parseCommand([dir]) as { options: CliOptions }
+  const report = createReport({ out: new PassThrough(), isQuiet: true, browsers: () => 0 })
+  const isLoaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some(path => path.includes(`${sep}@fastify${sep}ajv-compiler${sep}`))
+  const started = await createApp(options, report)
+  await started.ready()
+  t.notOk(isLoaded(), 'a start loads none')
+  await started.close()
+
+  const app = await createApp(options, report)
+  t.teardown(() => app.close())
+  app.post('/echo', {
+    schema: {
+      body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+      response: { 200: { type: 'object', properties: { n: { type: 'integer' } } } }
+    }
+  }, async request => ({ n: (request.body as { n: number }).n, dropped: 'by the serializer' }))
+  t.equal((await app.inject({ method: 'POST', url: '/echo', payload: { n: 'x' } })).statusCode, 400, 'validated')
+  t.ok(isLoaded(), 'loaded for the route that asked')
+  t.same((await app.inject({ method: 'POST', url: '/echo', payload: { n: 2 } })).json(), { n: 2 }, 'serialized by the schema')
+  t.match((await app.inject('/')).body, TAG, 'the page, injected')
 })
