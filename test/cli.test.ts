@@ -97,6 +97,11 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   const watched = fixture(t, { 'view.html': 'v1' })
   const upstream = createServer((req, res) => {
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    if (req.url === '/streamed') { // rendered as it goes: chunked, no Content-Length
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.write('<!doctype html><html><head><title>streamed</title>')
+      return setImmediate(() => res.end('</head><body>late</body></html>'))
+    }
     const page = gzipSync(PAGE.replace('one', 'from upstream'))
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip', 'content-length': page.length }).end(page)
   })
@@ -110,6 +115,7 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   t.equal(page.headers['content-encoding'], 'gzip', 'still compressed')
   t.equal(page.body, PAGE.replace('one', 'from upstream').replace('</head>', `${TAG}</head>`), 'the upstream\'s page, injected')
   t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
+  t.equal((await get(`${command.url}/streamed`)).body, `<!doctype html><html><head><title>streamed</title>${TAG}</head><body>late</body></html>`, 'a streamed page, injected')
 
   const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`)
   t.teardown(() => ws.terminate())
@@ -248,4 +254,14 @@ t.test('the command\'s app loads Fastify\'s schema compilers only when a route d
   t.ok(isLoaded(), 'loaded for the route that asked')
   t.same((await app.inject({ method: 'POST', url: '/echo', payload: { n: 2 } })).json(), { n: 2 }, 'serialized by the schema')
   t.match((await app.inject('/')).body, TAG, 'the page, injected')
+})
+
+t.test('every interface: the URLs of the network are printed, with a warning; --open without a browser says so', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  // PATH without xdg-open: the browser cannot be opened here, which the command must say, not crash on
+  const command = await serveCommand(t, [dir, '--host', '0.0.0.0', '--open'], { env: { PATH: '/nonexistent' } })
+  t.match(command.url, /^http:\/\/localhost:\d+$/, 'the URL to open is loopback')
+  await command.line(/warn {2}listening on every interface \(0\.0\.0\.0\): anyone on your network can read what is served/)
+  await command.line(/warn {2}could not open a browser/)
+  t.equal((await get(`${command.url.replace('localhost', '127.0.0.1')}/`)).status, 200, 'still serving')
 })

@@ -85,9 +85,10 @@ async function openBrowser (url: string, report: Report): Promise<void> {
   try {
     const { default: open } = await import('open')
     const child = await open(url)
-    child.on('error', err => report.warn(`could not open a browser: ${err.message}`))
+    // The launcher (xdg-open, open, start) exits at once; a code other than 0 says it found no browser.
+    child.once('exit', code => { if (code !== 0 && code !== null) report.warn(`could not open a browser (${child.spawnfile} exited with code ${code}): open ${url} yourself`) })
   } catch (err) {
-    report.warn(`could not open a browser: ${(err as Error).message}`)
+    report.warn(`could not open a browser (${(err as Error).message}): open ${url} yourself`)
   }
 }
 
