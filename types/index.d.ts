@@ -88,7 +88,10 @@ export interface BuildReport {
   errors: BuildErrorInfo[]
   /** Milliseconds from the start of the build to its end. */
   duration: number
-  /** The message the build ended in: `'none'` when nothing was sent (unchanged output). */
+  /**
+   * The message the build ended in: `'none'` when its output was unchanged, which sends no
+   * reload, swap or error (a `clear` then ends the browsers' building notice).
+   */
   sent: 'reload' | 'css' | 'img' | 'error' | 'clear' | 'none'
 }
 

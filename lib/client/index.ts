@@ -3,6 +3,7 @@
 import type { ServerMessage } from '../../types/index.js'
 import { swapImages, swapStylesheets } from './assets.js'
 import { connect } from './connection.js'
+import { hideBuilding, showBuilding } from './badge.js'
 import { hideOverlay, showOverlay } from './overlay.js'
 import { isShownPage, reloadPage, restoreScroll } from './reload.js'
 
@@ -28,6 +29,8 @@ function channelUrl (scriptSrc: string): URL {
 }
 
 function handle (message: ServerMessage, restarted: boolean): void {
+  // Every message but `building` ends a build, or says nothing is building (a new connection).
+  if (message.type !== 'building') hideBuilding()
   switch (message.type) {
     case 'hello':
       // Reconnected to a different server instance: it restarted, and its code may have changed.
@@ -51,6 +54,7 @@ function handle (message: ServerMessage, restarted: boolean): void {
       hideOverlay()
       break
     case 'building':
+      showBuilding()
       break
     default:
       message satisfies never

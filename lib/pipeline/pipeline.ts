@@ -153,6 +153,8 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       const delivered = await deliver(outcome)
       sent = delivered.sent
       outputPaths = delivered.paths
+      // Nothing changed: `clear` still ends the build for the browsers (their building notice).
+      if (sent === 'none') hub.broadcast({ type: 'clear' })
       log.info({ ms: duration, sent }, 'build finished')
     }
     const report: BuildReport = { ok: errors.length === 0, full, changes: display, outputs: outputPaths, errors, duration, sent }

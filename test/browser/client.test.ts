@@ -109,6 +109,23 @@ t.test('a build error shows the overlay, and clear hides it', async t => {
   t.pass('cleared')
 })
 
+t.test('a build shows the building notice until its message, clicks going through it; a build that changes nothing clears it', async t => {
+  const site = await startSite(t, SITE)
+  const page = await open(t, `${site.origin}/`)
+  const badge = page.locator('livereload-building')
+  site.app.liveReload.send({ type: 'building', changes: ['src/a.md'] })
+  await badge.waitFor()
+  t.equal(await badge.evaluate(el => el.shadowRoot!.textContent), 'building…')
+  t.equal(await badge.evaluate(el => getComputedStyle(el).pointerEvents), 'none', 'clicks go through to the page')
+  site.app.liveReload.send({ type: 'clear' })
+  await badge.waitFor({ state: 'detached' })
+  site.app.liveReload.send({ type: 'building', changes: [] })
+  await badge.waitFor()
+  site.app.liveReload.send({ type: 'error', errors: [{ message: 'x' }] })
+  await badge.waitFor({ state: 'detached' })
+  t.pass('the build\'s error ends it too')
+})
+
 t.test('Esc and a click outside the message dismiss the overlay', async t => {
   const site = await startSite(t, SITE)
   const page = await open(t, `${site.origin}/`)
@@ -229,6 +246,10 @@ async function checkStrictPage (t: Test, csp: string): Promise<void> {
   const overlay = page.locator('livereload-overlay')
   await overlay.waitFor()
   t.equal(await overlay.evaluate(el => getComputedStyle(el.shadowRoot!.querySelector('section')!).backgroundColor), 'rgb(30, 30, 30)', 'overlay styled')
+  site.app.liveReload.send({ type: 'building', changes: [] })
+  const badge = page.locator('livereload-building')
+  await badge.waitFor()
+  t.equal(await badge.evaluate(el => getComputedStyle(el).position), 'fixed', 'building notice styled')
   t.ok(await hasMarker(page))
   t.same(violations, [])
 }
