@@ -231,8 +231,5 @@ function describeSeen (seen: readonly ServerMessage[]): string {
     const json = JSON.stringify(message)
     return json.length > 300 ? `${json.slice(0, 300)}…` : json
   }).join(', ')
-  const hint = seen.every(message => message.type === 'building')
-    ? ' (a build whose output did not change sends nothing after "building")'
-    : ''
-  return `received meanwhile: ${list}${hint}`
+  return `received meanwhile: ${list}`
 }
