@@ -4,12 +4,14 @@
 //
 // BURSTS_N bursts per pattern (default 20), SAVES_N saves per way (20), BUILDS_N builds per
 // case (15); BURSTS_PATTERNS (sync,promise8,waves,tar,git,cp), BURSTS_PLACES (tmpfs,disk),
-// BURSTS_LOADS (idle,busy) select a part; BURSTS_SECTIONS (bursts,saves,builds) too.
-// BURSTS_DEADLINE_S (default 3600) bounds the whole run.
+// BURSTS_LOADS (idle,busy) select a part; BURSTS_SECTIONS (bursts,saves,builds) too;
+// BURSTS_TOGETHER=1 runs the tools of a burst row at once.
+// BURSTS_DEADLINE_S (default 7200) bounds the whole run.
 //
-// Bursts: the plugin, a builder watching the same tree and raw @parcel/watcher each run in their
-// own process (bench/server.js), as dev servers do, so that none of them
-// waits for another's 2,000 events. Saves and build ends run the plugin in this process.
+// Bursts: the plugin, a builder watching the same tree and raw @parcel/watcher each run in a
+// process of their own (bench/server.js), as dev servers do, and meet the bursts one after the
+// other, each alone (BURSTS_TOGETHER=1: all three at once). Saves and build ends run the plugin
+// in this process.
 //
 // Clocks: every time is CLOCK_MONOTONIC (process.hrtime), the same in every process and thread.
 // The last write of a burst is the writer's own clock after its last write (threads), or the
@@ -44,7 +46,7 @@ const SETTLE_MS = 1000
 /** Between bursts: the watcher delivers the first event after 500 ms of idle at once. */
 const IDLE_MS = 700
 
-const deadline = setTimeout(() => { console.error('bursts: deadline passed, run failed'); process.exit(2) }, Number(env('BURSTS_DEADLINE_S', 3600)) * 1000)
+const deadline = setTimeout(() => { console.error('bursts: deadline passed, run failed'); process.exit(2) }, Number(env('BURSTS_DEADLINE_S', 7200)) * 1000)
 const places = { tmpfs: '/dev/shm', disk: env('BENCH_TMP', tmpdir()) }
 
 const busy = []
@@ -122,11 +124,30 @@ async function bursts () {
     }
     loadCores(false)
   }
-  return section('Bursts of 2,000 files in 20 directories', `${N} bursts per row. "1 msg": bursts that gave exactly one message; "1 build": exactly one build of a builder watching the same tree. Tail: last message − last write (ms). Raw parcel: its batches per burst and its last batch − last write.`,
+  return section('Bursts of 2,000 files in 20 directories', `${N} bursts per row for each tool, ${env('BURSTS_TOGETHER', '') === '1' ? 'the three watching every burst at once' : 'each tool alone'}. "1 msg": bursts that gave the plugin's client exactly one message; "1 build": exactly one build of a builder watching the same tree. Tail: last message − last write (ms). Raw parcel: its batches per burst and its last batch − last write.`,
     ['pattern', 'place', 'load', '1 msg', '1 build', 'tail p50', 'tail p95', 'parcel batches (median)', 'parcel last p50', 'parcel last p95'], rows)
 }
 
+/**
+ * One row: N bursts of `pattern` for each tool. By default each tool meets its bursts alone, as
+ * a developer runs a dev server: the plugin (messages and the tail), a builder watching the same
+ * tree (builds), raw parcel (its batches). With BURSTS_TOGETHER=1 the three watch every burst at
+ * once, each taking in 2,000 events at the same moment on the same cores (the way of the runs
+ * before 2026-11-26).
+ */
 async function burstPattern (pattern, place, load) {
+  const passes = env('BURSTS_TOGETHER', '') === '1' ? [['ours', 'builder', 'parcel']] : [['ours'], ['builder'], ['parcel']]
+  const result = { oneMessage: [], oneBuild: [], tails: [], parcelBatches: [], parcelLast: [] }
+  for (const tools of passes) await burstPass(pattern, place, tools, result)
+  const { oneMessage, oneBuild, tails, parcelBatches, parcelLast } = result
+  const count = values => `${values.filter(Boolean).length}/${values.length}`
+  const row = [pattern, place, load, count(oneMessage), count(oneBuild), fmt(median(tails), 0), fmt(percentile(tails, 95), 0), fmt(median(parcelBatches), 0), fmt(median(parcelLast), 0), fmt(percentile(parcelLast, 95), 0)]
+  console.error(row.join(' | '))
+  return row
+}
+
+/** N bursts of `pattern` in a fresh tree, watched by `tools`; their figures are added to `result`. */
+async function burstPass (pattern, place, tools, result) {
   const base = realpathSync(mkdtempSync(join(places[place], 'bursts-')))
   const site = join(base, 'site')
   const out = join(base, 'out')
@@ -138,25 +159,28 @@ async function burstPattern (pattern, place, load) {
   }
   if (pattern === 'tar') for (const name of ['a', 'b']) { tree(join(base, name), name); execFileSync('tar', ['-cf', join(base, `${name}.tar`), '-C', join(base, name), '.']) }
   if (pattern === 'cp') { tree(join(base, 'copy-a'), 'a'); tree(join(base, 'copy-b'), 'b'); tree(join(site, 'out'), 'old') }
-  let builds = 0
-  const plugin = await startTool('ours', { root: site })
-  const client = await connectClient('ours', plugin.port)
+  const stops = []
   const messages = []
-  client.on('message', at => messages.push(at))
-  const builder = await startTool('ours', { root: out, src: site, builder: true })
-  builder.events.on('built', () => { builds++ })
-  const parcel = await rawProcess(site)
+  let builds = 0
+  if (tools.includes('ours')) {
+    const plugin = await startTool('ours', { root: site })
+    const client = await connectClient('ours', plugin.port)
+    client.on('message', at => messages.push(at))
+    stops.push(async () => { client.close(); await plugin.stop() })
+  }
+  if (tools.includes('builder')) {
+    const builder = await startTool('ours', { root: out, src: site, builder: true })
+    builder.events.on('built', () => { builds++ })
+    stops.push(() => builder.stop())
+  }
+  const parcel = tools.includes('parcel') ? await rawProcess(site) : null
+  if (parcel !== null) stops.push(() => parcel.close())
   const worker = writerThread()
-  const oneMessage = []
-  const oneBuild = []
-  const tails = []
-  const parcelBatches = []
-  const parcelLast = []
   try {
     await sleep(500)
     for (let i = 0; i < N; i++) {
       await sleep(IDLE_MS)
-      const [fromMessages, fromBuilds, fromBatches] = [messages.length, builds, parcel.batches.length]
+      const [fromMessages, fromBuilds, fromBatches] = [messages.length, builds, parcel?.batches.length]
       const files = Array.from({ length: DIRS * PER_DIR }, (_, k) => [join(site, `d${Math.floor(k / PER_DIR)}`, `${k % PER_DIR}.html`), `<p>${i} ${k}</p>`])
       const written = pattern === 'tar'
         ? await run('tar', ['-xf', join(base, `${i % 2 === 0 ? 'a' : 'b'}.tar`), '-C', site])
@@ -165,27 +189,24 @@ async function burstPattern (pattern, place, load) {
           : pattern === 'cp'
             ? await run('sh', ['-c', `rm -rf '${site}/out' && cp -r '${base}/copy-${i % 2 === 0 ? 'a' : 'b'}' '${site}/out'`])
             : await ask(worker, { how: pattern === 'waves' ? 'waves' : pattern, files })
-      await settle(() => messages.length + builds + parcel.batches.length)
-      const received = messages.slice(fromMessages)
-      const batches = parcel.batches.slice(fromBatches)
-      oneMessage.push(received.length === 1)
-      oneBuild.push(builds - fromBuilds === 1)
-      if (received.length > 0) tails.push(received.at(-1) - written)
-      parcelBatches.push(batches.length)
-      if (batches.length > 0) parcelLast.push(batches.at(-1).at - written)
+      await settle(() => messages.length + builds + (parcel?.batches.length ?? 0))
+      if (tools.includes('ours')) {
+        const received = messages.slice(fromMessages)
+        result.oneMessage.push(received.length === 1)
+        if (received.length > 0) result.tails.push(received.at(-1) - written)
+      }
+      if (tools.includes('builder')) result.oneBuild.push(builds - fromBuilds === 1)
+      if (parcel !== null) {
+        const batches = parcel.batches.slice(fromBatches)
+        result.parcelBatches.push(batches.length)
+        if (batches.length > 0) result.parcelLast.push(batches.at(-1).at - written)
+      }
     }
   } finally {
     await worker.terminate()
-    await parcel.close()
-    client.close()
-    await plugin.stop()
-    await builder.stop()
+    for (const stop of stops) await stop()
     rmSync(base, { recursive: true, force: true })
   }
-  const count = values => `${values.filter(Boolean).length}/${values.length}`
-  const row = [pattern, place, load, count(oneMessage), count(oneBuild), fmt(median(tails), 0), fmt(percentile(tails, 95), 0), fmt(median(parcelBatches), 0), fmt(median(parcelLast), 0), fmt(percentile(parcelLast, 95), 0)]
-  console.error(row.join(' | '))
-  return row
 }
 
 /** Resolves once `count()` has not changed for SETTLE_MS (at most 15 s). */
