@@ -169,6 +169,8 @@ function proxyOf (text: string): URL {
     throw new UsageError(`--proxy takes a URL such as http://localhost:3000, got "${text}"`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--proxy takes an http:// or https:// URL, got "${text}"`)
+  // Requests keep their own paths: a path here would be silently dropped, so it is refused.
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new UsageError(`--proxy takes a server's origin, such as http://localhost:3000, without a path: got "${text}"`)
   return url
 }
 
