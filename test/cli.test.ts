@@ -95,8 +95,11 @@ t.test('--spa: a page request that matches no file gets index.html; a missing as
 
 t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded, watched files reload', async t => {
   const watched = fixture(t, { 'view.html': 'v1' })
+  let port = 0
   const upstream = createServer((req, res) => {
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    if (req.url === '/old') return res.writeHead(302, { location: `http://127.0.0.1:${port}/new?x=1` }).end()
+    if (req.url === '/away') return res.writeHead(302, { location: 'https://example.test/elsewhere' }).end()
     if (req.url === '/streamed') { // rendered as it goes: chunked, no Content-Length
       res.writeHead(200, { 'content-type': 'text/html' })
       res.write('<!doctype html><html><head><title>streamed</title>')
@@ -107,7 +110,7 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   })
   const echo = new WebSocketServer({ server: upstream, path: '/echo' })
   echo.on('connection', ws => ws.on('message', data => ws.send(`echo ${String(data)}`)))
-  const port = await listening(upstream)
+  port = await listening(upstream)
   t.teardown(() => { echo.close(); upstream.closeAllConnections(); upstream.close() })
 
   const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', watched])
@@ -115,6 +118,8 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   t.equal(page.headers['content-encoding'], 'gzip', 'still compressed')
   t.equal(page.body, PAGE.replace('one', 'from upstream').replace('</head>', `${TAG}</head>`), 'the upstream\'s page, injected')
   t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
+  t.equal((await get(`${command.url}/old`)).headers.location, '/new?x=1', 'a redirect to the upstream itself stays on the proxy')
+  t.equal((await get(`${command.url}/away`)).headers.location, 'https://example.test/elsewhere', 'one elsewhere is left alone')
   t.equal((await get(`${command.url}/streamed`)).body, `<!doctype html><html><head><title>streamed</title>${TAG}</head><body>late</body></html>`, 'a streamed page, injected')
 
   const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`)

@@ -77,7 +77,12 @@ async function proxyTo (app: FastifyInstance, upstream: URL, hasLiveReload7: boo
     return channel.some(route => path === route || path.startsWith(`${route}/`))
   }
   const before = new Set(app.server.listeners('upgrade'))
-  await app.register((await import('@fastify/http-proxy')).default, { upstream: upstream.origin, websocket: true })
+  await app.register((await import('@fastify/http-proxy')).default, {
+    upstream: upstream.origin,
+    websocket: true,
+    // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
+    replyOptions: { rewriteHeaders: headers => ({ ...headers, ...ownLocation(headers.location, upstream) }) }
+  })
   for (const listener of app.server.listeners('upgrade')) {
     if (before.has(listener)) continue
     app.server.removeListener('upgrade', listener as never)
@@ -85,6 +90,13 @@ async function proxyTo (app: FastifyInstance, upstream: URL, hasLiveReload7: boo
       if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
     })
   }
+}
+
+/** `location` made relative when it points at the upstream itself (the proxy serves the same paths). */
+function ownLocation (location: unknown, upstream: URL): { location?: string } {
+  if (typeof location !== 'string' || !/^https?:\/\//i.test(location)) return {}
+  const target = new URL(location)
+  return target.origin === upstream.origin ? { location: target.pathname + target.search + target.hash } : {}
 }
 
 /**
