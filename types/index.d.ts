@@ -488,6 +488,7 @@ type WatchFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_FA
 type WatchLimitError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_WATCH_LIMIT' }, [dir: string, sysctl: string, opts?: { cause: unknown }]>
 type InvalidMessageError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_MESSAGE' }, [problem: string]>
 type ListenFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_LISTEN_FAILED' }, [address: string, reason: string, opts?: { cause: unknown }]>
+type MissingDependencyError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_MISSING_DEPENDENCY' }, [pkg: string, why: string]>
 type ConnectFailedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CONNECT_FAILED' }, [path: string, problem: string, opts?: { cause: unknown }]>
 type TimeoutError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_TIMEOUT' }, [ms: number, awaited: string, seen: string]>
 type ChannelClosedError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_CHANNEL_CLOSED' }, [awaited: string, detail: string]>
@@ -501,6 +502,8 @@ export declare const errors: {
   FST_LIVERELOAD_WATCH_LIMIT: WatchLimitError
   FST_LIVERELOAD_INVALID_MESSAGE: InvalidMessageError
   FST_LIVERELOAD_LISTEN_FAILED: ListenFailedError
+  /** An optional peer dependency an option needs is not installed; the message names it. */
+  FST_LIVERELOAD_MISSING_DEPENDENCY: MissingDependencyError
   /** The test harness could not connect (fastify-livereload/testing). */
   FST_LIVERELOAD_CONNECT_FAILED: ConnectFailedError
   /** A wait of the test harness timed out; the message names what it waited for. */

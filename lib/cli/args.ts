@@ -23,6 +23,8 @@ export interface CliOptions {
 
 export type Command =
   | { readonly kind: 'serve', readonly options: CliOptions }
+  /** `dev <entry>`: the app at `options.dir` (its entry module) reloaded on code changes (dev/). */
+  | { readonly kind: 'dev', readonly options: CliOptions }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
 
@@ -32,14 +34,22 @@ export class UsageError extends Error {
 }
 
 export const DEFAULT_PORT = 8080
+/** `dev`'s port: fastify-cli's. */
+export const DEFAULT_DEV_PORT = 3000
 export const DEFAULT_HOST = '127.0.0.1'
 
-export const USAGE = 'Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--quiet]'
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--quiet]`
 
 export const HELP = `${USAGE}
 
 Serves dir (default: the current directory) with live reload: every HTML page gets the client,
 and browsers reload (or swap stylesheets) when a file changes.
+
+dev <entry> runs a Fastify app (a module whose default export is a plugin, as fastify-cli
+generates) on one port that stays up, and restarts it when its code changes: browsers reload
+once the new version serves; a version that fails to start shows its error over the page while
+the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
 
   --port <n>         Port to listen on (default ${DEFAULT_PORT}); a busy one moves to the next free port
   --strict-port      Fail when the port is busy instead of moving on
@@ -89,6 +99,12 @@ export function parseCommand (argv: readonly string[]): Command {
   const { values, positionals } = parsed
   if (values.help === true) return { kind: 'help' }
   if (values.version === true) return { kind: 'version' }
+  const isDev = argv[0] === 'dev'
+  if (isDev) {
+    positionals.shift()
+    if (positionals.length !== 1) throw new UsageError(`dev takes the app's entry module, one: got ${positionals.length === 0 ? 'none' : positionals.map(p => `"${p}"`).join(', ')}`)
+    if (values.spa === true || values.proxy !== undefined) throw new UsageError(`dev serves the app itself: ${values.spa === true ? '--spa' : '--proxy'} does not apply`)
+  }
   if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
   if (values.open === true && values['no-open'] === true) throw new UsageError('--open and --no-open: choose one')
   const build = values.build ?? []
@@ -96,10 +112,10 @@ export function parseCommand (argv: readonly string[]): Command {
   if (build.some(command => command.trim() === '')) throw new UsageError('--build needs a command')
   if (build.length > 0 && watch.length === 0) throw new UsageError('--build needs --watch: the sources whose changes run it')
   return {
-    kind: 'serve',
+    kind: isDev ? 'dev' : 'serve',
     options: {
       dir: positionals[0] ?? '.',
-      port: portOf(values.port),
+      port: portOf(values.port, isDev ? DEFAULT_DEV_PORT : DEFAULT_PORT),
       isStrictPort: values['strict-port'] === true,
       host: hostOf(values.host),
       open: values.open === true ? true : values['no-open'] === true ? false : undefined,
@@ -148,8 +164,8 @@ function intervalOf (text: string): number {
   return Number(text)
 }
 
-function portOf (text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PORT
+function portOf (text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback
   const port = Number(text)
   if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port takes a port from 0 to 65535, got "${text}"`)
   return port

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
-import { isWildcard, listen } from './listen.js'
+import { isWildcard, listen, type Listening } from './listen.js'
 import { createReport, type Report } from './report.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
@@ -21,37 +21,39 @@ async function main (argv: readonly string[]): Promise<void> {
   }
   if (command.kind === 'help') process.stdout.write(`${HELP}\n`)
   else if (command.kind === 'version') process.stdout.write(`${version()}\n`)
-  else await serve(command.options)
+  else await serve(command.options, command.kind === 'dev')
 }
 
-async function serve (options: CliOptions): Promise<void> {
+async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   let app: FastifyInstance | undefined
   const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => app?.liveReload.clients ?? 0 })
-  const { createApp } = await import('./serve.js') // Fastify and the plugin: not for --help or --version
+  const listenOn = async (server: FastifyInstance): Promise<Listening> => await listen(server, options.host, options.port, options.isStrictPort)
+  let listening: Listening
   try {
-    app = await createApp(options, report)
+    if (isDev) {
+      const { devServer } = await import('./dev.js') // the dev server: not for --help or --version
+      ;({ app, listening } = await devServer(options, report, listenOn))
+    } else {
+      const { createApp } = await import('./serve.js') // Fastify and the plugin: not for --help or --version
+      app = await createApp(options, report)
+      listening = await listenOn(app).catch(async (err: unknown) => { await app?.close(); throw err })
+    }
   } catch (err) {
-    if ((err as { code?: string }).code === 'FST_LIVERELOAD_INVALID_OPTION') return usageFailure((err as Error).message)
-    throw err
-  }
-  stopOnSignals(app, report)
-  let listening
-  try {
-    listening = await listen(app, options.host, options.port, options.isStrictPort)
-  } catch (err) {
-    await app.close()
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    const code = (err as { code?: string }).code
+    if (code === 'FST_LIVERELOAD_INVALID_OPTION') return usageFailure((err as Error).message)
+    if (code !== 'EADDRINUSE') throw err
     report.error(`port ${options.port} is in use${options.isStrictPort ? '' : ' (and the ports after it)'}: choose another with --port, or 0 for any free port`)
     process.exitCode = 1
     return
   }
+  stopOnSignals(app, report)
   if (listening.movedFrom !== null) report.line(`port ${listening.movedFrom} is in use: using ${listening.port}`)
-  const what = options.proxy === null ? options.dir : options.proxy.origin
-  report.line(`${options.proxy === null ? 'serving' : 'proxying'} ${what} with live reload at ${report.strong(listening.url)}`)
+  const what = isDev ? `${options.dir}, restarted on code changes,` : options.proxy === null ? options.dir : options.proxy.origin
+  report.line(`${isDev ? 'running' : options.proxy === null ? 'serving' : 'proxying'} ${what} with live reload at ${report.strong(listening.url)}`)
   for (const url of listening.networkUrls) report.line(`  on your network: ${report.strong(url)}`)
   if (isWildcard(options.host)) report.warn(`listening on every interface (${options.host}): anyone on your network can read what is served`)
   // The first build runs now that the server listens: a page opened meanwhile reloads once it ends.
-  if (options.build.length > 0) app.liveReload.build({ full: true }).catch(() => {}) // its outcome is in the log
+  if (!isDev && options.build.length > 0) app.liveReload.build({ full: true }).catch(() => {}) // its outcome is in the log
   if (shouldOpen(options.open)) await openBrowser(listening.url, report)
 }
 

@@ -1,14 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
 import { join, resolve } from 'node:path'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { commandBuilder, liveReload } from '../index.js'
 import type { CliOptions } from './args.js'
-import { LR7_PATH } from '../channel/lr7-protocol.js'
-import { DEFAULT_PATH } from '../options.js'
+import { channelPaths, proxyTo } from '../proxy.js'
 import type { Report } from './report.js'
 
 /**
@@ -39,7 +36,8 @@ export async function createApp (options: CliOptions, report: Report): Promise<F
   }
   if (options.proxy !== null) {
     await app.register(liveReload, plugin)
-    await proxyTo(app, options.proxy, options.livereload)
+    const upstream = options.proxy
+    await proxyTo(app, () => upstream, channelPaths(options.livereload))
   } else {
     await app.register(liveReload, plugin)
     if (options.isSpa) app.setNotFoundHandler(spaFallback(dir))
@@ -63,41 +61,6 @@ function lazyCompilers (): { buildValidator: CompilerFactory, buildSerializer: C
   }
 }
 type CompilerFactory = (...args: any[]) => any
-
-/**
- * Everything but the channel forwarded to `upstream` by @fastify/http-proxy: requests (its HTML
- * responses pass through the plugin's injection like any other) and WebSocket upgrades. Mounted
- * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
- * them a second time: its listener is given only the others.
- */
-async function proxyTo (app: FastifyInstance, upstream: URL, hasLiveReload7: boolean): Promise<void> {
-  const channel = [DEFAULT_PATH, ...(hasLiveReload7 ? [LR7_PATH] : [])]
-  const isChannel = (url: string | undefined): boolean => {
-    const path = (url ?? '').split('?', 1)[0]!
-    return channel.some(route => path === route || path.startsWith(`${route}/`))
-  }
-  const before = new Set(app.server.listeners('upgrade'))
-  await app.register((await import('@fastify/http-proxy')).default, {
-    upstream: upstream.origin,
-    websocket: true,
-    // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
-    replyOptions: { rewriteHeaders: headers => ({ ...headers, ...ownLocation(headers.location, upstream) }) }
-  })
-  for (const listener of app.server.listeners('upgrade')) {
-    if (before.has(listener)) continue
-    app.server.removeListener('upgrade', listener as never)
-    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
-    })
-  }
-}
-
-/** `location` made relative when it points at the upstream itself (the proxy serves the same paths). */
-function ownLocation (location: unknown, upstream: URL): { location?: string } {
-  if (typeof location !== 'string' || !/^https?:\/\//i.test(location)) return {}
-  const target = new URL(location)
-  return target.origin === upstream.origin ? { location: target.pathname + target.search + target.hash } : {}
-}
 
 /**
  * History routing: a GET or HEAD that wants a page and matches no file gets index.html (and the

@@ -1,0 +1,115 @@
+// A generation of the user's app (dev.ts): a child process that imports Fastify ahead (a standby),
+// then, asked to boot, imports the entry, makes the app as fastify-cli does (the entry's default
+// export registered as a plugin, its `options` export given to Fastify) and listens on a loopback
+// port. It reports every file it loaded, so that only a change to one of them restarts the server.
+// Whatever goes wrong, the supervisor sees a `failed` message or this process die.
+import { spawnSync } from 'node:child_process'
+import { createRequire, register } from 'node:module'
+import { dirname, sep } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { MessageChannel } from 'node:worker_threads'
+import type { FastifyInstance } from 'fastify'
+import type { BuildErrorInfo } from '../../types/index.js'
+import type { ChildMessage, SupervisorMessage } from './messages.js'
+import { placeOf } from './place.js'
+
+const send = (message: ChildMessage): void => { process.send?.(message) }
+const require = createRequire(import.meta.url)
+
+// The loader hooks post each module's URL; a marker module, imported last, says all have come.
+const loaded = new Set<string>()
+const { port1, port2 } = new MessageChannel()
+let onMarker: (() => void) | undefined
+const MARKER = `data:text/javascript,/*fastify-livereload ${process.pid}*/`
+port1.on('message', (url: string) => {
+  if (url === MARKER) onMarker?.()
+  else loaded.add(url)
+})
+port1.unref()
+register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
+
+let app: FastifyInstance | undefined
+
+async function boot (entry: string): Promise<void> {
+  try {
+    const module = await import(pathToFileURL(entry).href) as { default?: unknown, options?: Record<string, unknown> }
+    const plugin = module.default
+    if (typeof plugin !== 'function') throw new TypeError(`${entry} must default-export a Fastify plugin: async (fastify, opts) => { … }`)
+    const { default: Fastify } = await import(fastifyUrl(entry))
+    const instance = Fastify({ ...module.options, forceCloseConnections: true }) as FastifyInstance
+    app = instance
+    await instance.register(plugin as never)
+    await instance.listen({ port: 0, host: '127.0.0.1' })
+    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles() })
+  } catch (err) {
+    send({ type: 'failed', error: errorOf(err, entry), files: await loadedFiles() })
+  }
+}
+
+/** Fastify as the app resolves it (its own copy, when it has one), else ours. */
+function fastifyUrl (entry: string): string {
+  try {
+    return pathToFileURL(createRequire(entry).resolve('fastify')).href
+  } catch {
+    return pathToFileURL(require.resolve('fastify')).href
+  }
+}
+
+/** Every file loaded so far: ES modules (the hooks' reports, up to the marker) and CommonJS ones. */
+async function loadedFiles (): Promise<string[]> {
+  const all = new Promise<void>(resolve => { onMarker = resolve })
+  await import(MARKER)
+  await all
+  const files = new Set(Object.keys(require.cache))
+  for (const url of loaded) if (url.startsWith('file:')) files.add(fileURLToPath(url))
+  return [...files]
+}
+
+/** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
+function errorOf (err: unknown, entry: string): BuildErrorInfo & { location?: unknown } {
+  const error = err instanceof Error ? err : new Error(String(err))
+  const place = placeOf(error, entry) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
+  const info: BuildErrorInfo & { location?: unknown } = { message: error.message, stack: error.stack }
+  if (place !== null) {
+    let lineText: string | undefined
+    try {
+      lineText = readFileSync(place.file, 'utf8').split(/\r?\n/)[place.line - 1]
+    } catch {}
+    info.location = { file: place.file, line: place.line, column: place.column - 1, lineText }
+  }
+  return info
+}
+
+/** Files the loader checks at most, looking for the one that does not parse. */
+const MAX_CHECKED = 20
+
+/**
+ * Where an ES module that does not parse went wrong: its SyntaxError names no file. The module
+ * is one of the app's files loaded last (the hooks saw it before it was parsed); `node --check`
+ * of each, newest first, says which, with V8's `file:line` and caret.
+ */
+function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
+  const app = dirname(entry) + sep
+  const candidates = [...loaded].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
+    .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
+  for (const file of candidates) {
+    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' })
+    if (check.status !== 0) return placeOf(Object.assign(new Error('check'), { stack: check.stderr }), entry)
+  }
+  return null
+}
+
+process.on('message', (message: SupervisorMessage) => {
+  if (message.type === 'boot') boot(process.argv[2]!).catch(() => {})
+})
+// Closed gracefully: requests in flight finish, then the process ends.
+process.on('SIGTERM', () => {
+  const closing = app?.close() ?? Promise.resolve()
+  closing.finally(() => process.exit(0)).catch(() => {})
+})
+process.on('disconnect', () => process.exit(0)) // the supervisor is gone: never linger
+
+// A standby: the app's Fastify (and what it loads) imported before it is needed.
+await import(fastifyUrl(process.argv[2]!)).catch(() => {})
+send({ type: 'standby' })

@@ -1,0 +1,137 @@
+// `fastify-livereload/dev`: the user's Fastify app reloaded when its code changes, behind one port
+// that never goes down. The supervisor (this module) owns the port, the channel, the watcher and
+// the builders, through the plugin; each version of the app runs in a child process (a
+// generation, generations.ts). A code change is a build of the plugin's pipeline, so a burst of
+// saves is one generation and one reload, a change during a boot cancels it (`supersede`), and a
+// failed boot is an `error` in the overlay while the previous generation keeps serving.
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, extname, resolve, sep } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { DevOptions, DevServer } from '../../types/dev.js'
+import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
+import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
+import { liveReload } from '../index.js'
+import { channelPaths, proxyTo } from '../proxy.js'
+import { invalid, modulePath } from '../validate.js'
+import { createGenerations, type Generations } from './generations.js'
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
+
+/** Starts the dev server; resolves once the first generation serves, or its failure is shown. */
+export async function dev (options: DevOptions): Promise<DevServer> {
+  return await startDev(options)
+}
+
+/** `dev`, listening through `listen` (the command's: a busy port moves on) instead of on `port` and `host`. */
+export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>): Promise<DevServer> {
+  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
+  const entry = modulePath('entry', entryOption)
+  if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
+  const generations = createGenerations(entry, loaderFor(entry))
+  const app = Fastify({ logger, forceCloseConnections: true, pluginTimeout: 0 })
+  app.addHook('onClose', async () => { await generations.close() })
+  const userWatch = [watch ?? []].flat().map(path => resolve(path))
+  const code = codeFiles(entry, generations)
+  try {
+    await app.register(liveReload, {
+      ...pluginOptions,
+      enabled: true,
+      watch: [...userWatch, dirname(entry)],
+      builder: serverBuilder(generations, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
+      buildOnStart: true,
+      supersede: true
+    })
+    await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), async (_request, reply) =>
+      await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED))
+    await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  const address = app.server.address() as { address: string, port: number }
+  const shown = listen === undefined ? host : address.address
+  return {
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`,
+    app,
+    close: async () => { await app.close() }
+  }
+}
+
+const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Starting</title></head><body><h1>The app has not started</h1>' +
+  '<p>Its first start failed, or is still under way: the error, if any, is shown over this page. Save a fix: this page reloads once the app serves.</p></body></html>'
+
+/** What decides whether a change restarts the server: the files the app loaded, as far as known. */
+interface CodeFiles {
+  isCode (path: string): boolean
+  learn (files: ReadonlySet<string>): void
+}
+
+function codeFiles (entry: string, generations: Generations): CodeFiles {
+  let attempted = new Set<string>()
+  return {
+    // Before any generation listened, anything under the app's directory may be its code.
+    isCode: path => generations.current === null ? path.startsWith(dirname(entry) + sep) : generations.current.files.has(path) || attempted.has(path),
+    learn (files) { attempted = new Set(files) }
+  }
+}
+
+/**
+ * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
+ * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
+ */
+function serverBuilder (generations: Generations, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
+  const isUserSource = (path: string): boolean => userWatch.some(dir => path === dir || path.startsWith(dir + sep))
+  return {
+    name: 'server',
+    async build (ctx: BuildContext): Promise<BuildOutcome> {
+      const serverChanges = ctx.full ? [] : ctx.changes.filter(change => code.isCode(change.path))
+      const userChanges: FileChange[] = ctx.full ? [...ctx.changes] : ctx.changes.filter(change => isUserSource(change.path))
+      let outcome: BuildOutcome = { reload: 'none' }
+      if (user !== null && (ctx.full || userChanges.length > 0)) {
+        outcome = (await user.build({ ...ctx, changes: userChanges })) ?? {}
+        if (outcome.errors !== undefined && outcome.errors.length > 0) return outcome
+      }
+      if (!ctx.full && serverChanges.length === 0) return outcome
+      const booted = await generations.boot(ctx.signal)
+      if (booted.kind === 'aborted') return {}
+      if (booted.kind === 'failed') {
+        code.learn(new Set([...booted.files, ...placeFile(booted.error)]))
+        ctx.log.error({ err: booted.error }, 'the app failed to start; the previous version keeps serving')
+        return { errors: [booted.error] }
+      }
+      generations.promote(booted.generation)
+      return { reload: 'page' }
+    },
+    async close () {
+      await user?.close?.()
+      await generations.close()
+    }
+  }
+}
+
+/** The broken file itself, where the error names it: a CommonJS module that fails leaves no trace in require.cache. */
+function placeFile (error: object): string[] {
+  const file = (error as { location?: { file?: unknown } }).location?.file
+  return typeof file === 'string' ? [file] : []
+}
+
+function asBuilder (builder: NonNullable<LiveReloadOptions['builder']>): Builder {
+  return typeof builder === 'function' ? { build: builder } : builder
+}
+
+/**
+ * Node flags for a TypeScript entry: none where Node strips types itself, else tsx's loader
+ * (an optional peer dependency), found from the app's directory.
+ */
+function loaderFor (entry: string): string[] {
+  if (!TYPESCRIPT.has(extname(entry))) return []
+  const strips = (process.features as { typescript?: string | false }).typescript
+  if (strips !== undefined && strips !== false) return []
+  try {
+    createRequire(entry).resolve('tsx')
+  } catch {
+    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
+  }
+  return ['--import', 'tsx']
+}

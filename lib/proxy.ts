@@ -1,0 +1,57 @@
+// Another server behind the plugin: the command's --proxy mode (cli/) and the dev server's
+// generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
+// the plugin injects the HTML that comes back like any other response.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LR7_PATH } from './channel/lr7-protocol.js'
+import { DEFAULT_PATH } from './options.js'
+
+/** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
+export function channelPaths (hasLiveReload7: boolean): string[] {
+  return [DEFAULT_PATH, ...(hasLiveReload7 ? [LR7_PATH] : [])]
+}
+
+/**
+ * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
+ * `upstream()`, looked up per request (the dev server's current generation changes). While it is
+ * null, `unavailable` answers instead. Mounted at the root, the proxy hears every upgrade on the
+ * server, the channel's too, and would answer them a second time: its listener is given only the
+ * others.
+ */
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): Promise<void> {
+  const isChannel = (url: string | undefined): boolean => {
+    const path = (url ?? '').split('?', 1)[0]!
+    return channel.some(route => path === route || path.startsWith(`${route}/`))
+  }
+  const before = new Set(app.server.listeners('upgrade'))
+  const httpProxy = (await import('@fastify/http-proxy')).default
+  await app.register(async function forwarded (proxied) {
+    if (unavailable !== undefined) {
+      proxied.addHook('onRequest', async (request, reply) => { if (upstream() === null) return await unavailable(request, reply) })
+    }
+    await proxied.register(httpProxy, {
+      upstream: '',
+      websocket: true,
+      replyOptions: {
+        getUpstream: () => upstream()?.origin ?? 'http://127.0.0.1:1',
+        // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
+        rewriteHeaders: headers => ({ ...headers, ...ownLocation(headers.location, upstream()) })
+      }
+    })
+  })
+  for (const listener of app.server.listeners('upgrade')) {
+    if (before.has(listener)) continue
+    app.server.removeListener('upgrade', listener as never)
+    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
+    })
+  }
+}
+
+/** `location` made relative when it points at the upstream itself (the proxy serves the same paths). */
+function ownLocation (location: unknown, upstream: URL | null): { location?: string } {
+  if (upstream === null || typeof location !== 'string' || !/^https?:\/\//i.test(location)) return {}
+  const target = new URL(location)
+  return target.origin === upstream.origin ? { location: target.pathname + target.search + target.hash } : {}
+}

@@ -1,0 +1,163 @@
+// The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
+import { once } from 'node:events'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import { dev } from '../lib/dev/dev.js'
+import type { DevServer } from '../types/dev.js'
+import { channelClient, runCommand } from './helpers/cli.js'
+import { fixture, type Files } from './helpers/fixture.js'
+import { eventually } from './helpers/eventually.js'
+
+const TAG = '<script src="/__livereload/client.js" defer></script>'
+
+/** A route module answering `body` at / (HTML) and /api (JSON). */
+const route = (body: string): string => `export default async function (fastify) {
+  fastify.get('/', async (request, reply) => reply.type('text/html').send('<html><head></head><body>${body}</body></html>'))
+  fastify.get('/api', async () => ({ body: '${body}' }))
+}
+`
+
+/** A fastify-cli-shaped app: app.js registers routes/root.js; `options` goes to Fastify. */
+function app (t: Test, body = 'one', files: Record<string, unknown> = {}): string {
+  return fixture(t, {
+    'package.json': '{ "type": "module" }',
+    'app.js': "import root from './routes/root.js'\nexport default async function app (fastify) { fastify.register(root) }\nexport const options = { logger: false }\n",
+    routes: { 'root.js': route(body) },
+    ...files
+  } as Files)
+}
+
+async function start (t: Test, dir: string, options = {}): Promise<DevServer> {
+  const server = await dev({ entry: join(dir, 'app.js'), port: 0, ...options })
+  t.teardown(() => server.close())
+  return server
+}
+
+const text = async (url: string): Promise<string> => await (await fetch(url)).text()
+
+/** Pids of the processes running `dir`'s app (the dev server's children). */
+function children (dir: string): number[] {
+  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).map(Number).filter(pid => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(dir, 'app.js'))
+    } catch {
+      return false
+    }
+  })
+}
+
+t.test('serves the app with the client; a route edit is one reload, the new code serving, the socket kept', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>one</body></html>`)
+  t.same(await (await fetch(`${server.url}/api`)).json(), { body: 'one' }, 'JSON untouched')
+  const client = await channelClient(t, server.url)
+  let closed = false
+  client.ws.on('close', () => { closed = true })
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reload
+  t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>two</body></html>`, 'the new code serves once the reload is sent')
+  t.same(client.messages.slice(1).map(m => m.type), ['building', 'reload'], 'one build, one reload')
+  t.notOk(closed, 'the browser\'s socket never dropped')
+})
+
+t.test('a broken edit shows its error, file and line while the old version answers; the fix reloads once', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const error = client.next('error')
+  writeFileSync(join(dir, 'routes', 'root.js'), 'export default async function (fastify) {\n  fastify.get(\'/\', (request, reply) => { reply.send( })\n}\n')
+  const shown = (await error).errors[0]!
+  t.match(shown, { file: /routes\/root\.js$/, line: 2 }, 'the broken file and line')
+  t.match(shown.message, /Unexpected token/)
+  t.match(shown.frame, /reply\.send\(/, 'a code frame')
+  t.match(await text(`${server.url}/`), /<body>one<\/body>/, 'the previous version still answers')
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('fixed'))
+  await reload
+  t.match(await text(`${server.url}/`), /<body>fixed<\/body>/)
+})
+
+t.test('a plugin that throws at start: the error names the app\'s own frame', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const error = client.next('error')
+  writeFileSync(join(dir, 'routes', 'root.js'), 'export default async function (fastify) {\n  throw new Error(\'no database\')\n}\n')
+  t.match((await error).errors[0], { message: 'no database', file: /routes\/root\.js$/, line: 2 })
+})
+
+t.test('before any version started: a 503 page with the client; the fix serves and reloads it', async t => {
+  const dir = app(t, 'one', { routes: { 'root.js': 'export default async function (fastify) { fastify.get(\'/\', ( }\n' } })
+  const server = await start(t, dir)
+  const page = await fetch(`${server.url}/`)
+  t.equal(page.status, 503)
+  t.match(await page.text(), TAG, 'the client is in it')
+  const client = await channelClient(t, server.url)
+  t.equal(client.messages[0]?.type, 'hello')
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('up'))
+  await reload
+  t.match(await text(`${server.url}/`), /<body>up<\/body>/)
+})
+
+t.test('a change the app never loaded restarts nothing', async t => {
+  const dir = app(t, 'one', { 'notes.md': 'a' })
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const clear = client.next('clear')
+  writeFileSync(join(dir, 'notes.md'), 'b')
+  await clear
+  t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
+})
+
+t.test('the app\'s own WebSocket routes are forwarded to the current version', async t => {
+  const dir = app(t, 'one', {
+    'app.js': "import websocket from '@fastify/websocket'\nexport default async function app (fastify) {\n  await fastify.register(websocket)\n  fastify.get('/echo', { websocket: true }, socket => socket.on('message', data => socket.send('v1 ' + data)))\n}\n"
+  })
+  const server = await start(t, dir)
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/echo`)
+  t.teardown(() => ws.terminate())
+  await once(ws, 'open')
+  ws.send('hi')
+  t.equal(String((await once(ws, 'message'))[0]), 'v1 hi')
+})
+
+t.test('close() ends every version: no child process left', async t => {
+  const dir = app(t)
+  const server = await dev({ entry: join(dir, 'app.js'), port: 0 })
+  const client = await channelClient(t, server.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reload
+  t.ok(children(dir).length >= 1, 'children run meanwhile')
+  await server.close()
+  await eventually(() => children(dir).length === 0, 10_000, 'every child gone')
+  t.pass('none left')
+})
+
+t.test('an entry that does not exist, or a TypeScript entry without tsx: coded errors', async t => {
+  await t.rejects(dev({ entry: '/nonexistent/app.js', port: 0 }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /"entry" must be the app's module/ })
+  const dir = fixture(t, { 'app.ts': 'export default async function () {}\n' })
+  await t.rejects(dev({ entry: join(dir, 'app.ts'), port: 0 }), { code: 'FST_LIVERELOAD_MISSING_DEPENDENCY', message: /"tsx"/ })
+})
+
+t.test('the command: fastify-livereload dev <entry> serves, reloads, and Ctrl-C leaves no child', async t => {
+  const dir = app(t)
+  const command = runCommand(t, ['dev', join(dir, 'app.js'), '--port', '0'])
+  const line = await command.line(/with live reload at http:\/\//)
+  const url = /(http:\/\/\S+)$/.exec(line)![1]!
+  t.match(await text(`${url}/`), /<body>one<\/body>/)
+  const client = await channelClient(t, url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reload
+  await command.line(/built in \d+ ms, reload → 1 browser/)
+  command.child.kill('SIGINT')
+  t.equal(await command.exited, 0)
+  await eventually(() => children(dir).length === 0, 10_000, 'every child gone')
+  t.pass('no child left')
+})
