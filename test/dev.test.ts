@@ -1,6 +1,7 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { once } from 'node:events'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
@@ -139,10 +140,28 @@ t.test('close() ends every version: no child process left', async t => {
   t.pass('none left')
 })
 
-t.test('an entry that does not exist, or a TypeScript entry without tsx: coded errors', async t => {
+t.test('an entry that does not exist: a coded error', async t => {
   await t.rejects(dev({ entry: '/nonexistent/app.js', port: 0 }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /"entry" must be the app's module/ })
-  const dir = fixture(t, { 'app.ts': 'export default async function () {}\n' })
-  await t.rejects(dev({ entry: join(dir, 'app.ts'), port: 0 }), { code: 'FST_LIVERELOAD_MISSING_DEPENDENCY', message: /"tsx"/ })
+})
+
+t.test('a TypeScript entry runs through tsx, found from the app; without it, a coded error naming it', async t => {
+  const dir = app(t, 'one', {
+    'app.ts': "import root from './routes/root.ts'\nexport default async function app (fastify: { register (plugin: unknown): void }): Promise<void> { fastify.register(root) }\n",
+    routes: { 'root.ts': route('typed').replace('async function (fastify)', 'async function (fastify: any)') }
+  })
+  const server = await dev({ entry: join(dir, 'app.ts'), port: 0 })
+  t.teardown(() => server.close())
+  t.match(await text(`${server.url}/`), /<body>typed<\/body>/)
+  const client = await channelClient(t, server.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.ts'), route('retyped').replace('async function (fastify)', 'async function (fastify: any)'))
+  await reload
+  t.match(await text(`${server.url}/`), /<body>retyped<\/body>/)
+
+  const outside = realpathSync(mkdtempSync(join(tmpdir(), 'no-tsx-'))) // no node_modules above it
+  t.teardown(() => rmSync(outside, { recursive: true, force: true }))
+  writeFileSync(join(outside, 'app.ts'), 'export default async function () {}\n')
+  await t.rejects(dev({ entry: join(outside, 'app.ts'), port: 0 }), { code: 'FST_LIVERELOAD_MISSING_DEPENDENCY', message: /"tsx"/ })
 })
 
 t.test('the command: fastify-livereload dev <entry> serves, reloads, and Ctrl-C leaves no child', async t => {

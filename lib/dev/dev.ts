@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, resolve, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
 import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
@@ -128,10 +129,11 @@ function loaderFor (entry: string): string[] {
   if (!TYPESCRIPT.has(extname(entry))) return []
   const strips = (process.features as { typescript?: string | false }).typescript
   if (strips !== undefined && strips !== false) return []
+  let loader: string
   try {
-    createRequire(entry).resolve('tsx')
+    loader = createRequire(entry).resolve('tsx')
   } catch {
     throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
   }
-  return ['--import', 'tsx']
+  return ['--import', pathToFileURL(loader).href] // found from the app, whatever the working directory
 }
