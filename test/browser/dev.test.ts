@@ -1,0 +1,52 @@
+// The dev server in real Chromium: a route edit shows after one reload; a broken edit shows the
+// overlay while the old page still answers; the fix is one reload more.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import t from 'tap'
+import { dev } from '../../lib/dev/dev.js'
+import { browserContext, countLoads, sharedTab, visit } from '../helpers/browser.js'
+import { fixture } from '../helpers/fixture.js'
+
+const tab = await sharedTab(t, await browserContext(t))
+
+const route = (body: string): string => `export default async function (fastify) {
+  fastify.get('/', async (request, reply) => reply.type('text/html').send('<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><h1>${body}</h1></body></html>'))
+}
+`
+
+const connected = (page: Page): Promise<unknown> => page.waitForEvent('console', { predicate: message => message.text() === '[livereload] connected', timeout: 20_000 })
+
+t.test('edit a route: one reload shows it; break it: the overlay, the old page still answering; fix it: one reload', async t => {
+  const dir = fixture(t, {
+    'package.json': '{ "type": "module" }',
+    'app.js': "import root from './routes/root.js'\nexport default async function app (fastify) { fastify.register(root) }\n",
+    routes: { 'root.js': route('one') }
+  })
+  const server = await dev({ entry: join(dir, 'app.js'), port: 0 })
+  t.teardown(() => server.close())
+  const page = await visit(t, tab, `${server.url}/`, connected)
+  const loads = countLoads(page)
+  t.equal(await page.textContent('h1'), 'one')
+
+  let reloaded = page.waitForEvent('load')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reloaded
+  t.equal(await page.textContent('h1'), 'two', 'the new code, after one reload')
+  t.equal(loads(), 1)
+
+  writeFileSync(join(dir, 'routes', 'root.js'), 'export default async function (fastify) {\n  fastify.get(\'/\', (request, reply) => { reply.send( })\n}\n')
+  const overlay = page.locator('livereload-overlay')
+  await overlay.waitFor()
+  t.match(await overlay.locator('h2').textContent(), /routes\/root\.js:2/)
+  t.equal(await page.textContent('h1'), 'two', 'the page is still there')
+  t.match(await (await fetch(`${server.url}/`)).text(), /<h1>two<\/h1>/, 'and the old version still answers')
+  t.equal(loads(), 1, 'no reload for a failed version')
+
+  reloaded = page.waitForEvent('load')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('three'))
+  await reloaded
+  t.equal(await page.textContent('h1'), 'three')
+  t.equal(loads(), 2, 'one reload for the fix')
+  t.equal(await overlay.count(), 0, 'the overlay went with the reload')
+})
