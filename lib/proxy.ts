@@ -19,7 +19,11 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * server, the channel's too, and would answer them a second time: its listener is given only the
  * others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): Promise<void> {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile }: {
+  unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
+  isLocalFile?: (url: string) => boolean
+} = {}): Promise<void> {
   const isChannel = (url: string | undefined): boolean => {
     const path = (url ?? '').split('?', 1)[0]!
     return channel.some(route => path === route || path.startsWith(`${route}/`))
@@ -30,9 +34,13 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     if (unavailable !== undefined) {
       proxied.addHook('onRequest', async (request, reply) => { if (upstream() === null) return await unavailable(request, reply) })
     }
+    // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
+    // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
+    if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))
     await proxied.register(httpProxy, {
       upstream: '',
       websocket: true,
+      ...(isLocalFile === undefined ? {} : { constraints: { [LOCAL_FILE]: 'upstream' } }),
       replyOptions: {
         getUpstream: () => upstream()?.origin ?? 'http://127.0.0.1:1',
         // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
@@ -47,6 +55,21 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
     })
   }
+}
+
+const LOCAL_FILE = 'livereloadTarget'
+
+/** A request is `upstream` unless its URL is a local file: unconstrained routes (the files) answer those. */
+function localFileStrategy (isLocalFile: (url: string) => boolean): Parameters<FastifyInstance['addConstraintStrategy']>[0] {
+  return {
+    name: LOCAL_FILE,
+    storage () {
+      const handlers = new Map<string, unknown>()
+      return { get: (value: string) => handlers.get(value) ?? null, set: (value: string, handler: unknown) => { handlers.set(value, handler) } }
+    },
+    deriveConstraint: (request: { url?: string }) => isLocalFile(request.url ?? '/') ? 'local' : 'upstream',
+    mustMatchWhenDerived: false
+  } as never
 }
 
 /** `location` made relative when it points at the upstream itself (the proxy serves the same paths). */

@@ -1,8 +1,10 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev } from '../lib/dev/dev.js'
@@ -179,4 +181,26 @@ t.test('the command: fastify-livereload dev <entry> serves, reloads, and Ctrl-C 
   t.equal(await command.exited, 0)
   await eventually(() => children(dir).length === 0, 10_000, 'every child gone')
   t.pass('no child left')
+})
+
+t.test('examples/server-reload starts, serves its app and its public/ with the client, and stops on SIGINT', async t => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../examples/server-reload/server.js', import.meta.url))], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let printed = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      printed += chunk
+      const found = /reloaded on code changes: (http:\/\/\S+?)\/\n/.exec(printed)
+      if (found !== null) resolve(found[1]!)
+    })
+    child.once('exit', code => reject(new Error(`the example exited (${code}): ${printed}`)))
+  })
+  const page = await text(`${url}/`)
+  t.match(page, /Served by version \d+/)
+  t.match(page, TAG)
+  t.match(await text(`${url}/greet/world`), /Hello, world/, 'a route with a schema')
+  t.match(await text(`${url}/style.css`), /font:/, 'public/')
+  const exited = once(child, 'exit')
+  child.kill('SIGINT')
+  t.same(await exited, [0, null])
 })

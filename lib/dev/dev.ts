@@ -4,9 +4,9 @@
 // generation, generations.ts). A code change is a build of the plugin's pipeline, so a burst of
 // saves is one generation and one reload, a change during a boot cancels it (`supersede`), and a
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, extname, resolve, sep } from 'node:path'
+import { dirname, extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
@@ -43,8 +43,11 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       buildOnStart: true,
       supersede: true
     })
-    await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), async (_request, reply) =>
-      await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED))
+    const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
+    await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
+      unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
+      isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url)
+    })
     await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
   } catch (err) {
     await app.close()
@@ -57,6 +60,22 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     app,
     close: async () => { await app.close() }
   }
+}
+
+/** Whether `url` names a file (or a directory with an index.html) of `root` served under `prefix`: the plugin serves it, not the app. */
+function isFileIn (root: string, prefix: string, url: string): boolean {
+  const base = prefix.endsWith('/') ? prefix : `${prefix}/`
+  let path = url.split('?', 1)[0]!
+  if (!path.startsWith(base) && path !== prefix) return false
+  try {
+    path = decodeURIComponent(path.slice(base.length))
+  } catch {
+    return false
+  }
+  const file = resolve(root, path)
+  if (file !== root && !file.startsWith(root + sep)) return false
+  const stats = statSync(file, { throwIfNoEntry: false })
+  return stats !== undefined && (stats.isFile() || (stats.isDirectory() && existsSync(join(file, 'index.html'))))
 }
 
 const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Starting</title></head><body><h1>The app has not started</h1>' +
