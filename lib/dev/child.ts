@@ -37,7 +37,8 @@ async function boot (entry: string): Promise<void> {
     const plugin = module.default
     if (typeof plugin !== 'function') throw new TypeError(`${entry} must default-export a Fastify plugin: async (fastify, opts) => { … }`)
     const { default: Fastify } = await import(fastifyUrl(entry))
-    const instance = Fastify({ ...module.options, forceCloseConnections: true }) as FastifyInstance
+    // Retired with close(): idle keep-alive connections end at once, requests in flight finish.
+    const instance = Fastify({ ...module.options, forceCloseConnections: 'idle' }) as FastifyInstance
     app = instance
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
