@@ -1,7 +1,7 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -127,6 +127,26 @@ t.test('the app\'s own WebSocket routes are forwarded to the current version', a
   await once(ws, 'open')
   ws.send('hi')
   t.equal(String((await once(ws, 'message'))[0]), 'v1 hi')
+})
+
+t.test('a request in flight when its version is retired finishes', async t => {
+  // /slow says it arrived (a file), then answers with its process's pid after 5 s: long past the
+  // next version's start, even on a loaded machine. /pid answers at once.
+  const dir = app(t, 'one', {
+    'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n  fastify.register(root)\n" +
+      "  fastify.get('/pid', async () => String(process.pid))\n" +
+      "  fastify.get('/slow', async () => { writeFileSync(new URL('arrived', import.meta.url), ''); await new Promise(resolve => setTimeout(resolve, 5000)); return String(process.pid) })\n}\n"
+  })
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const before = await text(`${server.url}/pid`)
+  const slow = fetch(`${server.url}/slow`).then(async response => [response.status, await response.text()])
+  await eventually(() => existsSync(join(dir, 'arrived')), 10_000, 'the slow request reached the app')
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reload
+  t.not(await text(`${server.url}/pid`), before, 'a new version serves')
+  t.same(await slow, [200, before], 'the request was answered in full by the retired version')
 })
 
 t.test('close() ends every version: no child process left', async t => {
