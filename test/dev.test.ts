@@ -93,6 +93,29 @@ t.test('a plugin that throws at start: the error names the app\'s own frame', as
   t.match((await error).errors[0], { message: 'no database', file: /routes\/root\.js$/, line: 2 })
 })
 
+t.test('a change while a version boots cancels that boot: one reload, the latest code', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const building = client.next('building')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await building
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('three'))
+  await reload
+  t.match(await text(`${server.url}/`), /<body>three<\/body>/)
+  t.same(client.messages.slice(1).map(m => m.type), ['building', 'building', 'reload'], 'the first boot sent nothing')
+})
+
+t.test('an app that exits at start: the error says so', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const error = client.next('error')
+  writeFileSync(join(dir, 'routes', 'root.js'), 'process.exit(3)\nexport default async function () {}\n')
+  t.match((await error).errors[0]?.message, /the app's process exited \(3\) before it listened/)
+})
+
 t.test('before any version started: a 503 page with the client; the fix serves and reloads it', async t => {
   const dir = app(t, 'one', { routes: { 'root.js': 'export default async function (fastify) { fastify.get(\'/\', ( }\n' } })
   const server = await start(t, dir)

@@ -117,8 +117,7 @@ function serverBuilder (generations: Generations, code: CodeFiles, user: Builder
       if (booted.kind === 'aborted') return {}
       if (booted.kind === 'failed') {
         code.learn(new Set([...booted.files, ...placeFile(booted.error)]))
-        ctx.log.error({ err: booted.error }, 'the app failed to start; the previous version keeps serving')
-        return { errors: [booted.error] }
+        return { errors: [booted.error] } // logged once, as any failed build, with the error
       }
       generations.promote(booted.generation)
       return { reload: 'page' }
