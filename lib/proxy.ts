@@ -1,7 +1,8 @@
 // Another server behind the plugin: the command's --proxy mode (cli/) and the dev server's
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
@@ -19,8 +20,10 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * server, the channel's too, and would answer them a second time: its listener is given only the
  * others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
+  keepsHost?: boolean
   /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
   isLocalFile?: (url: string) => boolean
 } = {}): Promise<void> {
@@ -43,6 +46,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       ...(isLocalFile === undefined ? {} : { constraints: { [LOCAL_FILE]: 'upstream' } }),
       replyOptions: {
         getUpstream: () => upstream()?.origin ?? 'http://127.0.0.1:1',
+        ...(keepsHost ? { rewriteRequestHeaders: browsersHost } : {}),
         // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
         rewriteHeaders: headers => ({ ...headers, ...ownLocation(headers.location, upstream()) })
       }
@@ -55,6 +59,11 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
     })
   }
+}
+
+/** The request's headers with the Host the browser sent (reply-from puts the upstream's). */
+function browsersHost<Headers extends IncomingHttpHeaders | Http2IncomingHttpHeaders> (request: { headers: { host?: string } }, headers: Headers): Headers {
+  return { ...headers, host: request.headers.host }
 }
 
 const LOCAL_FILE = 'livereloadTarget'

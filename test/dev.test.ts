@@ -140,6 +140,14 @@ t.test('a change the app never loaded restarts nothing', async t => {
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
 })
 
+t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server', async t => {
+  const dir = app(t, 'one', {
+    'app.js': "export default async function app (fastify) { fastify.get('/where', async request => request.headers.host) }\n"
+  })
+  const server = await start(t, dir)
+  t.equal(await text(`${server.url}/where`), new URL(server.url).host)
+})
+
 t.test('the app\'s own WebSocket routes are forwarded to the current version', async t => {
   const dir = app(t, 'one', {
     'app.js': "import websocket from '@fastify/websocket'\nexport default async function app (fastify) {\n  await fastify.register(websocket)\n  fastify.get('/echo', { websocket: true }, socket => socket.on('message', data => socket.send('v1 ' + data)))\n}\n"

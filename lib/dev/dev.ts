@@ -46,7 +46,8 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
-      isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url)
+      isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
+      keepsHost: true // the app builds its URLs from the Host browsers use
     })
     await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
   } catch (err) {
