@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Builder, BuildContext, BuildReport, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
+import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
 
 export const DEFAULT_PATH = '/__livereload'
@@ -53,7 +53,8 @@ export interface ResolvedOptions {
   readonly watch: readonly string[]
   readonly builder: Builder | null
   readonly buildOnStart: boolean
-  readonly supersede: boolean
+  /** Whether changes arriving during a build abort it. */
+  readonly supersede: (changes: FileChange[]) => boolean
   readonly onBuildStart: ((ctx: BuildContext) => unknown) | null
   readonly onBuildEnd: ((report: BuildReport) => unknown) | null
   /** LiveReload protocol 7, or null when off; `port` null: on the app's own port only. */
@@ -77,7 +78,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     watch: resolveWatch(opts.watch),
     builder,
     buildOnStart: resolveBoolean(opts, 'buildOnStart', builder !== null),
-    supersede: resolveBoolean(opts, 'supersede', false),
+    supersede: resolveSupersede(opts.supersede),
     onBuildStart: resolveHook<(ctx: BuildContext) => unknown>('onBuildStart', opts.onBuildStart),
     onBuildEnd: resolveHook<(report: BuildReport) => unknown>('onBuildEnd', opts.onBuildEnd),
     root: resolveRoot(opts.root),
@@ -97,7 +98,14 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
   })
 }
 
-function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart' | 'supersede', fallback: boolean): boolean {
+function resolveSupersede (value: unknown): (changes: FileChange[]) => boolean {
+  if (value === undefined || value === false) return () => false
+  if (value === true) return () => true
+  if (typeof value !== 'function') invalid('supersede', 'must be a boolean or a function (changes) => boolean')
+  return changes => (value as (changes: FileChange[]) => unknown)(changes) === true
+}
+
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart', fallback: boolean): boolean {
   const value = opts[key] ?? fallback
   if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
   return value

@@ -107,6 +107,21 @@ t.test('a change while a version boots cancels that boot: one reload, the latest
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'building', 'reload'], 'the first boot sent nothing')
 })
 
+t.test('an app that writes a file of its own directory as it starts: it starts, and an edit still reloads', async t => {
+  const dir = app(t, 'one', {
+    'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n" +
+      "  writeFileSync(new URL('data.json', import.meta.url), JSON.stringify({ at: Date.now() }))\n" +
+      '  await new Promise(resolve => setTimeout(resolve, 300)) // a database connecting\n  fastify.register(root)\n}\n'
+  })
+  const server = await start(t, dir) // resolves: the write does not cancel the first start
+  t.match(await text(`${server.url}/`), /<body>one<\/body>/)
+  const client = await channelClient(t, server.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await reload
+  t.match(await text(`${server.url}/`), /<body>two<\/body>/)
+})
+
 t.test('an app that exits at start: the error says so', async t => {
   const dir = app(t)
   const server = await start(t, dir)
@@ -210,6 +225,9 @@ t.test('a TypeScript entry runs through tsx, found from the app; without it, a c
   writeFileSync(join(dir, 'routes', 'root.ts'), route('retyped').replace('async function (fastify)', 'async function (fastify: any)'))
   await reload
   t.match(await text(`${server.url}/`), /<body>retyped<\/body>/)
+  const error = client.next('error')
+  writeFileSync(join(dir, 'routes', 'root.ts'), "export default async function (fastify: any): Promise<void> {\n  fastify.get('/', async () => 'x'\n")
+  t.match((await error).errors[0], { file: /routes\/root\.ts$/, line: 3 }, 'a TypeScript syntax error names the file and line, not esbuild\'s')
 
   const outside = realpathSync(mkdtempSync(join(tmpdir(), 'no-tsx-'))) // no node_modules above it
   t.teardown(() => rmSync(outside, { recursive: true, force: true }))

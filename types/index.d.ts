@@ -384,10 +384,11 @@ export interface LiveReloadOptions {
   buildOnStart?: boolean
   /**
    * When sources change during a build, abort it (its `ctx.signal`) and start over with all the
-   * changes, instead of letting it finish first. For builders that honour the signal.
+   * changes, instead of letting it finish first. For builders that honour the signal. A function
+   * decides per change (a save, a burst: the changes as one build would get them): true aborts.
    * @default false
    */
-  supersede?: boolean
+  supersede?: boolean | ((changes: FileChange[]) => boolean)
   /** Called before each build; an exception is logged and ignored. */
   onBuildStart?: (ctx: BuildContext) => unknown
   /** Called after each build with its report; an exception is logged and ignored. */

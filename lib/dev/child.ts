@@ -5,7 +5,7 @@
 // Whatever goes wrong, the supervisor sees a `failed` message or this process die.
 import { spawnSync } from 'node:child_process'
 import { createRequire, register } from 'node:module'
-import { dirname, sep } from 'node:path'
+import { dirname, resolve, sep } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
@@ -14,7 +14,8 @@ import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
 import { placeOf } from './place.js'
 
-const send = (message: ChildMessage): void => { process.send?.(message) }
+// A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
+const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = createRequire(import.meta.url)
 
 // The loader hooks post each module's URL; a marker module, imported last, says all have come.
@@ -70,8 +71,8 @@ async function loadedFiles (): Promise<string[]> {
 /** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
 function errorOf (err: unknown, entry: string): BuildErrorInfo & { location?: unknown } {
   const error = err instanceof Error ? err : new Error(String(err))
-  const place = placeOf(error, entry) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
   const info: BuildErrorInfo & { location?: unknown } = { message: error.message, stack: error.stack }
+  const place = transformPlace(error.message) ?? placeOf(error, entry) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
   if (place !== null) {
     let lineText: string | undefined
     try {
@@ -80,6 +81,16 @@ function errorOf (err: unknown, entry: string): BuildErrorInfo & { location?: un
     info.location = { file: place.file, line: place.line, column: place.column - 1, lineText }
   }
   return info
+}
+
+/**
+ * A TypeScript module that does not parse: tsx's esbuild names the place in its message
+ * (`routes/a.ts:3:0: ERROR: …`, the column from 0, the path from the working directory); its
+ * stack has only esbuild's own frames, and the error's `errors` do not survive the loader thread.
+ */
+function transformPlace (message: string): ReturnType<typeof placeOf> {
+  const found = /^(.+?):(\d+):(\d+): ERROR: /m.exec(message)
+  return found === null ? null : { file: resolve(found[1]!), line: Number(found[2]), column: Number(found[3]) + 1 }
 }
 
 /** Files the loader checks at most, looking for the one that does not parse. */

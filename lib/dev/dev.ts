@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
 import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
@@ -30,7 +30,8 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   const entry = modulePath('entry', entryOption)
   if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
   const generations = createGenerations(entry, loaderFor(entry))
-  const app = Fastify({ logger, forceCloseConnections: true, pluginTimeout: 0 })
+  // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
+  const app = Fastify({ logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, pluginTimeout: 0 })
   app.addHook('onClose', async () => { await generations.close() })
   const userWatch = [watch ?? []].flat().map(path => resolve(path))
   const code = codeFiles(entry, generations)
@@ -41,7 +42,9 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       watch: [...userWatch, dirname(entry)],
       builder: serverBuilder(generations, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
       buildOnStart: true,
-      supersede: true
+      // A change to a file the app is known to load cancels a boot under way; anything else (a
+      // file the app writes as it starts, a client-side source) lets it finish, and is judged after.
+      supersede: changes => changes.some(change => code.isKnown(change.path))
     })
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
@@ -84,15 +87,19 @@ const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Sta
 
 /** What decides whether a change restarts the server: the files the app loaded, as far as known. */
 interface CodeFiles {
+  /** Whether a change to `path` needs a new version: before any version listened, anything under the app's directory may be its code. */
   isCode (path: string): boolean
+  /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
+  isKnown (path: string): boolean
   learn (files: ReadonlySet<string>): void
 }
 
 function codeFiles (entry: string, generations: Generations): CodeFiles {
   let attempted = new Set<string>()
+  const isKnown = (path: string): boolean => generations.current?.files.has(path) === true || attempted.has(path)
   return {
-    // Before any generation listened, anything under the app's directory may be its code.
-    isCode: path => generations.current === null ? path.startsWith(dirname(entry) + sep) : generations.current.files.has(path) || attempted.has(path),
+    isCode: path => generations.current === null ? path.startsWith(dirname(entry) + sep) : isKnown(path),
+    isKnown,
     learn (files) { attempted = new Set(files) }
   }
 }

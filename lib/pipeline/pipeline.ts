@@ -61,6 +61,8 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const hashes = createOutputHashes()
   const rules = { quietMs: options.debounce, maxWaitMs: MAX_WAIT_MS }
   const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) }, undefined, options.root)
+  /** What a build wrote, once delivered; nothing to wait for where no output directory is watched. */
+  const settleOutputs = async (): Promise<FileChange[]> => options.root === null ? [] : await outputs.settle()
   const sources = createCoalescer(rules, onSourcesQuiet)
   const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
@@ -80,6 +82,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   const isIgnoredOutput = options.root === null ? () => false : ignoredPaths(options.root, options.ignore)
 
   function onSourcesQuiet (changes: FileChange[]): void {
+    // Decided on the save or burst as a whole, not on each watcher batch: a late copy of the
+    // change that started the build, or a change `supersede` does not care for, lets it run.
+    if (current !== null && options.supersede(changes)) current.abort()
     if (builder === null) {
       log.info({ changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; reloading`)
       hub.broadcast(reloadOf([]))
@@ -133,7 +138,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     if (closing.signal.aborted) return { ...closedReport(), full, changes: display, duration }
     if (controller.signal.aborted) {
       log.info({ ms: duration }, 'build superseded by newer changes')
-      await outputs.settle() // the next build reports what this one wrote
+      await settleOutputs() // the next build reports what this one wrote
       return null
     }
 
@@ -147,7 +152,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       isErrorShowing = true
       sent = send({ type: 'error', errors })
       log.error({ ms: duration, errors: errors.length, err: errors[0] }, 'build failed')
-      await hashes.changed(await outputs.settle()) // partial writes: absorbed, the overlay stands
+      await hashes.changed(await settleOutputs()) // partial writes: absorbed, the overlay stands
     } else {
       stats.lastErrors = null
       const delivered = await deliver(outcome)
@@ -180,14 +185,14 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     const mode = outcome.reload ?? 'auto'
     // The builder did not say what it wrote: its own output events tell, once they go quiet.
     const written = outcome.outputs === undefined
-      ? (mode === 'auto' ? await outputs.settle() : [])
+      ? (mode === 'auto' ? await settleOutputs() : [])
       : outcome.outputs.filter(path => !isIgnoredOutput(path)).map(path => ({ path, type: 'update' as const }))
     const changed = await contentChanges(written)
     const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options))
     isErrorShowing = false
     mustReload = false
     // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
-    if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await outputs.settle())
+    if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await settleOutputs())
     return { sent, paths: changed.map(change => urlPath(change.path, options)) }
   }
 
@@ -210,7 +215,6 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     pushSource (changes) {
       loop.notePush(changes)
       sources.push(changes)
-      if (options.supersede && current !== null) current.abort()
     },
     pushOutput: changes => outputs.push(changes),
     outputGone: () => outputs.awaitRoot(),

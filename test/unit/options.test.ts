@@ -93,6 +93,14 @@ t.test('build options: a bare function becomes a builder, buildOnStart follows i
   t.equal(resolveOptions({ builder: anonymous }).builder?.name, 'build', 'anonymous functions get a name')
 })
 
+t.test('supersede: a boolean, or a function of the changes that only true answers abort', async t => {
+  const changes = [{ path: '/src/a.ts', type: 'update' as const }]
+  t.equal(resolveOptions().supersede(changes), false)
+  t.equal(resolveOptions({ supersede: true }).supersede(changes), true)
+  t.equal(resolveOptions({ supersede: list => list[0]?.path.endsWith('.ts') === true }).supersede(changes), true)
+  t.equal(resolveOptions({ supersede: () => 'yes' as never }).supersede(changes), false, 'true itself, nothing truthy')
+})
+
 t.test('inject: false means never, a function is kept', async t => {
   const predicate = () => false
   t.equal(resolveOptions({ inject: false }).inject, null)
