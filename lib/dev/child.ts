@@ -45,7 +45,8 @@ async function boot (entry: string): Promise<void> {
     await instance.listen({ port: 0, host: '127.0.0.1' })
     send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles() })
   } catch (err) {
-    send({ type: 'failed', error: errorOf(err, entry), files: await loadedFiles() })
+    const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
+    send({ type: 'failed', error: errorOf(err, entry), files })
   }
 }
 
