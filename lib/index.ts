@@ -14,7 +14,7 @@ import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
 import { LR7_PATH, LR7_SCRIPT_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
-import { displayPath } from './paths.js'
+import { displayPath, isUnder } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
@@ -71,14 +71,6 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
  */
 function mountedAt (options: ResolvedOptions, mount: string): ResolvedOptions {
   return mount === '' ? options : { ...options, path: mount + options.path, prefix: mount + options.prefix }
-}
-
-/** Whether a request's URL (its query aside) is one of `routes`, or lies under one. */
-function isUnder (routes: readonly string[]): (url: string) => boolean {
-  return url => {
-    const path = url.split('?', 1)[0]!
-    return routes.some(route => path === route || path.startsWith(`${route}/`))
-  }
 }
 
 /**

@@ -41,3 +41,11 @@ export async function kindOf (path: string): Promise<'directory' | 'file' | 'mis
     return 'missing'
   }
 }
+
+/** Whether a request's URL (its query aside) is one of `routes`, or lies under one. */
+export function isUnder (routes: readonly string[]): (url: string) => boolean {
+  return url => {
+    const path = url.split('?', 1)[0]!
+    return routes.some(route => path === route || path.startsWith(`${route}/`))
+  }
+}

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './options.js'
+import { isUnder } from './paths.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
@@ -27,10 +28,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
   isLocalFile?: (url: string) => boolean
 } = {}): Promise<void> {
-  const isChannel = (url: string | undefined): boolean => {
-    const path = (url ?? '').split('?', 1)[0]!
-    return channel.some(route => path === route || path.startsWith(`${route}/`))
-  }
+  const isChannel = isUnder(channel)
   const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
   await app.register(async function forwarded (proxied) {
@@ -56,7 +54,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     if (before.has(listener)) continue
     app.server.removeListener('upgrade', listener as never)
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!isChannel(request.url)) (listener as (...args: unknown[]) => void)(request, socket, head)
+      if (!isChannel(request.url ?? '')) (listener as (...args: unknown[]) => void)(request, socket, head)
     })
   }
 }
