@@ -111,6 +111,7 @@ t.test('an app that writes a file of its own directory as it starts: it starts, 
   const dir = app(t, 'one', {
     'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n" +
       "  writeFileSync(new URL('data.json', import.meta.url), JSON.stringify({ at: Date.now() }))\n" +
+      // the delay is the thing under test: a start still under way when the watcher reports the write
       '  await new Promise(resolve => setTimeout(resolve, 300)) // a database connecting\n  fastify.register(root)\n}\n'
   })
   const server = await start(t, dir) // resolves: the write does not cancel the first start
@@ -176,12 +177,15 @@ t.test('the app\'s own WebSocket routes are forwarded to the current version', a
 })
 
 t.test('a request in flight when its version is retired finishes', async t => {
-  // /slow says it arrived (a file), then answers with its process's pid after 5 s: long past the
-  // next version's start, even on a loaded machine. /pid answers at once.
+  // /slow says it arrived (a file), then holds its answer until the test releases it (another
+  // file), and answers with its process's pid. /pid answers at once.
   const dir = app(t, 'one', {
-    'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n  fastify.register(root)\n" +
+    'app.js': "import { existsSync, watch, writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\n" +
+      "const here = new URL('.', import.meta.url)\n" +
+      "const released = () => new Promise(resolve => { const w = watch(here, () => { if (existsSync(new URL('release', here))) { w.close(); resolve() } }) })\n" +
+      'export default async function app (fastify) {\n  fastify.register(root)\n' +
       "  fastify.get('/pid', async () => String(process.pid))\n" +
-      "  fastify.get('/slow', async () => { writeFileSync(new URL('arrived', import.meta.url), ''); await new Promise(resolve => setTimeout(resolve, 5000)); return String(process.pid) })\n}\n"
+      "  fastify.get('/slow', async () => { const release = released(); writeFileSync(new URL('arrived', here), ''); await release; return String(process.pid) })\n}\n"
   })
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
@@ -192,6 +196,7 @@ t.test('a request in flight when its version is retired finishes', async t => {
   writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
   await reload
   t.not(await text(`${server.url}/pid`), before, 'a new version serves')
+  writeFileSync(join(dir, 'release'), '')
   t.same(await slow, [200, before], 'the request was answered in full by the retired version')
 })
 
