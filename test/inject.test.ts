@@ -47,6 +47,32 @@ t.test('string and Buffer routes get the tag, HEAD included', async t => {
   }
 })
 
+t.test('a string page sent again gets the bytes of its own content, each time', async t => {
+  // Same length, other characters: the cache of pages sent before compares whole pages.
+  let title = 'aa'
+  let nonce = 'n1'
+  const server = await app(t, { root: false }, s => {
+    s.get('/page', (_q, r) => r.type('text/html').send(`<html><head><title>${title}</title></head><body>${'x'.repeat(3000)}</body></html>`))
+    s.get('/same', (_q, r) => r.type('text/html').send(PAGE))
+    s.get('/csp', (_q, r) => r.type('text/html').header('content-security-policy', `script-src 'nonce-${nonce}'`).send(PAGE))
+  })
+  const expected = (name: string) => `<html><head><title>${name}</title>${TAG}</head><body>${'x'.repeat(3000)}</body></html>`
+  for (const name of ['aa', 'aa', 'bb', 'aa', 'cc']) {
+    title = name
+    const res = await fetchRaw(server, '/page')
+    t.equal(res.body.toString(), expected(name), `title ${name}`)
+    t.equal(Number(res.headers['content-length']), res.body.length)
+  }
+  const first = await fetchRaw(server, '/same')
+  const again = await fetchRaw(server, '/same')
+  t.same(again.body, first.body, 'the same page, the same bytes')
+  t.equal(first.body.toString(), PAGE.replace('</head>', `${TAG}</head>`))
+  for (const value of ['n1', 'n2']) {
+    nonce = value
+    t.match((await fetchRaw(server, '/csp')).body.toString(), `nonce="${value}"`, 'a nonce page is made afresh')
+  }
+})
+
 t.test('a string route gets the UTF-8 bytes of the page with the tag, whatever its characters', async t => {
   const pages: Record<string, string> = {
     ascii: `<html><head><title>x</title></head><body>${'a'.repeat(3000)}</body></html>`,

@@ -4,6 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import { CODECS, injectEncoded } from './encoded.js'
 import { InjectStream } from './inject-stream.js'
+import { createPageCache, type PageCache } from './page-cache.js'
 import { readWhole } from './read-whole.js'
 import { withTag } from './whole.js'
 import type { InjectPredicate } from '../../types/index.js'
@@ -44,6 +45,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
   const revalidated = new WeakSet<FastifyRequest>()
   const { inject } = options
   const plainTag = Buffer.from(`<script src="${escapeAttribute(clientSrc)}" defer></script>`) // no nonce: the common case, built once
+  const pages = createPageCache() // string pages with the plain tag: a nonce makes each page new
 
   /** Calls `done` with the payload to send: at once for strings and Buffers, once read for sized streams and encoded bodies. */
   function injected (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
@@ -68,7 +70,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
 
     if (payload instanceof ReadableStream) payload = Readable.fromWeb(payload as WebReadableStream)
     if (encoding !== 'identity') return injectEncoded(request, reply, payload, encoding, tag, clientSrc, done)
-    if (typeof payload === 'string' || Buffer.isBuffer(payload)) return done(null, injectWhole(reply, payload, tag, clientSrc))
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) return done(null, injectWhole(reply, payload, tag, clientSrc, nonce === undefined ? pages : null))
     const declared = reply.hasHeader('content-length') ? Number(reply.getHeader('content-length')) : -1
     if (declared < 0 || declared > MAX_WHOLE_STREAM) {
       if (declared >= 0) reply.removeHeader('content-length') // unknown until the page has gone through
@@ -125,9 +127,16 @@ function isEligible (request: FastifyRequest, reply: FastifyReply, payload: unkn
   return request.routeOptions.config?.liveReload !== false // a getter that builds an object: HTML only
 }
 
-/** String and Buffer payloads, and sized streams read whole: the page with the tag (whole.ts), Content-Length set to its length. */
-function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer, clientSrc: string): string | Buffer {
-  const result = withTag(payload, tag, clientSrc)
+/**
+ * String and Buffer payloads, and sized streams read whole: the page with the tag (whole.ts),
+ * Content-Length set to its length. A string page sent before comes from `pages`.
+ */
+function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer, clientSrc: string, pages: PageCache | null = null): string | Buffer {
+  let result: string | Buffer | undefined = typeof payload === 'string' ? pages?.get(payload) : undefined
+  if (result === undefined) {
+    result = withTag(payload, tag, clientSrc)
+    if (typeof payload === 'string' && result !== payload) pages?.set(payload, result as Buffer)
+  }
   // Fastify recomputes it for GET, not for HEAD: set it for both.
   if (result !== payload && reply.hasHeader('content-length')) reply.header('content-length', (result as Buffer).length)
   return result
