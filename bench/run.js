@@ -21,6 +21,8 @@ const samples = {
   cannonSeconds: quick ? 2 : 4,
   cannonRounds: quick ? 1 : 2,
   ttfb: quick ? 10 : 30,
+  starts: quick ? 3 : 7,
+  bigStarts: quick ? 2 : 5,
   idleSeconds: Number(process.env.BENCH_IDLE_S ?? (quick ? 10 : 30)),
   bigTree: process.env.BENCH_BIG_TREE !== '0'
 }
