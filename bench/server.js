@@ -151,10 +151,23 @@ function buildToOutput () {
   }
 }
 
-/** Scenario 5's routes: an HTML string, a streamed page and a 100 MB page. */
+/**
+ * Scenario 5's routes: an HTML string, a streamed page and a 100 MB page. And two more string
+ * pages of the same size for bench/string-route.js: rendered again per request (a template from
+ * the same data) and different every time (a counter in it).
+ */
 function addRoutes (app) {
-  const html = `<!doctype html><html><head><title>bench</title></head><body>${'<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n'.repeat(320)}</body></html>`
+  const paragraph = '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n'
+  const html = `<!doctype html><html><head><title>bench</title></head><body>${paragraph.repeat(320)}</body></html>`
+  const render = footer => {
+    let body = ''
+    for (let i = 0; i < 320; i++) body += paragraph
+    return `<!doctype html><html><head><title>bench</title></head><body>${body}<p>${footer}</p></body></html>`
+  }
+  let count = 0
   app.get('/route', (_req, reply) => reply.type('text/html').send(html))
+  app.get('/rendered', (_req, reply) => reply.type('text/html').send(render('same')))
+  app.get('/counter', (_req, reply) => reply.type('text/html').send(render(count++)))
   app.get('/stream', async (_req, reply) => {
     const { Readable } = await import('node:stream')
     const body = new Readable({ read () {} })

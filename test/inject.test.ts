@@ -51,11 +51,13 @@ t.test('a string page sent again gets the bytes of its own content, each time', 
   // Same length, other characters: the cache of pages sent before compares whole pages.
   let title = 'aa'
   let nonce = 'n1'
+  const sent: unknown[] = []
   const server = await app(t, { root: false }, s => {
     s.get('/page', (_q, r) => r.type('text/html').send(`<html><head><title>${title}</title></head><body>${'x'.repeat(3000)}</body></html>`))
     s.get('/same', (_q, r) => r.type('text/html').send(PAGE))
     s.get('/csp', (_q, r) => r.type('text/html').header('content-security-policy', `script-src 'nonce-${nonce}'`).send(PAGE))
   })
+  server.addHook('onSend', async (request, _reply, payload) => { if (request.url === '/same') sent.push(payload) }) // after the plugin's
   const expected = (name: string) => `<html><head><title>${name}</title>${TAG}</head><body>${'x'.repeat(3000)}</body></html>`
   for (const name of ['aa', 'aa', 'bb', 'aa', 'cc']) {
     title = name
@@ -66,6 +68,8 @@ t.test('a string page sent again gets the bytes of its own content, each time', 
   const first = await fetchRaw(server, '/same')
   const again = await fetchRaw(server, '/same')
   t.same(again.body, first.body, 'the same page, the same bytes')
+  t.equal(sent.length, 2)
+  t.ok(Buffer.isBuffer(sent[0]) && sent[0] === sent[1], 'made once: the second response sends the Buffer of the first')
   t.equal(first.body.toString(), PAGE.replace('</head>', `${TAG}</head>`))
   for (const value of ['n1', 'n2']) {
     nonce = value

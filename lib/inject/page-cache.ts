@@ -1,9 +1,9 @@
 // The injected bytes of string pages the app sends again unchanged: the common case of a dev
 // server (a page reloaded, opened in several tabs, a template rendered from the same data).
 
-/** Pages longer than this are injected afresh each time: the cache holds many small pages, not a few huge ones. */
+/** Pages whose bytes are more than this are injected afresh each time: the cache holds many small pages, not a few huge ones. */
 export const MAX_CACHED_PAGE = 512 * 1024
-/** Pages held at most, and their bytes at most (string and Buffer counted once each). */
+/** Pages held at most, and their memory at most (a string counted at two bytes a character, the most V8 takes). */
 export const MAX_CACHED_PAGES = 32
 export const MAX_CACHED_BYTES = 8 * 1024 * 1024
 
@@ -17,7 +17,8 @@ export interface PageCache {
  * A small cache from a page (its string) to the bytes sent for it, tag included. Looked up by
  * length, then compared whole: the same string object is one pointer comparison; an equal
  * string rendered again is a comparison of its characters, cheaper than the scan, the
- * allocation and the copies it saves. Two pages of one length take turns in their slot.
+ * allocation and the copies it saves. One page per length: two pages of one length take turns
+ * in their slot. The page used longest ago goes first.
  *
  * Why it pays: a Buffer made per response is allocated outside V8's heap and freed only after
  * a collection, so the process keeps taking fresh pages from the kernel (about one page fault
@@ -30,26 +31,32 @@ export function createPageCache (): PageCache {
   const pages = new Map<number, { html: string, bytes: Buffer }>()
   let held = 0
 
+  const size = (entry: { html: string, bytes: Buffer }): number => 2 * entry.html.length + entry.bytes.length
+
   function evict (length: number): void {
     const entry = pages.get(length)
     if (entry === undefined) return
     pages.delete(length)
-    held -= entry.html.length + entry.bytes.length
+    held -= size(entry)
   }
 
   return {
     get (html) {
       const entry = pages.get(html.length)
-      return entry !== undefined && entry.html === html ? entry.bytes : undefined
+      if (entry === undefined || entry.html !== html) return undefined
+      pages.delete(html.length) // to the end of the Map's order: used last, evicted last
+      pages.set(html.length, entry)
+      return entry.bytes
     },
     set (html, bytes) {
-      if (html.length > MAX_CACHED_PAGE) return
+      if (bytes.length > MAX_CACHED_PAGE) return
       evict(html.length)
-      while (pages.size >= MAX_CACHED_PAGES || (pages.size > 0 && held + html.length + bytes.length > MAX_CACHED_BYTES)) {
-        evict(pages.keys().next().value!) // the oldest
+      const entry = { html, bytes }
+      while (pages.size >= MAX_CACHED_PAGES || (pages.size > 0 && held + size(entry) > MAX_CACHED_BYTES)) {
+        evict(pages.keys().next().value!) // used longest ago
       }
-      pages.set(html.length, { html, bytes })
-      held += html.length + bytes.length
+      pages.set(html.length, entry)
+      held += size(entry)
     }
   }
 }

@@ -16,22 +16,26 @@ t.test('a page is found again by its content, not by its length alone', async t 
   t.equal(cache.get(page(10)), undefined)
 })
 
-t.test('it holds at most so many pages and bytes, the oldest going first, and no huge page', async t => {
+t.test('it holds at most so many pages and bytes, the one used longest ago going first, and no huge page', async t => {
   const cache = createPageCache()
-  for (let length = 1; length <= MAX_CACHED_PAGES + 1; length++) cache.set(page(length), Buffer.alloc(1))
-  t.equal(cache.get(page(1)), undefined, 'the oldest went')
-  t.ok(cache.get(page(2)))
+  for (let length = 1; length <= MAX_CACHED_PAGES; length++) cache.set(page(length), Buffer.alloc(1))
+  t.ok(cache.get(page(1)), 'the first page, used again')
+  cache.set(page(MAX_CACHED_PAGES + 1), Buffer.alloc(1))
+  t.equal(cache.get(page(2)), undefined, 'the page used longest ago went')
+  t.ok(cache.get(page(1)))
+  t.ok(cache.get(page(3)))
   t.ok(cache.get(page(MAX_CACHED_PAGES + 1)))
 
   const big = createPageCache()
-  const size = MAX_CACHED_PAGE / 2
+  const chars = MAX_CACHED_PAGE / 4
   const fit = MAX_CACHED_BYTES / MAX_CACHED_PAGE
-  for (let i = 0; i < fit + 1; i++) big.set(page(size + i), Buffer.alloc(size - i)) // each counts MAX_CACHED_PAGE exactly
-  t.equal(big.get(page(size)), undefined, 'over the byte budget: the oldest went')
-  t.ok(big.get(page(size + 1)))
-  t.ok(big.get(page(size + fit)))
+  // Each counts MAX_CACHED_PAGE: its string at two bytes a character, and its bytes.
+  for (let i = 0; i < fit + 1; i++) big.set(page(chars + i), Buffer.alloc(MAX_CACHED_PAGE / 2 - 2 * i))
+  t.equal(big.get(page(chars)), undefined, 'over the byte budget: the oldest went')
+  t.ok(big.get(page(chars + 1)))
+  t.ok(big.get(page(chars + fit)))
 
-  big.set(page(MAX_CACHED_PAGE + 1), Buffer.alloc(1))
-  t.equal(big.get(page(MAX_CACHED_PAGE + 1)), undefined, 'a page too long is not held')
-  t.ok(big.get(page(size + fit)), 'nor does it push others out')
+  big.set(page(10), Buffer.alloc(MAX_CACHED_PAGE + 1))
+  t.equal(big.get(page(10)), undefined, 'a page of too many bytes is not held')
+  t.ok(big.get(page(chars + fit)), 'nor does it push others out')
 })
