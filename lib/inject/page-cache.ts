@@ -30,6 +30,8 @@ export interface PageCache {
 export function createPageCache (): PageCache {
   const pages = new Map<number, { html: string, bytes: Buffer }>()
   let held = 0
+  /** The length of the page used last: already at the end of the Map's order. */
+  let last = -1
 
   const size = (entry: { html: string, bytes: Buffer }): number => 2 * entry.html.length + entry.bytes.length
 
@@ -44,8 +46,11 @@ export function createPageCache (): PageCache {
     get (html) {
       const entry = pages.get(html.length)
       if (entry === undefined || entry.html !== html) return undefined
-      pages.delete(html.length) // to the end of the Map's order: used last, evicted last
-      pages.set(html.length, entry)
+      if (last !== html.length) { // to the end of the Map's order: used last, evicted last
+        pages.delete(html.length)
+        pages.set(html.length, entry)
+        last = html.length
+      }
       return entry.bytes
     },
     set (html, bytes) {
@@ -56,6 +61,7 @@ export function createPageCache (): PageCache {
         evict(pages.keys().next().value!) // used longest ago
       }
       pages.set(html.length, entry)
+      last = html.length
       held += size(entry)
     }
   }
