@@ -29,7 +29,7 @@ async function makeTree (files) {
 
 /**
  * One start of `entry` on the tree: listening, the deep change seen, RSS growth and the longest
- * event-loop stall; null when the tool saw no change in SEEN_TIMEOUT_MS.
+ * event-loop stall; `seen` is null when the tool saw no change in SEEN_TIMEOUT_MS.
  */
 async function startOnce (entry, root, deep) {
   const server = await startEntry(entry, { root })
