@@ -1,7 +1,7 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -154,6 +154,36 @@ t.test('a change the app never loaded restarts nothing', async t => {
   writeFileSync(join(dir, 'notes.md'), 'b')
   await clear
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
+})
+
+t.test('a new route file beside those the app loaded restarts it, as @fastify/autoload apps need; a hidden one does not', async t => {
+  // The app loads every file of routes/ and of its subdirectories when it starts, as autoload does.
+  const dir = app(t, 'one', {
+    'app.js': `import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+async function load (fastify, dir, prefix) {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) await load(fastify, path, prefix + '/' + name)
+    else if (name.endsWith('.js') && !name.startsWith('.')) await fastify.register((await import(pathToFileURL(path).href)).default, { prefix })
+  }
+}
+export default async function app (fastify) { await load(fastify, fileURLToPath(new URL('routes', import.meta.url)), '') }
+`
+  })
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const clear = client.next('clear')
+  writeFileSync(join(dir, 'routes', '.draft.js'), route('draft')) // hidden: the app skips it, and so does the restart
+  await clear
+  t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'a hidden file: no restart')
+  const reload = client.next('reload')
+  mkdirSync(join(dir, 'routes', 'users'))
+  writeFileSync(join(dir, 'routes', 'users', 'index.js'), route('users'))
+  await reload
+  t.equal(await text(`${server.url}/users/`), `<html><head>${TAG}</head><body>users</body></html>`, 'a new directory of routes/, loaded by the new version')
+  t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>one</body></html>`)
 })
 
 t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server', async t => {

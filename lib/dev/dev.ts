@@ -6,7 +6,7 @@
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
 import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, extname, join, resolve, sep } from 'node:path'
+import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
@@ -87,22 +87,51 @@ const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Sta
 
 /** What decides whether a change restarts the server: the files the app loaded, as far as known. */
 interface CodeFiles {
-  /** Whether a change to `path` needs a new version: before any version listened, anything under the app's directory may be its code. */
-  isCode (path: string): boolean
+  /**
+   * Whether `change` needs a new version: before any version listened, anything under the app's
+   * directory may be its code; after, a file the app loaded, or a new module beside them.
+   */
+  isCode (change: FileChange): boolean
   /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
   isKnown (path: string): boolean
   learn (files: ReadonlySet<string>): void
 }
 
 function codeFiles (entry: string, generations: Generations): CodeFiles {
+  const app = dirname(entry)
   let attempted = new Set<string>()
   const isKnown = (path: string): boolean => generations.current?.files.has(path) === true || attempted.has(path)
+  /** The directories that hold a module the current version loaded (worked out once per version). */
+  let loadedIn: { files: ReadonlySet<string>, dirs: Set<string> } | null = null
+  const dirsOf = (files: ReadonlySet<string>): Set<string> => {
+    if (loadedIn?.files !== files) loadedIn = { files, dirs: new Set([...files].map(file => dirname(file))) }
+    return loadedIn.dirs
+  }
+  /**
+   * A module file created beside those the app loaded (in the directory of one, or in a
+   * directory below such a directory): what @fastify/autoload (the fastify-cli app's way) would
+   * load from `routes/` or `plugins/` on the next start, or a new file a loaded module is about to
+   * import. Hidden paths (an editor's lock and swap files) and node_modules are not.
+   */
+  const isNewModule = (change: FileChange, loaded: ReadonlySet<string>): boolean => {
+    if (change.type !== 'create' || !MODULES.has(extname(change.path)) || !change.path.startsWith(app + sep)) return false
+    if (relative(app, change.path).split(sep).some(part => part.startsWith('.') || part === 'node_modules')) return false
+    const dirs = dirsOf(loaded)
+    return dirs.has(dirname(change.path)) || dirs.has(dirname(dirname(change.path)))
+  }
   return {
-    isCode: path => generations.current === null ? path.startsWith(dirname(entry) + sep) : isKnown(path),
+    isCode (change) {
+      const current = generations.current
+      if (current === null) return change.path.startsWith(app + sep)
+      return isKnown(change.path) || isNewModule(change, current.files)
+    },
     isKnown,
     learn (files) { attempted = new Set(files) }
   }
 }
+
+/** Extensions of files the app may load as modules. */
+const MODULES = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'])
 
 /**
  * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
@@ -113,7 +142,7 @@ function serverBuilder (generations: Generations, code: CodeFiles, user: Builder
   return {
     name: 'server',
     async build (ctx: BuildContext): Promise<BuildOutcome> {
-      const serverChanges = ctx.full ? [] : ctx.changes.filter(change => code.isCode(change.path))
+      const serverChanges = ctx.full ? [] : ctx.changes.filter(change => code.isCode(change))
       const userChanges: FileChange[] = ctx.full ? [...ctx.changes] : ctx.changes.filter(change => isUserSource(change.path))
       let outcome: BuildOutcome = { reload: 'none' }
       if (user !== null && (ctx.full || userChanges.length > 0)) {
