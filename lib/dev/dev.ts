@@ -101,12 +101,6 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
   const app = dirname(entry)
   let attempted = new Set<string>()
   const isKnown = (path: string): boolean => generations.current?.files.has(path) === true || attempted.has(path)
-  /** The directories that hold a module the current version loaded (worked out once per version). */
-  let loadedIn: { files: ReadonlySet<string>, dirs: Set<string> } | null = null
-  const dirsOf = (files: ReadonlySet<string>): Set<string> => {
-    if (loadedIn?.files !== files) loadedIn = { files, dirs: new Set([...files].map(file => dirname(file))) }
-    return loadedIn.dirs
-  }
   /**
    * A module file created beside those the app loaded (in the directory of one, or in a
    * directory below such a directory): what @fastify/autoload (the fastify-cli app's way) would
@@ -116,7 +110,7 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
   const isNewModule = (change: FileChange, loaded: ReadonlySet<string>): boolean => {
     if (change.type !== 'create' || !MODULES.has(extname(change.path)) || !change.path.startsWith(app + sep)) return false
     if (relative(app, change.path).split(sep).some(part => part.startsWith('.') || part === 'node_modules')) return false
-    const dirs = dirsOf(loaded)
+    const dirs = new Set([...loaded].map(file => dirname(file))) // only for a new module file: rare
     return dirs.has(dirname(change.path)) || dirs.has(dirname(dirname(change.path)))
   }
   return {
