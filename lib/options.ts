@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider } from '../types/index.js'
+import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
 
 export const DEFAULT_PATH = '/__livereload'
@@ -59,11 +59,13 @@ export interface ResolvedOptions {
   readonly onBuildEnd: ((report: BuildReport) => unknown) | null
   /** LiveReload protocol 7, or null when off; `port` null: on the app's own port only. */
   readonly livereload: { readonly port: number | null, readonly host: string } | null
+  /** Synchronized browsing, or null when off. */
+  readonly sync: Readonly<SyncSettings> | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -94,7 +96,8 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
-    livereload: resolveLiveReload(opts.livereload)
+    livereload: resolveLiveReload(opts.livereload),
+    sync: resolveSync(opts.sync)
   })
 }
 
@@ -254,4 +257,28 @@ function resolveLiveReload (value: unknown): ResolvedOptions['livereload'] {
   if (host !== undefined && (typeof host !== 'string' || host === '')) invalid('livereload.host', 'must be a host name or IP address, such as "127.0.0.1"')
   if (host !== undefined && port === undefined) invalid('livereload.host', 'only applies with livereload.port')
   return Object.freeze({ port: (port as number | undefined) ?? null, host: (host as string | undefined) ?? DEFAULT_LIVERELOAD_HOST })
+}
+
+const SYNC_KINDS = ['scroll', 'clicks', 'forms', 'navigation'] as const
+/** Each selector is looked up on every mirrored scroll: a handful, not a stylesheet. */
+const MAX_SCROLL_ELEMENTS = 32
+
+function resolveSync (value: unknown): Readonly<SyncSettings> | null {
+  if (value === undefined || value === false) return null
+  const settings: SyncSettings = { scroll: true, clicks: true, forms: true, navigation: true, scrollElements: [] }
+  if (value === true) return Object.freeze(settings)
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('sync', 'must be a boolean or an object { scroll?, scrollElements?, clicks?, forms?, navigation? }')
+  const { scrollElements, ...kinds } = value as Record<string, unknown>
+  for (const [key, on] of Object.entries(kinds)) {
+    if (!(SYNC_KINDS as readonly string[]).includes(key)) invalid(`sync.${key}`, `is not an option; known: ${SYNC_KINDS.join(', ')}, scrollElements`)
+    if (typeof on !== 'boolean') invalid(`sync.${key}`, 'must be a boolean')
+    settings[key as typeof SYNC_KINDS[number]] = on
+  }
+  if (scrollElements !== undefined) {
+    if (!Array.isArray(scrollElements) || scrollElements.length > MAX_SCROLL_ELEMENTS || !scrollElements.every(entry => typeof entry === 'string' && entry.trim() !== '' && entry.length <= 256)) {
+      invalid('sync.scrollElements', `must be an array of at most ${MAX_SCROLL_ELEMENTS} CSS selectors, such as ["#sidebar", ".code-panel"]`)
+    }
+    settings.scrollElements = [...scrollElements as string[]]
+  }
+  return Object.freeze(settings)
 }

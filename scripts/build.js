@@ -1,6 +1,7 @@
 // Builds dist/: the server code transpiled file by file (esbuild, as the test loader does; `npm
 // run typecheck` type-checks lib/ with the tests), and the browser client bundled into
-// dist/client.js: one script, minified, no runtime dependencies. tsc took ~5 s of an `npm
+// dist/client.js: one script, minified, no runtime dependencies (and dist/sync.js, which it
+// loads only where synchronized browsing is on). tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
 import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -35,18 +36,18 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning'
   }),
-  build({
+  ...[['lib/client/index.ts', 'dist/client.js'], ['lib/client/sync/index.ts', 'dist/sync.js']].map(([entry, outfile]) => build({
     absWorkingDir: root,
-    entryPoints: ['lib/client/index.ts'],
+    entryPoints: [entry],
     plugins: [minifiedCssText],
-    outfile: 'dist/client.js',
+    outfile,
     bundle: true,
     minify: true,
     format: 'iife',
     target: ['es2020'],
     legalComments: 'none',
     logLevel: 'warning'
-  })
+  }))
 ])
 // The command (package.json "bin"), runnable from a clone as npm makes it runnable on install.
 chmodSync(new URL('../dist/cli/main.js', import.meta.url), 0o755)

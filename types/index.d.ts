@@ -26,18 +26,53 @@ export interface FileChange {
 /** Protocol version spoken on the channel; `hello` carries it. */
 export type ProtocolVersion = 1
 
+/**
+ * What one tab did that the other tabs on the same page repeat (the `sync` option). `target` is
+ * a CSS selector the sending tab made for the element; `x` and `y` are fractions (0 to 1) of
+ * the scrollable range; `element` is -1 for the window, else an index into `scrollElements`;
+ * `url` is a path on the same origin (`/a?b#c`).
+ */
+export type SyncEvent =
+  | { kind: 'scroll', element: number, x: number, y: number }
+  | { kind: 'click', target: string }
+  | { kind: 'input', target: string, value: string }
+  | { kind: 'select', target: string, values: string[] }
+  | { kind: 'toggle', target: string, checked: boolean }
+  | { kind: 'submit', target: string }
+  | { kind: 'navigate', url: string }
+
+/** The `sync` option as the server resolved it, and as `hello` tells it to the tabs. */
+export interface SyncSettings {
+  scroll: boolean
+  clicks: boolean
+  forms: boolean
+  navigation: boolean
+  scrollElements: string[]
+}
+
 /** Messages from the server to the browser (JSON text frames on the WebSocket). */
 export type ServerMessage =
-  | { type: 'hello', protocol: ProtocolVersion, instance: string }
+  | { type: 'hello', protocol: ProtocolVersion, instance: string, sync?: SyncSettings }
   | { type: 'building', changes: string[] }
   | { type: 'reload', paths: string[] }
   | { type: 'css', paths: string[] }
   | { type: 'img', paths: string[] }
   | { type: 'error', errors: BuildErrorInfo[] }
   | { type: 'clear' }
+  /** Another tab on the page at `path` did `event` (the `sync` option): this tab repeats it. */
+  | { type: 'sync', path: string, event: SyncEvent }
 
-/** A message an app may broadcast itself; `hello` belongs to the connection handshake. */
-export type BroadcastMessage = Exclude<ServerMessage, { type: 'hello' }>
+/**
+ * What a tab sends, with the `sync` option on (else nothing the server acts on): `join` says
+ * which page it shows (again whenever that changes), `sync` what the user did on the page at
+ * `path` (for `navigate`, the page the tab left).
+ */
+export type ClientMessage =
+  | { type: 'join', path: string }
+  | { type: 'sync', path: string, event: SyncEvent }
+
+/** A message an app may broadcast itself; `hello` belongs to the handshake, `sync` to the tabs. */
+export type BroadcastMessage = Exclude<ServerMessage, { type: 'hello' | 'sync' }>
 
 /** What a builder is given for one build. */
 export interface BuildContext {
@@ -481,6 +516,28 @@ export interface LiveReloadOptions {
    * @default false
    */
   livereload?: boolean | LiveReloadProtocolOptions
+  /**
+   * Synchronized browsing: among the tabs on one page, what the user does in one (scroll,
+   * clicks, form input and submits, following a link or going back) the others repeat. `true`
+   * turns every kind on; an object turns kinds off one by one. Needs the WebSocket (a tab on
+   * the Server-Sent Events fallback is not synchronized). See docs/sync.md.
+   * @default false
+   */
+  sync?: boolean | SyncOptions
+}
+
+/** The kinds of synchronized browsing (the `sync` option); each is on unless set to false. */
+export interface SyncOptions {
+  /** The window's scroll position, proportionally (a phone and a desktop at the same relative place). @default true */
+  scroll?: boolean
+  /** CSS selectors of scrolling elements mirrored besides the window (each matches one element per page). @default [] */
+  scrollElements?: string[]
+  /** Clicks on anything but form controls and links that leave the page. @default true */
+  clicks?: boolean
+  /** Text typed, choices made, boxes ticked, forms submitted; never passwords, hidden or file inputs, nor `[data-no-sync]`. @default true */
+  forms?: boolean
+  /** A tab that goes to another page of the site (a link, back, forward) takes the others along. @default true */
+  navigation?: boolean
 }
 
 type InvalidOptionError = FastifyErrorConstructor<{ code: 'FST_LIVERELOAD_INVALID_OPTION' }, [option: string, problem: string]>

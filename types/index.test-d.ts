@@ -14,6 +14,7 @@ import liveReload, {
   type FileChange,
   liveReload as named,
   type BroadcastMessage,
+  type ClientMessage,
   type LiveReloadOptions,
   type LiveReloadProtocolOptions,
   type LiveReloadStats,
@@ -126,6 +127,13 @@ app.register(liveReload, { livereload: { port: 35729, host: '::1' } })
 expectAssignable<LiveReloadProtocolOptions>({})
 expectError(app.register(liveReload, { livereload: 35729 }))
 expectError(app.register(liveReload, { livereload: { port: '35729' } }))
+
+app.register(liveReload, { sync: true })
+app.register(liveReload, { sync: { forms: false, scrollElements: ['#sidebar'] } })
+expectError(app.register(liveReload, { sync: { mouse: true } }))
+expectError(app.register(liveReload, { sync: { scrollElements: '#sidebar' } }))
+expectNotAssignable<BroadcastMessage>({ type: 'sync', path: '/', event: { kind: 'click', target: '#a' } })
+expectAssignable<ClientMessage>({ type: 'join', path: '/' })
 expectError(app.register(liveReload, { livereload: { prot: 35729 } }))
 
 expectType<number>(app.liveReload.clients)

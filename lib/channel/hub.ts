@@ -4,13 +4,14 @@ import { WebSocket } from 'ws'
 import type { BroadcastMessage, ServerMessage } from '../../types/index.js'
 import type { ResolvedOptions } from '../options.js'
 import { webSocketPeer, type Framing, type Peer } from './peers.js'
+import { createSyncRelay, SYNC_MAX_FRAME_BYTES } from './sync-relay.js'
 
 export interface HubTiming {
   /** Heartbeat interval: a WebSocket that missed the previous ping is terminated, an event stream gets a comment (ms). */
   heartbeatMs: number
   /** A client with more than this many bytes waiting is terminated: it stopped reading. */
   maxBufferedBytes: number
-  /** Clients send nothing that matters: a frame larger than this closes the client (1009). */
+  /** A frame larger than this closes the client (1009): 1 KiB, or 16 KiB with `sync` (a tab's typed text). */
   maxFrameBytes: number
   /** closeAll() terminates clients that have not answered the close frame after this (ms). */
   closeGraceMs: number
@@ -54,11 +55,12 @@ export interface Hub {
 
 /** The connected browsers, and everything sent to them. No Fastify here beyond the logger. */
 export function createHub (
-  options: Pick<ResolvedOptions, 'maxClients'>,
+  options: Pick<ResolvedOptions, 'maxClients'> & Partial<Pick<ResolvedOptions, 'sync'>>,
   log: FastifyBaseLogger,
   tuning: Partial<HubTiming> = {}
 ): Hub {
-  const timing: HubTiming = { ...DEFAULT_TIMING, ...tuning }
+  const sync = options.sync ?? null
+  const timing: HubTiming = { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning }
   const instance = randomBytes(9).toString('base64url')
   const peers = new Set<Peer>()
   /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
@@ -67,6 +69,13 @@ export function createHub (
   let messages = 0
   let standingError: ServerMessage | null = null
   let closing: Promise<void> | undefined
+  // With `sync`, what a tab sends goes to the tabs on its page; without, frames are ignored.
+  const relay = sync === null
+    ? null
+    : createSyncRelay(sync, (peer, json) => send(peer, [json]), (peer, reason) => {
+      log.debug({ reason }, 'client closed')
+      peer.close(1008, reason)
+    })
 
   function send (peer: Peer, frames: readonly string[]): void {
     if (!peer.isOpen) return
@@ -130,7 +139,7 @@ export function createHub (
     peers.add(peer)
     peer.onClose(() => remove(peer))
     heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
-    const hello: ServerMessage = { type: 'hello', protocol: 1, instance }
+    const hello: ServerMessage = sync === null ? { type: 'hello', protocol: 1, instance } : { type: 'hello', protocol: 1, instance, sync }
     send(peer, peer.framing(hello, JSON.stringify(hello)))
     if (standingError !== null) send(peer, peer.framing(standingError, JSON.stringify(standingError)))
     log.debug({ clients: peers.size }, 'client connected')
@@ -143,7 +152,9 @@ export function createHub (
     isFull: () => peers.size >= options.maxClients,
     add (client) {
       if (client instanceof WebSocket) client.on('error', err => log.debug({ err }, 'client socket error'))
-      const peer = client instanceof WebSocket ? webSocketPeer(client, timing) : client
+      const peer: Peer = client instanceof WebSocket
+        ? webSocketPeer(client, { ...timing, onFrame: relay === null ? undefined : data => relay.receive(peer, data) })
+        : client
       if (peer.onGreeted !== undefined && closing === undefined) awaitGreeting(peer, peer.onGreeted)
       else admit(peer)
     },

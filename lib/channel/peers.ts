@@ -20,8 +20,8 @@ export interface Peer {
   write (frame: string): void
   /** One heartbeat; false when the peer missed the previous one (the hub then terminates it). */
   beat (): boolean
-  /** Ends politely: WebSocket close 1001, or the end of the event stream. */
-  close (): void
+  /** Ends politely: WebSocket close `code` (1001, going away, unless given), or the end of the event stream. */
+  close (code?: number, reason?: string): void
   /** Ends at once, without waiting for the peer. */
   terminate (): void
   /** Runs once when the peer is gone, whatever ended it. */
@@ -64,7 +64,7 @@ export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: numb
       socket.ping()
       return true
     },
-    close: () => socket.close(1001, 'server shutting down'),
+    close: (code = 1001, reason = 'server shutting down') => socket.close(code, reason),
     terminate: () => socket.terminate(),
     onClose: listener => { socket.once('close', listener) }
   }

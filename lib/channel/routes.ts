@@ -17,8 +17,6 @@ export interface ChannelRoutesOptions {
   stats: () => LiveReloadStats
 }
 
-const CLIENT_URL = builtFile('client.js')
-
 /**
  * The channel under `path`: the WebSocket, its Server-Sent Events fallback, the client script
  * and the stats, behind a guard that runs before any upgrade. Registered encapsulated, so the
@@ -41,11 +39,19 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
     hub.add(ssePeer(reply.raw))
   })
 
-  serveScript(fastify, `${path}/client.js`, async () => await readFile(CLIENT_URL).catch(cause => {
-    throw new Error(`fastify-livereload: the browser client is missing at ${CLIENT_URL.pathname}; build the package (npm run build)`, { cause })
-  }), { 'cross-origin-resource-policy': 'same-origin' })
+  serveScript(fastify, `${path}/client.js`, async () => await readBuilt('client.js'), { 'cross-origin-resource-policy': 'same-origin' })
+  // Synchronized browsing, a script of its own: pages without it do not load its weight.
+  if (options.sync !== null) serveScript(fastify, `${path}/sync.js`, async () => await readBuilt('sync.js'), { 'cross-origin-resource-policy': 'same-origin' })
 
   fastify.get(`${path}/status`, async (_request, reply) => {
     return await reply.header('cache-control', 'no-store').send(stats())
+  })
+}
+
+/** A browser script of dist/. */
+async function readBuilt (name: string): Promise<Buffer> {
+  const url = builtFile(name)
+  return await readFile(url).catch(cause => {
+    throw new Error(`fastify-livereload: the browser client is missing at ${url.pathname}; build the package (npm run build)`, { cause })
   })
 }

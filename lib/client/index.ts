@@ -6,6 +6,7 @@ import { connect } from './connection.js'
 import { hideBuilding, showBuilding } from './badge.js'
 import { hideOverlay, showOverlay } from './overlay.js'
 import { isShownPage, reloadPage, restoreScroll } from './reload.js'
+import { syncConnected, syncReceived } from './sync-loader.js'
 
 const kStarted = Symbol.for('fastify-livereload')
 const host = window as unknown as Record<symbol, boolean>
@@ -15,7 +16,10 @@ if (host[kStarted] !== true) {
   host[kStarted] = true
   restoreScroll()
   const script = document.currentScript as HTMLScriptElement | null
-  connect(channelUrl(script?.src ?? '/__livereload/client.js'), handle)
+  const connection = connect(channelUrl(script?.src ?? '/__livereload/client.js'), (message, restarted) => {
+    if (message.type === 'hello' && message.sync !== undefined && !restarted) syncConnected(message.sync, script, connection.send)
+    handle(message, restarted)
+  })
 }
 
 /** The channel sits beside this script, so a prefix or a reverse proxy needs no configuration. */
@@ -29,8 +33,8 @@ function channelUrl (scriptSrc: string): URL {
 }
 
 function handle (message: ServerMessage, restarted: boolean): void {
-  // Every message but `building` ends a build, or says nothing is building (a new connection).
-  if (message.type !== 'building') hideBuilding()
+  // Every message but `building` (and another tab's `sync`) ends a build, or says nothing is building (a new connection).
+  if (message.type !== 'building' && message.type !== 'sync') hideBuilding()
   switch (message.type) {
     case 'hello':
       // Reconnected to a different server instance: it restarted, and its code may have changed.
@@ -55,6 +59,9 @@ function handle (message: ServerMessage, restarted: boolean): void {
       break
     case 'building':
       showBuilding()
+      break
+    case 'sync':
+      syncReceived(message.path, message.event)
       break
     default:
       message satisfies never

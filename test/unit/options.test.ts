@@ -21,6 +21,17 @@ t.test('defaults resolve with no options', async t => {
   t.ok(Object.isFrozen(options))
 })
 
+t.test('sync: off by default, true turns every kind on, an object turns kinds off one by one', async t => {
+  t.equal(resolveOptions({}).sync, null)
+  t.equal(resolveOptions({ sync: false }).sync, null)
+  t.same(resolveOptions({ sync: true }).sync, { scroll: true, clicks: true, forms: true, navigation: true, scrollElements: [] })
+  const scrollElements = ['#pane']
+  const sync = resolveOptions({ sync: { forms: false, scrollElements } }).sync!
+  t.same(sync, { scroll: true, clicks: true, forms: false, navigation: true, scrollElements: ['#pane'] })
+  t.not(sync.scrollElements, scrollElements, 'a copy of the caller\'s array')
+  t.ok(Object.isFrozen(sync))
+})
+
 t.test('poll is auto by default, true is the default interval, false never polls', async t => {
   t.equal(resolveOptions().poll, 'auto')
   t.equal(resolveOptions({ poll: true }).poll, DEFAULT_POLL_INTERVAL_MS)
@@ -164,7 +175,14 @@ const invalid: Array<[string, unknown]> = [
   ['buildOnStart', { buildOnStart: 'yes' }],
   ['supersede', { supersede: 1 }],
   ['onBuildStart', { onBuildStart: true }],
-  ['onBuildEnd', { onBuildEnd: {} }]
+  ['onBuildEnd', { onBuildEnd: {} }],
+  ['sync', { sync: 'on' }],
+  ['sync', { sync: [] }],
+  ['sync.mouse', { sync: { mouse: true } }],
+  ['sync.clicks', { sync: { clicks: 'no' } }],
+  ['sync.scrollElements', { sync: { scrollElements: '#pane' } }],
+  ['sync.scrollElements', { sync: { scrollElements: [''] } }],
+  ['sync.scrollElements', { sync: { scrollElements: Array.from({ length: 33 }, (_, i) => `#p${i}`) } }]
 ]
 
 for (const [option, opts] of invalid) {

@@ -1,0 +1,156 @@
+// Synchronized browsing, on the server: what a tab says it did goes to the other tabs on the same
+// page. Nothing a tab sends is passed on as it came: each frame is checked field by field and
+// rebuilt, so another tab gets only the fields a kind has, of the types and sizes it allows.
+import type { ClientMessage, SyncEvent, SyncSettings } from '../../types/index.js'
+import type { Peer } from './peers.js'
+
+/** A tab's frames may carry a typed value (a textarea): larger than the 1 KiB a client needs otherwise. */
+export const SYNC_MAX_FRAME_BYTES = 16 * 1024
+/** Frames a tab may send per second, sustained (scroll is throttled to 20 a second in the tab). */
+export const SYNC_RATE_PER_S = 50
+/** Frames a tab may send at once above the rate, and again as many dropped, before it is closed. */
+export const SYNC_BURST = 100
+
+const MAX_PATH = 2048
+const MAX_SELECTOR = 1024
+const MAX_CHOICES = 256
+
+export interface SyncRelay {
+  /** A text frame from one of our WebSocket clients. */
+  receive (peer: Peer, data: string): void
+}
+
+interface TabState {
+  path: string | null
+  tokens: number
+  at: number
+}
+
+/**
+ * Relays sync messages among `peers` (WebSocket clients): to the other tabs that joined the
+ * page an event happened on, never back to its sender. `deliver` is the hub's send (it holds
+ * back-pressure); `close` ends a tab that floods. A sender past the rate has its frames dropped;
+ * past as many again, it is closed (1008).
+ */
+export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (peer: Peer, json: string) => void, close: (peer: Peer, reason: string) => void): SyncRelay {
+  const tabs = new Map<Peer, TabState>()
+  const pages = new Map<string, Set<Peer>>()
+
+  function leave (peer: Peer, state: TabState): void {
+    if (state.path === null) return
+    const tabsOnPage = pages.get(state.path)!
+    tabsOnPage.delete(peer)
+    if (tabsOnPage.size === 0) pages.delete(state.path)
+    state.path = null
+  }
+
+  function stateOf (peer: Peer): TabState {
+    let state = tabs.get(peer)
+    if (state === undefined) {
+      const created: TabState = state = { path: null, tokens: SYNC_BURST, at: performance.now() }
+      tabs.set(peer, created)
+      peer.onClose(() => {
+        leave(peer, created)
+        tabs.delete(peer)
+      })
+    }
+    return state
+  }
+
+  /** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
+  function isWithinRate (state: TabState): boolean {
+    const now = performance.now()
+    state.tokens = Math.min(SYNC_BURST, state.tokens + (now - state.at) * SYNC_RATE_PER_S / 1000)
+    state.at = now
+    state.tokens -= 1
+    return state.tokens >= 0
+  }
+
+  return {
+    receive (peer, data) {
+      const state = stateOf(peer)
+      if (!isWithinRate(state)) {
+        if (state.tokens < -SYNC_BURST) close(peer, 'sync events too fast')
+        return
+      }
+      const message = parseClientMessage(data, settings)
+      if (message === null) return
+      if (message.type === 'join') {
+        leave(peer, state)
+        state.path = message.path
+        let tabsOnPage = pages.get(message.path)
+        if (tabsOnPage === undefined) pages.set(message.path, tabsOnPage = new Set())
+        tabsOnPage.add(peer)
+        return
+      }
+      const others = pages.get(message.path)
+      if (others === undefined) return
+      const json = JSON.stringify(message)
+      for (const other of others) if (other !== peer) deliver(other, json)
+    }
+  }
+}
+
+/** `data` as a message a tab may send under `settings`, rebuilt from its checked fields; null if it is not one. */
+export function parseClientMessage (data: string, settings: Readonly<SyncSettings>): ClientMessage | null {
+  let raw: unknown
+  try {
+    raw = JSON.parse(data)
+  } catch {
+    return null
+  }
+  if (!isObject(raw) || !isPath(raw.path)) return null
+  if (raw.type === 'join') return { type: 'join', path: raw.path }
+  if (raw.type !== 'sync' || !isObject(raw.event)) return null
+  const event = parseEvent(raw.event, settings)
+  return event === null ? null : { type: 'sync', path: raw.path, event }
+}
+
+function parseEvent (raw: Record<string, unknown>, settings: Readonly<SyncSettings>): SyncEvent | null {
+  const { target } = raw
+  switch (raw.kind) {
+    case 'scroll': {
+      const { element, x, y } = raw
+      const isElement = Number.isInteger(element) && (element as number) >= -1 && (element as number) < settings.scrollElements.length
+      return settings.scroll && isElement && isFraction(x) && isFraction(y) ? { kind: 'scroll', element: element as number, x, y } : null
+    }
+    case 'click':
+      return settings.clicks && isSelector(target) ? { kind: 'click', target } : null
+    case 'input':
+      return settings.forms && isSelector(target) && typeof raw.value === 'string' ? { kind: 'input', target, value: raw.value } : null
+    case 'select': {
+      const { values } = raw
+      const isChoice = Array.isArray(values) && values.length <= MAX_CHOICES && values.every(value => typeof value === 'string')
+      return settings.forms && isSelector(target) && isChoice ? { kind: 'select', target, values: [...values as string[]] } : null
+    }
+    case 'toggle':
+      return settings.forms && isSelector(target) && typeof raw.checked === 'boolean' ? { kind: 'toggle', target, checked: raw.checked } : null
+    case 'submit':
+      return settings.forms && isSelector(target) ? { kind: 'submit', target } : null
+    case 'navigate':
+      return settings.navigation && isPath(raw.url) ? { kind: 'navigate', url: raw.url } : null
+    default:
+      return null
+  }
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/**
+ * A path on this origin: `/` but not `//` (another host), and no backslash or control character
+ * (browsers read `\` as `/` and drop tabs and newlines, so `/\tevil.test` would be `//evil.test`).
+ */
+function isPath (value: unknown): value is string {
+  // eslint-disable-next-line no-control-regex
+  return typeof value === 'string' && value.length <= MAX_PATH && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(value)
+}
+
+function isSelector (value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value.length <= MAX_SELECTOR
+}
+
+function isFraction (value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= 1
+}

@@ -1,0 +1,73 @@
+// Navigation, mirrored: a tab that goes to another page of the site (a link, back or forward,
+// a form's result, a typed address) takes the tabs that were on the page it left along. The page
+// it arrives at says so, on its first connection: the page it left is remembered when it leaves
+// (in this tab's sessionStorage), and a tab that only followed another says nothing on arrival.
+import type { SyncEvent } from '../../../types/index.js'
+import type { Tab } from './tab.js'
+
+const LEFT_KEY = 'livereload:sync:left'
+const FOLLOWED_KEY = 'livereload:sync:followed'
+
+/**
+ * Starts navigation mirroring; returns what applies another tab's, and `arrived`: what this tab
+ * announces on its next connection (the first, or the first after the page came back from the
+ * back-forward cache), null when it has nothing to say.
+ */
+export function mirrorNavigation (tab: Tab): { follow: (event: Extract<SyncEvent, { kind: 'navigate' }>) => void, arrived: () => void } {
+  let isLeaving = false
+  let arrival = arrivalOf(navigationType())
+  const here = (): string => tab.path() + location.hash
+  addEventListener('beforeunload', () => { isLeaving = true })
+  addEventListener('pagehide', () => { store(LEFT_KEY, tab.path()) })
+  addEventListener('pageshow', event => {
+    isLeaving = false
+    if (event.persisted) arrival = arrivalOf('back_forward')
+  })
+
+  /** The page this tab left, if it came here by going somewhere, not by reloading or following. */
+  function arrivalOf (type: string): string | null {
+    const left = take(LEFT_KEY)
+    const followed = take(FOLLOWED_KEY)
+    if (type === 'reload' || left === null || left === tab.path() || followed !== null) return null
+    return left
+  }
+
+  return {
+    arrived () {
+      if (arrival !== null) tab.send({ kind: 'navigate', url: here() }, arrival)
+      arrival = null
+    },
+    follow ({ url }) {
+      if (isLeaving) return // on its way already: it mirrored the click or the submit that led there
+      const target = new URL(url, location.href)
+      if (target.origin !== location.origin || target.href === location.href) return
+      if (target.pathname === location.pathname && target.search === location.search) {
+        location.hash = target.hash // the same page: no load, and nothing to announce
+        return
+      }
+      isLeaving = true
+      store(FOLLOWED_KEY, target.pathname + target.search + target.hash)
+      location.assign(target.href)
+    }
+  }
+}
+
+function navigationType (): string {
+  return (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type ?? 'navigate'
+}
+
+function take (key: string): string | null {
+  try {
+    const value = sessionStorage.getItem(key)
+    sessionStorage.removeItem(key)
+    return value
+  } catch {
+    return null // storage disabled: no navigation is announced
+  }
+}
+
+function store (key: string, value: string): void {
+  try {
+    sessionStorage.setItem(key, value)
+  } catch { /* storage disabled */ }
+}

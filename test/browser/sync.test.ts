@@ -1,0 +1,311 @@
+// Synchronized browsing in real Chromium: two or three tabs on one site, one of them phone-sized;
+// what the user does in one (real input through Playwright: trusted events) the others repeat.
+// An echo, or an event that should not pass, would show up as a count too high or a value that
+// changed: each test ends with a later event from the same tab as a sentinel, which the server
+// relays in order, so that what did not arrive before it never will.
+import type { BrowserContext, Page } from 'playwright-core'
+import t, { type Test } from 'tap'
+import type { LiveReloadOptions, ServerMessage } from '../../types/index.js'
+import { browserContext, serveSite, until, type Site } from '../helpers/browser.js'
+import { fixture } from '../helpers/fixture.js'
+
+const context = await browserContext(t)
+
+const PHONE = { width: 390, height: 700 }
+const DESKTOP = { width: 1200, height: 800 }
+
+const PAGE = (body: string) =>
+  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="viewport" content="width=device-width"></head><body>${body}</body></html>`
+
+/**
+ * Clicks counted on the page, a link to another page, both always in view (Playwright scrolls
+ * what it clicks into view, which would be a scroll of the user's), and a tall page.
+ */
+const COUNTER = `<nav style="position: fixed; top: 0; right: 0"><button id="count">0</button> <a id="next" href="/b.html">next</a></nav>
+  <div style="height: 5000px"></div>
+  <script nonce="r4nd0m">document.querySelector('#count').addEventListener('click', event => { event.target.textContent = Number(event.target.textContent) + 1 })</script>`
+
+const FORM = `<form id="form" onsubmit="event.preventDefault(); document.querySelector('#submitted').textContent = 'sent ' + this.elements.name.value">
+  <input name="name" id="name">
+  <textarea name="bio"></textarea>
+  <input type="password" name="secret">
+  <input type="hidden" name="token" value="a">
+  <input name="private" data-no-sync>
+  <input type="checkbox" name="agree">
+  <label><input type="radio" name="size" value="s" checked> S</label>
+  <label><input type="radio" name="size" value="l"> L</label>
+  <select name="colour"><option value="red">red</option><option value="blue">blue</option></select>
+  <button>send</button>
+</form>
+<p id="submitted"></p>`
+
+const SITE = {
+  'index.html': PAGE(COUNTER),
+  'b.html': PAGE(`<h1>b</h1>${COUNTER}`),
+  'form.html': PAGE(FORM),
+  'panes.html': PAGE('<div id="pane" style="height: 200px; overflow: auto"><div style="height: 3000px"></div></div>')
+}
+
+interface Tab { page: Page, received: Array<Extract<ServerMessage, { type: 'sync' }>> }
+
+async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<Site> {
+  return await serveSite(t, fixture(t, SITE), { sync })
+}
+
+/** A new tab at `url`, resolved once it has joined its page; `received`: the sync messages it gets. */
+async function openTab (t: Test, browser: BrowserContext, url: string, viewport = DESKTOP): Promise<Tab> {
+  const page = await browser.newPage()
+  await page.setViewportSize(viewport)
+  t.teardown(() => page.close())
+  const tab: Tab = { page, received: [] }
+  await Promise.all([joined(tab), page.goto(url)])
+  return tab
+}
+
+/** Resolves once the tab's next page has connected and joined; records the sync messages it then receives. */
+async function joined (tab: Tab): Promise<void> {
+  const ws = await tab.page.waitForEvent('websocket', { predicate: ws => ws.url().endsWith('/__livereload'), timeout: 20_000 })
+  ws.on('framereceived', frame => {
+    const message = JSON.parse(String(frame.payload)) as ServerMessage
+    if (message.type === 'sync') tab.received.push(message)
+  })
+  await ws.waitForEvent('framesent', { predicate: frame => String(frame.payload).includes('"type":"join"'), timeout: 20_000 })
+}
+
+async function countOf (tab: Tab): Promise<number> {
+  return Number(await tab.page.textContent('#count'))
+}
+
+async function counted (tab: Tab, n: number): Promise<void> {
+  await shows(tab.page, n => document.querySelector('#count')?.textContent === String(n), n)
+}
+
+/** `until`, failing after 20 s with the predicate in the message: a wait that never ends fails its test, not the file. */
+async function shows<Arg> (page: Page, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page never showed ${String(predicate)} (${JSON.stringify(arg)})`)), 20_000)
+  })
+  try {
+    await Promise.race([until(page, predicate, arg), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function scrollFraction (page: Page): Promise<number> {
+  return await page.evaluate(() => scrollY / (document.documentElement.scrollHeight - innerHeight))
+}
+
+t.test('scrolling mirrors proportionally between a desktop and a phone, with no echo', async t => {
+  const site = await startSite(t)
+  const desktop = await openTab(t, context, `${site.origin}/`)
+  const phone = await openTab(t, context, `${site.origin}/`, PHONE)
+  await desktop.page.mouse.move(200, 200)
+  await desktop.page.mouse.wheel(0, 2100) // 2100 of 4200 + a bit: about halfway
+  await shows(desktop.page, () => scrollY > 0)
+  const wanted = await scrollFraction(desktop.page)
+  await shows(phone.page, wanted => Math.abs(scrollY / (document.documentElement.scrollHeight - innerHeight) - wanted) < 0.01, wanted)
+  t.ok(wanted > 0.3 && wanted < 0.7, `the desktop scrolled about halfway (${wanted.toFixed(3)})`)
+  t.not(await phone.page.evaluate(() => scrollY), await desktop.page.evaluate(() => scrollY), 'the phone, taller, is at another pixel offset')
+
+  // The sentinel: a click on the phone, after its scroll event; an echo would have come before it.
+  await phone.page.click('#count')
+  await counted(desktop, 1)
+  t.same(desktop.received.map(message => message.event.kind), ['click'], 'the desktop got the click and no scroll back')
+  t.equal(await scrollFraction(desktop.page), wanted, 'the desktop stayed where it was scrolled to')
+})
+
+t.test('a scrolling element named in scrollElements mirrors', async t => {
+  const site = await startSite(t, { scrollElements: ['#pane'] })
+  const one = await openTab(t, context, `${site.origin}/panes.html`)
+  const two = await openTab(t, context, `${site.origin}/panes.html`, PHONE)
+  // A scroll event is the browser's, trusted, whatever moved the pane.
+  const top = await one.page.evaluate(() => (document.querySelector('#pane')!.scrollTop = 1400))
+  await shows(two.page, top => Math.abs(document.querySelector('#pane')!.scrollTop - top) <= 1, top)
+  t.pass(`the pane scrolled to ${top} in both`)
+})
+
+t.test('clicks mirror among three tabs, each applied once: no echo', async t => {
+  const site = await startSite(t)
+  const tabs = [
+    await openTab(t, context, `${site.origin}/`),
+    await openTab(t, context, `${site.origin}/`, PHONE),
+    await openTab(t, context, `${site.origin}/`)
+  ]
+  for (const [i, tab] of tabs.entries()) {
+    await tab.page.click('#count')
+    for (const other of tabs) await counted(other, i + 1)
+  }
+  t.same(await Promise.all(tabs.map(countOf)), [3, 3, 3], 'three clicks, three counts in each tab')
+  t.same(tabs.map(tab => tab.received.length), [2, 2, 2], 'each tab got the two clicks of the others')
+})
+
+t.test('a tab on another page is not affected', async t => {
+  const site = await startSite(t)
+  const home = await openTab(t, context, `${site.origin}/`)
+  const homeToo = await openTab(t, context, `${site.origin}/`)
+  const away = await openTab(t, context, `${site.origin}/b.html`)
+  const awayToo = await openTab(t, context, `${site.origin}/b.html`, PHONE)
+  await home.page.click('#count')
+  await counted(homeToo, 1)
+  // The server had relayed the click before it heard this one, from a tab on the other page.
+  await awayToo.page.click('#count')
+  await counted(away, 1)
+  t.same(away.received.map(message => message.path), ['/b.html'], 'the tab on /b.html got only the click made on /b.html')
+})
+
+t.test('form input, choices and submits mirror; passwords, hidden, file and data-no-sync never', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/form.html`)
+  const two = await openTab(t, context, `${site.origin}/form.html`, PHONE)
+  const { page } = one
+  await page.fill('[name=secret]', 'hunter2')
+  await page.fill('[name=private]', 'mine')
+  await page.fill('[name=name]', 'Ada <b>Lovelace</b>')
+  await page.fill('[name=bio]', 'line one\nline two')
+  await page.check('[name=agree]')
+  await page.check('[name=size][value=l]')
+  // Not page.selectOption, which sets the option from a script: the page hears untrusted events.
+  await page.focus('[name=colour]')
+  await page.keyboard.press('ArrowDown')
+  await page.click('button')
+  await shows(two.page, () => document.querySelector('#submitted')!.textContent !== '')
+
+  const values = await two.page.evaluate(() => {
+    const form = document.querySelector('form')!
+    const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement
+    return {
+      name: field('name').value,
+      bio: field('bio').value,
+      secret: field('secret').value,
+      private: field('private').value,
+      agree: field('agree').checked,
+      size: (form.querySelector('[name=size]:checked') as HTMLInputElement).value,
+      colour: field('colour').value,
+      submitted: document.querySelector('#submitted')!.textContent,
+      bold: form.querySelectorAll('b').length
+    }
+  })
+  t.same(values, {
+    name: 'Ada <b>Lovelace</b>',
+    bio: 'line one\nline two',
+    secret: '',
+    private: '',
+    agree: true,
+    size: 'l',
+    colour: 'blue',
+    submitted: 'sent Ada <b>Lovelace</b>',
+    bold: 0
+  }, 'text, checkbox, radio, select and submit mirrored, as text; the password and the data-no-sync field not')
+  const sent = one.received.length + two.received.filter(message => JSON.stringify(message).includes('hunter2') || JSON.stringify(message).includes('mine')).length
+  t.equal(sent, 0, 'the password and the private field never left the tab, and nothing came back')
+  t.equal(await page.textContent('#submitted'), 'sent Ada <b>Lovelace</b>', 'the first tab submitted once')
+})
+
+t.test('following a link and going back take the other tabs along', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/`)
+  const two = await openTab(t, context, `${site.origin}/`, PHONE)
+  await Promise.all([joined(one), joined(two), one.page.click('#next')])
+  t.equal(new URL(two.page.url()).pathname, '/b.html', 'the phone followed the link')
+  t.equal(await two.page.textContent('h1'), 'b')
+
+  await Promise.all([joined(one), joined(two), one.page.goBack()])
+  t.equal(new URL(two.page.url()).pathname, '/', 'the phone went back too')
+
+  // The phone arrived by following: it announced nothing, so the first tab stayed put.
+  await two.page.click('#count')
+  await counted(one, 1)
+  t.equal(new URL(one.page.url()).pathname, '/')
+  t.same(one.received.map(message => message.event.kind), ['click'])
+})
+
+t.test('each kind turns off on its own', async t => {
+  t.test('clicks and forms off: scroll and navigation still mirror', async t => {
+    const site = await startSite(t, { clicks: false, forms: false })
+    const one = await openTab(t, context, `${site.origin}/`)
+    const two = await openTab(t, context, `${site.origin}/`)
+    await one.page.click('#count')
+    await one.page.mouse.move(200, 200)
+    await one.page.mouse.wheel(0, 600)
+    await shows(two.page, () => scrollY > 0)
+    t.equal(await countOf(two), 0, 'the click, made first, was not mirrored')
+    await Promise.all([joined(one), joined(two), one.page.click('#next')])
+    t.equal(new URL(two.page.url()).pathname, '/b.html', 'navigation mirrored')
+    await Promise.all([joined(one), joined(two), one.page.goto(`${site.origin}/form.html`)])
+    t.equal(new URL(two.page.url()).pathname, '/form.html', 'a typed address too')
+    await one.page.fill('[name=name]', 'typed')
+    await one.page.click('button')
+    await shows(one.page, () => document.querySelector('#submitted')!.textContent !== '')
+    // The sentinel: a scroll, sent after the input and the submit.
+    await one.page.evaluate(() => { document.body.style.height = '5000px' })
+    await two.page.evaluate(() => { document.body.style.height = '5000px' })
+    await one.page.mouse.wheel(0, 600)
+    await shows(two.page, () => scrollY > 0)
+    t.equal(await two.page.inputValue('[name=name]'), '', 'the input was not mirrored')
+    t.equal(await two.page.textContent('#submitted'), '', 'the submit was not mirrored')
+  })
+
+  t.test('scroll and navigation off: clicks and forms still mirror', async t => {
+    const site = await startSite(t, { scroll: false, navigation: false })
+    const one = await openTab(t, context, `${site.origin}/`)
+    const two = await openTab(t, context, `${site.origin}/`)
+    await one.page.mouse.move(200, 200)
+    await one.page.mouse.wheel(0, 600)
+    await shows(one.page, () => scrollY > 0)
+    await one.page.click('#count')
+    await counted(two, 1)
+    t.equal(await two.page.evaluate(() => scrollY), 0, 'the scroll, made first, was not mirrored')
+    const three = await openTab(t, context, `${site.origin}/b.html`)
+    await Promise.all([joined(one), one.page.click('#next')])
+    // The sentinel: from the first tab on /b.html, after the arrival it would have announced.
+    await one.page.click('#count')
+    await counted(three, 1)
+    t.equal(new URL(two.page.url()).pathname, '/', 'the second tab stayed on /')
+    t.same(two.received.map(message => message.event.kind), ['click'], 'and was sent nothing but the click')
+  })
+})
+
+t.test('sync.js is loaded only where sync is on, and under a nonce-based CSP', async t => {
+  const dir = fixture(t, SITE)
+  const plain = await serveSite(t, dir)
+  const off = await openTabUnsynced(t, `${plain.origin}/`)
+  t.equal(await off.evaluate(() => document.querySelectorAll('script[src$="/sync.js"]').length), 0, 'no sync script without the option')
+  t.equal((await fetch(`${plain.origin}/__livereload/sync.js`)).status, 404, 'nor a route for it')
+
+  const strict = await serveSite(t, dir, { sync: true }, {
+    setup: app => app.get('/csp', (_request, reply) => {
+      reply.header('content-security-policy', "default-src 'self'; img-src data:; script-src 'nonce-r4nd0m'; style-src 'self' 'unsafe-inline'").type('text/html').send(PAGE(COUNTER))
+    })
+  })
+  const violations: string[] = []
+  const one = await openTab(t, context, `${strict.origin}/csp`)
+  one.page.on('console', message => { if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text()) })
+  const two = await openTab(t, context, `${strict.origin}/csp`)
+  await one.page.click('#count')
+  await counted(two, 1)
+  t.equal(await two.page.locator('livereload-sync').count(), 1, 'the indicator shows')
+  t.same(violations, [])
+})
+
+t.test('the indicator can be dismissed, for the rest of the tab\'s session', async t => {
+  const site = await startSite(t)
+  const tab = await openTab(t, context, `${site.origin}/`)
+  const { page } = tab
+  t.equal(await page.locator('livereload-sync').count(), 1, 'shown')
+  await page.locator('livereload-sync button').click()
+  t.equal(await page.locator('livereload-sync').count(), 0, 'gone')
+  // It is shown, if at all, right after the tab joins its page.
+  await Promise.all([joined(tab), page.reload()])
+  t.equal(await page.locator('livereload-sync').count(), 0, 'still gone after a reload')
+})
+
+async function openTabUnsynced (t: Test, url: string): Promise<Page> {
+  const page = await context.newPage()
+  t.teardown(() => page.close())
+  const hello = page.waitForEvent('websocket').then(ws => ws.waitForEvent('framereceived'))
+  await page.goto(url)
+  await hello
+  return page
+}

@@ -1,0 +1,124 @@
+// Synchronized browsing on the server, over real sockets: what one tab sends reaches the other
+// tabs on its page, rebuilt, and nothing else; a tab that floods is closed; frames stay bounded.
+// Absence is shown with a sentinel: a broadcast sent after the relay reaches every socket after
+// anything the relay wrote to it.
+import { once } from 'node:events'
+import type { FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import liveReload from '../lib/index.js'
+import { SYNC_BURST, SYNC_MAX_FRAME_BYTES } from '../lib/channel/sync-relay.js'
+import type { LiveReloadOptions, ServerMessage } from '../types/index.js'
+import { listen, testApp } from './helpers/app.js'
+
+interface Tab { ws: WebSocket, messages: ServerMessage[], next (type: ServerMessage['type']): Promise<ServerMessage>, closed: Promise<[number, string]> }
+
+async function start (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<{ app: FastifyInstance, port: number }> {
+  const app = testApp(t)
+  await app.register(liveReload, { sync })
+  return { app, port: await listen(app) }
+}
+
+/** A real WebSocket client, resolved after its `hello` (and its `join`, when `path` is given). */
+async function tab (t: Test, port: number, path?: string): Promise<Tab> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/__livereload`)
+  t.teardown(() => ws.terminate())
+  const messages: ServerMessage[] = []
+  const waiters: Array<{ type: string, resolve: (message: ServerMessage) => void }> = []
+  let seen = 0
+  ws.on('message', data => {
+    const message = JSON.parse(String(data)) as ServerMessage
+    messages.push(message)
+    const i = waiters.findIndex(waiter => waiter.type === message.type)
+    if (i !== -1) waiters.splice(i, 1)[0]!.resolve(message)
+  })
+  const closed = once(ws, 'close').then(([code, reason]) => [code as number, String(reason)] as [number, string])
+  const next = async (type: ServerMessage['type']): Promise<ServerMessage> => {
+    const found = messages.slice(seen).find(message => message.type === type)
+    if (found !== undefined) {
+      seen = messages.indexOf(found, seen) + 1
+      return found
+    }
+    return await new Promise(resolve => waiters.push({ type, resolve: message => { seen = messages.length; resolve(message) } }))
+  }
+  const result: Tab = { ws, messages, next, closed }
+  await next('hello')
+  if (path !== undefined) {
+    ws.send(JSON.stringify({ type: 'join', path }))
+    // The server takes a tab's frames in order: a ping's pong comes back after its join was handled.
+    ws.ping()
+    await once(ws, 'pong')
+  }
+  return result
+}
+
+const click = (target: string, path = '/') => JSON.stringify({ type: 'sync', path, event: { kind: 'click', target, extra: '<b>' } })
+
+t.test('hello says which kinds are on, and only with the option', async t => {
+  const on = await start(t, { forms: false, scrollElements: ['#pane'] })
+  const hello = (await tab(t, on.port)).messages[0]
+  t.same(hello, { type: 'hello', protocol: 1, instance: on.app.liveReload.stats().instance, sync: { scroll: true, clicks: true, forms: false, navigation: true, scrollElements: ['#pane'] } })
+  const off = await start(t, false)
+  t.notOk('sync' in (await tab(t, off.port)).messages[0]!, 'no sync field without the option')
+})
+
+t.test('an event goes to the other tabs on its page, rebuilt; not back, not to other pages', async t => {
+  const { app, port } = await start(t)
+  const [a, b, c, elsewhere, silent] = [await tab(t, port, '/'), await tab(t, port, '/'), await tab(t, port, '/'), await tab(t, port, '/b.html'), await tab(t, port)]
+  a.ws.send(click('#count'))
+  const expected = { type: 'sync', path: '/', event: { kind: 'click', target: '#count' } }
+  t.same(await b.next('sync'), expected)
+  t.same(await c.next('sync'), expected)
+  app.liveReload.reload() // the sentinel
+  for (const [name, other] of Object.entries({ a, elsewhere, silent })) {
+    await other.next('reload')
+    t.same(other.messages.map(message => message.type), ['hello', 'reload'], `${name}: nothing but the sentinel`)
+  }
+})
+
+t.test('a tab that moves to another page (join again) gets that page\'s events only', async t => {
+  const { app, port } = await start(t)
+  const [a, b] = [await tab(t, port, '/'), await tab(t, port, '/b.html')]
+  b.ws.send(JSON.stringify({ type: 'join', path: '/' }))
+  b.ws.send(click('#x', '/b.html')) // on /b.html, where nobody is now: b left it
+  b.ws.ping()
+  await once(b.ws, 'pong')
+  a.ws.send(click('#y'))
+  t.same(await b.next('sync'), { type: 'sync', path: '/', event: { kind: 'click', target: '#y' } })
+  app.liveReload.reload()
+  await a.next('reload')
+  t.same(a.messages.map(message => message.type), ['hello', 'reload'])
+})
+
+t.test('typed text up to 16 KiB goes through; a larger frame closes that tab (1009)', async t => {
+  const { port } = await start(t)
+  const [a, b] = [await tab(t, port, '/'), await tab(t, port, '/')]
+  const value = 'x'.repeat(SYNC_MAX_FRAME_BYTES - 200)
+  a.ws.send(JSON.stringify({ type: 'sync', path: '/', event: { kind: 'input', target: '#bio', value } }))
+  t.same(await b.next('sync'), { type: 'sync', path: '/', event: { kind: 'input', target: '#bio', value } })
+  a.ws.send('x'.repeat(SYNC_MAX_FRAME_BYTES + 1))
+  t.equal((await a.closed)[0], 1009)
+  t.equal(b.ws.readyState, WebSocket.OPEN, 'the other tab stays')
+})
+
+t.test('a tab that floods is rate-limited, then closed (1008); the others stay', async t => {
+  const { app, port } = await start(t)
+  const [flood, b] = [await tab(t, port, '/'), await tab(t, port, '/')]
+  for (let i = 0; i < 10 * SYNC_BURST; i++) flood.ws.send(click(`#b${i}`))
+  t.same(await flood.closed, [1008, 'sync events too fast'])
+  app.liveReload.reload()
+  await b.next('reload')
+  const relayed = b.messages.filter(message => message.type === 'sync').length
+  t.ok(relayed >= SYNC_BURST && relayed < 2 * SYNC_BURST, `the others got the burst allowed, not the flood (${relayed} of ${10 * SYNC_BURST})`)
+  t.equal(b.ws.readyState, WebSocket.OPEN)
+  t.equal(app.liveReload.clients, 1, 'the flooding tab is gone')
+})
+
+t.test('without the option, what tabs send is ignored', async t => {
+  const { app, port } = await start(t, false)
+  const [a, b] = [await tab(t, port, '/'), await tab(t, port, '/')]
+  a.ws.send(click('#count'))
+  app.liveReload.reload()
+  await b.next('reload')
+  t.same(b.messages.map(message => message.type), ['hello', 'reload'])
+})
