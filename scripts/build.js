@@ -1,7 +1,7 @@
 // Builds dist/: the server code transpiled file by file (esbuild, as the test loader does; `npm
 // run typecheck` type-checks lib/ with the tests), and the browser client bundled into
-// dist/client.js: one script, minified, no runtime dependencies (and dist/sync.js, which it
-// loads only where synchronized browsing is on). tsc took ~5 s of an `npm
+// dist/client.js: one script, minified, no runtime dependencies (and dist/client-sync.js, the
+// same with synchronized browsing, served in its place where that is on). tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
 import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -36,7 +36,7 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning'
   }),
-  ...[['lib/client/index.ts', 'dist/client.js'], ['lib/client/sync/index.ts', 'dist/sync.js']].map(([entry, outfile]) => build({
+  ...[['lib/client/index.ts', 'dist/client.js'], ['lib/client/sync/index.ts', 'dist/client-sync.js']].map(([entry, outfile]) => build({
     absWorkingDir: root,
     entryPoints: [entry],
     plugins: [minifiedCssText],

@@ -39,9 +39,9 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
     hub.add(ssePeer(reply.raw))
   })
 
-  serveScript(fastify, `${path}/client.js`, async () => await readBuilt('client.js'), { 'cross-origin-resource-policy': 'same-origin' })
-  // Synchronized browsing, a script of its own: pages without it do not load its weight.
-  if (options.sync !== null) serveScript(fastify, `${path}/sync.js`, async () => await readBuilt('sync.js'), { 'cross-origin-resource-policy': 'same-origin' })
+  // With synchronized browsing, the client that has it: pages without it carry none of its weight.
+  const client = options.sync === null ? 'client.js' : 'client-sync.js'
+  serveScript(fastify, `${path}/client.js`, async () => await readBuilt(client), { 'cross-origin-resource-policy': 'same-origin' })
 
   fastify.get(`${path}/status`, async (_request, reply) => {
     return await reply.header('cache-control', 'no-store').send(stats())

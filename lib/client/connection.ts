@@ -8,16 +8,8 @@ const MAX_RETRY_MS = 3000
 const FIRST_PROBE_MS = 1000
 const MAX_PROBE_MS = 60_000
 
-interface Link {
-  close (): void
-  /** Only a WebSocket can: Server-Sent Events go one way. */
-  send?: (data: string) => void
-}
-
-export interface Connection {
-  /** Sends `data` on the connection, if it is open and a WebSocket; else drops it. */
-  send (data: string): void
-}
+/** An open connection: a WebSocket, or an EventSource (Server-Sent Events, which go one way). */
+export type Link = WebSocket | EventSource
 
 /**
  * Keeps one connection open to the channel, for the life of the page: a WebSocket at `url`,
@@ -28,7 +20,7 @@ export interface Connection {
  * it is shown again. `restarted` is true for a `hello` from a different server instance than
  * before, whatever the transport.
  */
-export function connect (url: URL, onMessage: (message: ServerMessage, restarted: boolean) => void): Connection {
+export function connect (url: URL, onMessage: (message: ServerMessage, restarted: boolean) => void): () => Link | undefined {
   let instance: string | undefined
   let attempt = 0
   let probes = 0
@@ -102,7 +94,7 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       const ws = new WebSocket(url)
       ws.onmessage = event => receive(String(event.data))
       ws.onclose = end
-      link = { close: () => ws.close(), send: data => { if (ws.readyState === WebSocket.OPEN) ws.send(data) } }
+      link = ws
     }
   }
 
@@ -124,5 +116,5 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
   }
 
   open(false)
-  return { send: data => current?.send?.(data) }
+  return () => current
 }

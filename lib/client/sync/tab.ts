@@ -1,8 +1,7 @@
 // This tab, as the other tabs know it: the page it shows (it joins that page on the server, and
 // again whenever it changes), what it sends, and the one rule against echoes: what the tab does
 // while it applies another tab's event is not sent back.
-import type { SyncEvent } from '../../../types/index.js'
-import type { SyncBridge } from '../sync-bridge.js'
+import type { ClientMessage, SyncEvent } from '../../../types/index.js'
 
 export interface Tab {
   /** The page shown: path and query (tabs at `/a#x` and `/a#y` are on one page). */
@@ -17,14 +16,14 @@ export interface Tab {
   join (): void
 }
 
-export function createTab (bridge: SyncBridge): Tab {
+export function createTab (post: (message: ClientMessage) => void): Tab {
   let joined: string | null = null
   let isApplying = false
   const path = (): string => location.pathname + location.search
 
   const join = (): void => {
     joined = path()
-    bridge.send({ type: 'join', path: joined })
+    post({ type: 'join', path: joined })
   }
   // A page that changes its URL without loading (history.pushState) is on another page now.
   const rejoin = (): void => { if (joined !== null && joined !== path()) join() }
@@ -35,7 +34,7 @@ export function createTab (bridge: SyncBridge): Tab {
     path,
     send (event, from) {
       rejoin()
-      bridge.send({ type: 'sync', path: from ?? path(), event })
+      post({ type: 'sync', path: from ?? path(), event })
     },
     apply (apply) {
       isApplying = true

@@ -1,0 +1,74 @@
+// The browser client: one connection to the channel, and what each message does to the page.
+// Browser code only (no node: imports); console lines carry the [livereload] prefix. Two bundles
+// start it: index.ts, the client, and sync/index.ts, the client with synchronized browsing,
+// served instead where the `sync` option is on (so that the client alone carries none of it).
+import type { ServerMessage } from '../../types/index.js'
+import { swapImages, swapStylesheets } from './assets.js'
+import { connect, type Link } from './connection.js'
+import { hideBuilding, showBuilding } from './badge.js'
+import { hideOverlay, showOverlay } from './overlay.js'
+import { isShownPage, reloadPage, restoreScroll } from './reload.js'
+
+/**
+ * Sees each message before the client does, and says whether it took it: synchronized browsing
+ * (sync/index.ts) takes its own messages. `link` is the connection open now.
+ */
+export type Interceptor = (message: ServerMessage, restarted: boolean, link: () => Link | undefined) => boolean
+
+const kStarted = Symbol.for('fastify-livereload')
+const host = window as unknown as Record<symbol, boolean>
+
+export function startClient (intercept?: Interceptor): void {
+  // A page may carry the tag twice (a template and the injector); one client is enough.
+  if (host[kStarted] === true) return
+  host[kStarted] = true
+  restoreScroll()
+  const script = document.currentScript as HTMLScriptElement | null
+  const link = connect(channelUrl(script?.src ?? '/__livereload/client.js'), (message, restarted) => {
+    // A `sync` message goes only to a tab that joined a page, which only the sync bundle does.
+    if (intercept?.(message, restarted, link) !== true) handle(message as Exclude<ServerMessage, { type: 'sync' }>, restarted)
+  })
+}
+
+/** The channel sits beside this script, so a prefix or a reverse proxy needs no configuration. */
+function channelUrl (scriptSrc: string): URL {
+  const url = new URL(scriptSrc, location.href)
+  url.pathname = url.pathname.replace(/\/client\.js$/, '')
+  url.search = ''
+  url.hash = ''
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  return url
+}
+
+function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: boolean): void {
+  // Every message but `building` ends a build, or says nothing is building (a new connection).
+  if (message.type !== 'building') hideBuilding()
+  switch (message.type) {
+    case 'hello':
+      // Reconnected to a different server instance: it restarted, and its code may have changed.
+      if (restarted) reloadPage('the server restarted')
+      break
+    case 'reload':
+      if (isShownPage(message.paths)) reloadPage(message.paths.length > 0 ? `${message.paths[0]} changed` : 'files changed')
+      break
+    case 'css':
+      hideOverlay()
+      swapStylesheets(message.paths)
+      break
+    case 'img':
+      hideOverlay()
+      swapImages(message.paths)
+      break
+    case 'error':
+      showOverlay(message.errors)
+      break
+    case 'clear':
+      hideOverlay()
+      break
+    case 'building':
+      showBuilding()
+      break
+    default:
+      message satisfies never
+  }
+}
