@@ -19,7 +19,14 @@ export interface CliOptions {
   /** Poll (every 500 ms, or every ms given); undefined: where native events do not arrive, as the plugin decides. */
   readonly poll: true | number | undefined
   readonly isQuiet: boolean
+  /** Serve HTTPS (HTTP/2, HTTP/1.1 allowed): a certificate made for the command, or the user's files. */
+  readonly https: HttpsRequest | null
 }
+
+/** Where the certificate comes from: made for the command (certificate.ts), or the user's own files. */
+export type HttpsRequest =
+  | { readonly kind: 'made' }
+  | { readonly kind: 'files', readonly cert: string, readonly key: string }
 
 export type Command =
   | { readonly kind: 'serve', readonly options: CliOptions }
@@ -38,8 +45,8 @@ export const DEFAULT_PORT = 8080
 export const DEFAULT_DEV_PORT = 3000
 export const DEFAULT_HOST = '127.0.0.1'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--quiet]`
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--quiet]`
 
 export const HELP = `${USAGE}
 
@@ -63,6 +70,10 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
                      the --watch dirs) and reload on changes
   --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
+  --https            Serve HTTPS and HTTP/2 with a certificate for this machine: mkcert's when mkcert is
+                     installed, else a self-signed one kept in ~/.cache/fastify-livereload
+  --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
+  --key <file>       The private key (PEM) of --cert
   --quiet            Print only warnings and errors
   --version          Print the version
   --help             Print this help
@@ -82,6 +93,9 @@ const FLAGS = {
   proxy: { type: 'string' },
   livereload: { type: 'boolean' },
   poll: { type: 'boolean' },
+  https: { type: 'boolean' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   quiet: { type: 'boolean' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' }
@@ -126,7 +140,8 @@ export function parseCommand (argv: readonly string[]): Command {
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
       livereload: values.livereload === true,
       poll: pollMs ?? (values.poll === true ? true : undefined),
-      isQuiet: values.quiet === true
+      isQuiet: values.quiet === true,
+      https: httpsOf(values.https === true, values.cert, values.key)
     }
   }
 }
@@ -175,6 +190,14 @@ function hostOf (text: string | undefined): string {
   if (text === undefined) return DEFAULT_HOST
   if (text.trim() === '' || /[\s/]/.test(text)) throw new UsageError(`--host takes an address or a host name, got "${text}"`)
   return text
+}
+
+/** `--cert` and `--key` go together, and imply `--https`; the files are read when the server starts (certificate.ts). */
+function httpsOf (isAsked: boolean, cert: string | undefined, key: string | undefined): HttpsRequest | null {
+  if (cert === undefined && key === undefined) return isAsked ? { kind: 'made' } : null
+  if (key === undefined) throw new UsageError('--cert needs --key: the file of the certificate\'s private key')
+  if (cert === undefined) throw new UsageError('--key needs --cert: the file of the certificate it belongs to')
+  return { kind: 'files', cert, key }
 }
 
 function proxyOf (text: string): URL {
