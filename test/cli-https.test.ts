@@ -205,7 +205,7 @@ t.test('an expired certificate of yours serves all the same, with a warning', as
 
 t.test('every interface over HTTPS: the network URLs are https, and the certificate covers them (the phone\'s URL)', async t => {
   const { dir, env } = place(t, { 'index.html': PAGE })
-  const command = await serveCommand(t, [dir, '--https', '--host', '0.0.0.0'], { env })
+  const command = await serveCommand(t, [dir, '--https', '--host'], { env })
   t.match(command.url, /^https:\/\/localhost:\d+$/)
   await command.line(/warn {2}listening on every interface \(0\.0\.0\.0\)/)
   const ca = readFileSync(join(env.XDG_CACHE_HOME!, 'fastify-livereload', 'self-signed', 'cert.pem'), 'utf8')
@@ -215,6 +215,7 @@ t.test('every interface over HTTPS: the network URLs are https, and the certific
     t.ok(x509.checkIP(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')), `${url}: its address is in the certificate`)
     t.equal((await get(`${url}/`, ca)).status, 200, `${url} serves, trusted`)
   }
+  t.notOk(command.lines.some(line => /[█▀▄]/.test(line)), 'no QR code: stdout is not a terminal')
 })
 
 t.test('dev <entry> --https: the supervisor speaks HTTPS and HTTP/2, the app behind it plain HTTP, and it sees the browser\'s Host', async t => {

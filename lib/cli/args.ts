@@ -21,6 +21,8 @@ export interface CliOptions {
   readonly isQuiet: boolean
   /** Serve HTTPS (HTTP/2, HTTP/1.1 allowed): a certificate made for the command, or the user's files. */
   readonly https: HttpsRequest | null
+  /** Print a QR code of the network URL (on a terminal only). */
+  readonly qr: boolean
 }
 
 /** Where the certificate comes from: made for the command (certificate.ts), or the user's own files. */
@@ -44,9 +46,11 @@ export const DEFAULT_PORT = 8080
 /** `dev`'s port: fastify-cli's. */
 export const DEFAULT_DEV_PORT = 3000
 export const DEFAULT_HOST = '127.0.0.1'
+/** A bare `--host`, as in Vite: every interface. */
+export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--quiet]`
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
 export const HELP = `${USAGE}
 
@@ -60,7 +64,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
 
   --port <n>         Port to listen on (default ${DEFAULT_PORT}); a busy one moves to the next free port
   --strict-port      Fail when the port is busy instead of moving on
-  --host <h>         Address to listen on (default ${DEFAULT_HOST}); 0.0.0.0 or :: is every interface
+  --host [h]         Address to listen on (default ${DEFAULT_HOST}); 0.0.0.0 or :: (or --host alone) is
+                     every interface, and the network URLs are printed, with a QR code on a terminal
   --open, --no-open  Open a browser (default: open on a terminal with a display, never in CI)
   --watch <dir>      Also watch dir: with --build, the sources; else a change reloads. Repeatable
   --build <cmd>      Run cmd (through the shell) when a watched source changes; repeatable, in order
@@ -74,6 +79,7 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
                      installed, else a self-signed one kept in ~/.cache/fastify-livereload
   --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
   --key <file>       The private key (PEM) of --cert
+  --no-qr            No QR code of the network URL
   --quiet            Print only warnings and errors
   --version          Print the version
   --help             Print this help
@@ -96,6 +102,7 @@ const FLAGS = {
   https: { type: 'boolean' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  'no-qr': { type: 'boolean' },
   quiet: { type: 'boolean' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' }
@@ -103,7 +110,7 @@ const FLAGS = {
 
 /** The command `argv` (without node and the script) asks for; throws UsageError naming what is wrong. */
 export function parseCommand (argv: readonly string[]): Command {
-  const { args, pollMs } = takePollInterval(argv)
+  const { args, pollMs } = takeOptionalValues(argv)
   let parsed
   try {
     parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true })
@@ -141,16 +148,18 @@ export function parseCommand (argv: readonly string[]): Command {
       livereload: values.livereload === true,
       poll: pollMs ?? (values.poll === true ? true : undefined),
       isQuiet: values.quiet === true,
-      https: httpsOf(values.https === true, values.cert, values.key)
+      https: httpsOf(values.https === true, values.cert, values.key),
+      qr: values['no-qr'] !== true
     }
   }
 }
 
 /**
- * `--poll` takes an optional interval, which parseArgs cannot express: `--poll 500` and
- * `--poll=500` are taken out here, a bare `--poll` left to it.
+ * `--poll` takes an optional interval and `--host` an optional address, which parseArgs cannot
+ * express: `--poll 500` and `--poll=500` are taken out here, a bare `--poll` left to it; a bare
+ * `--host` (last, or before another flag) becomes `--host=0.0.0.0`.
  */
-function takePollInterval (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
+function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
   const args: string[] = []
   let pollMs: number | undefined
   for (let i = 0; i < argv.length; i++) {
@@ -162,6 +171,10 @@ function takePollInterval (argv: readonly string[]): { args: string[], pollMs: n
     }
     if (arg === '--poll' && argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1]!)) {
       pollMs = intervalOf(argv[++i]!)
+      continue
+    }
+    if (arg === '--host' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-'))) {
+      args.push(`--host=${EVERY_INTERFACE}`)
       continue
     }
     if (arg === '--') { // the rest are positionals, whatever they look like

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
 import type { Certificate } from './certificate.js'
 import { isWildcard, listen, type Listening } from './listen.js'
+import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
@@ -58,6 +59,7 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   const what = isDev ? `${options.dir}, restarted on code changes,` : options.proxy === null ? options.dir : options.proxy.origin
   report.line(`${isDev ? 'running' : options.proxy === null ? 'serving' : 'proxying'} ${what} with live reload at ${report.strong(listening.url)}`)
   for (const url of listening.networkUrls) report.line(`  on your network: ${report.strong(url)}`)
+  await printQr(listening.networkUrls, { out: process.stdout, qr: options.qr, isQuiet: options.isQuiet })
   for (const note of certificate?.notes ?? []) report.line(note)
   if (certificate?.warning != null) report.warn(certificate.warning)
   if (isWildcard(options.host)) report.warn(`listening on every interface (${options.host}): anyone on your network can read what is served`)

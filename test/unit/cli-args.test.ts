@@ -23,14 +23,15 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     livereload: false,
     poll: undefined,
     isQuiet: false,
-    https: null
+    https: null,
+    qr: true
   })
 })
 
 t.test('every flag', async t => {
   const parsed = options(['site', '--port', '3000', '--strict-port', '--host', '0.0.0.0', '--open', '--watch', 'src', '--watch', 'content',
     '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet',
-    '--https'])
+    '--https', '--no-qr'])
   t.equal(parsed.dir, 'site')
   t.equal(parsed.port, 3000)
   t.equal(parsed.isStrictPort, true)
@@ -45,7 +46,17 @@ t.test('every flag', async t => {
   t.equal(parsed.poll, true)
   t.equal(parsed.isQuiet, true)
   t.same(parsed.https, { kind: 'made' })
+  t.equal(parsed.qr, false)
   t.equal(options(['--no-open']).open, false)
+})
+
+t.test('--host alone is every interface, as in Vite; with a value, that address', async t => {
+  t.equal(options(['--host']).host, '0.0.0.0', 'last')
+  t.equal(options(['--host', '--https']).host, '0.0.0.0', 'before another flag')
+  t.equal(options(['--host', '--', 'site']).dir, 'site', 'before --')
+  t.equal(options(['--host', '::']).host, '::')
+  t.equal(options(['--host=192.168.1.5', 'site']).host, '192.168.1.5')
+  t.equal(options(['--host', 'site']).host, 'site', 'a word after it is its value: the directory goes first')
 })
 
 t.test('--cert and --key: together, and they mean HTTPS', async t => {
