@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls'
 import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
-import { channelClient, runCommand, serveCommand } from './helpers/cli.js'
+import { channelClient, runCommand, serveCommand, type Command } from './helpers/cli.js'
 import { fixture, type Files } from './helpers/fixture.js'
 
 const PAGE = '<!doctype html><html><head><title>t</title></head><body><p>one</p></body></html>'
@@ -60,6 +60,12 @@ async function sseHello (session: ClientHttp2Session, origin: string): Promise<s
   return text
 }
 
+/** Ctrl-C, as a user stops it: it exits 0 (and writes its coverage, which a killed process never does). */
+async function stop (t: Test, command: Command): Promise<void> {
+  command.child.kill('SIGINT')
+  t.equal(await command.exited, 0, 'Ctrl-C stops it')
+}
+
 /**
  * The test's directory (one a test: tap names it after the test), with `bin` (for PATH: no mkcert
  * there, the self-signed way), an empty `cache` (XDG_CACHE_HOME), and `files`.
@@ -99,8 +105,7 @@ t.test('--https without mkcert: a self-signed certificate, kept mode 0600 and re
   writeFileSync(join(dir, 'index.html'), PAGE.replace('one', 'two'))
   t.same((await reload).paths, ['/index.html'])
 
-  command.child.kill('SIGINT')
-  t.equal(await command.exited, 0, 'Ctrl-C stops it, HTTP/2 sessions and all')
+  await stop(t, command) // with an HTTP/2 session, a WebSocket and an event stream open
   const again = await serveCommand(t, [dir, '--https'], { env })
   await again.line(/self-signed certificate \(reused, valid until/)
   t.equal((await get(`${again.url}/`, ca)).fingerprint, page.fingerprint, 'the same certificate, from the cache')
@@ -114,6 +119,7 @@ t.test('--https with mkcert: its certificate, signed by the CA in CAROOT, and th
   await command.line(/warn {2}browsers warn about the certificate until you run `mkcert -install`/)
   const page = await get(`${command.url}/`, readFileSync(join(caroot, 'rootCA.pem'), 'utf8'))
   t.ok(page.body.includes(TAG), 'trusted through mkcert\'s CA alone, and injected')
+  await stop(t, command)
 })
 
 t.test('a mkcert that fails stops the command with its message, exit code 1', async t => {
@@ -173,6 +179,7 @@ t.test('--cert and --key in proxy mode: the upstream\'s pages injected over HTTP
   writeFileSync(join(watched, 'view.html'), 'v2')
   await reload
   t.pass('the channel stays with the command and reloads')
+  await stop(t, command)
 })
 
 t.test('--cert and --key that cannot serve: exit 2 with a message naming the flag', async t => {
@@ -201,6 +208,7 @@ t.test('an expired certificate of yours serves all the same, with a warning', as
   const command = await serveCommand(t, [dir, '--cert', files.cert, '--key', files.key])
   await command.line(/warn {2}your certificate expired on .*: browsers refuse it/)
   t.equal((await get(`${command.url}/`, files.pem, { rejectUnauthorized: false })).status, 200)
+  await stop(t, command)
 })
 
 t.test('every interface over HTTPS: the network URLs are https, and the certificate covers them (the phone\'s URL)', async t => {
@@ -216,6 +224,7 @@ t.test('every interface over HTTPS: the network URLs are https, and the certific
     t.equal((await get(`${url}/`, ca)).status, 200, `${url} serves, trusted`)
   }
   t.notOk(command.lines.some(line => /[█▀▄]/.test(line)), 'no QR code: stdout is not a terminal')
+  await stop(t, command)
 })
 
 t.test('dev <entry> --https: the supervisor speaks HTTPS and HTTP/2, the app behind it plain HTTP, and it sees the browser\'s Host', async t => {
@@ -230,4 +239,5 @@ t.test('dev <entry> --https: the supervisor speaks HTTPS and HTTP/2, the app beh
   t.equal((await get(`${url}/`, ca)).body, `<html><head>${TAG}</head><body>${host} https</body></html>`, 'HTTP/1.1')
   const client = await channelClient(t, url, { ca })
   t.match(client.messages[0], { type: 'hello' })
+  await stop(t, command)
 })

@@ -16,7 +16,6 @@ import { isWildcard, networkAddresses } from './listen.js'
 export interface Certificate {
   readonly key: string
   readonly cert: string
-  readonly kind: 'mkcert' | 'self-signed' | 'yours'
   /** Lines to print: which certificate, and how a browser comes to trust it. */
   readonly notes: readonly string[]
   /** Said as a warning: mkcert's local CA is not trusted yet, or a certificate of the user's has expired. */
@@ -68,8 +67,7 @@ async function usersCertificate (certFile: string, keyFile: string): Promise<Cer
   return {
     key,
     cert,
-    kind: 'yours',
-    notes: [`HTTPS with your certificate ${displayPath(certFile)} (for ${x509.subjectAltName ?? x509.subject})`],
+    notes: [`HTTPS with your certificate ${displayPath(certFile)} (for ${x509.subjectAltName ?? 'no name: browsers need a subjectAltName'})`],
     warning: isExpired ? `your certificate expired on ${x509.validTo}: browsers refuse it` : null
   }
 }
@@ -78,7 +76,7 @@ async function readFlagFile (flag: string, file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {
-    throw new UsageError(`${flag}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    throw new UsageError(`${flag}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code})`)
   }
 }
 
@@ -109,7 +107,6 @@ async function mkcertCertificate (dir: string, names: readonly string[], env: No
   return {
     key: await readFile(keyFile, 'utf8'),
     cert: await readFile(certFile, 'utf8'),
-    kind: 'mkcert',
     notes: [`HTTPS with mkcert's certificate for ${names.join(', ')}, signed by its local CA`],
     warning: isTrusted ? null : 'browsers warn about the certificate until you run `mkcert -install` (once per machine: it adds mkcert\'s CA to the trust stores)'
   }
@@ -141,7 +138,6 @@ async function selfSignedCertificate (dir: string, names: readonly string[]): Pr
   return {
     key,
     cert,
-    kind: 'self-signed',
     notes: [
       `HTTPS with a self-signed certificate (${isReused ? 'reused' : 'made now'}, valid until ${validTo}): ${displayPath(certFile)}`,
       'browsers warn about it until you trust that file (or install mkcert and run `mkcert -install`): see docs/cli.md'

@@ -1,8 +1,9 @@
-// The certificate of --https (lib/cli/certificate.ts) when mkcert is not installed: made
-// self-signed, kept in the cache directory, reused while it is valid and covers the names
-// asked for, made again otherwise. Files in a temp directory; no server.
+// The certificate of --https (lib/cli/certificate.ts). Without mkcert: made self-signed, kept in
+// the cache directory, reused while it is valid and covers the names asked for, made again
+// otherwise. With mkcert (its CA in a temp directory): whether it says to install that CA. The
+// user's own files. Files in temp directories; no server.
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { generate } from 'selfsigned'
@@ -54,7 +55,6 @@ t.test('the cache: $XDG_CACHE_HOME when absolute, else ~/.cache', async t => {
 t.test('made once, for the names asked, the key readable by its owner only; then reused', async t => {
   const { env, certFile, keyFile } = place(t)
   const made = await certificateFor(MADE, '192.168.1.5', env)
-  t.equal(made.kind, 'self-signed')
   t.match(made.notes[0], /self-signed certificate \(made now, valid until /)
   t.equal(made.warning, null)
   const x509 = new X509Certificate(made.cert)
@@ -69,6 +69,10 @@ t.test('made once, for the names asked, the key readable by its owner only; then
   t.equal(again.cert, made.cert, 'reused for names it covers')
   t.match(again.notes[0], /\(reused, /)
   t.same(httpsServerOptions(again), { http2: true, https: { allowHTTP1: true, key: made.key, cert: made.cert } })
+
+  const named = await certificateFor(MADE, 'dev.example', env)
+  t.match(named.notes[0], /\(made now, /, 'made again for a name it lacks')
+  t.ok(new X509Certificate(named.cert).checkHost('dev.example'))
 })
 
 t.test('made again when the cached one is expired, not valid yet, near its end, for other names, not a pair, or not PEM', async t => {
@@ -103,4 +107,32 @@ t.test('a cached certificate valid beyond the renewal margin, for more names tha
   await certificateFor(MADE, '127.0.0.1', env)
   const cert = await cache(certFile, keyFile, [...LOOPBACK, '192.168.1.5'], new Date(Date.now() + RENEW_BEFORE_MS + 3_600_000))
   t.equal((await certificateFor(MADE, '127.0.0.1', env)).cert, cert)
+})
+
+t.test('with mkcert: its CA made in CAROOT, and a warning until that CA is in the trust stores', async t => {
+  const dir = fixture(t, { caroot: {}, cache: {} })
+  const env = { PATH: process.env.PATH, CAROOT: join(dir, 'caroot'), XDG_CACHE_HOME: join(dir, 'cache') }
+  const untrusted = await certificateFor(MADE, '127.0.0.1', env)
+  t.same(untrusted.notes, ['HTTPS with mkcert\'s certificate for localhost, 127.0.0.1, ::1, signed by its local CA'])
+  t.match(untrusted.warning, /until you run `mkcert -install`/)
+  t.ok(new X509Certificate(untrusted.cert).verify(new X509Certificate(readFileSync(join(dir, 'caroot', 'rootCA.pem'))).publicKey), 'signed by the CA in CAROOT')
+  // mkcert checks only the trust stores TRUST_STORES names: none, so none lacks its CA
+  t.equal((await certificateFor(MADE, '127.0.0.1', { ...env, TRUST_STORES: 'none' })).warning, null, 'no warning once trusted')
+})
+
+t.test('a mkcert that cannot run (not executable) stops the start with the reason', async t => {
+  const dir = fixture(t, { bin: { mkcert: 'not a program' }, cache: {} })
+  await t.rejects(certificateFor(MADE, '127.0.0.1', { PATH: join(dir, 'bin'), XDG_CACHE_HOME: join(dir, 'cache') }), { message: 'mkcert failed: spawn mkcert EACCES' })
+})
+
+t.test('your own files: said by path and names; one without a name says browsers need one', async t => {
+  const dir = fixture(t, {})
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', extensions: [{ name: 'basicConstraints', cA: false }] })
+  mkdirSync(join(dir, 'tls'))
+  writeFileSync(join(dir, 'tls', 'cert.pem'), pems.cert)
+  writeFileSync(join(dir, 'tls', 'key.pem'), pems.private)
+  const yours = await certificateFor({ kind: 'files', cert: join(dir, 'tls', 'cert.pem'), key: join(dir, 'tls', 'key.pem') }, '127.0.0.1')
+  t.match(yours.notes[0], /^HTTPS with your certificate .*tls\/cert\.pem \(for no name: browsers need a subjectAltName\)$/)
+  t.equal(yours.warning, null, 'not expired')
+  t.equal(yours.key, pems.private)
 })
