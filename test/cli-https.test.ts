@@ -123,9 +123,10 @@ t.test('--https with mkcert: its certificate, signed by the CA in CAROOT, and th
 })
 
 t.test('a mkcert that fails stops the command with its message, exit code 1', async t => {
-  const { dir, env } = place(t, { bin: { mkcert: '#!/bin/sh\necho "ERROR: no CA here" >&2\nexit 1\n' } })
+  const { dir, env } = place(t, { bin: { mkcert: '#!/bin/sh\necho "ERROR: no CA here" >&2\nexit 1\n' }, caroot: {} })
   chmodSync(join(dir, 'bin', 'mkcert'), 0o755)
-  const command = runCommand(t, [dir, '--https', '--port', '0'], { env: { ...env, PATH: `${env.PATH}:/bin:/usr/bin` } })
+  // CAROOT too: were the real mkcert reached instead, its CA would still stay out of the home directory
+  const command = runCommand(t, [dir, '--https', '--port', '0'], { env: { ...env, PATH: `${env.PATH}:/bin:/usr/bin`, CAROOT: join(dir, 'caroot') } })
   t.equal(await command.exited, 1)
   t.match(command.stderr(), /mkcert failed: ERROR: no CA here/)
 })
