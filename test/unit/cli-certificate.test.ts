@@ -21,11 +21,11 @@ function place (t: Test): { env: NodeJS.ProcessEnv, certFile: string, keyFile: s
   return { env: { PATH: join(dir, 'bin'), XDG_CACHE_HOME: join(dir, 'cache') }, certFile: join(cached, 'cert.pem'), keyFile: join(cached, 'key.pem') }
 }
 
-/** A certificate for `names` (valid until `notAfter`) written where the cache keeps it. */
-async function cache (certFile: string, keyFile: string, names: string[], notAfterDate: Date): Promise<string> {
+/** A certificate for `names` (valid from `notBeforeDate`, default yesterday, until `notAfterDate`) written where the cache keeps it. */
+async function cache (certFile: string, keyFile: string, names: string[], notAfterDate: Date, notBeforeDate = new Date(Date.now() - 86_400_000)): Promise<string> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
-    notBeforeDate: new Date(notAfterDate.getTime() - 30 * 86_400_000),
+    notBeforeDate,
     notAfterDate,
     extensions: [{ name: 'subjectAltName', altNames: names.map(name => /^[\d.:]+$/.test(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }) }]
   })
@@ -77,8 +77,8 @@ t.test('made once, for the names asked, the key readable by its owner only; then
 
 t.test('made again when the cached one is expired, not valid yet, near its end, for other names, not a pair, or not PEM', async t => {
   const cases: Array<[string, (files: { certFile: string, keyFile: string }) => Promise<unknown>]> = [
-    ['expired', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() - 60_000))],
-    ['not valid yet', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() + 40 * 86_400_000))],
+    ['expired', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() - 60_000), new Date(Date.now() - 2 * 86_400_000))],
+    ['not valid yet', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, inAYear(), new Date(Date.now() + 86_400_000))],
     ['near its end', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() + RENEW_BEFORE_MS - 3_600_000))],
     ['for other names', async ({ certFile, keyFile }) => await cache(certFile, keyFile, ['localhost', '127.0.0.1'], inAYear())],
     ['not a pair', async ({ certFile, keyFile }) => {
