@@ -59,9 +59,13 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   }
 }
 
-/** The request's headers with the Host the browser sent (reply-from puts the upstream's). */
-function browsersHost<Headers extends IncomingHttpHeaders | Http2IncomingHttpHeaders> (request: { headers: { host?: string } }, headers: Headers): Headers {
-  return { ...headers, host: request.headers.host }
+/**
+ * The request's headers with the Host the browser sent (reply-from puts the upstream's): over
+ * HTTP/2 it is `:authority`, which Fastify's `request.host` reads too. And the scheme it used, for
+ * an app that trusts a proxy and builds absolute URLs behind the command's HTTPS.
+ */
+function browsersHost<Headers extends IncomingHttpHeaders | Http2IncomingHttpHeaders> (request: Pick<FastifyRequest, 'host' | 'protocol'>, headers: Headers): Headers {
+  return { ...headers, host: request.host, 'x-forwarded-proto': request.protocol }
 }
 
 const LOCAL_FILE = 'livereloadTarget'

@@ -1,21 +1,24 @@
 // What the tests run beside Node: Debian's chromium, driven through playwright-core (never a
-// browser download), and python3, whose http.server the command's proxy mode is tested against.
-// Installs what is missing with apt-get when we may; otherwise says how.
+// browser download); python3, whose http.server the command's proxy mode is tested against; and
+// mkcert, which the command's --https uses where it is installed (the tests keep its CA in a temp
+// directory). Installs what is missing with apt-get when we may; otherwise says how.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const hasPython = (() => {
+/** Whether `command args` runs: it is on PATH. */
+const runs = (command, args) => {
   try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' })
+    execFileSync(command, args, { stdio: 'ignore' })
     return true
   } catch {
     return false
   }
-})()
+}
 const missing = [
   ...(existsSync(chromium) ? [] : [{ pkg: 'chromium', hint: `Chromium not found at ${chromium}. Install it (Debian: sudo apt-get install chromium) or set CHROMIUM_PATH.` }]),
-  ...(hasPython ? [] : [{ pkg: 'python3', hint: 'python3 not found. Install it (Debian: sudo apt-get install python3).' }])
+  ...(runs('python3', ['--version']) ? [] : [{ pkg: 'python3', hint: 'python3 not found. Install it (Debian: sudo apt-get install python3).' }]),
+  ...(runs('mkcert', ['-version']) ? [] : [{ pkg: 'mkcert', hint: 'mkcert not found. Install it (Debian: sudo apt-get install mkcert; macOS: brew install mkcert).' }])
 ]
 if (missing.length > 0) {
   const mayInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
@@ -24,7 +27,7 @@ if (missing.length > 0) {
     process.exit(1)
   }
   const packages = missing.map(({ pkg }) => pkg)
-  console.log(`Installing ${packages.join(' and ')} for the tests…`)
+  console.log(`Installing ${packages.join(', ')} for the tests…`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
   execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env })

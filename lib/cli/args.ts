@@ -19,7 +19,16 @@ export interface CliOptions {
   /** Poll (every 500 ms, or every ms given); undefined: where native events do not arrive, as the plugin decides. */
   readonly poll: true | number | undefined
   readonly isQuiet: boolean
+  /** Serve HTTPS (HTTP/2, HTTP/1.1 allowed): a certificate made for the command, or the user's files. */
+  readonly https: HttpsRequest | null
+  /** Print a QR code of the network URL (on a terminal only). */
+  readonly qr: boolean
 }
+
+/** Where the certificate comes from: made for the command (certificate.ts), or the user's own files. */
+export type HttpsRequest =
+  | { readonly kind: 'made' }
+  | { readonly kind: 'files', readonly cert: string, readonly key: string }
 
 export type Command =
   | { readonly kind: 'serve', readonly options: CliOptions }
@@ -37,9 +46,11 @@ export const DEFAULT_PORT = 8080
 /** `dev`'s port: fastify-cli's. */
 export const DEFAULT_DEV_PORT = 3000
 export const DEFAULT_HOST = '127.0.0.1'
+/** A bare `--host`, as in Vite: every interface. */
+export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host h] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--quiet]`
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
 export const HELP = `${USAGE}
 
@@ -53,7 +64,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
 
   --port <n>         Port to listen on (default ${DEFAULT_PORT}); a busy one moves to the next free port
   --strict-port      Fail when the port is busy instead of moving on
-  --host <h>         Address to listen on (default ${DEFAULT_HOST}); 0.0.0.0 or :: is every interface
+  --host [h]         Address to listen on (default ${DEFAULT_HOST}); 0.0.0.0 or :: (or --host alone) is
+                     every interface, and the network URLs are printed, with a QR code on a terminal
   --open, --no-open  Open a browser (default: open on a terminal with a display, never in CI)
   --watch <dir>      Also watch dir: with --build, the sources; else a change reloads. Repeatable
   --build <cmd>      Run cmd (through the shell) when a watched source changes; repeatable, in order
@@ -63,6 +75,11 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
                      the --watch dirs) and reload on changes
   --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
+  --https            Serve HTTPS and HTTP/2 with a certificate for this machine: mkcert's when mkcert is
+                     installed, else a self-signed one kept in ~/.cache/fastify-livereload
+  --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
+  --key <file>       The private key (PEM) of --cert
+  --no-qr            No QR code of the network URL
   --quiet            Print only warnings and errors
   --version          Print the version
   --help             Print this help
@@ -82,6 +99,10 @@ const FLAGS = {
   proxy: { type: 'string' },
   livereload: { type: 'boolean' },
   poll: { type: 'boolean' },
+  https: { type: 'boolean' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'no-qr': { type: 'boolean' },
   quiet: { type: 'boolean' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' }
@@ -89,7 +110,7 @@ const FLAGS = {
 
 /** The command `argv` (without node and the script) asks for; throws UsageError naming what is wrong. */
 export function parseCommand (argv: readonly string[]): Command {
-  const { args, pollMs } = takePollInterval(argv)
+  const { args, pollMs } = takeOptionalValues(argv)
   let parsed
   try {
     parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true })
@@ -126,16 +147,19 @@ export function parseCommand (argv: readonly string[]): Command {
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
       livereload: values.livereload === true,
       poll: pollMs ?? (values.poll === true ? true : undefined),
-      isQuiet: values.quiet === true
+      isQuiet: values.quiet === true,
+      https: httpsOf(values.https === true, values.cert, values.key),
+      qr: values['no-qr'] !== true
     }
   }
 }
 
 /**
- * `--poll` takes an optional interval, which parseArgs cannot express: `--poll 500` and
- * `--poll=500` are taken out here, a bare `--poll` left to it.
+ * `--poll` takes an optional interval and `--host` an optional address, which parseArgs cannot
+ * express: `--poll 500` and `--poll=500` are taken out here, a bare `--poll` left to it; a bare
+ * `--host` (last, or before another flag) becomes `--host=0.0.0.0`.
  */
-function takePollInterval (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
+function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
   const args: string[] = []
   let pollMs: number | undefined
   for (let i = 0; i < argv.length; i++) {
@@ -147,6 +171,10 @@ function takePollInterval (argv: readonly string[]): { args: string[], pollMs: n
     }
     if (arg === '--poll' && argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1]!)) {
       pollMs = intervalOf(argv[++i]!)
+      continue
+    }
+    if (arg === '--host' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-'))) {
+      args.push(`--host=${EVERY_INTERFACE}`)
       continue
     }
     if (arg === '--') { // the rest are positionals, whatever they look like
@@ -175,6 +203,14 @@ function hostOf (text: string | undefined): string {
   if (text === undefined) return DEFAULT_HOST
   if (text.trim() === '' || /[\s/]/.test(text)) throw new UsageError(`--host takes an address or a host name, got "${text}"`)
   return text
+}
+
+/** `--cert` and `--key` go together, and imply `--https`; the files are read when the server starts (certificate.ts). */
+function httpsOf (isAsked: boolean, cert: string | undefined, key: string | undefined): HttpsRequest | null {
+  if (cert === undefined && key === undefined) return isAsked ? { kind: 'made' } : null
+  if (key === undefined) throw new UsageError('--cert needs --key: the file of the certificate\'s private key')
+  if (cert === undefined) throw new UsageError('--key needs --cert: the file of the certificate it belongs to')
+  return { kind: 'files', cert, key }
 }
 
 function proxyOf (text: string): URL {

@@ -2,11 +2,16 @@ import type { FastifyInstance } from 'fastify'
 import { commandBuilder } from '../index.js'
 import { startDev } from '../dev/dev.js'
 import type { CliOptions } from './args.js'
+import { httpsServerOptions, type Certificate } from './certificate.js'
 import type { Listening } from './listen.js'
 import type { Report } from './report.js'
 
-/** `fastify-livereload dev <entry>`: the dev server (dev/) made from the command's flags, listening as the command listens. */
-export async function devServer (options: CliOptions, report: Report, listen: (app: FastifyInstance) => Promise<Listening>): Promise<{ app: FastifyInstance, listening: Listening }> {
+/**
+ * `fastify-livereload dev <entry>`: the dev server (dev/) made from the command's flags, listening
+ * as the command listens; with a `certificate`, HTTPS and HTTP/2 to browsers (the app behind it
+ * still speaks plain HTTP on loopback).
+ */
+export async function devServer (options: CliOptions, report: Report, listen: (app: FastifyInstance) => Promise<Listening>, certificate: Certificate | null = null): Promise<{ app: FastifyInstance, listening: Listening }> {
   let listening: Listening | undefined
   const server = await startDev({
     entry: options.dir,
@@ -16,6 +21,6 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     poll: options.poll,
     livereload: options.livereload,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})
-  }, async app => { listening = await listen(app) })
+  }, async app => { listening = await listen(app) }, certificate === null ? {} : httpsServerOptions(certificate))
   return { app: server.app, listening: listening! }
 }

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
+import type { Certificate } from './certificate.js'
 import { isWildcard, listen, type Listening } from './listen.js'
+import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
@@ -27,18 +29,24 @@ async function main (argv: readonly string[]): Promise<void> {
 async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   let app: FastifyInstance | undefined
   const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => app?.liveReload.clients ?? 0 })
-  const listenOn = async (server: FastifyInstance): Promise<Listening> => await listen(server, options.host, options.port, options.isStrictPort)
+  const listenOn = async (server: FastifyInstance): Promise<Listening> => await listen(server, options.host, options.port, options.isStrictPort, options.https === null ? 'http' : 'https')
   let listening: Listening
+  let certificate: Certificate | null = null
   try {
+    if (options.https !== null) {
+      const { certificateFor } = await import('./certificate.js') // crypto and files: only for HTTPS
+      certificate = await certificateFor(options.https, options.host)
+    }
     if (isDev) {
       const { devServer } = await import('./dev.js') // the dev server: not for --help or --version
-      ;({ app, listening } = await devServer(options, report, listenOn))
+      ;({ app, listening } = await devServer(options, report, listenOn, certificate))
     } else {
       const { createApp } = await import('./serve.js') // Fastify and the plugin: not for --help or --version
-      app = await createApp(options, report)
+      app = await createApp(options, report, certificate)
       listening = await listenOn(app).catch(async (err: unknown) => { await app?.close(); throw err })
     }
   } catch (err) {
+    if (err instanceof UsageError) return usageFailure(err.message)
     const code = (err as { code?: string }).code
     if (code === 'FST_LIVERELOAD_INVALID_OPTION') return usageFailure((err as Error).message)
     if (code !== 'EADDRINUSE') throw err
@@ -51,6 +59,9 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   const what = isDev ? `${options.dir}, restarted on code changes,` : options.proxy === null ? options.dir : options.proxy.origin
   report.line(`${isDev ? 'running' : options.proxy === null ? 'serving' : 'proxying'} ${what} with live reload at ${report.strong(listening.url)}`)
   for (const url of listening.networkUrls) report.line(`  on your network: ${report.strong(url)}`)
+  await printQr(listening.networkUrls, { out: process.stdout, qr: options.qr, isQuiet: options.isQuiet })
+  for (const note of certificate?.notes ?? []) report.line(note)
+  if (certificate?.warning != null) report.warn(certificate.warning)
   if (isWildcard(options.host)) report.warn(`listening on every interface (${options.host}): anyone on your network can read what is served`)
   // The first build runs now that the server listens: a page opened meanwhile reloads once it ends.
   if (!isDev && options.build.length > 0) app.liveReload.build({ full: true }).catch(() => {}) // its outcome is in the log

@@ -1,20 +1,26 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Server } from 'node:http'
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { commandBuilder, liveReload } from '../index.js'
 import type { CliOptions } from './args.js'
+import { httpsServerOptions, type Certificate } from './certificate.js'
 import { channelPaths, proxyTo } from '../proxy.js'
 import type { Report } from './report.js'
 
 /**
  * The command's app: a directory served with live reload, or (`proxy`) every request and
- * WebSocket forwarded to another server, whose HTML the plugin injects like any other. Not
- * listening yet. Rejects with the plugin's coded error when an option is invalid.
+ * WebSocket forwarded to another server, whose HTML the plugin injects like any other. With a
+ * `certificate`, HTTPS over HTTP/2 and HTTP/1.1. Not listening yet. Rejects with the plugin's
+ * coded error when an option is invalid.
  */
-export async function createApp (options: CliOptions, report: Report): Promise<FastifyInstance> {
+export async function createApp (options: CliOptions, report: Report, certificate: Certificate | null = null): Promise<FastifyInstance> {
+  // Typed as the HTTP/1 server's options whatever the server: the app only reaches requests and
+  // replies through what HTTP/2's compatibility API shares with HTTP/1.
   const app = Fastify({
+    ...(certificate === null ? {} : httpsServerOptions(certificate)) as FastifyHttpOptions<Server>,
     schemaController: { compilersFactory: lazyCompilers() },
     logger: { level: options.isQuiet ? 'warn' : 'info', stream: report.stream },
     logController: new LogController({ disableRequestLogging: true }), // a line per change, not per request

@@ -8,7 +8,9 @@ import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { Server } from 'node:http'
+import type { SecureServerOptions } from 'node:http2'
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
 import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
@@ -24,14 +26,19 @@ export async function dev (options: DevOptions): Promise<DevServer> {
   return await startDev(options)
 }
 
-/** `dev`, listening through `listen` (the command's: a busy port moves on) instead of on `port` and `host`. */
-export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>): Promise<DevServer> {
+/**
+ * `dev`, listening through `listen` (the command's: a busy port moves on) instead of on `port` and
+ * `host`, with `server`'s Fastify options for the supervisor (the command's HTTPS and HTTP/2).
+ */
+export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>, server: { http2?: true, https?: SecureServerOptions } = {}): Promise<DevServer> {
   const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
   const entry = modulePath('entry', entryOption)
   if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
   const generations = createGenerations(entry, loaderFor(entry))
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
-  const app = Fastify({ logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, pluginTimeout: 0 })
+  // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
+  // requests and replies through what HTTP/2's compatibility API shares with HTTP/1.
+  const app = Fastify({ ...server as FastifyHttpOptions<Server>, logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, pluginTimeout: 0 })
   app.addHook('onClose', async () => { await generations.close() })
   const userWatch = [watch ?? []].flat().map(path => resolve(path))
   const code = codeFiles(entry, generations)

@@ -68,8 +68,8 @@ export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }:
 /** Runs the command and resolves with its URL once it listens. */
 export async function serveCommand (t: Test, args: readonly string[], options?: { cwd?: string, env?: NodeJS.ProcessEnv }): Promise<Command & { url: string }> {
   const command = runCommand(t, ['--port', '0', ...args], options)
-  const line = await command.line(/with live reload at http:\/\//)
-  return { ...command, url: /(http:\/\/\S+)$/.exec(line)![1]! }
+  const line = await command.line(/with live reload at https?:\/\//)
+  return { ...command, url: /(https?:\/\/\S+)$/.exec(line)![1]! }
 }
 
 export interface ChannelClient {
@@ -79,9 +79,9 @@ export interface ChannelClient {
   readonly ws: WebSocket
 }
 
-/** A browser's WebSocket on the channel of the server at `url`, open and greeted; closed when `t` ends. */
-export async function channelClient (t: Test, url: string): Promise<ChannelClient> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/__livereload`, { headers: { origin: url } })
+/** A browser's WebSocket on the channel of the server at `url` (`ca`: the certificate an https one is trusted by), open and greeted; closed when `t` ends. */
+export async function channelClient (t: Test, url: string, { ca }: { ca?: string } = {}): Promise<ChannelClient> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/__livereload`, { headers: { origin: url }, ...(ca === undefined ? {} : { ca }) })
   t.teardown(() => ws.terminate())
   const messages: BroadcastMessage[] = []
   const waiters: Array<{ type: string, resolve: (message: BroadcastMessage) => void }> = []

@@ -22,13 +22,16 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     proxy: null,
     livereload: false,
     poll: undefined,
-    isQuiet: false
+    isQuiet: false,
+    https: null,
+    qr: true
   })
 })
 
 t.test('every flag', async t => {
   const parsed = options(['site', '--port', '3000', '--strict-port', '--host', '0.0.0.0', '--open', '--watch', 'src', '--watch', 'content',
-    '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet'])
+    '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet',
+    '--https', '--no-qr'])
   t.equal(parsed.dir, 'site')
   t.equal(parsed.port, 3000)
   t.equal(parsed.isStrictPort, true)
@@ -42,7 +45,25 @@ t.test('every flag', async t => {
   t.equal(parsed.livereload, true)
   t.equal(parsed.poll, true)
   t.equal(parsed.isQuiet, true)
+  t.same(parsed.https, { kind: 'made' })
+  t.equal(parsed.qr, false)
   t.equal(options(['--no-open']).open, false)
+})
+
+t.test('--host alone is every interface, as in Vite; with a value, that address', async t => {
+  t.equal(options(['--host']).host, '0.0.0.0', 'last')
+  t.equal(options(['--host', '--https']).host, '0.0.0.0', 'before another flag')
+  t.equal(options(['--host', '--', 'site']).dir, 'site', 'before --')
+  t.equal(options(['--host', '::']).host, '::')
+  t.equal(options(['--host=192.168.1.5', 'site']).host, '192.168.1.5')
+  t.equal(options(['--host', 'site']).host, 'site', 'a word after it is its value: the directory goes first')
+})
+
+t.test('--cert and --key: together, and they mean HTTPS', async t => {
+  t.same(options(['--cert', 'c.pem', '--key', 'k.pem']).https, { kind: 'files', cert: 'c.pem', key: 'k.pem' })
+  t.same(options(['--https', '--cert', 'c.pem', '--key', 'k.pem']).https, { kind: 'files', cert: 'c.pem', key: 'k.pem' })
+  const dev = parseCommand(['dev', 'app.js', '--https'])
+  t.same(dev.kind === 'dev' && dev.options.https, { kind: 'made' }, 'dev too')
 })
 
 t.test('--poll takes an optional interval', async t => {
@@ -86,6 +107,10 @@ t.test('a wrong command line names what is wrong', async t => {
     [['--watch', 'src', '--build', ' '], '--build needs a command'],
     [['--build', 'make'], '--build needs --watch: the sources whose changes run it'],
     [['--proxy', 'ftp://host'], '--proxy takes an http:// or https:// URL, got "ftp://host"'],
+    [['--cert', 'c.pem'], '--cert needs --key: the file of the certificate\'s private key'],
+    [['--key', 'k.pem', '--https'], '--key needs --cert: the file of the certificate it belongs to'],
+    [['--cert'], '--cert needs a value'],
+    [['--https=yes'], '--https takes no value'],
     [['--ignore', ''], '--ignore needs a glob or a /regex/'],
     [['a', 'b'], 'one directory at most, got "a", "b"']
   ]
