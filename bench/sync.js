@@ -59,7 +59,14 @@ async function startBrowserSync () {
   const browserSync = benchRequire('browser-sync').create()
   const port = await freePort()
   await new Promise((resolve, reject) => browserSync.init({
-    server: dir, port, listen: '127.0.0.1', open: false, ui: false, notify: false, logLevel: 'silent', online: false,
+    server: dir,
+    port,
+    listen: '127.0.0.1',
+    open: false,
+    ui: false,
+    notify: false,
+    logLevel: 'silent',
+    online: false,
     ghostMode: { clicks: true, scroll: true, forms: true, location: true }
   }, err => err ? reject(err) : resolve()))
   return { url: `http://127.0.0.1:${port}/`, stop: () => browserSync.cleanup() }
@@ -102,12 +109,12 @@ async function clickSample ([a, b]) {
 async function scrollSample ([a, b]) {
   await times(b)
   const [sent, fraction] = await a.evaluate(() => new Promise(resolve => {
-    const range = document.documentElement.scrollHeight - innerHeight
-    const fraction = scrollY / range < 0.4 ? 0.5 : 0.25
+    const range = document.documentElement.scrollHeight - window.innerHeight
+    const fraction = window.scrollY / range < 0.4 ? 0.5 : 0.25
     document.addEventListener('scroll', () => resolve([performance.timeOrigin + performance.now(), fraction]), { capture: true, once: true })
-    scrollTo(0, fraction * range)
+    window.scrollTo(0, fraction * range)
   }))
-  await b.waitForFunction(f => Math.abs(scrollY / (document.documentElement.scrollHeight - innerHeight) - f) < 0.01, fraction, { timeout: SAMPLE_TIMEOUT_MS, polling: 'raf' })
+  await b.waitForFunction(f => Math.abs(window.scrollY / (document.documentElement.scrollHeight - window.innerHeight) - f) < 0.01, fraction, { timeout: SAMPLE_TIMEOUT_MS, polling: 'raf' })
   const applied = (await times(b)).at(-1)
   return applied - sent
 }

@@ -270,3 +270,18 @@ t.test('every interface: the URLs of the network are printed, with a warning; --
   await command.line(/warn {2}could not open a browser/)
   t.equal((await get(`${command.url.replace('localhost', '127.0.0.1')}/`)).status, 200, 'still serving')
 })
+
+t.test('--sync: hello says every kind is on, and what one tab does reaches the other', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  const command = await serveCommand(t, ['--sync', dir])
+  const [a, b] = [await channelClient(t, command.url), await channelClient(t, command.url)]
+  t.match(a.messages[0], { type: 'hello', sync: { scroll: true, clicks: true, forms: true, navigation: true, scrollElements: [] } })
+  for (const { ws } of [a, b]) {
+    ws.send(JSON.stringify({ type: 'join', path: '/' }))
+    ws.ping() // its pong comes back once the join before it was handled
+    await once(ws, 'pong')
+  }
+  const relayed = once(b.ws, 'message')
+  a.ws.send(JSON.stringify({ type: 'sync', path: '/', event: { kind: 'click', target: '#go' } }))
+  t.same(JSON.parse(String((await relayed)[0])), { type: 'sync', path: '/', event: { kind: 'click', target: '#go' } })
+})

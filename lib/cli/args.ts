@@ -23,6 +23,8 @@ export interface CliOptions {
   readonly https: HttpsRequest | null
   /** Print a QR code of the network URL (on a terminal only). */
   readonly qr: boolean
+  /** Synchronized browsing: tabs on one page repeat each other's scroll, clicks, forms and navigation. */
+  readonly sync: boolean
 }
 
 /** Where the certificate comes from: made for the command (certificate.ts), or the user's own files. */
@@ -49,8 +51,8 @@ export const DEFAULT_HOST = '127.0.0.1'
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--https] [--cert file --key file] [--no-qr] [--quiet]`
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
 export const HELP = `${USAGE}
 
@@ -75,6 +77,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
                      the --watch dirs) and reload on changes
   --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
+  --sync             Synchronized browsing: the tabs on a page (a laptop, a phone) follow each other's
+                     scrolling, clicks, form input and navigation
   --https            Serve HTTPS and HTTP/2 with a certificate for this machine: mkcert's when mkcert is
                      installed, else a self-signed one kept in ~/.cache/fastify-livereload
   --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
@@ -103,6 +107,7 @@ const FLAGS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   'no-qr': { type: 'boolean' },
+  sync: { type: 'boolean' },
   quiet: { type: 'boolean' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' }
@@ -149,7 +154,8 @@ export function parseCommand (argv: readonly string[]): Command {
       poll: pollMs ?? (values.poll === true ? true : undefined),
       isQuiet: values.quiet === true,
       https: httpsOf(values.https === true, values.cert, values.key),
-      qr: values['no-qr'] !== true
+      qr: values['no-qr'] !== true,
+      sync: values.sync === true
     }
   }
 }

@@ -20,6 +20,7 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     ignore: [...options.ignore],
     poll: options.poll,
     livereload: options.livereload,
+    sync: options.sync,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})
   }, async app => { listening = await listen(app) }, certificate === null ? {} : httpsServerOptions(certificate))
   return { app: server.app, listening: listening! }

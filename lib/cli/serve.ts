@@ -34,7 +34,8 @@ export async function createApp (options: CliOptions, report: Report, certificat
     watch: options.watch.length > 0 ? [...options.watch] : options.proxy === null ? [] : [dir],
     ignore: [...options.ignore],
     poll: options.poll,
-    livereload: options.livereload
+    livereload: options.livereload,
+    sync: options.sync
   }
   if (options.build.length > 0) {
     plugin.builder = commandBuilder([...options.build])

@@ -24,14 +24,15 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     poll: undefined,
     isQuiet: false,
     https: null,
-    qr: true
+    qr: true,
+    sync: false
   })
 })
 
 t.test('every flag', async t => {
   const parsed = options(['site', '--port', '3000', '--strict-port', '--host', '0.0.0.0', '--open', '--watch', 'src', '--watch', 'content',
     '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet',
-    '--https', '--no-qr'])
+    '--https', '--no-qr', '--sync'])
   t.equal(parsed.dir, 'site')
   t.equal(parsed.port, 3000)
   t.equal(parsed.isStrictPort, true)
@@ -43,6 +44,7 @@ t.test('every flag', async t => {
   t.same(parsed.ignore[1], /\.tmp$/i, '/regex/flags is a RegExp')
   t.equal(parsed.isSpa, true)
   t.equal(parsed.livereload, true)
+  t.equal(parsed.sync, true)
   t.equal(parsed.poll, true)
   t.equal(parsed.isQuiet, true)
   t.same(parsed.https, { kind: 'made' })
