@@ -6,6 +6,7 @@ import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
+import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
 import { fixture } from './helpers/fixture.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
@@ -23,6 +24,17 @@ t.test('examples/basic serves its site and its route with the client', async t =
   t.match(page.body, TAG)
   t.match((await app.inject('/hello')).body, TAG)
   t.equal((await app.inject('/img/logo.svg')).statusCode, 200)
+})
+
+t.test('examples/sync serves its page with the client that synchronizes, and answers its form', async t => {
+  const app = await sync({ logger: false })
+  t.teardown(() => app.close())
+  t.match((await app.inject('/')).body, TAG)
+  t.match((await app.inject('/__livereload/client.js')).body, '"join"', 'the client with synchronized browsing')
+  const answer = await app.inject({ method: 'POST', url: '/subscribe', payload: 'name=<Ada>&topic=news&topic=releases', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.match(answer.body, 'Thanks, &#60;Ada&#62;')
+  t.match(answer.body, 'Topics: news, releases.')
+  t.match(answer.body, TAG)
 })
 
 t.test('examples/markdown-site builds its pages on start and serves them', async t => {

@@ -7,6 +7,7 @@ import { fmt, table } from '../lib/harness.js'
 const here = path => fileURLToPath(new URL(path, import.meta.url))
 const clients = [
   ['fastify-livereload (dist/client.js)', '../../dist/client.js'],
+  ['fastify-livereload with sync (dist/client-sync.js, served instead with the sync option)', '../../dist/client-sync.js'],
   ['livereload-js (livereload-js/dist/livereload.js)', '../node_modules/livereload-js/dist/livereload.js'],
   ['browser-sync (browser-sync-client/dist/index.js)', '../node_modules/browser-sync-client/dist/index.js'],
   ['five-server (five-server/client/injected.js)', '../node_modules/five-server/client/injected.js'],
@@ -19,7 +20,7 @@ export async function clientWeight () {
   for (const [name, path] of clients) {
     const bytes = await readFile(here(path))
     const gz = gzipSync(bytes, { level: 9 }).length
-    if (name.startsWith('fastify-livereload')) ours = gz
+    if (name.startsWith('fastify-livereload (')) ours = gz
     rows.push([name, bytes.length.toLocaleString('en'), gz.toLocaleString('en'), fmt(gz / 1024, 2)])
   }
   rows.push(['Vite client (not installed here; figure from issue 6)', '–', '–', '12.5'])
