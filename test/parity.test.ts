@@ -38,7 +38,8 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     allowedOrigins: '[]',
     allowedHosts: '[]',
     enabled: "process.env.NODE_ENV !== 'production'",
-    livereload: 'false'
+    livereload: 'false',
+    sync: 'false'
   }
   const documented = new Map<string, string>()
   for (const [, value, name] of optionsBlock.matchAll(/@default (.+)\n\s+\*\/\n\s+(\w+)\?:/g)) documented.set(name, value)

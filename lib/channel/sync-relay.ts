@@ -8,11 +8,13 @@ import type { Peer } from './peers.js'
 export const SYNC_MAX_FRAME_BYTES = 16 * 1024
 /** Frames a tab may send per second, sustained (scroll is throttled to 20 a second in the tab). */
 export const SYNC_RATE_PER_S = 50
-/** Frames a tab may send at once above the rate, and again as many dropped, before it is closed. */
+/** Frames a tab may send at once above the rate; and frames dropped, less 5 a second, before it is closed. */
 export const SYNC_BURST = 100
+/** How fast dropped frames are forgotten (per second): a tab well over the rate is closed within seconds. */
+const FORGIVEN_PER_S = SYNC_RATE_PER_S / 10
 
 const MAX_PATH = 2048
-const MAX_SELECTOR = 1024
+const MAX_SELECTOR = 4096
 const MAX_CHOICES = 256
 
 export interface SyncRelay {
@@ -22,15 +24,20 @@ export interface SyncRelay {
 
 interface TabState {
   path: string | null
+  /** Frames it may send now. */
   tokens: number
+  /** Frames dropped for want of tokens, less those forgiven since. */
+  dropped: number
   at: number
+  isClosed: boolean
 }
 
 /**
  * Relays sync messages among `peers` (WebSocket clients): to the other tabs that joined the
  * page an event happened on, never back to its sender. `deliver` is the hub's send (it holds
  * back-pressure); `close` ends a tab that floods. A sender past the rate has its frames dropped;
- * past as many again, it is closed (1008).
+ * past a burst's worth dropped (forgiven slowly), it is closed (1008). A tab is not held to the
+ * page it joined: a navigation is announced for the page it left.
  */
 export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (peer: Peer, json: string) => void, close: (peer: Peer, reason: string) => void): SyncRelay {
   const tabs = new Map<Peer, TabState>()
@@ -47,7 +54,7 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
   function stateOf (peer: Peer): TabState {
     let state = tabs.get(peer)
     if (state === undefined) {
-      const created: TabState = state = { path: null, tokens: SYNC_BURST, at: performance.now() }
+      const created: TabState = state = { path: null, tokens: SYNC_BURST, dropped: 0, at: performance.now(), isClosed: false }
       tabs.set(peer, created)
       peer.onClose(() => {
         leave(peer, created)
@@ -60,17 +67,27 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
   /** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
   function isWithinRate (state: TabState): boolean {
     const now = performance.now()
-    state.tokens = Math.min(SYNC_BURST, state.tokens + (now - state.at) * SYNC_RATE_PER_S / 1000)
+    const seconds = (now - state.at) / 1000
     state.at = now
-    state.tokens -= 1
-    return state.tokens >= 0
+    state.tokens = Math.min(SYNC_BURST, state.tokens + seconds * SYNC_RATE_PER_S)
+    state.dropped = Math.max(0, state.dropped - seconds * FORGIVEN_PER_S)
+    if (state.tokens < 1) {
+      state.dropped++
+      return false
+    }
+    state.tokens--
+    return true
   }
 
   return {
     receive (peer, data) {
       const state = stateOf(peer)
+      if (state.isClosed) return // its last frames, in flight while it closes
       if (!isWithinRate(state)) {
-        if (state.tokens < -SYNC_BURST) close(peer, 'sync events too fast')
+        if (state.dropped > SYNC_BURST) {
+          state.isClosed = true
+          close(peer, 'sync events too fast')
+        }
         return
       }
       const message = parseClientMessage(data, settings)

@@ -33,7 +33,10 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
 
   // A close caused by leaving the page is not a disconnect: do not retry, do not log.
   addEventListener('pagehide', () => { isUnloading = true })
-  addEventListener('pageshow', () => { isUnloading = false })
+  addEventListener('pageshow', event => {
+    isUnloading = false
+    if (event.persisted) reopen() // back from the back-forward cache, which closed the connection
+  })
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && isWaiting) reopen()
   })

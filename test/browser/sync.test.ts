@@ -43,7 +43,17 @@ const SITE = {
   'index.html': PAGE(COUNTER),
   'b.html': PAGE(`<h1>b</h1>${COUNTER}`),
   'form.html': PAGE(FORM),
-  'panes.html': PAGE('<div id="pane" style="height: 200px; overflow: auto"><div style="height: 3000px"></div></div>')
+  'panes.html': PAGE('<button id="count">0</button><div id="pane" style="height: 200px; overflow: auto"><div style="height: 3000px"></div></div>' +
+    '<script>document.querySelector(\'#count\').addEventListener(\'click\', event => { event.target.textContent = Number(event.target.textContent) + 1 })</script>'),
+  // A client-side router: its links change the URL with pushState and render in place.
+  'spa.html': PAGE(`<h1 id="route">/spa.html</h1><a id="to-b" href="/spa/b">b</a> <a id="away" href="https://example.invalid/">away</a>
+  <script>document.addEventListener('click', event => {
+    const link = event.target.closest('#to-b')
+    if (link === null) return
+    event.preventDefault()
+    history.pushState(null, '', link.href)
+    document.querySelector('#route').textContent = location.pathname
+  })</script>`)
 }
 
 interface Tab { page: Page, received: Array<Extract<ServerMessage, { type: 'sync' }>> }
@@ -123,7 +133,10 @@ t.test('a scrolling element named in scrollElements mirrors', async t => {
   // A scroll event is the browser's, trusted, whatever moved the pane.
   const top = await one.page.evaluate(() => (document.querySelector('#pane')!.scrollTop = 1400))
   await shows(two.page, top => Math.abs(document.querySelector('#pane')!.scrollTop - top) <= 1, top)
-  t.pass(`the pane scrolled to ${top} in both`)
+  // The sentinel: a click in the second tab, after the scroll event the mirrored scroll fired there.
+  await two.page.click('#count')
+  await counted(one, 1)
+  t.same(one.received.map(message => message.event.kind), ['click'], `the pane scrolled to ${top} in both, and nothing came back`)
 })
 
 t.test('clicks mirror among three tabs, each applied once: no echo', async t => {
@@ -133,12 +146,15 @@ t.test('clicks mirror among three tabs, each applied once: no echo', async t => 
     await openTab(t, context, `${site.origin}/`, PHONE),
     await openTab(t, context, `${site.origin}/`)
   ]
-  for (const [i, tab] of tabs.entries()) {
-    await tab.page.click('#count')
-    for (const other of tabs) await counted(other, i + 1)
+  // Each tab's echo of a click would go out on its socket before its own next click: every tab
+  // clicks after the others have, so every echo would show in the counts.
+  const turns = [0, 1, 2, 0, 1]
+  for (const [i, who] of turns.entries()) {
+    await tabs[who]!.page.click('#count')
+    for (const tab of tabs) await counted(tab, i + 1)
   }
-  t.same(await Promise.all(tabs.map(countOf)), [3, 3, 3], 'three clicks, three counts in each tab')
-  t.same(tabs.map(tab => tab.received.length), [2, 2, 2], 'each tab got the two clicks of the others')
+  t.same(await Promise.all(tabs.map(countOf)), [5, 5, 5], 'five clicks, five counts in each tab')
+  t.same(tabs.map(tab => tab.received.length), [3, 3, 4], 'each tab got the clicks of the others, and no echo')
 })
 
 t.test('a tab on another page is not affected', async t => {
@@ -155,7 +171,7 @@ t.test('a tab on another page is not affected', async t => {
   t.same(away.received.map(message => message.path), ['/b.html'], 'the tab on /b.html got only the click made on /b.html')
 })
 
-t.test('form input, choices and submits mirror; passwords, hidden, file and data-no-sync never', async t => {
+t.test('form input, choices and submits mirror; passwords and data-no-sync never', async t => {
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/form.html`)
   const two = await openTab(t, context, `${site.origin}/form.html`, PHONE)
@@ -198,8 +214,11 @@ t.test('form input, choices and submits mirror; passwords, hidden, file and data
     submitted: 'sent Ada <b>Lovelace</b>',
     bold: 0
   }, 'text, checkbox, radio, select and submit mirrored, as text; the password and the data-no-sync field not')
-  const sent = one.received.length + two.received.filter(message => JSON.stringify(message).includes('hunter2') || JSON.stringify(message).includes('mine')).length
-  t.equal(sent, 0, 'the password and the private field never left the tab, and nothing came back')
+  t.notOk(two.received.some(message => /hunter2|mine/.test(JSON.stringify(message))), 'the password and the private field never left the tab')
+  // The sentinel: typing in the second tab, after everything it applied.
+  await two.page.fill('[name=bio]', 'from two')
+  await shows(page, () => (document.querySelector('[name=bio]') as HTMLTextAreaElement).value === 'from two')
+  t.same(one.received.map(message => message.event.kind), ['input'], 'nothing came back but the sentinel')
   t.equal(await page.textContent('#submitted'), 'sent Ada <b>Lovelace</b>', 'the first tab submitted once')
 })
 
@@ -219,6 +238,38 @@ t.test('following a link and going back take the other tabs along', async t => {
   await counted(one, 1)
   t.equal(new URL(one.page.url()).pathname, '/')
   t.same(one.received.map(message => message.event.kind), ['click'])
+})
+
+t.test('a client-side router\'s link: the other tabs follow it through the click, and join the new page', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/spa.html`)
+  const two = await openTab(t, context, `${site.origin}/spa.html`, PHONE)
+  await one.page.click('#to-b')
+  await shows(two.page, () => location.pathname === '/spa/b' && document.querySelector('#route')!.textContent === '/spa/b')
+  t.pass('the phone followed the route without a load')
+  // Both are on /spa/b now, as the server knows: an event there reaches the other.
+  await one.page.evaluate(() => { document.body.style.height = '5000px' })
+  await two.page.evaluate(() => { document.body.style.height = '5000px' })
+  await one.page.evaluate(() => scrollTo(0, 600)) // one scroll event: the browser's, trusted
+  await shows(two.page, () => scrollY > 0)
+  t.same(two.received.map(message => message.path), ['/spa.html', '/spa/b'], 'the click on /spa.html, the scroll on /spa/b')
+})
+
+t.test('a tab does not click for another what it would not have sent: a link off the origin', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/spa.html`)
+  const two = await openTab(t, context, `${site.origin}/spa.html`)
+  // Sent by hand, as a page of another port on this host name could: the client would never send it.
+  await one.page.evaluate(() => new Promise<void>(resolve => {
+    const ws = new WebSocket(`ws://${location.host}/__livereload`)
+    ws.onmessage = () => {
+      ws.send(JSON.stringify({ type: 'sync', path: '/spa.html', event: { kind: 'click', target: '#away' } }))
+      ws.send(JSON.stringify({ type: 'sync', path: '/spa.html', event: { kind: 'click', target: '#to-b' } })) // the sentinel
+      resolve()
+    }
+  }))
+  await shows(two.page, () => document.querySelector('#route')!.textContent === '/spa/b')
+  t.equal(new URL(two.page.url()).origin, site.origin, 'the link off the origin was not followed')
 })
 
 t.test('each kind turns off on its own', async t => {
@@ -300,4 +351,28 @@ t.test('the indicator can be dismissed, for the rest of the tab\'s session', asy
   // It is shown, if at all, right after the tab joins its page.
   await Promise.all([joined(tab), page.reload()])
   t.equal(await page.locator('livereload-sync').count(), 0, 'still gone after a reload')
+})
+
+t.test('from a page: a socket that floods is closed (1008), an oversized frame refused (1009), the tabs unaffected', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/`)
+  const two = await openTab(t, context, `${site.origin}/`)
+  // The page's own script, with the page's origin: the guard lets it in, as it lets the client.
+  const codes = await one.page.evaluate(async () => {
+    const closeCode = (send: (ws: WebSocket) => void) => new Promise<number>(resolve => {
+      const ws = new WebSocket(`ws://${location.host}/__livereload`)
+      ws.onmessage = () => { ws.onmessage = null; send(ws) } // after hello
+      ws.onclose = event => resolve(event.code)
+    })
+    const flood = await closeCode(ws => {
+      ws.send(JSON.stringify({ type: 'join', path: '/' }))
+      for (let i = 0; i < 2000; i++) ws.send(JSON.stringify({ type: 'sync', path: '/', event: { kind: 'scroll', element: -1, x: 0, y: (i % 100) / 100 } }))
+    })
+    const oversized = await closeCode(ws => ws.send('x'.repeat(17 * 1024)))
+    return { flood, oversized }
+  })
+  t.same(codes, { flood: 1008, oversized: 1009 })
+  await one.page.click('#count')
+  await counted(two, 1)
+  t.pass('the tabs still synchronize')
 })

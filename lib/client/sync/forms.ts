@@ -41,12 +41,15 @@ export function mirrorForms (tab: Tab): (event: FormEvent) => void {
       if (target instanceof HTMLFormElement) target.requestSubmit()
       return
     }
+    if (event.kind === 'toggle') {
+      // A click, as the user's: it fires input and change, and a framework (React) hears checkboxes on click.
+      if (target instanceof HTMLInputElement && isToggle(target) && target.checked !== event.checked) target.click()
+      return
+    }
     if (event.kind === 'input' && ((target instanceof HTMLInputElement && !isToggle(target)) || target instanceof HTMLTextAreaElement)) {
-      setProperty(target, 'value', event.value)
+      setValue(target, event.value)
     } else if (event.kind === 'select' && target instanceof HTMLSelectElement) {
       for (const option of target.options) option.selected = event.values.includes(option.value)
-    } else if (event.kind === 'toggle' && target instanceof HTMLInputElement && isToggle(target)) {
-      setProperty(target, 'checked', event.checked)
     } else {
       return // the element is something else in this tab
     }
@@ -60,9 +63,9 @@ function isToggle (input: HTMLInputElement): boolean {
 }
 
 /**
- * Sets `value` or `checked` through the prototype's setter: a framework that wraps the
+ * Sets `value` through the prototype's setter: a framework that wraps the
  * element's own (React does, to tell its own writes from the user's) sees a user's write.
  */
-function setProperty (element: HTMLInputElement | HTMLTextAreaElement, name: 'value' | 'checked', value: string | boolean): void {
-  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(element) as object, name)!.set!.call(element, value)
+function setValue (element: HTMLInputElement | HTMLTextAreaElement, value: string): void {
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(element) as object, 'value')!.set!.call(element, value)
 }

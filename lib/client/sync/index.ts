@@ -3,12 +3,16 @@
 import type { ClientMessage, SyncEvent, SyncSettings } from '../../../types/index.js'
 import { startClient } from '../client.js'
 import type { Link } from '../connection.js'
+import { log } from '../log.js'
 import { mirrorClicks } from './clicks.js'
 import { mirrorForms } from './forms.js'
 import { showIndicator } from './indicator.js'
 import { mirrorNavigation } from './navigation.js'
 import { mirrorScroll } from './scroll.js'
 import { createTab } from './tab.js'
+
+/** What the server takes in one frame from a tab (SYNC_MAX_FRAME_BYTES in lib/channel/sync-relay.ts). */
+const MAX_FRAME_BYTES = 16 * 1024
 
 interface Synced { onConnected (): void, onEvent (path: string, event: SyncEvent): void }
 let synced: Synced | undefined
@@ -19,16 +23,24 @@ startClient((message, restarted, link) => {
     return true
   }
   // A new connection: the server knows nothing of this tab yet. (A restarted server reloads the page.)
-  if (message.type === 'hello' && message.sync !== undefined && !restarted) {
+  // Not on Server-Sent Events, which cannot send (a WebSocket that opens later says hello again),
+  // nor in a frame: the page around it is the tab.
+  if (message.type === 'hello' && message.sync !== undefined && !restarted && link() instanceof WebSocket && window === window.top) {
     if (synced === undefined) synced = start(message.sync, data => send(link(), data))
     else synced.onConnected()
   }
   return false
 })
 
-/** Server-Sent Events go one way: only a WebSocket takes what a tab says. */
+/**
+ * Sends on the WebSocket open now, if any. A message larger than the server takes (text pasted
+ * into a field) is not sent: the server would close the connection, and live reload with it.
+ */
 function send (link: Link | undefined, message: ClientMessage): void {
-  if (link instanceof WebSocket && link.readyState === WebSocket.OPEN) link.send(JSON.stringify(message))
+  const json = JSON.stringify(message)
+  if (!(link instanceof WebSocket) || link.readyState !== WebSocket.OPEN) return
+  if (new TextEncoder().encode(json).length <= MAX_FRAME_BYTES) link.send(json)
+  else log(`not synchronized: a ${message.type === 'sync' ? message.event.kind : message.type} of more than ${MAX_FRAME_BYTES / 1024} KiB`)
 }
 
 function start (settings: SyncSettings, send: (message: ClientMessage) => void): Synced {

@@ -3,10 +3,12 @@
 // it arrives at says so, on its first connection: the page it left is remembered when it leaves
 // (in this tab's sessionStorage), and a tab that only followed another says nothing on arrival.
 import type { SyncEvent } from '../../../types/index.js'
+import { isPrivate } from './private.js'
 import type { Tab } from './tab.js'
 
 const LEFT_KEY = 'livereload:sync:left'
 const FOLLOWED_KEY = 'livereload:sync:followed'
+const PRIVATE_KEY = 'livereload:sync:private'
 
 /**
  * Starts navigation mirroring; returns what applies another tab's, and `arrived`: what this tab
@@ -18,17 +20,24 @@ export function mirrorNavigation (tab: Tab): { follow: (event: Extract<SyncEvent
   let arrival = arrivalOf(navigationType())
   const here = (): string => tab.path() + location.hash
   addEventListener('beforeunload', () => { isLeaving = true })
+  // A download link or a cancelled leave fires beforeunload too, and the page stays: the user's next move says so.
+  for (const type of ['pointerdown', 'keydown']) addEventListener(type, () => { isLeaving = false }, true)
   addEventListener('pagehide', () => { store(LEFT_KEY, tab.path()) })
   addEventListener('pageshow', event => {
     isLeaving = false
     if (event.persisted) arrival = arrivalOf('back_forward')
   })
+  // A form with a password (or anything private) whose result page's URL may carry it (GET): that arrival is not announced.
+  document.addEventListener('submit', event => {
+    if (event.target instanceof HTMLFormElement && [...event.target.elements].some(isPrivate)) store(PRIVATE_KEY, '1')
+  }, true)
 
   /** The page this tab left, if it came here by going somewhere, not by reloading or following. */
   function arrivalOf (type: string): string | null {
     const left = take(LEFT_KEY)
     const followed = take(FOLLOWED_KEY)
-    if (type === 'reload' || left === null || left === tab.path() || followed !== null) return null
+    const isPrivate = take(PRIVATE_KEY) !== null
+    if (type === 'reload' || left === null || left === tab.path() || followed !== null || isPrivate) return null
     return left
   }
 
@@ -40,11 +49,7 @@ export function mirrorNavigation (tab: Tab): { follow: (event: Extract<SyncEvent
     follow ({ url }) {
       if (isLeaving) return // on its way already: it mirrored the click or the submit that led there
       const target = new URL(url, location.href)
-      if (target.origin !== location.origin || target.href === location.href) return
-      if (target.pathname === location.pathname && target.search === location.search) {
-        location.hash = target.hash // the same page: no load, and nothing to announce
-        return
-      }
+      if (target.origin !== location.origin || target.pathname + target.search === tab.path()) return
       isLeaving = true
       store(FOLLOWED_KEY, target.pathname + target.search + target.hash)
       location.assign(target.href)

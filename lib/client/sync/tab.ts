@@ -25,10 +25,16 @@ export function createTab (post: (message: ClientMessage) => void): Tab {
     joined = path()
     post({ type: 'join', path: joined })
   }
-  // A page that changes its URL without loading (history.pushState) is on another page now.
+  // A page that changes its URL without loading (a client-side router) is on another page now.
   const rejoin = (): void => { if (joined !== null && joined !== path()) join() }
   addEventListener('popstate', rejoin)
-  ;(window as { navigation?: EventTarget }).navigation?.addEventListener('currententrychange', rejoin)
+  for (const name of ['pushState', 'replaceState'] as const) {
+    const original = history[name]
+    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
+      original.apply(this, args)
+      rejoin()
+    }
+  }
 
   return {
     path,
