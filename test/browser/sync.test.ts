@@ -3,9 +3,14 @@
 // An echo, or an event that should not pass, would show up as a count too high or a value that
 // changed: each test ends with a later event from the same tab as a sentinel, which the server
 // relays in order, so that what did not arrive before it never will.
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
+import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
+import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions, ServerMessage } from '../../types/index.js'
+import { listen, testApp } from '../helpers/app.js'
 import { browserContext, serveSite, until, type Site } from '../helpers/browser.js'
 import { fixture } from '../helpers/fixture.js'
 
@@ -375,4 +380,27 @@ t.test('from a page: a socket that floods is closed (1008), an oversized frame r
   await one.page.click('#count')
   await counted(two, 1)
   t.pass('the tabs still synchronize')
+})
+
+t.test('over HTTPS and HTTP/2 (HTTP/1.1 allowed): the page comes over h2, the WebSocket opens, tabs synchronize and reload', async t => {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]
+  })
+  const dir = fixture(t, SITE)
+  const secureOptions = { http2: true, https: { allowHTTP1: true, key: pems.private, cert: pems.cert } }
+  const app = testApp(t, secureOptions as object) // an HTTP/2 app, typed as the helper types every app
+  await app.register(liveReload, { root: dir, sync: true })
+  const origin = `https://127.0.0.1:${await listen(app)}`
+  const secure = await browserContext(t, { ignoreHTTPSErrors: true })
+  const one = await openTab(t, secure, `${origin}/`)
+  const two = await openTab(t, secure, `${origin}/`, PHONE)
+  t.equal(await one.page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol), 'h2', 'the page over HTTP/2')
+  await one.page.click('#count')
+  await counted(two, 1)
+  const reloaded = two.page.waitForEvent('load')
+  await writeFile(join(dir, 'index.html'), PAGE(`<h1>edited</h1>${COUNTER}`))
+  await reloaded
+  t.equal(await two.page.textContent('h1'), 'edited', 'a file edit reloads over the same channel')
 })

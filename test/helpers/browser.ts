@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
 import tap, { type Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions } from '../../types/index.js'
@@ -28,8 +28,8 @@ function launchOnce (): Promise<Browser> {
  * own, so their storage never meets); closed when `t` ends. A context per tab would cost each
  * tab a browser context of its own.
  */
-export async function browserContext (t: Test): Promise<BrowserContext> {
-  const context = await (await launchOnce()).newContext()
+export async function browserContext (t: Test, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await (await launchOnce()).newContext(options)
   t.teardown(() => context.close())
   return context
 }
