@@ -36,8 +36,8 @@ export function mirrorNavigation (tab: Tab): { follow: (event: Extract<SyncEvent
   function arrivalOf (type: string): string | null {
     const left = take(LEFT_KEY)
     const followed = take(FOLLOWED_KEY)
-    const isPrivate = take(PRIVATE_KEY) !== null
-    if (type === 'reload' || left === null || left === tab.path() || followed !== null || isPrivate) return null
+    const wasPrivate = take(PRIVATE_KEY) !== null
+    if (type === 'reload' || left === null || left === tab.path() || followed !== null || wasPrivate) return null
     return left
   }
 
