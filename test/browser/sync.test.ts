@@ -155,6 +155,7 @@ t.test('clicks mirror among three tabs, each applied once: no echo', async t => 
   // clicks after the others have, so every echo would show in the counts.
   const turns = [0, 1, 2, 0, 1]
   for (const [i, who] of turns.entries()) {
+    await tabs[who]!.page.bringToFront() // see the form test
     await tabs[who]!.page.click('#count')
     for (const tab of tabs) await counted(tab, i + 1)
   }
@@ -181,6 +182,8 @@ t.test('form input, choices and submits mirror; passwords and data-no-sync never
   const one = await openTab(t, context, `${site.origin}/form.html`)
   const two = await openTab(t, context, `${site.origin}/form.html`, PHONE)
   const { page } = one
+  // Playwright waits for animation frames before each action, which a background tab gets about once a second.
+  await page.bringToFront()
   await page.fill('[name=secret]', 'hunter2')
   await page.fill('[name=private]', 'mine')
   await page.fill('[name=name]', 'Ada <b>Lovelace</b>')
@@ -282,6 +285,7 @@ t.test('each kind turns off on its own', async t => {
     const site = await startSite(t, { clicks: false, forms: false })
     const one = await openTab(t, context, `${site.origin}/`)
     const two = await openTab(t, context, `${site.origin}/`)
+    await one.page.bringToFront() // see the form test
     await one.page.click('#count')
     await one.page.mouse.move(200, 200)
     await one.page.mouse.wheel(0, 600)
@@ -307,6 +311,7 @@ t.test('each kind turns off on its own', async t => {
     const site = await startSite(t, { scroll: false, navigation: false })
     const one = await openTab(t, context, `${site.origin}/`)
     const two = await openTab(t, context, `${site.origin}/`)
+    await one.page.bringToFront() // see the form test
     await one.page.mouse.move(200, 200)
     await one.page.mouse.wheel(0, 600)
     await shows(one.page, () => scrollY > 0)
@@ -314,6 +319,7 @@ t.test('each kind turns off on its own', async t => {
     await counted(two, 1)
     t.equal(await two.page.evaluate(() => scrollY), 0, 'the scroll, made first, was not mirrored')
     const three = await openTab(t, context, `${site.origin}/b.html`)
+    await one.page.bringToFront()
     await Promise.all([joined(one), one.page.click('#next')])
     // The sentinel: from the first tab on /b.html, after the arrival it would have announced.
     await one.page.click('#count')
