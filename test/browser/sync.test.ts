@@ -116,6 +116,7 @@ t.test('scrolling mirrors proportionally between a desktop and a phone, with no 
   const site = await startSite(t)
   const desktop = await openTab(t, context, `${site.origin}/`)
   const phone = await openTab(t, context, `${site.origin}/`, PHONE)
+  await desktop.page.bringToFront() // a background tab gets no frames, so no scroll events: see the form test
   await desktop.page.mouse.move(200, 200)
   await desktop.page.mouse.wheel(0, 2100) // 2100 of 4200 + a bit: about halfway
   await shows(desktop.page, () => scrollY > 0)
@@ -125,6 +126,7 @@ t.test('scrolling mirrors proportionally between a desktop and a phone, with no 
   t.not(await phone.page.evaluate(() => scrollY), await desktop.page.evaluate(() => scrollY), 'the phone, taller, is at another pixel offset')
 
   // The sentinel: a click on the phone, after its scroll event; an echo would have come before it.
+  await phone.page.bringToFront()
   await phone.page.click('#count')
   await counted(desktop, 1)
   t.same(desktop.received.map(message => message.event.kind), ['click'], 'the desktop got the click and no scroll back')
@@ -135,10 +137,12 @@ t.test('a scrolling element named in scrollElements mirrors', async t => {
   const site = await startSite(t, { scrollElements: ['#pane'] })
   const one = await openTab(t, context, `${site.origin}/panes.html`)
   const two = await openTab(t, context, `${site.origin}/panes.html`, PHONE)
-  // A scroll event is the browser's, trusted, whatever moved the pane.
+  // A scroll event is the browser's, trusted, whatever moved the pane; it comes with a frame, which a background tab does not get.
+  await one.page.bringToFront()
   const top = await one.page.evaluate(() => (document.querySelector('#pane')!.scrollTop = 1400))
   await shows(two.page, top => Math.abs(document.querySelector('#pane')!.scrollTop - top) <= 1, top)
   // The sentinel: a click in the second tab, after the scroll event the mirrored scroll fired there.
+  await two.page.bringToFront()
   await two.page.click('#count')
   await counted(one, 1)
   t.same(one.received.map(message => message.event.kind), ['click'], `the pane scrolled to ${top} in both, and nothing came back`)
@@ -169,9 +173,11 @@ t.test('a tab on another page is not affected', async t => {
   const homeToo = await openTab(t, context, `${site.origin}/`)
   const away = await openTab(t, context, `${site.origin}/b.html`)
   const awayToo = await openTab(t, context, `${site.origin}/b.html`, PHONE)
+  await home.page.bringToFront()
   await home.page.click('#count')
   await counted(homeToo, 1)
   // The server had relayed the click before it heard this one, from a tab on the other page.
+  await awayToo.page.bringToFront()
   await awayToo.page.click('#count')
   await counted(away, 1)
   t.same(away.received.map(message => message.path), ['/b.html'], 'the tab on /b.html got only the click made on /b.html')
@@ -224,6 +230,7 @@ t.test('form input, choices and submits mirror; passwords and data-no-sync never
   }, 'text, checkbox, radio, select and submit mirrored, as text; the password and the data-no-sync field not')
   t.notOk(two.received.some(message => /hunter2|mine/.test(JSON.stringify(message))), 'the password and the private field never left the tab')
   // The sentinel: typing in the second tab, after everything it applied.
+  await two.page.bringToFront()
   await two.page.fill('[name=bio]', 'from two')
   await shows(page, () => (document.querySelector('[name=bio]') as HTMLTextAreaElement).value === 'from two')
   t.same(one.received.map(message => message.event.kind), ['input'], 'nothing came back but the sentinel')
@@ -234,6 +241,7 @@ t.test('following a link and going back take the other tabs along', async t => {
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/`)
   const two = await openTab(t, context, `${site.origin}/`, PHONE)
+  await one.page.bringToFront()
   await Promise.all([joined(one), joined(two), one.page.click('#next')])
   t.equal(new URL(two.page.url()).pathname, '/b.html', 'the phone followed the link')
   t.equal(await two.page.textContent('h1'), 'b')
@@ -242,6 +250,7 @@ t.test('following a link and going back take the other tabs along', async t => {
   t.equal(new URL(two.page.url()).pathname, '/', 'the phone went back too')
 
   // The phone arrived by following: it announced nothing, so the first tab stayed put.
+  await two.page.bringToFront()
   await two.page.click('#count')
   await counted(one, 1)
   t.equal(new URL(one.page.url()).pathname, '/')
@@ -252,6 +261,7 @@ t.test('a client-side router\'s link: the other tabs follow it through the click
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/spa.html`)
   const two = await openTab(t, context, `${site.origin}/spa.html`, PHONE)
+  await one.page.bringToFront()
   await one.page.click('#to-b')
   await shows(two.page, () => location.pathname === '/spa/b' && document.querySelector('#route')!.textContent === '/spa/b')
   t.pass('the phone followed the route without a load')
@@ -346,6 +356,7 @@ t.test('the client carries synchronized browsing only where sync is on; it works
   const one = await openTab(t, context, `${strict.origin}/csp`)
   one.page.on('console', message => { if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text()) })
   const two = await openTab(t, context, `${strict.origin}/csp`)
+  await one.page.bringToFront()
   await one.page.click('#count')
   await counted(two, 1)
   t.equal(await two.page.locator('livereload-sync').count(), 1, 'the indicator shows')
@@ -383,6 +394,7 @@ t.test('from a page: a socket that floods is closed (1008), an oversized frame r
     return { flood, oversized }
   })
   t.same(codes, { flood: 1008, oversized: 1009 })
+  await one.page.bringToFront()
   await one.page.click('#count')
   await counted(two, 1)
   t.pass('the tabs still synchronize')
@@ -403,6 +415,7 @@ t.test('over HTTPS and HTTP/2 (HTTP/1.1 allowed): the page comes over h2, the We
   const one = await openTab(t, secure, `${origin}/`)
   const two = await openTab(t, secure, `${origin}/`, PHONE)
   t.equal(await one.page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol), 'h2', 'the page over HTTP/2')
+  await one.page.bringToFront()
   await one.page.click('#count')
   await counted(two, 1)
   const reloaded = two.page.waitForEvent('load')

@@ -10,6 +10,8 @@ export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 
 /** How long a command may take to print what a test waits for: a cold start on a loaded machine takes seconds. */
 const WAIT_MS = 30_000
+/** How long a command gets to stop on Ctrl-C at the end of a test (it exits within 1 s by itself, CLOSE_GRACE_MS). */
+const STOP_MS = 10_000
 
 export interface Command {
   readonly child: ChildProcess
@@ -22,11 +24,22 @@ export interface Command {
   readonly exited: Promise<number | null>
 }
 
-/** Runs the command with `args` in `cwd`; killed (SIGKILL) when `t` ends, if still running. */
+/**
+ * Runs the command with `args` in `cwd`. When `t` ends, a command still running gets Ctrl-C
+ * (SIGINT), as a user stops it, so that it ends what it started (a build's process group): a
+ * SIGKILL would leave a build in flight behind, in a directory about to be deleted. SIGKILL
+ * follows if it has not exited within STOP_MS.
+ */
 export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Command {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = once(child, 'exit').then(([code]) => code as number | null)
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGINT')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS)
+    await exited
+    clearTimeout(timer)
+  })
   const lines: string[] = []
   const waiters: Array<{ pattern: RegExp, resolve: (line: string) => void }> = []
   let partial = ''
