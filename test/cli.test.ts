@@ -12,7 +12,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { parseCommand, type CliOptions } from '../lib/cli/args.js'
 import { createReport } from '../lib/cli/report.js'
 import { createApp } from '../lib/cli/serve.js'
-import { channelClient, runCommand, serveCommand } from './helpers/cli.js'
+import { channelClient, joinPage, runCommand, serveCommand } from './helpers/cli.js'
 import { fixture } from './helpers/fixture.js'
 import { groupPids, isAlive } from './helpers/process.js'
 
@@ -276,11 +276,7 @@ t.test('--sync: hello says every kind is on, and what one tab does reaches the o
   const command = await serveCommand(t, ['--sync', dir])
   const [a, b] = [await channelClient(t, command.url), await channelClient(t, command.url)]
   t.match(a.messages[0], { type: 'hello', sync: { scroll: true, clicks: true, forms: true, navigation: true, scrollElements: [] } })
-  for (const { ws } of [a, b]) {
-    ws.send(JSON.stringify({ type: 'join', path: '/' }))
-    ws.ping() // its pong comes back once the join before it was handled
-    await once(ws, 'pong')
-  }
+  for (const { ws } of [a, b]) await joinPage(ws, '/')
   const relayed = once(b.ws, 'message')
   a.ws.send(JSON.stringify({ type: 'sync', path: '/', event: { kind: 'click', target: '#go' } }))
   t.same(JSON.parse(String((await relayed)[0])), { type: 'sync', path: '/', event: { kind: 'click', target: '#go' } })

@@ -9,10 +9,11 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
 import { SYNC_BURST, SYNC_MAX_FRAME_BYTES } from '../lib/channel/sync-relay.js'
-import type { LiveReloadOptions, ServerMessage } from '../types/index.js'
+import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
+import { channelClient, joinPage, type ChannelClient } from './helpers/cli.js'
 
-interface Tab { ws: WebSocket, messages: ServerMessage[], next (type: ServerMessage['type']): Promise<ServerMessage>, closed: Promise<[number, string]> }
+interface Tab extends ChannelClient { closed: Promise<[number, string]> }
 
 async function start (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<{ app: FastifyInstance, port: number }> {
   const app = testApp(t)
@@ -22,35 +23,10 @@ async function start (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<
 
 /** A real WebSocket client, resolved after its `hello` (and its `join`, when `path` is given). */
 async function tab (t: Test, port: number, path?: string): Promise<Tab> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/__livereload`)
-  t.teardown(() => ws.terminate())
-  const messages: ServerMessage[] = []
-  const waiters: Array<{ type: string, resolve: (message: ServerMessage) => void }> = []
-  let seen = 0
-  ws.on('message', data => {
-    const message = JSON.parse(String(data)) as ServerMessage
-    messages.push(message)
-    const i = waiters.findIndex(waiter => waiter.type === message.type)
-    if (i !== -1) waiters.splice(i, 1)[0]!.resolve(message)
-  })
-  const closed = once(ws, 'close').then(([code, reason]) => [code as number, String(reason)] as [number, string])
-  const next = async (type: ServerMessage['type']): Promise<ServerMessage> => {
-    const found = messages.slice(seen).find(message => message.type === type)
-    if (found !== undefined) {
-      seen = messages.indexOf(found, seen) + 1
-      return found
-    }
-    return await new Promise(resolve => waiters.push({ type, resolve: message => { seen = messages.length; resolve(message) } }))
-  }
-  const result: Tab = { ws, messages, next, closed }
-  await next('hello')
-  if (path !== undefined) {
-    ws.send(JSON.stringify({ type: 'join', path }))
-    // The server takes a tab's frames in order: a ping's pong comes back after its join was handled.
-    ws.ping()
-    await once(ws, 'pong')
-  }
-  return result
+  const client = await channelClient(t, `http://127.0.0.1:${port}`)
+  const closed = once(client.ws, 'close').then(([code, reason]) => [code as number, String(reason)] as [number, string])
+  if (path !== undefined) await joinPage(client.ws, path)
+  return { ...client, closed }
 }
 
 const click = (target: string, path = '/') => JSON.stringify({ type: 'sync', path, event: { kind: 'click', target, extra: '<b>' } })
@@ -80,7 +56,7 @@ t.test('an event goes to the other tabs on its page, rebuilt; not back, not to o
 t.test('a tab that moves to another page (join again) gets that page\'s events only', async t => {
   const { app, port } = await start(t)
   const [a, b] = [await tab(t, port, '/'), await tab(t, port, '/b.html')]
-  b.ws.send(JSON.stringify({ type: 'join', path: '/' }))
+  await joinPage(b.ws, '/')
   b.ws.send(click('#x', '/b.html')) // on /b.html, where nobody is now: b left it
   b.ws.ping()
   await once(b.ws, 'pong')

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
-import type { BroadcastMessage } from '../../types/index.js'
+import type { ServerMessage } from '../../types/index.js'
 
 /** The built command, as npm links it (package.json "bin"). */
 export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
@@ -86,9 +86,10 @@ export async function serveCommand (t: Test, args: readonly string[], options?: 
 }
 
 export interface ChannelClient {
-  readonly messages: BroadcastMessage[]
+  /** Every message received, `hello` first. */
+  readonly messages: ServerMessage[]
   /** The next message (from those not yet received) of `type`. */
-  next<T extends BroadcastMessage['type']> (type: T): Promise<Extract<BroadcastMessage, { type: T }>>
+  next<T extends ServerMessage['type']> (type: T): Promise<Extract<ServerMessage, { type: T }>>
   readonly ws: WebSocket
 }
 
@@ -96,11 +97,11 @@ export interface ChannelClient {
 export async function channelClient (t: Test, url: string, { ca }: { ca?: string } = {}): Promise<ChannelClient> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/__livereload`, { headers: { origin: url }, ...(ca === undefined ? {} : { ca }) })
   t.teardown(() => ws.terminate())
-  const messages: BroadcastMessage[] = []
-  const waiters: Array<{ type: string, resolve: (message: BroadcastMessage) => void }> = []
+  const messages: ServerMessage[] = []
+  const waiters: Array<{ type: string, resolve: (message: ServerMessage) => void }> = []
   let taken = 0
   ws.on('message', data => {
-    const message = JSON.parse(String(data)) as BroadcastMessage
+    const message = JSON.parse(String(data)) as ServerMessage
     messages.push(message)
     const waiter = waiters.find(w => w.type === message.type)
     if (waiter !== undefined) {
@@ -118,11 +119,21 @@ export async function channelClient (t: Test, url: string, { ca }: { ca?: string
   return {
     messages,
     ws,
-    async next<T extends BroadcastMessage['type']> (type: T): Promise<Extract<BroadcastMessage, { type: T }>> {
+    async next<T extends ServerMessage['type']> (type: T): Promise<Extract<ServerMessage, { type: T }>> {
       const seen = messages.slice(taken).find(message => message.type === type)
       if (seen !== undefined) taken = messages.indexOf(seen) + 1
-      const message = seen ?? await new Promise<BroadcastMessage>(resolve => waiters.push({ type, resolve }))
-      return message as Extract<BroadcastMessage, { type: T }>
+      const message = seen ?? await new Promise<ServerMessage>(resolve => waiters.push({ type, resolve }))
+      return message as Extract<ServerMessage, { type: T }>
     }
   }
+}
+
+/**
+ * Says, as a synchronized tab does, that `ws` shows the page at `path`; resolves once the server
+ * has taken it (it takes a socket's frames in order: the pong of a ping sent after comes after).
+ */
+export async function joinPage (ws: WebSocket, path: string): Promise<void> {
+  ws.send(JSON.stringify({ type: 'join', path }))
+  ws.ping()
+  await once(ws, 'pong')
 }
