@@ -4,8 +4,9 @@
 import type { ClientMessage, SyncEvent, SyncSettings } from '../../types/index.js'
 import type { Peer } from './peers.js'
 
-/** A tab's frames may carry a typed value (a textarea): larger than the 1 KiB a client needs otherwise. */
-export const SYNC_MAX_FRAME_BYTES = 16 * 1024
+import { SYNC_MAX_FRAME_BYTES } from '../sync-limits.js'
+
+export { SYNC_MAX_FRAME_BYTES }
 /** Frames a tab may send per second, sustained (scroll is throttled to 20 a second in the tab). */
 export const SYNC_RATE_PER_S = 50
 /** Frames a tab may send at once above the rate; and frames dropped, less 5 a second, before it is closed. */

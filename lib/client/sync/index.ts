@@ -4,15 +4,13 @@ import type { ClientMessage, SyncEvent, SyncSettings } from '../../../types/inde
 import { startClient } from '../client.js'
 import type { Link } from '../connection.js'
 import { log } from '../log.js'
+import { SYNC_MAX_FRAME_BYTES } from '../../sync-limits.js'
 import { mirrorClicks } from './clicks.js'
 import { mirrorForms } from './forms.js'
 import { showIndicator } from './indicator.js'
 import { mirrorNavigation } from './navigation.js'
 import { mirrorScroll } from './scroll.js'
 import { createTab } from './tab.js'
-
-/** What the server takes in one frame from a tab (SYNC_MAX_FRAME_BYTES in lib/channel/sync-relay.ts). */
-const MAX_FRAME_BYTES = 16 * 1024
 
 interface Synced { onConnected (): void, onEvent (path: string, event: SyncEvent): void }
 let synced: Synced | undefined
@@ -39,8 +37,8 @@ startClient((message, restarted, link) => {
 function send (link: Link | undefined, message: ClientMessage): void {
   const json = JSON.stringify(message)
   if (!(link instanceof WebSocket) || link.readyState !== WebSocket.OPEN) return
-  if (new TextEncoder().encode(json).length <= MAX_FRAME_BYTES) link.send(json)
-  else log(`not synchronized: a ${message.type === 'sync' ? message.event.kind : message.type} of more than ${MAX_FRAME_BYTES / 1024} KiB`)
+  if (new TextEncoder().encode(json).length <= SYNC_MAX_FRAME_BYTES) link.send(json)
+  else log(`not synchronized: a ${message.type === 'sync' ? message.event.kind : message.type} of more than ${SYNC_MAX_FRAME_BYTES / 1024} KiB`)
 }
 
 function start (settings: SyncSettings, send: (message: ClientMessage) => void): Synced {

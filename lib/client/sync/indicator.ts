@@ -2,12 +2,13 @@
 // hides it for the rest of the tab's session. Never mirrored itself (data-no-sync).
 import STYLES from './indicator.css'
 import { shadowHost } from '../shadow.js'
+import { store, stored } from './storage.js'
 
 const TAG = 'livereload-sync'
 const DISMISSED_KEY = 'livereload:sync:dismissed'
 
 export function showIndicator (): void {
-  if (isDismissed()) return
+  if (stored(DISMISSED_KEY) !== null) return
   const [indicator, root] = shadowHost(TAG, STYLES)
   indicator.dataset.noSync = ''
   const label = document.createElement('span')
@@ -18,18 +19,8 @@ export function showIndicator (): void {
   close.setAttribute('aria-label', 'Hide the synchronized-browsing notice')
   close.addEventListener('click', () => {
     indicator.remove()
-    try {
-      sessionStorage.setItem(DISMISSED_KEY, '1')
-    } catch { /* storage disabled: hidden on this page only */ }
+    store(DISMISSED_KEY, '1') // storage disabled: hidden on this page only
   })
   root.append(label, close)
   document.documentElement.append(indicator)
-}
-
-function isDismissed (): boolean {
-  try {
-    return sessionStorage.getItem(DISMISSED_KEY) !== null
-  } catch {
-    return false
-  }
 }

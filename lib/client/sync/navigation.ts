@@ -4,6 +4,7 @@
 // (in this tab's sessionStorage), and a tab that only followed another says nothing on arrival.
 import type { SyncEvent } from '../../../types/index.js'
 import { isPrivate } from './private.js'
+import { store, take } from './storage.js'
 import type { Tab } from './tab.js'
 
 const LEFT_KEY = 'livereload:sync:left'
@@ -59,20 +60,4 @@ export function mirrorNavigation (tab: Tab): { follow: (event: Extract<SyncEvent
 
 function navigationType (): string {
   return (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type ?? 'navigate'
-}
-
-function take (key: string): string | null {
-  try {
-    const value = sessionStorage.getItem(key)
-    sessionStorage.removeItem(key)
-    return value
-  } catch {
-    return null // storage disabled: no navigation is announced
-  }
-}
-
-function store (key: string, value: string): void {
-  try {
-    sessionStorage.setItem(key, value)
-  } catch { /* storage disabled */ }
 }
