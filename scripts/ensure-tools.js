@@ -1,7 +1,8 @@
 // What the tests run beside Node: Debian's chromium, driven through playwright-core (never a
-// browser download); python3, whose http.server the command's proxy mode is tested against; and
+// browser download); python3, whose http.server the command's proxy mode is tested against;
 // mkcert, which the command's --https uses where it is installed (the tests keep its CA in a temp
-// directory). Installs what is missing with apt-get when we may; otherwise says how.
+// directory); and redis-server, which the cluster and shard-queue tests start on a free port.
+// Installs what is missing with apt-get when we may; otherwise says how.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
@@ -18,7 +19,8 @@ const runs = (command, args) => {
 const missing = [
   ...(existsSync(chromium) ? [] : [{ pkg: 'chromium', hint: `Chromium not found at ${chromium}. Install it (Debian: sudo apt-get install chromium) or set CHROMIUM_PATH.` }]),
   ...(runs('python3', ['--version']) ? [] : [{ pkg: 'python3', hint: 'python3 not found. Install it (Debian: sudo apt-get install python3).' }]),
-  ...(runs('mkcert', ['-version']) ? [] : [{ pkg: 'mkcert', hint: 'mkcert not found. Install it (Debian: sudo apt-get install mkcert; macOS: brew install mkcert).' }])
+  ...(runs('mkcert', ['-version']) ? [] : [{ pkg: 'mkcert', hint: 'mkcert not found. Install it (Debian: sudo apt-get install mkcert; macOS: brew install mkcert).' }]),
+  ...(runs('redis-server', ['--version']) ? [] : [{ pkg: 'redis-server', hint: 'redis-server not found. Install it (Debian: sudo apt-get install redis-server; macOS: brew install redis).' }])
 ]
 if (missing.length > 0) {
   const mayInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
