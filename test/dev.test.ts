@@ -107,6 +107,29 @@ t.test('a change while a version boots cancels that boot: one reload, the latest
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'building', 'reload'], 'the first boot sent nothing')
 })
 
+t.test('schemas: an edited one holds in the next version, the unchanged ones still validate and serialize', async t => {
+  const items = (maximum: number): string => `const limit = { type: 'integer', minimum: 1, maximum: ${maximum}, default: 10 }
+export default async function (fastify) {
+  fastify.get('/items/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer' } } }, querystring: { type: 'object', properties: { limit } }, response: { 200: { type: 'object', properties: { id: { type: 'integer' }, limit: { type: 'integer' } } } } } }, async request => ({ ...request.params, ...request.query, secret: 1 }))
+}
+`
+  const dir = app(t, 'one', { 'app.js': "import root from './routes/root.js'\nimport items from './routes/items.js'\nexport default async function app (fastify) { fastify.register(root); fastify.register(items) }\n" })
+  writeFileSync(join(dir, 'routes', 'items.js'), items(100))
+  const server = await start(t, dir)
+  const status = async (path: string): Promise<string> => { const res = await fetch(server.url + path); return `${res.status} ${await res.text()}` }
+  t.equal(await status('/items/3?limit=50'), '200 {"id":3,"limit":50}')
+  const client = await channelClient(t, server.url)
+  // A version with every schema as it was, one with the schema itself edited, and one more after it.
+  for (const [file, source, maximum] of [['root.js', route('two'), 100], ['items.js', items(20), 20], ['root.js', route('three'), 20]] as const) {
+    const reload = client.next('reload')
+    writeFileSync(join(dir, 'routes', file), source)
+    await reload
+    t.equal(await status('/items/3'), '200 {"id":3,"limit":10}', `${file} edited, maximum ${maximum}: the default applied, the extra property left out`)
+    t.match(await status('/items/x'), /^400 .*params\/id must be integer/, 'params validated')
+    t.match(await status('/items/3?limit=50'), maximum === 100 ? /^200 / : /^400 .*querystring\/limit must be <= 20/, 'the maximum of this version')
+  }
+})
+
 t.test('an app that writes a file of its own directory as it starts: it starts, and an edit still reloads', async t => {
   const dir = app(t, 'one', {
     'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n" +

@@ -7,6 +7,7 @@ import type { BuildErrorInfo } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
+import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
 /** A generation being retired gets this long (ms) to finish its requests after SIGTERM, then SIGKILL. */
@@ -45,6 +46,8 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
   const live = new Map<Generation, ChildProcess>()
   let current: Generation | null = null
   let isClosed = false
+  /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
+  let schemas: SchemaEntries = {}
   let standby: Child | null = spawnChild()
 
   function spawnChild (): Child {
@@ -56,6 +59,7 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
     child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
     child.once('exit', () => wake?.())
     child.on('error', () => {}) // an IPC send to a child that just died: its exit tells
+    if (Object.keys(schemas).length > 0) child.send({ type: 'schemas', entries: schemas } satisfies SupervisorMessage)
     return {
       process: child,
       messages,
@@ -82,6 +86,7 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
       }
       if (signal.aborted) return { kind: 'aborted' }
       if (message?.type === 'listening') {
+        schemas = message.schemas
         const generation: Generation = { port: message.port, files: new Set(message.files) }
         live.set(generation, child.process)
         return { kind: 'listening', generation }
