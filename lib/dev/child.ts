@@ -19,14 +19,14 @@ import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cac
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = createRequire(import.meta.url)
 
-// The loader hooks post each module's URL; a marker module, imported last, says all have come.
-const loaded = new Set<string>()
+// The loader hooks post each module's URL and content hash; a marker module, imported last, says all have come.
+const loaded = new Map<string, string | null>()
 const { port1, port2 } = new MessageChannel()
 let onMarker: (() => void) | undefined
 const MARKER = `data:text/javascript,/*fastify-livereload ${process.pid}*/`
-port1.on('message', (url: string) => {
+port1.on('message', ([url, hash]: [string, string | null]) => {
   if (url === MARKER) onMarker?.()
-  else loaded.add(url)
+  else loaded.set(url, hash)
 })
 port1.unref()
 register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
@@ -54,7 +54,7 @@ async function boot (entry: string): Promise<void> {
     app = instance
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
-    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles(), schemas: schemas?.used() ?? {} })
+    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles(), hashes: contentHashes(), schemas: schemas?.used() ?? {} })
   } catch (err) {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files })
@@ -76,8 +76,15 @@ async function loadedFiles (): Promise<string[]> {
   await import(MARKER)
   await all
   const files = new Set(Object.keys(require.cache))
-  for (const url of loaded) if (url.startsWith('file:')) files.add(fileURLToPath(url))
+  for (const url of loaded.keys()) if (url.startsWith('file:')) files.add(fileURLToPath(url))
   return [...files]
+}
+
+/** The content hashes of the app's ES modules by file path, as the hooks read them (after loadedFiles: all in). */
+function contentHashes (): Record<string, string> {
+  const hashes: Record<string, string> = {}
+  for (const [url, hash] of loaded) if (hash !== null) hashes[fileURLToPath(url)] = hash
+  return hashes
 }
 
 /** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
@@ -115,7 +122,7 @@ const MAX_CHECKED = 20
  */
 function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
   const app = dirname(entry) + sep
-  const candidates = [...loaded].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
+  const candidates = [...loaded.keys()].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
     .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
   for (const file of candidates) {
     const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' })

@@ -13,8 +13,9 @@ export type ChildMessage =
   | { readonly type: 'standby' }
   /**
    * The app listens. `files`: every file the process loaded (file paths), for what a change
-   * restarts; `schemas`: the code of the schemas it compiled, for the next generation.
+   * restarts; `hashes`: the content of its ES modules (sha1, base64) as it loaded them;
+   * `schemas`: the code of the schemas it compiled, for the next generation.
    */
-  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly schemas: SchemaEntries }
+  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly schemas: SchemaEntries }
   /** The boot failed: the error as the overlay shows it, and the files loaded until then (the broken one among them). */
   | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[] }
