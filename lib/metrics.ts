@@ -3,11 +3,12 @@
 // /metrics shows them. The rest of the plugin calls the small recorder below, or nothing (null).
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { MetricsRegistry } from '../types/index.js'
-import type { Transport } from './channel/peers.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { importOptional } from './optional.js'
 
+/** What carries a client's messages: our WebSocket, our Server-Sent Events stream, or LiveReload 7 (the channel's peers). */
+export type Transport = 'websocket' | 'sse' | 'livereload'
 export type BuildResult = 'ok' | 'failed' | 'aborted'
 
 const TRANSPORTS: readonly Transport[] = ['websocket', 'sse', 'livereload']

@@ -3,15 +3,13 @@
 import type { ServerResponse } from 'node:http'
 import { WebSocket } from 'ws'
 import type { ServerMessage } from '../../types/index.js'
+import type { Transport } from '../metrics.js'
 
 /**
  * How one message goes on the wire for one kind of peer: zero or more frames. The hub calls
  * it once per message for each kind of peer connected, never once per peer.
  */
 export type Framing = (message: ServerMessage, json: string) => readonly string[]
-
-/** What carries a peer's messages: our WebSocket, our Server-Sent Events stream, or LiveReload 7 (the metrics' label). */
-export type Transport = 'websocket' | 'sse' | 'livereload'
 
 /** One connected client, whatever carries its messages: all the hub knows of it. */
 export interface Peer {
