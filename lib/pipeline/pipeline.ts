@@ -155,12 +155,13 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
 
     const started = performance.now()
     const { outcome, errors } = await callBuilder(ctx)
-    const duration = Math.round(performance.now() - started)
+    const elapsed = performance.now() - started
+    const duration = Math.round(elapsed)
     loop.builderDone()
     closing.signal.removeEventListener('abort', abort)
     current = null
     stats.building = false
-    if (closing.signal.aborted || controller.signal.aborted) metrics?.built('aborted', performance.now() - started)
+    if (closing.signal.aborted || controller.signal.aborted) metrics?.built('aborted', elapsed)
     if (closing.signal.aborted) return { ...closedReport(), full, changes: display, duration }
     if (controller.signal.aborted) {
       log.info({ ms: duration }, 'build superseded by newer changes')
@@ -190,7 +191,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       log.info({ ms: duration, sent }, 'build finished')
     }
     const report: BuildReport = { ok: errors.length === 0, full, changes: display, outputs: outputPaths, errors, duration, sent }
-    metrics?.built(report.ok ? 'ok' : 'failed', performance.now() - started)
+    metrics?.built(report.ok ? 'ok' : 'failed', elapsed)
     await callHook('onBuildEnd', options.onBuildEnd, report)
     return report
   }
