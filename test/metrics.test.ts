@@ -9,6 +9,7 @@ import { Counter, register, Registry } from 'prom-client'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
+import { createMetrics } from '../lib/metrics.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { BroadcastMessage, LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
@@ -303,4 +304,18 @@ t.test('metrics: true goes into prom-client\'s default registry, and a close tak
   t.equal(await valueOf(app, 'fastify_livereload_messages_total', { site, type: 'reload' }), 1)
   await app.close()
   t.same((await register.getMetricsAsJSON()).filter(metric => metric.name.startsWith('fastify_livereload_')).flatMap(metric => metric.values), [], 'no sample left behind')
+})
+
+t.test('leaderChanged() and busError() count, for the cluster to call; nothing is counted after close', async t => {
+  const registry = new Registry()
+  const metrics = await createMetrics(registry, '/__livereload')
+  const value = async (name: string): Promise<number | undefined> => (await registry.getSingleMetric(name)?.get())?.values.find(sample => sample.labels.site === '/__livereload')?.value
+  t.same([await value('fastify_livereload_leader_changes_total'), await value('fastify_livereload_bus_errors_total')], [0, 0])
+  metrics.leaderChanged()
+  metrics.busError()
+  metrics.busError()
+  t.same([await value('fastify_livereload_leader_changes_total'), await value('fastify_livereload_bus_errors_total')], [1, 2])
+  metrics.close()
+  metrics.busError()
+  t.same([await value('fastify_livereload_leader_changes_total'), await value('fastify_livereload_bus_errors_total')], [undefined, undefined], 'removed, and not made again')
 })
