@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider, SyncSettings } from '../types/index.js'
+import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, MetricsRegistry, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
 
 export const DEFAULT_PATH = '/__livereload'
@@ -61,11 +61,13 @@ export interface ResolvedOptions {
   readonly livereload: { readonly port: number | null, readonly host: string } | null
   /** Synchronized browsing, or null when off. */
   readonly sync: Readonly<SyncSettings> | null
+  /** Where the metrics go (true: prom-client's default registry), or null when off. */
+  readonly metrics: MetricsRegistry | true | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -97,7 +99,8 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
     livereload: resolveLiveReload(opts.livereload),
-    sync: resolveSync(opts.sync)
+    sync: resolveSync(opts.sync),
+    metrics: resolveMetrics(opts.metrics)
   })
 }
 
@@ -281,4 +284,16 @@ function resolveSync (value: unknown): Readonly<SyncSettings> | null {
     settings.scrollElements = [...scrollElements as string[]]
   }
   return Object.freeze(settings)
+}
+
+/** A registry is known by the methods the plugin and prom-client's metrics call: any copy of prom-client will do. */
+function resolveMetrics (value: unknown): MetricsRegistry | true | null {
+  if (value === undefined || value === false) return null
+  if (value === true) return true
+  const registry = value as Partial<Record<keyof MetricsRegistry, unknown>> | null
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' ||
+      typeof registry.getSingleMetric !== 'function' || typeof registry.metrics !== 'function') {
+    invalid('metrics', 'must be a boolean or a prom-client Registry (new Registry(), or register, the default one)')
+  }
+  return value as MetricsRegistry
 }

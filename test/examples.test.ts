@@ -5,6 +5,7 @@ import t from 'tap'
 import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
+import { createApp as metrics } from '../examples/metrics/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
@@ -35,6 +36,17 @@ t.test('examples/sync serves its page with the client that synchronizes, and ans
   t.match(answer.body, 'Thanks, &#60;Ada&#62;')
   t.match(answer.body, 'Topics: news, releases.')
   t.match(answer.body, TAG)
+})
+
+t.test('examples/metrics serves the site, and the plugin\'s series on its own /metrics', async t => {
+  const app = await metrics({ logger: false })
+  t.teardown(() => app.close())
+  t.match((await app.inject('/')).body, TAG)
+  app.liveReload.reload()
+  const scraped = await app.inject('/metrics')
+  t.equal(scraped.statusCode, 200)
+  t.match(scraped.body, 'fastify_livereload_clients{site="/__livereload",transport="websocket"} 0')
+  t.match(scraped.body, 'fastify_livereload_messages_total{site="/__livereload",type="reload"} 1')
 })
 
 t.test('examples/markdown-site builds its pages on start and serves them', async t => {

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify'
+import { register, Registry } from 'prom-client'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import liveReload, {
   commandBuilder,
@@ -18,6 +19,7 @@ import liveReload, {
   type LiveReloadOptions,
   type LiveReloadProtocolOptions,
   type LiveReloadStats,
+  type MetricsRegistry,
   type ServerMessage
 } from './index.js'
 
@@ -135,6 +137,14 @@ expectError(app.register(liveReload, { sync: { scrollElements: '#sidebar' } }))
 expectNotAssignable<BroadcastMessage>({ type: 'sync', path: '/', event: { kind: 'click', target: '#a' } })
 expectAssignable<ClientMessage>({ type: 'join', path: '/' })
 expectError(app.register(liveReload, { livereload: { prot: 35729 } }))
+
+app.register(liveReload, { metrics: true })
+app.register(liveReload, { metrics: false })
+app.register(liveReload, { metrics: register })
+app.register(liveReload, { metrics: new Registry() })
+expectAssignable<MetricsRegistry>(new Registry())
+expectError(app.register(liveReload, { metrics: 'yes' }))
+expectError(app.register(liveReload, { metrics: {} }))
 
 expectType<number>(app.liveReload.clients)
 expectType<void>(app.liveReload.reload())
