@@ -16,6 +16,7 @@ import { LR7_PATH, LR7_SCRIPT_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
 import { displayPath, isUnder } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
+import { warnIfWorker } from './cluster/worker-warning.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   if (fastify.hasDecorator('liveReload')) throw new FST_LIVERELOAD_ALREADY_REGISTERED()
@@ -37,6 +38,8 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   // Registered in a context with a prefix, the plugin's routes are under it (Fastify adds it).
   const mount = fastify.prefix.replace(/\/+$/, '')
   const urls = mountedAt(options, mount)
+  if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount }, hub, log)
+  warnIfWorker(log)
   const pipeline = createPipeline(urls, hub, log)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
@@ -62,6 +65,34 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
   watched.push(...(await watching).map(({ path }) => displayPath(path)))
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
+}
+
+/**
+ * With `cluster`: the leader watches and builds (a term per lease), every process serves. `node`
+ * reports leader changes (onLeaderChange) and Redis errors (onBusError).
+ */
+async function registerCluster (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger): Promise<void> {
+  const { joinCluster } = await import('./cluster/node.js')
+  const { startTerm } = await import('./cluster/term.js')
+  const node = await joinCluster(options.cluster!, {
+    hub,
+    log,
+    hasBuilder: options.builder !== null,
+    buildOnStart: options.buildOnStart,
+    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log)
+  })
+  fastify.addHook('onClose', async () => {
+    await node.close()                                  // aborts the leader's build, hands the lease over
+    await options.builder?.close?.()
+  })
+  const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched: [...node.watched()], ...node.buildStats(), cluster: node.stats() })
+  fastify.decorate('liveReload', createController({ broadcast: node.broadcast, get size () { return hub.size } }, node, stats))
+  try {
+    await serve(fastify, options, { urls, mount }, hub, log, stats)
+  } catch (err) {
+    await node.close()                                  // it must not lead, nor hold Redis, for a failed register
+    throw err
+  }
 }
 
 /**
@@ -133,7 +164,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
 
 const MESSAGE_TYPES = new Set<string>(BROADCAST_TYPES)
 
-function createController (hub: Hub, pipeline: Pipeline, stats: () => LiveReloadStats): LiveReloadController {
+function createController (hub: Pick<Hub, 'broadcast' | 'size'>, pipeline: Pick<Pipeline, 'build'>, stats: () => LiveReloadStats): LiveReloadController {
   return {
     build: options => pipeline.build(options),
     reload (paths = []) {

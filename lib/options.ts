@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
+import { resolveCluster, type ResolvedCluster } from './cluster/options.js'
 
 export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
@@ -61,11 +62,13 @@ export interface ResolvedOptions {
   readonly livereload: { readonly port: number | null, readonly host: string } | null
   /** Synchronized browsing, or null when off. */
   readonly sync: Readonly<SyncSettings> | null
+  /** Coordination through Redis, or null: this process watches and builds on its own. */
+  readonly cluster: ResolvedCluster | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'cluster'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -75,15 +78,17 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
   }
   const builder = resolveBuilder(opts.builder)
+  const root = resolveRoot(opts.root)
+  const watch = resolveWatch(opts.watch)
   return Object.freeze({
     enabled: resolveBoolean(opts, 'enabled', process.env.NODE_ENV !== 'production'),
-    watch: resolveWatch(opts.watch),
+    watch,
     builder,
     buildOnStart: resolveBoolean(opts, 'buildOnStart', builder !== null),
     supersede: resolveSupersede(opts.supersede),
     onBuildStart: resolveHook<(ctx: BuildContext) => unknown>('onBuildStart', opts.onBuildStart),
     onBuildEnd: resolveHook<(report: BuildReport) => unknown>('onBuildEnd', opts.onBuildEnd),
-    root: resolveRoot(opts.root),
+    root,
     prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
     static: resolveStatic(opts.static),
     ignore: resolveIgnore(opts.ignore),
@@ -97,7 +102,8 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
     livereload: resolveLiveReload(opts.livereload),
-    sync: resolveSync(opts.sync)
+    sync: resolveSync(opts.sync),
+    cluster: resolveCluster(opts.cluster, root, watch)
   })
 }
 
