@@ -16,8 +16,11 @@ export interface Bus {
   publish (message: BroadcastMessage): Promise<void>
   /** Publishes on the control channel; rejects when Redis cannot take it. */
   control (message: ControlMessage): Promise<void>
-  /** Reads the standing error again (after joining or an outage) and hands it to `onStanding`. */
-  restore (): Promise<void>
+  /**
+   * Subscribes (again: after an outage at start ioredis has nothing to subscribe again to, and
+   * subscribing twice is harmless), then reads the standing error and hands it to `onStanding`.
+   */
+  join (): Promise<void>
 }
 
 export interface BusEvents {
@@ -52,8 +55,6 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
       link.failed(err) // a stranger's message on our channel: logged, never thrown under ioredis
     }
   })
-  // Queued until connected; ioredis subscribes again by itself after each reconnection.
-  link.subscriber.subscribe(keys.messages, keys.control).catch(link.failed)
 
   return {
     async publish (message) {
@@ -62,7 +63,8 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
     async control (message) {
       await link.commands.publish(keys.control, JSON.stringify(message))
     },
-    async restore () {
+    async join () {
+      await link.subscriber.subscribe(keys.messages, keys.control)
       delivered = 0 // Redis may have restarted empty: its numbers start over
       const text = await link.commands.get(keys.error)
       const standing = text === null ? null : JSON.parse(text) as Envelope

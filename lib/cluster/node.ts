@@ -63,6 +63,8 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
   let term: Promise<Term | null> = Promise.resolve(null)
   let current: Term | null = null
   let isClosing = false
+  /** A leader has been seen before (another, or this one): Redis restarting empty says epoch 1 again. */
+  let hadLeader = false
 
   function broadcast (message: BroadcastMessage): void {
     if (!link.isUp) return hub.broadcast(message) // this process's browsers, at least
@@ -89,19 +91,22 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     },
     onLeader (leader) {
       log.debug({ leader }, 'cluster: leader changed')
+      if (leader !== null && leader !== id) hadLeader = true
       answerWaiting('the cluster\'s leader changed before it answered; the new leader builds everything at takeover')
       for (const listener of leaderListeners) listener(leader, leader === id)
     }
   })
 
   function lead (epoch: number): void {
+    const isTakeover = epoch > 1 || hadLeader
+    hadLeader = true
     term = term.then(async previous => {
       await previous?.close()
       if (isClosing || !lease.isLeader) return (current = null)
       current = await startTerm(broadcast)
       // A takeover: what changed while nobody (or a dying leader) watched is built now.
-      if (hasBuilder && (epoch > 1 || buildOnStart)) current.pipeline.build({ full: true }).catch(link.failed)
-      else if (!hasBuilder && epoch > 1) broadcast({ type: 'reload', paths: [] })
+      if (hasBuilder && (isTakeover || buildOnStart)) current.pipeline.build({ full: true }).catch(link.failed)
+      else if (!hasBuilder && isTakeover) broadcast({ type: 'reload', paths: [] })
       return current
     })
   }
@@ -133,11 +138,15 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     for (const resolve of waiting.values()) resolve(unanswered(why))
   }
 
+  let onJoined = (): void => {}
   link.onUp(() => {
-    membership.resume()
-      .then(async () => { await bus.restore() })
+    membership.resume()                             // the cluster's instance first, then its messages
+      .then(async () => { await bus.join() })
       .catch(link.failed)
-      .finally(() => lease.resume())
+      .finally(() => {
+        lease.resume()
+        onJoined()
+      })
   })
   link.onDown(() => {
     membership.pause()
@@ -147,9 +156,11 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
   // Joined (or Redis is down): the app starts serving with the cluster's instance when it can.
   await new Promise<void>(resolve => {
     const timer = setTimeout(resolve, cluster.ttl).unref()
-    const done = (): void => { clearTimeout(timer); resolve() }
-    link.onUp(() => { membership.resume().then(done, done) })
-    link.onDown(done)
+    onJoined = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    link.onDown(onJoined)
   })
 
   let closed: Promise<void> | undefined
