@@ -132,3 +132,32 @@ t.test('Redis unreachable at start: the processes start and serve, warn once, an
   await within(reload, 'a reload once joined')
   t.same(nodes.map(warnings), [1, 1])
 })
+
+t.test('a leader that cannot renew (Redis paused) aborts its build before its lease can expire; the next leader builds after it', async t => {
+  const { Redis } = await import('ioredis')
+  const redis = await startRedis(t)
+  const site = clusterSite(t)
+  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { BUILD_MS: '6000', BUILD_ON_START: '0' })))
+  const leader = await leaderOf(nodes)
+  const client = await channelClient(t, nodes[0].url)
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.disconnect())
+
+  const building = client.next('building')
+  await writeFile(join(site.src, 'a.txt'), 'edited before the pause')
+  await within(building, 'the build started')
+  const pausedAt = Date.now()
+  await admin.client('PAUSE', 4000, 'ALL') // every command waits, the lease's renewals too (and its expiry)
+  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
+  const ended = buildLines(site).find(line => line.event === 'end')!
+  t.equal(ended.pid, leader.pid)
+  t.equal(ended.aborted, true, 'aborted')
+  t.ok(ended.at - pausedAt < 3000, `aborted ${ended.at - pausedAt} ms after the last renewal could have been sent, within the 3000 ms TTL`)
+
+  const reload = client.next('reload')
+  await within(reload, 'the next leader\'s build', 30_000)
+  const lines = buildLines(site)
+  t.same(lines.map(line => line.event), ['start', 'end', 'start', 'end'], 'one build after the other')
+  t.ok(lines[2].at >= ended.at)
+  t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited before the pause/)
+})
