@@ -86,7 +86,11 @@ export async function connectRedis (redis: string | Readonly<RedisOptions>, comm
     },
     async close () {
       isClosing = true
-      await Promise.all([commands, subscriber].map(async connection => await connection.quit().catch(() => connection.disconnect())))
+      // quit() lets what was sent finish; on a connection that is down it would wait for a reconnection.
+      await Promise.all([commands, subscriber].map(async connection => {
+        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect())
+        else connection.disconnect()
+      }))
     }
   }
 }
