@@ -10,7 +10,7 @@ import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import liveReload from '../dist/index.js'
 
-const { DIR, REDIS, PORT, BUILD_MS = '0', CLUSTER = '1' } = process.env
+const { DIR, REDIS, PORT, BUILD_MS = '0', CLUSTER = '1', KEY } = process.env
 const now = () => Number(process.hrtime.bigint()) / 1e6
 const log = line => appendFileSync(join(DIR, 'builds.jsonl'), JSON.stringify({ pid: process.pid, ...line }) + '\n')
 
@@ -21,7 +21,7 @@ await app.register(liveReload, {
   root: join(DIR, 'dist'),
   watch: [join(DIR, 'src')],
   debounce: 20,
-  ...(CLUSTER === '1' ? { cluster: { redis: REDIS } } : {}),
+  ...(CLUSTER === '1' ? { cluster: { redis: REDIS, ...(KEY === undefined ? {} : { key: KEY }) } } : {}),
   async builder ({ signal }) {
     log({ event: 'start', at: now() })
     try {

@@ -145,6 +145,15 @@ try {
   await running.stop()
   rmSync(join(dir, 'builds.jsonl'))
 
+  // 1b. One process with `cluster` (it leads, alone): the same, through Redis and back.
+  running = await startWorkers(1, { DIR: dir, REDIS: redis.url, PORT: String(port), BUILD_MS: String(BUILD_MS), CLUSTER: '1', KEY: 'bench-alone' })
+  await until(() => { try { return builds().some(line => line.event === 'end') } catch { return false } }, 'the lone leader\'s start-up build')
+  clients = await connectClients(port, CLIENTS)
+  report.alone = await edits(clients, 1 + EDITS)
+  for (const client of clients) client.ws.terminate()
+  await running.stop()
+  rmSync(join(dir, 'builds.jsonl'))
+
   // 2. Four processes with `cluster`, 200 clients spread over them by node:cluster, 20 edits.
   running = await startWorkers(WORKERS, { DIR: dir, REDIS: redis.url, PORT: String(port), BUILD_MS: String(BUILD_MS), CLUSTER: '1' })
   await until(async () => (await status(port))?.cluster?.processes === WORKERS && builds().some(line => line.event === 'end'), 'the cluster and its start-up build')
@@ -152,7 +161,7 @@ try {
   report.leaderPid = leader
   clients = await connectClients(port, CLIENTS)
   const before = builds().length
-  report.cluster = await edits(clients, 1 + EDITS)
+  report.cluster = await edits(clients, 1 + 2 * EDITS)
   load.push(loadavg()[0])
   const lines = builds()
   report.counts = {
@@ -248,10 +257,11 @@ const lines = [
   '| setup | samples | p50 | p95 |',
   '| --- | --- | --- | --- |',
   row('one process, no `cluster`, 200 clients', report.single),
+  row('one process with `cluster` (leading alone), 200 clients', report.alone),
   row('4 processes with `cluster`: every client', report.cluster),
   row('… clients of the leader\'s own process', report.cluster.filter(sample => sample.pid === report.leaderPid)),
   '',
-  `p50 difference, cluster (every client) − one process: ${fmt(median(ms(report.cluster)) - median(ms(report.single)), 2)} ms.`,
+  `p50 difference, cluster (every client) − one process: ${fmt(median(ms(report.cluster)) - median(ms(report.single)), 2)} ms; one process through Redis − without: ${fmt(median(ms(report.alone)) - median(ms(report.single)), 2)} ms.`,
   '',
   '## 20 edits on 4 processes',
   '',
