@@ -49,10 +49,10 @@ t.test('the leader killed in the middle of a build: another takes the lease with
   const survivors = nodes.filter(node => node !== leader)
   const clients = await Promise.all(survivors.map(async node => await channelClient(t, node.url)))
 
-  const building = clients[0].next('building')
-  await writeFile(join(site.src, 'a.txt'), 'edited while the leader dies')
-  await within(building, 'the edit\'s build started')
   const reloads = clients.map(client => client.next('reload'))
+  await writeFile(join(site.src, 'a.txt'), 'edited while the leader dies')
+  // Its builder started (not only the `building` message, sent just before it is called).
+  await eventually(() => buildLines(site).filter(line => line.event === 'start').length === 2, WAIT_MS, 'the edit\'s build started')
   const killedAt = Date.now()
   leader.child.kill('SIGKILL')
   await leader.exited
@@ -96,18 +96,21 @@ t.test('Redis lost under a running cluster: HTTP keeps serving, one warning per 
   }
   t.ok(served > 10, `${served} requests served while Redis was down`)
   t.same(nodes.map(warnings), [1, 1], 'one warning per process')
-  const reloadedMeanwhile = clients.map(client => client.next('reload'))
   await nodes[1].reload()
-  await within(reloadedMeanwhile[1], 'reload() reaching this process\'s own browsers meanwhile')
+  await within(clients[1].next('reload'), 'reload() reaching this process\'s own browsers meanwhile')
+  t.same(clients[0].messages.slice(1), [], 'and not the other process\'s')
 
+  const ended = buildLines(site).filter(line => line.event === 'end').length
   await redis.start()
   await leaderOf(nodes)
   await until(nodes, all => all.every(stats => stats.redis && stats.processes === 2), 'both rejoined')
   t.same(nodes.map(warnings), [1, 1], 'no more warnings')
   t.ok(nodes.every(node => node.logs.some(line => /Redis is back/.test(line.msg))), 'each said it is back')
-  const reloads = clients.map(client => client.next('reload'))
+  // The new leader's takeover build, then an edit of its own.
+  await eventually(() => buildLines(site).filter(line => line.event === 'end').length > ended, WAIT_MS, 'the takeover build')
+  const seen = clients.map(client => client.messages.length)
   await writeFile(join(site.src, 'a.txt'), 'after the outage')
-  await within(Promise.all(reloads), 'live reload working again, on every process')
+  await eventually(() => clients.every((client, i) => client.messages.slice(seen[i]).some(message => message.type === 'reload')), WAIT_MS, 'live reload working again, on every process')
   t.equal(nodes.filter(node => node.child.exitCode !== null).length, 0, 'no process exited')
 })
 
