@@ -6,6 +6,7 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_MISSING_DEPENDENCY, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
+import { createMetrics, type Metrics } from './metrics.js'
 import { createNavigationPageHooks } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
@@ -33,14 +34,17 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   // A builder writes root: made now, so that neither @fastify/static nor the watcher warns, on a
   // project's first start, of the directory the first build is about to write.
   if (options.builder !== null && options.root !== null) await mkdir(options.root, { recursive: true })
-  const hub = createHub(options, log)
-  fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   // Registered in a context with a prefix, the plugin's routes are under it (Fastify adds it).
   const mount = fastify.prefix.replace(/\/+$/, '')
   const urls = mountedAt(options, mount)
-  if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount }, hub, log)
+  // Labelled with the channel's path as mounted: two sites in one registry keep their own series.
+  const metrics = options.metrics === null ? null : await createMetrics(options.metrics, urls.path)
+  if (metrics !== null) fastify.addHook('onClose', async () => { metrics.close() })
+  const hub = createHub(options, log, {}, metrics)
+  fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
+  if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount }, hub, log, metrics)
   warnIfWorker(log)
-  const pipeline = createPipeline(urls, hub, log)
+  const pipeline = createPipeline(urls, hub, log, metrics)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
   const watching = watchAll(options, pipeline, log)
@@ -69,9 +73,9 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
 
 /**
  * With `cluster`: the leader watches and builds (a term per lease), every process serves. `node`
- * reports leader changes (onLeaderChange) and Redis errors (onBusError).
+ * reports leader changes (onLeaderChange) and Redis errors (onBusError), which metrics count.
  */
-async function registerCluster (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger): Promise<void> {
+async function registerCluster (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger, metrics: Metrics | null): Promise<void> {
   const { joinCluster } = await import('./cluster/node.js')
   const { startTerm } = await import('./cluster/term.js')
   const node = await joinCluster(options.cluster!, {
@@ -79,8 +83,12 @@ async function registerCluster (fastify: FastifyInstance, options: ResolvedOptio
     log,
     hasBuilder: options.builder !== null,
     buildOnStart: options.buildOnStart,
-    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log)
+    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log, metrics)
   })
+  if (metrics !== null) {
+    node.onLeaderChange(leader => { if (leader !== null) metrics.leaderChanged() }) // a leader seen, not one unknown
+    node.onBusError(() => metrics.busError())
+  }
   fastify.addHook('onClose', async () => {
     await node.close()                                  // aborts the leader's build, hands the lease over
     await options.builder?.close?.()

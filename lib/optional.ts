@@ -12,8 +12,12 @@ export async function importOptional<Module> (pkg: string, why: string): Promise
   }
 }
 
-/** Whether `err` says `pkg` itself cannot be found (not a module it imports, which is its own bug). */
+/**
+ * Whether `err` says `pkg` itself cannot be found (not a module it imports, which is its own bug).
+ * By Node's code, or by its message where a loader (a test runner's) passed the error on without it.
+ */
 function isMissing (err: unknown, pkg: string): boolean {
   const { code, message } = err as { code?: unknown, message?: unknown }
-  return code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${pkg}'`)
+  if (typeof message !== 'string' || !message.includes(`'${pkg}'`)) return false
+  return code === 'ERR_MODULE_NOT_FOUND' || message.startsWith(`Cannot find package '${pkg}'`) || message.startsWith(`Cannot find module '${pkg}'`)
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, NonceProvider, SyncSettings } from '../types/index.js'
+import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, MetricsRegistry, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
 import { resolveCluster, type ResolvedCluster } from './cluster/options.js'
 
@@ -62,13 +62,15 @@ export interface ResolvedOptions {
   readonly livereload: { readonly port: number | null, readonly host: string } | null
   /** Synchronized browsing, or null when off. */
   readonly sync: Readonly<SyncSettings> | null
+  /** Where the metrics go (true: prom-client's default registry), or null when off. */
+  readonly metrics: MetricsRegistry | true | null
   /** Coordination through Redis, or null: this process watches and builds on its own. */
   readonly cluster: ResolvedCluster | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'cluster'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -103,6 +105,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
     livereload: resolveLiveReload(opts.livereload),
     sync: resolveSync(opts.sync),
+    metrics: resolveMetrics(opts.metrics),
     cluster: resolveCluster(opts.cluster, root, watch)
   })
 }
@@ -287,4 +290,16 @@ function resolveSync (value: unknown): Readonly<SyncSettings> | null {
     settings.scrollElements = [...scrollElements as string[]]
   }
   return Object.freeze(settings)
+}
+
+/** A registry is known by the methods the plugin and prom-client's metrics call: any copy of prom-client will do. */
+function resolveMetrics (value: unknown): MetricsRegistry | true | null {
+  if (value === undefined || value === false) return null
+  if (value === true) return true
+  const registry = value as Partial<Record<keyof MetricsRegistry, unknown>> | null
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' ||
+      typeof registry.getSingleMetric !== 'function' || typeof registry.metrics !== 'function') {
+    invalid('metrics', 'must be a boolean or a prom-client Registry (new Registry(), or register, the default one)')
+  }
+  return value as MetricsRegistry
 }

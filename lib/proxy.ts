@@ -16,25 +16,33 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
 
 /**
  * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
- * `upstream()`, looked up per request (the dev server's current generation changes). While it is
- * null, `unavailable` answers instead. Mounted at the root, the proxy hears every upgrade on the
- * server, the channel's too, and would answer them a second time: its listener is given only the
- * others.
+ * `upstream()`, looked up once per request (the dev server's current generation changes; a
+ * request keeps the one it was given). While it is null, `unavailable` answers instead. Mounted
+ * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
+ * them a second time: its listener is given only the others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
   keepsHost?: boolean
   /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
   isLocalFile?: (url: string) => boolean
+  /** Told of each request forwarded to `upstream`; what it returns is called once the response is over. */
+  hold?: (upstream: URL) => () => void
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
+  /** The upstream each request was given (an upgrade, which runs no hooks, takes the one of the moment). */
+  const given = new WeakMap<object, URL>()
+  const targetOf = (request: object | undefined): URL | null => (request === undefined ? undefined : given.get(request)) ?? upstream()
   const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
   await app.register(async function forwarded (proxied) {
-    if (unavailable !== undefined) {
-      proxied.addHook('onRequest', async (request, reply) => { if (upstream() === null) return await unavailable(request, reply) })
-    }
+    proxied.addHook('onRequest', async (request, reply) => {
+      const target = upstream()
+      if (target === null) return await unavailable?.(request, reply)
+      given.set(request, target)
+      if (hold !== undefined) reply.raw.once('close', hold(target))
+    })
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
     if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))
@@ -43,10 +51,10 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       websocket: true,
       ...(isLocalFile === undefined ? {} : { constraints: { [LOCAL_FILE]: 'upstream' } }),
       replyOptions: {
-        getUpstream: () => upstream()?.origin ?? 'http://127.0.0.1:1',
+        getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         ...(keepsHost ? { rewriteRequestHeaders: browsersHost } : {}),
         // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
-        rewriteHeaders: headers => ({ ...headers, ...ownLocation(headers.location, upstream()) })
+        rewriteHeaders: (headers, request) => ({ ...headers, ...ownLocation(headers.location, targetOf(request)) })
       }
     })
   })

@@ -93,8 +93,8 @@ t.test('a plugin that throws at start: the error names the app\'s own frame', as
   t.match((await error).errors[0], { message: 'no database', file: /routes\/root\.js$/, line: 2 })
 })
 
-t.test('a change while a version boots cancels that boot: one reload, the latest code', async t => {
-  const dir = app(t)
+t.test('a change while a version boots: one reload, the latest code, whenever the watcher reports it', async t => {
+  const dir = app(t, 'one', { 'notes.md': 'a' })
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
   const building = client.next('building')
@@ -104,7 +104,50 @@ t.test('a change while a version boots cancels that boot: one reload, the latest
   writeFileSync(join(dir, 'routes', 'root.js'), route('three'))
   await reload
   t.match(await text(`${server.url}/`), /<body>three<\/body>/)
-  t.same(client.messages.slice(1).map(m => m.type), ['building', 'building', 'reload'], 'the first boot sent nothing')
+  // The boot under way either hears of the second save and is cancelled, or finds on listening
+  // that a file it loaded has changed since, and boots again; a report of it that comes after
+  // the version serving loaded it restarts nothing. A file the app never loaded, written after,
+  // ends in `clear`: by then the watcher has reported the second save too.
+  const clear = client.next('clear')
+  writeFileSync(join(dir, 'notes.md'), 'b')
+  await clear
+  t.equal(client.messages.filter(m => m.type === 'reload').length, 1, 'one reload')
+})
+
+t.test('a save that changes no content restarts nothing', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  t.match(await text(`${server.url}/`), /<body>one<\/body>/)
+  const before = children(dir) // the version serving and the standby
+  const client = await channelClient(t, server.url)
+  const clear = client.next('clear')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('one'))
+  await clear
+  t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
+  t.same(children(dir), before, 'the same processes')
+})
+
+t.test('schemas: an edited one holds in the next version, the unchanged ones still validate and serialize', async t => {
+  const items = (maximum: number): string => `const limit = { type: 'integer', minimum: 1, maximum: ${maximum}, default: 10 }
+export default async function (fastify) {
+  fastify.get('/items/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer' } } }, querystring: { type: 'object', properties: { limit } }, response: { 200: { type: 'object', properties: { id: { type: 'integer' }, limit: { type: 'integer' } } } } } }, async request => ({ ...request.params, ...request.query, secret: 1 }))
+}
+`
+  const dir = app(t, 'one', { 'app.js': "import root from './routes/root.js'\nimport items from './routes/items.js'\nexport default async function app (fastify) { fastify.register(root); fastify.register(items) }\n" })
+  writeFileSync(join(dir, 'routes', 'items.js'), items(100))
+  const server = await start(t, dir)
+  const status = async (path: string): Promise<string> => { const res = await fetch(server.url + path); return `${res.status} ${await res.text()}` }
+  t.equal(await status('/items/3?limit=50'), '200 {"id":3,"limit":50}')
+  const client = await channelClient(t, server.url)
+  // A version with every schema as it was, one with the schema itself edited, and one more after it.
+  for (const [file, source, maximum] of [['root.js', route('two'), 100], ['items.js', items(20), 20], ['root.js', route('three'), 20]] as const) {
+    const reload = client.next('reload')
+    writeFileSync(join(dir, 'routes', file), source)
+    await reload
+    t.equal(await status('/items/3'), '200 {"id":3,"limit":10}', `${file} edited, maximum ${maximum}: the default applied, the extra property left out`)
+    t.match(await status('/items/x'), /^400 .*params\/id must be integer/, 'params validated')
+    t.match(await status('/items/3?limit=50'), maximum === 100 ? /^200 / : /^400 .*querystring\/limit must be <= 20/, 'the maximum of this version')
+  }
 })
 
 t.test('an app that writes a file of its own directory as it starts: it starts, and an edit still reloads', async t => {
@@ -228,6 +271,37 @@ t.test('a request in flight when its version is retired finishes', async t => {
   t.not(await text(`${server.url}/pid`), before, 'a new version serves')
   writeFileSync(join(dir, 'release'), '')
   t.same(await slow, [200, before], 'the request was answered in full by the retired version')
+})
+
+t.test('requests back to back on kept-alive connections across swaps: none fails', async t => {
+  const dir = app(t)
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const failures: string[] = []
+  let answered = 0
+  const stop = new AbortController()
+  // Four loops on fetch's kept-alive connections; the supervisor's own to each version are kept
+  // alive too, which is where a version closed too early drops a request on its way.
+  const loop = async (): Promise<void> => {
+    while (!stop.signal.aborted) {
+      const response = await fetch(`${server.url}/api`).catch((err: Error) => ({ status: err.message, text: async () => '' }))
+      if (response.status === 200) answered++
+      else failures.push(`${response.status} ${await response.text()}`)
+    }
+  }
+  const loops = Array.from({ length: 4 }, loop)
+  try {
+    for (const body of ['two', 'three', 'four', 'five', 'six']) {
+      const reload = client.next('reload')
+      writeFileSync(join(dir, 'routes', 'root.js'), route(body))
+      await reload
+    }
+  } finally {
+    stop.abort()
+    await Promise.all(loops)
+  }
+  t.same(failures, [], 'no request failed')
+  t.ok(answered > 20, `${answered} requests answered`)
 })
 
 t.test('close() ends every version: no child process left', async t => {

@@ -6,6 +6,7 @@ import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as cluster } from '../examples/cluster/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
+import { createApp as metrics } from '../examples/metrics/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
@@ -51,6 +52,17 @@ t.test('examples/cluster joins its Redis, leads alone, builds its page and serve
   t.match(page.body, `Built by process <strong>${process.pid}</strong>`)
   t.match(page.body, TAG)
   t.match(app.liveReload.stats().cluster, { role: 'leader', processes: 1, redis: true })
+})
+
+t.test('examples/metrics serves the site, and the plugin\'s series on its own /metrics', async t => {
+  const app = await metrics({ logger: false })
+  t.teardown(() => app.close())
+  t.match((await app.inject('/')).body, TAG)
+  app.liveReload.reload()
+  const scraped = await app.inject('/metrics')
+  t.equal(scraped.statusCode, 200)
+  t.match(scraped.body, 'fastify_livereload_clients{site="/__livereload",transport="websocket"} 0')
+  t.match(scraped.body, 'fastify_livereload_messages_total{site="/__livereload",type="reload"} 1')
 })
 
 t.test('examples/markdown-site builds its pages on start and serves them', async t => {

@@ -39,7 +39,8 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     allowedHosts: '[]',
     enabled: "process.env.NODE_ENV !== 'production'",
     livereload: 'false',
-    sync: 'false'
+    sync: 'false',
+    metrics: 'false'
   }
   const documented = new Map<string, string>()
   for (const [, value, name] of optionsBlock.matchAll(/@default (.+)\n\s+\*\/\n\s+(\w+)\?:/g)) documented.set(name, value)

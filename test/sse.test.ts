@@ -240,7 +240,7 @@ t.test('the hub serialises a broadcast once and frames it once per kind of peer,
   const peer = (framing: Framing): Peer => {
     const frames: string[] = []
     written.push(frames)
-    return { framing, buffered: 0, isOpen: true, write: frame => { frames.push(frame) }, beat: () => true, close () {}, terminate () {}, onClose () {} }
+    return { framing, transport: 'sse', buffered: 0, isOpen: true, write: frame => { frames.push(frame) }, beat: () => true, close () {}, terminate () {}, onClose () {} }
   }
   const hub = createHub({ maxClients: 10 }, collectingLogger().log)
   for (const framing of [wsLike, wsLike, wsLike, sseLike, sseLike]) hub.add(peer(framing))

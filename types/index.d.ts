@@ -581,11 +581,29 @@ export interface LiveReloadOptions {
    */
   sync?: boolean | SyncOptions
   /**
+   * Prometheus metrics, through prom-client (an optional peer dependency: install it). `true`
+   * registers the plugin's counters, gauges and histograms in prom-client's default registry
+   * (`register`, the one fastify-metrics and most apps' own /metrics serve); a `Registry`, in
+   * that one. The plugin adds no route: the app's /metrics shows them. See docs/metrics.md.
+   * @default false
+   */
+  metrics?: boolean | MetricsRegistry
+  /**
    * Many processes, one watcher and one build: the processes that share the Redis and the `key`
    * elect a leader that watches and builds, and every message reaches every process's
    * browsers. Needs the `ioredis` package. See docs/cluster.md.
    */
   cluster?: ClusterOptions | false
+}
+
+/**
+ * A prom-client `Registry` (`new Registry()`, or `register`, the default one), as far as the
+ * `metrics` option uses it: declared here so that these types do not need prom-client.
+ */
+export interface MetricsRegistry {
+  registerMetric (metric: unknown): void
+  getSingleMetric (name: string): unknown
+  metrics (): Promise<string>
 }
 
 /** The kinds of synchronized browsing (the `sync` option); each is on unless set to false. */

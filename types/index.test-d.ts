@@ -1,4 +1,5 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify'
+import { register, Registry } from 'prom-client'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import liveReload, {
   commandBuilder,
@@ -20,6 +21,7 @@ import liveReload, {
   type LiveReloadOptions,
   type LiveReloadProtocolOptions,
   type LiveReloadStats,
+  type MetricsRegistry,
   type ServerMessage
 } from './index.js'
 
@@ -137,6 +139,14 @@ expectError(app.register(liveReload, { sync: { scrollElements: '#sidebar' } }))
 expectNotAssignable<BroadcastMessage>({ type: 'sync', path: '/', event: { kind: 'click', target: '#a' } })
 expectAssignable<ClientMessage>({ type: 'join', path: '/' })
 expectError(app.register(liveReload, { livereload: { prot: 35729 } }))
+
+app.register(liveReload, { metrics: true })
+app.register(liveReload, { metrics: false })
+app.register(liveReload, { metrics: register })
+app.register(liveReload, { metrics: new Registry() })
+expectAssignable<MetricsRegistry>(new Registry())
+expectError(app.register(liveReload, { metrics: 'yes' }))
+expectError(app.register(liveReload, { metrics: {} }))
 
 expectType<number>(app.liveReload.clients)
 expectType<void>(app.liveReload.reload())

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { WebSocket } from 'ws'
 import type { BroadcastMessage, ServerMessage } from '../../types/index.js'
+import type { Metrics } from '../metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import { webSocketPeer, type Framing, type Peer } from './peers.js'
 import { createSyncRelay, SYNC_MAX_FRAME_BYTES } from './sync-relay.js'
@@ -57,11 +58,15 @@ export interface Hub {
   restore (standing: BroadcastMessage | null): void
 }
 
-/** The connected browsers, and everything sent to them. No Fastify here beyond the logger. */
+/**
+ * The connected browsers, and everything sent to them. No Fastify here beyond the logger.
+ * `metrics`, when on, counts clients by transport and messages by type.
+ */
 export function createHub (
   options: Pick<ResolvedOptions, 'maxClients'> & Partial<Pick<ResolvedOptions, 'sync'>>,
   log: FastifyBaseLogger,
-  tuning: Partial<HubTiming> = {}
+  tuning: Partial<HubTiming> = {},
+  metrics: Metrics | null = null
 ): Hub {
   const sync = options.sync ?? null
   const timing: HubTiming = { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning }
@@ -103,6 +108,7 @@ export function createHub (
 
   function remove (peer: Peer): void {
     peers.delete(peer)
+    metrics?.clientRemoved(peer.transport)
     log.debug({ clients: peers.size }, 'client disconnected')
     if (peers.size === 0) {
       clearInterval(heartbeat)
@@ -141,6 +147,7 @@ export function createHub (
   function admit (peer: Peer): void {
     if (closing !== undefined) return peer.terminate()
     peers.add(peer)
+    metrics?.clientAdded(peer.transport)
     peer.onClose(() => remove(peer))
     heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
     const hello: ServerMessage = sync === null ? { type: 'hello', protocol: 1, instance } : { type: 'hello', protocol: 1, instance, sync }
@@ -166,6 +173,7 @@ export function createHub (
       const json = JSON.stringify(message) // once, not per client: every tab gets the same bytes
       const framed = new Map<Framing, readonly string[]>()
       messages++
+      metrics?.sent(message.type)
       if (message.type === 'error') standingError = message
       else if (message.type !== 'building') standingError = null
       for (const peer of peers) {

@@ -92,6 +92,7 @@ function lr7Peer (socket: WebSocket): Peer {
   const peer = webSocketPeer(socket, {
     maxFrameBytes: LR7_MAX_FRAME_BYTES,
     framing: lr7Frames,
+    transport: 'livereload',
     onFrame (data) {
       if (isGreeted) return // `info` and the like: nothing to act on
       if (!isLr7Hello(data)) return socket.close(1002, 'expected a protocol 7 hello')
@@ -102,6 +103,7 @@ function lr7Peer (socket: WebSocket): Peer {
   })
   return {
     framing: peer.framing,
+    transport: peer.transport,
     get buffered () { return peer.buffered },
     get isOpen () { return isGreeted && peer.isOpen },
     write: peer.write,

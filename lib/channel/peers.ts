@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http'
 import { WebSocket } from 'ws'
 import type { ServerMessage } from '../../types/index.js'
+import type { Transport } from '../metrics.js'
 
 /**
  * How one message goes on the wire for one kind of peer: zero or more frames. The hub calls
@@ -13,6 +14,7 @@ export type Framing = (message: ServerMessage, json: string) => readonly string[
 /** One connected client, whatever carries its messages: all the hub knows of it. */
 export interface Peer {
   readonly framing: Framing
+  readonly transport: Transport
   /** Bytes accepted but not yet sent: past the hub's bound, the peer has stopped reading. */
   readonly buffered: number
   /** Whether frames written now can be sent. */
@@ -43,7 +45,7 @@ const sseFrames: Framing = (message, json) => [`event: ${message.type}\ndata: ${
  * A `ws` socket as a peer. Frames the client sends are ignored, except that one larger than
  * `maxFrameBytes` closes it (1009); `onFrame`, if given, sees the others.
  */
-export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: number, framing?: Framing, onFrame?: (data: string) => void }): Peer {
+export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: number, framing?: Framing, transport?: Transport, onFrame?: (data: string) => void }): Peer {
   let isAlive = true
   socket.on('pong', () => { isAlive = true })
   limitFrames(socket, options.maxFrameBytes)
@@ -55,6 +57,7 @@ export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: numb
   })
   return {
     framing: options.framing ?? jsonFrames,
+    transport: options.transport ?? 'websocket',
     get buffered () { return socket.bufferedAmount },
     get isOpen () { return socket.readyState === WebSocket.OPEN },
     write: frame => socket.send(frame),
@@ -101,6 +104,7 @@ export function ssePeer (response: ServerResponse): Peer {
   const write = (text: string): void => { if (!response.writableEnded) response.write(text) }
   return {
     framing: sseFrames,
+    transport: 'sse',
     get buffered () { return response.writableLength },
     get isOpen () { return !response.writableEnded && !response.destroyed },
     write,

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, Builder } from '../../types/index.js'
+import type { Metrics } from '../metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import { displayPath } from '../paths.js'
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
@@ -13,10 +14,10 @@ export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, wat
  * Closing it aborts the running build but leaves the builder open: the next term uses it again,
  * and it is closed with the app.
  */
-export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger): Promise<Term> {
+export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null): Promise<Term> {
   const builder = options.builder
   const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx) }
-  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log)
+  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, metrics)
   const started = await watchAll(pipeline)
   return {
     pipeline,

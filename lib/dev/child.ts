@@ -13,24 +13,35 @@ import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
 import { placeOf } from './place.js'
+import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cache.js'
 
 // A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = createRequire(import.meta.url)
 
-// The loader hooks post each module's URL; a marker module, imported last, says all have come.
-const loaded = new Set<string>()
+// The loader hooks post each module's URL and content hash; a marker module, imported last, says all have come.
+const loaded = new Map<string, string | null>()
 const { port1, port2 } = new MessageChannel()
 let onMarker: (() => void) | undefined
 const MARKER = `data:text/javascript,/*fastify-livereload ${process.pid}*/`
-port1.on('message', (url: string) => {
+port1.on('message', ([url, hash]: [string, string | null]) => {
   if (url === MARKER) onMarker?.()
-  else loaded.add(url)
+  else loaded.set(url, hash)
 })
 port1.unref()
 register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
 
+// Listening from the start: the schemas come as soon as the process does.
+process.on('message', (message: SupervisorMessage) => {
+  if (message.type === 'boot') boot(process.argv[2]!).catch(() => {})
+  else if (schemas === undefined) early = message.entries
+  else schemas.warm(message.entries)
+})
+
 let app: FastifyInstance | undefined
+let schemas: SchemaCache | undefined
+/** Schemas sent before the standby had its Fastify to compile them with. */
+let early: SchemaEntries | undefined
 
 async function boot (entry: string): Promise<void> {
   try {
@@ -43,7 +54,7 @@ async function boot (entry: string): Promise<void> {
     app = instance
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
-    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles() })
+    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles(), hashes: contentHashes(), schemas: schemas?.used() ?? {} })
   } catch (err) {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files })
@@ -65,8 +76,15 @@ async function loadedFiles (): Promise<string[]> {
   await import(MARKER)
   await all
   const files = new Set(Object.keys(require.cache))
-  for (const url of loaded) if (url.startsWith('file:')) files.add(fileURLToPath(url))
+  for (const url of loaded.keys()) if (url.startsWith('file:')) files.add(fileURLToPath(url))
   return [...files]
+}
+
+/** The content hashes of the app's ES modules by file path, as the hooks read them (after loadedFiles: all in). */
+function contentHashes (): Record<string, string> {
+  const hashes: Record<string, string> = {}
+  for (const [url, hash] of loaded) if (hash !== null) hashes[fileURLToPath(url)] = hash
+  return hashes
 }
 
 /** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
@@ -104,7 +122,7 @@ const MAX_CHECKED = 20
  */
 function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
   const app = dirname(entry) + sep
-  const candidates = [...loaded].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
+  const candidates = [...loaded.keys()].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
     .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
   for (const file of candidates) {
     const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' })
@@ -113,9 +131,6 @@ function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
   return null
 }
 
-process.on('message', (message: SupervisorMessage) => {
-  if (message.type === 'boot') boot(process.argv[2]!).catch(() => {})
-})
 // Closed gracefully: requests in flight finish, then the process ends.
 process.on('SIGTERM', () => {
   const closing = app?.close() ?? Promise.resolve()
@@ -127,7 +142,10 @@ process.on('disconnect', () => process.exit(0)) // the supervisor is gone: never
 // dropped loads what Fastify loads when an app is made, its schema compilers (Ajv,
 // fast-json-stringify) among them: ~50 ms of a 50-route app's ~210 ms boot, measured.
 try {
-  const { default: Fastify } = await import(fastifyUrl(process.argv[2]!)) as { default: () => unknown }
+  const url = fastifyUrl(process.argv[2]!)
+  const { default: Fastify } = await import(url) as { default: () => unknown }
+  schemas = cacheSchemas(fileURLToPath(url))
+  if (early !== undefined) schemas.warm(early)
   Fastify()
 } catch {} // the boot will say what is wrong
 send({ type: 'standby' })

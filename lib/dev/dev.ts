@@ -4,7 +4,8 @@
 // generation, generations.ts). A code change is a build of the plugin's pipeline, so a burst of
 // saves is one generation and one reload, a change during a boot cancels it (`supersede`), and a
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
-import { existsSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -17,7 +18,7 @@ import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
 import { liveReload } from '../index.js'
 import { channelPaths, proxyTo } from '../proxy.js'
 import { invalid, modulePath } from '../validate.js'
-import { createGenerations, type Generations } from './generations.js'
+import { createGenerations, type Generation, type Generations } from './generations.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -54,10 +55,11 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       supersede: changes => changes.some(change => code.isKnown(change.path))
     })
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
-    await proxyTo(app, () => generations.current === null ? null : new URL(`http://127.0.0.1:${generations.current.port}`), channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
+    await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
       isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
-      keepsHost: true // the app builds its URLs from the Host browsers use
+      keepsHost: true, // the app builds its URLs from the Host browsers use
+      hold: url => generations.hold(url)
     })
     await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
   } catch (err) {
@@ -96,7 +98,8 @@ const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Sta
 interface CodeFiles {
   /**
    * Whether `change` needs a new version: before any version listened, anything under the app's
-   * directory may be its code; after, a file the app loaded, or a new module beside them.
+   * directory may be its code; after, a file the app loaded whose content is not the one the
+   * version serving loaded, or a new module beside them.
    */
   isCode (change: FileChange): boolean
   /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
@@ -124,12 +127,40 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
     isCode (change) {
       const current = generations.current
       if (current === null) return change.path.startsWith(app + sep)
-      return isKnown(change.path) || isNewModule(change, current.files)
+      if (isKnown(change.path)) return !loadedAsIs(current, change.path)
+      return isNewModule(change, current.files)
     },
     isKnown,
     learn (files) { attempted = new Set(files) }
   }
 }
+
+/**
+ * Whether `file`'s content is what `generation` loaded: a save that changed nothing, or a change
+ * the watcher reports after a boot that had already read it.
+ */
+function loadedAsIs (generation: Generation, file: string): boolean {
+  const hash = generation.hashes.get(file)
+  return hash !== undefined && hash === contentHash(file)
+}
+
+/** As the child's hooks hash a module (loaded-hooks.ts); null for a file that cannot be read. */
+function contentHash (file: string): string | null {
+  try {
+    return createHash('sha1').update(readFileSync(file)).digest('base64')
+  } catch {
+    return null
+  }
+}
+
+/** Whether every ES module of the app that `generation` loaded is still as it loaded it. */
+function isUpToDate (generation: Generation): boolean {
+  for (const [file, hash] of generation.hashes) if (contentHash(file) !== hash) return false
+  return true
+}
+
+/** Boots at most this many more times when a version comes up with code older than the files'. */
+const STALE_REBOOTS = 3
 
 /** Extensions of files the app may load as modules. */
 const MODULES = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'])
@@ -151,7 +182,13 @@ function serverBuilder (generations: Generations, code: CodeFiles, user: Builder
         if (outcome.errors !== undefined && outcome.errors.length > 0) return outcome
       }
       if (!ctx.full && serverChanges.length === 0) return outcome
-      const booted = await generations.boot(ctx.signal)
+      let booted = await generations.boot(ctx.signal)
+      // A save the watcher has not reported yet may have landed after the boot read the file: that
+      // version is old already. Its content says so, whenever the watcher's report comes.
+      for (let reboots = 0; booted.kind === 'listening' && reboots < STALE_REBOOTS && !isUpToDate(booted.generation); reboots++) {
+        generations.discard(booted.generation)
+        booted = await generations.boot(ctx.signal)
+      }
       if (booted.kind === 'aborted') return {}
       if (booted.kind === 'failed') {
         code.learn(new Set([...booted.files, ...placeFile(booted.error)]))

@@ -7,6 +7,7 @@ import type { BuildErrorInfo } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
+import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
 /** A generation being retired gets this long (ms) to finish its requests after SIGTERM, then SIGKILL. */
@@ -15,8 +16,12 @@ export const RETIRE_GRACE_MS = 5000
 /** A version of the app that listens. */
 export interface Generation {
   readonly port: number
+  /** Where it listens: `http://127.0.0.1:<port>`. */
+  readonly url: URL
   /** The files it loaded: a change to one of these needs a new generation. */
   readonly files: ReadonlySet<string>
+  /** The content of its own ES modules as it loaded them (sha1, base64), by file path. */
+  readonly hashes: ReadonlyMap<string, string>
 }
 
 export type Boot =
@@ -29,9 +34,24 @@ export interface Generations {
   boot (signal: AbortSignal): Promise<Boot>
   /** Makes `generation` the one requests go to, and retires the one before it. */
   promote (generation: Generation): void
+  /** Retires `generation`, which listened but is not to serve. */
+  discard (generation: Generation): void
+  /**
+   * A request forwarded to the generation at `url`; what it returns is called once its response is
+   * over. A generation retired is closed once the requests sent to it are over (or the grace is).
+   */
+  hold (url: URL): () => void
   readonly current: Generation | null
   /** Every generation and the standby ended: no child process left. */
   close (): Promise<void>
+}
+
+/** A generation's process, and the requests forwarded to it still under way. */
+interface Running {
+  readonly process: ChildProcess
+  inFlight: number
+  /** Set once retired: closes it when the last request is over. */
+  drained?: () => void
 }
 
 interface Child {
@@ -42,9 +62,11 @@ interface Child {
 
 /** `entry`: the app's module; `execArgv`: Node flags for each child (a TypeScript loader). */
 export function createGenerations (entry: string, execArgv: readonly string[]): Generations {
-  const live = new Map<Generation, ChildProcess>()
+  const live = new Map<Generation, Running>()
   let current: Generation | null = null
   let isClosed = false
+  /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
+  let schemas: SchemaEntries = {}
   let standby: Child | null = spawnChild()
 
   function spawnChild (): Child {
@@ -56,6 +78,7 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
     child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
     child.once('exit', () => wake?.())
     child.on('error', () => {}) // an IPC send to a child that just died: its exit tells
+    if (Object.keys(schemas).length > 0) child.send({ type: 'schemas', entries: schemas } satisfies SupervisorMessage)
     return {
       process: child,
       messages,
@@ -82,8 +105,9 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
       }
       if (signal.aborted) return { kind: 'aborted' }
       if (message?.type === 'listening') {
-        const generation: Generation = { port: message.port, files: new Set(message.files) }
-        live.set(generation, child.process)
+        schemas = message.schemas
+        const generation: Generation = { port: message.port, url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)) }
+        live.set(generation, { process: child.process, inFlight: 0 })
         return { kind: 'listening', generation }
       }
       signalGroup(child.process.pid, 'SIGKILL')
@@ -96,12 +120,30 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
   }
 
   function retire (generation: Generation): void {
-    const child = live.get(generation)
+    const running = live.get(generation)
     live.delete(generation)
-    if (child === undefined || !signalGroup(child.pid, 'SIGTERM')) return
-    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), RETIRE_GRACE_MS)
+    if (running === undefined) return
+    const { pid } = running.process
+    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), RETIRE_GRACE_MS)
     timer.unref()
-    child.once('exit', () => { clearTimeout(timer); signalGroup(child.pid, 'SIGKILL') }) // what it started dies with it
+    running.process.once('exit', () => { clearTimeout(timer); signalGroup(pid, 'SIGKILL') }) // what it started dies with it
+    // Closed once the requests sent to it are over: a keep-alive connection it closed as idle
+    // could be carrying one of them already (the proxy's write on its way), which would fail.
+    const close = (): void => { signalGroup(pid, 'SIGTERM') }
+    if (running.inFlight === 0) close()
+    else running.drained = close
+  }
+
+  function hold (url: URL): () => void {
+    const running = [...live].find(([generation]) => generation.url === url)?.[1]
+    if (running === undefined) return () => {}
+    running.inFlight++
+    let isOver = false
+    return () => {
+      if (isOver) return
+      isOver = true
+      if (--running.inFlight === 0) running.drained?.()
+    }
   }
 
   return {
@@ -111,10 +153,12 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
       current = generation
       if (before !== null) retire(before)
     },
+    discard: retire,
+    hold,
     get current () { return current },
     async close () {
       isClosed = true
-      const children = [...live.values(), ...(standby === null ? [] : [standby.process])]
+      const children = [...[...live.values()].map(running => running.process), ...(standby === null ? [] : [standby.process])]
       standby = null
       live.clear()
       current = null

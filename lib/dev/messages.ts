@@ -1,14 +1,21 @@
 // What a generation's child process and the supervisor say to each other over IPC (dev.ts).
 import type { BuildErrorInfo } from '../../types/index.js'
+import type { SchemaEntries } from './schema-cache.js'
 
 export type SupervisorMessage =
   /** Import the entry (the child's first argument), make the app, listen on 127.0.0.1:0. */
   | { readonly type: 'boot' }
+  /** The schemas the last generation that listened compiled: to evaluate ahead of the boot. */
+  | { readonly type: 'schemas', readonly entries: SchemaEntries }
 
 export type ChildMessage =
   /** Fastify and the modules asked for are imported: ready to boot at once. */
   | { readonly type: 'standby' }
-  /** The app listens. `files`: every file the process loaded (file paths), for what a change restarts. */
-  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[] }
+  /**
+   * The app listens. `files`: every file the process loaded (file paths), for what a change
+   * restarts; `hashes`: the content of its ES modules (sha1, base64) as it loaded them;
+   * `schemas`: the code of the schemas it compiled, for the next generation.
+   */
+  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly schemas: SchemaEntries }
   /** The boot failed: the error as the overlay shows it, and the files loaded until then (the broken one among them). */
   | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[] }

@@ -6,6 +6,7 @@ import { createBuildQueue, type BuildJob } from './build-queue.js'
 import { createCoalescer, type ActivityFeed } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
+import type { Metrics } from '../metrics.js'
 import { buildMessage, MAX_PATHS, messageFor, reloadOf, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
@@ -50,19 +51,28 @@ export interface Pipeline {
 
 type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'ignore' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
 
+/** The earlier of two moments (performance.now() ms); null: none. */
+const earliest = (a: number | null, b: number | null): number | null => a === null ? b : b === null ? a : Math.min(a, b)
+
 /**
  * The one place where changes become builds and builds become messages. Builds never overlap;
  * changes that arrive during one run one follow-up build with all of them; each build ends in
  * exactly one message, sent after its writes; the output events a build causes itself are
- * absorbed, never sent as a second reload.
+ * absorbed, never sent as a second reload. `metrics`, when on, records builds and how long
+ * after the watcher reported a change its message went out.
  */
-export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger): Pipeline {
+export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger, metrics: Metrics | null = null): Pipeline {
   const { builder } = options
   const hashes = createOutputHashes()
   const rules = { quietMs: options.debounce, maxWaitMs: MAX_WAIT_MS }
   const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) }, undefined, options.root)
   /** What a build wrote, once delivered; nothing to wait for where no output directory is watched. */
-  const settleOutputs = async (): Promise<FileChange[]> => options.root === null ? [] : await outputs.settle()
+  const settleOutputs = async (): Promise<FileChange[]> => {
+    if (options.root === null) return []
+    const written = await outputs.settle()
+    outputsSince = null // a build's writes: its message answers the sources' changes
+    return written
+  }
   const sources = createCoalescer(rules, onSourcesQuiet)
   const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
@@ -78,6 +88,11 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
+  // When the earliest change not yet answered was reported (metrics only): pushed to the
+  // sources' coalescer, queued for the next build, pushed to the output's coalescer.
+  let sourcesSince: number | null = null
+  let queuedSince: number | null = null
+  let outputsSince: number | null = null
   // The outputs a builder names are held to the output directory's ignore rules, as its events are.
   const isIgnoredOutput = options.root === null ? () => false : ignoredPaths(options.root, options.ignore)
 
@@ -85,13 +100,17 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     // Decided on the save or burst as a whole, not on each watcher batch: a late copy of the
     // change that started the build, or a change `supersede` does not care for, lets it run.
     if (current !== null && options.supersede(changes)) current.abort()
+    const since = sourcesSince
+    sourcesSince = null
     if (builder === null) {
       log.info({ changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; reloading`)
       hub.broadcast(reloadOf([]))
+      metrics?.answered('reload', since)
       return
     }
     const isWanted = loop.admit(changes) // the builder's own writes may wait for another change
     queue.add(changes)
+    queuedSince = earliest(queuedSince, since)
     if (isWanted) queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
   }
 
@@ -107,15 +126,20 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   }
 
   async function sendOutputChanges (changes: FileChange[]): Promise<void> {
+    const since = outputsSince
+    outputsSince = null
     const changed = await contentChanges(changes)
     if (changed.length === 0 || closing.signal.aborted) return
     const message = messageFor(changed, options)
     if (message === null) return
     log.info({ type: message.type, changes: changed.length, files: named(changed) }, `output changed: ${named(changed)}; sent ${message.type}`)
     hub.broadcast(message)
+    metrics?.answered(message.type, since)
   }
 
   async function runBuild ({ full, changes }: BuildJob): Promise<BuildReport | null> {
+    const since = queuedSince // the queue hands every queued change to this build
+    queuedSince = null
     const controller = new AbortController()
     current = controller
     const abort = (): void => controller.abort()
@@ -125,19 +149,23 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     outputs.hold()
     stats.building = true
     hub.broadcast({ type: 'building', changes: display.slice(0, MAX_BUILDING_PATHS) })
+    metrics?.answered('building', since)
     log.info({ full, changes: display.length, files: named(changes) }, 'build started')
     await callHook('onBuildStart', options.onBuildStart, ctx)
 
     const started = performance.now()
     const { outcome, errors } = await callBuilder(ctx)
-    const duration = Math.round(performance.now() - started)
+    const elapsed = performance.now() - started
+    const duration = Math.round(elapsed)
     loop.builderDone()
     closing.signal.removeEventListener('abort', abort)
     current = null
     stats.building = false
+    if (closing.signal.aborted || controller.signal.aborted) metrics?.built('aborted', elapsed)
     if (closing.signal.aborted) return { ...closedReport(), full, changes: display, duration }
     if (controller.signal.aborted) {
       log.info({ ms: duration }, 'build superseded by newer changes')
+      queuedSince = earliest(queuedSince, since) // its changes go back to the queue
       await settleOutputs() // the next build reports what this one wrote
       return null
     }
@@ -150,19 +178,20 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
       stats.failures++
       stats.lastErrors = errors
       isErrorShowing = true
-      sent = send({ type: 'error', errors })
+      sent = send({ type: 'error', errors }, since)
       log.error({ ms: duration, errors: errors.length, err: errors[0] }, 'build failed')
       await hashes.changed(await settleOutputs()) // partial writes: absorbed, the overlay stands
     } else {
       stats.lastErrors = null
-      const delivered = await deliver(outcome)
+      const delivered = await deliver(outcome, since)
       sent = delivered.sent
       outputPaths = delivered.paths
       // Nothing changed: `clear` still ends the build for the browsers (their building notice).
-      if (sent === 'none') hub.broadcast({ type: 'clear' })
+      if (sent === 'none') send({ type: 'clear' }, since)
       log.info({ ms: duration, sent }, 'build finished')
     }
     const report: BuildReport = { ok: errors.length === 0, full, changes: display, outputs: outputPaths, errors, duration, sent }
+    metrics?.built(report.ok ? 'ok' : 'failed', elapsed)
     await callHook('onBuildEnd', options.onBuildEnd, report)
     return report
   }
@@ -181,14 +210,14 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   }
 
   /** The one message of a successful build, sent after its writes. */
-  async function deliver (outcome: BuildOutcome): Promise<{ sent: BuildReport['sent'], paths: string[] }> {
+  async function deliver (outcome: BuildOutcome, since: number | null): Promise<{ sent: BuildReport['sent'], paths: string[] }> {
     const mode = outcome.reload ?? 'auto'
     // The builder did not say what it wrote: its own output events tell, once they go quiet.
     const written = outcome.outputs === undefined
       ? (mode === 'auto' ? await settleOutputs() : [])
       : outcome.outputs.filter(path => !isIgnoredOutput(path)).map(path => ({ path, type: 'update' as const }))
     const changed = await contentChanges(written)
-    const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options))
+    const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options), since)
     isErrorShowing = false
     mustReload = false
     // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
@@ -196,9 +225,11 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     return { sent, paths: changed.map(change => urlPath(change.path, options)) }
   }
 
-  function send (message: BroadcastMessage | null): BuildReport['sent'] {
+  /** Broadcasts the message that ends a build; `since`: when the earliest of its changes was reported. */
+  function send (message: BroadcastMessage | null, since: number | null): BuildReport['sent'] {
     if (message === null) return 'none'
     hub.broadcast(message)
+    metrics?.answered(message.type, since)
     return message.type as BuildReport['sent']
   }
 
@@ -213,10 +244,14 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
   let closed: Promise<void> | undefined
   return {
     pushSource (changes) {
+      if (metrics !== null) sourcesSince ??= performance.now()
       loop.notePush(changes)
       sources.push(changes)
     },
-    pushOutput: changes => outputs.push(changes),
+    pushOutput (changes) {
+      if (metrics !== null) outputsSince ??= performance.now()
+      outputs.push(changes)
+    },
     outputGone: () => outputs.awaitRoot(),
     sourceActivity: () => sources.feed(),
     outputActivity: () => outputs.feed(),

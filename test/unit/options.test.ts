@@ -32,6 +32,15 @@ t.test('sync: off by default, true turns every kind on, an object turns kinds of
   t.ok(Object.isFrozen(sync))
 })
 
+t.test('metrics: off by default and with false, true for the default registry, a registry kept as it is', async t => {
+  t.equal(resolveOptions({}).metrics, null)
+  t.equal(resolveOptions({ metrics: false }).metrics, null)
+  t.equal(resolveOptions({ metrics: true }).metrics, true)
+  // Known by its methods, not by class: another copy of prom-client, or a client of the same shape, will do.
+  const registry = { registerMetric () {}, getSingleMetric: () => undefined, metrics: async () => '' }
+  t.equal(resolveOptions({ metrics: registry }).metrics, registry)
+})
+
 t.test('poll is auto by default, true is the default interval, false never polls', async t => {
   t.equal(resolveOptions().poll, 'auto')
   t.equal(resolveOptions({ poll: true }).poll, DEFAULT_POLL_INTERVAL_MS)

@@ -1,0 +1,102 @@
+// The dev server's schema cache (lib/dev/schema-cache.ts): what one generation compiled, the next
+// restores, answering exactly as Fastify's own compilers do; a changed schema is compiled afresh.
+// Each cacheSchemas() below stands for a new generation's process (a fresh cache, warmed with what
+// the one before used).
+import { createRequire } from 'node:module'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t from 'tap'
+import { cacheSchemas, type SchemaEntries } from '../../lib/dev/schema-cache.js'
+
+const FASTIFY = createRequire(import.meta.url).resolve('fastify')
+
+/** An app with every kind of schema: params, querystring, body, headers (mixed case), a shared $ref, and a response. */
+function app (maximum = 100, ajv?: { plugins: unknown[] }): FastifyInstance {
+  const fastify = Fastify({ logger: false, ...(ajv === undefined ? {} : { ajv: ajv as never }) })
+  fastify.addSchema({ $id: 'tag', type: 'object', properties: { label: { type: 'string' } }, required: ['label'] })
+  fastify.post('/items/:id', {
+    schema: {
+      params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum, default: 10 } } },
+      headers: { type: 'object', properties: { 'X-Token': { type: 'string', minLength: 3 } }, required: ['X-Token'] },
+      body: { type: 'object', properties: { name: { type: 'string' }, tag: { $ref: 'tag#' } }, required: ['name'] },
+      response: { 200: { type: 'object', properties: { id: { type: 'integer' }, limit: { type: 'integer' }, name: { type: 'string' }, tag: { $ref: 'tag#' } } } }
+    }
+  }, async request => ({ ...(request.body as object), ...(request.params as object), ...(request.query as object), secret: 'not in the schema' }))
+  return fastify
+}
+
+/** The answers of `fastify` to good and bad requests of every part. */
+async function answers (fastify: FastifyInstance): Promise<string[]> {
+  const post = async (url: string, body: unknown, headers: Record<string, string> = { 'x-token': 'abcd' }): Promise<string> => {
+    const res = await fastify.inject({ method: 'POST', url, payload: body as object, headers })
+    return `${res.statusCode} ${res.body}`
+  }
+  const all = [
+    await post('/items/5', { name: 'a', tag: { label: 'x' } }),
+    await post('/items/5?limit=7', { name: 'a' }),
+    await post('/items/five', { name: 'a' }),
+    await post('/items/5?limit=1000', { name: 'a' }),
+    await post('/items/5', { name: 'a' }, {}),
+    await post('/items/5', { name: 'a' }, { 'x-token': 'ab' }),
+    await post('/items/5', { tag: { label: 'x' } }),
+    await post('/items/5', { name: 'a', tag: {} })
+  ]
+  await fastify.close()
+  return all
+}
+
+t.test('the next generation restores what the first compiled, and answers every request the same', async t => {
+  const first = cacheSchemas(FASTIFY)
+  const expected = await answers(app())
+  t.match(expected[0], /^200 \{"id":5,"limit":10,"name":"a","tag":\{"label":"x"\}\}$/, 'defaults applied, the shared schema, the extra property left out')
+  t.match(expected[4], /^400 .*headers must have required property 'x-token'/, 'a mixed-case header schema, lowercased as Fastify does with its own compiler')
+  const entries = first.used()
+  t.equal(Object.keys(entries).filter(key => key.startsWith('v')).length, 4, 'params, querystring, headers and body validators')
+  t.equal(Object.keys(entries).filter(key => key.startsWith('s')).length, 1, 'the response serializer')
+
+  const next = cacheSchemas(FASTIFY)
+  next.warm(entries)
+  t.same(await answers(app()), expected)
+  t.same(Object.keys(next.used()).sort(), Object.keys(entries).sort(), 'every schema restored, none compiled anew')
+})
+
+t.test('what answers is the restored code', async t => {
+  const first = cacheSchemas(FASTIFY)
+  await answers(app())
+  const entries: SchemaEntries = Object.fromEntries(Object.entries(first.used()).map(([key, code]) => [key, key.startsWith('s') ? code.replaceAll('\\"name\\":', '\\"NAME\\":') : code]))
+  const next = cacheSchemas(FASTIFY)
+  next.warm(entries)
+  t.match((await answers(app()))[1], /^200 \{"id":5,"limit":7,"NAME":"a"\}$/, 'the altered serializer answered')
+})
+
+t.test('a schema that changed is compiled afresh; the others are restored', async t => {
+  const first = cacheSchemas(FASTIFY)
+  await answers(app())
+  const entries = first.used()
+  const next = cacheSchemas(FASTIFY)
+  next.warm(entries)
+  const changed = await answers(app(5))
+  t.match(changed[1], /^400 .*querystring\/limit must be <= 5/, 'the new maximum holds')
+  const keys = Object.keys(next.used())
+  t.equal(keys.filter(key => !(key in entries)).length, 1, 'one validator compiled: the querystring\'s')
+  t.equal(keys.filter(key => key in entries).length, 4, 'the other four restored')
+})
+
+t.test('a keyword Ajv cannot write out as code is compiled every time, and still validates', async t => {
+  const even = (ajv: { addKeyword: (definition: object) => void }): void => {
+    ajv.addKeyword({ keyword: 'even', type: 'number', validate: (_schema: unknown, data: number) => data % 2 === 0 })
+  }
+  const make = (): FastifyInstance => {
+    const fastify = Fastify({ logger: false, ajv: { plugins: [even] } as never })
+    fastify.get('/n/:n', { schema: { params: { type: 'object', properties: { n: { type: 'integer', even: true } } } } }, async request => request.params)
+    return fastify
+  }
+  for (let generation = 0; generation < 2; generation++) {
+    const cache = cacheSchemas(FASTIFY)
+    const fastify = make()
+    t.equal((await fastify.inject('/n/4')).statusCode, 200)
+    t.equal((await fastify.inject('/n/3')).statusCode, 400)
+    await fastify.close()
+    t.same(cache.used(), {}, 'nothing kept')
+  }
+})
