@@ -70,7 +70,9 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     if (!link.isUp) return hub.broadcast(message) // this process's browsers, at least
     bus.publish(message).catch(err => {
       link.failed(err)
-      hub.broadcast(message)
+      // Lost with the connection: this process's browsers, at least. A command that timed out
+      // on a live connection may still have run, and then comes back through the subscription.
+      if (!link.isUp) hub.broadcast(message)
     })
   }
 
