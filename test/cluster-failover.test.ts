@@ -5,20 +5,11 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { channelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, startNode, type ClusterProcess } from './helpers/cluster.js'
+import { buildLines, clusterSite, startNode, within, type ClusterProcess } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
 const WAIT_MS = 20_000
-
-async function within<T> (promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Polls every process's stats until `isDone` holds for all; bounded. */
 async function until (nodes: readonly ClusterProcess[], isDone: (stats: NonNullable<Awaited<ReturnType<ClusterProcess['stats']>>['cluster']>[]) => boolean, what: string): Promise<void> {

@@ -7,21 +7,12 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { ServerMessage } from '../types/index.js'
 import { channelClient, type ChannelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, isSequential, startNode, type ClusterProcess, type Site } from './helpers/cluster.js'
+import { buildLines, clusterSite, isSequential, startNode, within, type ClusterProcess, type Site } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
 /** Generous: two cores shared with other test runs. */
 const WAIT_MS = 20_000
-
-async function within<T> (promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Every process agrees on one leader, and each counts `count` live processes. */
 async function settled (nodes: readonly ClusterProcess[], count = nodes.length): Promise<{ leader: ClusterProcess, followers: ClusterProcess[] }> {

@@ -107,3 +107,13 @@ export async function startNode (t: Test, site: Site, redis: string, env: Record
     }
   }
 }
+
+/** Resolves with `promise`, or rejects naming `what` after `ms` (two cores shared with other test runs: generous). */
+export async function within<T> (promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
