@@ -120,10 +120,10 @@ t.test('Redis unreachable at start: the processes start and serve, warn once, an
 
   await redis.start()
   await leaderOf(nodes)
-  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the first leader\'s build')
-  const reload = client.next('reload')
+  await eventually(() => client.messages.some(message => message.type === 'reload'), WAIT_MS, 'the first leader\'s start-up build, on a browser connected before')
+  const seen = client.messages.length
   await writeFile(join(site.src, 'a.txt'), 'after Redis came up')
-  await within(reload, 'a reload once joined')
+  await eventually(() => client.messages.slice(seen).some(message => message.type === 'reload'), WAIT_MS, 'an edit\'s reload once joined')
   t.same(nodes.map(warnings), [1, 1])
 })
 
