@@ -1,7 +1,8 @@
 // The `cluster` option: 4 processes on one port (node:cluster) and one Redis, 200 WebSocket
 // clients spread over them, 20 source edits; then the leader SIGKILLed in the middle of a build;
 // then Redis stopped for 10 s under request load. Beside it, in the same run, one process
-// without `cluster` and the same 200 clients, for the build end → message latency.
+// without `cluster` and the same 200 clients, for the build end → message latency, and the
+// Redis hop alone (one client, reload() → message, with and without `cluster`).
 // Plain script: `npm run build` first, then `node bench/cluster.js` (needs `redis-server`).
 // Results go to stdout and bench/results/cluster.md.
 //
@@ -15,7 +16,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
 import WebSocket from 'ws'
+import liveReload from '../dist/index.js'
 import { fmt, freePort, median, now, percentile, sleep } from './lib/harness.js'
 
 const CLIENTS = Number(process.env.CLUSTER_CLIENTS ?? 200)
@@ -24,6 +27,8 @@ const WORKERS = 4
 /** Each build takes this long (ms): long enough to kill the leader in the middle of one. */
 const BUILD_MS = 300
 const OUTAGE_MS = 10_000
+/** reload() → message samples, per setup, for the hop alone. */
+const HOP_SAMPLES = 200
 /** Any one wait may take this long (ms) before the run fails, loudly. */
 const WAIT_MS = 30_000
 const here = path => fileURLToPath(new URL(path, import.meta.url))
@@ -238,6 +243,32 @@ try {
     clients: open.length,
     warnings: running.workers.filter(({ pid }) => pid !== leader).map(({ warnings }) => warnings.filter(msg => /is unreachable/.test(msg)).length)
   }
+
+  // 5. The hop alone: one client, reload() → its message, in this process, with and without
+  // `cluster` (leading alone), in turns so that drift in the machine's load meets both alike.
+  const apps = await Promise.all([false, true].map(async isCluster => {
+    const app = Fastify()
+    await app.register(liveReload, { root: false, ...(isCluster ? { cluster: { redis: redis.url, key: 'bench-hop' } } : {}) })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const [client] = await connectClients(app.server.address().port, 1)
+    return { app, client, samples: [] }
+  }))
+  await until(() => apps[1].app.liveReload.stats().cluster.role === 'leader', 'the lone leader')
+  for (let i = 0; i < HOP_SAMPLES; i++) {
+    for (const { app, client, samples } of apps) {
+      const count = client.messages.length
+      const sent = now()
+      app.liveReload.reload()
+      await until(() => client.messages.length > count, 'a reload')
+      samples.push(client.messages[count].at - sent)
+      await sleep(5)
+    }
+  }
+  report.hop = apps.map(({ samples }) => samples)
+  for (const { app, client } of apps) {
+    client.ws.terminate()
+    await app.close()
+  }
 } finally {
   await running?.stop()
   await redis.stop()
@@ -262,6 +293,13 @@ const lines = [
   row('… clients of the leader\'s own process', report.cluster.filter(sample => sample.pid === report.leaderPid)),
   '',
   `p50 difference, cluster (every client) − one process: ${fmt(median(ms(report.cluster)) - median(ms(report.single)), 2)} ms; one process through Redis − without: ${fmt(median(ms(report.alone)) - median(ms(report.single)), 2)} ms.`,
+  '',
+  '## The hop alone: `reload()` → its message on one client of the same process (ms)',
+  '',
+  '| setup | samples | p50 | p95 |',
+  '| --- | --- | --- | --- |',
+  `| without \`cluster\` | ${report.hop[0].length} | ${fmt(median(report.hop[0]), 2)} | ${fmt(percentile(report.hop[0], 95), 2)} |`,
+  `| with \`cluster\` (through Redis and back) | ${report.hop[1].length} | ${fmt(median(report.hop[1]), 2)} | ${fmt(percentile(report.hop[1], 95), 2)} |`,
   '',
   '## 20 edits on 4 processes',
   '',
