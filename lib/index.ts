@@ -6,7 +6,7 @@ import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveRel
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_MISSING_DEPENDENCY, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
-import { createMetrics } from './metrics.js'
+import { createMetrics, type Metrics } from './metrics.js'
 import { createNavigationPageHooks } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
@@ -17,6 +17,7 @@ import { LR7_PATH, LR7_SCRIPT_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
 import { displayPath, isUnder } from './paths.js'
 import { createWatchContext, watchDirectory, watchSource, type Watcher } from './watch/watch.js'
+import { warnIfWorker } from './cluster/worker-warning.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
   if (fastify.hasDecorator('liveReload')) throw new FST_LIVERELOAD_ALREADY_REGISTERED()
@@ -41,6 +42,8 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   if (metrics !== null) fastify.addHook('onClose', async () => { metrics.close() })
   const hub = createHub(options, log, {}, metrics)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
+  if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount }, hub, log, metrics)
+  warnIfWorker(log)
   const pipeline = createPipeline(urls, hub, log, metrics)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
@@ -66,6 +69,38 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
   watched.push(...(await watching).map(({ path }) => displayPath(path)))
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
+}
+
+/**
+ * With `cluster`: the leader watches and builds (a term per lease), every process serves. `node`
+ * reports leader changes (onLeaderChange) and Redis errors (onBusError), which metrics count.
+ */
+async function registerCluster (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger, metrics: Metrics | null): Promise<void> {
+  const { joinCluster } = await import('./cluster/node.js')
+  const { startTerm } = await import('./cluster/term.js')
+  const node = await joinCluster(options.cluster!, {
+    hub,
+    log,
+    hasBuilder: options.builder !== null,
+    buildOnStart: options.buildOnStart,
+    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log, metrics)
+  })
+  if (metrics !== null) {
+    node.onLeaderChange(leader => { if (leader !== null) metrics.leaderChanged() }) // a leader seen, not one unknown
+    node.onBusError(() => metrics.busError())
+  }
+  fastify.addHook('onClose', async () => {
+    await node.close()                                  // aborts the leader's build, hands the lease over
+    await options.builder?.close?.()
+  })
+  const stats = (): LiveReloadStats => ({ instance: hub.instance, clients: hub.size, messages: hub.messages, watched: [...node.watched()], ...node.buildStats(), cluster: node.stats() })
+  fastify.decorate('liveReload', createController({ broadcast: node.broadcast, get size () { return hub.size } }, node, stats))
+  try {
+    await serve(fastify, options, { urls, mount }, hub, log, stats)
+  } catch (err) {
+    await node.close()                                  // it must not lead, nor hold Redis, for a failed register
+    throw err
+  }
 }
 
 /**
@@ -137,7 +172,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
 
 const MESSAGE_TYPES = new Set<string>(BROADCAST_TYPES)
 
-function createController (hub: Hub, pipeline: Pipeline, stats: () => LiveReloadStats): LiveReloadController {
+function createController (hub: Pick<Hub, 'broadcast' | 'size'>, pipeline: Pick<Pipeline, 'build'>, stats: () => LiveReloadStats): LiveReloadController {
   return {
     build: options => pipeline.build(options),
     reload (paths = []) {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, MetricsRegistry, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
+import { resolveCluster, type ResolvedCluster } from './cluster/options.js'
 
 export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
@@ -63,11 +64,13 @@ export interface ResolvedOptions {
   readonly sync: Readonly<SyncSettings> | null
   /** Where the metrics go (true: prom-client's default registry), or null when off. */
   readonly metrics: MetricsRegistry | true | null
+  /** Coordination through Redis, or null: this process watches and builds on its own. */
+  readonly cluster: ResolvedCluster | null
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -77,15 +80,17 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     if (!KNOWN.has(key)) invalid(key, `is not an option; known options: ${[...KNOWN].join(', ')}`)
   }
   const builder = resolveBuilder(opts.builder)
+  const root = resolveRoot(opts.root)
+  const watch = resolveWatch(opts.watch)
   return Object.freeze({
     enabled: resolveBoolean(opts, 'enabled', process.env.NODE_ENV !== 'production'),
-    watch: resolveWatch(opts.watch),
+    watch,
     builder,
     buildOnStart: resolveBoolean(opts, 'buildOnStart', builder !== null),
     supersede: resolveSupersede(opts.supersede),
     onBuildStart: resolveHook<(ctx: BuildContext) => unknown>('onBuildStart', opts.onBuildStart),
     onBuildEnd: resolveHook<(report: BuildReport) => unknown>('onBuildEnd', opts.onBuildEnd),
-    root: resolveRoot(opts.root),
+    root,
     prefix: resolveUrlPath('prefix', opts.prefix ?? DEFAULT_PREFIX),
     static: resolveStatic(opts.static),
     ignore: resolveIgnore(opts.ignore),
@@ -100,7 +105,8 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
     livereload: resolveLiveReload(opts.livereload),
     sync: resolveSync(opts.sync),
-    metrics: resolveMetrics(opts.metrics)
+    metrics: resolveMetrics(opts.metrics),
+    cluster: resolveCluster(opts.cluster, root, watch)
   })
 }
 

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { createApp as basic } from '../examples/basic/server.js'
+import { createApp as cluster } from '../examples/cluster/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as metrics } from '../examples/metrics/server.js'
@@ -10,6 +11,8 @@ import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
 import { fixture } from './helpers/fixture.js'
+import { eventually } from './helpers/eventually.js'
+import { startRedis } from './helpers/redis.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
 
 // The docs site builds in worker threads; no example starts a child process.
@@ -36,6 +39,19 @@ t.test('examples/sync serves its page with the client that synchronizes, and ans
   t.match(answer.body, 'Thanks, &#60;Ada&#62;')
   t.match(answer.body, 'Topics: news, releases.')
   t.match(answer.body, TAG)
+})
+
+t.test('examples/cluster joins its Redis, leads alone, builds its page and serves it', async t => {
+  const redis = await startRedis(t)
+  const out = fixture(t)
+  const app = await cluster({ logger: false, redis: redis.url, out })
+  t.teardown(() => app.close())
+  await eventually(() => app.liveReload.stats().builds === 1, 20_000, 'the leader\'s first build')
+  const page = await app.inject('/')
+  t.equal(page.statusCode, 200)
+  t.match(page.body, `Built by process <strong>${process.pid}</strong>`)
+  t.match(page.body, TAG)
+  t.match(app.liveReload.stats().cluster, { role: 'leader', processes: 1, redis: true })
 })
 
 t.test('examples/metrics serves the site, and the plugin\'s series on its own /metrics', async t => {

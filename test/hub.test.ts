@@ -78,3 +78,35 @@ t.test('closeAll closes clients with 1001, terminates one that never answers, an
   t.equal(code, 1006, 'new sockets after closeAll are terminated')
   await hub.closeAll()
 })
+
+t.test('adopt() puts another instance in every later hello; restore() sets the standing error new clients get, sending nothing', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log)
+  t.teardown(() => hub.closeAll())
+  const { url } = await serve(t, hub)
+  const early = new WebSocket(url)
+  const [first] = await once(early, 'message')
+  t.not(JSON.parse(String(first)).instance, 'the-cluster')
+
+  hub.adopt('the-cluster')
+  const error = { type: 'error' as const, errors: [{ message: 'broken' }] }
+  hub.restore(error)
+  t.equal(hub.messages, 0, 'nothing broadcast')
+  const late = new WebSocket(url)
+  const frames: unknown[] = []
+  late.on('message', data => frames.push(JSON.parse(String(data))))
+  await eventually(() => frames.length === 2, 5000, 'hello and the standing error')
+  t.same(frames, [{ type: 'hello', protocol: 1, instance: 'the-cluster' }, error])
+  t.equal(hub.instance, 'the-cluster')
+
+  hub.restore(null)
+  const cleared = new WebSocket(url)
+  const types: string[] = []
+  cleared.on('message', data => types.push(JSON.parse(String(data)).type))
+  await once(cleared, 'open')
+  cleared.ping()
+  await once(cleared, 'pong') // answered after the hub wrote what it had for this client
+  t.same(types, ['hello'], 'no standing error once restored to none')
+  early.close()
+  late.close()
+  cleared.close()
+})

@@ -349,6 +349,62 @@ export interface LiveReloadStats {
   lastDuration: number | null
   /** The errors of the last build if it failed, else null. */
   lastErrors: BuildErrorInfo[] | null
+  /** With the `cluster` option: this process's place in it (`clients` above are this process's). */
+  cluster?: ClusterStats
+}
+
+/** A process of a cluster (the `cluster` option), as `stats()` and `GET {path}/status` show it. */
+export interface ClusterStats {
+  /** This process: `host:pid:random`. */
+  id: string
+  /** The leader watches and builds; followers serve what it publishes. */
+  role: 'leader' | 'follower'
+  /** The leader's id, or null when unknown (Redis unreachable, or a takeover under way). */
+  leader: string | null
+  /** Browsers connected to every process of the cluster, as of the last heartbeat. */
+  clients: number
+  /** Live processes of the cluster, as of the last heartbeat. */
+  processes: number
+  /** Whether this process reaches Redis now. */
+  redis: boolean
+}
+
+/**
+ * ioredis connection options (`new Redis(options)`), the common ones named; the rest pass through.
+ * Declared here rather than imported, so that apps without ioredis compile.
+ */
+export interface ClusterRedisOptions {
+  host?: string
+  port?: number
+  /** A Unix socket instead of host and port. */
+  path?: string
+  username?: string
+  password?: string
+  db?: number
+  tls?: object
+  [option: string]: unknown
+}
+
+/**
+ * Several processes serving one site (`node:cluster`, PM2 cluster mode, replicas on one bind
+ * mount), coordinated through one Redis: one leader watches and builds, every process serves
+ * its own browsers. See docs/cluster.md.
+ */
+export interface ClusterOptions {
+  /** The Redis: a `redis://` (or `rediss://`) URL, or ioredis options. Needs the `ioredis` package. */
+  redis: string | ClusterRedisOptions
+  /**
+   * Names the site in Redis: the prefix of its keys and channels. Processes with the same key
+   * form one cluster.
+   * @default 'livereload:' and a hash of the resolved `root` and `watch`
+   */
+  key?: string
+  /**
+   * The leader's lease time-to-live (ms, at least 600). A leader killed outright is replaced
+   * within it and a sixth of it; a leader that cannot renew stops building a third before it.
+   * @default 3000
+   */
+  ttl?: number
 }
 
 /** The `fastify.liveReload` decorator. */
@@ -532,6 +588,12 @@ export interface LiveReloadOptions {
    * @default false
    */
   metrics?: boolean | MetricsRegistry
+  /**
+   * Many processes, one watcher and one build: the processes that share the Redis and the `key`
+   * elect a leader that watches and builds, and every message reaches every process's
+   * browsers. Needs the `ioredis` package. See docs/cluster.md.
+   */
+  cluster?: ClusterOptions | false
 }
 
 /**

@@ -7,6 +7,8 @@ import liveReload, {
   isolatedBuilder,
   shardedBuilder,
   type BuildShard,
+  type ClusterOptions,
+  type ClusterStats,
   type MergeContext,
   type ShardInput,
   type ShardResult,
@@ -174,3 +176,21 @@ expectAssignable<LiveReloadOptions>({ poll: true })
 expectAssignable<LiveReloadOptions>({ poll: 500 })
 expectAssignable<LiveReloadOptions>({ poll: false })
 expectError(app.register(liveReload, { poll: '500' }))
+
+// The cluster option: a Redis URL or ioredis options; its place in stats().
+app.register(liveReload, { root: 'dist', cluster: { redis: 'redis://127.0.0.1:6379' } })
+app.register(liveReload, { cluster: { redis: { host: 'redis', port: 6379, password: 'x', keepAlive: 1000 }, key: 'docs', ttl: 5000 } })
+app.register(liveReload, { cluster: false })
+expectError(app.register(liveReload, { cluster: {} }))
+expectError(app.register(liveReload, { cluster: { redis: 6379 } }))
+expectError(app.register(liveReload, { cluster: { redis: 'redis://x', ttl: '3000' } }))
+expectError(app.register(liveReload, { cluster: true }))
+const clusterStats = app.liveReload.stats().cluster
+if (clusterStats !== undefined) {
+  expectType<'leader' | 'follower'>(clusterStats.role)
+  expectType<string | null>(clusterStats.leader)
+  expectType<number>(clusterStats.clients)
+  expectType<boolean>(clusterStats.redis)
+}
+expectAssignable<ClusterOptions>({ redis: 'redis://127.0.0.1' })
+expectType<ClusterStats | undefined>(clusterStats)

@@ -33,7 +33,7 @@ const DEFAULT_TIMING: HubTiming = Object.freeze({
 })
 
 export interface Hub {
-  /** Id of this server start, sent in `hello`. */
+  /** Id of this server start, sent in `hello` (a cluster's, shared by its processes, once adopted). */
   readonly instance: string
   /** Connected clients (a peer that must speak first counts once it has). */
   readonly size: number
@@ -52,6 +52,10 @@ export interface Hub {
   broadcast (message: BroadcastMessage): void
   /** Closes every client (1001, or the end of its stream); resolves once all are gone (stragglers are terminated). */
   closeAll (): Promise<void>
+  /** Says `instance` in every `hello` from now on (the cluster's, read from Redis). */
+  adopt (instance: string): void
+  /** Replaces the standing `error` new clients get (the cluster's, read from Redis), sending nothing. */
+  restore (standing: BroadcastMessage | null): void
 }
 
 /**
@@ -66,7 +70,7 @@ export function createHub (
 ): Hub {
   const sync = options.sync ?? null
   const timing: HubTiming = { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning }
-  const instance = randomBytes(9).toString('base64url')
+  let instance = randomBytes(9).toString('base64url')
   const peers = new Set<Peer>()
   /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
   const pending = new Set<Peer>()
@@ -153,7 +157,7 @@ export function createHub (
   }
 
   return {
-    instance,
+    get instance () { return instance },
     get size () { return peers.size },
     get messages () { return messages },
     isFull: () => peers.size >= options.maxClients,
@@ -196,6 +200,8 @@ export function createHub (
         }
       })
       return closing
-    }
+    },
+    adopt (id) { instance = id },
+    restore (standing) { standingError = standing?.type === 'error' ? standing : null }
   }
 }

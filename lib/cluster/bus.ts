@@ -1,0 +1,75 @@
+// Redis pub/sub between the processes of a cluster. Every protocol message goes through Redis,
+// the publisher's own included (it hears its own subscription): Redis hands all subscribers one
+// order, so every process's browsers get the same messages, once each, in the same order.
+import type { BroadcastMessage, BuildReport } from '../../types/index.js'
+import type { ClusterKeys } from './keys.js'
+import type { RedisLink } from './redis.js'
+
+/** What goes on the control channel. */
+export type ControlMessage =
+  | { kind: 'build', id: string, from: string, full: boolean }
+  | { kind: 'built', id: string, to: string, report: BuildReport }
+  | { kind: 'released', from: string }
+
+export interface Bus {
+  /** Publishes `message` for every process's browsers; rejects when Redis cannot take it. */
+  publish (message: BroadcastMessage): Promise<void>
+  /** Publishes on the control channel; rejects when Redis cannot take it. */
+  control (message: ControlMessage): Promise<void>
+  /**
+   * Subscribes (again: after an outage at start ioredis has nothing to subscribe again to, and
+   * subscribing twice is harmless), then reads the standing error and hands it to `onStanding`.
+   */
+  join (): Promise<void>
+}
+
+export interface BusEvents {
+  /** A message for this process's browsers, in the cluster's order. */
+  onMessage (message: BroadcastMessage): void
+  /** The standing error as Redis holds it (null: none), read after joining. */
+  onStanding (message: BroadcastMessage | null): void
+  onControl (message: ControlMessage): void
+}
+
+interface Envelope { seq: number, from: string, message: BroadcastMessage }
+
+/** `standing`: what a message does to the standing error, as the hub does to its own copy. */
+function standingOf (message: BroadcastMessage): 'set' | 'keep' | 'del' {
+  if (message.type === 'error') return 'set'
+  return message.type === 'building' ? 'keep' : 'del'
+}
+
+export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: number, events: BusEvents): Bus {
+  // The newest message delivered: a standing error read from Redis older than it is stale.
+  let delivered = 0
+  link.subscriber.on('message', (channel: string, text: string) => {
+    try {
+      if (channel === keys.messages) {
+        const envelope = JSON.parse(text) as Envelope
+        delivered = envelope.seq
+        events.onMessage(envelope.message)
+      } else if (channel === keys.control) {
+        events.onControl(JSON.parse(text) as ControlMessage)
+      }
+    } catch (err) {
+      link.failed(err) // a stranger's message on our channel: logged, never thrown under ioredis
+    }
+  })
+
+  return {
+    async publish (message) {
+      await link.commands.lrPublish(keys.seq, keys.error, keys.messages, JSON.stringify({ from: id, message }), standingOf(message), ttl)
+    },
+    async control (message) {
+      await link.commands.publish(keys.control, JSON.stringify(message))
+    },
+    async join () {
+      await link.subscriber.subscribe(keys.messages, keys.control)
+      delivered = 0 // Redis may have restarted empty: its numbers start over
+      const text = await link.commands.get(keys.error)
+      const standing = text === null ? null : JSON.parse(text) as Envelope
+      if (standing === null && delivered === 0) events.onStanding(null)
+      else if (standing !== null && standing.seq > delivered) events.onStanding(standing.message)
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The leader's lease: one key in one Redis, taken with SET NX PX (in a script) and renewed by
+// its holder only. A holder that cannot renew steps down before the key can expire, counted
+// from when it sent its last successful renewal, so its builds end before another can start.
+import type { RedisLink } from './redis.js'
+
+export interface Lease {
+  /** Whether this process holds the lease now. */
+  readonly isLeader: boolean
+  /** The holder as last seen (this process's id when it leads), or null when unknown. */
+  readonly leader: string | null
+  /** Redis is reachable: try for the lease now, then regularly. */
+  resume (): void
+  /** Redis is lost: stop trying (a leader keeps its deadline and steps down at it unless Redis returns). */
+  pause (): void
+  /** Try now, out of turn (the holder released it). */
+  tryNow (): void
+  /**
+   * Stops, and gives the lease up (deleted in Redis when it is ours) so a follower takes it at
+   * once: call it once this process has stopped building.
+   */
+  close (): Promise<void>
+}
+
+export interface LeaseEvents {
+  /** This process took the lease; `epoch` counts the leaders of this cluster run (1: the first). */
+  onAcquired (epoch: number): void
+  /** This process no longer holds it (could not renew, or found it taken): stop building now. */
+  onLost (reason: string): void
+  /** The holder changed (null: unknown). */
+  onLeader (leader: string | null): void
+}
+
+/**
+ * Timings, from the lease's time-to-live: renewals every quarter, a step-down a third before
+ * expiry (time for the running build to abort), and followers polling every sixth, so a
+ * killed leader is replaced within `ttl` and a poll.
+ */
+export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: number, pollMs: number } {
+  return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3), pollMs: Math.floor(ttl / 6) }
+}
+
+export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents): Lease {
+  const { renewMs, stepDownMs, pollMs } = leaseTimings(ttl)
+  let isLeader = false
+  let leader: string | null = null
+  let poll: NodeJS.Timeout | undefined
+  let renewal: NodeJS.Timeout | undefined
+  let deadline: NodeJS.Timeout | undefined
+  let isTrying = false
+  let isClosed = false
+
+  function see (holder: string | null): void {
+    if (holder === leader) return
+    leader = holder
+    events.onLeader(holder)
+  }
+
+  /** The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that. */
+  function renewedAt (sentAt: number): void {
+    clearTimeout(deadline)
+    deadline = setTimeout(() => stepDown(`the lease could not be renewed for ${stepDownMs} ms`), Math.max(0, sentAt + stepDownMs - performance.now())).unref()
+  }
+
+  function stepDown (reason: string): void {
+    if (!isLeader) return
+    isLeader = false
+    clearInterval(renewal)
+    clearTimeout(deadline)
+    see(null)
+    events.onLost(reason)
+  }
+
+  async function tryAcquire (): Promise<void> {
+    if (isTrying || isLeader || isClosed || !link.isUp) return
+    isTrying = true
+    const sentAt = performance.now()
+    try {
+      const [won, value] = await link.commands.lrAcquire(keys.lease, keys.epoch, id, ttl)
+      if (isClosed) return
+      if (won === 1) {
+        isLeader = true
+        renewedAt(sentAt)
+        renewal = setInterval(() => { renew().catch(link.failed) }, renewMs).unref()
+        see(id)
+        events.onAcquired(value)
+      } else {
+        see(value)
+      }
+    } catch (err) {
+      link.failed(err)
+    } finally {
+      isTrying = false
+    }
+  }
+
+  async function renew (): Promise<void> {
+    const sentAt = performance.now()
+    const held = await link.commands.lrRenew(keys.lease, id, ttl)
+    if (!isLeader) return
+    if (held === 1) renewedAt(sentAt)
+    else stepDown('the lease was found taken') // it expired (a long pause) and another took it
+  }
+
+  return {
+    get isLeader () { return isLeader },
+    get leader () { return leader },
+    resume () {
+      if (isClosed) return
+      clearInterval(poll)
+      poll = setInterval(() => { tryAcquire().catch(link.failed) }, pollMs).unref()
+      tryAcquire().catch(link.failed)
+    },
+    pause () {
+      clearInterval(poll)
+      if (!isLeader) see(null)
+    },
+    tryNow () { tryAcquire().catch(link.failed) },
+    async close () {
+      if (isClosed) return
+      isClosed = true
+      clearInterval(poll)
+      clearInterval(renewal)
+      clearTimeout(deadline)
+      const wasLeader = isLeader
+      isLeader = false
+      if (wasLeader && link.isUp) await link.commands.lrRelease(keys.lease, id).catch(link.failed)
+    }
+  }
+}

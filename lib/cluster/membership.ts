@@ -1,0 +1,59 @@
+// Who is in the cluster: each process marks itself alive with its browser count, and learns the
+// cluster's instance (the `hello` id browsers compare) and the count of all browsers.
+import type { ClusterKeys } from './keys.js'
+import type { RedisLink } from './redis.js'
+
+export interface Membership {
+  /** The cluster's browsers, as of the last heartbeat (this process's own until the first). */
+  readonly clients: number
+  /** Live processes, as of the last heartbeat (0 before the first). */
+  readonly members: number
+  /** Beats now, then every `intervalMs`; resolves after the first beat (failed or not). */
+  resume (): Promise<void>
+  pause (): void
+  /** Stops, and leaves at once (a last one out lets the next start be a new cluster run). */
+  close (): Promise<void>
+}
+
+/**
+ * `instance()` is this process's candidate (its current instance): it becomes the cluster's when
+ * no process is alive, which is what a whole-cluster restart looks like; `onInstance` hears
+ * the cluster's after every beat.
+ */
+export function createMembership (link: RedisLink, keys: ClusterKeys, id: string, ttl: number, intervalMs: number, local: { clients: () => number, instance: () => string }, onInstance: (instance: string) => void): Membership {
+  let clients = 0
+  let members = 0
+  let timer: NodeJS.Timeout | undefined
+  let isClosed = false
+
+  async function beat (): Promise<void> {
+    if (isClosed || !link.isUp) return
+    try {
+      const [instance, total, alive] = await link.commands.lrHeartbeat(keys.members, keys.clients, keys.instance, keys.epoch, keys.seq, keys.error,
+        id, ttl, local.clients(), local.instance())
+      if (isClosed) return
+      clients = Number(total)
+      members = Number(alive)
+      onInstance(instance)
+    } catch (err) {
+      link.failed(err)
+    }
+  }
+
+  return {
+    get clients () { return members === 0 ? local.clients() : clients },
+    get members () { return members },
+    async resume () {
+      clearInterval(timer)
+      timer = setInterval(() => { beat().catch(link.failed) }, intervalMs).unref()
+      await beat()
+    },
+    pause () { clearInterval(timer) },
+    async close () {
+      if (isClosed) return
+      isClosed = true
+      clearInterval(timer)
+      if (link.isUp) await link.commands.lrLeave(keys.members, keys.clients, id).catch(link.failed)
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// The `cluster` option, resolved and checked at register time (ioredis itself loads later).
+import { createHash } from 'node:crypto'
+import type { RedisOptions } from 'ioredis'
+import { integerOption, invalid, parseUrl } from '../validate.js'
+
+/** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it and a poll. */
+export const DEFAULT_CLUSTER_TTL_MS = 3000
+const MIN_CLUSTER_TTL_MS = 600
+
+export interface ResolvedCluster {
+  /** A `redis://` or `rediss://` URL, or ioredis options. */
+  readonly redis: string | Readonly<RedisOptions>
+  /** Prefix of every Redis key and channel of this site. */
+  readonly key: string
+  /** Lease time-to-live (ms). */
+  readonly ttl: number
+}
+
+const KNOWN = ['redis', 'key', 'ttl']
+
+/**
+ * `cluster`, or null when absent or false. `key` defaults to a hash of the resolved `root` and
+ * `watch`: processes started from one project share a key, two projects on one Redis do not.
+ */
+export function resolveCluster (value: unknown, root: string | null, watch: readonly string[]): ResolvedCluster | null {
+  if (value === undefined || value === false) return null
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('cluster', 'must be an object { redis, key?, ttl? }')
+  const { redis, key, ttl } = value as Record<string, unknown>
+  for (const name of Object.keys(value)) {
+    if (!KNOWN.includes(name)) invalid(`cluster.${name}`, `is not an option; known: ${KNOWN.join(', ')}`)
+  }
+  return Object.freeze({
+    redis: resolveRedis(redis),
+    key: key === undefined ? defaultKey(root, watch) : resolveKey(key),
+    ttl: integerOption('cluster.ttl', ttl ?? DEFAULT_CLUSTER_TTL_MS, { min: MIN_CLUSTER_TTL_MS, unit: 'ms' })
+  })
+}
+
+function resolveRedis (value: unknown): ResolvedCluster['redis'] {
+  if (typeof value === 'string') {
+    const protocol = parseUrl(value)?.protocol
+    if (protocol !== 'redis:' && protocol !== 'rediss:') invalid('cluster.redis', `must be a redis:// or rediss:// URL, such as "redis://127.0.0.1:6379"; got ${JSON.stringify(value)}`)
+    return value
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('cluster.redis', 'must be a redis:// URL or an object of ioredis options')
+  return Object.freeze({ ...value as RedisOptions })
+}
+
+function resolveKey (value: unknown): string {
+  if (typeof value !== 'string' || !/^[\w:.-]{1,100}$/.test(value)) {
+    invalid('cluster.key', 'must be 1 to 100 letters, digits, "_", ":", "." or "-", such as "docs-site"')
+  }
+  return value
+}
+
+function defaultKey (root: string | null, watch: readonly string[]): string {
+  const site = createHash('sha256').update(JSON.stringify([root, [...watch].sort()])).digest('base64url').slice(0, 16)
+  return `livereload:${site}`
+}

@@ -1,0 +1,30 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { BroadcastMessage, Builder } from '../../types/index.js'
+import type { Metrics } from '../metrics.js'
+import type { ResolvedOptions } from '../options.js'
+import { displayPath } from '../paths.js'
+import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
+import type { Watcher } from '../watch/watch.js'
+import type { Term } from './node.js'
+
+export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, watcher: Watcher }>>
+
+/**
+ * A leader's term: the watchers and a pipeline of its own, whose messages go to `broadcast`.
+ * Closing it aborts the running build but leaves the builder open: the next term uses it again,
+ * and it is closed with the app.
+ */
+export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null): Promise<Term> {
+  const builder = options.builder
+  const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx) }
+  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, metrics)
+  const started = await watchAll(pipeline)
+  return {
+    pipeline,
+    watched: started.map(({ path }) => displayPath(path)),
+    async close () {
+      // At once, both: the abort must not wait for the watchers.
+      await Promise.all([pipeline.close(), ...started.map(async ({ watcher }) => await watcher.close())])
+    }
+  }
+}

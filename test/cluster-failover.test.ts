@@ -1,0 +1,157 @@
+// The cluster when things fail: a leader killed in the middle of a build, and Redis lost at
+// start or later. Real processes, a real redis-server stopped and started again.
+import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { channelClient } from './helpers/cli.js'
+import { buildLines, clusterSite, startNode, within, type ClusterProcess } from './helpers/cluster.js'
+import { eventually } from './helpers/eventually.js'
+import { startRedis } from './helpers/redis.js'
+
+const WAIT_MS = 20_000
+
+/** Polls every process's stats until `isDone` holds for all; bounded. */
+async function until (nodes: readonly ClusterProcess[], isDone: (stats: NonNullable<Awaited<ReturnType<ClusterProcess['stats']>>['cluster']>[]) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const all = await Promise.all(nodes.map(async node => (await node.stats()).cluster!))
+    if (isDone(all)) return
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${WAIT_MS} ms; last seen ${JSON.stringify(all)}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+async function leaderOf (nodes: readonly ClusterProcess[]): Promise<ClusterProcess> {
+  await until(nodes, all => all.filter(stats => stats.role === 'leader').length === 1 && all.every(stats => stats.leader === all.find(s => s.role === 'leader')!.id), 'one leader')
+  const roles = await Promise.all(nodes.map(async node => (await node.stats()).cluster!.role))
+  return nodes[roles.indexOf('leader')]
+}
+
+const warnings = (node: ClusterProcess): number => node.logs.filter(line => line.level === 40 && /Redis at .* is unreachable/.test(line.msg)).length
+
+t.test('the leader killed in the middle of a build: another takes the lease within its TTL, builds the edit, and no two builds overlap', async t => {
+  const redis = await startRedis(t)
+  const site = clusterSite(t)
+  const env = { BUILD_MS: '1500' }
+  const nodes = await Promise.all([0, 1, 2].map(async () => await startNode(t, site, redis.url, env)))
+  const leader = await leaderOf(nodes)
+  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
+  const survivors = nodes.filter(node => node !== leader)
+  const clients = await Promise.all(survivors.map(async node => await channelClient(t, node.url)))
+
+  const reloads = clients.map(client => client.next('reload'))
+  await writeFile(join(site.src, 'a.txt'), 'edited while the leader dies')
+  // Its builder started (not only the `building` message, sent just before it is called).
+  await eventually(() => buildLines(site).filter(line => line.event === 'start').length === 2, WAIT_MS, 'the edit\'s build started')
+  const killedAt = Date.now()
+  leader.child.kill('SIGKILL')
+  await leader.exited
+  await until(survivors, all => all.some(stats => stats.role === 'leader'), 'a new leader')
+  const takeover = Date.now() - killedAt
+  t.ok(takeover <= 5000, `a new leader ${takeover} ms after the kill (TTL 3000 ms and a 500 ms poll)`)
+
+  await within(Promise.all(reloads), 'a reload on every surviving client')
+  t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited while the leader dies/, 'the edit was built')
+  const lines = buildLines(site)
+  const killed = lines.filter(line => line.pid === leader.pid)
+  t.same(killed.map(line => line.event), ['start', 'end', 'start'], 'the killed leader\'s build never ended')
+  const next = lines.filter(line => line.pid !== leader.pid)
+  t.ok(next.length >= 2 && next[0].event === 'start' && next[0].at >= killedAt, 'the new leader started after the kill')
+  t.ok(next.every((line, i) => line.event === (i % 2 === 0 ? 'start' : 'end')), 'its builds one after another')
+  for (const client of clients) t.equal(client.messages.filter(message => message.type === 'reload').length, 1, 'one reload on each surviving client')
+})
+
+t.test('Redis lost under a running cluster: HTTP keeps serving, one warning per process, the leader stops building, and it all heals when Redis is back', async t => {
+  const redis = await startRedis(t)
+  const site = clusterSite(t)
+  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url)))
+  const leader = await leaderOf(nodes)
+  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
+  const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
+
+  await redis.stop('SIGKILL')
+  await until(nodes, all => all.every(stats => !stats.redis && stats.role === 'follower'), 'every process noticing, the leader stepping down')
+  t.ok(leader.logs.some(line => /stopped leading/.test(line.msg)), 'the leader said it stopped leading')
+  // Several of ioredis's retries go by (its backoff reaches 2 s): still one warning each.
+  const retried = Date.now() + 3000
+  let served = 0
+  while (Date.now() < retried) {
+    for (const node of nodes) {
+      const res = await fetch(`${node.url}/index.html`)
+      t.equal(res.status, 200)
+      await res.arrayBuffer()
+      served++
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  t.ok(served > 10, `${served} requests served while Redis was down`)
+  t.same(nodes.map(warnings), [1, 1], 'one warning per process')
+  await nodes[1].reload()
+  await within(clients[1].next('reload'), 'reload() reaching this process\'s own browsers meanwhile')
+  t.same(clients[0].messages.slice(1), [], 'and not the other process\'s')
+
+  const ended = buildLines(site).filter(line => line.event === 'end').length
+  await redis.start()
+  await leaderOf(nodes)
+  await until(nodes, all => all.every(stats => stats.redis && stats.processes === 2), 'both rejoined')
+  t.same(nodes.map(warnings), [1, 1], 'no more warnings')
+  t.ok(nodes.every(node => node.logs.some(line => /Redis is back/.test(line.msg))), 'each said it is back')
+  // The new leader's takeover build, then an edit of its own.
+  await eventually(() => buildLines(site).filter(line => line.event === 'end').length > ended, WAIT_MS, 'the takeover build')
+  const seen = clients.map(client => client.messages.length)
+  await writeFile(join(site.src, 'a.txt'), 'after the outage')
+  await eventually(() => clients.every((client, i) => client.messages.slice(seen[i]).some(message => message.type === 'reload')), WAIT_MS, 'live reload working again, on every process')
+  t.equal(nodes.filter(node => node.child.exitCode !== null).length, 0, 'no process exited')
+})
+
+t.test('Redis unreachable at start: the processes start and serve, warn once, and join the cluster when Redis comes up', async t => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const site = clusterSite(t)
+  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url)))
+  for (const node of nodes) {
+    const res = await fetch(`${node.url}/__livereload/status`)
+    t.equal(res.status, 200)
+    t.match(await res.json(), { cluster: { redis: false, role: 'follower', leader: null } })
+  }
+  t.same(nodes.map(warnings), [1, 1], 'one warning each')
+  const client = await channelClient(t, nodes[0].url)
+
+  await redis.start()
+  await leaderOf(nodes)
+  await eventually(() => client.messages.some(message => message.type === 'reload'), WAIT_MS, 'the first leader\'s start-up build, on a browser connected before')
+  const seen = client.messages.length
+  await writeFile(join(site.src, 'a.txt'), 'after Redis came up')
+  await eventually(() => client.messages.slice(seen).some(message => message.type === 'reload'), WAIT_MS, 'an edit\'s reload once joined')
+  t.same(nodes.map(warnings), [1, 1])
+})
+
+t.test('a leader that cannot renew (Redis paused) aborts its build before its lease can expire; the next leader builds after it', async t => {
+  const { Redis } = await import('ioredis')
+  const redis = await startRedis(t)
+  const site = clusterSite(t)
+  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { BUILD_MS: '6000', BUILD_ON_START: '0' })))
+  const leader = await leaderOf(nodes)
+  const client = await channelClient(t, nodes[0].url)
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.disconnect())
+
+  const building = client.next('building')
+  await writeFile(join(site.src, 'a.txt'), 'edited before the pause')
+  await within(building, 'the build started')
+  const pausedAt = Date.now()
+  await admin.client('PAUSE', 4000, 'ALL') // every command waits, the lease's renewals too (and its expiry)
+  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
+  const ended = buildLines(site).find(line => line.event === 'end')!
+  t.equal(ended.pid, leader.pid)
+  t.equal(ended.aborted, true, 'aborted')
+  t.ok(ended.at - pausedAt < 3000, `aborted ${ended.at - pausedAt} ms after the last renewal could have been sent, within the 3000 ms TTL`)
+
+  const reload = client.next('reload')
+  await within(reload, 'the next leader\'s build', 30_000)
+  const lines = buildLines(site)
+  t.same(lines.map(line => line.event), ['start', 'end', 'start', 'end'], 'one build after the other')
+  t.ok(lines[2].at >= ended.at)
+  t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited before the pause/)
+})

@@ -1,0 +1,40 @@
+// With both `cluster` and `metrics`: the leaders a process sees and the errors of its Redis bus
+// are counted in the app's registry.
+import t from 'tap'
+import { Registry } from 'prom-client'
+import liveReload from '../lib/index.js'
+import { testApp } from './helpers/app.js'
+import { eventually } from './helpers/eventually.js'
+import { startRedis } from './helpers/redis.js'
+
+const WAIT_MS = 20_000
+
+async function value (registry: Registry, name: string): Promise<number> {
+  const metric = await registry.getSingleMetricAsString(`fastify_livereload_${name}`)
+  return Number(/ (\d+)$/m.exec(metric)?.[1] ?? NaN)
+}
+
+t.test('leader changes and bus errors are counted', async t => {
+  const redis = await startRedis(t)
+  const registry = new Registry()
+  const app = testApp(t)
+  await app.register(liveReload, { root: false, metrics: registry, cluster: { redis: redis.url, key: 'metrics-test' } })
+  await app.ready()
+  await eventually(() => app.liveReload.stats().cluster?.role === 'leader', WAIT_MS, 'leading')
+  t.equal(await value(registry, 'leader_changes_total'), 1)
+  t.equal(await value(registry, 'bus_errors_total'), 0)
+
+  await redis.stop('SIGKILL')
+  let errors = 0
+  const deadline = Date.now() + WAIT_MS
+  while (errors === 0 && Date.now() < deadline) {
+    errors = await value(registry, 'bus_errors_total')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  t.ok(errors > 0, `${errors} bus errors counted`)
+  await eventually(() => app.liveReload.stats().cluster?.role === 'follower', WAIT_MS, 'stepping down')
+  t.equal(await value(registry, 'leader_changes_total'), 1, 'a leader unknown is no change counted')
+  await redis.start()
+  await eventually(() => app.liveReload.stats().cluster?.role === 'leader', WAIT_MS, 'leading again')
+  t.equal(await value(registry, 'leader_changes_total'), 2, 'the leader seen again after the outage')
+})

@@ -1,0 +1,74 @@
+// What happens before a cluster forms: a worker without the `cluster` option says, once, that
+// it builds on its own; without ioredis installed the option fails at register time.
+import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { fixture } from './helpers/fixture.js'
+import { runWithout } from './helpers/without-package.js'
+
+const dist = new URL('../dist/index.js', import.meta.url).href // as an app runs it: built
+
+/** An app registering the plugin twice over (two apps in one process), printing its warnings as JSON lines. */
+const app = (options: string): string => `
+  const { default: Fastify } = await import('fastify')
+  const { default: liveReload } = await import(${JSON.stringify(dist)})
+  for (const i of [1, 2]) {
+    const app = Fastify({ logger: { level: 'warn', stream: { write: line => process.stdout.write(line) } } })
+    await app.register(liveReload, ${options})
+    await app.ready()
+    await app.close()
+  }`
+
+/** Runs `script` as an ES module (a file: node:cluster forks the main module again). */
+async function run (script: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const file = join(fixture(t), `script-${Math.random().toString(36).slice(2)}.mjs`)
+  writeFileSync(file, script)
+  return await new Promise(resolve => {
+    execFile(process.execPath, [file], { env: { ...process.env, ...env }, timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
+    })
+  })
+}
+
+const workerWarnings = (stdout: string): Array<{ worker: string, msg: string, pid: number }> =>
+  stdout.split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line)).filter(line => /each one watches and builds on its own/.test(line.msg))
+
+t.test('node:cluster workers without the cluster option: each warns once, naming the option', async t => {
+  const ran = await run(`
+    import cluster from 'node:cluster'
+    if (cluster.isPrimary) {
+      for (const i of [1, 2]) cluster.fork()
+      let exited = 0
+      cluster.on('exit', () => { if (++exited === 2) process.exit(0) })
+    } else {
+      ${app('{ root: false }')}
+      process.exit(0)
+    }`)
+  t.equal(ran.code, 0, ran.stderr)
+  const warnings = workerWarnings(ran.stdout)
+  t.equal(warnings.length, 2, 'one per worker, though each registered the plugin twice')
+  t.equal(new Set(warnings.map(line => line.pid)).size, 2)
+  t.match(warnings[0], { worker: 'node:cluster', msg: /\(node:cluster\).*cluster option \(\{ cluster: \{ redis:/ })
+})
+
+t.test('under PM2 (NODE_APP_INSTANCE set) it warns too; a lone process does not', async t => {
+  const pm2 = await run(app('{ root: false }'), { NODE_APP_INSTANCE: '1' })
+  t.equal(pm2.code, 0, pm2.stderr)
+  t.match(workerWarnings(pm2.stdout), [{ worker: 'PM2' }])
+  t.equal(workerWarnings(pm2.stdout).length, 1)
+  const alone = await run(app('{ root: false }'), { NODE_APP_INSTANCE: undefined })
+  t.equal(alone.code, 0, alone.stderr)
+  t.same(workerWarnings(alone.stdout), [])
+})
+
+t.test('the cluster option without ioredis installed: FST_LIVERELOAD_MISSING_DEPENDENCY at register time, naming it', async t => {
+  const ran = await runWithout(['ioredis'], `
+    const { default: Fastify } = await import('fastify')
+    const { default: liveReload } = await import(${JSON.stringify(dist)})
+    const app = Fastify()
+    app.register(liveReload, { root: false, cluster: { redis: 'redis://127.0.0.1:1' } })
+    await app.ready().catch(err => { console.log(err.code, err.message); process.exit(3) })`)
+  t.equal(ran.code, 3, ran.stderr)
+  t.match(ran.stdout, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"ioredis" is needed for the cluster option/)
+})
