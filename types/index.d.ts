@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyErrorConstructor } from '@fastify/error'
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyStaticOptions } from '@fastify/static'
+import type { RedisOptions } from 'ioredis'
 
 /** One error of a failed build, as the browser overlay shows it. */
 export interface BuildErrorInfo {
@@ -303,6 +304,60 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
   maxMemory?: number
   /** Directory that relative `sources`, `shared` and `cache` resolve against. @default process.cwd() */
   cwd?: string
+  /**
+   * Send the shards to shard workers over a BullMQ queue in Redis instead of the local worker
+   * threads (needs the `bullmq` package). Workers run `fastify-livereload shard-worker` on any
+   * machine that sees the same files at the same paths.
+   */
+  queue?: ShardQueueOptions
+}
+
+/** Where the sharded builder's queue lives and how long it waits for workers. */
+export interface ShardQueueOptions {
+  /** Redis: a URL (`redis://host:6379`) or ioredis options. */
+  redis: string | RedisOptions
+  /**
+   * The BullMQ queue's name: workers give the same one (`--queue`).
+   * @default 'livereload-shards-<id>', `<id>` derived from `cwd`
+   */
+  name?: string
+  /**
+   * Milliseconds a build waits for at least one connected shard worker (before it sends its
+   * shards, and whenever none is left while they run) before it fails.
+   * @default 10000
+   */
+  workerTimeout?: number
+}
+
+/** What `runShardWorker()` takes; `fastify-livereload shard-worker` takes the same as flags. */
+export interface ShardWorkerOptions {
+  /** Redis: a URL (`redis://host:6379`) or ioredis options. */
+  redis: string | RedisOptions
+  /**
+   * The queue to take shards from: the builder's `queue.name`.
+   * @default 'livereload-shards-<id>', `<id>` derived from `cwd`, as the builder derives it
+   */
+  name?: string
+  /**
+   * Shards built at the same time, each in its own worker thread.
+   * @default os.availableParallelism()
+   */
+  concurrency?: number
+  /** The directory the default queue name is derived from. @default process.cwd() */
+  cwd?: string
+  /** Where the worker logs each shard and its connection's troubles. @default a silent logger */
+  log?: FastifyBaseLogger
+}
+
+/** A running shard worker. */
+export interface ShardWorker {
+  /** The queue it takes shards from. */
+  readonly name: string
+  /**
+   * Stops taking shards, waits for the ones running to finish (their results are delivered),
+   * then disconnects. Idempotent.
+   */
+  close (): Promise<void>
 }
 
 /**
@@ -327,6 +382,12 @@ export declare function isolatedBuilder (modulePath: string | URL, options?: Iso
  * (content hashes) are cached on disk: a restart with no edits builds no shard.
  */
 export declare function shardedBuilder<Data = unknown, WorkerData = unknown> (options: ShardedBuilderOptions<Data, WorkerData>): Builder
+
+/**
+ * Takes the shards of sharded builders that have a `queue` from Redis and builds them in worker
+ * threads, as the local pool does; resolves once connected. Needs the `bullmq` package.
+ */
+export declare function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker>
 
 /** Snapshot returned by `fastify.liveReload.stats()` and `GET {path}/status`. */
 export interface LiveReloadStats {
