@@ -1,7 +1,7 @@
 // The sharded builder's queue option: shards as BullMQ jobs in a real redis-server, built by
 // real shard-worker processes (the built bin) or by runShardWorker() in this process.
 import { existsSync, readFileSync, watch } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { Queue } from 'bullmq'
@@ -182,6 +182,32 @@ t.test('Redis unreachable: the build fails within the timeout, naming it; close 
   const closing = Date.now()
   await s.builder.close?.()
   t.ok(Date.now() - closing < 5000, 'closed')
+})
+
+t.test('Redis restarted: the builder and a worker connect again by themselves, with one warning each', async t => {
+  const redis = await startRedis(t)
+  const s = site(t, redis, { a: { 'p.md': 'page a' } }, { queue: { redis: redis.url, name: 'q', workerTimeout: 1500 } })
+  const worker = await startWorker(t, redis)
+  const { log, lines } = collectingLogger()
+  let edits = 0
+  const build = async (): Promise<Built> => { // an edit each time: a shard to send
+    await writeFile(join(s.src, 'a/p.md'), `page a, edit ${++edits}`)
+    return await s.builder.build({ ...ctx(), log }) as Built
+  }
+  t.equal((await build()).errors, undefined, 'built before')
+  await redis.stop()
+  t.match((await build()).errors, [{ message: /^cannot reach Redis at / }], 'Redis gone: the build fails, saying so')
+  t.match((await build()).errors, [{ message: /^cannot reach Redis at / }], 'and again')
+  await redis.start()
+  // Reconnecting is ioredis's backoff (1 s, growing): the worker is back once Redis lists it again.
+  const queue = inspect(t, redis)
+  const deadline = Date.now() + PATIENCE_MS
+  while (await queue.getWorkersCount() === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 200))
+  t.equal((await build()).errors, undefined, 'built after, with no restart')
+  t.equal(readFileSync(join(s.out, 'a/p.html'), 'utf8'), `PAGE A, EDIT ${edits}`)
+  t.equal(lines.filter(line => line.msg === 'the shard queue cannot reach Redis; retrying').length, 1, 'one warning for the outage')
+  t.equal(worker.lines.filter(line => /cannot reach Redis/.test(line)).length, 1, 'the worker warned once too')
+  t.equal(worker.child.exitCode, null, 'the worker kept running')
 })
 
 t.test('Ctrl-C: the worker finishes its running shard, delivers it and exits 0', async t => {
