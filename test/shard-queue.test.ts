@@ -210,6 +210,20 @@ t.test('Redis restarted: the builder and a worker connect again by themselves, w
   t.equal(worker.child.exitCode, null, 'the worker kept running')
 })
 
+t.test('Redis gone for good: the builder closes and a worker stops on Ctrl-C all the same', async t => {
+  const redis = await startRedis(t)
+  const s = site(t, redis, { a: { 'p.md': 'page a' } })
+  const worker = await startWorker(t, redis)
+  t.equal((await s.builder.build(ctx()) as Built).errors, undefined, 'connected and built')
+  await redis.stop()
+  await worker.line(/cannot reach Redis/)
+  const started = Date.now()
+  await s.builder.close?.()
+  t.ok(Date.now() - started < 10_000, `the builder closed (${Date.now() - started} ms)`)
+  worker.child.kill('SIGINT')
+  t.equal(await worker.exited, 0, 'the worker exited 0')
+})
+
 t.test('Ctrl-C: the worker finishes its running shard, delivers it and exits 0', async t => {
   const redis = await startRedis(t)
   const s = site(t, redis, { a: { 'p.md': 'SLOW 1500' } })

@@ -60,6 +60,19 @@ export function displayRedis (redis: string | RedisOptions): string {
   }
 }
 
+/**
+ * `handle.close()`, given `ms` to end: it sends QUIT, which waits for a Redis that is down to come
+ * back, and BullMQ's QueueEvents waits for an end event ioredis never sends then. Past `ms`, the
+ * connection is dropped (`disconnect()`, which stops the reconnecting) and the close left behind.
+ */
+export async function closeWithin (handle: { close: () => Promise<void>, disconnect: () => Promise<void> }, ms: number): Promise<void> {
+  const closing = handle.close().catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const isLate = await Promise.race([closing.then(() => false), new Promise<boolean>(resolve => { timer = setTimeout(resolve, ms, true) })])
+  clearTimeout(timer)
+  if (isLate) handle.disconnect().catch(() => {})
+}
+
 /** bullmq, and ioredis through which it connects: a missing one is FST_LIVERELOAD_MISSING_DEPENDENCY naming it. */
 export async function loadBullMQ (why: string): Promise<BullMQ> {
   const bullmq = await importOptional<BullMQ>('bullmq', why)

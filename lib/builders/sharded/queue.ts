@@ -7,13 +7,15 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RedisOptions } from 'ioredis'
 import type { BuildErrorInfo, ShardInput } from '../../../types/index.js'
 import type { ShardPool, ShardRun } from './pool.js'
-import { connectionOf, displayRedis, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
+import { closeWithin, connectionOf, displayRedis, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
 
 /** Why bullmq is imported, as FST_LIVERELOAD_MISSING_DEPENDENCY says it. */
 export const QUEUE_NEEDS = 'for the sharded builder\'s queue option'
 
 /** How often a running build checks that a worker is still connected (ms). */
 const CHECK_MS = 1000
+/** How long close() lets the connections say goodbye to Redis before it drops them (ms). */
+const CLOSE_MS = 2000
 
 export interface QueueConfig {
   redis: string | RedisOptions
@@ -57,6 +59,15 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
 
   /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
   async function ready (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
+    const done = new AbortController() // ends the wait for the deadline once ready
+    try {
+      return await poll(AbortSignal.any([signal, done.signal]))
+    } finally {
+      done.abort()
+    }
+  }
+
+  async function poll (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
     const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
     const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), timeUp])
     if (isConnected === true && events === null) {
@@ -164,7 +175,7 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       closed ??= (async () => {
         closing.abort()
         for (const stop of running) stop()
-        await Promise.all([events?.close(), queue.close()])
+        await Promise.all([events, queue].map(async handle => { if (handle !== null) await closeWithin(handle, CLOSE_MS) }))
       })()
       return closed
     }

@@ -13,6 +13,8 @@ import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
 import { connectionOf, defaultQueueName, displayRedis, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
 
 const KNOWN = ['redis', 'name', 'concurrency', 'cwd', 'log']
+/** While closing, how often to look whether Redis is down (ms). */
+const CLOSE_CHECK_MS = 1000
 
 /** Connects to the queue and starts taking shards; resolves once connected to Redis. */
 export async function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker> {
@@ -39,7 +41,7 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
     if (!isDown) log.warn({ err, redis: displayRedis(redis) }, `cannot reach Redis at ${displayRedis(redis)}; retrying`)
     isDown = true
   })
-  worker.on('ready', () => { isDown = false })
+  worker.getBackend().on('ready', () => { isDown = false }) // each connection, each time it (re)connects
   worker.on('stalled', jobId => { log.warn({ job: jobId }, 'a shard came back from a worker that stopped answering; it runs again') })
 
   async function build (job: ShardJob): Promise<ShardReply> {
@@ -66,7 +68,21 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
     name,
     close () {
       // Running shards finish and their results are delivered; then the threads go.
-      closed ??= worker.close().then(() => pools.close())
+      closed ??= (async () => {
+        // Running shards finish and their results are delivered. With Redis down, BullMQ's close
+        // would wait for it to come back: the connections are dropped and the close left behind.
+        const closing = worker.close().catch(() => {})
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([closing, new Promise<void>(resolve => {
+          timer = setInterval(() => {
+            if (!isDown) return
+            worker.disconnect().catch(() => {})
+            resolve()
+          }, CLOSE_CHECK_MS)
+        })])
+        clearInterval(timer)
+        await pools.close()
+      })()
       return closed
     }
   }
