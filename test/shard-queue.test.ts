@@ -11,6 +11,9 @@ import { shardedBuilder } from '../lib/builders/sharded/sharded.js'
 import { runShardWorker } from '../lib/builders/sharded/shard-worker.js'
 import { generateSite } from '../examples/docs-site/generate.js'
 import { docsBuilder } from '../examples/docs-site/site.js'
+import liveReload from '../lib/index.js'
+import { connectLiveReload } from '../lib/testing.js'
+import { testApp } from './helpers/app.js'
 import { runCommand, type Command } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture, type Files } from './helpers/fixture.js'
@@ -114,6 +117,21 @@ t.test('the shards spread over the connected workers', async t => {
   t.ok(Object.values(counts).every(count => count === 0), `no job is left in Redis: ${JSON.stringify(counts)}`)
 })
 
+t.test('a worker killed under a shard: another worker builds it, and the build succeeds', async t => {
+  const redis = await startRedis(t)
+  const s = site(t, redis, { a: { 'p.md': 'SLOW 2000' } })
+  const workers = [await startWorker(t, redis), await startWorker(t, redis)]
+  const building = s.builder.build(ctx()) as Promise<Built>
+  await eventually(() => s.ran().length === 1, PATIENCE_MS, 'shard "a" started')
+  const first = workers.find(worker => worker.child.pid === Number(s.ran()[0]!.split(' ')[1]))!
+  first.child.kill('SIGKILL')
+  const other = workers.find(worker => worker !== first)!
+  t.equal((await building).errors, undefined, 'built')
+  t.same(s.ran(), [`a ${first.child.pid}`, `a ${other.child.pid}`], 'by the other worker, the second time')
+  t.equal(readFileSync(join(s.out, 'a/p.html'), 'utf8'), 'SLOW 2000')
+  await other.line(/a shard came back from a worker that stopped answering/)
+})
+
 t.test('a worker killed under a shard: the shard runs again on another; a second death fails that shard', async t => {
   const redis = await startRedis(t)
   const s = site(t, redis, { a: { 'p.md': 'SLOW 600000' }, b: { 'p.md': 'page b' } })
@@ -182,6 +200,23 @@ t.test('Redis unreachable: the build fails within the timeout, naming it; close 
   const closing = Date.now()
   await s.builder.close?.()
   t.ok(Date.now() - closing < 5000, 'closed')
+})
+
+t.test('through the plugin: an edit is built by a shard worker and reloads the browsers once', async t => {
+  const redis = await startRedis(t)
+  const app = testApp(t)
+  const s = site(t, redis, { a: { 'p.md': 'page a' }, b: { 'p.md': 'page b' } })
+  const worker = await runShardWorker({ redis: redis.url, name: 'q', concurrency: 1 })
+  t.teardown(() => worker.close())
+  await app.register(liveReload, { root: s.out, watch: [s.src], builder: s.builder })
+  t.same(s.ran().map(line => line.split(' ')[0]).sort(), ['a', 'b'], 'the start-up build')
+  const client = await connectLiveReload(app, { transport: 'socket' })
+  const reload = client.next('reload')
+  await writeFile(join(s.src, 'b/p.md'), 'page b, saved')
+  t.same((await reload).paths, ['/b/p.html'])
+  t.match((await app.inject('/b/p.html')).body, 'PAGE B, SAVED')
+  t.equal(s.ran().length, 3, 'one more shard built')
+  t.equal(client.messages.filter(message => message.type === 'reload').length, 1)
 })
 
 t.test('Redis restarted: the builder and a worker connect again by themselves, with one warning each', async t => {
@@ -282,4 +317,8 @@ t.test('without bullmq installed, the builder\'s first build and runShardWorker 
   const [builder, worker] = ran.stdout.trim().split('\n')
   t.match(builder, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the sharded builder's queue option/)
   t.match(worker, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the shard worker/)
+  const bin = new URL('../dist/cli/main.js', import.meta.url).href
+  const command = await runWithout(['bullmq'], `process.argv.splice(1, Infinity, 'main.js', 'shard-worker', '--redis', 'redis://127.0.0.1:1'); await import(${JSON.stringify(bin)})`)
+  t.equal(command.code, 1, 'the command exits 1')
+  t.match(command.stderr, /"bullmq" is needed for the shard worker: install it/)
 })

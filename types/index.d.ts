@@ -3,7 +3,6 @@
 import type { FastifyError, FastifyErrorConstructor } from '@fastify/error'
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyStaticOptions } from '@fastify/static'
-import type { RedisOptions } from 'ioredis'
 
 /** One error of a failed build, as the browser overlay shows it. */
 export interface BuildErrorInfo {
@@ -312,10 +311,26 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
   queue?: ShardQueueOptions
 }
 
+/**
+ * ioredis connection options (`new Redis(options)`), the common ones named; the rest pass through.
+ * Declared here rather than imported, so that apps without ioredis compile.
+ */
+export interface RedisConnectionOptions {
+  host?: string
+  port?: number
+  /** A Unix socket instead of host and port. */
+  path?: string
+  username?: string
+  password?: string
+  db?: number
+  tls?: object
+  [option: string]: unknown
+}
+
 /** Where the sharded builder's queue lives and how long it waits for workers. */
 export interface ShardQueueOptions {
   /** Redis: a URL (`redis://host:6379`) or ioredis options. */
-  redis: string | RedisOptions
+  redis: string | RedisConnectionOptions
   /**
    * The BullMQ queue's name: workers give the same one (`--queue`).
    * @default 'livereload-shards-<id>', `<id>` derived from `cwd`
@@ -332,7 +347,7 @@ export interface ShardQueueOptions {
 /** What `runShardWorker()` takes; `fastify-livereload shard-worker` takes the same as flags. */
 export interface ShardWorkerOptions {
   /** Redis: a URL (`redis://host:6379`) or ioredis options. */
-  redis: string | RedisOptions
+  redis: string | RedisConnectionOptions
   /**
    * The queue to take shards from: the builder's `queue.name`.
    * @default 'livereload-shards-<id>', `<id>` derived from `cwd`, as the builder derives it

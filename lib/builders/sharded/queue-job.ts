@@ -2,8 +2,7 @@
 // the queue's default name, the connection, the job's shape and how BullMQ retries it.
 import { resolve } from 'node:path'
 import type { ConnectionOptions } from 'bullmq'
-import type { RedisOptions } from 'ioredis'
-import type { ShardInput } from '../../../types/index.js'
+import type { RedisConnectionOptions, ShardInput } from '../../../types/index.js'
 import { importOptional } from '../../optional.js'
 import { digest } from './cache.js'
 import type { ShardRun } from './pool.js'
@@ -44,12 +43,12 @@ export function defaultQueueName (cwd: string): string {
 }
 
 /** BullMQ's connection: a URL or ioredis options (BullMQ passes them to ioredis as they are). */
-export function connectionOf (redis: string | RedisOptions): ConnectionOptions {
+export function connectionOf (redis: string | RedisConnectionOptions): ConnectionOptions {
   return typeof redis === 'string' ? { url: redis } : redis as ConnectionOptions
 }
 
 /** The Redis URL as a message may show it: without its password. */
-export function displayRedis (redis: string | RedisOptions): string {
+export function displayRedis (redis: string | RedisConnectionOptions): string {
   if (typeof redis !== 'string') return `${redis.host ?? '127.0.0.1'}:${redis.port ?? 6379}`
   try {
     const url = new URL(redis)

@@ -4,8 +4,7 @@
 // Results come back through QueueEvents (a Redis stream), jobs are deleted once they end.
 import type { QueueEvents } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
-import type { RedisOptions } from 'ioredis'
-import type { BuildErrorInfo, ShardInput } from '../../../types/index.js'
+import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../../types/index.js'
 import type { ShardPool, ShardRun } from './pool.js'
 import { closeWithin, connectionOf, displayRedis, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
 
@@ -18,7 +17,7 @@ const CHECK_MS = 1000
 const CLOSE_MS = 2000
 
 export interface QueueConfig {
-  redis: string | RedisOptions
+  redis: string | RedisConnectionOptions
   name: string
   workerTimeout: number
 }
