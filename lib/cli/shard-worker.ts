@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { displayRedis } from '../builders/sharded/queue-job.js'
 import { runShardWorker } from '../builders/sharded/shard-worker.js'
 import type { Report } from './report.js'
 import type { ShardWorkerArgs } from './shard-worker-args.js'
@@ -27,7 +28,7 @@ export async function shardWorker (args: ShardWorkerArgs, report: Report): Promi
     })
   }
   if (isStopping) stop()
-  else report.line(`taking shards from queue "${worker.name}" at ${args.redis}${args.concurrency === undefined ? '' : `, ${args.concurrency} at a time`} (Ctrl-C stops)`)
+  else report.line(`taking shards from queue "${worker.name}" at ${displayRedis(args.redis)}${args.concurrency === undefined ? '' : `, ${args.concurrency} at a time`} (Ctrl-C stops)`)
 }
 
 /** The worker's log lines as the command's lines: its messages are written to be read. */
