@@ -32,7 +32,8 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
 
   /**
    * A warm pool, started afresh when the worker module or the shared inputs changed: new code,
-   * new threads. With `queue`, the shard workers' queue: its jobs carry the generation instead.
+   * new threads. With `queue`, the connection to the shard queue, reopened likewise; its jobs
+   * carry the generation, so the shard workers start fresh threads too.
    */
   async function poolFor (generation: string, log: FastifyBaseLogger): Promise<ShardPool> {
     if (pool !== null && pool.generation !== generation) {
