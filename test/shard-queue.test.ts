@@ -191,6 +191,18 @@ t.test('no worker connected: the build fails within the timeout, saying how to s
   t.same(await inspect(t, redis).getJobCounts('waiting'), { waiting: 0 }, 'no job was left behind')
 })
 
+t.test('the last worker gone while its shard runs: the build fails after the timeout instead of waiting', async t => {
+  const redis = await startRedis(t)
+  const s = site(t, redis, { a: { 'p.md': 'SLOW 600000' } }, { queue: { redis: redis.url, name: 'q', workerTimeout: 1500 } })
+  const worker = await startWorker(t, redis)
+  const building = s.builder.build(ctx()) as Promise<Built>
+  await eventually(() => s.ran().length === 1, PATIENCE_MS, 'the shard started')
+  worker.child.kill('SIGKILL')
+  const killed = Date.now()
+  t.match((await building).errors, [{ message: /^no shard worker is connected to the queue "q"/ }])
+  t.ok(Date.now() - killed < 15_000, `within the timeout and a check (${Date.now() - killed} ms)`)
+})
+
 t.test('Redis unreachable: the build fails within the timeout, naming it; close does not hang', async t => {
   const redis = await startRedis(t)
   await redis.stop()
