@@ -208,6 +208,7 @@ function inertController (): LiveReloadController {
 export { commandBuilder } from './builders/command.js'
 export { isolatedBuilder } from './builders/isolated.js'
 export { shardedBuilder } from './builders/sharded/sharded.js'
+export { runShardWorker } from './builders/sharded/shard-worker.js'
 export const errors = {
   FST_LIVERELOAD_INVALID_OPTION,
   FST_LIVERELOAD_ALREADY_REGISTERED,

@@ -303,6 +303,76 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
   maxMemory?: number
   /** Directory that relative `sources`, `shared` and `cache` resolve against. @default process.cwd() */
   cwd?: string
+  /**
+   * Send the shards to shard workers over a BullMQ queue in Redis instead of the local worker
+   * threads (needs the `bullmq` package). Workers run `fastify-livereload shard-worker` on any
+   * machine that sees the same files at the same paths.
+   */
+  queue?: ShardQueueOptions
+}
+
+/**
+ * ioredis connection options (`new Redis(options)`), the common ones named; the rest pass through.
+ * Declared here rather than imported, so that apps without ioredis compile.
+ */
+export interface RedisConnectionOptions {
+  host?: string
+  port?: number
+  /** A Unix socket instead of host and port. */
+  path?: string
+  username?: string
+  password?: string
+  db?: number
+  tls?: object
+  [option: string]: unknown
+}
+
+/** Where the sharded builder's queue lives and how long it waits for workers. */
+export interface ShardQueueOptions {
+  /** Redis: a URL (`redis://host:6379`) or ioredis options. */
+  redis: string | RedisConnectionOptions
+  /**
+   * The BullMQ queue's name: workers give the same one (`--queue`).
+   * @default 'livereload-shards-<id>', `<id>` derived from `cwd`
+   */
+  name?: string
+  /**
+   * Milliseconds a build waits for at least one connected shard worker (before it sends its
+   * shards, and whenever none is left while they run) before it fails.
+   * @default 10000
+   */
+  workerTimeout?: number
+}
+
+/** What `runShardWorker()` takes; `fastify-livereload shard-worker` takes the same as flags. */
+export interface ShardWorkerOptions {
+  /** Redis: a URL (`redis://host:6379`) or ioredis options. */
+  redis: string | RedisConnectionOptions
+  /**
+   * The queue to take shards from: the builder's `queue.name`.
+   * @default 'livereload-shards-<id>', `<id>` derived from `cwd`, as the builder derives it
+   */
+  name?: string
+  /**
+   * Shards built at the same time, each in its own worker thread.
+   * @default os.availableParallelism()
+   */
+  concurrency?: number
+  /** The directory the default queue name is derived from. @default process.cwd() */
+  cwd?: string
+  /** Where the worker logs each shard and its connection's troubles. @default a silent logger */
+  log?: FastifyBaseLogger
+}
+
+/** A running shard worker. */
+export interface ShardWorker {
+  /** The queue it takes shards from. */
+  readonly name: string
+  /**
+   * Stops taking shards, waits for the ones running to finish (their results are delivered),
+   * then disconnects. Idempotent.
+   */
+  close (): Promise<void>
 }
 
 /**
@@ -327,6 +397,12 @@ export declare function isolatedBuilder (modulePath: string | URL, options?: Iso
  * (content hashes) are cached on disk: a restart with no edits builds no shard.
  */
 export declare function shardedBuilder<Data = unknown, WorkerData = unknown> (options: ShardedBuilderOptions<Data, WorkerData>): Builder
+
+/**
+ * Takes the shards of sharded builders that have a `queue` from Redis and builds them in worker
+ * threads, as the local pool does; resolves once connected. Needs the `bullmq` package.
+ */
+export declare function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker>
 
 /** Snapshot returned by `fastify.liveReload.stats()` and `GET {path}/status`. */
 export interface LiveReloadStats {

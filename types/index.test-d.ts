@@ -6,6 +6,9 @@ import liveReload, {
   errors,
   isolatedBuilder,
   shardedBuilder,
+  runShardWorker,
+  type ShardWorker,
+  type ShardQueueOptions,
   type BuildShard,
   type ClusterOptions,
   type ClusterStats,
@@ -116,6 +119,18 @@ expectError(shardedBuilder({ worker: 'worker.js' }))
 expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', shardOf: 'size' }))
 expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', cache: true }))
 expectError(shardedBuilder<Page[]>({ worker: 'worker.js', sources: 'content', merge: (shards: Array<ShardResult<string>>) => {} }))
+
+// shardedBuilder's queue: a Redis URL or ioredis options; runShardWorker takes the same.
+app.register(liveReload, { builder: shardedBuilder({ worker: 'worker.js', sources: 'content', queue: { redis: 'redis://127.0.0.1:6379' } }) })
+expectAssignable<ShardQueueOptions>({ redis: { host: 'redis.internal', port: 6380, password: 'x' }, name: 'docs', workerTimeout: 30_000 })
+expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: {} }))
+expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: { redis: 6379 } }))
+expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: { redis: 'redis://x', workerTimeout: '10s' } }))
+expectType<Promise<ShardWorker>>(runShardWorker({ redis: 'redis://127.0.0.1:6379', concurrency: 4, name: 'docs', cwd: '/srv/site', log: Fastify().log }))
+expectType<string>((await runShardWorker({ redis: { host: 'redis.internal' } })).name)
+expectType<Promise<void>>((await runShardWorker({ redis: 'redis://x' })).close())
+expectError(runShardWorker({ concurrency: 2 }))
+expectError(runShardWorker({ redis: 'redis://x', concurrency: '2' }))
 
 expectError(app.register(liveReload, { debounce: '20' }))
 expectError(app.register(liveReload, { root: true }))

@@ -3,7 +3,10 @@
 // changed page only; a restart with no edits builds nothing (the shard cache is on disk, in
 // node_modules/.cache). Run it with `npm run example:docs` from the repository root (set
 // DOCS_PAGES for another page count), open the URL it prints and edit any page under content/,
-// or layout.html to rebuild them all.
+// or layout.html to rebuild them all. With SHARD_REDIS=redis://host:6379, the sections go to
+// shard workers over Redis instead: start one or more with
+// `npx fastify-livereload shard-worker --redis redis://host:6379` in the repository root, where
+// `npm run example:docs` runs (the queue's name derives from the working directory).
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'
@@ -14,10 +17,10 @@ import { docsBuilder } from './site.js'
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 
 /**
- * @param {{ logger?: import('fastify').FastifyServerOptions['logger'], out?: string, content?: string, cache?: string | false, pages?: number }} [options]
+ * @param {{ logger?: import('fastify').FastifyServerOptions['logger'], out?: string, content?: string, cache?: string | false, pages?: number, redis?: string }} [options]
  */
 export async function createApp ({
-  logger = { level: 'info' }, out = here('dist'), content = here('content'), cache, pages = Number(process.env.DOCS_PAGES ?? 2000)
+  logger = { level: 'info' }, out = here('dist'), content = here('content'), cache, pages = Number(process.env.DOCS_PAGES ?? 2000), redis = process.env.SHARD_REDIS
 } = {}) {
   await generateSite(content, pages)
   const layout = here('layout.html')
@@ -27,7 +30,7 @@ export async function createApp ({
   await app.register(liveReload, {
     root: out,
     watch: [content, layout],
-    builder: docsBuilder({ content, out, layout, cache })
+    builder: docsBuilder({ content, out, layout, cache, queue: redis === undefined ? undefined : { redis } })
   })
   return app
 }

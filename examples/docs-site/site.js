@@ -1,15 +1,17 @@
 // The docs site's builder: shardedBuilder with one shard per section (the top-level
 // directory), the pages rendered in worker threads (worker.js), and a merge step on the main
-// thread for what spans every section: sitemap.xml, search-index.json and the home page.
+// thread for what spans every section: sitemap.xml, search-index.json and the home page. With
+// `queue` ({ redis }), the sections are built by shard workers (`fastify-livereload shard-worker`)
+// instead of threads of this process.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { shardedBuilder } from 'fastify-livereload'
 import { escapeHtml } from './worker.js'
 
 /**
- * @param {{ content: string, out: string, layout: string, cache?: string | false, concurrency?: number, origin?: string }} options
+ * @param {{ content: string, out: string, layout: string, cache?: string | false, concurrency?: number, origin?: string, queue?: import('fastify-livereload').ShardQueueOptions }} options
  */
-export function docsBuilder ({ content, out, layout, cache, concurrency, origin = 'http://localhost:3000' }) {
+export function docsBuilder ({ content, out, layout, cache, concurrency, origin = 'http://localhost:3000', queue }) {
   return shardedBuilder({
     worker: new URL('./worker.js', import.meta.url),
     sources: content,
@@ -18,6 +20,7 @@ export function docsBuilder ({ content, out, layout, cache, concurrency, origin 
     shardOf: 'directory',
     cache,
     concurrency,
+    queue,
     workerData: { content, out, layout },
     async merge (shards) {
       const pages = shards.flatMap(shard => shard.data ?? [])

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { parseShardWorker, type ShardWorkerArgs } from './shard-worker-args.js'
 
 /** What the command line asks for, checked. */
 export interface CliOptions {
@@ -36,6 +37,8 @@ export type Command =
   | { readonly kind: 'serve', readonly options: CliOptions }
   /** `dev <entry>`: the app at `options.dir` (its entry module) reloaded on code changes (dev/). */
   | { readonly kind: 'dev', readonly options: CliOptions }
+  /** `shard-worker`: builds the shards of sharded builders that have a `queue` (builders/sharded/shard-worker.ts). */
+  | { readonly kind: 'shard-worker', readonly options: ShardWorkerArgs }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
 
@@ -52,6 +55,7 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const EVERY_INTERFACE = '0.0.0.0'
 
 export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+       fastify-livereload shard-worker --redis <url> [--queue name] [--concurrency n] [--quiet]
        fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
 export const HELP = `${USAGE}
@@ -88,7 +92,15 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --version          Print the version
   --help             Print this help
 
-Ctrl-C stops the server.`
+shard-worker builds the shards that shardedBuilder({ queue: { redis } }) sends over Redis (BullMQ),
+on any machine that sees the site's files at the same paths; start it in the site's directory,
+or give the builder's queue name:
+
+  --redis <url>      The Redis of the builder's queue option (redis:// or rediss://)
+  --queue <name>     The builder's queue.name (default: derived from the directory, as the builder does)
+  --concurrency <n>  Shards at a time, each in a worker thread (default: one per core)
+
+Ctrl-C stops the server; a shard worker finishes its running shards first.`
 
 const FLAGS = {
   port: { type: 'string' },
@@ -115,6 +127,7 @@ const FLAGS = {
 
 /** The command `argv` (without node and the script) asks for; throws UsageError naming what is wrong. */
 export function parseCommand (argv: readonly string[]): Command {
+  if (argv[0] === 'shard-worker' && !argv.includes('--help') && !argv.includes('-h')) return { kind: 'shard-worker', options: parseShardWorker(argv.slice(1)) }
   const { args, pollMs } = takeOptionalValues(argv)
   let parsed
   try {
@@ -247,7 +260,7 @@ function ignoreRule (text: string): string | RegExp {
 }
 
 /** parseArgs' messages, made to read as ours: `Unknown option '--prot'. To specify a positional …` → `unknown option --prot`. */
-function tidy (message: string): string {
+export function tidy (message: string): string {
   const unknown = /^Unknown option '([^']+)'/.exec(message)
   if (unknown !== null) return `unknown option ${unknown[1]}`
   const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(message)

@@ -6,6 +6,7 @@ import type { Certificate } from './certificate.js'
 import { isWildcard, listen, type Listening } from './listen.js'
 import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
+import type { ShardWorkerArgs } from './shard-worker-args.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
 export const CLOSE_GRACE_MS = 1000
@@ -23,6 +24,7 @@ async function main (argv: readonly string[]): Promise<void> {
   }
   if (command.kind === 'help') process.stdout.write(`${HELP}\n`)
   else if (command.kind === 'version') process.stdout.write(`${version()}\n`)
+  else if (command.kind === 'shard-worker') await runShardWorkerCommand(command.options)
   else await serve(command.options, command.kind === 'dev')
 }
 
@@ -103,6 +105,12 @@ async function openBrowser (url: string, report: Report): Promise<void> {
   } catch (err) {
     report.warn(`could not open a browser (${(err as Error).message}): open ${url} yourself`)
   }
+}
+
+async function runShardWorkerCommand (options: ShardWorkerArgs): Promise<void> {
+  const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => 0 })
+  const { shardWorker } = await import('./shard-worker.js') // BullMQ and the pool: only for this command
+  await shardWorker(options, report)
 }
 
 function usageFailure (message: string): void {

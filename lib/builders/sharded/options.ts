@@ -4,13 +4,16 @@ import { join, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
 import { DEFAULT_IGNORE } from '../../options.js'
-import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, validGlob } from '../../validate.js'
+import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, parseUrl, validGlob } from '../../validate.js'
 import { digest } from './cache.js'
 import type { InputRules } from './inputs.js'
 import { shardFunction } from './partition.js'
+import type { QueueConfig } from './queue.js'
+import { defaultQueueName } from './queue-job.js'
 
 export const DEFAULT_SHARDS = 16
 export const DEFAULT_SHARD_TIMEOUT_MS = 60_000
+export const DEFAULT_WORKER_TIMEOUT_MS = 10_000
 /** Below `cwd`, where build tools keep their caches (babel-loader, eslint, terser…). */
 const DEFAULT_CACHE_DIR = 'node_modules/.cache/fastify-livereload'
 
@@ -32,9 +35,11 @@ export interface ResolvedShardedOptions {
   maxMemory: number | undefined
   /** The workerData as it takes part in the cache key. */
   workerDataKey: string
+  /** Shards go to shard workers over this BullMQ queue; null: to the local worker threads. */
+  queue: QueueConfig | null
 }
 
-const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd']
+const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd', 'queue']
 
 export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
   optionsObject('shardedBuilder', options, KNOWN)
@@ -68,8 +73,31 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
     workerData: options.workerData,
     execArgv: flagsOption('shardedBuilder.execArgv', options.execArgv),
     maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
-    workerDataKey: workerDataKey(options.workerData)
+    workerDataKey: workerDataKey(options.workerData),
+    queue: options.queue === undefined ? null : queueOf(options.queue, cwd)
   }
+}
+
+function queueOf (value: unknown, cwd: string): QueueConfig {
+  const queue = optionsObject<NonNullable<ShardedBuilderOptions['queue']>>('shardedBuilder.queue', value, ['redis', 'name', 'workerTimeout'])
+  return {
+    redis: redisOption('shardedBuilder.queue.redis', queue.redis),
+    name: queueName('shardedBuilder.queue.name', queue.name ?? defaultQueueName(cwd)),
+    workerTimeout: integerOption('shardedBuilder.queue.workerTimeout', queue.workerTimeout ?? DEFAULT_WORKER_TIMEOUT_MS, { unit: 'ms' })
+  }
+}
+
+/** A `redis://` or `rediss://` URL, or an object of ioredis options. */
+export function redisOption (option: string, value: unknown): QueueConfig['redis'] {
+  if (typeof value === 'string' && /^rediss?:\/\/./.test(value) && parseUrl(value) !== null) return value
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as QueueConfig['redis']
+  return invalidOption(option, 'must be a redis:// (or rediss://) URL, or an object of ioredis options')
+}
+
+/** A BullMQ queue name: not empty, no ":" (BullMQ's key separator). */
+export function queueName (option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.includes(':')) invalidOption(option, 'must be a non-empty string without ":"')
+  return value as string
 }
 
 function paths (option: string, value: unknown, isEmptyAllowed: boolean): string[] {

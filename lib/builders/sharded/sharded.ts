@@ -7,6 +7,8 @@ import { diskCache, digest, memoryCache, type CacheState, type ShardEntry } from
 import { findInputs, hashFiles } from './inputs.js'
 import { compare, partition } from './partition.js'
 import { createShardPool, type ShardPool } from './pool.js'
+import { createShardQueue, QUEUE_NEEDS } from './queue.js'
+import { loadBullMQ } from './queue-job.js'
 import { resolveShardedOptions } from './options.js'
 
 /** Part of every fingerprint: a change in how this builder fingerprints rebuilds everything. */
@@ -24,8 +26,15 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
   let pool: { generation: string, pool: ShardPool } | null = null
   let closed: Promise<void> | undefined
   let hasWarnedCache = false
+  // Imported now, so that a missing bullmq fails the first build (the one at register time), shards or none.
+  const bullmq = config.queue === null ? null : loadBullMQ(QUEUE_NEEDS)
+  bullmq?.catch(() => {}) // awaited by the first build: not an unhandled rejection meanwhile
 
-  /** A warm pool, started afresh when the worker module or the shared inputs changed: new code, new threads. */
+  /**
+   * A warm pool, started afresh when the worker module or the shared inputs changed: new code,
+   * new threads. With `queue`, the connection to the shard queue, reopened likewise; its jobs
+   * carry the generation, so the shard workers start fresh threads too.
+   */
   async function poolFor (generation: string, log: FastifyBaseLogger): Promise<ShardPool> {
     if (pool !== null && pool.generation !== generation) {
       await pool.pool.close()
@@ -33,7 +42,9 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     }
     pool ??= {
       generation,
-      pool: await createShardPool({ ...config, onError: err => log.error({ err }, 'a shard worker failed while idle') })
+      pool: config.queue === null
+        ? await createShardPool({ ...config, onError: err => log.error({ err }, 'a shard worker failed while idle') })
+        : await createShardQueue({ ...config, queue: config.queue, generation, log })
     }
     return pool.pool
   }
@@ -146,6 +157,7 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
       // The plugin never overlaps builds; a direct caller might: one at a time all the same.
       const run = queue.then(async () => {
         if (closed !== undefined) return { errors: [{ message: 'the sharded builder is closed' }] }
+        await bullmq
         state ??= await cache.load()
         return await build(ctx, state)
       })

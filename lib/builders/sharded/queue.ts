@@ -1,0 +1,202 @@
+// The shards of a build as BullMQ jobs, built by shard workers (shard-worker.ts) on any machine
+// that sees the same files: the same ShardPool as the local worker threads (pool.ts), so the
+// fingerprints, the cache and the merge around it are the sharded builder's own, unchanged.
+// Results come back through QueueEvents (a Redis stream), jobs are deleted once they end.
+import type { QueueEvents } from 'bullmq'
+import type { FastifyBaseLogger } from 'fastify'
+import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../../types/index.js'
+import type { ShardPool, ShardRun } from './pool.js'
+import { closeWithin, connectionOf, displayRedis, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
+
+/** Why bullmq is imported, as FST_LIVERELOAD_MISSING_DEPENDENCY says it. */
+export const QUEUE_NEEDS = 'for the sharded builder\'s queue option'
+
+/** How often a running build checks that a worker is still connected (ms). */
+const CHECK_MS = 1000
+/** How long close() lets the connections say goodbye to Redis before it drops them (ms). */
+const CLOSE_MS = 2000
+
+export interface QueueConfig {
+  redis: string | RedisConnectionOptions
+  name: string
+  workerTimeout: number
+}
+
+export interface ShardQueueOptions {
+  queue: QueueConfig
+  worker: string
+  generation: string
+  timeout: number
+  execArgv: string[] | undefined
+  maxMemory: number | undefined
+  log: FastifyBaseLogger
+}
+
+/** Connects to the queue (lazily: the first build waits for Redis, bounded by `workerTimeout`). */
+export async function createShardQueue (options: ShardQueueOptions): Promise<ShardPool> {
+  const { Queue, QueueEvents } = await loadBullMQ(QUEUE_NEEDS)
+  const { redis, name, workerTimeout } = options.queue
+  const connection = connectionOf(redis)
+  const queue = new Queue<ShardJob, ShardReply>(name, { connection })
+  // Opened once the queue has connected: BullMQ cannot close a QueueEvents that never connected.
+  let events: QueueEvents | null = null
+  // ioredis reports every failed reconnection: one warning per outage, the build says the rest.
+  let lastError: Error | null = null
+  const onError = (err: Error): void => {
+    if (lastError === null) options.log.warn({ err, queue: name, redis: displayRedis(redis) }, 'the shard queue cannot reach Redis; retrying')
+    lastError = err
+  }
+  queue.on('error', onError)
+  /** The runs waiting for jobs: close() ends them. */
+  const running = new Set<() => void>()
+  const closing = new AbortController()
+  let closed: Promise<void> | undefined
+
+  const noWorker = (): string => lastError === null
+    ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name}\``
+    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError.message}`
+
+  /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
+  async function ready (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
+    const done = new AbortController() // ends the wait for the deadline once ready
+    try {
+      return await poll(AbortSignal.any([signal, done.signal]))
+    } finally {
+      done.abort()
+    }
+  }
+
+  async function poll (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
+    const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
+    const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), timeUp])
+    if (isConnected === true && events === null) {
+      events = new QueueEvents(name, { connection })
+      events.on('error', onError)
+    }
+    const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), timeUp])
+    if (isListening !== true) return { problem: noWorker() }
+    while (!signal.aborted) {
+      const count = await Promise.race([queue.getWorkersCount().catch(() => 0), timeUp])
+      if (count === null) break
+      if (count > 0) {
+        lastError = null
+        return { events: events! }
+      }
+      await Promise.race([new Promise(resolve => setTimeout(resolve, 100).unref()), timeUp])
+    }
+    return { problem: noWorker() }
+  }
+
+  function jobOf (task: ShardInput): { name: string, data: ShardJob, opts: { attempts: number, removeOnComplete: true, removeOnFail: true } } {
+    const { worker, generation, timeout, execArgv, maxMemory } = options
+    return {
+      name: task.key,
+      data: { worker, generation, timeout, execArgv: execArgv ?? null, maxMemory: maxMemory ?? null, task },
+      opts: { attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
+    }
+  }
+
+  async function run (tasks: ShardInput[], signal: AbortSignal, onDone: (task: ShardInput, result: ShardRun) => void): Promise<void> {
+    const connected = await ready(AbortSignal.any([signal, closing.signal]))
+    if (signal.aborted || closing.signal.aborted) return
+    if ('problem' in connected) {
+      for (const task of tasks) onDone(task, { errors: [{ message: connected.problem }] })
+      return
+    }
+    const { events } = connected
+    const pending = new Map<string, ShardInput>()
+    let end = (): void => {}
+    const ended = new Promise<void>(resolve => { end = resolve })
+    const finish = (id: string, result: ShardRun): void => {
+      const task = pending.get(id)
+      if (task === undefined) return
+      pending.delete(id)
+      onDone(task, result)
+      if (pending.size === 0) end()
+    }
+    const onCompleted = ({ jobId, returnvalue }: { jobId: string, returnvalue: unknown }): void => finish(jobId, returnvalue as ShardReply)
+    const onFailed = ({ jobId, failedReason }: { jobId: string, failedReason: string }): void => {
+      const task = pending.get(jobId)
+      if (task !== undefined) finish(jobId, { errors: [failure(task, failedReason)] })
+    }
+    /** Waiting jobs are deleted; a job a worker has begun (locked) runs to its end, and its result counts. */
+    const removeWaiting = async (): Promise<void> => {
+      await Promise.all([...pending.keys()].map(async id => {
+        if (await queue.remove(id).catch(() => 0) === 1) finish(id, { aborted: true })
+      }))
+    }
+    const failAll = (message: string): void => {
+      removeWaiting().catch(() => {})
+      for (const [id] of pending) finish(id, { errors: [{ message }] })
+    }
+    /** The builder closes: its waiting jobs go (sent before the connection's QUIT), the build ends now. */
+    const stop = (): void => {
+      removeWaiting().catch(() => {})
+      for (const [id] of pending) finish(id, { aborted: true })
+    }
+
+    // No worker left for `workerTimeout` (they died, Redis went away): the build fails instead of waiting for ever.
+    let lastSeen = Date.now()
+    let isChecking = false
+    const checker = setInterval(() => {
+      if (isChecking) return
+      isChecking = true
+      queue.getWorkersCount().then(count => { if (count > 0) lastSeen = Date.now() }, () => {}).finally(() => {
+        isChecking = false
+        if (signal.aborted) removeWaiting().catch(() => {}) // a job back from a dead worker's lock: waiting again
+        if (Date.now() - lastSeen > workerTimeout) failAll(noWorker())
+      })
+    }, CHECK_MS).unref()
+    const onAbort = (): void => { removeWaiting().catch(() => {}) }
+    events.on('completed', onCompleted)
+    events.on('failed', onFailed)
+    running.add(stop)
+    try {
+      // Listeners first: a job may end before addBulk's reply is read.
+      const jobs = await queue.addBulk(tasks.map(jobOf))
+      jobs.forEach((job, i) => pending.set(job.id!, tasks[i]))
+      signal.addEventListener('abort', onAbort)
+      if (signal.aborted) onAbort()
+      if (closing.signal.aborted) stop()
+      await ended
+    } finally {
+      clearInterval(checker)
+      signal.removeEventListener('abort', onAbort)
+      events.off('completed', onCompleted)
+      events.off('failed', onFailed)
+      running.delete(stop)
+    }
+  }
+
+  return {
+    run,
+    close () {
+      closed ??= (async () => {
+        closing.abort()
+        for (const stop of running) stop()
+        await Promise.all([events, queue].map(async handle => { if (handle !== null) await closeWithin(handle, CLOSE_MS) }))
+      })()
+      return closed
+    }
+  }
+}
+
+/** A job BullMQ failed: its workers died under it (twice), or could not run it (twice). */
+function failure (task: ShardInput, reason: string): BuildErrorInfo {
+  const why = /stalled/.test(reason) ? 'the shard workers running it died' : 'no shard worker could run it'
+  return { message: `shard "${task.key}" failed: ${why} (${reason})` }
+}
+
+/** Resolves at `deadline`, or when `signal` aborts. */
+async function until (deadline: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
+    timer.unref()
+    signal.addEventListener('abort', done, { once: true })
+    function done (): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}

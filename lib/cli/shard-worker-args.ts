@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util'
+import { tidy, UsageError } from './args.js'
+
+/** `fastify-livereload shard-worker`'s flags, checked. */
+export interface ShardWorkerArgs {
+  readonly redis: string
+  /** The queue's name; undefined: the default one, derived from the working directory as the builder derives it. */
+  readonly queue: string | undefined
+  /** Shards at a time; undefined: one per core. */
+  readonly concurrency: number | undefined
+  readonly isQuiet: boolean
+}
+
+const FLAGS = {
+  redis: { type: 'string' },
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
+  quiet: { type: 'boolean' }
+} as const
+
+/** `argv` after `shard-worker`; throws UsageError naming the flag. */
+export function parseShardWorker (argv: readonly string[]): ShardWorkerArgs {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(tidy((err as Error).message))
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 0) throw new UsageError(`shard-worker takes flags only, got ${positionals.map(p => `"${p}"`).join(', ')}`)
+  if (values.redis === undefined) throw new UsageError('shard-worker needs --redis <url>: the Redis of the builder\'s queue option')
+  if (!/^rediss?:\/\/./.test(values.redis) || !URL.canParse(values.redis)) throw new UsageError(`--redis takes a redis:// or rediss:// URL, got "${values.redis}"`)
+  if (values.queue !== undefined && (values.queue === '' || values.queue.includes(':'))) throw new UsageError(`--queue takes a queue name without ":", got "${values.queue}"`)
+  return {
+    redis: values.redis,
+    queue: values.queue,
+    concurrency: values.concurrency === undefined ? undefined : concurrencyOf(values.concurrency),
+    isQuiet: values.quiet === true
+  }
+}
+
+function concurrencyOf (text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`--concurrency takes a positive integer, got "${text}"`)
+  return n
+}
