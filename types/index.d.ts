@@ -446,29 +446,13 @@ export interface ClusterStats {
 }
 
 /**
- * ioredis connection options (`new Redis(options)`), the common ones named; the rest pass through.
- * Declared here rather than imported, so that apps without ioredis compile.
- */
-export interface ClusterRedisOptions {
-  host?: string
-  port?: number
-  /** A Unix socket instead of host and port. */
-  path?: string
-  username?: string
-  password?: string
-  db?: number
-  tls?: object
-  [option: string]: unknown
-}
-
-/**
  * Several processes serving one site (`node:cluster`, PM2 cluster mode, replicas on one bind
  * mount), coordinated through one Redis: one leader watches and builds, every process serves
  * its own browsers. See docs/cluster.md.
  */
 export interface ClusterOptions {
   /** The Redis: a `redis://` (or `rediss://`) URL, or ioredis options. Needs the `ioredis` package. */
-  redis: string | ClusterRedisOptions
+  redis: string | RedisConnectionOptions
   /**
    * Names the site in Redis: the prefix of its keys and channels. Processes with the same key
    * form one cluster.

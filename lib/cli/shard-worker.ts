@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { displayRedis } from '../builders/sharded/queue-job.js'
+import { displayRedis } from '../redis-address.js'
 import { runShardWorker } from '../builders/sharded/shard-worker.js'
 import type { Report } from './report.js'
 import type { ShardWorkerArgs } from './shard-worker-args.js'

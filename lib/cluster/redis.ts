@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { importOptional } from '../optional.js'
-import { displayRedis } from './redis-address.js'
+import { displayRedis } from '../redis-address.js'
 import { defineScripts, type Scripts } from './scripts.js'
 
 export interface RedisLink {

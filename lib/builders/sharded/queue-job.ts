@@ -47,18 +47,6 @@ export function connectionOf (redis: string | RedisConnectionOptions): Connectio
   return typeof redis === 'string' ? { url: redis } : redis as ConnectionOptions
 }
 
-/** The Redis URL as a message may show it: without its password. */
-export function displayRedis (redis: string | RedisConnectionOptions): string {
-  if (typeof redis !== 'string') return `${redis.host ?? '127.0.0.1'}:${redis.port ?? 6379}`
-  try {
-    const url = new URL(redis)
-    if (url.password !== '') url.password = '***'
-    return url.href
-  } catch {
-    return redis
-  }
-}
-
 /**
  * `handle.close()`, given `ms` to end: it sends QUIT, which waits for a Redis that is down to come
  * back, and BullMQ's QueueEvents waits for an end event ioredis never sends then. Past `ms`, the

@@ -2,11 +2,13 @@
 // that sees the same files: the same ShardPool as the local worker threads (pool.ts), so the
 // fingerprints, the cache and the merge around it are the sharded builder's own, unchanged.
 // Results come back through QueueEvents (a Redis stream), jobs are deleted once they end.
+import { randomUUID } from 'node:crypto'
 import type { QueueEvents } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../../types/index.js'
 import type { ShardPool, ShardRun } from './pool.js'
-import { closeWithin, connectionOf, displayRedis, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
+import { closeWithin, connectionOf, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
+import { displayRedis } from '../../redis-address.js'
 
 /** Why bullmq is imported, as FST_LIVERELOAD_MISSING_DEPENDENCY says it. */
 export const QUEUE_NEEDS = 'for the sharded builder\'s queue option'
@@ -87,12 +89,12 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
     return { problem: noWorker() }
   }
 
-  function jobOf (task: ShardInput): { name: string, data: ShardJob, opts: { attempts: number, removeOnComplete: true, removeOnFail: true } } {
+  function jobOf (task: ShardInput, jobId: string): { name: string, data: ShardJob, opts: { jobId: string, attempts: number, removeOnComplete: true, removeOnFail: true } } {
     const { worker, generation, timeout, execArgv, maxMemory } = options
     return {
       name: task.key,
       data: { worker, generation, timeout, execArgv: execArgv ?? null, maxMemory: maxMemory ?? null, task },
-      opts: { attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
+      opts: { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
     }
   }
 
@@ -152,9 +154,9 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
     events.on('failed', onFailed)
     running.add(stop)
     try {
-      // Listeners first: a job may end before addBulk's reply is read.
-      const jobs = await queue.addBulk(tasks.map(jobOf))
-      jobs.forEach((job, i) => pending.set(job.id!, tasks[i]))
+      // Ids known and listened for before the jobs exist: a job may end before addBulk's reply is read.
+      const ids = tasks.map(task => { const id = randomUUID(); pending.set(id, task); return id })
+      await queue.addBulk(tasks.map((task, i) => jobOf(task, ids[i]!)))
       signal.addEventListener('abort', onAbort)
       if (signal.aborted) onAbort()
       if (closing.signal.aborted) stop()

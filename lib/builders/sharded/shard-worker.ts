@@ -10,7 +10,8 @@ import { integerOption, optionsObject } from '../../validate.js'
 import { digest } from './cache.js'
 import { queueName, redisOption } from './options.js'
 import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
-import { connectionOf, defaultQueueName, displayRedis, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
+import { connectionOf, defaultQueueName, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
+import { displayRedis } from '../../redis-address.js'
 
 const KNOWN = ['redis', 'name', 'concurrency', 'cwd', 'log']
 /** While closing, how often to look whether Redis is down (ms). */
