@@ -22,10 +22,17 @@ async function until (nodes: readonly ClusterProcess[], isDone: (stats: NonNulla
   }
 }
 
+/** The one leader, once every process knows it and it watches (its lease comes before its watchers: an edit before them is not seen). */
 async function leaderOf (nodes: readonly ClusterProcess[]): Promise<ClusterProcess> {
   await until(nodes, all => all.filter(stats => stats.role === 'leader').length === 1 && all.every(stats => stats.leader === all.find(s => s.role === 'leader')!.id), 'one leader')
   const roles = await Promise.all(nodes.map(async node => (await node.stats()).cluster!.role))
-  return nodes[roles.indexOf('leader')]
+  const leader = nodes[roles.indexOf('leader')]!
+  const deadline = Date.now() + WAIT_MS
+  while ((await leader.stats()).watched.length === 0) {
+    if (Date.now() > deadline) throw new Error(`the leader watching: not within ${WAIT_MS} ms`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return leader
 }
 
 const warnings = (node: ClusterProcess): number => node.logs.filter(line => line.level === 40 && /Redis at .* is unreachable/.test(line.msg)).length
@@ -37,6 +44,13 @@ t.test('the leader killed in the middle of a build: another takes the lease with
   const nodes = await Promise.all([0, 1, 2].map(async () => await startNode(t, site, redis.url, env)))
   const leader = await leaderOf(nodes)
   await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
+  // Its messages out (the leader has had them back from Redis, which hands them to every process
+  // at once): the browsers connected after get only the edit's.
+  const deadline = Date.now() + WAIT_MS
+  while ((await leader.stats()).messages < 2) {
+    if (Date.now() > deadline) throw new Error(`the start-up build's messages: not within ${WAIT_MS} ms`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
   const survivors = nodes.filter(node => node !== leader)
   const clients = await Promise.all(survivors.map(async node => await channelClient(t, node.url)))
 

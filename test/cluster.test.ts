@@ -28,9 +28,18 @@ async function settled (nodes: readonly ClusterProcess[], count = nodes.length):
   return { leader, followers: nodes.filter(node => node !== leader) }
 }
 
-/** The builds so far have all ended (the start-up build included), `count` of them at least. */
-async function builtTimes (site: Site, count: number): Promise<void> {
-  await eventually(() => buildLines(site).filter(line => line.event === 'end').length >= count, WAIT_MS, `${count} builds`)
+/**
+ * The start-up build over and its messages (`building`, then `reload`) out: the leader has had
+ * them back from Redis, which hands them to every subscribed process at once (one that joined
+ * later never gets them). A browser that connects after gets none of them: the next are an edit's.
+ */
+async function startedUp (site: Site, nodes: readonly ClusterProcess[]): Promise<void> {
+  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
+  const deadline = Date.now() + WAIT_MS
+  while ((await Promise.all(nodes.map(async node => (await node.stats()).messages))).every(messages => messages < 2)) {
+    if (Date.now() > deadline) throw new Error(`the start-up build's messages: not within ${WAIT_MS} ms`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
 }
 
 /** The types each client got after its hello, up to a `clear` sent as a fence. */
@@ -63,7 +72,7 @@ t.test('one process of three leads; the status route and stats() say which, and 
   }
   t.match(leaderStats, { role: 'leader', leader: leaderStats.id })
   t.equal((await leader.stats()).watched.length, 2, 'the leader watches root and the sources')
-  await builtTimes(site, 1)
+  await startedUp(site, nodes)
   t.ok(buildLines(site).every(line => line.pid === leader.pid), 'only the leader built')
 
   const clients = await Promise.all(nodes.map(async (node, i) => await Promise.all(Array.from({ length: i + 1 }, async () => await channelClient(t, node.url)))))
@@ -82,7 +91,7 @@ t.test('one process of three leads; the status route and stats() say which, and 
 t.test('an edit is built once, by the leader, and every process\'s browsers get its messages once and in order', async t => {
   const { nodes, site } = await startCluster(t, 3)
   const { leader } = await settled(nodes)
-  await builtTimes(site, 1)
+  await startedUp(site, nodes)
   const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
   const reloads = clients.map(client => client.next('reload'))
   await writeFile(join(site.src, 'a.txt'), 'second')
@@ -104,7 +113,7 @@ async function standing (client: ChannelClient): Promise<ServerMessage | undefin
 t.test('the standing error is the cluster\'s: a browser connecting later to any process sees it, a process started later too, and a success clears it', async t => {
   const { nodes, site, redis } = await startCluster(t, 2)
   await settled(nodes)
-  await builtTimes(site, 1)
+  await startedUp(site, nodes)
   const first = await channelClient(t, nodes[0].url)
   const failed = first.next('error')
   await writeFile(join(site.src, 'a.txt'), 'BROKEN')
@@ -126,7 +135,7 @@ t.test('the standing error is the cluster\'s: a browser connecting later to any 
 t.test('reload(), send() and build() called on a follower act for the whole cluster', async t => {
   const { nodes, site } = await startCluster(t, 3)
   const { leader, followers } = await settled(nodes)
-  await builtTimes(site, 1)
+  await startedUp(site, nodes)
   const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
 
   const reloads = clients.map(client => client.next('reload'))

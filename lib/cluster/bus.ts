@@ -28,6 +28,11 @@ export interface BusEvents {
   onMessage (message: BroadcastMessage): void
   /** The standing error as Redis holds it (null: none), read after joining. */
   onStanding (message: BroadcastMessage | null): void
+  /**
+   * Messages were published while this process was not subscribed (an outage, a reconnection
+   * later than the leader's): its browsers missed them, and what they show may be old.
+   */
+  onMissed (): void
   onControl (message: ControlMessage): void
 }
 
@@ -65,7 +70,13 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
     },
     async join () {
       await link.subscriber.subscribe(keys.messages, keys.control)
+      const before = delivered
       delivered = 0 // Redis may have restarted empty: its numbers start over
+      // The number of the last message published: another than the last this process delivered
+      // (higher, or lower after Redis restarted empty) means some went by unheard. Read after the
+      // subscription, so a message counted here is either delivered or missed, never both.
+      const last = Number(await link.commands.get(keys.seq) ?? 0)
+      if (last > 0 && last !== before && delivered === 0) events.onMissed()
       const text = await link.commands.get(keys.error)
       const standing = text === null ? null : JSON.parse(text) as Envelope
       if (standing === null && delivered === 0) events.onStanding(null)

@@ -79,6 +79,8 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
   const bus = createBus(link, keys, id, cluster.ttl, {
     onMessage: message => hub.broadcast(message),
     onStanding: message => hub.restore(message),
+    // Browsers connected meanwhile may show what is no longer built: one reload catches them up.
+    onMissed: () => { if (hub.size > 0) hub.broadcast({ type: 'reload', paths: [] }) },
     onControl
   })
   const membership = createMembership(link, keys, id, cluster.ttl, renewMs, { clients: () => hub.size, instance: () => hub.instance }, instance => hub.adopt(instance))
