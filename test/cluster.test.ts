@@ -17,15 +17,13 @@ const WAIT_MS = 20_000
 /** Every process agrees on one leader, and each counts `count` live processes. */
 async function settled (nodes: readonly ClusterProcess[], count = nodes.length): Promise<{ leader: ClusterProcess, followers: ClusterProcess[] }> {
   let leader: ClusterProcess | undefined
-  const deadline = Date.now() + WAIT_MS
-  while (leader === undefined) {
-    if (Date.now() > deadline) throw new Error('the cluster did not settle on one leader')
+  await eventually(async () => {
     const all = await Promise.all(nodes.map(async node => (await node.stats()).cluster!))
     const leaders = all.filter(stats => stats.role === 'leader')
     if (leaders.length === 1 && all.every(stats => stats.leader === leaders[0].id && stats.processes === count)) leader = nodes[all.indexOf(leaders[0])]
-    else await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return { leader, followers: nodes.filter(node => node !== leader) }
+    return leader !== undefined
+  }, WAIT_MS, 'one leader that every process knows')
+  return { leader: leader!, followers: nodes.filter(node => node !== leader) }
 }
 
 /**
@@ -35,11 +33,7 @@ async function settled (nodes: readonly ClusterProcess[], count = nodes.length):
  */
 async function startedUp (site: Site, nodes: readonly ClusterProcess[]): Promise<void> {
   await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
-  const deadline = Date.now() + WAIT_MS
-  while ((await Promise.all(nodes.map(async node => (await node.stats()).messages))).every(messages => messages < 2)) {
-    if (Date.now() > deadline) throw new Error(`the start-up build's messages: not within ${WAIT_MS} ms`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  await eventually(async () => (await Promise.all(nodes.map(async node => (await node.stats()).messages))).some(messages => messages >= 2), WAIT_MS, 'the start-up build\'s messages')
 }
 
 /** The types each client got after its hello, up to a `clear` sent as a fence. */
@@ -78,12 +72,10 @@ t.test('one process of three leads; the status route and stats() say which, and 
   const clients = await Promise.all(nodes.map(async (node, i) => await Promise.all(Array.from({ length: i + 1 }, async () => await channelClient(t, node.url)))))
   t.equal(clients.flat().length, 6)
   let seen: number[] = []
-  await within((async () => {
-    while (!seen.every(count => count === 6) || seen.length === 0) {
-      seen = await Promise.all(nodes.map(async node => (await node.stats()).cluster!.clients))
-      if (!seen.every(count => count === 6)) await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  })(), 'every process counting the cluster\'s 6 browsers')
+  await eventually(async () => {
+    seen = await Promise.all(nodes.map(async node => (await node.stats()).cluster!.clients))
+    return seen.every(count => count === 6)
+  }, WAIT_MS, 'every process counting the cluster\'s 6 browsers')
   t.same(seen, [6, 6, 6])
   t.same(await Promise.all(nodes.map(async node => (await node.stats()).clients)), [1, 2, 3], 'clients: this process\'s own')
 })

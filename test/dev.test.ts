@@ -154,8 +154,7 @@ t.test('an app that writes a file of its own directory as it starts: it starts, 
   const dir = app(t, 'one', {
     'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n" +
       "  writeFileSync(new URL('data.json', import.meta.url), JSON.stringify({ at: Date.now() }))\n" +
-      // the delay is the thing under test: a start still under way when the watcher reports the write
-      '  await new Promise(resolve => setTimeout(resolve, 300)) // a database connecting\n  fastify.register(root)\n}\n'
+      '  await new Promise(resolve => setTimeout(resolve, 300)) // the thing under test: a start still under way (a database connecting) when the watcher reports the write\n  fastify.register(root)\n}\n'
   })
   const server = await start(t, dir) // resolves: the write does not cancel the first start
   t.match(await text(`${server.url}/`), /<body>one<\/body>/)

@@ -209,9 +209,7 @@ t.test('Redis unreachable: the build fails within the timeout, naming it; close 
   const s = site(t, redis, { a: { 'p.md': 'page a' } }, { queue: { redis: redis.url, name: 'q', workerTimeout: 1500 } })
   const { errors } = await s.builder.build(ctx()) as Built
   t.match(errors, [{ message: new RegExp(`^cannot reach Redis at ${redis.url.replace(/\./g, '\\.')} for the shard queue "q" \\(waited 1500 ms\\): .*ECONNREFUSED`) }])
-  const closing = Date.now()
-  await s.builder.close?.()
-  t.ok(Date.now() - closing < 5000, 'closed')
+  await t.resolves(async () => { await s.builder.close?.() }, 'closed (a close that hung would be this test\'s timeout)')
 })
 
 t.test('through the plugin: an edit is built by a shard worker and reloads the browsers once', async t => {
@@ -248,8 +246,7 @@ t.test('Redis restarted: the builder and a worker connect again by themselves, w
   await redis.start()
   // Reconnecting is ioredis's backoff (1 s, growing): the worker is back once Redis lists it again.
   const queue = inspect(t, redis)
-  const deadline = Date.now() + PATIENCE_MS
-  while (await queue.getWorkersCount() === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 200))
+  await eventually(async () => await queue.getWorkersCount() > 0, PATIENCE_MS, 'the worker listed again')
   t.equal((await build()).errors, undefined, 'built after, with no restart')
   t.equal(readFileSync(join(s.out, 'a/p.html'), 'utf8'), `PAGE A, EDIT ${edits}`)
   t.equal(lines.filter(line => line.msg === 'the shard queue cannot reach Redis; retrying').length, 1, 'one warning for the outage')

@@ -1,11 +1,12 @@
 /**
  * Resolves once `condition()` holds, checking every few milliseconds; rejects after `timeoutMs`.
  * Only for state that no event announces (a count on the server side of a socket that closed,
- * a process that died, a file another process writes): anything that emits is awaited instead.
+ * a process that died, a file another process writes, another process's stats asked for over
+ * IPC): anything that emits is awaited instead.
  */
-export async function eventually (condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function eventually (condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`)
     await new Promise(resolve => setTimeout(resolve, 5))
   }
