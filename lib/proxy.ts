@@ -37,12 +37,15 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
   await app.register(async function forwarded (proxied) {
-    proxied.addHook('onRequest', async (request, reply) => {
-      const target = upstream()
-      if (target === null) return await unavailable?.(request, reply)
-      given.set(request, target)
-      if (hold !== undefined) reply.raw.once('close', hold(target))
-    })
+    // Only where the upstream can change or be missing (the dev server): a fixed one needs no hook.
+    if (unavailable !== undefined || hold !== undefined) {
+      proxied.addHook('onRequest', async (request, reply) => {
+        const target = upstream()
+        if (target === null) return await unavailable?.(request, reply)
+        given.set(request, target)
+        if (hold !== undefined) reply.raw.once('close', hold(target))
+      })
+    }
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
     if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import picomatch from 'picomatch'
+import type { RedisConnectionOptions } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
 
 export function invalid (option: string, problem: string): never {
@@ -85,4 +86,15 @@ export function parseUrl (value: string): URL | null {
 export function originOf (value: string): string | null {
   const origin = parseUrl(value)?.origin
   return origin === undefined || origin === 'null' ? null : origin
+}
+
+/** Where a Redis is (the cluster's, the shard queue's): a `redis://` or `rediss://` URL, or ioredis options. */
+export function redisOption (option: string, value: unknown): string | Readonly<RedisConnectionOptions> {
+  if (typeof value === 'string') {
+    const protocol = parseUrl(value)?.protocol
+    if (protocol !== 'redis:' && protocol !== 'rediss:') invalid(option, `must be a redis:// or rediss:// URL, such as "redis://127.0.0.1:6379"; got ${JSON.stringify(value)}`)
+    return value
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid(option, 'must be a redis:// URL or an object of ioredis options')
+  return Object.freeze({ ...value as RedisConnectionOptions })
 }

@@ -59,6 +59,15 @@ export interface Hub {
 }
 
 /**
+ * What `message` does to the standing error new clients are sent: an `error` sets it, `building`
+ * keeps it, anything else ends it. The hub's own copy, and the cluster's in Redis, follow it.
+ */
+export function standingAfter (message: BroadcastMessage): 'set' | 'keep' | 'del' {
+  if (message.type === 'error') return 'set'
+  return message.type === 'building' ? 'keep' : 'del'
+}
+
+/**
  * The connected browsers, and everything sent to them. No Fastify here beyond the logger.
  * `metrics`, when on, counts clients by transport and messages by type.
  */
@@ -174,8 +183,8 @@ export function createHub (
       const framed = new Map<Framing, readonly string[]>()
       messages++
       metrics?.sent(message.type)
-      if (message.type === 'error') standingError = message
-      else if (message.type !== 'building') standingError = null
+      const standing = standingAfter(message)
+      if (standing !== 'keep') standingError = standing === 'set' ? message : null
       for (const peer of peers) {
         let frames = framed.get(peer.framing)
         if (frames === undefined) framed.set(peer.framing, frames = peer.framing(message, json))

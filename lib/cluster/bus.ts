@@ -2,6 +2,7 @@
 // the publisher's own included (it hears its own subscription): Redis hands all subscribers one
 // order, so every process's browsers get the same messages, once each, in the same order.
 import type { BroadcastMessage, BuildReport } from '../../types/index.js'
+import { standingAfter } from '../channel/hub.js'
 import type { ClusterKeys } from './keys.js'
 import type { RedisLink } from './redis.js'
 
@@ -38,12 +39,6 @@ export interface BusEvents {
 
 interface Envelope { seq: number, from: string, message: BroadcastMessage }
 
-/** `standing`: what a message does to the standing error, as the hub does to its own copy. */
-function standingOf (message: BroadcastMessage): 'set' | 'keep' | 'del' {
-  if (message.type === 'error') return 'set'
-  return message.type === 'building' ? 'keep' : 'del'
-}
-
 export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: number, events: BusEvents): Bus {
   // The newest message delivered: a standing error read from Redis older than it is stale.
   let delivered = 0
@@ -63,7 +58,7 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
 
   return {
     async publish (message) {
-      await link.commands.lrPublish(keys.seq, keys.error, keys.messages, JSON.stringify({ from: id, message }), standingOf(message), ttl)
+      await link.commands.lrPublish(keys.seq, keys.error, keys.messages, JSON.stringify({ from: id, message }), standingAfter(message), ttl)
     },
     async control (message) {
       await link.commands.publish(keys.control, JSON.stringify(message))

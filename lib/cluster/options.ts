@@ -1,7 +1,7 @@
 // The `cluster` option, resolved and checked at register time (ioredis itself loads later).
 import { createHash } from 'node:crypto'
-import type { RedisOptions } from 'ioredis'
-import { integerOption, invalid, parseUrl } from '../validate.js'
+import type { RedisConnectionOptions } from '../../types/index.js'
+import { integerOption, invalid, redisOption } from '../validate.js'
 
 /** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it and a poll. */
 export const DEFAULT_CLUSTER_TTL_MS = 3000
@@ -9,7 +9,7 @@ const MIN_CLUSTER_TTL_MS = 600
 
 export interface ResolvedCluster {
   /** A `redis://` or `rediss://` URL, or ioredis options. */
-  readonly redis: string | Readonly<RedisOptions>
+  readonly redis: string | Readonly<RedisConnectionOptions>
   /** Prefix of every Redis key and channel of this site. */
   readonly key: string
   /** Lease time-to-live (ms). */
@@ -30,20 +30,10 @@ export function resolveCluster (value: unknown, root: string | null, watch: read
     if (!KNOWN.includes(name)) invalid(`cluster.${name}`, `is not an option; known: ${KNOWN.join(', ')}`)
   }
   return Object.freeze({
-    redis: resolveRedis(redis),
+    redis: redisOption('cluster.redis', redis),
     key: key === undefined ? defaultKey(root, watch) : resolveKey(key),
     ttl: integerOption('cluster.ttl', ttl ?? DEFAULT_CLUSTER_TTL_MS, { min: MIN_CLUSTER_TTL_MS, unit: 'ms' })
   })
-}
-
-function resolveRedis (value: unknown): ResolvedCluster['redis'] {
-  if (typeof value === 'string') {
-    const protocol = parseUrl(value)?.protocol
-    if (protocol !== 'redis:' && protocol !== 'rediss:') invalid('cluster.redis', `must be a redis:// or rediss:// URL, such as "redis://127.0.0.1:6379"; got ${JSON.stringify(value)}`)
-    return value
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('cluster.redis', 'must be a redis:// URL or an object of ioredis options')
-  return Object.freeze({ ...value as RedisOptions })
 }
 
 function resolveKey (value: unknown): string {

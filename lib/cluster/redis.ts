@@ -2,6 +2,7 @@
 // to itself), and whether Redis is reachable: one warning when it is lost, one line when it is back.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
+import type { RedisConnectionOptions } from '../../types/index.js'
 import { importOptional } from '../optional.js'
 import { displayRedis } from '../redis-address.js'
 import { defineScripts, type Scripts } from './scripts.js'
@@ -29,7 +30,7 @@ export interface RedisLink {
  * reconnects forever with its backoff; `commandTimeout` bounds a command to a Redis that stopped
  * answering, so a lease renewal cannot hang.
  */
-export async function connectRedis (redis: string | Readonly<RedisOptions>, commandTimeout: number, log: FastifyBaseLogger): Promise<RedisLink> {
+export async function connectRedis (redis: string | Readonly<RedisConnectionOptions>, commandTimeout: number, log: FastifyBaseLogger): Promise<RedisLink> {
   const { Redis } = await importOptional<typeof import('ioredis')>('ioredis', 'for the cluster option')
   const shared: RedisOptions = { commandTimeout, maxRetriesPerRequest: 0, connectionName: 'fastify-livereload' }
   const open = (extra: RedisOptions): Redis => typeof redis === 'string' ? new Redis(redis, { ...shared, ...extra }) : new Redis({ ...redis, ...shared, ...extra })

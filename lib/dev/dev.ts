@@ -4,8 +4,7 @@
 // generation, generations.ts). A code change is a build of the plugin's pipeline, so a burst of
 // saves is one generation and one reload, a change during a boot cancels it (`supersede`), and a
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -18,6 +17,7 @@ import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
 import { liveReload } from '../index.js'
 import { channelPaths, proxyTo } from '../proxy.js'
 import { invalid, modulePath } from '../validate.js'
+import { contentHash } from './content-hash.js'
 import { createGenerations, type Generation, type Generations } from './generations.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
@@ -142,15 +142,6 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
 function loadedAsIs (generation: Generation, file: string): boolean {
   const hash = generation.hashes.get(file)
   return hash !== undefined && hash === contentHash(file)
-}
-
-/** As the child's hooks hash a module (loaded-hooks.ts); null for a file that cannot be read. */
-function contentHash (file: string): string | null {
-  try {
-    return createHash('sha1').update(readFileSync(file)).digest('base64')
-  } catch {
-    return null
-  }
 }
 
 /** Whether every ES module of the app that `generation` loaded is still as it loaded it. */

@@ -15,7 +15,6 @@ export const RETIRE_GRACE_MS = 5000
 
 /** A version of the app that listens. */
 export interface Generation {
-  readonly port: number
   /** Where it listens: `http://127.0.0.1:<port>`. */
   readonly url: URL
   /** The files it loaded: a change to one of these needs a new generation. */
@@ -106,7 +105,7 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
       if (signal.aborted) return { kind: 'aborted' }
       if (message?.type === 'listening') {
         schemas = message.schemas
-        const generation: Generation = { port: message.port, url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)) }
+        const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)) }
         live.set(generation, { process: child.process, inFlight: 0 })
         return { kind: 'listening', generation }
       }

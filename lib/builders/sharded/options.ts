@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
 import { DEFAULT_IGNORE } from '../../options.js'
-import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, parseUrl, validGlob } from '../../validate.js'
+import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, redisOption, validGlob } from '../../validate.js'
 import { digest } from './cache.js'
 import type { InputRules } from './inputs.js'
 import { shardFunction } from './partition.js'
@@ -88,12 +88,6 @@ function queueOf (value: unknown, cwd: string): QueueConfig {
 }
 
 /** A `redis://` or `rediss://` URL, or an object of ioredis options. */
-export function redisOption (option: string, value: unknown): QueueConfig['redis'] {
-  if (typeof value === 'string' && /^rediss?:\/\/./.test(value) && parseUrl(value) !== null) return value
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as QueueConfig['redis']
-  return invalidOption(option, 'must be a redis:// (or rediss://) URL, or an object of ioredis options')
-}
-
 /** A BullMQ queue name: not empty, no ":" (BullMQ's key separator). */
 export function queueName (option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.includes(':')) invalidOption(option, 'must be a non-empty string without ":"')
