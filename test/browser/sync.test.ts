@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
 import liveReload from '../../lib/index.js'
-import type { LiveReloadOptions, ServerMessage } from '../../types/index.js'
+import type { ClientMessage, LiveReloadOptions, ServerMessage, SyncEvent } from '../../types/index.js'
 import { listen, testApp } from '../helpers/app.js'
 import { browserContext, serveSite, until, type Site } from '../helpers/browser.js'
 import { fixture } from '../helpers/fixture.js'
@@ -61,7 +61,13 @@ const SITE = {
   })</script>`)
 }
 
-interface Tab { page: Page, received: Array<Extract<ServerMessage, { type: 'sync' }>> }
+interface Tab {
+  page: Page
+  received: Array<Extract<ServerMessage, { type: 'sync' }>>
+  /** The sync events the tab sent, and who waits to hear of the next. */
+  sent: SyncEvent[]
+  onSent: Set<() => void>
+}
 
 async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<Site> {
   return await serveSite(t, fixture(t, SITE), { sync })
@@ -72,7 +78,7 @@ async function openTab (t: Test, browser: BrowserContext, url: string, viewport 
   const page = await browser.newPage()
   await page.setViewportSize(viewport)
   t.teardown(() => page.close())
-  const tab: Tab = { page, received: [] }
+  const tab: Tab = { page, received: [], sent: [], onSent: new Set() }
   await Promise.all([joined(tab), page.goto(url)])
   return tab
 }
@@ -83,6 +89,12 @@ async function joined (tab: Tab): Promise<void> {
   ws.on('framereceived', frame => {
     const message = JSON.parse(String(frame.payload)) as ServerMessage
     if (message.type === 'sync') tab.received.push(message)
+  })
+  ws.on('framesent', frame => {
+    const message = JSON.parse(String(frame.payload)) as ClientMessage
+    if (message.type !== 'sync') return
+    tab.sent.push(message.event)
+    for (const listener of tab.onSent) listener()
   })
   await ws.waitForEvent('framesent', { predicate: frame => String(frame.payload).includes('"type":"join"'), timeout: 20_000 })
 }
@@ -108,6 +120,43 @@ async function shows<Arg> (page: Page, predicate: (arg: Arg) => boolean, arg?: A
   }
 }
 
+/**
+ * Resolves once `to`, brought to the front, shows `predicate(arg)` after the scroll of `from`'s
+ * `element` (-1: the window). First `from` has sent where that scroller stands (looked at again
+ * after each scroll it sends, since a scroll may still be moving), then `to` comes to the front: a
+ * background tab gets no frames, and the scroll event that `shows` looks again on comes with one,
+ * so a scroll applied behind, after the first look, would never be seen.
+ */
+async function scrollShows<Arg> (from: Tab, to: Tab, predicate: (arg: Arg) => boolean, arg?: Arg, element = -1): Promise<void> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const y = await from.page.evaluate(selector => {
+      const scroller = selector === null ? document.scrollingElement! : document.querySelector(selector)!
+      return scroller.scrollTop / (scroller.scrollHeight - scroller.clientHeight)
+    }, element === -1 ? null : '#pane')
+    if (from.sent.some(event => event.kind === 'scroll' && event.element === element && Math.abs(event.y - y) < 0.001)) break
+    await nextSent(from, deadline, `the tab never sent its scroll of ${element} to ${y}`)
+  }
+  await to.page.bringToFront()
+  await shows(to.page, predicate, arg)
+}
+
+/** Resolves when the tab sends its next sync event; rejects with `error` at `deadline`. */
+async function nextSent (tab: Tab, deadline: number, error: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      tab.onSent.delete(sent)
+      reject(new Error(error))
+    }, deadline - Date.now())
+    function sent (): void {
+      clearTimeout(timer)
+      tab.onSent.delete(sent)
+      resolve()
+    }
+    tab.onSent.add(sent)
+  })
+}
+
 async function scrollFraction (page: Page): Promise<number> {
   return await page.evaluate(() => scrollY / (document.documentElement.scrollHeight - innerHeight))
 }
@@ -121,12 +170,11 @@ t.test('scrolling mirrors proportionally between a desktop and a phone, with no 
   await desktop.page.mouse.wheel(0, 2100) // 2100 of 4200 + a bit: about halfway
   await shows(desktop.page, () => scrollY > 0)
   const wanted = await scrollFraction(desktop.page)
-  await shows(phone.page, wanted => Math.abs(scrollY / (document.documentElement.scrollHeight - innerHeight) - wanted) < 0.01, wanted)
+  await scrollShows(desktop, phone, wanted => Math.abs(scrollY / (document.documentElement.scrollHeight - innerHeight) - wanted) < 0.01, wanted)
   t.ok(wanted > 0.3 && wanted < 0.7, `the desktop scrolled about halfway (${wanted.toFixed(3)})`)
   t.not(await phone.page.evaluate(() => scrollY), await desktop.page.evaluate(() => scrollY), 'the phone, taller, is at another pixel offset')
 
   // The sentinel: a click on the phone, after its scroll event; an echo would have come before it.
-  await phone.page.bringToFront()
   await phone.page.click('#count')
   await counted(desktop, 1)
   t.same(desktop.received.map(message => message.event.kind), ['click'], 'the desktop got the click and no scroll back')
@@ -140,9 +188,8 @@ t.test('a scrolling element named in scrollElements mirrors', async t => {
   // A scroll event is the browser's, trusted, whatever moved the pane; it comes with a frame, which a background tab does not get.
   await one.page.bringToFront()
   const top = await one.page.evaluate(() => (document.querySelector('#pane')!.scrollTop = 1400))
-  await shows(two.page, top => Math.abs(document.querySelector('#pane')!.scrollTop - top) <= 1, top)
+  await scrollShows(one, two, top => Math.abs(document.querySelector('#pane')!.scrollTop - top) <= 1, top, 0)
   // The sentinel: a click in the second tab, after the scroll event the mirrored scroll fired there.
-  await two.page.bringToFront()
   await two.page.click('#count')
   await counted(one, 1)
   t.same(one.received.map(message => message.event.kind), ['click'], `the pane scrolled to ${top} in both, and nothing came back`)
@@ -269,7 +316,7 @@ t.test('a client-side router\'s link: the other tabs follow it through the click
   await one.page.evaluate(() => { document.body.style.height = '5000px' })
   await two.page.evaluate(() => { document.body.style.height = '5000px' })
   await one.page.evaluate(() => scrollTo(0, 600)) // one scroll event: the browser's, trusted
-  await shows(two.page, () => scrollY > 0)
+  await scrollShows(one, two, () => scrollY > 0)
   t.same(two.received.map(message => message.path), ['/spa.html', '/spa/b'], 'the click on /spa.html, the scroll on /spa/b')
 })
 
@@ -299,8 +346,10 @@ t.test('each kind turns off on its own', async t => {
     await one.page.click('#count')
     await one.page.mouse.move(200, 200)
     await one.page.mouse.wheel(0, 600)
-    await shows(two.page, () => scrollY > 0)
+    await shows(one.page, () => scrollY > 0)
+    await scrollShows(one, two, () => scrollY > 0)
     t.equal(await countOf(two), 0, 'the click, made first, was not mirrored')
+    await one.page.bringToFront()
     await Promise.all([joined(one), joined(two), one.page.click('#next')])
     t.equal(new URL(two.page.url()).pathname, '/b.html', 'navigation mirrored')
     await Promise.all([joined(one), joined(two), one.page.goto(`${site.origin}/form.html`)])
@@ -312,7 +361,8 @@ t.test('each kind turns off on its own', async t => {
     await one.page.evaluate(() => { document.body.style.height = '5000px' })
     await two.page.evaluate(() => { document.body.style.height = '5000px' })
     await one.page.mouse.wheel(0, 600)
-    await shows(two.page, () => scrollY > 0)
+    await shows(one.page, () => scrollY > 0)
+    await scrollShows(one, two, () => scrollY > 0)
     t.equal(await two.page.inputValue('[name=name]'), '', 'the input was not mirrored')
     t.equal(await two.page.textContent('#submitted'), '', 'the submit was not mirrored')
   })

@@ -110,10 +110,12 @@ export async function hasMarker (page: Page): Promise<boolean> {
 
 /**
  * Resolves once `predicate(arg)` holds in the page's current document. It is looked at now, then
- * after each DOM change, each resource load and each scroll: every change the client makes
- * (a swapped <link> and its load, an <img> source, the overlay, a restored scroll position) is
- * one of those. page.waitForFunction instead runs it on every animation frame, which keeps
- * Chromium painting frames throughout the wait. `predicate` must use nothing but `arg`.
+ * after each DOM change, each resource load, each scroll and each field's input: every change the
+ * client makes (a swapped <link> and its load, an <img> source, the overlay, a restored scroll
+ * position, a mirrored field) is one of those. A scroll's event comes with a frame, which a
+ * background tab does not get: wait for a scroll in the tab at the front. page.waitForFunction
+ * instead runs it on every animation frame, which keeps Chromium painting frames throughout the
+ * wait. `predicate` must use nothing but `arg`.
  */
 export async function until<Arg> (page: Page, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
   // An expression, not a function and its argument: a function passed as an argument would have
@@ -123,17 +125,18 @@ export async function until<Arg> (page: Page, predicate: (arg: Arg) => boolean, 
 
 function waitInPage<Arg> (predicate: (arg: Arg) => boolean, arg: Arg): Promise<void> {
   return new Promise(resolve => {
+    // What changes a page without a mutation: a load, a scroll (the window's or an element's), a
+    // field's value. An element's load and scroll do not bubble: the capture passes the document.
+    const events = ['load', 'scroll', 'input', 'change']
     const observer = new MutationObserver(check)
     function check (): void {
       if (!predicate(arg)) return
       observer.disconnect()
-      document.removeEventListener('load', check, true)
-      removeEventListener('scroll', check)
+      for (const type of events) document.removeEventListener(type, check, true)
       resolve()
     }
     observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true })
-    document.addEventListener('load', check, true) // load does not bubble: capture it
-    addEventListener('scroll', check)
+    for (const type of events) document.addEventListener(type, check, true)
     check()
   })
 }
