@@ -461,7 +461,8 @@ export interface ClusterOptions {
   key?: string
   /**
    * The leader's lease time-to-live (ms, at least 600). A leader killed outright is replaced
-   * within it and a sixth of it; a leader that cannot renew stops building a third before it.
+   * when its lease expires, within it of the kill; a leader that cannot renew stops building a
+   * third before it.
    * @default 3000
    */
   ttl?: number

@@ -1,6 +1,8 @@
 // The leader's lease: one key in one Redis, taken with SET NX PX (in a script) and renewed by
 // its holder only. A holder that cannot renew steps down before the key can expire, counted
 // from when it sent its last successful renewal, so its builds end before another can start.
+// A follower tries again when the key, as Redis last told it, expires: at once when its holder
+// died, and otherwise to find it renewed.
 import type { RedisLink } from './redis.js'
 
 export interface Lease {
@@ -8,7 +10,7 @@ export interface Lease {
   readonly isLeader: boolean
   /** The holder as last seen (this process's id when it leads), or null when unknown. */
   readonly leader: string | null
-  /** Redis is reachable: try for the lease now, then regularly. */
+  /** Redis is reachable: try for the lease now, then each time it would expire. */
   resume (): void
   /** Redis is lost: stop trying (a leader keeps its deadline and steps down at it unless Redis returns). */
   pause (): void
@@ -31,22 +33,23 @@ export interface LeaseEvents {
 }
 
 /**
- * Timings, from the lease's time-to-live: renewals every quarter, a step-down a third before
- * expiry (time for the running build to abort), and followers polling every sixth, so a
- * killed leader is replaced within `ttl` and a poll.
+ * Timings, from the lease's time-to-live: renewals every quarter, and a step-down a third before
+ * expiry (time for the running build to abort).
  */
-export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: number, pollMs: number } {
-  return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3), pollMs: Math.floor(ttl / 6) }
+export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: number } {
+  return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3) }
 }
 
 export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents): Lease {
-  const { renewMs, stepDownMs, pollMs } = leaseTimings(ttl)
+  const { renewMs, stepDownMs } = leaseTimings(ttl)
   let isLeader = false
   let leader: string | null = null
-  let poll: NodeJS.Timeout | undefined
+  let attempt: NodeJS.Timeout | undefined
   let renewal: NodeJS.Timeout | undefined
   let deadline: NodeJS.Timeout | undefined
   let isTrying = false
+  /** Asked for a try while one was out: its answer may be older than what asked (a release). */
+  let isAskedAgain = false
   let isClosed = false
 
   function see (holder: string | null): void {
@@ -68,14 +71,26 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     clearTimeout(deadline)
     see(null)
     events.onLost(reason)
+    tryIn(0) // who holds it now, and when it expires
+  }
+
+  /** The next try, `ms` from now (the one timer a follower has). */
+  function tryIn (ms: number): void {
+    clearTimeout(attempt)
+    if (isClosed) return
+    attempt = setTimeout(() => { tryAcquire().catch(link.failed) }, ms).unref()
   }
 
   async function tryAcquire (): Promise<void> {
-    if (isTrying || isLeader || isClosed || !link.isUp) return
+    if (isTrying) {
+      isAskedAgain = true
+      return
+    }
+    if (isLeader || isClosed || !link.isUp) return
     isTrying = true
     const sentAt = performance.now()
     try {
-      const [won, value] = await link.commands.lrAcquire(keys.lease, keys.epoch, id, ttl)
+      const [won, value, expiresIn] = await link.commands.lrAcquire(keys.lease, keys.epoch, id, ttl)
       if (isClosed) return
       if (won === 1) {
         isLeader = true
@@ -85,11 +100,19 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
         events.onAcquired(value)
       } else {
         see(value)
+        // Counted from the reply, so never before Redis's own expiry: a holder that died is
+        // replaced then, one that renews is found holding again.
+        tryIn(expiresIn >= 0 ? expiresIn : ttl) // -1: a key someone made without expiry
       }
     } catch (err) {
       link.failed(err)
+      if (link.isUp) tryIn(renewMs) // a command that failed on a live connection (a timeout)
     } finally {
       isTrying = false
+      if (isAskedAgain) {
+        isAskedAgain = false
+        tryIn(0)
+      }
     }
   }
 
@@ -106,19 +129,17 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     get leader () { return leader },
     resume () {
       if (isClosed) return
-      clearInterval(poll)
-      poll = setInterval(() => { tryAcquire().catch(link.failed) }, pollMs).unref()
       tryAcquire().catch(link.failed)
     },
     pause () {
-      clearInterval(poll)
+      clearTimeout(attempt)
       if (!isLeader) see(null)
     },
     tryNow () { tryAcquire().catch(link.failed) },
     async close () {
       if (isClosed) return
       isClosed = true
-      clearInterval(poll)
+      clearTimeout(attempt)
       clearInterval(renewal)
       clearTimeout(deadline)
       const wasLeader = isLeader

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { RedisConnectionOptions } from '../../types/index.js'
 import { integerOption, invalid, redisOption } from '../validate.js'
 
-/** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it and a poll. */
+/** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it. */
 export const DEFAULT_CLUSTER_TTL_MS = 3000
 const MIN_CLUSTER_TTL_MS = 600
 

@@ -3,8 +3,11 @@
 import type { Redis } from 'ioredis'
 
 export interface Scripts {
-  /** Takes the lease if free (or still ours): [1, epoch], the count of leaders so far; else [0, holder]. */
-  lrAcquire (lease: string, epoch: string, id: string, ttl: number): Promise<[1, number] | [0, string | null]>
+  /**
+   * Takes the lease if free (or still ours): [1, epoch], the count of leaders so far; else
+   * [0, holder, the ms until the holder's lease expires].
+   */
+  lrAcquire (lease: string, epoch: string, id: string, ttl: number): Promise<[1, number] | [0, string, number]>
   /** Extends the lease if `id` holds it: 1, else 0. */
   lrRenew (lease: string, id: string, ttl: number): Promise<number>
   /** Deletes the lease if `id` holds it. */
@@ -37,7 +40,7 @@ if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {1, redis.call('INCR', KEYS[2])}
 end
-if holder then return {0, holder} end
+if holder then return {0, holder, redis.call('PTTL', KEYS[1])} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {1, redis.call('INCR', KEYS[2])}`
   },
