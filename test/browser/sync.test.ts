@@ -11,7 +11,7 @@ import t, { type Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import type { ClientMessage, LiveReloadOptions, ServerMessage, SyncEvent } from '../../types/index.js'
 import { listen, testApp } from '../helpers/app.js'
-import { browserContext, serveSite, until, type Site } from '../helpers/browser.js'
+import { browserContext, closeTab, serveSite, until, type Site } from '../helpers/browser.js'
 import { fixture } from '../helpers/fixture.js'
 
 const context = await browserContext(t)
@@ -77,7 +77,7 @@ async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true): Prom
 async function openTab (t: Test, browser: BrowserContext, url: string, viewport = DESKTOP): Promise<Tab> {
   const page = await browser.newPage()
   await page.setViewportSize(viewport)
-  t.teardown(() => page.close())
+  t.teardown(() => closeTab(page))
   const tab: Tab = { page, received: [], sent: [], onSent: new Set() }
   await Promise.all([joined(tab), page.goto(url)])
   return tab
