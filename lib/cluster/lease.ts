@@ -100,9 +100,10 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
         events.onAcquired(value)
       } else {
         see(value)
-        // Counted from the reply, so never before Redis's own expiry: a holder that died is
-        // replaced then, one that renews is found holding again.
-        tryIn(expiresIn >= 0 ? expiresIn : ttl) // -1: a key someone made without expiry
+        // Counted from the reply, so never before Redis's own expiry (a key is gone the
+        // millisecond after its time): a holder that died is replaced then, one that renews is
+        // found holding again.
+        tryIn(expiresIn >= 0 ? expiresIn + 1 : ttl) // -1: a key someone made without expiry
       }
     } catch (err) {
       link.failed(err)
