@@ -9,7 +9,7 @@ import { createLease, type Lease } from '../lib/cluster/lease.js'
 import { connectRedis, type RedisLink } from '../lib/cluster/redis.js'
 import { eventually } from './helpers/eventually.js'
 import { collectingLogger } from './helpers/log.js'
-import { startRedis } from './helpers/redis.js'
+import { startRedis, type RedisServer } from './helpers/redis.js'
 
 const TTL = 3000
 
@@ -47,11 +47,17 @@ async function follower (t: Test, url: string, key: string, id: string): Promise
   return { lease, link, tries: () => tries, renewals: () => renewals, acquired, lost, leaders }
 }
 
-t.test('a dead holder\'s lease is taken as it expires: one try that finds it held, one when Redis says it ends', async t => {
+/** A redis-server, and a connection of the test's own to it: the other processes' side of the lease. */
+async function redisAndAdmin (t: Test): Promise<{ redis: RedisServer, admin: Redis }> {
   const redis = await startRedis(t)
   const admin = new Redis(redis.url)
   t.teardown(() => admin.quit())
   await once(admin, 'ready')
+  return { redis, admin }
+}
+
+t.test('a dead holder\'s lease is taken as it expires: one try that finds it held, one when Redis says it ends', async t => {
+  const { redis, admin } = await redisAndAdmin(t)
   const keys = clusterKeys('expiry')
   // A leader that died 1.2 s into its lease: what is left of it is all a follower waits for.
   await admin.set(keys.lease, 'dead-holder', 'PX', 1800)
@@ -81,10 +87,7 @@ t.test('a live holder keeps its lease: the follower asks again each time it woul
 })
 
 t.test('a try asked for while one is out runs again after it: a release is not answered with the old expiry', async t => {
-  const redis = await startRedis(t)
-  const admin = new Redis(redis.url)
-  t.teardown(() => admin.quit())
-  await once(admin, 'ready')
+  const { redis, admin } = await redisAndAdmin(t)
   const keys = clusterKeys('asked')
   await admin.set(keys.lease, 'leaving', 'PX', 60_000)
   const one = await follower(t, redis.url, 'asked', 'follower')
@@ -98,10 +101,7 @@ t.test('a try asked for while one is out runs again after it: a release is not a
 })
 
 t.test('a holder that finds its key taken (it expired during a pause, and another took it) steps down', async t => {
-  const redis = await startRedis(t)
-  const admin = new Redis(redis.url)
-  t.teardown(() => admin.quit())
-  await once(admin, 'ready')
+  const { redis, admin } = await redisAndAdmin(t)
   const keys = clusterKeys('taken')
   const one = await follower(t, redis.url, 'taken', 'holder')
   one.lease.resume()
