@@ -127,15 +127,12 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
         if (await queue.remove(id).catch(() => 0) === 1) finish(id, { aborted: true })
       }))
     }
-    const failAll = (message: string): void => {
+    /** Ends the build now with `result` for every shard: its waiting jobs go (sent before a closing connection's QUIT). */
+    const endAll = (result: ShardRun): void => {
       removeWaiting().catch(() => {})
-      for (const [id] of pending) finish(id, { errors: [{ message }] })
+      for (const [id] of pending) finish(id, result)
     }
-    /** The builder closes: its waiting jobs go (sent before the connection's QUIT), the build ends now. */
-    const stop = (): void => {
-      removeWaiting().catch(() => {})
-      for (const [id] of pending) finish(id, { aborted: true })
-    }
+    const stop = (): void => { endAll({ aborted: true }) } // the builder closes
 
     // No worker left for `workerTimeout` (they died, Redis went away): the build fails instead of waiting for ever.
     let lastSeen = Date.now()
@@ -146,7 +143,7 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       queue.getWorkersCount().then(count => { if (count > 0) lastSeen = Date.now() }, () => {}).finally(() => {
         isChecking = false
         if (signal.aborted) removeWaiting().catch(() => {}) // a job back from a dead worker's lock: waiting again
-        if (Date.now() - lastSeen > workerTimeout) failAll(noWorker())
+        if (Date.now() - lastSeen > workerTimeout) endAll({ errors: [{ message: noWorker() }] })
       })
     }, CHECK_MS).unref()
     const onAbort = (): void => { removeWaiting().catch(() => {}) }

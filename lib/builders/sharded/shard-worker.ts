@@ -6,17 +6,14 @@ import { existsSync } from 'node:fs'
 import { availableParallelism, hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ShardWorker, ShardWorkerOptions } from '../../../types/index.js'
-import { integerOption, optionsObject } from '../../validate.js'
+import { integerOption, optionsObject, redisOption } from '../../validate.js'
 import { digest } from './cache.js'
-import { redisOption } from '../../validate.js'
 import { queueName } from './options.js'
 import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
 import { connectionOf, defaultQueueName, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
 import { displayRedis } from '../../redis-address.js'
 
 const KNOWN = ['redis', 'name', 'concurrency', 'cwd', 'log']
-/** While closing, how often to look whether Redis is down (ms). */
-const CLOSE_CHECK_MS = 1000
 
 /** Connects to the queue and starts taking shards; resolves once connected to Redis. */
 export async function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker> {
@@ -69,20 +66,16 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
   return {
     name,
     close () {
-      // Running shards finish and their results are delivered; then the threads go.
       closed ??= (async () => {
-        // Running shards finish and their results are delivered. With Redis down, BullMQ's close
-        // would wait for it to come back: the connections are dropped and the close left behind.
-        const closing = worker.close().catch(() => {})
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([closing, new Promise<void>(resolve => {
-          timer = setInterval(() => {
-            if (!isDown) return
-            worker.disconnect().catch(() => {})
-            resolve()
-          }, CLOSE_CHECK_MS)
-        })])
-        clearInterval(timer)
+        // Running shards finish and their results are delivered; then the threads go. With Redis
+        // down (now, or from its next error on), BullMQ's close would wait for it to come back:
+        // the connections are dropped and the close left behind.
+        let onDown = (): void => {}
+        const down = new Promise<void>(resolve => { onDown = resolve })
+        if (isDown) onDown()
+        else worker.once('error', onDown)
+        await Promise.race([worker.close().catch(() => {}), down.then(() => { worker.disconnect().catch(() => {}) })])
+        worker.off('error', onDown)
         await pools.close()
       })()
       return closed
