@@ -87,7 +87,6 @@ function queueOf (value: unknown, cwd: string): QueueConfig {
   }
 }
 
-/** A `redis://` or `rediss://` URL, or an object of ioredis options. */
 /** A BullMQ queue name: not empty, no ":" (BullMQ's key separator). */
 export function queueName (option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.includes(':')) invalidOption(option, 'must be a non-empty string without ":"')
