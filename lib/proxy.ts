@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './options.js'
 import { isUnder } from './paths.js'
+import { upstreamHeaders } from './upstream-headers.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
@@ -56,8 +57,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       replyOptions: {
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         ...(keepsHost ? { rewriteRequestHeaders: browsersHost } : {}),
-        // A redirect to the upstream's own address would take the browser past the proxy, and out of live reload.
-        rewriteHeaders: (headers, request) => ({ ...headers, ...ownLocation(headers.location, targetOf(request)) })
+        rewriteHeaders: (headers, request) => upstreamHeaders(headers, targetOf(request))
       }
     })
   })
@@ -92,11 +92,4 @@ function localFileStrategy (isLocalFile: (url: string) => boolean): Parameters<F
     deriveConstraint: (request: { url?: string }) => isLocalFile(request.url ?? '/') ? 'local' : 'upstream',
     mustMatchWhenDerived: false
   } as never
-}
-
-/** `location` made relative when it points at the upstream itself (the proxy serves the same paths). */
-function ownLocation (location: unknown, upstream: URL | null): { location?: string } {
-  if (upstream === null || typeof location !== 'string' || !/^https?:\/\//i.test(location)) return {}
-  const target = new URL(location)
-  return target.origin === upstream.origin ? { location: target.pathname + target.search + target.hash } : {}
 }

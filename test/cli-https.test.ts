@@ -154,7 +154,11 @@ async function listening (server: Server): Promise<number> {
 t.test('--cert and --key in proxy mode: the upstream\'s pages injected over HTTP/2 and HTTP/1.1, its WebSockets forwarded over wss', async t => {
   const { dir, env } = place(t, { watched: { 'view.html': 'v1' } })
   const files = await certificateFiles(join(dir, 'tls'))
-  const upstream = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE.replace('one', `upstream ${req.url}`)))
+  const upstream = createServer((req, res) => {
+    // Two Content-Types (and two identical ETags) are fine over HTTP/1.1; HTTP/2 allows each once.
+    if (req.url === '/twice') return res.writeHead(200, [['content-type', 'text/html'], ['content-type', 'text/plain'], ['etag', '"a"'], ['etag', '"a"']]).end(PAGE)
+    res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE.replace('one', `upstream ${req.url}`))
+  })
   const echo = new WebSocketServer({ server: upstream, path: '/echo' })
   echo.on('connection', ws => ws.on('message', data => ws.send(`echo ${String(data)}`)))
   const port = await listening(upstream)
@@ -166,7 +170,11 @@ t.test('--cert and --key in proxy mode: the upstream\'s pages injected over HTTP
   await command.line(/HTTPS with your certificate .*cert\.pem \(for DNS:localhost, IP Address:127\.0\.0\.1\)/)
   const expected = PAGE.replace('one', 'upstream /a').replace('</head>', `${TAG}</head>`)
   t.equal((await get(`${command.url}/a`, files.pem)).body, expected, 'HTTP/1.1')
-  t.equal((await h2Get(await h2(t, command.url, files.pem), '/a')).body, expected, 'HTTP/2')
+  const session = await h2(t, command.url, files.pem)
+  t.equal((await h2Get(session, '/a')).body, expected, 'HTTP/2')
+  const twice = await h2Get(session, '/twice')
+  t.same([twice.status, twice.body], [200, PAGE.replace('</head>', `${TAG}</head>`)], 'a header repeated upstream: its first value, over HTTP/2')
+  t.equal((await h2Get(session, '/a')).body, expected, 'and the command goes on')
 
   const ws = new WebSocket(`${command.url.replace('https', 'wss')}/echo`, { ca: files.pem })
   t.teardown(() => ws.terminate())

@@ -100,6 +100,8 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
     if (req.url === '/old') return res.writeHead(302, { location: `http://127.0.0.1:${port}/new?x=1` }).end()
     if (req.url === '/away') return res.writeHead(302, { location: 'https://example.test/elsewhere' }).end()
+    if (req.url === '/twice') return res.writeHead(302, { location: `http://127.0.0.1:${port}//evil.example/x` }).end()
+    if (req.url?.startsWith('/bad?')) return res.writeHead(302, { location: decodeURIComponent(req.url.slice('/bad?'.length)) }).end()
     if (req.url === '/streamed') { // rendered as it goes: chunked, no Content-Length
       res.writeHead(200, { 'content-type': 'text/html' })
       res.write('<!doctype html><html><head><title>streamed</title>')
@@ -120,6 +122,10 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
   t.equal((await get(`${command.url}/old`)).headers.location, '/new?x=1', 'a redirect to the upstream itself stays on the proxy')
   t.equal((await get(`${command.url}/away`)).headers.location, 'https://example.test/elsewhere', 'one elsewhere is left alone')
+  t.equal((await get(`${command.url}/twice`)).headers.location, '/.//evil.example/x', 'a path of two slashes stays a path, not another host')
+  for (const bad of ['http://[bad', 'https://a b/', 'http://']) {
+    t.equal((await get(`${command.url}/bad?${encodeURIComponent(bad)}`)).headers.location, bad, `a Location that is no URL (${bad}) passes as it came`)
+  }
   t.equal((await get(`${command.url}/streamed`)).body, `<!doctype html><html><head><title>streamed</title>${TAG}</head><body>late</body></html>`, 'a streamed page, injected')
 
   const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`)

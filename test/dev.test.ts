@@ -228,12 +228,15 @@ export default async function app (fastify) { await load(fastify, fileURLToPath(
   t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>one</body></html>`)
 })
 
-t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server', async t => {
+t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server; a redirect to a URL that does not parse is passed on', async t => {
   const dir = app(t, 'one', {
-    'app.js': "export default async function app (fastify) { fastify.get('/where', async request => request.headers.host) }\n"
+    'app.js': "export default async function app (fastify) {\n  fastify.get('/where', async request => request.headers.host)\n  fastify.get('/go', async (request, reply) => reply.redirect(request.query.next))\n}\n"
   })
   const server = await start(t, dir)
   t.equal(await text(`${server.url}/where`), new URL(server.url).host)
+  const redirected = await fetch(`${server.url}/go?next=${encodeURIComponent('http://[bad')}`, { redirect: 'manual' })
+  t.equal(redirected.headers.get('location'), 'http://[bad', 'that response carries it as the app sent it')
+  t.equal(await text(`${server.url}/where`), new URL(server.url).host, 'and the server goes on')
 })
 
 t.test('the app\'s own WebSocket routes are forwarded to the current version', async t => {

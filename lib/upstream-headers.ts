@@ -1,0 +1,47 @@
+// An upstream's response headers as the proxy (proxy.ts) passes them on: they are data from
+// another server, and one bad header must spoil that response at most, never the process.
+import type { IncomingHttpHeaders } from 'node:http'
+
+/**
+ * The headers HTTP/2 allows once: Node's `Http2ServerResponse.writeHead` throws
+ * ERR_HTTP2_HEADER_SINGLE_VALUE for an array in any of them (kSingleValueHeaders in Node's
+ * lib/internal/http2/util.js, checked on Node 20 and 24), and over HTTP/1.1 Node's own client
+ * keeps the first of a repeated one. Hop-by-hop headers are dropped by reply-from for HTTP/2.
+ */
+const SINGLE_VALUE = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age',
+  'authorization', 'content-encoding', 'content-language', 'content-length', 'content-location',
+  'content-md5', 'content-range', 'content-type', 'date', 'dnt', 'etag', 'expires', 'from', 'host',
+  'if-match', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified',
+  'location', 'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after', 'tk',
+  'upgrade-insecure-requests', 'user-agent', 'x-content-type-options'
+])
+
+/**
+ * `headers` with each header HTTP/2 allows once reduced to its first value, and a `location`
+ * that points at the upstream itself made relative (the proxy serves the same paths; the
+ * upstream's own address would take the browser past the proxy, out of live reload).
+ */
+export function upstreamHeaders<Headers extends IncomingHttpHeaders> (headers: Headers, upstream: URL | null): Headers {
+  const folded: Record<string, unknown> = { ...headers }
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value) && SINGLE_VALUE.has(name.toLowerCase())) folded[name] = value[0]
+  }
+  const location = ownLocation(folded.location, upstream)
+  if (location !== undefined) folded.location = location
+  return folded as Headers
+}
+
+/**
+ * `location` relative when it is an absolute URL on the upstream's origin; undefined otherwise
+ * (not a URL that parses: passed on as it came, for that response alone). A path that begins
+ * `//` (or `/\`, which the URL parser turns into `//`) would read as another host once the
+ * origin is gone: `/.` ahead of it keeps it a path on this one.
+ */
+function ownLocation (location: unknown, upstream: URL | null): string | undefined {
+  if (upstream === null || typeof location !== 'string' || !/^https?:\/\//i.test(location) || !URL.canParse(location)) return undefined
+  const target = new URL(location)
+  if (target.origin !== upstream.origin) return undefined
+  const path = target.pathname.startsWith('//') ? `/.${target.pathname}` : target.pathname
+  return path + target.search + target.hash
+}
