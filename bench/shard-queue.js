@@ -16,6 +16,9 @@ import { generateSite } from '../examples/docs-site/generate.js'
 import { docsBuilder } from '../examples/docs-site/site.js'
 import { freePort, killAll, percentile } from './lib/harness.js'
 
+/** The docs site's worker module: the only code a shard worker runs. */
+const WORKER = fileURLToPath(new URL('../examples/docs-site/worker.js', import.meta.url))
+
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10)
 const PAGES = Number(process.env.DOCS_PAGES ?? 2000)
 const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
@@ -43,7 +46,7 @@ async function startRedis () {
 
 /** A shard-worker process of the built bin, one shard at a time; resolves once it takes shards. */
 async function startWorker (redis) {
-  const child = spawn(process.execPath, [BIN, 'shard-worker', '--redis', redis, '--queue', 'bench', '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } })
+  const child = spawn(process.execPath, [BIN, 'shard-worker', '--redis', redis, '--queue', 'bench', '--worker', WORKER, '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } })
   let output = ''
   await new Promise((resolve, reject) => {
     child.once('exit', code => reject(new Error(`shard-worker exited (${code})\n${output}`)))

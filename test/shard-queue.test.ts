@@ -4,7 +4,8 @@ import { existsSync, readFileSync, watch } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { Queue } from 'bullmq'
+import { fileURLToPath } from 'node:url'
+import { Queue, QueueEvents, Worker } from 'bullmq'
 import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome, ShardedBuilderOptions } from '../types/index.js'
 import { shardedBuilder } from '../lib/builders/sharded/sharded.js'
@@ -23,6 +24,7 @@ import { startRedis, type RedisServer } from './helpers/redis.js'
 import { runWithout } from './helpers/without-package.js'
 
 const WORKER = new URL('./fixtures/sharded/worker-pid.js', import.meta.url)
+const WORKER_PATH = fileURLToPath(WORKER)
 /** A shard-worker process's cold start, or a dead worker's job coming back (~5–7 s), on a loaded machine. */
 const PATIENCE_MS = 45_000
 
@@ -44,6 +46,7 @@ function site (t: Test, redis: RedisServer, files: Files, options: Partial<Shard
     execArgv: [], // not tap's loader and coverage hooks in the worker threads
     workerData: { src: paths.src, out: paths.out, calls: paths.calls, pids: paths.pids },
     queue: { redis: redis.url, name: 'q' },
+    output: paths.out,
     ...options
   })
   t.teardown(() => builder.close?.())
@@ -52,9 +55,9 @@ function site (t: Test, redis: RedisServer, files: Files, options: Partial<Shard
   return { ...paths, builder, ran }
 }
 
-/** The real bin's shard worker on queue "q", connected. */
-async function startWorker (t: Test, redis: RedisServer, args: string[] = []): Promise<Command> {
-  const command = runCommand(t, ['shard-worker', '--redis', redis.url, '--queue', 'q', '--concurrency', '1', ...args])
+/** The real bin's shard worker on queue "q" for `worker`, connected. */
+async function startWorker (t: Test, redis: RedisServer, worker = WORKER_PATH): Promise<Command> {
+  const command = runCommand(t, ['shard-worker', '--redis', redis.url, '--queue', 'q', '--worker', worker, '--concurrency', '1'])
   await command.line(/taking shards from queue "q"/)
   return command
 }
@@ -80,7 +83,8 @@ t.test('the docs site built by two shard-worker processes is byte for byte what 
   const content = join(dir, 'content')
   const layout = new URL('../examples/docs-site/layout.html', import.meta.url).pathname
   await generateSite(content, 200)
-  const workers = [await startWorker(t, redis), await startWorker(t, redis)]
+  const docsWorker = fileURLToPath(new URL('../examples/docs-site/worker.js', import.meta.url))
+  const workers = [await startWorker(t, redis, docsWorker), await startWorker(t, redis, docsWorker)]
 
   const local = docsBuilder({ content, out: join(dir, 'local'), layout, cache: false, concurrency: 2 })
   t.teardown(() => local.close?.())
@@ -115,6 +119,59 @@ t.test('the shards spread over the connected workers', async t => {
   t.equal(readFileSync(join(s.out, 's3/p.html'), 'utf8'), 'PAGE 3')
   const counts = await queue.getJobCounts()
   t.ok(Object.values(counts).every(count => count === 0), `no job is left in Redis: ${JSON.stringify(counts)}`)
+})
+
+t.test('job data is data: a job that names another module or carries Node.js flags runs none of them', async t => {
+  const redis = await startRedis(t)
+  const dir = fixture(t, {
+    'evil.js': "import { writeFileSync } from 'node:fs'\nwriteFileSync(new URL('./ran-module', import.meta.url), 'x')\n",
+    'evil.cjs': "require('node:fs').writeFileSync(__dirname + '/ran-require', 'x')\n",
+    src: { a: { 'p.md': 'page a' } },
+    calls: '',
+    pids: ''
+  })
+  await startWorker(t, redis)
+  const queue = inspect(t, redis)
+  const events = new QueueEvents('q', { connection: { url: redis.url } })
+  t.teardown(() => events.close())
+  await events.waitUntilReady()
+  const task = { key: 'a', files: [join(dir, 'src/a/p.md')], changes: [], full: true, workerData: { src: join(dir, 'src'), out: join(dir, 'out'), calls: join(dir, 'calls'), pids: join(dir, 'pids') } }
+  const job = { worker: WORKER_PATH, generation: 'ab12', timeout: 10_000, maxMemory: null, task }
+  /** The job's result; rejects with the reason the worker failed it. */
+  const run = async (data: unknown): Promise<unknown> => await (await queue.add('a', data as never, { attempts: 1 })).waitUntilFinished(events)
+
+  await t.rejects(run({ ...job, worker: join(dir, 'evil.js') }), /this shard worker runs .*worker-pid\.js; the job is for .*evil\.js/)
+  t.notOk(existsSync(join(dir, 'ran-module')), 'the module a job named never ran')
+  const imported = join(dir, 'ran-import')
+  const flags = ['--require', join(dir, 'evil.cjs'), '--import', `data:text/javascript,${encodeURIComponent(`import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(imported)}, 'x')`)}`]
+  t.match(await run({ ...job, execArgv: flags }), { outputs: [join(dir, 'out/a/p.html')] }, 'a job with flags is built as any other')
+  t.notOk(existsSync(join(dir, 'ran-require')), 'with the worker\'s own flags: no --require from the job')
+  t.notOk(existsSync(imported), 'nor its --import')
+  const malformed: Array<[string, unknown]> = [
+    ['null', null], ['a string', 'job'], ['a timeout of 1e20', { ...job, timeout: 1e20 }], ['a negative maxMemory', { ...job, maxMemory: -1 }],
+    ['a generation that is a path', { ...job, generation: '../x' }], ['a relative file', { ...job, task: { ...task, files: ['relative.md'] } }],
+    ['an unknown change type', { ...job, task: { ...task, changes: [{ path: '/a', type: 'rm' }] } }]
+  ]
+  for (const [what, data] of malformed) await t.rejects(run(data), /shard job/, `refused: ${what}`)
+})
+
+t.test('a reply naming an output outside the output directory fails its shard, and that file is never pruned', async t => {
+  const redis = await startRedis(t)
+  const s = site(t, redis, { a: { 'p.md': 'page a' } })
+  const precious = join(s.dir, 'precious.txt')
+  await writeFile(precious, 'keep me')
+  let reply: unknown = { outputs: [precious], data: null }
+  const rogue = new Worker('q', async () => reply, { connection: { url: redis.url } }) // anyone who can write to that Redis
+  t.teardown(() => rogue.close())
+  await rogue.waitUntilReady()
+  t.match((await s.builder.build(ctx()) as Built).errors, [{ message: `shard "a" failed: its worker reported ${precious} as an output, outside the output directory ${s.out}: none of the shard's outputs are kept` }])
+  reply = { outputs: [join(s.out, '../precious.txt')], data: null }
+  t.match((await s.builder.build(ctx()) as Built).errors, [{ message: /outside the output directory/ }], 'nor through ..')
+  reply = 'not a result'
+  t.match((await s.builder.build(ctx()) as Built).errors, [{ message: 'shard "a" failed: its worker replied with no list of absolute output paths' }])
+  reply = { outputs: [], data: null }
+  t.equal((await s.builder.build(ctx()) as Built).errors, undefined, 'a reply within it is taken')
+  t.equal(readFileSync(precious, 'utf8'), 'keep me', 'and the file outside was never pruned')
 })
 
 t.test('a worker killed under a shard: another worker builds it, and the build succeeds', async t => {
@@ -163,7 +220,7 @@ t.test('an overtaken build deletes its waiting jobs; the running shard finishes 
   const pages: Files = {}
   for (let i = 0; i < 8; i++) pages[`s${i}`] = { 'p.md': i === 0 ? 'SLOW 1000' : `page ${i}` }
   const s = site(t, redis, pages, { queue: { redis: redis.url } }) // the default name, derived from cwd
-  const worker = await runShardWorker({ redis: redis.url, concurrency: 1 })
+  const worker = await runShardWorker({ redis: redis.url, worker: WORKER, execArgv: [], concurrency: 1 })
   t.teardown(() => worker.close())
   const queue = inspect(t, redis, worker.name)
   const watcher = watch(s.pids) // the first shard writes its line as it starts
@@ -186,7 +243,7 @@ t.test('no worker connected: the build fails within the timeout, saying how to s
   const started = Date.now()
   const { errors } = await s.builder.build(ctx()) as Built
   const elapsed = Date.now() - started
-  t.match(errors, [{ message: `no shard worker is connected to the queue "q" on Redis at ${redis.url} (waited 1500 ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${redis.url} --queue q\`` }])
+  t.match(errors, [{ message: `no shard worker is connected to the queue "q" on Redis at ${redis.url} (waited 1500 ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${redis.url} --queue q --worker ${WORKER_PATH}\`` }])
   t.ok(elapsed >= 1500 && elapsed < 15_000, `after the timeout (${elapsed} ms)`)
   t.same(await inspect(t, redis).getJobCounts('waiting'), { waiting: 0 }, 'no job was left behind')
 })
@@ -216,7 +273,7 @@ t.test('through the plugin: an edit is built by a shard worker and reloads the b
   const redis = await startRedis(t)
   const app = testApp(t)
   const s = site(t, redis, { a: { 'p.md': 'page a' }, b: { 'p.md': 'page b' } })
-  const worker = await runShardWorker({ redis: redis.url, name: 'q', concurrency: 1 })
+  const worker = await runShardWorker({ redis: redis.url, worker: WORKER, execArgv: [], name: 'q', concurrency: 1 })
   t.teardown(() => worker.close())
   await app.register(liveReload, { root: s.out, watch: [s.src], builder: s.builder })
   t.same(s.ran().map(line => line.split(' ')[0]).sort(), ['a', 'b'], 'the start-up build')
@@ -290,8 +347,9 @@ t.test('bad flags exit 2 naming the flag', async t => {
   const cases: Array<[string[], RegExp]> = [
     [['shard-worker'], /shard-worker needs --redis <url>/],
     [['shard-worker', '--redis', 'http://127.0.0.1:6379'], /--redis takes a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/127\.0\.0\.1:6379"/],
-    [['shard-worker', '--redis', 'redis://127.0.0.1', '--concurrency', '0'], /--concurrency takes a positive integer, got "0"/],
-    [['shard-worker', '--redis', 'redis://127.0.0.1', '--queue', 'a:b'], /--queue takes a queue name without ":", got "a:b"/],
+    [['shard-worker', '--redis', 'redis://127.0.0.1'], /shard-worker needs --worker <module>/],
+    [['shard-worker', '--redis', 'redis://127.0.0.1', '--worker', 'w.js', '--concurrency', '0'], /--concurrency takes a positive integer, got "0"/],
+    [['shard-worker', '--redis', 'redis://127.0.0.1', '--worker', 'w.js', '--queue', 'a:b'], /--queue takes a queue name without ":", got "a:b"/],
     [['shard-worker', '--redis', 'redis://127.0.0.1', '--port', '1'], /unknown option --port/]
   ]
   for (const [args, message] of cases) {
@@ -302,11 +360,12 @@ t.test('bad flags exit 2 naming the flag', async t => {
 })
 
 t.test('bad options throw (or reject) FST_LIVERELOAD_INVALID_OPTION naming them', async t => {
-  const good = { worker: 'w.js', sources: 'src' }
+  const good = { worker: 'w.js', sources: 'src', output: 'out' }
+  t.throws(() => shardedBuilder({ worker: 'w.js', sources: 'src', queue: { redis: 'redis://x' } }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /shardedBuilder\.output" is required with queue/ })
   for (const queue of [null, 'redis://x', {}, { redis: 'http://x' }, { redis: 6379 }, { redis: 'redis://x', name: '' }, { redis: 'redis://x', name: 'a:b' }, { redis: 'redis://x', workerTimeout: 0 }, { redis: 'redis://x', retries: 2 }]) {
     t.throws(() => shardedBuilder({ ...good, queue } as unknown as ShardedBuilderOptions), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /shardedBuilder\.queue/ }, JSON.stringify(queue))
   }
-  for (const options of [{}, { redis: 'x' }, { redis: 'redis://x', concurrency: 0 }, { redis: 'redis://x', name: 'a:b' }, { redis: 'redis://x', port: 1 }]) {
+  for (const options of [{}, { redis: 'x', worker: 'w.js' }, { redis: 'redis://x' }, { redis: 'redis://x', worker: 'w.js', concurrency: 0 }, { redis: 'redis://x', worker: 'w.js', name: 'a:b' }, { redis: 'redis://x', worker: 'w.js', execArgv: '--a' }, { redis: 'redis://x', worker: 'w.js', port: 1 }]) {
     await t.rejects(runShardWorker(options as never), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /runShardWorker\./ }, JSON.stringify(options))
   }
 })
@@ -316,16 +375,16 @@ t.test('without bullmq installed, the builder\'s first build and runShardWorker 
   const index = new URL('../dist/index.js', import.meta.url).href // as an app runs it: built
   const ran = await runWithout(['bullmq'], `
     const { shardedBuilder, runShardWorker } = await import(${JSON.stringify(index)})
-    const builder = shardedBuilder({ worker: 'worker.js', sources: 'src', cwd: ${JSON.stringify(dir)}, cache: false, queue: { redis: 'redis://127.0.0.1:1' } })
+    const builder = shardedBuilder({ worker: 'worker.js', sources: 'src', cwd: ${JSON.stringify(dir)}, cache: false, output: 'out', queue: { redis: 'redis://127.0.0.1:1' } })
     const log = { info () {}, debug () {}, warn () {}, error () {}, child () { return log } }
     await builder.build({ changes: [], full: true, signal: new AbortController().signal, log }).then(() => console.log('built'), err => console.log(err.code, err.message))
-    await runShardWorker({ redis: 'redis://127.0.0.1:1' }).then(() => console.log('running'), err => console.log(err.code, err.message))`)
+    await runShardWorker({ redis: 'redis://127.0.0.1:1', worker: 'worker.js' }).then(() => console.log('running'), err => console.log(err.code, err.message))`)
   t.equal(ran.code, 0, ran.stderr)
   const [builder, worker] = ran.stdout.trim().split('\n')
   t.match(builder, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the sharded builder's queue option/)
   t.match(worker, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the shard worker/)
   const bin = new URL('../dist/cli/main.js', import.meta.url).href
-  const command = await runWithout(['bullmq'], `process.argv.splice(1, Infinity, 'main.js', 'shard-worker', '--redis', 'redis://127.0.0.1:1'); await import(${JSON.stringify(bin)})`)
+  const command = await runWithout(['bullmq'], `process.argv.splice(1, Infinity, 'main.js', 'shard-worker', '--redis', 'redis://127.0.0.1:1', '--worker', 'worker.js'); await import(${JSON.stringify(bin)})`)
   t.equal(command.code, 1, 'the command exits 1')
   t.match(command.stderr, /"bullmq" is needed for the shard worker: install it/)
 })

@@ -301,12 +301,18 @@ export interface ShardedBuilderOptions<Data = unknown, WorkerData = unknown> {
   execArgv?: string[]
   /** Heap limit of each worker thread in MB: a shard that exceeds it fails, its thread is replaced. */
   maxMemory?: number
-  /** Directory that relative `sources`, `shared` and `cache` resolve against. @default process.cwd() */
+  /** Directory that relative `sources`, `shared`, `cache` and `output` resolve against. @default process.cwd() */
   cwd?: string
+  /**
+   * The directory the shards and the merge write into (usually the plugin's `root`). A shard that
+   * reports an output outside it fails, and pruning never deletes outside it. Required with
+   * `queue`, whose replies come from whoever can write to that Redis.
+   */
+  output?: string
   /**
    * Send the shards to shard workers over a BullMQ queue in Redis instead of the local worker
    * threads (needs the `bullmq` package). Workers run `fastify-livereload shard-worker` on any
-   * machine that sees the same files at the same paths.
+   * machine that sees the same files at the same paths. Needs `output`.
    */
   queue?: ShardQueueOptions
 }
@@ -349,6 +355,11 @@ export interface ShardWorkerOptions {
   /** Redis: a URL (`redis://host:6379`) or ioredis options. */
   redis: string | RedisConnectionOptions
   /**
+   * The builder's worker module (path or file URL): the only code this worker runs. A job names
+   * its builder's module only to be refused when it is another one; it never chooses the code.
+   */
+  worker: string | URL
+  /**
    * The queue to take shards from: the builder's `queue.name`.
    * @default 'livereload-shards-<id>', `<id>` derived from `cwd`, as the builder derives it
    */
@@ -358,7 +369,9 @@ export interface ShardWorkerOptions {
    * @default os.availableParallelism()
    */
   concurrency?: number
-  /** The directory the default queue name is derived from. @default process.cwd() */
+  /** Node.js flags of its worker threads. @default process.execArgv */
+  execArgv?: string[]
+  /** The directory the default queue name is derived from, and `worker` resolves against. @default process.cwd() */
   cwd?: string
   /** Where the worker logs each shard and its connection's troubles. @default a silent logger */
   log?: FastifyBaseLogger

@@ -5,8 +5,9 @@
 // DOCS_PAGES for another page count), open the URL it prints and edit any page under content/,
 // or layout.html to rebuild them all. With SHARD_REDIS=redis://host:6379, the sections go to
 // shard workers over Redis instead: start one or more with
-// `npx fastify-livereload shard-worker --redis redis://host:6379` in the repository root, where
-// `npm run example:docs` runs (the queue's name derives from the working directory).
+// `npx fastify-livereload shard-worker --redis redis://host:6379 --worker examples/docs-site/worker.js`
+// in the repository root, where `npm run example:docs` runs (the queue's name derives from the
+// working directory).
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import liveReload from 'fastify-livereload'

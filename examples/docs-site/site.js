@@ -21,6 +21,7 @@ export function docsBuilder ({ content, out, layout, cache, concurrency, origin 
     cache,
     concurrency,
     queue,
+    output: out,                    // a shard's reported outputs must lie here (and pruning stays here)
     workerData: { content, out, layout },
     async merge (shards) {
       const pages = shards.flatMap(shard => shard.data ?? [])

@@ -55,7 +55,7 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const EVERY_INTERFACE = '0.0.0.0'
 
 export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
-       fastify-livereload shard-worker --redis <url> [--queue name] [--concurrency n] [--quiet]
+       fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
        fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
 export const HELP = `${USAGE}
@@ -97,6 +97,7 @@ on any machine that sees the site's files at the same paths; start it in the sit
 or give the builder's queue name:
 
   --redis <url>      The Redis of the builder's queue option (redis:// or rediss://)
+  --worker <module>  The builder's worker module: the only code this worker runs (jobs name none)
   --queue <name>     The builder's queue.name (default: derived from the directory, as the builder does)
   --concurrency <n>  Shards at a time, each in a worker thread (default: one per core)
 

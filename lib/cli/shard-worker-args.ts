@@ -4,6 +4,8 @@ import { tidy, UsageError } from './args.js'
 /** `fastify-livereload shard-worker`'s flags, checked. */
 export interface ShardWorkerArgs {
   readonly redis: string
+  /** The builder's worker module, as given (resolved against the working directory). */
+  readonly worker: string
   /** The queue's name; undefined: the default one, derived from the working directory as the builder derives it. */
   readonly queue: string | undefined
   /** Shards at a time; undefined: one per core. */
@@ -13,6 +15,7 @@ export interface ShardWorkerArgs {
 
 const FLAGS = {
   redis: { type: 'string' },
+  worker: { type: 'string' },
   queue: { type: 'string' },
   concurrency: { type: 'string' },
   quiet: { type: 'boolean' }
@@ -30,9 +33,11 @@ export function parseShardWorker (argv: readonly string[]): ShardWorkerArgs {
   if (positionals.length > 0) throw new UsageError(`shard-worker takes flags only, got ${positionals.map(p => `"${p}"`).join(', ')}`)
   if (values.redis === undefined) throw new UsageError('shard-worker needs --redis <url>: the Redis of the builder\'s queue option')
   if (!/^rediss?:\/\/./.test(values.redis) || !URL.canParse(values.redis)) throw new UsageError(`--redis takes a redis:// or rediss:// URL, got "${values.redis}"`)
+  if (values.worker === undefined || values.worker === '') throw new UsageError('shard-worker needs --worker <module>: the sharded builder\'s worker module, the only code it runs')
   if (values.queue !== undefined && (values.queue === '' || values.queue.includes(':'))) throw new UsageError(`--queue takes a queue name without ":", got "${values.queue}"`)
   return {
     redis: values.redis,
+    worker: values.worker,
     queue: values.queue,
     concurrency: values.concurrency === undefined ? undefined : concurrencyOf(values.concurrency),
     isQuiet: values.quiet === true

@@ -37,9 +37,11 @@ export interface ResolvedShardedOptions {
   workerDataKey: string
   /** Shards go to shard workers over this BullMQ queue; null: to the local worker threads. */
   queue: QueueConfig | null
+  /** Absolute output directory: outputs reported outside it fail their shard and are never pruned; null: unchecked. */
+  output: string | null
 }
 
-const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd', 'queue']
+const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd', 'queue', 'output']
 
 export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
   optionsObject('shardedBuilder', options, KNOWN)
@@ -56,6 +58,9 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
   const cache = options.cache ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
   if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
   if (options.prune !== undefined && typeof options.prune !== 'boolean') invalid('prune', 'must be a boolean')
+  if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) invalid('output', 'must be a directory path')
+  // Shard workers answer through Redis: what they report is checked against the site's output directory.
+  if (options.queue !== undefined && options.output === undefined) invalid('output', 'is required with queue: the directory the shards write into (the plugin\'s root), outside which no reported output is kept or pruned')
   return {
     worker,
     rules: {
@@ -74,7 +79,8 @@ export function resolveShardedOptions (options: ShardedBuilderOptions): Resolved
     execArgv: flagsOption('shardedBuilder.execArgv', options.execArgv),
     maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
     workerDataKey: workerDataKey(options.workerData),
-    queue: options.queue === undefined ? null : queueOf(options.queue, cwd)
+    queue: options.queue === undefined ? null : queueOf(options.queue, cwd),
+    output: options.output === undefined ? null : resolve(cwd, options.output)
   }
 }
 

@@ -9,15 +9,17 @@ import type { ShardRun } from './pool.js'
 
 export type BullMQ = typeof import('bullmq')
 
-/** One shard as a job: everything a worker on another machine needs to build it as the local pool does. */
+/**
+ * One shard as a job: what a worker on another machine needs to build it as the local pool does.
+ * Data only, checked by the worker (job-data.ts): the worker runs the module it was started for.
+ */
 export interface ShardJob {
-  /** Absolute path of the worker module: the same path on every machine (shared storage). */
+  /** Absolute path of the builder's worker module: a worker started for another one refuses the job. */
   worker: string
   /** Fingerprint of the worker module and the shared inputs: a new one gets fresh worker threads. */
   generation: string
-  /** The builder's `timeout`, `execArgv` and `maxMemory` (null: the worker process's own). */
+  /** The builder's `timeout` and `maxMemory` (null: V8's default). */
   timeout: number
-  execArgv: string[] | null
   maxMemory: number | null
   task: ShardInput
 }

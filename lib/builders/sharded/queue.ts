@@ -7,6 +7,7 @@ import type { QueueEvents } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../../types/index.js'
 import type { ShardPool, ShardRun } from './pool.js'
+import { checkReply } from './job-data.js'
 import { closeWithin, connectionOf, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
 import { displayRedis } from '../../redis-address.js'
 
@@ -29,7 +30,6 @@ export interface ShardQueueOptions {
   worker: string
   generation: string
   timeout: number
-  execArgv: string[] | undefined
   maxMemory: number | undefined
   log: FastifyBaseLogger
 }
@@ -55,7 +55,7 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
   let closed: Promise<void> | undefined
 
   const noWorker = (): string => lastError === null
-    ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name}\``
+    ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
     : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError.message}`
 
   /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
@@ -90,10 +90,10 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
   }
 
   function jobOf (task: ShardInput, jobId: string): { name: string, data: ShardJob, opts: { jobId: string, attempts: number, removeOnComplete: true, removeOnFail: true } } {
-    const { worker, generation, timeout, execArgv, maxMemory } = options
+    const { worker, generation, timeout, maxMemory } = options
     return {
       name: task.key,
-      data: { worker, generation, timeout, execArgv: execArgv ?? null, maxMemory: maxMemory ?? null, task },
+      data: { worker, generation, timeout, maxMemory: maxMemory ?? null, task },
       opts: { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
     }
   }
@@ -116,7 +116,11 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       onDone(task, result)
       if (pending.size === 0) end()
     }
-    const onCompleted = ({ jobId, returnvalue }: { jobId: string, returnvalue: unknown }): void => finish(jobId, returnvalue as ShardReply)
+    // A reply is whatever a worker on that Redis sent: a result only once it has the shape of one.
+    const onCompleted = ({ jobId, returnvalue }: { jobId: string, returnvalue: unknown }): void => {
+      const task = pending.get(jobId)
+      if (task !== undefined) finish(jobId, checkReply(task.key, returnvalue, null))
+    }
     const onFailed = ({ jobId, failedReason }: { jobId: string, failedReason: string }): void => {
       const task = pending.get(jobId)
       if (task !== undefined) finish(jobId, { errors: [failure(task, failedReason)] })

@@ -6,27 +6,31 @@ import { existsSync } from 'node:fs'
 import { availableParallelism, hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ShardWorker, ShardWorkerOptions } from '../../../types/index.js'
-import { integerOption, optionsObject, redisOption } from '../../validate.js'
+import { flagsOption, integerOption, modulePath, optionsObject, redisOption } from '../../validate.js'
 import { digest } from './cache.js'
+import { checkJob } from './job-data.js'
 import { queueName } from './options.js'
 import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
 import { connectionOf, defaultQueueName, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
 import { displayRedis } from '../../redis-address.js'
 
-const KNOWN = ['redis', 'name', 'concurrency', 'cwd', 'log']
+const KNOWN = ['redis', 'worker', 'name', 'concurrency', 'execArgv', 'cwd', 'log']
 
 /** Connects to the queue and starts taking shards; resolves once connected to Redis. */
 export async function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker> {
   optionsObject('runShardWorker', options, KNOWN)
   const redis = redisOption('runShardWorker.redis', options.redis)
   const cwd = options.cwd ?? process.cwd()
+  const module = modulePath('runShardWorker.worker', options.worker, cwd)
   const name = queueName('runShardWorker.name', options.name ?? defaultQueueName(cwd))
   const concurrency = integerOption('runShardWorker.concurrency', options.concurrency ?? availableParallelism())
+  const execArgv = flagsOption('runShardWorker.execArgv', options.execArgv)
   const log = options.log ?? silentLogger
   const { Worker } = await loadBullMQ('for the shard worker')
 
-  const pools = createPools(concurrency, log)
-  const worker = new Worker<ShardJob, ShardReply>(name, async job => await build(job.data), {
+  const pools = createPools(concurrency, execArgv, log)
+  // Job data is data: checked before anything runs, and never a module or a flag to run.
+  const worker = new Worker<ShardJob, ShardReply>(name, async job => await build(checkJob(job.data, module)), {
     connection: connectionOf(redis),
     concurrency,
     name: `${hostname()}:${process.pid}`, // CLIENT LIST shows it: which machine and process
@@ -46,7 +50,7 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
   async function build (job: ShardJob): Promise<ShardReply> {
     const { key, files } = job.task
     // Thrown, not a shard error: the job goes to another worker (JOB_ATTEMPTS), which may see the files.
-    if (!existsSync(job.worker)) throw new Error(`the worker module ${job.worker} is not on ${hostname()}: shard workers need the site's files at the same paths`)
+    if (!existsSync(module)) throw new Error(`the worker module ${module} is not on ${hostname()}: shard workers need the site's files at the same paths`)
     const started = performance.now()
     const result = await pools.run(job)
     if ('aborted' in result) throw new Error(`the shard worker on ${hostname()} stopped while building shard "${key}"`)
@@ -88,9 +92,9 @@ interface Pools {
   close (): Promise<void>
 }
 
-/** Pools by worker module and generation; a newer generation of a module retires the older ones once idle. */
-function createPools (concurrency: number, log: FastifyBaseLogger): Pools {
-  const pools = new Map<string, { module: string, pool: Promise<ShardPool>, users: number, isRetired: boolean }>()
+/** Pools by generation (and limits); a newer generation retires the older ones once idle. */
+function createPools (concurrency: number, execArgv: string[] | undefined, log: FastifyBaseLogger): Pools {
+  const pools = new Map<string, { pool: Promise<ShardPool>, users: number, isRetired: boolean }>()
   const closeIfIdle = (key: string): void => {
     const entry = pools.get(key)
     if (entry === undefined || !entry.isRetired || entry.users > 0) return
@@ -99,23 +103,21 @@ function createPools (concurrency: number, log: FastifyBaseLogger): Pools {
   }
   return {
     async run (job) {
-      const key = digest([job.worker, job.generation, String(job.timeout), JSON.stringify(job.execArgv), String(job.maxMemory)])
+      const key = digest([job.generation, String(job.timeout), String(job.maxMemory)])
       let entry = pools.get(key)
       if (entry === undefined) {
         for (const [other, older] of pools) {
-          if (older.module !== job.worker) continue
           older.isRetired = true
           closeIfIdle(other)
         }
         entry = {
-          module: job.worker,
           users: 0,
           isRetired: false,
           pool: createShardPool({
             worker: job.worker,
             concurrency,
             timeout: job.timeout,
-            execArgv: job.execArgv ?? undefined,
+            execArgv,
             maxMemory: job.maxMemory ?? undefined,
             onError: err => log.error({ err }, 'a shard worker thread failed while idle')
           })
