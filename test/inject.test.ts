@@ -212,17 +212,21 @@ t.test('nonceOf reads script-src-elem, then script-src, then default-src', async
   t.equal(nonceOf(undefined), undefined)
 })
 
-t.test('opt-outs: inject false, a predicate, route config', async t => {
+t.test('opt-outs: inject false, a predicate, route config, a download', async t => {
   const off = await app(t, { inject: false })
   t.notMatch((await off.inject('/index.html')).body, TAG)
   const some = await app(t, { root: false, inject: request => request.url !== '/no' }, s => {
     s.get('/no', (_q, r) => r.type('text/html').send(PAGE))
     s.get('/yes', (_q, r) => r.type('text/html').send(PAGE))
     s.get('/config', { config: { liveReload: false } }, (_q, r) => r.type('text/html').send(PAGE))
+    s.get('/download', (_q, r) => r.type('text/html').header('content-disposition', 'Attachment; filename="page.html"').send(PAGE))
+    s.get('/shown', (_q, r) => r.type('text/html').header('content-disposition', 'inline').send(PAGE))
   })
   t.notMatch((await some.inject('/no')).body, TAG)
   t.match((await some.inject('/yes')).body, TAG)
   t.notMatch((await some.inject('/config')).body, TAG)
+  t.equal((await some.inject('/download')).body, PAGE, 'a download (Content-Disposition: attachment) is the file as it is')
+  t.match((await some.inject('/shown')).body, TAG, 'inline is a page')
 })
 
 t.test('the 404 page of the app gets the tag', async t => {

@@ -124,6 +124,8 @@ function isEligible (request: FastifyRequest, reply: FastifyReply, payload: unkn
   const type = String(reply.getHeader('content-type') ?? '')
   // Only ASCII-compatible HTML: a UTF-16 page would need its own scanner.
   if (!/^\s*text\/html\s*(;|$)/i.test(type) || /charset\s*=\s*"?utf-?(16|32)/i.test(type)) return false
+  // A download is a file to keep as it is, not a page to run.
+  if (/^\s*attachment\s*(;|$)/i.test(String(reply.getHeader('content-disposition') ?? ''))) return false
   return request.routeOptions.config?.liveReload !== false // a getter that builds an object: HTML only
 }
 
