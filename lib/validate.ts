@@ -96,5 +96,10 @@ export function redisOption (option: string, value: unknown): string | Readonly<
     return value
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid(option, 'must be a redis:// URL or an object of ioredis options')
+  const { port, host, path, db } = value as RedisConnectionOptions
+  if (port !== undefined) integerOption(`${option}.port`, port, { min: 1, max: 65535 })
+  if (host !== undefined && (typeof host !== 'string' || host === '')) invalid(`${option}.host`, 'must be an address or a host name')
+  if (path !== undefined && (typeof path !== 'string' || path === '')) invalid(`${option}.path`, 'must be the path of a Unix socket')
+  if (db !== undefined) integerOption(`${option}.db`, db, { min: 0 })
   return Object.freeze({ ...value as RedisConnectionOptions })
 }

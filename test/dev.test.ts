@@ -319,8 +319,13 @@ t.test('close() ends every version: no child process left', async t => {
   t.pass('none left')
 })
 
-t.test('an entry that does not exist: a coded error', async t => {
+t.test('an entry that does not exist or is a directory, a port that is none: a coded error', async t => {
   await t.rejects(dev({ entry: '/nonexistent/app.js', port: 0 }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /"entry" must be the app's module/ })
+  const dir = app(t)
+  await t.rejects(dev({ entry: dir, port: 0 }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /"entry" must be the app's module; ".*" is not a file/ })
+  for (const port of [-1, 'x', 65536, 1.5]) {
+    await t.rejects(dev({ entry: join(dir, 'app.js'), port } as never), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /"port" must be an integer of at least 0, at most 65535/ }, String(port))
+  }
 })
 
 t.test('a TypeScript entry runs through tsx, found from the app; without it, a coded error naming it', async t => {

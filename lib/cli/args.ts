@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { parseShardWorker, type ShardWorkerArgs } from './shard-worker-args.js'
 
@@ -129,7 +130,7 @@ const FLAGS = {
 /** The command `argv` (without node and the script) asks for; throws UsageError naming what is wrong. */
 export function parseCommand (argv: readonly string[]): Command {
   if (argv[0] === 'shard-worker' && !argv.includes('--help') && !argv.includes('-h')) return { kind: 'shard-worker', options: parseShardWorker(argv.slice(1)) }
-  const { args, pollMs } = takeOptionalValues(argv)
+  const { args, pollMs, afterPoll } = takeOptionalValues(argv)
   let parsed
   try {
     parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true })
@@ -145,6 +146,7 @@ export function parseCommand (argv: readonly string[]): Command {
     if (positionals.length !== 1) throw new UsageError(`dev takes the app's entry module, one: got ${positionals.length === 0 ? 'none' : positionals.map(p => `"${p}"`).join(', ')}`)
     if (values.spa === true || values.proxy !== undefined) throw new UsageError(`dev serves the app itself: ${values.spa === true ? '--spa' : '--proxy'} does not apply`)
   }
+  if (positionals.length > 1 && afterPoll !== undefined && positionals.includes(afterPoll)) intervalOf(afterPoll)
   if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
   if (values.open === true && values['no-open'] === true) throw new UsageError('--open and --no-open: choose one')
   const build = values.build ?? []
@@ -179,9 +181,10 @@ export function parseCommand (argv: readonly string[]): Command {
  * express: `--poll 500` and `--poll=500` are taken out here, a bare `--poll` left to it; a bare
  * `--host` (last, or before another flag) becomes `--host=0.0.0.0`.
  */
-function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs: number | undefined } {
+function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs: number | undefined, afterPoll: string | undefined } {
   const args: string[] = []
   let pollMs: number | undefined
+  let afterPoll: string | undefined // a word after a bare --poll: the directory, or a mistyped interval
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const inline = /^--poll=(.*)$/.exec(arg)
@@ -189,10 +192,11 @@ function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs:
       pollMs = intervalOf(inline[1]!)
       continue
     }
-    if (arg === '--poll' && argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1]!)) {
+    if (arg === '--poll' && argv[i + 1] !== undefined && /^[-+]?[\d.]/.test(argv[i + 1]!)) {
       pollMs = intervalOf(argv[++i]!)
       continue
     }
+    if (arg === '--poll' && argv[i + 1]?.startsWith('-') === false) afterPoll = argv[i + 1]
     if (arg === '--host' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-'))) {
       args.push(`--host=${EVERY_INTERFACE}`)
       continue
@@ -203,7 +207,7 @@ function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs:
     }
     args.push(arg)
   }
-  return { args, pollMs }
+  return { args, pollMs, afterPoll }
 }
 
 /** The plugin checks the range (its `poll` option), and says so in the same words as for any app. */
@@ -222,7 +226,10 @@ function portOf (text: string | undefined, fallback: number): number {
 function hostOf (text: string | undefined): string {
   if (text === undefined) return DEFAULT_HOST
   if (text.trim() === '' || /[\s/]/.test(text)) throw new UsageError(`--host takes an address or a host name, got "${text}"`)
-  return text
+  const bare = /^\[(.*)\]$/.exec(text)?.[1] ?? text // [::1], as in a URL
+  // Digits and dots are an IPv4 address or nothing: the resolver would look 999.1.1.1 up as a name.
+  if ((bare !== text || /^[\d.]+$/.test(bare)) && isIP(bare) === 0) throw new UsageError(`--host takes an address or a host name, got "${text}", which is not an IP address`)
+  return bare
 }
 
 /** `--cert` and `--key` go together, and imply `--https`; the files are read when the server starts (certificate.ts). */

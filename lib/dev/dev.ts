@@ -16,7 +16,7 @@ import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions
 import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
 import { liveReload } from '../index.js'
 import { channelPaths, proxyTo } from '../proxy.js'
-import { invalid, modulePath } from '../validate.js'
+import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Generation, type Generations } from './generations.js'
 
@@ -35,6 +35,9 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
   const entry = modulePath('entry', entryOption)
   if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
+  if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
+  integerOption('port', port, { min: 0, max: 65535 })
+  if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
   const generations = createGenerations(entry, loaderFor(entry))
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches

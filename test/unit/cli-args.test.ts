@@ -59,6 +59,10 @@ t.test('--host alone is every interface, as in Vite; with a value, that address'
   t.equal(options(['--host', '::']).host, '::')
   t.equal(options(['--host=192.168.1.5', 'site']).host, '192.168.1.5')
   t.equal(options(['--host', 'site']).host, 'site', 'a word after it is its value: the directory goes first')
+  t.equal(options(['--host', '[::1]']).host, '::1', 'an IPv6 address in brackets, as in a URL')
+  t.equal(options(['--host', '127.0.0.1']).host, '127.0.0.1')
+  t.throws(() => parseCommand(['--host', '999.1.1.1']), new UsageError('--host takes an address or a host name, got "999.1.1.1", which is not an IP address'))
+  t.throws(() => parseCommand(['--host', '[nope]']), new UsageError('--host takes an address or a host name, got "[nope]", which is not an IP address'))
 })
 
 t.test('--cert and --key: together, and they mean HTTPS', async t => {
@@ -74,6 +78,9 @@ t.test('--poll takes an optional interval', async t => {
   t.equal(options(['--poll', 'site']).poll, true, 'a word after it is the directory')
   t.equal(options(['--poll', 'site']).dir, 'site')
   t.throws(() => parseCommand(['--poll=fast']), new UsageError('--poll takes an interval in milliseconds, got "fast"'))
+  t.throws(() => parseCommand(['--poll', '-5']), new UsageError('--poll takes an interval in milliseconds, got "-5"'))
+  t.throws(() => parseCommand(['--poll', '1.5']), new UsageError('--poll takes an interval in milliseconds, got "1.5"'))
+  t.throws(() => parseCommand(['site', '--poll', 'abc']), new UsageError('--poll takes an interval in milliseconds, got "abc"'), 'a second word after a directory: a mistyped interval')
 })
 
 t.test('--proxy: a URL, its scheme optional', async t => {

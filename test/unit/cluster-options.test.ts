@@ -30,7 +30,12 @@ t.test('invalid values fail at register time, naming the option', async t => {
     [{ redis: 'redis://x', key: 'has space' }, /option "cluster.key"/],
     [{ redis: 'redis://x', ttl: 100 }, /option "cluster.ttl" must be an integer of at least 600 \(ms\)/],
     [{ redis: 'redis://x', ttl: '3000' }, /option "cluster.ttl"/],
-    [{ redis: 'redis://x', lease: 1 }, /option "cluster.lease" is not an option; known: redis, key, ttl/]
+    [{ redis: 'redis://x', lease: 1 }, /option "cluster.lease" is not an option; known: redis, key, ttl/],
+    [{ redis: { port: 'x' } }, /option "cluster.redis.port" must be a positive integer, at most 65535/],
+    [{ redis: { host: '127.0.0.1', port: 70000 } }, /option "cluster.redis.port"/],
+    [{ redis: { host: 5 } }, /option "cluster.redis.host" must be an address/],
+    [{ redis: { path: '' } }, /option "cluster.redis.path" must be the path of a Unix socket/],
+    [{ redis: { db: -1 } }, /option "cluster.redis.db"/]
   ]
   for (const [cluster, message] of cases) {
     t.throws(() => resolveOptions({ cluster } as never), { code: 'FST_LIVERELOAD_INVALID_OPTION', message }, JSON.stringify(cluster))
