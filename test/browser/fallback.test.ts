@@ -1,7 +1,9 @@
 // The browser client's Server-Sent Events fallback, in real Chromium: the WebSocket upgrade is
-// refused (as by a proxy that does not pass Upgrade), the page falls back to {path}/events,
-// reloads and swaps over it, and moves back to a WebSocket once upgrades work again.
+// refused (as by a proxy that does not pass Upgrade), or a page's Content-Security-Policy forbids
+// ws:, the page falls back to {path}/events, reloads and swaps over it, and moves back to a
+// WebSocket once upgrades work again.
 import { writeFile } from 'node:fs/promises'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import type { ConsoleMessage, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
@@ -104,4 +106,44 @@ t.test('a server restart seen over SSE reloads the page once', async t => {
   t.ok(await survivesSwap(page, join(first.dir, 'site.css'), 'rgb(0, 0, 255)'))
   t.equal(loads(), 1)
   t.equal(second.app.liveReload.clients, 1)
+})
+
+t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:, the page connects over SSE and a page edit reloads it once', async t => {
+  // Chromium fires `error` on such a WebSocket, within milliseconds, and never `close`.
+  let upgrades = 0
+  const site = await serveSite(t, fixture(t, SITE), {}, {
+    setup: app => app.addHook('onRequest', async (request, reply) => {
+      if (request.headers.upgrade !== undefined) upgrades++
+      // 'self' would allow ws: to the same host as well (CSP 3): name the http origin alone.
+      reply.header('content-security-policy', `connect-src http://${request.headers.host}`)
+    })
+  })
+  const page = await open(t, `${site.origin}/`)
+  t.equal(upgrades, 0, 'the browser never asked for a WebSocket: the policy stopped it')
+  const loads = countLoads(page)
+  const reloaded = page.waitForEvent('load')
+  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
+  await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
+  await reloaded
+  t.equal(await page.textContent('h1'), 'two')
+  await again
+  // Connected again to the same server: no further reload may come. Prove it by a change.
+  t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'a stylesheet swap, no reload')
+  t.equal(loads(), 1)
+})
+
+t.test('a WebSocket whose upgrade is never answered is given up, and the page connects over SSE', async t => {
+  // As a proxy or firewall that holds the upgrade request open without a word: no `error`, no `close`.
+  let held = 0
+  const site = await serveSite(t, fixture(t, SITE), {}, {
+    setup: app => app.addHook('onRequest', async (request, reply) => {
+      if (request.headers.upgrade === undefined) return
+      held++
+      await once(request.raw.socket, 'close') // the page gave up on it
+      reply.hijack()
+    })
+  })
+  await open(t, `${site.origin}/`)
+  t.ok(held >= 1, 'the WebSocket was tried first, and held')
+  t.equal(site.app.liveReload.clients, 1)
 })
