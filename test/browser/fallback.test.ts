@@ -3,13 +3,13 @@
 // ws:, the page falls back to {path}/events, reloads and swaps over it, and moves back to a
 // WebSocket once upgrades work again.
 import { writeFile } from 'node:fs/promises'
-import { once } from 'node:events'
 import { join } from 'node:path'
 import type { ConsoleMessage, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from '../helpers/browser.js'
 import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
+import { forbidWebSockets, holdUpgrades, refuseUpgrades } from '../helpers/unfriendly.js'
 
 const tab = await sharedTab(t, await browserContext(t))
 
@@ -20,16 +20,7 @@ const SITE = { 'index.html': PAGE('<h1>one</h1>'), 'site.css': 'h1 { color: rgb(
 /** A site whose WebSocket upgrades are refused with 502 while `gate.isBlocked`. */
 async function startSite (t: Test, dir: string, port = 0): Promise<Site & { gate: { isBlocked: boolean, refused: number } }> {
   const gate = { isBlocked: true, refused: 0 }
-  // Before the plugin, so the channel routes inherit it: it runs ahead of the upgrade.
-  const site = await serveSite(t, dir, {}, {
-    port,
-    setup: app => app.addHook('onRequest', async (request, reply) => {
-      if (gate.isBlocked && request.headers.upgrade !== undefined) {
-        gate.refused++
-        return await reply.code(502).send('no upgrades through this proxy')
-      }
-    })
-  })
+  const site = await serveSite(t, dir, {}, { port, setup: refuseUpgrades(gate) })
   return { ...site, gate }
 }
 
@@ -109,17 +100,10 @@ t.test('a server restart seen over SSE reloads the page once', async t => {
 })
 
 t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:, the page connects over SSE and a page edit reloads it once', async t => {
-  // Chromium fires `error` on such a WebSocket, within milliseconds, and never `close`.
-  let upgrades = 0
-  const site = await serveSite(t, fixture(t, SITE), {}, {
-    setup: app => app.addHook('onRequest', async (request, reply) => {
-      if (request.headers.upgrade !== undefined) upgrades++
-      // 'self' would allow ws: to the same host as well (CSP 3): name the http origin alone.
-      reply.header('content-security-policy', `connect-src http://${request.headers.host}`)
-    })
-  })
+  const upgrades = { seen: 0 }
+  const site = await serveSite(t, fixture(t, SITE), {}, { setup: forbidWebSockets(upgrades) })
   const page = await open(t, `${site.origin}/`)
-  t.equal(upgrades, 0, 'the browser never asked for a WebSocket: the policy stopped it')
+  t.equal(upgrades.seen, 0, 'the browser never asked for a WebSocket: the policy stopped it')
   const loads = countLoads(page)
   const reloaded = page.waitForEvent('load')
   const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
@@ -133,17 +117,9 @@ t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:
 })
 
 t.test('a WebSocket whose upgrade is never answered is given up, and the page connects over SSE', async t => {
-  // As a proxy or firewall that holds the upgrade request open without a word: no `error`, no `close`.
-  let held = 0
-  const site = await serveSite(t, fixture(t, SITE), {}, {
-    setup: app => app.addHook('onRequest', async (request, reply) => {
-      if (request.headers.upgrade === undefined) return
-      held++
-      await once(request.raw.socket, 'close') // the page gave up on it
-      reply.hijack()
-    })
-  })
+  const upgrades = { held: 0 }
+  const site = await serveSite(t, fixture(t, SITE), {}, { setup: holdUpgrades(upgrades) })
   await open(t, `${site.origin}/`)
-  t.ok(held >= 1, 'the WebSocket was tried first, and held')
+  t.ok(upgrades.held >= 1, 'the WebSocket was tried first, and held')
   t.equal(site.app.liveReload.clients, 1)
 })
