@@ -49,21 +49,16 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
   })
 
   /** One attempt over one transport; the first to say `hello` becomes the connection. */
-  function open (useSse: boolean, isProbe = false): void {
+  function open (useSse: boolean, isProbe?: boolean): void {
     let hasHello = false
     let hasEnded = false
     let link: Link | undefined
-    const receive = (data: string): void => {
-      let message: ServerMessage
-      try {
-        message = JSON.parse(data) as ServerMessage
-      } catch {
-        return
-      }
+    const receive = (event: MessageEvent): void => {
+      // Only the server writes to the channel, JSON it serialised: no guard (the 3 KB budget).
+      const message = JSON.parse(event.data as string) as ServerMessage
       let restarted = false
       if (message.type === 'hello' && !hasHello) {
         hasHello = true
-        clearTimeout(helloTimer)
         clearTimeout(timer)
         clearTimeout(probeTimer)
         current?.close()
@@ -82,7 +77,6 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
     const end = (): void => {
       if (hasEnded) return
       hasEnded = true
-      clearTimeout(helloTimer)
       link?.close()
       if (isUnloading || (hasHello && link !== current)) return // replaced by another connection
       if (isProbe && !hasHello) {
@@ -97,34 +91,24 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       }
       retry()
     }
-    const helloTimer = setTimeout(end, HELLO_TIMEOUT_MS)
+    setTimeout(() => hasHello || end(), HELLO_TIMEOUT_MS) // stuck: no error, no close, no hello
     try {
-      link = useSse ? openEvents(receive, end) : openSocket(receive, end)
+      if (useSse) {
+        const source = link = new EventSource(`${url.href.replace(/^ws/, 'http')}/events`) // `url` has no query and no fragment
+        // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
+        const listener = (event: Event): void => event instanceof MessageEvent ? receive(event) : end()
+        // SSE event names are the message types (`error` also names EventSource's own failure event).
+        for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
+      } else {
+        const ws = link = new WebSocket(url)
+        ws.onmessage = receive
+        ws.onerror = ws.onclose = end
+      }
     } catch {
       // Firefox throws from `new WebSocket()` when a CSP's connect-src forbids ws:
       // (NS_ERROR_CONTENT_BLOCKED, not a DOMException, and with no message).
       end()
     }
-  }
-
-  function openSocket (receive: (data: string) => void, end: () => void): WebSocket {
-    const ws = new WebSocket(url)
-    ws.onmessage = event => receive(String(event.data))
-    ws.onerror = end
-    ws.onclose = end
-    return ws
-  }
-
-  function openEvents (receive: (data: string) => void, end: () => void): EventSource {
-    const source = new EventSource(new URL(`${url.pathname}/events`, url.href.replace(/^ws/, 'http')))
-    // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
-    const listener = (event: Event): void => {
-      if (event instanceof MessageEvent) receive(String(event.data))
-      else end()
-    }
-    // SSE event names are the message types (`error` also names EventSource's own failure event).
-    for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
-    return source
   }
 
   function probe (n: number): void {
