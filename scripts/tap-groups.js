@@ -1,6 +1,6 @@
 // The test files in two tap runs, as processes: each file at the top of test/ is a process of its
 // own, and each folder of test/ (unit/, browser/, serial/) is one process that runs its files one
-// after another. A test process costs about 1.2 s of CPU before its first test (the loader, tap,
+// after another. The folders of LANES are left out: each is a lane of its own (runLane). A test process costs about 1.2 s of CPU before its first test (the loader, tap,
 // coverage): the 19 files of test/unit/ took 27.5 s of CPU as 19 processes and 6.1 s as one, and
 // the browser files share one Chromium (test/helpers/browser.ts).
 //
@@ -20,6 +20,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const tap = join(root, 'node_modules/tap/dist/esm/run.mjs')
 const GROUPS = '.tap/groups'
 const SAVE_FILE = '.tap/serial-tests'
+/**
+ * Folders of test/ that `npm test` does not run, each with a script of its own: test/firefox/
+ * needs Debian's firefox-esr, ~430 MB the default lane (Node and Chromium) does without
+ * (`npm run test:firefox`, scripts/test-firefox.js). .taprc excludes them from `npx tap` too.
+ */
+export const LANES = ['test/firefox']
 
 /** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
 function run (args) {
@@ -60,6 +66,11 @@ async function folderEntry (folder, files) {
   return entry
 }
 
+/** The test files of a folder of test/, by name. */
+async function testFiles (folder) {
+  return (await readdir(join(root, folder))).filter(name => name.endsWith('.test.ts')).sort()
+}
+
 /** What each run starts: the shared processes (files and folder entries) and the serial ones. */
 async function processes () {
   const serial = await serialFolders()
@@ -70,8 +81,8 @@ async function processes () {
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
     if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(path)
-    if (!dirent.isDirectory()) continue
-    const files = (await readdir(join(root, path))).filter(name => name.endsWith('.test.ts')).sort()
+    if (!dirent.isDirectory() || LANES.includes(path)) continue
+    const files = await testFiles(path)
     if (files.length === 0) continue
     const entry = await folderEntry(path, files)
     found.add(path)
@@ -107,4 +118,14 @@ export async function runAlone () {
   const { alone } = await processesOnce()
   await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
   return await run(['--jobs=1', `--save=${SAVE_FILE}`, ...alone])
+}
+
+/**
+ * A folder of LANES as one process (its files share one browser), without coverage: the default
+ * run measures lib/, and these tests add nothing to it but the time. Resolves with tap's exit status.
+ */
+export async function runLane (folder) {
+  if (!LANES.includes(folder)) throw new Error(`${folder} is not a lane of its own (LANES in scripts/tap-groups.js)`)
+  await mkdir(join(root, GROUPS), { recursive: true })
+  return await run(['--disable-coverage', await folderEntry(folder, await testFiles(folder))])
 }

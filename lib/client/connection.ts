@@ -7,6 +7,12 @@ const MAX_RETRY_MS = 3000
 /** While on Server-Sent Events, a WebSocket is tried again after this, doubling up to the cap. */
 const FIRST_PROBE_MS = 1000
 const MAX_PROBE_MS = 60_000
+/**
+ * An attempt that has not said `hello` by then has failed: a proxy or firewall may hold a
+ * WebSocket's upgrade (or a stream) open without an answer, and the browser would wait minutes.
+ * The server says `hello` at once, so only a stuck attempt takes this long.
+ */
+const HELLO_TIMEOUT_MS = 5000
 
 /** An open connection: a WebSocket, or an EventSource (Server-Sent Events, which go one way). */
 export type Link = WebSocket | EventSource
@@ -14,11 +20,12 @@ export type Link = WebSocket | EventSource
 /**
  * Keeps one connection open to the channel, for the life of the page: a WebSocket at `url`,
  * or Server-Sent Events at `{url}/events` when a WebSocket cannot open (a failed WebSocket
- * attempt is followed by an SSE attempt, and the other way round). While on SSE it tries a
- * WebSocket again now and then, and moves back as soon as one says `hello`. Reconnects with
- * capped exponential backoff and jitter, waits while the tab is hidden and retries at once when
- * it is shown again. `restarted` is true for a `hello` from a different server instance than
- * before, whatever the transport.
+ * attempt is followed by an SSE attempt, and the other way round). An attempt fails however the
+ * browser says so: its constructor throws, it fires `error` or `close`, or no `hello` comes in
+ * time. While on SSE it tries a WebSocket again now and then, and moves back as soon as one says
+ * `hello`. Reconnects with capped exponential backoff and jitter, waits while the tab is hidden
+ * and retries at once when it is shown again. `restarted` is true for a `hello` from a
+ * different server instance than before, whatever the transport.
  */
 export function connect (url: URL, onMessage: (message: ServerMessage, restarted: boolean) => void): () => Link | undefined {
   let instance: string | undefined
@@ -42,15 +49,13 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
   })
 
   /** One attempt over one transport; the first to say `hello` becomes the connection. */
-  function open (useSse: boolean, isProbe = false): void {
+  function open (useSse: boolean, isProbe?: boolean): void {
     let hasHello = false
-    const receive = (data: string): void => {
-      let message: ServerMessage
-      try {
-        message = JSON.parse(data) as ServerMessage
-      } catch {
-        return
-      }
+    let hasEnded = false
+    let link: Link | undefined
+    const receive = (event: MessageEvent): void => {
+      // Only the server writes to the channel, JSON it serialised: no guard (the 3 KB budget).
+      const message = JSON.parse(event.data as string) as ServerMessage
       let restarted = false
       if (message.type === 'hello' && !hasHello) {
         hasHello = true
@@ -67,7 +72,12 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       }
       onMessage(message, restarted)
     }
+    // Once per attempt: a WebSocket that fails may fire `error` and then `close`, or (Chromium,
+    // when a CSP's connect-src forbids ws:) `error` alone.
     const end = (): void => {
+      if (hasEnded) return
+      hasEnded = true
+      link?.close()
       if (isUnloading || (hasHello && link !== current)) return // replaced by another connection
       if (isProbe && !hasHello) {
         if (current !== undefined) probe(++probes) // still on SSE: try again later
@@ -81,23 +91,23 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       }
       retry()
     }
-    let link: Link
-    if (useSse) {
-      const source = new EventSource(new URL(`${url.pathname}/events`, url.href.replace(/^ws/, 'http')))
-      // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
-      const listener = (event: Event): void => {
-        if (event instanceof MessageEvent) return receive(String(event.data))
-        source.close()
-        end()
+    setTimeout(() => hasHello || end(), HELLO_TIMEOUT_MS) // stuck: no error, no close, no hello
+    try {
+      if (useSse) {
+        const source = link = new EventSource(`${url.href.replace(/^ws/, 'http')}/events`) // `url` has no query and no fragment
+        // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
+        const listener = (event: Event): void => event instanceof MessageEvent ? receive(event) : end()
+        // SSE event names are the message types (`error` also names EventSource's own failure event).
+        for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
+      } else {
+        const ws = link = new WebSocket(url)
+        ws.onmessage = receive
+        ws.onerror = ws.onclose = end
       }
-      // SSE event names are the message types (`error` also names EventSource's own failure event).
-      for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
-      link = source
-    } else {
-      const ws = new WebSocket(url)
-      ws.onmessage = event => receive(String(event.data))
-      ws.onclose = end
-      link = ws
+    } catch {
+      // Firefox throws from `new WebSocket()` when a CSP's connect-src forbids ws:
+      // (NS_ERROR_CONTENT_BLOCKED, not a DOMException, and with no message).
+      end()
     }
   }
 

@@ -1,6 +1,7 @@
 // The browser client's Server-Sent Events fallback, in real Chromium: the WebSocket upgrade is
-// refused (as by a proxy that does not pass Upgrade), the page falls back to {path}/events,
-// reloads and swaps over it, and moves back to a WebSocket once upgrades work again.
+// refused (as by a proxy that does not pass Upgrade), or a page's Content-Security-Policy forbids
+// ws:, the page falls back to {path}/events, reloads and swaps over it, and moves back to a
+// WebSocket once upgrades work again.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ConsoleMessage, Page } from 'playwright-core'
@@ -8,6 +9,7 @@ import t, { type Test } from 'tap'
 import { countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from '../helpers/browser.js'
 import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
+import { forbidWebSockets, holdUpgrades, refuseUpgrades } from '../helpers/unfriendly.js'
 
 const tab = await sharedTab(t, await browserContext(t))
 
@@ -18,16 +20,7 @@ const SITE = { 'index.html': PAGE('<h1>one</h1>'), 'site.css': 'h1 { color: rgb(
 /** A site whose WebSocket upgrades are refused with 502 while `gate.isBlocked`. */
 async function startSite (t: Test, dir: string, port = 0): Promise<Site & { gate: { isBlocked: boolean, refused: number } }> {
   const gate = { isBlocked: true, refused: 0 }
-  // Before the plugin, so the channel routes inherit it: it runs ahead of the upgrade.
-  const site = await serveSite(t, dir, {}, {
-    port,
-    setup: app => app.addHook('onRequest', async (request, reply) => {
-      if (gate.isBlocked && request.headers.upgrade !== undefined) {
-        gate.refused++
-        return await reply.code(502).send('no upgrades through this proxy')
-      }
-    })
-  })
+  const site = await serveSite(t, dir, {}, { port, setup: refuseUpgrades(gate) })
   return { ...site, gate }
 }
 
@@ -104,4 +97,29 @@ t.test('a server restart seen over SSE reloads the page once', async t => {
   t.ok(await survivesSwap(page, join(first.dir, 'site.css'), 'rgb(0, 0, 255)'))
   t.equal(loads(), 1)
   t.equal(second.app.liveReload.clients, 1)
+})
+
+t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:, the page connects over SSE and a page edit reloads it once', async t => {
+  const upgrades = { seen: 0 }
+  const site = await serveSite(t, fixture(t, SITE), {}, { setup: forbidWebSockets(upgrades) })
+  const page = await open(t, `${site.origin}/`)
+  t.equal(upgrades.seen, 0, 'the browser never asked for a WebSocket: the policy stopped it')
+  const loads = countLoads(page)
+  const reloaded = page.waitForEvent('load')
+  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
+  await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
+  await reloaded
+  t.equal(await page.textContent('h1'), 'two')
+  await again
+  // Connected again to the same server: no further reload may come. Prove it by a change.
+  t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'a stylesheet swap, no reload')
+  t.equal(loads(), 1)
+})
+
+t.test('a WebSocket whose upgrade is never answered is given up, and the page connects over SSE', async t => {
+  const upgrades = { held: 0 }
+  const site = await serveSite(t, fixture(t, SITE), {}, { setup: holdUpgrades(upgrades) })
+  await open(t, `${site.origin}/`)
+  t.ok(upgrades.held >= 1, 'the WebSocket was tried first, and held')
+  t.equal(site.app.liveReload.clients, 1)
 })

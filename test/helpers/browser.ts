@@ -119,13 +119,19 @@ export function countLoads (page: Page): () => number {
   return () => loads
 }
 
+/**
+ * A tab of either driver: Playwright's (Chromium) and Puppeteer's (Firefox, test/helpers/firefox.ts)
+ * both evaluate an expression in the page, which is all the helpers below need.
+ */
+export interface Evaluates { evaluate (expression: string): Promise<unknown> }
+
 /** Marks the document: the mark survives a stylesheet swap, not a reload. */
-export async function setMarker (page: Page): Promise<void> {
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
+export async function setMarker (page: Evaluates): Promise<void> {
+  await page.evaluate('window.marker = 42')
 }
 
-export async function hasMarker (page: Page): Promise<boolean> {
-  return await page.evaluate(() => (window as unknown as { marker?: number }).marker === 42)
+export async function hasMarker (page: Evaluates): Promise<boolean> {
+  return await page.evaluate('window.marker === 42') === true
 }
 
 /**
@@ -137,7 +143,7 @@ export async function hasMarker (page: Page): Promise<boolean> {
  * instead runs it on every animation frame, which keeps Chromium painting frames throughout the
  * wait. `predicate` must use nothing but `arg`.
  */
-export async function until<Arg> (page: Page, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
+export async function until<Arg> (page: Evaluates, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
   // An expression, not a function and its argument: a function passed as an argument would have
   // to be revived with eval, which a page's Content-Security-Policy may forbid.
   await page.evaluate(`(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`)
@@ -162,18 +168,18 @@ function waitInPage<Arg> (predicate: (arg: Arg) => boolean, arg: Arg): Promise<v
 }
 
 /** Resolves once the page's h1 shows colour `rgb`. */
-export async function colourShown (page: Page, rgb: string): Promise<void> {
+export async function colourShown (page: Evaluates, rgb: string): Promise<void> {
   await until(page, rgb => getComputedStyle(document.querySelector('h1')!).color === rgb, rgb)
 }
 
 /** Writes a stylesheet that colours h1 `rgb` and waits until the page shows that colour. */
-export async function recolour (page: Page, file: string, rgb: string): Promise<void> {
+export async function recolour (page: Evaluates, file: string, rgb: string): Promise<void> {
   await writeFile(file, `h1 { color: ${rgb} }`)
   await colourShown(page, rgb)
 }
 
 /** Marks the document, swaps a stylesheet, and says whether the mark is still there: no reload came meanwhile. */
-export async function survivesSwap (page: Page, file: string, rgb: string): Promise<boolean> {
+export async function survivesSwap (page: Evaluates, file: string, rgb: string): Promise<boolean> {
   await setMarker(page)
   await recolour(page, file, rgb)
   return await hasMarker(page)
