@@ -132,9 +132,24 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     timer = undefined
     const step = nextStep(evidence(), rules)
     if (step.kind === 'flush') flush()
-    // Through decideSoon: after a stall of this event loop, the writes it could not read meanwhile
-    // are read before the quiet they broke is believed.
-    else if (step.kind === 'wait') timer = world.setTimer(decideSoon, step.until - world.now())
+    else if (step.kind === 'wait') decideAt(step.until)
+  }
+
+  /**
+   * Decides again at `until`, through decideSoon: after a stall of this event loop, the writes it
+   * could not read meanwhile are read before the quiet they broke is believed. The step was taken
+   * at the clock's reading in evidence(); on a busy machine our thread can be taken off its CPU
+   * before the timer is armed, past `until` (seen: up to 49 ms past a wait of 1 or 2 ms, on 2
+   * busy cores). The wait is then over, like one whose timer fired: decided again now, never a
+   * timer for a negative delay (Node 24 warns of it, TimeoutNegativeWarning; Node 20 made it 1 ms
+   * without a word). Not sooner: a look again while others are at work is due a millisecond
+   * after *its* decision, and deciding again at once would only ask for the next one a
+   * millisecond on, again and again.
+   */
+  function decideAt (until: number): void {
+    const ms = until - world.now()
+    if (ms <= 0) decideSoon()
+    else timer = world.setTimer(decideSoon, ms)
   }
 
   function evidence (): Evidence {

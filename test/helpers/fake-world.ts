@@ -14,6 +14,8 @@ export function fakeWorld () {
   let waited = 0
   let waitingSince: number | null = null
   let readyPerCpu = 0.5
+  /** How long (ms) each look at the CPUs takes: time that passes in the middle of a decision. */
+  let lag = 0
 
   /** Runs what is deferred (the rest of this event-loop turn), then the timers due by `now`. */
   function settle (): void {
@@ -34,15 +36,20 @@ export function fakeWorld () {
   const world: CoalescerWorld = {
     now: () => now,
     setTimer (fn, ms) {
+      // Node 24 warns of a negative delay (TimeoutNegativeWarning): a wait decided too late.
+      if (!(ms >= 0)) throw new Error(`a timer for ${ms} ms`)
       const id = ++nextId
-      timers.set(id, { at: now + Math.max(0, ms), fn })
+      timers.set(id, { at: now + ms, fn })
       return id
     },
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
     stat: path => files.get(path),
     waited: () => waited + (waitingSince === null ? 0 : now - waitingSince),
-    cpuContention: () => readyPerCpu
+    cpuContention: () => {
+      now += lag
+      return readyPerCpu
+    }
   }
 
   return {
@@ -75,6 +82,11 @@ export function fakeWorld () {
         waitingSince = null
       }
     },
+    /**
+     * From now on, each decision takes `ms` (while it looks at the CPUs, after it has read the
+     * clock): on a busy machine, our thread is taken off its CPU in the middle of one.
+     */
+    slowDown (ms: number) { lag = ms },
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }

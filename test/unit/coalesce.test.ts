@@ -102,6 +102,13 @@ t.test('where threads never stop waiting for a CPU, a save is sent after a burst
   t.same(flushed, [[update('/site/a.html')]])
 })
 
+t.test('a wait that its own decision outlasted is over: decided again at once, never a timer for a negative delay', async t => {
+  const { fake, flushed, save } = setup()
+  fake.slowDown(EARLY_MS + 1) // longer than the save's quiet, which the decision began before
+  save('/site/a.html')
+  t.same(flushed, [[update('/site/a.html')]], 'sent in the turn that delivered it')
+})
+
 t.test('where threads wait for a CPU, a burst\'s silence must last longer before it ends the burst', async t => {
   const { fake, flushed, write, deliver } = setup()
   const first = Array.from({ length: 10 }, (_, i) => `/site/d0/${i}.html`)
