@@ -5,6 +5,7 @@
 // Installs what is missing with apt-get when we may; otherwise says how.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { installMissing } from './install-missing.js'
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** Whether `command args` runs: it is on PATH. */
@@ -22,15 +23,4 @@ const missing = [
   ...(runs('mkcert', ['-version']) ? [] : [{ pkg: 'mkcert', hint: 'mkcert not found. Install it (Debian: sudo apt-get install mkcert; macOS: brew install mkcert).' }]),
   ...(runs('redis-server', ['--version']) ? [] : [{ pkg: 'redis-server', hint: 'redis-server not found. Install it (Debian: sudo apt-get install redis-server; macOS: brew install redis).' }])
 ]
-if (missing.length > 0) {
-  const mayInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
-  if (!mayInstall) {
-    for (const { hint } of missing) console.error(hint)
-    process.exit(1)
-  }
-  const packages = missing.map(({ pkg }) => pkg)
-  console.log(`Installing ${packages.join(', ')} for the tests…`)
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-  execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env })
-}
+installMissing(missing, 'the tests')

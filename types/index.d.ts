@@ -371,6 +371,12 @@ export interface ShardWorkerOptions {
   concurrency?: number
   /** Node.js flags of its worker threads. @default process.execArgv */
   execArgv?: string[]
+  /**
+   * Milliseconds a running shard may go without word from this worker before another worker
+   * takes it (this one killed, its machine lost); it says so every half of that, from its main
+   * thread (shards run in worker threads). At least 500. @default 5000
+   */
+  stallTimeout?: number
   /** The directory the default queue name is derived from, and `worker` resolves against. @default process.cwd() */
   cwd?: string
   /** Where the worker logs each shard and its connection's troubles. @default a silent logger */

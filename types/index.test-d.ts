@@ -127,7 +127,7 @@ expectAssignable<ShardQueueOptions>({ redis: { host: 'redis.internal', port: 638
 expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: {} }))
 expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: { redis: 6379 } }))
 expectError(shardedBuilder({ worker: 'worker.js', sources: 'content', queue: { redis: 'redis://x', workerTimeout: '10s' } }))
-expectType<Promise<ShardWorker>>(runShardWorker({ redis: 'redis://127.0.0.1:6379', worker: 'worker.js', concurrency: 4, name: 'docs', execArgv: ['--enable-source-maps'], cwd: '/srv/site', log: Fastify().log }))
+expectType<Promise<ShardWorker>>(runShardWorker({ redis: 'redis://127.0.0.1:6379', worker: 'worker.js', concurrency: 4, name: 'docs', execArgv: ['--enable-source-maps'], stallTimeout: 2000, cwd: '/srv/site', log: Fastify().log }))
 expectType<string>((await runShardWorker({ redis: { host: 'redis.internal' }, worker: new URL('file:///srv/site/worker.js') })).name)
 expectType<Promise<void>>((await runShardWorker({ redis: 'redis://x', worker: 'worker.js' })).close())
 expectError(runShardWorker({ concurrency: 2, worker: 'worker.js' }))

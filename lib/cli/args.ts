@@ -97,10 +97,11 @@ shard-worker builds the shards that shardedBuilder({ queue: { redis } }) sends o
 on any machine that sees the site's files at the same paths; start it in the site's directory,
 or give the builder's queue name:
 
-  --redis <url>      The Redis of the builder's queue option (redis:// or rediss://)
-  --worker <module>  The builder's worker module: the only code this worker runs (jobs name none)
-  --queue <name>     The builder's queue.name (default: derived from the directory, as the builder does)
-  --concurrency <n>  Shards at a time, each in a worker thread (default: one per core)
+  --redis <url>         The Redis of the builder's queue option (redis:// or rediss://)
+  --worker <module>     The builder's worker module: the only code this worker runs (jobs name none)
+  --queue <name>        The builder's queue.name (default: derived from the directory, as the builder does)
+  --concurrency <n>     Shards at a time, each in a worker thread (default: one per core)
+  --stall-timeout <ms>  How long a shard may go without word from its worker before another takes it (default 5000)
 
 Ctrl-C stops the server; a shard worker finishes its running shards first.`
 

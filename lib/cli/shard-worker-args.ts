@@ -10,6 +10,8 @@ export interface ShardWorkerArgs {
   readonly queue: string | undefined
   /** Shards at a time; undefined: one per core. */
   readonly concurrency: number | undefined
+  /** runShardWorker's stallTimeout (ms); undefined: its default. */
+  readonly stallTimeout: number | undefined
   readonly isQuiet: boolean
 }
 
@@ -18,6 +20,7 @@ const FLAGS = {
   worker: { type: 'string' },
   queue: { type: 'string' },
   concurrency: { type: 'string' },
+  'stall-timeout': { type: 'string' },
   quiet: { type: 'boolean' }
 } as const
 
@@ -40,8 +43,15 @@ export function parseShardWorker (argv: readonly string[]): ShardWorkerArgs {
     worker: values.worker,
     queue: values.queue,
     concurrency: values.concurrency === undefined ? undefined : concurrencyOf(values.concurrency),
+    stallTimeout: values['stall-timeout'] === undefined ? undefined : stallTimeoutOf(values['stall-timeout']),
     isQuiet: values.quiet === true
   }
+}
+
+function stallTimeoutOf (text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 500 || n > 2 ** 31 - 1) throw new UsageError(`--stall-timeout takes milliseconds from 500 to 2147483647, got "${text}"`)
+  return n
 }
 
 function concurrencyOf (text: string): number {

@@ -19,7 +19,7 @@ export async function shardWorker (args: ShardWorkerArgs, report: Report): Promi
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const worker = await runShardWorker({ redis: args.redis, worker: args.worker, name: args.queue, concurrency: args.concurrency, log: reportLogger(report) })
+  const worker = await runShardWorker({ redis: args.redis, worker: args.worker, name: args.queue, concurrency: args.concurrency, stallTimeout: args.stallTimeout, log: reportLogger(report) })
   stop = () => {
     report.line('stopping: the running shards finish first')
     worker.close().then(() => process.exit(0), (err: unknown) => {

@@ -28,13 +28,12 @@ export interface ShardJob {
 export type ShardReply = Exclude<ShardRun, { aborted: true }>
 
 /**
- * A worker that dies (SIGKILL, a lost machine) stops renewing its jobs' locks (every half
- * LOCK_DURATION_MS); the other workers look for expired locks every STALLED_INTERVAL_MS, so its
- * job is back in the queue within about LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS. A second
- * stall (MAX_STALLED_COUNT) fails the job: "job stalled more than allowable limit".
+ * A worker that dies (SIGKILL, a lost machine) stops renewing its jobs' locks (every half of its
+ * `stallTimeout`, BullMQ's lockDuration); the other workers look for expired locks every fifth of
+ * theirs, so its job is back in the queue within about 1.4 × stallTimeout. A second stall
+ * (MAX_STALLED_COUNT) fails the job: "job stalled more than allowable limit".
  */
-export const LOCK_DURATION_MS = 5000
-export const STALLED_INTERVAL_MS = 1000
+export const DEFAULT_STALL_TIMEOUT_MS = 5000
 export const MAX_STALLED_COUNT = 1
 /** A worker that throws (it cannot see the worker module: storage not mounted) leaves the job to another one, once. */
 export const JOB_ATTEMPTS = 2

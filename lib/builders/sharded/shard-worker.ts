@@ -11,10 +11,10 @@ import { digest } from './cache.js'
 import { checkJob } from './job-data.js'
 import { queueName } from './options.js'
 import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
-import { connectionOf, defaultQueueName, LOCK_DURATION_MS, loadBullMQ, MAX_STALLED_COUNT, STALLED_INTERVAL_MS, type ShardJob, type ShardReply } from './queue-job.js'
+import { connectionOf, DEFAULT_STALL_TIMEOUT_MS, defaultQueueName, loadBullMQ, MAX_STALLED_COUNT, type ShardJob, type ShardReply } from './queue-job.js'
 import { displayRedis } from '../../redis-address.js'
 
-const KNOWN = ['redis', 'worker', 'name', 'concurrency', 'execArgv', 'cwd', 'log']
+const KNOWN = ['redis', 'worker', 'name', 'concurrency', 'execArgv', 'stallTimeout', 'cwd', 'log']
 
 /** Connects to the queue and starts taking shards; resolves once connected to Redis. */
 export async function runShardWorker (options: ShardWorkerOptions): Promise<ShardWorker> {
@@ -25,6 +25,7 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
   const name = queueName('runShardWorker.name', options.name ?? defaultQueueName(cwd))
   const concurrency = integerOption('runShardWorker.concurrency', options.concurrency ?? availableParallelism())
   const execArgv = flagsOption('runShardWorker.execArgv', options.execArgv)
+  const stallTimeout = integerOption('runShardWorker.stallTimeout', options.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS, { min: 500, unit: 'ms' })
   const log = options.log ?? silentLogger
   const { Worker } = await loadBullMQ('for the shard worker')
 
@@ -34,8 +35,8 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
     connection: connectionOf(redis),
     concurrency,
     name: `${hostname()}:${process.pid}`, // CLIENT LIST shows it: which machine and process
-    lockDuration: LOCK_DURATION_MS,
-    stalledInterval: STALLED_INTERVAL_MS,
+    lockDuration: stallTimeout,
+    stalledInterval: Math.round(stallTimeout / 5),
     maxStalledCount: MAX_STALLED_COUNT
   })
   // ioredis reports every failed reconnection: one warning per outage.
