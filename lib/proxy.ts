@@ -1,14 +1,14 @@
 // Another server behind the plugin: the command's --proxy mode (cli/) and the dev server's
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2'
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './options.js'
 import { isUnder } from './paths.js'
-import { upstreamHeaders } from './upstream-headers.js'
+import { isLooped, requestHeaders, responseHeaders } from './proxy-headers.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
@@ -37,7 +37,12 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   const targetOf = (request: object | undefined): URL | null => (request === undefined ? undefined : given.get(request)) ?? upstream()
   const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
+  const via = `fastify-livereload-${randomUUID().slice(0, 8)}`
   await app.register(async function forwarded (proxied) {
+    // A proxy whose upstream is itself (its own port) would forward each request to itself for ever.
+    proxied.addHook('onRequest', async (request, reply) => {
+      if (isLooped(request.headers, via)) return await reply.code(508).type('text/plain').send('Loop detected: the proxy\'s upstream is this server itself')
+    })
     // Only where the upstream can change or be missing (the dev server): a fixed one needs no hook.
     if (unavailable !== undefined || hold !== undefined) {
       proxied.addHook('onRequest', async (request, reply) => {
@@ -50,14 +55,25 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
     if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))
+    // Bodies go upstream as streams, of any size and type the upstream takes: Fastify's own
+    // text/plain parser would read one whole, up to its 1 MiB bodyLimit (413). http-proxy's
+    // parser for every other type passes the stream on.
+    proxied.removeContentTypeParser('text/plain')
     await proxied.register(httpProxy, {
       upstream: '',
       websocket: true,
+      wsClientOptions: { headers: { via: `1.1 ${via}` } },
+      // A side that stops reading would have the other's messages buffered for it without end:
+      // past MAX_UNREAD_BYTES the pair is closed, as the channel drops a client that stops reading.
+      wsHooks: {
+        onOutgoingMessage: (_context, browser) => { if (browser.bufferedAmount > MAX_UNREAD_BYTES) browser.terminate() },
+        onIncomingMessage: (_context, _browser, app) => { if (app.bufferedAmount > MAX_UNREAD_BYTES) app.terminate() }
+      },
       ...(isLocalFile === undefined ? {} : { constraints: { [LOCAL_FILE]: 'upstream' } }),
       replyOptions: {
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
-        ...(keepsHost ? { rewriteRequestHeaders: browsersHost } : {}),
-        rewriteHeaders: (headers, request) => upstreamHeaders(headers, targetOf(request))
+        rewriteRequestHeaders: (request, headers) => requestHeaders(request, headers, keepsHost, via),
+        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request))
       }
     })
   })
@@ -65,19 +81,15 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     if (before.has(listener)) continue
     app.server.removeListener('upgrade', listener as never)
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!isChannel(request.url ?? '')) (listener as (...args: unknown[]) => void)(request, socket, head)
+      if (isChannel(request.url ?? '')) return
+      if (isLooped(request.headers, via)) socket.end('HTTP/1.1 508 Loop Detected\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      else (listener as (...args: unknown[]) => void)(request, socket, head)
     })
   }
 }
 
-/**
- * The request's headers with the Host the browser sent (reply-from puts the upstream's): over
- * HTTP/2 it is `:authority`, which Fastify's `request.host` reads too. And the scheme it used, for
- * an app that trusts a proxy and builds absolute URLs behind the command's HTTPS.
- */
-function browsersHost<Headers extends IncomingHttpHeaders | Http2IncomingHttpHeaders> (request: Pick<FastifyRequest, 'host' | 'protocol'>, headers: Headers): Headers {
-  return { ...headers, host: request.host, 'x-forwarded-proto': request.protocol }
-}
+/** What one side of a proxied WebSocket may leave unread (bytes): an app's frames can be large. */
+const MAX_UNREAD_BYTES = 16 * 1024 * 1024
 
 const LOCAL_FILE = 'livereloadTarget'
 

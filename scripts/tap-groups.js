@@ -26,6 +26,15 @@ const SAVE_FILE = '.tap/serial-tests'
  * (`npm run test:firefox`, scripts/test-firefox.js). .taprc excludes them from `npx tap` too.
  */
 export const LANES = ['test/firefox']
+/**
+ * The shared processes that take longest, longest first. tap starts processes in the order of
+ * their paths, and a long one started last would end the run alone: these get entries in
+ * .tap/groups/ whose names sort first, in this order (measured 2026-11-26 on 2 cores, four at a
+ * time, a simulation of that run put the end 26 s sooner). An order only: a wrong or stale one
+ * costs time, never a result; a file not named here runs after these, in path order.
+ */
+const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.test.ts', 'test/cluster.test.ts',
+  'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test/cli-https.test.ts', 'test/load.test.ts']
 
 /** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
 function run (args) {
@@ -46,18 +55,21 @@ async function serialFolders () {
 }
 
 /**
- * The entry of a folder's process, written to .tap/groups/: it imports the folder's files inside
+ * The entry of a process, written to .tap/groups/: it imports `files` (test/<name> paths) inside
  * one test, so that the root, where the files add their tests meanwhile, cannot end while a file
- * is still loading; and it gives the process the timeout of that many files.
+ * is still loading; and it gives the process the timeout of that many files. `name` is `what`'s
+ * (a folder of test/, or one file), after its place in LONGEST_FIRST when it has one.
  */
-async function folderEntry (folder, files) {
-  const entry = `${GROUPS}/${folder.slice('test/'.length)}.test.mjs`
-  const imports = files.map(file => `  await import(${JSON.stringify(pathToFileURL(join(root, folder, file)).href)})`)
+async function entryOf (what, files) {
+  const rank = LONGEST_FIRST.indexOf(what)
+  const name = what.slice('test/'.length).replace(/\.test\.ts$/, '')
+  const entry = `${GROUPS}/${rank === -1 ? '' : `${String(rank).padStart(2, '0')}-`}${name}.test.mjs`
+  const imports = files.map(file => `  await import(${JSON.stringify(pathToFileURL(join(root, file)).href)})`)
   await writeFile(join(root, entry), [
-    `// The ${files.length} test files of ${folder}/ in one process: written by scripts/tap-groups.js.`,
+    `// ${what} in one process${files.length > 1 ? `, its ${files.length} test files` : ''}: written by scripts/tap-groups.js.`,
     "import t from 'tap'",
     `t.setTimeout(${files.length} * Number(process.env.TAP_TIMEOUT ?? 30) * 1000)`,
-    `await t.test('load the ${files.length} files of ${folder}/', async t => {`,
+    `await t.test('load ${what}', async t => {`,
     ...imports,
     '  t.pass()',
     '})',
@@ -80,11 +92,11 @@ async function processes () {
   const found = new Set() // folders with test files
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
-    if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(path)
+    if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(LONGEST_FIRST.includes(path) ? await entryOf(path, [path]) : path)
     if (!dirent.isDirectory() || LANES.includes(path)) continue
-    const files = await testFiles(path)
+    const files = (await testFiles(path)).map(file => `${path}/${file}`)
     if (files.length === 0) continue
-    const entry = await folderEntry(path, files)
+    const entry = await entryOf(path, files)
     found.add(path)
     if (serial.includes(path)) alone.push(entry)
     else shared.push(entry)
@@ -108,9 +120,10 @@ export async function runShared () {
   // No report of its own: its coverage is part of the second run's, and thresholds of 0 keep tap
   // from calling this part incomplete.
   const partial = ['--coverage-report=none', '--statements=0', '--branches=0', '--functions=0', '--lines=0']
-  // As many at a time as CPUs: measured on 2 cores (a file a process), three at a time took 221 s
-  // of wall and 375 s of CPU, two 129 s and 198 s (one run each, a noisy machine).
-  return await run([`--jobs=${availableParallelism()}`, ...partial, ...shared])
+  // Two a CPU: the processes wait on timers, child processes and Redis more than they compute.
+  // Measured on 2 cores, idle (one run each, 2026-11-26): two at a time 211 s (119 % of a CPU for
+  // the whole npm test), three 179 s, four 163 s (139 %).
+  return await run([`--jobs=${2 * availableParallelism()}`, ...partial, ...shared])
 }
 
 /** The serial processes, one at a time, with the coverage report of the whole suite; resolves with tap's exit status. */
@@ -127,5 +140,5 @@ export async function runAlone () {
 export async function runLane (folder) {
   if (!LANES.includes(folder)) throw new Error(`${folder} is not a lane of its own (LANES in scripts/tap-groups.js)`)
   await mkdir(join(root, GROUPS), { recursive: true })
-  return await run(['--disable-coverage', await folderEntry(folder, await testFiles(folder))])
+  return await run(['--disable-coverage', await entryOf(folder, (await testFiles(folder)).map(file => `${folder}/${file}`))])
 }

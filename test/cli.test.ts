@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
+import { connect } from 'node:net'
 import { join, sep } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { spawn } from 'node:child_process'
@@ -29,6 +30,17 @@ async function get (url: string, headers: Record<string, string> = {}): Promise<
   const raw = Buffer.concat(chunks)
   const body = res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
   return { status: res.statusCode!, headers: res.headers, body: body.toString('utf8') }
+}
+
+/** POST `body` to `url` with node:http (fetch refuses to send `Expect`); an `Expect: 100-continue` waits for the 100 as curl does. */
+async function post (url: string, body: string, headers: Record<string, string>): Promise<{ status: number, body: string }> {
+  const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } })
+  if (headers.expect === undefined) req.end(body)
+  else req.once('continue', () => req.end(body))
+  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  let text = ''
+  for await (const chunk of res.setEncoding('utf8')) text += chunk as string
+  return { status: res.statusCode!, body: text }
 }
 
 async function listening (server: Server): Promise<number> {
@@ -98,6 +110,11 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   let port = 0
   const upstream = createServer((req, res) => {
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    if (req.url === '/upload') { // what reached the upstream of a body, and who it says sent it
+      let bytes = 0
+      req.on('data', (chunk: Buffer) => { bytes += chunk.length })
+      return req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes, forwarded: req.headers['x-forwarded-for'], proto: req.headers['x-forwarded-proto'] })))
+    }
     if (req.url === '/old') return res.writeHead(302, { location: `http://127.0.0.1:${port}/new?x=1` }).end()
     if (req.url === '/away') return res.writeHead(302, { location: 'https://example.test/elsewhere' }).end()
     if (req.url === '/twice') return res.writeHead(302, { location: `http://127.0.0.1:${port}//evil.example/x` }).end()
@@ -110,8 +127,17 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
     const page = gzipSync(PAGE.replace('one', 'from upstream'))
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip', 'content-length': page.length }).end(page)
   })
-  const echo = new WebSocketServer({ server: upstream, path: '/echo' })
-  echo.on('connection', ws => ws.on('message', data => ws.send(`echo ${String(data)}`)))
+  const echo = new WebSocketServer({ server: upstream })
+  // /flood sends 1 MiB messages, each once the last is written, until closed (100 at most).
+  let flooded = (_sent: number): void => {}
+  const floodEnded = new Promise<number>(resolve => { flooded = resolve })
+  echo.on('connection', (ws, req) => {
+    if (req.url !== '/flood') return ws.on('message', data => ws.send(`echo ${String(data)}`))
+    let sent = 0
+    const next = (): void => { if (ws.readyState === WebSocket.OPEN && sent < 100) ws.send(Buffer.alloc(1024 * 1024), () => { sent++; next() }) }
+    ws.on('close', () => flooded(sent))
+    next()
+  })
   port = await listening(upstream)
   t.teardown(() => { echo.close(); upstream.closeAllConnections(); upstream.close() })
 
@@ -122,6 +148,12 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
   t.equal((await get(`${command.url}/old`)).headers.location, '/new?x=1', 'a redirect to the upstream itself stays on the proxy')
   t.equal((await get(`${command.url}/away`)).headers.location, 'https://example.test/elsewhere', 'one elsewhere is left alone')
+  const body = 'x'.repeat(3 * 1024 * 1024)
+  const uploads: Array<Record<string, string>> = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/octet-stream', expect: '100-continue' }]
+  for (const headers of uploads) {
+    const res = await post(`${command.url}/upload`, body, { ...headers, 'x-forwarded-for': '6.6.6.6' })
+    t.same([res.status, JSON.parse(res.body)], [200, { bytes: body.length, forwarded: '127.0.0.1', proto: 'http' }], `a 3 MiB body (${JSON.stringify(headers)}) reaches the upstream whole, from the real address`)
+  }
   t.equal((await get(`${command.url}/twice`)).headers.location, '/.//evil.example/x', 'a path of two slashes stays a path, not another host')
   for (const bad of ['http://[bad', 'https://a b/', 'http://']) {
     t.equal((await get(`${command.url}/bad?${encodeURIComponent(bad)}`)).headers.location, bad, `a Location that is no URL (${bad}) passes as it came`)
@@ -135,11 +167,34 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   const [reply] = await once(ws, 'message') as [Buffer]
   t.equal(String(reply), 'echo hi', 'the upstream\'s WebSocket, forwarded')
 
+  // A browser that stops reading a proxied WebSocket: the proxy does not buffer for it without end.
+  const { port: commandPort } = new URL(command.url)
+  const stuck = connect(Number(commandPort), '127.0.0.1')
+  t.teardown(() => stuck.destroy())
+  stuck.write(`GET /flood HTTP/1.1\r\nHost: 127.0.0.1:${commandPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+  stuck.pause() // never reads
+  const sent = await floodEnded
+  t.ok(sent < 100, `the pair closed after ${sent} MiB of the upstream's 100, unread by the browser`)
+
   const client = await channelClient(t, command.url)
   const reload = client.next('reload')
   writeFileSync(join(watched, 'view.html'), 'v2')
   await reload
   t.pass('a watched file reloads')
+})
+
+t.test('--proxy pointed at its own port: each request answers 508, once, and the command goes on', async t => {
+  const free = createServer()
+  const port = await listening(free)
+  free.close()
+  await once(free, 'close')
+  const command = await serveCommand(t, ['--port', String(port), '--strict-port', '--proxy', `http://127.0.0.1:${port}`])
+  const page = await get(`${command.url}/`)
+  t.same([page.status, page.body], [508, 'Loop detected: the proxy\'s upstream is this server itself'])
+  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/socket`)
+  const [, response] = await once(ws, 'unexpected-response') as [unknown, import('node:http').IncomingMessage]
+  t.equal(response.statusCode, 508, 'a WebSocket upgrade too')
+  t.equal((await fetch(`${command.url}/__livereload/status`)).status, 200, 'the command still answers')
 })
 
 t.test('--proxy in front of python3 -m http.server', async t => {

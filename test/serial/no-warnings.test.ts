@@ -11,7 +11,7 @@ import { fixture } from '../helpers/fixture.js'
 import { writeFromThread } from '../helpers/writer-thread.js'
 
 /** Saves, each a dozen decisions or so of the coalescer, a millisecond or two from their due time. */
-const SAVES = 40
+const SAVES = 12
 /** How long (ms) our event loop is kept busy after each write, before the save is decided. */
 const STALL_MS = 20
 

@@ -1,6 +1,34 @@
-// An upstream's response headers as the proxy (proxy.ts) passes them on: they are data from
+// The headers the proxy (proxy.ts) passes each way. A request's go upstream with what the proxy
+// knows of the real connection, never what the client claims of it; a response's are data from
 // another server, and one bad header must spoil that response at most, never the process.
 import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2'
+import type { FastifyRequest } from 'fastify'
+
+/**
+ * A request's headers as the upstream gets them: `X-Forwarded-For`, `-Proto` and `-Host` from
+ * the connection the proxy took (a client's own are replaced: the proxy is the first it reached),
+ * `Via` with this proxy's `via` token added (RFC 9110: how a proxy finds itself in a loop), and no
+ * `Expect`, which Node already answered with 100 Continue (undici refuses to send it). With
+ * `keepsHost`, the Host the browser sent (reply-from puts the upstream's; over HTTP/2 it is
+ * `:authority`, which `request.host` reads too): the dev server's app is reached as if directly.
+ */
+export function requestHeaders<Headers extends IncomingHttpHeaders | Http2IncomingHttpHeaders> (request: Pick<FastifyRequest, 'host' | 'protocol' | 'ip'>, headers: Headers, keepsHost: boolean, via: string): Headers {
+  const { expect: _expect, ...rest } = headers
+  return {
+    ...rest,
+    ...(keepsHost ? { host: request.host } : {}),
+    via: [headers.via, `1.1 ${via}`].filter(Boolean).join(', '),
+    'x-forwarded-for': request.ip,
+    'x-forwarded-proto': request.protocol,
+    'x-forwarded-host': request.host
+  } as unknown as Headers
+}
+
+/** Whether a request already came through the proxy of this `via` token: its upstream is the proxy itself. */
+export function isLooped (headers: IncomingHttpHeaders | Http2IncomingHttpHeaders, via: string): boolean {
+  return String(headers.via ?? '').split(',').some(hop => hop.trim() === `1.1 ${via}`)
+}
 
 /**
  * The headers HTTP/2 allows once: Node's `Http2ServerResponse.writeHead` throws
@@ -22,7 +50,7 @@ const SINGLE_VALUE = new Set([
  * that points at the upstream itself made relative (the proxy serves the same paths; the
  * upstream's own address would take the browser past the proxy, out of live reload).
  */
-export function upstreamHeaders<Headers extends IncomingHttpHeaders> (headers: Headers, upstream: URL | null): Headers {
+export function responseHeaders<Headers extends IncomingHttpHeaders> (headers: Headers, upstream: URL | null): Headers {
   const folded: Record<string, unknown> = { ...headers }
   for (const [name, value] of Object.entries(headers)) {
     if (Array.isArray(value) && SINGLE_VALUE.has(name.toLowerCase())) folded[name] = value[0]
