@@ -28,6 +28,17 @@ function consoleLine (page: Page, text: string): Promise<ConsoleMessage> {
   return page.waitForEvent('console', { predicate: message => message.text() === `[livereload] ${text}`, timeout: 20_000 })
 }
 
+/** Writes index.html with a new heading; resolves with the heading the page shows once it has reloaded and is back on SSE. */
+async function editReloadsOverSse (page: Page, dir: string): Promise<string | null> {
+  const reloaded = page.waitForEvent('load')
+  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
+  await writeFile(join(dir, 'index.html'), PAGE('<h1>two</h1>'))
+  await reloaded
+  const heading = await page.textContent('h1')
+  await again
+  return heading
+}
+
 async function open (t: Test, url: string): Promise<Page> {
   return await visit(t, tab, url, page => consoleLine(page, 'connected (server-sent events)'))
 }
@@ -38,12 +49,7 @@ t.test('with upgrades refused the page connects over SSE, and a page edit reload
   t.ok(site.gate.refused >= 1, 'the WebSocket was tried first')
   t.equal(site.app.liveReload.clients, 1)
 
-  const reloaded = page.waitForEvent('load')
-  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
-  await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
-  await reloaded
-  t.equal(await page.textContent('h1'), 'two')
-  await again
+  t.equal(await editReloadsOverSse(page, site.dir), 'two')
 
   t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'a stylesheet swap over SSE, no reload')
 })
@@ -105,12 +111,7 @@ t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:
   const page = await open(t, `${site.origin}/`)
   t.equal(upgrades.seen, 0, 'the browser never asked for a WebSocket: the policy stopped it')
   const loads = countLoads(page)
-  const reloaded = page.waitForEvent('load')
-  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
-  await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
-  await reloaded
-  t.equal(await page.textContent('h1'), 'two')
-  await again
+  t.equal(await editReloadsOverSse(page, site.dir), 'two')
   // Connected again to the same server: no further reload may come. Prove it by a change.
   t.ok(await survivesSwap(page, join(site.dir, 'site.css'), 'rgb(0, 0, 255)'), 'a stylesheet swap, no reload')
   t.equal(loads(), 1)
