@@ -62,6 +62,9 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     await proxied.register(httpProxy, {
       upstream: '',
       websocket: true,
+      // Ours (responseHeaders) folds a repeated Location first; http-proxy's own rewrite, a no-op at
+      // prefix '', would call replace() on such an array and throw inside reply-from's callback.
+      internalRewriteLocationHeader: false,
       wsClientOptions: { headers: { via: `1.1 ${via}` } },
       // A side that stops reading would have the other's messages buffered for it without end:
       // past MAX_UNREAD_BYTES the pair is closed, as the channel drops a client that stops reading.

@@ -118,6 +118,7 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
     if (req.url === '/old') return res.writeHead(302, { location: `http://127.0.0.1:${port}/new?x=1` }).end()
     if (req.url === '/away') return res.writeHead(302, { location: 'https://example.test/elsewhere' }).end()
     if (req.url === '/twice') return res.writeHead(302, { location: `http://127.0.0.1:${port}//evil.example/x` }).end()
+    if (req.url === '/two-locations') return res.writeHead(302, [['location', '/a'], ['location', '/b']]).end()
     if (req.url?.startsWith('/bad?')) return res.writeHead(302, { location: decodeURIComponent(req.url.slice('/bad?'.length)) }).end()
     if (req.url === '/streamed') { // rendered as it goes: chunked, no Content-Length
       res.writeHead(200, { 'content-type': 'text/html' })
@@ -155,6 +156,7 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
     t.same([res.status, JSON.parse(res.body)], [200, { bytes: body.length, forwarded: '127.0.0.1', proto: 'http' }], `a 3 MiB body (${JSON.stringify(headers)}) reaches the upstream whole, from the real address`)
   }
   t.equal((await get(`${command.url}/twice`)).headers.location, '/.//evil.example/x', 'a path of two slashes stays a path, not another host')
+  t.equal((await get(`${command.url}/two-locations`)).headers.location, '/a', 'two Locations: the first')
   for (const bad of ['http://[bad', 'https://a b/', 'http://']) {
     t.equal((await get(`${command.url}/bad?${encodeURIComponent(bad)}`)).headers.location, bad, `a Location that is no URL (${bad}) passes as it came`)
   }

@@ -1,6 +1,6 @@
 // The sharded builder's queue option: shards as BullMQ jobs in a real redis-server, built by
 // real shard-worker processes (the built bin) or by runShardWorker() in this process.
-import { existsSync, readFileSync, watch } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, symlinkSync, watch } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
@@ -178,6 +178,17 @@ t.test('a reply naming an output outside the output directory fails its shard, a
   reply = { outputs: [], data: null }
   t.equal((await s.builder.build(ctx()) as Built).errors, undefined, 'a reply within it is taken')
   t.equal(readFileSync(precious, 'utf8'), 'keep me', 'and the file outside was never pruned')
+
+  // A link inside the output directory that leads out of it: named, kept, but never pruned through.
+  mkdirSync(s.out, { recursive: true })
+  symlinkSync(s.dir, join(s.out, 'link'))
+  reply = { outputs: [join(s.out, 'link/precious.txt')], data: null }
+  await writeFile(join(s.src, 'a/p.md'), 'page a, 2') // a shard to build again
+  t.equal((await s.builder.build(ctx()) as Built).errors, undefined)
+  reply = { outputs: [], data: null }
+  await writeFile(join(s.src, 'a/p.md'), 'page a, 3')
+  t.equal((await s.builder.build(ctx()) as Built).errors, undefined)
+  t.equal(readFileSync(precious, 'utf8'), 'keep me', 'pruning does not follow a link out of the output directory')
 })
 
 t.test('a worker killed under a shard: another worker builds it, and the build succeeds', async t => {

@@ -193,7 +193,7 @@ function takeOptionalValues (argv: readonly string[]): { args: string[], pollMs:
       pollMs = intervalOf(inline[1]!)
       continue
     }
-    if (arg === '--poll' && argv[i + 1] !== undefined && /^[-+]?[\d.]/.test(argv[i + 1]!)) {
+    if (arg === '--poll' && argv[i + 1] !== undefined && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(argv[i + 1]!)) {
       pollMs = intervalOf(argv[++i]!)
       continue
     }

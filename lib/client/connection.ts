@@ -8,9 +8,10 @@ const MAX_RETRY_MS = 3000
 const FIRST_PROBE_MS = 1000
 const MAX_PROBE_MS = 60_000
 /**
- * An attempt that has not said `hello` by then has failed: a proxy or firewall may hold a
- * WebSocket's upgrade (or a stream) open without an answer, and the browser would wait minutes.
- * The server says `hello` at once, so only a stuck attempt takes this long.
+ * A WebSocket attempt that has not said `hello` by then has failed: a proxy or firewall may hold
+ * its upgrade open without an answer, and the browser would wait minutes. The server says `hello`
+ * at once, so only a stuck attempt takes this long. Not an event stream: a proxy that buffers one
+ * delivers its `hello` late, and late is still live reload.
  */
 const HELLO_TIMEOUT_MS = 5000
 
@@ -91,7 +92,6 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
       }
       retry()
     }
-    setTimeout(() => hasHello || end(), HELLO_TIMEOUT_MS) // stuck: no error, no close, no hello
     try {
       if (useSse) {
         const source = link = new EventSource(`${url.href.replace(/^ws/, 'http')}/events`) // `url` has no query and no fragment
@@ -103,6 +103,7 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
         const ws = link = new WebSocket(url)
         ws.onmessage = receive
         ws.onerror = ws.onclose = end
+        setTimeout(() => hasHello || end(), HELLO_TIMEOUT_MS) // stuck: no error, no close, no hello
       }
     } catch {
       // Firefox throws from `new WebSocket()` when a CSP's connect-src forbids ws:

@@ -2,7 +2,8 @@
 // write to that Redis: a worker takes from a job only which files to build and within what
 // limits (never a module path or Node.js flags: it runs the module it was started with), and the
 // builder takes from a reply only outputs inside the site's output directory.
-import { isAbsolute, normalize, sep } from 'node:path'
+import { realpath } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path'
 import type { BuildErrorInfo, FileChange, ShardInput } from '../../../types/index.js'
 import { normalizeErrors } from '../../build-errors.js'
 import { MAX_TIMER_MS } from '../../validate.js'
@@ -35,21 +36,37 @@ export function checkJob (data: unknown, module: string): ShardJob {
 
 /**
  * A shard's result as the builder keeps it: a reply that is not a result, or that names an output
- * outside `output` (the site's output directory; null: not checked), fails the shard.
+ * outside the site's output directory (`output`: its path as configured and its real path, so a
+ * worker may name either; null: not checked), fails the shard.
  */
-export function checkReply (key: string, reply: unknown, output: string | null): ShardReply {
+export function checkReply (key: string, reply: unknown, output: readonly string[] | null): ShardReply {
   const { outputs, errors, data } = (reply ?? {}) as { outputs?: unknown, errors?: unknown, data?: unknown }
   if (Array.isArray(errors) && errors.length > 0) return { errors: normalizeErrors(errors) }
   if (!Array.isArray(outputs) || !outputs.every(isPath)) return failed(key, 'its worker replied with no list of absolute output paths')
-  const outside = output === null ? undefined : outputs.find(path => !isInside(path, output))
-  if (outside !== undefined) return failed(key, `its worker reported ${outside} as an output, outside the output directory ${output}: none of the shard's outputs are kept`)
+  const outside = output === null ? undefined : outputs.find(path => !output.some(dir => isInside(path, dir)))
+  if (outside !== undefined) return failed(key, `its worker reported ${outside} as an output, outside the output directory ${output![0]}: none of the shard's outputs are kept`)
   return { outputs, data }
 }
 
-/** Whether absolute `path` lies inside directory `dir` (absolute), after `..` and `.` are resolved. */
+/** Whether absolute `path` lies inside directory `dir` (absolute), after `..` and `.` are resolved, as text. */
 export function isInside (path: string, dir: string): boolean {
   const parent = dir.endsWith(sep) ? dir : dir + sep
   return normalize(path).startsWith(parent)
+}
+
+/** `dir` as configured and its real path (the same one when no link leads to it, or it does not exist yet). */
+export async function pathsOf (dir: string): Promise<string[]> {
+  const real = await realpath(dir).catch(() => dir)
+  return real === dir ? [dir] : [dir, real]
+}
+
+/**
+ * Whether the file at `path` really lies inside `dir` (its real path): its directory's real path is
+ * looked up, so a link inside `dir` that leads out of it does not count. What pruning deletes.
+ */
+export async function isReallyInside (path: string, realDir: string): Promise<boolean> {
+  const parent = await realpath(dirname(path)).catch(() => null)
+  return parent !== null && isInside(join(parent, basename(path)), realDir)
 }
 
 function failed (key: string, why: string): { errors: BuildErrorInfo[] } {

@@ -1,7 +1,7 @@
 // A shard worker: takes the sharded builder's jobs from its BullMQ queue and builds each shard in
 // worker threads exactly as the builder's local pool does (the same pool.ts and worker.ts), so
-// the outputs are the same bytes. One pool per worker module and generation: an edited worker
-// module or shared input gets fresh threads, as it does locally.
+// the outputs are the same bytes. It runs the one worker module it was started with, one pool per
+// generation: an edited worker module or shared input gets fresh threads, as it does locally.
 import { existsSync } from 'node:fs'
 import { availableParallelism, hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'

@@ -6,7 +6,7 @@ import { kindOf } from '../../paths.js'
 import { diskCache, digest, memoryCache, type CacheState, type ShardEntry } from './cache.js'
 import { findInputs, hashFiles } from './inputs.js'
 import { compare, partition } from './partition.js'
-import { checkReply, isInside } from './job-data.js'
+import { checkReply, isReallyInside, pathsOf } from './job-data.js'
 import { createShardPool, type ShardPool } from './pool.js'
 import { createShardQueue, QUEUE_NEEDS } from './queue.js'
 import { loadBullMQ } from './queue-job.js'
@@ -87,12 +87,13 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
     const failed: string[] = []
     const errors: BuildErrorInfo[] = []
     const outputs: string[] = []
+    const output = config.output === null ? null : await pathsOf(config.output)
     if (tasks.length > 0) {
       log.debug({ shards: tasks.map(task => task.key) }, 'building shards')
       const workers = closed === undefined ? await poolFor(shared, log) : null
       await workers?.run(tasks, signal, (task, reported) => {
         if ('aborted' in reported) return
-        const result = config.output !== null && 'outputs' in reported ? checkReply(task.key, reported, config.output) : reported
+        const result = output !== null && 'outputs' in reported ? checkReply(task.key, reported, output) : reported
         const previous = current.shards.get(task.key)
         if ('errors' in result) {
           failed.push(task.key)
@@ -136,7 +137,7 @@ export function shardedBuilder<Data = unknown, WorkerData = unknown> (options: S
       }
     }
 
-    const pruned = config.prune ? await prune(staleCandidates, current, mergeOutputs, hashes, config.output) : []
+    const pruned = config.prune ? await prune(staleCandidates, current, mergeOutputs, hashes, output?.at(-1) ?? null) : []
     await save(current, rebuilt, [...removed, ...failed], log)
     log.info({ shards: shards.size, built: rebuilt.length, failed: failed.length, reused: shards.size - tasks.length, removed: removed.length, ms: Math.round(performance.now() - started) }, 'shards built')
     if (isAborted) return { errors: [{ message: 'the build was aborted' }] }
@@ -199,13 +200,16 @@ function resultOf (key: string, entry: ShardEntry, rebuilt: string[]): ShardResu
 
 /**
  * Deletes the outputs that were written before and that no shard, nor the merge, claims now.
- * Never an input file, nor a file outside `output` when it is set, whatever a worker reported.
+ * Never an input file, nor, when the output directory is known (`realOutput`, its real path), a
+ * file that is not really inside it (through a link), whatever a worker reported.
  */
-async function prune (candidates: string[], current: CacheState, mergeOutputs: string[], inputs: Map<string, string>, output: string | null): Promise<string[]> {
+async function prune (candidates: string[], current: CacheState, mergeOutputs: string[], inputs: Map<string, string>, realOutput: string | null): Promise<string[]> {
   if (candidates.length === 0) return []
   const claimed = new Set([...mergeOutputs, ...(current.merge?.outputs ?? [])])
   for (const entry of current.shards.values()) for (const path of entry.outputs) claimed.add(path)
-  const stale = [...new Set(candidates)].filter(path => !claimed.has(path) && !inputs.has(path) && (output === null || isInside(path, output)))
+  const unclaimed = [...new Set(candidates)].filter(path => !claimed.has(path) && !inputs.has(path))
+  const isInOutput = await Promise.all(unclaimed.map(async path => realOutput === null || await isReallyInside(path, realOutput)))
+  const stale = unclaimed.filter((_path, i) => isInOutput[i])
   await Promise.all(stale.map(path => rm(path, { force: true })))
   return stale
 }
