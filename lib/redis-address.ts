@@ -12,3 +12,20 @@ export function displayRedis (redis: string | Readonly<RedisConnectionOptions>):
     return redis
   }
 }
+
+/**
+ * `err` with the password taken out of the command it failed on: ioredis puts the failed command
+ * on its errors (`HELLO 3 AUTH <user> <password>`, `AUTH [user] <password>`), and a logger
+ * serialises it whole. Changed in place, so that every listener of the error sees it so.
+ */
+export function withoutPassword<E> (err: E): E {
+  const command = (err as { command?: { name?: unknown, args?: unknown } } | null)?.command
+  if (command === undefined || !Array.isArray(command.args)) return err
+  const args = command.args.map(String)
+  const auth = args.findIndex(arg => arg.toUpperCase() === 'AUTH')
+  if (String(command.name).toLowerCase() === 'auth') args[args.length - 1] = '***'
+  else if (auth !== -1 && auth + 2 < args.length) args[auth + 2] = '***'
+  else return err
+  command.args = args
+  return err
+}

@@ -1,10 +1,16 @@
 // What happens before a cluster forms: a worker without the `cluster` option says, once, that
-// it builds on its own; without ioredis installed the option fails at register time.
+// it builds on its own; without ioredis installed the option fails at register time; a wrong
+// password is said once, and never shown.
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
 import t from 'tap'
+import liveReload from '../lib/index.js'
+import { testApp } from './helpers/app.js'
 import { fixture } from './helpers/fixture.js'
+import { logLines } from './helpers/log.js'
+import { startRedis } from './helpers/redis.js'
 import { runWithout } from './helpers/without-package.js'
 
 const dist = new URL('../dist/index.js', import.meta.url).href // as an app runs it: built
@@ -71,4 +77,20 @@ t.test('the cluster option without ioredis installed: FST_LIVERELOAD_MISSING_DEP
     await app.ready().catch(err => { console.log(err.code, err.message); process.exit(3) })`)
   t.equal(ran.code, 3, ran.stderr)
   t.match(ran.stdout, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"ioredis" is needed for the cluster option/)
+})
+
+t.test('a wrong Redis password: one warning, and no log line carries the password', async t => {
+  const redis = await startRedis(t)
+  const admin = new Redis(redis.url)
+  await admin.config('SET', 'requirepass', 'right-one')
+  admin.disconnect()
+  const log = logLines()
+  const app = testApp(t, { logger: log.logger })
+  const refused = log.next(line => /WRONGPASS/.test(JSON.stringify(line.err ?? '')))
+  await app.register(liveReload, { root: false, cluster: { redis: `redis://:s3cret-wrong@127.0.0.1:${redis.port}` } })
+  await app.ready()
+  await refused
+  await app.close()
+  t.equal(log.lines.filter(line => line.level === 40).length, 1, 'one warning')
+  t.same(log.lines.filter(line => JSON.stringify(line).includes('s3cret-wrong')).map(line => line.msg), [], 'the password in no line')
 })

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import type { RedisConnectionOptions } from '../../types/index.js'
 import { importOptional } from '../optional.js'
-import { displayRedis } from '../redis-address.js'
+import { displayRedis, withoutPassword } from '../redis-address.js'
 import { defineScripts, type Scripts } from './scripts.js'
 
 export interface RedisLink {
@@ -65,7 +65,8 @@ export async function connectRedis (redis: string | Readonly<RedisConnectionOpti
     }
   }
   for (const connection of [commands, subscriber]) {
-    connection.on('error', (err: Error) => {
+    connection.on('error', (failed: Error) => {
+      const err = withoutPassword(failed)
       report(err)
       log.debug({ err }, 'cluster: Redis connection error')
       if (!isUp) lost(err) // never connected yet: this error is the first news of it

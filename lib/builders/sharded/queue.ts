@@ -9,7 +9,7 @@ import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../.
 import type { ShardPool, ShardRun } from './pool.js'
 import { checkReply } from './job-data.js'
 import { closeWithin, connectionOf, JOB_ATTEMPTS, loadBullMQ, type ShardJob, type ShardReply } from './queue-job.js'
-import { displayRedis } from '../../redis-address.js'
+import { displayRedis, withoutPassword } from '../../redis-address.js'
 
 /** Why bullmq is imported, as FST_LIVERELOAD_MISSING_DEPENDENCY says it. */
 export const QUEUE_NEEDS = 'for the sharded builder\'s queue option'
@@ -44,7 +44,8 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
   let events: QueueEvents | null = null
   // ioredis reports every failed reconnection: one warning per outage, the build says the rest.
   let lastError: Error | null = null
-  const onError = (err: Error): void => {
+  const onError = (failed: Error): void => {
+    const err = withoutPassword(failed)
     if (lastError === null) options.log.warn({ err, queue: name, redis: displayRedis(redis) }, 'the shard queue cannot reach Redis; retrying')
     lastError = err
   }

@@ -12,7 +12,7 @@ import { checkJob } from './job-data.js'
 import { queueName } from './options.js'
 import { createShardPool, type ShardPool, type ShardRun } from './pool.js'
 import { connectionOf, DEFAULT_STALL_TIMEOUT_MS, defaultQueueName, loadBullMQ, MAX_STALLED_COUNT, type ShardJob, type ShardReply } from './queue-job.js'
-import { displayRedis } from '../../redis-address.js'
+import { displayRedis, withoutPassword } from '../../redis-address.js'
 
 const KNOWN = ['redis', 'worker', 'name', 'concurrency', 'execArgv', 'stallTimeout', 'cwd', 'log']
 
@@ -41,7 +41,8 @@ export async function runShardWorker (options: ShardWorkerOptions): Promise<Shar
   })
   // ioredis reports every failed reconnection: one warning per outage.
   let isDown = false
-  worker.on('error', err => {
+  worker.on('error', failed => {
+    const err = withoutPassword(failed)
     if (!isDown) log.warn({ err, redis: displayRedis(redis) }, `cannot reach Redis at ${displayRedis(redis)}; retrying`)
     isDown = true
   })
