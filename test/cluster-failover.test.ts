@@ -1,6 +1,6 @@
 // The cluster when things fail: a leader killed in the middle of a build, and Redis lost at
 // start or later. Real processes, a real redis-server stopped and started again.
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -38,8 +38,8 @@ const warnings = (node: ClusterProcess): number => node.logs.filter(line => line
 t.test('the leader killed in the middle of a build: another takes the lease, builds the edit, and no two builds overlap', async t => {
   const redis = await startRedis(t)
   const site = clusterSite(t)
-  const env = { ...TTL, BUILD_MS: '1500' }
-  const nodes = await Promise.all([0, 1, 2].map(async () => await startNode(t, site, redis.url, env)))
+  const hold = join(site.dir, 'hold') // made once the start-up build is over: the edit's build waits while it exists
+  const nodes = await Promise.all([0, 1, 2].map(async () => await startNode(t, site, redis.url, { ...TTL, HOLD: hold })))
   const leader = await leaderOf(nodes)
   await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
   // Its messages out (the leader has had them back from Redis, which hands them to every process
@@ -49,6 +49,7 @@ t.test('the leader killed in the middle of a build: another takes the lease, bui
   const clients = await Promise.all(survivors.map(async node => await channelClient(t, node.url)))
 
   const reloads = clients.map(client => client.next('reload'))
+  writeFileSync(hold, '') // the edit's build is running when the leader is killed, however slow the machine
   await writeFile(join(site.src, 'a.txt'), 'edited while the leader dies')
   // Its builder started (not only the `building` message, sent just before it is called).
   await eventually(() => buildLines(site).filter(line => line.event === 'start').length === 2, WAIT_MS, 'the edit\'s build started')
@@ -57,6 +58,7 @@ t.test('the leader killed in the middle of a build: another takes the lease, bui
   await leader.exited
   await until(survivors, all => all.some(stats => stats.role === 'leader'), 'a new leader')
   t.comment(`a new leader ${Date.now() - killedAt} ms after the kill (TTL ${TTL.TTL} ms)`)
+  rmSync(hold) // the new leader's build may end
 
   await within(Promise.all(reloads), 'a reload on every surviving client')
   t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited while the leader dies/, 'the edit was built')
@@ -139,8 +141,11 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   const { Redis } = await import('ioredis')
   const redis = await startRedis(t)
   const site = clusterSite(t)
-  // A build longer than the pause, and a pause longer than the lease: the holder cannot renew in time.
-  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { ...TTL, BUILD_MS: '4000', BUILD_ON_START: '0' })))
+  // A build held until the test lets it go (it is running when Redis pauses, however slow the
+  // machine), and a pause longer than the lease: the holder cannot renew in time.
+  const hold = join(site.dir, 'hold')
+  writeFileSync(hold, '')
+  const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { ...TTL, HOLD: hold, BUILD_ON_START: '0' })))
   const leader = await leaderOf(nodes)
   const client = await channelClient(t, nodes[0].url)
   const admin = new Redis(redis.url)
@@ -156,6 +161,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   t.equal(ended.pid, leader.pid)
   t.equal(ended.aborted, true, 'aborted, not run to its end')
   t.comment(`aborted ${ended.at - pausedAt} ms into the pause (TTL ${TTL.TTL} ms)`)
+  rmSync(hold) // the next leader's build may run
 
   const reload = client.next('reload')
   await within(reload, 'the next leader\'s build', 30_000)
