@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import liveReload from '../lib/index.js'
-import { testApp } from './helpers/app.js'
+import { connectLiveReload } from '../lib/testing.js'
+import { listen, testApp } from './helpers/app.js'
+import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
 import { startRedis } from './helpers/redis.js'
@@ -93,4 +95,27 @@ t.test('a wrong Redis password: one warning, and no log line carries the passwor
   await app.close()
   t.equal(log.lines.filter(line => line.level === 40).length, 1, 'one warning')
   t.same(log.lines.filter(line => JSON.stringify(line).includes('s3cret-wrong')).map(line => line.msg), [], 'the password in no line')
+})
+
+t.test('what anyone publishes on the cluster\'s channel reaches browsers only as a message of ours, rebuilt', async t => {
+  const redis = await startRedis(t)
+  const app = testApp(t)
+  await app.register(liveReload, { root: false, cluster: { redis: redis.url, key: 'strangers' } })
+  await listen(app)
+  await eventually(() => app.liveReload.stats().cluster?.redis === true, 20_000, 'joined')
+  const client = await connectLiveReload(app, { transport: 'socket' })
+  const stranger = new Redis(redis.url)
+  t.teardown(() => stranger.disconnect())
+  const publish = async (message: unknown): Promise<void> => { await stranger.publish('strangers:messages', JSON.stringify({ seq: 1, from: 'x', message })) }
+  await publish({ type: 'hello', protocol: 1, instance: 'another' }) // every tab would reload
+  await publish({ type: 'sync', path: '/', event: { kind: 'navigate', url: '/x' } })
+  await publish({ type: 'reload', paths: '/a' })
+  await publish('junk')
+  const reloaded = client.next('reload')
+  await publish({ type: 'reload', paths: ['/a'], html: '<script>alert(1)</script>' })
+  t.same(await reloaded, { type: 'reload', paths: ['/a'] }, 'rebuilt from its fields')
+  const cleared = client.next('clear')
+  await publish({ type: 'clear' }) // a fence: what was published before it has been read
+  await cleared
+  t.same(client.messages.map(message => message.type), ['hello', 'reload', 'clear'], 'nothing else reached the browser')
 })

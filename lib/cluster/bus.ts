@@ -2,7 +2,9 @@
 // the publisher's own included (it hears its own subscription): Redis hands all subscribers one
 // order, so every process's browsers get the same messages, once each, in the same order.
 import type { BroadcastMessage, BuildReport } from '../../types/index.js'
+import { normalizeErrors } from '../build-errors.js'
 import { standingAfter } from '../channel/hub.js'
+import { MAX_PATHS } from '../pipeline/messages.js'
 import type { ClusterKeys } from './keys.js'
 import type { RedisLink } from './redis.js'
 
@@ -46,8 +48,10 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
     try {
       if (channel === keys.messages) {
         const envelope = JSON.parse(text) as Envelope
+        const message = broadcastOf(envelope.message)
+        if (message === null) throw new Error(`cluster: a message on ${keys.messages} that is not one of ours`)
         delivered = envelope.seq
-        events.onMessage(envelope.message)
+        events.onMessage(message)
       } else if (channel === keys.control) {
         events.onControl(JSON.parse(text) as ControlMessage)
       }
@@ -75,7 +79,37 @@ export function createBus (link: RedisLink, keys: ClusterKeys, id: string, ttl: 
       const text = await link.commands.get(keys.error)
       const standing = text === null ? null : JSON.parse(text) as Envelope
       if (standing === null && delivered === 0) events.onStanding(null)
-      else if (standing !== null && standing.seq > delivered) events.onStanding(standing.message)
+      else if (standing !== null && standing.seq > delivered) events.onStanding(broadcastOf(standing.message)) // a key anyone with that Redis can set
     }
+  }
+}
+
+/**
+ * `value` as a message for the browsers, rebuilt from its checked fields; null if it is not one.
+ * Whoever can publish on that Redis channel reaches every process's browsers through it: a `hello`
+ * (another instance: every tab would reload) or a `sync` event never passes, and nothing passes
+ * as it came.
+ */
+export function broadcastOf (value: unknown): BroadcastMessage | null {
+  const message = value as Record<string, unknown> | null
+  if (message === null || typeof message !== 'object') return null
+  const paths = (list: unknown): string[] | null => Array.isArray(list) && list.every(path => typeof path === 'string') ? list.slice(0, MAX_PATHS) : null
+  switch (message.type) {
+    case 'building': {
+      const changes = paths(message.changes)
+      return changes === null ? null : { type: 'building', changes }
+    }
+    case 'reload':
+    case 'css':
+    case 'img': {
+      const list = paths(message.paths)
+      return list === null ? null : { type: message.type, paths: list }
+    }
+    case 'error':
+      return Array.isArray(message.errors) ? { type: 'error', errors: normalizeErrors(message.errors) } : null
+    case 'clear':
+      return { type: 'clear' }
+    default:
+      return null
   }
 }
