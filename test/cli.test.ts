@@ -1,6 +1,6 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -96,13 +96,20 @@ fs.writeFileSync('out/index.html', '<html><head></head><body>' + text + '</body>
 })
 
 t.test('--spa: a page request that matches no file gets index.html; a missing asset stays a 404', async t => {
-  const dir = fixture(t, { 'index.html': PAGE, 'app.js': 'x' })
+  const root = fixture(t, { site: { 'index.html': PAGE, 'app.js': 'x' }, outside: { 'secret.html': 'private' } })
+  const dir = join(root, 'site')
   const command = await serveCommand(t, [dir, '--spa'])
   const route = await get(`${command.url}/users/42`, { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' })
   t.equal(route.status, 200)
   t.ok(route.body.includes(TAG) && route.body.includes('<p>one</p>'), 'index.html, injected')
   t.equal((await get(`${command.url}/missing.js`, { accept: '*/*' })).status, 404)
   t.equal((await get(`${command.url}/app.js`)).body, 'x', 'files are still served')
+
+  // An index.html that is a link out of the directory is not served, as no such file is.
+  rmSync(join(dir, 'index.html'))
+  symlinkSync(join(root, 'outside', 'secret.html'), join(dir, 'index.html'))
+  const linked = await get(`${command.url}/users/42`, { accept: 'text/html' })
+  t.same([linked.status, linked.body.includes('private')], [404, false], 'index.html linked out: 404')
 })
 
 t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded, watched files reload', async t => {

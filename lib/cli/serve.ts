@@ -8,6 +8,7 @@ import { commandBuilder, liveReload } from '../index.js'
 import type { CliOptions } from './args.js'
 import { httpsServerOptions, type Certificate } from './certificate.js'
 import { channelPaths, proxyTo } from '../proxy.js'
+import { createRootCheck } from '../static-policy.js'
 import type { Report } from './report.js'
 
 /**
@@ -71,12 +72,14 @@ type CompilerFactory = (...args: any[]) => any
 
 /**
  * History routing: a GET or HEAD that wants a page and matches no file gets index.html (and the
- * client with it); anything else, a script or an image that is missing, still gets a 404.
+ * client with it); anything else, a script or an image that is missing, still gets a 404. The
+ * static policy's root check holds here too: an index.html that links out of `dir` is not read.
  */
 function spaFallback (dir: string) {
+  const isInside = createRootCheck(dir)
   return async function spa (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const isPage = (request.method === 'GET' || request.method === 'HEAD') && /\btext\/html\b/.test(request.headers.accept ?? '')
-    if (isPage) {
+    if (isPage && isInside(join(dir, 'index.html'))) {
       const page = await readFile(join(dir, 'index.html')).catch(() => null)
       if (page !== null) return await reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
     }
