@@ -22,7 +22,7 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
  * them a second time: its listener is given only the others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold, isInsecure = false }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
   keepsHost?: boolean
@@ -30,6 +30,8 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   isLocalFile?: (url: string) => boolean
   /** Told of each request forwarded to `upstream`; what it returns is called once the response is over. */
   hold?: (upstream: URL) => () => void
+  /** An https:// upstream's certificate is not verified (reply-from's default is not to verify; ours is to). */
+  isInsecure?: boolean
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
   /** The upstream each request was given (an upgrade, which runs no hooks, takes the one of the moment). */
@@ -65,7 +67,10 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       // Ours (responseHeaders) folds a repeated Location first; http-proxy's own rewrite, a no-op at
       // prefix '', would call replace() on such an array and throw inside reply-from's callback.
       internalRewriteLocationHeader: false,
-      wsClientOptions: { headers: { via: `1.1 ${via}` } },
+      wsClientOptions: { headers: { via: `1.1 ${via}` }, rejectUnauthorized: !isInsecure },
+      // reply-from sets tls.rejectUnauthorized to false unless it is given true; undici's Client
+      // takes `tls` (spread into its connect options) though its types do not declare it.
+      undici: { tls: { rejectUnauthorized: !isInsecure } } as never,
       // A side that stops reading would have the other's messages buffered for it without end:
       // past MAX_UNREAD_BYTES the pair is closed, as the channel drops a client that stops reading.
       wsHooks: {

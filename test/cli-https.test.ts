@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { connect, type ClientHttp2Session } from 'node:http2'
-import { request, type RequestOptions } from 'node:https'
+import { createServer as createHttpsServer, request, type RequestOptions } from 'node:https'
 import { X509Certificate } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import type { TLSSocket } from 'node:tls'
@@ -189,6 +189,23 @@ t.test('--cert and --key in proxy mode: the upstream\'s pages injected over HTTP
   await reload
   t.pass('the channel stays with the command and reloads')
   await stop(t, command)
+})
+
+t.test('--proxy https://: the upstream\'s certificate is verified; --proxy-insecure takes a self-signed one', async t => {
+  const { dir } = place(t, { watched: {} })
+  const files = await certificateFiles(join(dir, 'upstream-tls'))
+  const upstream = createHttpsServer({ cert: readFileSync(files.cert), key: readFileSync(files.key) }, (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE))
+  const port = await listening(upstream as unknown as Server)
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const fetchPage = async (command: { url: string }): Promise<{ status: number, body: string }> => {
+    const res = await fetch(`${command.url}/`)
+    return { status: res.status, body: await res.text() }
+  }
+  const verified = await serveCommand(t, ['--proxy', `https://127.0.0.1:${port}`, '--watch', join(dir, 'watched')])
+  const refused = await fetchPage(verified)
+  t.ok(refused.status >= 500 && !refused.body.includes('<p>one</p>'), `a certificate no CA signed: ${refused.status}, not the page`)
+  const insecure = await serveCommand(t, ['--proxy', `https://127.0.0.1:${port}`, '--proxy-insecure', '--watch', join(dir, 'watched')])
+  t.same(await fetchPage(insecure), { status: 200, body: PAGE.replace('</head>', `${TAG}</head>`) }, 'with --proxy-insecure: the page, injected')
 })
 
 t.test('--cert and --key that cannot serve: exit 2 with a message naming the flag', async t => {

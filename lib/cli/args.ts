@@ -17,6 +17,8 @@ export interface CliOptions {
   readonly isSpa: boolean
   /** The upstream server's origin, in proxy mode. */
   readonly proxy: URL | null
+  /** An https:// upstream's certificate is not verified (a self-signed local one). */
+  readonly isProxyInsecure: boolean
   readonly livereload: boolean
   /** Poll (every 500 ms, or every ms given); undefined: where native events do not arrive, as the plugin decides. */
   readonly poll: true | number | undefined
@@ -55,7 +57,7 @@ export const DEFAULT_HOST = '127.0.0.1'
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url [--proxy-insecure]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
        fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
@@ -80,6 +82,7 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --spa              Answer a page request that matches no file with index.html (history routing)
   --proxy <url>      Forward everything to the server at url, injecting its HTML; watch dir (or
                      the --watch dirs) and reload on changes
+  --proxy-insecure   Do not verify an https:// upstream's certificate (a self-signed local one)
   --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
   --sync             Synchronized browsing: the tabs on a page (a laptop, a phone) follow each other's
@@ -116,6 +119,7 @@ const FLAGS = {
   ignore: { type: 'string', multiple: true },
   spa: { type: 'boolean' },
   proxy: { type: 'string' },
+  'proxy-insecure': { type: 'boolean' },
   livereload: { type: 'boolean' },
   poll: { type: 'boolean' },
   https: { type: 'boolean' },
@@ -167,6 +171,7 @@ export function parseCommand (argv: readonly string[]): Command {
       ignore: (values.ignore ?? []).map(ignoreRule),
       isSpa: values.spa === true,
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
+      isProxyInsecure: values['proxy-insecure'] === true,
       livereload: values.livereload === true,
       poll: pollMs ?? (values.poll === true ? true : undefined),
       isQuiet: values.quiet === true,

@@ -20,6 +20,7 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     ignore: [],
     isSpa: false,
     proxy: null,
+    isProxyInsecure: false,
     livereload: false,
     poll: undefined,
     isQuiet: false,
@@ -88,6 +89,7 @@ t.test('--poll takes an optional interval', async t => {
 
 t.test('--proxy: a URL, its scheme optional', async t => {
   t.equal(options(['--proxy', 'localhost:3000']).proxy?.origin, 'http://localhost:3000')
+  t.equal(options(['--proxy', 'https://localhost:3443', '--proxy-insecure']).isProxyInsecure, true)
   t.equal(options(['--proxy', 'https://example.test/']).proxy?.origin, 'https://example.test')
   t.throws(() => parseCommand(['--proxy', 'localhost:3000/app']), new UsageError('--proxy takes a server\'s origin, such as http://localhost:3000, without a path: got "localhost:3000/app"'))
   t.throws(() => parseCommand(['--proxy', 'http://']), /--proxy takes a URL such as http:\/\/localhost:3000, got "http:\/\/"/)
