@@ -59,9 +59,10 @@ async function redisAndAdmin (t: Test): Promise<{ redis: RedisServer, admin: Red
 t.test('a dead holder\'s lease is taken as it expires: one try that finds it held, one when Redis says it ends', async t => {
   const { redis, admin } = await redisAndAdmin(t)
   const keys = clusterKeys('expiry')
-  // A leader that died 1.2 s into its lease: what is left of it is all a follower waits for.
-  await admin.set(keys.lease, 'dead-holder', 'PX', 1800)
+  // Connected first (a follower's start takes seconds on a loaded machine), then a leader that
+  // died with 2 s of its lease left: what is left of it is all the follower waits for.
   const one = await follower(t, redis.url, 'expiry', 'follower')
+  await admin.set(keys.lease, 'dead-holder', 'PX', 2000)
   one.lease.resume()
   await one.acquired
   t.equal(await admin.get(keys.lease), 'follower', 'the follower holds it')
