@@ -77,6 +77,8 @@ t.test('Redis lost under a running cluster: HTTP keeps serving, one warning per 
   const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { ...TTL, LOG_LEVEL: 'debug' })))
   const leader = await leaderOf(nodes)
   await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the start-up build')
+  // Its messages out, as in the first test: a browser connected before they are would count its reload.
+  await eventually(async () => (await leader.stats()).messages >= 2, WAIT_MS, 'the start-up build\'s messages')
   const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
 
   await redis.stop('SIGKILL')

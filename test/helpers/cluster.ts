@@ -9,8 +9,11 @@ import type { BuildReport, LiveReloadStats } from '../../types/index.js'
 import { fixture } from './fixture.js'
 
 const NODE = new URL('../fixtures/cluster/node.js', import.meta.url)
-/** A fresh Node.js process takes seconds to start on a loaded machine. */
-const START_MS = 30_000
+/**
+ * A guard against a process that never listens, not a speed check: a fresh Node.js process takes
+ * seconds to start on a loaded machine, and more than 30 s with three whole CI runs sharing 2 cores.
+ */
+const START_MS = 90_000
 
 export interface Site {
   readonly dir: string
