@@ -1,8 +1,10 @@
-// The test files in two tap runs, as processes: each file at the top of test/ is a process of its
-// own, and each folder of test/ (unit/, browser/, serial/) is one process that runs its files one
-// after another. The folders of LANES are left out: each is a lane of its own (runLane). A test process costs about 1.2 s of CPU before its first test (the loader, tap,
-// coverage): the 19 files of test/unit/ took 27.5 s of CPU as 19 processes and 6.1 s as one, and
-// the browser files share one Chromium (test/helpers/browser.ts).
+// The test files in two tap runs, as processes: each long file at the top of test/ (LONGEST_FIRST)
+// is a process of its own, the other files at the top are dealt into a few processes (SHORT), and
+// each folder of test/ (unit/, browser/, serial/) is one process, or PARTS of them, that runs its
+// files one after another. The folders of LANES are left out: each is a lane of its own (runLane).
+// A test process costs about 1 s of CPU before its first test (the loader, tap, coverage): the 19
+// files of test/unit/ took 27.5 s of CPU as 19 processes and 6.1 s as one, and the browser files
+// of a process share one Chromium (test/helpers/browser.ts).
 //
 // First every process but the serial folders' (.taprc `serial`, which says why), several at a
 // time; then the serial ones, one at a time. The second run is a `--save` run: it runs the files
@@ -36,6 +38,20 @@ export const LANES = ['test/firefox']
 const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.test.ts', 'test/cluster.test.ts',
   'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test/cli-https.test.ts', 'test/load.test.ts']
 
+/**
+ * Folders of test/ that run as this many processes, their files dealt in turn by name: the browser
+ * files took 50 s as one process alone and 81 s in a whole run, longer than any other process.
+ */
+const PARTS = new Map([['test/browser', 2]])
+/**
+ * The processes the short files at the top of test/ (those not in LONGEST_FIRST, 2–12 s each) are
+ * dealt into, in turn by name: 30 processes of their own cost about 30 s of CPU in starts alone.
+ */
+const SHORT = 4
+
+/** Deals `files` into `count` lists in turn. */
+const deal = (files, count) => Array.from({ length: count }, (_, i) => files.filter((_, j) => j % count === i)).filter(list => list.length > 0)
+
 /** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
 function run (args) {
   return new Promise((resolve, reject) => {
@@ -58,11 +74,12 @@ async function serialFolders () {
  * The entry of a process, written to .tap/groups/: it imports `files` (test/<name> paths) inside
  * one test, so that the root, where the files add their tests meanwhile, cannot end while a file
  * is still loading; and it gives the process the timeout of that many files. `name` is `what`'s
- * (a folder of test/, or one file), after its place in LONGEST_FIRST when it has one.
+ * (a folder of test/, one file, or `test` for short files) and `part`'s, after its place in
+ * LONGEST_FIRST when it has one.
  */
-async function entryOf (what, files) {
+async function entryOf (what, files, part = '') {
   const rank = LONGEST_FIRST.indexOf(what)
-  const name = what.slice('test/'.length).replace(/\.test\.ts$/, '')
+  const name = (what === 'test' ? 'short' : what.slice('test/'.length).replace(/\.test\.ts$/, '')) + part
   const entry = `${GROUPS}/${rank === -1 ? '' : `${String(rank).padStart(2, '0')}-`}${name}.test.mjs`
   const imports = files.map(file => `  await import(${JSON.stringify(pathToFileURL(join(root, file)).href)})`)
   await writeFile(join(root, entry), [
@@ -89,18 +106,25 @@ async function processes () {
   await mkdir(join(root, GROUPS), { recursive: true })
   const shared = []
   const alone = []
+  const short = []
   const found = new Set() // folders with test files
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
-    if (dirent.isFile() && dirent.name.endsWith('.test.ts')) shared.push(LONGEST_FIRST.includes(path) ? await entryOf(path, [path]) : path)
+    if (dirent.isFile() && dirent.name.endsWith('.test.ts')) {
+      if (LONGEST_FIRST.includes(path)) shared.push(await entryOf(path, [path]))
+      else short.push(path)
+    }
     if (!dirent.isDirectory() || LANES.includes(path)) continue
     const files = (await testFiles(path)).map(file => `${path}/${file}`)
     if (files.length === 0) continue
-    const entry = await entryOf(path, files)
     found.add(path)
-    if (serial.includes(path)) alone.push(entry)
-    else shared.push(entry)
+    const parts = deal(files, PARTS.get(path) ?? 1)
+    const entries = await Promise.all(parts.map(async (list, i) => await entryOf(path, list, parts.length > 1 ? `-${i + 1}` : '')))
+    if (serial.includes(path)) alone.push(...entries)
+    else shared.push(...entries)
   }
+  const shorts = deal(short.sort(), SHORT)
+  shared.push(...await Promise.all(shorts.map(async (list, i) => await entryOf('test', list, `-${i + 1}`))))
   const missing = serial.filter(folder => !found.has(folder))
   if (missing.length > 0) throw new Error(`.taprc lists ${missing.join(', ')} under \`serial\`: no test files there`)
   return { shared: shared.sort(), alone }

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import liveReload from '../lib/index.js'
 import { displayPath, scrubPaths } from '../lib/paths.js'
 import { connectLiveReload } from '../lib/testing.js'
 import { testApp } from './helpers/app.js'
-import { fixture } from './helpers/fixture.js'
 
 const cwd = '/work/site'
 const home = homedir()
@@ -34,20 +34,22 @@ t.test('scrubPaths: a message or stack loses the working directory and the home 
 })
 
 t.test('building messages, reports and stats show a source outside the working directory as errors do: from ~', async t => {
-  // The source lies in the home directory (the fixture), outside the working directory (a
-  // folder beside the source), wherever the checkout itself lies.
-  const dir = fixture(t, { src: { 'a.md': '# a' }, work: {} })
-  const was = { cwd: process.cwd(), home: process.env.HOME }
+  // The source lies in the home directory (a temp dir, made the home), outside the working
+  // directory (the checkout, where the test's own fixtures lie). No chdir: the working directory
+  // is the process's, and tap's fixtures move it when a test ends with it elsewhere.
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'flr-home-')))
+  mkdirSync(join(dir, 'src'))
+  writeFileSync(join(dir, 'src', 'a.md'), '# a')
+  const home = process.env.HOME
   process.env.HOME = dir
-  process.chdir(join(dir, 'work'))
-  t.teardown(() => {
-    process.chdir(was.cwd)
-    process.env.HOME = was.home
-  })
   const source = join(dir, 'src', 'a.md')
   let onReport = (_changes: string[]): void => {}
   const reported = new Promise<string[]>(resolve => { onReport = resolve })
   const app = testApp(t)
+  t.teardown(() => { // after the app's close (teardowns run in the order they were added)
+    process.env.HOME = home
+    rmSync(dir, { recursive: true, force: true })
+  })
   await app.register(liveReload, {
     watch: join(dir, 'src'),
     buildOnStart: false,
