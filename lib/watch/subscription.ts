@@ -4,6 +4,7 @@ import { EventEmitter, once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { awaitDirectory, isDirectory } from './await-directory.js'
 
 /** @parcel/watcher's `subscribe`, or the poller's, which has the same shape. */
@@ -93,6 +94,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   }
 
   async function subscribe (own: number, isRecovery: boolean): Promise<void> {
+    let vanished = 0 // walks that met a vanished path
     for (;;) {
       if (closing.signal.aborted || own !== generation) return
       if (!(await isDirectory(dir))) {
@@ -108,8 +110,13 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
         }
         current = subscription
       } catch (err) {
-        if (await isDirectory(dir)) throw err
-        continue // deleted while subscribing: wait for it again
+        if (!(await isDirectory(dir))) continue // deleted while subscribing: wait for it again
+        if (!hasVanished(err)) throw err
+        // A directory below vanished while the watcher walked the tree (a build's temp dirs):
+        // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
+        if (vanished++ === 0) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
+        await pause(vanished, closing.signal)
+        continue
       }
       if (isRecovery) {
         log.info('watching again; rescanning')
@@ -137,6 +144,26 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
       current = null
     })())
   }
+}
+
+/**
+ * Whether a failed subscription met a path that was gone by the time the watcher reached it:
+ * @parcel/watcher says `inotify_add_watch on '<path>' failed: No such file or directory` when
+ * the watch came too late, and `No such file or directory` alone when the directory's read did
+ * (or `Not a directory`, a directory replaced by a file meanwhile).
+ */
+function hasVanished (err: unknown): boolean {
+  return err instanceof Error && /(^|: )(No such file or directory|Not a directory)$/.test(err.message)
+}
+
+/**
+ * Before the `tries`th walk after one that met a vanished path: none for the first three (a walk
+ * of a churning tree succeeds about half the time), then 50 ms doubling to 1 s, so a tree that
+ * never stops churning costs a walk a second, not a CPU. Ends early when `signal` aborts.
+ */
+async function pause (tries: number, signal: AbortSignal): Promise<void> {
+  if (tries <= 3) return
+  await sleep(Math.min(1000, 50 * 2 ** (tries - 4)), undefined, { signal }).catch(() => {})
 }
 
 /** How long (ms) a fence's event is awaited at most: a guard against a watcher that stopped, not a wait. */

@@ -4,6 +4,7 @@ import { EventEmitter, once } from 'node:events'
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import watcher from '@parcel/watcher'
 import t from 'tap'
 import liveReload from '../../lib/index.js'
@@ -16,6 +17,7 @@ import { testApp } from '../helpers/app.js'
 import { fixture } from '../helpers/fixture.js'
 import { collectingLogger } from '../helpers/log.js'
 import { holdEventLoop } from '../helpers/loop.js'
+import { withoutTrackerInThreads } from '../helpers/threads.js'
 import { watchedRoot } from '../helpers/watched-root.js'
 
 holdEventLoop(t)
@@ -209,4 +211,40 @@ t.test('a recovery lets go of the old subscription only once the watcher has rea
   subscription.gone()
   await lost
   t.same(order, ['subscribed 0', 'fence read', 'let go 0', 'subscribed 1'])
+})
+
+t.test('a start while directories below come and go: a walk that meets a vanished one is made again, and the edit after is delivered', async t => {
+  t.setTimeout(60_000) // a guard: a start that watches nothing would wait for the edit forever
+  // 200 directories to walk, and a thread that makes and deletes 20 others as fast as it can (a
+  // build's temp dirs): about half the watcher's walks meet one that is gone by then.
+  const dir = fixture(t, Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`keep${i}`, { f: 'x' }])))
+  withoutTrackerInThreads()
+  const churn = new Worker(`const { mkdirSync, rmSync } = require('node:fs')
+    const { workerData: dir } = require('node:worker_threads')
+    const end = Date.now() + 120000
+    for (let i = 0; i < 1e7 && Date.now() < end; i++) {
+      const made = dir + '/tmp' + (i % 20)
+      try { mkdirSync(made + '/a/b', { recursive: true }); rmSync(made, { recursive: true, force: true }) } catch {}
+    }`, { eval: true, workerData: dir })
+  t.teardown(() => churn.terminate())
+
+  const batches = new EventEmitter()
+  let raced = false
+  let watching: Awaited<ReturnType<typeof watchDirectory>> | undefined
+  for (let start = 1; start <= 20 && !raced; start++) { // each start has about even odds: 20 are plenty
+    await watching?.close()
+    const log = collectingLogger('info')
+    watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost: () => {} }, createWatchContext(resolveOptions(), log.log, watcher.subscribe))
+    t.same(log.lines.filter(line => line.level >= 40).map(line => [line.msg, (line.err as { message?: string } | undefined)?.message]), [], `start ${start}: no warning`)
+    raced = log.lines.some(line => /vanished while the watcher walked/.test(line.msg))
+  }
+  t.teardown(() => watching?.close())
+  t.ok(raced, 'a walk met a vanished directory')
+  await churn.terminate()
+
+  const edited = join(dir, 'keep7', 'f')
+  const arrived = new Promise<void>(resolve => batches.on('batch', (batch: FileChange[]) => { if (batch.some(change => change.path === edited)) resolve() }))
+  await writeFile(edited, 'y')
+  await arrived
+  t.pass('the edit arrived')
 })
