@@ -12,9 +12,9 @@ import type { LiveReloadOptions } from '../../types/index.js'
 import { testApp } from '../helpers/app.js'
 import { copyBuilder } from '../helpers/copy-builder.js'
 import { eventually } from '../helpers/eventually.js'
-import { fixture } from '../helpers/fixture.js'
+import { fixture, type Files } from '../helpers/fixture.js'
 
-async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Record<string, Record<string, string>> = {}) {
+async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Files = {}) {
   const app = testApp(t)
   const dir = fixture(t, { src: { 'index.txt': 'one' }, dist })
   const src = join(dir, 'src')
@@ -237,7 +237,10 @@ t.test('change creates a missing directory; the new file reloads', async t => {
 })
 
 t.test('trigger awaits the outcome of any action: a delete, a manual build', async t => {
-  const { app, dist } = await project(t)
+  // No start-up build: a page it had just written and the watcher had not yet reported, deleted
+  // at once, is a create and a delete of one path in one batch, which the watcher reports as
+  // nothing (seen under load on Node 24). The page is there from the start instead.
+  const { app, dist } = await project(t, { buildOnStart: false }, { 'index.html': '<p>one</p>' })
   const lr = await connectLiveReload(app)
   t.same(await lr.trigger(() => rm(join(dist, 'index.html'))), [{ type: 'reload', paths: ['/index.html'] }])
   t.match(await lr.trigger(() => app.liveReload.build({ full: true })), [{ type: 'building', changes: [] }, { type: 'reload', paths: ['/index.html'] }])
