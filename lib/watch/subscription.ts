@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { EventEmitter, once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { awaitDirectory, isDirectory } from './await-directory.js'
 
@@ -111,7 +111,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
         current = subscription
       } catch (err) {
         if (!(await isDirectory(dir))) continue // deleted while subscribing: wait for it again
-        if (!hasVanished(err)) throw err
+        if (!hasVanished(err, dir, vanished)) throw err
         // A directory below vanished while the watcher walked the tree (a build's temp dirs):
         // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
         if (vanished++ === 0) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
@@ -147,13 +147,27 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
 }
 
 /**
- * Whether a failed subscription met a path that was gone by the time the watcher reached it:
- * @parcel/watcher says `inotify_add_watch on '<path>' failed: No such file or directory` when
- * the watch came too late, and `No such file or directory` alone when the directory's read did
- * (or `Not a directory`, a directory replaced by a file meanwhile).
+ * Walks that met a vanished directory, after which the failure is taken as it is: a tree that
+ * churns for longer than these take (about 45 s, paced by pause()) is not one to watch.
  */
-function hasVanished (err: unknown): boolean {
-  return err instanceof Error && /(^|: )(No such file or directory|Not a directory)$/.test(err.message)
+const MAX_TRIES = 50
+/** The same for a vanished path the watcher did not name (see hasVanished). */
+const UNNAMED_TRIES = 10
+
+/**
+ * Whether a failed subscription of `dir` met a directory below it that was gone, or no longer a
+ * directory, by the time the watcher reached it (`tries`: walks that did so far). @parcel/watcher
+ * says `inotify_add_watch on '<path>' failed: No such file or directory` (or `Not a directory`)
+ * when the watch came too late: `<path>` is then below `dir`, whose walk had just listed it as a
+ * directory (`dir` itself failing so is no churn: /proc/self does, every time). Whether it is
+ * there now says nothing: the churn may have made it again. When the directory's read came too
+ * late, no path is named.
+ */
+function hasVanished (err: unknown, dir: string, tries: number): boolean {
+  if (!(err instanceof Error) || tries >= MAX_TRIES) return false
+  const named = /^inotify_add_watch on '(.+)' failed: (No such file or directory|Not a directory)$/.exec(err.message)
+  if (named !== null) return named[1].startsWith(dir + sep)
+  return /^(No such file or directory|Not a directory)$/.test(err.message) && tries < UNNAMED_TRIES
 }
 
 /**
