@@ -7,7 +7,7 @@ import { swapImages, swapStylesheets } from './assets.js'
 import { connect, type Link } from './connection.js'
 import { hideBuilding, showBuilding } from './badge.js'
 import { hideOverlay, showOverlay } from './overlay.js'
-import { isShownPage, reloadPage, restoreScroll } from './reload.js'
+import { reloadPage, reloadReason, restoreScroll } from './reload.js'
 
 /**
  * Sees each message before the client does, and says whether it took it: synchronized browsing
@@ -48,9 +48,11 @@ function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: b
       // Reconnected to a different server instance: it restarted, and its code may have changed.
       if (restarted) reloadPage('the server restarted')
       break
-    case 'reload':
-      if (isShownPage(message.paths)) reloadPage(message.paths.length > 0 ? `${message.paths[0]} changed` : 'files changed')
+    case 'reload': {
+      const reason = reloadReason(message.paths)
+      if (reason !== null) reloadPage(reason)
       break
+    }
     case 'css':
       hideOverlay()
       swapStylesheets(message.paths)

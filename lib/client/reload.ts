@@ -39,15 +39,16 @@ export function restoreScroll (): void {
 }
 
 /**
- * Whether a change to `paths` concerns the page shown here. Only when every path is an HTML
- * page other than this one can the page stay as it is: any other file may be used by it.
- * Both sides are compared decoded: the page's URL may spell a name otherwise than the message.
+ * Why a change to `paths` reloads the page shown here: this page's own path, else a file that is
+ * not an HTML page (any page may use it); null when every path is another page, and the page
+ * stays as it is. Both sides are compared decoded: the page's URL may spell a name otherwise
+ * than the message.
  */
-export function isShownPage (paths: string[]): boolean {
-  if (paths.length === 0 || !paths.every(path => /\.html?$/i.test(path))) return true
+export function reloadReason (paths: string[]): string | null {
   const here = decodePath(location.pathname)
   const names = here.endsWith('/') ? [`${here}index.html`, `${here}index.htm`] : [here, `${here}.html`, `${here}/index.html`]
-  return paths.some(path => names.includes(decodePath(path)))
+  const cause = paths.length > 0 ? paths.find(path => names.includes(decodePath(path))) ?? paths.find(path => !/\.html?$/i.test(path)) : 'files'
+  return cause === undefined ? null : `${cause} changed`
 }
 
 function scrollKey (): string {

@@ -191,6 +191,18 @@ t.test('a change to another page leaves this one as it is', async t => {
   t.equal(site.app.liveReload.stats().messages, 2, 'the reload was sent, then the swap')
 })
 
+t.test('the console names what reloaded the page: its own path before a file any page may use', async t => {
+  const site = await startSite(t, { ...SITE, 'about.html': PAGE('<h1>about</h1>') })
+  for (const [url, expected] of [['/about.html', '/about.html changed'], ['/', '/site.css changed']]) {
+    const page = await open(t, `${site.origin}${url}`)
+    const line = page.waitForEvent('console', { predicate: message => message.text().startsWith('[livereload] reloading') })
+    const reloaded = nextHello(page) // the reloaded page's client: the next round's message is not for it
+    site.app.liveReload.reload(['/site.css', '/about.html'])
+    t.equal((await line).text(), `[livereload] reloading: ${expected}`, url)
+    await reloaded
+  }
+})
+
 t.test('a server restart on the same port reloads the page once', async t => {
   const first = await startSite(t, SITE)
   const page = await open(t, `${first.origin}/`)
