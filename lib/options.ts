@@ -17,12 +17,15 @@ export const MAX_WAIT_MS = 5000
 
 /**
  * Ignored in every watched directory. Editors' swap, backup and probe files: vim (`.swp`,
- * `~`, `4913`), emacs (`.#x`, `#x#`), JetBrains safe-write temporaries.
+ * `~`, `4913`), emacs (`.#x`, `#x#`), JetBrains safe-write temporaries. And what generators keep
+ * for themselves beside what they build, never a page: Sphinx's `.doctrees/` and `.buildinfo`
+ * (in the output when `-d` is not given), Jekyll's `.jekyll-cache/` and `.jekyll-metadata`.
  */
 export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
   '**/.git', '**/.git/**', '**/node_modules', '**/node_modules/**', '**/.DS_Store',
   '**/*.swp', '**/*.swo', '**/*.swx', '**/*~', '**/.#*', '**/#*#', '**/4913',
-  '**/*___jb_tmp___', '**/*___jb_old___'
+  '**/*___jb_tmp___', '**/*___jb_old___',
+  '**/.doctrees', '**/.doctrees/**', '**/.buildinfo', '**/.jekyll-cache', '**/.jekyll-cache/**', '**/.jekyll-metadata'
 ])
 
 export interface IgnoreRules {

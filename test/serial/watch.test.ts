@@ -32,13 +32,14 @@ t.test('a write in the watched directory arrives as a change with its absolute p
   t.same(await batch, [{ path: join(dir, 'index.html'), type: 'update' }])
 })
 
-t.test('default and user ignores, globs and RegExps, keep their files out', async t => {
-  const dir = fixture(t, { sub: {}, node_modules: { pkg: {} } })
+t.test('default and user ignores, globs and RegExps, keep their files out: editors\' and generators\' own', async t => {
+  const dir = fixture(t, { sub: {}, node_modules: { pkg: {} }, html: { '.doctrees': {} } })
   const received = batches()
   const { ctx } = context({ ignore: ['**/*.map', /^sub\/skip-/] })
   const watcher = await watchDirectory(dir, handlers(received.add), ctx)
   t.teardown(() => watcher?.close())
-  for (const file of ['node_modules/pkg/index.js', 'page.html.swp', 'app.js.map', 'sub/skip-me.html', 'page.html~']) {
+  const generators = ['html/.doctrees/index.doctree', 'html/.buildinfo', '.jekyll-metadata']
+  for (const file of ['node_modules/pkg/index.js', 'page.html.swp', 'app.js.map', 'sub/skip-me.html', 'page.html~', ...generators]) {
     await writeFile(join(dir, file), 'x')
   }
   const batch = received.next()
