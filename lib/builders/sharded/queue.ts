@@ -73,7 +73,11 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
     const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
     const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), timeUp])
     if (isConnected === true && events === null) {
-      events = new QueueEvents(name, { connection })
+      // From the stream's start, not from whatever is newest when its first read reaches Redis
+      // (some time after it says it is ready): a job that ended meanwhile would never be heard
+      // of, and the build would wait for it for ever. The stream keeps BullMQ's last 10,000
+      // events, read once; our jobs' ids are new UUIDs, so no old event is taken for one of them.
+      events = new QueueEvents(name, { connection, lastEventId: '0-0' })
       events.on('error', onError)
     }
     const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), timeUp])
