@@ -4,7 +4,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome } from '../types/index.js'
-import { commandBuilder, commandError } from '../lib/builders/command.js'
+import { commandBuilder } from '../lib/builders/command.js'
+import { commandError } from '../lib/builders/tool-output.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
@@ -69,6 +70,27 @@ t.test('commandError points at the project file the tool names, in each tool\'s 
   }
   t.match(commandError('build', 'exited with code 1', `at ${dir}/node_modules/nunjucks/src/lib.js:74:17`, dir), { file: /node_modules\/nunjucks\/src\/lib\.js$/, line: 74 },
     'only an engine frame: that one')
+})
+
+t.test('commandError on Eleventy 3.1.8\'s real output: a front-matter error heads with the template, a template\'s line counts its front matter, and the output is shown once', async t => {
+  const dir = fixture(t, {
+    content: { blog: { 'firstpost.md': '---\ntitle: "x\nlayout: y: z\n---\n# hi\n' }, 'tpl.njk': '---\ntitle: t\n---\n<p>one</p>\n<p>two</p>\n{% if %}\n' },
+    node_modules: { 'js-yaml': { dist: { 'js-yaml.mjs': '' } }, nunjucks: { src: { 'lib.js': '', 'parser.js': '' } }, 'gray-matter': { lib: { 'parse.js': '' } } }
+  })
+  /** What `npx @11ty/eleventy --input=content --output=_site` printed for this fixture, run in `dir`. */
+  const output = (name: string): string => readFileSync(new URL(`./fixtures/eleventy/${name}`, import.meta.url), 'utf8').replaceAll('{dir}', dir)
+  const count = (text: string, part: string): number => text.split(part).length - 1
+
+  const yaml = commandError('npx @11ty/eleventy', 'exited with code 1', output('front-matter-error.txt'), dir)
+  t.ok(yaml.file?.endsWith('/content/blog/firstpost.md'), `the template, not js-yaml's frame: ${String(yaml.file)}`)
+  t.equal(yaml.line, undefined, 'no line: the YAML parser\'s is the front matter\'s, not the file\'s')
+  t.equal(count(yaml.message, 'Having trouble reading front matter'), 1, 'said once (Eleventy prints it twice)')
+  t.equal(count(yaml.message, 'js-yaml.mjs:1140:12'), 1, 'its stack once')
+
+  const njk = commandError('npx @11ty/eleventy', 'exited with code 1', output('template-error.txt'), dir)
+  t.match(njk, { file: 'content/tpl.njk', line: 6, column: 7 }, 'nunjucks says line 3: it counts from after the three lines of front matter')
+  t.equal(count(njk.message, 'unexpected token: %}'), 2, 'the error and its stack\'s first line, once each')
+  t.match(njk.message, /Wrote 0 files in [\d.]+ seconds[\s\S]*Eleventy Fatal Error \(CLI\):/, 'the lines that differ are kept')
 })
 
 /** A build of a command that runs a shell and a grandchild until stopped; resolves once both run. */

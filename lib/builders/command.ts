@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { resolve as resolvePath, sep } from 'node:path'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
-import { displayPath } from '../paths.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
 import { KILL_GRACE_MS, killGroup } from './process-group.js'
+import { commandError } from './tool-output.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
@@ -96,49 +94,6 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       resolve(commandError(cmd, status, output.text(), opts.cwd))
     })
   })
-}
-
-/**
- * Where the tools people run this way say an error is, each format with its file, line and column:
- * tsc's `file(line,col)`; nunjucks' (Eleventy) `(file) [Line n, Column m]`; liquidjs'
- * `file:path, line:n, col:m`; `file:line:col` (esbuild, postcss, vite, rollup, eslint, stacks);
- * `file line:col` (sass, webpack).
- */
-const LOCATIONS = [
-  /(?<file>[\w./@~+-]+\.[A-Za-z0-9]+)\((?<line>\d+),(?<column>\d+)\)/g,
-  /\((?<file>[^()\s]+\.[A-Za-z0-9]+)\)\s*\[Line (?<line>\d+), Column (?<column>\d+)\]/g,
-  /file:(?<file>[^,\s]+\.[A-Za-z0-9]+), line:(?<line>\d+), col:(?<column>\d+)/g,
-  /(?<file>[\w./@~+-]+\.[A-Za-z0-9]+):(?<line>\d+)(?::(?<column>\d+))?/g,
-  /(?<file>[\w./@~+-]+\.[A-Za-z0-9]+) (?<line>\d+):(?<column>\d+)/g
-]
-
-interface Location { file: string, line: number, column?: number, at: number }
-
-/**
- * The error of a failed command, located where its output points: of every location it names,
- * the first (in the output's order) of a file of the project that exists, else of one in
- * node_modules, else the first named at all. A template error's output names the template and,
- * first, the engine's own frames: the template is where the fix goes.
- */
-export function commandError (cmd: string, status: string, output: string, cwd = process.cwd()): BuildErrorInfo {
-  const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${output.trim() === '' ? '' : `\n\n${output.trimEnd()}`}` }
-  const found: Location[] = []
-  for (const format of LOCATIONS) {
-    for (const match of output.matchAll(format)) {
-      const { file, line, column } = match.groups as { file: string, line: string, column?: string }
-      found.push({ file: resolvePath(cwd, file), line: Number(line), column: column === undefined ? undefined : Number(column), at: match.index })
-    }
-  }
-  found.sort((a, b) => a.at - b.at)
-  const firstExisting = (inDependency: boolean): Location | undefined =>
-    found.find(location => location.file.split(sep).includes('node_modules') === inDependency && existsSync(location.file))
-  const best = firstExisting(false) ?? firstExisting(true) ?? found[0]
-  if (best !== undefined) {
-    error.file = displayPath(best.file)
-    error.line = best.line
-    if (best.column !== undefined) error.column = best.column
-  }
-  return error
 }
 
 /** Keeps the last `max` bytes of a stream of chunks: a flood costs no more memory than that. */
