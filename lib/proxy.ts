@@ -18,12 +18,15 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
 /**
  * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
  * `upstream()`, looked up once per request (the dev server's current generation changes; a
- * request keeps the one it was given). While it is null, `unavailable` answers instead. Mounted
+ * request keeps the one it was given). While it is null, a request waits for `waitFor` (when
+ * given), then `unavailable` answers it if it is null still. Mounted
  * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
  * them a second time: its listener is given only the others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold, isInsecure = false }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
+  waitFor?: () => Promise<void>
   /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
   keepsHost?: boolean
   /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
@@ -48,7 +51,11 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     // Only where the upstream can change or be missing (the dev server): a fixed one needs no hook.
     if (unavailable !== undefined || hold !== undefined) {
       proxied.addHook('onRequest', async (request, reply) => {
-        const target = upstream()
+        let target = upstream()
+        if (target === null && waitFor !== undefined) {
+          await waitFor()
+          target = upstream()
+        }
         if (target === null) return await unavailable?.(request, reply)
         given.set(request, target)
         if (hold !== undefined) reply.raw.once('close', hold(target))

@@ -9,9 +9,11 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev } from '../lib/dev/dev.js'
 import type { DevServer } from '../types/dev.js'
+import type { BuildErrorInfo } from '../types/index.js'
 import { channelClient, runCommand } from './helpers/cli.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
+import { logLines } from './helpers/log.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 /** Whether this Node runs TypeScript itself (Node 24; 22.18 and 23.6 on): the dev server then needs no tsx. */
@@ -41,6 +43,19 @@ async function start (t: Test, dir: string, options = {}): Promise<DevServer> {
 }
 
 const text = async (url: string): Promise<string> => await (await fetch(url)).text()
+
+/** How long a test waits for what it is owed at most: a guard against a hang, not a speed check. */
+const GUARD_MS = 30_000
+
+/** `promise`, or a rejection naming `what` once GUARD_MS have passed. */
+async function guarded<T> (promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${GUARD_MS} ms`)), GUARD_MS) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /** Pids of the processes running `dir`'s app (the dev server's children). */
 function children (dir: string): number[] {
@@ -173,7 +188,53 @@ t.test('an app that exits at start: the error says so', async t => {
   const client = await channelClient(t, server.url)
   const error = client.next('error')
   writeFileSync(join(dir, 'routes', 'root.js'), 'process.exit(3)\nexport default async function () {}\n')
-  t.match((await error).errors[0]?.message, /the app's process exited \(3\) before it listened/)
+  t.match((await error).errors[0], { message: /the app's process exited \(3\) before it listened/, file: /routes\/root\.js$/, line: 1 }, 'and where process.exit was called')
+})
+
+t.test('the version serving dies (a throw in a timer, process.exit, a kill): browsers get the error, the terminal a line, and its code serves again; a crash loop stops and says so', async t => {
+  const dir = app(t, 'one', {
+    'app.js': "import root from './routes/root.js'\nexport default async function app (fastify) {\n  fastify.register(root)\n" +
+      "  fastify.get('/pid', async () => String(process.pid))\n" +
+      "  fastify.get('/throw', async () => { setImmediate(() => { throw new Error('boom') }); return 'bye' })\n" +
+      "  fastify.get('/exit', async () => { setImmediate(() => process.exit(3)); return 'bye' })\n}\n"
+  })
+  const log = logLines('info')
+  const server = await start(t, dir, { logger: log.logger })
+  const client = await channelClient(t, server.url)
+  const pids = [await text(`${server.url}/pid`)]
+  /** The version serving stops on a request to `path`: the `error` browsers get. */
+  const stop = async (path: string): Promise<BuildErrorInfo> => {
+    const error = client.next('error')
+    await fetch(server.url + path).catch(() => {}) // its answer may be cut short by the stop
+    return (await guarded(error, `the error of ${path}`)).errors[0]!
+  }
+  const thrown = await stop('/throw')
+  t.match(thrown, { message: /^uncaught exception while serving: Error: boom\nStarting it again\.$/, file: /app\.js$/, line: 5 }, 'the exception, where it was thrown')
+  t.match(thrown.frame, /throw new Error\('boom'\)/)
+  pids.push(await text(`${server.url}/pid`)) // a request while it starts again waits for it
+  const exited = await stop('/exit')
+  t.match(exited, { message: /^the app's process exited \(3\) while serving\nStarting it again\.$/, file: /app\.js$/, line: 6 }, 'the exit, where process.exit was called')
+  pids.push(await text(`${server.url}/pid`))
+  const killed = client.next('error')
+  process.kill(Number(pids[2]), 'SIGKILL') // by someone else: nothing said why
+  t.match((await guarded(killed, 'the error of the kill')).errors[0]?.message, /^the app's process was killed \(SIGKILL\) while serving\nStarting it again\.$/)
+  pids.push(await text(`${server.url}/pid`))
+  t.match(pids, [/^\d+$/, /^\d+$/, /^\d+$/, /^\d+$/], 'each answered by the app, none by the 503 page')
+  t.equal(new Set(pids).size, 4, 'each time a new process serves the same code')
+  const gaveUp = await stop('/throw')
+  t.match(gaveUp.message, /^uncaught exception while serving: Error: boom\nIt stopped again after each of 3 restarts: it starts again on the next change to its code\.$/)
+  const page = await fetch(`${server.url}/pid`)
+  t.equal(page.status, 503, 'not started again: the page that waits for a fix')
+  t.match(await page.text(), TAG)
+  t.same(log.lines.filter(line => line.plugin === 'livereload' && /^the app /.test(line.msg)).map(line => `${line.level} ${line.msg}`), [
+    '50 the app stopped', '30 the app started again', '50 the app stopped', '30 the app started again',
+    '50 the app stopped', '30 the app started again', '50 the app stopped'
+  ], 'a line for each stop and each start again')
+  t.match(log.lines.find(line => line.msg === 'the app stopped'), { err: { message: /Error: boom/, file: /app\.js$/, line: 5 } })
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  await guarded(reload, 'the reload of the fix')
+  t.match(await text(`${server.url}/`), /<body>two<\/body>/, 'a change starts it again')
 })
 
 t.test('before any version started: a 503 page with the client; the fix serves and reloads it', async t => {

@@ -32,6 +32,7 @@ export interface DevServer {
  * Serves the app at `entry` on one port that never goes down, reloading it when its code
  * changes: each version runs in a child process, browsers reload once per version that starts,
  * and a version that fails to start shows its error over the page while the previous one keeps
- * serving. Resolves once the first version serves, or its failure is shown.
+ * serving; one that stops while it serves shows why, and its code starts again (three times in a
+ * row at most). Resolves once the first version serves, or its failure is shown.
  */
 export declare function dev (options: DevOptions): Promise<DevServer>

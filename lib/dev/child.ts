@@ -54,6 +54,7 @@ async function boot (entry: string): Promise<void> {
     app = instance
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
+    hasListened = true
     send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles(), hashes: contentHashes(), schemas: schemas?.used() ?? {} })
   } catch (err) {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
@@ -87,19 +88,52 @@ function contentHashes (): Record<string, string> {
   return hashes
 }
 
+type ShownError = BuildErrorInfo & { location?: unknown }
+
 /** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
-function errorOf (err: unknown, entry: string): BuildErrorInfo & { location?: unknown } {
+function errorOf (err: unknown, entry: string): ShownError {
   const error = err instanceof Error ? err : new Error(String(err))
-  const info: BuildErrorInfo & { location?: unknown } = { message: error.message, stack: error.stack }
   const place = transformPlace(error.message) ?? placeOf(error, entry) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
-  if (place !== null) {
-    let lineText: string | undefined
-    try {
-      lineText = readFileSync(place.file, 'utf8').split(/\r?\n/)[place.line - 1]
-    } catch {}
-    info.location = { file: place.file, line: place.line, column: place.column - 1, lineText }
+  return at({ message: error.message, stack: error.stack }, place)
+}
+
+/** `info` with the place, and the text of its line, where the editor and the overlay's frame find them. */
+function at (info: ShownError, place: ReturnType<typeof placeOf>): ShownError {
+  if (place === null) return info
+  let lineText: string | undefined
+  try {
+    lineText = readFileSync(place.file, 'utf8').split(/\r?\n/)[place.line - 1]
+  } catch {}
+  return { ...info, location: { file: place.file, line: place.line, column: place.column - 1, lineText } }
+}
+
+let hasListened = false
+/** The process ends at the supervisor's word (retired, or the supervisor gone): nothing to report. */
+let isEnding = false
+/** An exception that nothing handles: the process is about to end on it ('exit' follows). */
+let fatal: { error: unknown, origin: string } | undefined
+
+// When the app ends the process itself, the supervisor is told why: it shows the error, and starts
+// the code again when it was serving. The monitor only watches; the app's own handlers still decide.
+process.on('uncaughtExceptionMonitor', (error, origin) => {
+  if (process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) fatal = { error, origin }
+})
+process.on('exit', code => {
+  if (!isEnding) send({ type: 'stopped', error: stopError(process.argv[2]!, code) })
+})
+
+/** Why the app ended the process: the exception that nothing handled, else the exit and, when the app's code called it, where. */
+function stopError (entry: string, code: number): ShownError {
+  const when = hasListened ? 'while serving' : 'before it listened'
+  if (fatal !== undefined) {
+    const kind = fatal.origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception'
+    return { ...errorOf(fatal.error, entry), message: `${kind} ${when}: ${String(fatal.error)}` }
   }
-  return info
+  // Emitted by process.exit(), this listener has the app's call below it on the stack.
+  const place = placeOf(new Error('exit'), entry)
+  const app = dirname(entry) + sep
+  const isApps = place !== null && place.file.startsWith(app) && !place.file.includes(`${sep}node_modules${sep}`)
+  return at({ message: `the app's process exited (${code}) ${when}` }, isApps ? place : null)
 }
 
 /**
@@ -133,10 +167,11 @@ function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
 
 // Closed gracefully: requests in flight finish, then the process ends.
 process.on('SIGTERM', () => {
+  isEnding = true
   const closing = app?.close() ?? Promise.resolve()
   closing.finally(() => process.exit(0)).catch(() => {})
 })
-process.on('disconnect', () => process.exit(0)) // the supervisor is gone: never linger
+process.on('disconnect', () => { isEnding = true; process.exit(0) }) // the supervisor is gone: never linger
 
 // A standby: the app's Fastify (and what it loads) imported before it is needed. An app made and
 // dropped loads what Fastify loads when an app is made, its schema compilers (Ajv,

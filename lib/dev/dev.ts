@@ -18,7 +18,8 @@ import { liveReload } from '../index.js'
 import { channelPaths, proxyTo } from '../proxy.js'
 import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
-import { createGenerations, type Generation, type Generations } from './generations.js'
+import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
+import { createRestarts, type Restarts } from './restarts.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -38,12 +39,16 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
   integerOption('port', port, { min: 0, max: 65535 })
   if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
-  const generations = createGenerations(entry, loaderFor(entry))
+  const generations = createGenerations(entry, loaderFor(entry), error => { restarts.stopped(error) })
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
   // requests and replies through what HTTP/2's compatibility API shares with HTTP/1.
   const app = Fastify({ ...server as FastifyHttpOptions<Server>, logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, pluginTimeout: 0 })
-  app.addHook('onClose', async () => { await generations.close() })
+  const restarts = createRestarts(generations, { send: message => { app.liveReload.send(message) }, log: app.log.child({ plugin: 'livereload' }) })
+  app.addHook('onClose', async () => {
+    restarts.close()
+    await generations.close()
+  })
   const userWatch = [watch ?? []].flat().map(path => resolve(path))
   const code = codeFiles(entry, generations)
   try {
@@ -51,7 +56,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       ...pluginOptions,
       enabled: true,
       watch: [...userWatch, dirname(entry)],
-      builder: serverBuilder(generations, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
+      builder: serverBuilder(generations, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
       buildOnStart: true,
       // A change to a file the app is known to load cancels a boot under way; anything else (a
       // file the app writes as it starts, a client-side source) lets it finish, and is judged after.
@@ -60,6 +65,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
+      waitFor: async () => { await restarts.settled() }, // the version that stopped, starting again
       isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
       keepsHost: true, // the app builds its URLs from the Host browsers use
       hold: url => generations.hold(url)
@@ -94,15 +100,15 @@ function isFileIn (root: string, prefix: string, url: string): boolean {
   return stats !== undefined && (stats.isFile() || (stats.isDirectory() && existsSync(join(file, 'index.html'))))
 }
 
-const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Starting</title></head><body><h1>The app has not started</h1>' +
-  '<p>Its first start failed, or is still under way: the error, if any, is shown over this page. Save a fix: this page reloads once the app serves.</p></body></html>'
+const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Not running</title></head><body><h1>The app is not running</h1>' +
+  '<p>Its start failed or is still under way, or it stopped: the error, if any, is shown over this page. Save a fix: this page reloads once the app serves.</p></body></html>'
 
 /** What decides whether a change restarts the server: the files the app loaded, as far as known. */
 interface CodeFiles {
   /**
    * Whether `change` needs a new version: before any version listened, anything under the app's
    * directory may be its code; after, a file the app loaded whose content is not the one the
-   * version serving loaded, or a new module beside them.
+   * version promoted last (serving, or stopped) loaded, or a new module beside them.
    */
   isCode (change: FileChange): boolean
   /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
@@ -113,7 +119,7 @@ interface CodeFiles {
 function codeFiles (entry: string, generations: Generations): CodeFiles {
   const app = dirname(entry)
   let attempted = new Set<string>()
-  const isKnown = (path: string): boolean => generations.current?.files.has(path) === true || attempted.has(path)
+  const isKnown = (path: string): boolean => generations.latest?.files.has(path) === true || attempted.has(path)
   /**
    * A module file created beside those the app loaded (in the directory of one, or in a
    * directory below such a directory): what @fastify/autoload (the fastify-cli app's way) would
@@ -128,10 +134,10 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
   }
   return {
     isCode (change) {
-      const current = generations.current
-      if (current === null) return change.path.startsWith(app + sep)
-      if (isKnown(change.path)) return !loadedAsIs(current, change.path)
-      return isNewModule(change, current.files)
+      const latest = generations.latest
+      if (latest === null) return change.path.startsWith(app + sep)
+      if (isKnown(change.path)) return !loadedAsIs(latest, change.path)
+      return isNewModule(change, latest.files)
     },
     isKnown,
     learn (files) { attempted = new Set(files) }
@@ -163,7 +169,7 @@ const MODULES = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'])
  * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
  * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
  */
-function serverBuilder (generations: Generations, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
+function serverBuilder (generations: Generations, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
   const isUserSource = (path: string): boolean => userWatch.some(dir => path === dir || path.startsWith(dir + sep))
   return {
     name: 'server',
@@ -176,12 +182,18 @@ function serverBuilder (generations: Generations, code: CodeFiles, user: Builder
         if (outcome.errors !== undefined && outcome.errors.length > 0) return outcome
       }
       if (!ctx.full && serverChanges.length === 0) return outcome
-      let booted = await generations.boot(ctx.signal)
-      // A save the watcher has not reported yet may have landed after the boot read the file: that
-      // version is old already. Its content says so, whenever the watcher's report comes.
-      for (let reboots = 0; booted.kind === 'listening' && reboots < STALE_REBOOTS && !isUpToDate(booted.generation); reboots++) {
-        generations.discard(booted.generation)
+      const over = restarts.changeBoots()
+      let booted: Boot
+      try {
         booted = await generations.boot(ctx.signal)
+        // A save the watcher has not reported yet may have landed after the boot read the file: that
+        // version is old already. Its content says so, whenever the watcher's report comes.
+        for (let reboots = 0; booted.kind === 'listening' && reboots < STALE_REBOOTS && !isUpToDate(booted.generation); reboots++) {
+          generations.discard(booted.generation)
+          booted = await generations.boot(ctx.signal)
+        }
+      } finally {
+        over()
       }
       if (booted.kind === 'aborted') return {}
       if (booted.kind === 'failed') {

@@ -40,7 +40,10 @@ export interface Generations {
    * over. A generation retired is closed once the requests sent to it are over (or the grace is).
    */
   hold (url: URL): () => void
+  /** The generation requests go to; null before the first was promoted, or once it stopped by itself. */
   readonly current: Generation | null
+  /** The generation promoted last, serving or stopped: the code that ran last (null before any). */
+  readonly latest: Generation | null
   /** Every generation and the standby ended: no child process left. */
   close (): Promise<void>
 }
@@ -59,10 +62,17 @@ interface Child {
   next (): Promise<ChildMessage | null>
 }
 
-/** `entry`: the app's module; `execArgv`: Node flags for each child (a TypeScript loader). */
-export function createGenerations (entry: string, execArgv: readonly string[]): Generations {
+/**
+ * `entry`: the app's module; `execArgv`: Node flags for each child (a TypeScript loader);
+ * `onStopped`: the generation serving ended by itself (it threw, exited, was killed by someone
+ * else), with why; it is no longer `current`.
+ */
+export function createGenerations (entry: string, execArgv: readonly string[], onStopped: (error: BuildErrorInfo) => void = () => {}): Generations {
   const live = new Map<Generation, Running>()
+  /** Generations that listened, then ended before they were promoted: why. */
+  const stoppedEarly = new Map<Generation, BuildErrorInfo>()
   let current: Generation | null = null
+  let latest: Generation | null = null
   let isClosed = false
   /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
   let schemas: SchemaEntries = {}
@@ -107,10 +117,13 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
         schemas = message.schemas
         const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)) }
         live.set(generation, { process: child.process, inFlight: 0 })
+        // 'close' comes after 'exit' and after every message the process sent: its `stopped` is in.
+        child.process.once('close', () => { ended(generation, child) })
         return { kind: 'listening', generation }
       }
       signalGroup(child.process.pid, 'SIGKILL')
       if (message?.type === 'failed') return { kind: 'failed', error: message.error, files: new Set(message.files) }
+      if (message?.type === 'stopped') return { kind: 'failed', error: message.error, files: new Set() }
       return { kind: 'failed', error: { message: `the app's process exited (${child.process.exitCode ?? child.process.signalCode}) before it listened` }, files: new Set() }
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -118,7 +131,25 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
     }
   }
 
+  /** A generation's process ended: by its own doing unless it was retired (or all closed) first. */
+  function ended (generation: Generation, child: Child): void {
+    if (!live.has(generation)) return
+    live.delete(generation)
+    signalGroup(child.process.pid, 'SIGKILL') // what it started goes with it
+    const said = [...child.messages].reverse().find(message => message.type === 'stopped')
+    const { exitCode, signalCode } = child.process
+    const error = said?.type === 'stopped' ? said.error : { message: signalCode === null ? `the app's process exited (${exitCode}) while serving` : `the app's process was killed (${signalCode}) while serving` }
+    if (generation === current) stopped(error)
+    else stoppedEarly.set(generation, error)
+  }
+
+  function stopped (error: BuildErrorInfo): void {
+    current = null
+    onStopped(error)
+  }
+
   function retire (generation: Generation): void {
+    stoppedEarly.delete(generation)
     const running = live.get(generation)
     live.delete(generation)
     if (running === undefined) return
@@ -150,13 +181,19 @@ export function createGenerations (entry: string, execArgv: readonly string[]): 
     promote (generation) {
       const before = current
       current = generation
+      latest = generation
       if (before !== null) retire(before)
+      const error = stoppedEarly.get(generation)
+      stoppedEarly.delete(generation)
+      if (error !== undefined) stopped(error) // it served for no time: as if it stopped at once
     },
     discard: retire,
     hold,
     get current () { return current },
+    get latest () { return latest },
     async close () {
       isClosed = true
+      stoppedEarly.clear()
       const children = [...[...live.values()].map(running => running.process), ...(standby === null ? [] : [standby.process])]
       standby = null
       live.clear()

@@ -19,3 +19,8 @@ export type ChildMessage =
   | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly schemas: SchemaEntries }
   /** The boot failed: the error as the overlay shows it, and the files loaded until then (the broken one among them). */
   | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[] }
+  /**
+   * The app is ending this process itself (an uncaught exception, `process.exit`), before it
+   * listened or while it serves: the error as the overlay shows it, sent from its 'exit' event.
+   */
+  | { readonly type: 'stopped', readonly error: BuildErrorInfo }
