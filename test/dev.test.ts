@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev } from '../lib/dev/dev.js'
 import type { DevServer } from '../types/dev.js'
-import type { BuildErrorInfo } from '../types/index.js'
+import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
 import { channelClient, runCommand } from './helpers/cli.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
@@ -180,6 +180,55 @@ t.test('an app that writes a file of its own directory as it starts: it starts, 
   writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
   await reload
   t.match(await text(`${server.url}/`), /<body>two<\/body>/)
+})
+
+t.test('an app that writes module files into its own directory at each start (temp file, then rename): they restart nothing; an edit of one still does', async t => {
+  // stamp.js is loaded before the app writes it again, as a generator run at start would; routes/
+  // generated.js is never loaded. Each holds the pid of the process that wrote it.
+  const dir = app(t, 'one', {
+    'app.js': "import { renameSync, writeFileSync } from 'node:fs'\nimport { stamp } from './stamp.js'\nimport root from './routes/root.js'\n" +
+      "const write = (name, text) => { writeFileSync(new URL(name + '.tmp', import.meta.url), text); renameSync(new URL(name + '.tmp', import.meta.url), new URL(name, import.meta.url)) }\n" +
+      "export default async function app (fastify) {\n  write('stamp.js', 'export const stamp = ' + process.pid)\n  write('routes/generated.js', 'export const by = ' + process.pid)\n" +
+      "  fastify.register(root)\n  fastify.get('/stamp', async () => String(stamp))\n}\n",
+    'stamp.js': 'export const stamp = 0\n',
+    'notes.md': 'a'
+  })
+  const log = logLines('info')
+  const server = await start(t, dir, { logger: log.logger })
+  const client = await channelClient(t, server.url)
+  /**
+   * Writes notes.md, which the app never loads, and resolves with the message that ends the build
+   * carrying it: the watcher reports a write before another in the same batch or an earlier one,
+   * so the app's own writes, made before, have been judged by then.
+   */
+  const fence = async (content: string): Promise<string> => {
+    const ended = new Promise<string>(resolve => {
+      let isCarrying = false
+      const onMessage = (data: WebSocket.RawData): void => {
+        const message = JSON.parse(String(data)) as ServerMessage
+        if (message.type === 'building' && message.changes.some(change => change.endsWith('notes.md'))) isCarrying = true
+        else if (isCarrying && ['clear', 'reload', 'error'].includes(message.type)) {
+          client.ws.off('message', onMessage)
+          resolve(message.type)
+        }
+      }
+      client.ws.on('message', onMessage)
+    })
+    writeFileSync(join(dir, 'notes.md'), content)
+    return await guarded(ended, 'the end of the build of notes.md')
+  }
+  t.equal(await fence('b'), 'clear')
+  const reloads = (): number => log.lines.filter(line => line.msg === 'build finished' && line.sent === 'reload').length
+  t.equal(reloads(), 1, 'one version: the first')
+  t.notOk(log.lines.some(line => line.msg === 'build superseded by newer changes'), 'no start cancelled by the app\'s own writes')
+  t.notOk(client.messages.some(message => message.type === 'reload'), 'browsers not reloaded')
+
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'stamp.js'), 'export const stamp = -1\n') // the developer's edit of a file the app writes
+  await guarded(reload, 'the reload of the edit')
+  t.equal(await text(`${server.url}/stamp`), '-1', 'the edit restarted the app, which loaded it')
+  t.equal(await fence('c'), 'clear')
+  t.equal(reloads(), 2, 'and that version\'s own writes restarted nothing')
 })
 
 t.test('an app that exits at start: the error says so', async t => {

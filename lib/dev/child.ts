@@ -6,12 +6,13 @@
 import { spawnSync } from 'node:child_process'
 import { createRequire, register } from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
+import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from './place.js'
 import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cache.js'
 
@@ -31,6 +32,19 @@ port1.on('message', ([url, hash]: [string, string | null]) => {
 port1.unref()
 register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
 
+// What the app writes into its own directory as it boots: announced as it happens, hashed once booted.
+const writes = trackOwnWrites(realDir(process.argv[2]!), path => { send({ type: 'writing', path }) })
+
+/** The entry's directory by its real path, as the watcher reports paths (and as import.meta.url has it). */
+function realDir (entry: string): string {
+  const dir = dirname(resolve(entry))
+  try {
+    return realpathSync(dir)
+  } catch {
+    return dir // gone: the boot will say so
+  }
+}
+
 // Listening from the start: the schemas come as soon as the process does.
 process.on('message', (message: SupervisorMessage) => {
   if (message.type === 'boot') boot(process.argv[2]!).catch(() => {})
@@ -44,6 +58,7 @@ let schemas: SchemaCache | undefined
 let early: SchemaEntries | undefined
 
 async function boot (entry: string): Promise<void> {
+  writes.start()
   try {
     const module = await import(pathToFileURL(entry).href) as { default?: unknown, options?: Record<string, unknown> }
     const plugin = module.default
@@ -55,10 +70,11 @@ async function boot (entry: string): Promise<void> {
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
     hasListened = true
-    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files: await loadedFiles(), hashes: contentHashes(), schemas: schemas?.used() ?? {} })
+    const files = await loadedFiles()
+    send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files, hashes: contentHashes(), written: writes.stop(), schemas: schemas?.used() ?? {} })
   } catch (err) {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
-    send({ type: 'failed', error: errorOf(err, entry), files })
+    send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
   }
 }
 

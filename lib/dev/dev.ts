@@ -58,9 +58,10 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       watch: [...userWatch, dirname(entry)],
       builder: serverBuilder(generations, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
       buildOnStart: true,
-      // A change to a file the app is known to load cancels a boot under way; anything else (a
-      // file the app writes as it starts, a client-side source) lets it finish, and is judged after.
-      supersede: changes => changes.some(change => code.isKnown(change.path))
+      // A change to a file the app is known to load cancels a boot under way, unless that boot
+      // wrote it itself (a generator run at start); anything else (a file the app writes as it
+      // starts, a client-side source) lets it finish, and is judged after.
+      supersede: changes => changes.some(change => code.isKnown(change.path) && !generations.isOwnWrite(change.path))
     })
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
@@ -106,9 +107,10 @@ const NOT_STARTED = '<!doctype html><html><head><meta charset="utf-8"><title>Not
 /** What decides whether a change restarts the server: the files the app loaded, as far as known. */
 interface CodeFiles {
   /**
-   * Whether `change` needs a new version: before any version listened, anything under the app's
-   * directory may be its code; after, a file the app loaded whose content is not the one the
-   * version promoted last (serving, or stopped) loaded, or a new module beside them.
+   * Whether `change` needs a new version: never for what a boot wrote itself (unchanged since);
+   * before any version listened, anything under the app's directory may be its code; after, a
+   * file the app loaded whose content is not the one the version promoted last (serving, or
+   * stopped) loaded, or a new module beside them.
    */
   isCode (change: FileChange): boolean
   /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
@@ -134,6 +136,7 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
   }
   return {
     isCode (change) {
+      if (generations.isOwnWrite(change.path)) return false
       const latest = generations.latest
       if (latest === null) return change.path.startsWith(app + sep)
       if (isKnown(change.path)) return !loadedAsIs(latest, change.path)
@@ -153,9 +156,12 @@ function loadedAsIs (generation: Generation, file: string): boolean {
   return hash !== undefined && hash === contentHash(file)
 }
 
-/** Whether every ES module of the app that `generation` loaded is still as it loaded it. */
+/** Whether every ES module of the app that `generation` loaded is still as it loaded it, or as it wrote it itself after. */
 function isUpToDate (generation: Generation): boolean {
-  for (const [file, hash] of generation.hashes) if (contentHash(file) !== hash) return false
+  for (const [file, hash] of generation.hashes) {
+    const now = contentHash(file)
+    if (now !== hash && (!generation.written.has(file) || now !== generation.written.get(file))) return false
+  }
   return true
 }
 

@@ -7,6 +7,7 @@ import type { BuildErrorInfo } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
 import type { ChildMessage, SupervisorMessage } from './messages.js'
+import { contentHash } from './content-hash.js'
 import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
@@ -21,6 +22,8 @@ export interface Generation {
   readonly files: ReadonlySet<string>
   /** The content of its own ES modules as it loaded them (sha1, base64), by file path. */
   readonly hashes: ReadonlyMap<string, string>
+  /** The files of the app's directory it wrote as it booted, with their content once it listened (null: gone). */
+  readonly written: ReadonlyMap<string, string | null>
 }
 
 export type Boot =
@@ -44,6 +47,11 @@ export interface Generations {
   readonly current: Generation | null
   /** The generation promoted last, serving or stopped: the code that ran last (null before any). */
   readonly latest: Generation | null
+  /**
+   * Whether `file` holds what a boot wrote itself: one under way said it writes it, or the boot
+   * that ended last (listening or failed) wrote it and it has not changed since.
+   */
+  isOwnWrite (file: string): boolean
   /** Every generation and the standby ended: no child process left. */
   close (): Promise<void>
 }
@@ -77,6 +85,10 @@ export function createGenerations (entry: string, execArgv: readonly string[], o
   /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
   let schemas: SchemaEntries = {}
   let standby: Child | null = spawnChild()
+  /** The files each boot under way said it writes. */
+  const writing = new Set<Set<string>>()
+  /** What the boot that ended last wrote. */
+  let written: ReadonlyMap<string, string | null> = new Map()
 
   function spawnChild (): Child {
     // Its own process group: whatever the app starts goes with it. stdout and stderr are the
@@ -106,16 +118,25 @@ export function createGenerations (entry: string, execArgv: readonly string[], o
     standby = null
     const onAbort = (): void => { signalGroup(child.process.pid, 'SIGKILL') }
     signal.addEventListener('abort', onAbort)
-    try {
+    const announced = new Set<string>()
+    writing.add(announced)
+    /** The next message but the announcements of writes, which are noted. */
+    const next = async (): Promise<ChildMessage | null> => {
       let message = await child.next()
+      for (; message?.type === 'writing'; message = await child.next()) announced.add(message.path)
+      return message
+    }
+    try {
+      let message = await next()
       if (message?.type === 'standby') {
         child.process.send({ type: 'boot' } satisfies SupervisorMessage)
-        message = await child.next()
+        message = await next()
       }
       if (signal.aborted) return { kind: 'aborted' }
+      if (message?.type === 'listening' || message?.type === 'failed') written = new Map(Object.entries(message.written))
       if (message?.type === 'listening') {
         schemas = message.schemas
-        const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)) }
+        const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)), written }
         live.set(generation, { process: child.process, inFlight: 0 })
         // 'close' comes after 'exit' and after every message the process sent: its `stopped` is in.
         child.process.once('close', () => { ended(generation, child) })
@@ -126,6 +147,7 @@ export function createGenerations (entry: string, execArgv: readonly string[], o
       if (message?.type === 'stopped') return { kind: 'failed', error: message.error, files: new Set() }
       return { kind: 'failed', error: { message: `the app's process exited (${child.process.exitCode ?? child.process.signalCode}) before it listened` }, files: new Set() }
     } finally {
+      writing.delete(announced)
       signal.removeEventListener('abort', onAbort)
       if (!isClosed) standby ??= spawnChild() // the next boot's, started once this one is over
     }
@@ -191,6 +213,10 @@ export function createGenerations (entry: string, execArgv: readonly string[], o
     hold,
     get current () { return current },
     get latest () { return latest },
+    isOwnWrite (file) {
+      for (const paths of writing) if (paths.has(file)) return true
+      return written.has(file) && written.get(file) === contentHash(file)
+    },
     async close () {
       isClosed = true
       stoppedEarly.clear()

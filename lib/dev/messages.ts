@@ -2,6 +2,9 @@
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { SchemaEntries } from './schema-cache.js'
 
+/** Files a boot wrote, by path: their content (sha1, base64) when it ended; null for one that was gone by then. */
+export type Written = Readonly<Record<string, string | null>>
+
 export type SupervisorMessage =
   /** Import the entry (the child's first argument), make the app, listen on 127.0.0.1:0. */
   | { readonly type: 'boot' }
@@ -14,11 +17,14 @@ export type ChildMessage =
   /**
    * The app listens. `files`: every file the process loaded (file paths), for what a change
    * restarts; `hashes`: the content of its ES modules (sha1, base64) as it loaded them;
-   * `schemas`: the code of the schemas it compiled, for the next generation.
+   * `written`: the files of the app's directory it wrote as it booted, with their content once
+   * it listened (null: gone); `schemas`: the code of the schemas it compiled, for the next generation.
    */
-  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly schemas: SchemaEntries }
-  /** The boot failed: the error as the overlay shows it, and the files loaded until then (the broken one among them). */
-  | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[] }
+  | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly written: Written, readonly schemas: SchemaEntries }
+  /** The boot failed: the error as the overlay shows it, the files loaded until then (the broken one among them), and those it wrote. */
+  | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[], readonly written: Written }
+  /** The app is about to write `path`, under its own directory, as it boots. */
+  | { readonly type: 'writing', readonly path: string }
   /**
    * The app is ending this process itself (an uncaught exception, `process.exit`), before it
    * listened or while it serves: the error as the overlay shows it, sent from its 'exit' event.
