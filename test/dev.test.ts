@@ -1,9 +1,9 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
@@ -310,33 +310,40 @@ t.test('a change the app never loaded restarts nothing', async t => {
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
 })
 
-t.test('a new route file beside those the app loaded restarts it, as @fastify/autoload apps need; a hidden one does not', async t => {
-  // The app loads every file of routes/ and of its subdirectories when it starts, as autoload does.
+t.test('@fastify/autoload: a new route file in a new directory at any depth, or a directory moved in, restarts the app and is served; a hidden file does not', async t => {
   const dir = app(t, 'one', {
-    'app.js': `import { readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-async function load (fastify, dir, prefix) {
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name)
-    if (statSync(path).isDirectory()) await load(fastify, path, prefix + '/' + name)
-    else if (name.endsWith('.js') && !name.startsWith('.')) await fastify.register((await import(pathToFileURL(path).href)).default, { prefix })
-  }
-}
-export default async function app (fastify) { await load(fastify, fileURLToPath(new URL('routes', import.meta.url)), '') }
-`
+    'app.js': "import autoload from '@fastify/autoload'\nimport { fileURLToPath } from 'node:url'\nexport default async function app (fastify) {\n" +
+      "  fastify.register(autoload, { dir: fileURLToPath(new URL('routes', import.meta.url)) })\n}\n"
   })
+  const staged = mkdtempSync(join(dirname(dir), 'staged-')) // beside, on the same file system
+  t.teardown(() => rmSync(staged, { recursive: true, force: true }))
+  mkdirSync(join(staged, 'blog', 'posts'), { recursive: true })
+  writeFileSync(join(staged, 'blog', 'posts', 'index.js'), route('posts'))
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
-  const clear = client.next('clear')
-  writeFileSync(join(dir, 'routes', '.draft.js'), route('draft')) // hidden: the app skips it, and so does the restart
-  await clear
-  t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'a hidden file: no restart')
-  const reload = client.next('reload')
-  mkdirSync(join(dir, 'routes', 'users'))
-  writeFileSync(join(dir, 'routes', 'users', 'index.js'), route('users'))
-  await reload
-  t.equal(await text(`${server.url}/users/`), `<html><head>${TAG}</head><body>users</body></html>`, 'a new directory of routes/, loaded by the new version')
+  /** The type of the message that ends the next build (clear, reload, error). */
+  const ending = async (): Promise<string> => await guarded(new Promise<string>(resolve => {
+    const onMessage = (data: WebSocket.RawData): void => {
+      const { type } = JSON.parse(String(data)) as ServerMessage
+      if (type === 'building') return
+      client.ws.off('message', onMessage)
+      resolve(type)
+    }
+    client.ws.on('message', onMessage)
+  }), 'the end of a build')
+  const ended = ending()
+  writeFileSync(join(dir, 'routes', '.draft.js'), 'export default async function () {}\n') // hidden: an editor's, not a route
+  t.equal(await ended, 'clear', 'a hidden file: no restart')
+  // Each a reload: the watcher may report the directory and its file in two builds, the second of which ends in clear.
+  let reload = client.next('reload')
+  mkdirSync(join(dir, 'routes', 'users', 'admin'), { recursive: true })
+  writeFileSync(join(dir, 'routes', 'users', 'admin', 'index.js'), route('admin'))
+  await guarded(reload, 'the reload for a route file two new directories down')
+  t.equal(await text(`${server.url}/users/admin/`), `<html><head>${TAG}</head><body>admin</body></html>`, 'a route file two new directories down, loaded by the new version')
+  reload = client.next('reload')
+  renameSync(join(staged, 'blog'), join(dir, 'routes', 'blog')) // the watcher reports the directory alone
+  await guarded(reload, 'the reload for a directory of routes moved in')
+  t.equal(await text(`${server.url}/blog/posts/`), `<html><head>${TAG}</head><body>posts</body></html>`, 'a directory of routes moved in')
   t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>one</body></html>`)
 })
 

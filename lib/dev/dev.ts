@@ -6,7 +6,7 @@
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
 import { existsSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, extname, join, relative, resolve, sep } from 'node:path'
+import { dirname, extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Server } from 'node:http'
 import type { SecureServerOptions } from 'node:http2'
@@ -19,6 +19,7 @@ import { channelPaths, proxyTo } from '../proxy.js'
 import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
+import { isNewModule } from './new-modules.js'
 import { createRestarts, type Restarts } from './restarts.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
@@ -110,7 +111,7 @@ interface CodeFiles {
    * Whether `change` needs a new version: never for what a boot wrote itself (unchanged since);
    * before any version listened, anything under the app's directory may be its code; after, a
    * file the app loaded whose content is not the one the version promoted last (serving, or
-   * stopped) loaded, or a new module beside them.
+   * stopped) loaded, or a new module where the app would load it (new-modules.ts).
    */
   isCode (change: FileChange): boolean
   /** Whether `path` is one the app is known to have loaded (a version that listens, or the last that failed). */
@@ -122,25 +123,13 @@ function codeFiles (entry: string, generations: Generations): CodeFiles {
   const app = dirname(entry)
   let attempted = new Set<string>()
   const isKnown = (path: string): boolean => generations.latest?.files.has(path) === true || attempted.has(path)
-  /**
-   * A module file created beside those the app loaded (in the directory of one, or in a
-   * directory below such a directory): what @fastify/autoload (the fastify-cli app's way) would
-   * load from `routes/` or `plugins/` on the next start, or a new file a loaded module is about to
-   * import. Hidden paths (an editor's lock and swap files) and node_modules are not.
-   */
-  const isNewModule = (change: FileChange, loaded: ReadonlySet<string>): boolean => {
-    if (change.type !== 'create' || !MODULES.has(extname(change.path)) || !change.path.startsWith(app + sep)) return false
-    if (relative(app, change.path).split(sep).some(part => part.startsWith('.') || part === 'node_modules')) return false
-    const dirs = new Set([...loaded].map(file => dirname(file))) // only for a new module file: rare
-    return dirs.has(dirname(change.path)) || dirs.has(dirname(dirname(change.path)))
-  }
   return {
     isCode (change) {
       if (generations.isOwnWrite(change.path)) return false
       const latest = generations.latest
       if (latest === null) return change.path.startsWith(app + sep)
       if (isKnown(change.path)) return !loadedAsIs(latest, change.path)
-      return isNewModule(change, latest.files)
+      return isNewModule(change, app, latest.files)
     },
     isKnown,
     learn (files) { attempted = new Set(files) }
@@ -167,9 +156,6 @@ function isUpToDate (generation: Generation): boolean {
 
 /** Boots at most this many more times when a version comes up with code older than the files'. */
 const STALE_REBOOTS = 3
-
-/** Extensions of files the app may load as modules. */
-const MODULES = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'])
 
 /**
  * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
