@@ -1,11 +1,10 @@
 // The cluster when things fail: a leader killed in the middle of a build, and Redis lost at
 // start or later. Real processes, a real redis-server stopped and started again.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { channelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, isSequential, startNode, within, type ClusterProcess } from './helpers/cluster.js'
+import { buildLines, clusterSite, edit, isSequential, startNode, within, type ClusterProcess } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
@@ -52,7 +51,7 @@ t.test('the leader killed in the middle of a build: another takes the lease, bui
 
   const reloads = clients.map(client => client.next('reload'))
   writeFileSync(hold, '') // the edit's build is running when the leader is killed, however slow the machine
-  await writeFile(join(site.src, 'a.txt'), 'edited while the leader dies')
+  await edit(site, 'a.txt', 'edited while the leader dies')
   // Its builder started (not only the `building` message, sent just before it is called).
   await eventually(() => buildLines(site).filter(line => line.event === 'start').length === 2, WAIT_MS, 'the edit\'s build started')
   const killedAt = Date.now()
@@ -114,7 +113,7 @@ t.test('Redis lost under a running cluster: HTTP keeps serving, one warning per 
   // The new leader's takeover build, then an edit of its own.
   await eventually(() => buildLines(site).filter(line => line.event === 'end').length > ended, WAIT_MS, 'the takeover build')
   const seen = clients.map(client => client.messages.length)
-  await writeFile(join(site.src, 'a.txt'), 'after the outage')
+  await edit(site, 'a.txt', 'after the outage')
   await eventually(() => clients.every((client, i) => client.messages.slice(seen[i]).some(message => message.type === 'reload')), WAIT_MS, 'live reload working again, on every process')
   t.equal(nodes.filter(node => node.child.exitCode !== null).length, 0, 'no process exited')
 })
@@ -136,7 +135,7 @@ t.test('Redis unreachable at start: the processes start and serve, warn once, an
   await leaderOf(nodes)
   await eventually(() => client.messages.some(message => message.type === 'reload'), WAIT_MS, 'the first leader\'s start-up build, on a browser connected before')
   const seen = client.messages.length
-  await writeFile(join(site.src, 'a.txt'), 'after Redis came up')
+  await edit(site, 'a.txt', 'after Redis came up')
   await eventually(() => client.messages.slice(seen).some(message => message.type === 'reload'), WAIT_MS, 'an edit\'s reload once joined')
   t.same(nodes.map(warnings), [1, 1])
 })
@@ -156,7 +155,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   t.teardown(() => admin.disconnect())
 
   const building = client.next('building')
-  await writeFile(join(site.src, 'a.txt'), 'edited before the pause')
+  await edit(site, 'a.txt', 'edited before the pause')
   await within(building, 'the build started')
   const pausedAt = Date.now()
   await admin.client('PAUSE', 3000, 'ALL') // longer than the lease: every command waits, its renewals too (and its expiry)

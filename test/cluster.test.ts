@@ -1,13 +1,12 @@
 // The `cluster` option with real processes on one real Redis: one leader watches and builds,
 // every process's browsers get every message once and in the same order, the standing error
 // and the instance are the cluster's, and the controller acts for the whole cluster.
-import { writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { ServerMessage } from '../types/index.js'
 import { channelClient, type ChannelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, isSequential, startNode, within, type ClusterProcess, type Site } from './helpers/cluster.js'
+import { buildLines, clusterSite, edit, isSequential, startNode, within, type ClusterProcess, type Site } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
@@ -97,7 +96,7 @@ t.test('an edit is built once, by the leader, and every process\'s browsers get 
   const before = buildLines(site).length
   const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
   const reloads = clients.map(client => client.next('reload'))
-  await writeFile(join(site.src, 'a.txt'), 'second')
+  await edit(site, 'a.txt', 'second')
   await within(Promise.all(reloads), 'a reload on every process')
   t.same(await fenced(nodes[0], clients), [['building', 'reload'], ['building', 'reload'], ['building', 'reload']])
   const lines = buildLines(site)
@@ -119,7 +118,7 @@ t.test('the standing error is the cluster\'s: a browser connecting later to any 
   await startedUp(site, nodes)
   const first = await channelClient(t, nodes[0].url)
   const failed = first.next('error')
-  await writeFile(join(site.src, 'a.txt'), 'BROKEN')
+  await edit(site, 'a.txt', 'BROKEN')
   const error = await within(failed, 'the error on the first process')
   t.match(error, { errors: [{ message: 'broken source a.txt' }] })
 
@@ -129,7 +128,7 @@ t.test('the standing error is the cluster\'s: a browser connecting later to any 
   t.same(await standing(await channelClient(t, newcomer.url)), error, 'on a process started later: read from Redis')
 
   const reloaded = late.next('reload')
-  await writeFile(join(site.src, 'a.txt'), 'fixed')
+  await edit(site, 'a.txt', 'fixed')
   await within(reloaded, 'the reload after the fix')
   const after = await channelClient(t, newcomer.url)
   t.same(await fenced(nodes[1], [after]), [[]], 'no standing error once a build succeeded')

@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { BuildReport, LiveReloadStats } from '../../types/index.js'
@@ -26,6 +27,18 @@ export interface Site {
 export function clusterSite (t: Test): Site {
   const dir = fixture(t, { src: { 'a.txt': 'first' }, dist: {} })
   return { dir, root: join(dir, 'dist'), src: join(dir, 'src'), buildsLog: join(dir, 'builds.jsonl') }
+}
+
+/**
+ * Edits a source as one file system event: written beside src/, then renamed into it. These tests
+ * count what the cluster makes of one edit (one build, its messages on every process); an edit
+ * written in place is two writes (truncate, then content), which a machine loaded past what the
+ * coalescer waits for (docs/coalescing.md) may report a build apart: test/serial counts those.
+ */
+export async function edit (site: Site, name: string, content: string): Promise<void> {
+  const staged = join(site.dir, `.${name}.edit`)
+  await writeFile(staged, content)
+  await rename(staged, join(site.src, name))
 }
 
 export interface BuildLine { pid: number, event: 'start' | 'end', at: number, aborted?: boolean }
