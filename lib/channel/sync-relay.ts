@@ -4,7 +4,7 @@
 import type { ClientMessage, SyncEvent, SyncSettings } from '../../types/index.js'
 import type { Peer } from './peers.js'
 
-import { SYNC_MAX_FRAME_BYTES } from '../sync-limits.js'
+import { SYNC_MAX_FRAME_BYTES, SYNC_SELECTOR } from '../sync-limits.js'
 
 export { SYNC_MAX_FRAME_BYTES }
 /** Frames a tab may send per second, sustained (scroll is throttled to 20 a second in the tab). */
@@ -165,8 +165,9 @@ function isPath (value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_PATH && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(value)
 }
 
+/** A selector of the form a tab writes: the others are never relayed (see SYNC_SELECTOR). */
 function isSelector (value: unknown): value is string {
-  return typeof value === 'string' && value !== '' && value.length <= MAX_SELECTOR
+  return typeof value === 'string' && value.length <= MAX_SELECTOR && SYNC_SELECTOR.test(value)
 }
 
 function isFraction (value: unknown): value is number {

@@ -58,6 +58,12 @@ const SITE = {
     event.preventDefault()
     history.pushState(null, '', link.href)
     document.querySelector('#route').textContent = location.pathname
+  })</script>`),
+  // Ids a selector must escape, and an element found by its place under one.
+  'ids.html': PAGE(`<div id="7 > x:y"><p>zero</p><p><button>0</button></p></div> <button id="ü.[1], #2">0</button>
+  <script>document.addEventListener('click', event => {
+    const button = event.target.closest('button')
+    if (button !== null) button.textContent = String(Number(button.textContent) + 1)
   })</script>`)
 }
 
@@ -335,6 +341,50 @@ t.test('a tab does not click for another what it would not have sent: a link off
   }))
   await shows(two.page, () => document.querySelector('#route')!.textContent === '/spa/b')
   t.equal(new URL(two.page.url()).origin, site.origin, 'the link off the origin was not followed')
+})
+
+t.test('a click on an element under an id that needs escaping mirrors: the selector a tab writes passes the server and the other tab', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/ids.html`)
+  const two = await openTab(t, context, `${site.origin}/ids.html`, PHONE)
+  await one.page.bringToFront()
+  await one.page.click('p:nth-of-type(2) > button')
+  await one.page.click('body > button')
+  await shows(two.page, () => Array.from(document.querySelectorAll('button')).every(button => button.textContent === '1'))
+  t.same(two.received.map(message => message.event), [
+    { kind: 'click', target: '#\\37 \\ \\>\\ x\\:y > p:nth-of-type(2) > button:nth-of-type(1)' },
+    { kind: 'click', target: '#ü\\.\\[1\\]\\,\\ \\#2' }
+  ], 'the selectors, as CSS.escape wrote them')
+})
+
+t.test('a tab looks up only selectors of the form tabs write: another, however valid, is not applied (it may cost the tab seconds)', async t => {
+  const site = await startSite(t)
+  // The tab's WebSocket, through the test: what the server sends reaches the page, and the test adds what no server should.
+  const page = await context.newPage()
+  t.teardown(() => closeTab(page))
+  let toPage: (message: object) => void = () => {}
+  let onJoin: () => void = () => {}
+  const isJoined = new Promise<void>(resolve => { onJoin = resolve })
+  await page.routeWebSocket(/\/__livereload$/, ws => {
+    const server = ws.connectToServer()
+    toPage = message => ws.send(JSON.stringify(message))
+    ws.onMessage(message => {
+      if (String(message).includes('"type":"join"')) onJoin()
+      server.send(message)
+    })
+  })
+  await Promise.all([isJoined, page.goto(`${site.origin}/form.html`)])
+  await page.evaluate(() => {
+    const values: string[] = (window as unknown as { values: string[] }).values = []
+    document.addEventListener('input', event => { values.push((event.target as HTMLTextAreaElement).value) })
+  })
+  const input = (target: string, value: string) => toPage({ type: 'sync', path: '/form.html', event: { kind: 'input', target, value } })
+  input(':root textarea', 'a descendant')
+  input('textarea', 'a tag')
+  input(':is(:has(*)) > textarea', 'a costly one')
+  input('#form > textarea:nth-of-type(1)', 'the sentinel')
+  await shows(page, () => (window as unknown as { values: string[] }).values.includes('the sentinel'))
+  t.same(await page.evaluate(() => (window as unknown as { values: string[] }).values), ['the sentinel'], 'only the selector a tab writes was applied')
 })
 
 t.test('each kind turns off on its own', async t => {
