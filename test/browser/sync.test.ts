@@ -12,6 +12,7 @@ import liveReload from '../../lib/index.js'
 import type { ClientMessage, LiveReloadOptions, ServerMessage, SyncEvent } from '../../types/index.js'
 import { listen, testApp } from '../helpers/app.js'
 import { browserContext, closeTab, serveSite, until, type Site } from '../helpers/browser.js'
+import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
 
 const context = await browserContext(t)
@@ -73,10 +74,46 @@ interface Tab {
   /** The sync events the tab sent, and who waits to hear of the next. */
   sent: SyncEvent[]
   onSent: Set<() => void>
+  /** Who waits for the next message the tab receives, of any type. */
+  onHeard: Set<(message: ServerMessage) => void>
 }
 
-async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<Site> {
-  return await serveSite(t, fixture(t, SITE), { sync })
+/** The site: SITE and `files`. */
+async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true, files: Record<string, string> = {}): Promise<Site> {
+  return await serveSite(t, fixture(t, { ...SITE, ...files }), { sync })
+}
+
+/** Another origin: a server of its own on another loopback port, answering every path with `html`. */
+async function otherOrigin (t: Test, html = PAGE('<h1>elsewhere</h1>')): Promise<string> {
+  const app = testApp(t)
+  app.all('/*', async (_request, reply) => await reply.type('text/html').send(html))
+  return `http://127.0.0.1:${await listen(app)}`
+}
+
+/** Sends `events` for `path` over a WebSocket of the page's own, as any script of the page could: the client would never send them. */
+async function sendFromPage (page: Page, path: string, events: SyncEvent[]): Promise<void> {
+  await page.evaluate(async ({ path, events }) => await new Promise<void>(resolve => {
+    const ws = new WebSocket(`ws://${location.host}/__livereload`)
+    ws.onmessage = () => {
+      ws.onmessage = null // after hello
+      for (const event of events) ws.send(JSON.stringify({ type: 'sync', path, event }))
+      resolve()
+    }
+  }), { path, events })
+}
+
+/** What the page's links got of untrusted clicks (another tab's, applied here), which the page stops: a mirrored click leaves nothing behind. */
+const RECORD_LINK_CLICKS = `<script>window.followed = []
+  document.addEventListener('click', event => {
+    const link = event.target.closest('a')
+    if (link !== null && !event.isTrusted) {
+      followed.push(link.id)
+      event.preventDefault()
+    }
+  })</script>`
+
+async function followedIn (tab: Tab): Promise<string[]> {
+  return await tab.page.evaluate(() => (window as unknown as { followed: string[] }).followed)
 }
 
 /** A new tab at `url`, resolved once it has joined its page; `received`: the sync messages it gets. */
@@ -84,7 +121,7 @@ async function openTab (t: Test, browser: BrowserContext, url: string, viewport 
   const page = await browser.newPage()
   await page.setViewportSize(viewport)
   t.teardown(() => closeTab(page))
-  const tab: Tab = { page, received: [], sent: [], onSent: new Set() }
+  const tab: Tab = { page, received: [], sent: [], onSent: new Set(), onHeard: new Set() }
   await Promise.all([joined(tab), page.goto(url)])
   return tab
 }
@@ -95,6 +132,7 @@ async function joined (tab: Tab): Promise<void> {
   ws.on('framereceived', frame => {
     const message = JSON.parse(String(frame.payload)) as ServerMessage
     if (message.type === 'sync') tab.received.push(message)
+    for (const listener of tab.onHeard) listener(message)
   })
   ws.on('framesent', frame => {
     const message = JSON.parse(String(frame.payload)) as ClientMessage
@@ -145,6 +183,27 @@ async function scrollShows<Arg> (from: Tab, to: Tab, predicate: (arg: Arg) => bo
   }
   await to.page.bringToFront()
   await shows(to.page, predicate, arg)
+}
+
+/**
+ * Resolves once the server has read everything `from` sent (its sockets are closed: it left the
+ * site) and relayed it to `to`: a message the server sends after that reaches `to` after it.
+ */
+async function allRelayed (t: Test, site: Site, from: Tab, to: Tab, clients: number): Promise<void> {
+  t.ok(new URL(from.page.url()).origin !== site.origin, 'the tab has left the site')
+  await eventually(() => site.app.liveReload.clients === clients, 20_000, 'the tab that left disconnected')
+  const heard = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the tab never heard the server\'s clear')), 20_000)
+    const listener = (message: ServerMessage): void => {
+      if (message.type !== 'clear') return
+      clearTimeout(timer)
+      to.onHeard.delete(listener)
+      resolve()
+    }
+    to.onHeard.add(listener)
+  })
+  site.app.liveReload.send({ type: 'clear' })
+  await heard
 }
 
 /** Resolves when the tab sends its next sync event; rejects with `error` at `deadline`. */
@@ -341,6 +400,32 @@ t.test('a tab does not click for another what it would not have sent: a link off
   }))
   await shows(two.page, () => document.querySelector('#route')!.textContent === '/spa/b')
   t.equal(new URL(two.page.url()).origin, site.origin, 'the link off the origin was not followed')
+})
+
+t.test('an SVG link off the origin (xlink:href or href) is a link: a tab does not click it for another, nor sends a person\'s click on it', async t => {
+  const away = await otherOrigin(t)
+  const site = await startSite(t, true, {
+    'svg.html': PAGE(`${COUNTER}<svg width="300" height="40" style="position: fixed; top: 40px; left: 0">
+      <a id="svg-xlink" xlink:href="${away}/xlink"><text x="10" y="20">xlink</text></a>
+      <a id="svg-href" href="${away}/href"><text x="150" y="20">href</text></a>
+    </svg>${RECORD_LINK_CLICKS}`)
+  })
+  const one = await openTab(t, context, `${site.origin}/svg.html`)
+  const two = await openTab(t, context, `${site.origin}/svg.html`)
+  await sendFromPage(one.page, '/svg.html', [
+    { kind: 'click', target: '#svg-xlink' },
+    { kind: 'click', target: '#svg-href' },
+    { kind: 'click', target: '#svg-xlink > text:nth-of-type(1)' },
+    { kind: 'click', target: '#count' } // the sentinel
+  ])
+  await counted(two, 1)
+  t.same(await followedIn(two), [], 'no SVG link was clicked')
+
+  await one.page.bringToFront()
+  const received = two.received.length
+  await Promise.all([one.page.waitForURL(`${away}/xlink`), one.page.click('#svg-xlink')])
+  await allRelayed(t, site, one, two, 1)
+  t.same(two.received.slice(received), [], 'the person\'s click on the SVG link took the tab away, and was not sent')
 })
 
 t.test('a click on an element under an id that needs escaping mirrors: the selector a tab writes passes the server and the other tab', async t => {

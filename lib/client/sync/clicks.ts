@@ -44,12 +44,19 @@ function isSubmitter (target: Element): boolean {
  * A click that follows a link to another page, another window or a download, which the page did
  * not take over (`isPrevented`: a router did). Arriving from another tab (`isArriving`), a link to
  * another page of this origin in this window passes: the tab that sent it saw the page take it over.
+ * SVG links too: an `<a>` in SVG has `href` or `xlink:href` (`[*|href]`: in any namespace).
  */
 function leavesPage (target: Element, isPrevented: boolean, isArriving = false): boolean {
-  const link = target.closest('a[href], area[href]') as HTMLAnchorElement | HTMLAreaElement | null
+  const link = target.closest('a[*|href], area[href]')
   if (link === null || isPrevented) return false
-  if ((link.target !== '' && link.target !== '_self') || link.hasAttribute('download')) return true
-  const url = new URL(link.href, location.href)
+  const opens = link.getAttribute('target')
+  if ((opens !== null && opens !== '' && opens !== '_self') || link.hasAttribute('download')) return true
+  let url: URL
+  try {
+    url = new URL(link instanceof SVGAElement ? link.href.baseVal : (link as HTMLAnchorElement).href, link.baseURI)
+  } catch {
+    return true // not a URL this tab can tell the place of
+  }
   if (url.origin !== location.origin) return true
   return !isArriving && (url.pathname !== location.pathname || url.search !== location.search)
 }
