@@ -349,6 +349,35 @@ t.test('form input, choices and submits mirror; passwords and data-no-sync never
   t.equal(await page.textContent('#submitted'), 'sent Ada <b>Lovelace</b>', 'the first tab submitted once')
 })
 
+t.test('a password field stays private once shown as text, and so do fields named or marked as passwords', async t => {
+  const site = await startSite(t, true, {
+    'passwords.html': PAGE(`<form id="form" onsubmit="event.preventDefault()">
+      <input type="password" id="shown"> <button type="button" id="show" onclick="document.querySelector('#shown').type = 'text'">show</button>
+      <input name="passwd"> <input id="password"> <input name="fresh" autocomplete="new-password"> <input name="name">
+    </form>`)
+  })
+  const one = await openTab(t, context, `${site.origin}/passwords.html`)
+  const two = await openTab(t, context, `${site.origin}/passwords.html`, PHONE)
+  const { page } = one
+  await page.bringToFront() // see the form test
+  await page.fill('#shown', 'hunter2')
+  await page.click('#show')
+  await shows(two.page, () => (document.querySelector('#shown') as HTMLInputElement).type === 'text')
+  await page.fill('#shown', 'hunter2, shown')
+  await page.fill('[name=passwd]', 'by its name')
+  await page.fill('#password', 'by its id')
+  await page.fill('[name=fresh]', 'by its autocomplete')
+  await page.fill('[name=name]', 'the sentinel')
+  await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'the sentinel')
+  t.same(two.received.map(message => message.event.kind), ['click', 'input'], 'the show button\'s click and the sentinel, nothing else')
+
+  // And another tab's value for such a field is not applied (the rules hold both ways).
+  const value = (target: string) => ({ kind: 'input', target, value: 'from a script' }) as const
+  await sendFromPage(one.page, '/passwords.html', [value('#shown'), value('#form > input:nth-of-type(2)'), value('#password'), value('#form > input:nth-of-type(5)')])
+  await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'from a script')
+  t.same(await two.page.evaluate(() => Array.from(document.querySelectorAll('input'), input => input.value)), ['', '', '', '', 'from a script'])
+})
+
 t.test('following a link and going back take the other tabs along', async t => {
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/`)
