@@ -398,6 +398,33 @@ t.test('following a link and going back take the other tabs along', async t => {
   t.same(one.received.map(message => message.event.kind), ['click'])
 })
 
+t.test('a page of another origin that opened the site in a window and moves it there moves no other tab; a person\'s link in that window still does', async t => {
+  const site = await startSite(t)
+  const elsewhere = await otherOrigin(t, PAGE('<button id="open" onclick="window.w = window.open(\'about:blank\')">open</button>'))
+  const one = await openTab(t, context, `${site.origin}/`)
+  const opener = await context.newPage()
+  t.teardown(() => closeTab(opener))
+  await opener.goto(`${elsewhere}/`)
+  const [page] = await Promise.all([opener.waitForEvent('popup'), opener.click('#open')])
+  t.teardown(() => closeTab(page))
+  const popup: Tab = { page, received: [], sent: [], onSent: new Set(), onHeard: new Set() }
+  const moveTo = async (path: string) => await opener.evaluate(url => { (window as unknown as { w: Window }).w.location.href = url }, `${site.origin}${path}`)
+
+  await Promise.all([joined(popup), moveTo('/')])
+  await Promise.all([joined(popup), moveTo('/b.html')])
+  // The sentinel: a person's click in the window, on /b.html, sent after any arrival it announced.
+  await page.bringToFront()
+  const clicked = nextSent(popup, Date.now() + 20_000, 'the click was never sent')
+  await page.click('#count')
+  await clicked
+  t.same(popup.sent.map(event => event.kind), ['click'], 'the arrival the other origin caused was not announced')
+  t.equal(new URL(one.page.url()).pathname, '/', 'the person\'s tab stayed')
+
+  await Promise.all([joined(popup), moveTo('/')])
+  await Promise.all([joined(one), joined(popup), page.click('#next')])
+  t.equal(new URL(one.page.url()).pathname, '/b.html', 'a person\'s link in the window took the other tab along')
+})
+
 t.test('a client-side router\'s link: the other tabs follow it through the click, and join the new page', async t => {
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/spa.html`)
