@@ -695,7 +695,7 @@ export interface SyncOptions {
   scrollElements?: string[]
   /** Clicks on anything but form controls and links that leave the page. @default true */
   clicks?: boolean
-  /** Text typed, choices made, boxes ticked, forms submitted; never passwords (nor fields that were or are named so), hidden or file inputs, nor `[data-no-sync]`. @default true */
+  /** Text typed, choices made, boxes ticked, forms submitted to this origin; never passwords (nor fields that were or are named so), hidden or file inputs, nor `[data-no-sync]`. @default true */
   forms?: boolean
   /** A tab that goes to another page of the site (a link, back, forward) takes the others along. @default true */
   navigation?: boolean

@@ -349,6 +349,34 @@ t.test('form input, choices and submits mirror; passwords and data-no-sync never
   t.equal(await page.textContent('#submitted'), 'sent Ada <b>Lovelace</b>', 'the first tab submitted once')
 })
 
+t.test('a form whose action is on another origin is not submitted for another tab, nor is a person\'s submit of it sent', async t => {
+  const elsewhere = await otherOrigin(t)
+  const site = await startSite(t, true, {
+    // The page stops every submit, and records it: a tab stays on the site whatever it submits.
+    'away.html': PAGE(`<form id="away" action="${elsewhere}/collect"><input name="q" id="q"> <button>send</button></form>
+      <form id="here"><input name="r" id="r"> <button formaction="${elsewhere}/collect">send elsewhere</button></form>
+      ${COUNTER}
+      <script>window.submitted = []; document.addEventListener('submit', event => { submitted.push(event.target.id); event.preventDefault() })</script>`)
+  })
+  const one = await openTab(t, context, `${site.origin}/away.html`)
+  const two = await openTab(t, context, `${site.origin}/away.html`)
+  const submittedIn = async (tab: Tab) => await tab.page.evaluate(() => (window as unknown as { submitted: string[] }).submitted)
+  await sendFromPage(one.page, '/away.html', [{ kind: 'submit', target: '#away' }, { kind: 'click', target: '#count' }])
+  await counted(two, 1)
+  t.same(await submittedIn(two), [], 'the form was not submitted for another tab')
+
+  await one.page.bringToFront() // see the form test
+  const received = two.received.length
+  await one.page.fill('#q', 'typed')
+  await one.page.press('#q', 'Enter')
+  await one.page.click('#here button')
+  await one.page.click('#count') // the sentinel
+  await counted(two, 2)
+  t.same(await submittedIn(one), ['away', 'here'], 'the person submitted both forms in the first tab')
+  t.same(two.received.slice(received).map(message => message.event.kind), ['input', 'click'], 'the text, and the sentinel: neither submit was sent')
+  t.same(await submittedIn(two), [])
+})
+
 t.test('a password field stays private once shown as text, and so do fields named or marked as passwords', async t => {
   const site = await startSite(t, true, {
     'passwords.html': PAGE(`<form id="form" onsubmit="event.preventDefault()">
