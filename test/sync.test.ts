@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import liveReload from '../lib/index.js'
-import { SYNC_BURST, SYNC_MAX_FRAME_BYTES, SYNC_RATE_PER_S } from '../lib/channel/sync-relay.js'
+import { SYNC_BURST, SYNC_MAX_FRAME_BYTES, SYNC_PAGE_BURST, SYNC_PAGE_RATE_PER_S, SYNC_RATE_PER_S } from '../lib/channel/sync-relay.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { channelClient, joinPage, type ChannelClient } from './helpers/cli.js'
@@ -95,6 +95,27 @@ t.test('a tab that floods is rate-limited, then closed (1008); the others stay',
   t.ok(relayed >= SYNC_BURST - 1 && relayed <= SYNC_BURST - 1 + refilled, `the others got the burst less the join, and what ${seconds.toFixed(3)} s gave back at most: ${relayed} of ${10 * SYNC_BURST} (${SYNC_BURST - 1} to ${SYNC_BURST - 1 + refilled})`)
   t.equal(b.ws.readyState, WebSocket.OPEN)
   t.equal(app.liveReload.clients, 1, 'the flooding tab is gone')
+})
+
+t.test('a page has a budget of its own: 60 tabs on it, each within its own rate, cannot make the server relay more than the page allows', async t => {
+  const { app, port } = await start(t)
+  const tabs = await Promise.all(Array.from({ length: 60 }, async () => await tab(t, port, '/')))
+  const started = performance.now()
+  // Each tab sends at once all its own rate allows (its burst, less the join), then a ping: the
+  // server takes a socket's frames in order, so its pong says it has taken them all.
+  await Promise.all(tabs.map(async ({ ws }, i) => {
+    for (let n = 0; n < SYNC_BURST - 1; n++) ws.send(click(`#t${i}-${n}`))
+    ws.ping()
+    await once(ws, 'pong')
+  }))
+  const seconds = (performance.now() - started) / 1000
+  app.liveReload.reload() // the sentinel, after all the server relayed
+  await Promise.all(tabs.map(async tab => await tab.next('reload')))
+  // A delivery is one event sent to one other tab: 59 for each event relayed here.
+  const delivered = tabs.reduce((sum, tab) => sum + tab.messages.filter(message => message.type === 'sync').length, 0)
+  const allowed = SYNC_PAGE_BURST + Math.ceil(seconds * SYNC_PAGE_RATE_PER_S)
+  t.ok(delivered >= SYNC_PAGE_BURST - 59 && delivered <= allowed, `${delivered} deliveries of ${60 * (SYNC_BURST - 1) * 59} asked for: the page's burst, and what ${seconds.toFixed(3)} s gave back at most (${allowed})`)
+  t.equal(app.liveReload.clients, 60, 'no tab was closed: each kept within its own rate')
 })
 
 t.test('without the option, what tabs send is ignored', async t => {

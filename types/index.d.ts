@@ -28,7 +28,8 @@ export type ProtocolVersion = 1
 
 /**
  * What one tab did that the other tabs on the same page repeat (the `sync` option). `target` is
- * a CSS selector the sending tab made for the element; `x` and `y` are fractions (0 to 1) of
+ * a CSS selector the sending tab made for the element, always `#id` or `:root` followed by
+ * `> tag:nth-of-type(n)` steps (the server relays no other); `x` and `y` are fractions (0 to 1) of
  * the scrollable range; `element` is -1 for the window, else an index into `scrollElements`;
  * `url` is a path on the same origin (`/a?b#c`).
  */
@@ -694,7 +695,7 @@ export interface SyncOptions {
   scrollElements?: string[]
   /** Clicks on anything but form controls and links that leave the page. @default true */
   clicks?: boolean
-  /** Text typed, choices made, boxes ticked, forms submitted; never passwords, hidden or file inputs, nor `[data-no-sync]`. @default true */
+  /** Text typed, choices made, boxes ticked, forms submitted to this origin; never passwords (nor fields that were or are named so), hidden or file inputs, nor `[data-no-sync]`. @default true */
   forms?: boolean
   /** A tab that goes to another page of the site (a link, back, forward) takes the others along. @default true */
   navigation?: boolean

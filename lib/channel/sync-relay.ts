@@ -4,13 +4,23 @@
 import type { ClientMessage, SyncEvent, SyncSettings } from '../../types/index.js'
 import type { Peer } from './peers.js'
 
-import { SYNC_MAX_FRAME_BYTES } from '../sync-limits.js'
+import { SYNC_MAX_FRAME_BYTES, SYNC_SELECTOR } from '../sync-limits.js'
 
 export { SYNC_MAX_FRAME_BYTES }
 /** Frames a tab may send per second, sustained (scroll is throttled to 20 a second in the tab). */
 export const SYNC_RATE_PER_S = 50
 /** Frames a tab may send at once above the rate; and frames dropped, less 5 a second, before it is closed. */
 export const SYNC_BURST = 100
+/**
+ * Deliveries (one event to one other tab) a page may cause per second, sustained, whoever sends:
+ * the fan-out is the cost, and it grows with the square of the tabs (60 tabs, each within its
+ * rate, had the server relay ~150,000 a second and `/status` answer in seconds). One delivery
+ * costs the server under 7 µs, so a page at this rate costs it under 1.5 % of a core; and it leaves a
+ * person room: scrolling (20 a second) and typing (10) at once reach 60 other tabs.
+ */
+export const SYNC_PAGE_RATE_PER_S = 2000
+/** Deliveries a page may cause at once above its rate: two seconds' worth. */
+export const SYNC_PAGE_BURST = 2 * SYNC_PAGE_RATE_PER_S
 /** How fast dropped frames are forgotten (per second): a tab well over the rate is closed within seconds. */
 const FORGIVEN_PER_S = SYNC_RATE_PER_S / 10
 
@@ -21,6 +31,13 @@ const MAX_CHOICES = 256
 export interface SyncRelay {
   /** A text frame from one of our WebSocket clients. */
   receive (peer: Peer, data: string): void
+}
+
+interface Page {
+  tabs: Set<Peer>
+  /** Deliveries it may cause now. */
+  tokens: number
+  at: number
 }
 
 interface TabState {
@@ -37,18 +54,19 @@ interface TabState {
  * Relays sync messages among `peers` (WebSocket clients): to the other tabs that joined the
  * page an event happened on, never back to its sender. `deliver` is the hub's send (it holds
  * back-pressure); `close` ends a tab that floods. A sender past the rate has its frames dropped;
- * past a burst's worth dropped (forgiven slowly), it is closed (1008). A tab is not held to the
- * page it joined: a navigation is announced for the page it left.
+ * past a burst's worth dropped (forgiven slowly), it is closed (1008). A page past its own budget
+ * of deliveries has its events dropped, whoever sends them. A tab is not held to the page it
+ * joined: a navigation is announced for the page it left.
  */
 export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (peer: Peer, json: string) => void, close: (peer: Peer, reason: string) => void): SyncRelay {
   const tabs = new Map<Peer, TabState>()
-  const pages = new Map<string, Set<Peer>>()
+  const pages = new Map<string, Page>()
 
   function leave (peer: Peer, state: TabState): void {
     if (state.path === null) return
-    const tabsOnPage = pages.get(state.path)!
-    tabsOnPage.delete(peer)
-    if (tabsOnPage.size === 0) pages.delete(state.path)
+    const page = pages.get(state.path)!
+    page.tabs.delete(peer)
+    if (page.tabs.size === 0) pages.delete(state.path)
     state.path = null
   }
 
@@ -63,6 +81,20 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
       })
     }
     return state
+  }
+
+  /**
+   * Takes a delivery's worth of the page's budget per other tab; false when the page is over its
+   * rate (the event is dropped: no tab is to blame, nor closed). An event costs at most the burst,
+   * so that a page of more tabs than that still hears, if slowly.
+   */
+  function isWithinPageRate (page: Page, deliveries: number): boolean {
+    const now = performance.now()
+    page.tokens = Math.min(SYNC_PAGE_BURST, page.tokens + (now - page.at) / 1000 * SYNC_PAGE_RATE_PER_S)
+    page.at = now
+    if (page.tokens < Math.min(deliveries, SYNC_PAGE_BURST)) return false
+    page.tokens -= deliveries
+    return true
   }
 
   /** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
@@ -96,15 +128,15 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
       if (message.type === 'join') {
         leave(peer, state)
         state.path = message.path
-        let tabsOnPage = pages.get(message.path)
-        if (tabsOnPage === undefined) pages.set(message.path, tabsOnPage = new Set())
-        tabsOnPage.add(peer)
+        let page = pages.get(message.path)
+        if (page === undefined) pages.set(message.path, page = { tabs: new Set(), tokens: SYNC_PAGE_BURST, at: performance.now() })
+        page.tabs.add(peer)
         return
       }
-      const others = pages.get(message.path)
-      if (others === undefined) return
+      const page = pages.get(message.path)
+      if (page === undefined || !isWithinPageRate(page, page.tabs.size - (page.tabs.has(peer) ? 1 : 0))) return
       const json = JSON.stringify(message)
-      for (const other of others) if (other !== peer) deliver(other, json)
+      for (const other of page.tabs) if (other !== peer) deliver(other, json)
     }
   }
 }
@@ -165,8 +197,9 @@ function isPath (value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_PATH && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(value)
 }
 
+/** A selector of the form a tab writes: the others are never relayed (see SYNC_SELECTOR). */
 function isSelector (value: unknown): value is string {
-  return typeof value === 'string' && value !== '' && value.length <= MAX_SELECTOR
+  return typeof value === 'string' && value.length <= MAX_SELECTOR && SYNC_SELECTOR.test(value)
 }
 
 function isFraction (value: unknown): value is number {

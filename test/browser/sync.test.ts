@@ -12,6 +12,7 @@ import liveReload from '../../lib/index.js'
 import type { ClientMessage, LiveReloadOptions, ServerMessage, SyncEvent } from '../../types/index.js'
 import { listen, testApp } from '../helpers/app.js'
 import { browserContext, closeTab, serveSite, until, type Site } from '../helpers/browser.js'
+import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
 
 const context = await browserContext(t)
@@ -58,6 +59,12 @@ const SITE = {
     event.preventDefault()
     history.pushState(null, '', link.href)
     document.querySelector('#route').textContent = location.pathname
+  })</script>`),
+  // Ids a selector must escape, and an element found by its place under one.
+  'ids.html': PAGE(`<div id="7 > x:y"><p>zero</p><p><button>0</button></p></div> <button id="ü.[1], #2">0</button>
+  <script>document.addEventListener('click', event => {
+    const button = event.target.closest('button')
+    if (button !== null) button.textContent = String(Number(button.textContent) + 1)
   })</script>`)
 }
 
@@ -67,10 +74,46 @@ interface Tab {
   /** The sync events the tab sent, and who waits to hear of the next. */
   sent: SyncEvent[]
   onSent: Set<() => void>
+  /** Who waits for the next message the tab receives, of any type. */
+  onHeard: Set<(message: ServerMessage) => void>
 }
 
-async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<Site> {
-  return await serveSite(t, fixture(t, SITE), { sync })
+/** The site: SITE and `files`. */
+async function startSite (t: Test, sync: LiveReloadOptions['sync'] = true, files: Record<string, string> = {}): Promise<Site> {
+  return await serveSite(t, fixture(t, { ...SITE, ...files }), { sync })
+}
+
+/** Another origin: a server of its own on another loopback port, answering every path with `html`. */
+async function otherOrigin (t: Test, html = PAGE('<h1>elsewhere</h1>')): Promise<string> {
+  const app = testApp(t)
+  app.all('/*', async (_request, reply) => await reply.type('text/html').send(html))
+  return `http://127.0.0.1:${await listen(app)}`
+}
+
+/** Sends `events` for `path` over a WebSocket of the page's own, as any script of the page could: the client would never send them. */
+async function sendFromPage (page: Page, path: string, events: SyncEvent[]): Promise<void> {
+  await page.evaluate(async ({ path, events }) => await new Promise<void>(resolve => {
+    const ws = new WebSocket(`ws://${location.host}/__livereload`)
+    ws.onmessage = () => {
+      ws.onmessage = null // after hello
+      for (const event of events) ws.send(JSON.stringify({ type: 'sync', path, event }))
+      resolve()
+    }
+  }), { path, events })
+}
+
+/** What the page's links got of untrusted clicks (another tab's, applied here), which the page stops: a mirrored click leaves nothing behind. */
+const RECORD_LINK_CLICKS = `<script>window.followed = []
+  document.addEventListener('click', event => {
+    const link = event.target.closest('a')
+    if (link !== null && !event.isTrusted) {
+      followed.push(link.id)
+      event.preventDefault()
+    }
+  })</script>`
+
+async function followedIn (tab: Tab): Promise<string[]> {
+  return await tab.page.evaluate(() => (window as unknown as { followed: string[] }).followed)
 }
 
 /** A new tab at `url`, resolved once it has joined its page; `received`: the sync messages it gets. */
@@ -78,7 +121,7 @@ async function openTab (t: Test, browser: BrowserContext, url: string, viewport 
   const page = await browser.newPage()
   await page.setViewportSize(viewport)
   t.teardown(() => closeTab(page))
-  const tab: Tab = { page, received: [], sent: [], onSent: new Set() }
+  const tab: Tab = { page, received: [], sent: [], onSent: new Set(), onHeard: new Set() }
   await Promise.all([joined(tab), page.goto(url)])
   return tab
 }
@@ -89,6 +132,7 @@ async function joined (tab: Tab): Promise<void> {
   ws.on('framereceived', frame => {
     const message = JSON.parse(String(frame.payload)) as ServerMessage
     if (message.type === 'sync') tab.received.push(message)
+    for (const listener of tab.onHeard) listener(message)
   })
   ws.on('framesent', frame => {
     const message = JSON.parse(String(frame.payload)) as ClientMessage
@@ -139,6 +183,27 @@ async function scrollShows<Arg> (from: Tab, to: Tab, predicate: (arg: Arg) => bo
   }
   await to.page.bringToFront()
   await shows(to.page, predicate, arg)
+}
+
+/**
+ * Resolves once the server has read everything `from` sent (its sockets are closed: it left the
+ * site) and relayed it to `to`: a message the server sends after that reaches `to` after it.
+ */
+async function allRelayed (t: Test, site: Site, from: Tab, to: Tab, clients: number): Promise<void> {
+  t.ok(new URL(from.page.url()).origin !== site.origin, 'the tab has left the site')
+  await eventually(() => site.app.liveReload.clients === clients, 20_000, 'the tab that left disconnected')
+  const heard = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the tab never heard the server\'s clear')), 20_000)
+    const listener = (message: ServerMessage): void => {
+      if (message.type !== 'clear') return
+      clearTimeout(timer)
+      to.onHeard.delete(listener)
+      resolve()
+    }
+    to.onHeard.add(listener)
+  })
+  site.app.liveReload.send({ type: 'clear' })
+  await heard
 }
 
 /** Resolves when the tab sends its next sync event; rejects with `error` at `deadline`. */
@@ -284,6 +349,63 @@ t.test('form input, choices and submits mirror; passwords and data-no-sync never
   t.equal(await page.textContent('#submitted'), 'sent Ada <b>Lovelace</b>', 'the first tab submitted once')
 })
 
+t.test('a form whose action is on another origin is not submitted for another tab, nor is a person\'s submit of it sent', async t => {
+  const elsewhere = await otherOrigin(t)
+  const site = await startSite(t, true, {
+    // The page stops every submit, and records it: a tab stays on the site whatever it submits.
+    'away.html': PAGE(`<form id="away" action="${elsewhere}/collect"><input name="q" id="q"> <button>send</button></form>
+      <form id="here"><input name="r" id="r"> <button formaction="${elsewhere}/collect">send elsewhere</button></form>
+      ${COUNTER}
+      <script>window.submitted = []; document.addEventListener('submit', event => { submitted.push(event.target.id); event.preventDefault() })</script>`)
+  })
+  const one = await openTab(t, context, `${site.origin}/away.html`)
+  const two = await openTab(t, context, `${site.origin}/away.html`)
+  const submittedIn = async (tab: Tab) => await tab.page.evaluate(() => (window as unknown as { submitted: string[] }).submitted)
+  await sendFromPage(one.page, '/away.html', [{ kind: 'submit', target: '#away' }, { kind: 'click', target: '#count' }])
+  await counted(two, 1)
+  t.same(await submittedIn(two), [], 'the form was not submitted for another tab')
+
+  await one.page.bringToFront() // see the form test
+  const received = two.received.length
+  await one.page.fill('#q', 'typed')
+  await one.page.press('#q', 'Enter')
+  await one.page.click('#here button')
+  await one.page.click('#count') // the sentinel
+  await counted(two, 2)
+  t.same(await submittedIn(one), ['away', 'here'], 'the person submitted both forms in the first tab')
+  t.same(two.received.slice(received).map(message => message.event.kind), ['input', 'click'], 'the text, and the sentinel: neither submit was sent')
+  t.same(await submittedIn(two), [])
+})
+
+t.test('a password field stays private once shown as text, and so do fields named or marked as passwords', async t => {
+  const site = await startSite(t, true, {
+    'passwords.html': PAGE(`<form id="form" onsubmit="event.preventDefault()">
+      <input type="password" id="shown"> <button type="button" id="show" onclick="document.querySelector('#shown').type = 'text'">show</button>
+      <input name="passwd"> <input id="password"> <input name="fresh" autocomplete="new-password"> <input name="name">
+    </form>`)
+  })
+  const one = await openTab(t, context, `${site.origin}/passwords.html`)
+  const two = await openTab(t, context, `${site.origin}/passwords.html`, PHONE)
+  const { page } = one
+  await page.bringToFront() // see the form test
+  await page.fill('#shown', 'hunter2')
+  await page.click('#show')
+  await shows(two.page, () => (document.querySelector('#shown') as HTMLInputElement).type === 'text')
+  await page.fill('#shown', 'hunter2, shown')
+  await page.fill('[name=passwd]', 'by its name')
+  await page.fill('#password', 'by its id')
+  await page.fill('[name=fresh]', 'by its autocomplete')
+  await page.fill('[name=name]', 'the sentinel')
+  await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'the sentinel')
+  t.same(two.received.map(message => message.event.kind), ['click', 'input'], 'the show button\'s click and the sentinel, nothing else')
+
+  // And another tab's value for such a field is not applied (the rules hold both ways).
+  const value = (target: string) => ({ kind: 'input', target, value: 'from a script' }) as const
+  await sendFromPage(one.page, '/passwords.html', [value('#shown'), value('#form > input:nth-of-type(2)'), value('#password'), value('#form > input:nth-of-type(5)')])
+  await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'from a script')
+  t.same(await two.page.evaluate(() => Array.from(document.querySelectorAll('input'), input => input.value)), ['', '', '', '', 'from a script'])
+})
+
 t.test('following a link and going back take the other tabs along', async t => {
   const site = await startSite(t)
   const one = await openTab(t, context, `${site.origin}/`)
@@ -302,6 +424,33 @@ t.test('following a link and going back take the other tabs along', async t => {
   await counted(one, 1)
   t.equal(new URL(one.page.url()).pathname, '/')
   t.same(one.received.map(message => message.event.kind), ['click'])
+})
+
+t.test('a page of another origin that opened the site in a window and moves it there moves no other tab; a person\'s link in that window still does', async t => {
+  const site = await startSite(t)
+  const elsewhere = await otherOrigin(t, PAGE('<button id="open" onclick="window.w = window.open(\'about:blank\')">open</button>'))
+  const one = await openTab(t, context, `${site.origin}/`)
+  const opener = await context.newPage()
+  t.teardown(() => closeTab(opener))
+  await opener.goto(`${elsewhere}/`)
+  const [page] = await Promise.all([opener.waitForEvent('popup'), opener.click('#open')])
+  t.teardown(() => closeTab(page))
+  const popup: Tab = { page, received: [], sent: [], onSent: new Set(), onHeard: new Set() }
+  const moveTo = async (path: string) => await opener.evaluate(url => { (window as unknown as { w: Window }).w.location.href = url }, `${site.origin}${path}`)
+
+  await Promise.all([joined(popup), moveTo('/')])
+  await Promise.all([joined(popup), moveTo('/b.html')])
+  // The sentinel: a person's click in the window, on /b.html, sent after any arrival it announced.
+  await page.bringToFront()
+  const clicked = nextSent(popup, Date.now() + 20_000, 'the click was never sent')
+  await page.click('#count')
+  await clicked
+  t.same(popup.sent.map(event => event.kind), ['click'], 'the arrival the other origin caused was not announced')
+  t.equal(new URL(one.page.url()).pathname, '/', 'the person\'s tab stayed')
+
+  await Promise.all([joined(popup), moveTo('/')])
+  await Promise.all([joined(one), joined(popup), page.click('#next')])
+  t.equal(new URL(one.page.url()).pathname, '/b.html', 'a person\'s link in the window took the other tab along')
 })
 
 t.test('a client-side router\'s link: the other tabs follow it through the click, and join the new page', async t => {
@@ -335,6 +484,76 @@ t.test('a tab does not click for another what it would not have sent: a link off
   }))
   await shows(two.page, () => document.querySelector('#route')!.textContent === '/spa/b')
   t.equal(new URL(two.page.url()).origin, site.origin, 'the link off the origin was not followed')
+})
+
+t.test('an SVG link off the origin (xlink:href or href) is a link: a tab does not click it for another, nor sends a person\'s click on it', async t => {
+  const away = await otherOrigin(t)
+  const site = await startSite(t, true, {
+    'svg.html': PAGE(`${COUNTER}<svg width="300" height="40" style="position: fixed; top: 40px; left: 0">
+      <a id="svg-xlink" xlink:href="${away}/xlink"><text x="10" y="20">xlink</text></a>
+      <a id="svg-href" href="${away}/href"><text x="150" y="20">href</text></a>
+    </svg>${RECORD_LINK_CLICKS}`)
+  })
+  const one = await openTab(t, context, `${site.origin}/svg.html`)
+  const two = await openTab(t, context, `${site.origin}/svg.html`)
+  await sendFromPage(one.page, '/svg.html', [
+    { kind: 'click', target: '#svg-xlink' },
+    { kind: 'click', target: '#svg-href' },
+    { kind: 'click', target: '#svg-xlink > text:nth-of-type(1)' },
+    { kind: 'click', target: '#count' } // the sentinel
+  ])
+  await counted(two, 1)
+  t.same(await followedIn(two), [], 'no SVG link was clicked')
+
+  await one.page.bringToFront()
+  const received = two.received.length
+  await Promise.all([one.page.waitForURL(`${away}/xlink`), one.page.click('#svg-xlink')])
+  await allRelayed(t, site, one, two, 1)
+  t.same(two.received.slice(received), [], 'the person\'s click on the SVG link took the tab away, and was not sent')
+})
+
+t.test('a click on an element under an id that needs escaping mirrors: the selector a tab writes passes the server and the other tab', async t => {
+  const site = await startSite(t)
+  const one = await openTab(t, context, `${site.origin}/ids.html`)
+  const two = await openTab(t, context, `${site.origin}/ids.html`, PHONE)
+  await one.page.bringToFront()
+  await one.page.click('p:nth-of-type(2) > button')
+  await one.page.click('body > button')
+  await shows(two.page, () => Array.from(document.querySelectorAll('button')).every(button => button.textContent === '1'))
+  t.same(two.received.map(message => message.event), [
+    { kind: 'click', target: '#\\37 \\ \\>\\ x\\:y > p:nth-of-type(2) > button:nth-of-type(1)' },
+    { kind: 'click', target: '#ü\\.\\[1\\]\\,\\ \\#2' }
+  ], 'the selectors, as CSS.escape wrote them')
+})
+
+t.test('a tab looks up only selectors of the form tabs write: another, however valid, is not applied (it may cost the tab seconds)', async t => {
+  const site = await startSite(t)
+  // The tab's WebSocket, through the test: what the server sends reaches the page, and the test adds what no server should.
+  const page = await context.newPage()
+  t.teardown(() => closeTab(page))
+  let toPage: (message: object) => void = () => {}
+  let onJoin: () => void = () => {}
+  const isJoined = new Promise<void>(resolve => { onJoin = resolve })
+  await page.routeWebSocket(/\/__livereload$/, ws => {
+    const server = ws.connectToServer()
+    toPage = message => ws.send(JSON.stringify(message))
+    ws.onMessage(message => {
+      if (String(message).includes('"type":"join"')) onJoin()
+      server.send(message)
+    })
+  })
+  await Promise.all([isJoined, page.goto(`${site.origin}/form.html`)])
+  await page.evaluate(() => {
+    const values: string[] = (window as unknown as { values: string[] }).values = []
+    document.addEventListener('input', event => { values.push((event.target as HTMLTextAreaElement).value) })
+  })
+  const input = (target: string, value: string) => toPage({ type: 'sync', path: '/form.html', event: { kind: 'input', target, value } })
+  input(':root textarea', 'a descendant')
+  input('textarea', 'a tag')
+  input(':is(:has(*)) > textarea', 'a costly one')
+  input('#form > textarea:nth-of-type(1)', 'the sentinel')
+  await shows(page, () => (window as unknown as { values: string[] }).values.includes('the sentinel'))
+  t.same(await page.evaluate(() => (window as unknown as { values: string[] }).values), ['the sentinel'], 'only the selector a tab writes was applied')
 })
 
 t.test('each kind turns off on its own', async t => {

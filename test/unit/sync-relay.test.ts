@@ -22,6 +22,50 @@ t.test('well-formed messages pass, rebuilt without the fields a kind does not ha
   for (const [data, expected] of cases) t.same(parseClientMessage(data, ALL), expected, data)
 })
 
+t.test('a selector passes in the form a tab writes it: `#id` or `:root`, then `> tag:nth-of-type(n)` steps, names as CSS.escape writes them', async t => {
+  const selectors = [
+    '#count',
+    ':root',
+    ':root > body:nth-of-type(1) > main:nth-of-type(1) > p:nth-of-type(12)',
+    '#a > b:nth-of-type(2) > my-element:nth-of-type(1) > svg:nth-of-type(1) > foreignObject:nth-of-type(1)',
+    '#\\31 23 > p:nth-of-type(1)', // an id that starts with a digit: a hex escape and its space
+    '#\\31  > p:nth-of-type(1)', // the same, followed by the combinator
+    '#a\\ \\>\\ b\\:c\\.d\\[e\\]\\(f\\)\\,g\\#h\\\\i', // escaped spaces, `>`, `:`, `.`, brackets, a comma, `#`, a backslash
+    '#\\-', // the id "-"
+    '#\\7f x\\1 ', // control characters
+    '#caf\u00e9-\u2603-\ud83d\ude00_x' // non-ASCII, as it is
+  ]
+  for (const target of selectors) t.same(parseClientMessage(sync({ kind: 'click', target }), ALL), { type: 'sync', path: '/', event: { kind: 'click', target } }, target)
+})
+
+t.test('any other selector is dropped, however valid: a tab would never send it, and a costly one freezes the tabs that look it up', async t => {
+  const selectors = [
+    ':is(:has(:is(:has(*)))) #count',
+    '#a :has(b)',
+    'button',
+    '#a b',
+    '#a > b',
+    '#a > b:nth-child(2)',
+    '#a > b:nth-of-type(0)',
+    '#a > b:nth-of-type(2n+1)',
+    '#a > b:nth-of-type(1) ',
+    '#a>b:nth-of-type(1)',
+    '#a, #b',
+    '#a[href]',
+    '#a.b',
+    '*',
+    'body:nth-of-type(1)',
+    ':root > :root',
+    '#a\\', // an escape of nothing
+    '#a\\31x', // a hex escape without its space
+    '#a\n'
+  ]
+  for (const target of selectors) t.equal(parseClientMessage(sync({ kind: 'click', target }), ALL), null, target)
+  for (const kind of ['input', 'select', 'toggle', 'submit']) {
+    t.equal(parseClientMessage(sync({ kind, target: ':is(:has(*)) #a', value: '', values: [], checked: true }), ALL), null, `${kind}: the same`)
+  }
+})
+
 t.test('anything else is dropped', async t => {
   const cases: Array<[string, string]> = [
     ['not JSON', '{'],

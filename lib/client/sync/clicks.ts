@@ -2,6 +2,7 @@
 // mirrors what they do: a click on a checkbox there would tick it twice) nor on a link that
 // leaves the page (navigation takes the tabs along once the page it opens has loaded).
 import type { SyncEvent } from '../../../types/index.js'
+import { destinationOf, linkAt } from './links.js'
 import { isPrivate } from './private.js'
 import { elementAt, selectorOf } from './selector.js'
 import type { Tab } from './tab.js'
@@ -41,15 +42,15 @@ function isSubmitter (target: Element): boolean {
 }
 
 /**
- * A click that follows a link to another page, another window or a download, which the page did
- * not take over (`isPrevented`: a router did). Arriving from another tab (`isArriving`), a link to
- * another page of this origin in this window passes: the tab that sent it saw the page take it over.
+ * A click that follows a link (HTML or SVG) to another page, another window or a download, which
+ * the page did not take over (`isPrevented`: a router did). Arriving from another tab
+ * (`isArriving`), a link to another page of this origin in this window passes: the tab that sent
+ * it saw the page take it over.
  */
 function leavesPage (target: Element, isPrevented: boolean, isArriving = false): boolean {
-  const link = target.closest('a[href], area[href]') as HTMLAnchorElement | HTMLAreaElement | null
+  const link = linkAt(target)
   if (link === null || isPrevented) return false
-  if ((link.target !== '' && link.target !== '_self') || link.hasAttribute('download')) return true
-  const url = new URL(link.href, location.href)
-  if (url.origin !== location.origin) return true
+  const url = destinationOf(link)
+  if (url === null || url.origin !== location.origin) return true
   return !isArriving && (url.pathname !== location.pathname || url.search !== location.search)
 }

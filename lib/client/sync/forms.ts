@@ -31,14 +31,14 @@ export function mirrorForms (tab: Tab): (event: FormEvent) => void {
   }, true)
   document.addEventListener('submit', event => {
     const target = heard(event)
-    if (target instanceof HTMLFormElement) tab.send({ kind: 'submit', target: selectorOf(target) })
+    if (target instanceof HTMLFormElement && isSentHere(target, event.submitter)) tab.send({ kind: 'submit', target: selectorOf(target) })
   }, true)
 
   return event => {
     const target = elementAt(event.target)
     if (target === null || isPrivate(target)) return
     if (event.kind === 'submit') {
-      if (target instanceof HTMLFormElement) target.requestSubmit()
+      if (target instanceof HTMLFormElement && isSentHere(target, null)) target.requestSubmit()
       return
     }
     if (event.kind === 'toggle') {
@@ -55,6 +55,22 @@ export function mirrorForms (tab: Tab): (event: FormEvent) => void {
     }
     target.dispatchEvent(new Event('input', { bubbles: true }))
     target.dispatchEvent(new Event('change', { bubbles: true }))
+  }
+}
+
+/**
+ * Whether submitting `form` (by `submitter`, whose `formaction` wins) sends its values to this
+ * origin: this tab's values go nowhere else. The form's `action` is read through the prototype's
+ * getter: a field named "action" would shadow it.
+ */
+function isSentHere (form: HTMLFormElement, submitter: HTMLElement | null): boolean {
+  const action = submitter?.hasAttribute('formaction') === true
+    ? (submitter as HTMLButtonElement).formAction
+    : Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, 'action')!.get!.call(form) as string
+  try {
+    return new URL(action).origin === location.origin
+  } catch {
+    return false
   }
 }
 

@@ -9,12 +9,15 @@ import { mirrorClicks } from './clicks.js'
 import { mirrorForms } from './forms.js'
 import { showIndicator } from './indicator.js'
 import { mirrorNavigation } from './navigation.js'
+import { rememberPasswords } from './private.js'
 import { mirrorScroll } from './scroll.js'
 import { createTab } from './tab.js'
 
 interface Synced { onConnected (): void, onEvent (path: string, event: SyncEvent): void }
 let synced: Synced | undefined
 
+// From the start, before the tab is synchronized: a password shown as text before then stays one.
+rememberPasswords()
 startClient((message, restarted, link) => {
   if (message.type === 'sync') {
     synced?.onEvent(message.path, message.event)

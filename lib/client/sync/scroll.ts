@@ -2,7 +2,7 @@
 // phone and a desktop land at the same relative place. The window, and the elements the
 // `scrollElements` option names.
 import type { SyncEvent } from '../../../types/index.js'
-import { elementAt } from './selector.js'
+import { query } from './selector.js'
 import type { Tab } from './tab.js'
 
 /** At most one scroll event a tab sends per this long (ms), and the last position always. */
@@ -43,7 +43,7 @@ export function mirrorScroll (tab: Tab, selectors: readonly string[]): (event: S
   document.addEventListener('scroll', event => {
     if (!event.isTrusted) return
     const isWindow = event.target === document
-    const index = isWindow ? -1 : selectors.findIndex(selector => elementAt(selector) === event.target)
+    const index = isWindow ? -1 : selectors.findIndex(selector => query(selector) === event.target)
     if (isWindow || index !== -1) onScroll(index)
   }, { capture: true, passive: true })
 
@@ -61,7 +61,7 @@ export function mirrorScroll (tab: Tab, selectors: readonly string[]): (event: S
 
 /** The window's scroller (-1), or the one element the selector at `index` finds. */
 function scrollerAt (index: number, selectors: readonly string[]): Element | null {
-  return index === -1 ? document.scrollingElement : elementAt(selectors[index]!)
+  return index === -1 ? document.scrollingElement : query(selectors[index]!)
 }
 
 function fractions (scroller: Element): [number, number] {
