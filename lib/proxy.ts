@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './options.js'
 import { isUnder } from './paths.js'
@@ -22,7 +22,7 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
  * them a second time: its listener is given only the others.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold, isInsecure = false }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
   keepsHost?: boolean
@@ -32,6 +32,12 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   hold?: (upstream: URL) => () => void
   /** An https:// upstream's certificate is not verified (reply-from's default is not to verify; ours is to). */
   isInsecure?: boolean
+  /**
+   * How long the upstream may keep a request waiting for its response's headers, or a response
+   * for its next bytes (ms; 0: for ever); past it, a 504, or a response begun is cut short.
+   * Undefined: undici's own (300 s).
+   */
+  timeout?: number
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
   /** The upstream each request was given (an upgrade, which runs no hooks, takes the one of the moment). */
@@ -40,6 +46,43 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
   const via = `fastify-livereload-${randomUUID().slice(0, 8)}`
+  const origin = (request: AnyRequest): string => targetOf(request)?.origin ?? 'the upstream'
+
+  /**
+   * A request the upstream did not answer (it refused the connection, broke it, sent no headers
+   * in time): one line, and the status reply-from chose for it (a timeout's is 504) with what
+   * happened as text, which the plugin turns into a page with the client for a tab: it reloads on
+   * the next change. No stack: the frames would be reply-from's and undici's.
+   */
+  function failed (reply: AnyReply, error: Error): void {
+    const { request } = reply
+    const cause = (error as { cause?: Error }).cause ?? error
+    const status = (error as { statusCode?: number }).statusCode ?? 502
+    const what = (cause as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${timeout} ms` : `failed: ${cause.message}`
+    const message = `${origin(request)} ${what}`
+    app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
+    reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(message)
+  }
+
+  /**
+   * A response whose body stopped coming: once begun, it is cut short (Fastify destroys the
+   * connection or the HTTP/2 stream, so the browser knows the page is incomplete rather than
+   * taking what came for all of it); not begun yet (the plugin reads a small page whole to inject
+   * it), it becomes a 504 like a response that never came.
+   */
+  function stalled (request: AnyRequest, reply: AnyReply, err: Error): void {
+    if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') return
+    const message = `${origin(request)} sent nothing for ${timeout} ms in the middle of its response`
+    if (reply.raw.headersSent) {
+      app.log.warn(`${request.method} ${request.url}: ${message}: response cut short`)
+    } else {
+      app.log.warn(`${request.method} ${request.url} → 504: ${message}`)
+      // The error reply replaces the upstream's body: what described that body goes with it.
+      for (const name of ['content-encoding', 'content-length', 'content-range', 'content-disposition', 'etag', 'last-modified']) reply.removeHeader(name)
+      reply.header('cache-control', 'no-store')
+      Object.assign(err, { statusCode: 504, message, stack: message })
+    }
+  }
   await app.register(async function forwarded (proxied) {
     // A proxy whose upstream is itself (its own port) would forward each request to itself for ever.
     proxied.addHook('onRequest', async (request, reply) => {
@@ -62,6 +105,9 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     // parser for every other type passes the stream on.
     proxied.removeContentTypeParser('text/plain')
     await proxied.register(httpProxy, {
+      // reply-from logs each failure as "response errored" with its bare cause, through the
+      // request's logger: failed() says which request, which upstream and what the browser got.
+      logLevel: 'error',
       upstream: '',
       websocket: true,
       // Ours (responseHeaders) folds a repeated Location first; http-proxy's own rewrite, a no-op at
@@ -70,7 +116,9 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       wsClientOptions: { headers: { via: `1.1 ${via}` }, rejectUnauthorized: !isInsecure },
       // reply-from sets tls.rejectUnauthorized to false unless it is given true; undici's Client
       // takes `tls` (spread into its connect options) though its types do not declare it.
-      undici: { tls: { rejectUnauthorized: !isInsecure } } as never,
+      // Both timeouts are idle times, as nginx's proxy_read_timeout: a body that keeps coming is
+      // never cut, and undici does not count the time a browser that stops reading holds it back.
+      undici: { tls: { rejectUnauthorized: !isInsecure }, ...(timeout === undefined ? {} : { headersTimeout: timeout, bodyTimeout: timeout }) } as never,
       // A side that stops reading would have the other's messages buffered for it without end:
       // past MAX_UNREAD_BYTES the pair is closed, as the channel drops a client that stops reading.
       wsHooks: {
@@ -81,7 +129,12 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       replyOptions: {
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         rewriteRequestHeaders: (request, headers) => requestHeaders(request, headers, keepsHost, via),
-        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request))
+        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request)),
+        onError: (reply, { error }) => failed(reply, error),
+        onResponse: (request, reply, res) => {
+          res.stream.once('error', err => stalled(request, reply, err))
+          reply.send(res.stream)
+        }
       }
     })
   })
@@ -95,6 +148,10 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     })
   }
 }
+
+/** Requests and replies over HTTP/1 or HTTP/2 (reply-from's types for its callbacks). */
+type AnyRequest = FastifyRequest<RouteGenericInterface, RawServerBase>
+type AnyReply = FastifyReply<RouteGenericInterface, RawServerBase>
 
 /** What one side of a proxied WebSocket may leave unread (bytes): an app's frames can be large. */
 const MAX_UNREAD_BYTES = 16 * 1024 * 1024

@@ -208,6 +208,32 @@ t.test('--proxy pointed at its own port: each request answers 508, once, and the
   t.equal((await fetch(`${command.url}/__livereload/status`)).status, 200, 'the command still answers')
 })
 
+t.test('--proxy-timeout: an upstream that sends nothing gets a 504 page with the client; a response that stalls is cut short; each in a line', async t => {
+  const upstream = createServer((req, res) => {
+    if (req.url !== '/stall') return // never answered
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.write('<html><head></head><body>begun') // and nothing more
+  })
+  const port = await listening(upstream)
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--proxy-timeout', '300', '--watch', fixture(t, {})])
+
+  const page = await get(`${command.url}/hang`, { accept: 'text/html' })
+  t.equal(page.status, 504)
+  t.ok(page.body.includes(TAG) && page.body.includes(`http://127.0.0.1:${port} sent no response within 300 ms`), 'a page that says why, with the client: the tab reloads on the next change')
+  await command.line(new RegExp(`warn {2}GET /hang → 504: http://127\\.0\\.0\\.1:${port} sent no response within 300 ms$`))
+
+  const req = request(`${command.url}/stall`)
+  req.end()
+  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  t.equal(res.statusCode, 200, 'the upstream\'s headers came')
+  let body = ''
+  res.on('data', (chunk: Buffer) => { body += String(chunk) })
+  await new Promise(resolve => res.on('error', () => {}).once('close', resolve)) // the error ("aborted") is what is asserted below
+  t.same([res.complete, body.endsWith('begun')], [false, true], 'what came, then the response cut short: the browser knows the page is incomplete')
+  await command.line(/warn {2}GET \/stall: http:\/\/127\.0\.0\.1:\d+ sent nothing for 300 ms in the middle of its response: response cut short$/)
+})
+
 t.test('--proxy in front of python3 -m http.server', async t => {
   const dir = fixture(t, { 'index.html': PAGE })
   const free = createServer()
