@@ -42,12 +42,13 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   timeout?: number
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
-  /** The upstream each request was given (an upgrade, which runs no hooks, takes the one of the moment). */
+  /** The upstream each request was given by the hook below, where the upstream can change; else the one of the moment. */
   const given = new WeakMap<object, URL>()
   const targetOf = (request: object | undefined): URL | null => (request === undefined ? undefined : given.get(request)) ?? upstream()
   const httpProxy = (await import('@fastify/http-proxy')).default
   const via = `fastify-livereload-${randomUUID().slice(0, 8)}`
   const origin = (request: AnyRequest): string => targetOf(request)?.origin ?? 'the upstream'
+  const idleMs = timeout ?? UNDICI_IDLE_MS
 
   /**
    * A request the upstream did not answer (it refused the connection, broke it, sent no headers
@@ -59,7 +60,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     const { request } = reply
     const cause = (error as { cause?: Error }).cause ?? error
     const status = (error as { statusCode?: number }).statusCode ?? 502
-    const what = (cause as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${timeout} ms` : `failed: ${cause.message}`
+    const what = (cause as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
     const message = `${origin(request)} ${what}`
     app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
     reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(message)
@@ -73,7 +74,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
    */
   function stalled (request: AnyRequest, reply: AnyReply, err: Error): void {
     if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') return
-    const message = `${origin(request)} sent nothing for ${timeout} ms in the middle of its response`
+    const message = `${origin(request)} sent nothing for ${idleMs} ms in the middle of its response`
     if (reply.raw.headersSent) {
       app.log.warn(`${request.method} ${request.url}: ${message}: response cut short`)
     } else {
@@ -102,11 +103,13 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
         if (hold !== undefined) reply.raw.once('close', hold(target))
       })
     }
-    // Last of the hooks: the upgrade is answered here, and http-proxy's handler never runs for it.
-    proxied.addHook('preHandler', async (request, reply) => {
+    // Last of the hooks: an upgrade is answered here, and http-proxy's handler never runs for it. A
+    // callback hook: every proxied request passes it, and all but upgrades leave at once.
+    proxied.addHook('preHandler', (request, reply, done) => {
       const upgrade = upgrades.get(request.raw as IncomingMessage)
-      const target = targetOf(request)
-      if (upgrade !== undefined && target !== null) await websockets.forward(request, reply, upgrade, target)
+      const target = upgrade === undefined ? null : targetOf(request)
+      if (upgrade === undefined || target === null) return done()
+      websockets.forward(request, reply, upgrade, target).then(() => done(), done)
     })
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
@@ -159,6 +162,9 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   app.server.on('upgrade', onUpgrade)
   app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
 }
+
+/** undici's headersTimeout and bodyTimeout, which hold where proxyTo is given no `timeout` (ms). */
+const UNDICI_IDLE_MS = 300_000
 
 /** Requests and replies over HTTP/1 or HTTP/2 (reply-from's types for its callbacks). */
 type AnyRequest = FastifyRequest<RouteGenericInterface, RawServerBase>
