@@ -2,13 +2,15 @@
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './options.js'
 import { isUnder } from './paths.js'
 import { isLooped, requestHeaders, responseHeaders } from './proxy-headers.js'
+import { createWebSocketForwarder, type Upgrade } from './proxy-websocket.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
@@ -19,11 +21,11 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
  * `upstream()`, looked up once per request (the dev server's current generation changes; a
  * request keeps the one it was given). While it is null, a request waits for `waitFor` (when
- * given), then `unavailable` answers it if it is null still. Mounted
- * at the root, the proxy hears every upgrade on the server, the channel's too, and would answer
- * them a second time: its listener is given only the others.
+ * given), then `unavailable` answers it if it is null still. Upgrades but the channel's are
+ * routed through Fastify as requests are (its hooks run: the loop check, `unavailable`, `hold`),
+ * then forwarded by proxy-websocket.ts, the upstream's handshake first.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
   waitFor?: () => Promise<void>
@@ -35,14 +37,61 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   hold?: (upstream: URL) => () => void
   /** An https:// upstream's certificate is not verified (reply-from's default is not to verify; ours is to). */
   isInsecure?: boolean
+  /**
+   * How long the upstream may keep a request waiting for its response's headers, or a response
+   * for its next bytes (ms; 0: for ever); past it, a 504, or a response begun is cut short.
+   * Undefined: undici's own (300 s).
+   */
+  timeout?: number
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
-  /** The upstream each request was given (an upgrade, which runs no hooks, takes the one of the moment). */
+  /** The upstream each request was given by the hook below, where the upstream can change; else the one of the moment. */
   const given = new WeakMap<object, URL>()
   const targetOf = (request: object | undefined): URL | null => (request === undefined ? undefined : given.get(request)) ?? upstream()
-  const before = new Set(app.server.listeners('upgrade'))
   const httpProxy = (await import('@fastify/http-proxy')).default
   const via = `fastify-livereload-${randomUUID().slice(0, 8)}`
+  const origin = (request: AnyRequest): string => targetOf(request)?.origin ?? 'the upstream'
+  const idleMs = timeout ?? UNDICI_IDLE_MS
+
+  /**
+   * A request the upstream did not answer (it refused the connection, broke it, sent no headers
+   * in time): one line, and the status reply-from chose for it (a timeout's is 504) with what
+   * happened as text, which the plugin turns into a page with the client for a tab: it reloads on
+   * the next change. No stack: the frames would be reply-from's and undici's.
+   */
+  function failed (reply: AnyReply, error: Error): void {
+    const { request } = reply
+    const cause = (error as { cause?: Error }).cause ?? error
+    const status = (error as { statusCode?: number }).statusCode ?? 502
+    const what = (cause as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
+    const message = `${origin(request)} ${what}`
+    app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
+    reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(message)
+  }
+
+  /**
+   * A response whose body stopped coming: once begun, it is cut short (Fastify destroys the
+   * connection or the HTTP/2 stream, so the browser knows the page is incomplete rather than
+   * taking what came for all of it); not begun yet (the plugin reads a small page whole to inject
+   * it), it becomes a 504 like a response that never came.
+   */
+  function stalled (request: AnyRequest, reply: AnyReply, err: Error): void {
+    if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') return
+    const message = `${origin(request)} sent nothing for ${idleMs} ms in the middle of its response`
+    if (reply.raw.headersSent) {
+      app.log.warn(`${request.method} ${request.url}: ${message}: response cut short`)
+    } else {
+      app.log.warn(`${request.method} ${request.url} → 504: ${message}`)
+      // The error reply replaces the upstream's body: what described that body goes with it.
+      for (const name of ['content-encoding', 'content-length', 'content-range', 'content-disposition', 'etag', 'last-modified']) reply.removeHeader(name)
+      reply.header('cache-control', 'no-store')
+      Object.assign(err, { statusCode: 504, message, stack: message })
+    }
+  }
+  const websockets = createWebSocketForwarder({ via, keepsHost, isInsecure, timeout, log: app.log })
+  app.addHook('preClose', async () => { await websockets.close() }) // upgraded sockets would hold server.close() open
+  /** The upgrade requests the server's 'upgrade' event gave, with their sockets. */
+  const upgrades = new WeakMap<IncomingMessage, Upgrade>()
   await app.register(async function forwarded (proxied) {
     // A proxy whose upstream is itself (its own port) would forward each request to itself for ever.
     proxied.addHook('onRequest', async (request, reply) => {
@@ -61,6 +110,14 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
         if (hold !== undefined) reply.raw.once('close', hold(target))
       })
     }
+    // Last of the hooks: an upgrade is answered here, and http-proxy's handler never runs for it. A
+    // callback hook: every proxied request passes it, and all but upgrades leave at once.
+    proxied.addHook('preHandler', (request, reply, done) => {
+      const upgrade = upgrades.get(request.raw as IncomingMessage)
+      const target = upgrade === undefined ? null : targetOf(request)
+      if (upgrade === undefined || target === null) return done()
+      websockets.forward(request, reply, upgrade, target).then(() => done(), done)
+    })
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
     if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))
@@ -69,42 +126,56 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     // parser for every other type passes the stream on.
     proxied.removeContentTypeParser('text/plain')
     await proxied.register(httpProxy, {
+      // reply-from logs each failure as "response errored" with its bare cause, through the
+      // request's logger: failed() says which request, which upstream and what the browser got.
+      logLevel: 'error',
       upstream: '',
-      websocket: true,
       // Ours (responseHeaders) folds a repeated Location first; http-proxy's own rewrite, a no-op at
       // prefix '', would call replace() on such an array and throw inside reply-from's callback.
       internalRewriteLocationHeader: false,
-      wsClientOptions: { headers: { via: `1.1 ${via}` }, rejectUnauthorized: !isInsecure },
       // reply-from sets tls.rejectUnauthorized to false unless it is given true; undici's Client
       // takes `tls` (spread into its connect options) though its types do not declare it.
-      undici: { tls: { rejectUnauthorized: !isInsecure } } as never,
-      // A side that stops reading would have the other's messages buffered for it without end:
-      // past MAX_UNREAD_BYTES the pair is closed, as the channel drops a client that stops reading.
-      wsHooks: {
-        onOutgoingMessage: (_context, browser) => { if (browser.bufferedAmount > MAX_UNREAD_BYTES) browser.terminate() },
-        onIncomingMessage: (_context, _browser, app) => { if (app.bufferedAmount > MAX_UNREAD_BYTES) app.terminate() }
-      },
+      // Both timeouts are idle times, as nginx's proxy_read_timeout: a body that keeps coming is
+      // never cut, and undici does not count the time a browser that stops reading holds it back.
+      undici: { tls: { rejectUnauthorized: !isInsecure }, ...(timeout === undefined ? {} : { headersTimeout: timeout, bodyTimeout: timeout }) } as never,
       ...(isLocalFile === undefined ? {} : { constraints: { [LOCAL_FILE]: 'upstream' } }),
       replyOptions: {
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         rewriteRequestHeaders: (request, headers) => requestHeaders(request, headers, keepsHost, via),
-        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request))
+        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request)),
+        onError: (reply, { error }) => failed(reply, error),
+        onResponse: (request, reply, res) => {
+          res.stream.once('error', err => stalled(request, reply, err))
+          reply.send(res.stream)
+        }
       }
     })
   })
-  for (const listener of app.server.listeners('upgrade')) {
-    if (before.has(listener)) continue
-    app.server.removeListener('upgrade', listener as never)
-    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (isChannel(request.url ?? '')) return
-      if (isLooped(request.headers, via)) socket.end('HTTP/1.1 508 Loop Detected\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-      else (listener as (...args: unknown[]) => void)(request, socket, head)
-    })
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (isChannel(request.url ?? '')) return
+    socket.on('error', () => socket.destroy()) // Node takes its own listener off before 'upgrade': a reset must not throw
+    if (isLooped(request.headers, via)) {
+      socket.end('HTTP/1.1 508 Loop Detected\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    upgrades.set(request, { socket, head })
+    // A response on the raw socket, for whatever answers instead of a 101 (a refusal, a hook's 503, a file).
+    const response = new ServerResponse(request)
+    response.shouldKeepAlive = false
+    response.assignSocket(socket as Socket)
+    response.once('finish', () => socket.end())
+    app.routing(request, response)
   }
+  app.server.on('upgrade', onUpgrade)
+  app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
 }
 
-/** What one side of a proxied WebSocket may leave unread (bytes): an app's frames can be large. */
-const MAX_UNREAD_BYTES = 16 * 1024 * 1024
+/** undici's headersTimeout and bodyTimeout, which hold where proxyTo is given no `timeout` (ms). */
+const UNDICI_IDLE_MS = 300_000
+
+/** Requests and replies over HTTP/1 or HTTP/2 (reply-from's types for its callbacks). */
+type AnyRequest = FastifyRequest<RouteGenericInterface, RawServerBase>
+type AnyReply = FastifyReply<RouteGenericInterface, RawServerBase>
 
 const LOCAL_FILE = 'livereloadTarget'
 

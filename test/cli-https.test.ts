@@ -1,6 +1,7 @@
 // The command over HTTPS (lib/cli/certificate.ts): a certificate made by mkcert or self-signed,
 // or the user's own; HTTP/2 and HTTP/1.1 on one port; the channel, injection and --proxy over
 // both. Real processes, sockets and files; the cache and mkcert's CA in temp directories.
+import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -209,14 +210,18 @@ t.test('--proxy https://: the upstream\'s certificate is verified; --proxy-insec
 })
 
 t.test('--cert and --key that cannot serve: exit 2 with a message naming the flag', async t => {
-  const dir = fixture(t, { 'not-pem.txt': 'hello' })
+  const dir = fixture(t, { 'not-pem.txt': 'hello', 'huge.pem': 'x'.repeat(2 * 1024 * 1024) })
   const files = await certificateFiles(dir)
   const other = await certificateFiles(join(dir, 'other'))
+  execFileSync('mkfifo', [join(dir, 'fifo')]) // nothing ever writes to it: a read would wait for ever
   for (const [args, message] of [
     [['--cert', files.cert], /--cert needs --key/],
     [['--key', files.key, '--https'], /--key needs --cert/],
     [['--cert', join(dir, 'missing.pem'), '--key', files.key], /--cert: cannot read ".*missing\.pem" \(ENOENT\)/],
-    [['--cert', files.cert, '--key', dir], /--key: cannot read ".*" \(EISDIR\)/],
+    [['--cert', files.cert, '--key', dir], /--key: ".*" is not a regular file \(a directory\)/],
+    [['--cert', join(dir, 'fifo'), '--key', files.key], /--cert: ".*fifo" is not a regular file \(a named pipe\)/],
+    [['--cert', '/dev/zero', '--key', files.key], /--cert: "\/dev\/zero" is not a regular file \(a device\)/],
+    [['--cert', join(dir, 'huge.pem'), '--key', files.key], /--cert: ".*huge\.pem" is longer than a PEM file can be \(1048576 bytes\)/],
     [['--cert', join(dir, 'not-pem.txt'), '--key', files.key], /--cert: ".*not-pem\.txt" is not a PEM certificate/],
     [['--cert', files.cert, '--key', join(dir, 'not-pem.txt')], /--key: ".*not-pem\.txt" is not a PEM private key/],
     [['--cert', files.cert, '--key', other.key], /--key: ".*key\.pem" is not the private key of the --cert certificate/]
@@ -226,6 +231,27 @@ t.test('--cert and --key that cannot serve: exit 2 with a message naming the fla
     t.match(command.stderr(), message)
     t.match(command.stderr(), /Usage: fastify-livereload \[dir\]/)
   }
+})
+
+t.test('--https: a cached pair open to others, a CA certificate for more names, is not reused: a new one, kept privately, and a warning', async t => {
+  const { dir, env } = place(t)
+  const cached = join(env.XDG_CACHE_HOME!, 'fastify-livereload', 'self-signed')
+  const planted = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }, { type: 2, value: '*.google.com' }] }]
+  })
+  mkdirSync(cached, { recursive: true })
+  chmodSync(cached, 0o777)
+  writeFileSync(join(cached, 'cert.pem'), planted.cert)
+  writeFileSync(join(cached, 'key.pem'), planted.private, { mode: 0o644 })
+  const command = await serveCommand(t, [dir, '--https'], { env })
+  await command.line(/HTTPS with a self-signed certificate \(made now, /)
+  await command.line(/warn {2}the cached certificate in .*self-signed was not reused, a new one was made: .*self-signed was open to other users \(mode 777; now 700\)$/)
+  const x509 = new X509Certificate(readFileSync(join(cached, 'cert.pem')))
+  t.same([x509.ca, x509.subjectAltName], [false, 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1'], 'a leaf, for the machine\'s names alone')
+  t.same([statSync(cached).mode & 0o777, statSync(join(cached, 'key.pem')).mode & 0o777], [0o700, 0o600], 'kept privately')
+  t.equal((await get(`${command.url}/`, x509.toString())).fingerprint, x509.fingerprint256, 'and served')
+  await stop(t, command)
 })
 
 t.test('an expired certificate of yours serves all the same, with a warning', async t => {

@@ -43,6 +43,24 @@ async function post (url: string, body: string, headers: Record<string, string>)
   return { status: res.statusCode!, body: text }
 }
 
+/** A WebSocket handshake to `url`: 101, or the status and body of the answer that refused it. */
+async function upgrade (url: string): Promise<{ status: number, body: string }> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws'))
+  ws.on('error', () => {})
+  const answer = await Promise.race([
+    once(ws, 'open').then(() => null),
+    once(ws, 'unexpected-response').then(([, res]) => res as import('node:http').IncomingMessage)
+  ])
+  if (answer === null) {
+    ws.terminate()
+    return { status: 101, body: '' }
+  }
+  let body = ''
+  for await (const chunk of answer.setEncoding('utf8')) body += chunk as string
+  ws.terminate()
+  return { status: answer.statusCode!, body }
+}
+
 async function listening (server: Server): Promise<number> {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -135,12 +153,17 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
     const page = gzipSync(PAGE.replace('one', 'from upstream'))
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip', 'content-length': page.length }).end(page)
   })
-  const echo = new WebSocketServer({ server: upstream })
+  // It takes the second subprotocol a browser offers, and greets each socket before anything else
+  // with what it was told of the browser.
+  const echo = new WebSocketServer({ server: upstream, handleProtocols: protocols => protocols.has('chat.v2') ? 'chat.v2' : false })
   // /flood sends 1 MiB messages, each once the last is written, until closed (100 at most).
   let flooded = (_sent: number): void => {}
   const floodEnded = new Promise<number>(resolve => { flooded = resolve })
   echo.on('connection', (ws, req) => {
-    if (req.url !== '/flood') return ws.on('message', data => ws.send(`echo ${String(data)}`))
+    if (req.url !== '/flood') {
+      ws.send(`welcome, ${ws.protocol} from ${req.headers.origin} at ${req.headers['x-forwarded-for']}`)
+      return ws.on('message', data => ws.send(`echo ${String(data)}`))
+    }
     let sent = 0
     const next = (): void => { if (ws.readyState === WebSocket.OPEN && sent < 100) ws.send(Buffer.alloc(1024 * 1024), () => { sent++; next() }) }
     ws.on('close', () => flooded(sent))
@@ -169,9 +192,11 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   }
   t.equal((await get(`${command.url}/streamed`)).body, `<!doctype html><html><head><title>streamed</title>${TAG}</head><body>late</body></html>`, 'a streamed page, injected')
 
-  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`)
+  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/echo`, ['chat.v1', 'chat.v2'], { headers: { origin: command.url, 'x-forwarded-for': '6.6.6.6' } })
   t.teardown(() => ws.terminate())
+  const welcome = once(ws, 'message') // sent by the upstream with its 101: listened for before the browser's opens
   await once(ws, 'open')
+  t.same([ws.protocol, String((await welcome)[0])], ['chat.v2', `welcome, chat.v2 from ${command.url} at 127.0.0.1`], 'the subprotocol the upstream chose, its first frame, and the browser\'s Origin and real address upstream')
   ws.send('hi')
   const [reply] = await once(ws, 'message') as [Buffer]
   t.equal(String(reply), 'echo hi', 'the upstream\'s WebSocket, forwarded')
@@ -200,12 +225,53 @@ t.test('--proxy pointed at its own port: each request answers 508, once, and the
   const command = await serveCommand(t, ['--port', String(port), '--strict-port', '--proxy', `http://127.0.0.1:${port}`])
   const page = await get(`${command.url}/`)
   t.same([page.status, page.body], [508, 'Loop detected: the proxy\'s upstream is this server itself'])
-  // The proxy answers a browser's upgrade before it opens its own to the upstream (itself, which
-  // answers 508): the browser's socket opens, then closes, after one hop.
-  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/socket`)
-  const [code, reason] = await once(ws, 'close') as [number, Buffer]
-  t.same([code, String(reason)], [1011, 'unexpected response'], 'a WebSocket upgrade: closed after one hop')
+  t.equal((await upgrade(`${command.url}/socket`)).status, 508, 'a WebSocket upgrade: the 508 of the second hop, passed on')
   t.equal((await fetch(`${command.url}/__livereload/status`)).status, 200, 'the command still answers')
+})
+
+t.test('--proxy-timeout: an upstream that sends nothing gets a 504 page with the client; a response that stalls is cut short; each in a line', async t => {
+  const upstream = createServer((req, res) => {
+    if (req.url !== '/stall') return // never answered
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.write('<html><head></head><body>begun') // and nothing more
+  })
+  const port = await listening(upstream)
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--proxy-timeout', '300', '--watch', fixture(t, {})])
+
+  const page = await get(`${command.url}/hang`, { accept: 'text/html' })
+  t.equal(page.status, 504)
+  t.ok(page.body.includes(TAG) && page.body.includes(`http://127.0.0.1:${port} sent no response within 300 ms`), 'a page that says why, with the client: the tab reloads on the next change')
+  await command.line(new RegExp(`warn {2}GET /hang → 504: http://127\\.0\\.0\\.1:${port} sent no response within 300 ms$`))
+
+  const req = request(`${command.url}/stall`)
+  req.end()
+  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  t.equal(res.statusCode, 200, 'the upstream\'s headers came')
+  let body = ''
+  res.on('data', (chunk: Buffer) => { body += String(chunk) })
+  await new Promise(resolve => res.on('error', () => {}).once('close', resolve)) // the error ("aborted") is what is asserted below
+  t.same([res.complete, body.endsWith('begun')], [false, true], 'what came, then the response cut short: the browser knows the page is incomplete')
+  await command.line(/warn {2}GET \/stall: http:\/\/127\.0\.0\.1:\d+ sent nothing for 300 ms in the middle of its response: response cut short$/)
+})
+
+t.test('--proxy: a WebSocket upgrade gets the upstream\'s answer: its refusal, 502 for garbage, 504 within --proxy-timeout for silence', async t => {
+  const upstream = createServer()
+  const sockets = new Set<import('node:stream').Duplex>()
+  upstream.on('upgrade', (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => {
+    sockets.add(socket.on('error', () => {}))
+    if (req.url === '/refuse') socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nnot you')
+    if (req.url === '/garbage') socket.end('garbage\r\n\r\n')
+  }) // /hang: never answered
+  const port = await listening(upstream)
+  t.teardown(() => { for (const socket of sockets) socket.destroy(); upstream.close() })
+  const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--proxy-timeout', '300', '--watch', fixture(t, {})])
+  const ws = command.url.replace('http', 'ws')
+  t.same(await upgrade(`${ws}/refuse`), { status: 403, body: 'not you' }, 'the upstream\'s refusal, as it came')
+  t.match(await upgrade(`${ws}/garbage`), { status: 502, body: /failed the WebSocket handshake/ })
+  await command.line(/warn {2}GET \/garbage \(WebSocket\) → 502: http:\/\/127\.0\.0\.1:\d+ failed the WebSocket handshake: /)
+  t.same(await upgrade(`${ws}/hang`), { status: 504, body: `http://127.0.0.1:${port} sent no answer to the WebSocket handshake within 300 ms` })
+  await command.line(/warn {2}GET \/hang \(WebSocket\) → 504: /)
 })
 
 t.test('--proxy in front of python3 -m http.server', async t => {

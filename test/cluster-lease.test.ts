@@ -25,7 +25,7 @@ interface Follower {
 }
 
 async function follower (t: Test, url: string, key: string, id: string): Promise<Follower> {
-  const link = await connectRedis(url, TTL / 4, collectingLogger().log)
+  const link = await connectRedis(url, TTL / 4, collectingLogger().log, key)
   t.teardown(() => link.close())
   const acquire = link.commands.lrAcquire.bind(link.commands)
   const renew = link.commands.lrRenew.bind(link.commands)

@@ -1,17 +1,19 @@
 // What happens before a cluster forms: a worker without the `cluster` option says, once, that
 // it builds on its own; without ioredis installed the option fails at register time; a wrong
-// password is said once, and never shown.
+// password is said once, and never shown; a user without the permissions the cluster needs is
+// said once, with the rule that grants them.
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import liveReload from '../lib/index.js'
+import type { ClusterStats } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
 import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
-import { logLines } from './helpers/log.js'
+import { logLines, type LogLine } from './helpers/log.js'
 import { startRedis } from './helpers/redis.js'
 import { runWithout } from './helpers/without-package.js'
 
@@ -95,6 +97,29 @@ t.test('a wrong Redis password: one warning, and no log line carries the passwor
   await app.close()
   t.equal(log.lines.filter(line => line.level === 40).length, 1, 'one warning')
   t.same(log.lines.filter(line => JSON.stringify(line).includes('s3cret-wrong')).map(line => line.msg), [], 'the password in no line')
+})
+
+t.test('a Redis user that may only PING: one warning naming what was refused and the rule that grants it, redis: false; granted that, it leads', async t => {
+  const redis = await startRedis(t)
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.disconnect())
+  await admin.acl('SETUSER', 'pinger', 'on', '>pw', '+ping')
+  const log = logLines()
+  const app = testApp(t, { logger: log.logger })
+  const isRefusal = (line: LogLine): boolean => line.level === 40 && /NOPERM/.test(line.msg)
+  const refused = log.next(isRefusal)
+  await app.register(liveReload, { root: false, cluster: { redis: `redis://pinger:pw@127.0.0.1:${redis.port}`, key: 'acl' } })
+  await app.ready()
+  const warning = await refused
+  t.match(warning.msg, /NOPERM .*has no permissions to run the '\w+' command/, 'Redis\'s own words: the command refused')
+  const status = (await app.inject({ url: '/__livereload/status' })).json<{ cluster: ClusterStats }>()
+  t.match(status.cluster, { redis: false, leader: null }, 'the status: Redis not usable, no leader')
+
+  const rule = /ACL SETUSER <user> (.+?)(?:$|: )/.exec(warning.msg)?.[1]
+  t.ok(rule, `the warning gives the rule: ${warning.msg}`)
+  await admin.acl('SETUSER', 'pinger', ...rule!.split(' '))
+  await eventually(() => app.liveReload.stats().cluster?.role === 'leader' && app.liveReload.stats().cluster?.redis === true, 20_000, 'leads, and Redis is usable, once granted')
+  t.equal(log.lines.filter(isRefusal).length, 1, 'one warning')
 })
 
 t.test('what anyone publishes on the cluster\'s channel reaches browsers only as a message of ours, rebuilt', async t => {

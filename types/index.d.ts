@@ -461,7 +461,10 @@ export interface ClusterStats {
   clients: number
   /** Live processes of the cluster, as of the last heartbeat. */
   processes: number
-  /** Whether this process reaches Redis now. */
+  /**
+   * Whether this process can use Redis now: connected, and running the cluster's commands
+   * (false while Redis is unreachable, or refuses one of them for want of a permission: NOPERM).
+   */
   redis: boolean
 }
 

@@ -19,6 +19,8 @@ export interface CliOptions {
   readonly proxy: URL | null
   /** An https:// upstream's certificate is not verified (a self-signed local one). */
   readonly isProxyInsecure: boolean
+  /** How long the upstream may leave a request without its headers, or a response without its next bytes (ms); 0: for ever. */
+  readonly proxyTimeout: number
   readonly livereload: boolean
   /** Poll (every 500 ms, or every ms given); undefined: where native events do not arrive, as the plugin decides. */
   readonly poll: true | number | undefined
@@ -54,10 +56,18 @@ export const DEFAULT_PORT = 8080
 /** `dev`'s port: fastify-cli's. */
 export const DEFAULT_DEV_PORT = 3000
 export const DEFAULT_HOST = '127.0.0.1'
+/**
+ * `--proxy-timeout`: nginx's proxy_read_timeout and Apache's ProxyTimeout, long enough for a
+ * development server's first, compiling request (webpack, Next.js, Rails assets: tens of seconds
+ * on a large app), short enough that a hung upstream is reported within the minute (ms).
+ */
+export const DEFAULT_PROXY_TIMEOUT_MS = 60_000
+/** The longest `--proxy-timeout` (ms): a day, well within what a timer takes (2^31 - 1 ms). */
+const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url [--proxy-insecure]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
        fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
 
@@ -83,6 +93,9 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --proxy <url>      Forward everything to the server at url, injecting its HTML; watch dir (or
                      the --watch dirs) and reload on changes
   --proxy-insecure   Do not verify an https:// upstream's certificate (a self-signed local one)
+  --proxy-timeout <ms>
+                     How long the upstream may keep a request waiting for its response, or a
+                     response for its next bytes (default ${DEFAULT_PROXY_TIMEOUT_MS}; 0: no limit); then a 504
   --livereload       Also speak LiveReload protocol 7 (the browser extensions) on /livereload
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
   --sync             Synchronized browsing: the tabs on a page (a laptop, a phone) follow each other's
@@ -120,6 +133,7 @@ const FLAGS = {
   spa: { type: 'boolean' },
   proxy: { type: 'string' },
   'proxy-insecure': { type: 'boolean' },
+  'proxy-timeout': { type: 'string' },
   livereload: { type: 'boolean' },
   poll: { type: 'boolean' },
   https: { type: 'boolean' },
@@ -151,6 +165,7 @@ export function parseCommand (argv: readonly string[]): Command {
     if (positionals.length !== 1) throw new UsageError(`dev takes the app's entry module, one: got ${positionals.length === 0 ? 'none' : positionals.map(p => `"${p}"`).join(', ')}`)
     if (values.spa === true || values.proxy !== undefined) throw new UsageError(`dev serves the app itself: ${values.spa === true ? '--spa' : '--proxy'} does not apply`)
   }
+  if (values['proxy-timeout'] !== undefined && values.proxy === undefined) throw new UsageError('--proxy-timeout goes with --proxy: the upstream it bounds')
   if (positionals.length > 1 && afterPoll !== undefined && positionals.includes(afterPoll)) intervalOf(afterPoll)
   if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
   if (values.open === true && values['no-open'] === true) throw new UsageError('--open and --no-open: choose one')
@@ -172,6 +187,7 @@ export function parseCommand (argv: readonly string[]): Command {
       isSpa: values.spa === true,
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
       isProxyInsecure: values['proxy-insecure'] === true,
+      proxyTimeout: proxyTimeoutOf(values['proxy-timeout']),
       livereload: values.livereload === true,
       poll: pollMs ?? (values.poll === true ? true : undefined),
       isQuiet: values.quiet === true,
@@ -257,6 +273,13 @@ function proxyOf (text: string): URL {
   // Requests keep their own paths: a path here would be silently dropped, so it is refused.
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new UsageError(`--proxy takes a server's origin, such as http://localhost:3000, without a path: got "${text}"`)
   return url
+}
+
+function proxyTimeoutOf (text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PROXY_TIMEOUT_MS
+  const ms = Number(text)
+  if (!/^\d+$/.test(text) || ms > MAX_PROXY_TIMEOUT_MS) throw new UsageError(`--proxy-timeout takes milliseconds, up to ${MAX_PROXY_TIMEOUT_MS} (0: no limit), got "${text}"`)
+  return ms
 }
 
 /** `/regex/flags` is a RegExp; anything else a glob. */

@@ -45,7 +45,7 @@ export async function createApp (options: CliOptions, report: Report, certificat
   if (options.proxy !== null) {
     await app.register(liveReload, plugin)
     const upstream = options.proxy
-    await proxyTo(app, () => upstream, channelPaths(options.livereload), { isInsecure: options.isProxyInsecure })
+    await proxyTo(app, () => upstream, channelPaths(options.livereload), { isInsecure: options.isProxyInsecure, timeout: options.proxyTimeout })
   } else {
     await app.register(liveReload, plugin)
     if (options.isSpa) app.setNotFoundHandler(spaFallback(dir))

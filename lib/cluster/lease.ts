@@ -51,6 +51,7 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
   /** Asked for a try while one was out: its answer may be older than what asked (a release). */
   let isAskedAgain = false
   let isClosed = false
+  const failed = (err: unknown): void => { link.failed(err, 'lease') }
 
   function see (holder: string | null): void {
     if (holder === leader) return
@@ -78,7 +79,7 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
   function tryIn (ms: number): void {
     clearTimeout(attempt)
     if (isClosed) return
-    attempt = setTimeout(() => { tryAcquire().catch(link.failed) }, ms).unref()
+    attempt = setTimeout(() => { tryAcquire().catch(failed) }, ms).unref()
   }
 
   async function tryAcquire (): Promise<void> {
@@ -91,11 +92,12 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     const sentAt = performance.now()
     try {
       const [won, value, expiresIn] = await link.commands.lrAcquire(keys.lease, keys.epoch, id, ttl)
+      link.succeeded('lease')
       if (isClosed) return
       if (won === 1) {
         isLeader = true
         renewedAt(sentAt)
-        renewal = setInterval(() => { renew().catch(link.failed) }, renewMs).unref()
+        renewal = setInterval(() => { renew().catch(failed) }, renewMs).unref()
         see(id)
         events.onAcquired(value)
       } else {
@@ -106,8 +108,8 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
         tryIn(expiresIn >= 0 ? expiresIn + 1 : ttl) // -1: a key someone made without expiry
       }
     } catch (err) {
-      link.failed(err)
-      if (link.isUp) tryIn(renewMs) // a command that failed on a live connection (a timeout)
+      failed(err)
+      if (link.isUp) tryIn(renewMs) // a command that failed on a live connection (a timeout, a refusal)
     } finally {
       isTrying = false
       if (isAskedAgain) {
@@ -120,6 +122,7 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
   async function renew (): Promise<void> {
     const sentAt = performance.now()
     const held = await link.commands.lrRenew(keys.lease, id, ttl)
+    link.succeeded('lease')
     if (!isLeader) return
     if (held === 1) renewedAt(sentAt)
     else stepDown('the lease was found taken') // it expired (a long pause) and another took it
@@ -130,13 +133,13 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     get leader () { return leader },
     resume () {
       if (isClosed) return
-      tryAcquire().catch(link.failed)
+      tryAcquire().catch(failed)
     },
     pause () {
       clearTimeout(attempt)
       if (!isLeader) see(null)
     },
-    tryNow () { tryAcquire().catch(link.failed) },
+    tryNow () { tryAcquire().catch(failed) },
     async close () {
       if (isClosed) return
       isClosed = true
@@ -145,7 +148,7 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
       clearTimeout(deadline)
       const wasLeader = isLeader
       isLeader = false
-      if (wasLeader && link.isUp) await link.commands.lrRelease(keys.lease, id).catch(link.failed)
+      if (wasLeader && link.isUp) await link.commands.lrRelease(keys.lease, id).catch(failed)
     }
   }
 }

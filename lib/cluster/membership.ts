@@ -31,12 +31,13 @@ export function createMembership (link: RedisLink, keys: ClusterKeys, id: string
     try {
       const [instance, total, alive] = await link.commands.lrHeartbeat(keys.members, keys.clients, keys.instance, keys.epoch, keys.seq, keys.error,
         id, ttl, local.clients(), local.instance())
+      link.succeeded('heartbeat')
       if (isClosed) return
       clients = Number(total)
       members = Number(alive)
       onInstance(instance)
     } catch (err) {
-      link.failed(err)
+      link.failed(err, 'heartbeat')
     }
   }
 
@@ -45,7 +46,7 @@ export function createMembership (link: RedisLink, keys: ClusterKeys, id: string
     get members () { return members },
     async resume () {
       clearInterval(timer)
-      timer = setInterval(() => { beat().catch(link.failed) }, intervalMs).unref()
+      timer = setInterval(() => { beat().catch(err => { link.failed(err, 'heartbeat') }) }, intervalMs).unref()
       await beat()
     },
     pause () { clearInterval(timer) },
@@ -53,7 +54,7 @@ export function createMembership (link: RedisLink, keys: ClusterKeys, id: string
       if (isClosed) return
       isClosed = true
       clearInterval(timer)
-      if (link.isUp) await link.commands.lrLeave(keys.members, keys.clients, id).catch(link.failed)
+      if (link.isUp) await link.commands.lrLeave(keys.members, keys.clients, id).catch(err => { link.failed(err, 'heartbeat') })
     }
   }
 }

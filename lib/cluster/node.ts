@@ -11,7 +11,7 @@ import { clusterKeys } from './keys.js'
 import { createLease, leaseTimings } from './lease.js'
 import { createMembership } from './membership.js'
 import type { ResolvedCluster } from './options.js'
-import { connectRedis } from './redis.js'
+import { connectRedis, isRefusal } from './redis.js'
 
 /** A leader's watchers and pipeline, for as long as it holds the lease. */
 export interface Term {
@@ -56,7 +56,7 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
   const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const keys = clusterKeys(cluster.key)
   const { renewMs } = leaseTimings(cluster.ttl)
-  const link = await connectRedis(cluster.redis, renewMs, log)
+  const link = await connectRedis(cluster.redis, renewMs, log, cluster.key)
   const leaderListeners: Array<(leaderId: string | null, isUs: boolean) => void> = []
   /** Build requests this follower sent, by id, until the leader reports. */
   const waiting = new Map<string, (report: BuildReport) => void>()
@@ -68,11 +68,11 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
 
   function broadcast (message: BroadcastMessage): void {
     if (!link.isUp) return hub.broadcast(message) // this process's browsers, at least
-    bus.publish(message).catch(err => {
-      link.failed(err)
-      // Lost with the connection: this process's browsers, at least. A command that timed out
-      // on a live connection may still have run, and then comes back through the subscription.
-      if (!link.isUp) hub.broadcast(message)
+    bus.publish(message).then(() => { link.succeeded('publish') }, err => {
+      link.failed(err, 'publish')
+      // Lost with the connection, or refused: this process's browsers, at least. A command that
+      // timed out on a live connection may still have run, and then comes back through the subscription.
+      if (!link.isUp || isRefusal(err)) hub.broadcast(message)
     })
   }
 
@@ -128,8 +128,19 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     else if (message.kind === 'built' && message.to === id) waiting.get(message.id)?.(message.report)
     else if (message.kind === 'build' && lease.isLeader) {
       buildHere({ full: message.full })
-        .then(async report => { await bus.control({ kind: 'built', id: message.id, to: message.from, report }) })
+        .then(async report => { await control({ kind: 'built', id: message.id, to: message.from, report }) })
         .catch(link.failed)
+    }
+  }
+
+  /** Publishes on the control channel; rejects as bus.control does. */
+  async function control (message: ControlMessage): Promise<void> {
+    try {
+      await bus.control(message)
+      link.succeeded('control')
+    } catch (err) {
+      link.failed(err, 'control')
+      throw err
     }
   }
 
@@ -142,17 +153,30 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     for (const resolve of waiting.values()) resolve(unanswered(why))
   }
 
+  let rejoin: NodeJS.Timeout | undefined
+  /** Joins the cluster's instance, then its messages; refused (the user may not SUBSCRIBE, or GET), tries again every renewal. */
+  async function join (): Promise<void> {
+    clearTimeout(rejoin)
+    try {
+      await membership.resume()                     // the cluster's instance first, then its messages
+      await bus.join()
+      link.succeeded('join')
+    } catch (err) {
+      link.failed(err, 'join')
+      // Tried again, so that a permission granted meanwhile is taken up (nothing else retries a subscription).
+      if (isRefusal(err) && link.isUp && !isClosing) rejoin = setTimeout(() => { join().catch(link.failed) }, renewMs).unref()
+    }
+  }
+
   let onJoined = (): void => {}
   link.onUp(() => {
-    membership.resume()                             // the cluster's instance first, then its messages
-      .then(async () => { await bus.join() })
-      .catch(link.failed)
-      .finally(() => {
-        lease.resume()
-        onJoined()
-      })
+    join().finally(() => {
+      lease.resume()
+      onJoined()
+    })
   })
   link.onDown(() => {
+    clearTimeout(rejoin)
     membership.pause()
     lease.pause()
     answerWaiting('Redis is unreachable: no leader can be asked to build')
@@ -180,8 +204,7 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
           waiting.delete(request)
           resolve(report)
         })
-        bus.control({ kind: 'build', id: request, from: id, full: options.full === true }).catch(err => {
-          link.failed(err)
+        control({ kind: 'build', id: request, from: id, full: options.full === true }).catch(() => {
           waiting.get(request)?.(unanswered('the build request could not be sent to the leader'))
         })
       })
@@ -194,17 +217,18 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
       leader: lease.leader,
       clients: membership.clients,
       processes: membership.members,
-      redis: link.isUp
+      redis: link.isUp && !link.isRefused // reached, and running the cluster's commands
     }),
     onLeaderChange: listener => { leaderListeners.push(listener) },
     onBusError: listener => link.onError(listener),
     close: () => (closed ??= (async () => {
       isClosing = true
+      clearTimeout(rejoin)
       follow()
       await term                                    // the build aborted and the watchers closed first,
       const wasLeader = lease.isLeader
       await lease.close()                           // then the lease goes: no overlap with the next leader
-      if (wasLeader && link.isUp) await bus.control({ kind: 'released', from: id }).catch(link.failed)
+      if (wasLeader && link.isUp) await control({ kind: 'released', from: id }).catch(() => {})
       await membership.close()
       answerWaiting('this process closed')
       await link.close()

@@ -1,6 +1,6 @@
 // The command line (lib/cli/args.ts): what each flag becomes, and what a wrong one says.
 import t from 'tap'
-import { DEFAULT_HOST, DEFAULT_PORT, parseCommand, UsageError, type CliOptions } from '../../lib/cli/args.js'
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_TIMEOUT_MS, parseCommand, UsageError, type CliOptions } from '../../lib/cli/args.js'
 
 function options (argv: string[]): CliOptions {
   const command = parseCommand(argv)
@@ -21,6 +21,7 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     isSpa: false,
     proxy: null,
     isProxyInsecure: false,
+    proxyTimeout: DEFAULT_PROXY_TIMEOUT_MS,
     livereload: false,
     poll: undefined,
     isQuiet: false,
@@ -91,6 +92,12 @@ t.test('--proxy: a URL, its scheme optional', async t => {
   t.equal(options(['--proxy', 'localhost:3000']).proxy?.origin, 'http://localhost:3000')
   t.equal(options(['--proxy', 'https://localhost:3443', '--proxy-insecure']).isProxyInsecure, true)
   t.equal(options(['--proxy', 'https://example.test/']).proxy?.origin, 'https://example.test')
+  t.equal(options(['--proxy', 'localhost:3000', '--proxy-timeout', '1500']).proxyTimeout, 1500)
+  t.equal(options(['--proxy', 'localhost:3000', '--proxy-timeout', '0']).proxyTimeout, 0, '0: no limit')
+  for (const bad of ['-1', '1.5', '2s', '86400001']) {
+    t.throws(() => parseCommand(['--proxy', 'localhost:3000', `--proxy-timeout=${bad}`]), new UsageError(`--proxy-timeout takes milliseconds, up to 86400000 (0: no limit), got "${bad}"`))
+  }
+  t.throws(() => parseCommand(['--proxy-timeout', '100']), new UsageError('--proxy-timeout goes with --proxy: the upstream it bounds'))
   t.throws(() => parseCommand(['--proxy', 'localhost:3000/app']), new UsageError('--proxy takes a server\'s origin, such as http://localhost:3000, without a path: got "localhost:3000/app"'))
   t.throws(() => parseCommand(['--proxy', 'http://']), /--proxy takes a URL such as http:\/\/localhost:3000, got "http:\/\/"/)
 })

@@ -1,9 +1,9 @@
 // The certificate of --https (lib/cli/certificate.ts). Without mkcert: made self-signed, kept in
-// the cache directory, reused while it is valid and covers the names asked for, made again
-// otherwise. With mkcert (its CA in a temp directory): whether it says to install that CA. The
+// the cache directory, reused while it is valid, for exactly the names asked for, and private;
+// made again otherwise, saying why. With mkcert (its CA in a temp directory): whether it says to install that CA. The
 // user's own files. Files in temp directories; no server.
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { generate } from 'selfsigned'
@@ -21,13 +21,19 @@ function place (t: Test): { env: NodeJS.ProcessEnv, certFile: string, keyFile: s
   return { env: { PATH: join(dir, 'bin'), XDG_CACHE_HOME: join(dir, 'cache') }, certFile: join(cached, 'cert.pem'), keyFile: join(cached, 'key.pem') }
 }
 
-/** A certificate for `names` (valid from `notBeforeDate`, default yesterday, until `notAfterDate`) written where the cache keeps it. */
-async function cache (certFile: string, keyFile: string, names: string[], notAfterDate: Date, notBeforeDate = new Date(Date.now() - 86_400_000)): Promise<string> {
+/**
+ * A certificate for `names` (valid from `notBeforeDate`, default yesterday, until `notAfterDate`;
+ * a CA with `isCa`) written where the cache keeps it, into the files there (their modes kept).
+ */
+async function cache (certFile: string, keyFile: string, names: string[], notAfterDate: Date, notBeforeDate = new Date(Date.now() - 86_400_000), isCa = false): Promise<string> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     notBeforeDate,
     notAfterDate,
-    extensions: [{ name: 'subjectAltName', altNames: names.map(name => /^[\d.:]+$/.test(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }) }]
+    extensions: [
+      { name: 'basicConstraints', cA: isCa },
+      { name: 'subjectAltName', altNames: names.map(name => /^[\d.:]+$/.test(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }) }
+    ]
   })
   writeFileSync(certFile, pems.cert)
   writeFileSync(keyFile, pems.private)
@@ -65,30 +71,36 @@ t.test('made once, for the names asked, the key readable by its owner only; then
   t.equal(statSync(join(keyFile, '..')).mode & 0o777, 0o700, 'its directory: 0700')
   t.equal(readFileSync(certFile, 'utf8'), made.cert, 'cert.pem: the file to trust')
 
-  const again = await certificateFor(MADE, '127.0.0.1', env)
-  t.equal(again.cert, made.cert, 'reused for names it covers')
+  const again = await certificateFor(MADE, '192.168.1.5', env)
+  t.equal(again.cert, made.cert, 'reused for the same names')
   t.match(again.notes[0], /\(reused, /)
+  t.equal(again.notes.length, 2, 'and nothing more said')
   t.same(httpsServerOptions(again), { http2: true, https: { allowHTTP1: true, key: made.key, cert: made.cert } })
 
+  const fewer = await certificateFor(MADE, '127.0.0.1', env)
+  t.match(fewer.notes[0], /\(made now, /, 'made again for fewer names: exactly those asked')
+  t.match(fewer.notes[2], /was not reused, a new one was made: it is for DNS:localhost, IP Address:127\.0\.0\.1, .*IP Address:192\.168\.1\.5, not for localhost, 127\.0\.0\.1, ::1 alone$/)
+  t.equal(fewer.warning, null, 'a note, not a warning: another --host')
   const named = await certificateFor(MADE, 'dev.example', env)
   t.match(named.notes[0], /\(made now, /, 'made again for a name it lacks')
   t.ok(new X509Certificate(named.cert).checkHost('dev.example'))
 })
 
 t.test('made again when the cached one is expired, not valid yet, near its end, for other names, not a pair, or not PEM', async t => {
-  const cases: Array<[string, (files: { certFile: string, keyFile: string }) => Promise<unknown>]> = [
-    ['expired', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() - 60_000), new Date(Date.now() - 2 * 86_400_000))],
-    ['not valid yet', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, inAYear(), new Date(Date.now() + 86_400_000))],
-    ['near its end', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() + RENEW_BEFORE_MS - 3_600_000))],
-    ['for other names', async ({ certFile, keyFile }) => await cache(certFile, keyFile, ['localhost', '127.0.0.1'], inAYear())],
+  const cases: Array<[string, (files: { certFile: string, keyFile: string }) => Promise<unknown>, RegExp]> = [
+    ['expired', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() - 60_000), new Date(Date.now() - 2 * 86_400_000)), /it expired on /],
+    ['not valid yet', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, inAYear(), new Date(Date.now() + 86_400_000)), /it is valid from .* only/],
+    ['near its end', async ({ certFile, keyFile }) => await cache(certFile, keyFile, LOOPBACK, new Date(Date.now() + RENEW_BEFORE_MS - 3_600_000)), /it expires on /],
+    ['for other names', async ({ certFile, keyFile }) => await cache(certFile, keyFile, ['localhost', '127.0.0.1'], inAYear()), /it is for DNS:localhost, IP Address:127\.0\.0\.1, not for/],
+    ['for more names than asked', async ({ certFile, keyFile }) => await cache(certFile, keyFile, [...LOOPBACK, '192.168.1.5'], inAYear()), /IP Address:192\.168\.1\.5, not for localhost, 127\.0\.0\.1, ::1 alone/],
     ['not a pair', async ({ certFile, keyFile }) => {
       const key = readFileSync(keyFile, 'utf8')
       await cache(certFile, keyFile, LOOPBACK, inAYear())
       writeFileSync(keyFile, key)
-    }],
-    ['not PEM', async ({ certFile }) => { writeFileSync(certFile, 'garbage') }]
+    }, /key\.pem is not its key/],
+    ['not PEM', async ({ certFile }) => { writeFileSync(certFile, 'garbage') }, /it cannot be read/]
   ]
-  for (const [name, spoil] of cases) {
+  for (const [name, spoil, reason] of cases) {
     await t.test(name, async t => {
       const { env, certFile, keyFile } = place(t)
       await certificateFor(MADE, '127.0.0.1', env) // the directory and a pair, for spoil() to change
@@ -96,17 +108,58 @@ t.test('made again when the cached one is expired, not valid yet, near its end, 
       const before = readFileSync(certFile, 'utf8')
       const made = await certificateFor(MADE, '127.0.0.1', env)
       t.match(made.notes[0], /\(made now, /)
+      t.match(made.notes[2], reason, 'a line says why')
+      t.equal(made.warning, null)
       t.not(made.cert, before)
       t.equal(readFileSync(certFile, 'utf8'), made.cert, 'and cached')
     })
   }
 })
 
-t.test('a cached certificate valid beyond the renewal margin, for more names than asked, is reused', async t => {
-  const { env, certFile, keyFile } = place(t)
-  await certificateFor(MADE, '127.0.0.1', env)
-  const cert = await cache(certFile, keyFile, [...LOOPBACK, '192.168.1.5'], new Date(Date.now() + RENEW_BEFORE_MS + 3_600_000))
-  t.equal((await certificateFor(MADE, '127.0.0.1', env)).cert, cert)
+t.test('a cached pair that is not private, or not one the command makes, is replaced with a warning that says why', async t => {
+  const cases: Array<[string, (files: { certFile: string, keyFile: string }) => Promise<unknown>, RegExp]> = [
+    ['a directory and key open to others', async ({ keyFile }) => {
+      chmodSync(join(keyFile, '..'), 0o777)
+      chmodSync(keyFile, 0o644)
+    }, /self-signed was open to other users \(mode 777; now 700\)$/],
+    ['a key readable by others', async ({ keyFile }) => { chmodSync(keyFile, 0o640) }, /key\.pem was readable by others \(mode 640\)$/],
+    ['a key that is a link', async ({ keyFile }) => {
+      renameSync(keyFile, `${keyFile}.real`)
+      symlinkSync(`${keyFile}.real`, keyFile)
+    }, /cert\.pem or key\.pem is not a regular file \(a link\?\)$/],
+    ['a CA certificate for more names', async ({ certFile, keyFile }) => await cache(certFile, keyFile, [...LOOPBACK, '*.google.com'], inAYear(), undefined, true), /it is a CA certificate, which could vouch for any site$/],
+    ['a leaf for a wildcard too', async ({ certFile, keyFile }) => await cache(certFile, keyFile, [...LOOPBACK, '*.google.com'], inAYear()), /DNS:\*\.google\.com, not for localhost, 127\.0\.0\.1, ::1 alone$/]
+  ]
+  for (const [name, spoil, reason] of cases) {
+    await t.test(name, async t => {
+      const { env, certFile, keyFile } = place(t)
+      await certificateFor(MADE, '127.0.0.1', env)
+      await spoil({ certFile, keyFile })
+      const before = readFileSync(certFile, 'utf8')
+      const made = await certificateFor(MADE, '127.0.0.1', env)
+      t.match(made.notes[0], /\(made now, /)
+      t.match(made.warning, reason)
+      t.match(made.warning, /^the cached certificate in .* was not reused, a new one was made: /)
+      t.not(made.cert, before)
+      const x509 = new X509Certificate(readFileSync(certFile, 'utf8'))
+      t.same([x509.ca, x509.subjectAltName], [false, 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1'], 'a leaf for the names asked, kept')
+      t.same([statSync(join(keyFile, '..')).mode & 0o777, statSync(keyFile).mode & 0o777], [0o700, 0o600], 'privately')
+      t.equal((await certificateFor(MADE, '127.0.0.1', env)).cert, made.cert, 'and reused next time')
+    })
+  }
+})
+
+t.test('a cache directory that is a link: a certificate for this run only, kept nowhere', async t => {
+  const { env, certFile } = place(t)
+  const elsewhere = join(env.XDG_CACHE_HOME!, 'elsewhere')
+  mkdirSync(elsewhere, { mode: 0o700 })
+  mkdirSync(join(certFile, '..', '..'), { recursive: true })
+  symlinkSync(elsewhere, join(certFile, '..'))
+  const made = await certificateFor(MADE, '127.0.0.1', env)
+  t.match(made.notes[0], /self-signed certificate \(made for this run only, valid until /)
+  t.match(made.warning, /self-signed is not a directory of its own \(a link\?\): no certificate is kept there$/)
+  t.ok(new X509Certificate(made.cert).checkPrivateKey(createPrivateKey(made.key)))
+  t.throws(() => readFileSync(join(elsewhere, 'key.pem')), { code: 'ENOENT' }, 'nothing written through the link')
 })
 
 t.test('with mkcert: its CA made in CAROOT, and a warning until that CA is in the trust stores', async t => {
