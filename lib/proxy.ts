@@ -2,7 +2,7 @@
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
 import { randomUUID } from 'node:crypto'
-import { ServerResponse, type IncomingMessage } from 'node:http'
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
@@ -11,6 +11,7 @@ import { DEFAULT_PATH } from './options.js'
 import { isUnder } from './paths.js'
 import { isLooped, requestHeaders, responseHeaders } from './proxy-headers.js'
 import { createWebSocketForwarder, type Upgrade } from './proxy-websocket.js'
+import { upstreamReturn } from './upstream-return.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
@@ -25,7 +26,7 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * routed through Fastify as requests are (its hooks run: the loop check, `unavailable`, `hold`),
  * then forwarded by proxy-websocket.ts, the upstream's handshake first.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout, onUpstreamBack }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
   waitFor?: () => Promise<void>
@@ -43,6 +44,11 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
    * Undefined: undici's own (300 s).
    */
   timeout?: number
+  /**
+   * The upstream answers again after a request it could not be reached for (refused, reset, no
+   * such host): it is asked, paced, from that request on (upstream-return.ts). Unset: not asked.
+   */
+  onUpstreamBack?: (target: URL) => void
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
   /** The upstream each request was given by the hook below, where the upstream can change; else the one of the moment. */
@@ -62,11 +68,14 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   function failed (reply: AnyReply, error: Error): void {
     const { request } = reply
     const cause = (error as { cause?: Error }).cause ?? error
-    const status = (error as { statusCode?: number }).statusCode ?? 502
-    const what = (cause as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
+    const code = (cause as { code?: string }).code ?? ''
+    const isUnreachable = UNREACHABLE.has(code)
+    const status = isUnreachable ? 502 : (error as { statusCode?: number }).statusCode ?? 502
+    const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
     const message = `${origin(request)} ${what}`
     app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
-    reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(message)
+    if (isUnreachable) back?.lost()
+    reply.code(status).header('cache-control', 'no-store').send({ statusCode: status, error: STATUS_CODES[status], message })
   }
 
   /**
@@ -88,6 +97,8 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       Object.assign(err, { statusCode: 504, message, stack: message })
     }
   }
+  const back = onUpstreamBack === undefined ? null : upstreamReturn(upstream, isInsecure, onUpstreamBack)
+  if (back !== null) app.addHook('onClose', async () => { back.close() })
   const websockets = createWebSocketForwarder({ via, keepsHost, isInsecure, timeout, log: app.log })
   app.addHook('preClose', async () => { await websockets.close() }) // upgraded sockets would hold server.close() open
   /** The upgrade requests the server's 'upgrade' event gave, with their sockets. */
@@ -169,6 +180,9 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   app.server.on('upgrade', onUpgrade)
   app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
 }
+
+/** What undici says when it reached no upstream (nothing listens, it went away, no such host): a 502. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED'])
 
 /** undici's headersTimeout and bodyTimeout, which hold where proxyTo is given no `timeout` (ms). */
 const UNDICI_IDLE_MS = 300_000

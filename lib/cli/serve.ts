@@ -45,7 +45,16 @@ export async function createApp (options: CliOptions, report: Report, certificat
   if (options.proxy !== null) {
     await app.register(liveReload, plugin)
     const upstream = options.proxy
-    await proxyTo(app, () => upstream, channelPaths(options.livereload), { isInsecure: options.isProxyInsecure, timeout: options.proxyTimeout })
+    await proxyTo(app, () => upstream, channelPaths(options.livereload), {
+      isInsecure: options.isProxyInsecure,
+      timeout: options.proxyTimeout,
+      // The upstream restarted (its own reloader, a crash and a start): the tabs it left on an
+      // error page, and those showing its old code, reload.
+      onUpstreamBack: target => {
+        app.log.info({ plugin: 'livereload' }, `${target.origin} answers again: reloading the browsers`)
+        app.liveReload.reload()
+      }
+    })
   } else {
     await app.register(liveReload, plugin)
     if (options.isSpa) app.setNotFoundHandler(spaFallback(dir))

@@ -2,7 +2,7 @@
 // gets the client through the proxy, keeps its own socket, and reloads when a watched file changes.
 import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Page } from 'playwright-core'
@@ -51,4 +51,38 @@ t.test('a proxied page gets the client, keeps its own WebSocket, and reloads on 
   t.notOk(await hasMarker(page), 'a full reload')
   t.equal(loads(), 1)
   await command.line(/reload\s+\S*template\.html → 1 browser/)
+})
+
+t.test('the upstream restarting: the tab gets a 502 page that names it and the error, and comes back by itself once the upstream answers again', async t => {
+  let title = 'before'
+  const serve = (): Server => createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html><head><link rel="icon" href="data:,"><title>${title}</title></head><body><p>${title}</p></body></html>`)
+  })
+  const first = serve().listen(0, '127.0.0.1')
+  await once(first, 'listening')
+  const port = (first.address() as { port: number }).port
+  const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', fixture(t, {})])
+  const connected = (page: Page): Promise<unknown> => page.waitForEvent('console', { predicate: message => message.text() === '[livereload] connected', timeout: 20_000 })
+  const page = await visit(t, tab, `${command.url}/`, connected)
+  t.equal(await page.title(), 'before')
+
+  // The upstream stops (a dev server restarting on its own code change), and the tab is loaded again meanwhile.
+  first.closeAllConnections()
+  await new Promise(resolve => first.close(resolve))
+  const onErrorPage = connected(page)
+  const response = await page.reload()
+  t.equal(response?.status(), 502)
+  t.match(await page.textContent('pre'), new RegExp(`http://127\\.0\\.0\\.1:${port} failed: connect ECONNREFUSED`), 'the page names the upstream and the error')
+  await onErrorPage
+  const down = await fetch(`${command.url}/api`, { headers: { accept: 'application/json' } })
+  t.same([down.status, await down.json()], [502, { statusCode: 502, error: 'Bad Gateway', message: `http://127.0.0.1:${port} failed: connect ECONNREFUSED 127.0.0.1:${port}` }], 'an API request: a 502 in JSON')
+
+  title = 'after'
+  const back = page.waitForEvent('load')
+  const second = serve().listen(port, '127.0.0.1')
+  t.teardown(() => { second.closeAllConnections(); second.close() })
+  await back
+  t.equal(await page.title(), 'after', 'the tab came back by itself, on the upstream\'s page')
+  await command.line(new RegExp(`http://127\\.0\\.0\\.1:${port} answers again: reloading the browsers`))
+  t.equal((await fetch(`${command.url}/api`)).status, 200, 'and serves again')
 })
