@@ -93,10 +93,15 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
     }
   }
 
-  async function subscribe (own: number, isRecovery: boolean): Promise<void> {
-    let vanished = 0 // walks that met a vanished path
+  /**
+   * Subscribes, waiting for `dir` while it is missing, until it holds. At start (`isStart`), a tree
+   * whose walks still meet vanished directories after QUICK_TRIES resolves with false instead:
+   * the start goes on (Fastify gives a plugin 10 s), and the caller subscribes in the background.
+   */
+  async function subscribe (own: number, isRecovery: boolean, isStart = false): Promise<boolean> {
+    const vanished = { named: 0, unnamed: 0 } // walks that met a vanished path, by whether the watcher named it
     for (;;) {
-      if (closing.signal.aborted || own !== generation) return
+      if (closing.signal.aborted || own !== generation) return true
       if (!(await isDirectory(dir))) {
         await awaitDirectory(dir, closing.signal)
         isRecovery = true
@@ -106,30 +111,34 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
         const subscription = await options.subscribe(dir, callbackOf(own), { ignore: options.ignore })
         if (closing.signal.aborted || own !== generation) {
           await subscription.unsubscribe()
-          return
+          return true
         }
         current = subscription
       } catch (err) {
         if (!(await isDirectory(dir))) continue // deleted while subscribing: wait for it again
-        if (!hasVanished(err, dir, vanished)) throw err
+        const kind = vanishedKind(err, dir)
+        if (kind === null || vanished[kind] >= MAX_TRIES[kind]) throw err
         // A directory below vanished while the watcher walked the tree (a build's temp dirs):
         // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
-        if (vanished++ === 0) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
-        await pause(vanished, closing.signal)
+        const tries = ++vanished[kind] + vanished[kind === 'named' ? 'unnamed' : 'named']
+        if (tries === 1) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
+        if (isStart && tries >= QUICK_TRIES) return false
+        await pause(tries, closing.signal)
         continue
       }
       if (isRecovery) {
         log.info('watching again; rescanning')
         options.onLost()
       }
-      return
+      return true
     }
   }
 
-  if (await isDirectory(dir)) {
-    await subscribe(generation, false)
-  } else {
+  if (!(await isDirectory(dir))) {
     log.warn('not watching yet: the directory does not exist; watching starts when it does')
+    subscribe(generation, true).catch(options.onFailed)
+  } else if (!(await subscribe(generation, false, true))) {
+    log.info('directories inside keep vanishing: watching starts once a walk of the tree meets none')
     subscribe(generation, true).catch(options.onFailed)
   }
 
@@ -146,28 +155,29 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   }
 }
 
+/** Walks at start, unpaced, before the start goes on and the walks go on in the background. */
+const QUICK_TRIES = 3
 /**
  * Walks that met a vanished directory, after which the failure is taken as it is: a tree that
- * churns for longer than these take (about 45 s, paced by pause()) is not one to watch.
+ * churns for longer than these take (about 45 s, paced by pause()) is not one to watch; where
+ * the watcher named no path, fewer.
  */
-const MAX_TRIES = 50
-/** The same for a vanished path the watcher did not name (see hasVanished). */
-const UNNAMED_TRIES = 10
+const MAX_TRIES = { named: 50, unnamed: 10 }
 
 /**
- * Whether a failed subscription of `dir` met a directory below it that was gone, or no longer a
- * directory, by the time the watcher reached it (`tries`: walks that did so far). @parcel/watcher
- * says `inotify_add_watch on '<path>' failed: No such file or directory` (or `Not a directory`)
- * when the watch came too late: `<path>` is then below `dir`, whose walk had just listed it as a
+ * How a failed subscription of `dir` met a directory below it that was gone, or no longer a
+ * directory, by the time the watcher reached it; null for another failure. @parcel/watcher says
+ * `inotify_add_watch on '<path>' failed: No such file or directory` (or `Not a directory`) when
+ * the watch came too late: `<path>` is then below `dir`, whose walk had just listed it as a
  * directory (`dir` itself failing so is no churn: /proc/self does, every time). Whether it is
  * there now says nothing: the churn may have made it again. When the directory's read came too
  * late, no path is named.
  */
-function hasVanished (err: unknown, dir: string, tries: number): boolean {
-  if (!(err instanceof Error) || tries >= MAX_TRIES) return false
+function vanishedKind (err: unknown, dir: string): 'named' | 'unnamed' | null {
+  if (!(err instanceof Error)) return null
   const named = /^inotify_add_watch on '(.+)' failed: (No such file or directory|Not a directory)$/.exec(err.message)
-  if (named !== null) return named[1].startsWith(dir + sep)
-  return /^(No such file or directory|Not a directory)$/.test(err.message) && tries < UNNAMED_TRIES
+  if (named !== null) return named[1].startsWith(dir + sep) ? 'named' : null
+  return /^(No such file or directory|Not a directory)$/.test(err.message) ? 'unnamed' : null
 }
 
 /**
