@@ -74,7 +74,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
     const message = `${origin(request)} ${what}`
     app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
-    if (isUnreachable) back?.lost()
+    if (NOTHING_THERE.has(code)) back?.lost()
     reply.code(status).header('cache-control', 'no-store').send({ statusCode: status, error: STATUS_CODES[status], message })
   }
 
@@ -181,8 +181,17 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
 }
 
-/** What undici says when it reached no upstream (nothing listens, it went away, no such host): a 502. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED'])
+/**
+ * Where nothing answered the connection at all (nothing listens there, no such host): the
+ * upstream is down, and is asked until it is back. A 502, as is any other failure to reach it.
+ */
+const NOTHING_THERE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+/**
+ * What undici says when a live upstream broke a connection (it closed a kept-alive one as it was
+ * reused, a handler destroyed its socket, it closed on an upload): a 502, and nothing more, for
+ * the upstream is there.
+ */
+const UNREACHABLE = new Set([...NOTHING_THERE, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 
 /** undici's headersTimeout and bodyTimeout, which hold where proxyTo is given no `timeout` (ms). */
 const UNDICI_IDLE_MS = 300_000
