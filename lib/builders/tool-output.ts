@@ -1,6 +1,6 @@
 // What a failed command's output says: where the error is (the file, line and column the overlay
 // heads with), and its text once (tools print some of it twice).
-import { existsSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import { resolve as resolvePath, sep } from 'node:path'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { displayPath } from '../paths.js'
@@ -24,7 +24,7 @@ const TEMPLATE_FORMATS = new Set([1, 2])
 const NAMED_FILE = /(?<![\w./@~+-])(?:\.{1,2}\/)?[\w@~+-][\w.@~+-]*(?:\/[\w.@~+-]+)*\/[\w@~+-][\w.@~+-]*\.[A-Za-z0-9]+(?![\w/(:])/g
 /** Eleventy's own lines start so. */
 const ELEVENTY = /^\[11ty\]/m
-/** Lines in a row that, seen before in the same order, are a repetition (Eleventy prints its whole error twice). */
+/** Lines in a row that, seen before in the same order, are a repetition in Eleventy's output (it prints its whole error twice). */
 const MIN_REPEAT = 4
 
 interface Location { file: string, line?: number, column?: number, at: number }
@@ -35,12 +35,13 @@ interface Location { file: string, line?: number, column?: number, at: number }
  * file named without a line (Eleventy's front-matter errors name the template so, and locate only
  * the YAML parser's frames), else the first in node_modules, else the first named at all. A
  * template error's output names the template and, first, the engine's own frames: the template is
- * where the fix goes. The output is shown once: a run of lines it repeats is left out.
+ * where the fix goes. Eleventy's output is shown once: a run of lines it repeats is left out (it
+ * prints its whole error twice); another tool's repeated lines may be another error's.
  */
 export function commandError (cmd: string, status: string, output: string, cwd = process.cwd()): BuildErrorInfo {
-  const text = withoutRepeats(output.trimEnd())
-  const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${text.trim() === '' ? '' : `\n\n${text}`}` }
   const isEleventy = ELEVENTY.test(output)
+  const text = isEleventy ? withoutRepeats(output.trimEnd()) : output.trimEnd()
+  const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${text.trim() === '' ? '' : `\n\n${text}`}` }
   const found: Location[] = []
   for (const [format, pattern] of LOCATIONS.entries()) {
     for (const match of output.matchAll(pattern)) {
@@ -67,7 +68,13 @@ export function commandError (cmd: string, status: string, output: string, cwd =
 function frontMatterLines (file: string): number {
   let head: string
   try {
-    head = readFileSync(file, 'utf8').slice(0, 64 * 1024)
+    const fd = openSync(file, 'r')
+    try {
+      const bytes = Buffer.alloc(64 * 1024)
+      head = bytes.toString('utf8', 0, readSync(fd, bytes, 0, bytes.length, 0))
+    } finally {
+      closeSync(fd)
+    }
   } catch {
     return 0
   }
