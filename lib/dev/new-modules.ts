@@ -22,11 +22,7 @@ export const MAX_LISTED = 1000
  */
 export function isNewModule (change: FileChange, app: string, loaded: ReadonlySet<string>): boolean {
   if (change.type !== 'create' || !change.path.startsWith(app + sep) || isSkipped(relative(app, change.path))) return false
-  const codeDirs = new Set<string>()
-  for (const file of loaded) {
-    if (!file.startsWith(app + sep) || file.includes(`${sep}node_modules${sep}`)) continue
-    for (let dir = dirname(file); dir !== app && !codeDirs.has(dir); dir = dirname(dir)) codeDirs.add(dir)
-  }
+  const codeDirs = codeDirsOf(app, loaded)
   const wouldLoad = (file: string): boolean => {
     if (!MODULES.has(extname(file))) return false
     if (relative(app, dirname(file)).split(sep).filter(Boolean).length <= 1) return true
@@ -34,6 +30,22 @@ export function isNewModule (change: FileChange, app: string, loaded: ReadonlySe
     return false
   }
   return wouldLoad(change.path) || holdsModule(change.path, wouldLoad)
+}
+
+/** Per version's set of loaded files: the directories below the app it loaded modules from (a build's thousand creates ask once). */
+const codeDirsCache = new WeakMap<ReadonlySet<string>, { app: string, dirs: Set<string> }>()
+
+/** The directories below `app` (not `app`) that hold, at any depth, a module of `loaded` outside node_modules. */
+function codeDirsOf (app: string, loaded: ReadonlySet<string>): Set<string> {
+  const cached = codeDirsCache.get(loaded)
+  if (cached?.app === app) return cached.dirs
+  const dirs = new Set<string>()
+  for (const file of loaded) {
+    if (!file.startsWith(app + sep) || file.includes(`${sep}node_modules${sep}`)) continue
+    for (let dir = dirname(file); dir !== app && !dirs.has(dir); dir = dirname(dir)) dirs.add(dir)
+  }
+  codeDirsCache.set(loaded, { app, dirs })
+  return dirs
 }
 
 /** Whether `path` (relative) is hidden or in node_modules somewhere along it. */
