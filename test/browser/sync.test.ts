@@ -117,6 +117,11 @@ async function followedIn (tab: Tab): Promise<string[]> {
 }
 
 /** A new tab at `url`, resolved once it has joined its page; `received`: the sync messages it gets. */
+/** A desktop tab and a phone tab on `path` of `site`, the desktop's opened first. */
+async function deskAndPhone (t: Test, site: { origin: string }, path: string): Promise<[Tab, Tab]> {
+  return [await openTab(t, context, `${site.origin}${path}`), await openTab(t, context, `${site.origin}${path}`, PHONE)]
+}
+
 async function openTab (t: Test, browser: BrowserContext, url: string, viewport = DESKTOP): Promise<Tab> {
   const page = await browser.newPage()
   await page.setViewportSize(viewport)
@@ -248,8 +253,7 @@ t.test('scrolling mirrors proportionally between a desktop and a phone, with no 
 
 t.test('a scrolling element named in scrollElements mirrors', async t => {
   const site = await startSite(t, { scrollElements: ['#pane'] })
-  const one = await openTab(t, context, `${site.origin}/panes.html`)
-  const two = await openTab(t, context, `${site.origin}/panes.html`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/panes.html')
   // A scroll event is the browser's, trusted, whatever moved the pane; it comes with a frame, which a background tab does not get.
   await one.page.bringToFront()
   const top = await one.page.evaluate(() => (document.querySelector('#pane')!.scrollTop = 1400))
@@ -297,8 +301,7 @@ t.test('a tab on another page is not affected', async t => {
 
 t.test('form input, choices and submits mirror; passwords and data-no-sync never', async t => {
   const site = await startSite(t)
-  const one = await openTab(t, context, `${site.origin}/form.html`)
-  const two = await openTab(t, context, `${site.origin}/form.html`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/form.html')
   const { page } = one
   // Playwright waits for animation frames before each action, which a background tab gets about once a second.
   await page.bringToFront()
@@ -384,8 +387,7 @@ t.test('a password field stays private once shown as text, and so do fields name
       <input name="passwd"> <input id="password"> <input name="fresh" autocomplete="new-password"> <input name="name">
     </form>`)
   })
-  const one = await openTab(t, context, `${site.origin}/passwords.html`)
-  const two = await openTab(t, context, `${site.origin}/passwords.html`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/passwords.html')
   const { page } = one
   await page.bringToFront() // see the form test
   await page.fill('#shown', 'hunter2')
@@ -408,8 +410,7 @@ t.test('a password field stays private once shown as text, and so do fields name
 
 t.test('following a link and going back take the other tabs along', async t => {
   const site = await startSite(t)
-  const one = await openTab(t, context, `${site.origin}/`)
-  const two = await openTab(t, context, `${site.origin}/`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/')
   await one.page.bringToFront()
   await Promise.all([joined(one), joined(two), one.page.click('#next')])
   t.equal(new URL(two.page.url()).pathname, '/b.html', 'the phone followed the link')
@@ -455,8 +456,7 @@ t.test('a page of another origin that opened the site in a window and moves it t
 
 t.test('a client-side router\'s link: the other tabs follow it through the click, and join the new page', async t => {
   const site = await startSite(t)
-  const one = await openTab(t, context, `${site.origin}/spa.html`)
-  const two = await openTab(t, context, `${site.origin}/spa.html`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/spa.html')
   await one.page.bringToFront()
   await one.page.click('#to-b')
   await shows(two.page, () => location.pathname === '/spa/b' && document.querySelector('#route')!.textContent === '/spa/b')
@@ -514,8 +514,7 @@ t.test('an SVG link off the origin (xlink:href or href) is a link: a tab does no
 
 t.test('a click on an element under an id that needs escaping mirrors: the selector a tab writes passes the server and the other tab', async t => {
   const site = await startSite(t)
-  const one = await openTab(t, context, `${site.origin}/ids.html`)
-  const two = await openTab(t, context, `${site.origin}/ids.html`, PHONE)
+  const [one, two] = await deskAndPhone(t, site, '/ids.html')
   await one.page.bringToFront()
   await one.page.click('p:nth-of-type(2) > button')
   await one.page.click('body > button')
