@@ -74,7 +74,9 @@ export interface ClusterProcess {
 
 /** Starts one process of the cluster on `redis` serving `site`; killed when `t` ends. */
 export async function startNode (t: Test, site: Site, redis: string, env: Record<string, string> = {}): Promise<ClusterProcess> {
+  // No execArgv: the test process's (tap's and our loaders) are of no use to a JavaScript app.
   const child = fork(NODE, [], {
+    execArgv: [],
     env: { ...process.env, REDIS: redis, ROOT: site.root, SRC: site.src, BUILDS_LOG: site.buildsLog, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
