@@ -7,9 +7,9 @@
 // of a process share one Chromium (test/helpers/browser.ts).
 //
 // First every process but the serial folders' (.taprc `serial`, which says why), several at a
-// time; then the serial ones, one at a time. The second run is a `--save` run: it runs the files
-// of its list only and keeps the first run's coverage (tap deletes it otherwise), so its report
-// covers the whole suite. `npx tap` alone runs every file in a process of its own, and honours
+// time; then the serial ones, side by side (their PARTS) and beside nothing else. The second run
+// is a `--save` run: it runs the files of its list only and keeps the first run's coverage (tap
+// deletes it otherwise), so its report covers the whole suite. `npx tap` alone runs every file in a process of its own, and honours
 // `serial` too.
 import { spawn } from 'node:child_process'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -39,21 +39,67 @@ const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.tes
   'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test/cli-https.test.ts', 'test/load.test.ts']
 
 /**
- * Folders of test/ that run as this many processes, their files dealt in turn by name: the browser
- * files took 50 s as one process alone and 81 s in a whole run, longer than any other process.
+ * Folders of test/ that run as this many processes, their files dealt by SECONDS: the browser
+ * files took 50 s as one process alone and 81 s in a whole run, longer than any other process;
+ * test/serial took 60 s as one process (27 s of CPU: it waits out saves and builds paced as people
+ * make them).
  */
-const PARTS = new Map([['test/browser', 2]])
+const PARTS = new Map([['test/browser', 2], ['test/serial', 2]])
 /**
- * The processes the short files at the top of test/ (those not in LONGEST_FIRST, 2–12 s each) are
- * dealt into, in turn by name: as 29 processes they took 68 s of CPU, as four 38 s (2026-11-26).
+ * Files at the top of test/ that run in a process of their own, short as they are: shutdown counts
+ * the process's handles, timers and sockets before and after a close, which another file's
+ * teardown still under way changes (a server of plugin-https's closing on a loaded machine).
+ */
+const OWN_PROCESS = ['test/shutdown.test.ts']
+/**
+ * The processes the short files at the top of test/ (those not in LONGEST_FIRST nor OWN_PROCESS, 0.1–19 s each) are
+ * dealt into by SECONDS: as 29 processes they took 68 s of CPU, as four 38 s (2026-11-26).
  * Their tests then share a process: a test that changes what is the process's (the working
  * directory, an environment variable) puts it back before it ends, and tap's fixtures move the
  * working directory when a test ends outside it, so none changes that one.
  */
 const SHORT = 4
 
-/** Deals `files` into `count` lists in turn. */
-const deal = (files, count) => Array.from({ length: count }, (_, i) => files.filter((_, j) => j % count === i)).filter(list => list.length > 0)
+/**
+ * What the files that take longest took, in seconds (the sum of their tests' times in one whole
+ * `npm test`, idle, 2026-11-27), for dealing files into processes that end together. A plan only,
+ * as LONGEST_FIRST is: a file not named counts as one second, and a stale figure costs time,
+ * never a result.
+ */
+const SECONDS = new Map(Object.entries({
+  'test/serial/bursts.test.ts': 14,
+  'test/serial/loop.test.ts': 14,
+  'test/serial/build.test.ts': 11,
+  'test/serial/watch-faults.test.ts': 10,
+  'test/serial/pipeline.test.ts': 7,
+  'test/serial/testing.test.ts': 6,
+  'test/serial/plugin.test.ts': 2,
+  'test/isolated-builder.test.ts': 19,
+  'test/sharded-builder.test.ts': 7,
+  'test/cluster-setup.test.ts': 7,
+  'test/cluster-lease.test.ts': 6,
+  'test/metrics.test.ts': 6,
+  'test/command-builder.test.ts': 5,
+  'test/no-warnings.test.ts': 4,
+  'test/watch-limits.test.ts': 3,
+  'test/security.test.ts': 3,
+  'test/cluster-metrics.test.ts': 3,
+  'test/examples.test.ts': 2,
+  'test/lr7.test.ts': 2,
+  'test/testing-examples.test.ts': 2
+}))
+
+/** Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest seconds so far; each list by name. */
+function deal (files, count) {
+  const lists = Array.from({ length: count }, () => ({ files: [], seconds: 0 }))
+  const seconds = file => SECONDS.get(file) ?? 1
+  for (const file of [...files].sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b))) {
+    const least = lists.reduce((fewest, list) => list.seconds < fewest.seconds ? list : fewest)
+    least.files.push(file)
+    least.seconds += seconds(file)
+  }
+  return lists.map(list => list.files.sort()).filter(list => list.length > 0)
+}
 
 /** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
 function run (args) {
@@ -114,7 +160,7 @@ async function processes () {
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
     if (dirent.isFile() && dirent.name.endsWith('.test.ts')) {
-      if (LONGEST_FIRST.includes(path)) shared.push(await entryOf(path, [path]))
+      if (LONGEST_FIRST.includes(path) || OWN_PROCESS.includes(path)) shared.push(await entryOf(path, [path]))
       else short.push(path)
     }
     if (!dirent.isDirectory() || LANES.includes(path)) continue
@@ -153,11 +199,11 @@ export async function runShared () {
   return await run([`--jobs=${2 * availableParallelism()}`, ...partial, ...shared])
 }
 
-/** The serial processes, one at a time, with the coverage report of the whole suite; resolves with tap's exit status. */
+/** The serial processes, side by side, with the coverage report of the whole suite; resolves with tap's exit status. */
 export async function runAlone () {
   const { alone } = await processesOnce()
   await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
-  return await run(['--jobs=1', `--save=${SAVE_FILE}`, ...alone])
+  return await run([`--jobs=${alone.length}`, `--save=${SAVE_FILE}`, ...alone])
 }
 
 /**

@@ -1,7 +1,8 @@
 // `npm test` after the build: first every test process that may share the machine, several at a
-// time. Then test/serial/, one process alone, which uses about one CPU; lint, type check, type
-// tests and the package check (checks.js) take the others meanwhile (one on 2 cores), and their
-// output is printed whole once the tests are done. tap-groups.js says which process is which.
+// time. Then test/serial/, its two processes beside nothing else, which use about one CPU; lint,
+// type check, type tests and the package check (checks.js) take the others meanwhile (one on 2
+// cores), and their output is printed whole once the tests are done. tap-groups.js says which
+// process is which.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
 import './ensure-tools.js'

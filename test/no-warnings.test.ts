@@ -3,12 +3,12 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
-import { connectLiveReload } from '../../lib/testing.js'
-import { listen, testApp } from '../helpers/app.js'
-import { copyBuilder } from '../helpers/copy-builder.js'
-import { fixture } from '../helpers/fixture.js'
-import { writeFromThread } from '../helpers/writer-thread.js'
+import liveReload from '../lib/index.js'
+import { connectLiveReload } from '../lib/testing.js'
+import { listen, testApp } from './helpers/app.js'
+import { copyBuilder } from './helpers/copy-builder.js'
+import { fixture } from './helpers/fixture.js'
+import { writeFromThread } from './helpers/writer-thread.js'
 
 /** Saves, each a dozen decisions or so of the coalescer, a millisecond or two from their due time. */
 const SAVES = 12
