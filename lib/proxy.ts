@@ -2,7 +2,7 @@
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
 import { randomUUID } from 'node:crypto'
-import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http'
+import { ServerResponse, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
@@ -26,7 +26,7 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
  * routed through Fastify as requests are (its hooks run: the loop check, `unavailable`, `hold`),
  * then forwarded by proxy-websocket.ts, the upstream's handshake first.
  */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout, onUpstreamBack }: {
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout, onUpstreamBack, ownHeaders }: {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
   waitFor?: () => Promise<void>
@@ -49,6 +49,8 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
    * such host): it is asked, paced, from that request on (upstream-return.ts). Unset: not asked.
    */
   onUpstreamBack?: (target: URL) => void
+  /** An upstream of ours (a dev version): its reply's headers, what it tells us taken off (dev/route-errors.ts). */
+  ownHeaders?: <Headers extends IncomingHttpHeaders>(request: object, headers: Headers) => Headers
 } = {}): Promise<void> {
   const isChannel = isUnder(channel)
   /** The upstream each request was given by the hook below, where the upstream can change; else the one of the moment. */
@@ -153,7 +155,7 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       replyOptions: {
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         rewriteRequestHeaders: (request, headers) => requestHeaders(request, headers, keepsHost, via),
-        rewriteHeaders: (headers, request) => responseHeaders(headers, targetOf(request)),
+        rewriteHeaders: (headers, request) => responseHeaders(ownHeaders === undefined || request === undefined ? headers : ownHeaders(request, headers), targetOf(request)),
         onError: (reply, { error }) => failed(reply, error),
         onResponse: (request, reply, res) => {
           res.stream.once('error', err => stalled(request, reply, err))

@@ -1,6 +1,7 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { get } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -43,6 +44,17 @@ async function start (t: Test, dir: string, options = {}): Promise<DevServer> {
 }
 
 const text = async (url: string): Promise<string> => await (await fetch(url)).text()
+
+/** What a browser's navigation to `url` gets (fetch() cannot say it navigates). */
+async function navigate (url: string): Promise<{ status: number, body: string }> {
+  const headers = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+  return await new Promise((resolve, reject) => {
+    get(url, { headers }, res => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk }).on('end', () => resolve({ status: res.statusCode!, body }))
+    }).on('error', reject)
+  })
+}
 
 /** How long a test waits for what it is owed at most: a guard against a hang, not a speed check. */
 const GUARD_MS = 30_000
@@ -494,6 +506,56 @@ t.test('the command: fastify-livereload dev <entry> serves, reloads, and Ctrl-C 
   t.equal(await command.exited, 0)
   await eventually(() => children(dir).length === 0, 10_000, 'every child gone')
   t.pass('no child left')
+})
+
+/**
+ * Routes that throw a TypeError on line 3 of routes/root.js: /boom, answered by Fastify's error
+ * handler; /sorry, by the app's own, in its words and with its status.
+ */
+const BOOM = `export default async function (fastify) {
+  const boom = async () => {
+    return undefined.name
+  }
+  fastify.get('/boom', boom)
+  fastify.register(async scope => {
+    scope.setErrorHandler((error, request, reply) => reply.code(503).send({ message: 'sorry, try later' }))
+    scope.get('/sorry', boom)
+  })
+}
+`
+
+t.test('the command\'s terminal: a line for each 5xx a route\'s error caused, the app\'s logger off; -l and -P as fastify-cli\'s; -P without pino-pretty, a coded error naming it', async t => {
+  const dir = app(t, 'one', { routes: { 'root.js': BOOM } })
+  const quiet = runCommand(t, ['dev', join(dir, 'app.js'), '--port', '0'])
+  const url = /(http:\/\/\S+)$/.exec(await quiet.line(/with live reload at http:\/\//))![1]!
+  const res = await fetch(`${url}/boom`)
+  t.equal(res.status, 500)
+  t.equal(res.headers.get('x-fastify-livereload-route-error'), null, 'what the version tells the supervisor is not passed on')
+  const line = /^GET \/boom 500: TypeError: Cannot read properties of undefined \(reading 'name'\) \(\S*routes\/root\.js:3:22\)$/m
+  await eventually(() => line.test(quiet.stderr()), 10_000, `the line on stderr (got ${quiet.stderr()})`)
+  t.equal(quiet.stderr().split('\n').filter(text => text.includes('/boom')).length, 1, 'one line')
+  const page = await navigate(`${url}/sorry`)
+  t.equal(page.status, 503, 'the app\'s status')
+  t.match(page.body, '<pre>sorry, try later</pre>', 'its words')
+  t.match(page.body, /<pre>Cannot read properties of undefined \(reading &#39;name&#39;\)<\/pre>\n<p>in <code>\S*routes\/root\.js:3:22<\/code><\/p>/, 'and the error behind them, with its place')
+  t.match(page.body, TAG)
+  await eventually(() => /^GET \/sorry 503: TypeError/m.test(quiet.stderr()), 10_000, 'its line')
+
+  const logged = runCommand(t, ['dev', join(dir, 'app.js'), '--port', '0', '-l', 'info', '-P'])
+  const loggedUrl = /(http:\/\/\S+)$/.exec(await logged.line(/with live reload at http:\/\//))![1]!
+  t.equal((await fetch(`${loggedUrl}/boom`)).status, 500)
+  await logged.line(/ERROR.*Cannot read properties of undefined/)
+  await logged.line(/INFO.*request completed/)
+  t.pass('the app\'s logs at info, through pino-pretty, on the command\'s output')
+  t.notMatch(logged.stderr(), /GET \/boom 500/, 'the app\'s logger said it: no line of ours')
+
+  const elsewhere = mkdtempSync(join(tmpdir(), 'lr-no-pretty-'))
+  t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }))
+  writeFileSync(join(elsewhere, 'app.js'), 'export default async function app () {}\n')
+  const missing = runCommand(t, ['dev', join(elsewhere, 'app.js'), '--port', '0', '--pretty-logs'])
+  t.equal(await missing.exited, 1)
+  t.match(missing.lines.join('\n'), / error fastify-livereload: the package "pino-pretty" is needed for prettyLogs/, 'a line naming the package')
+  t.equal(missing.stderr(), '', 'no stack')
 })
 
 t.test('examples/server-reload starts, serves its app and its public/ with the client, and stops on SIGINT', async t => {

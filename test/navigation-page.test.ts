@@ -80,6 +80,7 @@ t.test('a navigation that ends in a 404 gets an HTML page with the client, statu
   t.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body))
   t.match(res.body, /<title>404 Not Found<\/title>/)
   t.match(res.body, 'GET /missing/page.html?x=1')
+  t.match(res.body, '<pre>Route GET:/missing/page.html?x=1 not found</pre>', 'what the app replied')
   t.match(res.headers['cache-control'], 'no-store', 'never cached: the page is back on the next build')
 })
 
@@ -97,6 +98,7 @@ t.test('a navigation that ends in a 500 gets an HTML page with the error: messag
   t.match(res.body, /<title>500 Internal Server Error<\/title>/)
   t.match(res.body, 'cannot read src/page.md', 'the message, with the working directory taken off')
   t.notMatch(res.body, process.cwd(), 'no absolute path')
+  t.match(res.body, /<p>in <code>test\/navigation-page\.test\.ts:\d+:\d+<\/code><\/p>\n<pre>\s*\d+ \| [^<]*\n\s*\| +\^/, 'the place: the first frame in the app\'s own files, with its code frame')
   const stack = /<h2>Stack<\/h2>\n<pre>([^<]*)<\/pre>/.exec(res.body)?.[1] ?? ''
   t.match(stack.split('\n')[0], /^at .*test\/navigation-page\.test\.ts:\d+:\d+/, 'the stack, the app\'s own frame first')
   t.notMatch(stack, 'node_modules', 'the frames of the app\'s own code only')
@@ -153,7 +155,7 @@ t.test('the app\'s own not-found and error handlers: JSON becomes the page, HTML
   t.equal(api.statusCode, 404)
   t.equal(count(api.body, TAG), 1)
   t.match(api.body, 'GET /api/x')
-  t.notMatch(api.body, 'gone', 'a 404 says what the address says, not what the reply said')
+  t.match(api.body, '<pre>{&quot;gone&quot;:&quot;/api/x&quot;}</pre>', 'a 404 says what the app replied, as text')
 
   const failed = await server.inject({ url: '/fails', headers: NAVIGATE })
   t.equal(failed.statusCode, 503)

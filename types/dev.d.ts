@@ -17,6 +17,18 @@ export interface DevOptions extends LiveReloadOptions {
   host?: string
   /** The supervisor's own logger (Fastify's `logger` option); the app logs as its `options` say. @default false */
   logger?: boolean | object
+  /**
+   * The app's log level, over what its `options` say (fastify-cli's `-l`): a logger the app turned
+   * off is turned on. Not applied to an app that gives a `loggerInstance`. Whatever it is, each
+   * reply of 500 or more that a thrown error caused is one line on stderr while the app's logger
+   * does not log errors.
+   */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /**
+   * The app's logs through pino-pretty (fastify-cli's `-P`): an optional peer dependency, found
+   * from the app; missing, the start throws `FST_LIVERELOAD_MISSING_DEPENDENCY` naming it. @default false
+   */
+  prettyLogs?: boolean
 }
 
 export interface DevServer {

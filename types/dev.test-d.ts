@@ -8,6 +8,8 @@ expectType<Promise<DevServer>>(dev({ entry: 'app.ts', port: 0, host: '::1', logg
 expectAssignable<DevOptions>({ entry: './app.js', ignore: ['**/*.log', /\.sqlite$/] })
 expectNotAssignable<DevOptions>({ port: 3000 })
 expectNotAssignable<DevOptions>({ entry: 'app.js', port: '3000' })
+expectAssignable<DevOptions>({ entry: 'app.js', logLevel: 'info', prettyLogs: true })
+expectNotAssignable<DevOptions>({ entry: 'app.js', logLevel: 'verbose' })
 expectError(dev())
 
 declare const server: DevServer

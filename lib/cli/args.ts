@@ -1,5 +1,7 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
+import type { DevOptions } from '../../types/dev.js'
+import { LOG_LEVELS } from '../dev/messages.js'
 import { parseShardWorker, type ShardWorkerArgs } from './shard-worker-args.js'
 
 /** What the command line asks for, checked. */
@@ -31,6 +33,10 @@ export interface CliOptions {
   readonly qr: boolean
   /** Synchronized browsing: tabs on one page repeat each other's scroll, clicks, forms and navigation. */
   readonly sync: boolean
+  /** `dev`: the app's log level (fastify-cli's `-l`); undefined: as the app's `options` say. */
+  readonly logLevel: DevOptions['logLevel']
+  /** `dev`: the app's logs through pino-pretty (fastify-cli's `-P`). */
+  readonly prettyLogs: boolean
 }
 
 /** Where the certificate comes from: made for the command (certificate.ts), or the user's own files. */
@@ -69,7 +75,7 @@ export const EVERY_INTERFACE = '0.0.0.0'
 
 export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]`
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet] [-l level] [-P]`
 
 export const HELP = `${USAGE}
 
@@ -106,6 +112,10 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --key <file>       The private key (PEM) of --cert
   --no-qr            No QR code of the network URL
   --quiet            Print only warnings and errors
+  -l, --log-level <level>
+                     dev: the app's log level (fatal, error, warn, info, debug, trace, silent), over
+                     its options; a reply of 500 or more that an error caused is a line either way
+  -P, --pretty-logs  dev: the app's logs through pino-pretty (installed where the app finds it)
   --version          Print the version
   --help             Print this help
 
@@ -142,6 +152,8 @@ const FLAGS = {
   'no-qr': { type: 'boolean' },
   sync: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'log-level': { type: 'string', short: 'l' },
+  'pretty-logs': { type: 'boolean', short: 'P' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -165,6 +177,8 @@ export function parseCommand (argv: readonly string[]): Command {
     if (positionals.length !== 1) throw new UsageError(`dev takes the app's entry module, one: got ${positionals.length === 0 ? 'none' : positionals.map(p => `"${p}"`).join(', ')}`)
     if (values.spa === true || values.proxy !== undefined) throw new UsageError(`dev serves the app itself: ${values.spa === true ? '--spa' : '--proxy'} does not apply`)
   }
+  if (!isDev && (values['log-level'] !== undefined || values['pretty-logs'] === true)) throw new UsageError(`${values['log-level'] !== undefined ? '--log-level' : '--pretty-logs'} goes with dev: the app's logger`)
+  if (values['log-level'] !== undefined && !LOG_LEVELS.includes(values['log-level'])) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}: got "${values['log-level']}"`)
   if (values['proxy-timeout'] !== undefined && values.proxy === undefined) throw new UsageError('--proxy-timeout goes with --proxy: the upstream it bounds')
   if (positionals.length > 1 && afterPoll !== undefined && positionals.includes(afterPoll)) intervalOf(afterPoll)
   if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
@@ -193,7 +207,9 @@ export function parseCommand (argv: readonly string[]): Command {
       isQuiet: values.quiet === true,
       https: httpsOf(values.https === true, values.cert, values.key),
       qr: values['no-qr'] !== true,
-      sync: values.sync === true
+      sync: values.sync === true,
+      logLevel: values['log-level'] as DevOptions['logLevel'],
+      prettyLogs: values['pretty-logs'] === true
     }
   }
 }

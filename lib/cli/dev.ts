@@ -21,6 +21,8 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     poll: options.poll,
     livereload: options.livereload,
     sync: options.sync,
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+    prettyLogs: options.prettyLogs,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})
   }, async app => { listening = await listen(app) }, certificate === null ? {} : httpsServerOptions(certificate))
   return { app: server.app, listening: listening! }

@@ -51,8 +51,9 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
     if (err instanceof UsageError) return usageFailure(err.message)
     const code = (err as { code?: string }).code
     if (code === 'FST_LIVERELOAD_INVALID_OPTION') return usageFailure((err as Error).message)
-    if (code !== 'EADDRINUSE') throw err
-    report.error(`port ${options.port} is in use${options.isStrictPort ? '' : ' (and the ports after it)'}: choose another with --port, or 0 for any free port`)
+    if (code === 'FST_LIVERELOAD_MISSING_DEPENDENCY') report.error((err as Error).message) // dev's -P without pino-pretty
+    else if (code === 'EADDRINUSE') report.error(`port ${options.port} is in use${options.isStrictPort ? '' : ' (and the ports after it)'}: choose another with --port, or 0 for any free port`)
+    else throw err
     process.exitCode = 1
     return
   }

@@ -11,9 +11,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
-import type { ChildMessage, SupervisorMessage } from './messages.js'
+import type { AppLogger, ChildMessage, SupervisorMessage } from './messages.js'
 import { trackOwnWrites } from './own-writes.js'
-import { placeOf } from './place.js'
+import { placeOf } from '../place.js'
+import { trackRouteErrors } from './route-errors.js'
 import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cache.js'
 
 // A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
@@ -65,8 +66,9 @@ async function boot (entry: string): Promise<void> {
     if (typeof plugin !== 'function') throw new TypeError(`${entry} must default-export a Fastify plugin: async (fastify, opts) => { … }`)
     const { default: Fastify } = await import(fastifyUrl(entry))
     // Retired with close(): idle keep-alive connections end at once, requests in flight finish.
-    const instance = Fastify({ ...module.options, forceCloseConnections: 'idle' }) as FastifyInstance
+    const instance = Fastify({ ...module.options, ...loggerOptions(module.options), forceCloseConnections: 'idle' }) as FastifyInstance
     app = instance
+    trackRouteErrors(instance, dirname(entry))
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
     hasListened = true
@@ -75,6 +77,24 @@ async function boot (entry: string): Promise<void> {
   } catch (err) {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
+  }
+}
+
+/**
+ * The app's `logger` with the flags' level and pino-pretty over it (fastify-cli's `-l` and `-P`):
+ * a logger the app turned off is turned on by them. Nothing when no flag is set, or when the app
+ * gives a logger of its own (`loggerInstance`), which Fastify takes as it is.
+ */
+function loggerOptions (options: Record<string, unknown> | undefined): { logger?: Record<string, unknown> } {
+  const flags = process.argv[3] === undefined ? null : JSON.parse(process.argv[3]) as AppLogger
+  if (flags === null || options?.loggerInstance !== undefined) return {}
+  const own = typeof options?.logger === 'object' && options.logger !== null ? options.logger as Record<string, unknown> : {}
+  return {
+    logger: {
+      ...own,
+      ...(flags.level === undefined ? {} : { level: flags.level }),
+      ...(flags.pretty === undefined ? {} : { transport: { target: flags.pretty } })
+    }
   }
 }
 
@@ -109,7 +129,7 @@ type ShownError = BuildErrorInfo & { location?: unknown }
 /** What the overlay shows of a failed boot: the message, and the place in the app's own code with a frame. */
 function errorOf (err: unknown, entry: string): ShownError {
   const error = err instanceof Error ? err : new Error(String(err))
-  const place = transformPlace(error.message) ?? placeOf(error, entry) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
+  const place = transformPlace(error.message) ?? placeOf(error, dirname(entry)) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
   return at({ message: error.message, stack: error.stack }, place)
 }
 
@@ -146,7 +166,7 @@ function stopError (entry: string, code: number): ShownError {
     return { ...errorOf(fatal.error, entry), message: `${kind} ${when}: ${String(fatal.error)}` }
   }
   // Emitted by process.exit(), this listener has the app's call below it on the stack.
-  const place = placeOf(new Error('exit'), entry)
+  const place = placeOf(new Error('exit'), dirname(entry))
   const app = dirname(entry) + sep
   const isApps = place !== null && place.file.startsWith(app) && !place.file.includes(`${sep}node_modules${sep}`)
   return at({ message: `the app's process exited (${code}) ${when}` }, isApps ? place : null)
@@ -176,7 +196,7 @@ function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
     .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
   for (const file of candidates) {
     const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' })
-    if (check.status !== 0) return placeOf(Object.assign(new Error('check'), { stack: check.stderr }), entry)
+    if (check.status !== 0) return placeOf(Object.assign(new Error('check'), { stack: check.stderr }), dirname(entry))
   }
   return null
 }

@@ -20,7 +20,9 @@ import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
 import { isNewModule } from './new-modules.js'
+import { LOG_LEVELS } from './messages.js'
 import { createRestarts, type Restarts } from './restarts.js'
+import { takeRouteError } from './route-errors.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -34,13 +36,16 @@ export async function dev (options: DevOptions): Promise<DevServer> {
  * `host`, with `server`'s Fastify options for the supervisor (the command's HTTPS and HTTP/2).
  */
 export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>, server: { http2?: true, https?: SecureServerOptions } = {}): Promise<DevServer> {
-  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
+  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, logLevel, prettyLogs = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
   const entry = modulePath('entry', entryOption)
   if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
   if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
   integerOption('port', port, { min: 0, max: 65535 })
   if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
-  const generations = createGenerations(entry, loaderFor(entry), error => { restarts.stopped(error) })
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
+  if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
+  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
+  const generations = createGenerations(entry, { execArgv: loaderFor(entry), logger: appLogger, onStopped: error => { restarts.stopped(error) } })
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
   // requests and replies through what HTTP/2's compatibility API shares with HTTP/1.
@@ -70,6 +75,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       waitFor: async () => { await restarts.settled() }, // the version that stopped, starting again
       isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
       keepsHost: true, // the app builds its URLs from the Host browsers use
+      ownHeaders: takeRouteError, // the error behind a 5xx, for its page
       hold: url => generations.hold(url)
     })
     await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
@@ -210,6 +216,18 @@ function placeFile (error: object): string[] {
 
 function asBuilder (builder: NonNullable<LiveReloadOptions['builder']>): Builder {
   return typeof builder === 'function' ? { build: builder } : builder
+}
+
+/**
+ * pino-pretty (an optional peer dependency), for `prettyLogs`: found from the app, as the app's
+ * logger would find it (fastify-cli's generated apps have it); its path, which pino's transports take.
+ */
+function prettyModule (entry: string): string {
+  try {
+    return createRequire(entry).resolve('pino-pretty')
+  } catch (err) {
+    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`, { cause: err })
+  }
 }
 
 /**

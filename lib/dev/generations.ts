@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
-import type { ChildMessage, SupervisorMessage } from './messages.js'
+import type { AppLogger, ChildMessage, SupervisorMessage } from './messages.js'
 import { contentHash } from './content-hash.js'
 import type { SchemaEntries } from './schema-cache.js'
 
@@ -72,10 +72,10 @@ interface Child {
 
 /**
  * `entry`: the app's module; `execArgv`: Node flags for each child (a TypeScript loader);
- * `onStopped`: the generation serving ended by itself (it threw, exited, was killed by someone
- * else), with why; it is no longer `current`.
+ * `logger`: the app's logger as the flags set it, if they do; `onStopped`: the generation serving
+ * ended by itself (it threw, exited, was killed by someone else), with why; it is no longer `current`.
  */
-export function createGenerations (entry: string, execArgv: readonly string[], onStopped: (error: BuildErrorInfo) => void = () => {}): Generations {
+export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {} }: { execArgv?: readonly string[], logger?: AppLogger | null, onStopped?: (error: BuildErrorInfo) => void } = {}): Generations {
   const live = new Map<Generation, Running>()
   /** Generations that listened, then ended before they were promoted: why. */
   const stoppedEarly = new Map<Generation, BuildErrorInfo>()
@@ -93,7 +93,7 @@ export function createGenerations (entry: string, execArgv: readonly string[], o
   function spawnChild (): Child {
     // Its own process group: whatever the app starts goes with it. stdout and stderr are the
     // supervisor's own, so every line of the app's logs reaches the terminal, across swaps too.
-    const child = fork(CHILD, [entry], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true })
+    const child = fork(CHILD, logger === null ? [entry] : [entry, JSON.stringify(logger)], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true })
     const messages: ChildMessage[] = []
     let wake: (() => void) | undefined
     child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })

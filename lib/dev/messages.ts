@@ -2,6 +2,19 @@
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { SchemaEntries } from './schema-cache.js'
 
+/** pino's levels: what `logLevel` (`-l`) may be. */
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * The app's logger as the command line (or `dev()`'s options) set it, over what the app's
+ * `options` say: fastify-cli's `-l` (`level`) and `-P` (`pretty`: pino-pretty's module, as found
+ * from the app). Given to each child as its second argument, in JSON.
+ */
+export interface AppLogger {
+  readonly level?: string
+  readonly pretty?: string
+}
+
 /** Files a boot wrote, by path: their content (sha1, base64) when it ended; null for one that was gone by then. */
 export type Written = Readonly<Record<string, string | null>>
 

@@ -1,9 +1,13 @@
 import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest, onErrorHookHandler, onSendHookHandler } from 'fastify'
 import type { InjectPredicate } from '../../types/index.js'
-import { normalizeErrors } from '../build-errors.js'
 import { errorPage, messageOf } from './error-page.js'
 import { isNavigation } from './navigation.js'
+import { readWhole } from './read-whole.js'
+import { forwardedRouteError, routeErrorInfo } from './route-error.js'
+
+/** Bytes of a streamed reply (a proxied one) read for what it says; a longer one says nothing on the page. */
+const MAX_READ = 16 * 1024
 
 /**
  * The onSend hook that keeps a tab within reach of the client: a browser navigation that ends
@@ -41,22 +45,37 @@ export function createNavigationPageHooks (options: { isChannel: (url: string) =
 
   function navigationPage (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
     if (!isStranding(request, reply)) return done(null, payload)
+    if (!isStream(payload)) return done(null, pageFor(request, reply, payload))
+    // A stream (a reply the dev server or --proxy forwards): what it says, when it is short and
+    // not compressed.
+    const encoding = String(reply.getHeader('content-encoding') ?? 'identity').toLowerCase()
+    if (encoding !== 'identity') {
+      payload.destroy() // not sent: let go of what it holds (a file, a socket)
+      return done(null, pageFor(request, reply, undefined))
+    }
+    readWhole(payload, MAX_READ, (err, whole, rest) => {
+      if (err !== null || rest !== null) (rest ?? payload).destroy() // not sent: let go of what it holds (a file, a socket)
+      done(null, pageFor(request, reply, whole))
+    })
+  }
+
+  /** The page in place of `payload`, with the headers it needs. */
+  function pageFor (request: FastifyRequest, reply: FastifyReply, payload: unknown): Buffer {
     const status = reply.statusCode
-    // A 404 says nothing the address does not (and Fastify's names the method, which HEAD must
-    // not change); a 5xx says what failed.
-    const message = status === 404 ? undefined : messageOf(payload, String(reply.getHeader('content-type') ?? ''))
-    if (isStream(payload)) payload.destroy() // its bytes are not sent: let go of what it holds (a file, a socket)
-    // HEAD gets the page GET would get, so that its headers (Content-Length) are the same.
+    // HEAD gets the page GET would get, so that its headers (Content-Length) are the same:
+    // Fastify's not-found reply names the method.
     const method = request.method === 'HEAD' ? 'GET' : request.method
-    const error = status >= 500 ? thrown.get(request) : undefined
-    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error: error === undefined ? undefined : normalizeErrors(error)[0] }))
+    const said = messageOf(payload, String(reply.getHeader('content-type') ?? ''))
+    const message = request.method === 'HEAD' ? said?.replace(/^Route HEAD:/, 'Route GET:') : said
+    const error = status < 500 ? undefined : thrown.has(request) ? routeErrorInfo(thrown.get(request)) : forwardedRouteError(request)
+    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error }))
     for (const name of ['content-encoding', 'content-disposition', 'content-range', 'etag', 'last-modified']) {
       if (reply.hasHeader(name)) reply.removeHeader(name)
     }
     reply.header('content-type', 'text/html; charset=utf-8')
     reply.header('content-length', page.length) // HEAD included: Fastify computes it for GET only
     reply.header('cache-control', 'no-store') // the page the address really has comes back with the next build
-    done(null, page)
+    return page
   }
 
   return { onError: rememberError, onSend: navigationPage }

@@ -50,3 +50,31 @@ t.test('edit a route: one reload shows it; break it: the overlay, the old page s
   t.equal(loads(), 2, 'one reload for the fix')
   t.equal(await overlay.count(), 0, 'the overlay went with the reload')
 })
+
+t.test('a route that throws: the tab gets the error page, message, place in the app, code frame and client; an unknown address the app\'s 404; the fix reloads it', async t => {
+  const broken = "export default async function (fastify) {\n  fastify.get('/', async () => {\n    const user = undefined\n    return user.name\n  })\n}\n"
+  const dir = fixture(t, {
+    'package.json': '{ "type": "module" }',
+    'app.js': "import root from './routes/root.js'\nexport default async function app (fastify) { fastify.register(root) }\nexport const options = { logger: false }\n",
+    routes: { 'root.js': broken }
+  })
+  const server = await dev({ entry: join(dir, 'app.js'), port: 0 })
+  t.teardown(() => server.close())
+  const page = await visit(t, tab, `${server.url}/`, connected)
+  t.equal(await page.textContent('h1'), '500 Internal Server Error')
+  const body = await page.textContent('body') ?? ''
+  t.match(body, "Cannot read properties of undefined (reading 'name')", 'the message')
+  t.match(body, /in \S*routes\/root\.js:4:17\n/, 'the place, in the app\'s own file')
+  t.match(body, /4 \| {5}return user\.name\n\s+\| +\^/, 'its code frame')
+  t.match(body, /at .*routes\/root\.js:4:17/, 'the stack')
+
+  const missing = await visit(t, tab, `${server.url}/nope`, connected)
+  t.equal(await missing.textContent('h1'), '404 Not Found')
+  t.match(await missing.textContent('body'), 'Route GET:/nope not found', 'what the app replied')
+
+  await visit(t, tab, `${server.url}/`, connected)
+  const reloaded = page.waitForEvent('load')
+  writeFileSync(join(dir, 'routes', 'root.js'), route('fixed'))
+  await reloaded
+  t.equal(await page.textContent('h1'), 'fixed', 'the fix, after one reload by itself')
+})

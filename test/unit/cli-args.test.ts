@@ -27,7 +27,9 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     isQuiet: false,
     https: null,
     qr: true,
-    sync: false
+    sync: false,
+    logLevel: undefined,
+    prettyLogs: false
   })
 })
 
@@ -70,6 +72,10 @@ t.test('--host alone is every interface, as in Vite; with a value, that address'
 t.test('--cert and --key: together, and they mean HTTPS', async t => {
   t.same(options(['--cert', 'c.pem', '--key', 'k.pem']).https, { kind: 'files', cert: 'c.pem', key: 'k.pem' })
   t.same(options(['--https', '--cert', 'c.pem', '--key', 'k.pem']).https, { kind: 'files', cert: 'c.pem', key: 'k.pem' })
+  const logged = parseCommand(['dev', 'app.js', '-l', 'debug', '-P'])
+  t.same(logged.kind === 'dev' && [logged.options.logLevel, logged.options.prettyLogs], ['debug', true], 'dev: fastify-cli\'s -l and -P')
+  t.throws(() => parseCommand(['dev', 'app.js', '--log-level', 'verbose']), new UsageError('--log-level must be one of fatal, error, warn, info, debug, trace, silent: got "verbose"'))
+  t.throws(() => parseCommand(['site', '-P']), new UsageError('--pretty-logs goes with dev: the app\'s logger'))
   const dev = parseCommand(['dev', 'app.js', '--https'])
   t.same(dev.kind === 'dev' && dev.options.https, { kind: 'made' }, 'dev too')
 })
