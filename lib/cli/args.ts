@@ -180,6 +180,7 @@ export function parseCommand (argv: readonly string[]): Command {
   if (!isDev && (values['log-level'] !== undefined || values['pretty-logs'] === true)) throw new UsageError(`${values['log-level'] !== undefined ? '--log-level' : '--pretty-logs'} goes with dev: the app's logger`)
   if (values['log-level'] !== undefined && !LOG_LEVELS.includes(values['log-level'])) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}: got "${values['log-level']}"`)
   if (values['proxy-timeout'] !== undefined && values.proxy === undefined) throw new UsageError('--proxy-timeout goes with --proxy: the upstream it bounds')
+  if (values['proxy-insecure'] === true && values.proxy === undefined) throw new UsageError('--proxy-insecure goes with --proxy: the upstream whose certificate it does not verify')
   if (positionals.length > 1 && afterPoll !== undefined && positionals.includes(afterPoll)) intervalOf(afterPoll)
   if (positionals.length > 1) throw new UsageError(`one directory at most, got ${positionals.map(p => `"${p}"`).join(', ')}`)
   if (values.open === true && values['no-open'] === true) throw new UsageError('--open and --no-open: choose one')
@@ -261,12 +262,17 @@ function portOf (text: string | undefined, fallback: number): number {
   return port
 }
 
+/** A host name: labels of letters, digits and hyphens (not at either end), between dots. */
+const HOST_NAME = /^(?!-)[a-z\d-]{1,63}(?<!-)(\.(?!-)[a-z\d-]{1,63}(?<!-))*\.?$/i
+
 function hostOf (text: string | undefined): string {
   if (text === undefined) return DEFAULT_HOST
   if (text.trim() === '' || /[\s/]/.test(text)) throw new UsageError(`--host takes an address or a host name, got "${text}"`)
   const bare = /^\[(.*)\]$/.exec(text)?.[1] ?? text // [::1], as in a URL
   // Digits and dots are an IPv4 address or nothing: the resolver would look 999.1.1.1 up as a name.
   if ((bare !== text || /^[\d.]+$/.test(bare)) && isIP(bare) === 0) throw new UsageError(`--host takes an address or a host name, got "${text}", which is not an IP address`)
+  // Anything else is a name: letters, digits and hyphens between dots (a port is --port's).
+  if (isIP(bare) === 0 && !HOST_NAME.test(bare)) throw new UsageError(`--host takes an address or a host name, got "${text}"${/:\d+$/.test(text) ? ': the port goes in --port' : ''}`)
   return bare
 }
 

@@ -67,6 +67,10 @@ t.test('--host alone is every interface, as in Vite; with a value, that address'
   t.equal(options(['--host', '127.0.0.1']).host, '127.0.0.1')
   t.throws(() => parseCommand(['--host', '999.1.1.1']), new UsageError('--host takes an address or a host name, got "999.1.1.1", which is not an IP address'))
   t.throws(() => parseCommand(['--host', '[nope]']), new UsageError('--host takes an address or a host name, got "[nope]", which is not an IP address'))
+  t.throws(() => parseCommand(['--host', '[::1]:8080']), new UsageError('--host takes an address or a host name, got "[::1]:8080": the port goes in --port'))
+  t.throws(() => parseCommand(['--host', 'localhost:8080']), new UsageError('--host takes an address or a host name, got "localhost:8080": the port goes in --port'))
+  t.throws(() => parseCommand(['--host', 'my_host']), new UsageError('--host takes an address or a host name, got "my_host"'))
+  for (const name of ['localhost', 'dev.example.com', 'host-1', 'example.com.']) t.equal(parseCommand(['--host', name]).kind === 'serve' && (parseCommand(['--host', name]) as { options: CliOptions }).options.host, name, name)
 })
 
 t.test('--cert and --key: together, and they mean HTTPS', async t => {
@@ -104,6 +108,7 @@ t.test('--proxy: a URL, its scheme optional', async t => {
     t.throws(() => parseCommand(['--proxy', 'localhost:3000', `--proxy-timeout=${bad}`]), new UsageError(`--proxy-timeout takes milliseconds, up to 86400000 (0: no limit), got "${bad}"`))
   }
   t.throws(() => parseCommand(['--proxy-timeout', '100']), new UsageError('--proxy-timeout goes with --proxy: the upstream it bounds'))
+  t.throws(() => parseCommand(['--proxy-insecure']), new UsageError('--proxy-insecure goes with --proxy: the upstream whose certificate it does not verify'))
   t.throws(() => parseCommand(['--proxy', 'localhost:3000/app']), new UsageError('--proxy takes a server\'s origin, such as http://localhost:3000, without a path: got "localhost:3000/app"'))
   t.throws(() => parseCommand(['--proxy', 'http://']), /--proxy takes a URL such as http:\/\/localhost:3000, got "http:\/\/"/)
 })
