@@ -2,6 +2,7 @@
 // that carries the client, so that a tab stranded there reconnects and the next reload brings
 // it back. Everything else (fetch, APIs, HEAD semantics, the app's own pages) is left as it was.
 import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
@@ -126,7 +127,38 @@ t.test('an empty or streamed 5xx becomes the page too', async t => {
   const streamed = await server.inject({ url: '/stream', headers: NAVIGATE })
   t.equal(streamed.statusCode, 500)
   t.equal(count(streamed.body, TAG), 1)
-  t.notMatch(streamed.body, 'raw bytes', 'a stream is not read for its message')
+  t.notMatch(streamed.body, 'raw bytes', 'bytes that are not text are not shown')
+})
+
+t.test('a streamed reply (a proxied one) is read for what it says: when it is short and not compressed', async t => {
+  const json = (text: string): Readable => Readable.from([Buffer.from(JSON.stringify({ message: text }))])
+  const server = await app(t, {}, s => {
+    s.get('/json', async (_request, reply) => await reply.code(500).type('application/json').send(json('the database is down')))
+    s.get('/gzip', async (_request, reply) => await reply.code(500).type('application/json').header('content-encoding', 'gzip').send(Readable.from([gzipSync('{"message":"zipped"}')])))
+    s.get('/long', async (_request, reply) => await reply.code(404).type('text/plain').send(Readable.from([Buffer.from('x'.repeat(20_000))])))
+  })
+  t.match((await server.inject({ url: '/json', headers: NAVIGATE })).body, '<pre>the database is down</pre>')
+  const zipped = await server.inject({ url: '/gzip', headers: NAVIGATE })
+  t.equal(zipped.statusCode, 500)
+  t.equal(zipped.headers['content-encoding'], undefined, 'the page is not compressed')
+  t.notMatch(zipped.body, 'zipped', 'compressed: not read')
+  t.equal(count(zipped.body, TAG), 1)
+  const long = await server.inject({ url: '/long', headers: NAVIGATE })
+  t.equal(long.statusCode, 404)
+  t.notMatch(long.body, 'xxxx', 'past 16 KiB: not shown')
+  t.equal(count(long.body, TAG), 1)
+})
+
+t.test('an error with no frame in the app\'s own files, or not an Error at all: the page without a place', async t => {
+  const server = await app(t, {}, s => {
+    s.get('/library', async () => { throw Object.assign(new Error('from a library'), { stack: 'Error: from a library\n    at run (/srv/node_modules/lib/index.js:1:2)' }) })
+    s.get('/gone', async () => { throw Object.assign(new Error('its file is gone'), { stack: `Error: its file is gone\n    at route (${process.cwd()}/routes/deleted.js:3:4)` }) })
+  })
+  const library = await server.inject({ url: '/library', headers: NAVIGATE })
+  t.match(library.body, '<pre>from a library</pre>')
+  t.notMatch(library.body, '<p>in <code>', 'no place: the one frame is a dependency\'s')
+  const gone = await server.inject({ url: '/gone', headers: NAVIGATE })
+  t.match(gone.body, '<p>in <code>routes/deleted.js:3:4</code></p>\n<h2>', 'the place, without a code frame: the file cannot be read')
 })
 
 t.test('a browser that sends no Sec-Fetch headers is known by an Accept that prefers HTML', async t => {
