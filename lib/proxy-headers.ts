@@ -46,12 +46,19 @@ const SINGLE_VALUE = new Set([
 ])
 
 /**
- * `headers` with each header HTTP/2 allows once reduced to its first value, and a `location`
- * that points at the upstream itself made relative (the proxy serves the same paths; the
- * upstream's own address would take the browser past the proxy, out of live reload).
+ * What a dev version tells the supervisor in a reply of its (dev/route-errors.ts): never passed
+ * on to a browser, whatever upstream sends it and however (a reply, a refused upgrade).
+ */
+export const ROUTE_ERROR_HEADER = 'x-fastify-livereload-route-error'
+
+/**
+ * `headers` without ROUTE_ERROR_HEADER, with each header HTTP/2 allows once reduced to its first
+ * value, and a `location` that points at the upstream itself made relative (the proxy serves the
+ * same paths; the upstream's own address would take the browser past the proxy, out of live reload).
  */
 export function responseHeaders<Headers extends IncomingHttpHeaders> (headers: Headers, upstream: URL | null): Headers {
-  const folded: Record<string, unknown> = { ...headers }
+  const { [ROUTE_ERROR_HEADER]: _ours, ...rest } = headers
+  const folded: Record<string, unknown> = rest
   for (const [name, value] of Object.entries(headers)) {
     if (Array.isArray(value) && SINGLE_VALUE.has(name.toLowerCase())) folded[name] = value[0]
   }

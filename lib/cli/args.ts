@@ -114,7 +114,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --quiet            Print only warnings and errors
   -l, --log-level <level>
                      dev: the app's log level (fatal, error, warn, info, debug, trace, silent), over
-                     its options; a reply of 500 or more that an error caused is a line either way
+                     its options; a reply of 500 or more that an error caused is a line on
+                     stderr while the app's logger does not log errors
   -P, --pretty-logs  dev: the app's logs through pino-pretty (installed where the app finds it)
   --version          Print the version
   --help             Print this help
@@ -262,8 +263,11 @@ function portOf (text: string | undefined, fallback: number): number {
   return port
 }
 
-/** A host name: labels of letters, digits and hyphens (not at either end), between dots. */
-const HOST_NAME = /^(?!-)[a-z\d-]{1,63}(?<!-)(\.(?!-)[a-z\d-]{1,63}(?<!-))*\.?$/i
+/**
+ * A host name: labels of letters, digits, hyphens (not at either end) and underscores (Docker
+ * Compose's service names, which resolvers take), between dots.
+ */
+const HOST_NAME = /^(?!-)[\w-]{1,63}(?<!-)(\.(?!-)[\w-]{1,63}(?<!-))*\.?$/
 
 function hostOf (text: string | undefined): string {
   if (text === undefined) return DEFAULT_HOST

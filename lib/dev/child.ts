@@ -68,7 +68,7 @@ async function boot (entry: string): Promise<void> {
     // Retired with close(): idle keep-alive connections end at once, requests in flight finish.
     const instance = Fastify({ ...module.options, ...loggerOptions(module.options), forceCloseConnections: 'idle' }) as FastifyInstance
     app = instance
-    trackRouteErrors(instance, dirname(entry))
+    trackRouteErrors(instance, realDir(entry))
     await instance.register(plugin as never)
     await instance.listen({ port: 0, host: '127.0.0.1' })
     hasListened = true
@@ -83,17 +83,20 @@ async function boot (entry: string): Promise<void> {
 /**
  * The app's `logger` with the flags' level and pino-pretty over it (fastify-cli's `-l` and `-P`):
  * a logger the app turned off is turned on by them. Nothing when no flag is set, or when the app
- * gives a logger of its own (`loggerInstance`), which Fastify takes as it is.
+ * gives a logger of its own (`loggerInstance`), which Fastify takes as it is; no pino-pretty over
+ * a `stream` of the app's.
  */
 function loggerOptions (options: Record<string, unknown> | undefined): { logger?: Record<string, unknown> } {
   const flags = process.argv[3] === undefined ? null : JSON.parse(process.argv[3]) as AppLogger
-  if (flags === null || options?.loggerInstance !== undefined) return {}
   const own = typeof options?.logger === 'object' && options.logger !== null ? options.logger as Record<string, unknown> : {}
+  // A logger of the app's own: Fastify 5's loggerInstance, or a logger given as `logger` (Fastify 4).
+  if (flags === null || options?.loggerInstance !== undefined || typeof own.child === 'function') return {}
   return {
     logger: {
       ...own,
       ...(flags.level === undefined ? {} : { level: flags.level }),
-      ...(flags.pretty === undefined ? {} : { transport: { target: flags.pretty } })
+      // pino takes a stream or a transport, not both: the app's stream stays.
+      ...(flags.pretty === undefined || own.stream !== undefined ? {} : { transport: { target: flags.pretty } })
     }
   }
 }

@@ -3,55 +3,47 @@
 // prints one line for each 5xx it caused (the app's logger may be off) and sends the error, as
 // the overlay shows errors, in a header of the reply; the supervisor (dev.ts) takes the header off
 // what it forwards and gives the error to the page of that 5xx (inject/navigation-page.ts).
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { rememberRouteError, routeErrorInfo } from '../inject/route-error.js'
+import { ROUTE_ERROR_HEADER } from '../proxy-headers.js'
 
-/** From a version to the supervisor, on loopback: never passed on to a browser. */
-export const ROUTE_ERROR_HEADER = 'x-fastify-livereload-route-error'
-
-/** Fastify's handler errors, whatever the app's error handler then answers (Fastify 5). */
-const HANDLER_ERROR = 'tracing:fastify.request.handler:error'
-
-/**
- * Characters of each field sent at most: the header stays well within the 16 KiB of headers the
- * supervisor's HTTP client reads (base64url of ~7 KB of JSON, ~9.5 KB).
- */
+/** Characters of each field kept at most. */
 const MAX = { message: 1000, file: 500, frame: 2000, stack: 3000 } as const
+/**
+ * Characters of the header at most: well within the 16 KiB of headers the supervisor's HTTP
+ * client reads, whatever the error's text (a script of several bytes a character, control
+ * characters escaped as six).
+ */
+const MAX_HEADER = 8 * 1024
 
 /**
- * In a version: what each request threw, from Fastify's handler channel (an error the app's own
- * error handler answered for too) and its onError hook (hooks' errors, and the handler's in
- * Fastify versions without the channel). Hooks on the app's root, added before the app's plugin
- * is registered, so that every route of it has them. `dir`: the app's own files, for the place.
+ * In a version: what each request threw, from Fastify's onError hook, which runs before any
+ * error handler of the app's (an error the app answers for in its own words included). Hooks on
+ * the app's root, added before the app's plugin is registered, so that every route of it has
+ * them. `dir`: the app's own files (by their real path), for the place.
  */
 export function trackRouteErrors (app: FastifyInstance, dir: string): void {
   const thrown = new WeakMap<object, Error>()
   const shown = new WeakMap<object, BuildErrorInfo>()
-  const remember = (request: object, error: unknown): void => {
-    if (error instanceof Error && !thrown.has(request)) thrown.set(request, error)
-  }
-  const onHandlerError = (store: unknown): void => {
-    const { request, error } = store as { request?: object, error?: unknown }
-    if (request !== undefined) remember(request, error)
-  }
-  subscribe(HANDLER_ERROR, onHandlerError)
-  app.addHook('onClose', (_app, done) => { unsubscribe(HANDLER_ERROR, onHandlerError); done() })
-  app.addHook('onError', (request, _reply, error, done) => { remember(request, error); done() })
+  app.addHook('onError', (request, _reply, error, done) => {
+    if (!thrown.has(request)) thrown.set(request, error)
+    done()
+  })
   app.addHook('onSend', (request, reply, payload, done) => {
     const error = reply.statusCode >= 500 ? thrown.get(request) : undefined
     if (error !== undefined) {
       const info = routeErrorInfo(error, dir)
       shown.set(request, info)
-      reply.header(ROUTE_ERROR_HEADER, Buffer.from(JSON.stringify(clipped(info))).toString('base64url'))
+      reply.header(ROUTE_ERROR_HEADER, encoded(info))
     }
     done(null, payload)
   })
   app.addHook('onResponse', (request, reply, done) => {
     const info = shown.get(request)
-    // Fastify's own error handler logs a 5xx's error where the app's logger is on.
+    // Fastify's own error handler logs a 5xx's error where the app's logger is on. Written as it
+    // is, not through a logger: the app's may be off, and the supervisor's is not this process's.
     if (info !== undefined && !logsErrors(app)) {
       const error = thrown.get(request)!
       const place = info.file === undefined ? '' : ` (${[info.file, info.line, info.column].filter(part => part !== undefined).join(':')})`
@@ -88,6 +80,11 @@ function decoded (value: string): BuildErrorInfo | undefined {
     return undefined
   }
   if (data === null || typeof data !== 'object' || typeof data.message !== 'string') return undefined
+  return clipped(data)
+}
+
+/** The error's fields of the type they should have, each within MAX. */
+function clipped (data: Record<string, unknown>): BuildErrorInfo {
   const info: Record<string, unknown> = {}
   for (const key of ['message', 'file', 'frame', 'stack'] as const) {
     if (typeof data[key] === 'string') info[key] = (data[key] as string).slice(0, MAX[key])
@@ -98,12 +95,21 @@ function decoded (value: string): BuildErrorInfo | undefined {
   return info as unknown as BuildErrorInfo
 }
 
-function clipped (info: BuildErrorInfo): BuildErrorInfo {
-  const copy: Record<string, unknown> = { ...info }
-  for (const key of ['message', 'file', 'frame', 'stack'] as const) {
-    if (typeof copy[key] === 'string') copy[key] = (copy[key] as string).slice(0, MAX[key])
+/**
+ * The header's value: the error as base64url JSON, within MAX_HEADER. Past it, the stack goes,
+ * then the frame, then the file: a message alone (1,000 characters, 6 bytes each at most as
+ * JSON) always fits.
+ */
+function encoded (error: BuildErrorInfo): string {
+  const info: Record<string, unknown> = { ...clipped(error as unknown as Record<string, unknown>) }
+  const encode = (): string => Buffer.from(JSON.stringify(info)).toString('base64url')
+  let value = encode()
+  for (const key of ['stack', 'frame', 'file']) {
+    if (value.length <= MAX_HEADER) break
+    delete info[key]
+    value = encode()
   }
-  return copy as unknown as BuildErrorInfo
+  return value
 }
 
 /** Text for one line of a terminal: no control character (a URL's, a message's) gets through. */

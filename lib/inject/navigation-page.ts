@@ -54,7 +54,10 @@ export function createNavigationPageHooks (options: { isChannel: (url: string) =
       return done(null, pageFor(request, reply, undefined))
     }
     readWhole(payload, MAX_READ, (err, whole, rest) => {
-      if (err !== null || rest !== null) (rest ?? payload).destroy() // not sent: let go of what it holds (a file, a socket)
+      if (err !== null || rest !== null) { // not sent: let go of what it holds (a file, a socket)
+        rest?.destroy()
+        payload.destroy()
+      }
       done(null, pageFor(request, reply, whole))
     })
   }
@@ -63,7 +66,8 @@ export function createNavigationPageHooks (options: { isChannel: (url: string) =
   function pageFor (request: FastifyRequest, reply: FastifyReply, payload: unknown): Buffer {
     const status = reply.statusCode
     // HEAD gets the page GET would get, so that its headers (Content-Length) are the same:
-    // Fastify's not-found reply names the method.
+    // Fastify's not-found reply names the method. (A forwarded HEAD's reply has no body to say
+    // anything: its page lacks what GET's says. Browsers navigate with GET.)
     const method = request.method === 'HEAD' ? 'GET' : request.method
     const said = messageOf(payload, String(reply.getHeader('content-type') ?? ''))
     const message = request.method === 'HEAD' ? said?.replace(/^Route HEAD:/, 'Route GET:') : said

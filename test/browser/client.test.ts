@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Page, WebSocket } from 'playwright-core'
 import t, { type Test } from 'tap'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, until, visit, type Site } from '../helpers/browser.js'
+import { afterReload, countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, until, visit, type Site } from '../helpers/browser.js'
 import { fixture, type Files } from '../helpers/fixture.js'
 
 const tab = await sharedTab(t, await browserContext(t))
@@ -31,6 +31,30 @@ async function nextHello (page: Page): Promise<void> {
   const ws = await page.waitForEvent('websocket', { predicate: ws => ws.url().endsWith('/__livereload'), timeout: 20_000 })
   sockets.set(page, ws)
   await ws.waitForEvent('framereceived', { predicate: frame => String(frame.payload).includes('"hello"'), timeout: 20_000 })
+}
+
+/**
+ * The reloaded document's socket, greeted: listened to from its creation on (`afterReload` says
+ * why not a wait begun on `load`; the hello can come in the same read as the socket).
+ */
+async function helloAfterReloadOf (page: Page): Promise<void> {
+  let greeted: Promise<void> | undefined
+  const ws = await afterReload<WebSocket>(page, 'websocket', ws => {
+    if (!ws.url().endsWith('/__livereload')) return false
+    greeted = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no hello within 20 s of the socket')), 20_000)
+      const onFrame = (frame: { payload: string | Buffer }): void => {
+        if (!String(frame.payload).includes('"hello"')) return
+        clearTimeout(timer)
+        ws.off('framereceived', onFrame)
+        resolve()
+      }
+      ws.on('framereceived', onFrame)
+    })
+    return true
+  })
+  sockets.set(page, ws)
+  await greeted
 }
 
 /** Resolves when the page's current socket receives a message of `type`. */
@@ -208,7 +232,7 @@ t.test('a server restart on the same port reloads the page once', async t => {
   const page = await open(t, `${first.origin}/`)
   const loads = countLoads(page)
   const reloaded = page.waitForEvent('load')
-  const helloAfterReload = reloaded.then(() => nextHello(page))
+  const helloAfterReload = helloAfterReloadOf(page)
   await first.app.close()
   await serveSite(t, first.dir, {}, { port: first.port })
   await reloaded

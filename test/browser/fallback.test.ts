@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ConsoleMessage, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from '../helpers/browser.js'
+import { afterReload, countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, visit, type Site } from '../helpers/browser.js'
 import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
 import { forbidWebSockets, holdUpgrades, refuseUpgrades } from '../helpers/unfriendly.js'
@@ -31,12 +31,17 @@ function consoleLine (page: Page, text: string): Promise<ConsoleMessage> {
 /** Writes index.html with a new heading; resolves with the heading the page shows once it has reloaded and is back on SSE. */
 async function editReloadsOverSse (page: Page, dir: string): Promise<string | null> {
   const reloaded = page.waitForEvent('load')
-  const again = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
+  const again = connectedAfterReload(page)
   await writeFile(join(dir, 'index.html'), PAGE('<h1>two</h1>'))
   await reloaded
   const heading = await page.textContent('h1')
   await again
   return heading
+}
+
+/** The reloaded document's line that it connected over SSE (the old document logs one too when it reconnects). */
+async function connectedAfterReload (page: Page): Promise<ConsoleMessage> {
+  return await afterReload<ConsoleMessage>(page, 'console', message => message.text() === '[livereload] connected (server-sent events)')
 }
 
 async function open (t: Test, url: string): Promise<Page> {
@@ -94,7 +99,7 @@ t.test('a server restart seen over SSE reloads the page once', async t => {
   const page = await open(t, `${first.origin}/`)
   const loads = countLoads(page)
   const reloaded = page.waitForEvent('load', { timeout: 20_000 })
-  const connectedAfter = reloaded.then(() => consoleLine(page, 'connected (server-sent events)'))
+  const connectedAfter = connectedAfterReload(page)
   await first.app.close()
   const second = await startSite(t, first.dir, first.port)
   await reloaded

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Frame, type Page } from 'playwright-core'
 import tap, { type Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions } from '../../types/index.js'
@@ -110,6 +110,33 @@ async function navigate (page: Page, url: string, ready: (page: Page) => Promise
   const isReady = ready(page)
   await page.goto(url)
   await isReady
+}
+
+/**
+ * The first `event` of `page` that `predicate` accepts once the page's main frame has navigated
+ * (a reload) from now on. Both listeners are on from the call, so an event of the new document
+ * is seen whenever Playwright delivers it: a wait begun after the `load` event (`.then`) missed
+ * the console line of a page that connected in the same read of Playwright's pipe as its load,
+ * on a loaded machine. Rejects after `timeoutMs`.
+ */
+export async function afterReload<T> (page: Page, event: 'console' | 'websocket', predicate: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  return await new Promise<T>((resolve, reject) => {
+    let hasNavigated = false
+    const onNavigated = (frame: Frame): void => { if (frame === page.mainFrame()) hasNavigated = true }
+    const onEvent = (value: T): void => {
+      if (!hasNavigated || !predicate(value)) return
+      done()
+      resolve(value)
+    }
+    const timer = setTimeout(() => { done(); reject(new Error(`no ${event} after a reload within ${timeoutMs} ms`)) }, timeoutMs)
+    function done (): void {
+      clearTimeout(timer)
+      page.off('framenavigated', onNavigated)
+      page.off(event as 'console', onEvent as never)
+    }
+    page.on('framenavigated', onNavigated)
+    page.on(event as 'console', onEvent as never)
+  })
 }
 
 /** Counts the page's loads from now on. */

@@ -69,8 +69,9 @@ t.test('--host alone is every interface, as in Vite; with a value, that address'
   t.throws(() => parseCommand(['--host', '[nope]']), new UsageError('--host takes an address or a host name, got "[nope]", which is not an IP address'))
   t.throws(() => parseCommand(['--host', '[::1]:8080']), new UsageError('--host takes an address or a host name, got "[::1]:8080": the port goes in --port'))
   t.throws(() => parseCommand(['--host', 'localhost:8080']), new UsageError('--host takes an address or a host name, got "localhost:8080": the port goes in --port'))
-  t.throws(() => parseCommand(['--host', 'my_host']), new UsageError('--host takes an address or a host name, got "my_host"'))
-  for (const name of ['localhost', 'dev.example.com', 'host-1', 'example.com.']) t.equal(parseCommand(['--host', name]).kind === 'serve' && (parseCommand(['--host', name]) as { options: CliOptions }).options.host, name, name)
+  t.throws(() => parseCommand(['--host', 'my host.local']), new UsageError('--host takes an address or a host name, got "my host.local"'))
+  t.throws(() => parseCommand(['--host=-lead.example']), new UsageError('--host takes an address or a host name, got "-lead.example"'))
+  for (const name of ['localhost', 'dev.example.com', 'host-1', 'example.com.', 'my_service']) t.equal(parseCommand(['--host', name]).kind === 'serve' && (parseCommand(['--host', name]) as { options: CliOptions }).options.host, name, name)
 })
 
 t.test('--cert and --key: together, and they mean HTTPS', async t => {
