@@ -25,16 +25,16 @@ const MAX_HEADER = 8 * 1024
  * them. `dir`: the app's own files (by their real path), for the place.
  */
 export function trackRouteErrors (app: FastifyInstance, dir: string): void {
-  const thrown = new WeakMap<object, Error>()
+  /** What each request threw: an Error mostly, but a route may throw anything (a string, null). */
+  const thrown = new WeakMap<object, unknown>()
   const shown = new WeakMap<object, BuildErrorInfo>()
   app.addHook('onError', (request, _reply, error, done) => {
     if (!thrown.has(request)) thrown.set(request, error)
     done()
   })
   app.addHook('onSend', (request, reply, payload, done) => {
-    const error = reply.statusCode >= 500 ? thrown.get(request) : undefined
-    if (error !== undefined) {
-      const info = routeErrorInfo(error, dir)
+    if (reply.statusCode >= 500 && thrown.has(request)) {
+      const info = routeErrorInfo(thrown.get(request), dir)
       shown.set(request, info)
       reply.header(ROUTE_ERROR_HEADER, encoded(info))
     }
@@ -45,9 +45,10 @@ export function trackRouteErrors (app: FastifyInstance, dir: string): void {
     // Fastify's own error handler logs a 5xx's error where the app's logger is on. Written as it
     // is, not through a logger: the app's may be off, and the supervisor's is not this process's.
     if (info !== undefined && !logsErrors(app)) {
-      const error = thrown.get(request)!
+      const error = thrown.get(request)
       const place = info.file === undefined ? '' : ` (${[info.file, info.line, info.column].filter(part => part !== undefined).join(':')})`
-      process.stderr.write(`${oneLine(`${request.method} ${request.url} ${reply.statusCode}: ${error.name}: ${error.message.split('\n', 1)[0]!}`)}${oneLine(place)}\n`)
+      const name = error instanceof Error ? `${error.name}: ` : ''
+      process.stderr.write(`${oneLine(`${request.method} ${request.url} ${reply.statusCode}: ${name}${info.message.split('\n', 1)[0]!}`)}${oneLine(place)}\n`)
     }
     done()
   })

@@ -48,6 +48,7 @@ t.test('in a version: a 5xx a route\'s error caused carries it, within 8 KiB how
   const long = '漢字'.repeat(600) // 1,200 characters of 3 bytes each: past the bound with the stack
   app.get('/long', async () => { throw new Error(long) })
   app.get('/odd', async () => { throw Object.assign(new Error('\u0007'.repeat(1000)), { file: '\u0007'.repeat(500), frame: 'f'.repeat(2000) }) })
+  app.get('/string', async () => { throw 'not an Error' }) // eslint-disable-line no-throw-literal
   app.get('/teapot', async (_request, reply) => await reply.code(418).send({ message: 'a 4xx' }))
   app.get('/ok', async () => 'fine')
   const res = await app.inject('/long')
@@ -64,6 +65,10 @@ t.test('in a version: a 5xx a route\'s error caused carries it, within 8 KiB how
   takeRouteError(request, { [ROUTE_ERROR_HEADER]: odd })
   t.same(Object.keys(forwardedRouteError(request)!), ['message'], 'the message alone, whole')
   t.equal(forwardedRouteError(request)!.message.length, 1000)
+  const string = await app.inject('/string')
+  t.equal(string.statusCode, 500, 'a thrown string: the app goes on')
+  takeRouteError(request, { [ROUTE_ERROR_HEADER]: string.headers[ROUTE_ERROR_HEADER] as string })
+  t.same(forwardedRouteError(request), { message: 'not an Error' })
   for (const url of ['/teapot', '/ok', '/missing']) t.equal((await app.inject(url)).headers[ROUTE_ERROR_HEADER], undefined, url)
 })
 
