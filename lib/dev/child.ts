@@ -169,10 +169,7 @@ function stopError (entry: string, code: number): ShownError {
     return { ...errorOf(fatal.error, entry), message: `${kind} ${when}: ${String(fatal.error)}` }
   }
   // Emitted by process.exit(), this listener has the app's call below it on the stack.
-  const place = placeOf(new Error('exit'), dirname(entry))
-  const app = dirname(entry) + sep
-  const isApps = place !== null && place.file.startsWith(app) && !place.file.includes(`${sep}node_modules${sep}`)
-  return at({ message: `the app's process exited (${code}) ${when}` }, isApps ? place : null)
+  return at({ message: `the app's process exited (${code}) ${when}` }, placeOf(new Error('exit'), dirname(entry), { anyFrame: false }))
 }
 
 /**
