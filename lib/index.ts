@@ -68,6 +68,7 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
     throw err
   }
   watched.push(...(await watching).map(({ path }) => displayPath(path)))
+  pipeline.startWatchingBuilder()
   if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
 }
 
@@ -206,6 +207,7 @@ function inertController (): LiveReloadController {
 }
 
 export { commandBuilder } from './builders/command.js'
+export { runBuilder } from './builders/run.js'
 export { isolatedBuilder } from './builders/isolated.js'
 export { shardedBuilder } from './builders/sharded/sharded.js'
 export { runShardWorker } from './builders/sharded/shard-worker.js'

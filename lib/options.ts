@@ -158,6 +158,7 @@ function resolveBuilder (value: unknown): Builder | null {
     invalid('builder', 'must be a function (ctx) => outcome, or an object with a build(ctx) method')
   }
   if (builder.close !== undefined && typeof builder.close !== 'function') invalid('builder', 'has a close that is not a function')
+  if (builder.watch !== undefined && typeof builder.watch !== 'function') invalid('builder', 'has a watch that is not a function')
   return value as Builder
 }
 

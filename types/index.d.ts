@@ -111,6 +111,22 @@ export interface Builder {
   build: BuildFunction
   /** Called once when the server closes. */
   close? (): Promise<void> | void
+  /**
+   * For a builder that watches its sources itself (a generator's own watch mode: `runBuilder`).
+   * Called once, when the plugin starts (in a cluster: each time this process becomes the
+   * leader), before any build; it calls `ctx.rebuilding()` when its generator begins a rebuild,
+   * and the plugin then runs `build(ctx)`, which resolves when that rebuild has ended.
+   */
+  watch? (ctx: WatchContext): void
+}
+
+/** What a builder that watches on its own is given (`Builder.watch`). */
+export interface WatchContext {
+  /** The generator began a rebuild: a build runs (after the running one), and `build(ctx)` waits for the rebuild's end. */
+  rebuilding (): void
+  /** Aborted when the plugin closes (in a cluster: when this process stops leading): stop the generator. */
+  signal: AbortSignal
+  log: FastifyBaseLogger
 }
 
 /** The result of one build, as `fastify.liveReload.build()` resolves and `onBuildEnd` receives it. */
@@ -147,6 +163,34 @@ export interface CommandBuilderOptions {
    */
   timeout?: number
   /** Bytes of output kept (the tail) for the error message. @default 65536 */
+  maxOutput?: number
+}
+
+/**
+ * Checked when the builder is made: a wrong type, a value out of range or an unknown key throws
+ * `FST_LIVERELOAD_INVALID_OPTION` naming it (`runBuilder.ends`).
+ */
+export interface RunBuilderOptions {
+  /** Working directory of the command. @default process.cwd() */
+  cwd?: string
+  /** Environment of the command, merged over `process.env`: string values; `undefined` unsets one. @default {} */
+  env?: Record<string, string | undefined>
+  /**
+   * A line of the command's output (colours stripped) that begins a rebuild. The default knows
+   * Eleventy, Hugo, tsc, esbuild, Vite and Jekyll (docs/builders.md).
+   */
+  begins?: RegExp
+  /** A line that ends a rebuild: its writes are done. The default knows the same tools. */
+  ends?: RegExp
+  /** A line, within a rebuild, that says it failed: the rebuild's output goes to the overlay. */
+  errors?: RegExp
+  /**
+   * Milliseconds a rebuild may run without a line that ends it; then it fails, naming the wait
+   * (a tool whose last line `ends` does not match). At most 2147483647.
+   * @default 120000
+   */
+  timeout?: number
+  /** Bytes of a rebuild's output kept (the tail) for its error message. @default 65536 */
   maxOutput?: number
 }
 
@@ -402,6 +446,15 @@ export interface ShardWorker {
  * then; a process that left the group (`setsid`) is not, and holds no build past 2 s.
  */
 export declare function commandBuilder (command: string | string[], options?: CommandBuilderOptions): Builder
+
+/**
+ * Runs a generator's own watch mode (`npx @11ty/eleventy --watch`) for as long as the server
+ * runs: started with the plugin, started again when it dies, its process group killed on close.
+ * Each rebuild its output frames (`begins` … `ends`) is one build: one message once its writes
+ * are in, its errors in the overlay until its next good rebuild. No `watch` option is needed:
+ * the generator watches its sources.
+ */
+export declare function runBuilder (command: string, options?: RunBuilderOptions): Builder
 
 /**
  * Runs a builder module (default export: a `Builder` or a bare build function) in a child

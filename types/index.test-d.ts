@@ -3,6 +3,7 @@ import { register, Registry } from 'prom-client'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import liveReload, {
   commandBuilder,
+  runBuilder,
   errors,
   isolatedBuilder,
   shardedBuilder,
@@ -70,6 +71,11 @@ app.register(liveReload, { builder: isolatedBuilder(new URL('./build.js', import
 app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new Error('x'), 'y', { message: 'z' }] }), close: async () => {} } })
 expectError(app.register(liveReload, { builder: 'npm run build' }))
 expectError(app.register(liveReload, { builder: async () => ({ reload: 'sometimes' }) }))
+app.register(liveReload, { root: '_site', builder: runBuilder('npx @11ty/eleventy --watch', { ends: /^done/, timeout: 60_000 }) })
+app.register(liveReload, { builder: { build: () => {}, watch: ({ rebuilding, signal, log }) => { signal.addEventListener('abort', () => log.info('stop')); rebuilding() } } })
+expectError(runBuilder('gen --watch', { begins: '^go' }))
+expectError(runBuilder('gen --watch', { watch: true }))
+expectError(runBuilder(['gen', '--watch']))
 expectError(commandBuilder(42))
 expectError(commandBuilder('x', { env: 'a' }))
 expectError(commandBuilder('x', { env: { A: 1 } }))

@@ -15,6 +15,8 @@ export interface CliOptions {
   readonly open: boolean | undefined
   readonly watch: readonly string[]
   readonly build: readonly string[]
+  /** A generator's own watch mode, kept running; its rebuilds are the builds (runBuilder). */
+  readonly run: string | null
   readonly ignore: ReadonlyArray<string | RegExp>
   readonly isSpa: boolean
   /** The upstream server's origin, in proxy mode. */
@@ -73,7 +75,7 @@ const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
        fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet] [-l level] [-P]`
 
@@ -94,6 +96,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --open, --no-open  Open a browser (default: open on a terminal with a display, never in CI)
   --watch <dir>      Also watch dir: with --build, the sources; else a change reloads. Repeatable
   --build <cmd>      Run cmd (through the shell) when a watched source changes; repeatable, in order
+  --run <cmd>        Keep cmd running: a generator in its own watch mode writing dir (npx @11ty/eleventy
+                     --watch); each rebuild it prints is one reload, its errors shown over the page
   --ignore <glob>    Leave matching paths alone: a glob, or /regex/; repeatable
   --spa              Answer a page request that matches no file with index.html (history routing)
   --proxy <url>      Forward everything to the server at url, injecting its HTML; watch dir (or
@@ -140,6 +144,7 @@ const FLAGS = {
   'no-open': { type: 'boolean' },
   watch: { type: 'string', multiple: true },
   build: { type: 'string', multiple: true },
+  run: { type: 'string' },
   ignore: { type: 'string', multiple: true },
   spa: { type: 'boolean' },
   proxy: { type: 'string' },
@@ -189,6 +194,8 @@ export function parseCommand (argv: readonly string[]): Command {
   const watch = values.watch ?? []
   if (build.some(command => command.trim() === '')) throw new UsageError('--build needs a command')
   if (build.length > 0 && watch.length === 0) throw new UsageError('--build needs --watch: the sources whose changes run it')
+  const run = values.run ?? null
+  if (run !== null) runAlone(run, { isDev, build, watch, proxy: values.proxy })
   return {
     kind: isDev ? 'dev' : 'serve',
     options: {
@@ -199,6 +206,7 @@ export function parseCommand (argv: readonly string[]): Command {
       open: values.open === true ? true : values['no-open'] === true ? false : undefined,
       watch,
       build,
+      run,
       ignore: (values.ignore ?? []).map(ignoreRule),
       isSpa: values.spa === true,
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
@@ -214,6 +222,14 @@ export function parseCommand (argv: readonly string[]): Command {
       prettyLogs: values['pretty-logs'] === true
     }
   }
+}
+
+/** `--run`'s command writes the directory served, and watches its sources itself: nothing else builds, and no other directory is watched for it. */
+function runAlone (run: string, { isDev, build, watch, proxy }: { isDev: boolean, build: readonly string[], watch: readonly string[], proxy: string | undefined }): void {
+  if (run.trim() === '') throw new UsageError('--run needs a command')
+  if (isDev || proxy !== undefined) throw new UsageError(`--run goes with a directory to serve, the one its command writes: ${isDev ? 'dev' : '--proxy'} serves none`)
+  if (build.length > 0) throw new UsageError('--run and --build: choose one (--run keeps a generator\'s own watch mode running, --build runs a command per change)')
+  if (watch.length > 0) throw new UsageError('--run watches nothing itself: its command watches its own sources; leave out --watch')
 }
 
 /**

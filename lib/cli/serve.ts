@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { commandBuilder, liveReload } from '../index.js'
+import { commandBuilder, liveReload, runBuilder } from '../index.js'
 import type { CliOptions } from './args.js'
 import { httpsServerOptions, type Certificate } from './certificate.js'
 import { channelPaths, proxyTo } from '../proxy.js'
@@ -41,6 +41,10 @@ export async function createApp (options: CliOptions, report: Report, certificat
   if (options.build.length > 0) {
     plugin.builder = commandBuilder([...options.build])
     plugin.buildOnStart = false // built once listening (main.ts): the URL comes first, however long the build
+  }
+  if (options.run !== null) {
+    plugin.builder = runBuilder(options.run)
+    plugin.buildOnStart = false // its first build reloads the pages opened meanwhile: the URL comes first
   }
   if (options.proxy !== null) {
     await app.register(liveReload, plugin)

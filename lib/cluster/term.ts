@@ -16,9 +16,10 @@ export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, wat
  */
 export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null): Promise<Term> {
   const builder = options.builder
-  const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx) }
+  const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx), ...(builder.watch === undefined ? {} : { watch: ctx => builder.watch!(ctx) }) }
   const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, metrics)
   const started = await watchAll(pipeline)
+  pipeline.startWatchingBuilder()
   return {
     pipeline,
     watched: started.map(({ path }) => displayPath(path)),

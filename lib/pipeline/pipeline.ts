@@ -41,6 +41,11 @@ export interface Pipeline {
   outputActivity (): ActivityFeed
   build (options?: { full?: boolean }): Promise<BuildReport>
   /**
+   * Starts a builder that watches on its own (`Builder.watch`), once the output directory is
+   * watched: its first build's writes are seen, and their content known when it rewrites them.
+   */
+  startWatchingBuilder (): void
+  /**
    * Events were lost (the watcher failed, or a watched directory came back): a full build, or
    * a reload when there is no builder or the output changed. Never silently stale.
    */
@@ -85,6 +90,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     }
   }, closedReport, closing.signal)
   const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
+  // A builder that watches on its own builds everything when it starts: that build is the first
+  // full one asked for (buildOnStart's), not another after it.
+  let firstBuild: Promise<BuildReport> | null = null
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
@@ -243,6 +251,17 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
 
   let closed: Promise<void> | undefined
   return {
+    startWatchingBuilder () {
+      builder?.watch?.({
+        rebuilding () {
+          const report = queue.request(false)
+          report.catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+          firstBuild ??= report
+        },
+        signal: closing.signal,
+        log: log.child({ builder: builder.name ?? 'build' })
+      })
+    },
     pushSource (changes) {
       if (metrics !== null) sourcesSince ??= performance.now()
       loop.notePush(changes)
@@ -257,6 +276,11 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     outputActivity: () => outputs.feed(),
     build ({ full = false } = {}) {
       loop.reset()
+      if (full && firstBuild !== null) {
+        const first = firstBuild
+        firstBuild = null
+        return first
+      }
       return queue.request(full)
     },
     resync (what) {

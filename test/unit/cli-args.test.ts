@@ -17,6 +17,7 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     open: undefined,
     watch: [],
     build: [],
+    run: null,
     ignore: [],
     isSpa: false,
     proxy: null,
@@ -116,6 +117,15 @@ t.test('--proxy: a URL, its scheme optional', async t => {
 
 t.test('after --, everything is the directory', async t => {
   t.equal(options(['--', '--weird-name']).dir, '--weird-name')
+})
+
+t.test('--run: one command, keeping the served directory its output, alone of its kind', async t => {
+  t.equal(options(['_site', '--run', 'npx @11ty/eleventy --watch']).run, 'npx @11ty/eleventy --watch')
+  t.throws(() => parseCommand(['--run', ' ']), new UsageError('--run needs a command'))
+  t.throws(() => parseCommand(['--run', 'gen --watch', '--build', 'make', '--watch', 'src']), new UsageError('--run and --build: choose one (--run keeps a generator\'s own watch mode running, --build runs a command per change)'))
+  t.throws(() => parseCommand(['--run', 'gen --watch', '--watch', 'src']), new UsageError('--run watches nothing itself: its command watches its own sources; leave out --watch'))
+  t.throws(() => parseCommand(['--run', 'gen --watch', '--proxy', 'localhost:5000']), new UsageError('--run goes with a directory to serve, the one its command writes: --proxy serves none'))
+  t.throws(() => parseCommand(['dev', 'app.js', '--run', 'gen --watch']), new UsageError('--run goes with a directory to serve, the one its command writes: dev serves none'))
 })
 
 t.test('--help, -h, --version, -v', async t => {

@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { constants } from 'node:os'
+import { createInterface } from 'node:readline'
+import { stripVTControlCharacters } from 'node:util'
+import type { Builder, BuildErrorInfo, BuildOutcome, RunBuilderOptions, WatchContext } from '../../types/index.js'
+import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
+import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
+import { KILL_GRACE_MS, killGroup } from './process-group.js'
+import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
+import { commandError } from './tool-output.js'
+
+const OPTIONS = ['cwd', 'env', 'begins', 'ends', 'errors', 'timeout', 'maxOutput'] as const
+const DEFAULT_TIMEOUT_MS = 120_000
+const DEFAULT_MAX_OUTPUT = 64 * 1024
+/** A generator that died again before it finished a rebuild waits this long, doubled each time, before it is started again… */
+const FIRST_RESTART_DELAY_MS = 500
+/** …up to this. */
+const MAX_RESTART_DELAY_MS = 30_000
+
+/** One rebuild of the generator's, from the line that began it (or its start) to the one that ended it. */
+interface Rebuild {
+  lines: string[]
+  bytes: number
+  hasError: boolean
+  /** Why it failed though its output did not say so: it exited, or its end never came. */
+  status: string | null
+  ended: Promise<void>
+  end: () => void
+  isEnded: boolean
+}
+
+/**
+ * Runs a generator's own watch mode (`npx @11ty/eleventy --watch`, `hugo --watch`) as the one
+ * process that builds: started once, restarted when it dies, its process group killed on close.
+ * The generator decides when to rebuild; its output says when a rebuild begins and ends, and
+ * each one is a build of the plugin's (one message once its writes are in, its errors in the
+ * overlay, cleared by the next good one). A rebuild the output does not frame (a tool the
+ * patterns do not know) still reloads through the output directory's own events.
+ */
+export function runBuilder (command: string, options: RunBuilderOptions = {}): Builder {
+  if (typeof command !== 'string' || command.trim() === '') throw new FST_LIVERELOAD_INVALID_OPTION('runBuilder.command', 'must be a non-empty command string')
+  optionsObject('runBuilder', options, OPTIONS)
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) invalid('runBuilder.cwd', 'must be a directory path')
+  const env = { ...process.env, ...envOption('runBuilder.env', options.env) }
+  const timeout = integerOption('runBuilder.timeout', options.timeout ?? DEFAULT_TIMEOUT_MS, { unit: 'ms' })
+  const maxOutput = integerOption('runBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
+  const patterns: RebuildPatterns = {
+    begins: pattern('begins', options.begins ?? DEFAULT_PATTERNS.begins),
+    ends: pattern('ends', options.ends ?? DEFAULT_PATTERNS.ends),
+    errors: pattern('errors', options.errors ?? DEFAULT_PATTERNS.errors)
+  }
+  /** Rebuilds not yet taken by a build, the running one last; null while nothing runs the generator. */
+  let rebuilds: Rebuild[] | null = null
+  const stops = new Set<() => void>()
+
+  /** The generator, for as long as `ctx.signal` lasts: its output read, its deaths answered by a new one. */
+  function watch ({ rebuilding, log, signal }: WatchContext): void {
+    const taken: Rebuild[] = []
+    rebuilds = taken
+    let child: ChildProcess | null = null
+    let current: Rebuild | null = null
+    let recent: string[] = [] // the last lines outside a rebuild: what a death says
+    let deaths = 0 // in a row, without a rebuild that ended
+    let restart: NodeJS.Timeout | undefined
+    let isStopped = false
+
+    const begin = (): Rebuild => {
+      const rebuild = newRebuild()
+      current = rebuild
+      taken.push(rebuild)
+      rebuilding()
+      return rebuild
+    }
+    const end = (rebuild: Rebuild, status: string | null): void => {
+      if (rebuild.isEnded) return
+      rebuild.status = status
+      rebuild.end()
+      if (current === rebuild) current = null
+    }
+    const onLine = (raw: string): void => {
+      const line = stripVTControlCharacters(raw).trimEnd()
+      log.info(line)
+      const kind = lineKind(line, patterns)
+      if (current === null && kind !== 'begins') {
+        recent = [...recent.slice(-19), line]
+        return
+      }
+      const rebuild = current ?? begin()
+      push(rebuild, line, maxOutput)
+      if (kind === 'error') rebuild.hasError = true
+      if (kind === 'ends') {
+        deaths = 0
+        end(rebuild, null)
+      }
+    }
+
+    const start = (): void => {
+      // One pipe for both streams, in the order the tool wrote them: its error (stderr) comes
+      // before the line that ends the rebuild (stdout), as it printed them.
+      const spawned = spawn(`exec 2>&1\n${command}`, { shell: true, detached: true, cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'ignore'] })
+      child = spawned
+      log.info({ command }, `started \`${command}\``)
+      begin()
+      createInterface({ input: spawned.stdout! }).on('line', onLine)
+      let cause: string | null = null
+      spawned.on('error', err => { cause = `could not run: ${err.message}` })
+      // Its death is answered once its output is read to the end (the error in its last lines):
+      // what is left of its group goes with it, and pipes a process that left the group holds
+      // are let go after the grace period.
+      spawned.on('exit', () => {
+        killGroup(spawned.pid)
+        setTimeout(() => spawned.stdout?.destroy(), KILL_GRACE_MS).unref()
+      })
+      spawned.on('close', (code, signalName) => {
+        child = null
+        if (isStopped) return
+        const status = cause ?? (code !== null ? `exited with code ${code}${signalOf(code)}` : `was killed by ${String(signalName)}`)
+        const rebuild = current ?? begin()
+        if (rebuild.lines.length === 0) for (const line of recent) push(rebuild, line, maxOutput)
+        recent = []
+        if (code === 0) {
+          // A one-off build (the watch flag left out): what it wrote is its build.
+          log.warn(`\`${command}\` exited: it is not watching; give it its watch flag (--watch) to rebuild on changes`)
+          return end(rebuild, null)
+        }
+        end(rebuild, status)
+        const delay = deaths === 0 ? 0 : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (deaths - 1), MAX_RESTART_DELAY_MS)
+        deaths++
+        log.warn({ ms: delay }, `\`${command}\` ${status}; starting it again${delay === 0 ? '' : ` in ${delay} ms`}`)
+        restart = setTimeout(start, delay)
+      })
+    }
+
+    const stop = (): void => {
+      isStopped = true
+      clearTimeout(restart)
+      killGroup(child?.pid)
+      if (current !== null) end(current, null)
+      stops.delete(stop)
+    }
+    stops.add(stop)
+    signal.addEventListener('abort', stop, { once: true })
+    start()
+  }
+
+  /** The rebuilds since the last build, once the running one (if any) has ended: the last one decides. */
+  async function build ({ signal }: { signal: AbortSignal }): Promise<BuildOutcome> {
+    const pending = rebuilds?.splice(0) ?? []
+    const last = pending.at(-1)
+    if (last === undefined) return { reload: 'page' } // asked for (app.liveReload.build()), not begun by the generator
+    if (!last.isEnded) {
+      const timer = setTimeout(() => { last.status ??= `printed no end of this rebuild in ${timeout} ms`; last.end() }, timeout).unref()
+      const aborted = new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), { once: true }))
+      await Promise.race([last.ended, aborted])
+      clearTimeout(timer)
+    }
+    if (signal.aborted) return { reload: 'none' }
+    return last.hasError || last.status !== null ? { errors: [errorOf(last)] } : { reload: 'auto' }
+  }
+
+  function errorOf (rebuild: Rebuild): BuildErrorInfo {
+    return commandError(command, rebuild.status ?? 'reported an error', rebuild.lines.join('\n'), options.cwd)
+  }
+
+  return {
+    name: 'run',
+    watch,
+    build,
+    close () {
+      for (const stop of [...stops]) stop()
+      rebuilds = null
+    }
+  }
+}
+
+function newRebuild (): Rebuild {
+  let end!: () => void
+  const ended = new Promise<void>(resolve => { end = resolve })
+  const rebuild: Rebuild = {
+    lines: [],
+    bytes: 0,
+    hasError: false,
+    status: null,
+    ended,
+    end: () => {
+      rebuild.isEnded = true
+      end()
+    },
+    isEnded: false
+  }
+  return rebuild
+}
+
+/** Keeps a rebuild's last `max` bytes of output: a flood costs no more than that. */
+function push (rebuild: Rebuild, line: string, max: number): void {
+  rebuild.lines.push(line)
+  rebuild.bytes += line.length + 1
+  while (rebuild.bytes > max && rebuild.lines.length > 1) rebuild.bytes -= rebuild.lines.shift()!.length + 1
+}
+
+/** The shell reports a command a signal killed as 128 + its number: ` (SIGKILL)` for 137. */
+function signalOf (code: number): string {
+  const name = code > 128 ? Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0] : undefined
+  return name === undefined ? '' : ` (${name})`
+}
+
+/** A RegExp of the option, matched line by line: without `g` or `y`, whose lastIndex would make a test depend on the one before. */
+function pattern (name: string, value: unknown): RegExp {
+  if (!(value instanceof RegExp)) invalid(`runBuilder.${name}`, 'must be a RegExp, matched against each line of the command\'s output')
+  return new RegExp(value.source, value.flags.replace(/[gy]/g, ''))
+}
