@@ -20,9 +20,10 @@ export function swapStylesheets (changed: string[]): void {
     const clone = link.cloneNode() as HTMLLinkElement
     clone.href = bust(link.href)
     leaving.add(link)
+    // Either event ends the old link; removing it twice does nothing.
     const done = (): void => link.remove()
-    clone.addEventListener('load', done, { once: true })
-    clone.addEventListener('error', done, { once: true })
+    clone.addEventListener('load', done)
+    clone.addEventListener('error', done)
     link.after(clone)
   }
 }
@@ -44,22 +45,22 @@ export function swapImages (changed: string[]): void {
     if (paths.includes(pathOf(img.src))) img.src = bust(img.src)
     if (img.srcset !== '') img.srcset = bustUrls(img.srcset, location.href, paths, /([^\s,]+)(?=\s|,|$)/g)
   }
-  for (const el of document.querySelectorAll<HTMLElement>('[style*="url("]')) {
-    el.style.backgroundImage = bustUrls(el.style.backgroundImage, location.href, paths)
-  }
-  for (const sheet of document.styleSheets) bustBackgrounds(sheet, paths)
+  for (const el of document.querySelectorAll<HTMLElement>('[style*="url("]')) bustBackground(el.style, location.href, paths)
+  for (const sheet of document.styleSheets) bustBackgrounds(sheet, sheet.href ?? location.href, paths)
 }
 
-function bustBackgrounds (sheet: CSSStyleSheet | CSSGroupingRule, paths: string[]): void {
-  const base = (sheet instanceof CSSStyleSheet ? sheet.href : sheet.parentStyleSheet?.href) ?? location.href
+/** `base`: the URL of the sheet whose rules these are (an inline sheet's is the page's). */
+function bustBackgrounds (sheet: CSSStyleSheet | CSSGroupingRule, base: string, paths: string[]): void {
   for (const rule of rulesOf(sheet)) {
-    if (rule instanceof CSSStyleRule && rule.style.backgroundImage.includes('url(')) {
-      const value = bustUrls(rule.style.backgroundImage, base, paths)
-      if (value !== rule.style.backgroundImage) rule.style.backgroundImage = value
-    } else if (rule instanceof CSSGroupingRule) {
-      bustBackgrounds(rule, paths)
-    }
+    if (rule instanceof CSSStyleRule) bustBackground(rule.style, base, paths)
+    else if (rule instanceof CSSGroupingRule) bustBackgrounds(rule, base, paths)
   }
+}
+
+/** Rewrites a background image's URLs (relative to `base`) that point at one of `paths`; written only when one does. */
+function bustBackground (style: CSSStyleDeclaration, base: string, paths: string[]): void {
+  const value = bustUrls(style.backgroundImage, base, paths)
+  if (value !== style.backgroundImage) style.backgroundImage = value
 }
 
 /** Rewrites the URLs in `text` (CSS `url(…)` by default) that point at one of `paths`. */
