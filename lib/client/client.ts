@@ -46,7 +46,8 @@ function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: b
       break
     case 'css':
       hideOverlay()
-      swapStylesheets(message.paths)
+      // Files that no stylesheet of the page matches: the page may use them some other way.
+      if (!swapStylesheets(message.paths, message.files)) reloadIfShown(message.paths)
       break
     case 'img':
       hideOverlay()
