@@ -56,7 +56,14 @@ export type ServerMessage =
   | { type: 'hello', protocol: ProtocolVersion, instance: string, sync?: SyncSettings }
   | { type: 'building', changes: string[] }
   | { type: 'reload', paths: string[] }
-  | { type: 'css', paths: string[] }
+  /**
+   * Only stylesheets changed: swap them. `paths` are URL paths, or with `files: true` the changed
+   * files' own paths (relative to the server's working directory, encoded as URL paths are),
+   * for stylesheets whose URL the server does not know (under `watch`, with no builder): the
+   * client swaps the stylesheets whose URL ends with the most of a file's names, and reloads the
+   * page when none matches.
+   */
+  | { type: 'css', paths: string[], files?: boolean }
   | { type: 'img', paths: string[] }
   | { type: 'error', errors: BuildErrorInfo[] }
   | { type: 'clear' }

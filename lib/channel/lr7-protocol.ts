@@ -25,7 +25,10 @@ const MAX_ALERT_CHARS = 2000
 /**
  * Our message as protocol 7 commands: a page reload is one `reload` whose path livereload-js
  * cannot handle in place; a stylesheet or image change is one `reload` per path, which it
- * swaps; a build error is an `alert`. `hello` is answered in the handshake instead, and
+ * swaps (the file paths of a `css` with `files: true` too: protocol 7 paths were file paths,
+ * and livereload-js matches them to the `<link>` with the most trailing names in common, as our
+ * client does, though it swaps every stylesheet where ours reloads when none matches); a build
+ * error is an `alert`. `hello` is answered in the handshake instead, and
  * `building` and `clear` have no protocol 7 equivalent: nothing is sent for them.
  */
 export function lr7Commands (message: ServerMessage): Lr7Command[] {

@@ -81,7 +81,7 @@ export function createReport ({ out, isQuiet, browsers, env = process.env }: Rep
   function infoText (line: LogLine): string {
     const msg = line.msg!
     if (msg.startsWith('output changed:') && line.type !== undefined) return sent(line.type, line.files)
-    if (msg.startsWith('sources changed:')) return sent('reload', line.files)
+    if (msg.startsWith('sources changed:')) return sent(line.type ?? 'reload', line.files)
     if (msg === 'build started') return `${paint('dim', 'building…')} ${line.files ?? ''}`.trimEnd()
     if (msg === 'build finished') {
       const built = `built in ${line.ms ?? 0} ms`

@@ -7,7 +7,7 @@ import { swapImages, swapStylesheets } from './assets.js'
 import { connect, type Link } from './connection.js'
 import { hideBuilding, showBuilding } from './badge.js'
 import { hideOverlay, showOverlay } from './overlay.js'
-import { reloadPage, reloadReason, restoreScroll } from './reload.js'
+import { reloadIfShown, reloadPage, restoreScroll } from './reload.js'
 
 /**
  * Sees each message before the client does, and says whether it took it: synchronized browsing
@@ -24,20 +24,13 @@ export function startClient (intercept?: Interceptor): void {
   host[kStarted] = true
   restoreScroll()
   const script = document.currentScript as HTMLScriptElement | null
-  const link = connect(channelUrl(script?.src ?? '/__livereload/client.js'), (message, restarted) => {
+  // The channel sits beside this script (its URL is absolute), so a prefix or a reverse proxy
+  // needs no configuration.
+  const url = (script?.src ?? `${location.origin}/__livereload/client.js`).replace(/\/client\.js(?:[?#].*)?$/, '')
+  const link = connect(url, (message, restarted) => {
     // A `sync` message goes only to a tab that joined a page, which only the sync bundle does.
     if (intercept?.(message, restarted, link) !== true) handle(message as Exclude<ServerMessage, { type: 'sync' }>, restarted)
   })
-}
-
-/** The channel sits beside this script, so a prefix or a reverse proxy needs no configuration. */
-function channelUrl (scriptSrc: string): URL {
-  const url = new URL(scriptSrc, location.href)
-  url.pathname = url.pathname.replace(/\/client\.js$/, '')
-  url.search = ''
-  url.hash = ''
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-  return url
 }
 
 function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: boolean): void {
@@ -48,14 +41,13 @@ function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: b
       // Reconnected to a different server instance: it restarted, and its code may have changed.
       if (restarted) reloadPage('the server restarted')
       break
-    case 'reload': {
-      const reason = reloadReason(message.paths)
-      if (reason !== null) reloadPage(reason)
+    case 'reload':
+      reloadIfShown(message.paths)
       break
-    }
     case 'css':
       hideOverlay()
-      swapStylesheets(message.paths)
+      // Files that no stylesheet of the page matches: the page may use them some other way.
+      if (!swapStylesheets(message.paths, message.files)) reloadIfShown(message.paths)
       break
     case 'img':
       hideOverlay()

@@ -19,8 +19,9 @@ const HELLO_TIMEOUT_MS = 5000
 export type Link = WebSocket | EventSource
 
 /**
- * Keeps one connection open to the channel, for the life of the page: a WebSocket at `url`,
- * or Server-Sent Events at `{url}/events` when a WebSocket cannot open (a failed WebSocket
+ * Keeps one connection open to the channel at `url` (its http: or https: URL), for the life of
+ * the page: a WebSocket there (ws: or wss:), or Server-Sent Events at `{url}/events` when a
+ * WebSocket cannot open (a failed WebSocket
  * attempt is followed by an SSE attempt, and the other way round). An attempt fails however the
  * browser says so: its constructor throws, it fires `error` or `close`, or no `hello` comes in
  * time. While on SSE it tries a WebSocket again now and then, and moves back as soon as one says
@@ -28,7 +29,7 @@ export type Link = WebSocket | EventSource
  * and retries at once when it is shown again. `restarted` is true for a `hello` from a
  * different server instance than before, whatever the transport.
  */
-export function connect (url: URL, onMessage: (message: ServerMessage, restarted: boolean) => void): () => Link | undefined {
+export function connect (url: string, onMessage: (message: ServerMessage, restarted: boolean) => void): () => Link | undefined {
   let instance: string | undefined
   let attempt = 0
   let probes = 0
@@ -64,7 +65,7 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
         clearTimeout(probeTimer)
         current?.close()
         current = link
-        if (isSse !== useSse || instance === undefined) log(useSse ? 'connected (server-sent events)' : 'connected')
+        if (isSse !== useSse || instance === undefined) log(`connected${useSse ? ' (server-sent events)' : ''}`)
         isSse = useSse
         attempt = 0
         if (useSse) probe(probes = 0)
@@ -94,13 +95,13 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
     }
     try {
       if (useSse) {
-        const source = link = new EventSource(`${url.href.replace(/^ws/, 'http')}/events`) // `url` has no query and no fragment
+        const source = link = new EventSource(`${url}/events`) // `url` has no query and no fragment
         // Messages are MessageEvents; EventSource's own `error` event (a failure) is not.
         const listener = (event: Event): void => event instanceof MessageEvent ? receive(event) : end()
         // SSE event names are the message types (`error` also names EventSource's own failure event).
         for (const type of MESSAGE_TYPES) source.addEventListener(type, listener)
       } else {
-        const ws = link = new WebSocket(url)
+        const ws = link = new WebSocket(url.replace(/^http/, 'ws'))
         ws.onmessage = receive
         ws.onerror = ws.onclose = end
         setTimeout(() => hasHello || end(), HELLO_TIMEOUT_MS) // stuck: no error, no close, no hello
@@ -120,7 +121,7 @@ export function connect (url: URL, onMessage: (message: ServerMessage, restarted
     isWaiting = true
     if (document.hidden) return // visibilitychange resumes
     const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt)
-    timer = setTimeout(reopen, delay / 2 + Math.random() * delay / 2)
+    timer = setTimeout(reopen, delay * (1 + Math.random()) / 2) // jitter: between half and all of it
   }
 
   function reopen (): void {

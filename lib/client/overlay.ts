@@ -1,13 +1,12 @@
 import type { BuildErrorInfo } from '../../types/index.js'
-import { removeAll, shadowHost } from './shadow.js'
+import { removeAll, showHost } from './shadow.js'
 import STYLES from './overlay.css'
 
 const TAG = 'livereload-overlay'
 
 /** Shows the errors of a failed build over the page. Text goes through textContent only. */
 export function showOverlay (errors: BuildErrorInfo[]): void {
-  hideOverlay()
-  const [overlay, root] = shadowHost(TAG, STYLES)
+  const root = showHost(TAG, STYLES)
   const section = element('section')
   section.append(element('h1', errors.length === 1 ? 'Build failed' : `Build failed: ${errors.length} errors`))
   for (const error of errors) {
@@ -19,13 +18,12 @@ export function showOverlay (errors: BuildErrorInfo[]): void {
   section.append(element('p', 'Fix the error and save: the page updates. Esc or a click outside closes this.'))
   section.addEventListener('click', event => event.stopPropagation())
   root.append(section)
-  overlay.addEventListener('click', hideOverlay)
+  root.host.addEventListener('click', hideOverlay)
+  // Added once however often this runs (the same listener), and left: with no overlay it does nothing.
   document.addEventListener('keydown', onKeydown)
-  document.documentElement.append(overlay)
 }
 
 export function hideOverlay (): void {
-  document.removeEventListener('keydown', onKeydown)
   removeAll(TAG)
 }
 
@@ -36,6 +34,6 @@ function onKeydown (event: KeyboardEvent): void {
 function element (tag: string, text = '', className = ''): HTMLElement {
   const el = document.createElement(tag)
   el.textContent = text
-  if (className !== '') el.className = className
+  el.className = className
   return el
 }

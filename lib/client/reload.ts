@@ -35,20 +35,20 @@ export function restoreScroll (): void {
     history.scrollRestoration = 'auto'
   }
   if (document.readyState === 'complete') apply()
-  else addEventListener('load', apply, { once: true })
+  else addEventListener('load', apply) // once: a page loads once
 }
 
 /**
- * Why a change to `paths` reloads the page shown here: this page's own path, else a file that is
- * not an HTML page (any page may use it); null when every path is another page, and the page
- * stays as it is. Both sides are compared decoded: the page's URL may spell a name otherwise
- * than the message.
+ * Reloads the page when a change to `paths` concerns it: this page's own path, else a file that
+ * is not an HTML page (any page may use it), and the console names it; when every path is
+ * another page, the page stays as it is. Both sides are compared decoded: the page's URL may
+ * spell a name otherwise than the message.
  */
-export function reloadReason (paths: string[]): string | null {
+export function reloadIfShown (paths: string[]): void {
   const here = decodePath(location.pathname)
   const names = here.endsWith('/') ? [`${here}index.html`, `${here}index.htm`] : [here, `${here}.html`, `${here}/index.html`]
   const cause = paths.length > 0 ? paths.find(path => names.includes(decodePath(path))) ?? paths.find(path => !/\.html?$/i.test(path)) : 'files'
-  return cause === undefined ? null : `${cause} changed`
+  if (cause !== undefined) reloadPage(`${cause} changed`)
 }
 
 function scrollKey (): string {

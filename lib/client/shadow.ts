@@ -2,21 +2,20 @@
 // with a shadow root, so the page's CSS does not reach in, styled by a constructed sheet, which a
 // strict style-src policy allows where an inline <style> or style attribute would be blocked.
 
-const sheets = new Map<string, CSSStyleSheet>()
-
-/** A new `tag` element (not yet on the page) and its shadow root, styled by `css`. */
-export function shadowHost (tag: string, css: string): [HTMLElement, ShadowRoot] {
+/**
+ * Puts a new `tag` element on the page, in place of any there before, and returns its shadow
+ * root (whose `host` it is), styled by `css`.
+ */
+export function showHost (tag: string, css: string): ShadowRoot {
+  removeAll(tag)
   if (customElements.get(tag) === undefined) customElements.define(tag, class extends HTMLElement {})
   const host = document.createElement(tag)
   const root = host.attachShadow({ mode: 'open' })
-  let sheet = sheets.get(tag)
-  if (sheet === undefined) {
-    sheet = new CSSStyleSheet()
-    sheet.replaceSync(css)
-    sheets.set(tag, sheet)
-  }
+  const sheet = new CSSStyleSheet() // one per element shown: a few a minute at most
+  sheet.replaceSync(css)
   root.adoptedStyleSheets = [sheet]
-  return [host, root]
+  document.documentElement.append(host)
+  return root
 }
 
 /** Removes every `tag` element from the page. */

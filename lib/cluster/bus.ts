@@ -100,10 +100,14 @@ export function broadcastOf (value: unknown): BroadcastMessage | null {
       return changes === null ? null : { type: 'building', changes }
     }
     case 'reload':
-    case 'css':
     case 'img': {
       const list = paths(message.paths)
       return list === null ? null : { type: message.type, paths: list }
+    }
+    case 'css': {
+      const list = paths(message.paths)
+      // File paths, matched by suffix: sent as URL paths they would swap every stylesheet instead.
+      return list === null ? null : message.files === true ? { type: 'css', paths: list, files: true } : { type: 'css', paths: list }
     }
     case 'error':
       return Array.isArray(message.errors) ? { type: 'error', errors: normalizeErrors(message.errors) } : null

@@ -1,6 +1,7 @@
 import { relative, sep } from 'node:path'
 import type { BroadcastMessage, BuildOutcome, FileChange } from '../../types/index.js'
 import type { ResolvedOptions } from '../options.js'
+import { displayPath } from '../paths.js'
 
 /** Beyond this many changed files, `reload` carries no paths: it means "everything". */
 export const MAX_PATHS = 100
@@ -25,6 +26,29 @@ export function messageFor (all: readonly FileChange[], options: UrlOptions & Pi
     if (changes.every(change => IMAGE.test(change.path))) return { type: 'img', paths: urlPaths(changes, options) }
   }
   return reloadFor(changes, options)
+}
+
+/**
+ * What changed sources become when no builder runs (`--proxy`, an app that renders its own
+ * pages). Only stylesheets created or updated, source maps aside: `css` with `files: true`, their
+ * paths as files, since no URL of theirs is known here (they are not under `root`): the client
+ * matches them to the page's stylesheets by trailing names, and reloads when none matches.
+ * Anything else, and more than MAX_PATHS stylesheets: reload everything.
+ */
+export function sourceMessage (all: readonly FileChange[], options: Pick<ResolvedOptions, 'css'>): BroadcastMessage {
+  const changes = withoutMaps(all)
+  const isSwap = options.css && changes.length > 0 && changes.length <= MAX_PATHS &&
+    changes.every(change => change.type !== 'delete' && STYLESHEET.test(change.path))
+  return isSwap ? { type: 'css', paths: changes.map(change => filePath(change.path)), files: true } : reloadOf([])
+}
+
+/**
+ * A source file as a `css` message with `files: true` names it: as `building` shows it (relative
+ * to the working directory, else from `~`, so no message carries the disk's layout), each name
+ * encoded as in a URL path, so that the client and protocol 7 decode both kinds of path alike.
+ */
+export function filePath (file: string): string {
+  return displayPath(file).split(sep).join('/').split('/').map(encodeName).join('/')
 }
 
 /** `changes` but source maps (`.map`): what DevTools reads, never what a page shows. */

@@ -7,7 +7,7 @@ import { createCoalescer, type ActivityFeed } from './coalesce.js'
 import type { Hub } from '../channel/hub.js'
 import { createLoopBreaker } from './loop-breaker.js'
 import type { Metrics } from '../metrics.js'
-import { buildMessage, MAX_PATHS, messageFor, reloadOf, urlPath } from './messages.js'
+import { buildMessage, MAX_PATHS, messageFor, reloadOf, sourceMessage, urlPath } from './messages.js'
 import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../paths.js'
@@ -111,9 +111,11 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     const since = sourcesSince
     sourcesSince = null
     if (builder === null) {
-      log.info({ changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; reloading`)
-      hub.broadcast(reloadOf([]))
-      metrics?.answered('reload', since)
+      const message = sourceMessage(changes, options)
+      const action = message.type === 'css' ? 'swapping stylesheets' : 'reloading'
+      log.info({ type: message.type, changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; ${action}`)
+      hub.broadcast(message)
+      metrics?.answered(message.type, since)
       return
     }
     const isWanted = loop.admit(changes) // the builder's own writes may wait for another change

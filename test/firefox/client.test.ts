@@ -2,7 +2,7 @@
 // the browser decides it (a reload, a stylesheet or image swap, the overlay, the scroll position,
 // a strict Content-Security-Policy). test/browser/client.test.ts covers the same in Chromium, and
 // more; these waits are on console lines and page state, as Puppeteer sees no WebSocket frames.
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Page } from 'puppeteer-core'
@@ -66,6 +66,19 @@ t.test('a stylesheet edit swaps the styles without a reload, and the page is nev
   t.ok(await hasMarker(page), 'same document')
 })
 
+t.test('a watched stylesheet whose URL the server does not know (root: false, no builder) is swapped by its trailing names', async t => {
+  const dir = fixture(t, { styles: { 'site.css': 'h1 { color: rgb(255, 0, 0) }' } })
+  // The app serves its own page and stylesheet, under a prefix of its own choosing.
+  const site = await serveSite(t, dir, { root: false, watch: [dir] }, {
+    setup: app => {
+      app.get('/', (_req, reply) => reply.type('text/html').send(PAGE('<h1>one</h1>', '<link rel="stylesheet" href="/assets/styles/site.css">')))
+      app.get('/assets/styles/site.css', async (_req, reply) => reply.type('text/css').header('cache-control', 'no-store').send(await readFile(join(dir, 'styles/site.css'))))
+    }
+  })
+  const page = await open(t, `${site.origin}/`)
+  await colourShown(page, 'rgb(255, 0, 0)')
+  t.ok(await survivesSwap(page, join(dir, 'styles/site.css'), 'rgb(0, 0, 255)'), 'the new colour, in the same document')
+})
 t.test('an image edit refreshes <img> sources and CSS backgrounds in place', async t => {
   const svg = (fill: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4" fill="${fill}"/></svg>`
   const site = await startSite(t, {

@@ -22,6 +22,7 @@ t.test('each change, build and failure is one line', async t => {
   log({ msg: 'output changed: css/site.css; sent css', type: 'css', files: 'css/site.css' })
   log({ msg: 'output changed: index.html; sent reload', type: 'reload', files: 'index.html' })
   log({ msg: 'sources changed: src/a.md; reloading', files: 'src/a.md' })
+  log({ msg: 'sources changed: public/site.css; swapping stylesheets', type: 'css', files: 'public/site.css' })
   log({ msg: 'build started', files: 'src/a.md, src/b.md and 3 more' })
   log({ msg: 'build started' })
   log({ msg: 'build finished', ms: 240, sent: 'reload' })
@@ -37,6 +38,7 @@ t.test('each change, build and failure is one line', async t => {
     'css    css/site.css → 2 browsers',
     'reload index.html → 2 browsers',
     'reload src/a.md → 2 browsers',
+    'css    public/site.css → 2 browsers',
     'building… src/a.md, src/b.md and 3 more',
     'building…',
     'built in 240 ms, reload → 2 browsers',

@@ -5,6 +5,8 @@ t.test('a message from the cluster\'s channel is one of ours, rebuilt from its c
   const cases: Array<[unknown, unknown]> = [
     [{ type: 'building', changes: ['src/a.md'], extra: 1 }, { type: 'building', changes: ['src/a.md'] }],
     [{ type: 'css', paths: ['/a.css'] }, { type: 'css', paths: ['/a.css'] }],
+    [{ type: 'css', paths: ['public/a.css'], files: true }, { type: 'css', paths: ['public/a.css'], files: true }],
+    [{ type: 'css', paths: ['/a.css'], files: 'yes' }, { type: 'css', paths: ['/a.css'] }],
     [{ type: 'img', paths: ['/a.png'] }, { type: 'img', paths: ['/a.png'] }],
     [{ type: 'reload', paths: Array.from({ length: 500 }, (_, i) => `/${i}`) }, { type: 'reload', paths: Array.from({ length: 100 }, (_, i) => `/${i}`) }],
     [{ type: 'error', errors: [{ message: 'broken', line: 2, html: '<b>' }] }, { type: 'error', errors: [{ message: 'broken', line: 2 }] }],

@@ -18,6 +18,8 @@ t.test('each message becomes the protocol 7 commands that livereload-js acts on,
     ['stylesheets: one reload per path, which livereload-js swaps', { type: 'css', paths: ['/a.css', '/b/c.css'] }, [reload('/a.css'), reload('/b/c.css')]],
     ['images: one reload per path', { type: 'img', paths: ['/logo.png'] }, [reload('/logo.png')]],
     ['stylesheets without paths: a page reload', { type: 'css', paths: [] }, [reload('/')]],
+    // livereload-js matches a path to the <link> with the most trailing names in common, as our client does.
+    ['file paths (files: true): one reload each, decoded', { type: 'css', paths: ['public/css/a%20b.css'], files: true }, [reload('public/css/a b.css')]],
     // livereload-js decodes each <link>'s URL before comparing it with the path it is sent.
     ['paths go decoded', { type: 'css', paths: ['/%5Bx%5D.css', '/a%20b/%C3%A9.css', '/c++.css'] }, [reload('/[x].css'), reload('/a b/é.css'), reload('/c++.css')]],
     ['a path that does not decode goes as it is', { type: 'reload', paths: ['/100%.html'] }, [reload('/100%.html')]],

@@ -1,6 +1,8 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import type { BroadcastMessage, FileChange } from '../../types/index.js'
-import { MAX_PATHS, messageFor, urlPath } from '../../lib/pipeline/messages.js'
+import { filePath, MAX_PATHS, messageFor, sourceMessage, urlPath } from '../../lib/pipeline/messages.js'
 
 const root = '/site/dist'
 
@@ -59,4 +61,33 @@ t.test('messageFor decides between a swap and a reload', async t => {
 t.test('a reload of more than MAX_PATHS files names no paths: everything', async t => {
   const changes = Array.from({ length: MAX_PATHS + 1 }, (_, i) => ({ path: `${root}/p${i}.html`, type: 'create' as const }))
   t.same(messageFor(changes, { root, prefix: '/', css: true }), { type: 'reload', paths: [] })
+})
+
+t.test('sourceMessage: stylesheets alone under watch, with no builder, are a css of file paths; anything else reloads', async t => {
+  const cwd = process.cwd()
+  const options = { css: true }
+  const cases: Array<[string, FileChange[], BroadcastMessage]> = [
+    ['stylesheets created or updated: css, files: true, relative to the working directory',
+      [{ path: join(cwd, 'public/css/site.css'), type: 'update' }, { path: join(cwd, 'public/b.CSS'), type: 'create' }],
+      { type: 'css', paths: ['public/css/site.css', 'public/b.CSS'], files: true }],
+    ['a stylesheet and its source map: css, the stylesheet', [{ path: join(cwd, 'a.css.map'), type: 'update' }, { path: join(cwd, 'a.css'), type: 'update' }],
+      { type: 'css', paths: ['a.css'], files: true }],
+    ['a deleted stylesheet: reload', [{ path: join(cwd, 'a.css'), type: 'delete' }], { type: 'reload', paths: [] }],
+    ['a stylesheet and a template: reload', [{ path: join(cwd, 'a.css'), type: 'update' }, { path: join(cwd, 'views/i.html'), type: 'update' }],
+      { type: 'reload', paths: [] }],
+    ['an image: reload (its URL is not known either, and no img of file paths exists)', [{ path: join(cwd, 'logo.png'), type: 'update' }], { type: 'reload', paths: [] }],
+    ['a source map alone: reload, as before', [{ path: join(cwd, 'a.css.map'), type: 'update' }], { type: 'reload', paths: [] }]
+  ]
+  for (const [name, changes, expected] of cases) t.same(sourceMessage(changes, options), expected, name)
+  t.same(sourceMessage([{ path: join(cwd, 'a.css'), type: 'update' }], { css: false }), { type: 'reload', paths: [] }, 'css: false reloads')
+  const many = Array.from({ length: MAX_PATHS + 1 }, (_, i) => ({ path: join(cwd, `s${i}.css`), type: 'update' as const }))
+  t.same(sourceMessage(many, options), { type: 'reload', paths: [] }, `more than ${MAX_PATHS} stylesheets: reload`)
+})
+
+t.test('filePath: a source file as a css message names it, encoded as URL paths are, with no disk layout', async t => {
+  const cwd = process.cwd()
+  t.equal(filePath(join(cwd, 'public/css/site.css')), 'public/css/site.css')
+  t.equal(filePath(join(cwd, 'a b/[x]/100%.css')), 'a%20b/%5Bx%5D/100%25.css', 'names encoded as in a URL path')
+  t.equal(filePath(join(cwd, 'c++/q&a.css')), 'c++/q&a.css', 'what a server does not decode stays')
+  t.equal(filePath(join(homedir(), 'elsewhere-for-the-test/site.css')), '~/elsewhere-for-the-test/site.css', 'outside the working directory: from ~')
 })

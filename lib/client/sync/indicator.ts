@@ -1,7 +1,7 @@
 // A small notice in a corner that this tab is synchronized with the others on its page; its ×
 // hides it for the rest of the tab's session. Never mirrored itself (data-no-sync).
 import STYLES from './indicator.css'
-import { shadowHost } from '../shadow.js'
+import { showHost } from '../shadow.js'
 import { store, stored } from './storage.js'
 
 const TAG = 'livereload-sync'
@@ -9,7 +9,8 @@ const DISMISSED_KEY = 'livereload:sync:dismissed'
 
 export function showIndicator (): void {
   if (stored(DISMISSED_KEY) !== null) return
-  const [indicator, root] = shadowHost(TAG, STYLES)
+  const root = showHost(TAG, STYLES)
+  const indicator = root.host as HTMLElement
   indicator.dataset.noSync = ''
   const label = document.createElement('span')
   label.textContent = '⇄ synchronized'
@@ -22,5 +23,4 @@ export function showIndicator (): void {
     store(DISMISSED_KEY, '1') // storage disabled: hidden on this page only
   })
   root.append(label, close)
-  document.documentElement.append(indicator)
 }
