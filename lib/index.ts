@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import fastifyStatic from '@fastify/static'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { BroadcastMessage, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
+import type { BroadcastMessage, BuildReport, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_MISSING_DEPENDENCY, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
 import { createInjectHooks } from './inject/hooks.js'
@@ -20,6 +20,7 @@ import { createWatchContext, watchDirectory, watchSource, type Watcher } from '.
 import { warnIfWorker } from './cluster/worker-warning.js'
 
 async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
+  const registering = performance.now()
   if (fastify.hasDecorator('liveReload')) throw new FST_LIVERELOAD_ALREADY_REGISTERED()
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
   const log = fastify.log.child({ plugin: 'livereload' })
@@ -69,7 +70,28 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   }
   watched.push(...(await watching).map(({ path }) => displayPath(path)))
   pipeline.startWatchingBuilder()
-  if (options.builder !== null && options.buildOnStart) await pipeline.build({ full: true })
+  if (options.builder !== null && options.buildOnStart) await firstBuild(pipeline.build({ full: true }), fastify.initialConfig.pluginTimeout ?? 0, registering, log)
+}
+
+/** Of Fastify's pluginTimeout, what the first build may take of what is left: the rest is the app's, after us. */
+const FIRST_BUILD_SHARE = 0.8
+
+/**
+ * Waits for the first build, but never past Fastify's `pluginTimeout` (10 s by default), which
+ * would fail the app's start (AVV_ERR_PLUGIN_EXEC_TIMEOUT) for a site that takes long to build,
+ * or a generator slow to start: past most of it the server starts on the output it has, and the
+ * build's message reloads the pages opened meanwhile.
+ */
+async function firstBuild (build: Promise<BuildReport>, pluginTimeout: number, since: number, log: FastifyBaseLogger): Promise<void> {
+  if (pluginTimeout === 0) {
+    await build
+    return
+  }
+  const left = since + pluginTimeout * FIRST_BUILD_SHARE - performance.now()
+  let timer: NodeJS.Timeout | undefined
+  const isDone = await Promise.race([build.then(() => true), new Promise<false>(resolve => { timer = setTimeout(resolve, Math.max(0, left), false) })])
+  clearTimeout(timer)
+  if (!isDone) log.warn({ ms: Math.round(performance.now() - since) }, 'the first build is still running; the server starts meanwhile (before the app\'s pluginTimeout), and pages opened now reload when it ends')
 }
 
 /**

@@ -1,21 +1,25 @@
 // Every example starts, answers one request with the client injected, and closes.
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createApp as basic } from '../examples/basic/server.js'
 import { createApp as cluster } from '../examples/cluster/server.js'
 import { createApp as docsSite } from '../examples/docs-site/server.js'
+import { createApp as eleventy } from '../examples/eleventy/server.js'
 import { createApp as markdownSite } from '../examples/markdown-site/server.js'
 import { createApp as metrics } from '../examples/metrics/server.js'
 import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
+import { channelClient } from './helpers/cli.js'
 import { fixture } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
 
-// The docs site builds in worker threads; no example starts a child process.
+// The docs site builds in worker threads; the Eleventy example's generator is a child process
+// (a stand-in with Eleventy's watch mode and output: Eleventy itself is installed by its npm script).
 withoutTrackerInThreads()
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
@@ -100,6 +104,19 @@ t.test('examples/docs-site generates its pages, builds them in shards and merges
   t.equal(JSON.parse(await readFile(join(dir, 'out', 'search-index.json'), 'utf8')).length, 60)
   t.equal((await readFile(join(dir, 'out', 'sitemap.xml'), 'utf8')).match(/<url>/g)?.length, 61)
   t.match(app.liveReload.stats(), { builds: 1, failures: 0 })
+})
+
+t.test('examples/eleventy keeps its generator running, serves what it writes, and reloads per rebuild', async t => {
+  const site = fixture(t, { content: { 'index.html': '<h1>Home</h1>\n' }, _site: {} })
+  const generator = fileURLToPath(new URL('fixtures/builders/watch-generator.mjs', import.meta.url))
+  const app = await eleventy({ logger: false, site, command: `"${process.execPath}" "${generator}" content _site --watch` })
+  t.teardown(() => app.close())
+  const client = await channelClient(t, `http://127.0.0.1:${String(await listen(app, { PORT: '0', HOST: '127.0.0.1' }))}`)
+  t.match((await app.inject('/index.html')).body, '<h1>Home</h1>')
+  t.match((await app.inject('/index.html')).body, TAG)
+  await writeFile(join(site, 'content/index.html'), '<h1>Edited</h1>\n')
+  await client.next('reload')
+  t.match((await app.inject('/index.html')).body, '<h1>Edited</h1>')
 })
 
 t.test('the examples listen on PORT and HOST; a port in use is one line saying what to do, no stack', async t => {

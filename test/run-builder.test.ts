@@ -119,6 +119,21 @@ t.test('app.liveReload.build() with no rebuild under way reloads, as without a b
   await client.next('reload')
 })
 
+t.test('a first build longer than Fastify\'s pluginTimeout: the app starts anyway, and the build\'s message comes when it ends', async t => {
+  const dir = fixture(t, {})
+  let finish!: () => void
+  const finished = new Promise<void>(resolve => { finish = resolve })
+  const log = logLines('info')
+  const app = testApp(t, { logger: log.logger, pluginTimeout: 400 })
+  await app.register(liveReload, { root: dir, builder: async () => { await finished; return { reload: 'page' } } })
+  const url = `http://127.0.0.1:${await listen(app)}`
+  t.ok(log.lines.some(line => line.level === 40 && line.msg.startsWith('the first build is still running')), 'said so')
+  t.equal(app.liveReload.stats().building, true)
+  const client = await channelClient(t, url)
+  finish()
+  await client.next('reload')
+})
+
 t.test('options are checked when the builder is made', async t => {
   for (const [command, options, name] of [
     ['', {}, 'runBuilder.command'],

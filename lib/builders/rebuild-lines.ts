@@ -6,8 +6,9 @@ import type { RunBuilderOptions } from '../../types/index.js'
 export type RebuildPatterns = Required<Pick<RunBuilderOptions, 'begins' | 'ends' | 'errors'>>
 
 /**
- * The watch modes people run, each line as the tool prints it (checked against Eleventy 3.1,
- * Hugo 0.12x, tsc 5, esbuild 0.2x, Vite 6 and Jekyll 4 output):
+ * The watch modes people run, each line as the tool prints it (run against Eleventy 3.1.8, tsc
+ * 5.9 and esbuild 0.28; Hugo's, Vite's and Jekyll's lines as their documentation and users'
+ * reports show them):
  * - Eleventy `--watch`: `[11ty] File changed: ./src/a.md` … `[11ty] Wrote 3 files in 0.05 seconds`
  *   (`Copied 2 Wrote 3 files` with passthrough copies); `[11ty] Watching…` ends one that printed
  *   no count (a fatal error in its config).

@@ -96,8 +96,10 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
 
     const start = (): void => {
       // One pipe for both streams, in the order the tool wrote them: its error (stderr) comes
-      // before the line that ends the rebuild (stdout), as it printed them.
-      const spawned = spawn(`exec 2>&1\n${command}`, { shell: true, detached: true, cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'ignore'] })
+      // before the line that ends the rebuild (stdout), as it printed them. Its stdin is a pipe
+      // left open: esbuild's --watch stops when stdin closes (at once, were it /dev/null), and so
+      // it stops with this process, whatever ends it.
+      const spawned = spawn(`exec 2>&1\n${command}`, { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
       child = spawned
       log.info({ command }, `started \`${command}\``)
       begin()
