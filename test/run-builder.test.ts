@@ -83,6 +83,19 @@ t.test('esbuild\'s lines by default, colours stripped; a pattern of the user\'s 
   })
 })
 
+t.test('a rebuild whose end never shows fails after timeout; the next one is a build of its own', async t => {
+  const options = { begins: /^gen: begin/, ends: /^no tool prints this$/, timeout: 300 }
+  const { dir, client, app, log } = await site(t, { env: { GENERATOR_STYLE: 'plain' }, options })
+  t.match(app.liveReload.stats().lastErrors?.[0].message, /printed no end of this rebuild in 300 ms/, 'its start, too')
+  // Its start gave up on before the generator had built (and was watching): now it is.
+  if (!log.lines.some(line => line.msg === 'gen: done')) await log.next(line => line.msg === 'gen: done')
+  for (const text of ['a', 'b']) {
+    await writeFile(join(dir, 'src/index.html'), `${text}\n`)
+    await client.next('building')
+    t.match((await client.next('error')).errors[0].message, /printed no end of this rebuild in 300 ms\n\ngen: begin\ngen: done/)
+  }
+})
+
 t.test('the generator killed: its death is in the overlay, it starts again at once, and its build clears it', async t => {
   const { dir: siteDir, client, log } = await site(t, { env: { GENERATOR_PID_FILE: 'pids.json' } })
   const pidFile = join(siteDir, 'pids.json')

@@ -27,6 +27,8 @@ interface Rebuild {
   ended: Promise<void>
   end: () => void
   isEnded: boolean
+  /** Ends it as a failure once `timeout` has passed without a line that ends it. */
+  timer?: NodeJS.Timeout
 }
 
 /**
@@ -68,11 +70,13 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
       const rebuild = newRebuild()
       current = rebuild
       taken.push(rebuild)
+      rebuild.timer = setTimeout(() => end(rebuild, `printed no end of this rebuild in ${timeout} ms`), timeout).unref()
       rebuilding()
       return rebuild
     }
     const end = (rebuild: Rebuild, status: string | null): void => {
       if (rebuild.isEnded) return
+      clearTimeout(rebuild.timer)
       rebuild.status = status
       rebuild.end()
       if (current === rebuild) current = null
@@ -150,12 +154,7 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
     const pending = rebuilds?.splice(0) ?? []
     const last = pending.at(-1)
     if (last === undefined) return { reload: 'page' } // asked for (app.liveReload.build()), not begun by the generator
-    if (!last.isEnded) {
-      const timer = setTimeout(() => { last.status ??= `printed no end of this rebuild in ${timeout} ms`; last.end() }, timeout).unref()
-      const aborted = new Promise<void>(resolve => signal.addEventListener('abort', () => resolve(), { once: true }))
-      await Promise.race([last.ended, aborted])
-      clearTimeout(timer)
-    }
+    if (!last.isEnded) await Promise.race([last.ended, new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }))])
     if (signal.aborted) return { reload: 'none' }
     return last.hasError || last.status !== null ? { errors: [errorOf(last)] } : { reload: 'auto' }
   }
