@@ -19,7 +19,7 @@ import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
 import { isNewModule } from './new-modules.js'
 import { LOG_LEVELS } from './messages.js'
-import { createRestarts, type Restarts } from './restarts.js'
+import { createRestarts, RESTART_WAIT_MS, type Restarts } from './restarts.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -78,14 +78,15 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       supersede: changes => changes.some(change => code.isKnown(change.path) && !generations.isOwnWrite(change.path))
     })
     // The first version boots while the proxy is set up and the port bound: a request that comes
-    // before it listens waits for it, as for a version starting again.
+    // before it listens waits for it, as for a version starting again (and as long at most: an
+    // app whose import never ends must not hold requests for ever).
     const first = app.liveReload.build({ full: true })
     first.catch(() => {}) // awaited below
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
       waitFor: async () => {
-        await first.catch(() => {}) // a failed start is the 503 page's, with its error over it
+        await settledWithin(first, RESTART_WAIT_MS) // a failed start is the 503 page's, with its error over it
         await restarts.settled() // the version that stopped, starting again
       },
       isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
@@ -106,6 +107,13 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     app,
     close: async () => { await app.close() }
   }
+}
+
+/** Settles once `promise` has, or once `ms` have passed. */
+async function settledWithin (promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise.catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms).unref() })])
+  clearTimeout(timer)
 }
 
 /** Whether `url` names a file (or a directory with an index.html) of `root` served under `prefix`: the plugin serves it, not the app. */
