@@ -4,14 +4,10 @@
 // install` (fastify-cli), then `node bench/dev-reload.js`. Results go to stdout and
 // bench/results/dev-reload.md; progress to stderr.
 //
-// The app (generated at run time into a temporary directory, one fresh copy per tool): fastify-cli
-// shaped, `export default async function app (fastify, opts)` and `export const options`, 50
-// routes each in a file of its own under routes/, registered from app.js; 25 of them carry JSON
-// schemas for params, querystring and response. Three are the bench's own: GET /version answers
-// a marker string that the bench edits, GET /slow answers after 200 ms, GET /ping answers a small
-// JSON object with the pid and the port of the process that answered. The TypeScript copy is the
-// same app in .ts files with types. Its node_modules links fastify (bench/node_modules, the copy
-// fastify-cli runs) and tsx (the root's).
+// The app (bench/lib/fastify-app.js, generated at run time into a temporary directory, one fresh
+// copy per tool): fastify-cli shaped, 50 routes in files of their own, 25 with JSON schemas; GET
+// /version answers a marker that the bench edits, GET /slow answers after 200 ms, GET /ping names
+// the pid and the port of the process that answered. The TypeScript copy is the same app in .ts.
 //
 // The tools, each started fresh on its own copy, one after the other, and stopped (its whole
 // process group) before the next:
@@ -46,7 +42,7 @@
 // Every wait is bounded and fails loudly, naming the tool, with the tail of its stderr. Loopback
 // only. Clock: CLOCK_MONOTONIC (process.hrtime) in this process.
 import { execFileSync, fork, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,81 +50,11 @@ import { createRequire } from 'node:module'
 import { getHeapSpaceStatistics } from 'node:v8'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import WebSocket from 'ws'
+import { SLOW_MS, versionSource, writeApp } from './lib/fastify-app.js'
 import { fmt, freePort, now, percentile, sleep } from './lib/harness.js'
 
 const path = relative => fileURLToPath(new URL(relative, import.meta.url))
 const SELF = path('dev-reload.js')
-
-// ---------------------------------------------------------------------------------------------
-// The app: writeApp(dir, lang) writes it into `dir` (made) for lang 'js' or 'ts'.
-const SLOW_MS = 200
-const ROUTES = 50
-const SCHEMA = `{
-  params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
-  querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 } } },
-  response: { 200: { type: 'object', properties: { route: { type: 'integer' }, id: { type: 'integer' }, limit: { type: 'integer' } }, required: ['route', 'id', 'limit'] } }
-}`
-const TS_HEAD = "import type { FastifyInstance } from 'fastify'\n\n"
-const sig = (name, ts) => ts ? `export default async function ${name} (fastify: FastifyInstance): Promise<void> {` : `export default async function ${name} (fastify) {`
-const versionSource = (lang, marker, broken = false) => {
-  const ts = lang === 'ts'
-  const body = `  fastify.get('/version', async ()${ts ? ': Promise<string>' : ''} => '${marker}')\n`
-  // broken: the call and the function left open, a syntax error at the end of the file
-  return `${ts ? TS_HEAD : ''}${sig('version', ts)}\n${broken ? body.replace(/\)\n$/, '\n') : `${body}}\n`}`
-}
-const routeFiles = lang => {
-  const ts = lang === 'ts'
-  const files = {}
-  const generic = ROUTES - 3
-  for (let i = 0; i < generic; i++) {
-    const name = `r${String(i).padStart(2, '0')}`
-    // 24 of the 47 with schemas, and /ping: 25 of 50
-    files[name] = i % 2 === 0
-      ? `${ts ? `${TS_HEAD}interface Params { id: number }\ninterface Query { limit?: number }\n\n` : ''}const schema = ${SCHEMA}\n\n${sig(name, ts)}\n` +
-        `  fastify.get${ts ? '<{ Params: Params, Querystring: Query }>' : ''}('/items/${i}/:id', { schema }, async (request) => ({ route: ${i}, id: request.params.id, limit: request.query.limit ?? 10 }))\n}\n`
-      : `${ts ? TS_HEAD : ''}${sig(name, ts)}\n  fastify.get('/plain/${i}', async () => ({ route: ${i}, text: 'route ${i} has no schema' }))\n}\n`
-  }
-  files.ping = `${ts ? TS_HEAD : ''}const schema = { response: { 200: { type: 'object', properties: { pid: { type: 'integer' }, port: { type: 'integer' } }, required: ['pid', 'port'] } } }\n\n${sig('ping', ts)}\n` +
-    `  fastify.get('/ping', { schema }, async (request) => ({ pid: process.pid, port: ${ts ? '(request.server.server.address() as { port: number })' : 'request.server.server.address()'}.port }))\n}\n`
-  files.slow = `${ts ? TS_HEAD : ''}${sig('slow', ts)}\n  fastify.get('/slow', async () => {\n    await new Promise(resolve => setTimeout(resolve, ${SLOW_MS}))\n    return { slow: true }\n  })\n}\n`
-  files.version = versionSource(lang, 'start')
-  return files
-}
-function writeApp (dir, lang) {
-  const ts = lang === 'ts'
-  mkdirSync(join(dir, 'routes'), { recursive: true })
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(path('node_modules/fastify'), join(dir, 'node_modules/fastify'), 'dir')
-  symlinkSync(path('../node_modules/tsx'), join(dir, 'node_modules/tsx'), 'dir')
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `dev-reload-${lang}`, private: true, type: 'module' }, null, 2) + '\n')
-  const files = routeFiles(lang)
-  for (const [file, source] of Object.entries(files)) writeFileSync(join(dir, 'routes', `${file}.${lang}`), source)
-  const names = Object.keys(files)
-  writeFileSync(join(dir, `app.${lang}`), [
-    ts ? "import type { FastifyInstance, FastifyPluginOptions } from 'fastify'" : '',
-    ...names.map(file => `import ${file} from './routes/${file}.js'`),
-    '',
-    '/** Given to Fastify by fastify-cli (--options) and the dev server. */',
-    'export const options = { bodyLimit: 512 * 1024 }',
-    '',
-    ts ? 'export default async function app (fastify: FastifyInstance, opts: FastifyPluginOptions): Promise<void> {' : 'export default async function app (fastify, opts) {',
-    ...names.map(file => `  await fastify.register(${file}, opts)`),
-    '}',
-    ''
-  ].filter((line, i) => i > 0 || line !== '').join('\n'))
-  if (!ts) {
-    writeFileSync(join(dir, 'server.js'), [
-      "import Fastify from 'fastify'",
-      "import app, { options } from './app.js'",
-      '',
-      'const fastify = Fastify(options)',
-      'await fastify.register(app)',
-      "await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })",
-      ''
-    ].join('\n'))
-  }
-  return { dir, entry: join(dir, `app.${lang}`), versionFile: join(dir, 'routes', `version.${lang}`), lang }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The supervisor: this file run as `node --expose-gc dev-reload.js --supervisor <entry>`. It

@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { get } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { dev } from '../lib/dev/dev.js'
+import { dev, startDev } from '../lib/dev/dev.js'
 import type { DevServer } from '../types/dev.js'
 import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
 import { channelClient, runCommand } from './helpers/cli.js'
@@ -310,6 +311,44 @@ t.test('before any version started: a 503 page with the client; the fix serves a
   writeFileSync(join(dir, 'routes', 'root.js'), route('up'))
   await reload
   t.match(await text(`${server.url}/`), /<body>up<\/body>/)
+})
+
+t.test('a request that comes while the first version boots waits for it and gets its answer, not the 503 page', async t => {
+  const gate = mkdtempSync(join(tmpdir(), 'dev-first-'))
+  t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
+  const marker = join(gate, 'booting')
+  // The first version's boot holds until the test lets it go, once a request has reached the supervisor.
+  const dir = app(t, 'first', {
+    'app.js': `import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import root from './routes/root.js'
+export default async function app (fastify) {
+  const go = once(process, 'SIGUSR2')
+  writeFileSync(${JSON.stringify(marker)}, String(process.pid))
+  await go
+  fastify.register(root)
+}
+export const options = { logger: false }
+`
+  })
+  let arrived!: () => void
+  const hasArrived = new Promise<void>(resolve => { arrived = resolve })
+  let bound!: (port: number) => void
+  const port = new Promise<number>(resolve => { bound = resolve })
+  const starting = startDev({ entry: join(dir, 'app.js') }, async supervisor => {
+    supervisor.server.once('request', () => { arrived() }) // as it comes in, before any hook of the supervisor's
+    await supervisor.listen({ port: 0, host: '127.0.0.1' })
+    bound((supervisor.server.address() as AddressInfo).port)
+  })
+  t.teardown(async () => { await (await starting).close() })
+  const answer = fetch(`http://127.0.0.1:${await guarded(port, 'the port bound')}/api`)
+  await guarded(hasArrived, 'the request at the supervisor')
+  await eventually(() => existsSync(marker) && readFileSync(marker, 'utf8') !== '', GUARD_MS, 'the first version booting') // written by the app's process
+  process.kill(Number(readFileSync(marker, 'utf8')), 'SIGUSR2')
+  const res = await guarded(answer, 'the answer')
+  t.equal(res.status, 200, 'the app\'s answer, not the 503 page')
+  t.same(await res.json(), { body: 'first' })
+  await guarded(starting, 'dev() resolved')
 })
 
 t.test('a change the app never loaded restarts nothing', async t => {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { commandBuilder } from '../index.js'
+import { commandBuilder } from '../builders/command.js' // not the plugin's module: dev/dev.ts imports it once its first child is started
 import { startDev } from '../dev/dev.js'
 import type { CliOptions } from './args.js'
-import { httpsServerOptions, type Certificate } from './certificate.js'
+import type { Certificate } from './certificate.js'
 import type { Listening } from './listen.js'
 import type { Report } from './report.js'
 
@@ -13,6 +13,8 @@ import type { Report } from './report.js'
  */
 export async function devServer (options: CliOptions, report: Report, listen: (app: FastifyInstance) => Promise<Listening>, certificate: Certificate | null = null): Promise<{ app: FastifyInstance, listening: Listening }> {
   let listening: Listening | undefined
+  // Loaded already (main.ts) when there is a certificate; not worth loading when there is none.
+  const serverOptions = certificate === null ? {} : (await import('./certificate.js')).httpsServerOptions(certificate)
   const server = await startDev({
     entry: options.dir,
     logger: { level: options.isQuiet ? 'warn' : 'info', stream: report.stream },
@@ -24,6 +26,6 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     prettyLogs: options.prettyLogs,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})
-  }, async app => { listening = await listen(app) }, certificate === null ? {} : httpsServerOptions(certificate))
+  }, async app => { listening = await listen(app) }, serverOptions)
   return { app: server.app, listening: listening! }
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -8,6 +7,7 @@ import { commandBuilder, liveReload, runBuilder } from '../index.js'
 import type { CliOptions } from './args.js'
 import { httpsServerOptions, type Certificate } from './certificate.js'
 import { channelPaths, proxyTo } from '../proxy.js'
+import { lazyCompilers } from '../lazy-compilers.js'
 import { createRootCheck } from '../static-policy.js'
 import type { Report } from './report.js'
 
@@ -65,23 +65,6 @@ export async function createApp (options: CliOptions, report: Report, certificat
   }
   return app
 }
-
-/**
- * Fastify's own schema compilers, loaded when a route first declares a schema to compile. Fastify
- * loads them (Ajv, fast-json-stringify) when an app is made: 120 ms of a 190 ms app in a profile of
- * the command's start, for routes that declare none (the plugin's, @fastify/static's, the
- * proxy's). They are Fastify's dependencies, so they are found from where Fastify is.
- */
-function lazyCompilers (): { buildValidator: CompilerFactory, buildSerializer: CompilerFactory } {
-  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'))
-  let validator: CompilerFactory | undefined
-  let serializer: CompilerFactory | undefined
-  return {
-    buildValidator: (...args) => (validator ??= (fromFastify('@fastify/ajv-compiler') as () => CompilerFactory)())(...args),
-    buildSerializer: (...args) => (serializer ??= (fromFastify('@fastify/fast-json-stringify-compiler') as () => CompilerFactory)())(...args)
-  }
-}
-type CompilerFactory = (...args: any[]) => any
 
 /**
  * History routing: a GET or HEAD that wants a page and matches no file gets index.html (and the

@@ -10,19 +10,16 @@ import { dirname, extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Server } from 'node:http'
 import type { SecureServerOptions } from 'node:http2'
-import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
+import type { FastifyHttpOptions, FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
 import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
-import { liveReload } from '../index.js'
-import { channelPaths, proxyTo } from '../proxy.js'
 import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
 import { isNewModule } from './new-modules.js'
 import { LOG_LEVELS } from './messages.js'
-import { createRestarts, type Restarts } from './restarts.js'
-import { takeRouteError } from './route-errors.js'
+import { createRestarts, RESTART_WAIT_MS, type Restarts } from './restarts.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -46,10 +43,21 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
   const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
   const generations = createGenerations(entry, { execArgv: loaderFor(entry), logger: appLogger, onStopped: error => { restarts.stopped(error) } })
+  // Imported once the first child is on its way, which imports its Fastify meanwhile, on another
+  // core: Fastify, the plugin and the proxy are ~200 ms of the supervisor's start.
+  const [{ default: Fastify, LogController }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
+    await Promise.all([import('fastify'), import('../index.js'), import('../proxy.js'), import('../lazy-compilers.js'), import('./route-errors.js')])
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
   // requests and replies through what HTTP/2's compatibility API shares with HTTP/1.
-  const app = Fastify({ ...server as FastifyHttpOptions<Server>, logger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, pluginTimeout: 0 })
+  const app = Fastify({
+    ...server as FastifyHttpOptions<Server>,
+    logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    schemaController: { compilersFactory: lazyCompilers() }, // its routes declare no schema
+    forceCloseConnections: true,
+    pluginTimeout: 0
+  })
   const restarts = createRestarts(generations, { send: message => { app.liveReload.send(message) }, log: app.log.child({ plugin: 'livereload' }) })
   app.addHook('onClose', async () => {
     restarts.close()
@@ -63,22 +71,31 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       enabled: true,
       watch: [...userWatch, dirname(entry)],
       builder: serverBuilder(generations, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
-      buildOnStart: true,
+      buildOnStart: false, // started below, once the watcher is on: the proxy and the port are made ready meanwhile
       // A change to a file the app is known to load cancels a boot under way, unless that boot
       // wrote it itself (a generator run at start); anything else (a file the app writes as it
       // starts, a client-side source) lets it finish, and is judged after.
       supersede: changes => changes.some(change => code.isKnown(change.path) && !generations.isOwnWrite(change.path))
     })
+    // The first version boots while the proxy is set up and the port bound: a request that comes
+    // before it listens waits for it, as for a version starting again (and as long at most: an
+    // app whose import never ends must not hold requests for ever).
+    const first = app.liveReload.build({ full: true })
+    first.catch(() => {}) // awaited below
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
-      waitFor: async () => { await restarts.settled() }, // the version that stopped, starting again
+      waitFor: async () => {
+        await settledWithin(first, RESTART_WAIT_MS) // a failed start is the 503 page's, with its error over it
+        await restarts.settled() // the version that stopped, starting again
+      },
       isLocalFile: root === null ? undefined : url => isFileIn(root, pluginOptions.prefix ?? '/', url),
       keepsHost: true, // the app builds its URLs from the Host browsers use
       ownHeaders: takeRouteError, // the error behind a 5xx, for its page
       hold: url => generations.hold(url)
     })
     await (listen ?? (async server => { await server.listen({ port, host }) }))(app)
+    await first
   } catch (err) {
     await app.close()
     throw err
@@ -90,6 +107,13 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     app,
     close: async () => { await app.close() }
   }
+}
+
+/** Settles once `promise` has, or once `ms` have passed. */
+async function settledWithin (promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise.catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms).unref() })])
+  clearTimeout(timer)
 }
 
 /** Whether `url` names a file (or a directory with an index.html) of `root` served under `prefix`: the plugin serves it, not the app. */
