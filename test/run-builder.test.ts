@@ -1,6 +1,8 @@
 // runBuilder (lib/builders/run.ts): a generator's own watch mode, a real process
 // (fixtures/builders/watch-generator.mjs) watching real files, kept running by the plugin; each
 // rebuild it prints is one build, seen by a real WebSocket client.
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -113,6 +115,19 @@ t.test('close takes the generator\'s whole process group with it', async t => {
   const { dir, app } = await site(t, { env: { GENERATOR_PID_FILE: 'pids.json' } })
   const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
   await app.close()
+  const isGone = (p: number) => () => { try { process.kill(p, 0); return false } catch { return true } }
+  await eventually(isGone(pid), 5000, 'the generator gone')
+  await eventually(isGone(helper), 5000, 'the process it started gone')
+})
+
+t.test('a server that dies without closing (SIGKILL) takes the generator\'s group with it', async t => {
+  const dir = fixture(t, { src: { 'index.html': 'one\n' }, _site: {} })
+  const host = fork(fileURLToPath(new URL('fixtures/builders/run-host.mjs', import.meta.url)), [dir], { env: { ...process.env, GENERATOR_PID_FILE: join(dir, 'pids.json') }, execArgv: [] })
+  t.teardown(() => host.kill('SIGKILL'))
+  await once(host, 'message')
+  const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
+  host.kill('SIGKILL')
+  await once(host, 'exit')
   const isGone = (p: number) => () => { try { process.kill(p, 0); return false } catch { return true } }
   await eventually(isGone(pid), 5000, 'the generator gone')
   await eventually(isGone(helper), 5000, 'the process it started gone')

@@ -99,11 +99,7 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
     }
 
     const start = (): void => {
-      // One pipe for both streams, in the order the tool wrote them: its error (stderr) comes
-      // before the line that ends the rebuild (stdout), as it printed them. Its stdin is a pipe
-      // left open: esbuild's --watch stops when stdin closes (at once, were it /dev/null), and so
-      // it stops with this process, whatever ends it.
-      const spawned = spawn(`exec 2>&1\n${command}`, { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
+      const spawned = spawn(guarded(command), { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
       child = spawned
       log.info({ command }, `started \`${command}\``)
       begin()
@@ -197,6 +193,28 @@ function push (rebuild: Rebuild, line: string, max: number): void {
   rebuild.lines.push(line)
   rebuild.bytes += line.length + 1
   while (rebuild.bytes > max && rebuild.lines.length > 1) rebuild.bytes -= rebuild.lines.shift()!.length + 1
+}
+
+/**
+ * The shell script that runs `command`. Its output: one pipe for both streams, in the order the
+ * tool wrote them (its error on stderr comes before the line on stdout that ends the rebuild, as
+ * it printed them). Its stdin: a pipe this process holds open and never writes, so that it closes
+ * when this process goes, however it goes (a SIGKILL, a crash: no close() then): the script then
+ * ends its whole group, and a generator watching for ever is never left behind. The command reads
+ * the same pipe: esbuild's --watch stops when its stdin closes (at once, were it /dev/null). The
+ * script exits as the command does, with its status.
+ */
+function guarded (command: string): string {
+  return `exec 2>&1 3<&0
+{
+${command}
+} <&3 &
+command=$!
+{ cat >/dev/null; kill -TERM 0; } <&3 &
+wait "$command"
+status=$?
+kill "$!" 2>/dev/null
+exit "$status"`
 }
 
 /** The shell reports a command a signal killed as 128 + its number: ` (SIGKILL)` for 137. */
