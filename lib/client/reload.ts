@@ -1,24 +1,22 @@
 import { log } from './log.js'
 import { decodePath } from './url-path.js'
 
-/** A burst of reload messages (several builds in a row) becomes one reload. */
-const RELOAD_DEBOUNCE_MS = 30
 const SCROLL_KEY = 'livereload:scroll:'
 
-let pending: ReturnType<typeof setTimeout> | undefined
-
-/** Reloads the page soon, keeping its scroll position across the reload. */
+/**
+ * Reloads the page now, keeping its scroll position across the reload. The server sends one
+ * message per build or burst, so there is nothing to wait for: a wait here (30 ms, before) was
+ * added to every reload. A second message while the page unloads starts the same reload again;
+ * a reload the page's beforeunload prompt kept from happening is still asked for by the next.
+ */
 export function reloadPage (reason: string): void {
-  clearTimeout(pending)
-  pending = setTimeout(() => {
-    log(`reloading: ${reason}`)
-    try {
-      sessionStorage.setItem(scrollKey(), JSON.stringify([scrollX, scrollY]))
-      // The browser's own restoration would race ours on a page that grows as it loads.
-      history.scrollRestoration = 'manual'
-    } catch { /* storage disabled: reload without keeping the position */ }
-    location.reload()
-  }, RELOAD_DEBOUNCE_MS)
+  log(`reloading: ${reason}`)
+  try {
+    sessionStorage.setItem(scrollKey(), JSON.stringify([scrollX, scrollY]))
+    // The browser's own restoration would race ours on a page that grows as it loads.
+    history.scrollRestoration = 'manual'
+  } catch { /* storage disabled: reload without keeping the position */ }
+  location.reload()
 }
 
 /** Puts back the scroll position saved by the reload that loaded this page, once it has loaded. */
