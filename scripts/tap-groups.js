@@ -75,6 +75,7 @@ const SECONDS = new Map(Object.entries({
   'test/serial/testing.test.ts': 6,
   'test/serial/plugin.test.ts': 2,
   'test/isolated-builder.test.ts': 19,
+  'test/run-builder.test.ts': 6,
   'test/sharded-builder.test.ts': 7,
   'test/cluster-setup.test.ts': 7,
   'test/cluster-lease.test.ts': 6,
