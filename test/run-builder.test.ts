@@ -94,7 +94,7 @@ t.test('a rebuild whose end never shows fails after timeout; the next one is a b
   for (const text of ['a', 'b']) {
     await writeFile(join(dir, 'src/index.html'), `${text}\n`)
     await client.next('building')
-    t.match((await client.next('error')).errors[0].message, /printed no end of this rebuild in 300 ms\n\ngen: begin\ngen: done/)
+    t.match((await client.next('error')).errors[0].message, /printed no end of this rebuild in 300 ms\n\ngen: begin/)
   }
 })
 
