@@ -42,6 +42,7 @@ function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: b
       if (restarted) reloadPage('the server restarted')
       break
     case 'reload':
+      hideOverlay() // the build succeeded, whether or not it changed this page
       reloadIfShown(message.paths)
       break
     case 'css':

@@ -215,6 +215,18 @@ t.test('a change to another page leaves this one as it is', async t => {
   t.equal(site.app.liveReload.stats().messages, 2, 'the reload was sent, then the swap')
 })
 
+t.test('a reload of another page hides this one\'s overlay, and leaves the page as it is', async t => {
+  const site = await startSite(t, SITE)
+  const page = await open(t, `${site.origin}/`)
+  await setMarker(page)
+  site.app.liveReload.send({ type: 'error', errors: [{ message: 'Unexpected token' }] })
+  const overlay = page.locator('livereload-overlay')
+  await overlay.waitFor()
+  site.app.liveReload.send({ type: 'reload', paths: ['/other.html'] })
+  await overlay.waitFor({ state: 'detached' })
+  t.ok(await hasMarker(page), 'not reloaded')
+})
+
 t.test('the console names what reloaded the page: its own path before a file any page may use', async t => {
   const site = await startSite(t, { ...SITE, 'about.html': PAGE('<h1>about</h1>') })
   for (const [url, expected] of [['/about.html', '/about.html changed'], ['/', '/site.css changed']]) {
