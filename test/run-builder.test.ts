@@ -145,6 +145,8 @@ t.test('app.liveReload.build() with no rebuild under way reloads, as without a b
   const { app, client } = await site(t)
   t.match(await app.liveReload.build(), { ok: true, sent: 'reload' })
   await client.next('reload')
+  t.match(await app.liveReload.build({ full: true }), { ok: true, full: true, sent: 'reload' }, 'a full one, later: a build of its own, not the start\'s report')
+  t.equal(app.liveReload.stats().builds, 3)
 })
 
 t.test('a first build longer than Fastify\'s pluginTimeout: the app starts anyway, and the build\'s message comes when it ends', async t => {
@@ -161,6 +163,15 @@ t.test('a first build longer than Fastify\'s pluginTimeout: the app starts anywa
   const client = await channelClient(t, url)
   finish()
   await client.next('reload')
+})
+
+t.test('without buildOnStart (the command\'s way), a full build asked for after the start is a build of its own', async t => {
+  const dir = fixture(t, { src: { 'index.html': 'one\n' }, _site: {} })
+  const app = testApp(t)
+  await app.register(liveReload, { root: join(dir, '_site'), buildOnStart: false, builder: runBuilder(COMMAND, { cwd: dir }) })
+  const client = await channelClient(t, `http://127.0.0.1:${await listen(app)}`)
+  if (app.liveReload.stats().builds === 0) await client.next('reload') // the generator's start
+  t.match(await app.liveReload.build({ full: true }), { full: true, sent: 'reload' })
 })
 
 t.test('options are checked when the builder is made', async t => {

@@ -90,9 +90,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     }
   }, closedReport, closing.signal)
   const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
-  // A builder that watches on its own builds everything when it starts: that build is the first
-  // full one asked for (buildOnStart's), not another after it.
-  let firstBuild: Promise<BuildReport> | null = null
+  // A builder that watches on its own builds everything when it starts: that build, while it
+  // runs, is the full one asked for (buildOnStart's), not another after it. Undefined: not begun.
+  let firstBuild: Promise<BuildReport> | null | undefined
   let current: AbortController | null = null
   let isErrorShowing = false
   let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
@@ -258,7 +258,9 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
         rebuilding () {
           const report = queue.request(false)
           report.catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
-          firstBuild ??= report
+          if (firstBuild !== undefined) return
+          firstBuild = report
+          report.then(() => { firstBuild = null }, /* c8 ignore next */ () => {}) // a full build asked for later is one of its own
         },
         signal: closing.signal,
         log: log.child({ builder: builder.name ?? 'build' })
@@ -278,11 +280,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     outputActivity: () => outputs.feed(),
     build ({ full = false } = {}) {
       loop.reset()
-      if (full && firstBuild !== null) {
-        const first = firstBuild
-        firstBuild = null
-        return first
-      }
+      if (full && firstBuild != null) return firstBuild
       return queue.request(full)
     },
     resync (what) {
