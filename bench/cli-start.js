@@ -24,7 +24,7 @@ import { request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fmt, freePort, median, now, percentile, sleep } from './lib/harness.js'
+import { fmt, freePort, inTurn, median, now, percentile, sleep } from './lib/harness.js'
 
 const env = (name, fallback) => process.env[name] ?? fallback
 const N = Number(env('CLI_START_N', 10))
@@ -261,7 +261,7 @@ const deadline = setTimeout(() => {
 try {
   for (let round = -WARMUP; round < N; round++) {
     for (let k = 0; k < TOOLS.length; k++) {
-      const tool = TOOLS[(((round % TOOLS.length) + TOOLS.length) % TOOLS.length + k) % TOOLS.length]
+      const tool = inTurn(TOOLS, round, k)
       const { urlMs, pageMs, attempts } = await start(tool, dir)
       if (round >= 0) {
         const result = results.get(tool.name)

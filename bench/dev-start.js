@@ -33,7 +33,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeApp } from './lib/fastify-app.js'
-import { fmt, freePort, median, now, percentile, sleep } from './lib/harness.js'
+import { fmt, freePort, inTurn, median, now, percentile, sleep } from './lib/harness.js'
 
 const env = (name, fallback) => process.env[name] ?? fallback
 const N = Number(env('DEV_START_N', 10))
@@ -212,7 +212,7 @@ const deadline = setTimeout(() => {
 try {
   for (let round = -WARMUP; round < N; round++) {
     for (let k = 0; k < TOOLS.length; k++) {
-      const tool = TOOLS[(((round % TOOLS.length) + TOOLS.length) % TOOLS.length + k) % TOOLS.length]
+      const tool = inTurn(TOOLS, round, k)
       const { ms, retried } = await start(tool)
       if (round >= 0) {
         results.get(tool.name).ms.push(ms)

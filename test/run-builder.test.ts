@@ -15,6 +15,7 @@ import { channelClient, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
+import { isAlive } from './helpers/process.js'
 
 const GENERATOR = fileURLToPath(new URL('fixtures/builders/watch-generator.mjs', import.meta.url))
 const COMMAND = `"${process.execPath}" "${GENERATOR}" src _site --watch`
@@ -115,9 +116,8 @@ t.test('close takes the generator\'s whole process group with it', async t => {
   const { dir, app } = await site(t, { env: { GENERATOR_PID_FILE: 'pids.json' } })
   const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
   await app.close()
-  const isGone = (p: number) => () => { try { process.kill(p, 0); return false } catch { return true } }
-  await eventually(isGone(pid), 5000, 'the generator gone')
-  await eventually(isGone(helper), 5000, 'the process it started gone')
+  await eventually(() => !isAlive(pid), 5000, 'the generator gone')
+  await eventually(() => !isAlive(helper), 5000, 'the process it started gone')
 })
 
 t.test('a server that dies without closing (SIGKILL) takes the generator\'s group with it', async t => {
@@ -128,9 +128,8 @@ t.test('a server that dies without closing (SIGKILL) takes the generator\'s grou
   const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
   host.kill('SIGKILL')
   await once(host, 'exit')
-  const isGone = (p: number) => () => { try { process.kill(p, 0); return false } catch { return true } }
-  await eventually(isGone(pid), 5000, 'the generator gone')
-  await eventually(isGone(helper), 5000, 'the process it started gone')
+  await eventually(() => !isAlive(pid), 5000, 'the generator gone')
+  await eventually(() => !isAlive(helper), 5000, 'the process it started gone')
 })
 
 t.test('a command without its watch flag: one build, a warning that it is not watching, no restart', async t => {

@@ -137,6 +137,11 @@ export async function startEntry (entry, config) {
   return await startTool(entry.tool, { ...config, port, minimum: entry.minimum === true })
 }
 
+/** The `k`th of `list` in round `round`: each round starts one further on (rounds below 0, the warm-ups, too), so drift meets every tool alike. */
+export function inTurn (list, round, k) {
+  return list[(((round % list.length) + list.length) % list.length + k) % list.length]
+}
+
 export function median (values) {
   if (values.length === 0) return NaN
   const sorted = [...values].sort((a, b) => a - b)

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
-import { KILL_GRACE_MS, killGroup } from './process-group.js'
+import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { commandError } from './tool-output.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
@@ -90,7 +90,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       opts.signal.removeEventListener('abort', onAbort)
       opts.running.delete(child)
       if (reason === null && code === 0) return resolve(null)
-      const status = reason ?? (code !== null ? `exited with code ${code}` : `was killed by ${String(signalName)}`)
+      const status = reason ?? exitStatus(code, signalName)
       resolve(commandError(cmd, status, output.text(), opts.cwd))
     })
   })

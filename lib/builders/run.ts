@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 import { stripVTControlCharacters } from 'node:util'
 import type { Builder, BuildErrorInfo, BuildOutcome, RunBuilderOptions, WatchContext } from '../../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
-import { KILL_GRACE_MS, killGroup } from './process-group.js'
+import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
 import { commandError } from './tool-output.js'
 
@@ -25,7 +24,8 @@ interface Rebuild {
   /** Why it failed though its output did not say so: it exited, or its end never came. */
   status: string | null
   ended: Promise<void>
-  end: () => void
+  /** Marks it ended and wakes the build waiting for it: through watch's end(), which says how. */
+  settle: () => void
   isEnded: boolean
   /** Ends it as a failure once `timeout` has passed without a line that ends it. */
   timer?: NodeJS.Timeout
@@ -78,7 +78,7 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
       if (rebuild.isEnded) return
       clearTimeout(rebuild.timer)
       rebuild.status = status
-      rebuild.end()
+      rebuild.settle()
       if (current === rebuild) current = null
     }
     const onLine = (raw: string): void => {
@@ -116,7 +116,7 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
       spawned.on('close', (code, signalName) => {
         child = null
         if (isStopped) return
-        const status = cause ?? (code !== null ? `exited with code ${code}${signalOf(code)}` : `was killed by ${String(signalName)}`)
+        const status = cause ?? exitStatus(code, signalName)
         const rebuild = current ?? begin()
         if (rebuild.lines.length === 0) for (const line of recent) push(rebuild, line, maxOutput)
         recent = []
@@ -179,7 +179,7 @@ function newRebuild (): Rebuild {
     hasError: false,
     status: null,
     ended,
-    end: () => {
+    settle: () => {
       rebuild.isEnded = true
       end()
     },
@@ -215,12 +215,6 @@ wait "$command"
 status=$?
 kill "$!" 2>/dev/null
 exit "$status"`
-}
-
-/** The shell reports a command a signal killed as 128 + its number: ` (SIGKILL)` for 137. */
-function signalOf (code: number): string {
-  const name = code > 128 ? Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0] : undefined
-  return name === undefined ? '' : ` (${name})`
 }
 
 /** A RegExp of the option, matched line by line: without `g` or `y`, whose lastIndex would make a test depend on the one before. */
