@@ -19,7 +19,7 @@ import type { FileChange } from '../../types/index.js'
 
 /** The coalescer's phase. */
 export type Phase =
-  /** Nothing pending. */
+  /** Nothing delivered by the watcher (the activity may have seen writes it has yet to deliver). */
   | 'idle'
   /** Changes pending: flushed to `onFlush` once the evidence says the save or burst is over. */
   | 'open'
@@ -161,7 +161,14 @@ export const MAX_BURST_MS = 60_000
 export const UNDELIVERED_GIVE_UP_MS = 150
 
 export function nextStep (e: Evidence, rules: Rules): Step {
-  if (e.phase === 'idle' || e.phase === 'held') return { kind: 'wait-for-evidence' }
+  if (e.phase === 'held' || (e.phase === 'idle' && e.undelivered === 0)) return { kind: 'wait-for-evidence' }
+  // Writes the activity saw and the watcher has said nothing of, for longer than it ever holds
+  // a write: it lost them (a batch dropped as a stale copy because our own view of the write came
+  // a turn late, or a subscription gone deaf), and they are taken from the activity and the disk.
+  if (e.phase === 'idle') {
+    const until = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
+    return until - e.now < TIMER_RESOLUTION_MS ? { kind: 'flush' } : { kind: 'wait', until }
+  }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
   const until = Math.min(readyAt(e, rules), latest)
   if (until - e.now < TIMER_RESOLUTION_MS) return { kind: 'flush' }

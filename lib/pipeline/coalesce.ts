@@ -176,7 +176,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       quietBefore,
       hasEmptyFile: batches === 1 && isEmpty(oneFile()),
       earlyMs,
-      lostMs: phase === 'open' ? lost(now - lastWrite) : 0, // only quiet windows ask
+      lostMs: phase === 'open' || phase === 'idle' ? lost(now - lastWrite) : 0, // only quiet windows ask
       contention: phase === 'open' ? world.cpuContention() : 0
     }
   }
@@ -335,8 +335,10 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       known.renames++
     }
     // More writes only ever postpone a flush, which the armed timer re-decides when it fires;
-    // the exception is a save's file caught empty, which this write may have filled.
+    // the exceptions: a save's file caught empty, which this write may have filled, and the
+    // first write the watcher has yet to deliver, which it may never deliver (see nextStep).
     if (phase === 'open' && batches === 1 && seen.size <= 3) decideSoon()
+    else if (phase === 'idle' && timer === undefined) decideSoon()
   }
 
   return {

@@ -9,10 +9,29 @@ import { createCoalescer } from '../../lib/pipeline/coalesce.js'
 import { DEFAULT_DEBOUNCE_MS, MAX_WAIT_MS, resolveOptions } from '../../lib/options.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
 import { fixture } from '../helpers/fixture.js'
-import { collectingLogger } from '../helpers/log.js'
+import { collectingLogger, type LogLine } from '../helpers/log.js'
 import { holdEventLoop } from '../helpers/loop.js'
 
 holdEventLoop(t)
+
+/**
+ * Each step's bound (ms): far past what a step takes on a loaded machine (a flush comes within a
+ * second), so that a step that never ends fails here, with what the watcher logged, instead of
+ * hanging the process (one loaded run did, once, cause unknown).
+ */
+const STEP_MS = 20_000
+
+async function bounded<T> (step: string, promise: Promise<T>, lines: LogLine[]): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step}: not within ${STEP_MS} ms; the watcher logged ${JSON.stringify(lines.map(line => line.msg))}`)), STEP_MS)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 // A rename over an existing file is reported by inotify (IN_MOVED_TO) and @parcel/watcher as a
 // `create`: nothing in the events says the target existed. The other saves net to an `update`.
@@ -50,17 +69,17 @@ for (const [editor, save] of Object.entries(saves)) {
     const flushed: FileChange[][] = []
     const coalescer = createCoalescer({ quietMs: DEFAULT_DEBOUNCE_MS, maxWaitMs: MAX_WAIT_MS }, changes => { flushed.push(changes); flushes.emit('flush', changes) })
     t.teardown(() => coalescer.close())
-    const { log } = collectingLogger()
-    const watcher = await watchDirectory(dir, { onChanges: changes => coalescer.push(changes), onLost: () => {}, activity: coalescer.feed() }, createWatchContext(resolveOptions(), log))
-    t.teardown(() => watcher?.close())
+    const { log, lines } = collectingLogger()
+    const watcher = await bounded('watching', watchDirectory(dir, { onChanges: changes => coalescer.push(changes), onLost: () => {}, activity: coalescer.feed() }, createWatchContext(resolveOptions(), log)), lines)
+    t.teardown(async () => await bounded('closing the watcher', watcher?.close() ?? Promise.resolve(), lines))
 
     const first = once(flushes, 'flush')
     await save(join(dir, 'index.html'))
-    t.same((await first)[0], [{ path: join(dir, 'index.html'), type }])
+    t.same((await bounded('the save\'s flush', first, lines))[0], [{ path: join(dir, 'index.html'), type }])
     // Anything the save left behind would arrive before, or with, this marker.
     const marker = once(flushes, 'flush')
     await writeFile(join(dir, 'other.html'), 'y')
-    t.same((await marker)[0], [{ path: join(dir, 'other.html'), type: 'update' }])
+    t.same((await bounded('the marker\'s flush', marker, lines))[0], [{ path: join(dir, 'other.html'), type: 'update' }])
     t.equal(flushed.length, 2)
   })
 }

@@ -337,6 +337,33 @@ t.test('a write the watcher never delivers is waited for, then taken from the ac
   t.same(flushed, [[update('/site/a.html'), { path: '/site/new/early.html', type: 'create' }]])
 })
 
+t.test('a write the watcher never delivers at all is taken from the activity once the watcher has been silent past its forced flush', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/a.html')
+  write('/site/a.html')
+  fake.advance(WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS - 1)
+  t.same(flushed, [], 'the watcher may still deliver it')
+  fake.advance(1)
+  t.same(flushed, [[update('/site/a.html')]])
+  deliver('/site/a.html') // the watcher, very late after all
+  fake.advance(10_000)
+  t.equal(flushed.length, 1, 'its copy is stale')
+})
+
+t.test('a new write of a path just sent, delivered a turn before the activity saw it, is not lost', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/a.html')
+  write('/site/a.html')
+  deliver('/site/a.html')
+  fake.advance(EARLY_MS)
+  t.equal(flushed.length, 1)
+  fake.advance(1000)
+  deliver('/site/a.html') // the next save's batch, taken for the last one's late copy...
+  write('/site/a.html') // ...because the activity's event came a turn after it
+  fake.advance(WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
+  t.same(flushed, [[update('/site/a.html')], [update('/site/a.html')]])
+})
+
 t.test('a write the watcher lost is not waited for once its batch after the quiet has come without it', async t => {
   const { fake, flushed, write, deliver } = setup()
   write('/site/new/early.html') // written before the watcher watched its new directory
