@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev, startDev } from '../lib/dev/dev.js'
@@ -112,6 +112,68 @@ t.test('a broken edit shows its error, file and line while the old version answe
   writeFileSync(join(dir, 'routes', 'root.js'), route('fixed'))
   await reload
   t.match(await text(`${server.url}/`), /<body>fixed<\/body>/)
+})
+
+/** fastify-livereload/keep as an app imports it (the fixture is no package of ours: by its built file). */
+const KEEP = pathToFileURL(fileURLToPath(new URL('../dist/dev/keep.js', import.meta.url))).href
+
+/** An in-memory session store the app keeps across reloads; `save` and `restore` are its keeper's bodies. */
+const sessionStore = (save: string, restore: string): string => `import { keep } from '${KEEP}'
+export const sessions = new Map()
+keep('sessions', {
+  save: () => ${save},
+  restore: saved => {
+    ${restore}
+  }
+})
+`
+const GOOD_SAVE = 'sessions'
+const GOOD_RESTORE = 'for (const [id, session] of saved) sessions.set(id, session)'
+
+/** Routes: POST /login starts a session (a cookie), GET /me says who is logged in, and which version answers. */
+const sessionRoutes = (version: string): string => `import { sessions } from '../sessions.js'
+export default async function (fastify) {
+  fastify.post('/login', async (request, reply) => {
+    const id = String(process.pid) + String(sessions.size)
+    sessions.set(id, { user: 'ada' })
+    return reply.header('set-cookie', 'sid=' + id + '; Path=/').send({ ok: true })
+  })
+  fastify.get('/me', async request => ({ version: '${version}', user: sessions.get(/sid=([^;]+)/.exec(request.headers.cookie ?? '')?.[1])?.user ?? null }))
+}
+`
+
+t.test('what the app keeps reaches the next version: logged in before an edit, still after it; a restore that throws fails its version; what cannot be cloned is left out, and the log says so', async t => {
+  const dir = app(t, 'one', { 'sessions.js': sessionStore(GOOD_SAVE, GOOD_RESTORE), routes: { 'root.js': sessionRoutes('one') } })
+  const { logger, next } = logLines('warn')
+  const server = await start(t, dir, { logger })
+  const login = await fetch(`${server.url}/login`, { method: 'POST' })
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+  const me = async (): Promise<unknown> => await (await fetch(`${server.url}/me`, { headers: { cookie } })).json()
+  t.same(await me(), { version: 'one', user: 'ada' }, 'logged in')
+  const client = await channelClient(t, server.url)
+
+  let reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), sessionRoutes('two'))
+  await guarded(reload, 'the reload for version two')
+  t.same(await me(), { version: 'two', user: 'ada' }, 'the new code, still logged in')
+
+  const error = client.next('error')
+  writeFileSync(join(dir, 'sessions.js'), sessionStore(GOOD_SAVE, "throw new Error('the store changed shape')"))
+  const shown = (await guarded(error, 'the failed restore')).errors[0]!
+  t.match(shown, { message: /restoring what "sessions" kept: the store changed shape/, file: /sessions\.js$/, line: 6 }, 'the error, at the throw in the app\'s restore')
+  t.same(await me(), { version: 'two', user: 'ada' }, 'the version before still serves, the session in it')
+
+  reload = client.next('reload')
+  writeFileSync(join(dir, 'sessions.js'), sessionStore('() => sessions', GOOD_RESTORE)) // restores; saves what cannot be cloned
+  await guarded(reload, 'the reload for the fix')
+  t.same(await me(), { version: 'two', user: 'ada' }, 'the fix restored what the last version that served saved')
+
+  const warned = next(line => /without what the app keeps/.test(line.msg))
+  reload = client.next('reload')
+  writeFileSync(join(dir, 'routes', 'root.js'), sessionRoutes('three'))
+  await guarded(reload, 'the reload for version three')
+  t.match((await guarded(warned, 'the warning')), { kept: ['sessions'], msg: /"sessions": .*could not be cloned/ }, 'the log names what was left out and why')
+  t.same(await me(), { version: 'three', user: null }, 'the version after it starts without it')
 })
 
 t.test('a plugin that throws at start: the error names the app\'s own frame', async t => {
@@ -611,6 +673,7 @@ t.test('examples/server-reload starts, serves its app and its public/ with the c
   })
   const page = await text(`${url}/`)
   t.match(page, /Served by version \d+/)
+  t.match(page, /Visits: 1,/, 'fastify-livereload/keep, as an app imports it')
   t.match(page, TAG)
   t.match(await text(`${url}/greet/world`), /Hello, world/, 'a route with a schema')
   t.match(await text(`${url}/style.css`), /font:/, 'public/')

@@ -11,7 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
-import type { AppLogger, ChildMessage, SupervisorMessage } from './messages.js'
+import type { AppLogger, ChildMessage, Kept, SupervisorMessage } from './messages.js'
+import { collectKeepers, type Keeper } from './keep.js'
 import { appFileHash } from './loaded-hooks.js'
 import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from '../place.js'
@@ -63,6 +64,8 @@ function realDir (entry: string): string {
 // Listening from the start: the schemas come as soon as the process does.
 process.on('message', (message: SupervisorMessage) => {
   if (message.type === 'boot') boot(process.argv[2]!).catch(() => {})
+  else if (message.type === 'save') save().catch(() => {})
+  else if (message.type === 'restore') onRestore?.(message.state)
   else if (schemas === undefined) early = message.entries
   else schemas.warm(message.entries)
 })
@@ -71,9 +74,13 @@ let app: FastifyInstance | undefined
 let schemas: SchemaCache | undefined
 /** Schemas sent before the standby had its Fastify to compile them with. */
 let early: SchemaEntries | undefined
+/** What the app keeps across reloads (keep.ts), registered as it boots. */
+let keepers = new Map<string, Keeper>()
+let onRestore: ((state: Kept) => void) | undefined
 
 async function boot (entry: string): Promise<void> {
   writes.start()
+  keepers = collectKeepers()
   try {
     const module = await import(pathToFileURL(entry).href) as { default?: unknown, options?: Record<string, unknown> }
     const plugin = module.default
@@ -84,6 +91,7 @@ async function boot (entry: string): Promise<void> {
     app = instance
     trackRouteErrors(instance, realDir(entry))
     await instance.register(plugin as never)
+    if (keepers.size > 0) await restore(instance)
     await instance.listen({ port: 0, host: '127.0.0.1' })
     hasListened = true
     const files = await loadedFiles()
@@ -92,6 +100,44 @@ async function boot (entry: string): Promise<void> {
     const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
   }
+}
+
+/**
+ * Once the app has booted (every plugin loaded, so every keep() made), what the version serving
+ * kept, through the keepers' `restore`, before this one listens. A restore that throws fails
+ * the boot, with the name it was restoring: the version serving keeps serving.
+ */
+async function restore (instance: FastifyInstance): Promise<void> {
+  await instance.ready()
+  const state = new Promise<Kept>(resolve => { onRestore = resolve })
+  send({ type: 'keeping', names: [...keepers.keys()] })
+  for (const [name, saved] of Object.entries(await state)) {
+    try {
+      await keepers.get(name)?.restore(saved)
+    } catch (err) {
+      if (err instanceof Error) err.message = `restoring what "${name}" kept: ${err.message}`
+      throw err
+    }
+  }
+}
+
+/**
+ * What the app keeps, saved for the version booting: each name whose `save` throws, or returns
+ * what cannot be cloned (a function, a socket), is left out and said why.
+ */
+async function save (): Promise<void> {
+  const state: Record<string, unknown> = {}
+  const failures: Record<string, string> = {}
+  for (const [name, keeper] of keepers) {
+    try {
+      const saved = await keeper.save()
+      structuredClone(saved) // what IPC's advanced serialization can pass, said here by name
+      state[name] = saved
+    } catch (err) {
+      failures[name] = err instanceof Error ? err.message : String(err)
+    }
+  }
+  send({ type: 'saved', state, failures })
 }
 
 /**

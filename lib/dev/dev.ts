@@ -42,7 +42,12 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
   if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
   const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
-  const generations = createGenerations(entry, { execArgv: loaderFor(entry), logger: appLogger, onStopped: error => { restarts.stopped(error) } })
+  const generations = createGenerations(entry, {
+    execArgv: loaderFor(entry),
+    logger: appLogger,
+    onStopped: error => { restarts.stopped(error) },
+    onNotKept: (names, reason) => { app.log.warn({ kept: names }, `the next version starts without what the app keeps as ${names.map(name => `"${name}"`).join(', ')}: ${reason}`) }
+  })
   // Imported once the first child is on its way, which imports its Fastify meanwhile, on another
   // core: Fastify, the plugin and the proxy are ~200 ms of the supervisor's start.
   const [{ default: Fastify, LogController }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =

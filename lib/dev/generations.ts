@@ -1,18 +1,20 @@
 // The processes that run the user's app (dev.ts): each version of the code boots in a child of its
 // own, from a standby that has imported Fastify ahead; the supervisor forwards to the current one.
 import { fork, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { on, once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
-import type { AppLogger, ChildMessage, SupervisorMessage } from './messages.js'
+import type { AppLogger, ChildMessage, Kept, SupervisorMessage } from './messages.js'
 import { contentHash } from './content-hash.js'
 import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
 /** A generation being retired gets this long (ms) to finish its requests after SIGTERM, then SIGKILL. */
 export const RETIRE_GRACE_MS = 5000
+/** How long (ms) the generation serving gets to save what its app keeps for the one booting: past it, the new one starts without. */
+export const KEEP_SAVE_MS = 5000
 
 /** A version of the app that listens. */
 export interface Generation {
@@ -70,12 +72,19 @@ interface Child {
   next (): Promise<ChildMessage | null>
 }
 
-/**
- * `entry`: the app's module; `execArgv`: Node flags for each child (a TypeScript loader);
- * `logger`: the app's logger as the flags set it, if they do; `onStopped`: the generation serving
- * ended by itself (it threw, exited, was killed by someone else), with why; it is no longer `current`.
- */
-export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {} }: { execArgv?: readonly string[], logger?: AppLogger | null, onStopped?: (error: BuildErrorInfo) => void } = {}): Generations {
+export interface GenerationsOptions {
+  /** Node flags for each child (a TypeScript loader). */
+  readonly execArgv?: readonly string[]
+  /** The app's logger as the flags set it, if they do. */
+  readonly logger?: AppLogger | null
+  /** The generation serving ended by itself (it threw, exited, was killed by someone else), with why; it is no longer `current`. */
+  readonly onStopped?: (error: BuildErrorInfo) => void
+  /** What the app keeps under these names did not reach the version booting, and why. */
+  readonly onNotKept?: (names: readonly string[], reason: string) => void
+}
+
+/** `entry`: the app's module. */
+export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {}, onNotKept = () => {} }: GenerationsOptions = {}): Generations {
   const live = new Map<Generation, Running>()
   /** Generations that listened, then ended before they were promoted: why. */
   const stoppedEarly = new Map<Generation, BuildErrorInfo>()
@@ -93,7 +102,12 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
   function spawnChild (): Child {
     // Its own process group: whatever the app starts goes with it. stdout and stderr are the
     // supervisor's own, so every line of the app's logs reaches the terminal, across swaps too.
-    const child = fork(CHILD, logger === null ? [entry] : [entry, JSON.stringify(logger)], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true })
+    const child = fork(CHILD, logger === null ? [entry] : [entry, JSON.stringify(logger)], {
+      execArgv: [...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      serialization: 'advanced' // what an app keeps across reloads is structured-clone data (keep.ts)
+    })
     const messages: ChildMessage[] = []
     let wake: (() => void) | undefined
     child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
@@ -132,6 +146,10 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
         child.process.send({ type: 'boot' } satisfies SupervisorMessage)
         message = await next()
       }
+      if (message?.type === 'keeping') {
+        child.process.send({ type: 'restore', state: await saved(message.names, signal) } satisfies SupervisorMessage)
+        message = await next()
+      }
       if (signal.aborted) return { kind: 'aborted' }
       if (message?.type === 'listening' || message?.type === 'failed') written = new Map(Object.entries(message.written))
       if (message?.type === 'listening') {
@@ -151,6 +169,33 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
       signal.removeEventListener('abort', onAbort)
       if (!isClosed) standby ??= spawnChild() // the next boot's, started once this one is over
     }
+  }
+
+  /**
+   * What the generation serving keeps, saved for one booting that keeps `names`: nothing when none
+   * serves, and nothing when it does not answer within KEEP_SAVE_MS (or ends, or the boot is aborted).
+   */
+  async function saved (names: readonly string[], signal: AbortSignal): Promise<Kept> {
+    const running = current === null ? undefined : live.get(current)
+    if (running === undefined) return {}
+    const { process: serving } = running
+    const ended = new AbortController()
+    const onExit = (): void => { ended.abort() }
+    serving.once('exit', onExit)
+    try {
+      serving.send({ type: 'save' } satisfies SupervisorMessage)
+      for await (const [message] of on(serving, 'message', { signal: AbortSignal.any([signal, ended.signal, AbortSignal.timeout(KEEP_SAVE_MS)]) }) as AsyncIterable<[ChildMessage]>) {
+        if (message.type !== 'saved') continue
+        for (const [name, reason] of Object.entries(message.failures)) onNotKept([name], reason)
+        return message.state
+      }
+    } catch {
+      // aborted: the boot, the end of the version serving, or the time
+    } finally {
+      serving.off('exit', onExit)
+    }
+    if (!signal.aborted) onNotKept(names, ended.signal.aborted ? 'the version serving ended before it saved them' : `the version serving did not save them within ${KEEP_SAVE_MS} ms`)
+    return {}
   }
 
   /** A generation's process ended: by its own doing unless it was retired (or all closed) first. */

@@ -23,6 +23,13 @@ export type SupervisorMessage =
   | { readonly type: 'boot' }
   /** The schemas the last generation that listened compiled: to evaluate ahead of the boot. */
   | { readonly type: 'schemas', readonly entries: SchemaEntries }
+  /** To the generation serving: save what the app keeps (lib/dev/keep.ts), for the one booting. */
+  | { readonly type: 'save' }
+  /** To the generation booting, which asked (`keeping`): what the one serving saved, by name; restore it, then listen. */
+  | { readonly type: 'restore', readonly state: Kept }
+
+/** What a generation saved of what its app keeps, by name (structured-clone data: IPC's advanced serialization). */
+export type Kept = Readonly<Record<string, unknown>>
 
 export type ChildMessage =
   /** Fastify and the modules asked for are imported: ready to boot at once. */
@@ -36,6 +43,10 @@ export type ChildMessage =
   | { readonly type: 'listening', readonly port: number, readonly files: readonly string[], readonly hashes: Readonly<Record<string, string>>, readonly written: Written, readonly schemas: SchemaEntries }
   /** The boot failed: the error as the overlay shows it, the files loaded until then (the broken one among them), and those it wrote. */
   | { readonly type: 'failed', readonly error: BuildErrorInfo, readonly files: readonly string[], readonly written: Written }
+  /** The app booted and keeps these names (lib/dev/keep.ts): it waits for a `restore` before it listens. */
+  | { readonly type: 'keeping', readonly names: readonly string[] }
+  /** What the app saved when asked (`save`), and why any name it keeps was not saved. */
+  | { readonly type: 'saved', readonly state: Kept, readonly failures: Readonly<Record<string, string>> }
   /** The app is about to write `path`, under its own directory, as it boots. */
   | { readonly type: 'writing', readonly path: string }
   /**
