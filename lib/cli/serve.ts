@@ -5,8 +5,7 @@ import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, 
 import type { LiveReloadOptions } from '../../types/index.js'
 import { commandBuilder, liveReload, runBuilder } from '../index.js'
 import type { CliOptions } from './args.js'
-import { httpsServerOptions, type Certificate } from './certificate.js'
-import { channelPaths, proxyTo } from '../proxy.js'
+import type { Certificate } from './certificate.js'
 import { lazyCompilers } from '../lazy-compilers.js'
 import { createRootCheck } from '../static-policy.js'
 import type { Report } from './report.js'
@@ -21,7 +20,7 @@ export async function createApp (options: CliOptions, report: Report, certificat
   // Typed as the HTTP/1 server's options whatever the server: the app only reaches requests and
   // replies through what HTTP/2's compatibility API shares with HTTP/1.
   const app = Fastify({
-    ...(certificate === null ? {} : httpsServerOptions(certificate)) as FastifyHttpOptions<Server>,
+    ...(certificate === null ? {} : (await import('./certificate.js')).httpsServerOptions(certificate)) as FastifyHttpOptions<Server>, // as the dev server does: crypto and files only for HTTPS
     schemaController: { compilersFactory: lazyCompilers() },
     logger: { level: options.isQuiet ? 'warn' : 'info', stream: report.stream },
     logController: new LogController({ disableRequestLogging: true }), // a line per change, not per request
@@ -49,6 +48,7 @@ export async function createApp (options: CliOptions, report: Report, certificat
   if (options.proxy !== null) {
     await app.register(liveReload, plugin)
     const upstream = options.proxy
+    const { channelPaths, proxyTo } = await import('../proxy.js') // the proxy and its WebSocket forwarding: only with --proxy
     await proxyTo(app, () => upstream, channelPaths(options.livereload), {
       isInsecure: options.isProxyInsecure,
       timeout: options.proxyTimeout,
