@@ -2,12 +2,12 @@
 // overlay while the old page still answers; the fix is one reload more.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { dev } from '../../lib/dev/dev.js'
 import { browserContext, countLoads, sharedTab, visit } from '../helpers/browser.js'
 import { fixture } from '../helpers/fixture.js'
+import { sessionApp, sessionRoute } from '../helpers/session-app.js'
 
 const tab = await sharedTab(t, await browserContext(t))
 
@@ -81,34 +81,14 @@ t.test('a route that throws: the tab gets the error page, message, place in the 
 })
 
 t.test('logged in before an edit, still logged in after the reload: the app keeps its in-memory sessions (fastify-livereload/keep)', async t => {
-  const keepUrl = pathToFileURL(fileURLToPath(new URL('../../dist/dev/keep.js', import.meta.url))).href
-  const page = (version: string): string => `import { keep } from '${keepUrl}'
-const sessions = new Map()
-keep('sessions', { save: () => sessions, restore: saved => { for (const [id, user] of saved) sessions.set(id, user) } })
-export default async function (fastify) {
-  fastify.get('/login', async (request, reply) => {
-    const id = String(Math.random()).slice(2)
-    sessions.set(id, 'ada')
-    return reply.header('set-cookie', 'sid=' + id + '; Path=/').redirect('/')
-  })
-  fastify.get('/', async (request, reply) => {
-    const user = sessions.get(/sid=([^;]+)/.exec(request.headers.cookie ?? '')?.[1]) ?? 'nobody'
-    return reply.type('text/html').send('<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><h1>${version}</h1><p>' + user + '</p></body></html>')
-  })
-}
-`
-  const dir = fixture(t, {
-    'package.json': '{ "type": "module" }',
-    'app.js': "import root from './routes/root.js'\nexport default async function app (fastify) { fastify.register(root) }\n",
-    routes: { 'root.js': page('one') }
-  })
+  const dir = fixture(t, sessionApp('one'))
   const server = await dev({ entry: join(dir, 'app.js'), port: 0 })
   t.teardown(() => server.close())
-  const tabPage = await visit(t, tab, `${server.url}/login`, connected)
-  t.equal(await tabPage.textContent('p'), 'ada', 'logged in')
-  const reloaded = tabPage.waitForEvent('load')
-  writeFileSync(join(dir, 'routes', 'root.js'), page('two'))
+  const page = await visit(t, tab, `${server.url}/login`, connected)
+  t.equal(await page.textContent('p'), 'ada', 'logged in')
+  const reloaded = page.waitForEvent('load')
+  writeFileSync(join(dir, 'routes', 'root.js'), sessionRoute('two'))
   await reloaded
-  t.equal(await tabPage.textContent('h1'), 'two', 'the new code')
-  t.equal(await tabPage.textContent('p'), 'ada', 'still logged in')
+  t.equal(await page.textContent('h1'), 'two', 'the new code')
+  t.equal(await page.textContent('p'), 'ada', 'still logged in')
 })
