@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest, onErrorHookHandler, onSendHookHandler } from 'fastify'
 import type { InjectPredicate } from '../../types/index.js'
+import type { EditorAccess } from '../editor/access.js'
 import { errorPage, messageOf } from './error-page.js'
 import { isNavigation } from './navigation.js'
 import { readWhole } from './read-whole.js'
@@ -25,7 +26,7 @@ const MAX_READ = 16 * 1024
  * gets the headers GET gets. A callback hook, like the injection's: it runs on every request,
  * and all but a few leave at the status check.
  */
-export function createNavigationPageHooks (options: { isChannel: (url: string) => boolean, inject: InjectPredicate }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
+export function createNavigationPageHooks (options: { isChannel: (url: string) => boolean, inject: InjectPredicate, editor: EditorAccess | null }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
   // What a route threw, for the page of its 5xx: its stack and code frame are not in the reply.
   const thrown = new WeakMap<FastifyRequest, Error>()
 
@@ -72,7 +73,8 @@ export function createNavigationPageHooks (options: { isChannel: (url: string) =
     const said = messageOf(payload, String(reply.getHeader('content-type') ?? ''))
     const message = request.method === 'HEAD' ? said?.replace(/^Route HEAD:/, 'Route GET:') : said
     const error = status < 500 ? undefined : thrown.has(request) ? routeErrorInfo(thrown.get(request)) : forwardedRouteError(request)
-    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error }))
+    if (error !== undefined) options.editor?.noteErrors([error]) // its places are links: node_modules ones included
+    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error, editorLinks: options.editor !== null }))
     for (const name of ['content-encoding', 'content-disposition', 'content-range', 'etag', 'last-modified']) {
       if (reply.hasHeader(name)) reply.removeHeader(name)
     }
