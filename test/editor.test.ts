@@ -53,7 +53,8 @@ async function serveProject (t: Test, options: LiveReloadOptions = {}): Promise<
       src: { 'a.js': 'one\ntwo\nthree\n', 'link.js': t.fixture('symlink', '../../outside/secret.js'), out: t.fixture('symlink', '../../outside') },
       node_modules: { lib: { 'index.js': 'module.exports = 1\n' } }
     },
-    outside: { 'secret.js': 'secret\n' }
+    outside: { 'secret.js': 'secret\n' },
+    node_modules: { dep: { 'index.js': 'module.exports = 2\n' } } // where Node also looks for the project's modules
   })
   const dir = join(base, 'project')
   const lines = logLines('debug')
@@ -154,7 +155,7 @@ t.test('the token is read by the page\'s own origin only, and refused like the c
   t.match(own.headers, { 'cache-control': 'no-store', 'cross-origin-resource-policy': 'same-origin', 'x-content-type-options': 'nosniff' })
 })
 
-t.test('a node_modules file opens once an error shown named it: in the overlay, or in a route error page\'s stack', async t => {
+t.test('a node_modules file opens once an error shown named it (in the overlay, or in a route error page\'s stack), in the project or above it', async t => {
   const editor = fakeEditor(t)
   const { app, port, dir, token, shown, open } = await serveProject(t)
   const dependency = { file: shown('node_modules/lib/index.js'), line: 1, token }
@@ -173,6 +174,14 @@ t.test('a node_modules file opens once an error shown named it: in the overlay, 
   const fromOverlay = editor.nextOpen()
   t.equal((await other.open({ file: other.shown('node_modules/lib/index.js'), line: 1, token: other.token })).status, 204, 'named by a build error: opened')
   t.same(await fromOverlay, [join(other.dir, 'node_modules/lib/index.js'), '1', '1'])
+  const above = { file: displayPath(join(other.dir, '..', 'node_modules/dep/index.js')), line: 1, token: other.token }
+  t.match((await other.open(above)).json(), { code: 'outside-project' }, 'a dependency above the project, not named: outside')
+  other.app.liveReload.send({ type: 'error', errors: [{ message: 'in a dependency above', file: above.file, line: 1 }] })
+  const fromAbove = editor.nextOpen()
+  t.equal((await other.open(above)).status, 204, 'named: it is where Node resolves the project\'s modules from, opened')
+  t.same(await fromAbove, [join(other.dir, '..', 'node_modules/dep/index.js'), '1', '1'])
+  other.app.liveReload.send({ type: 'error', errors: [{ message: 'outside', file: displayPath(join(other.dir, '..', 'outside/secret.js')), line: 1 }] })
+  t.match((await other.open({ ...above, file: displayPath(join(other.dir, '..', 'outside/secret.js')) })).json(), { code: 'outside-project' }, 'named, but outside the project and its node_modules: refused')
   t.not(other.token, token, 'each server start has its own token')
   t.equal((await other.open({ file: other.shown('src/a.js'), line: 1, token })).status, 403, 'another server\'s token is refused')
   await app.close()

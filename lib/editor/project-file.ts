@@ -2,7 +2,7 @@
 // leads out is refused), never one under node_modules that no error shown named.
 import { realpath, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join, parse, relative, resolve, sep } from 'node:path'
+import { dirname, join, parse, relative, resolve, sep } from 'node:path'
 import { refusal, type EditorRefusal } from './open-request.js'
 
 /** A path as an error showed it (displayPath(): relative to `cwd`, from `~`, or absolute), made absolute again. */
@@ -25,12 +25,15 @@ export function projectPlaces (root: string | null, watch: readonly string[], cw
 
 /**
  * The real path of the file `shown` names, when it may be opened: inside one of `project`
- * (lexically, then once links are followed), not under node_modules unless `isNamed` says an
- * error named it, and a regular file. Otherwise why not.
+ * (lexically, then once links are followed) and not under node_modules, or a file an error
+ * shown named (`isNamed`) there or in a node_modules where Node looks for the project's modules
+ * (beside a project directory or above it); and a regular file. Otherwise why not.
  */
 export async function projectFile (shown: string, project: readonly string[], isNamed: (path: string) => boolean): Promise<string | EditorRefusal> {
   const path = resolveShown(shown)
-  const place = project.find(dir => isInside(path, dir))
+  const named = isNamed(path)
+  const places = named ? [...project, ...dependencyDirs(project)] : project
+  const place = places.find(dir => isInside(path, dir))
   // Decided before the disk is asked anything: no answer says whether a file outside exists.
   if (place === undefined) return refusal('outside-project', 'the file is outside the project (the root, the watched directories, the dev entry\'s directory)')
   let real: string
@@ -39,14 +42,26 @@ export async function projectFile (shown: string, project: readonly string[], is
   } catch {
     return refusal('not-found', 'no such file', 404)
   }
-  const realPlaces = await Promise.all(project.map(async dir => await realpath(dir).catch(() => null)))
+  const realPlaces = await Promise.all(places.map(async dir => await realpath(dir).catch(() => null)))
   const realPlace = realPlaces.find((dir): dir is string => dir !== null && isInside(real, dir))
   if (realPlace === undefined) return refusal('outside-project', 'the file leads out of the project through a symbolic link')
-  if ((hasNodeModules(relative(place, path)) || hasNodeModules(relative(realPlace, real))) && !isNamed(path) && !isNamed(real)) {
+  if (!named && !isNamed(real) && (hasNodeModules(relative(place, path)) || hasNodeModules(relative(realPlace, real)))) {
     return refusal('node-modules', 'the file is under node_modules and no error shown named it')
   }
   if (!(await stat(real)).isFile()) return refusal('not-a-file', 'not a regular file')
   return real
+}
+
+/** The node_modules directories Node resolves the project's modules from: in each place and each directory above it. */
+function dependencyDirs (project: readonly string[]): string[] {
+  const dirs = new Set<string>()
+  for (const place of project) {
+    for (let dir = place; ; dir = dirname(dir)) {
+      dirs.add(join(dir, 'node_modules'))
+      if (dirname(dir) === dir) break
+    }
+  }
+  return [...dirs]
 }
 
 function isInside (path: string, dir: string): boolean {
