@@ -151,7 +151,7 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, { urls
     const inject = createInjectHooks({ ...urls, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
     // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
-    const navigationPage = createNavigationPageHooks({ isChannel, inject: options.inject, editor })
+    const navigationPage = createNavigationPageHooks({ isChannel, inject: options.inject, nonce: options.nonce, editor: editor === null ? null : { access: editor, script: `${urls.path}/editor.js` } })
     fastify.addHook('onError', navigationPage.onError)
     fastify.addHook('onSend', navigationPage.onSend)
     fastify.addHook('onSend', inject.onSend)

@@ -1,9 +1,15 @@
 import type { BuildErrorInfo } from '../../types/index.js'
-import { enableEditorLinks } from './editor-links.js'
 import { removeAll, showHost } from './shadow.js'
 import STYLES from './overlay.css'
 
 const TAG = 'livereload-overlay'
+/**
+ * The module that makes the overlay's places links to the editor (editor/index.ts, served beside
+ * this script): imported when errors show, so the client stays small. A classic script's import()
+ * resolves against the script's own URL, `{path}/client.js`. Not a literal, which the bundler
+ * would try to bundle.
+ */
+const EDITOR = './editor.js'
 
 /** Shows the errors of a failed build over the page. Text goes through textContent only. */
 export function showOverlay (errors: BuildErrorInfo[]): void {
@@ -12,14 +18,15 @@ export function showOverlay (errors: BuildErrorInfo[]): void {
   section.append(element('h1', errors.length === 1 ? 'Build failed' : `Build failed: ${errors.length} errors`))
   for (const error of errors) {
     const where = [error.file, error.line, error.column].filter(part => part !== undefined).join(':')
-    if (where !== '') section.append(place(where, error))
+    if (where !== '') section.append(element('h2', where))
     section.append(element('pre', error.message))
     if (error.frame !== undefined) section.append(element('pre', error.frame, 'frame'))
   }
   section.append(element('p', 'Fix the error and save: the page updates. Esc or a click outside closes this.'))
   section.addEventListener('click', event => event.stopPropagation())
   root.append(section)
-  enableEditorLinks(section)
+  // Its places become links where the server has the route: the module finds the overlay itself.
+  import(EDITOR).catch(() => {})
   root.host.addEventListener('click', hideOverlay)
   // Added once however often this runs (the same listener), and left: with no overlay it does nothing.
   document.addEventListener('keydown', onKeydown)
@@ -31,22 +38,6 @@ export function hideOverlay (): void {
 
 function onKeydown (event: KeyboardEvent): void {
   if (event.key === 'Escape') hideOverlay()
-}
-
-/** `file:line:column`, a link to the editor once the server's token is here (editor-links.ts). */
-function place (where: string, { file, line, column }: BuildErrorInfo): HTMLElement {
-  const heading = element('h2')
-  if (file === undefined || line === undefined) {
-    heading.textContent = where
-    return heading
-  }
-  const link = element('a', where) as HTMLAnchorElement
-  link.dataset.livereloadFile = file
-  link.dataset.livereloadLine = String(line)
-  if (column !== undefined) link.dataset.livereloadColumn = String(column)
-  link.title = 'Open in your editor'
-  heading.append(link)
-  return heading
 }
 
 function element (tag: string, text = '', className = ''): HTMLElement {

@@ -1,9 +1,13 @@
-// The editor's routes under `path`: `GET {path}/editor` gives a page of this server the token,
-// `POST {path}/open-in-editor` opens a file of the project at a line (docs/security.md). Behind
+// The editor's routes under `path`: `GET {path}/editor.js`, the browser module that makes places
+// links, `GET {path}/editor`, which gives a page of this server the token, and `POST
+// {path}/open-in-editor`, which opens a file of the project at a line (docs/security.md). Behind
 // the channel's Origin/Host guard, for requests from this machine only. Every refusal is JSON:
 // `{ statusCode, code, message }`.
+import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { builtFile } from '../built.js'
 import { channelPolicy, guard } from '../channel/guard.js'
+import { serveScript } from '../channel/script-route.js'
 import type { ResolvedOptions } from '../options.js'
 import { displayPath } from '../paths.js'
 import type { EditorAccess } from './access.js'
@@ -29,6 +33,8 @@ export const editorRoutes: FastifyPluginAsync<EditorRoutesOptions> = async (fast
       : isThisMachine(request.socket.remoteAddress) ? null : refusal('not-local', 'the editor opens on the machine the server runs on: only a page opened there may open it')
     if (why !== null) return await refuse(reply, why)
   })
+
+  serveScript(fastify, `${options.path}/editor.js`, async () => await readFile(builtFile('client-editor.js')), { 'cross-origin-resource-policy': 'same-origin' })
 
   // Read only by the page's own origin: no CORS header lets another site's script read it, and
   // the guard refuses a rebinding Host and a cross-site <script> include.

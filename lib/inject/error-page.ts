@@ -16,11 +16,12 @@ export interface ErrorPageFacts {
    */
   error?: BuildErrorInfo | undefined
   /**
-   * Whether its places (`file:line:column`, and each stack frame's) are links that open the
-   * editor: `<a data-livereload-file data-livereload-line data-livereload-column>`, with no
-   * `href` until the client, which holds the token, gives them one.
+   * When its places (`file:line:column`, and each stack frame's) are links that open the editor:
+   * the module that gives them an href once it holds the token (`{path}/editor.js`), and the
+   * response's script nonce. The links are `<a data-livereload-file data-livereload-line
+   * data-livereload-column>`, inert until then.
    */
-  editorLinks?: boolean
+  editor?: { script: string, nonce: string | undefined } | undefined
 }
 
 /** Characters of a reply's body shown on the page at most. */
@@ -29,16 +30,20 @@ const MAX_MESSAGE = 2000
 /**
  * The page a tab gets in place of a reply it could not recover from (a JSON 404 or 500): what
  * happened, as text (for an error a route threw: where, its code frame and its stack), and room
- * for the client tag (a `</head>`). No script, no inline style: the response's
- * Content-Security-Policy may allow neither, and every value in it is escaped.
+ * for the client tag (a `</head>`). No inline script, no inline style: the response's
+ * Content-Security-Policy may allow neither, and every value in it is escaped. With `editor`,
+ * the module that makes its places links, a same-origin script with the response's nonce.
  */
-export function errorPage ({ status, method, url, message, error, editorLinks = false }: ErrorPageFacts): string {
+export function errorPage ({ status, method, url, message, error, editor }: ErrorPageFacts): string {
+  const editorLinks = editor !== undefined && error !== undefined
   const title = escapeHtml(`${status} ${STATUS_CODES[status] ?? 'Error'}`)
   // What the reply said, which an app's own error handler may have put in its own words; else what was thrown.
   const said = message === undefined || message === '' ? error?.message : message
   return '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="color-scheme" content="light dark">\n' +
-    `<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n` +
+    `<title>${title}</title>\n` +
+    (editorLinks ? `<script type="module" src="${escapeHtml(editor.script)}"${editor.nonce === undefined ? '' : ` nonce="${escapeHtml(editor.nonce)}"`}></script>\n` : '') +
+    `</head>\n<body>\n<h1>${title}</h1>\n` +
     `<p><code>${escapeHtml(method)} ${escapeHtml(url)}</code></p>\n` +
     (said === undefined || said === '' ? '' : `<pre>${escapeHtml(said)}</pre>\n`) +
     (error === undefined ? '' : details(error, said, editorLinks)) +

@@ -1,5 +1,6 @@
 // "Open in editor" in real Chromium: a place in the error overlay, and one on a route's error
-// page, is a link; a click starts the editor (a fake one that records its arguments) there.
+// page, is a link; a click starts the editor (a fake one that records its arguments) there. The
+// overlay imports the module that does it ({path}/editor.js) relative to the client's own URL.
 // Every wait is on an event or on DOM state, never on time.
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -50,6 +51,14 @@ t.test('the overlay\'s file:line:column is a link, and a click opens the editor 
   t.same(await opened, [site.source, '2', '4'])
   t.equal(await page.locator('livereload-overlay').count(), 1, 'the click keeps the overlay')
   t.equal(new URL(page.url()).pathname, '/', 'and the page where it was')
+  // The next error's overlay replaces this one: its places are links too (the module, loaded once, watches).
+  site.app.liveReload.send({ type: 'error', errors: [{ message: 'again', file: displayPath(site.source), line: 3 }, { message: 'no place' }] })
+  const next = page.locator('livereload-overlay h2 a[href]', { hasText: ':3' })
+  await next.waitFor()
+  t.equal(await page.locator('livereload-overlay h2').count(), 1, 'an error without a place has no heading')
+  const again = editor.nextOpen()
+  await next.click()
+  t.same(await again, [site.source, '3', '1'])
 })
 
 t.test('a route error page\'s places are links: the place and each stack frame', async t => {
@@ -68,9 +77,9 @@ t.test('with openInEditor: false, the overlay\'s place is text', async t => {
   const base = fixture(t, { 'index.html': PAGE })
   const site = await serveSite(t, base, { openInEditor: false })
   const page = await openPage(t, browser, `${site.origin}/`, nextHello)
-  const tokenAsked = page.waitForResponse(response => response.url().endsWith('/__livereload/editor'))
+  const moduleAsked = page.waitForResponse(response => response.url().endsWith('/__livereload/editor.js'))
   site.app.liveReload.send({ type: 'error', errors: [{ message: 'x', file: 'index.html', line: 1 }] })
-  t.equal((await tokenAsked).status(), 404, 'the page asks for the token, and there is none')
+  t.equal((await moduleAsked).status(), 404, 'the overlay asks for the editor module, and there is none')
   await page.locator('livereload-overlay h2').waitFor()
   t.equal(await page.locator('livereload-overlay h2 a[href]').count(), 0, 'so no live link')
   t.equal(await page.locator('livereload-overlay h2').textContent(), 'index.html:1')
