@@ -46,7 +46,7 @@ interface Project {
  * A project (its output in dist/, its sources watched, a dependency in node_modules/, a link out
  * of it) beside a directory outside it, served by the plugin on a loopback port.
  */
-async function serveProject (t: Test, options: LiveReloadOptions = {}): Promise<Project> {
+async function serveProject (t: Test, options: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<Project> {
   const base = fixture(t, {
     project: {
       dist: { 'index.html': '<!doctype html><p>site</p>' },
@@ -59,6 +59,7 @@ async function serveProject (t: Test, options: LiveReloadOptions = {}): Promise<
   const dir = join(base, 'project')
   const lines = logLines('debug')
   const app = testApp(t, { logger: lines.logger })
+  setup?.(app)
   await app.register(liveReload, { root: join(dir, 'dist'), watch: [dir], ...options })
   app.get('/boom', async () => {
     const error = new Error('boom')
@@ -164,6 +165,7 @@ t.test('a node_modules file opens once an error shown named it (in the overlay, 
   t.equal(page.status, 500)
   t.match(page.body, `<a data-livereload-file="${shown('src/a.js')}" data-livereload-line="2" data-livereload-column="1"`, 'the page\'s places are links')
   t.match(page.body, `<a data-livereload-file="${shown('node_modules/lib/index.js')}" data-livereload-line="1" data-livereload-column="8"`)
+  t.match(page.body, '<script type="module" src="/__livereload/editor.js"></script>', 'and the module that makes them live is loaded')
   const opened = editor.nextOpen()
   t.equal((await open({ ...dependency, column: 8 })).status, 204, 'named by the page\'s stack: opened')
   t.same(await opened, [join(dir, 'node_modules/lib/index.js'), '1', '8'])
@@ -219,7 +221,14 @@ t.test('openInEditor: false: no route, no token, and the route error page has no
   t.equal((await open({ file: 'x', line: 1, token: 'x' })).status, 404)
   const page = await send(port, 'GET', '/boom', { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })
   t.equal(page.status, 500)
-  t.notMatch(page.body, 'data-livereload-file')
+  t.notMatch(page.body, /data-livereload-file|editor\.js/)
+})
+
+t.test('the route error page\'s module carries the nonce of the response\'s policy, as the client tag does', async t => {
+  const { port } = await serveProject(t, {}, app => app.addHook('onRequest', async (_request, reply) => { reply.header('content-security-policy', "script-src 'nonce-r4nd0m'") }))
+  const page = await send(port, 'GET', '/boom', { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })
+  t.match(page.body, '<script type="module" src="/__livereload/editor.js" nonce="r4nd0m"></script>')
+  t.match(page.body, '<script src="/__livereload/client.js" nonce="r4nd0m" defer></script>')
 })
 
 t.test('only a peer on this machine: loopback, or one of its own addresses', async t => {
