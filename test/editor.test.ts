@@ -212,7 +212,7 @@ t.test('an editor that cannot start: 500 with the reason, and a warning in the l
   const res = await open({ file: shown('src/a.js'), line: 1, token })
   t.equal(res.status, 500)
   t.match(res.json(), { code: 'editor-failed', message: /ENOENT/ })
-  t.match(lines.lines.find(line => line.level === 40), { msg: 'cannot open in the editor', reason: /ENOENT/ })
+  t.match(lines.lines.find(line => line.level === 40), { msg: /^cannot open \S+a\.js in the editor: .*ENOENT/, reason: /ENOENT/ })
 })
 
 t.test('openInEditor: false: no route, no token, and the route error page has no links', async t => {
@@ -229,6 +229,14 @@ t.test('the route error page\'s module carries the nonce of the response\'s poli
   const page = await send(port, 'GET', '/boom', { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })
   t.match(page.body, '<script type="module" src="/__livereload/editor.js" nonce="r4nd0m"></script>')
   t.match(page.body, '<script src="/__livereload/client.js" nonce="r4nd0m" defer></script>')
+})
+
+t.test('a message the app sends with errors of any shape is sent, and names nothing', async t => {
+  const { app, token, shown, open } = await serveProject(t)
+  for (const errors of [undefined, null, 'x', [null, 1, 'y', { file: 3 }], [{ message: 'm', stack: 42 }]]) {
+    t.doesNotThrow(() => app.liveReload.send({ type: 'error', errors } as never), JSON.stringify(errors) ?? 'undefined')
+  }
+  t.match((await open({ file: shown('node_modules/lib/index.js'), line: 1, token })).json(), { code: 'node-modules' })
 })
 
 t.test('only a peer on this machine: loopback, or one of its own addresses', async t => {

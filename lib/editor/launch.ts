@@ -19,15 +19,15 @@ export async function openInEditor (file: string, line: number, column: number, 
   // name ends in ":5" followed by a line alone would lose its name's end.
   launchEditor(`${file}:${line}:${column}`, (_file, message) => {
     if (!isAnswered) failure = message
-    else log.warn({ file: displayPath(file), reason: message }, 'the editor exited with an error')
+    else log.warn({ file: displayPath(file), reason: message }, `the editor exited with an error: ${String(message)}`)
   })
   await new Promise(resolve => setImmediate(resolve))
   isAnswered = true
   if (failure === undefined) return null
   if (failure === null) {
-    log.warn({ file: displayPath(file) }, 'cannot open in the editor: no editor found (set LAUNCH_EDITOR, VISUAL or EDITOR)')
+    log.warn({ file: displayPath(file) }, `cannot open ${displayPath(file)} in the editor: no editor found (set LAUNCH_EDITOR, VISUAL or EDITOR)`)
     return refusal('no-editor', 'no editor found: set LAUNCH_EDITOR (or VISUAL, or EDITOR) to your editor\'s command, such as LAUNCH_EDITOR=code, and restart the server', 409)
   }
-  log.warn({ file: displayPath(file), reason: failure }, 'cannot open in the editor')
+  log.warn({ file: displayPath(file), reason: failure }, `cannot open ${displayPath(file)} in the editor: ${failure}`)
   return refusal('editor-failed', `the editor did not start: ${failure}`, 500)
 }

@@ -1,5 +1,5 @@
 // Where errors point: the `file:line:column` places the overlay and the route error page show,
-// as links that open the editor (open-route.ts). Pure: shared by the page's renderer and the
+// as links that open the editor (routes.ts). Pure: shared by the page's renderer and the
 // record of the files errors named.
 import type { BuildErrorInfo } from '../../types/index.js'
 
@@ -24,10 +24,15 @@ export function framePlace (text: string): FramePlace | null {
   return { before, after, file, line: Number(line), column: Number(column) }
 }
 
-/** Every file `errors` name: each error's own, and those of its stack's frames. */
+/**
+ * Every file `errors` name: each error's own, and those of its stack's frames. What an app
+ * passed to send(), or a cluster's Redis, is read as data: anything but an array of objects names nothing.
+ */
 export function namedFiles (errors: readonly BuildErrorInfo[]): string[] {
   const files: string[] = []
-  for (const error of errors) {
+  if (!Array.isArray(errors)) return files
+  for (const error of errors as unknown[] as Array<Partial<BuildErrorInfo> | null>) {
+    if (error === null || typeof error !== 'object') continue
     if (typeof error.file === 'string') files.push(error.file)
     for (const text of (typeof error.stack === 'string' ? error.stack : '').split('\n')) {
       const place = framePlace(text)
