@@ -12,6 +12,8 @@ import { resolveOptions, type ResolvedOptions } from './options.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
 import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
+import { createEditorAccess, type EditorAccess } from './editor/access.js'
+import { editorRoutes } from './editor/routes.js'
 import { LR7_PATH, LR7_SCRIPT_PATH } from './channel/lr7-protocol.js'
 import { staticDefaults } from './static-policy.js'
 import { displayPath, isUnder } from './paths.js'
@@ -141,12 +143,15 @@ function mountedAt (options: ResolvedOptions, mount: string): ResolvedOptions {
 async function serve (fastify: FastifyInstance, options: ResolvedOptions, { urls, mount }: { urls: ResolvedOptions, mount: string }, hub: Hub, log: FastifyBaseLogger, stats: () => LiveReloadStats): Promise<void> {
   // The channel's routes, and LiveReload 7's when they are on the app's port, as requests name them.
   const isChannel = isUnder([urls.path, ...(options.livereload === null ? [] : [mount + LR7_PATH, mount + LR7_SCRIPT_PATH])])
+  // Places in the errors shown (overlay, route error pages) open the editor: the files they name are noted.
+  const editor: EditorAccess | null = options.openInEditor ? createEditorAccess(options) : null
+  if (editor !== null) hub.onBroadcast(editor.noteMessage)
   // Hooks first: the static files and channel routes registered below inherit them.
   if (options.inject !== null) {
     const inject = createInjectHooks({ ...urls, inject: options.inject })
     fastify.addHook('onRequest', inject.onRequest)
     // Before the injection: the page it puts in place of a tab's JSON 404 or 500 gets the tag.
-    const navigationPage = createNavigationPageHooks({ isChannel, inject: options.inject })
+    const navigationPage = createNavigationPageHooks({ isChannel, inject: options.inject, nonce: options.nonce, editor: editor === null ? null : { access: editor, script: `${urls.path}/editor.js` } })
     fastify.addHook('onError', navigationPage.onError)
     fastify.addHook('onSend', navigationPage.onSend)
     fastify.addHook('onSend', inject.onSend)
@@ -156,6 +161,7 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, { urls
   await fastify.register(async function liveReloadChannel (channel) {
     await channelWebsocket(channel, fastify, controller, isChannel)
     await channel.register(channelRoutes, { options, mountedPath: urls.path, hub, stats })
+    if (editor !== null) await channel.register(editorRoutes, { options, access: editor })
     if (options.livereload !== null) {                // LiveReload protocol 7, when asked for
       const { serveLiveReload } = await import('./channel/lr7-server.js')
       await serveLiveReload(channel, options, hub, log)

@@ -69,11 +69,13 @@ export interface ResolvedOptions {
   readonly metrics: MetricsRegistry | true | null
   /** Coordination through Redis, or null: this process watches and builds on its own. */
   readonly cluster: ResolvedCluster | null
+  /** Places in errors are links that open the editor (`{path}/open-in-editor`). */
+  readonly openInEditor: boolean
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
   'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
-  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster'])
+  'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster', 'openInEditor'])
 
 const injectAlways: InjectPredicate = () => true
 
@@ -103,6 +105,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     inject: resolveInject(opts.inject),
     nonce: resolveNonce(opts.nonce),
     css: resolveBoolean(opts, 'css', true),
+    openInEditor: resolveBoolean(opts, 'openInEditor', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
@@ -120,7 +123,7 @@ function resolveSupersede (value: unknown): (changes: FileChange[]) => boolean {
   return changes => (value as (changes: FileChange[]) => unknown)(changes) === true
 }
 
-function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart', fallback: boolean): boolean {
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart' | 'openInEditor', fallback: boolean): boolean {
   const value = opts[key] ?? fallback
   if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
   return value

@@ -13,6 +13,7 @@ import { dev, startDev } from '../lib/dev/dev.js'
 import type { DevServer } from '../types/dev.js'
 import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
 import { channelClient, runCommand } from './helpers/cli.js'
+import { fakeEditor } from './helpers/fake-editor.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
 import { logLines } from './helpers/log.js'
@@ -97,7 +98,8 @@ t.test('serves the app with the client; a route edit is one reload, the new code
   t.notOk(closed, 'the browser\'s socket never dropped')
 })
 
-t.test('a broken edit shows its error, file and line while the old version answers; the fix reloads once', async t => {
+t.test('a broken edit shows its error, file and line while the old version answers, its place opens the editor; the fix reloads once', async t => {
+  const editor = fakeEditor(t)
   const dir = app(t)
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
@@ -108,6 +110,12 @@ t.test('a broken edit shows its error, file and line while the old version answe
   t.match(shown.message, /Unexpected token/)
   t.match(shown.frame, /reply\.send\(/, 'a code frame')
   t.match(await text(`${server.url}/`), /<body>one<\/body>/, 'the previous version still answers')
+  // The overlay's place opens the editor: the entry's directory is the project's.
+  const { token } = await (await fetch(`${server.url}/__livereload/editor`)).json() as { token: string }
+  const opened = editor.nextOpen()
+  const open = await fetch(`${server.url}/__livereload/open-in-editor`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ file: shown.file, line: shown.line, column: shown.column, token }) })
+  t.equal(open.status, 204, 'the boot error\'s place opens in the editor')
+  t.same(await guarded(opened, 'the editor'), [join(dir, 'routes', 'root.js'), String(shown.line), String(shown.column ?? 1)])
   const reload = client.next('reload')
   writeFileSync(join(dir, 'routes', 'root.js'), route('fixed'))
   await reload
@@ -638,7 +646,8 @@ t.test('the command\'s terminal: a line for each 5xx a route\'s error caused, th
   const page = await navigate(`${url}/sorry`)
   t.equal(page.status, 503, 'the app\'s status')
   t.match(page.body, '<pre>sorry, try later</pre>', 'its words')
-  t.match(page.body, /<pre>Cannot read properties of undefined \(reading &#39;name&#39;\)<\/pre>\n<p>in <code>\S*routes\/root\.js:3:22<\/code><\/p>/, 'and the error behind them, with its place')
+  t.match(page.body, /<pre>Cannot read properties of undefined \(reading &#39;name&#39;\)<\/pre>\n<p>in <code><a data-livereload-file="\S*routes\/root\.js" data-livereload-line="3" data-livereload-column="22" title="Open in your editor">\S*routes\/root\.js:3:22<\/a><\/code><\/p>/, 'and the error behind them, with its place, a link to the editor')
+  t.match(page.body, /at \S+ \(<a data-livereload-file="\S*routes\/root\.js" data-livereload-line="3" data-livereload-column="22"/, 'its stack\'s frame too')
   t.match(page.body, TAG)
   await eventually(() => /^GET \/sorry 503: TypeError/m.test(quiet.stderr()), 10_000, 'its line')
 

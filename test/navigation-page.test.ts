@@ -51,6 +51,9 @@ function comparable (res: LightMyRequestResponse): Record<string, unknown> {
   return headers
 }
 
+/** The page's text, its places' editor links (data-livereload-file anchors) taken off. */
+const withoutLinks = (body: string): string => body.replace(/<a data-livereload-file[^>]*>|<\/a>/g, '')
+
 t.test('a JSON 404 stays byte for byte what Fastify sends, for an API client and for fetch()', async t => {
   const server = await app(t)
   const plain = await bare(t)
@@ -99,15 +102,16 @@ t.test('a navigation that ends in a 500 gets an HTML page with the error: messag
   t.match(res.body, /<title>500 Internal Server Error<\/title>/)
   t.match(res.body, 'cannot read src/page.md', 'the message, with the working directory taken off')
   t.notMatch(res.body, process.cwd(), 'no absolute path')
-  t.match(res.body, /<p>in <code>test\/navigation-page\.test\.ts:\d+:\d+<\/code><\/p>\n<pre>\s*\d+ \| [^<]*\n\s*\| +\^/, 'the place: the first frame in the app\'s own files, with its code frame')
-  const stack = /<h2>Stack<\/h2>\n<pre>([^<]*)<\/pre>/.exec(res.body)?.[1] ?? ''
+  t.match(withoutLinks(res.body), /<p>in <code>test\/navigation-page\.test\.ts:\d+:\d+<\/code><\/p>\n<pre>\s*\d+ \| [^<]*\n\s*\| +\^/, 'the place: the first frame in the app\'s own files, with its code frame')
+  const stack = /<h2>Stack<\/h2>\n<pre>([^<]*)<\/pre>/.exec(withoutLinks(res.body))?.[1] ?? ''
   t.match(stack.split('\n')[0], /^at .*test\/navigation-page\.test\.ts:\d+:\d+/, 'the stack, the app\'s own frame first')
   t.notMatch(stack, 'node_modules', 'the frames of the app\'s own code only')
-  t.match(res.body, /<details><summary>All \d+ frames<\/summary>\n<pre>[^<]*node_modules[^<]*<\/pre>/, 'every frame, folded')
+  t.match(withoutLinks(res.body), /<details><summary>All \d+ frames<\/summary>\n<pre>[^<]*node_modules[^<]*<\/pre>/, 'every frame, folded')
+  t.match(res.body, /<p>in <code><a data-livereload-file="test\/navigation-page\.test\.ts" data-livereload-line="\d+" data-livereload-column="\d+" title="Open in your editor">/, 'the place is a link to the editor (openInEditor is on by default)')
 
   const template = await server.inject({ url: '/template', headers: NAVIGATE })
   t.match(template.body, '<pre>unexpected token &quot;}}&quot;</pre>')
-  t.match(template.body, '<p>in <code>views/page.eta:3:9</code></p>', 'where in the template')
+  t.match(withoutLinks(template.body), '<p>in <code>views/page.eta:3:9</code></p>', 'where in the template')
   t.match(template.body, '<pre>2 | &lt;h1&gt;\n3 | {{ it.title }}}\n  |         ^</pre>', 'its code frame')
 
   const api = await server.inject({ url: '/template', headers: FETCH })
@@ -158,7 +162,7 @@ t.test('an error with no frame in the app\'s own files, or not an Error at all: 
   t.match(library.body, '<pre>from a library</pre>')
   t.notMatch(library.body, '<p>in <code>', 'no place: the one frame is a dependency\'s')
   const gone = await server.inject({ url: '/gone', headers: NAVIGATE })
-  t.match(gone.body, '<p>in <code>routes/deleted.js:3:4</code></p>\n<h2>', 'the place, without a code frame: the file cannot be read')
+  t.match(withoutLinks(gone.body), '<p>in <code>routes/deleted.js:3:4</code></p>\n<h2>', 'the place, without a code frame: the file cannot be read')
 })
 
 t.test('a browser that sends no Sec-Fetch headers is known by an Accept that prefers HTML', async t => {

@@ -687,6 +687,14 @@ export interface LiveReloadOptions {
    */
   css?: boolean
   /**
+   * Make every `file:line` in the error overlay and on route error pages a link that opens
+   * your editor there (through launch-editor: `LAUNCH_EDITOR`, a running editor, `VISUAL` or
+   * `EDITOR`), by `POST {path}/open-in-editor`. Only files of the project (`root`, `watch`),
+   * only for pages of the server's own origin opened on this machine. `false`: no links, no route.
+   * @default true
+   */
+  openInEditor?: boolean
+  /**
    * Origins, besides the page's own, allowed to open the channel (`'https://dev.example:8443'`).
    * `true` allows any origin.
    * @default []

@@ -66,6 +66,8 @@ app.register(liveReload, {
   onBuildEnd: report => { expectType<BuildReport>(report) }
 })
 app.register(liveReload, { watch: 'views' })
+app.register(liveReload, { root: 'dist', openInEditor: false })
+expectError(app.register(liveReload, { openInEditor: 'code' }))
 app.register(liveReload, { builder: commandBuilder(['npm run build:css', 'npm run build:html'], { timeout: 60_000 }) })
 app.register(liveReload, { builder: isolatedBuilder(new URL('./build.js', import.meta.url), { maxMemory: 512 }) })
 app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new Error('x'), 'y', { message: 'z' }] }), close: async () => {} } })

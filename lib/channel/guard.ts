@@ -23,7 +23,8 @@ export interface GuardPolicy {
   readonly originRefusal: string
 }
 
-export interface Refusal { status: number, reason: string }
+/** A refused request: its status, a stable code (the editor route's JSON answers carry it) and the reason. */
+export interface Refusal { status: number, code: string, reason: string }
 
 type AllowList = Pick<ResolvedOptions, 'allowedHosts' | 'allowedOrigins'>
 
@@ -61,14 +62,14 @@ export function guard (headers: IncomingHttpHeaders, policy: GuardPolicy): Refus
   // The Host header, or HTTP/2's `:authority`, which stands for it.
   const host = headers.host ?? headers[':authority'] as string | undefined
   const hostUrl = host === undefined ? null : parseHost(host)
-  if (host === undefined || hostUrl === null) return { status: 400, reason: 'missing or malformed Host header' }
+  if (host === undefined || hostUrl === null) return { status: 400, code: 'bad-host', reason: 'missing or malformed Host header' }
   const hostname = hostUrl.hostname.replace(/\.$/, '')
-  if (!isAllowedHost(hostname, policy.allowedHosts)) return { status: 403, reason: `host "${hostname}" is not allowed (see the allowedHosts option)` }
+  if (!isAllowedHost(hostname, policy.allowedHosts)) return { status: 403, code: 'host-not-allowed', reason: `host "${hostname}" is not allowed (see the allowedHosts option)` }
 
   const origin = headers.origin
-  if (origin !== undefined && !isAllowedOrigin(origin, host, hostUrl, policy)) return { status: 403, reason: policy.originRefusal }
+  if (origin !== undefined && !isAllowedOrigin(origin, host, hostUrl, policy)) return { status: 403, code: 'origin-not-allowed', reason: policy.originRefusal }
   if (!policy.allowCrossSiteLoads && headers['sec-fetch-site'] === 'cross-site' && headers['sec-fetch-mode'] === 'no-cors') {
-    return { status: 403, reason: 'cross-site script loads are not allowed' }
+    return { status: 403, code: 'cross-site-load', reason: 'cross-site script loads are not allowed' }
   }
   return null
 }

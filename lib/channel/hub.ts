@@ -56,6 +56,8 @@ export interface Hub {
   adopt (instance: string): void
   /** Replaces the standing `error` new clients get (the cluster's, read from Redis), sending nothing. */
   restore (standing: BroadcastMessage | null): void
+  /** Calls `listener` with every message broadcast from now on, before it is sent. */
+  onBroadcast (listener: (message: BroadcastMessage) => void): void
 }
 
 /**
@@ -87,6 +89,7 @@ export function createHub (
   let messages = 0
   let standingError: ServerMessage | null = null
   let closing: Promise<void> | undefined
+  const listeners: Array<(message: BroadcastMessage) => void> = []
   // With `sync`, what a tab sends goes to the tabs on its page; without, frames are ignored.
   const relay = sync === null
     ? null
@@ -183,6 +186,7 @@ export function createHub (
       const framed = new Map<Framing, readonly string[]>()
       messages++
       metrics?.sent(message.type)
+      for (const listener of listeners) listener(message)
       const standing = standingAfter(message)
       if (standing !== 'keep') standingError = standing === 'set' ? message : null
       for (const peer of peers) {
@@ -211,6 +215,7 @@ export function createHub (
       return closing
     },
     adopt (id) { instance = id },
-    restore (standing) { standingError = standing?.type === 'error' ? standing : null }
+    restore (standing) { standingError = standing?.type === 'error' ? standing : null },
+    onBroadcast (listener) { listeners.push(listener) }
   }
 }

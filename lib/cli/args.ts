@@ -35,6 +35,8 @@ export interface CliOptions {
   readonly qr: boolean
   /** Synchronized browsing: tabs on one page repeat each other's scroll, clicks, forms and navigation. */
   readonly sync: boolean
+  /** Places in errors are links that open the editor (the plugin's `openInEditor`); `--no-editor` makes it false. */
+  readonly editor: boolean
   /** `dev`: the app's log level (fastify-cli's `-l`); undefined: as the app's `options` say. */
   readonly logLevel: DevOptions['logLevel']
   /** `dev`: the app's logs through pino-pretty (fastify-cli's `-P`). */
@@ -75,9 +77,9 @@ const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--quiet] [-l level] [-P]`
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
 
 export const HELP = `${USAGE}
 
@@ -115,6 +117,7 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
   --key <file>       The private key (PEM) of --cert
   --no-qr            No QR code of the network URL
+  --no-editor        No links from the places in errors to your editor (LAUNCH_EDITOR, VISUAL, EDITOR)
   --quiet            Print only warnings and errors
   -l, --log-level <level>
                      dev: the app's log level (fatal, error, warn, info, debug, trace, silent), over
@@ -156,6 +159,7 @@ const FLAGS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   'no-qr': { type: 'boolean' },
+  'no-editor': { type: 'boolean' },
   sync: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'log-level': { type: 'string', short: 'l' },
@@ -217,6 +221,7 @@ export function parseCommand (argv: readonly string[]): Command {
       isQuiet: values.quiet === true,
       https: httpsOf(values.https === true, values.cert, values.key),
       qr: values['no-qr'] !== true,
+      editor: values['no-editor'] !== true,
       sync: values.sync === true,
       logLevel: values['log-level'] as DevOptions['logLevel'],
       prettyLogs: values['pretty-logs'] === true

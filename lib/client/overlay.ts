@@ -3,6 +3,13 @@ import { removeAll, showHost } from './shadow.js'
 import STYLES from './overlay.css'
 
 const TAG = 'livereload-overlay'
+/**
+ * The module that makes the overlay's places links to the editor (editor/index.ts, served beside
+ * this script): imported when errors show, so the client stays small. A classic script's import()
+ * resolves against the script's own URL, `{path}/client.js`. Not a literal, which the bundler
+ * would try to bundle.
+ */
+const EDITOR = './editor.js'
 
 /** Shows the errors of a failed build over the page. Text goes through textContent only. */
 export function showOverlay (errors: BuildErrorInfo[]): void {
@@ -18,6 +25,8 @@ export function showOverlay (errors: BuildErrorInfo[]): void {
   section.append(element('p', 'Fix the error and save: the page updates. Esc or a click outside closes this.'))
   section.addEventListener('click', event => event.stopPropagation())
   root.append(section)
+  // Its places become links where the server has the route: the module finds the overlay itself.
+  import(EDITOR).catch(() => {})
   root.host.addEventListener('click', hideOverlay)
   // Added once however often this runs (the same listener), and left: with no overlay it does nothing.
   document.addEventListener('keydown', onKeydown)

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { BuildErrorInfo } from '../../types/index.js'
+import { framePlace } from '../editor/places.js'
 import { scrubPaths } from '../paths.js'
 
 export interface ErrorPageFacts {
@@ -14,6 +15,13 @@ export interface ErrorPageFacts {
    * place, the code frame a template engine gives, the stack; paths shown as displayPath() does.
    */
   error?: BuildErrorInfo | undefined
+  /**
+   * When its places (`file:line:column`, and each stack frame's) are links that open the editor:
+   * the module that gives them an href once it holds the token (`{path}/editor.js`), and the
+   * response's script nonce. The links are `<a data-livereload-file data-livereload-line
+   * data-livereload-column>`, inert until then.
+   */
+  editor?: { script: string, nonce: string | undefined } | undefined
 }
 
 /** Characters of a reply's body shown on the page at most. */
@@ -22,19 +30,23 @@ const MAX_MESSAGE = 2000
 /**
  * The page a tab gets in place of a reply it could not recover from (a JSON 404 or 500): what
  * happened, as text (for an error a route threw: where, its code frame and its stack), and room
- * for the client tag (a `</head>`). No script, no inline style: the response's
- * Content-Security-Policy may allow neither, and every value in it is escaped.
+ * for the client tag (a `</head>`). No inline script, no inline style: the response's
+ * Content-Security-Policy may allow neither, and every value in it is escaped. With `editor`,
+ * the module that makes its places links, a same-origin script with the response's nonce.
  */
-export function errorPage ({ status, method, url, message, error }: ErrorPageFacts): string {
+export function errorPage ({ status, method, url, message, error, editor }: ErrorPageFacts): string {
+  const editorLinks = editor !== undefined && error !== undefined
   const title = escapeHtml(`${status} ${STATUS_CODES[status] ?? 'Error'}`)
   // What the reply said, which an app's own error handler may have put in its own words; else what was thrown.
   const said = message === undefined || message === '' ? error?.message : message
   return '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="color-scheme" content="light dark">\n' +
-    `<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n` +
+    `<title>${title}</title>\n` +
+    (editorLinks ? `<script type="module" src="${escapeHtml(editor.script)}"${editor.nonce === undefined ? '' : ` nonce="${escapeHtml(editor.nonce)}"`}></script>\n` : '') +
+    `</head>\n<body>\n<h1>${title}</h1>\n` +
     `<p><code>${escapeHtml(method)} ${escapeHtml(url)}</code></p>\n` +
     (said === undefined || said === '' ? '' : `<pre>${escapeHtml(said)}</pre>\n`) +
-    (error === undefined ? '' : details(error, said)) +
+    (error === undefined ? '' : details(error, said, editorLinks)) +
     (error === undefined
       ? '<p>The app sent no page for this address. This page comes from fastify-livereload, in its place, ' +
         'so that this tab reloads by itself once the page is back.</p>\n'
@@ -44,16 +56,34 @@ export function errorPage ({ status, method, url, message, error }: ErrorPageFac
 }
 
 /** Where an error is, its code frame, and its stack: the frames of the app's own code first, then all of them. */
-function details ({ message, file, line, column, frame, stack }: BuildErrorInfo, said: string | undefined): string {
+function details ({ message, file, line, column, frame, stack }: BuildErrorInfo, said: string | undefined, editorLinks: boolean): string {
   let html = message === said ? '' : `<pre>${escapeHtml(message)}</pre>\n`
-  if (file !== undefined) html += `<p>in <code>${escapeHtml([file, line, column].filter(part => part !== undefined).join(':'))}</code></p>\n`
+  if (file !== undefined) {
+    const where = escapeHtml([file, line, column].filter(part => part !== undefined).join(':'))
+    html += `<p>in <code>${editorLinks && line !== undefined ? placeLink(where, file, line, column) : where}</code></p>\n`
+  }
   if (frame !== undefined) html += `<pre>${escapeHtml(frame)}</pre>\n`
   const frames = (stack ?? '').split('\n').filter(text => STACK_FRAME.test(text)).map(text => text.trim())
   if (frames.length === 0) return html
   const own = frames.filter(text => !LIBRARY_FRAME.test(text))
-  html += `<h2>Stack</h2>\n<pre>${escapeHtml((own.length > 0 ? own : frames).join('\n'))}</pre>\n`
-  if (own.length > 0 && own.length < frames.length) html += `<details><summary>All ${frames.length} frames</summary>\n<pre>${escapeHtml(frames.join('\n'))}</pre>\n</details>\n`
+  const shown = (texts: string[]): string => texts.map(text => editorLinks ? frameHtml(text) : escapeHtml(text)).join('\n')
+  html += `<h2>Stack</h2>\n<pre>${shown(own.length > 0 ? own : frames)}</pre>\n`
+  if (own.length > 0 && own.length < frames.length) html += `<details><summary>All ${frames.length} frames</summary>\n<pre>${shown(frames)}</pre>\n</details>\n`
   return html
+}
+
+/** A stack frame, its place a link. Frames are trimmed: put back the indent the pattern wants. */
+function frameHtml (text: string): string {
+  const place = framePlace(`    ${text}`)
+  if (place === null) return escapeHtml(text)
+  const where = escapeHtml(`${place.file}:${place.line}:${place.column}`)
+  return `${escapeHtml(place.before.trimStart())}${placeLink(where, place.file, place.line, place.column)}${escapeHtml(place.after)}`
+}
+
+/** `html` (escaped text) as a link to a place: inert until the client gives it an `href`. */
+function placeLink (html: string, file: string, line: number, column: number | undefined): string {
+  const columnAttribute = column === undefined ? '' : ` data-livereload-column="${escapeHtml(String(column))}"`
+  return `<a data-livereload-file="${escapeHtml(file)}" data-livereload-line="${escapeHtml(String(line))}"${columnAttribute} title="Open in your editor">${html}</a>`
 }
 
 /** A frame of a dependency or of Node itself, not of the app's code. */

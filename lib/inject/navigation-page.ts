@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest, onErrorHookHandler, onSendHookHandler } from 'fastify'
-import type { InjectPredicate } from '../../types/index.js'
+import type { InjectPredicate, NonceProvider } from '../../types/index.js'
+import type { EditorAccess } from '../editor/access.js'
+import { nonceOf } from './hooks.js'
 import { errorPage, messageOf } from './error-page.js'
 import { isNavigation } from './navigation.js'
 import { readWhole } from './read-whole.js'
@@ -25,7 +27,13 @@ const MAX_READ = 16 * 1024
  * gets the headers GET gets. A callback hook, like the injection's: it runs on every request,
  * and all but a few leave at the status check.
  */
-export function createNavigationPageHooks (options: { isChannel: (url: string) => boolean, inject: InjectPredicate }): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
+export function createNavigationPageHooks (options: {
+  isChannel: (url: string) => boolean
+  inject: InjectPredicate
+  /** Places in errors open the editor: what errors name, and the URL of the module that makes them links. */
+  editor: { access: EditorAccess, script: string } | null
+  nonce: NonceProvider | null
+}): { onError: onErrorHookHandler, onSend: onSendHookHandler } {
   // What a route threw, for the page of its 5xx: its stack and code frame are not in the reply.
   const thrown = new WeakMap<FastifyRequest, Error>()
 
@@ -72,7 +80,9 @@ export function createNavigationPageHooks (options: { isChannel: (url: string) =
     const said = messageOf(payload, String(reply.getHeader('content-type') ?? ''))
     const message = request.method === 'HEAD' ? said?.replace(/^Route HEAD:/, 'Route GET:') : said
     const error = status < 500 ? undefined : thrown.has(request) ? routeErrorInfo(thrown.get(request)) : forwardedRouteError(request)
-    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error }))
+    if (error !== undefined) options.editor?.access.noteErrors([error]) // its places are links: node_modules ones included
+    const editor = options.editor === null ? undefined : { script: options.editor.script, nonce: options.nonce?.(request, reply) ?? nonceOf(reply.getHeader('content-security-policy')) }
+    const page = Buffer.from(errorPage({ status, method, url: request.url, message, error, editor }))
     for (const name of ['content-encoding', 'content-disposition', 'content-range', 'etag', 'last-modified']) {
       if (reply.hasHeader(name)) reply.removeHeader(name)
     }

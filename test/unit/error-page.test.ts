@@ -64,3 +64,18 @@ t.test('messageOf: the message of a JSON reply, else its text, paths scrubbed an
   t.equal(long.length, 2001, 'a long body is cut short')
   t.ok(long.endsWith('…'))
 })
+
+t.test('errorPage with editor: the place and every frame\'s are inert links, escaped, and the module that makes them live is loaded; Node\'s own frames are text', async t => {
+  const stack = ['Error: boom', '    at render (node_modules/eta/dist/eta.js:1:2)', '    at handler (routes/"x".js:10:5)', '    at node:internal/process/task_queues:95:5', '    at app.js:3:1']
+  const page = errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'boom', file: 'views/a.eta', line: 2, column: 7, stack: stack.join('\n') }, editor: { script: '/__livereload/editor.js', nonce: 'n"1' } })
+  t.match(page, '<p>in <code><a data-livereload-file="views/a.eta" data-livereload-line="2" data-livereload-column="7" title="Open in your editor">views/a.eta:2:7</a></code></p>')
+  t.match(page, 'at handler (<a data-livereload-file="routes/&quot;x&quot;.js" data-livereload-line="10" data-livereload-column="5" title="Open in your editor">routes/&quot;x&quot;.js:10:5</a>)')
+  t.match(page, 'at <a data-livereload-file="app.js" data-livereload-line="3" data-livereload-column="1"')
+  t.match(page, 'at render (<a data-livereload-file="node_modules/eta/dist/eta.js"', 'a dependency\'s frame too: the error named it')
+  t.match(page, '\nat node:internal/process/task_queues:95:5\n', 'Node\'s own frame stays text')
+  t.notMatch(page, /href=/, 'no href: the module gives one once it holds the token')
+  t.match(page, '<title>500 Internal Server Error</title>\n<script type="module" src="/__livereload/editor.js" nonce="n&quot;1"></script>\n</head>', 'the module, with the response\'s nonce')
+  t.notMatch(errorPage({ status: 404, method: 'GET', url: '/', editor: { script: '/__livereload/editor.js', nonce: undefined } }), '<script', 'no error, no places: no module')
+  t.notMatch(errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'x', file: 'a.js' }, editor: { script: '/e.js', nonce: undefined } }), '<a ', 'a file without a line: no link')
+  t.notMatch(errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'x', file: 'a.js', line: 1, stack: stack.join('\n') } }), /<a |<script/, 'without editor: none, and no script')
+})

@@ -71,8 +71,8 @@ t.test('a cross-site no-cors load is refused on the channel only (livereload.js 
 t.test('true opens each list, and each refusal says which option to change', async t => {
   const open: GuardPolicy = { ...channel, allowedHosts: true, allowedOrigins: true }
   t.equal(guard({ host: 'evil.example', origin: 'https://evil.example' }, open), null)
-  t.same(guard({ host: 'evil.example' }, channel), { status: 403, reason: 'host "evil.example" is not allowed (see the allowedHosts option)' })
-  t.same(guard({ host: HOST, origin: 'https://evil.example' }, channel), { status: 403, reason: 'cross-origin requests are not allowed (see the allowedOrigins option)' })
-  t.same(guard({ host: HOST, origin: 'https://evil.example' }, liveReload), { status: 403, reason: 'cross-origin LiveReload clients are not allowed (see the allowedOrigins option)' })
-  t.same(guard({}, liveReload), { status: 400, reason: 'missing or malformed Host header' })
+  t.same(guard({ host: 'evil.example' }, channel), { status: 403, code: 'host-not-allowed', reason: 'host "evil.example" is not allowed (see the allowedHosts option)' })
+  t.same(guard({ host: HOST, origin: 'https://evil.example' }, channel), { status: 403, code: 'origin-not-allowed', reason: 'cross-origin requests are not allowed (see the allowedOrigins option)' })
+  t.same(guard({ host: HOST, origin: 'https://evil.example' }, liveReload), { status: 403, code: 'origin-not-allowed', reason: 'cross-origin LiveReload clients are not allowed (see the allowedOrigins option)' })
+  t.same(guard({}, liveReload), { status: 400, code: 'bad-host', reason: 'missing or malformed Host header' })
 })
