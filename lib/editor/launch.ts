@@ -3,7 +3,6 @@
 // EDITOR, and starts it with child_process.spawn(editor, args): no shell, outside Windows (see
 // docs/security.md). The file is a real path the route has checked.
 import type { FastifyBaseLogger } from 'fastify'
-import launchEditor from 'launch-editor'
 import { displayPath } from '../paths.js'
 import { refusal, type EditorRefusal } from './open-request.js'
 
@@ -13,6 +12,7 @@ import { refusal, type EditorRefusal } from './open-request.js'
  * are known after one turn of the event loop. An editor that exits with an error later is a log line.
  */
 export async function openInEditor (file: string, line: number, column: number, log: FastifyBaseLogger): Promise<EditorRefusal | null> {
+  const { default: launchEditor } = await import('launch-editor') // on the first click, not in every start
   let failure: string | null | undefined
   let isAnswered = false
   // The column always: launch-editor reads the place from the end of the string, so a file whose
