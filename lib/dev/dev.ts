@@ -48,6 +48,10 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     onStopped: error => { restarts.stopped(error) },
     onNotKept: (names, reason) => { app.log.warn({ kept: names }, `the next version starts without what the app keeps as ${names.map(name => `"${name}"`).join(', ')}: ${reason}`) }
   })
+  // The first version boots now, beside the supervisor's own start (its imports, the plugin, the
+  // proxy, the port), and the first build takes it over. A file changed before the watcher was on
+  // is caught as for any boot: by the content of the modules it loaded (isUpToDate).
+  const early = earlyBoot(generations)
   // Imported once the first child is on its way, which imports its Fastify meanwhile, on another
   // core: Fastify, the plugin and the proxy are ~200 ms of the supervisor's start.
   const [{ default: Fastify, LogController }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
@@ -66,6 +70,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   const restarts = createRestarts(generations, { send: message => { app.liveReload.send(message) }, log: app.log.child({ plugin: 'livereload' }) })
   app.addHook('onClose', async () => {
     restarts.close()
+    early.abort() // a start that failed before its first build
     await generations.close()
   })
   const userWatch = [watch ?? []].flat().map(path => resolve(path))
@@ -75,7 +80,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       ...pluginOptions,
       enabled: true,
       watch: [...userWatch, dirname(entry)],
-      builder: serverBuilder(generations, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
+      builder: serverBuilder(generations, early, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
       buildOnStart: false, // started below, once the watcher is on: the proxy and the port are made ready meanwhile
       // A change to a file the app is known to load cancels a boot under way, unless that boot
       // wrote it itself (a generator run at start); anything else (a file the app writes as it
@@ -196,7 +201,29 @@ const STALE_REBOOTS = 3
  * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
  * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
  */
-function serverBuilder (generations: Generations, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
+/** A boot started ahead of the first build, which takes it over (once): it is aborted when that build is. */
+interface EarlyBoot {
+  take (signal: AbortSignal): Promise<Boot> | null
+  abort (): void
+}
+
+function earlyBoot (generations: Generations): EarlyBoot {
+  const controller = new AbortController()
+  let boot: Promise<Boot> | null = generations.boot(controller.signal)
+  boot.catch(() => {}) // taken and awaited by the first build; a start that fails before it closes everything
+  return {
+    take (signal) {
+      const taken = boot
+      boot = null
+      if (signal.aborted) controller.abort()
+      else signal.addEventListener('abort', () => { controller.abort() }, { once: true })
+      return taken
+    },
+    abort () { controller.abort() }
+  }
+}
+
+function serverBuilder (generations: Generations, early: EarlyBoot, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
   const isUserSource = (path: string): boolean => userWatch.some(dir => path === dir || path.startsWith(dir + sep))
   return {
     name: 'server',
@@ -212,7 +239,7 @@ function serverBuilder (generations: Generations, restarts: Restarts, code: Code
       const over = restarts.changeBoots()
       let booted: Boot
       try {
-        booted = await generations.boot(ctx.signal)
+        booted = await (early.take(ctx.signal) ?? generations.boot(ctx.signal))
         // A save the watcher has not reported yet may have landed after the boot read the file: that
         // version is old already. Its content says so, whenever the watcher's report comes.
         for (let reboots = 0; booted.kind === 'listening' && reboots < STALE_REBOOTS && !isUpToDate(booted.generation); reboots++) {
