@@ -50,6 +50,8 @@ export interface ResolvedOptions {
   readonly inject: InjectPredicate | null
   readonly nonce: NonceProvider | null
   readonly css: boolean
+  /** Patch a page whose HTML alone changed, instead of reloading it (the client decides). */
+  readonly patch: boolean
   readonly allowedOrigins: ReadonlySet<string> | true
   readonly allowedHosts: readonly string[] | true
   readonly maxClients: number
@@ -72,7 +74,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
-  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
+  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'patch', 'allowedOrigins',
   'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster'])
 
 const injectAlways: InjectPredicate = () => true
@@ -103,6 +105,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     inject: resolveInject(opts.inject),
     nonce: resolveNonce(opts.nonce),
     css: resolveBoolean(opts, 'css', true),
+    patch: resolveBoolean(opts, 'patch', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
@@ -120,7 +123,7 @@ function resolveSupersede (value: unknown): (changes: FileChange[]) => boolean {
   return changes => (value as (changes: FileChange[]) => unknown)(changes) === true
 }
 
-function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart', fallback: boolean): boolean {
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'patch' | 'buildOnStart', fallback: boolean): boolean {
   const value = opts[key] ?? fallback
   if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
   return value

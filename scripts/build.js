@@ -1,7 +1,9 @@
 // Builds dist/: the server code transpiled file by file (esbuild, as the test loader does; `npm
 // run typecheck` type-checks lib/ with the tests), and the browser client bundled into
 // dist/client.js: one script, minified, no runtime dependencies (and dist/client-sync.js, the
-// same with synchronized browsing, served in its place where that is on). tsc took ~5 s of an `npm
+// same with synchronized browsing, dist/client-patch.js, with the patcher and idiomorph bundled
+// in, and dist/client-sync-patch.js, with both: the server serves one of them as client.js, after
+// the `sync` and `patch` options, so a page carries only what is on). tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
 import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -36,11 +38,17 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning'
   }),
-  ...[['lib/client/index.ts', 'dist/client.js'], ['lib/client/sync/index.ts', 'dist/client-sync.js']].map(([entry, outfile]) => build({
+  ...[
+    ['lib/client/index.ts', 'dist/client.js'],
+    ['lib/client/sync/index.ts', 'dist/client-sync.js'],
+    ['lib/client/patch/index.ts', 'dist/client-patch.js'],
+    ['lib/client/patch/sync.ts', 'dist/client-sync-patch.js']
+  ].map(([entry, outfile]) => build({
     absWorkingDir: root,
     entryPoints: [entry],
     plugins: [minifiedCssText],
     outfile,
+    define: { PATCHER: String(entry.includes('/patch/')) }, // lib/client/reload.ts
     bundle: true,
     minify: true,
     format: 'iife',

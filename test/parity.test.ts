@@ -35,6 +35,7 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     ignore: '[]',
     inject: 'true',
     css: 'true',
+    patch: 'true',
     allowedOrigins: '[]',
     allowedHosts: '[]',
     enabled: "process.env.NODE_ENV !== 'production'",

@@ -23,6 +23,7 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     poll: options.poll,
     livereload: options.livereload,
     sync: options.sync,
+    patch: options.patch,
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     prettyLogs: options.prettyLogs,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})

@@ -36,7 +36,8 @@ export async function createApp (options: CliOptions, report: Report, certificat
     ignore: [...options.ignore],
     poll: options.poll,
     livereload: options.livereload,
-    sync: options.sync
+    sync: options.sync,
+    patch: options.patch
   }
   if (options.build.length > 0) {
     plugin.builder = commandBuilder([...options.build])
