@@ -105,6 +105,22 @@ t.test('a text selection in the page survives a patch elsewhere', async t => {
   t.equal(await page.evaluate(() => getSelection()!.toString()), 'text')
 })
 
+t.test('a ticked box and a chosen option survive a patch; an untouched field takes its new markup', async t => {
+  const fields = (value: string) => `<input type="checkbox" id="box"><select id="pick"><option>a</option><option>b</option></select><input id="untouched" value="${value}">`
+  const site = await serveSite(t, fixture(t, { ...FILES, 'index.html': PAGE({ body: `<h1>one</h1>${fields('old')}` }) }))
+  const page = await open(t, `${site.origin}/`)
+  await page.check('#box')
+  await page.selectOption('#pick', 'b')
+  const patched = line(page, 'patched')
+  await writeFile(join(site.dir, 'index.html'), PAGE({ body: `<h1>two</h1>${fields('new')}` }))
+  await patched
+  t.same(await page.evaluate(() => [
+    (document.getElementById('box') as HTMLInputElement).checked,
+    (document.getElementById('pick') as HTMLSelectElement).value,
+    (document.getElementById('untouched') as HTMLInputElement).value
+  ]), [true, 'b', 'new'])
+})
+
 t.test('a new stylesheet in the head is patched in', async t => {
   const site = await startSite(t)
   const page = await open(t, `${site.origin}/`)
