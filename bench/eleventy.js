@@ -14,9 +14,11 @@
 // (`MARK-<n>`), and the time runs from just before the write (Date.now() here) to the moment the
 // tab's document holds the marker (a MutationObserver in the page, performance.timeOrigin +
 // performance.now(), so the same clock): after a reload, as the new document is parsed; after a
-// patch, as it is applied. Beside it, save → the tab told: when the WebSocket frame that made it
-// reload (ours) or patch (Eleventy's) reached the tab, as Playwright reports it here. Samples are
-// PAUSE_MS apart, each tool's after the other's.
+// patch, as it is applied (both tools patch a post's edit: ours since its `patch` option, on by
+// default; the page loads column counts the reloads during the samples, 0 when every save was
+// patched). Beside it, save → the tab told: when the WebSocket frame that made it patch or
+// reload (ours: a `reload` message; Eleventy's: its own) reached the tab, as Playwright reports
+// it here. Samples are PAUSE_MS apart, each tool's after the other's.
 import { spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -131,7 +133,8 @@ try {
     await page.goto(server.url)
     await connected
     await shownAt(page, 0)
-    results[name] = { dir, page, frames, samples: [], told: [] }
+    results[name] = { dir, page, frames, samples: [], told: [], loads: 0 }
+    page.on('load', () => { results[name].loads++ })
   }
   await sleep(2000) // both generators' own watchers ready (Eleventy prints nothing when they are)
   for (let i = 1; i <= N && Date.now() < deadline; i++) {
@@ -158,9 +161,9 @@ const lines = [
   '',
   `${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg().map(l => l.toFixed(2)).join(' ')}, Node ${process.version}, Chromium ${browser.version()}, Eleventy ${eleventyVersion}, ${POSTS} posts, ${ours.length} samples per tool, turn about.`,
   '',
-  '| tool | save → shown p50 (ms) | p95 | min | max | save → the tab told p50 (ms) | p95 |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
-  ...Object.entries(results).map(([name, { samples, told }]) => `| ${name} | ${fmt(median(samples), 0)} | ${fmt(percentile(samples, 95), 0)} | ${fmt(Math.min(...samples), 0)} | ${fmt(Math.max(...samples), 0)} | ${fmt(median(told), 0)} | ${fmt(percentile(told, 95), 0)} |`),
+  '| tool | save → shown p50 (ms) | p95 | min | max | save → the tab told p50 (ms) | p95 | page loads |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...Object.entries(results).map(([name, { samples, told, loads }]) => `| ${name} | ${fmt(median(samples), 0)} | ${fmt(percentile(samples, 95), 0)} | ${fmt(Math.min(...samples), 0)} | ${fmt(Math.max(...samples), 0)} | ${fmt(median(told), 0)} | ${fmt(percentile(told, 95), 0)} | ${loads} |`),
   '',
   `Ratio ours / eleventy --serve: p50 ×${fmt(median(ours) / median(theirs), 2)}, p95 ×${fmt(percentile(ours, 95) / percentile(theirs, 95), 2)}.`
 ]

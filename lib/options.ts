@@ -50,6 +50,8 @@ export interface ResolvedOptions {
   readonly inject: InjectPredicate | null
   readonly nonce: NonceProvider | null
   readonly css: boolean
+  /** Patch a page whose HTML alone changed, instead of reloading it (the client decides). */
+  readonly patch: boolean
   readonly allowedOrigins: ReadonlySet<string> | true
   readonly allowedHosts: readonly string[] | true
   readonly maxClients: number
@@ -74,7 +76,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set<string>(['root', 'prefix', 'static', 'watch', 'builder', 'buildOnStart', 'supersede',
-  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'allowedOrigins',
+  'onBuildStart', 'onBuildEnd', 'ignore', 'debounce', 'poll', 'path', 'inject', 'nonce', 'css', 'patch', 'allowedOrigins',
   'allowedHosts', 'maxClients', 'enabled', 'livereload', 'sync', 'metrics', 'cluster', 'openInEditor'])
 
 const injectAlways: InjectPredicate = () => true
@@ -106,6 +108,7 @@ export function resolveOptions (opts: LiveReloadOptions = {}): ResolvedOptions {
     nonce: resolveNonce(opts.nonce),
     css: resolveBoolean(opts, 'css', true),
     openInEditor: resolveBoolean(opts, 'openInEditor', true),
+    patch: resolveBoolean(opts, 'patch', true),
     allowedOrigins: resolveAllowedOrigins(opts.allowedOrigins),
     allowedHosts: resolveAllowedHosts(opts.allowedHosts),
     maxClients: integerOption('maxClients', opts.maxClients ?? DEFAULT_MAX_CLIENTS),
@@ -123,7 +126,7 @@ function resolveSupersede (value: unknown): (changes: FileChange[]) => boolean {
   return changes => (value as (changes: FileChange[]) => unknown)(changes) === true
 }
 
-function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'buildOnStart' | 'openInEditor', fallback: boolean): boolean {
+function resolveBoolean (opts: LiveReloadOptions, key: 'enabled' | 'css' | 'patch' | 'buildOnStart' | 'openInEditor', fallback: boolean): boolean {
   const value = opts[key] ?? fallback
   if (typeof value !== 'boolean') invalid(key, 'must be a boolean')
   return value

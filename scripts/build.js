@@ -1,8 +1,10 @@
 // Builds dist/: the server code transpiled file by file (esbuild, as the test loader does; `npm
 // run typecheck` type-checks lib/ with the tests), and the browser client bundled into
 // dist/client.js: one script, minified, no runtime dependencies (and dist/client-sync.js, the
-// same with synchronized browsing, served in its place where that is on; dist/client-editor.js,
-// the module it imports where errors show places). tsc took ~5 s of an `npm
+// same with synchronized browsing, dist/client-patch.js, with the patcher and idiomorph bundled
+// in, and dist/client-sync-patch.js, with both: the server serves one of them as client.js, after
+// the `sync` and `patch` options, so a page carries only what is on; dist/client-editor.js, the
+// module it imports where errors show places). tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
 import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -38,11 +40,18 @@ await Promise.all([
     logLevel: 'warning'
   }),
   // client-editor.js is a module the client imports where errors show places (served as {path}/editor.js).
-  ...[['lib/client/index.ts', 'dist/client.js', 'iife'], ['lib/client/sync/index.ts', 'dist/client-sync.js', 'iife'], ['lib/client/editor/index.ts', 'dist/client-editor.js', 'esm']].map(([entry, outfile, format]) => build({
+  ...[
+    ['lib/client/index.ts', 'dist/client.js', 'iife'],
+    ['lib/client/sync/index.ts', 'dist/client-sync.js', 'iife'],
+    ['lib/client/patch/index.ts', 'dist/client-patch.js', 'iife'],
+    ['lib/client/patch/sync.ts', 'dist/client-sync-patch.js', 'iife'],
+    ['lib/client/editor/index.ts', 'dist/client-editor.js', 'esm']
+  ].map(([entry, outfile, format]) => build({
     absWorkingDir: root,
     entryPoints: [entry],
     plugins: [minifiedCssText],
     outfile,
+    define: { PATCHER: String(entry.includes('/patch/')) }, // lib/client/reload.ts
     bundle: true,
     minify: true,
     format,

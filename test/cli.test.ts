@@ -416,6 +416,17 @@ t.test('every interface: the URLs of the network are printed, with a warning; --
   t.equal((await get(`${command.url.replace('localhost', '127.0.0.1')}/`)).status, 200, 'still serving')
 })
 
+t.test('--no-patch serves the client without the patcher; by default the command patches', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  const report = createReport({ out: new PassThrough(), isQuiet: true, browsers: () => 0 })
+  for (const [argv, hasPatcher] of [[[dir], true], [[dir, '--no-patch'], false]] as const) {
+    const { options } = parseCommand([...argv]) as { options: CliOptions }
+    const app = await createApp(options, report)
+    t.teardown(() => app.close())
+    t.equal((await app.inject('/__livereload/client.js')).body.includes('patched: '), hasPatcher, argv.slice(1).join(' ') || 'no flag')
+  }
+})
+
 t.test('--sync: hello says every kind is on, and what one tab does reaches the other', async t => {
   const dir = fixture(t, { 'index.html': PAGE })
   const command = await serveCommand(t, ['--sync', dir])

@@ -36,6 +36,7 @@ t.test('every @default in types/ matches the default in lib/options.ts', async t
     inject: 'true',
     css: 'true',
     openInEditor: 'true',
+    patch: 'true',
     allowedOrigins: '[]',
     allowedHosts: '[]',
     enabled: "process.env.NODE_ENV !== 'production'",

@@ -687,6 +687,15 @@ export interface LiveReloadOptions {
    */
   css?: boolean
   /**
+   * Patch instead of reload: when a change is to the HTML of the page a tab shows, and only its
+   * body, title or stylesheets differ (no script, nothing else in the head), the tab fetches the
+   * page once and morphs it in place, keeping scroll, focus, selection, typed input and the
+   * scripts' state. Anything else, or any doubt, reloads as before. `false` always reloads (and
+   * serves the smaller client). See docs/client.md.
+   * @default true
+   */
+  patch?: boolean
+  /**
    * Make every `file:line` in the error overlay and on route error pages a link that opens
    * your editor there (through launch-editor: `LAUNCH_EDITOR`, a running editor, `VISUAL` or
    * `EDITOR`), by `POST {path}/open-in-editor`. Only files of the project (`root`, `watch`),

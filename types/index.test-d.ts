@@ -45,6 +45,7 @@ app.register(liveReload, {
   inject: (request, reply) => request.url !== '/raw' && reply.statusCode === 200,
   nonce: (request) => request.headers['x-nonce'] as string | undefined,
   css: false,
+  patch: false,
   allowedOrigins: ['https://dev.example:8443'],
   allowedHosts: ['.example.test'],
   maxClients: 50,
@@ -68,6 +69,8 @@ app.register(liveReload, {
 app.register(liveReload, { watch: 'views' })
 app.register(liveReload, { root: 'dist', openInEditor: false })
 expectError(app.register(liveReload, { openInEditor: 'code' }))
+app.register(liveReload, { root: 'dist', patch: true })
+expectError(app.register(liveReload, { root: 'dist', patch: 'no' }))
 app.register(liveReload, { builder: commandBuilder(['npm run build:css', 'npm run build:html'], { timeout: 60_000 }) })
 app.register(liveReload, { builder: isolatedBuilder(new URL('./build.js', import.meta.url), { maxMemory: 512 }) })
 app.register(liveReload, { builder: { name: 'mine', build: () => ({ errors: [new Error('x'), 'y', { message: 'z' }] }), close: async () => {} } })

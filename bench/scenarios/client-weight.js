@@ -7,6 +7,7 @@ import { fmt, table } from '../lib/harness.js'
 const here = path => fileURLToPath(new URL(path, import.meta.url))
 const clients = [
   ['fastify-livereload (dist/client.js)', '../../dist/client.js'],
+  ['fastify-livereload with the patcher (dist/client-patch.js, served instead with the patch option, the default)', '../../dist/client-patch.js'],
   ['fastify-livereload with sync (dist/client-sync.js, served instead with the sync option)', '../../dist/client-sync.js'],
   ['livereload-js (livereload-js/dist/livereload.js)', '../node_modules/livereload-js/dist/livereload.js'],
   ['browser-sync (browser-sync-client/dist/index.js)', '../node_modules/browser-sync-client/dist/index.js'],

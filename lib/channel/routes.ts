@@ -39,8 +39,8 @@ export const channelRoutes: FastifyPluginAsync<ChannelRoutesOptions> = async (fa
     hub.add(ssePeer(reply.raw))
   })
 
-  // With synchronized browsing, the client that has it: pages without it carry none of its weight.
-  const client = options.sync === null ? 'client.js' : 'client-sync.js'
+  // The client with what is on (synchronized browsing, patching): pages carry none of the rest.
+  const client = `client${options.sync === null ? '' : '-sync'}${options.patch ? '-patch' : ''}.js`
   serveScript(fastify, `${path}/client.js`, async () => await readBuilt(client), { 'cross-origin-resource-policy': 'same-origin' })
 
   fastify.get(`${path}/status`, async (_request, reply) => {

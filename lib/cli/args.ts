@@ -37,6 +37,8 @@ export interface CliOptions {
   readonly sync: boolean
   /** Places in errors are links that open the editor (the plugin's `openInEditor`); `--no-editor` makes it false. */
   readonly editor: boolean
+  /** Patch a page whose HTML alone changed instead of reloading it (`--no-patch`: false). */
+  readonly patch: boolean
   /** `dev`: the app's log level (fastify-cli's `-l`); undefined: as the app's `options` say. */
   readonly logLevel: DevOptions['logLevel']
   /** `dev`: the app's logs through pino-pretty (fastify-cli's `-P`). */
@@ -77,9 +79,9 @@ const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
+       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
 
 export const HELP = `${USAGE}
 
@@ -112,6 +114,9 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --poll [ms]        Poll for changes instead of native events (every 500 ms, or every ms given)
   --sync             Synchronized browsing: the tabs on a page (a laptop, a phone) follow each other's
                      scrolling, clicks, form input and navigation
+  --no-patch         Always reload the page; by default a change to the HTML of the page shown alone
+                     (its body, title or stylesheets, no script) is patched in, keeping scroll,
+                     focus and typed input
   --https            Serve HTTPS and HTTP/2 with a certificate for this machine: mkcert's when mkcert is
                      installed, else a self-signed one kept in ~/.cache/fastify-livereload
   --cert <file>      Serve HTTPS with this certificate (PEM), and --key its private key
@@ -161,6 +166,7 @@ const FLAGS = {
   'no-qr': { type: 'boolean' },
   'no-editor': { type: 'boolean' },
   sync: { type: 'boolean' },
+  'no-patch': { type: 'boolean' },
   quiet: { type: 'boolean' },
   'log-level': { type: 'string', short: 'l' },
   'pretty-logs': { type: 'boolean', short: 'P' },
@@ -223,6 +229,7 @@ export function parseCommand (argv: readonly string[]): Command {
       qr: values['no-qr'] !== true,
       editor: values['no-editor'] !== true,
       sync: values.sync === true,
+      patch: values['no-patch'] !== true,
       logLevel: values['log-level'] as DevOptions['logLevel'],
       prettyLogs: values['pretty-logs'] === true
     }

@@ -24,6 +24,7 @@ export async function devServer (options: CliOptions, report: Report, listen: (a
     livereload: options.livereload,
     sync: options.sync,
     openInEditor: options.editor,
+    patch: options.patch,
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     prettyLogs: options.prettyLogs,
     ...(options.build.length > 0 ? { builder: commandBuilder([...options.build]) } : {})

@@ -36,7 +36,8 @@ export async function createApp (options: CliOptions, report: Report, certificat
     poll: options.poll,
     livereload: options.livereload,
     sync: options.sync,
-    openInEditor: options.editor
+    openInEditor: options.editor,
+    patch: options.patch
   }
   if (options.build.length > 0) {
     plugin.builder = commandBuilder([...options.build])

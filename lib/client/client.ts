@@ -1,7 +1,8 @@
 // The browser client: one connection to the channel, and what each message does to the page.
 // Browser code only (no node: imports); console lines carry the [livereload] prefix. Two bundles
 // start it: index.ts, the client, and sync/index.ts, the client with synchronized browsing,
-// served instead where the `sync` option is on (so that the client alone carries none of it).
+// served instead where the `sync` option is on (so that the client alone carries none of it); and
+// the same two with patch/ (patch/index.ts, patch/sync.ts), served where the `patch` option is on.
 import type { ServerMessage } from '../../types/index.js'
 import { swapImages, swapStylesheets } from './assets.js'
 import { connect, type Link } from './connection.js'
@@ -18,9 +19,10 @@ export type Interceptor = (message: ServerMessage, restarted: boolean, link: () 
 const kStarted = Symbol.for('fastify-livereload')
 const host = window as unknown as Record<symbol, boolean>
 
-export function startClient (intercept?: Interceptor): void {
+/** Starts the client, unless a copy of it runs on the page already: then says false. */
+export function startClient (intercept?: Interceptor): boolean {
   // A page may carry the tag twice (a template and the injector); one client is enough.
-  if (host[kStarted] === true) return
+  if (host[kStarted] === true) return false
   host[kStarted] = true
   restoreScroll()
   const script = document.currentScript as HTMLScriptElement | null
@@ -31,6 +33,7 @@ export function startClient (intercept?: Interceptor): void {
     // A `sync` message goes only to a tab that joined a page, which only the sync bundle does.
     if (intercept?.(message, restarted, link) !== true) handle(message as Exclude<ServerMessage, { type: 'sync' }>, restarted)
   })
+  return true
 }
 
 function handle (message: Exclude<ServerMessage, { type: 'sync' }>, restarted: boolean): void {

@@ -22,7 +22,7 @@ export function showOverlay (errors: BuildErrorInfo[]): void {
     section.append(element('pre', error.message))
     if (error.frame !== undefined) section.append(element('pre', error.frame, 'frame'))
   }
-  section.append(element('p', 'Fix the error and save: the page updates. Esc or a click outside closes this.'))
+  section.append(element('p', 'Save a fix to update the page; Esc closes this.'))
   section.addEventListener('click', event => event.stopPropagation())
   root.append(section)
   // Its places become links where the server has the route: the module finds the overlay itself.

@@ -10,20 +10,56 @@ import { decodePath } from './url-path.js'
 const RELOAD_DEBOUNCE_MS = 30
 const SCROLL_KEY = 'livereload:scroll:'
 
-let pending: ReturnType<typeof setTimeout> | undefined
+/**
+ * Brings the page up to date without reloading it (the `patch` option, patch/), or calls
+ * `reload`. `isCurrent()` turns false once a newer message has come: its own patch or reload
+ * follows, with the final content.
+ */
+export type Patcher = (reason: string, isCurrent: () => boolean) => void
 
-/** Reloads the page soon, keeping its scroll position across the reload. */
-export function reloadPage (reason: string): void {
+/**
+ * True in the bundles with the patcher, false in the others (scripts/build.js defines it), which
+ * then carry none of what is under `if (PATCHER)`: the client alone stays within its 3 KB.
+ */
+declare const PATCHER: boolean
+
+let pending: ReturnType<typeof setTimeout> | undefined
+/** Whether every message of the burst waiting for its quiet 30 ms could be patched. */
+let isPatchable = true
+let patcher: Patcher | undefined
+
+/** Patches the page, where a reload would only bring the HTML of this page up to date. */
+export function usePatcher (patch: Patcher): void {
+  patcher = patch
+}
+
+/**
+ * Reloads the page soon, keeping its scroll position across the reload; or, when every message
+ * of the burst `canPatch` and there is a patcher, patches it in place. The timer also tells the
+ * bursts apart: a patch whose fetch a newer message overtook is dropped.
+ */
+export function reloadPage (reason: string, canPatch?: boolean): void {
   clearTimeout(pending)
+  if (PATCHER) isPatchable &&= canPatch === true
   pending = setTimeout(() => {
-    log(`reloading: ${reason}`)
-    try {
-      sessionStorage.setItem(scrollKey(), JSON.stringify([scrollX, scrollY]))
-      // The browser's own restoration would race ours on a page that grows as it loads.
-      history.scrollRestoration = 'manual'
-    } catch { /* storage disabled: reload without keeping the position */ }
-    location.reload()
+    if (PATCHER) {
+      const [current, isPatch] = [pending, isPatchable]
+      isPatchable = true
+      if (isPatch && patcher !== undefined) return patcher(reason, () => current === pending)
+    }
+    reload(reason)
   }, RELOAD_DEBOUNCE_MS)
+}
+
+/** Reloads the page now, keeping its scroll position. */
+export function reload (reason: string): void {
+  log(`reloading: ${reason}`)
+  try {
+    sessionStorage.setItem(scrollKey(), JSON.stringify([scrollX, scrollY]))
+    // The browser's own restoration would race ours on a page that grows as it loads.
+    history.scrollRestoration = 'manual'
+  } catch { /* storage disabled: reload without keeping the position */ }
+  location.reload()
 }
 
 /** Puts back the scroll position saved by the reload that loaded this page, once it has loaded. */
@@ -47,13 +83,15 @@ export function restoreScroll (): void {
  * Reloads the page when a change to `paths` concerns it: this page's own path, else a file that
  * is not an HTML page (any page may use it), and the console names it; when every path is
  * another page, the page stays as it is. Both sides are compared decoded: the page's URL may
- * spell a name otherwise than the message.
+ * spell a name otherwise than the message. When the paths are HTML pages only, this one among
+ * them, a patcher may bring the page up to date instead.
  */
 export function reloadIfShown (paths: string[]): void {
   const here = decodePath(location.pathname)
   const names = here.endsWith('/') ? [`${here}index.html`, `${here}index.htm`] : [here, `${here}.html`, `${here}/index.html`]
-  const cause = paths.length > 0 ? paths.find(path => names.includes(decodePath(path))) ?? paths.find(path => !/\.html?$/i.test(path)) : 'files'
-  if (cause !== undefined) reloadPage(`${cause} changed`)
+  const other = paths.length > 0 ? paths.find(path => !/\.html?$/i.test(path)) : 'files'
+  const cause = paths.find(path => names.includes(decodePath(path))) ?? other
+  if (cause !== undefined) reloadPage(`${cause} changed`, other === undefined)
 }
 
 function scrollKey (): string {

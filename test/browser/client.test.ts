@@ -67,8 +67,9 @@ const SITE = {
   'site.css': 'h1 { color: rgb(255, 0, 0) }'
 }
 
-t.test('a page edit reloads the page with the new content', async t => {
-  const site = await startSite(t, SITE)
+// With `patch` on (the default) such an edit is patched in: test/browser/patch.test.ts.
+t.test('with patch: false, a page edit reloads the page with the new content', async t => {
+  const site = await startSite(t, SITE, { patch: false })
   const page = await open(t, `${site.origin}/`)
   const reloaded = page.waitForEvent('load')
   await writeFile(join(site.dir, 'index.html'), PAGE('<h1>two</h1>'))
@@ -191,7 +192,7 @@ t.test('the standing error is shown to a page that connects later', async t => {
 
 t.test('a reload keeps the scroll position', async t => {
   const tall = '<div style="height: 5000px">top</div><h1>bottom</h1>'
-  const site = await startSite(t, { ...SITE, 'index.html': PAGE(tall) })
+  const site = await startSite(t, { ...SITE, 'index.html': PAGE(tall) }, { patch: false })
   const page = await open(t, `${site.origin}/`)
   await page.evaluate(() => scrollTo(0, 1500))
   const reloaded = page.waitForEvent('load')

@@ -17,10 +17,13 @@ const PAGE = (body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><link rel="stylesheet" href="/site.css"></head><body>${body}</body></html>`
 const SITE = { 'index.html': PAGE('<h1>one</h1>'), 'site.css': 'h1 { color: rgb(255, 0, 0) }' }
 
-/** A site whose WebSocket upgrades are refused with 502 while `gate.isBlocked`. */
+/**
+ * A site whose WebSocket upgrades are refused with 502 while `gate.isBlocked`. The sites here have
+ * `patch: false`: a page edit reloads, and the reloaded page shows it connects over SSE again.
+ */
 async function startSite (t: Test, dir: string, port = 0): Promise<Site & { gate: { isBlocked: boolean, refused: number } }> {
   const gate = { isBlocked: true, refused: 0 }
-  const site = await serveSite(t, dir, {}, { port, setup: refuseUpgrades(gate) })
+  const site = await serveSite(t, dir, { patch: false }, { port, setup: refuseUpgrades(gate) })
   return { ...site, gate }
 }
 
@@ -112,7 +115,7 @@ t.test('a server restart seen over SSE reloads the page once', async t => {
 
 t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:, the page connects over SSE and a page edit reloads it once', async t => {
   const upgrades = { seen: 0 }
-  const site = await serveSite(t, fixture(t, SITE), {}, { setup: forbidWebSockets(upgrades) })
+  const site = await serveSite(t, fixture(t, SITE), { patch: false }, { setup: forbidWebSockets(upgrades) })
   const page = await open(t, `${site.origin}/`)
   t.equal(upgrades.seen, 0, 'the browser never asked for a WebSocket: the policy stopped it')
   const loads = countLoads(page)
@@ -124,7 +127,7 @@ t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:
 
 t.test('a WebSocket whose upgrade is never answered is given up, and the page connects over SSE', async t => {
   const upgrades = { held: 0 }
-  const site = await serveSite(t, fixture(t, SITE), {}, { setup: holdUpgrades(upgrades) })
+  const site = await serveSite(t, fixture(t, SITE), { patch: false }, { setup: holdUpgrades(upgrades) })
   await open(t, `${site.origin}/`)
   t.ok(upgrades.held >= 1, 'the WebSocket was tried first, and held')
   t.equal(site.app.liveReload.clients, 1)

@@ -43,28 +43,36 @@ async function openTabs (t: Test, site: Site): Promise<Page[]> {
   }))
 }
 
-t.test('a change to a page whose name holds reserved, non-ASCII or percent characters reloads that page and no other', async t => {
-  const site = await serveSite(t, fixture(t, {
-    ...Object.fromEntries(FILES.map(file => [file, PAGE(`<h1>${file}</h1>`)])),
-    'site.css': 'h1 { color: rgb(0, 0, 0) }'
-  }))
-  const pages = await openTabs(t, site)
-  const loads = pages.map(countLoads)
-  for (const file of FILES) {
-    const shown = pages.filter((_page, i) => TABS[i][0] === file)
-    const reloaded = shown.map(async page => { await page.waitForEvent('load'); await nextHello(page) })
-    await writeFile(join(site.dir, file), PAGE(`<h1>${file} changed</h1>`))
-    await Promise.all(reloaded)
-    for (const page of shown) t.equal(await page.textContent('h1'), `${file} changed`, `${page.url()} reloaded`)
-  }
-  // Every tab was connected for every round (a reloaded one said hello again before the next),
-  // and messages are handled in order: once a stylesheet swap sent after the last round shows
-  // in every tab, every tab has handled every reload, and a load it owed to another page's
-  // round would have been counted.
-  await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
-  await Promise.all(pages.map(page => colourShown(page, 'rgb(0, 0, 255)')))
-  for (const [i, page] of pages.entries()) t.equal(loads[i](), 1, `${page.url()} reloaded for its own page only`)
-})
+for (const patch of [false, true]) {
+  t.test(`a change to a page whose name holds reserved, non-ASCII or percent characters ${patch ? 'is patched into' : 'reloads'} that page and no other`, async t => {
+    const site = await serveSite(t, fixture(t, {
+      ...Object.fromEntries(FILES.map(file => [file, PAGE(`<h1>${file}</h1>`)])),
+      'site.css': 'h1 { color: rgb(0, 0, 0) }'
+    }), { patch })
+    const pages = await openTabs(t, site)
+    const loads = pages.map(countLoads)
+    for (const file of FILES) {
+      const shown = pages.filter((_page, i) => TABS[i][0] === file)
+      const heading = `${file} changed`
+      const updated = shown.map(async page => {
+        if (patch) return await until(page, heading => document.querySelector('h1')?.textContent === heading, heading)
+        await page.waitForEvent('load')
+        await nextHello(page)
+      })
+      await writeFile(join(site.dir, file), PAGE(`<h1>${heading}</h1>`))
+      await Promise.all(updated)
+      for (const page of shown) t.equal(await page.textContent('h1'), heading, `${page.url()} ${patch ? 'patched' : 'reloaded'}`)
+    }
+    // Every tab was connected for every round (a reloaded one said hello again before the next),
+    // and messages are handled in order: once a stylesheet swap sent after the last round shows
+    // in every tab, every tab has handled every reload, and a load it owed to another page's
+    // round would have been counted.
+    await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
+    await Promise.all(pages.map(page => colourShown(page, 'rgb(0, 0, 255)')))
+    for (const [i, page] of pages.entries()) t.equal(loads[i](), patch ? 0 : 1, `${page.url()} ${patch ? 'patched, never reloaded' : 'reloaded for its own page only'}`)
+    for (const page of pages) t.equal(await page.textContent('h1'), `${TABS[pages.indexOf(page)][0]} changed`, `${page.url()} shows its own page`)
+  })
+}
 
 t.test('a stylesheet whose name holds such characters swaps its own <link> only', async t => {
   const sheets = ['c++.css', '[x].css', 'a b.css', 'é.css']

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Page } from 'puppeteer-core'
 import t, { type Test } from 'tap'
+import type { LiveReloadOptions } from '../../types/index.js'
 import { colourShown, hasMarker, recolour, serveSite, setMarker, survivesSwap, until, type Site } from '../helpers/browser.js'
 import { consoleLine, countLoads, firefoxContext, firefoxTab, nextLoad, visit } from '../helpers/firefox.js'
 import { fixture, type Files } from '../helpers/fixture.js'
@@ -18,8 +19,8 @@ const PAGE = (body: string, head = '<link rel="stylesheet" href="/site.css">') =
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${head}</head><body>${body}</body></html>`
 const SITE = { 'index.html': PAGE('<h1>one</h1>'), 'site.css': 'h1 { color: rgb(255, 0, 0) }' }
 
-async function startSite (t: Test, files: Files = SITE): Promise<Site> {
-  return await serveSite(t, fixture(t, files))
+async function startSite (t: Test, files: Files = SITE, options: LiveReloadOptions = {}): Promise<Site> {
+  return await serveSite(t, fixture(t, files), options)
 }
 
 /** Opens `url` in the tab; resolves once its client is connected over a WebSocket. */
@@ -35,8 +36,9 @@ async function overlayShows (page: Page, text: string | null): Promise<void> {
   }, text)
 }
 
-t.test('a page edit reloads the page once, with the new content', async t => {
-  const site = await startSite(t)
+// With `patch` on (the default) such an edit is patched in: test/firefox/patch.test.ts.
+t.test('with patch: false, a page edit reloads the page once, with the new content', async t => {
+  const site = await startSite(t, SITE, { patch: false })
   const page = await open(t, `${site.origin}/`)
   const loads = countLoads(page)
   // The new document logs `connected`; the old one, already connected, never again.
@@ -124,7 +126,7 @@ t.test('a server restart on the same port reloads the page exactly once', async 
 
 t.test('a reload keeps the scroll position', async t => {
   const tall = '<div style="height: 5000px">top</div><h1>bottom</h1>'
-  const site = await startSite(t, { ...SITE, 'index.html': PAGE(tall) })
+  const site = await startSite(t, { ...SITE, 'index.html': PAGE(tall) }, { patch: false })
   const page = await open(t, `${site.origin}/`)
   await page.evaluate('scrollTo(0, 1500)')
   const reloaded = nextLoad(page)

@@ -21,7 +21,10 @@ async function open (t: Test, url: string): Promise<Page> {
   return await visit(t, tab, url, page => consoleLine(page, 'connected (server-sent events)'))
 }
 
-/** Edits the page: it reloads, connects over SSE again, and (proved by a later swap) reloads no more. */
+/**
+ * Edits the page: it reloads, connects over SSE again, and (proved by a later swap) reloads no
+ * more. The sites here have `patch: false`: a patch would keep the page, and its connection.
+ */
 async function checkReloadsOnce (t: Test, page: Page, dir: string): Promise<void> {
   const loads = countLoads(page)
   const connectedAgain = consoleLine(page, 'connected (server-sent events)') // the new document's: the old one is connected
@@ -34,7 +37,7 @@ async function checkReloadsOnce (t: Test, page: Page, dir: string): Promise<void
 
 t.test('with upgrades refused the page connects over SSE, and a page edit reloads it once', async t => {
   const gate = { isBlocked: true, refused: 0 }
-  const site = await serveSite(t, fixture(t, SITE), {}, { setup: refuseUpgrades(gate) })
+  const site = await serveSite(t, fixture(t, SITE), { patch: false }, { setup: refuseUpgrades(gate) })
   const page = await open(t, `${site.origin}/`)
   t.ok(gate.refused >= 1, 'the WebSocket was tried first')
   await checkReloadsOnce(t, page, site.dir)
@@ -42,7 +45,7 @@ t.test('with upgrades refused the page connects over SSE, and a page edit reload
 
 t.test('under a CSP whose connect-src allows the page\'s http origin but not ws:, the page connects over SSE and a page edit reloads it once', async t => {
   const upgrades = { seen: 0 }
-  const site = await serveSite(t, fixture(t, SITE), {}, { setup: forbidWebSockets(upgrades) })
+  const site = await serveSite(t, fixture(t, SITE), { patch: false }, { setup: forbidWebSockets(upgrades) })
   const page = await open(t, `${site.origin}/`)
   t.equal(upgrades.seen, 0, 'the browser never asked for a WebSocket: the policy stopped it')
   await checkReloadsOnce(t, page, site.dir)

@@ -30,6 +30,7 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     qr: true,
     sync: false,
     editor: true,
+    patch: true,
     logLevel: undefined,
     prettyLogs: false
   })
@@ -38,7 +39,7 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
 t.test('every flag', async t => {
   const parsed = options(['site', '--port', '3000', '--strict-port', '--host', '0.0.0.0', '--open', '--watch', 'src', '--watch', 'content',
     '--build', 'npm run build', '--build', 'npm run css', '--ignore', '**/*.map', '--ignore', '/\\.tmp$/i', '--spa', '--livereload', '--poll', '--quiet',
-    '--https', '--no-qr', '--sync', '--no-editor'])
+    '--https', '--no-qr', '--sync', '--no-editor', '--no-patch'])
   t.equal(parsed.dir, 'site')
   t.equal(parsed.port, 3000)
   t.equal(parsed.isStrictPort, true)
@@ -51,6 +52,7 @@ t.test('every flag', async t => {
   t.equal(parsed.isSpa, true)
   t.equal(parsed.livereload, true)
   t.equal(parsed.sync, true)
+  t.equal(parsed.patch, false)
   t.equal(parsed.poll, true)
   t.equal(parsed.isQuiet, true)
   t.same(parsed.https, { kind: 'made' })

@@ -13,12 +13,18 @@ t.test('defaults resolve with no options', async t => {
     debounce: DEFAULT_DEBOUNCE_MS,
     maxClients: DEFAULT_MAX_CLIENTS,
     css: true,
+    patch: true,
     nonce: null,
     allowedHosts: []
   })
   t.equal(typeof options.inject, 'function')
   t.same(options.ignore.globs, DEFAULT_IGNORE)
   t.ok(Object.isFrozen(options))
+})
+
+t.test('patch: on by default, false turns it off', async t => {
+  t.equal(resolveOptions({ patch: false }).patch, false)
+  t.equal(resolveOptions({ patch: true }).patch, true)
 })
 
 t.test('sync: off by default, true turns every kind on, an object turns kinds off one by one', async t => {
@@ -169,6 +175,7 @@ const invalid: Array<[string, unknown]> = [
   ['inject', { inject: 'yes' }],
   ['nonce', { nonce: 'abc' }],
   ['css', { css: 'no' }],
+  ['patch', { patch: 'no' }],
   ['enabled', { enabled: 1 }],
   ['allowedOrigins', { allowedOrigins: 'http://a' }],
   ['allowedOrigins', { allowedOrigins: ['not a url'] }],
