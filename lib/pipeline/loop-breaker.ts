@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { attribute, decide, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
+import type { SourceFiles } from './world.js'
 
 /** A builder that rewrites a watched source on every build is stopped within this many builds. */
 export const LOOP_LIMIT = SUSPECT_AFTER + 1
@@ -14,17 +13,8 @@ export const OBSERVE_MS = 2000
 export const OBSERVE_MAX_MS = 60_000
 /** Changes of one batch that are looked at (a stat each); the rest go with their verdict. */
 export const MAX_JUDGED = 64
-/** Files up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
-export const HASH_MAX_BYTES = 64 * 1024
 /** Builds remembered: a watcher that reports late (polling) still finds the build that wrote. */
 const WINDOWS = 4
-
-export interface SourceFiles {
-  /** The file's mtime, or null: gone, not a file, or stamped in whole seconds (too coarse to tell). */
-  mtime (path: string): number | null
-  /** A hash of its content, or null: gone, or too large to hash. */
-  hash (path: string): string | null
-}
 
 export interface LoopBreakerOptions {
   log: FastifyBaseLogger
@@ -32,10 +22,11 @@ export interface LoopBreakerOptions {
   display: (path: string) => string
   /** The hold ended: ask for a build of what is queued. */
   onRelease: () => void
-  now?: () => number
-  files?: SourceFiles
+  /** The wall clock (ms since the epoch), which mtimes share. */
+  now: () => number
+  files: SourceFiles
   /** Runs `fn` after `ms`; returns a cancel function. */
-  later?: (fn: () => void, ms: number) => () => void
+  later: (fn: () => void, ms: number) => () => void
 }
 
 export interface LoopBreaker {
@@ -62,7 +53,7 @@ export interface LoopBreaker {
  * next build that anything else starts (or `fastify.liveReload.build()`).
  */
 export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
-  const { log, display, onRelease, now = Date.now, files = sourceFiles, later = timer } = options
+  const { log, display, onRelease, now, files, later } = options
   const windows: BuildWindow[] = []
   const records = new Map<string, PathRecord>()
   const pushedAt = new Map<string, number>()
@@ -169,30 +160,4 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     },
     close: stopObserving
   }
-}
-
-const sourceFiles: SourceFiles = {
-  mtime (path) {
-    try {
-      const stats = statSync(path, { throwIfNoEntry: false })
-      if (stats === undefined || !stats.isFile()) return null
-      return stats.mtimeMs % 1000 === 0 ? null : stats.mtimeMs
-    } catch {
-      return null
-    }
-  },
-  hash (path) {
-    try {
-      const stats = statSync(path, { throwIfNoEntry: false })
-      if (stats === undefined || !stats.isFile() || stats.size > HASH_MAX_BYTES) return null
-      return createHash('sha1').update(readFileSync(path)).digest('base64')
-    } catch {
-      return null
-    }
-  }
-}
-
-function timer (fn: () => void, ms: number): () => void {
-  const handle = setTimeout(fn, ms).unref()
-  return () => clearTimeout(handle)
 }
