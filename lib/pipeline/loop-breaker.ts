@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { attribute, decide, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
+import { transition, type Transitions } from './machine.js'
 import type { SourceFiles } from './world.js'
 
 /** A builder that rewrites a watched source on every build is stopped within this many builds. */
@@ -15,6 +16,21 @@ export const OBSERVE_MAX_MS = 60_000
 export const MAX_JUDGED = 64
 /** Builds remembered: a watcher that reports late (polling) still finds the build that wrote. */
 const WINDOWS = 4
+
+/**
+ * Whether builds are held to see who writes the suspects: free (not held), pending (suspects
+ * found during a build: held once it ends), holding (a timer runs; at its end the suspects are
+ * observed and the build that tells is asked for). A build that starts anyway, a build asked for
+ * by hand and close end a hold; pending lasts only while a build runs, so no build starts in it.
+ */
+export type HoldPhase = 'free' | 'pending' | 'holding'
+export type HoldEvent = 'suspect' | 'hold' | 'release' | 'buildStarted' | 'reset' | 'close'
+
+export const HOLD_PHASES: Transitions<HoldPhase, HoldEvent> = {
+  free: { suspect: 'pending', buildStarted: 'free', reset: 'free', close: 'free' },
+  pending: { suspect: 'pending', hold: 'holding', reset: 'free', close: 'free' },
+  holding: { suspect: 'holding', release: 'free', buildStarted: 'free', reset: 'free', close: 'free' }
+}
 
 export interface LoopBreakerOptions {
   log: FastifyBaseLogger
@@ -58,7 +74,9 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
   const records = new Map<string, PathRecord>()
   const pushedAt = new Map<string, number>()
   let builds = 0
-  let observation: { cancel: (() => void) | null } | null = null
+  /** Builds held to see who writes the suspects: its phase, and the timer that ends the hold. */
+  const observation: { phase: HoldPhase, cancel: (() => void) | null } = { phase: 'free', cancel: null }
+  const enter = (event: HoldEvent): void => { observation.phase = transition('loop breaker', HOLD_PHASES, observation.phase, event) }
 
   const isBuilding = (): boolean => windows.at(-1)?.ended === null
   const isPaused = (): boolean => [...records.values()].some(record => record.phase === 'convicted')
@@ -69,20 +87,22 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
   }
 
   function observe (): void {
-    if (observation !== null) return
-    observation = { cancel: null }
-    if (!isBuilding()) startObserving(observation)
+    const wasFree = observation.phase === 'free'
+    enter('suspect')
+    if (wasFree && !isBuilding()) startObserving()
   }
 
   /** Holds builds for a while, then marks the suspects observed and asks for the build that tells. */
-  function startObserving (held: { cancel: (() => void) | null }): void {
+  function startObserving (): void {
+    enter('hold')
     const last = windows.at(-1)
     const cycle = last?.ended != null ? last.ended - last.start : 0
     const ms = Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
     const suspects = [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER)
     log.debug({ ms, paths: suspects.map(([path]) => display(path)) }, 'sources rewritten build after build: holding builds to see who writes them')
-    held.cancel = later(() => {
-      observation = null
+    observation.cancel = later(() => {
+      enter('release')
+      observation.cancel = null
       for (const [path, record] of records) {
         if (record.phase === 'watching' && record.streak >= SUSPECT_AFTER) records.set(path, { ...record, phase: 'observed' })
       }
@@ -90,9 +110,10 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     }, ms)
   }
 
-  function stopObserving (): void {
-    observation?.cancel?.()
-    observation = null
+  function stopObserving (event: 'buildStarted' | 'reset' | 'close'): void {
+    observation.cancel?.()
+    observation.cancel = null
+    enter(event)
   }
 
   function convict (paths: readonly string[], streak: number): void {
@@ -106,7 +127,7 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
 
   return {
     buildStarted () {
-      stopObserving() // a build runs anyway: it carries what was held
+      stopObserving('buildStarted') // a build runs anyway: it carries what was held
       const wasPaused = isPaused()
       windows.push({ index: ++builds, start: now(), builderDone: null, ended: null })
       if (windows.length > WINDOWS) windows.shift()
@@ -119,7 +140,7 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     builderDone: () => mark({ builderDone: now() }),
     buildEnded () {
       mark({ ended: now() })
-      if (observation !== null && observation.cancel === null) startObserving(observation)
+      if (observation.phase === 'pending') startObserving()
     },
     notePush (changes) {
       if (!isBuilding()) return // a push time only matters inside a build
@@ -154,10 +175,10 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     },
     get paused () { return isPaused() },
     reset () {
-      stopObserving()
+      stopObserving('reset')
       if (isPaused()) log.info('builds resumed')
       records.clear()
     },
-    close: stopObserving
+    close: () => stopObserving('close')
   }
 }

@@ -82,9 +82,9 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
   }
   /** Closes the pipeline, time passing until it has (a builder that ignores its abort is waited for, up to a grace). */
   const close = async (): Promise<void> => {
-    let isClosed = false
-    const closing = pipeline.close().then(() => { isClosed = true })
-    for (let i = 0; i < 3000 && !isClosed; i++) await advance(1)
+    const state = { isClosed: false }
+    const closing = pipeline.close().then(() => { state.isClosed = true })
+    for (let i = 0; i < 3000 && !state.isClosed; i++) await advance(1)
     await closing
   }
   return {
