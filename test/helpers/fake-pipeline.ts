@@ -14,6 +14,8 @@ export const PROJECT = ['a.md', 'b.md', 'c.md'].map(name => `${SRC}/${name}`).co
 export interface HeldBuild {
   readonly ctx: BuildContext
   readonly startedAt: number
+  /** Whether the test ended it. */
+  readonly isDone: boolean
   finish (outcome?: BuildOutcome): Promise<void>
   fail (err: Error): Promise<void>
 }
@@ -33,12 +35,14 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
   const { log, lines } = collectingLogger()
   const builder = async (ctx: BuildContext): Promise<BuildOutcome> => await new Promise<BuildOutcome>((resolve, reject) => {
     ctx.signal.addEventListener('abort', () => resolve({})) // it honours its signal: stops at once
-    builds.push({
+    const build = {
       ctx,
       startedAt: fake.now,
-      finish: async outcome => { resolve(outcome ?? {}); await settle() },
-      fail: async err => { reject(err); await settle() }
-    })
+      isDone: false,
+      finish: async (outcome?: BuildOutcome) => { build.isDone = true; resolve(outcome ?? {}); await settle() },
+      fail: async (err: Error) => { build.isDone = true; reject(err); await settle() }
+    }
+    builds.push(build)
   })
   const options = resolveOptions({ root: DIST, watch: SRC, debounce: 75, ...(hasBuilder ? { builder, buildOnStart: false } : {}), ...rest })
   const pipeline = createPipeline(options, { broadcast: message => sent.push({ ...message, at: fake.now }) }, log, event => events.push(event), fake.world)
@@ -49,17 +53,22 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
 
   /** Runs what is due: deferred decisions, timers due now, and the promises they resolve. */
   async function settle (): Promise<void> {
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 20; i++) {
       fake.turn()
       await new Promise(resolve => setImmediate(resolve)) // every pending promise continuation
     }
   }
-  /** Lets `ms` pass, a millisecond at a time, everything due on the way run in order. */
+  /** Lets `ms` pass, timer by timer, everything due on the way run in order. */
   async function advance (ms: number): Promise<void> {
-    for (let i = 0; i < ms; i++) {
-      fake.advance(1)
+    const end = fake.now + ms
+    await settle()
+    for (let i = 0; i < 100_000; i++) {
+      const next = Math.max(fake.now, Math.min(fake.nextTimerAt(), end))
+      fake.advance(next - fake.now)
       await settle()
+      if (next >= end) return
     }
+    throw new Error('the pipeline did not settle in 100,000 timers')
   }
   const feedOf = (path: string): typeof sources => path.startsWith(DIST) ? outputs : sources
   /** A write the activity sees at once. */
@@ -101,6 +110,8 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
     write,
     deliver,
     save,
+    /** The build the builder is running, if any. */
+    running: () => builds.find(build => !build.isDone),
     /** The files each build carried, by name. */
     built: () => builds.map(build => build.ctx.changes.map(change => change.path.slice(SRC.length + 1)).sort())
   }

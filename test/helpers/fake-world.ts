@@ -92,6 +92,8 @@ export function fakeWorld () {
      * clock): on a busy machine, our thread is taken off its CPU in the middle of one.
      */
     slowDown (ms: number) { lag = ms },
+    /** When the next timer is due, or Infinity. */
+    nextTimerAt: () => Math.min(...[...timers.values()].map(timer => timer.at)),
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }
