@@ -24,12 +24,11 @@ const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 /** A project whose function builder takes `buildMs` and writes dist/index.html. */
 async function start (buildMs) {
   const dir = realpathSync(mkdtempSync(join(base, 'after-build-')))
-  const src = join(dir, 'src')
-  const dist = join(dir, 'dist')
-  mkdirSync(src)
-  mkdirSync(dist)
-  for (const name of ['a.txt', 'b.txt']) writeFileSync(join(src, name), 'x')
-  writeFileSync(join(dist, 'index.html'), '<p>0</p>')
+  const [src, dist] = ['src', 'dist'].map(name => join(dir, name))
+  for (const [path, content] of [[src], [dist], [join(src, 'a.txt'), 'x'], [join(src, 'b.txt'), 'x'], [join(dist, 'index.html'), '<p>0</p>']]) {
+    if (content === undefined) mkdirSync(path)
+    else writeFileSync(path, content)
+  }
   const builds = []
   let waiter = null
   const app = Fastify()

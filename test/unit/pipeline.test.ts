@@ -1,6 +1,7 @@
 // The whole pipeline on a fake clock (test/helpers/fake-pipeline.ts): a watcher batch to a
 // browser message, with builds held and ended by the test. No real timer, file or watcher.
 import t from 'tap'
+import type { BuildOutcome } from '../../types/index.js'
 import { BURST_QUIET_MS, EARLY_MS } from '../../lib/pipeline/coalesce-rules.js'
 import { LOOP_LIMIT, OBSERVE_MS } from '../../lib/pipeline/loop-breaker.js'
 import { DIST, fakePipeline, SRC } from '../helpers/fake-pipeline.js'
@@ -71,135 +72,37 @@ t.test('saves paced against builds, each written while the last one\'s build run
   }
 })
 
-type Scenario = {
-  name: string
-  options?: Parameters<typeof fakePipeline>[0]
-  run: (p: ReturnType<typeof fakePipeline>) => Promise<void>
-  messages: string[]
-  built: string[][]
-}
+type FakePipeline = ReturnType<typeof fakePipeline>
+type Step = (p: FakePipeline) => Promise<void> | void
 
-/** A save, and its build started. */
-const saveAndStart = async (p: ReturnType<typeof fakePipeline>, path: string): Promise<void> => {
-  await p.save(path)
-  await p.advance(EARLY_MS)
-}
+// The steps a scenario is written in: what the watcher, the builder and time do.
+const saved = (path: string): Step => async p => { await p.save(path); await p.advance(EARLY_MS) }
+const written = (path: string): Step => p => { p.write(path) }
+const delivered = (path: string): Step => async p => { await p.deliver(path) }
+const finished = (build: number, outcome?: BuildOutcome): Step => async p => { await p.builds[build].finish(outcome) }
+const failed = (build: number): Step => async p => { await p.builds[build].fail(new Error('syntax error in a.md')) }
+const waited = (ms: number): Step => async p => { await p.advance(ms) }
+const outputLost: Step = p => { p.pipeline.resync('output') }
+const closed: Step = async p => { await p.close() }
 
-const scenarios: Scenario[] = [
-  {
-    name: 'a change during a build supersedes it, with supersede: the next build carries both, and one reload ends them',
-    options: { supersede: true },
-    run: async p => {
-      await saveAndStart(p, a)
-      p.write(page) // the superseded build's partial write: the next build's message reports it
-      await saveAndStart(p, b)
-      await p.advance(4 * BURST_QUIET_MS)
-      p.write(page) // written again, whole
-      await p.builds[1].finish()
-    },
-    messages: ['building', 'building', 'reload'],
-    built: [['a.md'], ['a.md', 'b.md']]
-  },
-  {
-    name: 'without supersede, the build runs on and a follow-up build carries the change',
-    run: async p => {
-      await saveAndStart(p, a)
-      await saveAndStart(p, b)
-      await p.advance(4 * BURST_QUIET_MS)
-      p.write(page)
-      await p.builds[0].finish()
-      p.write(`${DIST}/about.html`)
-      await p.builds[1].finish()
-    },
-    messages: ['building', 'reload', 'building', 'reload'],
-    built: [['a.md'], ['b.md']]
-  },
-  {
-    name: 'a build\'s own output writes, delivered late by the watcher, are no second reload',
-    run: async p => {
-      await saveAndStart(p, a)
-      p.write(page)
-      await p.builds[0].finish()
-      await p.deliver(page) // the watcher's copy, 50 ms on
-      await p.advance(500)
-    },
-    messages: ['building', 'reload'],
-    built: [['a.md']]
-  },
-  {
-    name: 'a failed build shows its error; the next that changes nothing clears it',
-    run: async p => {
-      await saveAndStart(p, a)
-      await p.builds[0].fail(new Error('syntax error in a.md'))
-      await saveAndStart(p, a)
-      await p.builds[1].finish()
-    },
-    messages: ['building', 'error', 'building', 'clear'],
-    built: [['a.md'], ['a.md']]
-  },
-  {
-    name: 'a build that writes nothing new still ends its building notice: clear',
-    run: async p => {
-      await saveAndStart(p, a)
-      await p.builds[0].finish()
-    },
-    messages: ['building', 'clear'],
-    built: [['a.md']]
-  },
-  {
-    name: 'events lost in the output during a build make its one message a reload',
-    run: async p => {
-      await saveAndStart(p, a)
-      p.pipeline.resync('output')
-      await p.builds[0].finish({ reload: 'css' })
-    },
-    messages: ['building', 'reload'],
-    built: [['a.md']]
-  },
-  {
-    name: 'a stylesheet the builder names is swapped, not reloaded',
-    run: async p => {
-      await saveAndStart(p, a)
-      await p.builds[0].finish({ outputs: [`${DIST}/site.css`] })
-    },
-    messages: ['building', 'css'],
-    built: [['a.md']]
-  },
-  {
-    name: 'an output change with no build is one message once quiet',
-    run: async p => {
-      await p.save(`${DIST}/site.css`)
-      await p.advance(EARLY_MS)
-    },
-    messages: ['css'],
-    built: []
-  },
-  {
-    name: 'without a builder, a source change reloads',
-    options: { hasBuilder: false },
-    run: async p => {
-      await p.save(a)
-      await p.advance(EARLY_MS)
-    },
-    messages: ['reload'],
-    built: []
-  },
-  {
-    name: 'close during a build cuts it off: no message after the building notice',
-    run: async p => {
-      await saveAndStart(p, a)
-      await p.close()
-    },
-    messages: ['building'],
-    built: [['a.md']]
-  }
+const scenarios: Array<{ name: string, options?: Parameters<typeof fakePipeline>[0], steps: Step[], messages: string[], built: string[][] }> = [
+  { name: 'a change during a build supersedes it, with supersede: the next build carries both, and one reload ends them', options: { supersede: true }, steps: [saved(a), written(page), saved(b), waited(4 * BURST_QUIET_MS), written(page), finished(1)], messages: ['building', 'building', 'reload'], built: [['a.md'], ['a.md', 'b.md']] },
+  { name: 'without supersede, the build runs on and a follow-up build carries the change', steps: [saved(a), saved(b), waited(4 * BURST_QUIET_MS), written(page), finished(0), written(`${DIST}/about.html`), finished(1)], messages: ['building', 'reload', 'building', 'reload'], built: [['a.md'], ['b.md']] },
+  { name: 'a build\'s own output writes, delivered late by the watcher, are no second reload', steps: [saved(a), written(page), finished(0), delivered(page), waited(500)], messages: ['building', 'reload'], built: [['a.md']] },
+  { name: 'a failed build shows its error; the next that changes nothing clears it', steps: [saved(a), failed(0), saved(a), finished(1)], messages: ['building', 'error', 'building', 'clear'], built: [['a.md'], ['a.md']] },
+  { name: 'a build that writes nothing new still ends its building notice: clear', steps: [saved(a), finished(0)], messages: ['building', 'clear'], built: [['a.md']] },
+  { name: 'events lost in the output during a build make its one message a reload', steps: [saved(a), outputLost, finished(0, { reload: 'css' })], messages: ['building', 'reload'], built: [['a.md']] },
+  { name: 'a stylesheet the builder names is swapped, not reloaded', steps: [saved(a), finished(0, { outputs: [`${DIST}/site.css`] })], messages: ['building', 'css'], built: [['a.md']] },
+  { name: 'an output change with no build is one message once quiet', steps: [saved(`${DIST}/site.css`)], messages: ['css'], built: [] },
+  { name: 'without a builder, a source change reloads', options: { hasBuilder: false }, steps: [saved(a)], messages: ['reload'], built: [] },
+  { name: 'close during a build cuts it off: no message after the building notice', steps: [saved(a), closed], messages: ['building'], built: [['a.md']] }
 ]
 
-for (const { name, options, run, messages, built } of scenarios) {
+for (const { name, options, steps, messages, built } of scenarios) {
   t.test(name, async t => {
     const p = fakePipeline(options)
     t.teardown(p.close)
-    await run(p)
+    for (const step of steps) await step(p)
     t.same(p.types(), messages)
     t.same(p.built(), built)
   })
@@ -209,7 +112,7 @@ t.test('a builder that rewrites its source on every build is held to be observed
   const p = fakePipeline()
   t.teardown(p.close)
   const generated = `${SRC}/c.md`
-  await saveAndStart(p, a)
+  await saved(a)(p)
   for (let i = 0; i < 40 && !p.pipeline.stats().paused; i++) {
     await p.advance(OBSERVE_MS) // held builds start again
     const build = p.running()
@@ -222,7 +125,7 @@ t.test('a builder that rewrites its source on every build is held to be observed
   t.ok(p.pipeline.stats().paused, 'paused')
   t.ok(p.builds.length <= LOOP_LIMIT, `within ${LOOP_LIMIT} builds: ${p.builds.length}`)
   const before = p.builds.length
-  await saveAndStart(p, a)
+  await saved(a)(p)
   t.equal(p.builds.length, before + 1, 'a person\'s save builds at once')
   t.same(p.built().at(-1), ['a.md', 'c.md'], 'with the held rewrite')
 })
