@@ -151,6 +151,8 @@ export const CONTENTION_RECHECK_MS = 1
  * a save's 4.6 ms, its median, went to that second timer).
  */
 export const TIMER_RESOLUTION_MS = 1
+/** A stream of events that never goes quiet still flushes this often (ms): the pipeline's `maxWaitMs`. */
+export const MAX_WAIT_MS = 5000
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
