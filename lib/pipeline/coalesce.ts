@@ -59,8 +59,6 @@ interface Feed {
 export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) => void, world: CoalescerWorld = realWorld, root: string | null = null): Coalescer {
   const s = initialState()
   const feeds: Feed[] = []
-  let timer: unknown
-  let isDecisionDue = false
   /** Batches waiting for the activity to catch up with them. */
   const inbox: Array<{ changes: readonly FileChange[], at: number }> = []
   let settling: ((changes: FileChange[]) => void) | undefined
@@ -71,39 +69,15 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
     isSweepDue: since => feeds.some(feed => feed.isPolled && feed.sweptFrom < since)
   }
 
-  /** Decides after the I/O of this loop turn, once per turn however many events came in it. */
-  function decideSoon (): void {
-    if (isDecisionDue) return
-    isDecisionDue = true
-    world.defer(decide)
-  }
+  const decider = createDecider(world, decide)
 
   function decide (): void {
-    isDecisionDue = false
     if (s.phase === 'closed') return
     for (const batch of inbox.splice(0)) absorb(s, ctx, batch.changes, batch.at)
-    world.clearTimer(timer)
-    timer = undefined
+    decider.cancel()
     const step = nextStep(evidence(s, ctx), rules)
     if (step.kind === 'flush') flush()
-    else if (step.kind === 'wait') decideAt(step.until)
-  }
-
-  /**
-   * Decides again at `until`, through decideSoon: after a stall of this event loop, the writes it
-   * could not read meanwhile are read before the quiet they broke is believed. The step was taken
-   * at the clock's reading in evidence(); on a busy machine our thread can be taken off its CPU
-   * before the timer is armed, past `until` (seen: up to 49 ms past a wait of 1 or 2 ms, on 2
-   * busy cores). The wait is then over, like one whose timer fired: decided again now, never a
-   * timer for a negative delay (Node 24 warns of it, TimeoutNegativeWarning; Node 20 made it 1 ms
-   * without a word). Not sooner: a look again while others are at work is due a millisecond
-   * after *its* decision, and deciding again at once would only ask for the next one a
-   * millisecond on, again and again.
-   */
-  function decideAt (until: number): void {
-    const ms = until - world.now()
-    if (ms <= 0) decideSoon()
-    else timer = world.setTimer(decideSoon, ms)
+    else if (step.kind === 'wait') decider.at(step.until)
   }
 
   function flush (): void {
@@ -119,25 +93,25 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
   }
 
   const onActivity = (path: string, kind: 'rename' | 'change'): void => {
-    if (noteWrite(s, ctx, path, kind, timer !== undefined)) decideSoon()
+    if (noteWrite(s, ctx, path, kind, decider.isArmed())) decider.soon()
   }
-  const onSweepEnd = (): void => { if (s.phase === 'open' || s.phase === 'settling') decideSoon() }
+  const onSweepEnd = (): void => { if (s.phase === 'open' || s.phase === 'settling') decider.soon() }
 
   return {
     push (changes) {
       if (s.phase === 'closed' || changes.length === 0) return
       inbox.push({ changes, at: world.now() })
-      decideSoon()
+      decider.soon()
     },
     feed: () => createFeed(feeds, world, onActivity, onSweepEnd),
     awaitRoot () {
       s.isRootAwaited = true
-      decideSoon()
+      decider.soon()
     },
     hold () {
       if (s.phase === 'closed') return // every call after close is ignored
       enter(s, 'hold')
-      world.clearTimer(timer)
+      decider.cancel()
     },
     settle () {
       if (s.phase === 'closed') return Promise.resolve([])
@@ -145,7 +119,7 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
         enter(s, 'settle')
         settling = resolve
         if (!ctx.hasActivity) s.lastWriteAt = Math.max(s.lastWriteAt, world.now())
-        decideSoon()
+        decider.soon()
       })
     },
     answered: () => { if (s.phase !== 'closed') noteAnswered(s) },
@@ -153,12 +127,58 @@ export function createCoalescer (rules: Rules, onFlush: (changes: FileChange[]) 
       if (s.phase === 'closed') return
       enter(s, 'close')
       inbox.length = 0
-      world.clearTimer(timer)
+      decider.cancel()
       settling?.([])
       settling = undefined
       s.pending.clear()
       s.seen.clear()
     }
+  }
+}
+
+/** When the coalescer decides next: at the end of this turn of the event loop, or at a moment, by one timer. */
+interface Decider {
+  /** Decides after the I/O of this loop turn, once per turn however many events came in it. */
+  soon (): void
+  /**
+   * Decides again at `until`, through soon(): after a stall of this event loop, the writes it
+   * could not read meanwhile are read before the quiet they broke is believed. The step was taken
+   * at the clock's reading in evidence(); on a busy machine our thread can be taken off its CPU
+   * before the timer is armed, past `until` (seen: up to 49 ms past a wait of 1 or 2 ms, on 2
+   * busy cores). The wait is then over, like one whose timer fired: decided again now, never a
+   * timer for a negative delay (Node 24 warns of it, TimeoutNegativeWarning; Node 20 made it 1 ms
+   * without a word). Not sooner: a look again while others are at work is due a millisecond
+   * after *its* decision, and deciding again at once would only ask for the next one a
+   * millisecond on, again and again.
+   */
+  at (until: number): void
+  cancel (): void
+  isArmed (): boolean
+}
+
+function createDecider (world: CoalescerWorld, decide: () => void): Decider {
+  let timer: unknown
+  let isDue = false
+  const soon = (): void => {
+    if (isDue) return
+    isDue = true
+    world.defer(() => {
+      isDue = false
+      decide()
+    })
+  }
+  return {
+    soon,
+    at (until) {
+      const ms = until - world.now()
+      if (ms <= 0) soon()
+      else timer = world.setTimer(soon, ms)
+    },
+    cancel () {
+      world.clearTimer(timer)
+      timer = undefined
+    },
+    isArmed: () => timer !== undefined
   }
 }
 

@@ -81,11 +81,6 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
   const isBuilding = (): boolean => windows.at(-1)?.ended === null
   const isPaused = (): boolean => [...records.values()].some(record => record.phase === 'convicted')
 
-  function mark (patch: Partial<BuildWindow>): void {
-    const last = windows.at(-1)
-    if (last !== undefined) windows[windows.length - 1] = { ...last, ...patch }
-  }
-
   function observe (): void {
     const wasFree = observation.phase === 'free'
     enter('suspect')
@@ -95,17 +90,12 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
   /** Holds builds for a while, then marks the suspects observed and asks for the build that tells. */
   function startObserving (): void {
     enter('hold')
-    const last = windows.at(-1)
-    const cycle = last?.ended != null ? last.ended - last.start : 0
-    const ms = Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
-    const suspects = [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER)
-    log.debug({ ms, paths: suspects.map(([path]) => display(path)) }, 'sources rewritten build after build: holding builds to see who writes them')
+    const ms = holdMs(windows.at(-1))
+    log.debug({ ms, paths: suspects(records).map(display) }, 'sources rewritten build after build: holding builds to see who writes them')
     observation.cancel = later(() => {
       enter('release')
       observation.cancel = null
-      for (const [path, record] of records) {
-        if (record.phase === 'watching' && record.streak >= SUSPECT_AFTER) records.set(path, { ...record, phase: 'observed' })
-      }
+      for (const path of suspects(records)) records.set(path, { ...records.get(path)!, phase: 'observed' })
       onRelease()
     }, ms)
   }
@@ -116,30 +106,18 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     enter(event)
   }
 
-  function convict (paths: readonly string[], streak: number): void {
-    const names = paths.map(display)
-    const list = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
-    log.warn({ paths: names, builds: streak }, `builds paused: the builder rewrote ${list} in each of its last ${streak} builds, ` +
-      'and nothing else wrote them while builds were held. Those writes no longer start builds; they go with the next build ' +
-      'that another change starts. Write the builder\'s output outside the watched sources, or add it to `ignore`; ' +
-      'fastify.liveReload.build() resumes.')
-  }
-
   return {
     buildStarted () {
       stopObserving('buildStarted') // a build runs anyway: it carries what was held
       const wasPaused = isPaused()
       windows.push({ index: ++builds, start: now(), builderDone: null, ended: null })
       if (windows.length > WINDOWS) windows.shift()
-      // Reports never admitted (a file created and deleted within the quiet window) go with their build.
-      for (const [path, at] of pushedAt) if (at < windows[0].start) pushedAt.delete(path)
-      // A path the last two builds did not write is no longer rewritten build after build.
-      for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
+      forget(windows[0].start, builds, pushedAt, records)
       if (wasPaused && !isPaused()) log.info('builds resumed: the builder no longer rewrites its sources')
     },
-    builderDone: () => mark({ builderDone: now() }),
+    builderDone: () => mark(windows, { builderDone: now() }),
     buildEnded () {
-      mark({ ended: now() })
+      mark(windows, { ended: now() })
       if (observation.phase === 'pending') startObserving()
     },
     notePush (changes) {
@@ -150,24 +128,9 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     admit (changes) {
       if (windows.length === 0) return true // no build yet: nothing can be the builder's
       const wasPaused = isPaused()
-      const verdicts: Verdict[] = []
-      const convicted: string[] = []
-      let streak = 0
-      for (const change of changes.slice(0, MAX_JUDGED)) {
-        const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
-        const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
-        const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
-        const { record, verdict } = judge(records.get(change.path), build, fingerprint)
-        if (record === undefined) records.delete(change.path)
-        else records.set(change.path, record)
-        verdicts.push(verdict)
-        if (verdict === 'convicted') {
-          convicted.push(change.path)
-          streak = Math.max(streak, record?.streak ?? 0)
-        }
-      }
+      const { verdicts, convicted, streak } = judgeAll(changes, { files, windows, records, pushedAt })
       for (const change of changes) pushedAt.delete(change.path)
-      if (convicted.length > 0) convict(convicted, streak)
+      if (convicted.length > 0) warnPaused(log, convicted.map(display), streak)
       if (wasPaused && !isPaused()) log.info('builds resumed: a paused source was written from outside a build')
       const decision = decide(verdicts)
       if (decision === 'observe') observe()
@@ -181,4 +144,62 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     },
     close: () => stopObserving('close')
   }
+}
+
+/**
+ * Judges each change (the first MAX_JUDGED), updating `records`: the verdicts, the paths
+ * convicted, and the longest streak among them.
+ */
+function judgeAll (changes: readonly FileChange[], known: { files: SourceFiles, windows: readonly BuildWindow[], records: Map<string, PathRecord>, pushedAt: ReadonlyMap<string, number> }): { verdicts: Verdict[], convicted: string[], streak: number } {
+  const { files, windows, records, pushedAt } = known
+  const verdicts: Verdict[] = []
+  const convicted: string[] = []
+  let streak = 0
+  for (const change of changes.slice(0, MAX_JUDGED)) {
+    const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
+    const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
+    const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
+    const { record, verdict } = judge(records.get(change.path), build, fingerprint)
+    if (record === undefined) records.delete(change.path)
+    else records.set(change.path, record)
+    verdicts.push(verdict)
+    if (verdict === 'convicted') {
+      convicted.push(change.path)
+      streak = Math.max(streak, record?.streak ?? 0)
+    }
+  }
+  return { verdicts, convicted, streak }
+}
+
+function warnPaused (log: FastifyBaseLogger, names: readonly string[], streak: number): void {
+  const list = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
+  log.warn({ paths: names, builds: streak }, `builds paused: the builder rewrote ${list} in each of its last ${streak} builds, ` +
+    'and nothing else wrote them while builds were held. Those writes no longer start builds; they go with the next build ' +
+    'that another change starts. Write the builder\'s output outside the watched sources, or add it to `ignore`; ' +
+    'fastify.liveReload.build() resumes.')
+}
+
+/** Builds are held twice as long as the last build took, within OBSERVE_MS and OBSERVE_MAX_MS. */
+function holdMs (last: BuildWindow | undefined): number {
+  const cycle = last?.ended != null ? last.ended - last.start : 0
+  return Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
+}
+
+/** The paths rewritten SUSPECT_AFTER builds in a row and not observed yet. */
+function suspects (records: ReadonlyMap<string, PathRecord>): string[] {
+  return [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER).map(([path]) => path)
+}
+
+/** At the start of build `builds`, what no longer matters: pushes from before the oldest build remembered, paths the last two builds did not write. */
+function forget (oldestStart: number, builds: number, pushedAt: Map<string, number>, records: Map<string, PathRecord>): void {
+  // Reports never admitted (a file created and deleted within the quiet window) go with their build.
+  for (const [path, at] of pushedAt) if (at < oldestStart) pushedAt.delete(path)
+  // A path the last two builds did not write is no longer rewritten build after build.
+  for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
+}
+
+/** Completes the latest build's window. */
+function mark (windows: BuildWindow[], patch: Partial<BuildWindow>): void {
+  const last = windows.at(-1)
+  if (last !== undefined) windows[windows.length - 1] = { ...last, ...patch }
 }
