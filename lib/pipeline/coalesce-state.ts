@@ -86,15 +86,19 @@ export function evidence (s: CoalescerState, ctx: Context): Evidence {
   const lastWrite = Math.max(s.lastWriteAt, s.unseenAt)
   const now = world.now()
   const isRemovalOnly = s.pending.size > 0 && [...s.pending.values()].every(type => type === 'delete')
+  const undelivered = hasActivity ? countUndelivered(s, ctx) : 0
+  // A save asks; in idle, one the watcher still holds (see isHeldSave in coalesce-rules.ts).
+  const isSaveAsked = s.batches === 1 || (s.phase === 'idle' && undelivered === 1)
+  const file = isSaveAsked ? oneFile(s, ctx) : undefined
   return {
     phase: s.phase,
     now,
     since: s.since,
     batches: s.batches,
     pending: s.pending.size,
-    isOneFile: s.batches === 1 && oneFile(s, ctx) !== undefined, // only a save asks
+    isOneFile: file !== undefined,
     hasActivity,
-    undelivered: hasActivity ? countUndelivered(s, ctx) : 0,
+    undelivered,
     lastWriteAt: lastWrite,
     isSweepDue: ctx.isSweepDue(lastWrite),
     lastBatchAt: s.lastBatchAt,
@@ -104,10 +108,10 @@ export function evidence (s: CoalescerState, ctx: Context): Evidence {
     lastNewPathAt: s.lastNewPathAt,
     isActivityPartial: s.isActivityPartial,
     quietBefore: s.quietBefore,
-    hasEmptyFile: s.batches === 1 && isEmpty(ctx, oneFile(s, ctx)),
+    hasEmptyFile: isEmpty(ctx, file),
     earlyMs: s.earlyMs,
     lostMs: s.phase === 'open' || s.phase === 'idle' ? lost(s, ctx, now - lastWrite) : 0, // only quiet windows ask
-    contention: s.phase === 'open' ? world.cpuContention() : 0
+    contention: s.phase === 'open' || (s.phase === 'idle' && file !== undefined) ? world.cpuContention() : 0
   }
 }
 

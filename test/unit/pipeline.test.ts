@@ -2,7 +2,7 @@
 // browser message, with builds held and ended by the test. No real timer, file or watcher.
 import t from 'tap'
 import type { BuildOutcome } from '../../types/index.js'
-import { BURST_QUIET_MS, EARLY_MS } from '../../lib/pipeline/coalesce-rules.js'
+import { BURST_QUIET_MS, EARLY_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/coalesce-rules.js'
 import { LOOP_LIMIT, OBSERVE_MS } from '../../lib/pipeline/loop-breaker.js'
 import { DIST, fakePipeline, SRC } from '../helpers/fake-pipeline.js'
 
@@ -31,10 +31,14 @@ t.test('a save right after a build is as prompt as a save after an idle spell', 
   await p.builds[0].finish()
   await p.advance(30)
   const at = p.fake.now
-  await p.save(b)
+  p.write(b) // the watcher holds it for its quiet: its last batch came less than its forced flush ago
   await p.advance(EARLY_MS)
   t.same(p.built(), [['a.md'], ['b.md']])
-  t.equal(p.builds[1].startedAt - at, EARLY_MS, 'its build starts after a save\'s quiet, not a burst\'s')
+  t.equal(p.builds[1].startedAt - at, EARLY_MS, 'its build starts after a save\'s quiet, not a burst\'s, nor the watcher\'s')
+  await p.advance(WATCHER_QUIET_MS - EARLY_MS)
+  await p.deliver(b) // its copy, late: stale
+  await p.advance(1000)
+  t.equal(p.builds.length, 2, 'no build for the watcher\'s copy')
 })
 
 const during = [
