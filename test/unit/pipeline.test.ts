@@ -42,21 +42,26 @@ t.test('a save right after a build is as prompt as a save after an idle spell', 
 })
 
 const during = [
-  { name: 'while the build waits for its onBuildStart hook', at: 0 },
-  { name: 'while the builder runs', at: 90 }
+  { name: 'while the build waits for its onBuildStart hook', at: 0, isBusy: false },
+  { name: 'while the builder runs', at: 90, isBusy: false },
+  { name: 'while the builder runs, on a machine whose CPUs stay busy', at: 90, isBusy: true }
 ]
-for (const { name, at } of during) {
+for (const { name, at, isBusy } of during) {
   t.test(`a change ${name} goes with the follow-up build`, async t => {
     const p = fakePipeline()
     t.teardown(p.close)
+    p.fake.contend(isBusy)
     await p.save(a)
-    await p.advance(EARLY_MS + at)
+    for (let ms = 0; ms < 1000 && p.builds.length === 0; ms++) await p.advance(1) // its build starts
+    await p.advance(at)
+    const written = p.fake.now
     await p.save(b)
     await p.advance(4 * BURST_QUIET_MS)
     p.write(page)
     await p.builds[0].finish()
-    await p.advance(4 * BURST_QUIET_MS)
+    for (let ms = 0; ms < 1500 && p.builds.length === 1; ms++) await p.advance(1)
     t.same(p.built(), [['a.md'], ['b.md']])
+    t.ok(p.builds[1].startedAt - written < 1500, `its build started ${p.builds[1].startedAt - written} ms after its write`)
   })
 }
 
