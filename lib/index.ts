@@ -9,7 +9,9 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createNavigationPageHooks } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
+import { observerOf } from './pipeline/latency.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
+import { realWorld } from './pipeline/world.js'
 import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
 import { createEditorAccess, type EditorAccess } from './editor/access.js'
@@ -46,7 +48,8 @@ async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): P
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount }, hub, log, metrics)
   warnIfWorker(log)
-  const pipeline = createPipeline(urls, hub, log, metrics)
+  // The real clock, timers and files: the unit tests pass a fake world instead.
+  const pipeline = createPipeline(urls, hub, log, observerOf(metrics, realWorld.now), realWorld)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
   const watching = watchAll(options, pipeline, log)

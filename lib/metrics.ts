@@ -25,10 +25,10 @@ export interface Metrics {
   sent (type: string): void
   built (result: BuildResult, ms: number): void
   /**
-   * A message answering changes the watcher reported, the earliest at `since` (performance.now()
-   * ms); null: it answers no change (a start-up build, `reload()`), nothing is observed.
+   * A message answering changes the watcher reported, the earliest `ms` before it (a message
+   * that answers no change, a start-up build's or `reload()`'s, is not reported).
    */
-  answered (type: string, since: number | null): void
+  answered (type: string, ms: number): void
   /** For the cluster: this process's idea of the leader changed. */
   leaderChanged (): void
   /** For the cluster: the Redis bus failed (a publish, a subscription, the connection). */
@@ -90,7 +90,7 @@ export async function createMetrics (registry: MetricsRegistry | true, path: str
       builds.inc({ site, result })
       buildSeconds.observe({ site, result }, ms / 1000)
     },
-    answered (type, since) { if (!isClosed && since !== null) latency.observe({ site, type }, (performance.now() - since) / 1000) },
+    answered (type, ms) { if (!isClosed) latency.observe({ site, type }, ms / 1000) },
     leaderChanged () { if (!isClosed) leaderChanges.inc({ site }) },
     busError () { if (!isClosed) busErrors.inc({ site }) },
     close () {

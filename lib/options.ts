@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { Builder, BuildContext, BuildReport, FileChange, InjectPredicate, LiveReloadOptions, MetricsRegistry, NonceProvider, SyncSettings } from '../types/index.js'
 import { integerOption, invalid, originOf, validGlob } from './validate.js'
-import { resolveCluster, type ResolvedCluster } from './cluster/options.js'
+import { resolveCluster, type ResolvedCluster } from './cluster-options.js'
 
 export const DEFAULT_PATH = '/__livereload'
 export const DEFAULT_PREFIX = '/'
@@ -12,8 +12,6 @@ export const DEFAULT_LIVERELOAD_HOST = '127.0.0.1'
 /** `poll: true` polls this often (ms); a large tree stretches it (see poll.ts). */
 export const DEFAULT_POLL_INTERVAL_MS = 500
 const MIN_POLL_INTERVAL_MS = 100
-/** A stream of events that never goes quiet still flushes this often (ms). */
-export const MAX_WAIT_MS = 5000
 
 /**
  * Ignored in every watched directory. Editors' swap, backup and probe files: vim (`.swp`,

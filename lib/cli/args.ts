@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import type { DevOptions } from '../../types/dev.js'
 import { LOG_LEVELS } from '../dev/messages.js'
 import { parseShardWorker, type ShardWorkerArgs } from './shard-worker-args.js'
+import { tidy, UsageError } from './usage.js'
 
 /** What the command line asks for, checked. */
 export interface CliOptions {
@@ -59,10 +60,7 @@ export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
 
-/** A command line that cannot run: the message names the flag or value; the process exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError'
-}
+export { UsageError }
 
 export const DEFAULT_PORT = 8080
 /** `dev`'s port: fastify-cli's. */
@@ -348,17 +346,4 @@ function ignoreRule (text: string): string | RegExp {
   } catch (err) {
     throw new UsageError(`--ignore: "${text}" is not a valid regular expression (${(err as Error).message})`)
   }
-}
-
-/** parseArgs' messages, made to read as ours: `Unknown option '--prot'. To specify a positional …` → `unknown option --prot`. */
-export function tidy (message: string): string {
-  const unknown = /^Unknown option '([^']+)'/.exec(message)
-  if (unknown !== null) return `unknown option ${unknown[1]}`
-  const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(message)
-  if (missing !== null) return `${missing[1]} needs a value`
-  const notValue = /^Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(message)
-  if (notValue !== null) return `${notValue[1]} takes no value`
-  const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message)
-  if (ambiguous !== null) return `${ambiguous[1]}: write a value that starts with "-" as ${ambiguous[1]}=<value>`
-  return message
 }

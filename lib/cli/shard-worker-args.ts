@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { tidy, UsageError } from './args.js'
+import { tidy, UsageError } from './usage.js'
 
 /** `fastify-livereload shard-worker`'s flags, checked. */
 export interface ShardWorkerArgs {

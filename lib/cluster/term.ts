@@ -3,7 +3,9 @@ import type { BroadcastMessage, Builder } from '../../types/index.js'
 import type { Metrics } from '../metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import { displayPath } from '../paths.js'
+import { observerOf } from '../pipeline/latency.js'
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
+import { realWorld } from '../pipeline/world.js'
 import type { Watcher } from '../watch/watch.js'
 import type { Term } from './node.js'
 
@@ -17,7 +19,7 @@ export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, wat
 export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null): Promise<Term> {
   const builder = options.builder
   const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx), ...(builder.watch === undefined ? {} : { watch: ctx => builder.watch!(ctx) }) }
-  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, metrics)
+  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, observerOf(metrics, realWorld.now), realWorld)
   const started = await watchAll(pipeline)
   pipeline.startWatchingBuilder()
   return {

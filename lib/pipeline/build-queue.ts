@@ -1,5 +1,6 @@
 import type { FileChange } from '../../types/index.js'
 import { mergeChanges } from './coalesce-rules.js'
+import { transition, type Transitions } from './machine.js'
 
 export interface BuildJob {
   full: boolean
@@ -21,6 +22,20 @@ export interface BuildQueue<R> {
   idle (): Promise<void>
 }
 
+/**
+ * The queue's phases: idle, or running (builds one after another while requests wait). A
+ * request while running joins the next build; a superseded build runs again with the newer
+ * changes; served: a build's report went to its requests; drained: none wait (or the signal
+ * aborted, and those waiting were told it closed).
+ */
+export type QueuePhase = 'idle' | 'running'
+export type QueueEvent = 'request' | 'superseded' | 'served' | 'drained'
+
+export const QUEUE_PHASES: Transitions<QueuePhase, QueueEvent> = {
+  idle: { request: 'running' },
+  running: { request: 'running', superseded: 'running', served: 'running', drained: 'idle' }
+}
+
 interface Request<R> {
   full: boolean
   resolve: (report: R) => void
@@ -33,7 +48,9 @@ interface Request<R> {
 export function createBuildQueue<R> (run: RunBuild<R>, closed: () => R, signal: AbortSignal): BuildQueue<R> {
   const queued = new Map<string, FileChange['type']>()
   const requests: Array<Request<R>> = []
-  let running: Promise<void> | null = null
+  let phase: QueuePhase = 'idle'
+  let running: Promise<void> = Promise.resolve()
+  const enter = (event: QueueEvent): void => { phase = transition('build queue', QUEUE_PHASES, phase, event) }
 
   function take (): FileChange[] {
     const changes = [...queued].map(([path, type]) => ({ path, type }))
@@ -50,12 +67,14 @@ export function createBuildQueue<R> (run: RunBuild<R>, closed: () => R, signal: 
         const newer = take()
         mergeChanges(queued, [...changes, ...newer])
         requests.unshift(...batch)
+        enter('superseded')
         continue
       }
       for (const request of batch) request.resolve(report)
+      enter('served')
     }
     for (const request of requests.splice(0)) request.resolve(closed())
-    running = null
+    enter('drained')
   }
 
   return {
@@ -63,7 +82,9 @@ export function createBuildQueue<R> (run: RunBuild<R>, closed: () => R, signal: 
     request (full) {
       return new Promise(resolve => {
         requests.push({ full, resolve })
-        running ??= drain()
+        const wasIdle = phase === 'idle'
+        enter('request')
+        if (wasIdle) running = drain()
       })
     },
     idle: async () => { await running }

@@ -84,7 +84,7 @@ export interface Evidence {
   readonly longestGap: number
   /** How long (ms) the tree was quiet before this burst's first write: a save comes after a pause. */
   readonly quietBefore: number
-  /** A pending file is empty: most likely caught between its truncate and its write. */
+  /** A pending file (in idle: the one the activity saw) is empty: most likely caught between its truncate and its write. */
   readonly hasEmptyFile: boolean
   /** How long a single save must stay quiet before it is sent, on a CPU nobody waits for (see `earlyWindow`). */
   readonly earlyMs: number
@@ -151,6 +151,8 @@ export const CONTENTION_RECHECK_MS = 1
  * a save's 4.6 ms, its median, went to that second timer).
  */
 export const TIMER_RESOLUTION_MS = 1
+/** A stream of events that never goes quiet still flushes this often (ms): the pipeline's `maxWaitMs`. */
+export const MAX_WAIT_MS = 5000
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
@@ -166,7 +168,8 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   // a write: it lost them (a batch dropped as a stale copy because our own view of the write came
   // a turn late, or a subscription gone deaf), and they are taken from the activity and the disk.
   if (e.phase === 'idle') {
-    const until = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
+    const lostUntil = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
+    const until = isHeldSave(e) ? Math.min(lostUntil, e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : saveQuiet(e))) : lostUntil
     return until - e.now < TIMER_RESOLUTION_MS ? { kind: 'flush' } : { kind: 'wait', until }
   }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
@@ -180,6 +183,17 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   const uncontended = Math.min(readyAt({ ...e, contention: 1 }, rules), latest)
   const recheck = e.now + Math.max(CONTENTION_RECHECK_MS, e.now - uncontended)
   return { kind: 'wait', until: Math.min(until, Math.max(uncontended, recheck)) }
+}
+
+/**
+ * A save the watcher holds back: one file written in place after a pause, less than its forced
+ * flush after its last batch. The watcher delivers the first change after an idle spell at once,
+ * but one that follows its last batch within WATCHER_FORCED_FLUSH_MS waits WATCHER_QUIET_MS for
+ * company (a save right after the save that started a build, or 250–500 ms after another): the
+ * activity has seen the write, and it is sent as a save from there, the watcher's copy stale.
+ */
+function isHeldSave (e: Evidence): boolean {
+  return e.hasActivity && e.undelivered === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS && e.now - e.lastBatchAt < WATCHER_FORCED_FLUSH_MS
 }
 
 /**

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { attribute, decide, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
+import { transition, type Transitions } from './machine.js'
+import type { SourceFiles } from './world.js'
 
 /** A builder that rewrites a watched source on every build is stopped within this many builds. */
 export const LOOP_LIMIT = SUSPECT_AFTER + 1
@@ -14,16 +14,22 @@ export const OBSERVE_MS = 2000
 export const OBSERVE_MAX_MS = 60_000
 /** Changes of one batch that are looked at (a stat each); the rest go with their verdict. */
 export const MAX_JUDGED = 64
-/** Files up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
-export const HASH_MAX_BYTES = 64 * 1024
 /** Builds remembered: a watcher that reports late (polling) still finds the build that wrote. */
 const WINDOWS = 4
 
-export interface SourceFiles {
-  /** The file's mtime, or null: gone, not a file, or stamped in whole seconds (too coarse to tell). */
-  mtime (path: string): number | null
-  /** A hash of its content, or null: gone, or too large to hash. */
-  hash (path: string): string | null
+/**
+ * Whether builds are held to see who writes the suspects: free (not held), pending (suspects
+ * found during a build: held once it ends), holding (a timer runs; at its end the suspects are
+ * observed and the build that tells is asked for). A build that starts anyway, a build asked for
+ * by hand and close end a hold; pending lasts only while a build runs, so no build starts in it.
+ */
+export type HoldPhase = 'free' | 'pending' | 'holding'
+export type HoldEvent = 'suspect' | 'hold' | 'release' | 'buildStarted' | 'reset' | 'close'
+
+export const HOLD_PHASES: Transitions<HoldPhase, HoldEvent> = {
+  free: { suspect: 'pending', buildStarted: 'free', reset: 'free', close: 'free' },
+  pending: { suspect: 'pending', hold: 'holding', reset: 'free', close: 'free' },
+  holding: { suspect: 'holding', release: 'free', buildStarted: 'free', reset: 'free', close: 'free' }
 }
 
 export interface LoopBreakerOptions {
@@ -32,10 +38,11 @@ export interface LoopBreakerOptions {
   display: (path: string) => string
   /** The hold ended: ask for a build of what is queued. */
   onRelease: () => void
-  now?: () => number
-  files?: SourceFiles
+  /** The wall clock (ms since the epoch), which mtimes share. */
+  now: () => number
+  files: SourceFiles
   /** Runs `fn` after `ms`; returns a cancel function. */
-  later?: (fn: () => void, ms: number) => () => void
+  later: (fn: () => void, ms: number) => () => void
 }
 
 export interface LoopBreaker {
@@ -62,73 +69,56 @@ export interface LoopBreaker {
  * next build that anything else starts (or `fastify.liveReload.build()`).
  */
 export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
-  const { log, display, onRelease, now = Date.now, files = sourceFiles, later = timer } = options
+  const { log, display, onRelease, now, files, later } = options
   const windows: BuildWindow[] = []
   const records = new Map<string, PathRecord>()
   const pushedAt = new Map<string, number>()
   let builds = 0
-  let observation: { cancel: (() => void) | null } | null = null
+  /** Builds held to see who writes the suspects: its phase, and the timer that ends the hold. */
+  const observation: { phase: HoldPhase, cancel: (() => void) | null } = { phase: 'free', cancel: null }
+  const enter = (event: HoldEvent): void => { observation.phase = transition('loop breaker', HOLD_PHASES, observation.phase, event) }
 
   const isBuilding = (): boolean => windows.at(-1)?.ended === null
   const isPaused = (): boolean => [...records.values()].some(record => record.phase === 'convicted')
 
-  function mark (patch: Partial<BuildWindow>): void {
-    const last = windows.at(-1)
-    if (last !== undefined) windows[windows.length - 1] = { ...last, ...patch }
-  }
-
   function observe (): void {
-    if (observation !== null) return
-    observation = { cancel: null }
-    if (!isBuilding()) startObserving(observation)
+    const wasFree = observation.phase === 'free'
+    enter('suspect')
+    if (wasFree && !isBuilding()) startObserving()
   }
 
   /** Holds builds for a while, then marks the suspects observed and asks for the build that tells. */
-  function startObserving (held: { cancel: (() => void) | null }): void {
-    const last = windows.at(-1)
-    const cycle = last?.ended != null ? last.ended - last.start : 0
-    const ms = Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
-    const suspects = [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER)
-    log.debug({ ms, paths: suspects.map(([path]) => display(path)) }, 'sources rewritten build after build: holding builds to see who writes them')
-    held.cancel = later(() => {
-      observation = null
-      for (const [path, record] of records) {
-        if (record.phase === 'watching' && record.streak >= SUSPECT_AFTER) records.set(path, { ...record, phase: 'observed' })
-      }
+  function startObserving (): void {
+    enter('hold')
+    const ms = holdMs(windows.at(-1))
+    log.debug({ ms, paths: suspects(records).map(display) }, 'sources rewritten build after build: holding builds to see who writes them')
+    observation.cancel = later(() => {
+      enter('release')
+      observation.cancel = null
+      for (const path of suspects(records)) records.set(path, { ...records.get(path)!, phase: 'observed' })
       onRelease()
     }, ms)
   }
 
-  function stopObserving (): void {
-    observation?.cancel?.()
-    observation = null
-  }
-
-  function convict (paths: readonly string[], streak: number): void {
-    const names = paths.map(display)
-    const list = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
-    log.warn({ paths: names, builds: streak }, `builds paused: the builder rewrote ${list} in each of its last ${streak} builds, ` +
-      'and nothing else wrote them while builds were held. Those writes no longer start builds; they go with the next build ' +
-      'that another change starts. Write the builder\'s output outside the watched sources, or add it to `ignore`; ' +
-      'fastify.liveReload.build() resumes.')
+  function stopObserving (event: 'buildStarted' | 'reset' | 'close'): void {
+    observation.cancel?.()
+    observation.cancel = null
+    enter(event)
   }
 
   return {
     buildStarted () {
-      stopObserving() // a build runs anyway: it carries what was held
+      stopObserving('buildStarted') // a build runs anyway: it carries what was held
       const wasPaused = isPaused()
       windows.push({ index: ++builds, start: now(), builderDone: null, ended: null })
       if (windows.length > WINDOWS) windows.shift()
-      // Reports never admitted (a file created and deleted within the quiet window) go with their build.
-      for (const [path, at] of pushedAt) if (at < windows[0].start) pushedAt.delete(path)
-      // A path the last two builds did not write is no longer rewritten build after build.
-      for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
+      forget(windows[0].start, builds, pushedAt, records)
       if (wasPaused && !isPaused()) log.info('builds resumed: the builder no longer rewrites its sources')
     },
-    builderDone: () => mark({ builderDone: now() }),
+    builderDone: () => mark(windows, { builderDone: now() }),
     buildEnded () {
-      mark({ ended: now() })
-      if (observation !== null && observation.cancel === null) startObserving(observation)
+      mark(windows, { ended: now() })
+      if (observation.phase === 'pending') startObserving()
     },
     notePush (changes) {
       if (!isBuilding()) return // a push time only matters inside a build
@@ -138,24 +128,9 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     admit (changes) {
       if (windows.length === 0) return true // no build yet: nothing can be the builder's
       const wasPaused = isPaused()
-      const verdicts: Verdict[] = []
-      const convicted: string[] = []
-      let streak = 0
-      for (const change of changes.slice(0, MAX_JUDGED)) {
-        const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
-        const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
-        const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
-        const { record, verdict } = judge(records.get(change.path), build, fingerprint)
-        if (record === undefined) records.delete(change.path)
-        else records.set(change.path, record)
-        verdicts.push(verdict)
-        if (verdict === 'convicted') {
-          convicted.push(change.path)
-          streak = Math.max(streak, record?.streak ?? 0)
-        }
-      }
+      const { verdicts, convicted, streak } = judgeAll(changes, { files, windows, records, pushedAt })
       for (const change of changes) pushedAt.delete(change.path)
-      if (convicted.length > 0) convict(convicted, streak)
+      if (convicted.length > 0) warnPaused(log, convicted.map(display), streak)
       if (wasPaused && !isPaused()) log.info('builds resumed: a paused source was written from outside a build')
       const decision = decide(verdicts)
       if (decision === 'observe') observe()
@@ -163,36 +138,68 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     },
     get paused () { return isPaused() },
     reset () {
-      stopObserving()
+      stopObserving('reset')
       if (isPaused()) log.info('builds resumed')
       records.clear()
     },
-    close: stopObserving
+    close: () => stopObserving('close')
   }
 }
 
-const sourceFiles: SourceFiles = {
-  mtime (path) {
-    try {
-      const stats = statSync(path, { throwIfNoEntry: false })
-      if (stats === undefined || !stats.isFile()) return null
-      return stats.mtimeMs % 1000 === 0 ? null : stats.mtimeMs
-    } catch {
-      return null
-    }
-  },
-  hash (path) {
-    try {
-      const stats = statSync(path, { throwIfNoEntry: false })
-      if (stats === undefined || !stats.isFile() || stats.size > HASH_MAX_BYTES) return null
-      return createHash('sha1').update(readFileSync(path)).digest('base64')
-    } catch {
-      return null
+/**
+ * Judges each change (the first MAX_JUDGED), updating `records`: the verdicts, the paths
+ * convicted, and the longest streak among them.
+ */
+function judgeAll (changes: readonly FileChange[], known: { files: SourceFiles, windows: readonly BuildWindow[], records: Map<string, PathRecord>, pushedAt: ReadonlyMap<string, number> }): { verdicts: Verdict[], convicted: string[], streak: number } {
+  const { files, windows, records, pushedAt } = known
+  const verdicts: Verdict[] = []
+  const convicted: string[] = []
+  let streak = 0
+  for (const change of changes.slice(0, MAX_JUDGED)) {
+    const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
+    const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
+    const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
+    const { record, verdict } = judge(records.get(change.path), build, fingerprint)
+    if (record === undefined) records.delete(change.path)
+    else records.set(change.path, record)
+    verdicts.push(verdict)
+    if (verdict === 'convicted') {
+      convicted.push(change.path)
+      streak = Math.max(streak, record?.streak ?? 0)
     }
   }
+  return { verdicts, convicted, streak }
 }
 
-function timer (fn: () => void, ms: number): () => void {
-  const handle = setTimeout(fn, ms).unref()
-  return () => clearTimeout(handle)
+function warnPaused (log: FastifyBaseLogger, names: readonly string[], streak: number): void {
+  const list = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
+  log.warn({ paths: names, builds: streak }, `builds paused: the builder rewrote ${list} in each of its last ${streak} builds, ` +
+    'and nothing else wrote them while builds were held. Those writes no longer start builds; they go with the next build ' +
+    'that another change starts. Write the builder\'s output outside the watched sources, or add it to `ignore`; ' +
+    'fastify.liveReload.build() resumes.')
+}
+
+/** Builds are held twice as long as the last build took, within OBSERVE_MS and OBSERVE_MAX_MS. */
+function holdMs (last: BuildWindow | undefined): number {
+  const cycle = last?.ended != null ? last.ended - last.start : 0
+  return Math.min(OBSERVE_MAX_MS, Math.max(OBSERVE_MS, 2 * cycle))
+}
+
+/** The paths rewritten SUSPECT_AFTER builds in a row and not observed yet. */
+function suspects (records: ReadonlyMap<string, PathRecord>): string[] {
+  return [...records].filter(([, record]) => record.phase === 'watching' && record.streak >= SUSPECT_AFTER).map(([path]) => path)
+}
+
+/** At the start of build `builds`, what no longer matters: pushes from before the oldest build remembered, paths the last two builds did not write. */
+function forget (oldestStart: number, builds: number, pushedAt: Map<string, number>, records: Map<string, PathRecord>): void {
+  // Reports never admitted (a file created and deleted within the quiet window) go with their build.
+  for (const [path, at] of pushedAt) if (at < oldestStart) pushedAt.delete(path)
+  // A path the last two builds did not write is no longer rewritten build after build.
+  for (const [path, record] of records) if (record.lastBuild < builds - 2) records.delete(path)
+}
+
+/** Completes the latest build's window. */
+function mark (windows: BuildWindow[], patch: Partial<BuildWindow>): void {
+  const last = windows.at(-1)
+  if (last !== undefined) windows[windows.length - 1] = { ...last, ...patch }
 }

@@ -1,32 +1,21 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { BroadcastMessage, BuildContext, BuildErrorInfo, BuildOutcome, BuildReport, FileChange, LiveReloadStats } from '../../types/index.js'
-import { normalizeErrors } from '../build-errors.js'
+import type { BuildReport, FileChange } from '../../types/index.js'
 import { ignoredPaths } from '../ignore.js'
-import { createBuildQueue, type BuildJob } from './build-queue.js'
+import { createBuildQueue } from './build-queue.js'
+import { closedReport, contentChanges, named, runBuild, type BuildStats, type PipelineOptions, type PipelineParts } from './build-run.js'
 import { createCoalescer, type ActivityFeed } from './coalesce.js'
+import { MAX_WAIT_MS } from './coalesce-rules.js'
 import type { Hub } from '../channel/hub.js'
+import type { PipelineObserver } from './events.js'
 import { createLoopBreaker } from './loop-breaker.js'
-import type { Metrics } from '../metrics.js'
-import { buildMessage, MAX_PATHS, messageFor, reloadOf, sourceMessage, urlPath } from './messages.js'
-import { MAX_WAIT_MS, type ResolvedOptions } from '../options.js'
+import { messageFor, reloadOf, sourceMessage } from './messages.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../paths.js'
+import { later, realWorld, type World } from './world.js'
 
-/** A log line names at most this many changed files, and how many more. */
-const NAMED_IN_LOG = 3
-
-/** The first changed files, as the log shows them: `src/a.md, src/b.md and 12 more`. */
-function named (changes: readonly FileChange[]): string {
-  const shown = changes.slice(0, NAMED_IN_LOG).map(change => displayPath(change.path)).join(', ')
-  return changes.length > NAMED_IN_LOG ? `${shown} and ${changes.length - NAMED_IN_LOG} more` : shown
-}
-
-/** `building` names at most this many changed sources. */
-export const MAX_BUILDING_PATHS = 20
+export { MAX_BUILDING_PATHS, type BuildStats } from './build-run.js'
 /** close() waits this long for a running build that ignores its abort signal. */
 export const CLOSE_GRACE_MS = 2000
-
-export type BuildStats = Pick<LiveReloadStats, 'builds' | 'failures' | 'building' | 'paused' | 'lastDuration' | 'lastErrors'>
 
 export interface Pipeline {
   /** Changes in the watched sources: run the builder once they go quiet (or reload without one). */
@@ -54,274 +43,154 @@ export interface Pipeline {
   close (): Promise<void>
 }
 
-type PipelineOptions = Pick<ResolvedOptions, 'root' | 'prefix' | 'ignore' | 'css' | 'debounce' | 'builder' | 'supersede' | 'onBuildStart' | 'onBuildEnd'>
-
-/** The earlier of two moments (performance.now() ms); null: none. */
-const earliest = (a: number | null, b: number | null): number | null => a === null ? b : b === null ? a : Math.min(a, b)
-
 /**
  * The one place where changes become builds and builds become messages. Builds never overlap;
  * changes that arrive during one run one follow-up build with all of them; each build ends in
  * exactly one message, sent after its writes; the output events a build causes itself are
- * absorbed, never sent as a second reload. `metrics`, when on, records builds and how long
- * after the watcher reported a change its message went out.
+ * absorbed, never sent as a second reload. Everything it waits on or reads goes through
+ * `world`; `observe` hears what happens (the metrics: observeLatency).
  */
-export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger, metrics: Metrics | null = null): Pipeline {
-  const { builder } = options
-  const hashes = createOutputHashes()
+export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadcast'>, log: FastifyBaseLogger, observe: PipelineObserver = () => {}, world: World = realWorld): Pipeline {
   const rules = { quietMs: options.debounce, maxWaitMs: MAX_WAIT_MS }
-  const outputs = createCoalescer(rules, changes => { sendOutputChanges(changes).catch(err => log.error({ err }, 'failed to send output changes')) }, undefined, options.root)
-  /** What a build wrote, once delivered; nothing to wait for where no output directory is watched. */
-  const settleOutputs = async (): Promise<FileChange[]> => {
-    if (options.root === null) return []
-    const written = await outputs.settle()
-    outputsSince = null // a build's writes: its message answers the sources' changes
-    return written
-  }
-  const sources = createCoalescer(rules, onSourcesQuiet)
-  const loop = createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { queue.request(false).catch(/* c8 ignore next */ () => {}) } })
   const closing = new AbortController()
-  const queue = createBuildQueue(async job => {
-    loop.buildStarted()
-    try {
-      return await runBuild(job)
-    } finally {
-      loop.buildEnded()
-    }
-  }, closedReport, closing.signal)
-  const stats: BuildStats = { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }
+  const request = (full: boolean): Promise<BuildReport> => p.queue.request(full)
+  const p: PipelineParts = {
+    options,
+    hub,
+    log,
+    world,
+    observe,
+    closing,
+    hashes: createOutputHashes(),
+    outputs: createCoalescer(rules, changes => { sendOutputChanges(p, changes).catch(err => log.error({ err }, 'failed to send output changes')) }, world, options.root),
+    sources: createCoalescer(rules, changes => onSourcesQuiet(p, changes), world),
+    loop: createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { request(false).catch(/* c8 ignore next */ () => {}) }, now: world.wallNow, files: world.files, later: (fn, ms) => later(world, fn, ms) }),
+    queue: createBuildQueue(async job => await runLooked(p, job), closedReport, closing.signal),
+    stats: { builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null },
+    // The outputs a builder names are held to the output directory's ignore rules, as its events are.
+    isIgnoredOutput: options.root === null ? () => false : ignoredPaths(options.root, options.ignore),
+    state: { phase: 'idle', current: null, isErrorShowing: false, mustReload: false }
+  }
   // A builder that watches on its own builds everything when it starts: that build, while it
   // runs, is the full one asked for (buildOnStart's), not another after it. Undefined: not begun.
-  let firstBuild: Promise<BuildReport> | null | undefined
-  let current: AbortController | null = null
-  let isErrorShowing = false
-  let mustReload = false // events were lost during a build: its message must reload, whatever it wrote
-  // When the earliest change not yet answered was reported (metrics only): pushed to the
-  // sources' coalescer, queued for the next build, pushed to the output's coalescer.
-  let sourcesSince: number | null = null
-  let queuedSince: number | null = null
-  let outputsSince: number | null = null
-  // The outputs a builder names are held to the output directory's ignore rules, as its events are.
-  const isIgnoredOutput = options.root === null ? () => false : ignoredPaths(options.root, options.ignore)
-
-  function onSourcesQuiet (changes: FileChange[]): void {
-    // Decided on the save or burst as a whole, not on each watcher batch: a late copy of the
-    // change that started the build, or a change `supersede` does not care for, lets it run.
-    if (current !== null && options.supersede(changes)) current.abort()
-    const since = sourcesSince
-    sourcesSince = null
-    if (builder === null) {
-      const message = sourceMessage(changes, options)
-      const action = message.type === 'css' ? 'swapping stylesheets' : 'reloading'
-      log.info({ type: message.type, changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; ${action}`)
-      hub.broadcast(message)
-      metrics?.answered(message.type, since)
-      return
-    }
-    const isWanted = loop.admit(changes) // the builder's own writes may wait for another change
-    queue.add(changes)
-    queuedSince = earliest(queuedSince, since)
-    if (isWanted) queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
-  }
-
-  /**
-   * The changes whose content differs. Many are answered at the first that needs a reload (a
-   * checkout: its first page): the message is then "reload everything" whatever the rest holds,
-   * and they all count. Reading 2,000 files first cost ~130 ms of every burst's tail.
-   */
-  async function contentChanges (changes: FileChange[]): Promise<FileChange[]> {
-    const isEnough = changes.length > MAX_PATHS ? (soFar: readonly FileChange[]) => messageFor(soFar, options)?.type === 'reload' : undefined
-    const { changed, isPartial } = await hashes.changed(changes, isEnough)
-    return isPartial ? changes : changed
-  }
-
-  async function sendOutputChanges (changes: FileChange[]): Promise<void> {
-    const since = outputsSince
-    outputsSince = null
-    const changed = await contentChanges(changes)
-    if (changed.length === 0 || closing.signal.aborted) return
-    const message = messageFor(changed, options)
-    if (message === null) return
-    log.info({ type: message.type, changes: changed.length, files: named(changed) }, `output changed: ${named(changed)}; sent ${message.type}`)
-    hub.broadcast(message)
-    metrics?.answered(message.type, since)
-  }
-
-  async function runBuild ({ full, changes }: BuildJob): Promise<BuildReport | null> {
-    const since = queuedSince // the queue hands every queued change to this build
-    queuedSince = null
-    const controller = new AbortController()
-    current = controller
-    const abort = (): void => controller.abort()
-    closing.signal.addEventListener('abort', abort)
-    const ctx: BuildContext = { changes, full, signal: controller.signal, log: log.child({ builder: builder?.name ?? 'build' }) }
-    const display = changes.map(change => displayPath(change.path))
-    outputs.hold()
-    stats.building = true
-    hub.broadcast({ type: 'building', changes: display.slice(0, MAX_BUILDING_PATHS) })
-    metrics?.answered('building', since)
-    log.info({ full, changes: display.length, files: named(changes) }, 'build started')
-    await callHook('onBuildStart', options.onBuildStart, ctx)
-
-    const started = performance.now()
-    const { outcome, errors } = await callBuilder(ctx)
-    const elapsed = performance.now() - started
-    const duration = Math.round(elapsed)
-    loop.builderDone()
-    closing.signal.removeEventListener('abort', abort)
-    current = null
-    stats.building = false
-    if (closing.signal.aborted || controller.signal.aborted) metrics?.built('aborted', elapsed)
-    if (closing.signal.aborted) return { ...closedReport(), full, changes: display, duration }
-    if (controller.signal.aborted) {
-      log.info({ ms: duration }, 'build superseded by newer changes')
-      queuedSince = earliest(queuedSince, since) // its changes go back to the queue
-      await settleOutputs() // the next build reports what this one wrote
-      return null
-    }
-
-    stats.builds++
-    stats.lastDuration = duration
-    let sent: BuildReport['sent']
-    let outputPaths: string[] = []
-    if (errors.length > 0) {
-      stats.failures++
-      stats.lastErrors = errors
-      isErrorShowing = true
-      sent = send({ type: 'error', errors }, since)
-      log.error({ ms: duration, errors: errors.length, err: errors[0] }, 'build failed')
-      await hashes.changed(await settleOutputs()) // partial writes: absorbed, the overlay stands
-    } else {
-      stats.lastErrors = null
-      const delivered = await deliver(outcome, since)
-      sent = delivered.sent
-      outputPaths = delivered.paths
-      // Nothing changed: `clear` still ends the build for the browsers (their building notice).
-      if (sent === 'none') send({ type: 'clear' }, since)
-      log.info({ ms: duration, sent }, 'build finished')
-    }
-    const report: BuildReport = { ok: errors.length === 0, full, changes: display, outputs: outputPaths, errors, duration, sent }
-    metrics?.built(report.ok ? 'ok' : 'failed', elapsed)
-    await callHook('onBuildEnd', options.onBuildEnd, report)
-    return report
-  }
-
-  async function callBuilder (ctx: BuildContext): Promise<{ outcome: BuildOutcome, errors: BuildErrorInfo[] }> {
-    if (builder === null) return { outcome: { reload: 'page' }, errors: [] }
-    // Superseded or closed during onBuildStart: the builder would only see an aborted signal,
-    // which a listener added now never hears, and run to the end for nothing.
-    if (ctx.signal.aborted) return { outcome: {}, errors: [] }
-    try {
-      const outcome = (await builder.build(ctx)) ?? {}
-      return { outcome, errors: outcome.errors !== undefined && outcome.errors.length > 0 ? normalizeErrors(outcome.errors) : [] }
-    } catch (err) {
-      return { outcome: {}, errors: ctx.signal.aborted ? [] : normalizeErrors(err) }
-    }
-  }
-
-  /** The one message of a successful build, sent after its writes. */
-  async function deliver (outcome: BuildOutcome, since: number | null): Promise<{ sent: BuildReport['sent'], paths: string[] }> {
-    const mode = outcome.reload ?? 'auto'
-    // The builder did not say what it wrote: its own output events tell, once they go quiet.
-    const written = outcome.outputs === undefined
-      ? (mode === 'auto' ? await settleOutputs() : [])
-      : outcome.outputs.filter(path => !isIgnoredOutput(path)).map(path => ({ path, type: 'update' as const }))
-    const changed = await contentChanges(written)
-    const sent = send(buildMessage({ mode, changed, mustReload, isErrorShowing }, options), since)
-    isErrorShowing = false
-    mustReload = false
-    // Whatever else the build wrote arrives now; it is this build's, so it is absorbed.
-    if (outcome.outputs !== undefined || mode !== 'auto') await hashes.changed(await settleOutputs())
-    return { sent, paths: changed.map(change => urlPath(change.path, options)) }
-  }
-
-  /** Broadcasts the message that ends a build; `since`: when the earliest of its changes was reported. */
-  function send (message: BroadcastMessage | null, since: number | null): BuildReport['sent'] {
-    if (message === null) return 'none'
-    hub.broadcast(message)
-    metrics?.answered(message.type, since)
-    return message.type as BuildReport['sent']
-  }
-
-  async function callHook<A> (name: string, hook: ((arg: A) => unknown) | null, arg: A): Promise<void> {
-    try {
-      await hook?.(arg)
-    } catch (err) {
-      log.error({ err }, `${name} failed`)
-    }
-  }
-
+  const first: { build: Promise<BuildReport> | null | undefined } = { build: undefined }
   let closed: Promise<void> | undefined
   return {
-    startWatchingBuilder () {
-      builder?.watch?.({
-        rebuilding () {
-          const report = queue.request(false)
-          report.catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
-          if (firstBuild !== undefined) return
-          firstBuild = report
-          report.then(() => { firstBuild = null }, /* c8 ignore next */ () => {}) // a full build asked for later is one of its own
-        },
-        signal: closing.signal,
-        log: log.child({ builder: builder.name ?? 'build' })
-      })
-    },
+    startWatchingBuilder: () => startWatchingBuilder(p, first),
     pushSource (changes) {
-      if (metrics !== null) sourcesSince ??= performance.now()
-      loop.notePush(changes)
-      sources.push(changes)
+      observe({ type: 'pushed', tree: 'sources', at: world.now() })
+      p.loop.notePush(changes)
+      p.sources.push(changes)
     },
     pushOutput (changes) {
-      if (metrics !== null) outputsSince ??= performance.now()
-      outputs.push(changes)
+      observe({ type: 'pushed', tree: 'outputs', at: world.now() })
+      p.outputs.push(changes)
     },
-    outputGone: () => outputs.awaitRoot(),
-    sourceActivity: () => sources.feed(),
-    outputActivity: () => outputs.feed(),
+    outputGone: () => p.outputs.awaitRoot(),
+    sourceActivity: () => p.sources.feed(),
+    outputActivity: () => p.outputs.feed(),
     build ({ full = false } = {}) {
-      loop.reset()
-      if (full && firstBuild != null) return firstBuild
-      return queue.request(full)
+      p.loop.reset()
+      if (full && first.build != null) return first.build
+      return request(full)
     },
-    resync (what) {
-      if (closing.signal.aborted) return
-      if (what === 'sources' && builder !== null) {
-        log.info('rescanning the sources: full build')
-        queue.request(true).catch(/* c8 ignore next */ () => {})
-      } else if (what === 'output' && stats.building) {
-        mustReload = true // the running build's one message becomes a reload
-      } else if (what === 'output' && options.root !== null) {
-        // The output directory is back, or its watcher recovered: "everything under it changed",
-        // one message with the deletions it joins, once what is written into it goes quiet.
-        log.info('rescanning the output: reloading once it is written')
-        outputs.push([{ path: options.root, type: 'update' }])
-      } else {
-        log.info('rescanning: reloading')
-        hub.broadcast(reloadOf([]))
-      }
-    },
-    stats: () => ({ ...stats, paused: loop.paused }),
-    close: () => (closed ??= (async () => {
-      closing.abort()
-      sources.close()
-      outputs.close()
-      loop.close()
-      await waitAtMost(queue.idle(), CLOSE_GRACE_MS)
-      try {
-        await builder?.close?.()
-      } catch (err) {
-        log.error({ err }, 'builder close failed')
-      }
-    })())
+    resync: what => resync(p, what),
+    stats: () => ({ ...p.stats, paused: p.loop.paused }),
+    close: () => (closed ??= close(p))
   }
 }
 
-function closedReport (): BuildReport {
-  return { ok: false, full: false, changes: [], outputs: [], errors: [{ message: 'the server closed' }], duration: 0, sent: 'none' }
+/** A build, with the loop breaker told when it starts and ends. */
+async function runLooked (p: PipelineParts, job: Parameters<typeof runBuild>[1]): Promise<BuildReport | null> {
+  p.loop.buildStarted()
+  try {
+    return await runBuild(p, job)
+  } finally {
+    p.loop.buildEnded()
+  }
 }
 
-async function waitAtMost (promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise, new Promise(resolve => { timer = setTimeout(resolve, ms).unref() })])
-  clearTimeout(timer)
+function onSourcesQuiet (p: PipelineParts, changes: FileChange[]): void {
+  const { options, log } = p
+  // Decided on the save or burst as a whole, not on each watcher batch: a late copy of the
+  // change that started the build, or a change `supersede` does not care for, lets it run.
+  if (p.state.current !== null && options.supersede(changes)) p.state.current.abort()
+  p.observe({ type: 'sources-quiet', isQueued: options.builder !== null })
+  if (options.builder === null) {
+    const message = sourceMessage(changes, options)
+    const action = message.type === 'css' ? 'swapping stylesheets' : 'reloading'
+    log.info({ type: message.type, changes: changes.length, files: named(changes) }, `sources changed: ${named(changes)}; ${action}`)
+    p.hub.broadcast(message)
+    p.observe({ type: 'sent', message: message.type, answers: 'sources' })
+    return
+  }
+  const isWanted = p.loop.admit(changes) // the builder's own writes may wait for another change
+  p.queue.add(changes)
+  if (isWanted) p.queue.request(false).catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+}
+
+let outputFlushes = 0
+
+async function sendOutputChanges (p: PipelineParts, changes: FileChange[]): Promise<void> {
+  const id = ++outputFlushes
+  p.observe({ type: 'outputs-quiet', id })
+  const changed = await contentChanges(p, changes)
+  const message = changed.length === 0 || p.closing.signal.aborted ? null : messageFor(changed, p.options)
+  p.observe({ type: 'outputs-answered', id, message: message?.type ?? null })
+  if (message === null) return
+  p.log.info({ type: message.type, changes: changed.length, files: named(changed) }, `output changed: ${named(changed)}; sent ${message.type}`)
+  p.hub.broadcast(message)
+}
+
+function startWatchingBuilder (p: PipelineParts, first: { build: Promise<BuildReport> | null | undefined }): void {
+  const { builder } = p.options
+  builder?.watch?.({
+    rebuilding () {
+      const report = p.queue.request(false)
+      report.catch(/* c8 ignore next */ () => {}) // the report is in the log and in onBuildEnd
+      if (first.build !== undefined) return
+      first.build = report
+      report.then(() => { first.build = null }, /* c8 ignore next */ () => {}) // a full build asked for later is one of its own
+    },
+    signal: p.closing.signal,
+    log: p.log.child({ builder: builder.name ?? 'build' })
+  })
+}
+
+function resync (p: PipelineParts, what: 'sources' | 'output'): void {
+  const { options, log } = p
+  if (p.closing.signal.aborted) return
+  if (what === 'sources' && options.builder !== null) {
+    log.info('rescanning the sources: full build')
+    p.queue.request(true).catch(/* c8 ignore next */ () => {})
+  } else if (what === 'output' && p.stats.building) {
+    p.state.mustReload = true // the running build's one message becomes a reload
+  } else if (what === 'output' && options.root !== null) {
+    // The output directory is back, or its watcher recovered: "everything under it changed",
+    // one message with the deletions it joins, once what is written into it goes quiet.
+    log.info('rescanning the output: reloading once it is written')
+    p.outputs.push([{ path: options.root, type: 'update' }])
+  } else {
+    log.info('rescanning: reloading')
+    p.hub.broadcast(reloadOf([]))
+  }
+}
+
+async function close (p: PipelineParts): Promise<void> {
+  p.closing.abort()
+  p.sources.close()
+  p.outputs.close()
+  p.loop.close()
+  await waitAtMost(p.world, p.queue.idle(), CLOSE_GRACE_MS)
+  try {
+    await p.options.builder?.close?.()
+  } catch (err) {
+    p.log.error({ err }, 'builder close failed')
+  }
+}
+
+async function waitAtMost (world: World, promise: Promise<void>, ms: number): Promise<void> {
+  let timer: unknown
+  await Promise.race([promise, new Promise(resolve => { timer = world.setTimer(() => resolve(undefined), ms) })])
+  world.clearTimer(timer)
 }

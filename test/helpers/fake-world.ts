@@ -1,4 +1,4 @@
-import type { CoalescerWorld } from '../../lib/pipeline/coalesce.js'
+import type { World } from '../../lib/pipeline/world.js'
 
 /**
  * The coalescer's world on a fake clock: files are a map, timers and deferred calls run only
@@ -9,7 +9,7 @@ export function fakeWorld () {
   let nextId = 0
   const timers = new Map<number, { at: number, fn: () => void }>()
   const deferred: Array<() => void> = []
-  const files = new Map<string, { size: number }>()
+  const files = new Map<string, { size: number, mtime: number, content: string }>()
   /** Threads' waiting for a CPU, summed up to `waitingSince` (null: nobody waits now). */
   let waited = 0
   let waitingSince: number | null = null
@@ -33,7 +33,7 @@ export function fakeWorld () {
     throw new Error('the coalescer did not settle in 1000 steps')
   }
 
-  const world: CoalescerWorld = {
+  const world: World = {
     now: () => now,
     setTimer (fn, ms) {
       // Node 24 warns of a negative delay (TimeoutNegativeWarning): a wait decided too late.
@@ -45,6 +45,11 @@ export function fakeWorld () {
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
     stat: path => files.get(path),
+    wallNow: () => now,
+    files: {
+      mtime: path => files.get(path)?.mtime ?? null,
+      hash: path => files.get(path)?.content ?? null
+    },
     waited: () => waited + (waitingSince === null ? 0 : now - waitingSince),
     cpuContention: () => {
       now += lag
@@ -55,7 +60,7 @@ export function fakeWorld () {
   return {
     world,
     /** Writes `path` with `size` bytes now (the file system only: the coalescer hears of it through activity and batches). */
-    write (path: string, size = 10) { files.set(path, { size }) },
+    write (path: string, size = 10, content = `${path} at ${now}`) { files.set(path, { size, mtime: now, content }) },
     remove (path: string) { files.delete(path) },
     /** Lets `ms` pass, running every timer due on the way, in order. */
     advance (ms: number) {
@@ -87,6 +92,8 @@ export function fakeWorld () {
      * clock): on a busy machine, our thread is taken off its CPU in the middle of one.
      */
     slowDown (ms: number) { lag = ms },
+    /** When the next timer is due, or Infinity. */
+    nextTimerAt: () => Math.min(...[...timers.values()].map(timer => timer.at)),
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }

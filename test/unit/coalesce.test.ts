@@ -558,3 +558,20 @@ t.test('a created file deleted before the flush nets to nothing and sends nothin
   fake.advance(10_000)
   t.same(flushed, [])
 })
+
+t.test('a save the watcher holds for its quiet (its last batch came less than its forced flush ago) is sent from the activity after a save\'s quiet', async t => {
+  const { fake, flushed, save, write, deliver } = setup()
+  save('/site/a.html')
+  fake.advance(EARLY_MS)
+  fake.advance(BURST_QUIET_MAX_MS + 50) // a pause: the next write is a save, not a stream
+  fake.write('/site/b.html') // a page that exists, written in place
+  write('/site/b.html')
+  fake.advance(EARLY_MS - 1)
+  t.equal(flushed.length, 1)
+  fake.advance(1)
+  t.same(flushed, [[update('/site/a.html')], [update('/site/b.html')]], 'not after the watcher\'s 50 ms')
+  fake.advance(WATCHER_QUIET_MS - EARLY_MS)
+  deliver('/site/b.html') // the watcher's copy: stale
+  fake.advance(1000)
+  t.equal(flushed.length, 2)
+})

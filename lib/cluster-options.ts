@@ -1,7 +1,7 @@
 // The `cluster` option, resolved and checked at register time (ioredis itself loads later).
 import { createHash } from 'node:crypto'
-import type { RedisConnectionOptions } from '../../types/index.js'
-import { integerOption, invalid, redisOption } from '../validate.js'
+import type { RedisConnectionOptions } from '../types/index.js'
+import { integerOption, invalid, redisOption } from './validate.js'
 
 /** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it. */
 export const DEFAULT_CLUSTER_TTL_MS = 3000

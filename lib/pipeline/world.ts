@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { readyPerCpu, waitedMs } from './pressure.js'
+
+/**
+ * Everything the pipeline reads from or waits on outside itself: the clocks, timers, the turn of
+ * the event loop, files and the kernel's pressure counters. The plugin's entry passes the real
+ * one; the unit tests pass a fake (test/helpers/fake-world.ts), so that the whole path from a
+ * watcher batch to a browser message runs on a fake clock.
+ */
+export interface World {
+  /** ms on a monotonic clock (performance's, from its time origin). */
+  now (): number
+  /** ms since the epoch: the clock file times (mtimes) are stamped from. */
+  wallNow (): number
+  /** Runs `fn` after `ms`; the handle goes to `clearTimer`. */
+  setTimer (fn: () => void, ms: number): unknown
+  clearTimer (timer: unknown): void
+  /** Runs `fn` once the I/O already under way has been read (the activity's events among it). */
+  defer (fn: () => void): void
+  /** Size of a file; undefined when it is gone. */
+  stat (path: string): { size: number } | undefined
+  /** How long (ms, from any fixed moment) threads have waited for a CPU: see pressure.ts. */
+  waited (): number
+  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
+  cpuContention (): number
+  /** What the loop breaker reads of a source file. */
+  readonly files: SourceFiles
+}
+
+export interface SourceFiles {
+  /** The file's mtime, or null: gone, not a file, or stamped in whole seconds (too coarse to tell). */
+  mtime (path: string): number | null
+  /** A hash of its content, or null: gone, or too large to hash. */
+  hash (path: string): string | null
+}
+
+/** Files up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
+export const HASH_MAX_BYTES = 64 * 1024
+
+const sourceFiles: SourceFiles = {
+  mtime (path) {
+    try {
+      const stats = statSync(path, { throwIfNoEntry: false })
+      if (stats === undefined || !stats.isFile()) return null
+      return stats.mtimeMs % 1000 === 0 ? null : stats.mtimeMs
+    } catch {
+      return null
+    }
+  },
+  hash (path) {
+    try {
+      const stats = statSync(path, { throwIfNoEntry: false })
+      if (stats === undefined || !stats.isFile() || stats.size > HASH_MAX_BYTES) return null
+      return createHash('sha1').update(readFileSync(path)).digest('base64')
+    } catch {
+      return null
+    }
+  }
+}
+
+export const realWorld: World = {
+  now: () => performance.timeOrigin + performance.now(),
+  wallNow: Date.now,
+  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimer: timer => clearTimeout(timer as NodeJS.Timeout),
+  // The kernel queues an event for the watcher's inotify instance and for ours in one system
+  // call, but the watcher's thread can wake and deliver before ours is queued: one more poll
+  // phase (the second setImmediate runs after it) reads ours.
+  defer: fn => setImmediate(() => setImmediate(fn)),
+  stat: path => statSync(path, { throwIfNoEntry: false }),
+  waited: waitedMs,
+  cpuContention: readyPerCpu,
+  files: sourceFiles
+}
+
+/** Runs `fn` after `ms` on `world`'s timers; returns a cancel function. */
+export function later (world: Pick<World, 'setTimer' | 'clearTimer'>, fn: () => void, ms: number): () => void {
+  const timer = world.setTimer(fn, ms)
+  return () => world.clearTimer(timer)
+}
