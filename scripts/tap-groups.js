@@ -67,6 +67,19 @@ const SHORT = 4
  * never a result.
  */
 const SECONDS = new Map(Object.entries({
+  // Each alone, less the ~1.5 s its process and Chromium take to start (2026-11-27, idle).
+  'test/browser/sync.test.ts': 17,
+  'test/browser/fallback.test.ts': 10,
+  'test/browser/client.test.ts': 10,
+  'test/browser/page-names.test.ts': 9,
+  'test/browser/dev.test.ts': 5,
+  'test/browser/patch.test.ts': 4,
+  'test/browser/cli-proxy.test.ts': 4,
+  'test/browser/lr7.test.ts': 3,
+  'test/browser/clean-rebuild.test.ts': 3,
+  'test/browser/navigation-page.test.ts': 2,
+  'test/browser/editor.test.ts': 2,
+  'test/browser/inject.test.ts': 2,
   'test/serial/bursts.test.ts': 14,
   'test/serial/loop.test.ts': 14,
   'test/serial/build.test.ts': 11,
