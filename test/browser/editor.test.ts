@@ -2,34 +2,15 @@
 // page, is a link; a click starts the editor (a fake one that records its arguments) there. The
 // overlay imports the module that does it ({path}/editor.js) relative to the client's own URL.
 // Every wait is on an event or on DOM state, never on time.
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { displayPath } from '../../lib/paths.js'
-import { browserContext, openPage, serveSite, type Site } from '../helpers/browser.js'
+import { browserContext, openPage, serveSite } from '../helpers/browser.js'
 import { fakeEditor } from '../helpers/fake-editor.js'
+import { PAGE, editorSite as startSite } from '../helpers/editor-site.js'
 import { fixture } from '../helpers/fixture.js'
 
 const browser = await browserContext(t)
-
-const PAGE = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><h1>site</h1></body></html>'
-
-/** A site whose sources (src/, node_modules/) are watched; `/boom` throws from src/a.js. */
-async function startSite (t: Test): Promise<Site & { source: string }> {
-  const base = fixture(t, {
-    dist: { 'index.html': PAGE },
-    src: { 'a.js': 'one\ntwo\nthree\n' }
-  })
-  const source = join(base, 'src/a.js')
-  const site = await serveSite(t, join(base, 'dist'), { watch: [join(base, 'src')] }, {
-    setup: app => app.get('/boom', async () => {
-      const error = new Error('boom')
-      error.stack = `Error: boom\n    at handler (${source}:3:5)`
-      throw error
-    })
-  })
-  return { ...site, source }
-}
 
 /** Resolves once the page's WebSocket to the channel has received `hello`. */
 async function nextHello (page: Page): Promise<void> {

@@ -4,42 +4,13 @@
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import type { ConsoleMessage, Page, WebSocket } from 'playwright-core'
 import t, { type Test } from 'tap'
-import type { LiveReloadOptions } from '../../types/index.js'
-import { afterReload, browserContext, colourShown, countLoads, hasMarker, serveSite, setMarker, sharedTab, until, visit, type Site } from '../helpers/browser.js'
+import { afterReload, browserContext, colourShown, countLoads, hasMarker, serveSite, setMarker, sharedTab, until, visit } from '../helpers/browser.js'
 import { fixture } from '../helpers/fixture.js'
+import { FILES, PAGE, patchSite as startSite } from '../helpers/patch-site.js'
 
 const tab = await sharedTab(t, await browserContext(t))
-
-// No favicon request (see client.test.ts); a tall page, a field, a script that sets a global.
-const PAGE = ({ title = 'one', body = '<h1>one</h1>', head = '', end = '', script = '<script src="/app.js"></script>' } = {}) =>
-  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title>` +
-  `<link rel="stylesheet" href="/site.css">${head}</head>` +
-  `<body>${body}<p>Some text to select.</p><input id="name"><div style="height: 4000px"></div><p id="end">end</p>${end}${script}</body></html>`
-
-const FILES = {
-  'index.html': PAGE(),
-  'about.html': PAGE({ title: 'about', body: '<h1>about</h1>' }),
-  'app.js': 'window.appRuns = (window.appRuns ?? 0) + 1',
-  'site.css': 'h1 { color: rgb(255, 0, 0) }',
-  'other.css': 'h1 { color: rgb(0, 0, 255) }'
-}
-
-interface PatchSite extends Site { requests: (url: string) => number }
-
-/** The site, counting the requests for each URL path from now on (`requests('/')`). */
-async function startSite (t: Test, options: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<PatchSite> {
-  const counts = new Map<string, number>()
-  const site = await serveSite(t, fixture(t, FILES), options, {
-    setup: app => {
-      app.addHook('onRequest', async request => { counts.set(request.url, (counts.get(request.url) ?? 0) + 1) })
-      setup?.(app)
-    }
-  })
-  return { ...site, requests: url => counts.get(url) ?? 0 }
-}
 
 const sockets = new WeakMap<Page, WebSocket>()
 

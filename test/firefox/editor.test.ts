@@ -2,32 +2,14 @@
 // page's, is a link; a click starts the editor (a fake one that records its arguments) there.
 // test/browser/editor.test.ts covers the same in Chromium. Waits are on console lines, selectors
 // Puppeteer waits for, and the editor's record, never on time.
-import { join } from 'node:path'
 import type { Page } from 'puppeteer-core'
 import t, { type Test } from 'tap'
 import { displayPath } from '../../lib/paths.js'
-import { serveSite, type Site } from '../helpers/browser.js'
 import { fakeEditor } from '../helpers/fake-editor.js'
 import { consoleLine, firefoxContext, firefoxTab, visit } from '../helpers/firefox.js'
-import { fixture } from '../helpers/fixture.js'
+import { editorSite as startSite } from '../helpers/editor-site.js'
 
 const tab = await firefoxTab(t, await firefoxContext(t))
-
-const PAGE = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><h1>site</h1></body></html>'
-
-/** A site whose src/ is watched; `/boom` throws from src/a.js. */
-async function startSite (t: Test): Promise<Site & { source: string }> {
-  const base = fixture(t, { dist: { 'index.html': PAGE }, src: { 'a.js': 'one\ntwo\nthree\n' } })
-  const source = join(base, 'src/a.js')
-  const site = await serveSite(t, join(base, 'dist'), { watch: [join(base, 'src')] }, {
-    setup: app => app.get('/boom', async () => {
-      const error = new Error('boom')
-      error.stack = `Error: boom\n    at handler (${source}:3:5)`
-      throw error
-    })
-  })
-  return { ...site, source }
-}
 
 async function open (t: Test, url: string): Promise<Page> {
   return await visit(t, tab, url, page => consoleLine(page, 'connected'))

@@ -5,44 +5,14 @@
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import type { Page } from 'puppeteer-core'
 import t, { type Test } from 'tap'
 import { connectLiveReload } from '../../lib/testing.js'
-import type { LiveReloadOptions } from '../../types/index.js'
-import { colourShown, hasMarker, serveSite, setMarker, until, type Site } from '../helpers/browser.js'
+import { colourShown, hasMarker, setMarker, until } from '../helpers/browser.js'
 import { consoleLine, countLoads, firefoxContext, firefoxTab, visit } from '../helpers/firefox.js'
-import { fixture } from '../helpers/fixture.js'
+import { PAGE, patchSite as startSite } from '../helpers/patch-site.js'
 
 const tab = await firefoxTab(t, await firefoxContext(t))
-
-// No favicon request (see client.test.ts); a tall page, a field, a script that counts its runs.
-const PAGE = ({ title = 'one', body = '<h1>one</h1>', head = '', end = '', script = '<script src="/app.js"></script>' } = {}) =>
-  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title>` +
-  `<link rel="stylesheet" href="/site.css">${head}</head>` +
-  `<body>${body}<input id="name"><div style="height: 4000px"></div><p id="end">end</p>${end}${script}</body></html>`
-
-const FILES = {
-  'index.html': PAGE(),
-  'about.html': PAGE({ title: 'about', body: '<h1>about</h1>' }),
-  'app.js': 'window.appRuns = (window.appRuns ?? 0) + 1',
-  'site.css': 'h1 { color: rgb(255, 0, 0) }',
-  'other.css': 'h1 { color: rgb(0, 0, 255) }'
-}
-
-interface PatchSite extends Site { requests: (url: string) => number }
-
-/** The site, counting the requests for each URL path (`requests('/')`). */
-async function startSite (t: Test, options: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<PatchSite> {
-  const counts = new Map<string, number>()
-  const site = await serveSite(t, fixture(t, FILES), options, {
-    setup: app => {
-      app.addHook('onRequest', async request => { counts.set(request.url, (counts.get(request.url) ?? 0) + 1) })
-      setup?.(app)
-    }
-  })
-  return { ...site, requests: url => counts.get(url) ?? 0 }
-}
 
 /** Opens `url` in the tab; resolves once its client is connected. */
 async function open (t: Test, url: string): Promise<Page> {
