@@ -1,9 +1,6 @@
 // Runs npm scripts side by side, `lanes` at a time (each is one single-threaded process: eslint,
-// tsc, tsd, attw), and gathers each one's output whole, in the order given. They run at the lowest
-// CPU priority: beside the tests, they take what CPU the tests leave idle (tests wait on timers,
-// children and sockets) and hardly delay them.
+// tsc, tsd, attw), and gathers each one's output whole, in the order given.
 import { spawn } from 'node:child_process'
-import { constants, setPriority } from 'node:os'
 
 const npm = process.env.npm_execpath // the npm that runs us, when we run from an npm script
 
@@ -12,8 +9,6 @@ function run (name) {
   return new Promise(resolve => {
     const args = ['run', '--silent', name]
     const child = npm === undefined ? spawn('npm', args, { shell: true }) : spawn(process.execPath, [npm, ...args])
-    // Set before npm has started the script (~100 ms): the script's processes inherit it.
-    if (child.pid !== undefined) setPriority(child.pid, constants.priority.PRIORITY_LOW)
     const output = []
     child.stdout.on('data', chunk => output.push(chunk))
     child.stderr.on('data', chunk => output.push(chunk))

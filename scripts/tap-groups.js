@@ -52,7 +52,16 @@ const PARTS = new Map([['test/browser', 2], ['test/serial', 2]])
  */
 const OWN_PROCESS = ['test/shutdown.test.ts']
 /**
- * The processes the short files at the top of test/ (those not in LONGEST_FIRST nor OWN_PROCESS, 0.1–19 s each) are
+ * A file that sets `t.jobs` sets it on the process's root, where every file of a shared process
+ * adds its tests: all of them would then run that many at a time, and a test that sets an
+ * environment variable for its own use (LAUNCH_EDITOR in editor.test.ts) would hand it to another
+ * one running meanwhile (a loaded run opened the other test's missing editor). Such a file runs
+ * in a process of its own.
+ */
+const setsRootJobs = async path => /^t\.jobs = /m.test(await readFile(join(root, path), 'utf8'))
+/**
+ * The processes the short files at the top of test/ (those not in LONGEST_FIRST nor OWN_PROCESS, and
+ * setting no root jobs; 0.1–19 s each) are
  * dealt into by SECONDS: as 29 processes they took 68 s of CPU, as four 38 s (2026-11-26).
  * Their tests then share a process: a test that changes what is the process's (the working
  * directory, an environment variable) puts it back before it ends, and tap's fixtures move the
@@ -174,13 +183,15 @@ async function processes () {
   for (const dirent of await readdir(join(root, 'test'), { withFileTypes: true })) {
     const path = `test/${dirent.name}`
     if (dirent.isFile() && dirent.name.endsWith('.test.ts')) {
-      if (LONGEST_FIRST.includes(path) || OWN_PROCESS.includes(path)) shared.push(await entryOf(path, [path]))
+      if (LONGEST_FIRST.includes(path) || OWN_PROCESS.includes(path) || await setsRootJobs(path)) shared.push(await entryOf(path, [path]))
       else short.push(path)
     }
     if (!dirent.isDirectory() || LANES.includes(path)) continue
     const files = (await testFiles(path)).map(file => `${path}/${file}`)
     if (files.length === 0) continue
     found.add(path)
+    const parallel = (await Promise.all(files.map(async file => await setsRootJobs(file) ? [file] : []))).flat()
+    if (parallel.length > 0) throw new Error(`${parallel.join(', ')}: \`t.jobs\` on the root would run every file of ${path}'s shared process that many at a time; give it to a subtest (t.test(name, { jobs }, …))`)
     const parts = deal(files, PARTS.get(path) ?? 1)
     const entries = await Promise.all(parts.map(async (list, i) => await entryOf(path, list, parts.length > 1 ? `-${i + 1}` : '')))
     if (serial.includes(path)) alone.push(...entries)

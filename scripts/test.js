@@ -1,15 +1,14 @@
 // `npm test` after the build: first every test process that may share the machine, several at a
-// time, then test/serial/, its two processes beside nothing else of the tests' (tap-groups.js says
-// which process is which). Lint, type check, type tests and the package check (checks.js) run from
-// the start, one at a time, at the lowest CPU priority: in the CPU the tests leave idle. Their
-// output is printed whole once the tests are done.
+// time. Then test/serial/, its two processes beside nothing else, which use about one CPU; lint,
+// type check, type tests and the package check (checks.js) take the others meanwhile (one on 2
+// cores), and their output is printed whole once the tests are done. tap-groups.js says which
+// process is which.
+import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
 import './ensure-tools.js'
 import { runAlone, runShared } from './tap-groups.js'
 
-const checking = runChecks(['lint', 'typecheck', 'test:types', 'attw'], 1)
 const shared = await runShared()
-const alone = await runAlone()
-const checked = await checking
+const [checked, alone] = await Promise.all([runChecks(['lint', 'typecheck', 'test:types', 'attw'], Math.max(1, availableParallelism() - 1)), runAlone()])
 process.stdout.write(checked.output)
 process.exitCode = [checked.code, shared, alone].find(code => code !== 0) ?? 0
