@@ -173,8 +173,21 @@ export async function hasMarker (page: Evaluates): Promise<boolean> {
 export async function until<Arg> (page: Evaluates, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
   // An expression, not a function and its argument: a function passed as an argument would have
   // to be revived with eval, which a page's Content-Security-Policy may forbid.
-  await page.evaluate(`(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`)
+  const shown = page.evaluate(`(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`)
+  // The browser sets no bound on an evaluation: a page that never gets there would hold the test
+  // process until tap's timeout (a loaded run's did, 18 minutes). This one fails, saying what.
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([shown, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the page did not come to ${String(predicate)} (${JSON.stringify(arg ?? null)}) within ${UNTIL_MS} ms`)), UNTIL_MS)
+    })])
+  } finally {
+    clearTimeout(timer)
+  }
 }
+
+/** How long `until` waits for the page (ms): a bound on a hang, not a speed check. */
+const UNTIL_MS = 30_000
 
 function waitInPage<Arg> (predicate: (arg: Arg) => boolean, arg: Arg): Promise<void> {
   return new Promise(resolve => {
