@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev, startDev } from '../lib/dev/dev.js'
@@ -17,6 +17,7 @@ import { fakeEditor } from './helpers/fake-editor.js'
 import { fixture, type Files } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
 import { logLines } from './helpers/log.js'
+import { KEEP } from './helpers/session-app.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 /** Whether this Node runs TypeScript itself (Node 24; 22.18 and 23.6 on): the dev server then needs no tsx. */
@@ -121,9 +122,6 @@ t.test('a broken edit shows its error, file and line while the old version answe
   await reload
   t.match(await text(`${server.url}/`), /<body>fixed<\/body>/)
 })
-
-/** fastify-livereload/keep as an app imports it (the fixture is no package of ours: by its built file). */
-const KEEP = pathToFileURL(fileURLToPath(new URL('../dist/dev/keep.js', import.meta.url))).href
 
 /** An in-memory session store the app keeps across reloads; `save` and `restore` are its keeper's bodies. */
 const sessionStore = (save: string, restore: string): string => `import { keep } from '${KEEP}'

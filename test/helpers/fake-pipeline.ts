@@ -70,6 +70,10 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
     }
     throw new Error('the pipeline did not settle in 100,000 timers')
   }
+  /** Lets fake time pass a millisecond at a time until `isDone()`, or `maxMs` have passed. */
+  async function advanceUntil (isDone: () => boolean, maxMs: number): Promise<void> {
+    for (let ms = 0; ms < maxMs && !isDone(); ms++) await advance(1)
+  }
   const feedOf = (path: string): typeof sources => path.startsWith(DIST) ? outputs : sources
   /** A write the activity sees at once. */
   const write = (path: string, content = `${path} at ${fake.now}`): void => {
@@ -93,7 +97,7 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
   const close = async (): Promise<void> => {
     const state = { isClosed: false }
     const closing = pipeline.close().then(() => { state.isClosed = true })
-    for (let i = 0; i < 3000 && !state.isClosed; i++) await advance(1)
+    await advanceUntil(() => state.isClosed, 3000)
     await closing
   }
   return {
@@ -107,6 +111,7 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
     lines,
     settle,
     advance,
+    advanceUntil,
     write,
     deliver,
     save,

@@ -2,7 +2,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Files } from './fixture.js'
 
 /** fastify-livereload/keep as an app imports it (a fixture is no package of ours: by its built file). */
-const KEEP = pathToFileURL(fileURLToPath(new URL('../../dist/dev/keep.js', import.meta.url))).href
+export const KEEP = pathToFileURL(fileURLToPath(new URL('../../dist/dev/keep.js', import.meta.url))).href
 
 /**
  * routes/root.js of an app with in-memory sessions that it keeps across the dev server's reloads:
