@@ -16,7 +16,7 @@ function run (name) {
   })
 }
 
-/** Runs `names`; resolves with 0 or 1 (any failed) and what each printed, under its name. */
+/** Runs `names`; resolves with 0 or 1 (any failed), the names that failed, and what each printed, under its name. */
 export async function runChecks (names, lanes) {
   const pending = [...names]
   const results = new Map()
@@ -28,5 +28,6 @@ export async function runChecks (names, lanes) {
     const { code, output } = results.get(name)
     return `> npm run ${name}${code === 0 ? '' : ` (failed: exit code ${code})`}\n${output}`
   })
-  return { code: names.some(name => results.get(name).code !== 0) ? 1 : 0, output: printed.join('') }
+  const failed = names.filter(name => results.get(name).code !== 0)
+  return { code: failed.length > 0 ? 1 : 0, failed, output: printed.join('') }
 }

@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { precompile } from '../test/loader/transpile.mjs'
+import { failureCollector } from './tap-failures.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tap = join(root, 'node_modules/tap/dist/esm/run.mjs')
@@ -124,14 +125,37 @@ function deal (files, count) {
   return lists.map(list => list.files.sort()).filter(list => list.length > 0)
 }
 
-/** Runs tap with these arguments (and ours) from the project root; resolves with its exit status. */
-function run (args) {
+/** What each run of tap so far failed, by its title. */
+const collectors = []
+
+/**
+ * Runs tap with these arguments (and ours) from the project root; resolves with its exit status.
+ * Into a log (no terminal), its TAP passes through and its failures are kept under `title` for
+ * failureReport(); a terminal gets tap's own reporter, which sums up the failures itself.
+ */
+function run (title, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tap, ...args, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
+    const terminal = process.stdout.isTTY === true
+    const child = spawn(process.execPath, [tap, ...args, ...process.argv.slice(2)], { cwd: root, stdio: ['inherit', terminal ? 'inherit' : 'pipe', 'inherit'] })
+    const failures = failureCollector()
+    collectors.push([title, failures])
+    let partial = ''
+    child.stdout?.on('data', chunk => {
+      process.stdout.write(chunk)
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop()
+      for (const text of lines) failures.line(text)
+    })
     child.on('error', reject)
-    child.on('close', (code, signal) => resolve(signal === null ? code : 1))
+    child.on('close', (code, signal) => {
+      failures.line(partial)
+      resolve(signal === null ? code : 1)
+    })
   })
 }
+
+/** Every failure of the runs so far, for the end of the log; '' when none failed. */
+export const failureReport = () => collectors.map(([title, failures]) => failures.report(title)).join('')
 
 /** The folders .taprc lists under `serial`, as `test/<name>`. */
 async function serialFolders () {
@@ -221,14 +245,14 @@ export async function runShared () {
   // Two a CPU: the processes wait on timers, child processes and Redis more than they compute.
   // Measured on 2 cores, idle (one run each, 2026-11-26): two at a time 211 s (119 % of a CPU for
   // the whole npm test), three 179 s, four 163 s (139 %).
-  return await run([`--jobs=${2 * availableParallelism()}`, ...partial, ...shared])
+  return await run('the shared test processes', [`--jobs=${2 * availableParallelism()}`, ...partial, ...shared])
 }
 
 /** The serial processes, side by side, with the coverage report of the whole suite; resolves with tap's exit status. */
 export async function runAlone () {
   const { alone } = await processesOnce()
   await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
-  return await run([`--jobs=${alone.length}`, `--save=${SAVE_FILE}`, ...alone])
+  return await run('the serial test processes', [`--jobs=${alone.length}`, `--save=${SAVE_FILE}`, ...alone])
 }
 
 /**
@@ -238,5 +262,5 @@ export async function runAlone () {
 export async function runLane (folder) {
   if (!LANES.includes(folder)) throw new Error(`${folder} is not a lane of its own (LANES in scripts/tap-groups.js)`)
   await mkdir(join(root, GROUPS), { recursive: true })
-  return await run(['--disable-coverage', await entryOf(folder, (await testFiles(folder)).map(file => `${folder}/${file}`))])
+  return await run(folder, ['--disable-coverage', await entryOf(folder, (await testFiles(folder)).map(file => `${folder}/${file}`))])
 }

@@ -2,13 +2,15 @@
 // time. Then test/serial/, its two processes beside nothing else, which use about one CPU; lint,
 // type check, type tests and the package check (checks.js) take the others meanwhile (one on 2
 // cores), and their output is printed whole once the tests are done. tap-groups.js says which
-// process is which.
+// process is which. What failed is said again last, where a log's tail shows it.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
 import './ensure-tools.js'
-import { runAlone, runShared } from './tap-groups.js'
+import { failureReport, runAlone, runShared } from './tap-groups.js'
 
 const shared = await runShared()
 const [checked, alone] = await Promise.all([runChecks(['lint', 'typecheck', 'test:types', 'attw'], Math.max(1, availableParallelism() - 1)), runAlone()])
 process.stdout.write(checked.output)
+process.stdout.write(failureReport())
+if (checked.code !== 0) process.stdout.write(`\n# checks failed: ${checked.failed.join(', ')}\n`)
 process.exitCode = [checked.code, shared, alone].find(code => code !== 0) ?? 0
