@@ -17,6 +17,11 @@ import { channelClient, joinPage, runCommand, serveCommand } from './helpers/cli
 import { fixture } from './helpers/fixture.js'
 import { groupPids, isAlive } from './helpers/process.js'
 
+// Three tests at a time: each runs commands (and upstreams) of its own on ports of their own, and
+// most of their time is spent waiting on those processes, not computing: one at a time, the file
+// took 64 s for 13 s of CPU.
+t.jobs = 3
+
 const PAGE = '<!doctype html><html><head><title>t</title></head><body><p>one</p></body></html>'
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 

@@ -19,6 +19,11 @@ import { eventually } from './helpers/eventually.js'
 import { logLines } from './helpers/log.js'
 import { KEEP } from './helpers/session-app.js'
 
+// Three tests at a time: each runs a dev server of its own, whose versions are processes that
+// most of the time wait (a boot, a watcher's batch, a request): one at a time, the file took 80 s
+// for 32 s of CPU.
+t.jobs = 3
+
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 /** Whether this Node runs TypeScript itself (Node 24; 22.18 and 23.6 on): the dev server then needs no tsx. */
 const stripsTypes = Boolean((process.features as { typescript?: string | false }).typescript)

@@ -23,6 +23,11 @@ import { isAlive } from './helpers/process.js'
 import { startRedis, type RedisServer } from './helpers/redis.js'
 import { runWithout } from './helpers/without-package.js'
 
+// Three tests at a time: each has a redis-server, a site and workers of its own, and most of their
+// time is spent waiting (a worker's cold start, a dead worker's job coming back), not computing:
+// one at a time, the file took 60 s for 14 s of CPU.
+t.jobs = 3
+
 const WORKER = new URL('./fixtures/sharded/worker-pid.js', import.meta.url)
 const WORKER_PATH = fileURLToPath(WORKER)
 /** A shard-worker process's cold start, or a dead worker's job coming back (~5–7 s), on a loaded machine. */
@@ -90,9 +95,9 @@ t.test('the docs site built by two shard-worker processes is byte for byte what 
   const layout = new URL('../examples/docs-site/layout.html', import.meta.url).pathname
   await generateSite(content, 200)
   const docsWorker = fileURLToPath(new URL('../examples/docs-site/worker.js', import.meta.url))
-  const workers = [await startWorker(t, redis, docsWorker), await startWorker(t, redis, docsWorker)]
+  const workers = await Promise.all([startWorker(t, redis, docsWorker), startWorker(t, redis, docsWorker)])
 
-  const local = docsBuilder({ content, out: join(dir, 'local'), layout, cache: false, concurrency: 2 })
+  const local = docsBuilder({ content, out: join(dir, 'local'), layout, cache: false, concurrency: 2, execArgv: [] }) // not tap's loader and coverage hooks in the worker threads
   t.teardown(() => local.close?.())
   const queued = docsBuilder({ content, out: join(dir, 'queued'), layout, cache: false, queue: { redis: redis.url, name: 'q' } })
   t.teardown(() => queued.close?.())
@@ -113,7 +118,7 @@ t.test('the shards spread over the connected workers', async t => {
   const pages: Files = { a: { 'p.md': 'SLOW 1500' } }
   for (let i = 0; i < 5; i++) pages[`s${i}`] = { 'p.md': `page ${i}` }
   const s = site(t, redis, pages)
-  const workers = [await startWorker(t, redis), await startWorker(t, redis)]
+  const workers = await Promise.all([startWorker(t, redis), startWorker(t, redis)])
   const queue = inspect(t, redis)
   t.equal(await queue.getWorkersCount(), 2, 'connected, as they said')
 
@@ -196,7 +201,7 @@ t.test('a reply naming an output outside the output directory fails its shard, a
 t.test('a worker killed under a shard: another worker builds it, and the build succeeds', async t => {
   const redis = await startRedis(t)
   const s = site(t, redis, { a: { 'p.md': 'SLOW 2000' } })
-  const workers = [await startWorker(t, redis), await startWorker(t, redis)]
+  const workers = await Promise.all([startWorker(t, redis), startWorker(t, redis)])
   const building = s.builder.build(ctx()) as Promise<Built>
   await eventually(() => s.ran().length === 1, PATIENCE_MS, 'shard "a" started')
   const first = workers.find(worker => worker.child.pid === Number(s.ran()[0]!.split(' ')[1]))!
@@ -211,7 +216,7 @@ t.test('a worker killed under a shard: another worker builds it, and the build s
 t.test('a worker killed under a shard: the shard runs again on another; a second death fails that shard', async t => {
   const redis = await startRedis(t)
   const s = site(t, redis, { a: { 'p.md': 'SLOW 600000' }, b: { 'p.md': 'page b' } })
-  const workers = [await startWorker(t, redis), await startWorker(t, redis), await startWorker(t, redis)]
+  const workers = await Promise.all([startWorker(t, redis), startWorker(t, redis), startWorker(t, redis)])
   const started = Date.now()
   const building = s.builder.build(ctx()) as Promise<Built>
   const killRunner = async (nth: number): Promise<number> => {

@@ -9,9 +9,10 @@ import { shardedBuilder } from 'fastify-livereload'
 import { escapeHtml } from './worker.js'
 
 /**
- * @param {{ content: string, out: string, layout: string, cache?: string | false, concurrency?: number, origin?: string, queue?: import('fastify-livereload').ShardQueueOptions }} options
+ * `execArgv`: the worker threads' Node.js flags (the default is this process's own).
+ * @param {{ content: string, out: string, layout: string, cache?: string | false, concurrency?: number, origin?: string, queue?: import('fastify-livereload').ShardQueueOptions, execArgv?: string[] }} options
  */
-export function docsBuilder ({ content, out, layout, cache, concurrency, origin = 'http://localhost:3000', queue }) {
+export function docsBuilder ({ content, out, layout, cache, concurrency, origin = 'http://localhost:3000', queue, execArgv }) {
   return shardedBuilder({
     worker: new URL('./worker.js', import.meta.url),
     sources: content,
@@ -20,6 +21,7 @@ export function docsBuilder ({ content, out, layout, cache, concurrency, origin 
     shardOf: 'directory',
     cache,
     concurrency,
+    execArgv,
     queue,
     output: out,                    // a shard's reported outputs must lie here (and pruning stays here)
     workerData: { content, out, layout },
