@@ -125,6 +125,24 @@ function deal (files, count) {
   return lists.map(list => list.files.sort()).filter(list => list.length > 0)
 }
 
+/**
+ * tap builds its Test class for the plugins .taprc lists (`tap build`). A fresh install has the
+ * class of tap's default plugins, and tap rebuilds it only once a run has begun: that first run's
+ * test processes still load every default plugin, ts-node among them (.taprc says what each
+ * costs). The fresh clones CI runs on hit exactly that, so the build comes first, when it is due.
+ */
+async function buildTap () {
+  const [{ TapConfig }, { signature }] = await Promise.all([import('@tapjs/config'), import('@tapjs/test/test-built')])
+  if ((await TapConfig.load()).pluginSignature === signature) return
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tap, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+    child.on('error', reject)
+    child.on('close', code => { code === 0 ? resolve() : reject(new Error(`tap build exited with ${code}`)) })
+  })
+}
+let built
+const buildTapOnce = () => (built ??= buildTap())
+
 /** What each run of tap so far failed, by its title. */
 const collectors = []
 
@@ -238,7 +256,7 @@ const processesOnce = () => (planned ??= processes())
  * loads a compiler (test/loader/transpile.mjs).
  */
 export async function runShared () {
-  const [{ shared }] = await Promise.all([processesOnce(), precompile()])
+  const [{ shared }] = await Promise.all([processesOnce(), precompile(), buildTapOnce()])
   // No report of its own: its coverage is part of the second run's, and thresholds of 0 keep tap
   // from calling this part incomplete.
   const partial = ['--coverage-report=none', '--statements=0', '--branches=0', '--functions=0', '--lines=0']
@@ -250,7 +268,7 @@ export async function runShared () {
 
 /** The serial processes, side by side, with the coverage report of the whole suite; resolves with tap's exit status. */
 export async function runAlone () {
-  const { alone } = await processesOnce()
+  const [{ alone }] = await Promise.all([processesOnce(), buildTapOnce()])
   await writeFile(join(root, SAVE_FILE), `${alone.join('\n')}\n`)
   return await run('the serial test processes', [`--jobs=${alone.length}`, `--save=${SAVE_FILE}`, ...alone])
 }
@@ -261,6 +279,6 @@ export async function runAlone () {
  */
 export async function runLane (folder) {
   if (!LANES.includes(folder)) throw new Error(`${folder} is not a lane of its own (LANES in scripts/tap-groups.js)`)
-  await mkdir(join(root, GROUPS), { recursive: true })
+  await Promise.all([mkdir(join(root, GROUPS), { recursive: true }), buildTapOnce()])
   return await run(folder, ['--disable-coverage', await entryOf(folder, (await testFiles(folder)).map(file => `${folder}/${file}`))])
 }
