@@ -72,45 +72,42 @@ const SHORT = 4
 
 /**
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
- * `npm test`, idle, 2026-11-27), for dealing files into processes that end together. A plan only,
- * as LONGEST_FIRST is: a file not named counts as one second, and a stale figure costs time,
- * never a result.
+ * `npm test` on a fresh clone, idle, 2026-11-27), for dealing files into processes that end
+ * together. A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale
+ * figure costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
 const SECONDS = new Map(Object.entries({
-  // Each alone, less the ~1.5 s its process and Chromium take to start (2026-11-27, idle).
-  'test/browser/sync.test.ts': 17,
-  'test/browser/fallback.test.ts': 10,
-  'test/browser/client.test.ts': 10,
-  'test/browser/page-names.test.ts': 9,
-  'test/browser/dev.test.ts': 5,
-  'test/browser/patch.test.ts': 4,
-  'test/browser/cli-proxy.test.ts': 4,
-  'test/browser/lr7.test.ts': 3,
-  'test/browser/clean-rebuild.test.ts': 3,
-  'test/browser/navigation-page.test.ts': 2,
-  'test/browser/editor.test.ts': 2,
-  'test/browser/inject.test.ts': 2,
-  'test/serial/bursts.test.ts': 14,
-  'test/serial/loop.test.ts': 14,
-  'test/serial/build.test.ts': 11,
-  'test/serial/watch-faults.test.ts': 10,
-  'test/serial/pipeline.test.ts': 7,
-  'test/serial/testing.test.ts': 6,
-  'test/serial/plugin.test.ts': 2,
-  'test/isolated-builder.test.ts': 19,
-  'test/run-builder.test.ts': 6,
-  'test/sharded-builder.test.ts': 7,
-  'test/cluster-setup.test.ts': 7,
-  'test/cluster-lease.test.ts': 6,
-  'test/metrics.test.ts': 6,
-  'test/command-builder.test.ts': 5,
+  'test/browser/sync.test.ts': 38,
+  'test/browser/cli-proxy.test.ts': 21,
+  'test/browser/page-names.test.ts': 20,
+  'test/browser/client.test.ts': 17,
+  'test/browser/fallback.test.ts': 14,
+  'test/browser/dev.test.ts': 13,
+  'test/browser/clean-rebuild.test.ts': 7,
+  'test/browser/lr7.test.ts': 6,
+  'test/browser/patch.test.ts': 6,
+  'test/browser/editor.test.ts': 4,
+  'test/browser/navigation-page.test.ts': 3,
+  'test/browser/inject.test.ts': 3,
+  'test/serial/loop.test.ts': 14.6,
+  'test/serial/watch-faults.test.ts': 9.7,
+  'test/serial/bursts.test.ts': 8.3,
+  'test/serial/build.test.ts': 8.0,
+  'test/serial/pipeline.test.ts': 7.2,
+  'test/serial/testing.test.ts': 5.8,
+  'test/serial/plugin.test.ts': 1.7,
+  'test/serial/poll.test.ts': 1.2,
+  'test/serial/safe-write.test.ts': 1.0,
+  'test/cluster-lease.test.ts': 9,
+  'test/sharded-builder.test.ts': 8,
+  'test/run-builder.test.ts': 8,
+  'test/cluster-setup.test.ts': 5,
+  'test/metrics.test.ts': 5,
   'test/no-warnings.test.ts': 4,
-  'test/watch-limits.test.ts': 3,
-  'test/security.test.ts': 3,
-  'test/cluster-metrics.test.ts': 3,
+  'test/cluster-metrics.test.ts': 4,
+  'test/clean-rebuild.test.ts': 3,
   'test/examples.test.ts': 2,
-  'test/lr7.test.ts': 2,
-  'test/testing-examples.test.ts': 2
+  'test/inject-property.test.ts': 2
 }))
 
 /** Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest seconds so far; each list by name. */

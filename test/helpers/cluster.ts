@@ -126,12 +126,25 @@ export async function startNode (t: Test, site: Site, redis: string, env: Record
   }
 }
 
-/** Resolves with `promise`, or rejects naming `what` after `ms` (two cores shared with other test runs: generous). */
-export async function within<T> (promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
+/**
+ * Resolves with `promise`, or rejects naming `what` after `ms` (two cores shared with other test
+ * runs: generous), with the last log lines of `nodes`: what the cluster was doing meanwhile.
+ */
+export async function within<T> (promise: Promise<T>, what: string, ms = 20_000, nodes: readonly ClusterProcess[] = []): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  const failure = (): Error => new Error(`${what}: not within ${ms} ms${nodes.map(node => `\nprocess ${node.pid}:${recent(node)}`).join('')}`)
   try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })])
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(failure()), ms) })])
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A process's last log lines, one each: when, level, message and fields. */
+function recent (node: ClusterProcess, count = 12): string {
+  return node.logs.slice(-count).map(({ level, msg, time, ...fields }) => {
+    delete fields.pid
+    delete fields.hostname
+    return `\n  ${String(time)} ${level} ${msg} ${JSON.stringify(fields)}`
+  }).join('')
 }
