@@ -1,11 +1,14 @@
 import type { FileChange } from '../../types/index.js'
 import { COALESCER_PHASES, type CoalescerEvent, type CoalescerPhase } from './coalesce-phases.js'
-import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, type Evidence } from './coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
 import { transition } from './machine.js'
 import type { World } from './world.js'
 
 /** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
 interface Seen { renames: number }
+
+/** When a path went with a flush: the clock, and the threads' waiting (world.waited()) then. */
+interface Flushed { at: number, waited: number }
 
 /**
  * Everything the coalescer knows, as data: its phase and what it gathered since the last flush.
@@ -16,8 +19,11 @@ export interface CoalescerState {
   phase: CoalescerPhase
   readonly pending: Map<string, FileChange['type']>
   readonly seen: Map<string, Seen>
-  /** Paths the activity saw before the last flush: the watcher's late copies of them are stale. */
-  flushed: Set<string>
+  /**
+   * Paths flushed as the activity saw them, not written since: the watcher's late copies of them
+   * are stale (see isStaleCopy). Kept from every flush as long as a copy can still come.
+   */
+  readonly flushed: Map<string, Flushed>
   since: number
   batches: number
   lastWriteAt: number
@@ -57,7 +63,7 @@ export function initialState (): CoalescerState {
     phase: 'idle',
     pending: new Map(),
     seen: new Map(),
-    flushed: new Set(),
+    flushed: new Map(),
     since: 0,
     batches: 0,
     lastWriteAt: -Infinity,
@@ -168,7 +174,10 @@ export function takePending (s: CoalescerState, ctx: Context): FileChange[] {
   if (ctx.hasActivity) takeSeen(s, ctx)
   reviveDeleted(s, ctx) // what the activity did not see (it was following a tree that came back) too
   const changes = [...s.pending].map(([path, type]) => ({ path, type }))
-  s.flushed = new Set([...s.seen].filter(([path, seenAs]) => s.pending.has(path) || isTemporary(ctx, path, seenAs)).map(([path]) => path))
+  const at = ctx.world.now()
+  for (const [path, flushed] of s.flushed) if (!mayStillCome(ctx, flushed, at)) s.flushed.delete(path)
+  const flushed = { at, waited: ctx.world.waited() }
+  for (const [path, seenAs] of s.seen) if (s.pending.has(path) || isTemporary(ctx, path, seenAs)) s.flushed.set(path, flushed)
   s.pending.clear()
   s.seen.clear()
   s.batches = 0
@@ -217,8 +226,7 @@ function reviveDeleted (s: CoalescerState, ctx: Context): void {
  * `defer`): only then does the activity say which of its paths are stale copies.
  */
 export function absorb (s: CoalescerState, ctx: Context, changes: readonly FileChange[], at: number): void {
-  // With activity: a copy of a path the last flush already carried, not written since, is stale.
-  const fresh = ctx.hasActivity ? changes.filter(change => !s.flushed.has(change.path)) : changes
+  const fresh = ctx.hasActivity ? changes.filter(change => !isStaleCopy(s, ctx, change.path, at)) : changes
   if (fresh.length === 0) return
   if (fresh.some(change => change.path === ctx.root)) s.isRootAwaited = false // back
   if (s.phase === 'idle') {
@@ -244,6 +252,31 @@ export function absorb (s: CoalescerState, ctx: Context, changes: readonly FileC
     s.isActivityPartial = true
     s.lastNewPathAt = at // a burst still making progress, seen through the watcher's eyes
   }
+}
+
+/**
+ * With activity: a copy of a path a flush already carried, not written since, is stale. Whichever
+ * flush carried it: a save the watcher reports twice (its truncate, then its write, a batch
+ * each) may be followed by another save's flush before the second copy comes, and that copy,
+ * taken for news the activity never saw, opened a burst that waited out the watcher's forced
+ * flush, and every batch after it waited again (a save 1.5 s from its build, seen in a seeded
+ * interleaving of test/unit/pipeline-interleavings.test.ts).
+ */
+function isStaleCopy (s: CoalescerState, ctx: Context, path: string, at: number): boolean {
+  const flushed = s.flushed.get(path)
+  return flushed !== undefined && mayStillCome(ctx, flushed, at)
+}
+
+/**
+ * Whether the watcher may still deliver, at `at`, a copy of a write flushed as `flushed` says: it
+ * delivers every event within its forced flush and quiet, counted in time its thread could run
+ * (threads waited for a CPU meanwhile: pressure.ts). Past that, a batch naming the path is a
+ * write the activity did not see.
+ */
+function mayStillCome (ctx: Context, flushed: Flushed, at: number): boolean {
+  const elapsed = at - flushed.at
+  const runnable = elapsed - Math.min(elapsed, Math.max(0, ctx.world.waited() - flushed.waited))
+  return runnable <= WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS
 }
 
 /**

@@ -115,8 +115,8 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
     write,
     deliver,
     save,
-    /** The build the builder is running, if any. */
-    running: () => builds.find(build => !build.isDone),
+    /** The build the builder is running, if any (one aborted stopped at once). */
+    running: () => builds.find(build => !build.isDone && !build.ctx.signal.aborted),
     /** The files each build carried, by name. */
     built: () => builds.map(build => build.ctx.changes.map(change => change.path.slice(SRC.length + 1)).sort())
   }
