@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { channelClient } from './helpers/cli.js'
-import { buildLines, clusterSite, edit, isSequential, startNode, within, type ClusterProcess } from './helpers/cluster.js'
+import { buildLines, clusterSite, edit, isSequential, startNode, within, type BuildLine, type ClusterProcess } from './helpers/cluster.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 
@@ -144,12 +144,17 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   const { Redis } = await import('ioredis')
   const redis = await startRedis(t)
   const site = clusterSite(t)
-  // A build held until the test lets it go (it is running when Redis pauses, however slow the
-  // machine), and a pause longer than the lease: the holder cannot renew in time.
+  // The edit's build held until the test lets it go (it is running when Redis pauses, however
+  // slow the machine), and a pause longer than the lease: the holder cannot renew in time. Held
+  // from once the leader is idle: a build it started by itself (a takeover's, when the lease
+  // changed hands as the processes started on a busy machine) runs to its end first.
   const hold = join(site.dir, 'hold')
-  writeFileSync(hold, '')
   const nodes = await Promise.all([0, 1].map(async () => await startNode(t, site, redis.url, { ...TTL, HOLD: hold, BUILD_ON_START: '0' })))
   const leader = await leaderOf(nodes)
+  await eventually(async () => !(await leader.stats()).building, WAIT_MS, 'the leader idle')
+  writeFileSync(hold, '')
+  const before = buildLines(site).length
+  const builds = (): BuildLine[] => buildLines(site).slice(before)
   const client = await channelClient(t, nodes[0].url)
   const admin = new Redis(redis.url)
   t.teardown(() => admin.disconnect())
@@ -159,8 +164,8 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   await within(building, 'the build started', undefined, nodes)
   const pausedAt = Date.now()
   await admin.client('PAUSE', 3000, 'ALL') // longer than the lease: every command waits, its renewals too (and its expiry)
-  await eventually(() => buildLines(site).some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
-  const ended = buildLines(site).find(line => line.event === 'end')!
+  await eventually(() => builds().some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
+  const ended = builds().find(line => line.event === 'end')!
   t.equal(ended.pid, leader.pid)
   t.equal(ended.aborted, true, 'aborted, not run to its end')
   t.comment(`aborted ${ended.at - pausedAt} ms into the pause (TTL ${TTL.TTL} ms)`)
@@ -168,7 +173,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
 
   const reload = client.next('reload')
   await within(reload, 'the next leader\'s build', 30_000, nodes)
-  const lines = buildLines(site)
+  const lines = builds()
   // The next leader's build; on a loaded machine the lease may change hands again after it, and
   // each new leader builds once more: one build after another whatever their number.
   t.ok(lines.length >= 4 && isSequential(lines), `one build after the other: ${lines.map(line => line.event).join(', ')}`)

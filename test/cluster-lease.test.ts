@@ -70,6 +70,22 @@ t.test('a dead holder\'s lease is taken as it expires: one try that finds it hel
   t.same(one.leaders, ['dead-holder', 'follower'])
 })
 
+t.test('a try whose reply was lost (Redis took the lease, the answer timed out) takes it again as the same leader: epoch 1, not a takeover', async t => {
+  const redis = await startRedis(t)
+  const one = await follower(t, redis.url, 'lost-reply', 'first')
+  const acquire = one.link.commands.lrAcquire.bind(one.link.commands)
+  let isLost = true
+  one.link.commands.lrAcquire = async (...args) => {
+    const reply = await acquire(...args)
+    if (!isLost) return reply
+    isLost = false
+    throw new Error('Command timed out') // as ioredis says it when commandTimeout passes
+  }
+  one.lease.resume()
+  t.equal(await one.acquired, 1, 'the first leader of this cluster run, on its second try')
+  t.equal(one.tries(), 2)
+})
+
 t.test('a live holder keeps its lease: the follower asks again each time it would have ended, not on a poll', async t => {
   const redis = await startRedis(t)
   const holder = await follower(t, redis.url, 'live', 'holder')

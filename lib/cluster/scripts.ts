@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 
 export interface Scripts {
   /**
-   * Takes the lease if free (or still ours): [1, epoch], the count of leaders so far; else
+   * Takes the lease if free (or still ours: then the epoch it had): [1, epoch], the count of leaders so far; else
    * [0, holder, the ms until the holder's lease expires].
    */
   lrAcquire (lease: string, epoch: string, id: string, ttl: number): Promise<[1, number] | [0, string, number]>
@@ -35,9 +35,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 const SCRIPTS: Record<keyof Scripts, { numberOfKeys: number, lua: string }> = {
   lrAcquire: {
     numberOfKeys: 2,
+    // Still ours (the reply to the try that took it was lost: a command timed out on a busy
+    // machine): the same leader, not one more.
     lua: `local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  local epoch = redis.call('GET', KEYS[2])
+  if epoch then return {1, tonumber(epoch)} end
   return {1, redis.call('INCR', KEYS[2])}
 end
 if holder then return {0, holder, redis.call('PTTL', KEYS[1])} end
