@@ -5,17 +5,18 @@ import { decodePath } from './url-path.js'
  * A burst of reload messages (several builds in a row) becomes one reload. It also joins the two
  * messages the server can still send for one write on a loaded machine (the file truncated, then
  * written: page-names.test.ts reloaded twice in a loaded CI run once this wait was taken out);
- * until the coalescer never splits a write, it stays, at 30 ms of every reload.
+ * until the coalescer never splits a write, it stays, at 30 ms of every reload. A patch does not
+ * wait (see reloadPage).
  */
 const RELOAD_DEBOUNCE_MS = 30
 const SCROLL_KEY = 'livereload:scroll:'
 
 /**
  * Brings the page up to date without reloading it (the `patch` option, patch/), or calls
- * `reload`. `isCurrent()` turns false once a newer message has come: its own patch or reload
- * follows, with the final content.
+ * `reload`; settles once done or dropped. `isCurrent()` turns false once a newer message has
+ * come: what it asks for follows, with the final content.
  */
-export type Patcher = (reason: string, isCurrent: () => boolean) => void
+export type Patcher = (reason: string, isCurrent: () => boolean) => Promise<void>
 
 /**
  * True in the bundles with the patcher, false in the others (scripts/build.js defines it), which
@@ -27,6 +28,11 @@ let pending: ReturnType<typeof setTimeout> | undefined
 /** Whether every message of the burst waiting for its quiet 30 ms could be patched. */
 let isPatchable = true
 let patcher: Patcher | undefined
+/** Counts the messages that asked for a patch or a reload: a patch is current while it was the last. */
+let asked = 0
+/** A patch under way, and the reason of a message that came meanwhile: one more patch follows it. */
+let patching: Promise<void> | undefined
+let patchAgain: string | undefined
 
 /** Patches the page, where a reload would only bring the HTML of this page up to date. */
 export function usePatcher (patch: Patcher): void {
@@ -35,20 +41,38 @@ export function usePatcher (patch: Patcher): void {
 
 /**
  * Reloads the page soon, keeping its scroll position across the reload; or, when every message
- * of the burst `canPatch` and there is a patcher, patches it in place. The timer also tells the
- * bursts apart: a patch whose fetch a newer message overtook is dropped.
+ * of the burst `canPatch` and there is a patcher, patches it in place, at once: a patch loses
+ * nothing to a message that follows (its fetch is dropped, and one more patch, of the final
+ * content, follows the one under way), where a reload would throw the page away twice. A
+ * reload waits for a quiet 30 ms.
  */
 export function reloadPage (reason: string, canPatch?: boolean): void {
   clearTimeout(pending)
-  if (PATCHER) isPatchable &&= canPatch === true
+  if (PATCHER) {
+    asked++
+    isPatchable &&= canPatch === true
+    if (isPatchable && patcher !== undefined) return patchNow(reason)
+    patchAgain = undefined
+  }
   pending = setTimeout(() => {
-    if (PATCHER) {
-      const [current, isPatch] = [pending, isPatchable]
-      isPatchable = true
-      if (isPatch && patcher !== undefined) return patcher(reason, () => current === pending)
-    }
+    if (PATCHER) isPatchable = true
     reload(reason)
   }, RELOAD_DEBOUNCE_MS)
+}
+
+/** Patches now, or once the patch under way has settled (it is no longer current then). */
+function patchNow (reason: string): void {
+  if (patching !== undefined) {
+    patchAgain = reason
+    return
+  }
+  const mine = asked
+  patching = patcher!(reason, () => mine === asked).finally(() => {
+    patching = undefined
+    const again = patchAgain
+    patchAgain = undefined
+    if (again !== undefined && isPatchable) patchNow(again)
+  })
 }
 
 /** Reloads the page now, keeping its scroll position. */

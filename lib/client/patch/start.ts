@@ -11,8 +11,8 @@ import { watchScripts, type Touched } from './touched.js'
 
 export function startPatching (): void {
   const touched = watchScripts()
-  usePatcher((reason, isCurrent) => {
-    patchPage(touched, isCurrent).then(problem => {
+  usePatcher(async (reason, isCurrent) => {
+    await patchPage(touched, isCurrent).then(problem => {
       // The overlay went with the `reload` message, as before a reload; an error that came since
       // stays: a patch keeps the connection, so no `hello` would bring it back.
       if (problem === null) log(`patched: ${reason}`)
