@@ -129,7 +129,10 @@ function deal (files, count) {
  * costs). The fresh clones CI runs on hit exactly that, so the build comes first, when it is due.
  */
 async function buildTap () {
-  const [{ TapConfig }, { signature }] = await Promise.all([import('@tapjs/config'), import('@tapjs/test/test-built')])
+  // In this order: @tapjs/config loads @tapjs/core, which must load before @tapjs/test (the two
+  // import each other; imported first, or at once, @tapjs/test fails in core's module).
+  const { TapConfig } = await import('@tapjs/config')
+  const { signature } = await import('@tapjs/test')
   if ((await TapConfig.load()).pluginSignature === signature) return
   await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [tap, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
