@@ -20,6 +20,8 @@ interface Follower {
   tries: () => number
   renewals: () => number
   acquired: Promise<number>
+  /** Each acquisition's `isLate`. */
+  late: boolean[]
   lost: string[]
   leaders: Array<string | null>
 }
@@ -33,8 +35,9 @@ async function follower (t: Test, url: string, key: string, id: string): Promise
   let renewals = 0
   link.commands.lrAcquire = async (...args) => { tries++; return await acquire(...args) }
   link.commands.lrRenew = async (...args) => { renewals++; return await renew(...args) }
-  let onAcquired: (epoch: number) => void = () => {}
-  const acquired = new Promise<number>(resolve => { onAcquired = resolve })
+  const late: boolean[] = []
+  let onAcquired: (epoch: number, isLate: boolean) => void = () => {}
+  const acquired = new Promise<number>(resolve => { onAcquired = (epoch, isLate) => { late.push(isLate); resolve(epoch) } })
   const lost: string[] = []
   const leaders: Array<string | null> = []
   const lease = createLease(link, clusterKeys(key), id, TTL, {
@@ -44,7 +47,7 @@ async function follower (t: Test, url: string, key: string, id: string): Promise
   })
   t.teardown(() => lease.close())
   if (!link.isUp) await new Promise<void>(resolve => { link.onUp(resolve) })
-  return { lease, link, tries: () => tries, renewals: () => renewals, acquired, lost, leaders }
+  return { lease, link, tries: () => tries, renewals: () => renewals, acquired, late, lost, leaders }
 }
 
 /** A redis-server, and a connection of the test's own to it: the other processes' side of the lease. */
@@ -67,10 +70,11 @@ t.test('a dead holder\'s lease is taken as it expires: one try that finds it hel
   await one.acquired
   t.equal(await admin.get(keys.lease), 'follower', 'the follower holds it')
   t.equal(one.tries(), 2, 'two tries: the first found it held and learned when it ends; the second took it')
+  t.same(one.late, [false], 'each try answered: not late')
   t.same(one.leaders, ['dead-holder', 'follower'])
 })
 
-t.test('a try whose reply was lost (Redis took the lease, the answer timed out) takes it again as the same leader: epoch 1, not a takeover', async t => {
+t.test('a try whose reply was lost (Redis took the lease, the answer timed out) takes it again as the same leader, epoch 1, and says it is late', async t => {
   const redis = await startRedis(t)
   const one = await follower(t, redis.url, 'lost-reply', 'first')
   const acquire = one.link.commands.lrAcquire.bind(one.link.commands)
@@ -84,6 +88,7 @@ t.test('a try whose reply was lost (Redis took the lease, the answer timed out) 
   one.lease.resume()
   t.equal(await one.acquired, 1, 'the first leader of this cluster run, on its second try')
   t.equal(one.tries(), 2)
+  t.same(one.late, [true], 'late: it may have led unknowingly since the first try (the node builds everything then)')
 })
 
 t.test('a live holder keeps its lease: the follower asks again each time it would have ended, not on a poll', async t => {

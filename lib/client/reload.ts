@@ -67,7 +67,8 @@ function patchNow (reason: string): void {
     return
   }
   const mine = asked
-  patching = patcher!(reason, () => mine === asked).finally(() => {
+  // The patcher reloads on what goes wrong: nothing is left to reject with.
+  patching = patcher!(reason, () => mine === asked).catch(() => {}).finally(() => {
     patching = undefined
     const again = patchAgain
     patchAgain = undefined

@@ -24,8 +24,12 @@ export interface Lease {
 }
 
 export interface LeaseEvents {
-  /** This process took the lease; `epoch` counts the leaders of this cluster run (1: the first). */
-  onAcquired (epoch: number): void
+  /**
+   * This process took the lease; `epoch` counts the leaders of this cluster run (1: the first).
+   * `isLate`: a try before this one failed without an answer, and may have taken it then: this
+   * process may have held it unknowingly meanwhile, when nobody watched.
+   */
+  onAcquired (epoch: number, isLate: boolean): void
   /** This process no longer holds it (could not renew, or found it taken): stop building now. */
   onLost (reason: string): void
   /** The holder changed (null: unknown). */
@@ -43,6 +47,8 @@ export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: numbe
 export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents): Lease {
   const { renewMs, stepDownMs } = leaseTimings(ttl)
   let isLeader = false
+  /** A try failed since the lease was last found held by another, or taken: see onAcquired's `isLate`. */
+  let isUnanswered = false
   let leader: string | null = null
   let attempt: NodeJS.Timeout | undefined
   let renewal: NodeJS.Timeout | undefined
@@ -99,9 +105,12 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
         renewedAt(sentAt)
         renewal = setInterval(() => { renew().catch(failed) }, renewMs).unref()
         see(id)
-        events.onAcquired(value)
+        const isLate = isUnanswered
+        isUnanswered = false
+        events.onAcquired(value, isLate)
       } else {
         see(value)
+        isUnanswered = false // another holds it: a try of ours that may have taken it took nothing that lasted
         // Counted from the reply, so never before Redis's own expiry (a key is gone the
         // millisecond after its time): a holder that died is replaced then, one that renews is
         // found holding again.
@@ -109,6 +118,7 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
       }
     } catch (err) {
       failed(err)
+      isUnanswered = true // Redis may have run it: the lease may be ours already
       if (link.isUp) tryIn(renewMs) // a command that failed on a live connection (a timeout, a refusal)
     } finally {
       isTrying = false

@@ -85,9 +85,9 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
   })
   const membership = createMembership(link, keys, id, cluster.ttl, renewMs, { clients: () => hub.size, instance: () => hub.instance }, instance => hub.adopt(instance))
   const lease = createLease(link, keys, id, cluster.ttl, {
-    onAcquired (epoch) {
+    onAcquired (epoch, isLate) {
       log.info({ epoch, id }, 'cluster: this process leads: it watches and builds')
-      lead(epoch)
+      lead(epoch, isLate)
     },
     onLost (reason) {
       log.warn({ id }, `cluster: this process stopped leading (${reason}): its build is aborted and it no longer watches`)
@@ -101,8 +101,9 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
     }
   })
 
-  function lead (epoch: number): void {
-    const isTakeover = epoch > 1 || hadLeader
+  /** Leads; with `isLate`, it may have held the lease unknowingly for a while, when nobody watched. */
+  function lead (epoch: number, isLate: boolean): void {
+    const isTakeover = epoch > 1 || hadLeader || isLate
     hadLeader = true
     term = term.then(async previous => {
       await previous?.close()

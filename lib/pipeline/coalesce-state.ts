@@ -7,8 +7,15 @@ import type { World } from './world.js'
 /** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
 interface Seen { renames: number }
 
-/** When a path went with a flush: the clock, and the threads' waiting (world.waited()) then. */
-interface Flushed { at: number, waited: number }
+/**
+ * When a path went with a flush: the clock, the threads' waiting (world.waited()) then, and what
+ * the disk said of the file (size and mtime, null when gone; undefined in a flush too large to
+ * look at each file).
+ */
+interface Flushed { at: number, waited: number, identity: string | null | undefined }
+
+/** Files of one flush whose size and mtime are read, to tell a late copy from a write the activity missed. */
+const IDENTIFIED_MAX = 64
 
 /**
  * Everything the coalescer knows, as data: its phase and what it gathered since the last flush.
@@ -175,9 +182,11 @@ export function takePending (s: CoalescerState, ctx: Context): FileChange[] {
   reviveDeleted(s, ctx) // what the activity did not see (it was following a tree that came back) too
   const changes = [...s.pending].map(([path, type]) => ({ path, type }))
   const at = ctx.world.now()
+  const waited = ctx.world.waited()
   for (const [path, flushed] of s.flushed) if (!mayStillCome(ctx, flushed, at)) s.flushed.delete(path)
-  const flushed = { at, waited: ctx.world.waited() }
-  for (const [path, seenAs] of s.seen) if (s.pending.has(path) || isTemporary(ctx, path, seenAs)) s.flushed.set(path, flushed)
+  const carried = [...s.seen].filter(([path, seenAs]) => s.pending.has(path) || isTemporary(ctx, path, seenAs)).map(([path]) => path)
+  const isIdentified = carried.length <= IDENTIFIED_MAX
+  for (const path of carried) s.flushed.set(path, { at, waited, identity: isIdentified ? identityOf(ctx, path) : undefined })
   s.pending.clear()
   s.seen.clear()
   s.batches = 0
@@ -260,23 +269,32 @@ export function absorb (s: CoalescerState, ctx: Context, changes: readonly FileC
  * each) may be followed by another save's flush before the second copy comes, and that copy,
  * taken for news the activity never saw, opened a burst that waited out the watcher's forced
  * flush, and every batch after it waited again (a save 1.5 s from its build, seen in a seeded
- * interleaving of test/unit/pipeline-interleavings.test.ts).
+ * interleaving of test/unit/pipeline-interleavings.test.ts). Only while the disk still says
+ * what it said at the flush: a write the activity missed (a directory it lost, events the
+ * kernel dropped) changes the file's mtime or size, and is news.
  */
 function isStaleCopy (s: CoalescerState, ctx: Context, path: string, at: number): boolean {
   const flushed = s.flushed.get(path)
-  return flushed !== undefined && mayStillCome(ctx, flushed, at)
+  if (flushed === undefined || !mayStillCome(ctx, flushed, at)) return false
+  return flushed.identity === undefined || identityOf(ctx, path) === flushed.identity
+}
+
+const identityOf = (ctx: Context, path: string): string | null => {
+  const stat = ctx.world.stat(path)
+  return stat === undefined ? null : `${stat.size}:${stat.mtimeMs}`
 }
 
 /**
  * Whether the watcher may still deliver, at `at`, a copy of a write flushed as `flushed` says: it
  * delivers every event within its forced flush and quiet, counted in time its thread could run
- * (threads waited for a CPU meanwhile: pressure.ts). Past that, a batch naming the path is a
+ * (threads waited for a CPU meanwhile: pressure.ts, at most as much again, as for the paths it
+ * has not delivered: see giveUp in coalesce-rules.ts). Past that, a batch naming the path is a
  * write the activity did not see.
  */
 function mayStillCome (ctx: Context, flushed: Flushed, at: number): boolean {
   const elapsed = at - flushed.at
-  const runnable = elapsed - Math.min(elapsed, Math.max(0, ctx.world.waited() - flushed.waited))
-  return runnable <= WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS
+  const lost = Math.min(elapsed, Math.max(0, ctx.world.waited() - flushed.waited), WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)
+  return elapsed - lost <= WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS
 }
 
 /**

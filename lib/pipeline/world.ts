@@ -18,8 +18,8 @@ export interface World {
   clearTimer (timer: unknown): void
   /** Runs `fn` once the I/O already under way has been read (the activity's events among it). */
   defer (fn: () => void): void
-  /** Size of a file; undefined when it is gone. */
-  stat (path: string): { size: number } | undefined
+  /** Size and mtime of a file; undefined when it is gone. */
+  stat (path: string): { size: number, mtimeMs: number } | undefined
   /** How long (ms, from any fixed moment) threads have waited for a CPU: see pressure.ts. */
   waited (): number
   /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */

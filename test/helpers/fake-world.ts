@@ -44,7 +44,10 @@ export function fakeWorld () {
     },
     clearTimer: id => { timers.delete(id as number) },
     defer: fn => { deferred.push(fn) },
-    stat: path => files.get(path),
+    stat: path => {
+      const file = files.get(path)
+      return file === undefined ? undefined : { size: file.size, mtimeMs: file.mtime }
+    },
     wallNow: () => now,
     files: {
       mtime: path => files.get(path)?.mtime ?? null,

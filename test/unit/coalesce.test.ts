@@ -350,6 +350,29 @@ t.test('a write the watcher never delivers at all is taken from the activity onc
   t.equal(flushed.length, 1, 'its copy is stale')
 })
 
+t.test('a write the activity missed, of a path a recent flush carried, is a change: soon after, and on CPUs that stay busy, long after', async t => {
+  for (const isBusy of [false, true]) {
+    const { fake, flushed, write, deliver } = setup()
+    fake.contend(isBusy)
+    write('/site/a.html')
+    deliver('/site/a.html')
+    fake.advance(1000)
+    t.same(flushed, [[update('/site/a.html')]])
+    fake.write('/site/a.html', 20) // a write the activity did not see (events the kernel dropped, say)
+    deliver('/site/a.html') // within the watcher's forced flush of that flush: its size says it is news
+    fake.advance(1000)
+    t.same(flushed.at(-1), [update('/site/a.html')], `${isBusy ? 'busy' : 'idle'}: a new size, soon after`)
+    write('/site/b.html')
+    deliver('/site/b.html')
+    fake.advance(60_000) // threads waited all along on busy CPUs: no waiting stretches the window for good
+    fake.write('/site/b.html', 30)
+    deliver('/site/b.html')
+    fake.advance(5000)
+    t.same(flushed.at(-1), [update('/site/b.html')], `${isBusy ? 'busy' : 'idle'}: a minute later`)
+    t.equal(flushed.length, 4)
+  }
+})
+
 t.test('a new write of a path just sent, delivered a turn before the activity saw it, is not lost', async t => {
   const { fake, flushed, write, deliver } = setup()
   fake.write('/site/a.html')
