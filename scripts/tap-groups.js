@@ -130,10 +130,18 @@ function deal (files, count) {
  */
 async function buildTap () {
   // In this order: @tapjs/config loads @tapjs/core, which must load before @tapjs/test (the two
-  // import each other; imported first, or at once, @tapjs/test fails in core's module).
-  const { TapConfig } = await import('@tapjs/config')
-  const { signature } = await import('@tapjs/test')
-  if ((await TapConfig.load()).pluginSignature === signature) return
+  // import each other; imported first, or at once, @tapjs/test fails in core's module). Both
+  // are tap's own, installed beside it; where they cannot be found, tap's own rebuild stays.
+  let isBuilt
+  try {
+    const { TapConfig } = await import('@tapjs/config')
+    const { signature } = await import('@tapjs/test')
+    isBuilt = (await TapConfig.load()).pluginSignature === signature
+  } catch (err) {
+    console.error(`tap-groups: tap's plugin signature unknown (${err.message}): tap rebuilds itself if it must`)
+    return
+  }
+  if (isBuilt) return
   await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [tap, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
     child.on('error', reject)
@@ -154,7 +162,9 @@ const collectors = []
 function run (title, args) {
   return new Promise((resolve, reject) => {
     const terminal = process.stdout.isTTY === true
-    const child = spawn(process.execPath, [tap, ...args, ...process.argv.slice(2)], { cwd: root, stdio: ['inherit', terminal ? 'inherit' : 'pipe', 'inherit'] })
+    // Into a log, TAP itself, whatever tap would pick from the environment (FORCE_COLOR, a CI's own).
+    const reporter = terminal ? [] : ['--reporter=tap']
+    const child = spawn(process.execPath, [tap, ...reporter, ...args, ...process.argv.slice(2)], { cwd: root, stdio: ['inherit', terminal ? 'inherit' : 'pipe', 'inherit'] })
     const failures = failureCollector()
     collectors.push([title, failures])
     let partial = ''
