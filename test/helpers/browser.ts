@@ -173,14 +173,24 @@ export async function hasMarker (page: Evaluates): Promise<boolean> {
 export async function until<Arg> (page: Evaluates, predicate: (arg: Arg) => boolean, arg?: Arg): Promise<void> {
   // An expression, not a function and its argument: a function passed as an argument would have
   // to be revived with eval, which a page's Content-Security-Policy may forbid.
-  const shown = page.evaluate(`(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`)
+  const expression = `(${waitInPage})(${predicate}, ${JSON.stringify(arg ?? null)})`
   // The browser sets no bound on an evaluation: a page that never gets there would hold the test
   // process until tap's timeout (a loaded run's did, 18 minutes). This one fails, saying what.
   let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page did not come to ${String(predicate)} (${JSON.stringify(arg ?? null)}) within ${UNTIL_MS} ms`)), UNTIL_MS)
+  })
   try {
-    await Promise.race([shown, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`the page did not come to ${String(predicate)} (${JSON.stringify(arg ?? null)}) within ${UNTIL_MS} ms`)), UNTIL_MS)
-    })])
+    // A navigation meanwhile (a reload the client made: on a loaded machine one write can still
+    // be two messages, and two reloads) destroys the document looked in: look in the next one.
+    for (let tries = 1; ; tries++) {
+      try {
+        await Promise.race([page.evaluate(expression), bound])
+        return
+      } catch (err) {
+        if (tries === 10 || !/Execution context was destroyed|Cannot find context/.test(String(err))) throw err
+      }
+    }
   } finally {
     clearTimeout(timer)
   }
