@@ -74,6 +74,7 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
   async function advanceUntil (isDone: () => boolean, maxMs: number): Promise<void> {
     for (let ms = 0; ms < maxMs && !isDone(); ms++) await advance(1)
   }
+  const isRunning = (build: HeldBuild): boolean => !build.isDone && !build.ctx.signal.aborted
   const feedOf = (path: string): typeof sources => path.startsWith(DIST) ? outputs : sources
   /** A write the activity sees at once. */
   const write = (path: string, content = `${path} at ${fake.now}`): void => {
@@ -115,8 +116,10 @@ export function fakePipeline (extra: LiveReloadOptions & { hasBuilder?: boolean 
     write,
     deliver,
     save,
-    /** The build the builder is running, if any (one aborted stopped at once). */
-    running: () => builds.find(build => !build.isDone && !build.ctx.signal.aborted),
+    /** Whether the builder is running `build` (one aborted stopped at once). */
+    isRunning,
+    /** The build the builder is running, if any. */
+    running: () => builds.find(isRunning),
     /** The files each build carried, by name. */
     built: () => builds.map(build => build.ctx.changes.map(change => change.path.slice(SRC.length + 1)).sort())
   }

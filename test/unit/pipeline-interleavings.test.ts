@@ -36,7 +36,7 @@ function random (seed: number): (below: number) => number {
  */
 type Happening = { at: number, kind: 'write', path: string, content: string, isSeen: boolean } | { at: number, kind: 'deliver', paths: string[] }
 
-function scenario (seed: number): { happenings: Happening[], buildMs: number[], outputLagMs: number[] } {
+function scenario (seed: number): { happenings: Happening[], builds: Array<{ ms: number, outputLagMs: number }> } {
   const next = random(seed)
   const happenings: Happening[] = []
   let at = 0
@@ -50,18 +50,16 @@ function scenario (seed: number): { happenings: Happening[], buildMs: number[], 
     happenings.push({ at: delivered, kind: 'deliver', paths: [path] })
     if (next(4) === 0) happenings.push({ at: delivered + 1 + next(60), kind: 'deliver', paths: [path] })
   }
-  const builds = 3 * SAVES
   return {
     happenings: happenings.sort((x, y) => x.at - y.at),
-    buildMs: Array.from({ length: builds }, () => next(3) === 0 ? next(20) : 30 + next(400)),
-    // A build's output batch comes this long after it ends (the watcher's lag), or never (-1).
-    outputLagMs: Array.from({ length: builds }, () => next(5) === 0 ? -1 : next(100))
+    // Each build's length, and how long after it ends its output batch comes (the watcher's lag), or never (-1).
+    builds: Array.from({ length: 3 * SAVES }, () => ({ ms: next(3) === 0 ? next(20) : 30 + next(400), outputLagMs: next(5) === 0 ? -1 : next(100) }))
   }
 }
 
 t.test(`${SCENARIOS} seeded interleavings: every save is built after it, within ${BOUND_MS} fake ms, one build at a time`, async t => {
   for (let seed = FIRST; seed < FIRST + SCENARIOS; seed++) {
-    const { happenings, buildMs, outputLagMs } = scenario(seed)
+    const { happenings, builds } = scenario(seed)
     // A quarter of them on a machine whose CPUs stay busy; every third with `supersede` (a change aborts the build).
     const p = fakePipeline({ supersede: seed % 3 === 0 })
     p.fake.contend(seed % 4 === 0)
@@ -73,15 +71,18 @@ t.test(`${SCENARIOS} seeded interleavings: every save is built after it, within 
     // Until every happening is done and no build runs: the next thing due, in fake time.
     for (let steps = 0; steps < 10_000; steps++) {
       const running = p.running()
-      if (p.builds.filter(build => !build.isDone && !build.ctx.signal.aborted).length > 1) overlapped = true
-      const finishAt = running === undefined ? Infinity : running.startedAt + buildMs[p.builds.indexOf(running) % buildMs.length]
+      if (p.builds.filter(p.isRunning).length > 1) overlapped = true
+      const build = running === undefined ? undefined : builds[p.builds.indexOf(running) % builds.length]
+      const finishAt = running === undefined ? Infinity : running.startedAt + build!.ms
       const nextAt = Math.min(pending[0]?.at ?? Infinity, finishAt, lateOutputs[0] ?? Infinity)
       if (nextAt === Infinity) break
       await p.advance(Math.max(0, nextAt - p.fake.now))
       if (running !== undefined && !running.isDone && p.fake.now >= finishAt) {
-        const index = p.builds.indexOf(running)
-        p.write(PAGE, `page of build ${index}`)
-        if (outputLagMs[index % outputLagMs.length] >= 0) lateOutputs.push(p.fake.now + outputLagMs[index % outputLagMs.length])
+        p.write(PAGE, `page of build ${p.builds.indexOf(running)}`)
+        if (build!.outputLagMs >= 0) {
+          lateOutputs.push(p.fake.now + build!.outputLagMs)
+          lateOutputs.sort((x, y) => x - y) // the next due first, whichever build wrote it
+        }
         await running.finish({ outputs: [PAGE] })
         continue
       }
