@@ -61,7 +61,7 @@ t.test('the leader killed in the middle of a build: another takes the lease, bui
   t.comment(`a new leader ${Date.now() - killedAt} ms after the kill (TTL ${TTL.TTL} ms)`)
   rmSync(hold) // the new leader's build may end
 
-  await within(Promise.all(reloads), 'a reload on every surviving client', undefined, nodes)
+  await within(Promise.all(reloads), 'a reload on every surviving client', { nodes })
   t.match(readFileSync(join(site.root, 'index.html'), 'utf8'), /edited while the leader dies/, 'the edit was built')
   const lines = buildLines(site)
   const killed = lines.filter(line => line.pid === leader.pid)
@@ -161,7 +161,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
 
   const building = client.next('building')
   await edit(site, 'a.txt', 'edited before the pause')
-  await within(building, 'the build started', undefined, nodes)
+  await within(building, 'the build started', { nodes })
   const pausedAt = Date.now()
   await admin.client('PAUSE', 3000, 'ALL') // longer than the lease: every command waits, its renewals too (and its expiry)
   await eventually(() => builds().some(line => line.event === 'end'), WAIT_MS, 'the leader\'s build ending')
@@ -172,7 +172,7 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   rmSync(hold) // the next leader's build may run
 
   const reload = client.next('reload')
-  await within(reload, 'the next leader\'s build', 30_000, nodes)
+  await within(reload, 'the next leader\'s build', { ms: 30_000, nodes })
   const lines = builds()
   // The next leader's build; on a loaded machine the lease may change hands again after it, and
   // each new leader builds once more: one build after another whatever their number.

@@ -97,7 +97,7 @@ t.test('an edit is built once, by the leader, and every process\'s browsers get 
   const clients = await Promise.all(nodes.map(async node => await channelClient(t, node.url)))
   const reloads = clients.map(client => client.next('reload'))
   await edit(site, 'a.txt', 'second')
-  await within(Promise.all(reloads), 'a reload on every process', undefined, nodes)
+  await within(Promise.all(reloads), 'a reload on every process', { nodes })
   t.same(await fenced(nodes[0], clients), [['building', 'reload'], ['building', 'reload'], ['building', 'reload']])
   const lines = buildLines(site)
   t.equal(lines.length - before, 2, 'one build for the edit')

@@ -130,7 +130,7 @@ export async function startNode (t: Test, site: Site, redis: string, env: Record
  * Resolves with `promise`, or rejects naming `what` after `ms` (two cores shared with other test
  * runs: generous), with the last log lines of `nodes`: what the cluster was doing meanwhile.
  */
-export async function within<T> (promise: Promise<T>, what: string, ms = 20_000, nodes: readonly ClusterProcess[] = []): Promise<T> {
+export async function within<T> (promise: Promise<T>, what: string, { ms = 20_000, nodes = [] }: { ms?: number, nodes?: readonly ClusterProcess[] } = {}): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const failure = (): Error => new Error(`${what}: not within ${ms} ms${nodes.map(node => `\nprocess ${node.pid}:${recent(node)}`).join('')}`)
   try {
