@@ -7,7 +7,7 @@ import { isolatedBuilder } from '../lib/builders/isolated.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture as testdir } from './helpers/fixture.js'
 import { collectingLogger } from './helpers/log.js'
-import { groupPids, isAlive } from './helpers/process.js'
+import { describeProcess, groupPids, isAlive } from './helpers/process.js'
 
 // Three tests at a time: each has a builder and child processes of its own, and most of their time
 // is spent waiting for a timeout or a kill grace period to pass, not computing.
@@ -121,8 +121,10 @@ async function treeGone (t: Test, [builder, sleeper]: number[]): Promise<void> {
   // A bound on a hang, not a speed check: on a loaded fresh-clone CI run, with the tests of this
   // file three at a time, the tree took over 5 s to go (why is not known: perhaps the builder
   // process writing its coverage for tap as it exits).
-  await eventually(() => !isAlive(builder) && !isAlive(sleeper), 20_000, 'the builder process and its own child gone')
-  t.pass(`builder process ${builder} and its child ${sleeper} are gone`)
+  const since = Date.now()
+  const gone = eventually(() => !isAlive(builder) && !isAlive(sleeper), 20_000, 'the builder process and its own child gone')
+  await gone.catch(err => { throw new Error(`${(err as Error).message}; still there: ${[builder, sleeper].filter(isAlive).map(describeProcess).join('; ')}`) })
+  t.pass(`builder process ${builder} and its child ${sleeper} are gone (${Date.now() - since} ms)`)
 }
 
 t.test('a timeout kills the builder process and the children it started', async t => {

@@ -132,7 +132,7 @@ export async function startNode (t: Test, site: Site, redis: string, env: Record
  */
 export async function within<T> (promise: Promise<T>, what: string, { ms = 20_000, nodes = [] }: { ms?: number, nodes?: readonly ClusterProcess[] } = {}): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const failure = (): Error => new Error(`${what}: not within ${ms} ms${nodes.map(node => `\nprocess ${node.pid}:${recent(node)}`).join('')}`)
+  const failure = (): Error => new Error(`${what}: not within ${ms} ms${lastLogs(nodes)}`)
   try {
     return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(failure()), ms) })])
   } finally {
@@ -140,11 +140,11 @@ export async function within<T> (promise: Promise<T>, what: string, { ms = 20_00
   }
 }
 
-/** A process's last log lines, one each: when, level, message and fields. */
-function recent (node: ClusterProcess, count = 12): string {
-  return node.logs.slice(-count).map(({ level, msg, time, ...fields }) => {
+/** Each process's last log lines, one each: when, level, message and fields (for a failure's diagnostics). */
+export function lastLogs (nodes: readonly ClusterProcess[], count = 12): string {
+  return nodes.map(node => `\nprocess ${node.pid}:` + node.logs.slice(-count).map(({ level, msg, time, ...fields }) => {
     delete fields.pid
     delete fields.hostname
     return `\n  ${String(time)} ${level} ${msg} ${JSON.stringify(fields)}`
-  }).join('')
+  }).join('')).join('')
 }

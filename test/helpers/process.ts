@@ -15,6 +15,12 @@ export function isAlive (pid: number): boolean {
   }
 }
 
+/** What /proc says of a process, for a failure's message: its stat line (state, parent, group) and command line. */
+export function describeProcess (pid: number): string {
+  const read = (file: string): string => { try { return readFileSync(`/proc/${pid}/${file}`, 'utf8') } catch (err) { return (err as Error).message } }
+  return `${read('stat').split(' ').slice(0, 8).join(' ')} [${read('cmdline').split('\0').join(' ').trim()}]`
+}
+
 /** A shell command that starts a grandchild (a long sleep), writes "<shell pid> <grandchild pid>" to `pidFile`, and waits. */
 export function sleepingGroup (pidFile: string): string {
   return `sleep 300 & echo "$$ $!" > ${JSON.stringify(pidFile)}; wait`
