@@ -4,7 +4,7 @@ import type { FileChange } from '../../types/index.js'
  * The coalescer's rules, as one pure function of what it knows. The shell (coalesce.ts) keeps
  * the state, feeds the evidence in, and arms one timer for the step this returns.
  *
- * The evidence, and why it is enough (docs/architecture.md, "Coalescing", has the figures):
+ * The evidence, and why it is enough (docs/coalescing.md has the figures):
  * - **Activity**: every write in the tree, seen at once through a second, unbatched inotify
  *   view (watch/activity.ts). It tells a save from the first file of a checkout within a
  *   couple of milliseconds, wherever in the tree the checkout goes next.
