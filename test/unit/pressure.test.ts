@@ -3,7 +3,7 @@ import t from 'tap'
 import { availableParallelism } from 'node:os'
 import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import { waitedMs } from '../../lib/pipeline/pressure.js'
+import { ownThreads, readyPerCpu, waitedMs } from '../../lib/pipeline/pressure.js'
 import { withoutTrackerInThreads } from '../helpers/threads.js'
 
 withoutTrackerInThreads()
@@ -20,4 +20,22 @@ t.test('more threads than CPUs, all busy: the time they waited for one grows', a
   const after = waitedMs()
   t.ok(after - before >= 50, `waited ${(after - before).toFixed(1)} ms`)
   t.ok(waitedMs() >= after, 'never goes back')
+})
+
+t.test('this process\'s own threads are told apart: all of them ready to run, none counted as another\'s', async t => {
+  // Three threads that spin until told to stop, each saying once it spins: all three ready to run
+  // (on a CPU or waiting for one) when counted, with this one, however busy the machine.
+  const stop = new Int32Array(new SharedArrayBuffer(4))
+  const workers = Array.from({ length: 3 }, () => new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads')
+    parentPort.postMessage('spinning')
+    while (Atomics.load(workerData, 0) === 0);`, { eval: true, workerData: stop }))
+  await Promise.all(workers.map(async worker => await once(worker, 'message')))
+  const own = ownThreads()
+  const perCpu = readyPerCpu()
+  Atomics.store(stop, 0, 1)
+  await Promise.all(workers.map(async worker => await once(worker, 'exit')))
+  t.ok(own.running >= 4, `${own.running} of this process's threads ready to run: the three spinning and this one`)
+  t.ok(perCpu >= 1 / availableParallelism(), `${perCpu.toFixed(2)} per CPU: this thread at least`)
+  t.ok(ownThreads().running >= 1, 'this one, once they stopped')
 })
