@@ -126,8 +126,8 @@ t.test('close takes the generator\'s whole process group with it', async t => {
   const { dir, app } = await site(t, { env: { GENERATOR_PID_FILE: 'pids.json' } })
   const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
   await app.close()
-  await eventually(() => !isAlive(pid), 5000, 'the generator gone')
-  await eventually(() => !isAlive(helper), 5000, 'the process it started gone')
+  await eventually(() => !isAlive(pid), 60_000, 'the generator gone')
+  await eventually(() => !isAlive(helper), 60_000, 'the process it started gone')
 })
 
 t.test('a server that dies without closing (SIGKILL) takes the generator\'s group with it', async t => {
@@ -138,8 +138,8 @@ t.test('a server that dies without closing (SIGKILL) takes the generator\'s grou
   const { pid, helper } = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as { pid: number, helper: number }
   host.kill('SIGKILL')
   await once(host, 'exit')
-  await eventually(() => !isAlive(pid), 5000, 'the generator gone')
-  await eventually(() => !isAlive(helper), 5000, 'the process it started gone')
+  await eventually(() => !isAlive(pid), 60_000, 'the generator gone')
+  await eventually(() => !isAlive(helper), 60_000, 'the process it started gone')
 })
 
 t.test('a command without its watch flag: one build, a warning that it is not watching, no restart', async t => {

@@ -57,7 +57,7 @@ t.test('a running build is cancelled on close and its whole process group killed
   await app.close()
   const report: BuildReport = await build
   t.equal(report.ok, false, 'the build did not complete')
-  await eventually(() => !isAlive(shell) && !isAlive(grandchild), 5000, 'the process group is gone')
+  await eventually(() => !isAlive(shell) && !isAlive(grandchild), 60_000, 'the process group is gone')
   t.pass(`shell ${shell} and grandchild ${grandchild} are gone`)
 })
 
