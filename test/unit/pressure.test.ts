@@ -22,7 +22,7 @@ t.test('more threads than CPUs, all busy: the time they waited for one grows', a
   t.ok(waitedMs() >= after, 'never goes back')
 })
 
-t.test('this process\'s own threads are told apart: all of them ready to run, none counted as another\'s', async t => {
+t.test('this process\'s own threads are counted apart: every one ready to run is seen, however busy the machine', async t => {
   // Three threads that spin until told to stop, each saying once it spins: all three ready to run
   // (on a CPU or waiting for one) when counted, with this one, however busy the machine.
   const stop = new Int32Array(new SharedArrayBuffer(4))
