@@ -52,8 +52,11 @@ export function readyPerCpu (): number {
     return 0
   } /* c8 ignore stop */
   const count = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
+  // Read a few dozen microseconds after /proc/stat: a thread of ours that woke meanwhile would
+  // make the others' count negative (seen with three threads spinning on a loaded machine).
   const own = ownThreads()
-  return Math.max((count(RUNNING) - own.running + 1) / CPUS, count(BLOCKED) > own.blocked ? 2 : 0)
+  const others = Math.max(0, count(RUNNING) - own.running)
+  return Math.max((others + 1) / CPUS, count(BLOCKED) > own.blocked ? 2 : 0)
 }
 const RUNNING = /^procs_running (\d+)/m
 const BLOCKED = /^procs_blocked (\d+)/m
