@@ -2,7 +2,8 @@
 // or 800 ms later. The open tab must end on the new page with its client connected, never
 // stranded on a 404. Every wait is on an event or on DOM state; the only delay is the build
 // tool's own start-up, which is the scenario itself.
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Page } from 'playwright-core'
@@ -34,9 +35,13 @@ for (const startMs of [300, 800]) {
 
     await rm(dist, { recursive: true })
     await delay(startMs) // the build tool's own start-up
-    await mkdir(join(dist, 'css'), { recursive: true })
-    await writeFile(join(dist, 'css/site.css'), 'h1 { color: blue }')
-    await writeFile(join(dist, 'index.html'), PAGE('<h1>two</h1>'))
+    // Its output written at once, one file after the other, as a build tool writes it: awaited
+    // one by one here, the second write waited on this process's event loop, which the plugin
+    // and Playwright share, and a loaded run once reloaded the tab onto a 404 (between the two,
+    // most likely: the root back with only the stylesheet in it).
+    mkdirSync(join(dist, 'css'), { recursive: true })
+    writeFileSync(join(dist, 'css/site.css'), 'h1 { color: blue }')
+    writeFileSync(join(dist, 'index.html'), PAGE('<h1>two</h1>'))
 
     // The first load after the rm -rf must be the new page's: one onto a 404 fails the statuses.
     await reloaded
