@@ -200,11 +200,22 @@ t.test('a change while a version boots: one reload, the latest code, whenever th
   const dir = app(t, 'one', { 'notes.md': 'a' })
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
+  // The version of the first save waits, once it has read its file, until the second is written:
+  // the second save comes during its boot however slow the machine (a loaded run's boot ended
+  // before the test wrote it, and the test took that version's reload). The hold is outside the
+  // app's directory, which the dev server watches.
+  const hold = join(mkdtempSync(join(tmpdir(), 'dev-hold-')), 'hold')
+  t.teardown(() => { rmSync(dirname(hold), { recursive: true, force: true }) })
+  writeFileSync(hold, '')
   const building = client.next('building')
-  writeFileSync(join(dir, 'routes', 'root.js'), route('two'))
+  writeFileSync(join(dir, 'routes', 'root.js'), `import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+while (existsSync(${JSON.stringify(hold)})) await sleep(10)
+${route('two')}`)
   await building
   const reload = client.next('reload')
   writeFileSync(join(dir, 'routes', 'root.js'), route('three'))
+  rmSync(hold)
   await reload
   t.match(await text(`${server.url}/`), /<body>three<\/body>/)
   // The boot under way either hears of the second save and is cancelled, or finds on listening
