@@ -173,8 +173,10 @@ t.test('a leader that cannot renew (Redis paused) aborts its build before its le
   // The next leader's build run to its end, and a reload after the last `building` the browser
   // got: the build's own, whatever else it was sent (a loaded CI run once had a reload with no
   // build behind it, between the edit's `building` and the pause's end).
-  const isBuilt = (): boolean => builds().filter(line => line.event === 'end').length >= 2 &&
-    client.messages.map(message => message.type).join(' ').split('building').at(-1)!.includes('reload')
+  const isBuilt = (): boolean => {
+    const types = client.messages.map(message => message.type)
+    return builds().filter(line => line.event === 'end').length >= 2 && types.slice(types.lastIndexOf('building')).includes('reload')
+  }
   await eventually(isBuilt, 30_000, 'the next leader\'s build and its reload').catch(err => { throw new Error(`${(err as Error).message}${lastLogs(nodes)}`) })
   const lines = builds()
   // On a loaded machine the lease may change hands again after it, and each new leader builds

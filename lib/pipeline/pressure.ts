@@ -68,14 +68,14 @@ const taskStats = new Map<string, number>()
 export function ownThreads (): { running: number, blocked: number } {
   let running = 0
   let blocked = 0
-  let tasks: string[]
+  let tasks: Set<string>
   try {
-    tasks = readdirSync('/proc/self/task')
+    tasks = new Set(readdirSync('/proc/self/task'))
   } catch { /* c8 ignore start: Linux always has it */
     return { running: 1, blocked: 0 }
   } /* c8 ignore stop */
   for (const [task, fd] of taskStats) {
-    if (tasks.includes(task)) continue
+    if (tasks.has(task)) continue
     closeSync(fd) // a thread that ended
     taskStats.delete(task)
   }
