@@ -4,10 +4,10 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
-/** `missing`: { pkg, hint } each; `lane` names what they are for, in the line printed. */
+/** `missing`: { pkg, hint } each (pkg null: none of Debian's provides it); `lane` names what they are for, in the line printed. */
 export function installMissing (missing, lane) {
   if (missing.length === 0) return
-  const mayInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
+  const mayInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && missing.every(({ pkg }) => pkg !== null)
   if (!mayInstall) {
     for (const { hint } of missing) console.error(hint)
     process.exit(1)
