@@ -43,9 +43,9 @@ const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.tes
  * Folders of test/ that run as this many processes, their files dealt by SECONDS: the browser
  * files took 50 s as one process alone and 81 s in a whole run, longer than any other process;
  * test/serial took 60 s as one process (27 s of CPU: it waits out saves and builds paced as people
- * make them).
+ * make them), 35 s as two; as three, about 23 s each, about as long as the checks beside them.
  */
-const PARTS = new Map([['test/browser', 2], ['test/serial', 2]])
+const PARTS = new Map([['test/browser', 2], ['test/serial', 3]])
 /**
  * Files at the top of test/ that run in a process of their own, short as they are: shutdown counts
  * the process's handles, timers and sockets before and after a close, which another file's
@@ -89,15 +89,15 @@ const SECONDS = new Map(Object.entries({
   'test/browser/editor.test.ts': 4,
   'test/browser/navigation-page.test.ts': 3,
   'test/browser/inject.test.ts': 3,
-  'test/serial/loop.test.ts': 14.6,
-  'test/serial/watch-faults.test.ts': 9.7,
-  'test/serial/bursts.test.ts': 8.3,
-  'test/serial/build.test.ts': 8.0,
-  'test/serial/pipeline.test.ts': 7.2,
-  'test/serial/testing.test.ts': 5.8,
-  'test/serial/plugin.test.ts': 1.7,
-  'test/serial/poll.test.ts': 1.2,
-  'test/serial/safe-write.test.ts': 1.0,
+  'test/serial/loop.test.ts': 13.5,
+  'test/serial/bursts.test.ts': 12.9,
+  'test/serial/build.test.ts': 12.8,
+  'test/serial/watch-faults.test.ts': 9.6,
+  'test/serial/pipeline.test.ts': 7.1,
+  'test/serial/testing.test.ts': 6.1,
+  'test/serial/plugin.test.ts': 2.1,
+  'test/serial/safe-write.test.ts': 1.3,
+  'test/serial/poll.test.ts': 1.1,
   'test/cluster-lease.test.ts': 9,
   'test/sharded-builder.test.ts': 8,
   'test/run-builder.test.ts': 8,
