@@ -1,5 +1,5 @@
 // Runs npm scripts side by side, `lanes` at a time (each is one single-threaded process: eslint,
-// tsc, tsd, attw), and gathers each one's output whole, in the order given.
+// tsc, attw), and gathers each one's output whole, in the order given.
 import { spawn } from 'node:child_process'
 
 const npm = process.env.npm_execpath // the npm that runs us, when we run from an npm script

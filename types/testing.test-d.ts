@@ -1,5 +1,5 @@
 import Fastify, { type FastifyTypeProvider } from 'fastify'
-import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
+import { expectTypeOf } from 'expect-type'
 import type { BroadcastMessage, BuildErrorInfo, ServerMessage } from './index.js'
 import {
   connectLiveReload,
@@ -10,39 +10,48 @@ import {
 } from './testing.js'
 
 const app = Fastify()
-expectType<Promise<LiveReloadTestClient>>(connectLiveReload(app))
-expectType<Promise<LiveReloadTestClient>>(connectLiveReload(app, { transport: 'inject', path: '/__lr', timeout: 2000, headers: { origin: 'http://localhost:3000' } }))
-expectAssignable<ConnectLiveReloadOptions>({ transport: 'socket' })
-expectNotAssignable<ConnectLiveReloadOptions>({ transport: 'tcp' })
-expectNotAssignable<ConnectLiveReloadOptions>({ timeout: '2s' })
-expectError(connectLiveReload())
-expectError(connectLiveReload(app, { port: 3000 }))
+expectTypeOf(connectLiveReload(app)).toEqualTypeOf<Promise<LiveReloadTestClient>>()
+expectTypeOf(connectLiveReload(app, { transport: 'inject', path: '/__lr', timeout: 2000, headers: { origin: 'http://localhost:3000' } })).toEqualTypeOf<Promise<LiveReloadTestClient>>()
+;({ transport: 'socket' }) satisfies ConnectLiveReloadOptions
+// @ts-expect-error
+;({ transport: 'tcp' }) satisfies ConnectLiveReloadOptions
+// @ts-expect-error
+;({ timeout: '2s' }) satisfies ConnectLiveReloadOptions
+// @ts-expect-error
+connectLiveReload()
+// @ts-expect-error
+connectLiveReload(app, { port: 3000 })
 
 // Any instance: a custom logger or type provider changes FastifyInstance's parameters.
 interface SomeProvider extends FastifyTypeProvider { validator: unknown, serializer: unknown }
-expectType<Promise<LiveReloadTestClient>>(connectLiveReload(Fastify({ logger: true }).withTypeProvider<SomeProvider>()))
+expectTypeOf(connectLiveReload(Fastify({ logger: true }).withTypeProvider<SomeProvider>())).toEqualTypeOf<Promise<LiveReloadTestClient>>()
 
 const lr = await connectLiveReload(app)
-expectType<'inject' | 'socket'>(lr.transport)
-expectType<string>(lr.hello.instance)
-expectType<readonly ServerMessage[]>(lr.messages)
-expectError(lr.messages.push({ type: 'clear' }))
+expectTypeOf(lr.transport).toEqualTypeOf<'inject' | 'socket'>()
+expectTypeOf(lr.hello.instance).toEqualTypeOf<string>()
+expectTypeOf(lr.messages).toEqualTypeOf<readonly ServerMessage[]>()
+// @ts-expect-error
+lr.messages.push({ type: 'clear' })
 
 // next narrows to the message of the type awaited
-expectType<{ type: 'reload', paths: string[] }>(await lr.next('reload'))
-expectType<BuildErrorInfo[]>((await lr.next('error', { timeout: 500 })).errors)
-expectType<MessageOf<'css' | 'img'>>(await lr.next(['css', 'img']))
-expectError(lr.next('restart'))
-expectError(lr.next('reload', { timeout: '1s' }))
+expectTypeOf(await lr.next('reload')).toEqualTypeOf<{ type: 'reload', paths: string[] }>()
+expectTypeOf((await lr.next('error', { timeout: 500 })).errors).toEqualTypeOf<BuildErrorInfo[]>()
+expectTypeOf(await lr.next(['css', 'img'])).toEqualTypeOf<MessageOf<'css' | 'img'>>()
+// @ts-expect-error
+lr.next('restart')
+// @ts-expect-error
+lr.next('reload', { timeout: '1s' })
 
-expectType<BroadcastMessage[]>(await lr.change('src/index.md', '# Hi'))
-expectType<BroadcastMessage[]>(await lr.change('public/logo.png', new Uint8Array([1]), { timeout: 30_000 }))
-expectError(lr.change('src/index.md'))
-expectType<BroadcastMessage[]>(await lr.trigger(async () => await app.liveReload.build()))
-expectType<BuildErrorInfo[] | null>(lr.lastErrors())
-expectAssignable<OutcomeMessage>({ type: 'clear' })
-expectNotAssignable<OutcomeMessage>({ type: 'building', changes: [] })
+expectTypeOf(await lr.change('src/index.md', '# Hi')).toEqualTypeOf<BroadcastMessage[]>()
+expectTypeOf(await lr.change('public/logo.png', new Uint8Array([1]), { timeout: 30_000 })).toEqualTypeOf<BroadcastMessage[]>()
+// @ts-expect-error
+lr.change('src/index.md')
+expectTypeOf(await lr.trigger(async () => await app.liveReload.build())).toEqualTypeOf<BroadcastMessage[]>()
+expectTypeOf(lr.lastErrors()).toEqualTypeOf<BuildErrorInfo[] | null>()
+;({ type: 'clear' }) satisfies OutcomeMessage
+// @ts-expect-error
+;({ type: 'building', changes: [] }) satisfies OutcomeMessage
 
 lr.send('x')
-expectType<{ code: number, reason: string }>(await lr.closed)
-expectType<Promise<void>>(lr.close())
+expectTypeOf(await lr.closed).toEqualTypeOf<{ code: number, reason: string }>()
+expectTypeOf(lr.close()).toEqualTypeOf<Promise<void>>()
