@@ -9,9 +9,15 @@ import { runChecks } from './checks.js'
 import './ensure-tools.js'
 import { failureReport, runAlone, runShared } from './tap-groups.js'
 
-const packaged = runChecks(['attw'], 1)
+const began = Date.now()
+const since = () => `${((Date.now() - began) / 1000).toFixed(1)} s`
+const packaged = runChecks(['attw'], 1, began)
 const shared = await runShared()
-const [attw, checked, alone] = await Promise.all([packaged, runChecks(['lint', 'typecheck'], Math.max(1, availableParallelism() - 1)), runAlone()])
+const sharedEnded = since()
+let serialEnded
+const serial = runAlone().then(code => { serialEnded = since(); return code })
+const [attw, checked, alone] = await Promise.all([packaged, runChecks(['lint', 'typecheck'], Math.max(1, availableParallelism() - 1), began), serial])
+process.stdout.write(`# the shared test processes ended at ${sharedEnded}, the serial ones at ${serialEnded}, the checks at ${since()} (since scripts/test.js began)\n`)
 process.stdout.write(checked.output + attw.output)
 process.stdout.write(failureReport())
 const failed = [...checked.failed, ...attw.failed]
