@@ -329,11 +329,13 @@ t.test('bad flags exit 2 with a message naming them and the usage line', async t
     [['--build', 'make'], /--build needs --watch/],
     [['--proxy', 'ftp://x'], /--proxy takes an http:\/\/ or https:\/\/ URL/],
     [['--poll', '5'], /poll/],
-    [['a', 'b'], /one directory at most/]
+    [['a', 'b'], /one directory at most/],
+    [['dev', 'missing.js'], /^fastify-livereload: option "entry" must be the app's module; "\S*missing\.js" does not exist$/m]
   ] as Array<[string[], RegExp]>) {
     const command = runCommand(t, args)
     t.equal(await command.exited, 2, args.join(' '))
     t.match(command.stderr(), message)
+    t.notMatch(command.stderr(), /fastify-livereload: fastify-livereload:/, 'the command\'s name once')
     t.match(command.stderr(), /Usage: fastify-livereload \[dir\]/)
   }
 })

@@ -114,8 +114,11 @@ async function runShardWorkerCommand (options: ShardWorkerArgs): Promise<void> {
   await shardWorker(options, report)
 }
 
+/** A line of ours on stderr: the command's name, once (our coded errors' messages begin with it already). */
+const said = (message: string): string => `fastify-livereload: ${message.replace(/^fastify-livereload: /, '')}\n`
+
 function usageFailure (message: string): void {
-  process.stderr.write(`fastify-livereload: ${message}\n${USAGE}\nRun fastify-livereload --help for every flag.\n`)
+  process.stderr.write(`${said(message)}${USAGE}\nRun fastify-livereload --help for every flag.\n`)
   process.exitCode = EXIT_USAGE
 }
 
@@ -125,6 +128,6 @@ function version (): string {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`fastify-livereload: ${(err as Error).message ?? String(err)}\n`)
+  process.stderr.write(said((err as Error).message ?? String(err)))
   process.exitCode = 1
 })
