@@ -61,7 +61,7 @@ const TOOLS = [
   {
     name: 'ours',
     version: versionOf('../package.json'),
-    args: (dir, port) => [path('../dist/cli/main.js'), dir, '--port', String(port), '--no-open'],
+    args: (dir, port) => [path('../dist/cli.js'), dir, '--port', String(port), '--no-open'],
     url: /serving .* with live reload at (\S+)\s*$/,
     client: body => body.includes('/__livereload/client.js')
   },

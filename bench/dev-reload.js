@@ -267,7 +267,7 @@ async function main () {
     let child
     let port
     if (tool.cli) {
-      child = spawn(process.execPath, [path('../dist/cli/main.js'), 'dev', app.entry, '--port', '0', '--no-open'], { cwd: app.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+      child = spawn(process.execPath, [path('../dist/cli.js'), 'dev', app.entry, '--port', '0', '--no-open'], { cwd: app.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
     } else if (tool.ours) {
       child = fork(SELF, ['--supervisor', app.entry], { cwd: app.dir, execArgv: ['--expose-gc'], detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     } else {

@@ -50,12 +50,12 @@ const PAUSE_MS = 300
 const path = relative => fileURLToPath(new URL(relative, import.meta.url))
 const versionOf = file => JSON.parse(readFileSync(path(file), 'utf8')).version
 const FASTIFY_CLI = path('node_modules/fastify-cli/cli.js')
-if (!existsSync(path('../dist/cli/main.js'))) fail('dist/cli/main.js is missing: run `npm run build` in the repository first')
+if (!existsSync(path('../dist/cli.js'))) fail('dist/cli.js is missing: run `npm run build` in the repository first')
 if (!existsSync(FASTIFY_CLI)) fail('bench/node_modules/fastify-cli is missing: run `npm --prefix bench install`')
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g // eslint-disable-line no-control-regex
 
 const TOOLS = [
-  { name: 'ours (`dev`)', args: port => [path('../dist/cli/main.js'), 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr'] },
+  { name: 'ours (`dev`)', args: port => [path('../dist/cli.js'), 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr'] },
   { name: 'fastify start', args: port => [FASTIFY_CLI, 'start', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
   { name: 'fastify start --watch', args: port => [FASTIFY_CLI, 'start', '--watch', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
   { name: 'node --watch', args: () => ['--watch', 'server.js'] }

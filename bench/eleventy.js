@@ -80,7 +80,7 @@ async function start (args, dir, ready) {
 const tools = {
   'fastify-livereload --run "eleventy --watch"': async dir => {
     const port = await freePort()
-    const server = await start([here('../dist/cli/main.js'), '_site', '--run', `"${process.execPath}" "${ELEVENTY}" --watch`, '--port', String(port), '--strict-port', '--no-open'], dir, /\[11ty\] Watching/)
+    const server = await start([here('../dist/cli.js'), '_site', '--run', `"${process.execPath}" "${ELEVENTY}" --watch`, '--port', String(port), '--strict-port', '--no-open'], dir, /\[11ty\] Watching/)
     return { ...server, url: `http://127.0.0.1:${port}/blog/post-1/` }
   },
   'eleventy --serve': async dir => {

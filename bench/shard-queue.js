@@ -21,7 +21,7 @@ const WORKER = fileURLToPath(new URL('../examples/docs-site/worker.js', import.m
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10)
 const PAGES = Number(process.env.DOCS_PAGES ?? 2000)
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const layout = fileURLToPath(new URL('../examples/docs-site/layout.html', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'livereload-bench-shard-queue-'))
 const content = join(dir, 'content')

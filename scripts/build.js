@@ -25,9 +25,40 @@ const minifiedCssText = {
 }
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 const server = readdirSync(new URL('../lib', import.meta.url), { recursive: true, encoding: 'utf8' })
-  .filter(path => path.endsWith('.ts') && !path.startsWith('client/'))
+  .filter(path => path.endsWith('.ts') && !path.startsWith('client/') && !path.startsWith('cli/'))
   .map(path => `lib/${path}`)
+/**
+ * What the command's bundle leaves to Node to load from node_modules: native code, packages that
+ * start workers or programs from files of their own (piscina's worker, open's xdg-open,
+ * launch-editor's scripts), ws's optional native helpers, selfsigned (CommonJS imported by name
+ * with import(): a chunk of its own would give it a default export only), and the optional peers,
+ * which come from the user's project when an option asks for them (lib/optional.ts).
+ */
+const UNBUNDLED = ['@parcel/watcher', 'piscina', 'open', 'launch-editor', 'bufferutil', 'utf-8-validate', 'selfsigned',
+  'bullmq', 'ioredis', 'livereload-js', 'pino-pretty', 'prom-client', 'tsx']
 await Promise.all([
+  // The command (package.json "bin"): one module with Fastify and the rest of its dependencies in
+  // it, and a chunk for each part a command line may not need (the server, `dev`, `shard-worker`,
+  // HTTPS), loaded when it does: ~70 fewer modules to find, read and compile at each start
+  // (docs/benchmarks.md, "The command's start"). Beside the other files of dist/, one level below
+  // the root, as builtFile() (lib/built.ts) expects of the code that calls it.
+  build({
+    absWorkingDir: root,
+    entryPoints: { cli: 'lib/cli/main.ts' },
+    outdir: 'dist',
+    chunkNames: 'cli-[hash]',
+    bundle: true,
+    splitting: true,
+    external: UNBUNDLED,
+    // CommonJS packages bundled into ES modules call require(): Node's, made for each file.
+    banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
+    format: 'esm',
+    platform: 'node',
+    target: ['node20'],
+    sourcemap: true,
+    sourcesContent: false, // the maps name lib/'s files (coverage reads them there); node_modules' text stays out of the package
+    logLevel: 'warning'
+  }),
   build({
     absWorkingDir: root,
     entryPoints: server,
@@ -61,4 +92,4 @@ await Promise.all([
   }))
 ])
 // The command (package.json "bin"), runnable from a clone as npm makes it runnable on install.
-chmodSync(new URL('../dist/cli/main.js', import.meta.url), 0o755)
+chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755)

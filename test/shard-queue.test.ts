@@ -408,7 +408,7 @@ t.test('without bullmq installed, the builder\'s first build and runShardWorker 
   const [builder, worker] = ran.stdout.trim().split('\n')
   t.match(builder, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the sharded builder's queue option/)
   t.match(worker, /^FST_LIVERELOAD_MISSING_DEPENDENCY .*"bullmq" is needed for the shard worker/)
-  const bin = new URL('../dist/cli/main.js', import.meta.url).href
+  const bin = new URL('../dist/cli.js', import.meta.url).href
   const command = await runWithout(['bullmq'], `process.argv.splice(1, Infinity, 'main.js', 'shard-worker', '--redis', 'redis://127.0.0.1:1', '--worker', 'worker.js'); await import(${JSON.stringify(bin)})`)
   t.equal(command.code, 1, 'the command exits 1')
   t.match(command.stderr, /"bullmq" is needed for the shard worker: install it/)

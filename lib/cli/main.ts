@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
+import { builtFile } from '../built.js'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
 import type { Certificate } from './certificate.js'
 import { isWildcard, listen, type Listening } from './listen.js'
@@ -123,7 +124,7 @@ function usageFailure (message: string): void {
 }
 
 function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(builtFile('../package.json'), 'utf8')) as { version: string }
   return pkg.version
 }
 

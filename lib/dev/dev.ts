@@ -54,7 +54,9 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   const early = earlyBoot(generations)
   // Imported once the first child is on its way, which imports its Fastify meanwhile, on another
   // core: Fastify, the plugin and the proxy are ~200 ms of the supervisor's start.
-  const [{ default: Fastify, LogController }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
+  // Fastify's exports through its default: the command bundles it (scripts/build.js), and a
+  // bundled CommonJS module that is imported lazily has a default export only.
+  const [{ default: Fastify }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
     await Promise.all([import('fastify'), import('../index.js'), import('../proxy.js'), import('../lazy-compilers.js'), import('./route-errors.js')])
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
@@ -62,7 +64,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   const app = Fastify({
     ...server as FastifyHttpOptions<Server>,
     logger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
     schemaController: { compilersFactory: lazyCompilers() }, // its routes declare no schema
     forceCloseConnections: true,
     pluginTimeout: 0

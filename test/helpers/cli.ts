@@ -6,7 +6,7 @@ import WebSocket from 'ws'
 import type { ServerMessage } from '../../types/index.js'
 
 /** The built command, as npm links it (package.json "bin"). */
-export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 /** How long a command may take to print what a test waits for: a cold start on a loaded machine takes seconds. */
 const WAIT_MS = 30_000
