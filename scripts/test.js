@@ -1,6 +1,7 @@
 // `npm test` after the build: first every test process that may share the machine, several at a
 // time; attw runs beside tap's own rebuild and the tests' transpiling, which come first and leave
-// a CPU. Then test/serial/, its processes beside nothing else, which use about one CPU; lint and
+// a CPU (its `npm pack` skips the scripts: `prepare` would delete and rebuild dist/ under the
+// tests). Then test/serial/, its processes beside nothing else, which use about one CPU; lint and
 // the type check (types/*.test-d.ts with it) take the others meanwhile, one at a time on 2 cores
 // (checks.js). The checks' output is printed whole once the tests are done. tap-groups.js says
 // which process is which. What failed is said again last, where a log's tail shows it.
