@@ -39,8 +39,8 @@ const UNBUNDLED = ['@parcel/watcher', 'piscina', 'open', 'launch-editor', 'buffe
 await Promise.all([
   // The command (package.json "bin"): one module with Fastify and the rest of its dependencies in
   // it, and a chunk for each part a command line may not need (the server, `dev`, `shard-worker`,
-  // HTTPS), loaded when it does: ~70 fewer modules to find, read and compile at each start
-  // (docs/benchmarks.md, "The command's start"). Beside the other files of dist/, one level below
+  // HTTPS), loaded when it does: far fewer files to find, read and compile at each start
+  // (docs/benchmarks.md, "The command as one bundle"). Beside the other files of dist/, one level below
   // the root, as builtFile() (lib/built.ts) expects of the code that calls it.
   build({
     absWorkingDir: root,

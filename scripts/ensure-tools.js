@@ -1,6 +1,7 @@
 // What the tests run beside Node: Debian's chromium-headless-shell (or the full chromium, which
-// the Node 24 lane runs: CHROMIUM_PATH), driven through playwright-core (never a browser download); python3, whose http.server the command's proxy mode is tested against;
-// mkcert, which the command's --https uses where it is installed (the tests keep its CA in a temp
+// the Node 24 lane runs: CHROMIUM_PATH), driven through playwright-core (never a browser
+// download); python3, whose http.server the command's proxy mode is tested against; mkcert,
+// which the command's --https uses where it is installed (the tests keep its CA in a temp
 // directory); and redis-server, which the cluster and shard-queue tests start on a free port.
 // Installs what is missing with apt-get when we may; otherwise says how.
 import { execFileSync } from 'node:child_process'
