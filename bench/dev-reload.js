@@ -654,7 +654,7 @@ async function main () {
       lines.push(
         '### c. Forwarding overhead (ours, JS)',
         '',
-        `GET /ping (a JSON object of two integers, with a response schema) sent ${c.n} times one after the other (after ${FORWARD_WARMUP} untimed each), on one keep-alive connection, in blocks of 100 whose order turns: through the supervisor's port, straight to the port of the generation that answers (the port /ping names), and through a floor: a bare Fastify with @fastify/http-proxy (the library the supervisor forwards with, from the repository's node_modules, at its defaults) in a process of its own in front of the same generation. \`dev()\`: the instance of the table above, measured after its edits (a) and before (b); the command: \`node dist/cli/main.js dev app.js --port 0 --no-open\` on a fresh copy, started for this figure alone. Target: p50 difference ≤ 1 ms.`,
+        `GET /ping (a JSON object of two integers, with a response schema) sent ${c.n} times one after the other (after ${FORWARD_WARMUP} untimed each), on one keep-alive connection, in blocks of 100 whose order turns: through the supervisor's port, straight to the port of the generation that answers (the port /ping names), and through a floor: a bare Fastify with @fastify/http-proxy (the library the supervisor forwards with, from the repository's node_modules, at its defaults) in a process of its own in front of the same generation. \`dev()\`: the instance of the table above, measured after its edits (a) and before (b); the command: \`node dist/cli.js dev app.js --port 0 --no-open\` on a fresh copy, started for this figure alone. Target: p50 difference ≤ 1 ms.`,
         '',
         '| path | p50 ms | p95 ms |',
         '| --- | --- | --- |',

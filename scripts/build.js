@@ -1,5 +1,6 @@
 // Builds dist/: the server code transpiled file by file (esbuild, as the test loader does; `npm
-// run typecheck` type-checks lib/ with the tests), and the browser client bundled into
+// run typecheck` type-checks lib/ with the tests), the command bundled (dist/cli.js and its
+// chunks, below), and the browser client bundled into
 // dist/client.js: one script, minified, no runtime dependencies (and dist/client-sync.js, the
 // same with synchronized browsing, dist/client-patch.js, with the patcher and idiomorph bundled
 // in, and dist/client-sync-patch.js, with both: the server serves one of them as client.js, after
@@ -37,10 +38,10 @@ const server = readdirSync(new URL('../lib', import.meta.url), { recursive: true
 const UNBUNDLED = ['@parcel/watcher', 'piscina', 'open', 'launch-editor', 'bufferutil', 'utf-8-validate', 'selfsigned',
   'bullmq', 'ioredis', 'livereload-js', 'pino-pretty', 'prom-client', 'tsx']
 await Promise.all([
-  // The command (package.json "bin"): one module with Fastify and the rest of its dependencies in
-  // it, and a chunk for each part a command line may not need (the server, `dev`, `shard-worker`,
-  // HTTPS), loaded when it does: far fewer files to find, read and compile at each start
-  // (docs/benchmarks.md, "The command as one bundle"). Beside the other files of dist/, one level below
+  // The command (package.json "bin"): an entry with the flags, and chunks with the parts a
+  // command line may not need (the server with Fastify and most of its dependencies, `dev`,
+  // `shard-worker`, HTTPS), loaded when it does: far fewer files to find, read and compile at
+  // each start (docs/benchmarks.md, "The command as one bundle"). Beside the other files of dist/, one level below
   // the root, as builtFile() (lib/built.ts) expects of the code that calls it.
   build({
     absWorkingDir: root,

@@ -10,7 +10,7 @@ import { listen, testApp } from './app.js'
  * Debian's chromium-headless-shell, one per process: Chromium's own headless build (the one
  * Playwright runs headless), the same Blink as the full browser at about 60 % of its CPU (the
  * browser files took 28 s of CPU against 46 s with `chromium`, 2026-11-27). The Node 24 lane runs
- * the full `chromium` (CHROMIUM_PATH, set by scripts/node24.js), so each is tested. The browser
+ * the full `chromium` (CHROMIUM_PATH, set by package.json's `test:node24`), so each is tested. The browser
  * files of test/browser/ share a process (scripts/tap-groups.js), and a launch costs CPU. Closed
  * when the process's tests end.
  */
