@@ -1,9 +1,9 @@
 // `npm test` after the build: first every test process that may share the machine, several at a
-// time; attw runs beside tap's own rebuild and the tests' transpiling, which come first and leave
-// a CPU (its `npm pack` skips the scripts: `prepare` would delete and rebuild dist/ under the
-// tests). Then test/serial/, its processes beside nothing else, which use about one CPU; lint and
-// the type check (types/*.test-d.ts with it) take the others meanwhile, one at a time on 2 cores
-// (checks.js). The checks' output is printed whole once the tests are done. tap-groups.js says
+// time; attw and the check of types/' declarations run beside tap's own rebuild and the tests'
+// transpiling, which come first and leave a CPU (attw's `npm pack` skips the scripts: `prepare`
+// would delete and rebuild dist/ under the tests). Then test/serial/, its processes beside nothing
+// else, which use about one CPU; lint and the type check of the code (types/*.test-d.ts with it)
+// take the others meanwhile, one at a time on 2 cores (checks.js). The checks' output is printed whole once the tests are done. tap-groups.js says
 // which process is which. What failed is said again last, where a log's tail shows it.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
@@ -12,15 +12,15 @@ import { failureReport, runAlone, runShared } from './tap-groups.js'
 
 const began = Date.now()
 const since = () => `${((Date.now() - began) / 1000).toFixed(1)} s`
-const packaged = runChecks(['attw'], 1, began)
+const early = runChecks(['attw', 'typecheck:types'], 1, began)
 const shared = await runShared()
 const sharedEnded = since()
 let serialEnded
 const serial = runAlone().then(code => { serialEnded = since(); return code })
-const [attw, checked, alone] = await Promise.all([packaged, runChecks(['lint', 'typecheck'], Math.max(1, availableParallelism() - 1), began), serial])
+const [first, checked, alone] = await Promise.all([early, runChecks(['lint', 'typecheck:code'], Math.max(1, availableParallelism() - 1), began), serial])
 process.stdout.write(`# the shared test processes ended at ${sharedEnded}, the serial ones at ${serialEnded}, the checks at ${since()} (since scripts/test.js began)\n`)
-process.stdout.write(checked.output + attw.output)
+process.stdout.write(checked.output + first.output)
 process.stdout.write(failureReport())
-const failed = [...checked.failed, ...attw.failed]
+const failed = [...checked.failed, ...first.failed]
 if (failed.length > 0) process.stdout.write(`\n# checks failed: ${failed.join(', ')}\n`)
-process.exitCode = [checked.code, attw.code, shared, alone].find(code => code !== 0) ?? 0
+process.exitCode = [checked.code, first.code, shared, alone].find(code => code !== 0) ?? 0
