@@ -328,13 +328,13 @@ t.test('an app that writes module files into its own directory at each start (te
   t.equal(reloads(), 2, 'and that version\'s own writes restarted nothing')
 })
 
-t.test('an app that exits at start: the error says so', async t => {
+t.test('an app that exits at start: the error says so, and where, whatever its Error.stackTraceLimit', async t => {
   const dir = app(t)
   const server = await start(t, dir)
   const client = await channelClient(t, server.url)
   const error = client.next('error')
-  writeFileSync(join(dir, 'routes', 'root.js'), 'process.exit(3)\nexport default async function () {}\n')
-  t.match((await error).errors[0], { message: /the app's process exited \(3\) before it listened/, file: /routes\/root\.js$/, line: 1 }, 'and where process.exit was called')
+  writeFileSync(join(dir, 'routes', 'root.js'), 'Error.stackTraceLimit = 1\nprocess.exit(3)\nexport default async function () {}\n')
+  t.match((await error).errors[0], { message: /the app's process exited \(3\) before it listened/, file: /routes\/root\.js$/, line: 2 }, 'and where process.exit was called')
 })
 
 t.test('the version serving dies (a throw in a timer, process.exit, a kill): browsers get the error, the terminal a line, and its code serves again; a crash loop stops and says so', async t => {

@@ -228,8 +228,13 @@ function stopError (entry: string, code: number): ShownError {
     const kind = fatal.origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception'
     return { ...errorOf(fatal.error, entry), message: `${kind} ${when}: ${String(fatal.error)}` }
   }
-  // Emitted by process.exit(), this listener has the app's call below it on the stack.
-  return at({ message: `the app's process exited (${code}) ${when}` }, placeOf(new Error('exit'), dirname(entry), { anyFrame: false }))
+  // Emitted by process.exit(), this listener has the app's call below it on the stack, whatever
+  // the app set Error.stackTraceLimit to (0 or 1 in some production setups).
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 50
+  const here = new Error('exit')
+  Error.stackTraceLimit = limit
+  return at({ message: `the app's process exited (${code}) ${when}` }, placeOf(here, dirname(entry), { anyFrame: false }))
 }
 
 /**
