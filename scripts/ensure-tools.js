@@ -5,13 +5,8 @@
 // directory); and redis-server, which the cluster and shard-queue tests start on a free port.
 // Installs what is missing with apt-get when we may; otherwise says how.
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { basename } from 'node:path'
-import { installMissing } from './install-missing.js'
+import { installMissing, missingChromium } from './install-missing.js'
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell'
-/** Debian's package of a browser at its own path, found by its name (chromium, chromium-headless-shell); another path is the user's to install. */
-const chromiumPackage = ['/usr/bin/chromium', '/usr/bin/chromium-headless-shell'].includes(chromium) ? basename(chromium) : null
 /** Whether `command args` runs: it is on PATH. */
 const runs = (command, args) => {
   try {
@@ -22,7 +17,7 @@ const runs = (command, args) => {
   }
 }
 const missing = [
-  ...(existsSync(chromium) ? [] : [{ pkg: chromiumPackage, hint: `Chromium not found at ${chromium}. Install it (Debian: sudo apt-get install ${chromiumPackage ?? 'chromium-headless-shell'}) or set CHROMIUM_PATH.` }]),
+  ...missingChromium(),
   ...(runs('python3', ['--version']) ? [] : [{ pkg: 'python3', hint: 'python3 not found. Install it (Debian: sudo apt-get install python3).' }]),
   ...(runs('mkcert', ['-version']) ? [] : [{ pkg: 'mkcert', hint: 'mkcert not found. Install it (Debian: sudo apt-get install mkcert; macOS: brew install mkcert).' }]),
   ...(runs('redis-server', ['--version']) ? [] : [{ pkg: 'redis-server', hint: 'redis-server not found. Install it (Debian: sudo apt-get install redis-server; macOS: brew install redis).' }])

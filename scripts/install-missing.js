@@ -3,6 +3,19 @@
 // ensure-tools.js (the default lane) and ensure-firefox.js (the Firefox lane).
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { basename } from 'node:path'
+
+/**
+ * The Chromium the browser tests launch (test/helpers/browser.ts), as a list of what is missing:
+ * empty, or its { pkg, hint }. Debian's package is found by the path's name (chromium,
+ * chromium-headless-shell); another path is the user's to install (pkg null).
+ */
+export function missingChromium () {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell'
+  if (existsSync(path)) return []
+  const pkg = ['/usr/bin/chromium', '/usr/bin/chromium-headless-shell'].includes(path) ? basename(path) : null
+  return [{ pkg, hint: `Chromium not found at ${path}. Install it (Debian: sudo apt-get install ${pkg ?? 'chromium-headless-shell'}) or set CHROMIUM_PATH.` }]
+}
 
 /** `missing`: { pkg, hint } each (pkg null: none of Debian's provides it); `lane` names what they are for, in the line printed. */
 export function installMissing (missing, lane) {
