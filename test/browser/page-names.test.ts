@@ -69,7 +69,10 @@ for (const patch of [false, true]) {
     // round would have been counted.
     await writeFile(join(site.dir, 'site.css'), 'h1 { color: rgb(0, 0, 255) }')
     await Promise.all(pages.map(page => colourShown(page, 'rgb(0, 0, 255)')))
-    for (const [i, page] of pages.entries()) t.equal(loads[i](), patch ? 0 : 1, `${page.url()} ${patch ? 'patched, never reloaded' : 'reloaded for its own page only'}`)
+    for (const [i, page] of pages.entries()) {
+      const why = loads[i].why.length === 0 ? '' : ` (its client said: ${loads[i].why.join('; ')})`
+      t.equal(loads[i](), patch ? 0 : 1, `${page.url()} ${patch ? 'patched, never reloaded' : 'reloaded for its own page only'}${why}`)
+    }
     for (const page of pages) t.equal(await page.textContent('h1'), `${TABS[pages.indexOf(page)][0]} changed`, `${page.url()} shows its own page`)
   })
 }

@@ -143,11 +143,22 @@ export async function afterReload<T> (page: Page, event: 'console' | 'websocket'
   })
 }
 
-/** Counts the page's loads from now on. */
-export function countLoads (page: Page): () => number {
+/** A page's loads from now on; `why` lists the reasons its client gave for reloading it. */
+export interface Loads {
+  (): number
+  readonly why: string[]
+}
+
+/** Counts the page's loads from now on, and keeps the client's reasons for them. */
+export function countLoads (page: Page): Loads {
   let loads = 0
+  const why: string[] = []
   page.on('load', () => { loads++ })
-  return () => loads
+  page.on('console', message => {
+    const text = message.text()
+    if (text.startsWith('[livereload] reloading: ')) why.push(text.slice(24))
+  })
+  return Object.assign(() => loads, { why })
 }
 
 /**
