@@ -4,7 +4,8 @@
 //
 // CLI_START_N rounds (default 10), CLI_START_WARMUP untimed rounds before them (default 1: the
 // first start of a tool after a while reads its modules from disk), CLI_START_DEADLINE_S
-// (default 600) bounds the whole run.
+// (default 600) bounds the whole run. CLI_START_BEFORE=path/to/cli.js adds another build of ours
+// ("ours, before") to each round, for a before and after measured side by side.
 //
 // Each round starts every tool once, one after the other, in an order that turns by one each
 // round (so drift in the machine's load meets every tool alike), on the same small site (an
@@ -57,7 +58,16 @@ const ANSI = /\x1b\[[0-9;]*m/g // eslint-disable-line no-control-regex
  * 127.0.0.1, which it also listens on), and injects its snippet only into responses to requests
  * that accept text/html.
  */
+/** Another build of ours, for a before and after in one run: CLI_START_BEFORE=path/to/cli.js */
+const BEFORE = process.env.CLI_START_BEFORE
 const TOOLS = [
+  ...[BEFORE].filter(cli => cli !== undefined).map(cli => ({
+    name: 'ours, before',
+    version: 'CLI_START_BEFORE',
+    args: (dir, port) => [cli, dir, '--port', String(port), '--no-open'],
+    url: /serving .* with live reload at (\S+)\s*$/,
+    client: body => body.includes('/__livereload/client.js')
+  })),
   {
     name: 'ours',
     version: versionOf('../package.json'),

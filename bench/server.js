@@ -39,7 +39,7 @@ const starters = {
     const { default: Fastify } = await import('fastify')
     const app = Fastify({ forceCloseConnections: true })
     if (config.plugin !== false) {
-      const { default: liveReload } = await import('../dist/index.js')
+      const { default: liveReload } = await import(config.ours ?? '../dist/index.js')
       const builder = config.builder === true ? buildToOutput() : undefined
       await app.register(liveReload, {
         root: config.static === true ? false : config.root ?? false,
@@ -194,7 +194,7 @@ function addRoutes (app) {
 
 // Modules load before the baseline, so that RSS growth is what starting (watching) costs.
 const preload = {
-  ours: ['fastify', '@fastify/static', '../dist/index.js'],
+  ours: ['fastify', '@fastify/static', config.ours ?? '../dist/index.js'],
   parcel: ['@parcel/watcher', 'ws'],
   fswatch: ['ws'],
   rawws: ['ws'],

@@ -131,10 +131,10 @@ export function alternatives () {
   ]
 }
 
-/** Starts an entry of the tool lists with its port chosen free. */
+/** Starts an entry of the tool lists with its port chosen free (and its own `config`, if it has one). */
 export async function startEntry (entry, config) {
   const port = await freePort()
-  return await startTool(entry.tool, { ...config, port, minimum: entry.minimum === true })
+  return await startTool(entry.tool, { ...config, ...entry.config, port, minimum: entry.minimum === true })
 }
 
 /** The `k`th of `list` in round `round`: each round starts one further on (rounds below 0, the warm-ups, too), so drift meets every tool alike. */

@@ -73,7 +73,9 @@ export async function watchStart ({ samples, log }) {
     const measured = [
       { name: 'floor: raw @parcel/watcher', tool: 'parcel', kind: 'raw' },
       { name: 'bare Fastify + @fastify/websocket + @parcel/watcher', tool: 'bare', kind: 'bare' },
-      { name: 'fastify-livereload', tool: 'ours', kind: 'ours' }
+      { name: 'fastify-livereload', tool: 'ours', kind: 'ours' },
+      // Another build of ours, for a before and after in one run: BENCH_OURS_BEFORE=path/to/dist/index.js
+      ...(process.env.BENCH_OURS_BEFORE === undefined ? [] : [{ name: 'fastify-livereload, before', tool: 'ours', kind: 'ours', config: { ours: process.env.BENCH_OURS_BEFORE } }])
     ]
     const rounds = files > 10_000 ? samples.bigStarts : samples.starts
     const results = Object.fromEntries(measured.map(entry => [entry.name, []]))

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import * as nodeModule from 'node:module'
+import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { builtFile } from '../built.js'
 import { HELP, parseCommand, USAGE, UsageError, type CliOptions } from './args.js'
@@ -9,6 +10,7 @@ import { isWildcard, listen, type Listening } from './listen.js'
 import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
 import type { ShardWorkerArgs } from './shard-worker-args.js'
+import { canOpenInotify } from '../watch/inotify-limits.js'
 
 // Node ≥ 22.1: V8's compiled code of the modules loaded from here on (the server's chunks, Fastify
 // in them) kept on disk between starts, in Node's own cache directory (NODE_COMPILE_CACHE, else
@@ -41,6 +43,9 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   const listenOn = async (server: FastifyInstance): Promise<Listening> => await listen(server, options.host, options.port, options.isStrictPort, options.https === null ? 'http' : 'https')
   let listening: Listening
   let certificate: Certificate | null = null
+  // The watcher asks whether an inotify instance can be opened before its first subscription (a
+  // worker thread, ~25–40 ms): asked now, the answer comes while Fastify and the plugin load.
+  if (options.poll === undefined) canOpenInotify(resolve(options.dir)) // never rejects
   try {
     if (options.https !== null) {
       const { certificateFor } = await import('./certificate.js') // crypto and files: only for HTTPS

@@ -1,11 +1,11 @@
 import { watch } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
-import { kindOf } from '../paths.js'
+import { kindOfNow } from '../paths.js'
 
 /** When the ancestor cannot be watched (an inotify limit), look again this often (ms). */
 const RECHECK_MS = 1000
 
-export const isDirectory = async (path: string): Promise<boolean> => await kindOf(path) === 'directory'
+export const isDirectory = (path: string): boolean => kindOfNow(path) === 'directory'
 
 /**
  * Resolves once `dir` exists as a directory (or `signal` aborts). Waits on events, not a busy
@@ -13,9 +13,9 @@ export const isDirectory = async (path: string): Promise<boolean> => await kindO
  * each time the next one appears, so `rm -rf a/b/c` then `mkdir -p a/b/c` is followed.
  */
 export async function awaitDirectory (dir: string, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted && !(await isDirectory(dir))) {
+  while (!signal.aborted && !isDirectory(dir)) {
     let ancestor = dirname(dir)
-    while (!(await isDirectory(ancestor)) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor)
+    while (!isDirectory(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor)
     const next = join(ancestor, relative(ancestor, dir).split(sep)[0])
     await new Promise<void>(resolve => {
       let timer: NodeJS.Timeout | undefined
@@ -36,7 +36,7 @@ export async function awaitDirectory (dir: string, signal: AbortSignal): Promise
         timer = setTimeout(done, RECHECK_MS).unref()
       } /* c8 ignore stop */
       // It may have appeared between the check above and the watch.
-      isDirectory(next).then(isThere => { if (isThere) done() }, done)
+      if (isDirectory(next)) done()
     })
   }
 }

@@ -102,7 +102,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
     const vanished = { named: 0, unnamed: 0 } // walks that met a vanished path, by whether the watcher named it
     for (;;) {
       if (closing.signal.aborted || own !== generation) return true
-      if (!(await isDirectory(dir))) {
+      if (!isDirectory(dir)) {
         await awaitDirectory(dir, closing.signal)
         isRecovery = true
         continue
@@ -115,7 +115,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
         }
         current = subscription
       } catch (err) {
-        if (!(await isDirectory(dir))) continue // deleted while subscribing: wait for it again
+        if (!isDirectory(dir)) continue // deleted while subscribing: wait for it again
         const kind = vanishedKind(err, dir)
         if (kind === null || vanished[kind] >= MAX_TRIES[kind]) throw err
         // A directory below vanished while the watcher walked the tree (a build's temp dirs):
@@ -134,7 +134,7 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
     }
   }
 
-  if (!(await isDirectory(dir))) {
+  if (!isDirectory(dir)) {
     log.warn('not watching yet: the directory does not exist; watching starts when it does')
     subscribe(generation, true).catch(options.onFailed)
   } else if (!(await subscribe(generation, false, true))) {

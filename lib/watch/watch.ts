@@ -8,7 +8,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
 import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
 import { ignoredPaths, isDefaultIgnored } from '../ignore.js'
-import { displayPath, kindOf } from '../paths.js'
+import { displayPath, kindOfNow } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
 
@@ -79,7 +79,7 @@ export interface WatchHandlers {
  * output directory) is never reported, even when it lies inside.
  */
 export async function watchSource (path: string, exclude: string | null, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
-  const isFile = await kindOf(path) === 'file'
+  const isFile = kindOfNow(path) === 'file'
   const ignore = exclude === null ? ctx.ignore : { ...ctx.ignore, globs: [...ctx.ignore.globs, exclude] }
   const own = { ...ctx, ignore }
   if (!isFile) return await watchDirectory(path, handlers, own)
@@ -102,10 +102,8 @@ export async function watchSource (path: string, exclude: string | null, handler
  */
 export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
   const log = ctx.log.child({ dir: displayPath(dir) })
-  // The inotify probe starts at once, beside the mount check, whenever native events may be used.
-  const canOpen = typeof ctx.poll === 'number' ? true : canOpenInotify(dir)
-  const interval = await pollInterval(dir, ctx, log)
-  if (interval === null && !(await canOpen)) {
+  const interval = pollInterval(dir, ctx, log)
+  if (interval === null && !(await canOpenInotify(dir))) {
     ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
     return null
   }
@@ -188,10 +186,10 @@ async function poller (interval: number, sweeps: SweepHandlers | undefined): Pro
 }
 
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */
-async function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLogger): Promise<number | null> {
+function pollInterval (dir: string, ctx: WatchContext, log: FastifyBaseLogger): number | null {
   if (ctx.poll === false) return null
   if (ctx.poll !== 'auto') return ctx.poll
-  const reason = await detectPollingReason(dir)
+  const reason = detectPollingReason(dir)
   if (reason === null) return null
   log.warn({ poll: DEFAULT_POLL_INTERVAL_MS }, `polling for changes every ${DEFAULT_POLL_INTERVAL_MS} ms: ${reason}. Set the "poll" option to choose yourself`)
   return DEFAULT_POLL_INTERVAL_MS

@@ -128,7 +128,7 @@ t.test('path kinds that need polling, from /proc/self/mountinfo and /proc/versio
 
 t.test('detection reads the real files, and treats unreadable ones as native events', async t => {
   const dir = fixture(t, { mountinfo: MOUNTINFO, version: WSL })
-  t.match(await detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'mountinfo'), version: join(dir, 'version') }), /WSL/)
-  t.equal(await detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'none'), version: join(dir, 'none') }), null)
-  t.equal(await detectPollingReason(dir), null, 'this machine\'s temp dir is native')
+  t.match(detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'mountinfo'), version: join(dir, 'version') }), /WSL/)
+  t.equal(detectPollingReason('/mnt/d/x', { mountinfo: join(dir, 'none'), version: join(dir, 'none') }), null)
+  t.equal(detectPollingReason(dir), null, 'this machine\'s temp dir is native')
 })
