@@ -103,7 +103,7 @@ export interface Evidence {
 }
 
 export interface Rules {
-  /** The quiet window (ms): the fallback without activity, and the wait for a file that stays empty. */
+  /** The quiet window (ms): the fallback without activity, and the least a file that stays empty waits. */
   readonly quietMs: number
   /**
    * A stream that never goes quiet (the same files written again and again) is flushed this
@@ -156,6 +156,14 @@ export const MAX_WAIT_MS = 5000
 /** The longest a burst that keeps writing new files is waited out (ms). */
 export const MAX_BURST_MS = 60_000
 /**
+ * A file caught empty is most likely between its truncate and its write: Node's `writeFile` opens
+ * (truncating), writes and closes in three turns of the writer's own event loop, which a busy
+ * process can take tens of milliseconds to come back to. Its write re-decides at once; a file that
+ * stays empty (emptied on purpose) is sent once it has stayed so this long (ms), or the quiet
+ * window if longer, and longer by the time threads waited for a CPU meanwhile.
+ */
+export const EMPTY_FILE_MS = BURST_QUIET_MAX_MS
+/**
  * Undelivered paths the watcher never delivers (it lost them in a directory it watched too
  * late) are given up on this long (ms) after the last write, when no batch of the watcher's has
  * shown sooner that it flushed after the last write.
@@ -169,7 +177,7 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   // a turn late, or a subscription gone deaf), and they are taken from the activity and the disk.
   if (e.phase === 'idle') {
     const lostUntil = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
-    const until = isHeldSave(e) ? Math.min(lostUntil, e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : saveQuiet(e))) : lostUntil
+    const until = isHeldSave(e) ? Math.min(lostUntil, e.lastWriteAt + (e.hasEmptyFile ? emptyQuiet(e, rules) : saveQuiet(e))) : lostUntil
     return until - e.now < TIMER_RESOLUTION_MS ? { kind: 'flush' } : { kind: 'wait', until }
   }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
@@ -228,7 +236,7 @@ function readyAt (e: Evidence, rules: Rules): number {
   // holds it). A file that is still empty waits for its write (activity re-decides at once), or
   // the quiet window.
   const isSave = e.batches === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS
-  if (isSave) return e.lastWriteAt + (e.hasEmptyFile ? rules.quietMs : saveQuiet(e))
+  if (isSave) return e.lastWriteAt + (e.hasEmptyFile ? emptyQuiet(e, rules) : saveQuiet(e))
   // The watcher delivers everything it holds once it has been quiet for WATCHER_QUIET_MS: a batch
   // after that quiet followed the last write, and what it still lacks, the watcher lost (files
   // written into a new directory before it watched it); the flush takes them from the activity.
@@ -250,6 +258,11 @@ function readyAt (e: Evidence, rules: Rules): number {
  */
 function saveQuiet (e: Evidence): number {
   return e.contention > 1 ? burstQuiet(0, e.lostMs) : Math.min(BURST_QUIET_MAX_MS, e.earlyMs + e.lostMs)
+}
+
+/** How long (ms) a file caught empty waits for its write (see EMPTY_FILE_MS). */
+function emptyQuiet (e: Evidence, rules: Rules): number {
+  return Math.max(rules.quietMs, EMPTY_FILE_MS) + e.lostMs
 }
 
 /** How long (ms) paths the watcher has not delivered are waited for: longer by the time its thread may have waited for a CPU. */

@@ -1,7 +1,8 @@
 // How editors save: never in place. Each way must reach the pipeline as one `update` of the
 // target, and nothing else. Real files, the real watcher, the real coalescer.
 import { EventEmitter, once } from 'node:events'
-import { rename, unlink, writeFile } from 'node:fs/promises'
+import { open, rename, unlink, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
@@ -59,6 +60,15 @@ const saves: Record<string, (file: string) => Promise<void>> = {
     await rename(file, `${file}___jb_old___`)
     await rename(`${file}___jb_tmp___`, file)
     await unlink(`${file}___jb_old___`)
+  },
+  // Not an editor: a script's writeFile in place, which opens (truncating), writes and closes in
+  // three turns of its event loop; a busy process comes back to the write late. The wait stands
+  // for that: past the quiet window (75 ms), within what a file caught empty is given (250 ms).
+  'in place, from a writer whose event loop is away between its truncate and its write': async file => {
+    const handle = await open(file, 'w')
+    await sleep(100)
+    await handle.writeFile('new')
+    await handle.close()
   }
 }
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, EMPTY_FILE_MS, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
   UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence, type Step
 } from '../../lib/pipeline/coalesce-rules.js'
 
@@ -29,7 +29,8 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['…then less and less often', { contention: 1.5, now: T + EARLY_MS + 4 }, waitUntil(T + EARLY_MS + 8)],
   ['…sent once quiet for a burst\'s quiet (a batch the watcher held that long, whose delivery keeps threads busy: at once)', { contention: 1.5, now: T + BURST_QUIET_MS }, flush],
   ['…longer by the time threads waited', { contention: 1.5, lostMs: 10, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 10)],
-  ['a save whose file is still empty', { hasEmptyFile: true }, waitUntil(T + rules.quietMs)],
+  ['a save whose file is still empty: its write, or a while', { hasEmptyFile: true }, waitUntil(T + EMPTY_FILE_MS)],
+  ['…longer by the time threads waited for a CPU (the writer among them)', { hasEmptyFile: true, lostMs: 40, now: T + EMPTY_FILE_MS }, waitUntil(T + EMPTY_FILE_MS + 40)],
   ['a save right after other writes: a stream', { quietBefore: 30 }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone create is no save: a temporary file renamed over the page next', { isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a lone delete is half a replacement: an editor writes the file again', { isOneFile: false, isRemovalOnly: true }, waitUntil(T + BURST_QUIET_MAX_MS)],

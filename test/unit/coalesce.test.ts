@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
 import { createCoalescer } from '../../lib/pipeline/coalesce.js'
-import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, EMPTY_FILE_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/coalesce-rules.js'
 import { fakeWorld } from '../helpers/fake-world.js'
 
 const QUIET_MS = 75
@@ -227,12 +227,12 @@ t.test('a save caught between its truncate and its write is sent once the write 
   t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write, not a quiet window')
 })
 
-t.test('a file that stays empty is sent after the quiet window', async t => {
+t.test('a file that stays empty is sent once it has stayed so a while', async t => {
   const { fake, flushed, write, deliver } = setup()
   fake.write('/site/empty.txt')
   write('/site/empty.txt', 0)
   deliver('/site/empty.txt')
-  fake.advance(QUIET_MS - 1)
+  fake.advance(EMPTY_FILE_MS - 1)
   t.same(flushed, [])
   fake.advance(1)
   t.same(flushed, [[update('/site/empty.txt')]])
