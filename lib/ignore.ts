@@ -1,6 +1,25 @@
 import { isAbsolute, relative, sep } from 'node:path'
 import picomatch from 'picomatch'
-import { DEFAULT_IGNORE, type IgnoreRules } from './options.js'
+
+/**
+ * Ignored in every watched directory. Editors' swap, backup and probe files: vim (`.swp`,
+ * `~`, `4913`), emacs (`.#x`, `#x#`), JetBrains safe-write temporaries. And what generators keep
+ * for themselves beside what they build, never a page: Sphinx's `.doctrees/` and `.buildinfo`
+ * (in the output when `-d` is not given), Jekyll's `.jekyll-cache/` and `.jekyll-metadata`.
+ */
+export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
+  '**/.git', '**/.git/**', '**/node_modules', '**/node_modules/**', '**/.DS_Store',
+  '**/*.swp', '**/*.swo', '**/*.swx', '**/*~', '**/.#*', '**/#*#', '**/4913',
+  '**/*___jb_tmp___', '**/*___jb_old___',
+  '**/.doctrees', '**/.doctrees/**', '**/.buildinfo', '**/.jekyll-cache', '**/.jekyll-cache/**', '**/.jekyll-metadata'
+])
+
+export interface IgnoreRules {
+  /** picomatch globs or plain paths, relative to the watched directory: applied natively. */
+  readonly globs: readonly string[]
+  /** Tested in JS against the path relative to the watched directory, with `/` separators. */
+  readonly regexps: readonly RegExp[]
+}
 
 /** The default ignores, tested against a path relative to the watched directory, with `/` separators. */
 export const isDefaultIgnored = picomatch([...DEFAULT_IGNORE], { dot: true })

@@ -5,7 +5,9 @@ import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { MetricsRegistry } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
 import { BROADCAST_TYPES } from './message-types.js'
+import { option } from './option.js'
 import { importOptional } from './optional.js'
+import { invalid } from './validate.js'
 
 /** What carries a client's messages: our WebSocket, our Server-Sent Events stream, or LiveReload 7 (the channel's peers). */
 export type Transport = 'websocket' | 'sse' | 'livereload'
@@ -13,6 +15,24 @@ export type BuildResult = 'ok' | 'failed' | 'aborted'
 
 const TRANSPORTS: readonly Transport[] = ['websocket', 'sse', 'livereload']
 const RESULTS: readonly BuildResult[] = ['ok', 'failed', 'aborted']
+
+export const METRICS_OPTIONS = {
+  /** Where the metrics go (true: prom-client's default registry), or null when off. */
+  metrics: option<MetricsRegistry | true | null>('false', metricsRegistry)
+}
+
+/** A registry is known by the methods the plugin and prom-client's metrics call: any copy of prom-client will do. */
+function metricsRegistry (value: unknown): MetricsRegistry | true | null {
+  if (value === undefined || value === false) return null
+  if (value === true) return true
+  const registry = value as Partial<Record<keyof MetricsRegistry, unknown>> | null
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' ||
+      typeof registry.getSingleMetric !== 'function' || typeof registry.metrics !== 'function') {
+    invalid('metrics', 'must be a boolean or a prom-client Registry (new Registry(), or register, the default one)')
+  }
+  return value as MetricsRegistry
+}
+
 const PREFIX = 'fastify_livereload_'
 
 /** What the plugin records. Every method does nothing once close() has run. */

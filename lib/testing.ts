@@ -9,7 +9,7 @@ import type { ConnectLiveReloadOptions, LiveReloadTestClient, WaitOptions } from
 import { FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_TIMEOUT } from './errors.js'
 import { injectorOf } from './channel/websocket.js'
 import { OUTCOME_TYPES } from './message-types.js'
-import { DEFAULT_PATH } from './options.js'
+import { DEFAULT_PATH } from './channel/options.js'
 import { integerOption } from './validate.js'
 
 /** How long connecting and each wait take at most unless `timeout` says otherwise (ms). */

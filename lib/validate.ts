@@ -103,3 +103,13 @@ export function redisOption (option: string, value: unknown): string | Readonly<
   if (db !== undefined) integerOption(`${option}.db`, db, { min: 0 })
   return Object.freeze({ ...value as RedisConnectionOptions })
 }
+
+/** A plain URL path (`prefix`, `path`): no spaces, query, fragment, escapes or route syntax. */
+export function urlPathOption (key: string, value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/')) invalid(key, 'must be a string starting with "/"')
+  if (/[\s?#%\\]/.test(value)) invalid(key, 'must be a plain URL path, without spaces, "?", "#", "%" or "\\"')
+  // find-my-way syntax: "/:x" is a parameter that matches any segment, so "/:x" answered every
+  // one-segment request (every static file 404ed) and "/static/*" any path below it.
+  if (/[:*()]/.test(value)) invalid(key, `must be a plain URL path: ${JSON.stringify(value)} holds ":", "*", "(" or ")", which Fastify reads as route parameters and wildcards`)
+  return value
+}

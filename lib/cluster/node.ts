@@ -10,7 +10,7 @@ import { createBus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
 import { createLease, leaseTimings } from './lease.js'
 import { createMembership } from './membership.js'
-import type { ResolvedCluster } from '../cluster-options.js'
+import type { ResolvedCluster } from './options.js'
 import { connectRedis, isRefusal } from './redis.js'
 
 /** A leader's watchers and pipeline, for as long as it holds the lease. */

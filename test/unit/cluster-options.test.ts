@@ -2,7 +2,7 @@
 // touched; the default key names the site by its root and sources.
 import t from 'tap'
 import { resolveOptions } from '../../lib/options.js'
-import { DEFAULT_CLUSTER_TTL_MS } from '../../lib/cluster-options.js'
+import { DEFAULT_CLUSTER_TTL_MS } from '../../lib/cluster/options.js'
 import { leaseTimings } from '../../lib/cluster/lease.js'
 import { workerOf } from '../../lib/cluster/worker-warning.js'
 

@@ -1,7 +1,11 @@
 import { resolve } from 'node:path'
 import t from 'tap'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { DEFAULT_DEBOUNCE_MS, DEFAULT_IGNORE, DEFAULT_MAX_CLIENTS, DEFAULT_PATH, DEFAULT_POLL_INTERVAL_MS, resolveOptions } from '../../lib/options.js'
+import { DEFAULT_MAX_CLIENTS, DEFAULT_PATH } from '../../lib/channel/options.js'
+import { DEFAULT_IGNORE } from '../../lib/ignore.js'
+import { resolveOptions } from '../../lib/options.js'
+import { DEFAULT_DEBOUNCE_MS } from '../../lib/pipeline/options.js'
+import { DEFAULT_POLL_INTERVAL_MS } from '../../lib/watch/options.js'
 
 t.test('defaults resolve with no options', async t => {
   const options = resolveOptions()

@@ -1,7 +1,8 @@
 // The `cluster` option, resolved and checked at register time (ioredis itself loads later).
 import { createHash } from 'node:crypto'
-import type { RedisConnectionOptions } from '../types/index.js'
-import { integerOption, invalid, redisOption } from './validate.js'
+import type { RedisConnectionOptions } from '../../types/index.js'
+import { option } from '../option.js'
+import { integerOption, invalid, redisOption } from '../validate.js'
 
 /** The leader's lease lasts this long without a renewal (ms): a SIGKILLed leader is replaced within it. */
 export const DEFAULT_CLUSTER_TTL_MS = 3000
@@ -18,11 +19,16 @@ export interface ResolvedCluster {
 
 const KNOWN = ['redis', 'key', 'ttl']
 
+export const CLUSTER_OPTIONS = {
+  /** Coordination through Redis, or null: this process watches and builds on its own. */
+  cluster: option<ResolvedCluster | null>(undefined, (value, { root = null, watch = [] }) => resolveCluster(value, root, watch))
+}
+
 /**
  * `cluster`, or null when absent or false. `key` defaults to a hash of the resolved `root` and
  * `watch`: processes started from one project share a key, two projects on one Redis do not.
  */
-export function resolveCluster (value: unknown, root: string | null, watch: readonly string[]): ResolvedCluster | null {
+function resolveCluster (value: unknown, root: string | null, watch: readonly string[]): ResolvedCluster | null {
   if (value === undefined || value === false) return null
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('cluster', 'must be an object { redis, key?, ttl? }')
   const { redis, key, ttl } = value as Record<string, unknown>
