@@ -1,5 +1,5 @@
 // `npm run bench`: every scenario end to end, one table each, written to results/latest.md.
-// BENCH_ONLY=1,3 runs some scenarios (written to results/only-1-3.md); BENCH_QUICK=1 takes fewer samples; BENCH_OURS_BEFORE=path/to/dist/index.js adds another build of ours to scenario 6; BENCH_DEADLINE_S
+// BENCH_ONLY=1,3 runs some scenarios (written to results/only-1-3.md); BENCH_QUICK=1 takes fewer samples; BENCH_OURS_BEFORE=path/to/dist/index.js adds another build of ours to scenarios 1 and 6; BENCH_DEADLINE_S
 // bounds the whole run (default 900 s): past it, every child is killed and the run fails.
 import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'

@@ -9,6 +9,8 @@ const SETTLE_MS = 400
 
 const floorsAndOurs = () => [
   { name: 'fastify-livereload', tool: 'ours', kind: 'ours', isOurs: true },
+  // Another build of ours, for a before and after in one run: BENCH_OURS_BEFORE=path/to/dist/index.js
+  ...(process.env.BENCH_OURS_BEFORE === undefined ? [] : [{ name: 'fastify-livereload, before', tool: 'ours', kind: 'ours', config: { ours: process.env.BENCH_OURS_BEFORE } }]),
   { name: 'floor: raw @parcel/watcher', tool: 'parcel', kind: 'raw' },
   { name: 'floor: raw fs.watch', tool: 'fswatch', kind: 'raw' }
 ]
