@@ -194,14 +194,18 @@ export function nextStep (e: Evidence, rules: Rules): Step {
 }
 
 /**
- * A save the watcher holds back: one file written in place after a pause, less than its forced
- * flush after its last batch. The watcher delivers the first change after an idle spell at once,
- * but one that follows its last batch within WATCHER_FORCED_FLUSH_MS waits WATCHER_QUIET_MS for
- * company (a save right after the save that started a build, or 250–500 ms after another): the
- * activity has seen the write, and it is sent as a save from there, the watcher's copy stale.
+ * A save the watcher has not delivered: one file written in place after a pause. The watcher
+ * delivers the first change after an idle spell at once, but one that comes within
+ * WATCHER_FORCED_FLUSH_MS of its last notice waits WATCHER_QUIET_MS for company (a save right
+ * after the save that started a build, or 250–500 ms after another). Its last notice is not the
+ * last batch seen here: its timer is one for the whole process, reset by every subscription's
+ * notice, and by the batches that were stale copies of what the activity already sent (saves
+ * 400 ms apart waited its 50 ms in 4 of 8, their last batch here 750–800 ms old). So a save it
+ * has not delivered is sent from the activity, as any save, the watcher's copy stale; where the
+ * watcher delivers at once, its batch comes first and decides.
  */
 function isHeldSave (e: Evidence): boolean {
-  return e.hasActivity && e.undelivered === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS && e.now - e.lastBatchAt < WATCHER_FORCED_FLUSH_MS
+  return e.hasActivity && e.undelivered === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS
 }
 
 /**

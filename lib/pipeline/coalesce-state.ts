@@ -300,8 +300,9 @@ function mayStillCome (ctx: Context, flushed: Flushed, at: number): boolean {
 /**
  * A write the activity saw. Returns whether to decide again now: more writes only ever postpone
  * a flush, which the armed timer re-decides when it fires; the exceptions are a save's file
- * caught empty, which this write may have filled, and the first write the watcher has yet to
- * deliver, which it may never deliver (see nextStep).
+ * caught empty, which this write may have filled (in `open`, and in `idle`, where the watcher has
+ * yet to deliver it), and the first write the watcher has yet to deliver, which it may never
+ * deliver (see nextStep).
  */
 export function noteWrite (s: CoalescerState, ctx: Context, path: string, kind: 'rename' | 'change', isTimerArmed: boolean): boolean {
   const now = ctx.world.now()
@@ -321,7 +322,7 @@ export function noteWrite (s: CoalescerState, ctx: Context, path: string, kind: 
   } else if (kind === 'rename') {
     known.renames++
   }
-  return (s.phase === 'open' && s.batches === 1 && s.seen.size <= 3) || (s.phase === 'idle' && !isTimerArmed)
+  return (s.phase === 'open' && s.batches === 1 && s.seen.size <= 3) || (s.phase === 'idle' && (!isTimerArmed || s.seen.size === 1))
 }
 
 /**

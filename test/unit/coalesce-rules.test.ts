@@ -40,7 +40,7 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['two files are a burst', { pending: 2, isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a save the watcher holds (its last batch came less than its forced flush ago): sent from the activity', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300 }, waitUntil(T + EARLY_MS)],
-  ['…not when the watcher\'s last batch is older: it delivers at once, or lost it', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - WATCHER_FORCED_FLUSH_MS }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],
+  ['…and when its last batch here is older: its timer is the whole process\'s, reset by batches this tree never sees', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - WATCHER_FORCED_FLUSH_MS }, waitUntil(T + EARLY_MS)],
   ['…nor after other writes: a stream', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, quietBefore: 30 }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],

@@ -227,6 +227,17 @@ t.test('a save caught between its truncate and its write is sent once the write 
   t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write, not a quiet window')
 })
 
+t.test('a save caught between its truncate and its write, the watcher holding it, is sent once the write lands', async t => {
+  const { fake, flushed, write } = setup()
+  fake.write('/site/a.html')
+  write('/site/a.html', 0) // the truncate: the activity sees it, the watcher says nothing yet
+  fake.advance(QUIET_MS)
+  t.same(flushed, [], 'an empty file waits')
+  write('/site/a.html', 10) // the write
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write')
+})
+
 t.test('a file that stays empty is sent once it has stayed so a while', async t => {
   const { fake, flushed, write, deliver } = setup()
   fake.write('/site/empty.txt')
@@ -337,15 +348,28 @@ t.test('a write the watcher never delivers is waited for, then taken from the ac
   t.same(flushed, [[update('/site/a.html'), { path: '/site/new/early.html', type: 'create' }]])
 })
 
-t.test('a write the watcher never delivers at all is taken from the activity once the watcher has been silent past its forced flush', async t => {
+t.test('writes the watcher never delivers at all are taken from the activity once the watcher has been silent past its forced flush', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  fake.write('/site/a.html')
+  fake.write('/site/b.html')
+  write('/site/a.html')
+  write('/site/b.html')
+  fake.advance(WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS - 1)
+  t.same(flushed, [], 'the watcher may still deliver them')
+  fake.advance(1)
+  t.same(flushed, [[update('/site/a.html'), update('/site/b.html')]])
+  deliver('/site/a.html', '/site/b.html') // the watcher, very late after all
+  fake.advance(10_000)
+  t.equal(flushed.length, 1, 'its copy is stale')
+})
+
+t.test('a save the watcher has not delivered is sent from the activity after a save\'s quiet, however long ago its last batch came', async t => {
   const { fake, flushed, write, deliver } = setup()
   fake.write('/site/a.html')
   write('/site/a.html')
-  fake.advance(WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS - 1)
-  t.same(flushed, [], 'the watcher may still deliver it')
-  fake.advance(1)
-  t.same(flushed, [[update('/site/a.html')]])
-  deliver('/site/a.html') // the watcher, very late after all
+  fake.advance(EARLY_MS)
+  t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write')
+  deliver('/site/a.html') // the watcher's copy, 50 ms on
   fake.advance(10_000)
   t.equal(flushed.length, 1, 'its copy is stale')
 })
