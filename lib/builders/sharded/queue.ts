@@ -55,9 +55,14 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
   const closing = new AbortController()
   let closed: Promise<void> | undefined
 
-  const noWorker = (): string => lastError === null
+  /**
+   * Why no worker took the build: none is connected only where Redis said so (it counted 0);
+   * where it did not answer in time, it is Redis that cannot be reached, whether or not ioredis
+   * has reported the lost connection yet (on a loaded machine it had not, 1.5 s after a stop).
+   */
+  const noWorker = (hasCounted: boolean): string => lastError === null && hasCounted
     ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
-    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError.message}`
+    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError?.message ?? 'it did not answer'}`
 
   /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
   async function ready (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
@@ -81,9 +86,10 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       events.on('error', onError)
     }
     const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), timeUp])
-    if (isListening !== true) return { problem: noWorker() }
+    if (isListening !== true) return { problem: noWorker(false) }
+    let hasCounted = false
     while (!signal.aborted) {
-      const count = await Promise.race([queue.getWorkersCount().catch(() => 0), timeUp])
+      const count = await Promise.race([queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0), timeUp])
       if (count === null) break
       if (count > 0) {
         lastError = null
@@ -91,7 +97,7 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       }
       await Promise.race([new Promise(resolve => setTimeout(resolve, 100).unref()), timeUp])
     }
-    return { problem: noWorker() }
+    return { problem: noWorker(hasCounted) }
   }
 
   function jobOf (task: ShardInput, jobId: string): { name: string, data: ShardJob, opts: { jobId: string, attempts: number, removeOnComplete: true, removeOnFail: true } } {
@@ -146,13 +152,17 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
     // No worker left for `workerTimeout` (they died, Redis went away): the build fails instead of waiting for ever.
     let lastSeen = Date.now()
     let isChecking = false
+    let hasCounted = false // the last check got Redis's count
     const checker = setInterval(() => {
       if (isChecking) return
       isChecking = true
-      queue.getWorkersCount().then(count => { if (count > 0) lastSeen = Date.now() }, () => {}).finally(() => {
+      queue.getWorkersCount().then(count => {
+        hasCounted = true
+        if (count > 0) lastSeen = Date.now()
+      }, () => { hasCounted = false }).finally(() => {
         isChecking = false
         if (signal.aborted) removeWaiting().catch(() => {}) // a job back from a dead worker's lock: waiting again
-        if (Date.now() - lastSeen > workerTimeout) endAll({ errors: [{ message: noWorker() }] })
+        if (Date.now() - lastSeen > workerTimeout) endAll({ errors: [{ message: noWorker(hasCounted) }] })
       })
     }, CHECK_MS).unref()
     const onAbort = (): void => { removeWaiting().catch(() => {}) }
