@@ -200,7 +200,7 @@ export function nextStep (e: Evidence, rules: Rules): Step {
  * after the save that started a build, or 250–500 ms after another). Its last notice is not the
  * last batch seen here: its timer is one for the whole process, reset by every subscription's
  * notice, and by the batches that were stale copies of what the activity already sent (saves
- * 400 ms apart waited its 50 ms in 4 of 8, their last batch here 750–800 ms old). So a save it
+ * 400 ms apart waited its 50 ms in 4 of 12, their last batch here 750–800 ms old). So a save it
  * has not delivered is sent from the activity, as any save, the watcher's copy stale; where the
  * watcher delivers at once, its batch comes first and decides.
  */
