@@ -58,23 +58,18 @@ const ANSI = /\x1b\[[0-9;]*m/g // eslint-disable-line no-control-regex
  * 127.0.0.1, which it also listens on), and injects its snippet only into responses to requests
  * that accept text/html.
  */
-/** Another build of ours, for a before and after in one run: CLI_START_BEFORE=path/to/cli.js */
-const BEFORE = process.env.CLI_START_BEFORE
+/** Ours, as `cli` (a path to its dist/cli.js) starts it. */
+const ours = (name, version, cli) => ({
+  name,
+  version,
+  args: (dir, port) => [cli, dir, '--port', String(port), '--no-open'],
+  url: /serving .* with live reload at (\S+)\s*$/,
+  client: body => body.includes('/__livereload/client.js')
+})
+const BEFORE = process.env.CLI_START_BEFORE // another build of ours, for a before and after in one run
 const TOOLS = [
-  ...[BEFORE].filter(cli => cli !== undefined).map(cli => ({
-    name: 'ours, before',
-    version: 'CLI_START_BEFORE',
-    args: (dir, port) => [cli, dir, '--port', String(port), '--no-open'],
-    url: /serving .* with live reload at (\S+)\s*$/,
-    client: body => body.includes('/__livereload/client.js')
-  })),
-  {
-    name: 'ours',
-    version: versionOf('../package.json'),
-    args: (dir, port) => [path('../dist/cli.js'), dir, '--port', String(port), '--no-open'],
-    url: /serving .* with live reload at (\S+)\s*$/,
-    client: body => body.includes('/__livereload/client.js')
-  },
+  ...(BEFORE === undefined ? [] : [ours('ours, before', 'CLI_START_BEFORE', BEFORE)]),
+  ours('ours', versionOf('../package.json'), path('../dist/cli.js')),
   {
     name: 'live-server',
     version: versionOf('node_modules/live-server/package.json'),

@@ -118,6 +118,15 @@ export async function connectClient (kind, port, timeoutMs = 10_000) {
   return client
 }
 
+/**
+ * Another build of ours beside the current one, for a before and after in one run: none unless
+ * BENCH_OURS_BEFORE names its dist/index.js.
+ */
+export function oursBefore () {
+  const ours = process.env.BENCH_OURS_BEFORE
+  return ours === undefined ? [] : [{ name: 'fastify-livereload, before', tool: 'ours', kind: 'ours', config: { ours } }]
+}
+
 /** The alternatives, each at its defaults and with its delays at the minimum. */
 export function alternatives () {
   return [

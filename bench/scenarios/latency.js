@@ -2,15 +2,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { alternatives, connectClient, fmt, median, now, percentile, sleep, startEntry, table, waitEvent } from '../lib/harness.js'
+import { alternatives, connectClient, fmt, median, now, oursBefore, percentile, sleep, startEntry, table, waitEvent } from '../lib/harness.js'
 
 /** Where a tool settles after start before the first save (chokidar's initial scan). */
 const SETTLE_MS = 400
 
 const floorsAndOurs = () => [
   { name: 'fastify-livereload', tool: 'ours', kind: 'ours', isOurs: true },
-  // Another build of ours, for a before and after in one run: BENCH_OURS_BEFORE=path/to/dist/index.js
-  ...(process.env.BENCH_OURS_BEFORE === undefined ? [] : [{ name: 'fastify-livereload, before', tool: 'ours', kind: 'ours', config: { ours: process.env.BENCH_OURS_BEFORE } }]),
+  ...oursBefore(),
   { name: 'floor: raw @parcel/watcher', tool: 'parcel', kind: 'raw' },
   { name: 'floor: raw fs.watch', tool: 'fswatch', kind: 'raw' }
 ]

@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { alternatives, connectClient, fmt, median, now, percentile, sleep, startEntry, table } from '../lib/harness.js'
+import { alternatives, connectClient, fmt, median, now, oursBefore, percentile, sleep, startEntry, table } from '../lib/harness.js'
 
 const PER_DIR = 100
 /** A tool that has not seen the deep change this long after it started has failed the scenario. */
@@ -74,8 +74,7 @@ export async function watchStart ({ samples, log }) {
       { name: 'floor: raw @parcel/watcher', tool: 'parcel', kind: 'raw' },
       { name: 'bare Fastify + @fastify/websocket + @parcel/watcher', tool: 'bare', kind: 'bare' },
       { name: 'fastify-livereload', tool: 'ours', kind: 'ours' },
-      // Another build of ours, for a before and after in one run: BENCH_OURS_BEFORE=path/to/dist/index.js
-      ...(process.env.BENCH_OURS_BEFORE === undefined ? [] : [{ name: 'fastify-livereload, before', tool: 'ours', kind: 'ours', config: { ours: process.env.BENCH_OURS_BEFORE } }])
+      ...oursBefore()
     ]
     const rounds = files > 10_000 ? samples.bigStarts : samples.starts
     const results = Object.fromEntries(measured.map(entry => [entry.name, []]))
