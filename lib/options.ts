@@ -9,19 +9,16 @@ import { CLUSTER_OPTIONS } from './cluster/options.js'
 import { EDITOR_OPTIONS } from './editor/options.js'
 import { INJECT_OPTIONS } from './inject/options.js'
 import { METRICS_OPTIONS } from './metrics.js'
-import { option, type Earlier, type Option } from './option.js'
+import { flag, option, type Earlier, type Option } from './option.js'
 import { PIPELINE_OPTIONS } from './pipeline/options.js'
 import { invalid, urlPathOption } from './validate.js'
 import { WATCH_OPTIONS } from './watch/options.js'
 
-export const DEFAULT_PREFIX = '/'
+const DEFAULT_PREFIX = '/'
 
 const PLUGIN_OPTIONS = {
-  enabled: option<boolean>("process.env.NODE_ENV !== 'production'", value => {
-    const enabled = value ?? process.env.NODE_ENV !== 'production'
-    if (typeof enabled !== 'boolean') invalid('enabled', 'must be a boolean')
-    return enabled
-  }),
+  // Its default read at each register: NODE_ENV may change.
+  enabled: option<boolean>("process.env.NODE_ENV !== 'production'", value => flag('enabled', process.env.NODE_ENV !== 'production').resolve(value, {})),
   /** Absolute output directory, or null when the app serves its own pages. */
   root: option<string | null>('false', value => {
     if (value === undefined || value === false) return null

@@ -1,7 +1,7 @@
 // How paths appear in what leaves the process (messages to browsers, logs, stats, build
 // reports): relative to the working directory, or from `~`, so that none carries the layout of
 // the developer's disk or their user name. And the one way lib/ asks what is at a path.
-import { statSync } from 'node:fs'
+import { statSync, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, relative, sep } from 'node:path'
@@ -34,13 +34,12 @@ function scrubHome (text: string): string {
   return text.replaceAll(`file://${home}${sep}`, '~/').replaceAll(`${home}${sep}`, '~/')
 }
 
+type Kind = 'directory' | 'file' | 'missing'
+const kindOfStats = (stats: Stats | undefined): Kind => stats === undefined ? 'missing' : stats.isDirectory() ? 'directory' : 'file'
+
 /** What is at `path` now, links followed: a directory, something else (`file`), or nothing readable. */
-export async function kindOf (path: string): Promise<'directory' | 'file' | 'missing'> {
-  try {
-    return (await stat(path)).isDirectory() ? 'directory' : 'file'
-  } catch {
-    return 'missing'
-  }
+export async function kindOf (path: string): Promise<Kind> {
+  return kindOfStats(await stat(path).catch(() => undefined))
 }
 
 /**
@@ -48,9 +47,9 @@ export async function kindOf (path: string): Promise<'directory' | 'file' | 'mis
  * rest of a start's work (Fastify's plugins compiling on the same thread) cost a turn of several
  * milliseconds before the watcher could begin its walk.
  */
-export function kindOfNow (path: string): 'directory' | 'file' | 'missing' {
+export function kindOfNow (path: string): Kind {
   try {
-    return statSync(path).isDirectory() ? 'directory' : 'file'
+    return kindOfStats(statSync(path))
   } catch {
     return 'missing'
   }

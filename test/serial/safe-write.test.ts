@@ -67,7 +67,7 @@ const saves: Record<string, (file: string) => Promise<void>> = {
   // for that: past the quiet window (75 ms), within what a file caught empty is given (250 ms).
   'in place, from a writer whose event loop is away between its truncate and its write': async file => {
     const handle = await open(file, 'w')
-    await sleep(100)
+    await sleep(100) // the thing under test: the writer away between its truncate and its write
     await handle.writeFile('new')
     await handle.close()
   }
