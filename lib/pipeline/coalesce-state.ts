@@ -1,8 +1,9 @@
 import type { FileChange } from '../../types/index.js'
 import { COALESCER_PHASES, type CoalescerEvent, type CoalescerPhase } from './coalesce-phases.js'
-import { BURST_QUIET_MAX_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, EARLY_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
 import { transition } from './machine.js'
 import type { World } from './world.js'
+import type { Load } from './pressure.js'
 
 /** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
 interface Seen { renames: number }
@@ -58,7 +59,7 @@ export interface CoalescerState {
 
 /** What the state is read against: the world, the watched root, and the feeds' view (coalesce.ts). */
 export interface Context {
-  readonly world: Pick<World, 'now' | 'stat' | 'waited' | 'cpuContention'>
+  readonly world: Pick<World, 'now' | 'stat' | 'waited' | 'load'>
   readonly root: string | null
   readonly hasActivity: boolean
   /** Whether a polled tree may still report writes from before `since`. */
@@ -84,7 +85,7 @@ export function initialState (): CoalescerState {
     quietBefore: Infinity,
     hasWrites: false,
     isAnswered: false,
-    earlyMs: 0
+    earlyMs: EARLY_MS
   }
 }
 
@@ -92,6 +93,8 @@ export function initialState (): CoalescerState {
 export function enter (s: CoalescerState, event: CoalescerEvent): void {
   s.phase = transition('coalescer', COALESCER_PHASES, s.phase, event)
 }
+
+const IDLE: Load = { readyPerCpu: 0, isDiskBlocked: false }
 
 export function evidence (s: CoalescerState, ctx: Context): Evidence {
   const { world, root, hasActivity } = ctx
@@ -103,6 +106,8 @@ export function evidence (s: CoalescerState, ctx: Context): Evidence {
   // A save asks; in idle, one the watcher still holds (see isHeldSave in coalesce-rules.ts).
   const isSaveAsked = s.batches === 1 || (s.phase === 'idle' && undelivered === 1)
   const file = isSaveAsked ? oneFile(s, ctx) : undefined
+  // Only a quiet window asks what the machine is doing.
+  const { readyPerCpu, isDiskBlocked } = s.phase === 'open' || (s.phase === 'idle' && file !== undefined) ? world.load() : IDLE
   return {
     phase: s.phase,
     now,
@@ -124,7 +129,8 @@ export function evidence (s: CoalescerState, ctx: Context): Evidence {
     hasEmptyFile: isEmpty(ctx, file),
     earlyMs: s.earlyMs,
     lostMs: s.phase === 'open' || s.phase === 'idle' ? lost(s, ctx, now - lastWrite) : 0, // only quiet windows ask
-    contention: s.phase === 'open' || (s.phase === 'idle' && file !== undefined) ? world.cpuContention() : 0
+    contention: readyPerCpu,
+    isDiskBlocked
   }
 }
 
@@ -195,6 +201,8 @@ export function takePending (s: CoalescerState, ctx: Context): FileChange[] {
   s.isActivityPartial = false
   s.isRootAwaited = false // what it held went with this flush; the disk says whether it is still gone
   s.hasWrites = false
+  // A save the watcher holds has no batch to say how late we are: the uncontended quiet, not the last burst's.
+  s.earlyMs = EARLY_MS
   enter(s, 'flush')
   return changes
 }

@@ -4,7 +4,7 @@ import { nextStep, type Rules } from './coalesce-rules.js'
 import { realWorld, type World } from './world.js'
 
 /** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
-export type CoalescerWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer' | 'defer' | 'stat' | 'waited' | 'cpuContention'>
+export type CoalescerWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer' | 'defer' | 'stat' | 'waited' | 'load'>
 
 /** One watched tree's activity: the coalescer uses activity only while every feed is ready. */
 export interface ActivityFeed {

@@ -35,28 +35,40 @@ function openIfPresent (path: string): number | null {
   } /* c8 ignore stop */
 }
 
+/** What the machine is doing right now, from /proc/stat's instantaneous counts (not the load average's). */
+export interface Load {
+  /**
+   * Threads of other processes ready to run per CPU, plus this one. This process's other threads
+   * (the watcher's, libuv's pool hashing a build's outputs, V8's collector) are left out: none of
+   * them writes a source while it runs, and right after a build they kept one save in five
+   * waiting a burst's quiet (p95 51 ms against 6 after an idle spell).
+   */
+  readonly readyPerCpu: number
+  /**
+   * A thread is blocked on the disk (procs_blocked), this process's own among them: a writer that
+   * the kernel's writeback throttles, waiting for a page under writeback or for the block layer's
+   * write throttle, pauses 20–90 ms between two files with no CPU waited for (a thread rewriting
+   * 2,000 files beside a `dd` writing to the same disk: every pause of its over 20 ms was spent so).
+   */
+  readonly isDiskBlocked: boolean
+}
+
 /**
- * Threads of other processes ready to run per CPU right now, plus this one, from /proc/stat's
- * instantaneous counts (not the load average's); at least 2 while another process's thread is
- * blocked on the disk. A moment's sample, not a measure of a silence: the moment a watcher's
- * batch arrives is one its own delivery makes busy. This process's own threads (the watcher's,
- * libuv's pool hashing a build's outputs, V8's collector) are left out: none of them writes a
- * source, and right after a build they kept one save in five waiting a burst's quiet (p95 51 ms
- * against 6 after an idle spell). 0 where /proc/stat cannot be read (not Linux).
+ * The machine's load now: a moment's sample, not a measure of a silence (the moment a watcher's
+ * batch arrives is one its own delivery makes busy). Idle where /proc/stat cannot be read (not Linux).
  */
-export function readyPerCpu (): number {
+export function load (): Load {
   let text: string
   try {
     text = readFileSync('/proc/stat', 'latin1')
   } catch { /* c8 ignore start: Linux always has it */
-    return 0
+    return { readyPerCpu: 0, isDiskBlocked: false }
   } /* c8 ignore stop */
   const count = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
   // Read a few dozen microseconds after /proc/stat: a thread of ours that woke meanwhile would
   // make the others' count negative (seen with three threads spinning on a loaded machine).
-  const own = ownThreads()
-  const others = Math.max(0, count(RUNNING) - own.running)
-  return Math.max((others + 1) / CPUS, count(BLOCKED) > own.blocked ? 2 : 0)
+  const others = Math.max(0, count(RUNNING) - ownThreadsReady())
+  return { readyPerCpu: (others + 1) / CPUS, isDiskBlocked: count(BLOCKED) > 0 }
 }
 const RUNNING = /^procs_running (\d+)/m
 const BLOCKED = /^procs_blocked (\d+)/m
@@ -64,15 +76,14 @@ const BLOCKED = /^procs_blocked (\d+)/m
 /** Each thread's /proc/self/task/<tid>/stat, opened once (as /proc/pressure/cpu is) and read again from the start. */
 const taskStats = new Map<string, number>()
 
-/** This process's threads running or ready to run (this one among them), and those blocked on the disk, from /proc/self/task. */
-export function ownThreads (): { running: number, blocked: number } {
+/** This process's threads running or ready to run (this one among them), from /proc/self/task. */
+export function ownThreadsReady (): number {
   let running = 0
-  let blocked = 0
   let tasks: Set<string>
   try {
     tasks = new Set(readdirSync('/proc/self/task'))
   } catch { /* c8 ignore start: Linux always has it */
-    return { running: 1, blocked: 0 }
+    return 1
   } /* c8 ignore stop */
   for (const [task, fd] of taskStats) {
     if (tasks.has(task)) continue
@@ -90,9 +101,7 @@ export function ownThreads (): { running: number, blocked: number } {
     }
     // `tid (comm) S …`: the name may hold spaces and parentheses, the state follows the last one.
     const text = buffer.toString('latin1', 0, length)
-    const state = text[text.lastIndexOf(')') + 2]
-    if (state === 'R') running++
-    else if (state === 'D') blocked++
+    if (text[text.lastIndexOf(')') + 2] === 'R') running++
   }
-  return { running: Math.max(running, 1), blocked }
+  return Math.max(running, 1)
 }

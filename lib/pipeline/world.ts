@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
-import { readyPerCpu, waitedMs } from './pressure.js'
+import { load, waitedMs, type Load } from './pressure.js'
 
 /**
  * Everything the pipeline reads from or waits on outside itself: the clocks, timers, the turn of
@@ -22,8 +22,8 @@ export interface World {
   stat (path: string): { size: number, mtimeMs: number } | undefined
   /** How long (ms, from any fixed moment) threads have waited for a CPU: see pressure.ts. */
   waited (): number
-  /** Threads ready to run per CPU, right now: above 1, some (a writer, perhaps) wait for a CPU or the disk. */
-  cpuContention (): number
+  /** What the machine is doing right now: threads ready to run per CPU (above 1, some wait for one: a writer, perhaps), and whether one is blocked on the disk. */
+  load (): Load
   /** What the loop breaker reads of a source file. */
   readonly files: SourceFiles
 }
@@ -70,7 +70,7 @@ export const realWorld: World = {
   defer: fn => setImmediate(() => setImmediate(fn)),
   stat: path => statSync(path, { throwIfNoEntry: false }),
   waited: waitedMs,
-  cpuContention: readyPerCpu,
+  load,
   files: sourceFiles
 }
 

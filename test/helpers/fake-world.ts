@@ -14,6 +14,7 @@ export function fakeWorld () {
   let waited = 0
   let waitingSince: number | null = null
   let readyPerCpu = 0.5
+  let isDiskBlocked = false
   /** How long (ms) each look at the CPUs takes: time that passes in the middle of a decision. */
   let lag = 0
 
@@ -54,9 +55,9 @@ export function fakeWorld () {
       hash: path => files.get(path)?.content ?? null
     },
     waited: () => waited + (waitingSince === null ? 0 : now - waitingSince),
-    cpuContention: () => {
+    load: () => {
       now += lag
-      return readyPerCpu
+      return { readyPerCpu, isDiskBlocked }
     }
   }
 
@@ -90,6 +91,8 @@ export function fakeWorld () {
         waitingSince = null
       }
     },
+    /** From now on, a thread is blocked on the disk (a writer the kernel's writeback throttles, perhaps), or none is. */
+    blockDisk (isBlocked: boolean) { isDiskBlocked = isBlocked },
     /**
      * From now on, each decision takes `ms` (while it looks at the CPUs, after it has read the
      * clock): on a busy machine, our thread is taken off its CPU in the middle of one.

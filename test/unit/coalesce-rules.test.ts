@@ -2,14 +2,14 @@
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
 import {
-  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, EARLY_MS, earlyWindow, EMPTY_FILE_MS, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
+  BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, CONTENTION_RECHECK_MS, DISK_RECHECK_MAX_MS, DISK_STALL_MAX_MS, EARLY_MS, earlyWindow, EMPTY_FILE_MS, MAX_BURST_MS, mergeChanges, nextStep, TIMER_RESOLUTION_MS,
   UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence, type Step
 } from '../../lib/pipeline/coalesce-rules.js'
 
 const rules = { quietMs: 75, maxWaitMs: 5000 }
 const T = 1_000_000
 /** A save after a long pause, delivered at T, written at T: the base each row changes. */
-const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, lostMs: 0, contention: 0.5, isActivityPartial: false, isRootGone: false, isSweepDue: false }
+const save: Evidence = { phase: 'open', now: T, since: T, batches: 1, pending: 1, isOneFile: true, hasActivity: true, undelivered: 0, lastWriteAt: T, lastBatchAt: T, isRemovalOnly: false, lastNewPathAt: -Infinity, longestGap: 0, quietBefore: Infinity, hasEmptyFile: false, earlyMs: EARLY_MS, lostMs: 0, contention: 0.5, isDiskBlocked: false, isActivityPartial: false, isRootGone: false, isSweepDue: false }
 const waitUntil = (until: number): Step => ({ kind: 'wait', until })
 const flush: Step = { kind: 'flush' }
 
@@ -46,6 +46,16 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
   ['a burst quiet long enough, but threads waited for a CPU 20 ms of it', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 20)],
   ['a burst quiet long enough while others are at work, nobody waiting: over', { batches: 2, contention: 2, now: T + BURST_QUIET_MS }, flush],
+  ['a burst quiet long enough while a thread is blocked on the disk: its writer may be throttled, looked at again shortly', { batches: 2, isDiskBlocked: true, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + CONTENTION_RECHECK_MS)],
+  ['…then as long again as it waited', { batches: 2, isDiskBlocked: true, now: T + BURST_QUIET_MS + 4 }, waitUntil(T + BURST_QUIET_MS + 8)],
+  ['…at most every few milliseconds', { batches: 2, isDiskBlocked: true, now: T + BURST_QUIET_MS + 100 }, waitUntil(T + BURST_QUIET_MS + 100 + DISK_RECHECK_MAX_MS)],
+  ['…and over once the disk frees up', { batches: 2, now: T + BURST_QUIET_MS + 4 }, flush],
+  ['…or at most this long past its quiet', { batches: 2, isDiskBlocked: true, now: T + BURST_QUIET_MS + DISK_STALL_MAX_MS }, flush],
+  ['a save while a thread is blocked on the disk waits a burst\'s quiet', { isDiskBlocked: true, now: T + EARLY_MS }, waitUntil(T + EARLY_MS + CONTENTION_RECHECK_MS)],
+  ['…and is held while it stays blocked', { isDiskBlocked: true, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + CONTENTION_RECHECK_MS)],
+  ['a save the watcher holds, a thread blocked on the disk: held too', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, isDiskBlocked: true, now: T + BURST_QUIET_MS + 2 }, waitUntil(T + BURST_QUIET_MS + 4)],
+  ['settling while a thread is blocked on the disk: the build has written everything', { phase: 'settling', isDiskBlocked: true, batches: 7, pending: 200 }, flush],
+  ['the max wait while a thread is blocked on the disk: whatever else', { isOneFile: false, undelivered: 3, isDiskBlocked: true, since: T - rules.maxWaitMs }, flush],
   ['…quiet long enough where the writer could have run', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS + 20 }, flush],
   ['…threads waiting all along: a burst\'s longest quiet at most', { batches: 2, lostMs: BURST_QUIET_MAX_MS, now: T + BURST_QUIET_MAX_MS }, flush],
   ['paths the activity never saw: it lost events, and the watcher\'s batches decide', { batches: 4, isActivityPartial: true, lastBatchAt: T, now: T + 100 }, waitUntil(T + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS)],

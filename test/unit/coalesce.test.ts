@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
 import { createCoalescer } from '../../lib/pipeline/coalesce.js'
-import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, EARLY_MS, EMPTY_FILE_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, BURST_QUIET_MS, burstQuiet, DISK_RECHECK_MAX_MS, DISK_STALL_MAX_MS, EARLY_MS, EMPTY_FILE_MS, UNDELIVERED_GIVE_UP_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/coalesce-rules.js'
 import { fakeWorld } from '../helpers/fake-world.js'
 
 const QUIET_MS = 75
@@ -126,6 +126,30 @@ t.test('where threads wait for a CPU, a burst\'s silence must last longer before
   fake.advance(1)
   t.equal(flushed.length, 1, 'one flush')
   t.equal(flushed[0].length, 20)
+})
+
+t.test('while a thread is blocked on the disk, a burst\'s silence does not end it: a writer throttled by writeback', async t => {
+  const { fake, flushed, write, deliver } = setup()
+  const first = Array.from({ length: 10 }, (_, i) => `/site/d0/${i}.html`)
+  for (const file of first) write(file)
+  deliver(...first)
+  fake.blockDisk(true) // the writer, waiting for a page under writeback: no CPU waited for
+  fake.advance(BURST_QUIET_MS + 80)
+  t.same(flushed, [], 'its silence is no evidence while it is blocked')
+  fake.blockDisk(false)
+  const second = Array.from({ length: 10 }, (_, i) => `/site/d1/${i}.html`)
+  for (const file of second) write(file)
+  deliver(...second)
+  fake.advance(BURST_QUIET_MAX_MS)
+  t.equal(flushed.length, 1, 'one flush')
+  t.equal(flushed[0].length, 20)
+  fake.blockDisk(true) // a disk that never frees up (a copy of gigabytes beside)
+  write('/site/page.html')
+  deliver('/site/page.html')
+  fake.advance(BURST_QUIET_MS + DISK_STALL_MAX_MS - 1)
+  t.equal(flushed.length, 1, 'the next write is held while the disk stays blocked')
+  fake.advance(DISK_RECHECK_MAX_MS)
+  t.equal(flushed.length, 2, '…for its quiet and the disk\'s longest stall, no longer')
 })
 
 t.test('a burst whose activity lost events ends only once the watcher has been silent past its forced flush', async t => {
@@ -367,7 +391,9 @@ t.test('a save the watcher has not delivered is sent from the activity after a s
   const { fake, flushed, write, deliver } = setup()
   fake.write('/site/a.html')
   write('/site/a.html')
-  fake.advance(EARLY_MS)
+  fake.advance(EARLY_MS - 1)
+  t.same(flushed, [], 'not at once, though no batch ever came to say how late we are: it may be a burst\'s first file')
+  fake.advance(1)
   t.same(flushed, [[update('/site/a.html')]], 'sent a save\'s quiet after the write')
   deliver('/site/a.html') // the watcher's copy, 50 ms on
   fake.advance(10_000)

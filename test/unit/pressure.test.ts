@@ -3,7 +3,7 @@ import t from 'tap'
 import { availableParallelism } from 'node:os'
 import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import { ownThreads, readyPerCpu, waitedMs } from '../../lib/pipeline/pressure.js'
+import { load, ownThreadsReady, waitedMs } from '../../lib/pipeline/pressure.js'
 import { withoutTrackerInThreads } from '../helpers/threads.js'
 
 withoutTrackerInThreads()
@@ -32,11 +32,11 @@ t.test('this process\'s own threads are counted apart: every one ready to run is
     const { workerData: { shared, slot } } = require('node:worker_threads')
     while (Atomics.load(shared, 0) === 0) Atomics.store(shared, slot, 1)`, { eval: true, workerData: { shared, slot } }))
   for (let i = 0; i < 10_000 && [1, 2, 3].some(slot => Atomics.load(shared, slot) === 0); i++) await new Promise(resolve => setTimeout(resolve, 5))
-  const seen = Math.max(...Array.from({ length: 5 }, () => ownThreads().running))
-  const perCpu = readyPerCpu()
+  const seen = Math.max(...Array.from({ length: 5 }, () => ownThreadsReady()))
+  const { readyPerCpu: perCpu } = load()
   Atomics.store(shared, 0, 1)
   await Promise.all(workers.map(async worker => await once(worker, 'exit')))
   t.ok(seen >= 2, `${seen} of this process's threads ready to run: this one and the spinning ones (3 of them)`)
   t.ok(perCpu >= 1 / availableParallelism(), `${perCpu.toFixed(2)} per CPU: this thread at least, though ours woke between the two reads`)
-  t.ok(ownThreads().running >= 1, 'this one, once they stopped')
+  t.ok(ownThreadsReady() >= 1, 'this one, once they stopped')
 })
