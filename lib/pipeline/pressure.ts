@@ -47,8 +47,8 @@ export interface Load {
   /**
    * A thread is blocked on the disk (procs_blocked), this process's own among them: a writer that
    * the kernel's writeback throttles, waiting for a page under writeback or for the block layer's
-   * write throttle, pauses 20–90 ms between two files with no CPU waited for (a thread rewriting
-   * 2,000 files beside a `dd` writing to the same disk: every pause of its over 20 ms was spent so).
+   * write throttle, pauses 20–470 ms between two files with no CPU waited for (a process rewriting
+   * 2,000 files beside a `dd` writing to the same disk, its state sampled from /proc meanwhile).
    */
   readonly isDiskBlocked: boolean
 }
