@@ -277,7 +277,10 @@ t.test('the last worker gone while its shard runs: the build fails after the tim
   const s = site(t, redis, { a: { 'p.md': 'SLOW 600000' } }, { queue: { redis: redis.url, name: 'q', workerTimeout: 1500 } })
   const worker = await startWorker(t, redis)
   const building = s.builder.build(ctx()) as Promise<Built>
-  await eventually(() => s.ran().length === 1, PATIENCE_MS, 'the shard started')
+  let early: Built | undefined
+  building.then(built => { early = built }, () => {})
+  await eventually(() => s.ran().length === 1 || early !== undefined, PATIENCE_MS, 'the shard started')
+  t.same(early?.errors, undefined, 'the build did not end before its shard started')
   worker.child.kill('SIGKILL')
   const killed = Date.now()
   t.match((await building).errors, [{ message: /^no shard worker is connected to the queue "q"/ }])
@@ -299,8 +302,9 @@ t.test('through the plugin: an edit is built by a shard worker and reloads the b
   const s = site(t, redis, { a: { 'p.md': 'page a' }, b: { 'p.md': 'page b' } })
   const worker = await runShardWorker({ redis: redis.url, worker: WORKER, execArgv: [], name: 'q', concurrency: 1 })
   t.teardown(() => worker.close())
-  await app.register(liveReload, { root: s.out, watch: [s.src], builder: s.builder })
-  t.same(s.ran().map(line => line.split(' ')[0]).sort(), ['a', 'b'], 'the start-up build')
+  const errors: string[] = []
+  await app.register(liveReload, { root: s.out, watch: [s.src], builder: s.builder, onBuildEnd: report => { errors.push(...report.errors.map(error => error.message)) } })
+  t.same(s.ran().map(line => line.split(' ')[0]).sort(), ['a', 'b'], `the start-up build${errors.length > 0 ? `, which failed: ${errors.join('; ')}` : ''}`)
   const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')
   await writeFile(join(s.src, 'b/p.md'), 'page b, saved')

@@ -75,8 +75,11 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
   }
 
   async function poll (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
-    const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
-    const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), timeUp])
+    // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
+    // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
+    // outlast a short timeout, and a build with a worker ready would fail for want of one.
+    const connectedIn = until(Date.now() + workerTimeout, signal).then(() => null)
+    const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), connectedIn])
     if (isConnected === true && events === null) {
       // From the stream's start, not from whatever is newest when its first read reaches Redis
       // (some time after it says it is ready): a job that ended meanwhile would never be heard
@@ -85,8 +88,9 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       events = new QueueEvents(name, { connection, lastEventId: '0-0' })
       events.on('error', onError)
     }
-    const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), timeUp])
+    const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), connectedIn])
     if (isListening !== true) return { problem: noWorker(false) }
+    const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
     let hasCounted = false
     while (!signal.aborted) {
       const count = await Promise.race([queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0), timeUp])
