@@ -1,5 +1,5 @@
 // Every example starts, answers one request with the client injected, and closes.
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -13,7 +13,7 @@ import { createApp as ssrTemplates } from '../examples/ssr-templates/server.js'
 import { createApp as sync } from '../examples/sync/server.js'
 import { listen } from '../examples/listen.js'
 import { channelClient } from './helpers/cli.js'
-import { fixture } from './helpers/fixture.js'
+import { fixture, saveWhole } from './helpers/fixture.js'
 import { eventually } from './helpers/eventually.js'
 import { startRedis } from './helpers/redis.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
@@ -114,7 +114,7 @@ t.test('examples/eleventy keeps its generator running, serves what it writes, an
   const client = await channelClient(t, `http://127.0.0.1:${String(await listen(app, { PORT: '0', HOST: '127.0.0.1' }))}`)
   t.match((await app.inject('/index.html')).body, '<h1>Home</h1>')
   t.match((await app.inject('/index.html')).body, TAG)
-  await writeFile(join(site, 'content/index.html'), '<h1>Edited</h1>\n')
+  await saveWhole(join(site, 'content/index.html'), '<h1>Edited</h1>\n') // one rebuild: no truncated source for the generator to build first
   await client.next('reload')
   t.match((await app.inject('/index.html')).body, '<h1>Edited</h1>')
 })

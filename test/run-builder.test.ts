@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
@@ -13,7 +13,7 @@ import type { RunBuilderOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { channelClient, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
-import { fixture } from './helpers/fixture.js'
+import { fixture, saveWhole } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
 import { isAlive } from './helpers/process.js'
 
@@ -30,16 +30,6 @@ async function site (t: Test, { env = {}, options = {}, command = COMMAND }: { e
   return { dir, app, url, log, client: await channelClient(t, url) }
 }
 
-/**
- * Saves a source as editors do, a temporary file renamed over it: one event for the generator's
- * own watcher whatever the load (a write in place is a truncate, then a write, which a loaded
- * machine can put more than the generator's 20 ms apart: two rebuilds of its own).
- */
-async function save (file: string, text: string): Promise<void> {
-  await writeFile(`${file}.tmp`, text)
-  await rename(`${file}.tmp`, file)
-}
-
 /** The types of the messages `client` got after its hello. */
 const types = (client: { messages: Array<{ type: string }> }): string[] => client.messages.slice(1).map(message => message.type)
 
@@ -48,7 +38,7 @@ t.test('started once, ready on its first build; each save is one rebuild: buildi
   t.match(await readFile(join(dir, '_site/index.html'), 'utf8'), /<h1>one<\/h1>/, 'app.ready() waited for the first build')
   t.equal(app.liveReload.stats().builds, 1)
   for (const text of ['two', 'three']) {
-    await save(join(dir, 'src/index.html'), `<h1>${text}</h1>\n`)
+    await saveWhole(join(dir, 'src/index.html'), `<h1>${text}</h1>\n`)
     const reload = await client.next('reload')
     t.same(reload.paths.sort(), ['/feed.xml', '/index.html'], 'both files the rebuild wrote, in one message')
     t.match(await readFile(join(dir, '_site/index.html'), 'utf8'), new RegExp(text))
@@ -60,14 +50,14 @@ t.test('started once, ready on its first build; each save is one rebuild: buildi
 
 t.test('a rebuild that fails: its output in the overlay at its file and line; the next good rebuild clears it', async t => {
   const { dir, app, client } = await site(t)
-  await save(join(dir, 'src/about.html'), '<h1>about</h1>\n{{ broken }}\n')
+  await saveWhole(join(dir, 'src/about.html'), '<h1>about</h1>\n{{ broken }}\n')
   const { errors } = await client.next('error')
   t.equal(errors.length, 1)
   t.match(errors[0], { line: 2, column: 1 })
   t.ok(errors[0].file?.endsWith('src/about.html'), `the template: ${String(errors[0].file)}`)
   t.match(errors[0].message, /Problem writing Eleventy templates/)
   t.equal(app.liveReload.stats().failures, 1)
-  await save(join(dir, 'src/about.html'), '<h1>about us</h1>\n')
+  await saveWhole(join(dir, 'src/about.html'), '<h1>about us</h1>\n')
   await client.next('reload')
   t.equal(app.liveReload.stats().lastErrors, null)
   t.same(types(client), ['building', 'error', 'building', 'reload'])
@@ -76,21 +66,21 @@ t.test('a rebuild that fails: its output in the overlay at its file and line; th
 t.test('esbuild\'s lines by default, colours stripped; a pattern of the user\'s for a tool of its own', async t => {
   await t.test('esbuild', async t => {
     const { dir, client } = await site(t, { env: { GENERATOR_STYLE: 'esbuild' } })
-    await save(join(dir, 'src/index.html'), '{{ broken }}\n')
+    await saveWhole(join(dir, 'src/index.html'), '{{ broken }}\n')
     const { errors } = await client.next('error')
     t.match(errors[0], { line: 1, message: /✘ \[ERROR\] Unexpected "broken"/ })
     t.notOk(errors[0].message.includes('\u001b'), 'no escape codes')
-    await save(join(dir, 'src/index.html'), 'fixed\n')
+    await saveWhole(join(dir, 'src/index.html'), 'fixed\n')
     await client.next('reload')
   })
   await t.test('plain, with patterns (a global flag does not make every other line miss)', async t => {
     const options = { begins: /^gen: begin/g, ends: /^gen: done/g, errors: /FAILED/g }
     const { dir, client } = await site(t, { env: { GENERATOR_STYLE: 'plain' }, options })
     for (const text of ['a', 'b', 'c']) {
-      await save(join(dir, 'src/index.html'), `${text}\n`)
+      await saveWhole(join(dir, 'src/index.html'), `${text}\n`)
       await client.next('reload')
     }
-    await save(join(dir, 'src/index.html'), '{{ broken }}\n')
+    await saveWhole(join(dir, 'src/index.html'), '{{ broken }}\n')
     t.match((await client.next('error')).errors[0].message, /gen: FAILED at src\/index.html:1/)
     t.same(types(client), ['building', 'reload', 'building', 'reload', 'building', 'reload', 'building', 'error'])
   })
@@ -103,7 +93,7 @@ t.test('a rebuild whose end never shows fails after timeout; the next one is a b
   // Its start gave up on before the generator had built (and was watching): now it is.
   if (!log.lines.some(line => line.msg === 'gen: done')) await log.next(line => line.msg === 'gen: done')
   for (const text of ['a', 'b']) {
-    await save(join(dir, 'src/index.html'), `${text}\n`)
+    await saveWhole(join(dir, 'src/index.html'), `${text}\n`)
     await client.next('building')
     t.match((await client.next('error')).errors[0].message, /printed no end of this rebuild in 300 ms\n\ngen: begin/)
   }
@@ -199,7 +189,7 @@ t.test('the command: --run serves the directory its generator writes, and reload
   const dir = fixture(t, { src: { 'index.html': '<h1>one</h1>\n' }, _site: {} })
   const command = await serveCommand(t, ['_site', '--run', COMMAND, '--port', '0', '--no-open'], { cwd: dir })
   const client = await channelClient(t, command.url)
-  await save(join(dir, 'src/index.html'), '<h1>two</h1>\n')
+  await saveWhole(join(dir, 'src/index.html'), '<h1>two</h1>\n')
   await client.next('reload')
   t.match(await (await fetch(`${command.url}/index.html`)).text(), /two/)
   await command.line(/Watching/)

@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
 import type { Test } from 'tap'
 
 export type Files = NonNullable<Parameters<Test['testdir']>[0]>
@@ -16,4 +17,14 @@ export type Files = NonNullable<Parameters<Test['testdir']>[0]>
 export function fixture (t: Test, files: Files = {}): string {
   t.teardown(() => {})
   return realpathSync(t.testdir(files))
+}
+
+/**
+ * Saves a source as editors do, a temporary file renamed over it: one event for a generator's
+ * own watcher whatever the load (a write in place is a truncate, then a write, which a loaded
+ * machine can put more than a generator's debounce apart: a rebuild from the empty file first).
+ */
+export async function saveWhole (file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text)
+  await rename(`${file}.tmp`, file)
 }
