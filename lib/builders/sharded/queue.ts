@@ -90,26 +90,22 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
     }
     const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), connectedIn])
     if (isListening !== true) return { problem: noWorker(false) }
-    const timeUp = until(Date.now() + workerTimeout, signal).then(() => null)
+    const deadline = Date.now() + workerTimeout
+    const timeUp = until(deadline, signal)
+    // A count on its way at the deadline still decides: on a loaded machine Redis's answer, or our
+    // turn to read it, can come after the deadline's timer (a build with no worker was told Redis
+    // did not answer). One that has not come as long again after it: Redis does not answer.
+    const answerBy = until(deadline + workerTimeout, signal).then(() => null)
     let hasCounted = false
-    let counting: Promise<number | null> = Promise.resolve(null)
     while (!signal.aborted) {
-      counting = queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0)
-      const count = await Promise.race([counting, timeUp])
+      const count = await Promise.race([queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0), answerBy])
       if (count === null) break
       if (count > 0) {
         lastError = null
         return { events: events! }
       }
+      if (Date.now() >= deadline) break
       await Promise.race([new Promise(resolve => setTimeout(resolve, 100).unref()), timeUp])
-    }
-    // Time is up with a count on its way: on a loaded machine Redis's answer, or our turn to read
-    // it, can come after the deadline's timer. That answer, not the timer, says whether a worker
-    // is there (a build with no worker was told Redis did not answer). Waited for as long again at most.
-    const late = signal.aborted || hasCounted ? null : await Promise.race([counting, until(Date.now() + workerTimeout, signal).then(() => null)])
-    if (late !== null && late > 0) {
-      lastError = null
-      return { events: events! }
     }
     return { problem: noWorker(hasCounted) }
   }
