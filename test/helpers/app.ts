@@ -8,10 +8,12 @@ import type { Test } from 'tap'
  * before the test makes anything else, so the app closes (watchers, builders, sockets) while
  * the test's fixture directory still exists (see fixture.ts). Closing twice is harmless: a
  * test about app.close() may close it itself. (An HTTP/2 app is typed as an HTTP/1 one: the
- * tests use only what both have.)
+ * tests use only what both have.) Its first build is waited for however long the machine takes:
+ * past most of Fastify's pluginTimeout (10 s) register would return with the build still running
+ * (index.ts firstBuild), which a loaded machine reached; a test of that sets its own pluginTimeout.
  */
 export function testApp (t: Test, options: FastifyServerOptions | FastifyHttp2Options<Http2Server> = {}): FastifyInstance {
-  const app = Fastify(options as FastifyServerOptions)
+  const app = Fastify({ pluginTimeout: 0, ...options } as FastifyServerOptions)
   t.teardown(() => app.close())
   return app
 }
