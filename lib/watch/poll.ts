@@ -168,7 +168,7 @@ async function sweep (poller: Poller): Promise<void> {
     const state = poller.dirs.get(path)
     if (state !== undefined) await sweepDirectory(poller, path, state, events) // removed by a parent's sweep
   }
-  const { callback } = poller // called bare, as @parcel/watcher calls it
+  const { callback } = poller // a plain call, as @parcel/watcher makes it, not a method call on the poller
   if (events.length > 0 && !poller.isClosed) callback(null, events)
 }
 
