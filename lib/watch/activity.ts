@@ -27,6 +27,19 @@ export interface Activity {
   close (): void
 }
 
+/** One activity's state, shared by the functions below that follow its tree. */
+interface Follower {
+  dir: string
+  isIgnored: (path: string) => boolean
+  handlers: ActivityHandlers
+  onGone: (() => void) | undefined
+  /** Runs the start's listings a few at a time (see WALK_LISTINGS). */
+  listing: <T>(fn: () => Promise<T>) => Promise<T>
+  /** Per directory followed: its watch, and which directory it is (see `identity`). */
+  watchers: Map<string, { watcher: FSWatcher, identity: string }>
+  isClosed: boolean
+}
+
 /**
  * The coalescer's evidence of what the file system is doing right now. @parcel/watcher delivers
  * the first change after an idle spell at once, then holds the rest until 50 ms of quiet or a
@@ -39,132 +52,140 @@ export interface Activity {
  * activity has stopped: `onUnavailable` came first).
  */
 export function watchActivity (dir: string, isIgnored: (path: string) => boolean, handlers: ActivityHandlers, onGone?: () => void): Activity {
-  // A turn of the event loop takes in every listing (and stat) the thread pool has finished: with
-  // the whole tree asked for at once, 1,000 listings came in a few turns and stalled the loop
-  // 110–220 ms.
-  const listing = createLimit(WALK_LISTINGS)
-  /** Per directory followed: its watch, and which directory it is (see `identity`). */
-  const watchers = new Map<string, { watcher: FSWatcher, identity: string }>()
-  let isClosed = false
-
-  function close (): void {
-    isClosed = true
-    for (const { watcher } of watchers.values()) watcher.close()
-    watchers.clear()
+  const follower: Follower = {
+    dir,
+    isIgnored,
+    handlers,
+    onGone,
+    // A turn of the event loop takes in every listing (and stat) the thread pool has finished: with
+    // the whole tree asked for at once, 1,000 listings came in a few turns and stalled the loop
+    // 110–220 ms.
+    listing: createLimit(WALK_LISTINGS),
+    watchers: new Map(),
+    isClosed: false
   }
-
-  function giveUp (): void {
-    if (isClosed) return
-    close()
-    handlers.onUnavailable()
-  }
-
-  /**
-   * Watches the directory `path`; false when it is gone already, or followed already. A
-   * directory removed and made again before its removal was read (`rm -rf out && cp -r a out`)
-   * is another directory under a known path: its old watch died with the old one, so it is
-   * followed afresh.
-   */
-  function open (path: string, stats = statSync(path, { throwIfNoEntry: false })): boolean {
-    if (isClosed || stats === undefined) return false
-    if (watchers.get(path)?.identity === identity(stats)) return false
-    // A directory replaced: its old watch goes, with those below it. Only a followed directory
-    // has followed ones below it (they are followed from the top down, and forgotten with it):
-    // a new one has none, and is not compared with every watch (n² over a checkout's directories).
-    if (watchers.has(path)) forget(path)
-    if (watchers.size >= MAX_ACTIVITY_DIRS) {
-      giveUp()
-      return false
-    }
-    try {
-      const watcher = watch(path, { persistent: false }, (kind, name) => onEvent(path, kind as ActivityKind, name))
-      watcher.on('error', () => forget(path))
-      watchers.set(path, { watcher, identity: identity(stats) })
-      return true
-    } catch {
-      // Gone already (created and removed in one burst), or no inotify watch left: then blind.
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) giveUp()
-      return false
-    }
-  }
-
-  /** A directory that appeared: watched at once, with what the burst already wrote into it counted as activity. */
-  function addNew (path: string, stats?: Stats): void {
-    if (!open(path, stats)) return
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(path, { withFileTypes: true })
-    } catch { /* c8 ignore start: removed between its watch and its listing */
-      return forget(path)
-    } /* c8 ignore stop */
-    for (const entry of entries) {
-      const child = join(path, entry.name)
-      if (isIgnored(child)) continue
-      if (entry.isDirectory()) addNew(child)
-      handlers.onActivity(child, 'rename')
-    }
-  }
-
-  /**
-   * The tree as it is at start, followed without blocking the event loop: a few directories at a
-   * time (see `listing`), each in a turn of its own, and a directory without subdirectories is not
-   * listed. Unix counts a directory's links as two (its name, its `.`) plus one per subdirectory
-   * (its `..`), so a count of 2 is a leaf, whose files need no watch of their own (GNU find's leaf
-   * optimisation; file systems that do not count, btrfs and overlayfs' merged directories, say 1,
-   * and are listed). A 100,000-file tree of 1,000 leaves is followed in ~90 ms instead of ~210,
-   * without listing its 100,000 files. In a server watching that tree, the 32 leaves of one
-   * listing watched in one turn stalled its event loop ~80 ms; with a turn each, its longest
-   * stall was that of the same server with no activity (14–17 ms, four runs each).
-   */
-  async function addExisting (path: string): Promise<void> {
-    let entries: Dirent[]
-    try {
-      entries = await listing(async () => {
-        await nextTurn()
-        const stats = statSync(path)
-        return !open(path, stats) || stats.nlink === 2 ? [] : await readdir(path, { withFileTypes: true })
-      })
-    } catch { // gone before its watch, or between its watch and its listing
-      return forget(path)
-    }
-    await Promise.all(entries
-      .filter(entry => entry.isDirectory() && !isIgnored(join(path, entry.name)))
-      .map(async entry => await addExisting(join(path, entry.name))))
-  }
-
-  function forget (path: string): void {
-    for (const [watched, { watcher }] of watchers) {
-      if (watched !== path && !watched.startsWith(path + sep)) continue
-      watcher.close()
-      watchers.delete(watched)
-    }
-  }
-
-  function onEvent (path: string, kind: ActivityKind, name: string | null): void {
-    if (isClosed) return
-    // An event on the watched directory itself (its attributes, its removal) carries the
-    // directory's own name (libuv): the watcher reports it as the directory, so this does too.
-    let target = name === null ? path : join(path, name)
-    if (name === basename(path) && statSync(target, { throwIfNoEntry: false }) === undefined) target = path
-    if (target !== dir && isIgnored(target)) return
-    if (kind === 'rename') {
-      const stats = statSync(target, { throwIfNoEntry: false })
-      const isDirectory = stats?.isDirectory()
-      if (isDirectory === undefined && target === dir) { // the watcher waits for it to come back; so must whoever restarts this
-        giveUp()
-        return onGone?.()
-      }
-      if (isDirectory === true) addNew(target, stats)
-      else if (isDirectory === undefined && watchers.has(target)) forget(target) // a directory we followed, and those below it
-    }
-    handlers.onActivity(target, kind)
-  }
-
-  const started = addExisting(dir).then(() => {
-    if (!watchers.has(dir)) giveUp() // the directory is gone, or was never there
+  const started = addExisting(follower, dir).then(() => {
+    if (!follower.watchers.has(dir)) giveUp(follower) // the directory is gone, or was never there
     else handlers.onReady()
-  }, giveUp)
-  return { started, close }
+  }, () => giveUp(follower))
+  return { started, close: () => close(follower) }
+}
+
+function close (follower: Follower): void {
+  follower.isClosed = true
+  for (const { watcher } of follower.watchers.values()) watcher.close()
+  follower.watchers.clear()
+}
+
+function giveUp (follower: Follower): void {
+  if (follower.isClosed) return
+  close(follower)
+  follower.handlers.onUnavailable()
+}
+
+/**
+ * Watches the directory `path`; false when it is gone already, or followed already. A
+ * directory removed and made again before its removal was read (`rm -rf out && cp -r a out`)
+ * is another directory under a known path: its old watch died with the old one, so it is
+ * followed afresh.
+ */
+function open (follower: Follower, path: string, stats = statSync(path, { throwIfNoEntry: false })): boolean {
+  const { watchers } = follower
+  if (follower.isClosed || stats === undefined) return false
+  if (watchers.get(path)?.identity === identity(stats)) return false
+  // A directory replaced: its old watch goes, with those below it. Only a followed directory
+  // has followed ones below it (they are followed from the top down, and forgotten with it):
+  // a new one has none, and is not compared with every watch (n² over a checkout's directories).
+  if (watchers.has(path)) forget(follower, path)
+  if (watchers.size >= MAX_ACTIVITY_DIRS) {
+    giveUp(follower)
+    return false
+  }
+  try {
+    const watcher = watch(path, { persistent: false }, (kind, name) => onEvent(follower, path, kind as ActivityKind, name))
+    watcher.on('error', () => forget(follower, path))
+    watchers.set(path, { watcher, identity: identity(stats) })
+    return true
+  } catch {
+    // Gone already (created and removed in one burst), or no inotify watch left: then blind.
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) giveUp(follower)
+    return false
+  }
+}
+
+/** A directory that appeared: watched at once, with what the burst already wrote into it counted as activity. */
+function addNew (follower: Follower, path: string, stats?: Stats): void {
+  const { isIgnored } = follower
+  if (!open(follower, path, stats)) return
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(path, { withFileTypes: true })
+  } catch { /* c8 ignore start: removed between its watch and its listing */
+    return forget(follower, path)
+  } /* c8 ignore stop */
+  for (const entry of entries) {
+    const child = join(path, entry.name)
+    if (isIgnored(child)) continue
+    if (entry.isDirectory()) addNew(follower, child)
+    follower.handlers.onActivity(child, 'rename')
+  }
+}
+
+/**
+ * The tree as it is at start, followed without blocking the event loop: a few directories at a
+ * time (see `listing`), each in a turn of its own, and a directory without subdirectories is not
+ * listed. Unix counts a directory's links as two (its name, its `.`) plus one per subdirectory
+ * (its `..`), so a count of 2 is a leaf, whose files need no watch of their own (GNU find's leaf
+ * optimisation; file systems that do not count, btrfs and overlayfs' merged directories, say 1,
+ * and are listed). A 100,000-file tree of 1,000 leaves is followed in ~90 ms instead of ~210,
+ * without listing its 100,000 files. In a server watching that tree, the 32 leaves of one
+ * listing watched in one turn stalled its event loop ~80 ms; with a turn each, its longest
+ * stall was that of the same server with no activity (14–17 ms, four runs each).
+ */
+async function addExisting (follower: Follower, path: string): Promise<void> {
+  const { listing, isIgnored } = follower
+  let entries: Dirent[]
+  try {
+    entries = await listing(async () => {
+      await nextTurn()
+      const stats = statSync(path)
+      return !open(follower, path, stats) || stats.nlink === 2 ? [] : await readdir(path, { withFileTypes: true })
+    })
+  } catch { // gone before its watch, or between its watch and its listing
+    return forget(follower, path)
+  }
+  await Promise.all(entries
+    .filter(entry => entry.isDirectory() && !isIgnored(join(path, entry.name)))
+    .map(async entry => await addExisting(follower, join(path, entry.name))))
+}
+
+function forget (follower: Follower, path: string): void {
+  for (const [watched, { watcher }] of follower.watchers) {
+    if (watched !== path && !watched.startsWith(path + sep)) continue
+    watcher.close()
+    follower.watchers.delete(watched)
+  }
+}
+
+function onEvent (follower: Follower, path: string, kind: ActivityKind, name: string | null): void {
+  const { dir, isIgnored, onGone } = follower
+  if (follower.isClosed) return
+  // An event on the watched directory itself (its attributes, its removal) carries the
+  // directory's own name (libuv): the watcher reports it as the directory, so this does too.
+  let target = name === null ? path : join(path, name)
+  if (name === basename(path) && statSync(target, { throwIfNoEntry: false }) === undefined) target = path
+  if (target !== dir && isIgnored(target)) return
+  if (kind === 'rename') {
+    const stats = statSync(target, { throwIfNoEntry: false })
+    const isDirectory = stats?.isDirectory()
+    if (isDirectory === undefined && target === dir) { // the watcher waits for it to come back; so must whoever restarts this
+      giveUp(follower)
+      return onGone?.()
+    }
+    if (isDirectory === true) addNew(follower, target, stats)
+    else if (isDirectory === undefined && follower.watchers.has(target)) forget(follower, target) // a directory we followed, and those below it
+  }
+  follower.handlers.onActivity(target, kind)
 }
 
 /**

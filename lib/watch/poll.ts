@@ -22,6 +22,21 @@ export interface SweepHandlers {
 interface FileState { mtimeMs: number, size: number, ino: number }
 interface DirState { mtimeMs: number, files: Map<string, FileState>, dirs: Set<string> }
 
+/** One poller's state, shared by the steps of its sweeps below. */
+interface Poller {
+  isIgnored: (path: string) => boolean
+  /** Every directory followed, by path. */
+  dirs: Map<string, DirState>
+  callback: watcher.SubscribeCallback
+  options: { interval: number } & Partial<SweepHandlers>
+  isClosed: boolean
+  /** File system calls left in this slice (see SLICE). */
+  budget: number
+  timer: NodeJS.Timeout | undefined
+  /** Ends the wait between two sweeps. */
+  wake: (() => void) | undefined
+}
+
 /**
  * Polls `dir` every `interval` ms and reports what changed in @parcel/watcher's shape, so the
  * rest of the plugin cannot tell the difference. Built for large trees: no timer per file,
@@ -35,140 +50,145 @@ export async function pollSubscribe (
   callback: watcher.SubscribeCallback,
   options: { ignore: string[], interval: number } & Partial<SweepHandlers>
 ): Promise<{ unsubscribe (): Promise<void> }> {
-  const isIgnored = ignoreMatcher(dir, options.ignore)
-  const dirs = new Map<string, DirState>()
-  let isClosed = false
-  let budget = SLICE
-  let timer: NodeJS.Timeout | undefined
-  let wake: (() => void) | undefined
-
-  /** Yields to the event loop once a slice of work is done. */
-  async function spend (calls: number): Promise<void> {
-    budget -= calls
-    if (budget > 0) return
-    budget = SLICE
-    await new Promise(resolve => setImmediate(resolve))
+  const poller: Poller = {
+    isIgnored: ignoreMatcher(dir, options.ignore),
+    dirs: new Map(),
+    callback,
+    options,
+    isClosed: false,
+    budget: SLICE,
+    timer: undefined,
+    wake: undefined
   }
-
-  /** Records a directory and everything below it, reporting each entry as `type` when given. */
-  async function scan (path: string, events: watcher.Event[] | null): Promise<void> {
-    const stats = statSync(path, { throwIfNoEntry: false })
-    const entries = readEntries(path)
-    if (stats === undefined || entries === null) return
-    const state: DirState = { mtimeMs: stats.mtimeMs, files: new Map(), dirs: new Set() }
-    dirs.set(path, state)
-    await spend(2)
-    for (const entry of entries) await add(path, state, entry, events)
-  }
-
-  async function add (parent: string, state: DirState, entry: Dirent, events: watcher.Event[] | null): Promise<void> {
-    const path = join(parent, entry.name)
-    if (isIgnored(path)) return
-    if (entry.isDirectory()) {
-      state.dirs.add(entry.name)
-      events?.push({ path, type: 'create' })
-      await scan(path, events)
-      return
-    }
-    const stats = statSync(path, { throwIfNoEntry: false })
-    await spend(1)
-    if (stats === undefined) return // gone already
-    state.files.set(entry.name, { mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino })
-    events?.push({ path, type: 'create' })
-  }
-
-  /** Forgets a directory and everything below it, reporting each as deleted. */
-  function remove (path: string, events: watcher.Event[]): void {
-    const state = dirs.get(path)
-    dirs.delete(path)
-    for (const name of state?.files.keys() ?? []) events.push({ path: join(path, name), type: 'delete' })
-    for (const name of state?.dirs ?? []) remove(join(path, name), events)
-    events.push({ path, type: 'delete' })
-  }
-
-  async function sweepDirectory (path: string, state: DirState, events: watcher.Event[]): Promise<void> {
-    const stats = statSync(path, { throwIfNoEntry: false })
-    await spend(1)
-    if (stats?.isDirectory() !== true) { // its parent reports it too: the first to look does
-      remove(path, events)
-      return
-    }
-    const fresh = new Set<string>()
-    if (stats.mtimeMs !== state.mtimeMs) {
-      state.mtimeMs = stats.mtimeMs
-      const entries = readEntries(path) ?? []
-      await spend(1)
-      const names = new Set(entries.map(entry => entry.name))
-      for (const name of state.files.keys()) {
-        if (!names.has(name)) {
-          state.files.delete(name)
-          events.push({ path: join(path, name), type: 'delete' })
-        }
-      }
-      for (const name of state.dirs) {
-        if (!names.has(name)) {
-          state.dirs.delete(name)
-          if (dirs.has(join(path, name))) remove(join(path, name), events)
-        }
-      }
-      for (const entry of entries) {
-        if (state.files.has(entry.name) || state.dirs.has(entry.name)) continue
-        fresh.add(entry.name)
-        await add(path, state, entry, events)
-      }
-    }
-    for (const [name, before] of state.files) {
-      if (fresh.has(name)) continue
-      const file = join(path, name)
-      const stats = statSync(file, { throwIfNoEntry: false })
-      await spend(1)
-      if (stats === undefined) {
-        state.files.delete(name)
-        events.push({ path: file, type: 'delete' })
-      } else if (stats.mtimeMs !== before.mtimeMs || stats.size !== before.size || stats.ino !== before.ino) {
-        state.files.set(name, { mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino })
-        events.push({ path: file, type: 'update' })
-      }
-    }
-  }
-
-  async function sweep (): Promise<void> {
-    const events: watcher.Event[] = []
-    for (const path of [...dirs.keys()]) {
-      if (isClosed) return
-      const state = dirs.get(path)
-      if (state !== undefined) await sweepDirectory(path, state, events) // removed by a parent's sweep
-    }
-    if (events.length > 0 && !isClosed) callback(null, events)
-  }
-
-  async function run (): Promise<void> {
-    for (;;) {
-      if (isClosed) return
-      const started = performance.now()
-      options.onSweepStart?.()
-      try {
-        await sweep()
-      } catch (err) { /* c8 ignore start: an unexpected failure of the file system: the owner rescans */
-        callback(err as Error, [])
-      } /* c8 ignore stop */
-      if (!isClosed) options.onSweepEnd?.()
-      const elapsed = performance.now() - started
-      await new Promise<void>(resolve => {
-        wake = resolve
-        timer = setTimeout(resolve, Math.max(options.interval, DUTY_FACTOR * elapsed) - elapsed).unref()
-      })
-    }
-  }
-
-  await scan(dir, null)
-  run().catch(/* c8 ignore next: run catches its own errors */ () => {})
+  await scan(poller, dir, null)
+  run(poller).catch(/* c8 ignore next: run catches its own errors */ () => {})
   return {
     async unsubscribe () {
-      isClosed = true
-      clearTimeout(timer)
-      wake?.()
+      poller.isClosed = true
+      clearTimeout(poller.timer)
+      poller.wake?.()
     }
+  }
+}
+
+/** Yields to the event loop once a slice of work is done. */
+async function spend (poller: Poller, calls: number): Promise<void> {
+  poller.budget -= calls
+  if (poller.budget > 0) return
+  poller.budget = SLICE
+  await new Promise(resolve => setImmediate(resolve))
+}
+
+/** Records a directory and everything below it, reporting each entry as `type` when given. */
+async function scan (poller: Poller, path: string, events: watcher.Event[] | null): Promise<void> {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  const entries = readEntries(path)
+  if (stats === undefined || entries === null) return
+  const state: DirState = { mtimeMs: stats.mtimeMs, files: new Map(), dirs: new Set() }
+  poller.dirs.set(path, state)
+  await spend(poller, 2)
+  for (const entry of entries) await add(poller, path, state, entry, events)
+}
+
+async function add (poller: Poller, parent: string, state: DirState, entry: Dirent, events: watcher.Event[] | null): Promise<void> {
+  const path = join(parent, entry.name)
+  if (poller.isIgnored(path)) return
+  if (entry.isDirectory()) {
+    state.dirs.add(entry.name)
+    events?.push({ path, type: 'create' })
+    await scan(poller, path, events)
+    return
+  }
+  const stats = statSync(path, { throwIfNoEntry: false })
+  await spend(poller, 1)
+  if (stats === undefined) return // gone already
+  state.files.set(entry.name, { mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino })
+  events?.push({ path, type: 'create' })
+}
+
+/** Forgets a directory and everything below it, reporting each as deleted. */
+function remove (dirs: Map<string, DirState>, path: string, events: watcher.Event[]): void {
+  const state = dirs.get(path)
+  dirs.delete(path)
+  for (const name of state?.files.keys() ?? []) events.push({ path: join(path, name), type: 'delete' })
+  for (const name of state?.dirs ?? []) remove(dirs, join(path, name), events)
+  events.push({ path, type: 'delete' })
+}
+
+async function sweepDirectory (poller: Poller, path: string, state: DirState, events: watcher.Event[]): Promise<void> {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  await spend(poller, 1)
+  if (stats?.isDirectory() !== true) { // its parent reports it too: the first to look does
+    remove(poller.dirs, path, events)
+    return
+  }
+  const fresh = new Set<string>()
+  if (stats.mtimeMs !== state.mtimeMs) {
+    state.mtimeMs = stats.mtimeMs
+    const entries = readEntries(path) ?? []
+    await spend(poller, 1)
+    const names = new Set(entries.map(entry => entry.name))
+    for (const name of state.files.keys()) {
+      if (!names.has(name)) {
+        state.files.delete(name)
+        events.push({ path: join(path, name), type: 'delete' })
+      }
+    }
+    for (const name of state.dirs) {
+      if (!names.has(name)) {
+        state.dirs.delete(name)
+        if (poller.dirs.has(join(path, name))) remove(poller.dirs, join(path, name), events)
+      }
+    }
+    for (const entry of entries) {
+      if (state.files.has(entry.name) || state.dirs.has(entry.name)) continue
+      fresh.add(entry.name)
+      await add(poller, path, state, entry, events)
+    }
+  }
+  for (const [name, before] of state.files) {
+    if (fresh.has(name)) continue
+    const file = join(path, name)
+    const stats = statSync(file, { throwIfNoEntry: false })
+    await spend(poller, 1)
+    if (stats === undefined) {
+      state.files.delete(name)
+      events.push({ path: file, type: 'delete' })
+    } else if (stats.mtimeMs !== before.mtimeMs || stats.size !== before.size || stats.ino !== before.ino) {
+      state.files.set(name, { mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino })
+      events.push({ path: file, type: 'update' })
+    }
+  }
+}
+
+async function sweep (poller: Poller): Promise<void> {
+  const events: watcher.Event[] = []
+  for (const path of [...poller.dirs.keys()]) {
+    if (poller.isClosed) return
+    const state = poller.dirs.get(path)
+    if (state !== undefined) await sweepDirectory(poller, path, state, events) // removed by a parent's sweep
+  }
+  const { callback } = poller // a plain call, as @parcel/watcher makes it, not a method call on the poller
+  if (events.length > 0 && !poller.isClosed) callback(null, events)
+}
+
+async function run (poller: Poller): Promise<void> {
+  const { options, callback } = poller
+  for (;;) {
+    if (poller.isClosed) return
+    const started = performance.now()
+    options.onSweepStart?.()
+    try {
+      await sweep(poller)
+    } catch (err) { /* c8 ignore start: an unexpected failure of the file system: the owner rescans */
+      callback(err as Error, [])
+    } /* c8 ignore stop */
+    if (!poller.isClosed) options.onSweepEnd?.()
+    const elapsed = performance.now() - started
+    await new Promise<void>(resolve => {
+      poller.wake = resolve
+      poller.timer = setTimeout(resolve, Math.max(options.interval, DUTY_FACTOR * elapsed) - elapsed).unref()
+    })
   }
 }
 

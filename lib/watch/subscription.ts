@@ -35,6 +35,17 @@ export interface Subscription {
   close (): Promise<void>
 }
 
+/** One resilient subscription's state, shared by the functions below. */
+interface Resilience {
+  options: SubscriptionOptions
+  dir: string
+  log: FastifyBaseLogger
+  closing: AbortController
+  current: { unsubscribe (): Promise<void> } | null
+  /** Counts subscriptions made and replaced: a callback or a subscribe of an older one stands down. */
+  generation: number
+}
+
 /**
  * A subscription that outlives its directory and its watcher's errors. When `dir` is deleted,
  * it waits for it to come back (see await-directory.ts) and subscribes again; when the watcher
@@ -44,114 +55,115 @@ export interface Subscription {
  */
 export async function subscribeResiliently (options: SubscriptionOptions): Promise<Subscription> {
   const { dir, log } = options
-  const closing = new AbortController()
-  let current: { unsubscribe (): Promise<void> } | null = null
-  let generation = 0
-
-  function callbackOf (own: number): watcher.SubscribeCallback {
-    // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
-    return (err, events) => {
-      if (own !== generation || closing.signal.aborted) return // a replaced subscription's last words
-      try {
-        if (err !== null) {
-          log.warn({ err }, 'the watcher failed and events may be lost: rescanning and watching again')
-          restart()
-          return
-        }
-        // The rest of this batch describes a tree that is gone (a clean before a build): the
-        // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
-        if (events.some(event => event.path === dir && event.type === 'delete')) return gone()
-        options.onEvents(events)
-      } catch (err) {
-        log.error({ err }, 'failed to handle file events')
-      }
-    }
-  }
-
-  function gone (): void {
-    log.warn('the watched directory was deleted: watching resumes when it exists again')
-    options.onGone?.()
-    restart()
-  }
-
-  function restart (): void {
-    const own = ++generation
-    const previous = current
-    current = null
-    recover(own, previous).catch(options.onFailed)
-  }
-
-  async function recover (own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
-    const hold = previous === null ? null : await holdBackend(options.subscribe).catch(() => null)
-    try {
-      await hold?.fence()
-      // The kernel may still have dropped the watch first (the fence's guard ran out): nothing to undo.
-      await previous?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
-      await subscribe(own, true)
-    } finally {
-      await hold?.release()
-    }
-  }
-
-  /**
-   * Subscribes, waiting for `dir` while it is missing, until it holds. At start (`isStart`), a tree
-   * whose walks still meet vanished directories after QUICK_TRIES resolves with false instead:
-   * the start goes on (Fastify gives a plugin 10 s), and the caller subscribes in the background.
-   */
-  async function subscribe (own: number, isRecovery: boolean, isStart = false): Promise<boolean> {
-    const vanished = { named: 0, unnamed: 0 } // walks that met a vanished path, by whether the watcher named it
-    for (;;) {
-      if (closing.signal.aborted || own !== generation) return true
-      if (!isDirectory(dir)) {
-        await awaitDirectory(dir, closing.signal)
-        isRecovery = true
-        continue
-      }
-      try {
-        const subscription = await options.subscribe(dir, callbackOf(own), { ignore: options.ignore })
-        if (closing.signal.aborted || own !== generation) {
-          await subscription.unsubscribe()
-          return true
-        }
-        current = subscription
-      } catch (err) {
-        if (!isDirectory(dir)) continue // deleted while subscribing: wait for it again
-        const kind = vanishedKind(err, dir)
-        if (kind === null || vanished[kind] >= MAX_TRIES[kind]) throw err
-        // A directory below vanished while the watcher walked the tree (a build's temp dirs):
-        // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
-        const tries = ++vanished[kind] + vanished[kind === 'named' ? 'unnamed' : 'named']
-        if (tries === 1) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
-        if (isStart && tries >= QUICK_TRIES) return false
-        await pause(tries, closing.signal)
-        continue
-      }
-      if (isRecovery) {
-        log.info('watching again; rescanning')
-        options.onLost()
-      }
-      return true
-    }
-  }
+  const state: Resilience = { options, dir, log, closing: new AbortController(), current: null, generation: 0 }
+  const { closing } = state
 
   if (!isDirectory(dir)) {
     log.warn('not watching yet: the directory does not exist; watching starts when it does')
-    subscribe(generation, true).catch(options.onFailed)
-  } else if (!(await subscribe(generation, false, true))) {
+    subscribe(state, state.generation, true).catch(options.onFailed)
+  } else if (!(await subscribe(state, state.generation, false, true))) {
     log.info('directories inside keep vanishing: watching starts once a walk of the tree meets none')
-    subscribe(generation, true).catch(options.onFailed)
+    subscribe(state, state.generation, true).catch(options.onFailed)
   }
 
   let closed: Promise<void> | undefined
   return {
     // Said once, whoever reports it first: not while the directory is being watched afresh.
-    gone: () => { if (current !== null && !closing.signal.aborted) gone() },
+    gone: () => { if (state.current !== null && !closing.signal.aborted) gone(state) },
     close: () => (closed ??= (async () => {
       closing.abort()
-      generation++
-      await current?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
-      current = null
+      state.generation++
+      await state.current?.unsubscribe().catch(err => log.debug({ err }, 'watcher already gone'))
+      state.current = null
     })())
+  }
+}
+
+function callbackOf (state: Resilience, own: number): watcher.SubscribeCallback {
+  const { options, dir, log, closing } = state
+  // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
+  return (err, events) => {
+    if (own !== state.generation || closing.signal.aborted) return // a replaced subscription's last words
+    try {
+      if (err !== null) {
+        log.warn({ err }, 'the watcher failed and events may be lost: rescanning and watching again')
+        restart(state)
+        return
+      }
+      // The rest of this batch describes a tree that is gone (a clean before a build): the
+      // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
+      if (events.some(event => event.path === dir && event.type === 'delete')) return gone(state)
+      options.onEvents(events)
+    } catch (err) {
+      log.error({ err }, 'failed to handle file events')
+    }
+  }
+}
+
+function gone (state: Resilience): void {
+  state.log.warn('the watched directory was deleted: watching resumes when it exists again')
+  state.options.onGone?.()
+  restart(state)
+}
+
+function restart (state: Resilience): void {
+  const own = ++state.generation
+  const previous = state.current
+  state.current = null
+  recover(state, own, previous).catch(state.options.onFailed)
+}
+
+async function recover (state: Resilience, own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
+  const hold = previous === null ? null : await holdBackend(state.options.subscribe).catch(() => null)
+  try {
+    await hold?.fence()
+    // The kernel may still have dropped the watch first (the fence's guard ran out): nothing to undo.
+    await previous?.unsubscribe().catch(err => state.log.debug({ err }, 'watcher already gone'))
+    await subscribe(state, own, true)
+  } finally {
+    await hold?.release()
+  }
+}
+
+/**
+ * Subscribes, waiting for `dir` while it is missing, until it holds. At start (`isStart`), a tree
+ * whose walks still meet vanished directories after QUICK_TRIES resolves with false instead:
+ * the start goes on (Fastify gives a plugin 10 s), and the caller subscribes in the background.
+ */
+async function subscribe (state: Resilience, own: number, isRecovery: boolean, isStart = false): Promise<boolean> {
+  const { options, dir, log, closing } = state
+  const vanished = { named: 0, unnamed: 0 } // walks that met a vanished path, by whether the watcher named it
+  for (;;) {
+    if (closing.signal.aborted || own !== state.generation) return true
+    if (!isDirectory(dir)) {
+      await awaitDirectory(dir, closing.signal)
+      isRecovery = true
+      continue
+    }
+    try {
+      const subscription = await options.subscribe(dir, callbackOf(state, own), { ignore: options.ignore })
+      if (closing.signal.aborted || own !== state.generation) {
+        await subscription.unsubscribe()
+        return true
+      }
+      state.current = subscription
+    } catch (err) {
+      if (!isDirectory(dir)) continue // deleted while subscribing: wait for it again
+      const kind = vanishedKind(err, dir)
+      if (kind === null || vanished[kind] >= MAX_TRIES[kind]) throw err
+      // A directory below vanished while the watcher walked the tree (a build's temp dirs):
+      // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
+      const tries = ++vanished[kind] + vanished[kind === 'named' ? 'unnamed' : 'named']
+      if (tries === 1) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
+      if (isStart && tries >= QUICK_TRIES) return false
+      await pause(tries, closing.signal)
+      continue
+    }
+    if (isRecovery) {
+      log.info('watching again; rescanning')
+      options.onLost()
+    }
+    return true
   }
 }
 
