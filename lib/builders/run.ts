@@ -24,7 +24,7 @@ interface Rebuild {
   /** Why it failed though its output did not say so: it exited, or its end never came. */
   status: string | null
   ended: Promise<void>
-  /** Marks it ended and wakes the build waiting for it: through watch's end(), which says how. */
+  /** Marks it ended and wakes the build waiting for it: through end(), which says how. */
   settle: () => void
   isEnded: boolean
   /** Ends it as a failure once `timeout` has passed without a line that ends it. */
@@ -88,6 +88,7 @@ interface RunState {
   readonly patterns: RebuildPatterns
   /** Rebuilds not yet taken by a build, the running one last; null while nothing runs the generator. */
   rebuilds: Rebuild[] | null
+  /** Each watch's stop, for close(). */
   readonly stops: Set<() => void>
 }
 

@@ -8,6 +8,7 @@ import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
 
+/** A generation's process; `messages`: those it sent that `next()` has not taken yet. */
 export interface Child {
   readonly process: ChildProcess
   readonly messages: ChildMessage[]
@@ -26,6 +27,7 @@ export interface ChildOptions {
   readonly schemas: SchemaEntries
 }
 
+/** A child for the app at `entry`, sent the schemas' code ahead when there is any. */
 export function spawnChild ({ entry, execArgv, logger, schemas }: ChildOptions): Child {
   // Its own process group: whatever the app starts goes with it. stdout and stderr are the
   // supervisor's own, so every line of the app's logs reaches the terminal, across swaps too.
