@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
+import type { BuildContext, Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
 import { builtFile } from '../built.js'
 import { envOption, flagsOption, integerOption, modulePath as toModulePath, optionsObject } from '../validate.js'
 import { DEFAULT_BUILD_TIMEOUT_MS } from './command.js'
@@ -31,82 +31,97 @@ export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuil
   if (options.maxMemory !== undefined) integerOption('isolatedBuilder.maxMemory', options.maxMemory, { unit: 'MB' })
   const execArgv = [...(flagsOption('isolatedBuilder.execArgv', options.execArgv) ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
   const env = { ...process.env, ...envOption('isolatedBuilder.env', options.env) }
-  let child: ChildProcess | null = null
+  const state: IsolatedState = { file, execArgv, env, timeout, child: null, stderrOf: new WeakMap(), pending: null, nextId: 0, closed: undefined }
+  return {
+    name: 'isolated',
+    build: ctx => build(state, ctx),
+    close: () => close(state)
+  }
+}
+
+/** What an isolated builder's parts share: how its child starts, the child, and the build it runs. */
+interface IsolatedState {
+  readonly file: string
+  readonly execArgv: string[]
+  readonly env: NodeJS.ProcessEnv
+  readonly timeout: number
+  child: ChildProcess | null
   /**
    * The end of each child's own stderr: a dead child's stream may still deliver after its exit,
    * once the next child runs (an OOM report landed in the next child's, whose SIGSEGV then read
    * as running out of memory).
    */
-  const stderrOf = new WeakMap<ChildProcess, string>()
-  const addStderr = (worker: ChildProcess, text: string): void => { stderrOf.set(worker, `${stderrOf.get(worker) ?? ''}${text}`.slice(-MAX_STDERR)) }
-  let pending: Pending | null = null
-  let nextId = 0
-  let closed: Promise<void> | undefined
+  readonly stderrOf: WeakMap<ChildProcess, string>
+  pending: Pending | null
+  nextId: number
+  closed: Promise<void> | undefined
+}
 
-  function start (): ChildProcess {
-    // detached: the child leads a process group, so what its builder starts dies with it.
-    const started = fork(RUNNER, [file], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
-    started.on('error', err => { pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
-    started.stderr?.on('data', (chunk: Buffer) => { addStderr(started, chunk.toString()) })
-    started.on('message', (message: ChildMessage) => {
-      if (pending === null || message.id !== pending.id) return
-      if (message.type === 'result') pending.settle(message.outcome)
-      else pending.log[message.level](message.obj, message.msg)
-    })
-    started.on('exit', (code, signal) => {
-      if (child === started) child = null
-      killGroup(started.pid) // what the builder started and left running
-      const stderr = stderrOf.get(started) ?? ''
-      pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
-    })
-    return started
-  }
+function addStderr (state: IsolatedState, worker: ChildProcess, text: string): void {
+  state.stderrOf.set(worker, `${state.stderrOf.get(worker) ?? ''}${text}`.slice(-MAX_STDERR))
+}
 
-  return {
-    name: 'isolated',
-    build ({ changes, full, signal, log }) {
-      return new Promise<BuildOutcome>(resolve => {
-        const worker = (child ??= start())
-        const id = ++nextId
-        let isSettled = false
-        const timer = setTimeout(() => {
-          addStderr(worker, `\n[timed out after ${timeout} ms]`)
-          signalGroup(worker.pid, 'SIGKILL')
-        }, timeout).unref()
-        const onAbort = (): void => {
-          send(worker, { type: 'abort', id })
-          setTimeout(() => { if (!isSettled) signalGroup(worker.pid, 'SIGKILL') }, KILL_GRACE_MS).unref()
-        }
-        signal.addEventListener('abort', onAbort)
-        pending = {
-          id,
-          log,
-          settle (outcome) {
-            if (isSettled) return
-            isSettled = true
-            pending = null
-            clearTimeout(timer)
-            signal.removeEventListener('abort', onAbort)
-            resolve(outcome)
-          }
-        }
-        send(worker, { type: 'build', id, changes, full })
-      })
-    },
-    close () {
-      closed ??= new Promise<void>(resolve => {
-        const worker = child
-        if (worker === null) return resolve()
-        const kill = setTimeout(() => signalGroup(worker.pid, 'SIGKILL'), KILL_GRACE_MS).unref()
-        worker.once('exit', () => {
-          clearTimeout(kill)
-          resolve()
-        })
-        send(worker, { type: 'close' })
-      })
-      return closed
+function start (state: IsolatedState): ChildProcess {
+  // detached: the child leads a process group, so what its builder starts dies with it.
+  const started = fork(RUNNER, [state.file], { execArgv: state.execArgv, env: state.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
+  started.on('error', err => { state.pending?.settle({ errors: [{ message: `the builder process failed: ${err.message}` }] }) })
+  started.stderr?.on('data', (chunk: Buffer) => { addStderr(state, started, chunk.toString()) })
+  started.on('message', (message: ChildMessage) => {
+    if (state.pending === null || message.id !== state.pending.id) return
+    if (message.type === 'result') state.pending.settle(message.outcome)
+    else state.pending.log[message.level](message.obj, message.msg)
+  })
+  started.on('exit', (code, signal) => {
+    if (state.child === started) state.child = null
+    killGroup(started.pid) // what the builder started and left running
+    const stderr = state.stderrOf.get(started) ?? ''
+    state.pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
+  })
+  return started
+}
+
+function build (state: IsolatedState, { changes, full, signal, log }: BuildContext): Promise<BuildOutcome> {
+  return new Promise<BuildOutcome>(resolve => {
+    const worker = (state.child ??= start(state))
+    const id = ++state.nextId
+    let isSettled = false
+    const timer = setTimeout(() => {
+      addStderr(state, worker, `\n[timed out after ${state.timeout} ms]`)
+      signalGroup(worker.pid, 'SIGKILL')
+    }, state.timeout).unref()
+    const onAbort = (): void => {
+      send(worker, { type: 'abort', id })
+      setTimeout(() => { if (!isSettled) signalGroup(worker.pid, 'SIGKILL') }, KILL_GRACE_MS).unref()
     }
-  }
+    signal.addEventListener('abort', onAbort)
+    state.pending = {
+      id,
+      log,
+      settle (outcome) {
+        if (isSettled) return
+        isSettled = true
+        state.pending = null
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        resolve(outcome)
+      }
+    }
+    send(worker, { type: 'build', id, changes, full })
+  })
+}
+
+function close (state: IsolatedState): Promise<void> {
+  state.closed ??= new Promise<void>(resolve => {
+    const worker = state.child
+    if (worker === null) return resolve()
+    const kill = setTimeout(() => signalGroup(worker.pid, 'SIGKILL'), KILL_GRACE_MS).unref()
+    worker.once('exit', () => {
+      clearTimeout(kill)
+      resolve()
+    })
+    send(worker, { type: 'close' })
+  })
+  return state.closed
 }
 
 function send (child: ChildProcess, message: ParentMessage): void {

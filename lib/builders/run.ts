@@ -24,7 +24,7 @@ interface Rebuild {
   /** Why it failed though its output did not say so: it exited, or its end never came. */
   status: string | null
   ended: Promise<void>
-  /** Marks it ended and wakes the build waiting for it: through watch's end(), which says how. */
+  /** Marks it ended and wakes the build waiting for it: through end(), which says how. */
   settle: () => void
   isEnded: boolean
   /** Ends it as a failure once `timeout` has passed without a line that ends it. */
@@ -51,103 +51,11 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
     ends: pattern('ends', options.ends ?? DEFAULT_PATTERNS.ends),
     errors: pattern('errors', options.errors ?? DEFAULT_PATTERNS.errors)
   }
-  /** Rebuilds not yet taken by a build, the running one last; null while nothing runs the generator. */
-  let rebuilds: Rebuild[] | null = null
-  const stops = new Set<() => void>()
-
-  /** The generator, for as long as `ctx.signal` lasts: its output read, its deaths answered by a new one. */
-  function watch ({ rebuilding, log, signal }: WatchContext): void {
-    const taken: Rebuild[] = []
-    rebuilds = taken
-    let child: ChildProcess | null = null
-    let current: Rebuild | null = null
-    let recent: string[] = [] // the last lines outside a rebuild: what a death says
-    let deaths = 0 // in a row, without a rebuild that ended
-    let restart: NodeJS.Timeout | undefined
-    let isStopped = false
-
-    const begin = (): Rebuild => {
-      const rebuild = newRebuild()
-      current = rebuild
-      taken.push(rebuild)
-      rebuild.timer = setTimeout(() => end(rebuild, `printed no end of this rebuild in ${timeout} ms`), timeout).unref()
-      rebuilding()
-      return rebuild
-    }
-    const end = (rebuild: Rebuild, status: string | null): void => {
-      if (rebuild.isEnded) return
-      clearTimeout(rebuild.timer)
-      rebuild.status = status
-      rebuild.settle()
-      if (current === rebuild) current = null
-    }
-    const onLine = (raw: string): void => {
-      const line = stripVTControlCharacters(raw).trimEnd()
-      log.info(line)
-      const kind = lineKind(line, patterns)
-      if (current === null && kind !== 'begins') {
-        recent = [...recent.slice(-19), line]
-        return
-      }
-      const rebuild = current ?? begin()
-      push(rebuild, line, maxOutput)
-      if (kind === 'error') rebuild.hasError = true
-      if (kind === 'ends') {
-        deaths = 0
-        end(rebuild, null)
-      }
-    }
-
-    const start = (): void => {
-      const spawned = spawn(guarded(command), { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
-      child = spawned
-      log.info({ command }, `started \`${command}\``)
-      begin()
-      createInterface({ input: spawned.stdout! }).on('line', onLine)
-      let cause: string | null = null
-      spawned.on('error', err => { cause = `could not run: ${err.message}` })
-      // Its death is answered once its output is read to the end (the error in its last lines):
-      // what is left of its group goes with it, and pipes a process that left the group holds
-      // are let go after the grace period.
-      spawned.on('exit', () => {
-        killGroup(spawned.pid)
-        setTimeout(() => spawned.stdout?.destroy(), KILL_GRACE_MS).unref()
-      })
-      spawned.on('close', (code, signalName) => {
-        child = null
-        if (isStopped) return
-        const status = cause ?? exitStatus(code, signalName)
-        const rebuild = current ?? begin()
-        if (rebuild.lines.length === 0) for (const line of recent) push(rebuild, line, maxOutput)
-        recent = []
-        if (code === 0) {
-          // A one-off build (the watch flag left out): what it wrote is its build.
-          log.warn(`\`${command}\` exited: it is not watching; give it its watch flag (--watch) to rebuild on changes`)
-          return end(rebuild, null)
-        }
-        end(rebuild, status)
-        const delay = deaths === 0 ? 0 : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (deaths - 1), MAX_RESTART_DELAY_MS)
-        deaths++
-        log.warn({ ms: delay }, `\`${command}\` ${status}; starting it again${delay === 0 ? '' : ` in ${delay} ms`}`)
-        restart = setTimeout(start, delay)
-      })
-    }
-
-    const stop = (): void => {
-      isStopped = true
-      clearTimeout(restart)
-      killGroup(child?.pid)
-      if (current !== null) end(current, null)
-      stops.delete(stop)
-    }
-    stops.add(stop)
-    signal.addEventListener('abort', stop, { once: true })
-    start()
-  }
+  const state: RunState = { command, options, env, timeout, maxOutput, patterns, rebuilds: null, stops: new Set() }
 
   /** The rebuilds since the last build, once the running one (if any) has ended: the last one decides. */
   async function build ({ signal }: { signal: AbortSignal }): Promise<BuildOutcome> {
-    const pending = rebuilds?.splice(0) ?? []
+    const pending = state.rebuilds?.splice(0) ?? []
     const last = pending.at(-1)
     if (last === undefined) return { reload: 'page' } // asked for (app.liveReload.build()), not begun by the generator
     if (!last.isEnded) await Promise.race([last.ended, new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }))])
@@ -161,13 +69,135 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
 
   return {
     name: 'run',
-    watch,
+    watch: ctx => { watch(state, ctx) },
     build,
     close () {
-      for (const stop of [...stops]) stop()
-      rebuilds = null
+      for (const stop of [...state.stops]) stop()
+      state.rebuilds = null
     }
   }
+}
+
+/** What a run builder's parts share: its options as resolved, and the generator's rebuilds. */
+interface RunState {
+  readonly command: string
+  readonly options: RunBuilderOptions
+  readonly env: NodeJS.ProcessEnv
+  readonly timeout: number
+  readonly maxOutput: number
+  readonly patterns: RebuildPatterns
+  /** Rebuilds not yet taken by a build, the running one last; null while nothing runs the generator. */
+  rebuilds: Rebuild[] | null
+  /** Each watch's stop, for close(). */
+  readonly stops: Set<() => void>
+}
+
+/** One `watch` of the generator's: its process, started again when it dies, and its rebuilds. */
+interface Watching {
+  readonly state: RunState
+  readonly rebuilding: () => void
+  readonly log: WatchContext['log']
+  readonly taken: Rebuild[]
+  child: ChildProcess | null
+  current: Rebuild | null
+  /** The last lines outside a rebuild: what a death says. */
+  recent: string[]
+  /** In a row, without a rebuild that ended. */
+  deaths: number
+  restart: NodeJS.Timeout | undefined
+  isStopped: boolean
+}
+
+/** The generator, for as long as `ctx.signal` lasts: its output read, its deaths answered by a new one. */
+function watch (state: RunState, { rebuilding, log, signal }: WatchContext): void {
+  const taken: Rebuild[] = []
+  state.rebuilds = taken
+  const watching: Watching = { state, rebuilding, log, taken, child: null, current: null, recent: [], deaths: 0, restart: undefined, isStopped: false }
+  const stop = (): void => {
+    watching.isStopped = true
+    clearTimeout(watching.restart)
+    killGroup(watching.child?.pid)
+    if (watching.current !== null) end(watching, watching.current, null)
+    state.stops.delete(stop)
+  }
+  state.stops.add(stop)
+  signal.addEventListener('abort', stop, { once: true })
+  start(watching)
+}
+
+function begin (watching: Watching): Rebuild {
+  const rebuild = newRebuild()
+  watching.current = rebuild
+  watching.taken.push(rebuild)
+  rebuild.timer = setTimeout(() => end(watching, rebuild, `printed no end of this rebuild in ${watching.state.timeout} ms`), watching.state.timeout).unref()
+  watching.rebuilding()
+  return rebuild
+}
+
+function end (watching: Watching, rebuild: Rebuild, status: string | null): void {
+  if (rebuild.isEnded) return
+  clearTimeout(rebuild.timer)
+  rebuild.status = status
+  rebuild.settle()
+  if (watching.current === rebuild) watching.current = null
+}
+
+function onLine (watching: Watching, raw: string): void {
+  const line = stripVTControlCharacters(raw).trimEnd()
+  watching.log.info(line)
+  const kind = lineKind(line, watching.state.patterns)
+  if (watching.current === null && kind !== 'begins') {
+    watching.recent = [...watching.recent.slice(-19), line]
+    return
+  }
+  const rebuild = watching.current ?? begin(watching)
+  push(rebuild, line, watching.state.maxOutput)
+  if (kind === 'error') rebuild.hasError = true
+  if (kind === 'ends') {
+    watching.deaths = 0
+    end(watching, rebuild, null)
+  }
+}
+
+function start (watching: Watching): void {
+  const { command, options, env } = watching.state
+  const spawned = spawn(guarded(command), { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
+  watching.child = spawned
+  watching.log.info({ command }, `started \`${command}\``)
+  begin(watching)
+  createInterface({ input: spawned.stdout! }).on('line', line => { onLine(watching, line) })
+  let cause: string | null = null
+  spawned.on('error', err => { cause = `could not run: ${err.message}` })
+  // Its death is answered once its output is read to the end (the error in its last lines):
+  // what is left of its group goes with it, and pipes a process that left the group holds
+  // are let go after the grace period.
+  spawned.on('exit', () => {
+    killGroup(spawned.pid)
+    setTimeout(() => spawned.stdout?.destroy(), KILL_GRACE_MS).unref()
+  })
+  spawned.on('close', (code, signalName) => {
+    watching.child = null
+    if (watching.isStopped) return
+    died(watching, cause ?? exitStatus(code, signalName), code)
+  })
+}
+
+/** The generator's process ended (`status`: how) and nothing stopped it: its rebuild ends, and a new one starts after a delay. */
+function died (watching: Watching, status: string, code: number | null): void {
+  const { command } = watching.state
+  const rebuild = watching.current ?? begin(watching)
+  if (rebuild.lines.length === 0) for (const line of watching.recent) push(rebuild, line, watching.state.maxOutput)
+  watching.recent = []
+  if (code === 0) {
+    // A one-off build (the watch flag left out): what it wrote is its build.
+    watching.log.warn(`\`${command}\` exited: it is not watching; give it its watch flag (--watch) to rebuild on changes`)
+    return end(watching, rebuild, null)
+  }
+  end(watching, rebuild, status)
+  const delay = watching.deaths === 0 ? 0 : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (watching.deaths - 1), MAX_RESTART_DELAY_MS)
+  watching.deaths++
+  watching.log.warn({ ms: delay }, `\`${command}\` ${status}; starting it again${delay === 0 ? '' : ` in ${delay} ms`}`)
+  watching.restart = setTimeout(() => { start(watching) }, delay)
 }
 
 function newRebuild (): Rebuild {

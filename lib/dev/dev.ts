@@ -18,7 +18,7 @@ import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
 import { isNewModule } from './new-modules.js'
-import { LOG_LEVELS } from './messages.js'
+import { LOG_LEVELS, type AppLogger } from './messages.js'
 import { createRestarts, RESTART_WAIT_MS, type Restarts } from './restarts.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
@@ -33,15 +33,7 @@ export async function dev (options: DevOptions): Promise<DevServer> {
  * `host`, with `server`'s Fastify options for the supervisor (the command's HTTPS and HTTP/2).
  */
 export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>, server: { http2?: true, https?: SecureServerOptions } = {}): Promise<DevServer> {
-  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, logLevel, prettyLogs = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
-  const entry = modulePath('entry', entryOption)
-  if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
-  if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
-  integerOption('port', port, { min: 0, max: 65535 })
-  if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
-  if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
-  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
+  const { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions } = devSettings(options)
   const generations = createGenerations(entry, {
     execArgv: loaderFor(entry),
     logger: appLogger,
@@ -112,8 +104,38 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     await app.close()
     throw err
   }
+  return devServer(app, listen === undefined ? host : null)
+}
+
+/** `dev`'s options, checked: the app's logger as the flags set it (null: as the app's own options say), and the plugin's own options apart. */
+interface DevSettings {
+  readonly entry: string
+  readonly port: number
+  readonly host: string
+  readonly logger: boolean | object
+  readonly appLogger: AppLogger | null
+  readonly userBuilder: LiveReloadOptions['builder']
+  readonly watch: LiveReloadOptions['watch']
+  readonly pluginOptions: Omit<LiveReloadOptions, 'builder' | 'watch'>
+}
+
+function devSettings (options: DevOptions): DevSettings {
+  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, logLevel, prettyLogs = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
+  const entry = modulePath('entry', entryOption)
+  if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
+  if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
+  integerOption('port', port, { min: 0, max: 65535 })
+  if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
+  if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
+  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
+  return { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions }
+}
+
+/** The server `app` makes, listening: its URL names `host` (null: the address it listens on). */
+function devServer (app: FastifyInstance, host: string | null): DevServer {
   const address = app.server.address() as { address: string, port: number }
-  const shown = listen === undefined ? host : address.address
+  const shown = host ?? address.address
   return {
     url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`,
     app,

@@ -1,16 +1,13 @@
 // The processes that run the user's app (dev.ts): each version of the code boots in a child of its
 // own, from a standby that has imported Fastify ahead; the supervisor forwards to the current one.
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { on, once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import type { BuildErrorInfo } from '../../types/index.js'
-import { builtFile } from '../built.js'
 import { signalGroup } from '../builders/process-group.js'
 import type { AppLogger, ChildMessage, Kept, SupervisorMessage } from './messages.js'
 import { contentHash } from './content-hash.js'
 import type { SchemaEntries } from './schema-cache.js'
-
-const CHILD = fileURLToPath(builtFile('dev/child.js'))
+import { spawnChild, type Child } from './spawn-child.js'
 /** A generation being retired gets this long (ms) to finish its requests after SIGTERM, then SIGKILL. */
 export const RETIRE_GRACE_MS = 5000
 /** How long (ms) the generation serving gets to save what its app keeps for the one booting: past it, the new one starts without. */
@@ -66,12 +63,6 @@ interface Running {
   drained?: () => void
 }
 
-interface Child {
-  readonly process: ChildProcess
-  readonly messages: ChildMessage[]
-  next (): Promise<ChildMessage | null>
-}
-
 export interface GenerationsOptions {
   /** Node flags for each child (a TypeScript loader). */
   readonly execArgv?: readonly string[]
@@ -83,201 +74,205 @@ export interface GenerationsOptions {
   readonly onNotKept?: (names: readonly string[], reason: string) => void
 }
 
+/** What the functions below share: the options, and the generations as they stand. */
+interface State {
+  /** The app's module. */
+  readonly entry: string
+  readonly execArgv: readonly string[]
+  readonly logger: AppLogger | null
+  readonly onStopped: (error: BuildErrorInfo) => void
+  readonly onNotKept: (names: readonly string[], reason: string) => void
+  readonly live: Map<Generation, Running>
+  /** Generations that listened, then ended before they were promoted: why. */
+  readonly stoppedEarly: Map<Generation, BuildErrorInfo>
+  current: Generation | null
+  latest: Generation | null
+  isClosed: boolean
+  /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
+  schemas: SchemaEntries
+  standby: Child | null
+  /** The files each boot under way said it writes. */
+  readonly writing: Set<Set<string>>
+  /** What the boot that ended last wrote. */
+  written: ReadonlyMap<string, string | null>
+}
+
 /** `entry`: the app's module. */
 export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {}, onNotKept = () => {} }: GenerationsOptions = {}): Generations {
-  const live = new Map<Generation, Running>()
-  /** Generations that listened, then ended before they were promoted: why. */
-  const stoppedEarly = new Map<Generation, BuildErrorInfo>()
-  let current: Generation | null = null
-  let latest: Generation | null = null
-  let isClosed = false
-  /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
-  let schemas: SchemaEntries = {}
-  let standby: Child | null = spawnChild()
-  /** The files each boot under way said it writes. */
-  const writing = new Set<Set<string>>()
-  /** What the boot that ended last wrote. */
-  let written: ReadonlyMap<string, string | null> = new Map()
-
-  function spawnChild (): Child {
-    // Its own process group: whatever the app starts goes with it. stdout and stderr are the
-    // supervisor's own, so every line of the app's logs reaches the terminal, across swaps too.
-    const child = fork(CHILD, logger === null ? [entry] : [entry, JSON.stringify(logger)], {
-      execArgv: [...execArgv],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      detached: true,
-      serialization: 'advanced' // what an app keeps across reloads is structured-clone data (keep.ts)
-    })
-    const messages: ChildMessage[] = []
-    let wake: (() => void) | undefined
-    child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
-    child.once('exit', () => wake?.())
-    child.on('error', () => {}) // an IPC send to a child that just died: its exit tells
-    if (Object.keys(schemas).length > 0) child.send({ type: 'schemas', entries: schemas } satisfies SupervisorMessage)
-    return {
-      process: child,
-      messages,
-      async next () {
-        while (messages.length === 0) {
-          if (child.exitCode !== null || child.signalCode !== null) return null
-          await new Promise<void>(resolve => { wake = resolve })
-        }
-        return messages.shift()!
-      }
-    }
+  const state: State = {
+    entry,
+    execArgv,
+    logger,
+    onStopped,
+    onNotKept,
+    live: new Map(),
+    stoppedEarly: new Map(),
+    current: null,
+    latest: null,
+    isClosed: false,
+    schemas: {},
+    standby: null,
+    writing: new Set(),
+    written: new Map()
   }
-
-  async function boot (signal: AbortSignal): Promise<Boot> {
-    const child = standby ?? spawnChild()
-    standby = null
-    const onAbort = (): void => { signalGroup(child.process.pid, 'SIGKILL') }
-    signal.addEventListener('abort', onAbort)
-    const announced = new Set<string>()
-    writing.add(announced)
-    /** The next message but the announcements of writes, which are noted. */
-    const next = async (): Promise<ChildMessage | null> => {
-      let message = await child.next()
-      for (; message?.type === 'writing'; message = await child.next()) announced.add(message.path)
-      return message
-    }
-    try {
-      let message = await next()
-      if (message?.type === 'standby') {
-        child.process.send({ type: 'boot' } satisfies SupervisorMessage)
-        message = await next()
-      }
-      if (message?.type === 'keeping') {
-        child.process.send({ type: 'restore', state: await saved(message.names, signal) } satisfies SupervisorMessage)
-        message = await next()
-      }
-      if (signal.aborted) return { kind: 'aborted' }
-      if (message?.type === 'listening' || message?.type === 'failed') written = new Map(Object.entries(message.written))
-      if (message?.type === 'listening') {
-        schemas = message.schemas
-        const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)), written }
-        live.set(generation, { process: child.process, inFlight: 0 })
-        // 'close' comes after 'exit' and after every message the process sent: its `stopped` is in.
-        child.process.once('close', () => { ended(generation, child) })
-        return { kind: 'listening', generation }
-      }
-      signalGroup(child.process.pid, 'SIGKILL')
-      if (message?.type === 'failed') return { kind: 'failed', error: message.error, files: new Set(message.files) }
-      if (message?.type === 'stopped') return { kind: 'failed', error: message.error, files: new Set() }
-      return { kind: 'failed', error: { message: `the app's process exited (${child.process.exitCode ?? child.process.signalCode}) before it listened` }, files: new Set() }
-    } finally {
-      writing.delete(announced)
-      signal.removeEventListener('abort', onAbort)
-      if (!isClosed) standby ??= spawnChild() // the next boot's, started once this one is over
-    }
-  }
-
-  /**
-   * What the generation serving keeps, saved for one booting that keeps `names`: nothing when none
-   * serves, and nothing when it does not answer within KEEP_SAVE_MS (or ends, or the boot is aborted).
-   */
-  async function saved (names: readonly string[], signal: AbortSignal): Promise<Kept> {
-    const running = current === null ? undefined : live.get(current)
-    if (running === undefined) return {}
-    const { process: serving } = running
-    const ended = new AbortController()
-    const onExit = (): void => { ended.abort() }
-    serving.once('exit', onExit)
-    try {
-      serving.send({ type: 'save' } satisfies SupervisorMessage)
-      for await (const [message] of on(serving, 'message', { signal: AbortSignal.any([signal, ended.signal, AbortSignal.timeout(KEEP_SAVE_MS)]) }) as AsyncIterable<[ChildMessage]>) {
-        if (message.type !== 'saved') continue
-        for (const [name, reason] of Object.entries(message.failures)) onNotKept([name], reason)
-        return message.state
-      }
-    } catch {
-      // aborted: the boot, the end of the version serving, or the time
-    } finally {
-      serving.off('exit', onExit)
-    }
-    if (!signal.aborted) onNotKept(names, ended.signal.aborted ? 'the version serving ended before it saved them' : `the version serving did not save them within ${KEEP_SAVE_MS} ms`)
-    return {}
-  }
-
-  /** A generation's process ended: by its own doing unless it was retired (or all closed) first. */
-  function ended (generation: Generation, child: Child): void {
-    if (!live.has(generation)) return
-    live.delete(generation)
-    signalGroup(child.process.pid, 'SIGKILL') // what it started goes with it
-    const said = [...child.messages].reverse().find(message => message.type === 'stopped')
-    const { exitCode, signalCode } = child.process
-    const error = said?.type === 'stopped' ? said.error : { message: signalCode === null ? `the app's process exited (${exitCode}) while serving` : `the app's process was killed (${signalCode}) while serving` }
-    if (generation === current) stopped(error)
-    else stoppedEarly.set(generation, error)
-  }
-
-  function stopped (error: BuildErrorInfo): void {
-    current = null
-    onStopped(error)
-  }
-
-  function retire (generation: Generation): void {
-    stoppedEarly.delete(generation)
-    const running = live.get(generation)
-    live.delete(generation)
-    if (running === undefined) return
-    const { pid } = running.process
-    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), RETIRE_GRACE_MS)
-    timer.unref()
-    running.process.once('exit', () => { clearTimeout(timer); signalGroup(pid, 'SIGKILL') }) // what it started dies with it
-    // Closed once the requests sent to it are over: a keep-alive connection it closed as idle
-    // could be carrying one of them already (the proxy's write on its way), which would fail.
-    const close = (): void => { signalGroup(pid, 'SIGTERM') }
-    if (running.inFlight === 0) close()
-    else running.drained = close
-  }
-
-  function hold (url: URL): () => void {
-    const running = [...live].find(([generation]) => generation.url === url)?.[1]
-    if (running === undefined) return () => {}
-    running.inFlight++
-    let isOver = false
-    return () => {
-      if (isOver) return
-      isOver = true
-      if (--running.inFlight === 0) running.drained?.()
-    }
-  }
-
+  state.standby = spawnChild(state)
   return {
-    boot,
-    promote (generation) {
-      const before = current
-      current = generation
-      latest = generation
-      if (before !== null) retire(before)
-      const error = stoppedEarly.get(generation)
-      stoppedEarly.delete(generation)
-      if (error !== undefined) stopped(error) // it served for no time: as if it stopped at once
-    },
-    discard: retire,
-    hold,
-    get current () { return current },
-    get latest () { return latest },
-    isOwnWrite (file) {
-      for (const paths of writing) if (paths.has(file)) return true
-      return written.has(file) && written.get(file) === contentHash(file)
-    },
-    async close () {
-      isClosed = true
-      stoppedEarly.clear()
-      const children = [...[...live.values()].map(running => running.process), ...(standby === null ? [] : [standby.process])]
-      standby = null
-      live.clear()
-      current = null
-      await Promise.all(children.map(async child => {
-        if (child.exitCode !== null || child.signalCode !== null) return
-        const exited = once(child, 'exit')
-        signalGroup(child.pid, 'SIGTERM')
-        const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), RETIRE_GRACE_MS)
-        await exited
-        clearTimeout(timer)
-        signalGroup(child.pid, 'SIGKILL')
-      }))
-    }
+    boot: signal => boot(state, signal),
+    promote: generation => { promote(state, generation) },
+    discard: generation => { retire(state, generation) },
+    hold: url => hold(state, url),
+    get current () { return state.current },
+    get latest () { return state.latest },
+    isOwnWrite: file => isOwnWrite(state, file),
+    close: () => close(state)
   }
+}
+
+async function boot (state: State, signal: AbortSignal): Promise<Boot> {
+  const child = state.standby ?? spawnChild(state)
+  state.standby = null
+  const onAbort = (): void => { signalGroup(child.process.pid, 'SIGKILL') }
+  signal.addEventListener('abort', onAbort)
+  const announced = new Set<string>()
+  state.writing.add(announced)
+  /** The next message but the announcements of writes, which are noted. */
+  const next = async (): Promise<ChildMessage | null> => {
+    let message = await child.next()
+    for (; message?.type === 'writing'; message = await child.next()) announced.add(message.path)
+    return message
+  }
+  try {
+    let message = await next()
+    if (message?.type === 'standby') {
+      child.process.send({ type: 'boot' } satisfies SupervisorMessage)
+      message = await next()
+    }
+    if (message?.type === 'keeping') {
+      child.process.send({ type: 'restore', state: await saved(state, message.names, signal) } satisfies SupervisorMessage)
+      message = await next()
+    }
+    if (signal.aborted) return { kind: 'aborted' }
+    if (message?.type === 'listening' || message?.type === 'failed') state.written = new Map(Object.entries(message.written))
+    if (message?.type === 'listening') {
+      state.schemas = message.schemas
+      const generation: Generation = { url: new URL(`http://127.0.0.1:${message.port}`), files: new Set(message.files), hashes: new Map(Object.entries(message.hashes)), written: state.written }
+      state.live.set(generation, { process: child.process, inFlight: 0 })
+      // 'close' comes after 'exit' and after every message the process sent: its `stopped` is in.
+      child.process.once('close', () => { ended(state, generation, child) })
+      return { kind: 'listening', generation }
+    }
+    signalGroup(child.process.pid, 'SIGKILL')
+    if (message?.type === 'failed') return { kind: 'failed', error: message.error, files: new Set(message.files) }
+    if (message?.type === 'stopped') return { kind: 'failed', error: message.error, files: new Set() }
+    return { kind: 'failed', error: { message: `the app's process exited (${child.process.exitCode ?? child.process.signalCode}) before it listened` }, files: new Set() }
+  } finally {
+    state.writing.delete(announced)
+    signal.removeEventListener('abort', onAbort)
+    if (!state.isClosed) state.standby ??= spawnChild(state) // the next boot's, started once this one is over
+  }
+}
+
+/**
+ * What the generation serving keeps, saved for one booting that keeps `names`: nothing when none
+ * serves, and nothing when it does not answer within KEEP_SAVE_MS (or ends, or the boot is aborted).
+ */
+async function saved (state: State, names: readonly string[], signal: AbortSignal): Promise<Kept> {
+  const running = state.current === null ? undefined : state.live.get(state.current)
+  if (running === undefined) return {}
+  const { process: serving } = running
+  const ended = new AbortController()
+  const onExit = (): void => { ended.abort() }
+  serving.once('exit', onExit)
+  try {
+    serving.send({ type: 'save' } satisfies SupervisorMessage)
+    for await (const [message] of on(serving, 'message', { signal: AbortSignal.any([signal, ended.signal, AbortSignal.timeout(KEEP_SAVE_MS)]) }) as AsyncIterable<[ChildMessage]>) {
+      if (message.type !== 'saved') continue
+      for (const [name, reason] of Object.entries(message.failures)) state.onNotKept([name], reason)
+      return message.state
+    }
+  } catch {
+    // aborted: the boot, the end of the version serving, or the time
+  } finally {
+    serving.off('exit', onExit)
+  }
+  if (!signal.aborted) state.onNotKept(names, ended.signal.aborted ? 'the version serving ended before it saved them' : `the version serving did not save them within ${KEEP_SAVE_MS} ms`)
+  return {}
+}
+
+/** A generation's process ended: by its own doing unless it was retired (or all closed) first. */
+function ended (state: State, generation: Generation, child: Child): void {
+  if (!state.live.has(generation)) return
+  state.live.delete(generation)
+  signalGroup(child.process.pid, 'SIGKILL') // what it started goes with it
+  const said = [...child.messages].reverse().find(message => message.type === 'stopped')
+  const { exitCode, signalCode } = child.process
+  const error = said?.type === 'stopped' ? said.error : { message: signalCode === null ? `the app's process exited (${exitCode}) while serving` : `the app's process was killed (${signalCode}) while serving` }
+  if (generation === state.current) stopped(state, error)
+  else state.stoppedEarly.set(generation, error)
+}
+
+function stopped (state: State, error: BuildErrorInfo): void {
+  state.current = null
+  state.onStopped(error)
+}
+
+function promote (state: State, generation: Generation): void {
+  const before = state.current
+  state.current = generation
+  state.latest = generation
+  if (before !== null) retire(state, before)
+  const error = state.stoppedEarly.get(generation)
+  state.stoppedEarly.delete(generation)
+  if (error !== undefined) stopped(state, error) // it served for no time: as if it stopped at once
+}
+
+function retire (state: State, generation: Generation): void {
+  state.stoppedEarly.delete(generation)
+  const running = state.live.get(generation)
+  state.live.delete(generation)
+  if (running === undefined) return
+  const { pid } = running.process
+  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), RETIRE_GRACE_MS)
+  timer.unref()
+  running.process.once('exit', () => { clearTimeout(timer); signalGroup(pid, 'SIGKILL') }) // what it started dies with it
+  // Closed once the requests sent to it are over: a keep-alive connection it closed as idle
+  // could be carrying one of them already (the proxy's write on its way), which would fail.
+  const close = (): void => { signalGroup(pid, 'SIGTERM') }
+  if (running.inFlight === 0) close()
+  else running.drained = close
+}
+
+function hold (state: State, url: URL): () => void {
+  const running = [...state.live].find(([generation]) => generation.url === url)?.[1]
+  if (running === undefined) return () => {}
+  running.inFlight++
+  let isOver = false
+  return () => {
+    if (isOver) return
+    isOver = true
+    if (--running.inFlight === 0) running.drained?.()
+  }
+}
+
+function isOwnWrite (state: State, file: string): boolean {
+  for (const paths of state.writing) if (paths.has(file)) return true
+  return state.written.has(file) && state.written.get(file) === contentHash(file)
+}
+
+async function close (state: State): Promise<void> {
+  state.isClosed = true
+  state.stoppedEarly.clear()
+  const children = [...[...state.live.values()].map(running => running.process), ...(state.standby === null ? [] : [state.standby.process])]
+  state.standby = null
+  state.live.clear()
+  state.current = null
+  await Promise.all(children.map(async child => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    signalGroup(child.pid, 'SIGTERM')
+    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), RETIRE_GRACE_MS)
+    await exited
+    clearTimeout(timer)
+    signalGroup(child.pid, 'SIGKILL')
+  }))
 }

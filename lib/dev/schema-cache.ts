@@ -31,35 +31,62 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
   const fromFastify = createRequire(fastifyPath)
   const ajvPath = fromFastify.resolve('@fastify/ajv-compiler')
   const fjsPath = fromFastify.resolve('@fastify/fast-json-stringify-compiler')
-  const fromAjv = createRequire(ajvPath)
-  const fromFjs = createRequire(fjsPath)
-  const known = new Map<string, string>()
-  const evaluated = new Map<string, unknown>()
-  const used: SchemaEntries = {}
+  const cache: Cache = { fromAjv: createRequire(ajvPath), fromFjs: createRequire(fjsPath), known: new Map(), evaluated: new Map(), used: {} }
+  const ajvExports = cachingAjvCompiler(cache, ajvPath)
+  const fjsExports = cachingSerializerSelector(cache, fjsPath)
+  wrapExports(fromFastify, ajvPath, ajvExports)
+  wrapExports(fromFastify, fjsPath, fjsExports)
 
-  /** The function the code kept under `key` exports; undefined when there is none, or it does not run. */
-  const restore = (key: string): unknown => {
-    const code = known.get(key)
-    if (code === undefined) return undefined
-    const ready = evaluated.get(key) // each function once: a second route with the same schema gets its own
-    evaluated.delete(key)
-    let fn: unknown
-    try {
-      fn = ready ?? evaluate(code, key.startsWith('v') ? fromAjv : fromFjs)
-    } catch {
-      known.delete(key)
-      return undefined
-    }
-    used[key] = code
-    return fn
+  return {
+    warm (entries) {
+      for (const [key, code] of Object.entries(entries)) {
+        cache.known.set(key, code)
+        try {
+          cache.evaluated.set(key, evaluate(code, key.startsWith('v') ? cache.fromAjv : cache.fromFjs))
+        } catch {
+          cache.known.delete(key) // compiled afresh when asked for
+        }
+      }
+    },
+    used: () => cache.used
   }
-  const store = (key: string, code: string): void => {
-    known.set(key, code)
-    used[key] = code
-  }
+}
 
-  const ajvCompiler = original(fromAjv(ajvPath)) as ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvReference: symbol }
-  const standaloneCode = (fromAjv('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default
+/** What the wrapped compilers of one cacheSchemas share. */
+interface Cache {
+  readonly fromAjv: NodeJS.Require
+  readonly fromFjs: NodeJS.Require
+  readonly known: Map<string, string>
+  readonly evaluated: Map<string, unknown>
+  readonly used: SchemaEntries
+}
+
+/** The function the code kept under `key` exports; undefined when there is none, or it does not run. */
+function restore (cache: Cache, key: string): unknown {
+  const code = cache.known.get(key)
+  if (code === undefined) return undefined
+  const ready = cache.evaluated.get(key) // each function once: a second route with the same schema gets its own
+  cache.evaluated.delete(key)
+  let fn: unknown
+  try {
+    fn = ready ?? evaluate(code, key.startsWith('v') ? cache.fromAjv : cache.fromFjs)
+  } catch {
+    cache.known.delete(key)
+    return undefined
+  }
+  cache.used[key] = code
+  return fn
+}
+
+function store (cache: Cache, key: string, code: string): void {
+  cache.known.set(key, code)
+  cache.used[key] = code
+}
+
+/** The exports of @fastify/ajv-compiler (at `ajvPath`) with its compiler caching. */
+function cachingAjvCompiler (cache: Cache, ajvPath: string): unknown {
+  const ajvCompiler = original(cache.fromAjv(ajvPath)) as ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvReference: symbol }
+  const standaloneCode = (cache.fromAjv('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default
   function CachingAjvCompiler (opts?: { jtdSerializer?: boolean }): Factory {
     const real = ajvCompiler(opts)
     if (opts?.jtdSerializer === true) return real
@@ -72,19 +99,23 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
       let compile: Compile | undefined
       return route => {
         const key = keyOf('v', [base, route.httpPart, route.contentType, route.schema])
-        const restored = key === null ? undefined : restore(key)
+        const restored = key === null ? undefined : restore(cache, key)
         if (restored !== undefined) return restored
         compile ??= real(externalSchemas, writing)
         const validate = compile(route)
         try {
-          if (key !== null) store(key, standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[ajvCompiler.AjvReference]!.ajv, validate))
+          if (key !== null) store(cache, key, standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[ajvCompiler.AjvReference]!.ajv, validate))
         } catch {} // a keyword Ajv cannot write out: compiled each time, as without the cache
         return validate
       }
     }
   }
+  return Object.assign(CachingAjvCompiler, ajvCompiler, { default: CachingAjvCompiler, AjvCompiler: CachingAjvCompiler, [ORIGINAL]: ajvCompiler })
+}
 
-  const serializerSelector = original(fromFjs(fjsPath)) as () => Factory
+/** The exports of @fastify/fast-json-stringify-compiler (at `fjsPath`) with its compiler caching. */
+function cachingSerializerSelector (cache: Cache, fjsPath: string): unknown {
+  const serializerSelector = original(cache.fromFjs(fjsPath)) as () => Factory
   function CachingSerializerSelector (): Factory {
     const real = serializerSelector()
     return (externalSchemas, options = {}) => {
@@ -95,28 +126,12 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
       return route => {
         const key = keyOf('s', [base, route.httpStatus, route.contentType, route.schema])
         if (key === null) return real(externalSchemas, options)(route)
-        if (!known.has(key)) store(key, compile(route) as string)
-        return restore(key) ?? real(externalSchemas, options)(route)
+        if (!cache.known.has(key)) store(cache, key, compile(route) as string)
+        return restore(cache, key) ?? real(externalSchemas, options)(route)
       }
     }
   }
-
-  wrapExports(fromFastify, ajvPath, Object.assign(CachingAjvCompiler, ajvCompiler, { default: CachingAjvCompiler, AjvCompiler: CachingAjvCompiler, [ORIGINAL]: ajvCompiler }))
-  wrapExports(fromFastify, fjsPath, Object.assign(CachingSerializerSelector, serializerSelector, { default: CachingSerializerSelector, SerializerSelector: CachingSerializerSelector, [ORIGINAL]: serializerSelector }))
-
-  return {
-    warm (entries) {
-      for (const [key, code] of Object.entries(entries)) {
-        known.set(key, code)
-        try {
-          evaluated.set(key, evaluate(code, key.startsWith('v') ? fromAjv : fromFjs))
-        } catch {
-          known.delete(key) // compiled afresh when asked for
-        }
-      }
-    },
-    used: () => used
-  }
+  return Object.assign(CachingSerializerSelector, serializerSelector, { default: CachingSerializerSelector, SerializerSelector: CachingSerializerSelector, [ORIGINAL]: serializerSelector })
 }
 
 /** On a wrapper, the module it wraps: a second cache in one process wraps Fastify's own, not the first cache. */
