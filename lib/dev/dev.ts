@@ -5,23 +5,17 @@
 // saves is one generation and one reload, a change during a boot cancels it (`supersede`), and a
 // failed boot is an `error` in the overlay while the previous generation keeps serving.
 import { existsSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, extname, join, resolve, sep } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { dirname, join, resolve, sep } from 'node:path'
 import type { Server } from 'node:http'
 import type { SecureServerOptions } from 'node:http2'
 import type { FastifyHttpOptions, FastifyInstance } from 'fastify'
 import type { DevOptions, DevServer } from '../../types/dev.js'
 import type { Builder, BuildContext, BuildOutcome, FileChange, LiveReloadOptions } from '../../types/index.js'
-import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
-import { integerOption, invalid, modulePath } from '../validate.js'
 import { contentHash } from './content-hash.js'
 import { createGenerations, type Boot, type Generation, type Generations } from './generations.js'
 import { isNewModule } from './new-modules.js'
-import { LOG_LEVELS, type AppLogger } from './messages.js'
 import { createRestarts, RESTART_WAIT_MS, type Restarts } from './restarts.js'
-
-const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
+import { devSettings, loaderFor } from './settings.js'
 
 /** Starts the dev server; resolves once the first generation serves, or its failure is shown. */
 export async function dev (options: DevOptions): Promise<DevServer> {
@@ -105,31 +99,6 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     throw err
   }
   return devServer(app, listen === undefined ? host : null)
-}
-
-/** `dev`'s options, checked: the app's logger as the flags set it (null: as the app's own options say), and the plugin's own options apart. */
-interface DevSettings {
-  readonly entry: string
-  readonly port: number
-  readonly host: string
-  readonly logger: boolean | object
-  readonly appLogger: AppLogger | null
-  readonly userBuilder: LiveReloadOptions['builder']
-  readonly watch: LiveReloadOptions['watch']
-  readonly pluginOptions: Omit<LiveReloadOptions, 'builder' | 'watch'>
-}
-
-function devSettings (options: DevOptions): DevSettings {
-  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, logLevel, prettyLogs = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
-  const entry = modulePath('entry', entryOption)
-  if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
-  if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
-  integerOption('port', port, { min: 0, max: 65535 })
-  if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
-  if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
-  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
-  return { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions }
 }
 
 /** The server `app` makes, listening: its URL names `host` (null: the address it listens on). */
@@ -221,10 +190,6 @@ function isUpToDate (generation: Generation): boolean {
 /** Boots at most this many more times when a version comes up with code older than the files'. */
 const STALE_REBOOTS = 3
 
-/**
- * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
- * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
- */
 /** A boot started ahead of the first build, which takes it over (once): it is aborted when that build is. */
 interface EarlyBoot {
   take (signal: AbortSignal): Promise<Boot> | null
@@ -247,6 +212,10 @@ function earlyBoot (generations: Generations): EarlyBoot {
   }
 }
 
+/**
+ * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
+ * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
+ */
 function serverBuilder (generations: Generations, early: EarlyBoot, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
   const isUserSource = (path: string): boolean => userWatch.some(dir => path === dir || path.startsWith(dir + sep))
   return {
@@ -296,33 +265,4 @@ function placeFile (error: object): string[] {
 
 function asBuilder (builder: NonNullable<LiveReloadOptions['builder']>): Builder {
   return typeof builder === 'function' ? { build: builder } : builder
-}
-
-/**
- * pino-pretty (an optional peer dependency), for `prettyLogs`: found from the app, as the app's
- * logger would find it (fastify-cli's generated apps have it); its path, which pino's transports take.
- */
-function prettyModule (entry: string): string {
-  try {
-    return createRequire(entry).resolve('pino-pretty')
-  } catch (err) {
-    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`, { cause: err })
-  }
-}
-
-/**
- * Node flags for a TypeScript entry: none where Node strips types itself, else tsx's loader
- * (an optional peer dependency), found from the app's directory.
- */
-function loaderFor (entry: string): string[] {
-  if (!TYPESCRIPT.has(extname(entry))) return []
-  const strips = (process.features as { typescript?: string | false }).typescript
-  if (strips !== undefined && strips !== false) return []
-  let loader: string
-  try {
-    loader = createRequire(entry).resolve('tsx')
-  } catch {
-    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
-  }
-  return ['--import', pathToFileURL(loader).href] // found from the app, whatever the working directory
 }

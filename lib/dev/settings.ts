@@ -1,0 +1,67 @@
+// `dev`'s options checked before any process starts, and what they say about the app's processes:
+// the logger its flags set, and the Node flags a TypeScript entry needs.
+import { existsSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { extname } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { DevOptions } from '../../types/dev.js'
+import type { LiveReloadOptions } from '../../types/index.js'
+import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
+import { integerOption, invalid, modulePath } from '../validate.js'
+import { LOG_LEVELS, type AppLogger } from './messages.js'
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
+
+/** `dev`'s options, checked: the app's logger as the flags set it (null: as the app's own options say), and the plugin's own options apart. */
+export interface DevSettings {
+  readonly entry: string
+  readonly port: number
+  readonly host: string
+  readonly logger: boolean | object
+  readonly appLogger: AppLogger | null
+  readonly userBuilder: LiveReloadOptions['builder']
+  readonly watch: LiveReloadOptions['watch']
+  readonly pluginOptions: Omit<LiveReloadOptions, 'builder' | 'watch'>
+}
+
+export function devSettings (options: DevOptions): DevSettings {
+  const { entry: entryOption, port = 3000, host = '127.0.0.1', logger = false, logLevel, prettyLogs = false, builder: userBuilder, watch, ...pluginOptions } = options ?? {} as DevOptions
+  const entry = modulePath('entry', entryOption)
+  if (!existsSync(entry)) invalid('entry', `must be the app's module; "${entry}" does not exist`)
+  if (!statSync(entry).isFile()) invalid('entry', `must be the app's module; "${entry}" is not a file`)
+  integerOption('port', port, { min: 0, max: 65535 })
+  if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
+  if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
+  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
+  return { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions }
+}
+
+/**
+ * pino-pretty (an optional peer dependency), for `prettyLogs`: found from the app, as the app's
+ * logger would find it (fastify-cli's generated apps have it); its path, which pino's transports take.
+ */
+function prettyModule (entry: string): string {
+  try {
+    return createRequire(entry).resolve('pino-pretty')
+  } catch (err) {
+    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`, { cause: err })
+  }
+}
+
+/**
+ * Node flags for a TypeScript entry: none where Node strips types itself, else tsx's loader
+ * (an optional peer dependency), found from the app's directory.
+ */
+export function loaderFor (entry: string): string[] {
+  if (!TYPESCRIPT.has(extname(entry))) return []
+  const strips = (process.features as { typescript?: string | false }).typescript
+  if (strips !== undefined && strips !== false) return []
+  let loader: string
+  try {
+    loader = createRequire(entry).resolve('tsx')
+  } catch {
+    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
+  }
+  return ['--import', pathToFileURL(loader).href] // found from the app, whatever the working directory
+}
