@@ -6,12 +6,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildReport, ClusterStats } from '../../types/index.js'
 import type { Hub } from '../channel/hub.js'
 import type { BuildStats, Pipeline } from '../pipeline/pipeline.js'
-import { createBus, type ControlMessage } from './bus.js'
+import { createBus, type Bus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
-import { createLease, leaseTimings } from './lease.js'
-import { createMembership } from './membership.js'
+import { createLease, leaseTimings, type Lease } from './lease.js'
+import { createMembership, type Membership } from './membership.js'
 import type { ResolvedCluster } from './options.js'
-import { connectRedis, isRefusal } from './redis.js'
+import { connectRedis, isRefusal, type RedisLink } from './redis.js'
 
 /** A leader's watchers and pipeline, for as long as it holds the lease. */
 export interface Term {
@@ -51,167 +51,102 @@ export interface ClusterDeps {
 
 const IDLE: BuildStats = Object.freeze({ builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null })
 
-/** Connects and joins; resolves once joined, or once Redis proved unreachable (the app serves anyway). */
-export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuilder, buildOnStart, startTerm }: ClusterDeps): Promise<ClusterNode> {
-  const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-  const keys = clusterKeys(cluster.key)
-  const { renewMs } = leaseTimings(cluster.ttl)
-  const link = await connectRedis(cluster.redis, renewMs, log, cluster.key)
-  const leaderListeners: Array<(leaderId: string | null, isUs: boolean) => void> = []
+/** What the steps of one cluster process share: its parts, and the state they change. */
+interface NodeState {
+  /** This process in the cluster: `host:pid:random`. */
+  readonly id: string
+  readonly cluster: ResolvedCluster
+  readonly deps: ClusterDeps
+  readonly renewMs: number
+  readonly link: RedisLink
+  readonly bus: Bus
+  readonly membership: Membership
+  readonly lease: Lease
+  readonly leaderListeners: Array<(leaderId: string | null, isUs: boolean) => void>
   /** Build requests this follower sent, by id, until the leader reports. */
-  const waiting = new Map<string, (report: BuildReport) => void>()
-  let term: Promise<Term | null> = Promise.resolve(null)
-  let current: Term | null = null
-  let isClosing = false
+  readonly waiting: Map<string, (report: BuildReport) => void>
+  term: Promise<Term | null>
+  current: Term | null
+  isClosing: boolean
   /** A leader has been seen before (another, or this one): Redis restarting empty says epoch 1 again. */
-  let hadLeader = false
+  hadLeader: boolean
+  rejoin: NodeJS.Timeout | undefined
+  onJoined: () => void
+}
 
-  function broadcast (message: BroadcastMessage): void {
-    if (!link.isUp) return hub.broadcast(message) // this process's browsers, at least
-    bus.publish(message).then(() => { link.succeeded('publish') }, err => {
-      link.failed(err, 'publish')
-      // Lost with the connection, or refused: this process's browsers, at least. A command that
-      // timed out on a live connection may still have run, and then comes back through the subscription.
-      if (!link.isUp || isRefusal(err)) hub.broadcast(message)
-    })
-  }
-
-  const bus = createBus(link, keys, id, cluster.ttl, {
-    onMessage: message => hub.broadcast(message),
-    onStanding: message => hub.restore(message),
-    // Browsers connected meanwhile may show what is no longer built: one reload catches them up.
-    onMissed: () => { if (hub.size > 0) hub.broadcast({ type: 'reload', paths: [] }) },
-    onControl
-  })
-  const membership = createMembership(link, keys, id, cluster.ttl, renewMs, { clients: () => hub.size, instance: () => hub.instance }, instance => hub.adopt(instance))
-  const lease = createLease(link, keys, id, cluster.ttl, {
-    onAcquired (epoch, isLate) {
-      log.info({ epoch, id }, 'cluster: this process leads: it watches and builds')
-      lead(epoch, isLate)
-    },
-    onLost (reason) {
-      log.warn({ id }, `cluster: this process stopped leading (${reason}): its build is aborted and it no longer watches`)
-      follow()
-    },
-    onLeader (leader) {
-      log.debug({ leader }, 'cluster: leader changed')
-      if (leader !== null && leader !== id) hadLeader = true
-      answerWaiting('the cluster\'s leader changed before it answered; the new leader builds everything at takeover')
-      for (const listener of leaderListeners) listener(leader, leader === id)
-    }
-  })
-
-  /** Leads; with `isLate`, it may have held the lease unknowingly for a while, when nobody watched. */
-  function lead (epoch: number, isLate: boolean): void {
-    const isTakeover = epoch > 1 || hadLeader || isLate
-    hadLeader = true
-    term = term.then(async previous => {
-      await previous?.close()
-      if (isClosing || !lease.isLeader) return (current = null)
-      current = await startTerm(broadcast)
-      // A takeover: what changed while nobody (or a dying leader) watched is built now.
-      if (hasBuilder && (isTakeover || buildOnStart)) current.pipeline.build({ full: true }).catch(link.failed)
-      else if (!hasBuilder && isTakeover) broadcast({ type: 'reload', paths: [] })
-      return current
-    })
-  }
-
-  function follow (): void {
-    term = term.then(async previous => {
-      current = null
-      await previous?.close()
-      return null
-    })
-  }
-
-  function onControl (message: ControlMessage): void {
-    if (message.kind === 'released' && message.from !== id) lease.tryNow()
-    else if (message.kind === 'built' && message.to === id) waiting.get(message.id)?.(message.report)
-    else if (message.kind === 'build' && lease.isLeader) {
-      buildHere({ full: message.full })
-        .then(async report => { await control({ kind: 'built', id: message.id, to: message.from, report }) })
-        .catch(link.failed)
-    }
-  }
-
-  /** Publishes on the control channel; rejects as bus.control does. */
-  async function control (message: ControlMessage): Promise<void> {
-    try {
-      await bus.control(message)
-      link.succeeded('control')
-    } catch (err) {
-      link.failed(err, 'control')
-      throw err
-    }
-  }
-
-  async function buildHere (options: { full?: boolean }): Promise<BuildReport> {
-    const leading = await term
-    return leading === null ? unanswered('this process stopped leading before the build started') : await leading.pipeline.build(options)
-  }
-
-  function answerWaiting (why: string): void {
-    for (const resolve of waiting.values()) resolve(unanswered(why))
-  }
-
-  let rejoin: NodeJS.Timeout | undefined
-  /** Joins the cluster's instance, then its messages; refused (the user may not SUBSCRIBE, or GET), tries again every renewal. */
-  async function join (): Promise<void> {
-    clearTimeout(rejoin)
-    try {
-      await membership.resume()                     // the cluster's instance first, then its messages
-      await bus.join()
-      link.succeeded('join')
-    } catch (err) {
-      link.failed(err, 'join')
-      // Tried again, so that a permission granted meanwhile is taken up (nothing else retries a subscription).
-      if (isRefusal(err) && link.isUp && !isClosing) rejoin = setTimeout(() => { join().catch(link.failed) }, renewMs).unref()
-    }
-  }
-
-  let onJoined = (): void => {}
+/** Connects and joins; resolves once joined, or once Redis proved unreachable (the app serves anyway). */
+export async function joinCluster (cluster: ResolvedCluster, deps: ClusterDeps): Promise<ClusterNode> {
+  const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  const { renewMs } = leaseTimings(cluster.ttl)
+  const link = await connectRedis(cluster.redis, renewMs, deps.log, cluster.key)
+  const node = createNode(cluster, deps, id, renewMs, link)
   link.onUp(() => {
-    join().finally(() => {
-      lease.resume()
-      onJoined()
+    join(node).finally(() => {
+      node.lease.resume()
+      node.onJoined()
     })
   })
-  link.onDown(() => {
-    clearTimeout(rejoin)
-    membership.pause()
-    lease.pause()
-    answerWaiting('Redis is unreachable: no leader can be asked to build')
-  })
-  // Joined (or Redis is down): the app starts serving with the cluster's instance when it can.
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(resolve, cluster.ttl).unref()
-    onJoined = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    link.onDown(onJoined)
-  })
+  link.onDown(() => { pauseWhileRedisIsLost(node) })
+  await joined(node)
+  return nodeHandle(node)
+}
 
+/** The process's parts (the bus, its membership, the lease), each telling the node what it hears. */
+function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, renewMs: number, link: RedisLink): NodeState {
+  const { hub, log } = deps
+  const keys = clusterKeys(cluster.key)
+  const node: NodeState = {
+    id,
+    cluster,
+    deps,
+    renewMs,
+    link,
+    bus: createBus(link, keys, id, cluster.ttl, {
+      onMessage: message => hub.broadcast(message),
+      onStanding: message => hub.restore(message),
+      // Browsers connected meanwhile may show what is no longer built: one reload catches them up.
+      onMissed: () => { if (hub.size > 0) hub.broadcast({ type: 'reload', paths: [] }) },
+      onControl: message => { answerControl(node, message) }
+    }),
+    membership: createMembership(link, keys, id, cluster.ttl, renewMs, { clients: () => hub.size, instance: () => hub.instance }, instance => hub.adopt(instance)),
+    lease: createLease(link, keys, id, cluster.ttl, {
+      onAcquired (epoch, isLate) {
+        log.info({ epoch, id }, 'cluster: this process leads: it watches and builds')
+        lead(node, epoch, isLate)
+      },
+      onLost (reason) {
+        log.warn({ id }, `cluster: this process stopped leading (${reason}): its build is aborted and it no longer watches`)
+        follow(node)
+      },
+      onLeader (leader) {
+        log.debug({ leader }, 'cluster: leader changed')
+        if (leader !== null && leader !== id) node.hadLeader = true
+        answerWaiting(node, 'the cluster\'s leader changed before it answered; the new leader builds everything at takeover')
+        for (const listener of node.leaderListeners) listener(leader, leader === id)
+      }
+    }),
+    leaderListeners: [],
+    waiting: new Map(),
+    term: Promise.resolve(null),
+    current: null,
+    isClosing: false,
+    hadLeader: false,
+    rejoin: undefined,
+    onJoined: () => {}
+  }
+  return node
+}
+
+/** What the app holds: the node's own methods, over its state. */
+function nodeHandle (node: NodeState): ClusterNode {
+  const { id, link, lease, membership } = node
   let closed: Promise<void> | undefined
   return {
     id,
-    broadcast,
-    async build (options = {}) {
-      if (lease.isLeader) return await buildHere(options)
-      if (!link.isUp || lease.leader === null) return unanswered('no process of the cluster leads now (Redis unreachable, or a takeover under way)')
-      const request = randomUUID()
-      return await new Promise<BuildReport>(resolve => {
-        waiting.set(request, report => {
-          waiting.delete(request)
-          resolve(report)
-        })
-        control({ kind: 'build', id: request, from: id, full: options.full === true }).catch(() => {
-          waiting.get(request)?.(unanswered('the build request could not be sent to the leader'))
-        })
-      })
-    },
-    buildStats: () => current?.pipeline.stats() ?? IDLE,
-    watched: () => current?.watched ?? [],
+    broadcast: message => { broadcast(node, message) },
+    build: async (options = {}) => lease.isLeader ? await buildHere(node, options) : await askLeader(node, options),
+    buildStats: () => node.current?.pipeline.stats() ?? IDLE,
+    watched: () => node.current?.watched ?? [],
     stats: () => ({
       id,
       role: lease.isLeader ? 'leader' : 'follower',
@@ -220,21 +155,142 @@ export async function joinCluster (cluster: ResolvedCluster, { hub, log, hasBuil
       processes: membership.members,
       redis: link.isUp && !link.isRefused // reached, and running the cluster's commands
     }),
-    onLeaderChange: listener => { leaderListeners.push(listener) },
+    onLeaderChange: listener => { node.leaderListeners.push(listener) },
     onBusError: listener => link.onError(listener),
-    close: () => (closed ??= (async () => {
-      isClosing = true
-      clearTimeout(rejoin)
-      follow()
-      await term                                    // the build aborted and the watchers closed first,
-      const wasLeader = lease.isLeader
-      await lease.close()                           // then the lease goes: no overlap with the next leader
-      if (wasLeader && link.isUp) await control({ kind: 'released', from: id }).catch(() => {})
-      await membership.close()
-      answerWaiting('this process closed')
-      await link.close()
-    })())
+    close: () => (closed ??= handOver(node))
   }
+}
+
+function broadcast (node: NodeState, message: BroadcastMessage): void {
+  const { link, deps: { hub } } = node
+  if (!link.isUp) return hub.broadcast(message) // this process's browsers, at least
+  node.bus.publish(message).then(() => { link.succeeded('publish') }, err => {
+    link.failed(err, 'publish')
+    // Lost with the connection, or refused: this process's browsers, at least. A command that
+    // timed out on a live connection may still have run, and then comes back through the subscription.
+    if (!link.isUp || isRefusal(err)) hub.broadcast(message)
+  })
+}
+
+/** Joins the cluster's instance, then its messages; refused (the user may not SUBSCRIBE, or GET), tries again every renewal. */
+async function join (node: NodeState): Promise<void> {
+  const { link } = node
+  clearTimeout(node.rejoin)
+  try {
+    await node.membership.resume()                // the cluster's instance first, then its messages
+    await node.bus.join()
+    link.succeeded('join')
+  } catch (err) {
+    link.failed(err, 'join')
+    // Tried again, so that a permission granted meanwhile is taken up (nothing else retries a subscription).
+    if (isRefusal(err) && link.isUp && !node.isClosing) node.rejoin = setTimeout(() => { join(node).catch(link.failed) }, node.renewMs).unref()
+  }
+}
+
+/** Joined (or Redis is down): the app starts serving with the cluster's instance when it can. */
+async function joined (node: NodeState): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, node.cluster.ttl).unref()
+    node.onJoined = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    node.link.onDown(node.onJoined)
+  })
+}
+
+/** Redis is lost: no rejoining, heartbeat nor lease until it is back, and no answer to wait for. */
+function pauseWhileRedisIsLost (node: NodeState): void {
+  clearTimeout(node.rejoin)
+  node.membership.pause()
+  node.lease.pause()
+  answerWaiting(node, 'Redis is unreachable: no leader can be asked to build')
+}
+
+/** Leads; with `isLate`, it may have held the lease unknowingly for a while, when nobody watched. */
+function lead (node: NodeState, epoch: number, isLate: boolean): void {
+  const { hasBuilder, buildOnStart, startTerm } = node.deps
+  const isTakeover = epoch > 1 || node.hadLeader || isLate
+  node.hadLeader = true
+  node.term = node.term.then(async previous => {
+    await previous?.close()
+    if (node.isClosing || !node.lease.isLeader) return (node.current = null)
+    node.current = await startTerm(message => { broadcast(node, message) })
+    // A takeover: what changed while nobody (or a dying leader) watched is built now.
+    if (hasBuilder && (isTakeover || buildOnStart)) node.current.pipeline.build({ full: true }).catch(node.link.failed)
+    else if (!hasBuilder && isTakeover) broadcast(node, { type: 'reload', paths: [] })
+    return node.current
+  })
+}
+
+function follow (node: NodeState): void {
+  node.term = node.term.then(async previous => {
+    node.current = null
+    await previous?.close()
+    return null
+  })
+}
+
+function answerControl (node: NodeState, message: ControlMessage): void {
+  const { id, lease } = node
+  if (message.kind === 'released' && message.from !== id) lease.tryNow()
+  else if (message.kind === 'built' && message.to === id) node.waiting.get(message.id)?.(message.report)
+  else if (message.kind === 'build' && lease.isLeader) {
+    buildHere(node, { full: message.full })
+      .then(async report => { await control(node, { kind: 'built', id: message.id, to: message.from, report }) })
+      .catch(node.link.failed)
+  }
+}
+
+/** Publishes on the control channel; rejects as bus.control does. */
+async function control (node: NodeState, message: ControlMessage): Promise<void> {
+  try {
+    await node.bus.control(message)
+    node.link.succeeded('control')
+  } catch (err) {
+    node.link.failed(err, 'control')
+    throw err
+  }
+}
+
+async function buildHere (node: NodeState, options: { full?: boolean }): Promise<BuildReport> {
+  const leading = await node.term
+  return leading === null ? unanswered('this process stopped leading before the build started') : await leading.pipeline.build(options)
+}
+
+/** A follower's build: asked of the leader over the control channel, answered by its report. */
+async function askLeader (node: NodeState, options: { full?: boolean }): Promise<BuildReport> {
+  const { id, link, lease, waiting } = node
+  if (!link.isUp || lease.leader === null) return unanswered('no process of the cluster leads now (Redis unreachable, or a takeover under way)')
+  const request = randomUUID()
+  return await new Promise<BuildReport>(resolve => {
+    waiting.set(request, report => {
+      waiting.delete(request)
+      resolve(report)
+    })
+    control(node, { kind: 'build', id: request, from: id, full: options.full === true }).catch(() => {
+      waiting.get(request)?.(unanswered('the build request could not be sent to the leader'))
+    })
+  })
+}
+
+function answerWaiting (node: NodeState, why: string): void {
+  for (const resolve of node.waiting.values()) resolve(unanswered(why))
+}
+
+/** Closes: stops leading, then hands the lease over (a follower takes it at once) and leaves. */
+async function handOver (node: NodeState): Promise<void> {
+  const { link, lease } = node
+  node.isClosing = true
+  clearTimeout(node.rejoin)
+  follow(node)
+  await node.term                                 // the build aborted and the watchers closed first,
+  const wasLeader = lease.isLeader
+  await lease.close()                             // then the lease goes: no overlap with the next leader
+  if (wasLeader && link.isUp) await control(node, { kind: 'released', from: node.id }).catch(() => {})
+  await node.membership.close()
+  answerWaiting(node, 'this process closed')
+  await link.close()
 }
 
 /** The report of a build that did not run where it was asked for. */

@@ -59,10 +59,7 @@ export interface RedisLink {
  */
 export async function connectRedis (redis: string | Readonly<RedisConnectionOptions>, commandTimeout: number, log: FastifyBaseLogger, key: string): Promise<RedisLink> {
   const { Redis } = await importOptional<typeof import('ioredis')>('ioredis', 'for the cluster option')
-  const shared: RedisOptions = { commandTimeout, maxRetriesPerRequest: 0, connectionName: 'fastify-livereload' }
-  const open = (extra: RedisOptions): Redis => typeof redis === 'string' ? new Redis(redis, { ...shared, ...extra }) : new Redis({ ...redis, ...shared, ...extra })
-  const commands = defineScripts(open({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false }))
-  const subscriber = open({ commandTimeout: undefined })
+  const { commands, subscriber } = openConnections(Redis, redis, commandTimeout)
   const where = displayRedis(redis)
   const ups: Array<() => void> = []
   const downs: Array<() => void> = []
@@ -131,11 +128,24 @@ export async function connectRedis (redis: string | Readonly<RedisConnectionOpti
     },
     async close () {
       isClosing = true
-      // quit() lets what was sent finish; on a connection that is down it would wait for a reconnection.
-      await Promise.all([commands, subscriber].map(async connection => {
-        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect())
-        else connection.disconnect()
-      }))
+      await closeConnections([commands, subscriber])
     }
   }
+}
+
+/** The two connections: commands with the scripts and no offline queue, and a subscriber whose commands never time out. */
+function openConnections (Redis: typeof import('ioredis').Redis, redis: string | Readonly<RedisConnectionOptions>, commandTimeout: number): { commands: Redis & Scripts, subscriber: Redis } {
+  const shared: RedisOptions = { commandTimeout, maxRetriesPerRequest: 0, connectionName: 'fastify-livereload' }
+  const open = (extra: RedisOptions): Redis => typeof redis === 'string' ? new Redis(redis, { ...shared, ...extra }) : new Redis({ ...redis, ...shared, ...extra })
+  const commands = defineScripts(open({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false }))
+  const subscriber = open({ commandTimeout: undefined })
+  return { commands, subscriber }
+}
+
+async function closeConnections (connections: Redis[]): Promise<void> {
+  // quit() lets what was sent finish; on a connection that is down it would wait for a reconnection.
+  await Promise.all(connections.map(async connection => {
+    if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect())
+    else connection.disconnect()
+  }))
 }

@@ -3,7 +3,7 @@
 // fingerprints, the cache and the merge around it are the sharded builder's own, unchanged.
 // Results come back through QueueEvents (a Redis stream), jobs are deleted once they end.
 import { randomUUID } from 'node:crypto'
-import type { QueueEvents } from 'bullmq'
+import type { ConnectionOptions, Queue, QueueEvents } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuildErrorInfo, RedisConnectionOptions, ShardInput } from '../../../types/index.js'
 import type { ShardPool, ShardRun } from './pool.js'
@@ -34,179 +34,229 @@ export interface ShardQueueOptions {
   log: FastifyBaseLogger
 }
 
+/** What the steps of one shard queue share: its connections, and the state they change. */
+interface ShardQueueState {
+  readonly options: ShardQueueOptions
+  readonly QueueEvents: typeof QueueEvents
+  readonly connection: ConnectionOptions
+  readonly queue: Queue<ShardJob, ShardReply>
+  // Opened once the queue has connected: BullMQ cannot close a QueueEvents that never connected.
+  events: QueueEvents | null
+  // ioredis reports every failed reconnection: one warning per outage, the build says the rest.
+  lastError: Error | null
+  readonly onError: (failed: Error) => void
+  /** The runs waiting for jobs: close() ends them. */
+  readonly running: Set<() => void>
+  readonly closing: AbortController
+}
+
 /** Connects to the queue (lazily: the first build waits for Redis, bounded by `workerTimeout`). */
 export async function createShardQueue (options: ShardQueueOptions): Promise<ShardPool> {
   const { Queue, QueueEvents } = await loadBullMQ(QUEUE_NEEDS)
-  const { redis, name, workerTimeout } = options.queue
+  const { redis, name } = options.queue
   const connection = connectionOf(redis)
-  const queue = new Queue<ShardJob, ShardReply>(name, { connection })
-  // Opened once the queue has connected: BullMQ cannot close a QueueEvents that never connected.
-  let events: QueueEvents | null = null
-  // ioredis reports every failed reconnection: one warning per outage, the build says the rest.
-  let lastError: Error | null = null
-  const onError = (failed: Error): void => {
-    const err = withoutPassword(failed)
-    if (lastError === null) options.log.warn({ err, queue: name, redis: displayRedis(redis) }, 'the shard queue cannot reach Redis; retrying')
-    lastError = err
+  const shardQueue: ShardQueueState = {
+    options,
+    QueueEvents,
+    connection,
+    queue: new Queue<ShardJob, ShardReply>(name, { connection }),
+    events: null,
+    lastError: null,
+    onError: (failed: Error): void => {
+      const err = withoutPassword(failed)
+      if (shardQueue.lastError === null) options.log.warn({ err, queue: name, redis: displayRedis(redis) }, 'the shard queue cannot reach Redis; retrying')
+      shardQueue.lastError = err
+    },
+    running: new Set<() => void>(),
+    closing: new AbortController()
   }
-  queue.on('error', onError)
-  /** The runs waiting for jobs: close() ends them. */
-  const running = new Set<() => void>()
-  const closing = new AbortController()
+  shardQueue.queue.on('error', shardQueue.onError)
   let closed: Promise<void> | undefined
 
-  /**
-   * Why no worker took the build: none is connected only where Redis said so (it counted 0);
-   * where it did not answer in time, it is Redis that cannot be reached, whether or not ioredis
-   * has reported the lost connection yet (on a loaded machine it had not, 1.5 s after a stop).
-   */
-  const noWorker = (hasCounted: boolean): string => lastError === null && hasCounted
-    ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
-    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError?.message ?? 'it did not answer'}`
-
-  /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
-  async function ready (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
-    const done = new AbortController() // ends the wait for the deadline once ready
-    try {
-      return await poll(AbortSignal.any([signal, done.signal]))
-    } finally {
-      done.abort()
-    }
-  }
-
-  async function poll (signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
-    // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
-    // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
-    // outlast a short timeout, and a build with a worker ready would fail for want of one.
-    const connectedIn = until(Date.now() + workerTimeout, signal).then(() => null)
-    const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), connectedIn])
-    if (isConnected === true && events === null) {
-      // From the stream's start, not from whatever is newest when its first read reaches Redis
-      // (some time after it says it is ready): a job that ended meanwhile would never be heard
-      // of, and the build would wait for it for ever. The stream keeps BullMQ's last 10,000
-      // events, read once; our jobs' ids are new UUIDs, so no old event is taken for one of them.
-      events = new QueueEvents(name, { connection, lastEventId: '0-0' })
-      events.on('error', onError)
-    }
-    const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), connectedIn])
-    if (isListening !== true) return { problem: noWorker(false) }
-    const deadline = Date.now() + workerTimeout
-    const timeUp = until(deadline, signal)
-    // A count on its way at the deadline still decides: on a loaded machine Redis's answer, or our
-    // turn to read it, can come after the deadline's timer (a build with no worker was told Redis
-    // did not answer). One that has not come as long again after it: Redis does not answer.
-    const answerBy = until(deadline + workerTimeout, signal).then(() => null)
-    let hasCounted = false
-    while (!signal.aborted) {
-      const count = await Promise.race([queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0), answerBy])
-      if (count === null) break
-      if (count > 0) {
-        lastError = null
-        return { events: events! }
-      }
-      if (Date.now() >= deadline) break
-      await Promise.race([new Promise(resolve => setTimeout(resolve, 100).unref()), timeUp])
-    }
-    return { problem: noWorker(hasCounted) }
-  }
-
-  function jobOf (task: ShardInput, jobId: string): { name: string, data: ShardJob, opts: { jobId: string, attempts: number, removeOnComplete: true, removeOnFail: true } } {
-    const { worker, generation, timeout, maxMemory } = options
-    return {
-      name: task.key,
-      data: { worker, generation, timeout, maxMemory: maxMemory ?? null, task },
-      opts: { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
-    }
-  }
-
-  async function run (tasks: ShardInput[], signal: AbortSignal, onDone: (task: ShardInput, result: ShardRun) => void): Promise<void> {
-    const connected = await ready(AbortSignal.any([signal, closing.signal]))
-    if (signal.aborted || closing.signal.aborted) return
-    if ('problem' in connected) {
-      for (const task of tasks) onDone(task, { errors: [{ message: connected.problem }] })
-      return
-    }
-    const { events } = connected
-    const pending = new Map<string, ShardInput>()
-    let end = (): void => {}
-    const ended = new Promise<void>(resolve => { end = resolve })
-    const finish = (id: string, result: ShardRun): void => {
-      const task = pending.get(id)
-      if (task === undefined) return
-      pending.delete(id)
-      onDone(task, result)
-      if (pending.size === 0) end()
-    }
-    // A reply is whatever a worker on that Redis sent: a result only once it has the shape of one.
-    const onCompleted = ({ jobId, returnvalue }: { jobId: string, returnvalue: unknown }): void => {
-      const task = pending.get(jobId)
-      if (task !== undefined) finish(jobId, checkReply(task.key, returnvalue, null))
-    }
-    const onFailed = ({ jobId, failedReason }: { jobId: string, failedReason: string }): void => {
-      const task = pending.get(jobId)
-      if (task !== undefined) finish(jobId, { errors: [failure(task, failedReason)] })
-    }
-    /** Waiting jobs are deleted; a job a worker has begun (locked) runs to its end, and its result counts. */
-    const removeWaiting = async (): Promise<void> => {
-      await Promise.all([...pending.keys()].map(async id => {
-        if (await queue.remove(id).catch(() => 0) === 1) finish(id, { aborted: true })
-      }))
-    }
-    /** Ends the build now with `result` for every shard: its waiting jobs go (sent before a closing connection's QUIT). */
-    const endAll = (result: ShardRun): void => {
-      removeWaiting().catch(() => {})
-      for (const [id] of pending) finish(id, result)
-    }
-    const stop = (): void => { endAll({ aborted: true }) } // the builder closes
-
-    // No worker left for `workerTimeout` (they died, Redis went away): the build fails instead of waiting for ever.
-    let lastSeen = Date.now()
-    let isChecking = false
-    let hasCounted = false // the last check got Redis's count
-    const checker = setInterval(() => {
-      if (isChecking) return
-      isChecking = true
-      queue.getWorkersCount().then(count => {
-        hasCounted = true
-        if (count > 0) lastSeen = Date.now()
-      }, () => { hasCounted = false }).finally(() => {
-        isChecking = false
-        if (signal.aborted) removeWaiting().catch(() => {}) // a job back from a dead worker's lock: waiting again
-        if (Date.now() - lastSeen > workerTimeout) endAll({ errors: [{ message: noWorker(hasCounted) }] })
-      })
-    }, CHECK_MS).unref()
-    const onAbort = (): void => { removeWaiting().catch(() => {}) }
-    events.on('completed', onCompleted)
-    events.on('failed', onFailed)
-    running.add(stop)
-    try {
-      // Ids known and listened for before the jobs exist: a job may end before addBulk's reply is read.
-      const ids = tasks.map(task => { const id = randomUUID(); pending.set(id, task); return id })
-      await queue.addBulk(tasks.map((task, i) => jobOf(task, ids[i]!)))
-      signal.addEventListener('abort', onAbort)
-      if (signal.aborted) onAbort()
-      if (closing.signal.aborted) stop()
-      await ended
-    } finally {
-      clearInterval(checker)
-      signal.removeEventListener('abort', onAbort)
-      events.off('completed', onCompleted)
-      events.off('failed', onFailed)
-      running.delete(stop)
-    }
-  }
-
   return {
-    run,
+    run: (tasks, signal, onDone) => run(shardQueue, tasks, signal, onDone),
     close () {
       closed ??= (async () => {
-        closing.abort()
-        for (const stop of running) stop()
-        await Promise.all([events, queue].map(async handle => { if (handle !== null) await closeWithin(handle, CLOSE_MS) }))
+        shardQueue.closing.abort()
+        for (const stop of shardQueue.running) stop()
+        await Promise.all([shardQueue.events, shardQueue.queue].map(async handle => { if (handle !== null) await closeWithin(handle, CLOSE_MS) }))
       })()
       return closed
     }
   }
+}
+
+/**
+ * Why no worker took the build: none is connected only where Redis said so (it counted 0);
+ * where it did not answer in time, it is Redis that cannot be reached, whether or not ioredis
+ * has reported the lost connection yet (on a loaded machine it had not, 1.5 s after a stop).
+ */
+function noWorker ({ options, lastError }: ShardQueueState, hasCounted: boolean): string {
+  const { redis, name, workerTimeout } = options.queue
+  return lastError === null && hasCounted
+    ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
+    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError?.message ?? 'it did not answer'}`
+}
+
+/** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
+async function ready (shardQueue: ShardQueueState, signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
+  const done = new AbortController() // ends the wait for the deadline once ready
+  try {
+    return await poll(shardQueue, AbortSignal.any([signal, done.signal]))
+  } finally {
+    done.abort()
+  }
+}
+
+async function poll (shardQueue: ShardQueueState, signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
+  const { queue } = shardQueue
+  const { name, workerTimeout } = shardQueue.options.queue
+  // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
+  // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
+  // outlast a short timeout, and a build with a worker ready would fail for want of one.
+  const connectedIn = until(Date.now() + workerTimeout, signal).then(() => null)
+  const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), connectedIn])
+  if (isConnected === true && shardQueue.events === null) {
+    // From the stream's start, not from whatever is newest when its first read reaches Redis
+    // (some time after it says it is ready): a job that ended meanwhile would never be heard
+    // of, and the build would wait for it for ever. The stream keeps BullMQ's last 10,000
+    // events, read once; our jobs' ids are new UUIDs, so no old event is taken for one of them.
+    shardQueue.events = new shardQueue.QueueEvents(name, { connection: shardQueue.connection, lastEventId: '0-0' })
+    shardQueue.events.on('error', shardQueue.onError)
+  }
+  const { events } = shardQueue
+  const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), connectedIn])
+  if (isListening !== true) return { problem: noWorker(shardQueue, false) }
+  const deadline = Date.now() + workerTimeout
+  const timeUp = until(deadline, signal)
+  // A count on its way at the deadline still decides: on a loaded machine Redis's answer, or our
+  // turn to read it, can come after the deadline's timer (a build with no worker was told Redis
+  // did not answer). One that has not come as long again after it: Redis does not answer.
+  const answerBy = until(deadline + workerTimeout, signal).then(() => null)
+  let hasCounted = false
+  while (!signal.aborted) {
+    const count = await Promise.race([queue.getWorkersCount().then(n => { hasCounted = true; return n }, () => 0), answerBy])
+    if (count === null) break
+    if (count > 0) {
+      shardQueue.lastError = null
+      return { events }
+    }
+    if (Date.now() >= deadline) break
+    await Promise.race([new Promise(resolve => setTimeout(resolve, 100).unref()), timeUp])
+  }
+  return { problem: noWorker(shardQueue, hasCounted) }
+}
+
+function jobOf ({ worker, generation, timeout, maxMemory }: ShardQueueOptions, task: ShardInput, jobId: string): { name: string, data: ShardJob, opts: { jobId: string, attempts: number, removeOnComplete: true, removeOnFail: true } } {
+  return {
+    name: task.key,
+    data: { worker, generation, timeout, maxMemory: maxMemory ?? null, task },
+    opts: { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: true, removeOnFail: true }
+  }
+}
+
+async function run (shardQueue: ShardQueueState, tasks: ShardInput[], signal: AbortSignal, onDone: (task: ShardInput, result: ShardRun) => void): Promise<void> {
+  const { queue, closing, running } = shardQueue
+  const connected = await ready(shardQueue, AbortSignal.any([signal, closing.signal]))
+  if (signal.aborted || closing.signal.aborted) return
+  if ('problem' in connected) {
+    for (const task of tasks) onDone(task, { errors: [{ message: connected.problem }] })
+    return
+  }
+  const { events } = connected
+  const jobs = trackJobs(queue, onDone)
+  const stop = (): void => { jobs.endAll({ aborted: true }) } // the builder closes
+  const checker = checkWorkers(shardQueue, signal, jobs)
+  const onAbort = (): void => { jobs.removeWaiting().catch(() => {}) }
+  events.on('completed', jobs.onCompleted)
+  events.on('failed', jobs.onFailed)
+  running.add(stop)
+  try {
+    // Ids known and listened for before the jobs exist: a job may end before addBulk's reply is read.
+    const ids = tasks.map(task => { const id = randomUUID(); jobs.pending.set(id, task); return id })
+    await queue.addBulk(tasks.map((task, i) => jobOf(shardQueue.options, task, ids[i]!)))
+    signal.addEventListener('abort', onAbort)
+    if (signal.aborted) onAbort()
+    if (closing.signal.aborted) stop()
+    await jobs.ended
+  } finally {
+    clearInterval(checker)
+    signal.removeEventListener('abort', onAbort)
+    events.off('completed', jobs.onCompleted)
+    events.off('failed', jobs.onFailed)
+    running.delete(stop)
+  }
+}
+
+/** One build's jobs, by id, until each has ended and its shard has been handed to `onDone`. */
+interface Jobs {
+  readonly pending: Map<string, ShardInput>
+  /** Resolves once the last pending job has ended. */
+  readonly ended: Promise<void>
+  finish (id: string, result: ShardRun): void
+  onCompleted (event: { jobId: string, returnvalue: unknown }): void
+  onFailed (event: { jobId: string, failedReason: string }): void
+  /** Waiting jobs are deleted; a job a worker has begun (locked) runs to its end, and its result counts. */
+  removeWaiting (): Promise<void>
+  /** Ends the build now with `result` for every shard: its waiting jobs go (sent before a closing connection's QUIT). */
+  endAll (result: ShardRun): void
+}
+
+function trackJobs (queue: Queue<ShardJob, ShardReply>, onDone: (task: ShardInput, result: ShardRun) => void): Jobs {
+  const pending = new Map<string, ShardInput>()
+  let end = (): void => {}
+  const ended = new Promise<void>(resolve => { end = resolve })
+  const finish = (id: string, result: ShardRun): void => {
+    const task = pending.get(id)
+    if (task === undefined) return
+    pending.delete(id)
+    onDone(task, result)
+    if (pending.size === 0) end()
+  }
+  const removeWaiting = async (): Promise<void> => {
+    await Promise.all([...pending.keys()].map(async id => {
+      if (await queue.remove(id).catch(() => 0) === 1) finish(id, { aborted: true })
+    }))
+  }
+  return {
+    pending,
+    ended,
+    finish,
+    // A reply is whatever a worker on that Redis sent: a result only once it has the shape of one.
+    onCompleted: ({ jobId, returnvalue }) => {
+      const task = pending.get(jobId)
+      if (task !== undefined) finish(jobId, checkReply(task.key, returnvalue, null))
+    },
+    onFailed: ({ jobId, failedReason }) => {
+      const task = pending.get(jobId)
+      if (task !== undefined) finish(jobId, { errors: [failure(task, failedReason)] })
+    },
+    removeWaiting,
+    endAll: result => {
+      removeWaiting().catch(() => {})
+      for (const [id] of pending) finish(id, result)
+    }
+  }
+}
+
+/** No worker left for `workerTimeout` (they died, Redis went away): the build fails instead of waiting for ever. */
+function checkWorkers (shardQueue: ShardQueueState, signal: AbortSignal, jobs: Jobs): NodeJS.Timeout {
+  const { workerTimeout } = shardQueue.options.queue
+  let lastSeen = Date.now()
+  let isChecking = false
+  let hasCounted = false // the last check got Redis's count
+  return setInterval(() => {
+    if (isChecking) return
+    isChecking = true
+    shardQueue.queue.getWorkersCount().then(count => {
+      hasCounted = true
+      if (count > 0) lastSeen = Date.now()
+    }, () => { hasCounted = false }).finally(() => {
+      isChecking = false
+      if (signal.aborted) jobs.removeWaiting().catch(() => {}) // a job back from a dead worker's lock: waiting again
+      if (Date.now() - lastSeen > workerTimeout) jobs.endAll({ errors: [{ message: noWorker(shardQueue, hasCounted) }] })
+    })
+  }, CHECK_MS).unref()
 }
 
 /** A job BullMQ failed: its workers died under it (twice), or could not run it (twice). */
