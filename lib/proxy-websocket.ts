@@ -55,13 +55,16 @@ export function createWebSocketForwarder ({ via, keepsHost, isInsecure, timeout,
 }): WebSocketForwarder {
   /** The subprotocol the upstream chose, for the browser's handshake of the same request. */
   const chosen = new WeakMap<IncomingMessage, string>()
-  // perMessageDeflate and maxPayload as before (ws's defaults, as @fastify/http-proxy left them):
-  // each side negotiates its own extensions; frames are relayed, not bytes.
-  const browsers = new WebSocketServer({ noServer: true, autoPong: false, handleProtocols: (_offered, request) => chosen.get(request) ?? false })
-  const pairs = new Set<readonly [WebSocket, WebSocket]>()
-  const handshakes = new Set<WebSocket>()
+  const sockets: Sockets = {
+    chosen,
+    // perMessageDeflate and maxPayload as before (ws's defaults, as @fastify/http-proxy left them):
+    // each side negotiates its own extensions; frames are relayed, not bytes.
+    browsers: new WebSocketServer({ noServer: true, autoPong: false, handleProtocols: (_offered, request) => chosen.get(request) ?? false }),
+    pairs: new Set(),
+    handshakes: new Set()
+  }
 
-  async function forward (request: AnyRequest, reply: AnyReply, { socket, head }: Upgrade, target: URL): Promise<void> {
+  async function forward (request: AnyRequest, reply: AnyReply, upgrade: Upgrade, target: URL): Promise<void> {
     const raw = request.raw as IncomingMessage
     const problem = handshakeProblem(raw)
     if (problem !== null) return await sent(reply.code(400).type('text/plain; charset=utf-8').send(`Not a WebSocket handshake: ${problem}`))
@@ -74,36 +77,8 @@ export function createWebSocketForwarder ({ via, keepsHost, isInsecure, timeout,
       return await sent(reply.code(400).type('text/plain; charset=utf-8').send(`Not a WebSocket handshake: ${(err as Error).message}`))
     }
     upstream.on('error', () => {}) // each failure is settled once, from the first event below
-    handshakes.add(upstream)
-    const outcome = await new Promise<Outcome>(resolve => {
-      let isSettled = false
-      const settle = (outcome: Outcome): void => {
-        if (isSettled) return
-        isSettled = true
-        clearTimeout(timer)
-        socket.off('close', onGone)
-        handshakes.delete(upstream)
-        resolve(outcome)
-      }
-      const timer = timeout === undefined || timeout === 0 ? undefined : setTimeout(() => settle({ kind: 'timeout' }), timeout)
-      const onGone = (): void => settle({ kind: 'gone' })
-      socket.once('close', onGone)
-      upstream.once('open', () => {
-        settle({ kind: 'open' })
-        // At once, in this event: a frame the upstream sent with its 101 is emitted on the next
-        // tick, before the promise's callbacks would run, and must find the relay listening.
-        reply.hijack()
-        chosen.set(raw, upstream.protocol)
-        let isPaired = false
-        socket.once('close', () => { if (!isPaired) upstream.terminate() }) // ws refused the browser's socket after all (no longer writable)
-        browsers.handleUpgrade(raw, socket, head, browser => {
-          isPaired = true
-          pair(browser, upstream)
-        })
-      })
-      upstream.once('unexpected-response', (request, response) => settle({ kind: 'refused', request, response }))
-      upstream.once('error', err => settle({ kind: 'failed', message: err.message }))
-    })
+    sockets.handshakes.add(upstream)
+    const outcome = await awaitHandshake(sockets, upstream, raw, reply, upgrade, timeout)
     const what = `${request.method} ${request.url} (WebSocket)`
     switch (outcome.kind) {
       case 'open':
@@ -113,7 +88,7 @@ export function createWebSocketForwarder ({ via, keepsHost, isInsecure, timeout,
         reply.hijack()
         return
       case 'refused':
-        return await refused(reply, outcome, target)
+        return await refused(reply, outcome, target, timeout)
       case 'timeout': {
         upstream.terminate()
         const message = `${target.origin} sent no answer to the WebSocket handshake within ${timeout} ms`
@@ -128,38 +103,87 @@ export function createWebSocketForwarder ({ via, keepsHost, isInsecure, timeout,
     }
   }
 
-  /** The upstream's refusal, passed on: its status, its headers but the connection's, its body (idle for `timeout` at most). */
-  async function refused (reply: AnyReply, { request, response }: Extract<Outcome, { kind: 'refused' }>, target: URL): Promise<void> {
-    response.once('close', () => request.destroy()) // the upstream's connection served the handshake only
-    if (timeout !== undefined && timeout > 0) response.setTimeout(timeout, () => response.destroy(new Error(`${target.origin} stalled in its refusal of a WebSocket`)))
-    const headers: IncomingHttpHeaders = { ...response.headers }
-    for (const name of HOP_BY_HOP) delete headers[name]
-    await sent(reply.code(response.statusCode ?? 502).headers(responseHeaders(headers, target)).send(response))
-  }
-
-  /** Relays frames, pings and the close between the two, and ends both when either ends. */
-  function pair (browser: WebSocket, upstream: WebSocket): void {
-    const both = [browser, upstream] as const
-    pairs.add(both)
-    browser.once('close', () => pairs.delete(both))
-    relay(browser, upstream)
-    relay(upstream, browser)
-  }
-
   return {
     forward,
-    async close () {
-      for (const upstream of handshakes) upstream.terminate() // its settle() answers or hijacks the browser's request
-      const open = [...pairs].flat()
-      if (open.length === 0) return
-      const closed = Promise.all(open.map(async ws => await new Promise(resolve => ws.once('close', resolve))))
-      for (const ws of open) ws.close(1001)
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([closed, new Promise(resolve => { timer = setTimeout(resolve, CLOSE_GRACE_MS) })])
-      clearTimeout(timer)
-      for (const ws of open) ws.terminate() // those that have not answered the close frame
-    }
+    close: () => closeAll(sockets)
   }
+}
+
+/** The sockets a forwarder holds, shared by its parts. */
+interface Sockets {
+  /** The subprotocol the upstream chose, for the browser's handshake of the same request. */
+  readonly chosen: WeakMap<IncomingMessage, string>
+  readonly browsers: WebSocketServer
+  readonly pairs: Set<readonly [WebSocket, WebSocket]>
+  readonly handshakes: Set<WebSocket>
+}
+
+/**
+ * How the upstream answered its handshake (`upstream`, just made), or that the browser left or
+ * the upstream took longer than `timeout` (ms). Once it opens, the browser's upgrade (`raw`, on
+ * `upgrade`'s socket) is answered and the two are paired.
+ */
+function awaitHandshake ({ chosen, browsers, pairs, handshakes }: Sockets, upstream: WebSocket, raw: IncomingMessage, reply: AnyReply, { socket, head }: Upgrade, timeout: number | undefined): Promise<Outcome> {
+  return new Promise<Outcome>(resolve => {
+    let isSettled = false
+    const settle = (outcome: Outcome): void => {
+      if (isSettled) return
+      isSettled = true
+      clearTimeout(timer)
+      socket.off('close', onGone)
+      handshakes.delete(upstream)
+      resolve(outcome)
+    }
+    const timer = timeout === undefined || timeout === 0 ? undefined : setTimeout(() => settle({ kind: 'timeout' }), timeout)
+    const onGone = (): void => settle({ kind: 'gone' })
+    socket.once('close', onGone)
+    upstream.once('open', () => {
+      settle({ kind: 'open' })
+      // At once, in this event: a frame the upstream sent with its 101 is emitted on the next
+      // tick, before the promise's callbacks would run, and must find the relay listening.
+      reply.hijack()
+      chosen.set(raw, upstream.protocol)
+      let isPaired = false
+      socket.once('close', () => { if (!isPaired) upstream.terminate() }) // ws refused the browser's socket after all (no longer writable)
+      browsers.handleUpgrade(raw, socket, head, browser => {
+        isPaired = true
+        pair(pairs, browser, upstream)
+      })
+    })
+    upstream.once('unexpected-response', (request, response) => settle({ kind: 'refused', request, response }))
+    upstream.once('error', err => settle({ kind: 'failed', message: err.message }))
+  })
+}
+
+/** The upstream's refusal, passed on: its status, its headers but the connection's, its body (idle for `timeout` at most). */
+async function refused (reply: AnyReply, { request, response }: Extract<Outcome, { kind: 'refused' }>, target: URL, timeout: number | undefined): Promise<void> {
+  response.once('close', () => request.destroy()) // the upstream's connection served the handshake only
+  if (timeout !== undefined && timeout > 0) response.setTimeout(timeout, () => response.destroy(new Error(`${target.origin} stalled in its refusal of a WebSocket`)))
+  const headers: IncomingHttpHeaders = { ...response.headers }
+  for (const name of HOP_BY_HOP) delete headers[name]
+  await sent(reply.code(response.statusCode ?? 502).headers(responseHeaders(headers, target)).send(response))
+}
+
+/** Relays frames, pings and the close between the two, and ends both when either ends. */
+function pair (pairs: Set<readonly [WebSocket, WebSocket]>, browser: WebSocket, upstream: WebSocket): void {
+  const both = [browser, upstream] as const
+  pairs.add(both)
+  browser.once('close', () => pairs.delete(both))
+  relay(browser, upstream)
+  relay(upstream, browser)
+}
+
+/** Closes every pair (1001, then terminated past a grace) and aborts every handshake under way. */
+async function closeAll ({ pairs, handshakes }: Sockets): Promise<void> {
+  for (const upstream of handshakes) upstream.terminate() // its settle() answers or hijacks the browser's request
+  const open = [...pairs].flat()
+  if (open.length === 0) return
+  const closed = Promise.all(open.map(async ws => await new Promise(resolve => ws.once('close', resolve))))
+  for (const ws of open) ws.close(1001)
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([closed, new Promise(resolve => { timer = setTimeout(resolve, CLOSE_GRACE_MS) })])
+  clearTimeout(timer)
+  for (const ws of open) ws.terminate() // those that have not answered the close frame
 }
 
 /** `from`'s frames to `to`; past MAX_UNREAD_BYTES unread by `to`, both are cut off, as the channel drops a client that stops reading. */

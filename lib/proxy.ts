@@ -5,28 +5,21 @@ import { randomUUID } from 'node:crypto'
 import { ServerResponse, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './channel/options.js'
 import { isUnder } from './paths.js'
 import { isLooped, requestHeaders, responseHeaders } from './proxy-headers.js'
-import { createWebSocketForwarder, type Upgrade } from './proxy-websocket.js'
-import { upstreamReturn } from './upstream-return.js'
+import { createWebSocketForwarder, type Upgrade, type WebSocketForwarder } from './proxy-websocket.js'
+import { upstreamReturn, type UpstreamReturn } from './upstream-return.js'
 
 /** The channel's paths at the default `path`, and LiveReload 7's when it is on: never forwarded. */
 export function channelPaths (hasLiveReload7: boolean): string[] {
   return [DEFAULT_PATH, ...(hasLiveReload7 ? [LR7_PATH] : [])]
 }
 
-/**
- * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
- * `upstream()`, looked up once per request (the dev server's current generation changes; a
- * request keeps the one it was given). While it is null, a request waits for `waitFor` (when
- * given), then `unavailable` answers it if it is null still. Upgrades but the channel's are
- * routed through Fastify as requests are (its hooks run: the loop check, `unavailable`, `hold`),
- * then forwarded by proxy-websocket.ts, the upstream's handshake first.
- */
-export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout, onUpstreamBack, ownHeaders }: {
+/** How proxyTo forwards: see each option. */
+export interface ProxyOptions {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
   waitFor?: () => Promise<void>
@@ -51,86 +44,32 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
   onUpstreamBack?: (target: URL) => void
   /** An upstream of ours (a dev version): its reply's headers, what it tells us taken off (dev/route-errors.ts). */
   ownHeaders?: <Headers extends IncomingHttpHeaders>(request: object, headers: Headers) => Headers
-} = {}): Promise<void> {
+}
+
+/**
+ * Forwards every request and WebSocket upgrade of `app` but the channel's (`channel`) to
+ * `upstream()`, looked up once per request (the dev server's current generation changes; a
+ * request keeps the one it was given). While it is null, a request waits for `waitFor` (when
+ * given), then `unavailable` answers it if it is null still. Upgrades but the channel's are
+ * routed through Fastify as requests are (its hooks run: the loop check, `unavailable`, `hold`),
+ * then forwarded by proxy-websocket.ts, the upstream's handshake first.
+ */
+export async function proxyTo (app: FastifyInstance, upstream: () => URL | null, channel: readonly string[], { unavailable, waitFor, isLocalFile, keepsHost = false, hold, isInsecure = false, timeout, onUpstreamBack, ownHeaders }: ProxyOptions = {}): Promise<void> {
   const isChannel = isUnder(channel)
   /** The upstream each request was given by the hook below, where the upstream can change; else the one of the moment. */
   const given = new WeakMap<object, URL>()
   const targetOf = (request: object | undefined): URL | null => (request === undefined ? undefined : given.get(request)) ?? upstream()
   const httpProxy = (await import('@fastify/http-proxy')).default
   const via = `fastify-livereload-${randomUUID().slice(0, 8)}`
-  const origin = (request: AnyRequest): string => targetOf(request)?.origin ?? 'the upstream'
-  const idleMs = timeout ?? UNDICI_IDLE_MS
-
-  /**
-   * A request the upstream did not answer (it refused the connection, broke it, sent no headers
-   * in time): one line, and the status reply-from chose for it (a timeout's is 504) with what
-   * happened as text, which the plugin turns into a page with the client for a tab: it reloads on
-   * the next change. No stack: the frames would be reply-from's and undici's.
-   */
-  function failed (reply: AnyReply, error: Error): void {
-    const { request } = reply
-    const cause = (error as { cause?: Error }).cause ?? error
-    const code = (cause as { code?: string }).code ?? ''
-    const isUnreachable = UNREACHABLE.has(code)
-    const status = isUnreachable ? 502 : (error as { statusCode?: number }).statusCode ?? 502
-    const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
-    const message = `${origin(request)} ${what}`
-    app.log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
-    if (NOTHING_THERE.has(code)) back?.lost()
-    reply.code(status).header('cache-control', 'no-store').send({ statusCode: status, error: STATUS_CODES[status], message })
-  }
-
-  /**
-   * A response whose body stopped coming: once begun, it is cut short (Fastify destroys the
-   * connection or the HTTP/2 stream, so the browser knows the page is incomplete rather than
-   * taking what came for all of it); not begun yet (the plugin reads a small page whole to inject
-   * it), it becomes a 504 like a response that never came.
-   */
-  function stalled (request: AnyRequest, reply: AnyReply, err: Error): void {
-    if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') return
-    const message = `${origin(request)} sent nothing for ${idleMs} ms in the middle of its response`
-    if (reply.raw.headersSent) {
-      app.log.warn(`${request.method} ${request.url}: ${message}: response cut short`)
-    } else {
-      app.log.warn(`${request.method} ${request.url} → 504: ${message}`)
-      // The error reply replaces the upstream's body: what described that body goes with it.
-      for (const name of ['content-encoding', 'content-length', 'content-range', 'content-disposition', 'etag', 'last-modified']) reply.removeHeader(name)
-      reply.header('cache-control', 'no-store')
-      Object.assign(err, { statusCode: 504, message, stack: message })
-    }
-  }
   const back = onUpstreamBack === undefined ? null : upstreamReturn(upstream, isInsecure, onUpstreamBack)
   if (back !== null) app.addHook('onClose', async () => { back.close() })
+  const failures: Failures = { log: app.log, origin: request => targetOf(request)?.origin ?? 'the upstream', idleMs: timeout ?? UNDICI_IDLE_MS, back }
   const websockets = createWebSocketForwarder({ via, keepsHost, isInsecure, timeout, log: app.log })
   app.addHook('preClose', async () => { await websockets.close() }) // upgraded sockets would hold server.close() open
   /** The upgrade requests the server's 'upgrade' event gave, with their sockets. */
   const upgrades = new WeakMap<IncomingMessage, Upgrade>()
   await app.register(async function forwarded (proxied) {
-    // A proxy whose upstream is itself (its own port) would forward each request to itself for ever.
-    proxied.addHook('onRequest', async (request, reply) => {
-      if (isLooped(request.headers, via)) return await reply.code(508).type('text/plain').send('Loop detected: the proxy\'s upstream is this server itself')
-    })
-    // Only where the upstream can change or be missing (the dev server): a fixed one needs no hook.
-    if (unavailable !== undefined || hold !== undefined) {
-      proxied.addHook('onRequest', async (request, reply) => {
-        let target = upstream()
-        if (target === null && waitFor !== undefined) {
-          await waitFor()
-          target = upstream()
-        }
-        if (target === null) return await unavailable?.(request, reply)
-        given.set(request, target)
-        if (hold !== undefined) reply.raw.once('close', hold(target))
-      })
-    }
-    // Last of the hooks: an upgrade is answered here, and http-proxy's handler never runs for it. A
-    // callback hook: every proxied request passes it, and all but upgrades leave at once.
-    proxied.addHook('preHandler', (request, reply, done) => {
-      const upgrade = upgrades.get(request.raw as IncomingMessage)
-      const target = upgrade === undefined ? null : targetOf(request)
-      if (upgrade === undefined || target === null) return done()
-      websockets.forward(request, reply, upgrade, target).then(() => done(), done)
-    })
+    addForwardingHooks(proxied, { via, upstream, given, targetOf, unavailable, waitFor, hold, upgrades, websockets })
     // Both would claim `/*`: a route constraint sends a URL that is a file of the directory to
     // @fastify/static (unconstrained), everything else, WebSocket upgrades included, here.
     if (isLocalFile !== undefined) app.addConstraintStrategy(localFileStrategy(isLocalFile))
@@ -156,15 +95,107 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
         getUpstream: request => targetOf(request)?.origin ?? 'http://127.0.0.1:1',
         rewriteRequestHeaders: (request, headers) => requestHeaders(request, headers, keepsHost, via),
         rewriteHeaders: (headers, request) => responseHeaders(ownHeaders === undefined || request === undefined ? headers : ownHeaders(request, headers), targetOf(request)),
-        onError: (reply, { error }) => failed(reply, error),
+        onError: (reply, { error }) => failed(failures, reply, error),
         onResponse: (request, reply, res) => {
-          res.stream.once('error', err => stalled(request, reply, err))
+          res.stream.once('error', err => stalled(failures, request, reply, err))
           reply.send(res.stream)
         }
       }
     })
   })
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = upgradeListener(app, isChannel, via, upgrades)
+  app.server.on('upgrade', onUpgrade)
+  app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
+}
+
+/** What failed() and stalled() tell of an upstream that let a request down, and whom. */
+interface Failures {
+  log: FastifyBaseLogger
+  /** The upstream a request went to, as its origin. */
+  origin: (request: AnyRequest) => string
+  /** How long the upstream may stay silent (ms): the `timeout`, else undici's. */
+  idleMs: number
+  back: UpstreamReturn | null
+}
+
+/**
+ * A request the upstream did not answer (it refused the connection, broke it, sent no headers
+ * in time): one line, and the status reply-from chose for it (a timeout's is 504) with what
+ * happened as text, which the plugin turns into a page with the client for a tab: it reloads on
+ * the next change. No stack: the frames would be reply-from's and undici's.
+ */
+function failed ({ log, origin, idleMs, back }: Failures, reply: AnyReply, error: Error): void {
+  const { request } = reply
+  const cause = (error as { cause?: Error }).cause ?? error
+  const code = (cause as { code?: string }).code ?? ''
+  const isUnreachable = UNREACHABLE.has(code)
+  const status = isUnreachable ? 502 : (error as { statusCode?: number }).statusCode ?? 502
+  const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? `sent no response within ${idleMs} ms` : `failed: ${cause.message}`
+  const message = `${origin(request)} ${what}`
+  log.warn(`${request.method} ${request.url} → ${status}: ${message}`)
+  if (NOTHING_THERE.has(code)) back?.lost()
+  reply.code(status).header('cache-control', 'no-store').send({ statusCode: status, error: STATUS_CODES[status], message })
+}
+
+/**
+ * A response whose body stopped coming: once begun, it is cut short (Fastify destroys the
+ * connection or the HTTP/2 stream, so the browser knows the page is incomplete rather than
+ * taking what came for all of it); not begun yet (the plugin reads a small page whole to inject
+ * it), it becomes a 504 like a response that never came.
+ */
+function stalled ({ log, origin, idleMs }: Failures, request: AnyRequest, reply: AnyReply, err: Error): void {
+  if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') return
+  const message = `${origin(request)} sent nothing for ${idleMs} ms in the middle of its response`
+  if (reply.raw.headersSent) {
+    log.warn(`${request.method} ${request.url}: ${message}: response cut short`)
+  } else {
+    log.warn(`${request.method} ${request.url} → 504: ${message}`)
+    // The error reply replaces the upstream's body: what described that body goes with it.
+    for (const name of ['content-encoding', 'content-length', 'content-range', 'content-disposition', 'etag', 'last-modified']) reply.removeHeader(name)
+    reply.header('cache-control', 'no-store')
+    Object.assign(err, { statusCode: 504, message, stack: message })
+  }
+}
+
+/** The hooks of the forwarded routes (`proxied`): the loop check, the upstream each request is given, the upgrades. */
+function addForwardingHooks (proxied: FastifyInstance, { via, upstream, given, targetOf, unavailable, waitFor, hold, upgrades, websockets }: Pick<ProxyOptions, 'unavailable' | 'waitFor' | 'hold'> & {
+  via: string
+  upstream: () => URL | null
+  given: WeakMap<object, URL>
+  targetOf: (request: object | undefined) => URL | null
+  upgrades: WeakMap<IncomingMessage, Upgrade>
+  websockets: WebSocketForwarder
+}): void {
+  // A proxy whose upstream is itself (its own port) would forward each request to itself for ever.
+  proxied.addHook('onRequest', async (request, reply) => {
+    if (isLooped(request.headers, via)) return await reply.code(508).type('text/plain').send('Loop detected: the proxy\'s upstream is this server itself')
+  })
+  // Only where the upstream can change or be missing (the dev server): a fixed one needs no hook.
+  if (unavailable !== undefined || hold !== undefined) {
+    proxied.addHook('onRequest', async (request, reply) => {
+      let target = upstream()
+      if (target === null && waitFor !== undefined) {
+        await waitFor()
+        target = upstream()
+      }
+      if (target === null) return await unavailable?.(request, reply)
+      given.set(request, target)
+      if (hold !== undefined) reply.raw.once('close', hold(target))
+    })
+  }
+  // Last of the hooks: an upgrade is answered here, and http-proxy's handler never runs for it. A
+  // callback hook: every proxied request passes it, and all but upgrades leave at once.
+  proxied.addHook('preHandler', (request, reply, done) => {
+    const upgrade = upgrades.get(request.raw as IncomingMessage)
+    const target = upgrade === undefined ? null : targetOf(request)
+    if (upgrade === undefined || target === null) return done()
+    websockets.forward(request, reply, upgrade, target).then(() => done(), done)
+  })
+}
+
+/** The server's 'upgrade' listener: every upgrade but the channel's is routed through `app` (see proxyTo). */
+function upgradeListener (app: FastifyInstance, isChannel: (url: string) => boolean, via: string, upgrades: WeakMap<IncomingMessage, Upgrade>): (request: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (request, socket, head) => {
     if (isChannel(request.url ?? '')) return
     socket.on('error', () => socket.destroy()) // Node takes its own listener off before 'upgrade': a reset must not throw
     if (isLooped(request.headers, via)) {
@@ -179,8 +210,6 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
     response.once('finish', () => socket.end())
     app.routing(request, response)
   }
-  app.server.on('upgrade', onUpgrade)
-  app.addHook('onClose', async () => { app.server.removeListener('upgrade', onUpgrade) })
 }
 
 /**

@@ -36,68 +36,21 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
   if (!app.hasDecorator('liveReload')) throw new FST_LIVERELOAD_CONNECT_FAILED(path, 'fastify-livereload is not registered on this app')
   if (app.liveReload.stats().instance === '') throw new FST_LIVERELOAD_CONNECT_FAILED(path, 'live reload is off on this app (enabled: false)')
 
-  const messages: ServerMessage[] = []
-  const waiters = new Set<Waiter>()
-  let closeDetail: string | null = null
   let resolveClosed!: (info: { code: number, reason: string }) => void
   const closed = new Promise<{ code: number, reason: string }>(resolve => { resolveClosed = resolve })
-
-  // Listeners go on before the handshake, so that no frame that follows it can be missed.
-  function listen (socket: WebSocket): void {
-    socket.on('error', () => {}) // a failed handshake rejects below; later errors end in 'close'
-    socket.on('message', data => {
-      let message: ServerMessage
-      try {
-        message = JSON.parse(String(data)) as ServerMessage
-      } catch {
-        return // not our protocol (a `path` that leads elsewhere): connecting then fails for want of hello
-      }
-      const index = messages.push(message) - 1
-      for (const waiter of waiters) {
-        if (!waiter.types.has(message.type)) continue
-        waiters.delete(waiter)
-        waiter.resolve(index)
-      }
-    })
-    socket.once('close', (code: number, reason: Buffer) => {
-      closeDetail = `code ${code}${reason.length > 0 ? `, ${String(reason)}` : ''}`
-      for (const waiter of waiters) waiter.reject(new FST_LIVERELOAD_CHANNEL_CLOSED(waiter.awaited, closeDetail))
-      waiters.clear()
-      resolveClosed({ code, reason: String(reason) })
-    })
-  }
-
-  /** Resolves with the index of the first message of `types` received from now on. */
-  function waitFor (types: readonly string[], awaited: string, ms: number): { promise: Promise<number>, cancel: () => void } {
-    const from = messages.length
-    let timer: NodeJS.Timeout | undefined
-    let waiter: Waiter | undefined
-    const promise = new Promise<number>((resolve, reject) => {
-      if (closeDetail !== null) return reject(new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, closeDetail))
-      const settle = <A>(fn: (arg: A) => void) => (arg: A): void => { clearTimeout(timer); fn(arg) }
-      waiter = { types: new Set(types), awaited, resolve: settle(resolve), reject: settle(reject) }
-      waiters.add(waiter)
-      // Not unref()ed: a test awaiting this must not see its event loop drain and exit silently.
-      timer = setTimeout(() => {
-        waiters.delete(waiter as Waiter)
-        reject(Object.assign(new FST_LIVERELOAD_TIMEOUT(ms, awaited, describeSeen(messages.slice(from))), {
-          awaited: [...types], timeout: ms, messages: messages.slice(from)
-        }))
-      }, ms)
-    })
-    promise.catch(() => {}) // a wait cancelled after it failed is nobody's unhandled rejection
-    return { promise, cancel: () => { clearTimeout(timer); if (waiter !== undefined) waiters.delete(waiter) } }
-  }
+  const channel: Channel = { messages: [], waiters: new Set(), closeDetail: null, resolveClosed }
+  const { messages } = channel
+  const onInit = (socket: WebSocket): void => listen(channel, socket)
 
   const upgradeHeaders = { host: 'localhost', ...headers } // injectWS sends no Host; our guard requires one
-  const hello = waitFor(['hello'], '"hello"', timeout)
+  const hello = waitFor(channel, ['hello'], '"hello"', timeout)
   let socket: WebSocket
   let chosen: 'inject' | 'socket'
   try {
     chosen = transport === 'auto' ? (isPlainHttpListening(app) ? 'socket' : 'inject') : transport
     socket = chosen === 'inject'
-      ? await injectSocket(app, path, upgradeHeaders, listen)
-      : await realSocket(app, path, headers, listen)
+      ? await injectSocket(app, path, upgradeHeaders, onInit)
+      : await realSocket(app, path, headers, onInit)
   } catch (err) {
     hello.cancel()
     throw err
@@ -107,23 +60,6 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
     throw new FST_LIVERELOAD_CONNECT_FAILED(path, `no hello from the server (${err.message})`, { cause: err })
   })] as Extract<ServerMessage, { type: 'hello' }>
 
-  async function trigger (action: () => unknown, awaited: string, opts: WaitOptions = {}): Promise<ServerMessage[]> {
-    if (closeDetail !== null) throw new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, closeDetail) // before acting
-    const from = messages.length
-    const outcome = waitFor(OUTCOME_TYPES, `${awaited} (${OUTCOME_TYPES.map(type => `"${type}"`).join(', ')})`, waitTimeout(opts))
-    try {
-      await action()
-    } catch (err) {
-      outcome.cancel()
-      throw err
-    }
-    return messages.slice(from, await outcome.promise + 1)
-  }
-
-  function waitTimeout (opts: WaitOptions): number {
-    return integerOption('timeout', opts.timeout ?? timeout, { unit: 'ms' })
-  }
-
   let closing: Promise<void> | undefined
   return {
     transport: chosen,
@@ -131,25 +67,105 @@ export async function connectLiveReload (app: FastifyInstance, options: ConnectL
     messages,
     async next (type, opts = {}) {
       const types: readonly string[] = typeof type === 'string' ? [type] : type
-      const { promise } = waitFor(types, types.map(t => `"${t}"`).join(' or '), waitTimeout(opts))
+      const { promise } = waitFor(channel, types, types.map(t => `"${t}"`).join(' or '), waitTimeout(opts, timeout))
       return messages[await promise] as never
     },
-    change: async (file, contents, opts) => await trigger(() => save(resolve(file), contents), `the outcome of the change to ${file}`, opts) as never,
-    trigger: async (action, opts) => await trigger(action, 'the outcome of the action', opts) as never,
+    change: async (file, contents, opts) => await trigger(channel, () => save(resolve(file), contents), `the outcome of the change to ${file}`, timeout, opts) as never,
+    trigger: async (action, opts) => await trigger(channel, action, 'the outcome of the action', timeout, opts) as never,
     lastErrors: () => standingErrors(messages),
     send (data) { socket.send(data) },
     closed,
-    close: () => (closing ??= (async () => {
-      if (socket.readyState === WebSocket.CLOSED) return
-      // Through injectWS the server never sees a close handshake end (its stream emits no
-      // 'close'), so that connection is terminated; a real socket closes cleanly.
-      if (chosen === 'inject') socket.terminate()
-      else socket.close(1000)
-      const grace = setTimeout(() => socket.terminate(), CLOSE_FRAME_WAIT_MS)
-      await closed
-      clearTimeout(grace)
-    })())
+    close: () => (closing ??= closeSocket(socket, chosen, closed))
   }
+}
+
+/** What the client's parts share: the messages so far, the waits for more, and how the channel closed. */
+interface Channel {
+  readonly messages: ServerMessage[]
+  readonly waiters: Set<Waiter>
+  /** How the channel closed (its code and reason), null while it is open. */
+  closeDetail: string | null
+  readonly resolveClosed: (info: { code: number, reason: string }) => void
+}
+
+// Listeners go on before the handshake, so that no frame that follows it can be missed.
+function listen (channel: Channel, socket: WebSocket): void {
+  const { messages, waiters } = channel
+  socket.on('error', () => {}) // a failed handshake rejects below; later errors end in 'close'
+  socket.on('message', data => {
+    let message: ServerMessage
+    try {
+      message = JSON.parse(String(data)) as ServerMessage
+    } catch {
+      return // not our protocol (a `path` that leads elsewhere): connecting then fails for want of hello
+    }
+    const index = messages.push(message) - 1
+    for (const waiter of waiters) {
+      if (!waiter.types.has(message.type)) continue
+      waiters.delete(waiter)
+      waiter.resolve(index)
+    }
+  })
+  socket.once('close', (code: number, reason: Buffer) => {
+    channel.closeDetail = `code ${code}${reason.length > 0 ? `, ${String(reason)}` : ''}`
+    for (const waiter of waiters) waiter.reject(new FST_LIVERELOAD_CHANNEL_CLOSED(waiter.awaited, channel.closeDetail))
+    waiters.clear()
+    channel.resolveClosed({ code, reason: String(reason) })
+  })
+}
+
+/** Resolves with the index of the first message of `types` received from now on. */
+function waitFor (channel: Channel, types: readonly string[], awaited: string, ms: number): { promise: Promise<number>, cancel: () => void } {
+  const { messages, waiters } = channel
+  const from = messages.length
+  let timer: NodeJS.Timeout | undefined
+  let waiter: Waiter | undefined
+  const promise = new Promise<number>((resolve, reject) => {
+    if (channel.closeDetail !== null) return reject(new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, channel.closeDetail))
+    const settle = <A>(fn: (arg: A) => void) => (arg: A): void => { clearTimeout(timer); fn(arg) }
+    waiter = { types: new Set(types), awaited, resolve: settle(resolve), reject: settle(reject) }
+    waiters.add(waiter)
+    // Not unref()ed: a test awaiting this must not see its event loop drain and exit silently.
+    timer = setTimeout(() => {
+      waiters.delete(waiter as Waiter)
+      reject(Object.assign(new FST_LIVERELOAD_TIMEOUT(ms, awaited, describeSeen(messages.slice(from))), {
+        awaited: [...types], timeout: ms, messages: messages.slice(from)
+      }))
+    }, ms)
+  })
+  promise.catch(() => {}) // a wait cancelled after it failed is nobody's unhandled rejection
+  return { promise, cancel: () => { clearTimeout(timer); if (waiter !== undefined) waiters.delete(waiter) } }
+}
+
+/** The messages from now up to the outcome (`OUTCOME_TYPES`) of `action`, waited for `opts.timeout` or `timeout` (ms). */
+async function trigger (channel: Channel, action: () => unknown, awaited: string, timeout: number, opts: WaitOptions = {}): Promise<ServerMessage[]> {
+  if (channel.closeDetail !== null) throw new FST_LIVERELOAD_CHANNEL_CLOSED(awaited, channel.closeDetail) // before acting
+  const { messages } = channel
+  const from = messages.length
+  const outcome = waitFor(channel, OUTCOME_TYPES, `${awaited} (${OUTCOME_TYPES.map(type => `"${type}"`).join(', ')})`, waitTimeout(opts, timeout))
+  try {
+    await action()
+  } catch (err) {
+    outcome.cancel()
+    throw err
+  }
+  return messages.slice(from, await outcome.promise + 1)
+}
+
+function waitTimeout (opts: WaitOptions, timeout: number): number {
+  return integerOption('timeout', opts.timeout ?? timeout, { unit: 'ms' })
+}
+
+/** Ends the connection; resolves once it is closed (a socket that does not answer is terminated past CLOSE_FRAME_WAIT_MS). */
+async function closeSocket (socket: WebSocket, chosen: 'inject' | 'socket', closed: Promise<unknown>): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return
+  // Through injectWS the server never sees a close handshake end (its stream emits no
+  // 'close'), so that connection is terminated; a real socket closes cleanly.
+  if (chosen === 'inject') socket.terminate()
+  else socket.close(1000)
+  const grace = setTimeout(() => socket.terminate(), CLOSE_FRAME_WAIT_MS)
+  await closed
+  clearTimeout(grace)
 }
 
 function isPlainHttpListening (app: FastifyInstance): boolean {

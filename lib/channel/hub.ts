@@ -80,142 +80,171 @@ export function createHub (
   metrics: Metrics | null = null
 ): Hub {
   const sync = options.sync ?? null
-  const timing: HubTiming = { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning }
-  let instance = randomBytes(9).toString('base64url')
-  const peers = new Set<Peer>()
-  /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
-  const pending = new Set<Peer>()
-  let heartbeat: NodeJS.Timeout | undefined
-  let messages = 0
-  let standingError: ServerMessage | null = null
-  let closing: Promise<void> | undefined
-  const listeners: Array<(message: BroadcastMessage) => void> = []
+  const state: HubState = {
+    maxClients: options.maxClients,
+    sync,
+    timing: { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning },
+    log,
+    metrics,
+    instance: randomBytes(9).toString('base64url'),
+    peers: new Set(),
+    pending: new Set(),
+    heartbeat: undefined,
+    messages: 0,
+    standingError: null,
+    closing: undefined,
+    listeners: []
+  }
   // With `sync`, what a tab sends goes to the tabs on its page; without, frames are ignored.
   const relay = sync === null
     ? null
-    : createSyncRelay(sync, (peer, json) => send(peer, [json]), (peer, reason) => {
+    : createSyncRelay(sync, (peer, json) => send(state, peer, [json]), (peer, reason) => {
       log.debug({ reason }, 'client closed')
       peer.close(1008, reason)
     })
 
-  function send (peer: Peer, frames: readonly string[]): void {
-    if (!peer.isOpen) return
-    if (peer.buffered > timing.maxBufferedBytes) {
-      log.debug({ buffered: peer.buffered }, 'client stopped reading: terminated')
-      peer.terminate()
-      return
-    }
-    for (const frame of frames) peer.write(frame)
-  }
-
-  // One timer for all clients, running only while there are clients: idle costs nothing.
-  function beat (): void {
-    for (const peer of peers) {
-      if (peer.buffered > timing.maxBufferedBytes || !peer.beat()) {
-        log.debug('client missed a heartbeat: terminated')
-        peer.terminate()
-      }
-    }
-  }
-
-  function remove (peer: Peer): void {
-    peers.delete(peer)
-    metrics?.clientRemoved(peer.transport)
-    log.debug({ clients: peers.size }, 'client disconnected')
-    if (peers.size === 0) {
-      clearInterval(heartbeat)
-      heartbeat = undefined
-    }
-  }
-
-  // Until it is greeted, a peer waits here; the deadline and the bound keep a page that opens
-  // sockets and stays silent (any page on this host name may) from piling them up.
-  function awaitGreeting (peer: Peer, onGreeted: NonNullable<Peer['onGreeted']>): void {
-    if (pending.size >= options.maxClients) {
-      const [oldest] = pending
-      log.debug('too many clients waiting for their handshake: the oldest terminated')
-      pending.delete(oldest)
-      oldest.terminate()
-    }
-    pending.add(peer)
-    const deadline = setTimeout(() => {
-      log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
-      peer.terminate()
-    }, timing.handshakeMs).unref()
-    const settle = (): void => {
-      clearTimeout(deadline)
-      pending.delete(peer)
-    }
-    peer.onClose(settle)
-    onGreeted(() => {
-      settle()
-      // The upgrade was let through while this peer was no client: the places may be taken since.
-      if (peers.size < options.maxClients) return admit(peer)
-      log.debug({ clients: peers.size }, 'client refused after its handshake: maxClients reached')
-      peer.terminate()
-    })
-  }
-
-  function admit (peer: Peer): void {
-    if (closing !== undefined) return peer.terminate()
-    peers.add(peer)
-    metrics?.clientAdded(peer.transport)
-    peer.onClose(() => remove(peer))
-    heartbeat ??= setInterval(beat, timing.heartbeatMs).unref()
-    const hello: ServerMessage = sync === null ? { type: 'hello', protocol: 1, instance } : { type: 'hello', protocol: 1, instance, sync }
-    send(peer, peer.framing(hello, JSON.stringify(hello)))
-    if (standingError !== null) send(peer, peer.framing(standingError, JSON.stringify(standingError)))
-    log.debug({ clients: peers.size }, 'client connected')
-  }
-
   return {
-    get instance () { return instance },
-    get size () { return peers.size },
-    get messages () { return messages },
-    isFull: () => peers.size >= options.maxClients,
+    get instance () { return state.instance },
+    get size () { return state.peers.size },
+    get messages () { return state.messages },
+    isFull: () => state.peers.size >= options.maxClients,
     add (client) {
       if (client instanceof WebSocket) client.on('error', err => log.debug({ err }, 'client socket error'))
       const peer: Peer = client instanceof WebSocket
-        ? webSocketPeer(client, { ...timing, onFrame: relay === null ? undefined : data => relay.receive(peer, data) })
+        ? webSocketPeer(client, { ...state.timing, onFrame: relay === null ? undefined : data => relay.receive(peer, data) })
         : client
-      if (peer.onGreeted !== undefined && closing === undefined) awaitGreeting(peer, peer.onGreeted)
-      else admit(peer)
+      if (peer.onGreeted !== undefined && state.closing === undefined) awaitGreeting(state, peer, peer.onGreeted)
+      else admit(state, peer)
     },
-    broadcast (message) {
-      const json = JSON.stringify(message) // once, not per client: every tab gets the same bytes
-      const framed = new Map<Framing, readonly string[]>()
-      messages++
-      metrics?.sent(message.type)
-      for (const listener of listeners) listener(message)
-      const standing = standingAfter(message)
-      if (standing !== 'keep') standingError = standing === 'set' ? message : null
-      for (const peer of peers) {
-        let frames = framed.get(peer.framing)
-        if (frames === undefined) framed.set(peer.framing, frames = peer.framing(message, json))
-        send(peer, frames)
-      }
-    },
-    closeAll () {
-      closing ??= new Promise<void>(resolve => {
-        clearInterval(heartbeat)
-        for (const peer of pending) peer.terminate() // not clients: nothing to say goodbye to
-        if (peers.size === 0) return resolve()
-        const grace = setTimeout(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs).unref()
-        let open = peers.size
-        for (const peer of peers) {
-          peer.onClose(() => {
-            if (--open === 0) {
-              clearTimeout(grace)
-              resolve()
-            }
-          })
-          peer.close()
+    broadcast: message => broadcast(state, message),
+    closeAll: () => closeAll(state),
+    adopt (id) { state.instance = id },
+    restore (standing) { state.standingError = standing?.type === 'error' ? standing : null },
+    onBroadcast (listener) { state.listeners.push(listener) }
+  }
+}
+
+/** What the hub's parts share: its settings, its clients, and the state they change. */
+interface HubState {
+  readonly maxClients: number
+  readonly sync: ResolvedOptions['sync'] | null
+  readonly timing: HubTiming
+  readonly log: FastifyBaseLogger
+  readonly metrics: Metrics | null
+  instance: string
+  readonly peers: Set<Peer>
+  /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
+  readonly pending: Set<Peer>
+  heartbeat: NodeJS.Timeout | undefined
+  messages: number
+  standingError: ServerMessage | null
+  closing: Promise<void> | undefined
+  readonly listeners: Array<(message: BroadcastMessage) => void>
+}
+
+function send ({ timing, log }: HubState, peer: Peer, frames: readonly string[]): void {
+  if (!peer.isOpen) return
+  if (peer.buffered > timing.maxBufferedBytes) {
+    log.debug({ buffered: peer.buffered }, 'client stopped reading: terminated')
+    peer.terminate()
+    return
+  }
+  for (const frame of frames) peer.write(frame)
+}
+
+// One timer for all clients, running only while there are clients: idle costs nothing.
+function beat ({ peers, timing, log }: HubState): void {
+  for (const peer of peers) {
+    if (peer.buffered > timing.maxBufferedBytes || !peer.beat()) {
+      log.debug('client missed a heartbeat: terminated')
+      peer.terminate()
+    }
+  }
+}
+
+function remove (state: HubState, peer: Peer): void {
+  state.peers.delete(peer)
+  state.metrics?.clientRemoved(peer.transport)
+  state.log.debug({ clients: state.peers.size }, 'client disconnected')
+  if (state.peers.size === 0) {
+    clearInterval(state.heartbeat)
+    state.heartbeat = undefined
+  }
+}
+
+// Until it is greeted, a peer waits here; the deadline and the bound keep a page that opens
+// sockets and stays silent (any page on this host name may) from piling them up.
+function awaitGreeting (state: HubState, peer: Peer, onGreeted: NonNullable<Peer['onGreeted']>): void {
+  const { pending, peers, maxClients, timing, log } = state
+  if (pending.size >= maxClients) {
+    const [oldest] = pending
+    log.debug('too many clients waiting for their handshake: the oldest terminated')
+    pending.delete(oldest)
+    oldest.terminate()
+  }
+  pending.add(peer)
+  const deadline = setTimeout(() => {
+    log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
+    peer.terminate()
+  }, timing.handshakeMs).unref()
+  const settle = (): void => {
+    clearTimeout(deadline)
+    pending.delete(peer)
+  }
+  peer.onClose(settle)
+  onGreeted(() => {
+    settle()
+    // The upgrade was let through while this peer was no client: the places may be taken since.
+    if (peers.size < maxClients) return admit(state, peer)
+    log.debug({ clients: peers.size }, 'client refused after its handshake: maxClients reached')
+    peer.terminate()
+  })
+}
+
+function admit (state: HubState, peer: Peer): void {
+  if (state.closing !== undefined) return peer.terminate()
+  state.peers.add(peer)
+  state.metrics?.clientAdded(peer.transport)
+  peer.onClose(() => remove(state, peer))
+  state.heartbeat ??= setInterval(beat, state.timing.heartbeatMs, state).unref()
+  const hello: ServerMessage = state.sync === null ? { type: 'hello', protocol: 1, instance: state.instance } : { type: 'hello', protocol: 1, instance: state.instance, sync: state.sync }
+  send(state, peer, peer.framing(hello, JSON.stringify(hello)))
+  if (state.standingError !== null) send(state, peer, peer.framing(state.standingError, JSON.stringify(state.standingError)))
+  state.log.debug({ clients: state.peers.size }, 'client connected')
+}
+
+function broadcast (state: HubState, message: BroadcastMessage): void {
+  const json = JSON.stringify(message) // once, not per client: every tab gets the same bytes
+  const framed = new Map<Framing, readonly string[]>()
+  state.messages++
+  state.metrics?.sent(message.type)
+  for (const listener of state.listeners) listener(message)
+  const standing = standingAfter(message)
+  if (standing !== 'keep') state.standingError = standing === 'set' ? message : null
+  for (const peer of state.peers) {
+    let frames = framed.get(peer.framing)
+    if (frames === undefined) framed.set(peer.framing, frames = peer.framing(message, json))
+    send(state, peer, frames)
+  }
+}
+
+function closeAll (state: HubState): Promise<void> {
+  const { peers, pending, timing } = state
+  state.closing ??= new Promise<void>(resolve => {
+    clearInterval(state.heartbeat)
+    for (const peer of pending) peer.terminate() // not clients: nothing to say goodbye to
+    if (peers.size === 0) return resolve()
+    const grace = setTimeout(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs).unref()
+    let open = peers.size
+    for (const peer of peers) {
+      peer.onClose(() => {
+        if (--open === 0) {
+          clearTimeout(grace)
+          resolve()
         }
       })
-      return closing
-    },
-    adopt (id) { instance = id },
-    restore (standing) { standingError = standing?.type === 'error' ? standing : null },
-    onBroadcast (listener) { listeners.push(listener) }
-  }
+      peer.close()
+    }
+  })
+  return state.closing
 }

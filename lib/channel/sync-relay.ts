@@ -83,35 +83,6 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
     return state
   }
 
-  /**
-   * Takes a delivery's worth of the page's budget per other tab; false when the page is over its
-   * rate (the event is dropped: no tab is to blame, nor closed). An event costs at most the burst,
-   * so that a page of more tabs than that still hears, if slowly.
-   */
-  function isWithinPageRate (page: Page, deliveries: number): boolean {
-    const now = performance.now()
-    page.tokens = Math.min(SYNC_PAGE_BURST, page.tokens + (now - page.at) / 1000 * SYNC_PAGE_RATE_PER_S)
-    page.at = now
-    if (page.tokens < Math.min(deliveries, SYNC_PAGE_BURST)) return false
-    page.tokens -= deliveries
-    return true
-  }
-
-  /** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
-  function isWithinRate (state: TabState): boolean {
-    const now = performance.now()
-    const seconds = (now - state.at) / 1000
-    state.at = now
-    state.tokens = Math.min(SYNC_BURST, state.tokens + seconds * SYNC_RATE_PER_S)
-    state.dropped = Math.max(0, state.dropped - seconds * FORGIVEN_PER_S)
-    if (state.tokens < 1) {
-      state.dropped++
-      return false
-    }
-    state.tokens--
-    return true
-  }
-
   return {
     receive (peer, data) {
       const state = stateOf(peer)
@@ -139,6 +110,35 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
       for (const other of page.tabs) if (other !== peer) deliver(other, json)
     }
   }
+}
+
+/**
+ * Takes a delivery's worth of the page's budget per other tab; false when the page is over its
+ * rate (the event is dropped: no tab is to blame, nor closed). An event costs at most the burst,
+ * so that a page of more tabs than that still hears, if slowly.
+ */
+function isWithinPageRate (page: Page, deliveries: number): boolean {
+  const now = performance.now()
+  page.tokens = Math.min(SYNC_PAGE_BURST, page.tokens + (now - page.at) / 1000 * SYNC_PAGE_RATE_PER_S)
+  page.at = now
+  if (page.tokens < Math.min(deliveries, SYNC_PAGE_BURST)) return false
+  page.tokens -= deliveries
+  return true
+}
+
+/** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
+function isWithinRate (state: TabState): boolean {
+  const now = performance.now()
+  const seconds = (now - state.at) / 1000
+  state.at = now
+  state.tokens = Math.min(SYNC_BURST, state.tokens + seconds * SYNC_RATE_PER_S)
+  state.dropped = Math.max(0, state.dropped - seconds * FORGIVEN_PER_S)
+  if (state.tokens < 1) {
+    state.dropped++
+    return false
+  }
+  state.tokens--
+  return true
 }
 
 /** `data` as a message a tab may send under `settings`, rebuilt from its checked fields; null if it is not one. */
