@@ -53,8 +53,7 @@ export function createWebSocketForwarder ({ via, keepsHost, isInsecure, timeout,
   timeout: number | undefined
   log: FastifyBaseLogger
 }): WebSocketForwarder {
-  /** The subprotocol the upstream chose, for the browser's handshake of the same request. */
-  const chosen = new WeakMap<IncomingMessage, string>()
+  const chosen = new WeakMap<IncomingMessage, string>() // Sockets.chosen: the browsers' server reads it
   const sockets: Sockets = {
     chosen,
     // perMessageDeflate and maxPayload as before (ws's defaults, as @fastify/http-proxy left them):
