@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
@@ -32,6 +33,7 @@ export interface Command {
  */
 export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Command {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const spawned = performance.now()
   const exited = once(child, 'exit').then(([code]) => code as number | null)
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -69,12 +71,33 @@ export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }:
         return await Promise.race([
           new Promise<string>(resolve => waiters.push({ pattern, resolve })),
           exited.then(code => { throw new Error(`the command exited (${code}) before printing ${pattern}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`) }),
-          new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${WAIT_MS} ms\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), WAIT_MS) })
+          // Decided a turn later, once what the child wrote meanwhile has been read: an event loop
+          // that was held up runs its timers before it reads its pipes.
+          new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => setImmediate(() => reject(new Error(`no line ${pattern} within ${WAIT_MS} ms (${processState(child, spawned)})\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))), WAIT_MS)
+          })
         ])
       } finally {
         clearTimeout(timer)
       }
     }
+  }
+}
+
+/**
+ * For a command that printed nothing in time, what it was doing: its age, and from /proc its
+ * state (R running, S sleeping, D waiting on the disk), the CPU it used, and where the kernel holds it.
+ */
+function processState (child: ChildProcess, spawned: number): string {
+  const age = `spawned ${Math.round(performance.now() - spawned)} ms ago`
+  if (child.exitCode !== null || child.signalCode !== null) return `${age}, exited`
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    const [state, , , , , , , , , , , utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const wchan = readFileSync(`/proc/${child.pid}/wchan`, 'utf8')
+    return `${age}, state ${state}, ${(Number(utime) + Number(stime)) * 10} ms of CPU, in ${wchan === '0' ? 'no wait' : wchan}`
+  } catch {
+    return age // no /proc here
   }
 }
 
