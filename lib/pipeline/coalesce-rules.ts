@@ -284,7 +284,10 @@ function readyAt (e: Evidence, rules: Rules): number {
   // the writer both wait for a CPU, and the writer may not be done.
   if (e.undelivered > 0 && !hasWatcherFlushed) return e.lastWriteAt + Math.max(burstQuiet(e.longestGap, e.lostMs), giveUp(e.lostMs))
   // Half a replacement: what removed the tree writes it again next, after a pause of its own.
-  if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS
+  // Longer by the time threads waited for a CPU (as long again at most, as a burst's stall): an
+  // `rm -rf` removes the root last, and a remover kept off the CPU before that step leaves
+  // deletions that look over while the root still stands (a loaded run reloaded a tab onto a 404).
+  if (e.isRemovalOnly) return e.lastWriteAt + BURST_QUIET_MAX_MS + Math.min(e.lostMs, BURST_QUIET_MAX_MS)
   return e.lastWriteAt + burstQuiet(e.longestGap, e.lostMs)
 }
 

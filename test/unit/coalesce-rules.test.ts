@@ -37,6 +37,8 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['a save whose file the watcher still holds (its first batch had the temporary file)', { undelivered: 1 }, waitUntil(T + EARLY_MS)],
   ['the watched root is gone, deletions pending: held for its return, up to the max wait', { isOneFile: false, isRemovalOnly: true, isRootGone: true, hasActivity: false, now: T + 1000 }, waitUntil(T + rules.maxWaitMs)],
   ['removals only, so far: rm -rf before cp -r, a clean before a build', { batches: 3, pending: 2000, isRemovalOnly: true, now: T + 100 }, waitUntil(T + BURST_QUIET_MAX_MS)],
+  ['…longer by the time threads waited for a CPU: the remover, kept off it, removes the root last', { batches: 3, pending: 2000, isRemovalOnly: true, lostMs: 100, now: T + BURST_QUIET_MAX_MS }, waitUntil(T + BURST_QUIET_MAX_MS + 100)],
+  ['…as long again at most', { batches: 3, pending: 2000, isRemovalOnly: true, lostMs: 1000, now: T + 2 * BURST_QUIET_MAX_MS }, flush],
   ['two files are a burst', { pending: 2, isOneFile: false }, waitUntil(T + BURST_QUIET_MS)],
   ['a second batch is a burst', { batches: 2 }, waitUntil(T + BURST_QUIET_MS)],
   ['a save the watcher holds (its last batch came less than its forced flush ago): sent from the activity', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300 }, waitUntil(T + EARLY_MS)],
