@@ -39,8 +39,11 @@ export function spawnChild ({ entry, execArgv, logger, schemas }: ChildOptions):
   })
   const messages: ChildMessage[] = []
   let wake: (() => void) | undefined
+  // 'close', not 'exit': 'exit' can come before the last messages the process sent (a loaded run
+  // lost an app's `stopped`, and with it where it called process.exit); 'close' comes after them.
+  let isClosed = false
   child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
-  child.once('exit', () => wake?.())
+  child.once('close', () => { isClosed = true; wake?.() })
   child.on('error', () => {}) // an IPC send to a child that just died: its exit tells
   if (Object.keys(schemas).length > 0) child.send({ type: 'schemas', entries: schemas } satisfies SupervisorMessage)
   return {
@@ -48,7 +51,7 @@ export function spawnChild ({ entry, execArgv, logger, schemas }: ChildOptions):
     messages,
     async next () {
       while (messages.length === 0) {
-        if (child.exitCode !== null || child.signalCode !== null) return null
+        if (isClosed) return null
         await new Promise<void>(resolve => { wake = resolve })
       }
       return messages.shift()!
