@@ -44,7 +44,7 @@ export function spawnChild ({ entry, execArgv, logger, schemas }: ChildOptions):
   let isClosed = false
   child.on('message', (message: ChildMessage) => { messages.push(message); wake?.() })
   child.once('close', () => { isClosed = true; wake?.() })
-  child.on('error', () => {}) // an IPC send to a child that just died: its exit tells
+  child.on('error', () => {}) // an IPC send to a child that just died: its close tells
   if (Object.keys(schemas).length > 0) child.send({ type: 'schemas', entries: schemas } satisfies SupervisorMessage)
   return {
     process: child,
