@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import liveReload from '../lib/index.js'
+import { TERM_PHASES } from '../lib/cluster/node.js'
+import { edges, traceTransitions } from '../lib/pipeline/machine.js'
 import type { ClusterStats } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
 import { listen, testApp } from './helpers/app.js'
@@ -143,4 +145,29 @@ t.test('what anyone publishes on the cluster\'s channel reaches browsers only as
   await publish({ type: 'clear' }) // a fence: what was published before it has been read
   await cleared
   t.same(client.messages.map(message => message.type), ['hello', 'reload', 'clear'], 'nothing else reached the browser')
+})
+
+t.test('a leader whose term cannot start (its builder\'s watch throws) says so and serves on; the term\'s every transition', async t => {
+  const taken = new Set<string>()
+  traceTransitions((machine, from, event, to) => { if (machine === 'term') taken.add(`${from} -${event}-> ${to}`) })
+  t.teardown(() => traceTransitions(null))
+  const redis = await startRedis(t)
+  const root = fixture(t, { 'index.html': '<p>x</p>' })
+  const log = logLines()
+  const broken = testApp(t, { logger: log.logger })
+  const failed = log.next(line => line.level === 50)
+  await broken.register(liveReload, { root, cluster: { redis: redis.url, key: 'broken' }, builder: { build: async () => {}, watch: () => { throw new Error('the generator is not installed') } } })
+  await listen(broken)
+  const error = await failed
+  t.match(error, { msg: /its term could not start/, err: { message: 'the generator is not installed' } }, 'the error, and why')
+  t.same(broken.liveReload.stats().watched, [], 'nothing left watching')
+  t.equal((await broken.inject({ url: '/index.html' })).statusCode, 200, 'it serves on')
+  await broken.close()
+
+  const working = testApp(t)
+  await working.register(liveReload, { root, cluster: { redis: redis.url, key: 'working' } })
+  await listen(working)
+  await eventually(() => working.liveReload.stats().watched.length === 1, 20_000, 'leads and watches')
+  await working.close()
+  t.same([...taken].sort(), edges(TERM_PHASES).map(([from, event, to]) => `${from} -${event}-> ${to}`).sort(), 'every transition of the term taken')
 })

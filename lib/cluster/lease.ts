@@ -3,6 +3,8 @@
 // from when it sent its last successful renewal, so its builds end before another can start.
 // A follower tries again when the key, as Redis last told it, expires: at once when its holder
 // died, and otherwise to find it renewed.
+import { transition, type Transitions } from '../pipeline/machine.js'
+import { realWorld, type World } from '../pipeline/world.js'
 import type { RedisLink } from './redis.js'
 
 export interface Lease {
@@ -37,12 +39,37 @@ export interface LeaseEvents {
 }
 
 /**
+ * The lease's phases. following: another holds it, or nobody is known to (a try is due when it
+ * expires, or none while Redis is lost); trying: a try is out (one at a time); leading: this
+ * process holds it, renews it and steps down at its deadline; closed. A reply is an event in
+ * whatever phase it finds: a renewal's answer after a step-down (renewed, taken) changes
+ * nothing, and a try that took the lease after close gives it back at once.
+ */
+export type LeasePhase = 'following' | 'trying' | 'leading' | 'closed'
+/**
+ * try: a try goes out (Redis is up); won, held, failed: its answer (taken, held by another, no
+ * answer); renewed, taken: a renewal's answer (extended, or the key is another's); expiring: the
+ * step-down deadline, no renewal having answered in time; close.
+ */
+export type LeaseEvent = 'try' | 'won' | 'held' | 'failed' | 'renewed' | 'taken' | 'expiring' | 'close'
+
+export const LEASE_PHASES: Transitions<LeasePhase, LeaseEvent> = {
+  following: { try: 'trying', renewed: 'following', taken: 'following', close: 'closed' },
+  trying: { try: 'trying', won: 'leading', held: 'following', failed: 'following', renewed: 'trying', taken: 'trying', close: 'closed' },
+  leading: { try: 'leading', renewed: 'leading', taken: 'following', expiring: 'following', close: 'closed' },
+  closed: { try: 'closed', won: 'closed', held: 'closed', failed: 'closed', renewed: 'closed', taken: 'closed' }
+}
+
+/**
  * Timings, from the lease's time-to-live: renewals every quarter, and a step-down a third before
  * expiry (time for the running build to abort).
  */
 export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: number } {
   return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3) }
 }
+
+/** What the lease waits on: the clock and timers (a fake in test/unit/lease.test.ts). */
+export type LeaseWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
 
 /** What the steps of one lease share: its settings, and the state they change. */
 interface LeaseState {
@@ -51,23 +78,23 @@ interface LeaseState {
   readonly id: string
   readonly ttl: number
   readonly events: LeaseEvents
+  readonly world: LeaseWorld
   readonly renewMs: number
   readonly stepDownMs: number
   readonly failed: (err: unknown) => void
-  isLeader: boolean
+  phase: LeasePhase
   /** A try failed since the lease was last found held by another, or taken: see onAcquired's `isLate`. */
   isUnanswered: boolean
-  leader: string | null
-  attempt: NodeJS.Timeout | undefined
-  renewal: NodeJS.Timeout | undefined
-  deadline: NodeJS.Timeout | undefined
-  isTrying: boolean
   /** Asked for a try while one was out: its answer may be older than what asked (a release). */
   isAskedAgain: boolean
-  isClosed: boolean
+  leader: string | null
+  /** The timer of the phase: following, the next try; leading, the next renewal. */
+  next: unknown
+  /** leading: when it steps down unless a renewal answers first. */
+  deadline: unknown
 }
 
-export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents): Lease {
+export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents, world: LeaseWorld = realWorld): Lease {
   const { renewMs, stepDownMs } = leaseTimings(ttl)
   const lease: LeaseState = {
     link,
@@ -75,44 +102,49 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     id,
     ttl,
     events,
+    world,
     renewMs,
     stepDownMs,
     failed: (err: unknown): void => { link.failed(err, 'lease') },
-    isLeader: false,
+    phase: 'following',
     isUnanswered: false,
-    leader: null,
-    attempt: undefined,
-    renewal: undefined,
-    deadline: undefined,
-    isTrying: false,
     isAskedAgain: false,
-    isClosed: false
+    leader: null,
+    next: undefined,
+    deadline: undefined
   }
 
   return {
-    get isLeader () { return lease.isLeader },
+    get isLeader () { return isIn(lease, 'leading') },
     get leader () { return lease.leader },
-    resume () {
-      if (lease.isClosed) return
-      tryAcquire(lease).catch(lease.failed)
-    },
+    resume () { tryAcquire(lease).catch(lease.failed) },
     pause () {
-      clearTimeout(lease.attempt)
-      if (!lease.isLeader) see(lease, null)
+      if (isIn(lease, 'leading')) return // its renewals fail, and its deadline decides
+      world.clearTimer(lease.next)
+      see(lease, null)
     },
     tryNow () { tryAcquire(lease).catch(lease.failed) },
     async close () {
-      if (lease.isClosed) return
-      lease.isClosed = true
-      clearTimeout(lease.attempt)
-      clearInterval(lease.renewal)
-      clearTimeout(lease.deadline)
-      const wasLeader = lease.isLeader
-      lease.isLeader = false
-      if (wasLeader && link.isUp) await link.commands.lrRelease(keys.lease, id).catch(lease.failed)
+      if (isIn(lease, 'closed')) return
+      const wasLeader = isIn(lease, 'leading')
+      enter(lease, 'close')
+      if (wasLeader) await release(lease)
     }
   }
 }
+
+/** Takes `event`'s transition; a phase's timers end with it. */
+function enter (lease: LeaseState, event: LeaseEvent): void {
+  const from = lease.phase
+  lease.phase = transition('lease', LEASE_PHASES, from, event)
+  if (lease.phase !== from) {
+    lease.world.clearTimer(lease.next)
+    lease.world.clearTimer(lease.deadline)
+  }
+}
+
+/** Whether `lease` is in `phase` now (a reply's await may have moved it since the last look). */
+const isIn = (lease: LeaseState, phase: LeasePhase): boolean => lease.phase === phase
 
 function see (lease: LeaseState, holder: string | null): void {
   if (holder === lease.leader) return
@@ -120,17 +152,20 @@ function see (lease: LeaseState, holder: string | null): void {
   lease.events.onLeader(holder)
 }
 
-/** The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that. */
-function renewedAt (lease: LeaseState, sentAt: number): void {
-  clearTimeout(lease.deadline)
-  lease.deadline = setTimeout(() => stepDown(lease, `the lease could not be renewed for ${lease.stepDownMs} ms`), Math.max(0, sentAt + lease.stepDownMs - performance.now())).unref()
+/** Deletes the key if it is still ours (a follower then takes it at once, without waiting out its expiry). */
+async function release (lease: LeaseState): Promise<void> {
+  if (lease.link.isUp) await lease.link.commands.lrRelease(lease.keys.lease, lease.id).catch(lease.failed)
 }
 
-function stepDown (lease: LeaseState, reason: string): void {
-  if (!lease.isLeader) return
-  lease.isLeader = false
-  clearInterval(lease.renewal)
-  clearTimeout(lease.deadline)
+/** The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that. */
+function renewedAt (lease: LeaseState, sentAt: number): void {
+  const { world } = lease
+  world.clearTimer(lease.deadline)
+  lease.deadline = world.setTimer(() => { stepDown(lease, 'expiring', `the lease could not be renewed for ${lease.stepDownMs} ms`) }, Math.max(0, sentAt + lease.stepDownMs - world.now()))
+}
+
+function stepDown (lease: LeaseState, event: 'taken' | 'expiring', reason: string): void {
+  enter(lease, event)
   see(lease, null)
   lease.events.onLost(reason)
   tryIn(lease, 0) // who holds it now, and when it expires
@@ -138,63 +173,86 @@ function stepDown (lease: LeaseState, reason: string): void {
 
 /** The next try, `ms` from now (the one timer a follower has). */
 function tryIn (lease: LeaseState, ms: number): void {
-  clearTimeout(lease.attempt)
-  if (lease.isClosed) return
-  lease.attempt = setTimeout(() => { tryAcquire(lease).catch(lease.failed) }, ms).unref()
+  const { world } = lease
+  world.clearTimer(lease.next)
+  lease.next = world.setTimer(() => { tryAcquire(lease).catch(lease.failed) }, ms)
 }
 
 async function tryAcquire (lease: LeaseState): Promise<void> {
-  if (lease.isTrying) {
-    lease.isAskedAgain = true
-    return
-  }
-  const { link, keys } = lease
-  if (lease.isLeader || lease.isClosed || !link.isUp) return
-  lease.isTrying = true
-  const sentAt = performance.now()
-  try {
-    const [won, value, expiresIn] = await link.commands.lrAcquire(keys.lease, keys.epoch, lease.id, lease.ttl)
+  const { link, keys, world } = lease
+  if (!link.isUp && isIn(lease, 'following')) return // resumed when Redis is back
+  const from = lease.phase
+  enter(lease, 'try')
+  if (from === 'trying') lease.isAskedAgain = true // sent once the one out has its answer (it may be older than what asked: a release)
+  if (from !== 'following') return // one out already, leading, or closed: nothing sent now
+  const sentAt = world.now()
+  const reply = await link.commands.lrAcquire(keys.lease, keys.epoch, lease.id, lease.ttl).then(answer => {
     link.succeeded('lease')
-    if (lease.isClosed) return
-    if (won === 1) {
-      acquired(lease, sentAt, value)
-    } else {
-      see(lease, value)
-      lease.isUnanswered = false // another holds it: a try of ours that may have taken it took nothing that lasted
-      // Counted from the reply, so never before Redis's own expiry (a key is gone the
-      // millisecond after its time): a holder that died is replaced then, one that renews is
-      // found holding again.
-      tryIn(lease, expiresIn >= 0 ? expiresIn + 1 : lease.ttl) // -1: a key someone made without expiry
-    }
-  } catch (err) {
+    return answer
+  }, (err: unknown) => {
     lease.failed(err)
-    lease.isUnanswered = true // Redis may have run it: the lease may be ours already
-    if (link.isUp) tryIn(lease, lease.renewMs) // a command that failed on a live connection (a timeout, a refusal)
-  } finally {
-    lease.isTrying = false
-    if (lease.isAskedAgain) {
-      lease.isAskedAgain = false
-      tryIn(lease, 0)
-    }
+    return null
+  })
+  if (reply === null) unanswered(lease)
+  else if (reply[0] === 1) acquired(lease, sentAt, reply[1])
+  else held(lease, reply[1], reply[2])
+  if (lease.isAskedAgain) {
+    lease.isAskedAgain = false
+    if (isIn(lease, 'following')) tryIn(lease, 0)
   }
+}
+
+/** A try had no answer (a timeout, a lost connection): Redis may have run it, and the lease may be ours already. */
+function unanswered (lease: LeaseState): void {
+  lease.isUnanswered = true
+  enter(lease, 'failed')
+  if (isIn(lease, 'following') && lease.link.isUp) tryIn(lease, lease.renewMs) // failed on a live connection (a timeout, a refusal): again a renewal's time later
+}
+
+/** Another holds it, for `expiresIn` ms more. */
+function held (lease: LeaseState, holder: string, expiresIn: number): void {
+  enter(lease, 'held')
+  if (isIn(lease, 'closed')) return
+  see(lease, holder)
+  lease.isUnanswered = false // another holds it: a try of ours that may have taken it took nothing that lasted
+  // Counted from the reply, so never before Redis's own expiry (a key is gone the millisecond
+  // after its time): a holder that died is replaced then, one that renews is found holding again.
+  tryIn(lease, expiresIn >= 0 ? expiresIn + 1 : lease.ttl) // -1: a key someone made without expiry
 }
 
 /** This process took the lease with a try sent at `sentAt`: it renews from now on, and leads as leader number `epoch`. */
 function acquired (lease: LeaseState, sentAt: number, epoch: number): void {
-  lease.isLeader = true
+  enter(lease, 'won')
+  if (isIn(lease, 'closed')) {
+    release(lease).catch(lease.failed) // closed while the try was out: not kept until it expires
+    return
+  }
   renewedAt(lease, sentAt)
-  lease.renewal = setInterval(() => { renew(lease).catch(lease.failed) }, lease.renewMs).unref()
+  renewIn(lease)
   see(lease, lease.id)
   const isLate = lease.isUnanswered
   lease.isUnanswered = false
   lease.events.onAcquired(epoch, isLate)
 }
 
+/** The next renewal, a quarter of the TTL from now. */
+function renewIn (lease: LeaseState): void {
+  lease.next = lease.world.setTimer(() => {
+    renewIn(lease)
+    renew(lease).catch(lease.failed)
+  }, lease.renewMs)
+}
+
 async function renew (lease: LeaseState): Promise<void> {
-  const sentAt = performance.now()
+  const sentAt = lease.world.now()
   const held = await lease.link.commands.lrRenew(lease.keys.lease, lease.id, lease.ttl)
   lease.link.succeeded('lease')
-  if (!lease.isLeader) return
-  if (held === 1) renewedAt(lease, sentAt)
-  else stepDown(lease, 'the lease was found taken') // it expired (a long pause) and another took it
+  if (!isIn(lease, 'leading')) {
+    enter(lease, held === 1 ? 'renewed' : 'taken') // stepped down or closed meanwhile: nothing to keep
+  } else if (held === 1) {
+    enter(lease, 'renewed')
+    renewedAt(lease, sentAt)
+  } else {
+    stepDown(lease, 'taken', 'the lease was found taken') // it expired (a long pause) and another took it
+  }
 }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildReport, ClusterStats } from '../../types/index.js'
 import type { Hub } from '../channel/hub.js'
+import { transition, type Transitions } from '../pipeline/machine.js'
 import type { BuildStats, Pipeline } from '../pipeline/pipeline.js'
 import { createBus, type Bus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
@@ -65,8 +66,11 @@ interface NodeState {
   readonly leaderListeners: Array<(leaderId: string | null, isUs: boolean) => void>
   /** Build requests this follower sent, by id, until the leader reports. */
   readonly waiting: Map<string, (report: BuildReport) => void>
+  /** The term as the last of lead()'s and follow()'s steps left it (null: none runs). */
   term: Promise<Term | null>
+  /** The term running now (null while one starts or stops, too). */
   current: Term | null
+  phase: TermPhase
   isClosing: boolean
   /** A leader has been seen before (another, or this one): Redis restarting empty says epoch 1 again. */
   hadLeader: boolean
@@ -129,6 +133,7 @@ function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, re
     waiting: new Map(),
     term: Promise.resolve(null),
     current: null,
+    phase: 'idle',
     isClosing: false,
     hadLeader: false,
     rejoin: undefined,
@@ -207,28 +212,68 @@ function pauseWhileRedisIsLost (node: NodeState): void {
   answerWaiting(node, 'Redis is unreachable: no leader can be asked to build')
 }
 
+/**
+ * A leader's term, one at a time: lead() and follow() queue their steps on `node.term`, so each
+ * starts once the one before has ended. idle: no term (a follower, or a leader between terms);
+ * starting: its watchers start; running; stopping: its build aborts and its watchers close. A
+ * start that throws leaves the process leading with nothing watched, and says so.
+ */
+export type TermPhase = 'idle' | 'starting' | 'running' | 'stopping'
+export type TermEvent = 'start' | 'started' | 'failed' | 'stop' | 'stopped'
+
+export const TERM_PHASES: Transitions<TermPhase, TermEvent> = {
+  idle: { start: 'starting' },
+  starting: { started: 'running', failed: 'idle' },
+  running: { stop: 'stopping' },
+  stopping: { stopped: 'idle' }
+}
+
+const enter = (node: NodeState, event: TermEvent): void => { node.phase = transition('term', TERM_PHASES, node.phase, event) }
+
 /** Leads; with `isLate`, it may have held the lease unknowingly for a while, when nobody watched. */
 function lead (node: NodeState, epoch: number, isLate: boolean): void {
-  const { hasBuilder, buildOnStart, startTerm } = node.deps
   const isTakeover = epoch > 1 || node.hadLeader || isLate
   node.hadLeader = true
-  node.term = node.term.then(async previous => {
-    await previous?.close()
-    if (node.isClosing || !node.lease.isLeader) return (node.current = null)
-    node.current = await startTerm(message => { broadcast(node, message) })
-    // A takeover: what changed while nobody (or a dying leader) watched is built now.
-    if (hasBuilder && (isTakeover || buildOnStart)) node.current.pipeline.build({ full: true }).catch(node.link.failed)
-    else if (!hasBuilder && isTakeover) broadcast(node, { type: 'reload', paths: [] })
-    return node.current
+  node.term = node.term.then(async () => {
+    await endTerm(node)
+    if (node.isClosing || !node.lease.isLeader) return null
+    return await beginTerm(node, isTakeover)
   })
 }
 
 function follow (node: NodeState): void {
-  node.term = node.term.then(async previous => {
-    node.current = null
-    await previous?.close()
+  node.term = node.term.then(async () => {
+    await endTerm(node)
     return null
   })
+}
+
+/** Starts watching and a pipeline; at a takeover (or with `buildOnStart`) builds everything. */
+async function beginTerm (node: NodeState, isTakeover: boolean): Promise<Term | null> {
+  const { hasBuilder, buildOnStart, startTerm, log } = node.deps
+  enter(node, 'start')
+  try {
+    node.current = await startTerm(message => { broadcast(node, message) })
+  } catch (err) {
+    enter(node, 'failed')
+    log.error({ err }, 'cluster: this process leads but its term could not start (the watchers, or the builder\'s own watch): nothing is watched nor built until another process leads')
+    return null
+  }
+  enter(node, 'started')
+  // A takeover: what changed while nobody (or a dying leader) watched is built now.
+  if (hasBuilder && (isTakeover || buildOnStart)) node.current.pipeline.build({ full: true }).catch(node.link.failed)
+  else if (!hasBuilder && isTakeover) broadcast(node, { type: 'reload', paths: [] })
+  return node.current
+}
+
+/** Ends the running term, if there is one: its build aborted, its watchers closed. */
+async function endTerm (node: NodeState): Promise<void> {
+  const term = node.current
+  if (term === null) return
+  node.current = null
+  enter(node, 'stop')
+  await term.close()
+  enter(node, 'stopped')
 }
 
 function answerControl (node: NodeState, message: ControlMessage): void {

@@ -21,8 +21,7 @@ export async function startTerm (options: ResolvedOptions, broadcast: (message: 
   const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx), ...(builder.watch === undefined ? {} : { watch: ctx => builder.watch!(ctx) }) }
   const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, observerOf(metrics, realWorld.now), realWorld)
   const started = await watchAll(pipeline)
-  pipeline.startWatchingBuilder()
-  return {
+  const term: Term = {
     pipeline,
     watched: started.map(({ path }) => displayPath(path)),
     async close () {
@@ -30,4 +29,11 @@ export async function startTerm (options: ResolvedOptions, broadcast: (message: 
       await Promise.all([pipeline.close(), ...started.map(async ({ watcher }) => await watcher.close())])
     }
   }
+  try {
+    pipeline.startWatchingBuilder()                   // the builder's own watch, which may throw
+  } catch (err) {
+    await term.close()                                // nothing it started outlives it
+    throw err
+  }
+  return term
 }

@@ -1,7 +1,12 @@
-// The machines of lib/pipeline: each drawing in docs/ against its table, and every transition
-// of every table taken on a fake clock (the tracer of machine.ts hears each one).
+// The machines of lib/ (the pipeline's, and the cluster's lease): each drawing in docs/ against
+// its table, and every transition of every table taken on a fake clock (the tracer of machine.ts
+// hears each one); the lease's Redis is a fake link whose replies the test gives, in the order it
+// chooses (test/cluster-lease.test.ts has the real one).
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { createLease, LEASE_PHASES, leaseTimings } from '../../lib/cluster/lease.js'
+import { TERM_PHASES } from '../../lib/cluster/node.js'
+import type { RedisLink } from '../../lib/cluster/redis.js'
 import { BUILD_PHASES } from '../../lib/pipeline/build-run.js'
 import { createBuildQueue, QUEUE_PHASES } from '../../lib/pipeline/build-queue.js'
 import { createCoalescer } from '../../lib/pipeline/coalesce.js'
@@ -19,7 +24,8 @@ const MACHINES: Record<string, { table: Transitions<string, string>, doc: string
   coalescer: { table: COALESCER_PHASES, doc: 'docs/coalescing.md' },
   build: { table: BUILD_PHASES, doc: 'docs/architecture.md' },
   'build queue': { table: QUEUE_PHASES, doc: 'docs/architecture.md' },
-  'loop breaker': { table: HOLD_PHASES, doc: 'docs/architecture.md' }
+  'loop breaker': { table: HOLD_PHASES, doc: 'docs/architecture.md' },
+  lease: { table: LEASE_PHASES, doc: 'docs/cluster.md' }
 }
 
 /** The transitions a mermaid state diagram marked `%% machine: <name>` draws, as `from -event-> to`. */
@@ -33,7 +39,12 @@ function drawn (doc: string, name: string): string[] {
 
 const tabled = (table: Transitions<string, string>): string[] => edges(table).map(([from, event, to]) => `${from} -${event}-> ${to}`).sort()
 
-for (const [name, { table, doc }] of Object.entries(MACHINES)) {
+/** Machines whose every transition another file takes (a real process's): drawn all the same. */
+const TAKEN_ELSEWHERE: Record<string, { table: Transitions<string, string>, doc: string }> = {
+  term: { table: TERM_PHASES, doc: 'docs/cluster.md' } // test/cluster-setup.test.ts, against a real Redis
+}
+
+for (const [name, { table, doc }] of Object.entries({ ...MACHINES, ...TAKEN_ELSEWHERE })) {
   t.test(`the drawing of the ${name} in ${doc} is its transition table`, async t => {
     t.same(drawn(doc, name), tabled(table))
   })
@@ -164,6 +175,157 @@ t.test('the build queue: a request while idle, one while running, a superseded b
     return 'report'
   }, () => 'closed', new AbortController().signal)
   await Promise.all([queue.request(false), queue.request(false)])
+})
+
+const TTL = 3000
+const { renewMs, stepDownMs } = leaseTimings(TTL)
+
+/** A reply the test has not given yet: one command sent to the fake Redis. */
+interface Sent { name: 'acquire' | 'renew' | 'release', answer: (value: unknown) => void, fail: (err: Error) => void }
+
+/** A lease on a fake clock and a fake Redis link: each command waits for the test's answer. */
+function fakeLease () {
+  const fake = fakeWorld()
+  const sent: Sent[] = []
+  const heard: string[] = []
+  const send = (name: Sent['name']) => async () => await new Promise((resolve, reject) => { sent.push({ name, answer: resolve, fail: reject }) })
+  const link = {
+    isUp: true,
+    commands: { lrAcquire: send('acquire'), lrRenew: send('renew'), lrRelease: send('release') },
+    succeeded: () => {},
+    failed: () => {}
+  }
+  const lease = createLease(link as unknown as RedisLink, { lease: 'l', epoch: 'e' }, 'me', TTL, {
+    onAcquired: (epoch, isLate) => heard.push(`acquired ${epoch}${isLate ? ' late' : ''}`),
+    onLost: reason => heard.push(`lost: ${reason}`),
+    onLeader: leader => heard.push(`leader ${leader}`)
+  }, fake.world)
+  /** The oldest reply not given yet, which must be to `name`. */
+  function next (name: Sent['name']): Sent {
+    const first = sent.shift()
+    if (first?.name !== name) throw new Error(`expected ${name}, sent: ${[first, ...sent].map(one => one?.name).join(', ')}`)
+    return first
+  }
+  /** Lets the replies given reach the lease. */
+  const replies = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
+  return { fake, link, lease, sent, heard, next, replies }
+}
+
+t.test('scenarios: the lease taken, renewed, found taken, held by another, tried again when asked during a try', async t => {
+  const l = fakeLease()
+  l.lease.resume() // following → trying
+  l.next('acquire').answer([1, 1])
+  await l.replies() // trying → leading
+  l.lease.tryNow() // leading → leading: nothing sent
+  t.equal(l.sent.length, 0)
+  l.fake.advance(renewMs)
+  l.next('renew').answer(1)
+  await l.replies() // leading → leading: renewed
+  l.fake.advance(renewMs)
+  l.next('renew').answer(0)
+  await l.replies() // leading → following: taken
+  t.notOk(l.lease.isLeader)
+  l.fake.advance(0) // the try at once: who holds it now
+  l.lease.tryNow() // trying → trying: asked again
+  l.next('acquire').answer([0, 'other', 2000])
+  await l.replies() // trying → following: held; the try asked for goes at once
+  l.fake.advance(0)
+  l.next('acquire').answer([0, 'other', 1500])
+  await l.replies()
+  l.fake.advance(1500)
+  t.equal(l.sent.length, 0, 'not before the key expires')
+  l.fake.advance(1)
+  t.equal(l.next('acquire').name, 'acquire', 'when it expires, as Redis said')
+  t.same(l.heard, ['leader me', 'acquired 1', 'leader null', 'lost: the lease was found taken', 'leader other'])
+})
+
+t.test('scenarios: renewals unanswered until the deadline; their late answers, and a failed try', async t => {
+  const l = fakeLease()
+  l.lease.resume()
+  l.next('acquire').answer([1, 2])
+  await l.replies()
+  l.fake.advance(stepDownMs) // two renewals out, then leading → following: expiring; the try at once
+  const [first, second] = [l.next('renew'), l.next('renew')]
+  const attempt = l.next('acquire')
+  first.answer(1)
+  await l.replies() // trying → trying: renewed
+  second.answer(0)
+  await l.replies() // trying → trying: taken
+  attempt.fail(new Error('Command timed out'))
+  await l.replies() // trying → following: failed; again a renewal's time later
+  l.fake.advance(renewMs)
+  l.next('acquire').answer([1, 2])
+  await l.replies()
+  t.same(l.heard, ['leader me', 'acquired 2', 'leader null', `lost: the lease could not be renewed for ${stepDownMs} ms`, 'leader me', 'acquired 2 late'])
+})
+
+t.test('scenarios: late renewals after a step-down; Redis lost and back', async t => {
+  const l = fakeLease()
+  l.lease.resume()
+  l.next('acquire').answer([1, 1])
+  await l.replies()
+  l.fake.advance(2 * renewMs) // two renewals out
+  const [first, second] = [l.next('renew'), l.next('renew')]
+  first.answer(0)
+  await l.replies() // leading → following: taken (its try not yet due)
+  second.answer(1)
+  await l.replies() // following → following: renewed
+  l.link.isUp = false
+  l.lease.pause()
+  l.fake.advance(TTL)
+  t.equal(l.sent.length, 0, 'nothing sent while Redis is lost')
+  l.link.isUp = true
+  l.lease.resume()
+  l.next('acquire').answer([0, 'other', 100])
+  await l.replies()
+  const again = fakeLease()
+  again.lease.resume()
+  again.next('acquire').answer([1, 1])
+  await again.replies()
+  again.fake.advance(2 * renewMs)
+  const [one, two] = [again.next('renew'), again.next('renew')]
+  one.answer(0)
+  await again.replies()
+  two.answer(0)
+  await again.replies() // following → following: taken
+  t.notOk(again.lease.isLeader)
+})
+
+t.test('scenarios: close in each phase; what answers after it changes nothing, and a lease taken after it is given back', async t => {
+  const idle = fakeLease()
+  await idle.lease.close() // following → closed
+  idle.lease.tryNow() // closed → closed: nothing sent
+  t.equal(idle.sent.length, 0)
+
+  const leading = fakeLease()
+  leading.lease.resume()
+  leading.next('acquire').answer([1, 1])
+  await leading.replies()
+  leading.fake.advance(2 * renewMs)
+  const [first, second] = [leading.next('renew'), leading.next('renew')]
+  const closed = leading.lease.close() // leading → closed: the key deleted
+  leading.next('release').answer(1)
+  await closed
+  first.answer(1) // closed → closed: renewed
+  second.answer(0) // closed → closed: taken
+  await leading.replies()
+  leading.fake.advance(TTL)
+  t.equal(leading.sent.length, 0, 'no renewal after close')
+
+  for (const reply of ['won', 'held', 'failed'] as const) {
+    const trying = fakeLease()
+    trying.lease.resume()
+    const attempt = trying.next('acquire')
+    await trying.lease.close() // trying → closed
+    if (reply === 'won') attempt.answer([1, 1])
+    else if (reply === 'held') attempt.answer([0, 'other', 100])
+    else attempt.fail(new Error('Connection is closed.'))
+    await trying.replies()
+    if (reply === 'won') t.equal(trying.next('release').name, 'release', 'a lease taken after close is given back at once')
+    trying.fake.advance(TTL)
+    t.equal(trying.sent.length, 0, `${reply} after close: nothing more sent`)
+    t.notOk(trying.heard.some(line => line.startsWith('acquired')), `${reply} after close: not acquired`)
+  }
 })
 
 t.test('every transition of every table was taken by the scenarios above', async t => {
