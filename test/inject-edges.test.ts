@@ -4,22 +4,17 @@ import { Readable } from 'node:stream'
 import { brotliCompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { testApp } from './helpers/app.js'
+import { harness } from './helpers/harness.js'
 import { fetchRaw } from './helpers/raw-http.js'
-import { fixture, type Files } from './helpers/fixture.js'
+import type { Files } from './helpers/fixture.js'
 import { logLines } from './helpers/log.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 const PAGE = '<!doctype html><html><head><title>é</title></head><body><p>x</p></body></html>'
 
 async function site (t: Test, files: Files, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void, logger?: object) {
-  const server = testApp(t, logger === undefined ? {} : { logger })
-  const dir = fixture(t, files)
-  setup?.(server)
-  await server.register(liveReload, { root: dir, ...opts })
-  return server
+  return (await harness(t, { files, options: opts, setup, fastify: logger === undefined ? {} : { logger }, listen: false })).app
 }
 
 /** A stream that hands out `bytes` in pieces of the given sizes, a piece per read. */

@@ -11,16 +11,14 @@ import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { fetchRaw } from './helpers/raw-http.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
 const PAGE = '<!doctype html><html><head><title>é</title></head><body>' + 'x'.repeat(5000) + '</body></html>'
 
 async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => Promise<void> | void) {
-  const server = testApp(t)
-  const dir = fixture(t, { 'index.html': PAGE, 'data.json': '{"html":"</body>"}', 'index.html.gz': gzipSync(PAGE), 'index.html.br': brotliCompressSync(PAGE) })
-  await setup?.(server)
-  await server.register(liveReload, { root: dir, ...opts })
-  return server
+  const files = { 'index.html': PAGE, 'data.json': '{"html":"</body>"}', 'index.html.gz': gzipSync(PAGE), 'index.html.br': brotliCompressSync(PAGE) }
+  return (await harness(t, { files, options: opts, setup, listen: false })).app
 }
 
 t.test('a static page gets the tag once with a byte-correct Content-Length', async t => {

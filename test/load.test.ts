@@ -5,22 +5,15 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
 import { createHub } from '../lib/channel/hub.js'
-import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
-import type { BuildReport, LiveReloadOptions, ServerMessage } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
+import type { BuildReport, ServerMessage } from '../types/index.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { collectingLogger } from './helpers/log.js'
 import { rawUpgrade, rawWebSocket, upgradeRequest } from './helpers/raw-http.js'
 
 /** An app with the plugin, listening on a loopback port. */
-async function serve (t: Test, opts: LiveReloadOptions = {}) {
-  const app = testApp(t)
-  await app.register(liveReload, opts)
-  return { app, port: await listen(app) }
-}
-
 const CLIENTS = 1000
 
 /** Opens `count` real ws clients, 100 at a time (the listen backlog is finite), each counting what it receives. */
@@ -50,15 +43,17 @@ async function buildStorm (t: Test, watched: boolean): Promise<void> {
   const dir = fixture(t, { out: { 'index.html': '<p>0</p>' } })
   const reports: BuildReport[] = []
   let n = 0
-  const { app, port } = await serve(t, {
-    root: watched ? join(dir, 'out') : false,
-    buildOnStart: false,
-    maxClients: CLIENTS,
-    // Writing into the watched root: the build's own output events must not become a second message.
-    builder: watched
-      ? async () => { await writeFile(join(dir, 'out', 'index.html'), `<p>${++n}</p>`) }
-      : () => ({ reload: 'page' as const }),
-    onBuildEnd: report => { reports.push(report) }
+  const { app, port } = await harness(t, {
+    options: {
+      root: watched ? join(dir, 'out') : false,
+      buildOnStart: false,
+      maxClients: CLIENTS,
+      // Writing into the watched root: the build's own output events must not become a second message.
+      builder: watched
+        ? async () => { await writeFile(join(dir, 'out', 'index.html'), `<p>${++n}</p>`) }
+        : () => ({ reload: 'page' as const }),
+      onBuildEnd: report => { reports.push(report) }
+    }
   })
   const clients = await connectMany(port, CLIENTS)
   t.equal(app.liveReload.clients, CLIENTS)
@@ -94,7 +89,7 @@ async function buildStorm (t: Test, watched: boolean): Promise<void> {
 }
 
 t.test('a client that stops reading is terminated once its buffered bytes pass the bound; the others are not', async t => {
-  const { app, port } = await serve(t)
+  const { app, port } = await harness(t)
   const reader = await connectLiveReload(app)
   const stalled = await rawWebSocket(port)
   stalled.socket.pause() // a real socket that stops reading: the kernel buffers fill, then ws's
@@ -139,7 +134,7 @@ t.test('a half-open client (handshake done, then silence) is found by the heartb
 })
 
 t.test('maxClients refuses the excess with 503 before any 101, and admits again once one leaves', async t => {
-  const { app, port } = await serve(t, { maxClients: 3 })
+  const { app, port } = await harness(t, { options: { maxClients: 3 } })
   const clients = await Promise.all([1, 2, 3].map(() => connectLiveReload(app)))
   for (let i = 0; i < 5; i++) {
     const res = await rawUpgrade(port)
@@ -155,7 +150,7 @@ t.test('maxClients refuses the excess with 503 before any 101, and admits again 
 })
 
 t.test('simultaneous upgrades never admit more than maxClients', async t => {
-  const { app, port } = await serve(t, { maxClients: 3 })
+  const { app, port } = await harness(t, { options: { maxClients: 3 } })
   const sockets: Socket[] = []
   t.teardown(() => { for (const socket of sockets) socket.destroy() })
   // All 30 written at once; the admitted ones stay open until every answer is in.

@@ -20,6 +20,7 @@ import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { openEvents } from './helpers/events.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { collectingLogger, logLines } from './helpers/log.js'
 import { guardCases, upgradeStatus as upgradeAt } from './helpers/websocket.js'
 
@@ -27,9 +28,8 @@ const HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/o
 const SERVER_HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/official-7'], serverName: 'fastify-livereload' }
 
 async function app (t: Test, opts: LiveReloadOptions = {}): Promise<{ server: FastifyInstance, port: number }> {
-  const server = testApp(t)
-  await server.register(liveReload, { livereload: true, ...opts })
-  return { server, port: await listen(server) }
+  const { app: server, port } = await harness(t, { options: { livereload: true, ...opts } })
+  return { server, port }
 }
 
 interface Lr7Client { ws: WebSocket, received: unknown[], next (): Promise<unknown>, close (): Promise<void> }
@@ -271,8 +271,7 @@ t.test('app.close() closes protocol 7 clients itself (1001)', async t => {
 /** A Fastify whose log lines are collected, with the plugin registered. */
 async function loggedApp (t: Test, opts: LiveReloadOptions) {
   const { logger, lines } = logLines('info')
-  const server = testApp(t, { logger })
-  await server.register(liveReload, opts)
+  const { app: server } = await harness(t, { options: opts, fastify: { logger }, listen: false })
   return { server, lines }
 }
 

@@ -16,6 +16,7 @@ import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { nextEvent, openEvents } from './helpers/events.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { runWithout } from './helpers/without-package.js'
 
 type Labels = Record<string, string>
@@ -46,8 +47,7 @@ async function valueOf (app: FastifyInstance, name: string, labels: Labels): Pro
 }
 
 async function appWith (t: Test, registry: Registry | typeof register, options: LiveReloadOptions = {}): Promise<FastifyInstance> {
-  const app = testApp(t)
-  await app.register(liveReload, { metrics: registry === register ? true : registry, ...options })
+  const { app } = await harness(t, { options: { metrics: registry === register ? true : registry, ...options }, listen: false })
   serveMetrics(app, registry)
   return app
 }

@@ -5,10 +5,9 @@ import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
-import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { rawGet } from './helpers/raw-http.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
@@ -25,12 +24,16 @@ const FETCH = { accept: '*/*', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empt
 
 /** An app with the plugin serving a fixture root, a route that fails and `setup`'s own routes and handlers. */
 async function app (t: Test, opts: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
-  const server = testApp(t)
-  const dir = fixture(t, { 'index.html': '<!doctype html><html><head></head><body>home</body></html>' })
-  setup?.(server)
-  server.get('/fails', async () => { throw new Error(`cannot read ${process.cwd()}/src/page.md`) })
-  await server.register(liveReload, { root: dir, ...opts })
-  return server
+  const files = { 'index.html': '<!doctype html><html><head></head><body>home</body></html>' }
+  return (await harness(t, {
+    files,
+    options: opts,
+    listen: false,
+    setup: server => {
+      setup?.(server)
+      server.get('/fails', async () => { throw new Error(`cannot read ${process.cwd()}/src/page.md`) })
+    }
+  })).app
 }
 
 /** The same routes without the plugin: what Fastify answers on its own. */

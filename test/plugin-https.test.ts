@@ -9,9 +9,7 @@ import { join } from 'node:path'
 import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import liveReload from '../lib/index.js'
-import { listen, testApp } from './helpers/app.js'
-import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 
 const PAGE = '<!doctype html><html><head><title>t</title></head><body><p>one</p></body></html>'
 const TAG = '<script src="/__livereload/client.js" defer></script>'
@@ -25,10 +23,8 @@ const tls = { key: pems.private, cert: pems.cert }
 
 /** A listening app of `options` with the plugin serving a fixture's index.html; its origin. */
 async function served (t: Test, options: object, scheme: 'http' | 'https'): Promise<{ dir: string, origin: string }> {
-  const dir = fixture(t, { 'index.html': PAGE })
-  const app = testApp(t, options)
-  await app.register(liveReload, { root: dir, enabled: true })
-  return { dir, origin: `${scheme}://127.0.0.1:${await listen(app)}` }
+  const { dir, port } = await harness(t, { files: { 'index.html': PAGE }, options: { enabled: true }, fastify: options })
+  return { dir, origin: `${scheme}://127.0.0.1:${port}` }
 }
 
 /** GET / over HTTPS/1.1: the body. */

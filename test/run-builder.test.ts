@@ -14,6 +14,7 @@ import { listen, testApp } from './helpers/app.js'
 import { channelClient, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture, saveWhole } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { logLines } from './helpers/log.js'
 import { isAlive } from './helpers/process.js'
 
@@ -22,11 +23,12 @@ const COMMAND = `"${process.execPath}" "${GENERATOR}" src _site --watch`
 
 /** A site whose sources the generator watches, served from `_site` by an app on a free port. */
 async function site (t: Test, { env = {}, options = {}, command = COMMAND }: { env?: Record<string, string>, options?: RunBuilderOptions, command?: string } = {}) {
-  const dir = fixture(t, { src: { 'index.html': '<h1>one</h1>\n', 'about.html': '<h1>about</h1>\n' }, _site: {} })
   const log = logLines('info')
-  const app = testApp(t, { logger: log.logger })
-  await app.register(liveReload, { root: join(dir, '_site'), builder: runBuilder(command, { cwd: dir, env, ...options }) })
-  const url = `http://127.0.0.1:${await listen(app)}`
+  const { dir, app, origin: url } = await harness(t, {
+    files: { src: { 'index.html': '<h1>one</h1>\n', 'about.html': '<h1>about</h1>\n' }, _site: {} },
+    options: dir => ({ root: join(dir, '_site'), builder: runBuilder(command, { cwd: dir, env, ...options }) }),
+    fastify: { logger: log.logger }
+  })
   return { dir, app, url, log, client: await channelClient(t, url) }
 }
 

@@ -10,14 +10,14 @@ import type { LiveReloadOptions, ServerMessage } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { logLines } from './helpers/log.js'
 import { closeCode, frame, rawGet, rawRequest, rawUpgrade as upgrade, rawWebSocket } from './helpers/raw-http.js'
 
 async function serve (t: Test, opts: LiveReloadOptions = {}) {
   const { logger, lines } = logLines('debug')
-  const app = testApp(t, { logger })
-  await app.register(liveReload, opts)
-  return { app, port: await listen(app), lines }
+  const { app, port } = await harness(t, { options: opts, fastify: { logger } })
+  return { app, port, lines }
 }
 
 t.test('a refused Origin gets 403 on the socket before any 101, and never enters the hub', async t => {

@@ -10,15 +10,14 @@ import { ssePeer, type Framing, type Peer } from '../lib/channel/peers.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { BroadcastMessage, LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
+import { harness } from './helpers/harness.js'
 import { eventually } from './helpers/eventually.js'
 import { nextEvent, openEvents, type EventStream, type SseEvent } from './helpers/events.js'
 import { collectingLogger } from './helpers/log.js'
 
 async function app (t: Test, opts: LiveReloadOptions = {}) {
-  const server = testApp(t)
-  await server.register(liveReload, opts)
-  const port = await listen(server)
-  return { server, port, url: `http://127.0.0.1:${port}/__livereload/events` }
+  const { app: server, port, origin } = await harness(t, { options: opts })
+  return { server, port, url: `${origin}/__livereload/events` }
 }
 
 /** The first event of that type, whether it has arrived already or not. */

@@ -4,8 +4,9 @@ import { gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
+import { testApp } from './helpers/app.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { rawGet } from './helpers/raw-http.js'
 
 const SECRET = 'SECRET-4f1c9e-outside-root'
@@ -34,9 +35,7 @@ function layout (t: Test): { site: string, outside: string } {
 }
 
 async function serve (t: Test, opts: LiveReloadOptions): Promise<number> {
-  const app = testApp(t)
-  await app.register(liveReload, opts)
-  return await listen(app)
+  return (await harness(t, { options: opts })).port
 }
 
 const TRAVERSALS = [

@@ -3,21 +3,17 @@
 // Absence is shown with a sentinel: a broadcast sent after the relay reaches every socket after
 // anything the relay wrote to it.
 import { once } from 'node:events'
-import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import liveReload from '../lib/index.js'
 import { SYNC_BURST, SYNC_MAX_FRAME_BYTES, SYNC_PAGE_BURST, SYNC_PAGE_RATE_PER_S, SYNC_RATE_PER_S } from '../lib/channel/sync-relay.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
 import { channelClient, joinPage, type ChannelClient } from './helpers/cli.js'
+import { harness, type Harness } from './helpers/harness.js'
 
 interface Tab extends ChannelClient { closed: Promise<[number, string]> }
 
-async function start (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<{ app: FastifyInstance, port: number }> {
-  const app = testApp(t)
-  await app.register(liveReload, { sync })
-  return { app, port: await listen(app) }
+async function start (t: Test, sync: LiveReloadOptions['sync'] = true): Promise<Harness> {
+  return await harness(t, { options: { sync } })
 }
 
 /** A real WebSocket client, resolved after its `hello` (and its `join`, when `path` is given). */

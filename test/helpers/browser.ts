@@ -2,9 +2,8 @@ import { writeFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Frame, type Page } from 'playwright-core'
 import tap, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { listen, testApp } from './app.js'
+import { harness } from './harness.js'
 
 /**
  * Debian's chromium-headless-shell, one per process: Chromium's own headless build (the one
@@ -51,11 +50,8 @@ export async function serveSite (t: Test, dir: string, options: LiveReloadOption
 } = {}): Promise<Site> {
   // The restart tests close a server under a live page: a request of the page still in flight
   // would keep its keep-alive connection, and Node's server.close() with it, open for 72 s.
-  const app = testApp(t, { forceCloseConnections: true, logger })
-  setup?.(app)
-  await app.register(liveReload, { root: dir, ...options })
-  const bound = await listen(app, port)
-  return { app, dir, port: bound, origin: `http://127.0.0.1:${bound}` }
+  const site = await harness(t, { options: { root: dir, ...options }, fastify: { forceCloseConnections: true, logger }, setup, port })
+  return { app: site.app, dir, port: site.port, origin: site.origin }
 }
 
 /**
