@@ -95,7 +95,9 @@ function noWorker ({ options, lastError }: ShardQueueState, hasCounted: boolean)
   const { redis, name, workerTimeout } = options.queue
   return lastError === null && hasCounted
     ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
-    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError?.message ?? 'it did not answer'}`
+    : lastError === null
+      ? `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${2 * workerTimeout} ms): it did not answer`
+      : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError.message}`
 }
 
 /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
@@ -113,8 +115,15 @@ async function poll (shardQueue: ShardQueueState, signal: AbortSignal): Promise<
   const { name, workerTimeout } = shardQueue.options.queue
   // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
   // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
-  // outlast a short timeout, and a build with a worker ready would fail for want of one.
-  const connectedIn = until(Date.now() + workerTimeout, signal).then(() => null)
+  // outlast a short timeout, and a build with a worker ready would fail for want of one. A
+  // connection that has reported no error by then gets as long again: a Redis that refuses or
+  // drops it says so at once, and one that is only slow to be heard (its answers queued behind
+  // the rest of a busy process's work, as a loaded run showed at 1.5 s) is no unreachable one.
+  const connectBy = Date.now() + workerTimeout
+  const connectedIn = until(connectBy, signal).then(async () => {
+    if (shardQueue.lastError === null) await until(connectBy + workerTimeout, signal)
+    return null
+  })
   const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), connectedIn])
   if (isConnected === true && shardQueue.events === null) {
     // From the stream's start, not from whatever is newest when its first read reaches Redis
