@@ -208,7 +208,15 @@ function fakeLease () {
   }
   /** Lets the replies given reach the lease. */
   const replies = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
-  return { fake, link, lease, sent, heard, next, replies }
+  /** Takes the lease (following → trying → leading), then lets two renewals go out unanswered. */
+  const leadWithTwoRenewals = async (): Promise<[Sent, Sent]> => {
+    lease.resume()
+    next('acquire').answer([1, 1])
+    await replies()
+    fake.advance(2 * renewMs)
+    return [next('renew'), next('renew')]
+  }
+  return { fake, link, lease, sent, heard, next, replies, leadWithTwoRenewals }
 }
 
 t.test('scenarios: the lease taken, renewed, found taken, held by another, tried again when asked during a try', async t => {
@@ -261,11 +269,7 @@ t.test('scenarios: renewals unanswered until the deadline; their late answers, a
 
 t.test('scenarios: late renewals after a step-down; Redis lost and back', async t => {
   const l = fakeLease()
-  l.lease.resume()
-  l.next('acquire').answer([1, 1])
-  await l.replies()
-  l.fake.advance(2 * renewMs) // two renewals out
-  const [first, second] = [l.next('renew'), l.next('renew')]
+  const [first, second] = await l.leadWithTwoRenewals()
   first.answer(0)
   await l.replies() // leading → following: taken (its try not yet due)
   second.answer(1)
@@ -279,11 +283,7 @@ t.test('scenarios: late renewals after a step-down; Redis lost and back', async 
   l.next('acquire').answer([0, 'other', 100])
   await l.replies()
   const again = fakeLease()
-  again.lease.resume()
-  again.next('acquire').answer([1, 1])
-  await again.replies()
-  again.fake.advance(2 * renewMs)
-  const [one, two] = [again.next('renew'), again.next('renew')]
+  const [one, two] = await again.leadWithTwoRenewals()
   one.answer(0)
   await again.replies()
   two.answer(0)
@@ -298,11 +298,7 @@ t.test('scenarios: close in each phase; what answers after it changes nothing, a
   t.equal(idle.sent.length, 0)
 
   const leading = fakeLease()
-  leading.lease.resume()
-  leading.next('acquire').answer([1, 1])
-  await leading.replies()
-  leading.fake.advance(2 * renewMs)
-  const [first, second] = [leading.next('renew'), leading.next('renew')]
+  const [first, second] = await leading.leadWithTwoRenewals()
   const closed = leading.lease.close() // leading → closed: the key deleted
   leading.next('release').answer(1)
   await closed
