@@ -162,6 +162,7 @@ t.test('a leader whose term cannot start (its builder\'s watch throws) says so a
   t.match(error, { msg: /its term could not start/, err: { message: 'the generator is not installed' } }, 'the error, and why')
   t.same(broken.liveReload.stats().watched, [], 'nothing left watching')
   t.equal((await broken.inject({ url: '/index.html' })).statusCode, 200, 'it serves on')
+  t.match(await broken.liveReload.build(), { ok: false, errors: [{ message: /this process leads, but its term could not start/ }] }, 'a build asked of it says why none runs')
   await broken.close()
 
   const working = testApp(t)

@@ -19,10 +19,11 @@ export interface Lease {
   /** Try now, out of turn (the holder released it). */
   tryNow (): void
   /**
-   * Stops, and gives the lease up (deleted in Redis when it is ours) so a follower takes it at
-   * once: call it once this process has stopped building.
+   * Stops, and gives the lease up (deleted in Redis when it is ours, or when a try still out
+   * takes it) so a follower takes it at once: call it once this process has stopped building.
+   * Resolves with whether it gave a held lease up (the others may be told so).
    */
-  close (): Promise<void>
+  close (): Promise<boolean>
 }
 
 export interface LeaseEvents {
@@ -92,6 +93,8 @@ interface LeaseState {
   next: unknown
   /** leading: when it steps down unless a renewal answers first. */
   deadline: unknown
+  /** trying: the try out, until it has had its answer (close() waits for it: it may take the lease). */
+  attempt: Promise<boolean> | null
 }
 
 export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents, world: LeaseWorld = realWorld): Lease {
@@ -111,7 +114,8 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     isAskedAgain: false,
     leader: null,
     next: undefined,
-    deadline: undefined
+    deadline: undefined,
+    attempt: null
   }
 
   return {
@@ -125,10 +129,11 @@ export function createLease (link: RedisLink, keys: { lease: string, epoch: stri
     },
     tryNow () { tryAcquire(lease).catch(lease.failed) },
     async close () {
-      if (isIn(lease, 'closed')) return
+      if (isIn(lease, 'closed')) return false
       const wasLeader = isIn(lease, 'leading')
       enter(lease, 'close')
-      if (wasLeader) await release(lease)
+      if (wasLeader) return await release(lease)
+      return await (lease.attempt ?? false) // a try still out that takes it gives it back
     }
   }
 }
@@ -152,9 +157,13 @@ function see (lease: LeaseState, holder: string | null): void {
   lease.events.onLeader(holder)
 }
 
-/** Deletes the key if it is still ours (a follower then takes it at once, without waiting out its expiry). */
-async function release (lease: LeaseState): Promise<void> {
-  if (lease.link.isUp) await lease.link.commands.lrRelease(lease.keys.lease, lease.id).catch(lease.failed)
+/** Deletes the key if it is still ours (a follower then takes it at once, without waiting out its expiry); whether it was sent. */
+async function release (lease: LeaseState): Promise<boolean> {
+  if (!lease.link.isUp) return false
+  return await lease.link.commands.lrRelease(lease.keys.lease, lease.id).then(() => true, err => {
+    lease.failed(err)
+    return false
+  })
 }
 
 /** The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that. */
@@ -166,9 +175,9 @@ function renewedAt (lease: LeaseState, sentAt: number): void {
 
 function stepDown (lease: LeaseState, event: 'taken' | 'expiring', reason: string): void {
   enter(lease, event)
+  tryIn(lease, 0) // who holds it now, and when it expires (first: a listener that throws stops nothing)
   see(lease, null)
   lease.events.onLost(reason)
-  tryIn(lease, 0) // who holds it now, and when it expires
 }
 
 /** The next try, `ms` from now (the one timer a follower has). */
@@ -179,12 +188,19 @@ function tryIn (lease: LeaseState, ms: number): void {
 }
 
 async function tryAcquire (lease: LeaseState): Promise<void> {
-  const { link, keys, world } = lease
+  const { link } = lease
   if (!link.isUp && isIn(lease, 'following')) return // resumed when Redis is back
   const from = lease.phase
   enter(lease, 'try')
   if (from === 'trying') lease.isAskedAgain = true // sent once the one out has its answer (it may be older than what asked: a release)
   if (from !== 'following') return // one out already, leading, or closed: nothing sent now
+  lease.attempt = attempt(lease)
+  await lease.attempt
+}
+
+/** One try, sent and answered; resolves with whether a close meanwhile gave up the lease it took. */
+async function attempt (lease: LeaseState): Promise<boolean> {
+  const { link, keys, world } = lease
   const sentAt = world.now()
   const reply = await link.commands.lrAcquire(keys.lease, keys.epoch, lease.id, lease.ttl).then(answer => {
     link.succeeded('lease')
@@ -193,13 +209,18 @@ async function tryAcquire (lease: LeaseState): Promise<void> {
     lease.failed(err)
     return null
   })
+  lease.attempt = null
+  if (isIn(lease, 'closed')) {
+    enter(lease, reply === null ? 'failed' : reply[0] === 1 ? 'won' : 'held')
+    return reply !== null && reply[0] === 1 && await release(lease) // closed while it was out: not kept until it expires
+  }
+  const isAskedAgain = lease.isAskedAgain
+  lease.isAskedAgain = false
   if (reply === null) unanswered(lease)
   else if (reply[0] === 1) acquired(lease, sentAt, reply[1])
   else held(lease, reply[1], reply[2])
-  if (lease.isAskedAgain) {
-    lease.isAskedAgain = false
-    if (isIn(lease, 'following')) tryIn(lease, 0)
-  }
+  if (isAskedAgain && isIn(lease, 'following')) tryIn(lease, 0) // at once, not at the time this answer gave
+  return false
 }
 
 /** A try had no answer (a timeout, a lost connection): Redis may have run it, and the lease may be ours already. */
@@ -212,21 +233,16 @@ function unanswered (lease: LeaseState): void {
 /** Another holds it, for `expiresIn` ms more. */
 function held (lease: LeaseState, holder: string, expiresIn: number): void {
   enter(lease, 'held')
-  if (isIn(lease, 'closed')) return
-  see(lease, holder)
   lease.isUnanswered = false // another holds it: a try of ours that may have taken it took nothing that lasted
   // Counted from the reply, so never before Redis's own expiry (a key is gone the millisecond
   // after its time): a holder that died is replaced then, one that renews is found holding again.
   tryIn(lease, expiresIn >= 0 ? expiresIn + 1 : lease.ttl) // -1: a key someone made without expiry
+  see(lease, holder)
 }
 
 /** This process took the lease with a try sent at `sentAt`: it renews from now on, and leads as leader number `epoch`. */
 function acquired (lease: LeaseState, sentAt: number, epoch: number): void {
   enter(lease, 'won')
-  if (isIn(lease, 'closed')) {
-    release(lease).catch(lease.failed) // closed while the try was out: not kept until it expires
-    return
-  }
   renewedAt(lease, sentAt)
   renewIn(lease)
   see(lease, lease.id)

@@ -216,7 +216,8 @@ function pauseWhileRedisIsLost (node: NodeState): void {
  * A leader's term, one at a time: lead() and follow() queue their steps on `node.term`, so each
  * starts once the one before has ended. idle: no term (a follower, or a leader between terms);
  * starting: its watchers start; running; stopping: its build aborts and its watchers close. A
- * start that throws leaves the process leading with nothing watched, and says so.
+ * start that throws leaves the process leading with nothing watched, and says so (an error in
+ * the log, and in the report of every build asked of it).
  */
 export type TermPhase = 'idle' | 'starting' | 'running' | 'stopping'
 export type TermEvent = 'start' | 'started' | 'failed' | 'stop' | 'stopped'
@@ -256,7 +257,7 @@ async function beginTerm (node: NodeState, isTakeover: boolean): Promise<Term | 
     node.current = await startTerm(message => { broadcast(node, message) })
   } catch (err) {
     enter(node, 'failed')
-    log.error({ err }, 'cluster: this process leads but its term could not start (the watchers, or the builder\'s own watch): nothing is watched nor built until another process leads')
+    log.error({ err }, 'cluster: this process leads but its term could not start (the watchers, or the builder\'s own watch): the cluster watches and builds nothing until this process restarts or loses the lease')
     return null
   }
   enter(node, 'started')
@@ -300,7 +301,8 @@ async function control (node: NodeState, message: ControlMessage): Promise<void>
 
 async function buildHere (node: NodeState, options: { full?: boolean }): Promise<BuildReport> {
   const leading = await node.term
-  return leading === null ? unanswered('this process stopped leading before the build started') : await leading.pipeline.build(options)
+  if (leading !== null) return await leading.pipeline.build(options)
+  return unanswered(node.lease.isLeader ? 'this process leads, but its term could not start: see its log' : 'this process stopped leading before the build started')
 }
 
 /** A follower's build: asked of the leader over the control channel, answered by its report. */
@@ -330,9 +332,8 @@ async function handOver (node: NodeState): Promise<void> {
   clearTimeout(node.rejoin)
   follow(node)
   await node.term                                 // the build aborted and the watchers closed first,
-  const wasLeader = lease.isLeader
-  await lease.close()                             // then the lease goes: no overlap with the next leader
-  if (wasLeader && link.isUp) await control(node, { kind: 'released', from: node.id }).catch(() => {})
+  const isReleased = await lease.close()          // then the lease goes: no overlap with the next leader
+  if (isReleased && link.isUp) await control(node, { kind: 'released', from: node.id }).catch(() => {})
   await node.membership.close()
   answerWaiting(node, 'this process closed')
   await link.close()

@@ -293,7 +293,7 @@ t.test('scenarios: late renewals after a step-down; Redis lost and back', async 
 
 t.test('scenarios: close in each phase; what answers after it changes nothing, and a lease taken after it is given back', async t => {
   const idle = fakeLease()
-  await idle.lease.close() // following → closed
+  t.equal(await idle.lease.close(), false, 'nothing to give back') // following → closed
   idle.lease.tryNow() // closed → closed: nothing sent
   t.equal(idle.sent.length, 0)
 
@@ -301,7 +301,7 @@ t.test('scenarios: close in each phase; what answers after it changes nothing, a
   const [first, second] = await leading.leadWithTwoRenewals()
   const closed = leading.lease.close() // leading → closed: the key deleted
   leading.next('release').answer(1)
-  await closed
+  t.equal(await closed, true, 'a held lease given back')
   first.answer(1) // closed → closed: renewed
   second.answer(0) // closed → closed: taken
   await leading.replies()
@@ -312,12 +312,13 @@ t.test('scenarios: close in each phase; what answers after it changes nothing, a
     const trying = fakeLease()
     trying.lease.resume()
     const attempt = trying.next('acquire')
-    await trying.lease.close() // trying → closed
+    const closing = trying.lease.close() // trying → closed: it waits for the try's answer
     if (reply === 'won') attempt.answer([1, 1])
     else if (reply === 'held') attempt.answer([0, 'other', 100])
     else attempt.fail(new Error('Connection is closed.'))
     await trying.replies()
-    if (reply === 'won') t.equal(trying.next('release').name, 'release', 'a lease taken after close is given back at once')
+    if (reply === 'won') trying.next('release').answer(1) // a lease taken after close is given back before close resolves
+    t.equal(await closing, reply === 'won', `${reply} after close: ${reply === 'won' ? 'given back, and close says so' : 'nothing to give back'}`)
     trying.fake.advance(TTL)
     t.equal(trying.sent.length, 0, `${reply} after close: nothing more sent`)
     t.notOk(trying.heard.some(line => line.startsWith('acquired')), `${reply} after close: not acquired`)

@@ -45,6 +45,8 @@ interface ShardQueueState {
   // ioredis reports every failed reconnection: one warning per outage, the build says the rest.
   lastError: Error | null
   readonly onError: (failed: Error) => void
+  /** Who hears the next error of either connection (a wait for Redis that an error ends). */
+  readonly errorListeners: Set<() => void>
   /** The runs waiting for jobs: close() ends them. */
   readonly running: Set<() => void>
   readonly closing: AbortController
@@ -66,7 +68,9 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
       const err = withoutPassword(failed)
       if (shardQueue.lastError === null) options.log.warn({ err, queue: name, redis: displayRedis(redis) }, 'the shard queue cannot reach Redis; retrying')
       shardQueue.lastError = err
+      for (const listener of shardQueue.errorListeners) listener()
     },
+    errorListeners: new Set<() => void>(),
     running: new Set<() => void>(),
     closing: new AbortController()
   }
@@ -91,13 +95,11 @@ export async function createShardQueue (options: ShardQueueOptions): Promise<Sha
  * where it did not answer in time, it is Redis that cannot be reached, whether or not ioredis
  * has reported the lost connection yet (on a loaded machine it had not, 1.5 s after a stop).
  */
-function noWorker ({ options, lastError }: ShardQueueState, hasCounted: boolean): string {
+function noWorker ({ options, lastError }: ShardQueueState, hasCounted: boolean, waitedMs = options.queue.workerTimeout): string {
   const { redis, name, workerTimeout } = options.queue
   return lastError === null && hasCounted
     ? `no shard worker is connected to the queue "${name}" on Redis at ${displayRedis(redis)} (waited ${workerTimeout} ms): start one on a machine that sees these files, with \`fastify-livereload shard-worker --redis ${displayRedis(redis)} --queue ${name} --worker ${options.worker}\``
-    : lastError === null
-      ? `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${2 * workerTimeout} ms): it did not answer`
-      : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${workerTimeout} ms): ${lastError.message}`
+    : `cannot reach Redis at ${displayRedis(redis)} for the shard queue "${name}" (waited ${waitedMs} ms): ${lastError?.message ?? 'it did not answer'}`
 }
 
 /** Resolves once a worker is connected (and the events are listened to), or with why not within `workerTimeout`. */
@@ -111,19 +113,36 @@ async function ready (shardQueue: ShardQueueState, signal: AbortSignal): Promise
 }
 
 async function poll (shardQueue: ShardQueueState, signal: AbortSignal): Promise<{ events: QueueEvents } | { problem: string }> {
-  const { queue } = shardQueue
-  const { name, workerTimeout } = shardQueue.options.queue
+  const { workerTimeout } = shardQueue.options.queue
   // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
   // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
   // outlast a short timeout, and a build with a worker ready would fail for want of one. A
   // connection that has reported no error by then gets as long again: a Redis that refuses or
   // drops it says so at once, and one that is only slow to be heard (its answers queued behind
   // the rest of a busy process's work, as a loaded run showed at 1.5 s) is no unreachable one.
-  const connectBy = Date.now() + workerTimeout
+  const began = Date.now()
+  const connectBy = began + workerTimeout
+  let waitedMs = workerTimeout
+  const erred = new AbortController() // ends the longer wait: the connection said what is wrong
+  const onError = (): void => { erred.abort() }
+  shardQueue.errorListeners.add(onError)
   const connectedIn = until(connectBy, signal).then(async () => {
-    if (shardQueue.lastError === null) await until(connectBy + workerTimeout, signal)
+    if (shardQueue.lastError !== null) return null
+    await until(connectBy + workerTimeout, AbortSignal.any([signal, erred.signal]))
+    waitedMs = erred.signal.aborted ? Date.now() - began : 2 * workerTimeout
     return null
   })
+  try {
+    return await connectAndCount(shardQueue, connectedIn, signal, () => waitedMs)
+  } finally {
+    shardQueue.errorListeners.delete(onError)
+  }
+}
+
+/** Both connections ready (or why not by `connectedIn`), then a worker counted within `workerTimeout`. */
+async function connectAndCount (shardQueue: ShardQueueState, connectedIn: Promise<null>, signal: AbortSignal, waitedMs: () => number): Promise<{ events: QueueEvents } | { problem: string }> {
+  const { queue } = shardQueue
+  const { name, workerTimeout } = shardQueue.options.queue
   const isConnected = await Promise.race([queue.waitUntilReady().then(() => true, () => false), connectedIn])
   if (isConnected === true && shardQueue.events === null) {
     // From the stream's start, not from whatever is newest when its first read reaches Redis
@@ -135,7 +154,7 @@ async function poll (shardQueue: ShardQueueState, signal: AbortSignal): Promise<
   }
   const { events } = shardQueue
   const isListening = events !== null && await Promise.race([events.waitUntilReady().then(() => true, () => false), connectedIn])
-  if (isListening !== true) return { problem: noWorker(shardQueue, false) }
+  if (isListening !== true) return { problem: noWorker(shardQueue, false, waitedMs()) }
   const deadline = Date.now() + workerTimeout
   const timeUp = until(deadline, signal)
   // A count on its way at the deadline still decides: on a loaded machine Redis's answer, or our
@@ -276,6 +295,7 @@ function failure (task: ShardInput, reason: string): BuildErrorInfo {
 
 /** Resolves at `deadline`, or when `signal` aborts. */
 async function until (deadline: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
   await new Promise<void>(resolve => {
     const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
     timer.unref()
