@@ -278,11 +278,24 @@ t.test('a start while a thread makes and deletes directories inside: no warning,
   const isHeld = (line: { msg: string }): boolean => /watching again/.test(line.msg)
   const held = log.lines.some(line => /keep vanishing/.test(line.msg)) && !log.lines.some(isHeld) ? log.next(isHeld) : Promise.resolve()
   await churn.terminate()
-  await held
+  // Each wait says, if it does not end (a loaded run once reached the guard above), which one it
+  // was and what the last start's watcher had logged.
+  const said = (): string => JSON.stringify(log.lines.map(line => line.msg))
+  await within(held, () => `"watching again" after the churn stopped; the watcher said ${said()}`)
 
   const edited = join(dir, 'keep7', 'f')
   const arrived = new Promise<void>(resolve => batches.on('batch', (batch: FileChange[]) => { if (batch.some(change => change.path === edited)) resolve() }))
   await writeFile(edited, 'y')
-  await arrived
+  await within(arrived, () => `the edit of keep7/f delivered; the watcher said ${said()}`)
   t.notOk(log.lines.some(line => line.level >= 40), 'no warning meanwhile')
 })
+
+/** `promise`, or a failure naming what did not come within 20 s (a guard, not a speed check). */
+async function within (promise: Promise<unknown>, what: () => string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`not within 20 s: ${what()}`)), 20_000) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
