@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Test } from 'tap'
 import liveReload from '../../lib/index.js'
-import { connectLiveReload } from '../../lib/testing.js'
-import type { ConnectLiveReloadOptions, LiveReloadTestClient } from '../../types/testing.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { listen, testApp } from './app.js'
 import { fixture, type Files } from './fixture.js'
@@ -29,8 +27,6 @@ export interface Harness {
   port: number
   /** `http://127.0.0.1:<port>`. */
   origin: string
-  /** A client of the app's channel (closed when the test ends). */
-  client: (options?: ConnectLiveReloadOptions) => Promise<LiveReloadTestClient>
 }
 
 /**
@@ -51,11 +47,6 @@ export async function harness (t: Test, { files, options = {}, setup, fastify, l
     app,
     dir,
     port,
-    origin: `http://127.0.0.1:${port}`,
-    client: async clientOptions => {
-      const client = await connectLiveReload(app, clientOptions)
-      t.teardown(() => client.close())
-      return client
-    }
+    origin: `http://127.0.0.1:${port}`
   }
 }
