@@ -5,10 +5,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
-import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { testApp } from './helpers/app.js'
-import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 
 const SITE = { 'index.html': '<h1>one</h1>', css: { 'site.css': 'h1 {}' }, 'other.html': 'x' }
 
@@ -24,9 +22,8 @@ async function cleanRebuild (dist: string, startMs: number): Promise<void> {
 
 for (const startMs of [300, 800]) {
   t.test(`rm -rf of the root, rebuilt ${startMs} ms later: one reload, once the new site is served`, async t => {
-    const dist = join(fixture(t, { dist: SITE }), 'dist')
-    const app = testApp(t)
-    await app.register(liveReload, { root: dist })
+    const { app, dir } = await harness(t, { files: { dist: SITE }, options: dir => ({ root: join(dir, 'dist') }), listen: false })
+    const dist = join(dir, 'dist')
     const client = await connectLiveReload(app, { transport: 'socket', timeout: 60_000 })
     const from = client.messages.length
     const reload = client.next(['reload', 'css'])

@@ -2,13 +2,11 @@
 // browsing, patching), so that a page carries none of the rest; and each within its budget.
 import { gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { testApp } from './helpers/app.js'
+import { harness } from './helpers/harness.js'
 
 async function client (t: Test, options: LiveReloadOptions): Promise<{ text: string, gzipped: number }> {
-  const app = testApp(t)
-  await app.register(liveReload, options)
+  const { app } = await harness(t, { options, listen: false })
   const res = await app.inject('/__livereload/client.js')
   t.equal(res.statusCode, 200)
   return { text: res.body, gzipped: gzipSync(res.rawPayload, { level: 9 }).length }

@@ -2,9 +2,8 @@
 // are counted in the app's registry.
 import t from 'tap'
 import { Registry } from 'prom-client'
-import liveReload from '../lib/index.js'
-import { testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
+import { harness } from './helpers/harness.js'
 import { startRedis } from './helpers/redis.js'
 
 const WAIT_MS = 20_000
@@ -17,8 +16,7 @@ async function value (registry: Registry, name: string): Promise<number> {
 t.test('leader changes and bus errors are counted', async t => {
   const redis = await startRedis(t)
   const registry = new Registry()
-  const app = testApp(t)
-  await app.register(liveReload, { root: false, metrics: registry, cluster: { redis: redis.url, key: 'metrics-test' } })
+  const { app } = await harness(t, { options: { root: false, metrics: registry, cluster: { redis: redis.url, key: 'metrics-test' } }, listen: false })
   await app.ready()
   await eventually(() => app.liveReload.stats().cluster?.role === 'leader', WAIT_MS, 'leading')
   t.equal(await value(registry, 'leader_changes_total'), 1)

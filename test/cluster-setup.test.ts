@@ -7,14 +7,13 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import liveReload from '../lib/index.js'
 import { TERM_PHASES } from '../lib/cluster/node.js'
 import { edges, traceTransitions } from '../lib/pipeline/machine.js'
 import type { ClusterStats } from '../types/index.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { logLines, type LogLine } from './helpers/log.js'
 import { startRedis } from './helpers/redis.js'
 import { runWithout } from './helpers/without-package.js'
@@ -91,9 +90,8 @@ t.test('a wrong Redis password: one warning, and no log line carries the passwor
   await admin.config('SET', 'requirepass', 'right-one')
   admin.disconnect()
   const log = logLines()
-  const app = testApp(t, { logger: log.logger })
   const refused = log.next(line => /WRONGPASS/.test(JSON.stringify(line.err ?? '')))
-  await app.register(liveReload, { root: false, cluster: { redis: `redis://:s3cret-wrong@127.0.0.1:${redis.port}` } })
+  const { app } = await harness(t, { options: { root: false, cluster: { redis: `redis://:s3cret-wrong@127.0.0.1:${redis.port}` } }, fastify: { logger: log.logger }, listen: false })
   await app.ready()
   await refused
   await app.close()
@@ -107,10 +105,9 @@ t.test('a Redis user that may only PING: one warning naming what was refused and
   t.teardown(() => admin.disconnect())
   await admin.acl('SETUSER', 'pinger', 'on', '>pw', '+ping')
   const log = logLines()
-  const app = testApp(t, { logger: log.logger })
   const isRefusal = (line: LogLine): boolean => line.level === 40 && /NOPERM/.test(line.msg)
   const refused = log.next(isRefusal)
-  await app.register(liveReload, { root: false, cluster: { redis: `redis://pinger:pw@127.0.0.1:${redis.port}`, key: 'acl' } })
+  const { app } = await harness(t, { options: { root: false, cluster: { redis: `redis://pinger:pw@127.0.0.1:${redis.port}`, key: 'acl' } }, fastify: { logger: log.logger }, listen: false })
   await app.ready()
   const warning = await refused
   t.match(warning.msg, /NOPERM .*has no permissions to run the '\w+' command/, 'Redis\'s own words: the command refused')
@@ -126,9 +123,7 @@ t.test('a Redis user that may only PING: one warning naming what was refused and
 
 t.test('what anyone publishes on the cluster\'s channel reaches browsers only as a message of ours, rebuilt', async t => {
   const redis = await startRedis(t)
-  const app = testApp(t)
-  await app.register(liveReload, { root: false, cluster: { redis: redis.url, key: 'strangers' } })
-  await listen(app)
+  const { app } = await harness(t, { options: { root: false, cluster: { redis: redis.url, key: 'strangers' } } })
   await eventually(() => app.liveReload.stats().cluster?.redis === true, 20_000, 'joined')
   const client = await connectLiveReload(app, { transport: 'socket' })
   const stranger = new Redis(redis.url)
@@ -152,12 +147,13 @@ t.test('a leader whose term cannot start (its builder\'s watch throws) says so a
   traceTransitions((machine, from, event, to) => { if (machine === 'term') taken.add(`${from} -${event}-> ${to}`) })
   t.teardown(() => traceTransitions(null))
   const redis = await startRedis(t)
-  const root = fixture(t, { 'index.html': '<p>x</p>' })
   const log = logLines()
-  const broken = testApp(t, { logger: log.logger })
   const failed = log.next(line => line.level === 50)
-  await broken.register(liveReload, { root, cluster: { redis: redis.url, key: 'broken' }, builder: { build: async () => {}, watch: () => { throw new Error('the generator is not installed') } } })
-  await listen(broken)
+  const { app: broken, dir: root } = await harness(t, {
+    files: { 'index.html': '<p>x</p>' },
+    options: { cluster: { redis: redis.url, key: 'broken' }, builder: { build: async () => {}, watch: () => { throw new Error('the generator is not installed') } } },
+    fastify: { logger: log.logger }
+  })
   const error = await failed
   t.match(error, { msg: /its term could not start/, err: { message: 'the generator is not installed' } }, 'the error, and why')
   t.same(broken.liveReload.stats().watched, [], 'nothing left watching')
@@ -165,9 +161,7 @@ t.test('a leader whose term cannot start (its builder\'s watch throws) says so a
   t.match(await broken.liveReload.build(), { ok: false, errors: [{ message: /this process leads, but its term could not start/ }] }, 'a build asked of it says why none runs')
   await broken.close()
 
-  const working = testApp(t)
-  await working.register(liveReload, { root, cluster: { redis: redis.url, key: 'working' } })
-  await listen(working)
+  const { app: working } = await harness(t, { options: { root, cluster: { redis: redis.url, key: 'working' } } })
   await eventually(() => working.liveReload.stats().watched.length === 1, 20_000, 'leads and watches')
   await working.close()
   t.same([...taken].sort(), edges(TERM_PHASES).map(([from, event, to]) => `${from} -${event}-> ${to}`).sort(), 'every transition of the term taken')

@@ -5,13 +5,11 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import { isThisMachine } from '../lib/editor/this-machine.js'
 import { displayPath } from '../lib/paths.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
 import { fakeEditor } from './helpers/fake-editor.js'
-import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { logLines } from './helpers/log.js'
 
 interface Answer { status: number, headers: Record<string, unknown>, body: string, json: () => Record<string, unknown> }
@@ -47,26 +45,30 @@ interface Project {
  * of it) beside a directory outside it, served by the plugin on a loopback port.
  */
 async function serveProject (t: Test, options: LiveReloadOptions = {}, setup?: (app: FastifyInstance) => void): Promise<Project> {
-  const base = fixture(t, {
-    project: {
-      dist: { 'index.html': '<!doctype html><p>site</p>' },
-      src: { 'a.js': 'one\ntwo\nthree\n', 'link.js': t.fixture('symlink', '../../outside/secret.js'), out: t.fixture('symlink', '../../outside') },
-      node_modules: { lib: { 'index.js': 'module.exports = 1\n' } }
+  const lines = logLines('debug')
+  const { app, dir: base, port } = await harness(t, {
+    files: {
+      project: {
+        dist: { 'index.html': '<!doctype html><p>site</p>' },
+        src: { 'a.js': 'one\ntwo\nthree\n', 'link.js': t.fixture('symlink', '../../outside/secret.js'), out: t.fixture('symlink', '../../outside') },
+        node_modules: { lib: { 'index.js': 'module.exports = 1\n' } }
+      },
+      outside: { 'secret.js': 'secret\n' },
+      node_modules: { dep: { 'index.js': 'module.exports = 2\n' } } // where Node also looks for the project's modules
     },
-    outside: { 'secret.js': 'secret\n' },
-    node_modules: { dep: { 'index.js': 'module.exports = 2\n' } } // where Node also looks for the project's modules
+    options: fixtureDir => ({ root: join(fixtureDir, 'project', 'dist'), watch: [join(fixtureDir, 'project')], ...options }),
+    fastify: { logger: lines.logger },
+    setup: server => {
+      setup?.(server)
+      // Its error page's stack names places of the project (`dir`, known by the time it is asked for).
+      server.get('/boom', async () => {
+        const error = new Error('boom')
+        error.stack = `Error: boom\n    at load (${join(dir, 'node_modules/lib/index.js')}:1:8)\n    at handler (${join(dir, 'src/a.js')}:2:1)`
+        throw error
+      })
+    }
   })
   const dir = join(base, 'project')
-  const lines = logLines('debug')
-  const app = testApp(t, { logger: lines.logger })
-  setup?.(app)
-  await app.register(liveReload, { root: join(dir, 'dist'), watch: [dir], ...options })
-  app.get('/boom', async () => {
-    const error = new Error('boom')
-    error.stack = `Error: boom\n    at load (${join(dir, 'node_modules/lib/index.js')}:1:8)\n    at handler (${join(dir, 'src/a.js')}:2:1)`
-    throw error
-  })
-  const port = await listen(app)
   const answer = await send(port, 'GET', '/__livereload/editor', {})
   const token = answer.status === 200 ? answer.json().token as string : ''
   const open = async (fields: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer> =>

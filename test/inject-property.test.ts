@@ -8,8 +8,7 @@
 import { Readable } from 'node:stream'
 import { brotliCompressSync, brotliDecompressSync, constants, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib'
 import t from 'tap'
-import liveReload from '../lib/index.js'
-import { testApp } from './helpers/app.js'
+import { harness } from './helpers/harness.js'
 
 const SRC = '/__livereload/client.js'
 const TAG = `<script src="${SRC}" defer></script>`
@@ -135,21 +134,25 @@ const CODINGS: Partial<Record<Kind, [string, (b: Buffer) => Buffer, (b: Buffer) 
 }
 
 t.test(`the response is the document plus one tag where it runs, on every payload kind (seed ${SEED})`, async t => {
-  const app = testApp(t)
   let current: { doc: Doc, bytes: Buffer, random: Random } | undefined
-  app.get('/:kind', (request, reply) => {
-    const { doc, bytes, random } = current!
-    const kind = (request.params as { kind: Kind }).kind
-    reply.type('text/html')
-    if (kind === 'string') return reply.send(doc.text)
-    if (kind === 'buffer') return reply.send(bytes)
-    const coding = CODINGS[kind]
-    const body = coding === undefined ? bytes : coding[1](bytes)
-    if (coding !== undefined) reply.header('content-encoding', coding[0])
-    if (kind === 'sized stream') reply.header('content-length', body.length)
-    return reply.send(Readable.from(chunks(random, body), { objectMode: false }))
+  const { app } = await harness(t, {
+    options: { root: false },
+    setup: server => {
+      server.get('/:kind', (request, reply) => {
+        const { doc, bytes, random } = current!
+        const kind = (request.params as { kind: Kind }).kind
+        reply.type('text/html')
+        if (kind === 'string') return reply.send(doc.text)
+        if (kind === 'buffer') return reply.send(bytes)
+        const coding = CODINGS[kind]
+        const body = coding === undefined ? bytes : coding[1](bytes)
+        if (coding !== undefined) reply.header('content-encoding', coding[0])
+        if (kind === 'sized stream') reply.header('content-length', body.length)
+        return reply.send(Readable.from(chunks(random, body), { objectMode: false }))
+      })
+    },
+    listen: false
   })
-  await app.register(liveReload, { root: false })
 
   const random = prng(SEED)
   const failures: Record<string, string[]> = {}

@@ -5,12 +5,10 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from '
 import fastifyCompress from '@fastify/compress'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import { nonceOf } from '../lib/inject/hooks.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
+import { listen } from './helpers/app.js'
 import { fetchRaw } from './helpers/raw-http.js'
-import { fixture } from './helpers/fixture.js'
 import { harness } from './helpers/harness.js'
 
 const TAG = '<script src="/__livereload/client.js" defer></script>'
@@ -163,10 +161,11 @@ t.test('pre-compressed files are decoded, injected and encoded again', async t =
 
 for (const order of ['before', 'after']) {
   t.test(`@fastify/compress registered ${order} the plugin compresses the injected page`, async t => {
-    const server = testApp(t)
-    const dir = fixture(t, { 'index.html': PAGE })
-    if (order === 'before') await server.register(fastifyCompress, { threshold: 10 })
-    await server.register(liveReload, { root: dir })
+    const { app: server } = await harness(t, {
+      files: { 'index.html': PAGE },
+      setup: async s => { if (order === 'before') await s.register(fastifyCompress, { threshold: 10 }) },
+      listen: false
+    })
     if (order === 'after') await server.register(fastifyCompress, { threshold: 10 })
     server.get('/route', (_q, r) => r.type('text/html').send(PAGE))
     // @fastify/compress hooks the routes declared after it: the static files of a plugin

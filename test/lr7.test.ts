@@ -302,15 +302,12 @@ t.test('a port in use fails the register with FST_LIVERELOAD_LISTEN_FAILED', asy
   await once(blocker, 'listening')
   t.teardown(() => new Promise(resolve => blocker.close(resolve)))
   const port = (blocker.address() as AddressInfo).port
-  const server = testApp(t)
-  server.register(liveReload, { livereload: { port } })
-  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
+  await t.rejects(harness(t, { options: { livereload: { port } }, listen: false }), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${port}.*in use`) })
 })
 
 t.test('an address that cannot be bound fails the register with the system\'s reason', async t => {
-  const server = testApp(t)
-  server.register(liveReload, { livereload: { port: 0, host: '192.0.2.1' } }) // TEST-NET-1: never a local address
-  await t.rejects(async () => await server.ready(), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: /192\.0\.2\.1:0.*EADDRNOTAVAIL/, cause: { code: 'EADDRNOTAVAIL' } })
+  const options = { livereload: { port: 0, host: '192.0.2.1' } } // TEST-NET-1: never a local address
+  await t.rejects(harness(t, { options, listen: false }), { code: 'FST_LIVERELOAD_LISTEN_FAILED', message: /192\.0\.2\.1:0.*EADDRNOTAVAIL/, cause: { code: 'EADDRNOTAVAIL' } })
 })
 
 t.test('the livereload option is validated at register time', async t => {

@@ -56,8 +56,7 @@ const site = '/__livereload'
 
 // First: nothing before it has put the plugin's metrics in prom-client's default registry.
 t.test('without the option, nothing is added to the default registry', async t => {
-  const app = testApp(t)
-  await app.register(liveReload, { root: false })
+  const { app } = await harness(t, { options: { root: false }, listen: false })
   await app.ready()
   app.liveReload.send({ type: 'reload', paths: [] })
   // No series: a test that ran before in this process (examples/metrics) may have left the metrics
@@ -93,18 +92,14 @@ t.test('prom-client missing: FST_LIVERELOAD_MISSING_DEPENDENCY naming it, at reg
 
 t.test('a value that is neither a boolean nor a registry: FST_LIVERELOAD_INVALID_OPTION', async t => {
   for (const [name, value] of Object.entries({ 'a string': 'yes', 'a number': 1, null: null, 'an empty object': {}, 'an object with metrics() only': { metrics: () => '' }, 'an array holding the registry': [register] })) {
-    const app = testApp(t)
-    app.register(liveReload, { root: false, metrics: value as unknown as boolean })
-    await t.rejects(async () => await app.ready(), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "metrics" must be a boolean or a prom-client Registry/ }, name)
+    await t.rejects(harness(t, { options: { root: false, metrics: value as unknown as boolean }, listen: false }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "metrics" must be a boolean or a prom-client Registry/ }, name)
   }
 })
 
 t.test('a registry holding another metric of one of our names: FST_LIVERELOAD_INVALID_OPTION', async t => {
   const registry = new Registry()
   registry.registerMetric(new Counter({ name: 'fastify_livereload_clients', help: 'not ours', registers: [] }))
-  const app = testApp(t)
-  app.register(liveReload, { root: false, metrics: registry })
-  await t.rejects(async () => await app.ready(), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /already holds a metric named fastify_livereload_clients/ })
+  await t.rejects(harness(t, { options: { root: false, metrics: registry }, listen: false }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /already holds a metric named fastify_livereload_clients/ })
 })
 
 t.test('clients by transport go up as browsers connect and down as they leave', async t => {

@@ -3,11 +3,9 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { listen, testApp } from './helpers/app.js'
 import { copyBuilder } from './helpers/copy-builder.js'
-import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { writeFromThread } from './helpers/writer-thread.js'
 
 /** Saves, each a dozen decisions or so of the coalescer, a millisecond or two from their due time. */
@@ -49,12 +47,12 @@ function stall (ms: number): void {
 
 t.test('saves, builds, a burst and close on a busy machine make the process emit no warning', async t => {
   const warnings = collectWarnings(t)
-  const dir = fixture(t, { src: { 'page.txt': 'zero' }, dist: { 'site.css': 'body {}' } })
+  const { app, dir } = await harness(t, {
+    files: { src: { 'page.txt': 'zero' }, dist: { 'site.css': 'body {}' } },
+    options: dir => ({ root: join(dir, 'dist'), watch: [join(dir, 'src')], builder: copyBuilder(join(dir, 'src'), join(dir, 'dist')) })
+  })
   const src = join(dir, 'src')
   const dist = join(dir, 'dist')
-  const app = testApp(t)
-  await app.register(liveReload, { root: dist, watch: [src], builder: copyBuilder(src, dist) })
-  await listen(app)
   const client = await connectLiveReload(app, { transport: 'socket' })
   busyMachine(t)
 

@@ -3,10 +3,9 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import liveReload from '../lib/index.js'
 import { displayPath, scrubPaths } from '../lib/paths.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { testApp } from './helpers/app.js'
+import { harness } from './helpers/harness.js'
 
 const cwd = '/work/site'
 const home = homedir()
@@ -45,16 +44,20 @@ t.test('building messages, reports and stats show a source outside the working d
   const source = join(dir, 'src', 'a.md')
   let onReport = (_changes: string[]): void => {}
   const reported = new Promise<string[]>(resolve => { onReport = resolve })
-  const app = testApp(t)
-  t.teardown(() => { // after the app's close (teardowns run in the order they were added)
-    process.env.HOME = home
-    rmSync(dir, { recursive: true, force: true })
-  })
-  await app.register(liveReload, {
-    watch: join(dir, 'src'),
-    buildOnStart: false,
-    builder: () => { throw Object.assign(new Error(`cannot read ${source}`), { file: source }) },
-    onBuildEnd: report => { onReport(report.changes) }
+  const { app } = await harness(t, {
+    setup: () => { // once the app exists, before the plugin: as it was, right after testApp
+      t.teardown(() => { // after the app's close (teardowns run in the order they were added)
+        process.env.HOME = home
+        rmSync(dir, { recursive: true, force: true })
+      })
+    },
+    options: {
+      watch: join(dir, 'src'),
+      buildOnStart: false,
+      builder: () => { throw Object.assign(new Error(`cannot read ${source}`), { file: source }) },
+      onBuildEnd: report => { onReport(report.changes) }
+    },
+    listen: false
   })
   const client = await connectLiveReload(app)
   const shown = '~/src'

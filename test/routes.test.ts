@@ -105,9 +105,10 @@ async function echoes (t: Test, port: number): Promise<string> {
 t.test('the app\'s own @fastify/websocket, registered before the plugin or after it: its routes and the channel both work', async t => {
   const websocket = (await import('@fastify/websocket')).default
   for (const order of ['before', 'after']) {
-    const app = testApp(t)
-    if (order === 'before') await app.register(websocket)
-    await app.register(liveReload)
+    const { app } = await harness(t, {
+      setup: async server => { if (order === 'before') await server.register(websocket) },
+      listen: false
+    })
     // After: the plugin's own registration once took the app's decorators, and the app crashed at start.
     if (order === 'after') await app.register(websocket)
     app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data))) })

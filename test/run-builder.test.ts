@@ -8,9 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { liveReload, runBuilder } from '../lib/index.js'
+import { runBuilder } from '../lib/index.js'
 import type { RunBuilderOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
 import { channelClient, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture, saveWhole } from './helpers/fixture.js'
@@ -151,14 +150,15 @@ t.test('app.liveReload.build() with no rebuild under way reloads, as without a b
 })
 
 t.test('a first build longer than Fastify\'s pluginTimeout: the app starts anyway, and the build\'s message comes when it ends', async t => {
-  const dir = fixture(t, {})
   let finish!: () => void
   const finished = new Promise<void>(resolve => { finish = resolve })
   const log = logLines('info')
-  // Long enough for the register's own work on a loaded machine, which the timeout counts too.
-  const app = testApp(t, { logger: log.logger, pluginTimeout: 2000 })
-  await app.register(liveReload, { root: dir, builder: async () => { await finished; return { reload: 'page' } } })
-  const url = `http://127.0.0.1:${await listen(app)}`
+  const { app, origin: url } = await harness(t, {
+    files: {},
+    options: { builder: async () => { await finished; return { reload: 'page' } } },
+    // Long enough for the register's own work on a loaded machine, which the timeout counts too.
+    fastify: { logger: log.logger, pluginTimeout: 2000 }
+  })
   t.ok(log.lines.some(line => line.level === 40 && line.msg.startsWith('the first build is still running')), 'said so')
   t.equal(app.liveReload.stats().building, true)
   const client = await channelClient(t, url)
@@ -167,10 +167,11 @@ t.test('a first build longer than Fastify\'s pluginTimeout: the app starts anywa
 })
 
 t.test('without buildOnStart (the command\'s way), a full build asked for after the start is a build of its own', async t => {
-  const dir = fixture(t, { src: { 'index.html': 'one\n' }, _site: {} })
-  const app = testApp(t)
-  await app.register(liveReload, { root: join(dir, '_site'), buildOnStart: false, builder: runBuilder(COMMAND, { cwd: dir }) })
-  const client = await channelClient(t, `http://127.0.0.1:${await listen(app)}`)
+  const { app, origin } = await harness(t, {
+    files: { src: { 'index.html': 'one\n' }, _site: {} },
+    options: dir => ({ root: join(dir, '_site'), buildOnStart: false, builder: runBuilder(COMMAND, { cwd: dir }) })
+  })
+  const client = await channelClient(t, origin)
   if (app.liveReload.stats().builds === 0) await client.next('reload') // the generator's start
   t.match(await app.liveReload.build({ full: true }), { full: true, sent: 'reload' })
 })

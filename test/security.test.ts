@@ -4,10 +4,8 @@ import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { LiveReloadOptions, ServerMessage } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { harness } from './helpers/harness.js'
@@ -228,11 +226,13 @@ t.test('messages carry no absolute path, no file contents and no environment dat
 })
 
 t.test('the other WebSocket routes of the app keep ws defaults (the frame bound is ours alone)', async t => {
-  const app = testApp(t)
-  await app.register((await import('@fastify/websocket')).default)
-  app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data).length.toString())) })
-  await app.register(liveReload)
-  const echo = new WebSocket(`ws://127.0.0.1:${await listen(app)}/echo`)
+  const { port } = await harness(t, {
+    setup: async app => {
+      await app.register((await import('@fastify/websocket')).default)
+      app.get('/echo', { websocket: true }, socket => { socket.on('message', data => socket.send(String(data).length.toString())) })
+    }
+  })
+  const echo = new WebSocket(`ws://127.0.0.1:${port}/echo`)
   await once(echo, 'open')
   const reply = once(echo, 'message')
   echo.send('x'.repeat(64 * 1024))

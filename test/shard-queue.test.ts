@@ -12,12 +12,11 @@ import { shardedBuilder } from '../lib/builders/sharded/sharded.js'
 import { runShardWorker } from '../lib/builders/sharded/shard-worker.js'
 import { generateSite } from '../examples/docs-site/generate.js'
 import { docsBuilder } from '../examples/docs-site/site.js'
-import liveReload from '../lib/index.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { testApp } from './helpers/app.js'
 import { runCommand, type Command } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture, type Files } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { collectingLogger } from './helpers/log.js'
 import { isAlive } from './helpers/process.js'
 import { startRedis, type RedisServer } from './helpers/redis.js'
@@ -298,12 +297,11 @@ t.test('Redis unreachable: the build fails within the timeout, naming it; close 
 
 t.test('through the plugin: an edit is built by a shard worker and reloads the browsers once', async t => {
   const redis = await startRedis(t)
-  const app = testApp(t)
   const s = site(t, redis, { a: { 'p.md': 'page a' }, b: { 'p.md': 'page b' } })
   const worker = await runShardWorker({ redis: redis.url, worker: WORKER, execArgv: [], name: 'q', concurrency: 1 })
   t.teardown(() => worker.close())
   const errors: string[] = []
-  await app.register(liveReload, { root: s.out, watch: [s.src], builder: s.builder, onBuildEnd: report => { errors.push(...report.errors.map(error => error.message)) } })
+  const { app } = await harness(t, { options: { root: s.out, watch: [s.src], builder: s.builder, onBuildEnd: report => { errors.push(...report.errors.map(error => error.message)) } }, listen: false })
   t.same(s.ran().map(line => line.split(' ')[0]).sort(), ['a', 'b'], `the start-up build${errors.length > 0 ? `, which failed: ${errors.join('; ')}` : ''}`)
   const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')

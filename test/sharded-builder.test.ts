@@ -4,12 +4,11 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { BuildContext, BuildErrorInfo, BuildOutcome, FileChange, MergeContext, ShardedBuilderOptions, ShardResult } from '../types/index.js'
-import liveReload from '../lib/index.js'
 import { shardedBuilder } from '../lib/builders/sharded/sharded.js'
 import { partition, shardFunction } from '../lib/builders/sharded/partition.js'
 import { connectLiveReload } from '../lib/testing.js'
-import { testApp } from './helpers/app.js'
 import { fixture, type Files } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { collectingLogger } from './helpers/log.js'
 import { withoutTrackerInThreads } from './helpers/threads.js'
 
@@ -425,9 +424,8 @@ t.test('bad options throw a coded error', async t => {
 })
 
 t.test('through the plugin: an edit rebuilds one shard and reloads the browsers once', async t => {
-  const app = testApp(t)
   const s = site(t)
-  await app.register(liveReload, { root: s.out, watch: [s.src, s.layout], builder: s.make() })
+  const { app } = await harness(t, { options: { root: s.out, watch: [s.src, s.layout], builder: s.make() }, listen: false })
   t.same(await s.built(), ['.', 'api', 'blog', 'guide'], 'the start-up build')
   const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')

@@ -8,13 +8,12 @@ import type { BuildReport } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
+import { harness } from './helpers/harness.js'
 import { groupPids, isAlive, sleepingGroup } from './helpers/process.js'
 import { closeCode, rawGet, rawUpgrade, rawWebSocket } from './helpers/raw-http.js'
 
 t.test('app.close() with 1,000 clients resolves, each client closed with 1001', { timeout: 30_000 }, async t => {
-  const app = testApp(t)
-  await app.register(liveReload, { maxClients: 1000 })
-  const port = await listen(app)
+  const { app, port } = await harness(t, { options: { maxClients: 1000 } })
   const codes: number[] = []
   for (let start = 0; start < 1000; start += 100) {
     await Promise.all(Array.from({ length: 100 }, async () => {
@@ -34,9 +33,8 @@ t.test('app.close() with 1,000 clients resolves, each client closed with 1001', 
 })
 
 t.test('a client that never answers the close frame is terminated, not waited for (ws waits 30 s)', { timeout: 10_000 }, async t => {
-  const app = testApp(t)
-  await app.register(liveReload)
-  const { socket, received } = await rawWebSocket(await listen(app))
+  const { app, port } = await harness(t)
+  const { socket, received } = await rawWebSocket(port)
   await eventually(() => app.liveReload.clients === 1)
   // The socket reads (so it sees the close frame) but never writes one back.
   const ended = once(socket, 'close')
@@ -46,10 +44,9 @@ t.test('a client that never answers the close frame is terminated, not waited fo
 })
 
 t.test('a running build is cancelled on close and its whole process group killed', { timeout: 15_000 }, async t => {
-  const app = testApp(t)
   const dir = fixture(t)
   const pidFile = join(dir, 'pids')
-  await app.register(liveReload, { buildOnStart: false, builder: commandBuilder(sleepingGroup(pidFile), { cwd: dir }) })
+  const { app } = await harness(t, { options: { buildOnStart: false, builder: commandBuilder(sleepingGroup(pidFile), { cwd: dir }) }, listen: false })
   await app.ready()
   const build = app.liveReload.build()
   const [shell, grandchild] = await groupPids(pidFile)
@@ -119,16 +116,15 @@ t.test('the plugin installs no process signal or exit handlers', async t => {
   const count = (): number[] => events.map(event => process.listenerCount(event))
   const before = count()
   const dir = fixture(t)
-  const app = testApp(t)
-  await app.register(liveReload, {
-    buildOnStart: false,
-    builder: isolatedBuilder(new URL('./fixtures/builders/ok.js', import.meta.url).pathname)
+  const { app } = await harness(t, {
+    options: {
+      buildOnStart: false,
+      builder: isolatedBuilder(new URL('./fixtures/builders/ok.js', import.meta.url).pathname)
+    }
   })
-  await app.listen({ port: 0, host: '127.0.0.1' })
   await app.liveReload.build()
   t.same(count(), before, 'none added by register, listen or a build')
-  const other = testApp(t)
-  await other.register(liveReload, { buildOnStart: false, builder: commandBuilder('true', { cwd: dir }) })
+  const { app: other } = await harness(t, { options: { buildOnStart: false, builder: commandBuilder('true', { cwd: dir }) }, listen: false })
   await other.ready()
   await other.liveReload.build()
   await Promise.all([app.close(), other.close()])

@@ -4,12 +4,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import { createHub, type Hub } from '../lib/channel/hub.js'
 import { ssePeer, type Framing, type Peer } from '../lib/channel/peers.js'
 import { connectLiveReload } from '../lib/testing.js'
 import type { BroadcastMessage, LiveReloadOptions } from '../types/index.js'
-import { listen, testApp } from './helpers/app.js'
+import { listen } from './helpers/app.js'
 import { harness } from './helpers/harness.js'
 import { eventually } from './helpers/eventually.js'
 import { nextEvent, openEvents, type EventStream, type SseEvent } from './helpers/events.js'
@@ -143,9 +142,10 @@ t.test('app.close() ends open streams itself and does not wait for them', async 
 t.test('with @fastify/compress registered (global, threshold 0) the stream is neither compressed nor buffered', async t => {
   const compress = (await import('@fastify/compress')).default
   for (const order of ['before', 'after'] as const) {
-    const server = testApp(t)
-    if (order === 'before') await server.register(compress, { global: true, threshold: 0 })
-    await server.register(liveReload)
+    const { app: server } = await harness(t, {
+      setup: async s => { if (order === 'before') await s.register(compress, { global: true, threshold: 0 }) },
+      listen: false
+    })
     if (order === 'after') await server.register(compress, { global: true, threshold: 0 })
     const port = await listen(server)
     const stream = await openEvents(`http://127.0.0.1:${port}/__livereload/events`, { 'accept-encoding': 'gzip, br' })
@@ -201,9 +201,8 @@ t.test('a stream whose client went away is removed from the hub', async t => {
 
 t.test('over HTTP/2 (no WebSocket possible) the stream works and is guarded, :authority standing in for Host', async t => {
   const { connect } = await import('node:http2')
-  const server = testApp(t, { http2: true })
-  await server.register(liveReload)
-  const session = connect(`http://127.0.0.1:${await listen(server)}`)
+  const { app: server, port } = await harness(t, { fastify: { http2: true } as object }) // an HTTP/2 app, typed as the helper types every app
+  const session = connect(`http://127.0.0.1:${port}`)
   t.teardown(() => session.close())
   const request = (path: string, headers: Record<string, string> = {}) => {
     const stream = session.request({ ':path': path, ...headers })

@@ -2,9 +2,7 @@ import { symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
-import liveReload from '../lib/index.js'
 import type { LiveReloadOptions } from '../types/index.js'
-import { testApp } from './helpers/app.js'
 import { fixture } from './helpers/fixture.js'
 import { harness } from './helpers/harness.js'
 import { rawGet } from './helpers/raw-http.js'
@@ -171,8 +169,6 @@ for (const redirect of [false, true]) {
 t.test('a channel path in route syntax is refused at register time, before it shadows the site', async t => {
   const { site } = layout(t)
   for (const path of ['/:x', '/lr/*']) {
-    const app = testApp(t)
-    app.register(liveReload, { root: site, path, poll: false })
-    await t.rejects(async () => { await app.ready() }, { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ }, path)
+    await t.rejects(harness(t, { options: { root: site, path, poll: false }, listen: false }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ }, path)
   }
 })

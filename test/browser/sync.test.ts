@@ -8,12 +8,12 @@ import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { generate } from 'selfsigned'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import type { ClientMessage, LiveReloadOptions, ServerMessage, SyncEvent } from '../../types/index.js'
 import { listen, testApp } from '../helpers/app.js'
 import { browserContext, closeTab, serveSite, until, type Site } from '../helpers/browser.js'
 import { eventually } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 
 const context = await browserContext(t)
 
@@ -674,11 +674,13 @@ t.test('over HTTPS and HTTP/2 (HTTP/1.1 allowed): the page comes over h2, the We
     algorithm: 'sha256',
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]
   })
-  const dir = fixture(t, SITE)
   const secureOptions = { http2: true, https: { allowHTTP1: true, key: pems.private, cert: pems.cert } }
-  const app = testApp(t, secureOptions as object) // an HTTP/2 app, typed as the helper types every app
-  await app.register(liveReload, { root: dir, sync: true })
-  const origin = `https://127.0.0.1:${await listen(app)}`
+  const { dir, port } = await harness(t, {
+    files: SITE,
+    options: { sync: true },
+    fastify: secureOptions as object // an HTTP/2 app, typed as the helper types every app
+  })
+  const origin = `https://127.0.0.1:${port}`
   const secure = await browserContext(t, { ignoreHTTPSErrors: true })
   const one = await openTab(t, secure, `${origin}/`)
   const two = await openTab(t, secure, `${origin}/`, PHONE)

@@ -5,12 +5,10 @@ import { rename, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import type { BuildContext, BuildReport, LiveReloadOptions } from '../../types/index.js'
 import { connectLiveReload } from '../../lib/testing.js'
-import { testApp } from '../helpers/app.js'
 import { copyBuilder } from '../helpers/copy-builder.js'
-import { fixture } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 import { logLines } from '../helpers/log.js'
 import { recorder } from '../helpers/recorder.js'
 import { writeFromThread } from '../helpers/writer-thread.js'
@@ -22,13 +20,17 @@ async function save (file: string, text: string): Promise<void> {
 }
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, files: Record<string, string> = { 'index.txt': 'one' }) {
-  const app = testApp(t)
-  const dir = fixture(t, { src: files, dist: {} })
-  const src = join(dir, 'src')
-  const dist = join(dir, 'dist')
   const reports = recorder<BuildReport>()
-  await app.register(liveReload, { root: dist, watch: src, builder: copyBuilder(src, dist), onBuildEnd: reports.add, ...opts })
-  return { app, src, dist, nextReport: reports.next }
+  const { app, dir } = await harness(t, {
+    files: { src: files, dist: {} },
+    options: dir => {
+      const src = join(dir, 'src')
+      const dist = join(dir, 'dist')
+      return { root: dist, watch: src, builder: copyBuilder(src, dist), onBuildEnd: reports.add, ...opts }
+    },
+    listen: false
+  })
+  return { app, src: join(dir, 'src'), dist: join(dir, 'dist'), nextReport: reports.next }
 }
 
 t.test('the start-up build runs before the server is ready', async t => {
@@ -41,9 +43,12 @@ t.test('the start-up build runs before the server is ready', async t => {
 
 t.test('a first start, before the output directory exists: made, built and served, without a warning', async t => {
   const { logger, lines } = logLines('info')
-  const app = testApp(t, { logger })
-  const dir = fixture(t, { src: { 'index.txt': 'one' } })
-  await app.register(liveReload, { root: join(dir, 'dist'), watch: join(dir, 'src'), builder: copyBuilder(join(dir, 'src'), join(dir, 'dist')) })
+  const { app } = await harness(t, {
+    files: { src: { 'index.txt': 'one' } },
+    options: dir => ({ root: join(dir, 'dist'), watch: join(dir, 'src'), builder: copyBuilder(join(dir, 'src'), join(dir, 'dist')) }),
+    fastify: { logger },
+    listen: false
+  })
   t.match((await app.inject('/index.html')).body, 'one')
   t.same(lines.filter(line => line.level >= 40).map(line => line.msg), [], 'nothing is wrong: no warning')
   t.same(app.liveReload.stats().watched.length, 2, 'both directories watched from the start')
@@ -103,9 +108,7 @@ t.test('a build whose output is byte-identical sends nothing', async t => {
 })
 
 t.test('without a builder a change in a watched source reloads', async t => {
-  const app = testApp(t)
-  const views = fixture(t, { 'page.eta': 'a' })
-  await app.register(liveReload, { watch: views })
+  const { app, dir: views } = await harness(t, { files: { 'page.eta': 'a' }, options: dir => ({ root: false, watch: dir }), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
   const reload = client.next('reload')
   await writeFile(join(views, 'page.eta'), 'b')
@@ -113,9 +116,7 @@ t.test('without a builder a change in a watched source reloads', async t => {
 })
 
 t.test('a single watched file is watched alone', async t => {
-  const app = testApp(t)
-  const dir = fixture(t, { 'layout.html': 'a', 'other.html': 'x' })
-  await app.register(liveReload, { watch: join(dir, 'layout.html') })
+  const { app, dir } = await harness(t, { files: { 'layout.html': 'a', 'other.html': 'x' }, options: dir => ({ root: false, watch: join(dir, 'layout.html') }), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
   await writeFile(join(dir, 'other.html'), 'y')
   const reload = client.next('reload')
@@ -125,10 +126,16 @@ t.test('a single watched file is watched alone', async t => {
 })
 
 t.test('the output directory inside a source tree is not a source', async t => {
-  const app = testApp(t)
-  const site = join(fixture(t, { site: { 'index.txt': 'one', dist: {} } }), 'site')
   const reports = recorder<BuildReport>()
-  await app.register(liveReload, { root: join(site, 'dist'), watch: site, builder: copyBuilder(site, join(site, 'dist')), onBuildEnd: reports.add })
+  const { app, dir } = await harness(t, {
+    files: { site: { 'index.txt': 'one', dist: {} } },
+    options: dir => {
+      const site = join(dir, 'site')
+      return { root: join(site, 'dist'), watch: site, builder: copyBuilder(site, join(site, 'dist')), onBuildEnd: reports.add }
+    },
+    listen: false
+  })
+  const site = join(dir, 'site')
   const client = await connectLiveReload(app, { transport: 'socket' })
   const report = reports.next()
   const reload = client.next('reload')
@@ -145,14 +152,16 @@ t.test('the output directory inside a source tree is not a source', async t => {
 t.test('closing during a build aborts it and resolves once the build has ended', async t => {
   const started = new EventEmitter()
   const events: string[] = []
-  const app = testApp(t)
-  await app.register(liveReload, {
-    buildOnStart: false,
-    builder: async ({ signal }: BuildContext) => {
-      started.emit('start')
-      await once(signal, 'abort') // a build that only ends when aborted: close() can only resolve by aborting it
-      events.push('build aborted')
-    }
+  const { app } = await harness(t, {
+    options: {
+      buildOnStart: false,
+      builder: async ({ signal }: BuildContext) => {
+        started.emit('start')
+        await once(signal, 'abort') // a build that only ends when aborted: close() can only resolve by aborting it
+        events.push('build aborted')
+      }
+    },
+    listen: false
   })
   const isStarted = once(started, 'start')
   const report = app.liveReload.build()

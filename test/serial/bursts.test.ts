@@ -7,12 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import type { LiveReloadTestClient } from '../../types/testing.js'
 import type { BuildReport } from '../../types/index.js'
-import { testApp } from '../helpers/app.js'
-import { fixture } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 import { writeFromThread } from '../helpers/writer-thread.js'
 
 /**
@@ -34,6 +32,11 @@ function tree (dir: string, text: string): void {
   }
 }
 
+/** The same tree as fixture files: written with the fixture, before the app watches it. */
+function pages (text: string) {
+  return Object.fromEntries(Array.from({ length: DIRS }, (_, d) => [`d${d}`, Object.fromEntries(Array.from({ length: PER_DIR }, (_, f) => [`${f}.html`, `<p>${text} ${f}</p>`]))]))
+}
+
 /** The tree's files with new content, in the order a checkout writes them: one directory after another. */
 function rewritten (dir: string, text: string): Array<[string, string]> {
   return Array.from({ length: DIRS * PER_DIR }, (_, i) => [join(dir, `d${Math.floor(i / PER_DIR)}`, `${i % PER_DIR}.html`), `<p>${text} ${i % PER_DIR}</p>`])
@@ -41,11 +44,12 @@ function rewritten (dir: string, text: string): Array<[string, string]> {
 
 /** The served site in `<base>/site`; `base` has room beside it for what a burst is made from. */
 async function site (t: Test): Promise<{ base: string, dir: string, client: LiveReloadTestClient }> {
-  const base = fixture(t, { site: { css: { 'site.css': 'a {}' } }, staged: {} })
+  const { app, dir: base } = await harness(t, {
+    files: { site: { css: { 'site.css': 'a {}' }, ...pages('one') }, staged: {} },
+    options: base => ({ root: join(base, 'site') }),
+    listen: false
+  })
   const dir = join(base, 'site')
-  tree(dir, 'one')
-  const app = testApp(t)
-  await app.register(liveReload, { root: dir })
   const client = await connectLiveReload(app, { transport: 'socket', timeout: WAIT_MS })
   return { base, dir, client }
 }
@@ -103,15 +107,16 @@ t.test('git checkout between two commits that differ in 2,000 files: one reload 
 })
 
 t.test('a rewrite of 2,000 source files is one build', async t => {
-  const dir = fixture(t, { dist: { 'index.html': 'x' } })
-  tree(join(dir, 'src'), 'one')
-  const app = testApp(t)
   const reports: BuildReport[] = []
-  await app.register(liveReload, {
-    root: join(dir, 'dist'),
-    watch: [join(dir, 'src')],
-    builder: { name: 'stamp', build: async ctx => await writeFile(join(dir, 'dist/index.html'), `${ctx.changes.length}`) },
-    onBuildEnd: report => { reports.push(report) }
+  const { app, dir } = await harness(t, {
+    files: { dist: { 'index.html': 'x' }, src: pages('one') },
+    options: dir => ({
+      root: join(dir, 'dist'),
+      watch: [join(dir, 'src')],
+      builder: { name: 'stamp', build: async ctx => await writeFile(join(dir, 'dist/index.html'), `${ctx.changes.length}`) },
+      onBuildEnd: report => { reports.push(report) }
+    }),
+    listen: false
   })
   const client = await connectLiveReload(app, { transport: 'socket', timeout: WAIT_MS })
   const built = reports.length
@@ -125,17 +130,19 @@ t.test('a rewrite of 2,000 source files is one build', async t => {
 })
 
 t.test('a build that writes 50 pages and does not say so sends one message naming all of them', async t => {
-  const dir = fixture(t, { src: { 'in.txt': 'x' }, dist: {} })
-  const app = testApp(t)
-  await app.register(liveReload, {
-    root: join(dir, 'dist'),
-    watch: [join(dir, 'src')],
-    builder: {
-      name: 'pages',
-      async build () {
-        await Promise.all(Array.from({ length: 50 }, async (_, i) => await writeFile(join(dir, 'dist', `p${i}.html`), `<p>${Math.random()}</p>`)))
+  const { app, dir } = await harness(t, {
+    files: { src: { 'in.txt': 'x' }, dist: {} },
+    options: dir => ({
+      root: join(dir, 'dist'),
+      watch: [join(dir, 'src')],
+      builder: {
+        name: 'pages',
+        async build () {
+          await Promise.all(Array.from({ length: 50 }, async (_, i) => await writeFile(join(dir, 'dist', `p${i}.html`), `<p>${Math.random()}</p>`)))
+        }
       }
-    }
+    }),
+    listen: false
   })
   const client = await connectLiveReload(app, { transport: 'socket', timeout: WAIT_MS })
   const from = client.messages.length

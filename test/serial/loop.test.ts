@@ -4,16 +4,13 @@
 import { EventEmitter, once } from 'node:events'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { setTimeout as pace } from 'node:timers/promises'
-import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import { LOOP_LIMIT } from '../../lib/pipeline/loop-breaker.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import type { BuildReport } from '../../types/index.js'
 import { eventually } from '../helpers/eventually.js'
-import { testApp } from '../helpers/app.js'
-import { fixture } from '../helpers/fixture.js'
+import { harness, type Harness } from '../helpers/harness.js'
 import { logLines } from '../helpers/log.js'
 
 /** Each steady test saves at least this often, and on until more than LOOP_LIMIT builds have run. */
@@ -32,37 +29,41 @@ interface Build { read: string, changes: string[], wasPaused: boolean, sent?: Bu
 /** src/index.txt → dist/index.html, by a builder that takes `buildMs` (the work of a larger site) and may write into src/. */
 async function project (t: Test, buildMs: number, stamp = false) {
   const log = logLines('info')
-  const app = testApp(t, { logger: log.logger })
-  const dir = fixture(t, { src: { 'index.txt': 'edit -1' }, dist: {} })
-  const src = join(dir, 'src')
   const builds: Build[] = []
   const reports: BuildReport[] = []
   const ended = new EventEmitter()
-  await app.register(liveReload, {
-    root: join(dir, 'dist'),
-    watch: src,
-    buildOnStart: false,
-    builder: async ({ changes }) => {
-      const read = await readFile(join(src, 'index.txt'), 'utf8')
-      builds.push({ read, changes: changes.map(change => basename(change.path)), wasPaused: app.liveReload.stats().paused })
-      if (buildMs > 0) await pace(buildMs)
-      if (stamp) await writeFile(join(src, 'generated.txt'), `build ${builds.length}`)
-      const page = join(dir, 'dist', 'index.html')
-      await writeFile(page, `<html><head></head><body>${read}</body></html>`)
-      // Said, not left to the output watcher's timing: each build's message is then certain.
-      return { outputs: [page] }
+  // Annotated: the builder reads `app`, whose builds come only once harness() has returned (buildOnStart: false).
+  const { app, dir, origin }: Harness = await harness(t, {
+    files: { src: { 'index.txt': 'edit -1' }, dist: {} },
+    options: dir => {
+      const src = join(dir, 'src')
+      return {
+        root: join(dir, 'dist'),
+        watch: src,
+        buildOnStart: false,
+        builder: async ({ changes }) => {
+          const read = await readFile(join(src, 'index.txt'), 'utf8')
+          builds.push({ read, changes: changes.map(change => basename(change.path)), wasPaused: app.liveReload.stats().paused })
+          if (buildMs > 0) await pace(buildMs)
+          if (stamp) await writeFile(join(src, 'generated.txt'), `build ${builds.length}`)
+          const page = join(dir, 'dist', 'index.html')
+          await writeFile(page, `<html><head></head><body>${read}</body></html>`)
+          // Said, not left to the output watcher's timing: each build's message is then certain.
+          return { outputs: [page] }
+        },
+        onBuildEnd: (report: BuildReport) => {
+          const build = builds.at(-1)
+          if (build !== undefined) build.sent = report.sent
+          reports.push(report)
+          ended.emit('end')
+        }
+      }
     },
-    onBuildEnd: (report: BuildReport) => {
-      const build = builds.at(-1)
-      if (build !== undefined) build.sent = report.sent
-      reports.push(report)
-      ended.emit('end')
-    }
+    fastify: { logger: log.logger }
   })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
+  const src = join(dir, 'src')
   const client = await connectLiveReload(app, { transport: 'socket' })
-  const page = async (): Promise<string> => await (await fetch(`http://127.0.0.1:${port}/index.html`)).text()
+  const page = async (): Promise<string> => await (await fetch(`${origin}/index.html`)).text()
   /**
    * Resolves with the first report from the `from`-th on (past or future) that `test` accepts.
    * Each build ends, so this is bounded by the builds to come.

@@ -6,6 +6,7 @@ import liveReload, { errors, liveReload as named } from '../../lib/index.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import { testApp } from '../helpers/app.js'
 import { fixture } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 import { logLines } from '../helpers/log.js'
 import { writeFromThread } from '../helpers/writer-thread.js'
 
@@ -25,15 +26,11 @@ t.test('the default export and the named export are the same plugin', async t =>
 })
 
 t.test('invalid options fail at register time with a coded error', async t => {
-  const app = testApp(t)
-  app.register(liveReload, { path: 'x' } as never)
-  await t.rejects(async () => await app.ready(), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ })
+  await t.rejects(harness(t, { options: { path: 'x' } as never, listen: false }), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: /option "path"/ })
 })
 
 t.test('root is served with the client injected into its pages', async t => {
-  const dir = fixture(t, site())
-  const app = testApp(t)
-  await app.register(liveReload, { root: dir })
+  const { app } = await harness(t, { files: site(), listen: false })
 
   const page = await app.inject('/')
   t.equal(page.statusCode, 200)
@@ -43,9 +40,7 @@ t.test('root is served with the client injected into its pages', async t => {
 })
 
 t.test('a page write reloads, a stylesheet write hot-swaps, a delete reloads', async t => {
-  const dir = fixture(t, site())
-  const app = testApp(t)
-  await app.register(liveReload, { root: dir, prefix: '/site' })
+  const { app, dir } = await harness(t, { files: site(), options: { prefix: '/site' }, listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
 
   let message: Promise<unknown> = client.next('reload')
@@ -69,9 +64,7 @@ t.test('a page write reloads, a stylesheet write hot-swaps, a delete reloads', a
 })
 
 t.test('a burst of 500 writes becomes exactly one reload', async t => {
-  const dir = fixture(t, site())
-  const app = testApp(t)
-  await app.register(liveReload, { root: dir })
+  const { app, dir } = await harness(t, { files: site(), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
 
   const reload = client.next('reload')
@@ -87,9 +80,10 @@ t.test('a burst of 500 writes becomes exactly one reload', async t => {
 })
 
 t.test('the app\'s own HTML routes get the client too, whenever they were declared', async t => {
-  const app = testApp(t)
-  app.get('/before', (_req, reply) => reply.type('text/html').send('<html><head></head><body>b</body></html>'))
-  await app.register(liveReload)
+  const { app } = await harness(t, {
+    setup: app => { app.get('/before', (_req, reply) => reply.type('text/html').send('<html><head></head><body>b</body></html>')) },
+    listen: false
+  })
   app.get('/after', (_req, reply) => reply.type('text/html').send('<html><head></head><body>a</body></html>'))
   await app.register(async child => {
     child.get('/child', (_req, reply) => reply.type('text/html').send('<p>child</p>'))
@@ -120,8 +114,7 @@ t.test('off in production: the one line says NODE_ENV is why', async t => {
   t.teardown(() => { process.env.NODE_ENV = before })
   process.env.NODE_ENV = 'production'
   const { logger, lines } = logLines('info')
-  const app = testApp(t, { logger })
-  await app.register(liveReload, { root: fixture(t, site()) })
+  const { app } = await harness(t, { files: site(), fastify: { logger }, listen: false })
   await app.ready()
   t.same(lines.filter(l => /live reload is off/.test(l.msg)).map(l => l.msg), ['live reload is off (NODE_ENV is "production"); only the static files are served'])
 })
@@ -140,10 +133,8 @@ t.test('registered twice in one context: a coded error; in two contexts, two cha
 })
 
 t.test('enabled: false serves root only, injects nothing and logs one line', async t => {
-  const dir = fixture(t, site())
   const { logger, lines } = logLines('info')
-  const app = testApp(t, { logger })
-  await app.register(liveReload, { root: dir, enabled: false })
+  const { app } = await harness(t, { files: site(), options: { enabled: false }, fastify: { logger }, listen: false })
 
   const page = await app.inject('/')
   t.equal(page.statusCode, 200)
@@ -158,9 +149,7 @@ t.test('enabled: false serves root only, injects nothing and logs one line', asy
 })
 
 t.test('a missing root is a warning and the channel still works', async t => {
-  const dir = join(fixture(t), 'not-built-yet')
-  const app = testApp(t)
-  await app.register(liveReload, { root: dir })
+  const { app } = await harness(t, { files: {}, options: dir => ({ root: join(dir, 'not-built-yet') }), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
   t.match(app.liveReload.stats().watched, [/not-built-yet$/], 'awaited: watched once it is created')
   const reload = client.next('reload')
@@ -169,17 +158,14 @@ t.test('a missing root is a warning and the channel still works', async t => {
 })
 
 t.test('reload and send refuse what is not a protocol message', async t => {
-  const app = testApp(t)
-  await app.register(liveReload)
+  const { app } = await harness(t, { listen: false })
   t.throws(() => app.liveReload.reload('/x' as never), { code: 'FST_LIVERELOAD_INVALID_MESSAGE' })
   t.throws(() => app.liveReload.send({ type: 'hello' } as never), { code: 'FST_LIVERELOAD_INVALID_MESSAGE' })
   t.throws(() => app.liveReload.send(null as never), { code: 'FST_LIVERELOAD_INVALID_MESSAGE' })
 })
 
 t.test('close with a client connected and a watcher running resolves, and closes the client (1001)', async t => {
-  const app = testApp(t)
-  const dir = fixture(t, site())
-  await app.register(liveReload, { root: dir })
+  const { app } = await harness(t, { files: site(), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
   // The client never leaves on its own: close() resolves only if the server closes it.
   await app.close()

@@ -5,27 +5,30 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import liveReload from '../../lib/index.js'
 import { displayPath } from '../../lib/paths.js'
 import { connectLiveReload, loopbackHost } from '../../lib/testing.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { testApp } from '../helpers/app.js'
 import { copyBuilder } from '../helpers/copy-builder.js'
 import { eventually } from '../helpers/eventually.js'
-import { fixture, type Files } from '../helpers/fixture.js'
+import type { Files } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 
 async function project (t: Test, opts: Partial<LiveReloadOptions> = {}, dist: Files = {}) {
-  const app = testApp(t)
-  const dir = fixture(t, { src: { 'index.txt': 'one' }, dist })
-  const src = join(dir, 'src')
-  const out = join(dir, 'dist')
-  await app.register(liveReload, { root: out, watch: src, builder: copyBuilder(src, out), ...opts })
-  return { app, src, dist: out }
+  const { app, dir } = await harness(t, {
+    files: { src: { 'index.txt': 'one' }, dist },
+    options: dir => {
+      const src = join(dir, 'src')
+      const out = join(dir, 'dist')
+      return { root: out, watch: src, builder: copyBuilder(src, out), ...opts }
+    },
+    listen: false
+  })
+  return { app, src: join(dir, 'src'), dist: join(dir, 'dist') }
 }
 
 async function plainApp (t: Test, opts: LiveReloadOptions = {}): Promise<FastifyInstance> {
-  const app = testApp(t)
-  await app.register(liveReload, opts)
+  const { app } = await harness(t, { options: opts, listen: false })
   return app
 }
 
@@ -43,9 +46,10 @@ t.test('an app that is not listening is reached through injectWS, without a port
 })
 
 t.test('injectWS alone is refused by the Host guard; the harness sends a local Host', async t => {
-  const app = testApp(t)
-  await app.register((await import('@fastify/websocket')).default) // the app's own injectWS reaches the channel too
-  await app.register(liveReload)
+  const { app } = await harness(t, {
+    setup: async app => { await app.register((await import('@fastify/websocket')).default) }, // the app's own injectWS reaches the channel too
+    listen: false
+  })
   await app.ready()
   await t.rejects(app.injectWS('/__livereload'), /400/, 'no Host header: refused')
   const lr = await connectLiveReload(app, { transport: 'inject' })
@@ -99,9 +103,10 @@ t.test('an app listening on a Unix socket is reached through injectWS; "socket" 
 })
 
 t.test('an app hook that answers first is reported with its status', async t => {
-  const app = testApp(t)
-  app.addHook('onRequest', async (_request, reply) => await reply.code(401).send('login first'))
-  await app.register(liveReload)
+  const { app } = await harness(t, {
+    setup: app => { app.addHook('onRequest', async (_request, reply) => await reply.code(401).send('login first')) },
+    listen: false
+  })
   await t.rejects(connectLiveReload(app, { transport: 'socket' }), {
     message: /answered 401: login first; not the channel's answer \(does an onRequest hook of the app answer first\?\)/
   })
@@ -114,10 +119,13 @@ t.test('a full server is reported as such', async t => {
 })
 
 t.test('a path that upgrades but sends no hello is not the channel', async t => {
-  const app = testApp(t)
-  await app.register((await import('@fastify/websocket')).default)
-  app.get('/echo', { websocket: true }, socket => { socket.send('not JSON') })
-  await app.register(liveReload)
+  const { app } = await harness(t, {
+    setup: async app => {
+      await app.register((await import('@fastify/websocket')).default)
+      app.get('/echo', { websocket: true }, socket => { socket.send('not JSON') })
+    },
+    listen: false
+  })
   await t.rejects(connectLiveReload(app, { path: '/echo', timeout: 200 }), {
     code: 'FST_LIVERELOAD_CONNECT_FAILED', message: /"\/echo": no hello from the server \(.*timed out after 200 ms waiting for "hello"/
   })

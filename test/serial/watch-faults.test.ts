@@ -7,14 +7,13 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import watcher from '@parcel/watcher'
 import t from 'tap'
-import liveReload from '../../lib/index.js'
 import { resolveOptions } from '../../lib/options.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import { subscribeResiliently, type Subscribe } from '../../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
 import type { BuildContext, FileChange } from '../../types/index.js'
-import { testApp } from '../helpers/app.js'
 import { fixture } from '../helpers/fixture.js'
+import { harness } from '../helpers/harness.js'
 import { collectingLogger } from '../helpers/log.js'
 import { holdEventLoop } from '../helpers/loop.js'
 import { withoutTrackerInThreads } from '../helpers/threads.js'
@@ -58,20 +57,21 @@ t.test('clean rebuilds of the root leak no file descriptor', async t => {
 })
 
 t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
-  const app = testApp(t)
-  const dir = fixture(t, { src: { 'a.txt': 'a' }, dist: {} })
-  const src = join(dir, 'src', 'pages') // two levels go away and come back
-  await mkdir(src)
   const builds = new EventEmitter()
-  await app.register(liveReload, {
-    root: join(dir, 'dist'),
-    watch: src,
-    buildOnStart: false,
-    builder: (ctx: BuildContext) => {
-      builds.emit('build', { full: ctx.full, changes: ctx.changes.map(change => change.path) })
-      return { reload: 'page' }
-    }
+  const { app, dir } = await harness(t, {
+    files: { src: { 'a.txt': 'a', pages: {} }, dist: {} },
+    options: dir => ({
+      root: join(dir, 'dist'),
+      watch: join(dir, 'src', 'pages'),
+      buildOnStart: false,
+      builder: (ctx: BuildContext) => {
+        builds.emit('build', { full: ctx.full, changes: ctx.changes.map(change => change.path) })
+        return { reload: 'page' }
+      }
+    }),
+    listen: false
   })
+  const src = join(dir, 'src', 'pages') // two levels go away and come back
   const client = await connectLiveReload(app, { transport: 'socket' })
 
   await rm(join(dir, 'src'), { recursive: true })
