@@ -18,6 +18,12 @@ export const QUEUE_NEEDS = 'for the sharded builder\'s queue option'
 const CHECK_MS = 1000
 /** How long close() lets the connections say goodbye to Redis before it drops them (ms). */
 const CLOSE_MS = 2000
+/**
+ * The least time (ms) a connection that has reported no error gets to be ready before Redis is
+ * called unreachable: ioredis's own connect timeout, after which it reports a connection that did
+ * not complete as an error. A short `workerTimeout` is about workers, not Redis.
+ */
+const SILENT_CONNECT_MS = 10_000
 
 export interface QueueConfig {
   redis: string | RedisConnectionOptions
@@ -117,19 +123,21 @@ async function poll (shardQueue: ShardQueueState, signal: AbortSignal): Promise<
   // Reaching Redis and waiting for a worker each get `workerTimeout`: on a loaded machine (a
   // build with no worker failed 2.6 s into a 1.5 s timeout) the two connections alone can
   // outlast a short timeout, and a build with a worker ready would fail for want of one. A
-  // connection that has reported no error by then gets as long again: a Redis that refuses or
-  // drops it says so at once, and one that is only slow to be heard (its answers queued behind
-  // the rest of a busy process's work, as a loaded run showed at 1.5 s) is no unreachable one.
+  // connection that has reported no error by then gets as long again, and at least ioredis's own
+  // connect timeout: a Redis that refuses or drops it says so at once, and one that is only slow
+  // to be heard (its answers queued behind the rest of a busy process's work, as loaded runs
+  // showed at 1.5 and 3 s) is no unreachable one.
   const began = Date.now()
   const connectBy = began + workerTimeout
+  const silentFor = Math.max(2 * workerTimeout, SILENT_CONNECT_MS)
   let waitedMs = workerTimeout
   const erred = new AbortController() // ends the longer wait: the connection said what is wrong
   const onError = (): void => { erred.abort() }
   shardQueue.errorListeners.add(onError)
   const connectedIn = until(connectBy, signal).then(async () => {
     if (shardQueue.lastError !== null) return null
-    await until(connectBy + workerTimeout, AbortSignal.any([signal, erred.signal]))
-    waitedMs = erred.signal.aborted ? Date.now() - began : 2 * workerTimeout
+    await until(began + silentFor, AbortSignal.any([signal, erred.signal]))
+    waitedMs = erred.signal.aborted ? Date.now() - began : silentFor
     return null
   })
   try {
