@@ -9,8 +9,13 @@ import type { ServerMessage } from '../../types/index.js'
 /** The built command, as npm links it (package.json "bin"). */
 export const BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
-/** How long a command may take to print what a test waits for: a cold start on a loaded machine takes seconds. */
+/**
+ * How long a command may take to print what a test waits for, not counting the time it waited
+ * for a CPU: a cold start on a loaded machine takes seconds, and a loaded run's command had used
+ * 0.8 s of CPU in its first 31 s, runnable all along. WAIT_MAX_MS bounds the wait all the same.
+ */
 const WAIT_MS = 30_000
+const WAIT_MAX_MS = 120_000
 /** How long a command gets to stop on Ctrl-C at the end of a test (it exits within 1 s by itself, CLOSE_GRACE_MS). */
 const STOP_MS = 10_000
 
@@ -67,20 +72,40 @@ export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }:
       const seen = lines.find(line => pattern.test(line))
       if (seen !== undefined) return seen
       let timer: NodeJS.Timeout | undefined
+      const began = performance.now()
+      const waitedBefore = cpuWaitMs(child)
       try {
         return await Promise.race([
           new Promise<string>(resolve => waiters.push({ pattern, resolve })),
           exited.then(code => { throw new Error(`the command exited (${code}) before printing ${pattern}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`) }),
-          // Decided a turn later, once what the child wrote meanwhile has been read: an event loop
-          // that was held up runs its timers before it reads its pipes.
           new Promise<never>((_resolve, reject) => {
-            timer = setTimeout(() => setImmediate(() => reject(new Error(`no line ${pattern} within ${WAIT_MS} ms (${processState(child, spawned)})\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))), WAIT_MS)
+            const check = (): void => {
+              const age = performance.now() - began
+              const due = Math.min(WAIT_MAX_MS, WAIT_MS + cpuWaitMs(child) - waitedBefore)
+              if (age < due) {
+                timer = setTimeout(check, due - age)
+                return
+              }
+              // Decided a turn later, once what the child wrote meanwhile has been read: an event
+              // loop that was held up runs its timers before it reads its pipes.
+              setImmediate(() => reject(new Error(`no line ${pattern} within ${Math.round(age)} ms (${processState(child, spawned)})\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)))
+            }
+            timer = setTimeout(check, WAIT_MS)
           })
         ])
       } finally {
         clearTimeout(timer)
       }
     }
+  }
+}
+
+/** How long (ms) the command's main thread has waited for a CPU, from /proc/<pid>/schedstat; 0 where there is none. */
+function cpuWaitMs (child: ChildProcess): number {
+  try {
+    return Number(readFileSync(`/proc/${child.pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
+  } catch {
+    return 0 // exited, or no /proc here
   }
 }
 
@@ -95,7 +120,7 @@ function processState (child: ChildProcess, spawned: number): string {
     const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
     const [state, , , , , , , , , , , utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const wchan = readFileSync(`/proc/${child.pid}/wchan`, 'utf8')
-    return `${age}, state ${state}, ${(Number(utime) + Number(stime)) * 10} ms of CPU, in ${wchan === '0' ? 'no wait' : wchan}`
+    return `${age}, state ${state}, ${(Number(utime) + Number(stime)) * 10} ms of CPU, ${Math.round(cpuWaitMs(child))} ms waited for one, in ${wchan === '0' ? 'no wait' : wchan}`
   } catch {
     return age // no /proc here
   }
