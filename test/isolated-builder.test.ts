@@ -158,11 +158,13 @@ t.test('when the server dies, the builder process and the children it started go
   const pidFile = join(testdir(t), 'pids')
   // A server of its own (the built package's builder module: the rest of the package, Fastify
   // and all, would cost the process half a second of CPU for nothing), killed without a chance to
-  // close anything.
+  // close anything. The build ends once the server is gone: its result is sent to a dead parent
+  // before the builder process has read that the channel closed (a loaded run had that failed
+  // send crash the process before it could end its group, and the sleep outlived it).
   const server = spawn(process.execPath, ['--input-type=module', '-e', `
     import { isolatedBuilder } from ${JSON.stringify(new URL('../dist/builders/isolated.js', import.meta.url).href)}
     const log = { info () {}, debug () {}, warn () {}, error () {}, trace () {}, fatal () {}, child () { return log } }
-    await isolatedBuilder(process.env.MODULE).build({ changes: [{ path: process.env.PIDS, type: 'update' }], full: false, signal: new AbortController().signal, log })
+    await isolatedBuilder(process.env.MODULE).build({ changes: [{ path: process.env.PIDS, type: 'update' }, { path: 'until-orphaned', type: 'update' }], full: false, signal: new AbortController().signal, log })
   `], { env: { ...process.env, MODULE: fileURLToPath(fixture('spawner.js')), PIDS: pidFile }, stdio: 'ignore' })
   t.teardown(() => { server.kill('SIGKILL') })
   const pids = await groupPids(pidFile, 30_000)

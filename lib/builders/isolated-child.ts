@@ -5,7 +5,10 @@ import type { Builder, BuildOutcome, FileChange } from '../../types/index.js'
 import { normalizeErrors } from '../build-errors.js'
 import { LOG_LEVELS, type ChildMessage, type ParentMessage } from './isolated-messages.js'
 
-const send = (message: ChildMessage): void => { process.send?.(message) }
+// A server that died without closing us: the send fails (EPIPE), and 'disconnect' ends this
+// process and its group. Without a callback the failure is an 'error' event, uncaught: the
+// process would die at once, leaving what its builder started running.
+const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const controllers = new Map<number, AbortController>()
 let loading: Promise<Builder> | undefined
 
