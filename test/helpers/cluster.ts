@@ -7,6 +7,7 @@ import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { BuildReport, LiveReloadStats } from '../../types/index.js'
+import { within as withinMs } from './eventually.js'
 import { fixture } from './fixture.js'
 
 const NODE = new URL('../fixtures/cluster/node.js', import.meta.url)
@@ -131,13 +132,7 @@ export async function startNode (t: Test, site: Site, redis: string, env: Record
  * runs: generous), with the last log lines of `nodes`: what the cluster was doing meanwhile.
  */
 export async function within<T> (promise: Promise<T>, what: string, { ms = 20_000, nodes = [] }: { ms?: number, nodes?: readonly ClusterProcess[] } = {}): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const failure = (): Error => new Error(`${what}: not within ${ms} ms${lastLogs(nodes)}`)
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(failure()), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
+  return await withinMs(promise, what, ms, () => lastLogs(nodes))
 }
 
 /** Each process's last log lines, one each: when, level, message and fields (for a failure's diagnostics). */

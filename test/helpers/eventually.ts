@@ -11,3 +11,16 @@ export async function eventually (condition: () => boolean | Promise<boolean>, t
     await new Promise(resolve => setTimeout(resolve, 5))
   }
 }
+
+/**
+ * Resolves with `promise`, or rejects naming `what` after `ms`, with `details()` (read when it
+ * fails: what was logged by then). A guard against a wait that never ends, not a speed check.
+ */
+export async function within<T> (promise: Promise<T>, what: string, ms = 20_000, details = (): string => ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms${details()}`)), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

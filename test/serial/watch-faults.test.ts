@@ -12,6 +12,7 @@ import { connectLiveReload } from '../../lib/testing.js'
 import { subscribeResiliently, type Subscribe } from '../../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
 import type { BuildContext, FileChange } from '../../types/index.js'
+import { within } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
 import { harness } from '../helpers/harness.js'
 import { collectingLogger } from '../helpers/log.js'
@@ -280,22 +281,12 @@ t.test('a start while a thread makes and deletes directories inside: no warning,
   await churn.terminate()
   // Each wait says, if it does not end (a loaded run once reached the guard above), which one it
   // was and what the last start's watcher had logged.
-  const said = (): string => JSON.stringify(log.lines.map(line => line.msg))
-  await within(held, () => `"watching again" after the churn stopped; the watcher said ${said()}`)
+  const said = (): string => `; the watcher said ${JSON.stringify(log.lines.map(line => line.msg))}`
+  await within<unknown>(held, '"watching again" after the churn stopped', 20_000, said)
 
   const edited = join(dir, 'keep7', 'f')
   const arrived = new Promise<void>(resolve => batches.on('batch', (batch: FileChange[]) => { if (batch.some(change => change.path === edited)) resolve() }))
   await writeFile(edited, 'y')
-  await within(arrived, () => `the edit of keep7/f delivered; the watcher said ${said()}`)
+  await within(arrived, 'the edit of keep7/f delivered', 20_000, said)
   t.notOk(log.lines.some(line => line.level >= 40), 'no warning meanwhile')
 })
-
-/** `promise`, or a failure naming what did not come within 20 s (a guard, not a speed check). */
-async function within (promise: Promise<unknown>, what: () => string): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`not within 20 s: ${what()}`)), 20_000) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
