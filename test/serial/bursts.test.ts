@@ -5,7 +5,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { connectLiveReload } from '../../lib/testing.js'
 import type { LiveReloadTestClient } from '../../types/testing.js'
@@ -24,22 +24,24 @@ const WAIT_MS = 120_000
 const DIRS = 20
 const PER_DIR = 100
 
-/** A tree of DIRS × PER_DIR pages, as a checkout leaves it. */
-function tree (dir: string, text: string): void {
-  for (let d = 0; d < DIRS; d++) {
-    mkdirSync(join(dir, `d${d}`), { recursive: true })
-    for (let f = 0; f < PER_DIR; f++) writeFileSync(join(dir, `d${d}`, `${f}.html`), `<p>${text} ${f}</p>`)
-  }
-}
-
-/** The same tree as fixture files: written with the fixture, before the app watches it. */
-function pages (text: string) {
-  return Object.fromEntries(Array.from({ length: DIRS }, (_, d) => [`d${d}`, Object.fromEntries(Array.from({ length: PER_DIR }, (_, f) => [`${f}.html`, `<p>${text} ${f}</p>`]))]))
-}
-
 /** The tree's files with new content, in the order a checkout writes them: one directory after another. */
 function rewritten (dir: string, text: string): Array<[string, string]> {
   return Array.from({ length: DIRS * PER_DIR }, (_, i) => [join(dir, `d${Math.floor(i / PER_DIR)}`, `${i % PER_DIR}.html`), `<p>${text} ${i % PER_DIR}</p>`])
+}
+
+/** A tree of DIRS × PER_DIR pages, as a checkout leaves it. */
+function tree (dir: string, text: string): void {
+  for (const [file, content] of rewritten(dir, text)) {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, content)
+  }
+}
+
+/** The same tree as fixture files (paths under `d<n>/`): written with the fixture, before the app watches it. */
+function pages (text: string): Record<string, Record<string, string>> {
+  const files: Record<string, Record<string, string>> = {}
+  for (const [file, content] of rewritten('', text)) (files[dirname(file)] ??= {})[basename(file)] = content
+  return files
 }
 
 /** The served site in `<base>/site`; `base` has room beside it for what a burst is made from. */
