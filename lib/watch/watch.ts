@@ -51,6 +51,27 @@ export interface WatchContext {
 const nativeSubscribe: Subscribe = async (dir, callback, options) =>
   await watcher.subscribe(dir, callback, process.platform === 'linux' ? { ...options, backend: 'inotify' } : options)
 
+/** The latest subscribe of each directory in this process, settled or not: see oneAtATime. */
+const subscribing = new Map<string, Promise<unknown>>()
+
+/**
+ * `subscribe`, one at a time per directory across the process. @parcel/watcher shares one watcher
+ * between subscriptions of a directory with the same options, and one whose walk fails (a
+ * directory inside vanished) clears the callbacks of every subscription that joined it
+ * meanwhile: that one resolves and hears nothing. Beside a thread churning directories, 24 of 26
+ * pairs made at once where the first failed; two plugin instances on one root, or a start right
+ * after a close, are such pairs.
+ */
+function oneAtATime (subscribe: Subscribe): Subscribe {
+  return async (dir, callback, options) => {
+    const made = (subscribing.get(dir) ?? Promise.resolve()).then(async () => await subscribe(dir, callback, options))
+    const forget = (): void => { if (subscribing.get(dir) === settled) subscribing.delete(dir) }
+    const settled = made.then(forget, forget)
+    subscribing.set(dir, settled)
+    return await made
+  }
+}
+
 export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, subscribe: Subscribe = nativeSubscribe): WatchContext {
   let hasWarned = false
   function warnLimit (dir: string, limit: string, cause: unknown): void {
@@ -59,7 +80,7 @@ export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'p
     hasWarned = true
     log.warn({ err }, 'not watching: the inotify limit is reached')
   }
-  return { ignore: options.ignore, poll: options.poll, log, subscribe, warnLimit }
+  return { ignore: options.ignore, poll: options.poll, log, subscribe: oneAtATime(subscribe), warnLimit }
 }
 
 /** What a watched directory reports: its changes, and that some were lost (rescan). */

@@ -247,6 +247,56 @@ t.test('a walk that meets a vanished directory is made again; past three at star
   }
 })
 
+t.test('a close while a walk goes on in the background returns once that walk is let go', async t => {
+  // Two of ours at once on one directory share @parcel/watcher's watcher, and a walk of one that
+  // fails clears the other's callback: a start right after a close heard nothing (the next test,
+  // once in a CI run). The real watcher, behind three failed walks and a fourth held in flight.
+  const dir = fixture(t, { keep: { f: 'x' } })
+  const order: string[] = []
+  let calls = 0
+  let letWalk = (): void => {}
+  const walking = new Promise<void>(resolve => { letWalk = resolve })
+  const subscribe: Subscribe = async (path, callback, opts) => {
+    if (++calls <= 3) throw new Error(`inotify_add_watch on '${join(dir, 'tmp')}' failed: No such file or directory`)
+    await walking
+    const subscription = await watcher.subscribe(path, callback, opts)
+    order.push('subscribed')
+    return { unsubscribe: async () => { await subscription.unsubscribe(); order.push('let go') } }
+  }
+  const log = collectingLogger('info')
+  const watching = await watchDirectory(dir, { onChanges () {}, onLost () {} }, createWatchContext(resolveOptions(), log.log, subscribe))
+  t.equal(calls, 4, 'the start went on, its fourth walk in flight')
+  const closed = watching?.close().then(() => order.push('closed'))
+  letWalk()
+  await closed
+  t.same(order, ['subscribed', 'let go', 'closed'])
+})
+
+t.test('two watchers of one directory, started at once, subscribe one after the other and both hear an edit', async t => {
+  // Two subscriptions made at once share @parcel/watcher's watcher, and a failed walk of the first
+  // left the second deaf (24 of 26 such pairs beside a churning thread): never at once.
+  const dir = fixture(t, { keep: { f: 'x' } })
+  let inFlight = 0
+  let most = 0
+  const subscribe: Subscribe = async (path, callback, opts) => {
+    most = Math.max(most, ++inFlight)
+    try { return await watcher.subscribe(path, callback, opts) } finally { inFlight-- }
+  }
+  const edited = join(dir, 'keep', 'f')
+  const hear = async (): Promise<NonNullable<Awaited<ReturnType<typeof watchDirectory>>> & { heard: Promise<unknown[]> }> => {
+    const batches = new EventEmitter()
+    const heard = once(batches, 'batch')
+    const watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost () {} }, createWatchContext(resolveOptions(), collectingLogger('info').log, subscribe))
+    if (watching === null) throw new Error('not watching')
+    t.teardown(() => watching.close())
+    return { ...watching, heard }
+  }
+  const both = await Promise.all([hear(), hear()])
+  t.equal(most, 1, 'one subscription at a time')
+  await writeFile(edited, 'y')
+  for (const [i, watching] of both.entries()) t.same((await watching.heard)[0], [{ path: edited, type: 'update' }], `watcher ${i + 1} heard the edit`)
+})
+
 t.test('a start while a thread makes and deletes directories inside: no warning, and the edit after is delivered', async t => {
   t.setTimeout(60_000) // a guard: a start that watches nothing would wait for the edit forever
   // 200 directories to walk, and a thread that makes and deletes 20 others as fast as it can (a
