@@ -45,10 +45,9 @@ interface Resilience {
   /** Counts subscriptions made and replaced: a callback or a subscribe of an older one stands down. */
   generation: number
   /**
-   * The latest subscribing (the start's, one in the background, a recovery), settled or not. The
-   * next one and `close()` wait for it: two of ours at once on one directory share @parcel/watcher's
-   * watcher, and a walk of one that fails clears the other's callback, which then hears nothing
-   * (a start right after a close, while the closed one still walked a churning tree).
+   * The latest subscribing in the background (after a start, a recovery), settled or not.
+   * `close()` waits for it: a walk still running when close returned made a subscription nobody
+   * would close, beside the next start's.
    */
   subscribing: Promise<unknown>
 }
@@ -64,18 +63,14 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   const { dir, log } = options
   const state: Resilience = { options, dir, log, closing: new AbortController(), current: null, generation: 0, subscribing: Promise.resolve() }
   const { closing } = state
-  const inBackground = (): void => { state.subscribing = subscribe(state, state.generation, true).catch(options.onFailed) }
+  const subscribeInBackground = (): void => { state.subscribing = subscribe(state, state.generation, true).catch(options.onFailed) }
 
   if (!isDirectory(dir)) {
     log.warn('not watching yet: the directory does not exist; watching starts when it does')
-    inBackground()
-  } else {
-    const started = subscribe(state, state.generation, false, true)
-    state.subscribing = started.catch(() => {}) // the caller hears its failure
-    if (!(await started)) {
-      log.info('directories inside keep vanishing: watching starts once a walk of the tree meets none')
-      inBackground()
-    }
+    subscribeInBackground()
+  } else if (!(await subscribe(state, state.generation, false, true))) {
+    log.info('directories inside keep vanishing: watching starts once a walk of the tree meets none')
+    subscribeInBackground()
   }
 
   let closed: Promise<void> | undefined
@@ -123,12 +118,10 @@ function restart (state: Resilience): void {
   const own = ++state.generation
   const previous = state.current
   state.current = null
-  state.subscribing = recover(state, own, previous, state.subscribing).catch(state.options.onFailed)
+  state.subscribing = recover(state, own, previous).catch(state.options.onFailed)
 }
 
-/** Lets go of `previous` and subscribes afresh, once the subscribing `before` it has stood down. */
-async function recover (state: Resilience, own: number, previous: { unsubscribe (): Promise<void> } | null, before: Promise<unknown>): Promise<void> {
-  await before
+async function recover (state: Resilience, own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
   const hold = previous === null ? null : await holdBackend(state.options.subscribe).catch(() => null)
   try {
     await hold?.fence()

@@ -1,4 +1,4 @@
-import { dirname, relative, sep } from 'node:path'
+import { dirname, relative, resolve, sep } from 'node:path'
 import watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
@@ -51,23 +51,24 @@ export interface WatchContext {
 const nativeSubscribe: Subscribe = async (dir, callback, options) =>
   await watcher.subscribe(dir, callback, process.platform === 'linux' ? { ...options, backend: 'inotify' } : options)
 
-/** The latest subscribe of each directory in this process, settled or not: see oneAtATime. */
+/** The latest subscribe of each directory, settled or not: see oneAtATime. */
 const subscribing = new Map<string, Promise<unknown>>()
 
 /**
- * `subscribe`, one at a time per directory across the process. @parcel/watcher shares one watcher
- * between subscriptions of a directory with the same options, and one whose walk fails (a
- * directory inside vanished) clears the callbacks of every subscription that joined it
- * meanwhile: that one resolves and hears nothing. Beside a thread churning directories, 24 of 26
- * pairs made at once where the first failed; two plugin instances on one root, or a start right
- * after a close, are such pairs.
+ * `subscribe`, one at a time per directory for every plugin instance this module serves.
+ * @parcel/watcher shares one watcher between subscriptions of a directory with the same options,
+ * and one whose walk fails (a directory inside vanished) clears the callbacks of every
+ * subscription that joined it meanwhile (https://github.com/parcel-bundler/watcher/blob/v2.6.0/src/binding.cc#L187):
+ * that one resolves and hears nothing. Beside a thread churning directories, 24 of 26 pairs made
+ * at once where the first failed; two plugin instances on one root are such a pair.
  */
 function oneAtATime (subscribe: Subscribe): Subscribe {
   return async (dir, callback, options) => {
-    const made = (subscribing.get(dir) ?? Promise.resolve()).then(async () => await subscribe(dir, callback, options))
-    const forget = (): void => { if (subscribing.get(dir) === settled) subscribing.delete(dir) }
+    const key = resolve(dir) // as the watcher keys it
+    const made = (subscribing.get(key) ?? Promise.resolve()).then(async () => await subscribe(dir, callback, options))
+    const forget = (): void => { if (subscribing.get(key) === settled) subscribing.delete(key) }
     const settled = made.then(forget, forget)
-    subscribing.set(dir, settled)
+    subscribing.set(key, settled)
     return await made
   }
 }
