@@ -45,7 +45,10 @@ async function connectLr7 (port: number, headers: Record<string, string> = {}, p
     waiters.shift()?.(message)
   })
   await once(ws, 'open')
-  const hello = new Promise(resolve => waiters.push(resolve))
+  const hello = new Promise((resolve, reject) => {
+    waiters.push(resolve)
+    ws.once('close', code => { reject(new Error(`closed (${code}) before the server's hello`)) }) // a no-op once answered
+  })
   ws.send(JSON.stringify(HELLO))
   await hello
   return {
@@ -177,9 +180,14 @@ t.test('protocol 7 clients count towards maxClients', async t => {
 
 /** A protocol 7 socket that opens and never says hello (ws answers the heartbeat's pings itself). */
 async function silentLr7 (port: number): Promise<WebSocket> {
+  const ws = silentSocket(port)
+  await once(ws, 'open')
+  return ws
+}
+
+function silentSocket (port: number): WebSocket {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/livereload`)
   ws.on('error', () => {}) // ended by the server: a reset is expected
-  await once(ws, 'open')
   return ws
 }
 
@@ -210,14 +218,18 @@ t.test('protocol 7 sockets that never say hello hold no place: the channel and t
 t.test('a protocol 7 socket silent past the handshake deadline is dropped; a greeted one stays', async t => {
   const hub = createHub({ maxClients: 10 }, collectingLogger().log, { handshakeMs: 50 })
   const port = await lr7Only(t, hub)
-  const silent = await Promise.all([1, 2, 3].map(() => silentLr7(port)))
-  const dropped = silent.map(ws => once(ws, 'close'))
-  const client = await connectLr7(port)
-  t.teardown(() => client.close())
+  // Heard from the socket's start: one may be dropped before the others have opened.
+  const dropped = [1, 2, 3].map(() => once(silentSocket(port), 'close'))
+  // A process kept off the CPU for 50 ms between the upgrade and the hello loses the race and is
+  // dropped as a silent one (a loaded run hung here): another greets then, a few at most.
+  let client: Lr7Client | undefined
+  for (let tries = 1; client === undefined; tries++) client = await connectLr7(port).catch((err: unknown) => { if (tries === 5) throw err; return undefined })
+  const greeted = client
+  t.teardown(() => greeted.close())
   t.equal(hub.size, 1, 'only the greeted client is a client')
   await Promise.all(dropped)
-  t.equal(client.ws.readyState, WebSocket.OPEN, 'the greeted client, as old as the others, stays')
-  const next = client.next()
+  t.equal(greeted.ws.readyState, WebSocket.OPEN, 'the greeted client, as old as the others, stays')
+  const next = greeted.next()
   hub.broadcast({ type: 'reload', paths: ['/a.html'] })
   t.same(await next, { command: 'reload', path: '/a.html', liveCSS: true, liveImg: true })
   t.equal(hub.size, 1)
