@@ -47,7 +47,9 @@ async function connectLr7 (port: number, headers: Record<string, string> = {}, p
   await once(ws, 'open')
   const hello = new Promise((resolve, reject) => {
     waiters.push(resolve)
-    ws.once('close', code => { reject(new Error(`closed (${code}) before the server's hello`)) }) // a no-op once answered
+    // No-ops once answered. A socket the server ends may be reset: its error comes first.
+    ws.once('error', reject)
+    ws.once('close', code => { reject(new Error(`closed (${code}) before the server's hello`)) })
   })
   ws.send(JSON.stringify(HELLO))
   await hello
