@@ -3,11 +3,10 @@ import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } fro
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
-import { commandError } from './tool-output.js'
+import { commandError, DEFAULT_MAX_OUTPUT } from './tool-output.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
-const DEFAULT_MAX_OUTPUT = 64 * 1024
 const OPTIONS = ['cwd', 'env', 'timeout', 'maxOutput'] as const
 
 /**

@@ -6,11 +6,10 @@ import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
-import { commandError } from './tool-output.js'
+import { commandError, DEFAULT_MAX_OUTPUT } from './tool-output.js'
 
 const OPTIONS = ['cwd', 'env', 'begins', 'ends', 'errors', 'timeout', 'maxOutput'] as const
 const DEFAULT_TIMEOUT_MS = 120_000
-const DEFAULT_MAX_OUTPUT = 64 * 1024
 /** A generator that died again before it finished a rebuild waits this long, doubled each time, before it is started again… */
 const FIRST_RESTART_DELAY_MS = 500
 /** …up to this. */

@@ -22,6 +22,8 @@ const LOCATIONS = [
 const TEMPLATE_FORMATS = new Set([1, 2])
 /** A path named without a line (`./content/post.md`, `src/a.njk`): a directory, a name, an extension. */
 const NAMED_FILE = /(?<![\w./@~+-])(?:\.{1,2}\/)?[\w@~+-][\w.@~+-]*(?:\/[\w.@~+-]+)*\/[\w@~+-][\w.@~+-]*\.[A-Za-z0-9]+(?![\w/(:])/g
+/** How much of a tool's output (bytes, its last) a builder keeps for the overlay: `maxOutput`'s default. */
+export const DEFAULT_MAX_OUTPUT = 64 * 1024
 /** Eleventy's own lines start so. */
 const ELEVENTY = /^\[11ty\]/m
 /** Lines in a row that, seen before in the same order, are a repetition in Eleventy's output (it prints its whole error twice). */

@@ -69,7 +69,7 @@ export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: numbe
   return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3) }
 }
 
-/** What the lease waits on: the clock and timers (a fake in test/unit/lease.test.ts). */
+/** What the lease waits on: the clock and timers (a fake in test/unit/machines.test.ts). */
 export type LeaseWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
 
 /** What the steps of one lease share: its settings, and the state they change. */
