@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import { LOOP_LIMIT } from '../../lib/pipeline/loop-breaker.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import type { BuildReport } from '../../types/index.js'
-import { eventually } from '../helpers/eventually.js'
+import { eventually, within } from '../helpers/eventually.js'
 import { harness, type Harness } from '../helpers/harness.js'
 import { logLines } from '../helpers/log.js'
 
@@ -95,7 +95,10 @@ async function saveSteadily (p: Project, everyMs: number): Promise<number> {
 
 async function assertSteady (t: Test, p: Project, edits: number): Promise<void> {
   const last = `edit ${edits - 1}`
-  await p.report(() => p.builds.some(build => build.read === last && build.sent !== undefined))
+  // Bounded: a build the loop breaker holds never ends this wait (seen once beside two busy loops:
+  // paused after 11 builds of 30 steady saves, the last two never built).
+  await within(p.report(() => p.builds.some(build => build.read === last && build.sent !== undefined)), `the last edit (${last}) built`, 30_000,
+    () => `; builds read ${p.builds.map(build => build.read.split(' ')[1]).join(',')}; paused: ${p.app.liveReload.stats().paused}; warnings: ${JSON.stringify(p.log.lines.filter(line => line.level >= 40))}`)
   const reloads = p.builds.filter(build => build.sent === 'reload').length
   await eventually(() => p.client.messages.filter(message => message.type === 'reload').length === reloads, 5000, 'every reload received')
   t.match(await p.page(), last, 'the last edit is built and served')
