@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
-import { attribute, decide, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
+import { attribute, decide, isWrittenOutside, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
 import { transition, type Transitions } from './machine.js'
 import type { SourceFiles } from './world.js'
 
@@ -95,7 +95,13 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     observation.cancel = later(() => {
       enter('release')
       observation.cancel = null
-      for (const path of suspects(records)) records.set(path, { ...records.get(path)!, phase: 'observed' })
+      // The experiment's result is on the disk: a suspect written while builds were held was
+      // written by someone else, whether or not the watcher's report of it is in yet (steady
+      // saves under load can stay one open batch for seconds, and the next one's mtime hides it).
+      for (const path of suspects(records)) {
+        if (isWrittenOutside(files.mtime(path), windows)) records.delete(path)
+        else records.set(path, { ...records.get(path)!, phase: 'observed' })
+      }
       onRelease()
     }, ms)
   }

@@ -46,6 +46,11 @@ export function attribute (facts: ChangeFacts, windows: readonly BuildWindow[]):
   return null
 }
 
+/** Whether an mtime proves a write from outside every build remembered (null proves nothing). */
+export function isWrittenOutside (mtimeMs: number | null, windows: readonly BuildWindow[]): boolean {
+  return mtimeMs !== null && attribute({ mtimeMs, pushedAt: null }, windows) === null
+}
+
 /** A path some build wrote: how many builds in a row, with which bytes, and the breaker's view. */
 export interface PathRecord {
   readonly lastBuild: number

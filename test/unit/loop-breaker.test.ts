@@ -130,6 +130,24 @@ t.test('a person saving the same file during every long build is never paused', 
   t.same(s.warnings(), [])
 })
 
+t.test('a save during the hold counts though its report is not in when the hold ends', async t => {
+  const s = scripted()
+  for (let i = 0; i < SUSPECT_AFTER; i++) {
+    s.build(1500, () => s.write('/src/index.md'))
+    s.admit('/src/index.md')
+  }
+  // Saves every 250 ms under load, one open batch in the coalescer: none is admitted meanwhile.
+  for (let elapsed = 0; elapsed < OBSERVE_MS * 2; elapsed += 250) {
+    s.advance(250)
+    s.write('/src/index.md')
+  }
+  t.equal(s.releases(), 1, 'the hold ends')
+  s.build(1500, () => s.write('/src/index.md')) // the build it asks for, saved during too
+  t.equal(s.admit('/src/index.md'), true, 'the batch, at last, builds: its saves during the hold were seen')
+  t.equal(s.breaker.paused, false)
+  t.same(s.warnings(), [])
+})
+
 t.test('a person who stops saving just as builds are held is built, and not paused', async t => {
   const s = scripted()
   for (let i = 0; i < SUSPECT_AFTER; i++) {

@@ -1,7 +1,7 @@
 // The loop breaker's evidence (loop-evidence.ts): which build wrote a change, the verdict on
 // it, what a batch does. Tables, no files, no timers.
 import t from 'tap'
-import { attribute, decide, judge, MTIME_SLACK_MS, SUSPECT_AFTER, type BuildWindow, type ChangeFacts, type PathRecord, type Verdict } from '../../lib/pipeline/loop-evidence.js'
+import { attribute, decide, isWrittenOutside, judge, MTIME_SLACK_MS, SUSPECT_AFTER, type BuildWindow, type ChangeFacts, type PathRecord, type Verdict } from '../../lib/pipeline/loop-evidence.js'
 
 const windows: BuildWindow[] = [
   { index: 3, start: 1000, builderDone: 1500, ended: 1700 },
@@ -25,6 +25,12 @@ t.test('attribute: the build whose run holds the mtime; without one, the build t
     ['no build remembered', { mtimeMs: 1200, pushedAt: 1200 }, [], null]
   ]
   for (const [name, facts, list, expected] of cases) t.equal(attribute(facts, list), expected, name)
+})
+
+t.test('isWrittenOutside: an mtime no build holds; none (gone, or whole seconds) proves nothing', async t => {
+  t.equal(isWrittenOutside(2500, windows), true, 'between builds: while they were held')
+  t.equal(isWrittenOutside(1200, windows), false, 'during build 3')
+  t.equal(isWrittenOutside(null, windows), false)
 })
 
 t.test('judge: a streak of builds rewriting a path, its bytes, and the phases', async t => {
