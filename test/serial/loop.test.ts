@@ -5,7 +5,6 @@ import { EventEmitter, once } from 'node:events'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { setTimeout as pace } from 'node:timers/promises'
 import { basename, join } from 'node:path'
-import { Worker } from 'node:worker_threads'
 import t, { type Test } from 'tap'
 import { LOOP_LIMIT } from '../../lib/pipeline/loop-breaker.js'
 import { connectLiveReload } from '../../lib/testing.js'
@@ -13,6 +12,7 @@ import type { BuildReport } from '../../types/index.js'
 import { eventually, within } from '../helpers/eventually.js'
 import { harness, type Harness } from '../helpers/harness.js'
 import { logLines } from '../helpers/log.js'
+import { saveFromThread } from '../helpers/writer-thread.js'
 
 /** Each steady test saves at least this often, and on until more than LOOP_LIMIT builds have run. */
 const EDITS = LOOP_LIMIT + 2
@@ -81,60 +81,19 @@ async function project (t: Test, buildMs: number, stamp = false) {
 type Project = Awaited<ReturnType<typeof project>>
 
 /**
- * A person (or a tool) saving src/index.txt every `everyMs`, by write-then-rename, from a thread
- * of its own: as an editor in another process, its pace owes nothing to the server's event loop.
- * It says each save (`saved`: its index) and, once told to stop or at `maxEdits`, how many (`done`).
- */
-const SAVER = `
-const { workerData: { file, everyMs, maxEdits }, parentPort } = require('node:worker_threads')
-const { renameSync, writeFileSync } = require('node:fs')
-let edits = 0
-let timer
-let isStopped = false
-const stop = () => {
-  if (isStopped) return
-  isStopped = true
-  clearTimeout(timer)
-  parentPort.postMessage({ done: edits })
-  parentPort.close()
-}
-const next = () => {
-  timer = setTimeout(() => {
-    writeFileSync(file + '.tmp~', 'edit ' + edits)
-    renameSync(file + '.tmp~', file)
-    parentPort.postMessage({ saved: edits++ })
-    if (edits === maxEdits) stop()
-    else next()
-  }, everyMs)
-}
-parentPort.on('message', stop)
-next()`
-
-/**
- * Saves src/index.txt every `everyMs` at a steady pace, whatever the builds do: EDITS times, and
- * on while no more than LOOP_LIMIT builds have run (a build folds in the saves it finds, more of
- * them where the CPUs are busy), up to MAX_EDITS. Returns how many.
+ * Saves src/index.txt every `everyMs` at a steady pace, from a thread of its own (a person, or a
+ * tool, in another process), whatever the builds do: EDITS times, and on while no more than
+ * LOOP_LIMIT builds have run (a build folds in the saves it finds, more of them where the CPUs are
+ * busy), up to MAX_EDITS. Returns how many.
  */
 async function saveSteadily (p: Project, everyMs: number): Promise<number> {
-  const saver = new Worker(SAVER, { eval: true, execArgv: [], workerData: { file: join(p.src, 'index.txt'), everyMs, maxEdits: MAX_EDITS } })
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      saver.on('message', (said: { saved?: number, done?: number }) => {
-        if (said.done !== undefined) resolve(said.done)
-        else if (said.saved !== undefined && said.saved + 1 >= EDITS && p.builds.length > LOOP_LIMIT) saver.postMessage('stop')
-      })
-      saver.on('error', reject)
-      saver.on('exit', () => { reject(new Error('the saver ended without saying how many it saved')) })
-    })
-  } finally {
-    await saver.terminate()
-  }
+  return await saveFromThread(join(p.src, 'index.txt'), everyMs, MAX_EDITS, saves => saves >= EDITS && p.builds.length > LOOP_LIMIT)
 }
 
 async function assertSteady (t: Test, p: Project, edits: number): Promise<void> {
   const last = `edit ${edits - 1}`
-  // Bounded: a build the loop breaker holds never ends this wait (seen once beside two busy loops:
-  // paused after 11 builds of 30 steady saves, the last two never built).
+  // Bounded: were the loop breaker to hold the last edit's build, this wait would never end (seen
+  // once beside two busy loops before bec8e63: paused after 11 builds of 30 steady saves).
   await within(p.report(() => p.builds.some(build => build.read === last && build.sent !== undefined)), `the last edit (${last}) built`, 30_000,
     () => `; builds read ${p.builds.map(build => build.read.split(' ')[1]).join(',')}; paused: ${p.app.liveReload.stats().paused}; warnings: ${JSON.stringify(p.log.lines.filter(line => line.level >= 40))}`)
   const reloads = p.builds.filter(build => build.sent === 'reload').length
