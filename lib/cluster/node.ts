@@ -5,22 +5,14 @@ import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildReport, ClusterStats } from '../../types/index.js'
 import type { Hub } from '../channel/hub.js'
-import { transition, type Transitions } from '../pipeline/machine.js'
-import type { BuildStats, Pipeline } from '../pipeline/pipeline.js'
+import type { BuildStats } from '../pipeline/pipeline.js'
 import { createBus, type Bus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
 import { createLease, leaseTimings, type Lease } from './lease.js'
 import { createMembership, type Membership } from './membership.js'
 import type { ResolvedCluster } from './options.js'
 import { connectRedis, isRefusal, type RedisLink } from './redis.js'
-
-/** A leader's watchers and pipeline, for as long as it holds the lease. */
-export interface Term {
-  readonly pipeline: Pick<Pipeline, 'build' | 'stats'>
-  readonly watched: readonly string[]
-  /** Stops watching and aborts the running build. */
-  close (): Promise<void>
-}
+import { createTerms, type Term, type Terms } from './terms.js'
 
 export interface ClusterNode {
   /** This process in the cluster: `host:pid:random`. */
@@ -66,14 +58,9 @@ interface NodeState {
   readonly leaderListeners: Array<(leaderId: string | null, isUs: boolean) => void>
   /** Build requests this follower sent, by id, until the leader reports. */
   readonly waiting: Map<string, (report: BuildReport) => void>
-  /** The term as the last of lead()'s and follow()'s steps left it (null: none runs). */
-  term: Promise<Term | null>
-  /** The term running now (null while one starts or stops, too). */
-  current: Term | null
-  phase: TermPhase
+  /** The leader's terms, while this process leads. */
+  readonly terms: Terms
   isClosing: boolean
-  /** A leader has been seen before (another, or this one): Redis restarting empty says epoch 1 again. */
-  hadLeader: boolean
   rejoin: NodeJS.Timeout | undefined
   onJoined: () => void
 }
@@ -116,26 +103,31 @@ function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, re
     lease: createLease(link, keys, id, cluster.ttl, {
       onAcquired (epoch, isLate) {
         log.info({ epoch, id }, 'cluster: this process leads: it watches and builds')
-        lead(node, epoch, isLate)
+        node.terms.lead(epoch, isLate)
       },
       onLost (reason) {
         log.warn({ id }, `cluster: this process stopped leading (${reason}): its build is aborted and it no longer watches`)
-        follow(node)
+        node.terms.follow()
       },
       onLeader (leader) {
         log.debug({ leader }, 'cluster: leader changed')
-        if (leader !== null && leader !== id) node.hadLeader = true
+        if (leader !== null && leader !== id) node.terms.sawLeader()
         answerWaiting(node, 'the cluster\'s leader changed before it answered; the new leader builds everything at takeover')
         for (const listener of node.leaderListeners) listener(leader, leader === id)
       }
     }),
     leaderListeners: [],
     waiting: new Map(),
-    term: Promise.resolve(null),
-    current: null,
-    phase: 'idle',
+    terms: createTerms({
+      hasBuilder: deps.hasBuilder,
+      buildOnStart: deps.buildOnStart,
+      log,
+      startTerm: deps.startTerm,
+      broadcast: message => { broadcast(node, message) },
+      isLeader: () => node.lease.isLeader,
+      onBuildRejected: link.failed
+    }),
     isClosing: false,
-    hadLeader: false,
     rejoin: undefined,
     onJoined: () => {}
   }
@@ -150,8 +142,8 @@ function nodeHandle (node: NodeState): ClusterNode {
     id,
     broadcast: message => { broadcast(node, message) },
     build: async (options = {}) => lease.isLeader ? await buildHere(node, options) : await askLeader(node, options),
-    buildStats: () => node.current?.pipeline.stats() ?? IDLE,
-    watched: () => node.current?.watched ?? [],
+    buildStats: () => node.terms.current?.pipeline.stats() ?? IDLE,
+    watched: () => node.terms.current?.watched ?? [],
     stats: () => ({
       id,
       role: lease.isLeader ? 'leader' : 'follower',
@@ -212,71 +204,6 @@ function pauseWhileRedisIsLost (node: NodeState): void {
   answerWaiting(node, 'Redis is unreachable: no leader can be asked to build')
 }
 
-/**
- * A leader's term, one at a time: lead() and follow() queue their steps on `node.term`, so each
- * starts once the one before has ended. idle: no term (a follower, or a leader between terms);
- * starting: its watchers start; running; stopping: its build aborts and its watchers close. A
- * start that throws leaves the process leading with nothing watched, and says so (an error in
- * the log, and in the report of every build asked of it).
- */
-export type TermPhase = 'idle' | 'starting' | 'running' | 'stopping'
-export type TermEvent = 'start' | 'started' | 'failed' | 'stop' | 'stopped'
-
-export const TERM_PHASES: Transitions<TermPhase, TermEvent> = {
-  idle: { start: 'starting' },
-  starting: { started: 'running', failed: 'idle' },
-  running: { stop: 'stopping' },
-  stopping: { stopped: 'idle' }
-}
-
-const enter = (node: NodeState, event: TermEvent): void => { node.phase = transition('term', TERM_PHASES, node.phase, event) }
-
-/** Leads; with `isLate`, it may have held the lease unknowingly for a while, when nobody watched. */
-function lead (node: NodeState, epoch: number, isLate: boolean): void {
-  const isTakeover = epoch > 1 || node.hadLeader || isLate
-  node.hadLeader = true
-  node.term = node.term.then(async () => {
-    await endTerm(node)
-    if (node.isClosing || !node.lease.isLeader) return null
-    return await beginTerm(node, isTakeover)
-  })
-}
-
-function follow (node: NodeState): void {
-  node.term = node.term.then(async () => {
-    await endTerm(node)
-    return null
-  })
-}
-
-/** Starts watching and a pipeline; at a takeover (or with `buildOnStart`) builds everything. */
-async function beginTerm (node: NodeState, isTakeover: boolean): Promise<Term | null> {
-  const { hasBuilder, buildOnStart, startTerm, log } = node.deps
-  enter(node, 'start')
-  try {
-    node.current = await startTerm(message => { broadcast(node, message) })
-  } catch (err) {
-    enter(node, 'failed')
-    log.error({ err }, 'cluster: this process leads but its term could not start (the watchers, or the builder\'s own watch): the cluster watches and builds nothing until this process restarts or loses the lease')
-    return null
-  }
-  enter(node, 'started')
-  // A takeover: what changed while nobody (or a dying leader) watched is built now.
-  if (hasBuilder && (isTakeover || buildOnStart)) node.current.pipeline.build({ full: true }).catch(node.link.failed)
-  else if (!hasBuilder && isTakeover) broadcast(node, { type: 'reload', paths: [] })
-  return node.current
-}
-
-/** Ends the running term, if there is one: its build aborted, its watchers closed. */
-async function endTerm (node: NodeState): Promise<void> {
-  const term = node.current
-  if (term === null) return
-  node.current = null
-  enter(node, 'stop')
-  await term.close()
-  enter(node, 'stopped')
-}
-
 function answerControl (node: NodeState, message: ControlMessage): void {
   const { id, lease } = node
   if (message.kind === 'released' && message.from !== id) lease.tryNow()
@@ -300,7 +227,7 @@ async function control (node: NodeState, message: ControlMessage): Promise<void>
 }
 
 async function buildHere (node: NodeState, options: { full?: boolean }): Promise<BuildReport> {
-  const leading = await node.term
+  const leading = await node.terms.settled()
   if (leading !== null) return await leading.pipeline.build(options)
   return unanswered(node.lease.isLeader ? 'this process leads, but its term could not start: see its log' : 'this process stopped leading before the build started')
 }
@@ -330,8 +257,7 @@ async function handOver (node: NodeState): Promise<void> {
   const { link, lease } = node
   node.isClosing = true
   clearTimeout(node.rejoin)
-  follow(node)
-  await node.term                                 // the build aborted and the watchers closed first,
+  await node.terms.close()                        // the build aborted and the watchers closed first,
   const isReleased = await lease.close()          // then the lease goes: no overlap with the next leader
   if (isReleased && link.isUp) await control(node, { kind: 'released', from: node.id }).catch(() => {})
   await node.membership.close()

@@ -7,7 +7,7 @@ import { observerOf } from '../pipeline/latency.js'
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
 import { realWorld } from '../pipeline/world.js'
 import type { Watcher } from '../watch/watch.js'
-import type { Term } from './node.js'
+import type { Term } from './terms.js'
 
 export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, watcher: Watcher }>>
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { createLease, LEASE_PHASES, leaseTimings } from '../../lib/cluster/lease.js'
-import { TERM_PHASES } from '../../lib/cluster/node.js'
+import { createTerms, TERM_PHASES, type Term } from '../../lib/cluster/terms.js'
 import type { RedisLink } from '../../lib/cluster/redis.js'
 import { BUILD_PHASES } from '../../lib/pipeline/build-run.js'
 import { createBuildQueue, QUEUE_PHASES } from '../../lib/pipeline/build-queue.js'
@@ -25,7 +25,8 @@ const MACHINES: Record<string, { table: Transitions<string, string>, doc: string
   build: { table: BUILD_PHASES, doc: 'docs/architecture.md' },
   'build queue': { table: QUEUE_PHASES, doc: 'docs/architecture.md' },
   'loop breaker': { table: HOLD_PHASES, doc: 'docs/architecture.md' },
-  lease: { table: LEASE_PHASES, doc: 'docs/cluster.md' }
+  lease: { table: LEASE_PHASES, doc: 'docs/cluster.md' },
+  term: { table: TERM_PHASES, doc: 'docs/cluster.md' }
 }
 
 /** The transitions a mermaid state diagram marked `%% machine: <name>` draws, as `from -event-> to`. */
@@ -39,12 +40,7 @@ function drawn (doc: string, name: string): string[] {
 
 const tabled = (table: Transitions<string, string>): string[] => edges(table).map(([from, event, to]) => `${from} -${event}-> ${to}`).sort()
 
-/** Machines whose every transition another file takes (a real process's): drawn all the same. */
-const TAKEN_ELSEWHERE: Record<string, { table: Transitions<string, string>, doc: string }> = {
-  term: { table: TERM_PHASES, doc: 'docs/cluster.md' } // test/cluster-setup.test.ts, against a real Redis
-}
-
-for (const [name, { table, doc }] of Object.entries({ ...MACHINES, ...TAKEN_ELSEWHERE })) {
+for (const [name, { table, doc }] of Object.entries(MACHINES)) {
   t.test(`the drawing of the ${name} in ${doc} is its transition table`, async t => {
     t.same(drawn(doc, name), tabled(table))
   })
@@ -323,6 +319,104 @@ t.test('scenarios: close in each phase; what answers after it changes nothing, a
     t.equal(trying.sent.length, 0, `${reply} after close: nothing more sent`)
     t.notOk(trying.heard.some(line => line.startsWith('acquired')), `${reply} after close: not acquired`)
   }
+})
+
+/**
+ * A leader's terms on fakes: each term's start waits for the test's word (`started`, `failed`),
+ * its close ends at once; what they build and send, and what they log, are kept.
+ */
+function fakeTerms ({ hasBuilder = true, buildOnStart = false } = {}) {
+  const { log, lines } = collectingLogger()
+  const starts: Array<{ started: () => void, failed: (err: Error) => void }> = []
+  const built: unknown[] = []
+  const sent: unknown[] = []
+  let closed = 0
+  const leader = { is: true }
+  const term: Term = {
+    pipeline: { build: async options => { built.push(options); return { ok: true, full: true, changes: [], outputs: [], errors: [], duration: 0, sent: 'reload' } }, stats: () => ({ builds: 0, failures: 0, building: false, paused: false, lastDuration: null, lastErrors: null }) },
+    watched: ['/site'],
+    close: async () => { closed++ }
+  }
+  const terms = createTerms({
+    hasBuilder,
+    buildOnStart,
+    log,
+    startTerm: async () => await new Promise<Term>((resolve, reject) => { starts.push({ started: () => resolve(term), failed: reject }) }),
+    broadcast: message => { sent.push(message) },
+    isLeader: () => leader.is,
+    onBuildRejected: () => {}
+  })
+  return { terms, starts, built, sent, lines, leader, closed: () => closed }
+}
+
+/** Lets the terms' queued steps run as far as they can. */
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+t.test('scenarios: a term taken over builds everything; lost, it stops; one that cannot start says so', async t => {
+  const f = fakeTerms()
+  f.terms.lead(2, false) // idle → starting: a takeover (epoch 2)
+  await turn()
+  t.equal(f.terms.phase, 'starting')
+  f.starts[0]!.started() // starting → running
+  t.equal(await f.terms.settled(), f.terms.current, 'the term runs')
+  t.same(f.built, [{ full: true }], 'the takeover builds everything')
+  f.terms.follow() // running → stopping → idle
+  t.equal(await f.terms.settled(), null)
+  t.equal(f.closed(), 1, 'its watchers closed, its build aborted')
+  f.terms.lead(3, false)
+  await turn()
+  f.starts[1]!.failed(new Error('EMFILE: too many open files, watch')) // starting → idle: failed
+  t.equal(await f.terms.settled(), null, 'no term')
+  t.equal(f.terms.phase, 'idle')
+  t.match(f.lines.at(-1), { level: 50, msg: /term could not start/ }, 'an error in the log')
+})
+
+t.test('scenarios: a first leader builds only when asked to; with no builder a takeover reloads; the steps run in turn', async t => {
+  const first = fakeTerms({ buildOnStart: true })
+  first.terms.lead(1, false)
+  await turn()
+  first.starts[0]!.started()
+  await first.terms.settled()
+  t.same(first.built, [{ full: true }], 'buildOnStart: built')
+  const f = fakeTerms({ hasBuilder: false })
+  f.terms.lead(1, false) // the first leader the cluster has: not a takeover
+  f.terms.follow() // queued behind the start
+  await turn()
+  f.starts[0]!.started()
+  t.equal(await f.terms.settled(), null, 'started, then stopped: in turn')
+  t.equal(f.closed(), 1)
+  t.same(f.sent, [], 'a first leader with no builder sends nothing')
+  f.terms.sawLeader() // another process led meanwhile
+  f.terms.lead(1, false) // Redis restarted empty: epoch 1 again, a takeover all the same
+  await turn()
+  f.starts[1]!.started()
+  await f.terms.settled()
+  t.same(f.sent, [{ type: 'reload', paths: [] }], 'a takeover with no builder: one reload')
+  const late = fakeTerms({ hasBuilder: false })
+  late.terms.lead(1, true) // held unknowingly while nobody watched
+  await turn()
+  late.starts[0]!.started()
+  await late.terms.settled()
+  t.same(late.sent, [{ type: 'reload', paths: [] }], 'a late lead is a takeover')
+})
+
+t.test('scenarios: a lead no longer held when its turn comes starts nothing; close stops a term starting, and no term starts after it', async t => {
+  const f = fakeTerms()
+  f.leader.is = false
+  f.terms.lead(2, false)
+  t.equal(await f.terms.settled(), null)
+  t.equal(f.starts.length, 0, 'no start')
+  f.leader.is = true
+  f.terms.lead(2, false)
+  await turn()
+  const closing = f.terms.close() // while starting
+  f.starts[0]!.started()
+  await closing
+  t.equal(f.closed(), 1, 'the term that started is stopped')
+  t.equal(f.terms.phase, 'idle')
+  f.terms.lead(3, false)
+  t.equal(await f.terms.settled(), null)
+  t.equal(f.starts.length, 1, 'no term starts after close')
 })
 
 t.test('every transition of every table was taken by the scenarios above', async t => {
