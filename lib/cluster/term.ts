@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options.js'
 import { displayPath } from '../paths.js'
 import { observerOf } from '../pipeline/latency.js'
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
-import { realWorld } from '../pipeline/world.js'
+import type { World } from '../pipeline/world.js'
 import type { Watcher } from '../watch/watch.js'
 import type { Term } from './terms.js'
 
@@ -16,10 +16,10 @@ export type WatchAll = (pipeline: Pipeline) => Promise<Array<{ path: string, wat
  * Closing it aborts the running build but leaves the builder open: the next term uses it again,
  * and it is closed with the app.
  */
-export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null): Promise<Term> {
+export async function startTerm (options: ResolvedOptions, broadcast: (message: BroadcastMessage) => void, watchAll: WatchAll, log: FastifyBaseLogger, metrics: Metrics | null, world: World): Promise<Term> {
   const builder = options.builder
   const lent: Builder | null = builder === null ? null : { name: builder.name, build: ctx => builder.build(ctx), ...(builder.watch === undefined ? {} : { watch: ctx => builder.watch!(ctx) }) }
-  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, observerOf(metrics, realWorld.now), realWorld)
+  const pipeline = createPipeline({ ...options, builder: lent }, { broadcast }, log, observerOf(metrics, world.now), world)
   const started = await watchAll(pipeline)
   const term: Term = {
     pipeline,

@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Test } from 'tap'
 import liveReload from '../../lib/index.js'
+import { liveReloadOn } from '../../lib/plugin.js'
+import type { World } from '../../lib/pipeline/world.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { listen, testApp } from './app.js'
 import { fixture, type Files } from './fixture.js'
@@ -14,6 +17,8 @@ export interface HarnessOptions {
   setup?: (app: FastifyInstance) => void | Promise<void>
   /** Fastify's own options (a logger, https). */
   fastify?: FastifyServerOptions
+  /** The clocks, timers and files the plugin's pipeline waits on and reads (a fake clock: test/helpers/fake-world.ts); the real ones by default. */
+  world?: World
   /** Listen on a free loopback port (the default), or on `port`; false: the test only injects. */
   listen?: boolean
   port?: number
@@ -34,14 +39,15 @@ export interface Harness {
  * with the test's site and setup, the plugin registered, listening unless told not to. Tests of
  * what runs in other processes (the command, `dev`, cluster nodes, shard workers) start those
  * through helpers/cli.ts and helpers/cluster.ts; tests of the pipeline alone use a fake world
- * (helpers/fake-pipeline.ts).
+ * (helpers/fake-pipeline.ts), and `world` puts a whole app's pipeline on one.
  */
-export async function harness (t: Test, { files, options = {}, setup, fastify, listen: isListening = true, port: wanted = 0 }: HarnessOptions = {}): Promise<Harness> {
+export async function harness (t: Test, { files, options = {}, setup, fastify, world, listen: isListening = true, port: wanted = 0 }: HarnessOptions = {}): Promise<Harness> {
   const app = testApp(t, fastify)
   const dir = files === undefined ? '' : fixture(t, files)
   await setup?.(app)
   const chosen = typeof options === 'function' ? options(dir) : options
-  await app.register(liveReload, files === undefined ? chosen : { root: dir, ...chosen })
+  const plugin = world === undefined ? liveReload : fp(liveReloadOn(world), { name: 'fastify-livereload', fastify: '5.x' })
+  await app.register(plugin, files === undefined ? chosen : { root: dir, ...chosen })
   const port = isListening ? await listen(app, wanted) : 0
   return {
     app,
