@@ -1,3 +1,5 @@
+// The plugin: the parts wired (the hub, the pipeline, the watchers, the channel, the injection,
+// the static files), on the world it is given (index.ts gives it the real one).
 import { mkdir } from 'node:fs/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { BroadcastMessage, BuildReport, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
