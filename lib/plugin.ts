@@ -121,6 +121,7 @@ async function registerCluster (fastify: FastifyInstance, options: ResolvedOptio
     log,
     hasBuilder: options.builder !== null,
     buildOnStart: options.buildOnStart,
+    world,
     startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log, metrics, world)
   })
   if (metrics !== null) {

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { clusterKeys } from '../lib/cluster/keys.js'
 import { createLease, type Lease } from '../lib/cluster/lease.js'
 import { connectRedis, type RedisLink } from '../lib/cluster/redis.js'
+import { realWorld } from '../lib/pipeline/world.js'
 import { eventually } from './helpers/eventually.js'
 import { collectingLogger } from './helpers/log.js'
 import { startRedis, type RedisServer } from './helpers/redis.js'
@@ -44,7 +45,7 @@ async function follower (t: Test, url: string, key: string, id: string): Promise
     onAcquired,
     onLost: reason => { lost.push(reason) },
     onLeader: leader => { leaders.push(leader) }
-  })
+  }, realWorld)
   t.teardown(() => lease.close())
   if (!link.isUp) await new Promise<void>(resolve => { link.onUp(resolve) })
   return { lease, link, tries: () => tries, renewals: () => renewals, acquired, late, lost, leaders }

@@ -4,7 +4,7 @@
 // A follower tries again when the key, as Redis last told it, expires: at once when its holder
 // died, and otherwise to find it renewed.
 import { transition, type Transitions } from '../pipeline/machine.js'
-import { realWorld, type World } from '../pipeline/world.js'
+import type { World } from '../pipeline/world.js'
 import type { RedisLink } from './redis.js'
 
 export interface Lease {
@@ -69,7 +69,7 @@ export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: numbe
   return { renewMs: Math.floor(ttl / 4), stepDownMs: ttl - Math.ceil(ttl / 3) }
 }
 
-/** What the lease waits on: the clock and timers (a fake in test/unit/machines.test.ts). */
+/** What the lease waits on: the clock and timers (the plugin's world; a fake in test/unit/machines.test.ts). */
 export type LeaseWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
 
 /** What the steps of one lease share: its settings, and the state they change. */
@@ -97,7 +97,7 @@ interface LeaseState {
   attempt: Promise<boolean> | null
 }
 
-export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents, world: LeaseWorld = realWorld): Lease {
+export function createLease (link: RedisLink, keys: { lease: string, epoch: string }, id: string, ttl: number, events: LeaseEvents, world: LeaseWorld): Lease {
   const { renewMs, stepDownMs } = leaseTimings(ttl)
   const lease: LeaseState = {
     link,

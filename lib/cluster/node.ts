@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildReport, ClusterStats } from '../../types/index.js'
 import type { Hub } from '../channel/hub.js'
 import type { BuildStats } from '../pipeline/pipeline.js'
+import { later, type World } from '../pipeline/world.js'
 import { createBus, type Bus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
 import { createLease, leaseTimings, type Lease } from './lease.js'
@@ -38,6 +39,8 @@ export interface ClusterDeps {
   log: FastifyBaseLogger
   hasBuilder: boolean
   buildOnStart: boolean
+  /** The clock and timers the lease and the joining wait on: the plugin's. */
+  world: World
   /** Starts watching and a pipeline whose messages go to `broadcast`. */
   startTerm (broadcast: (message: BroadcastMessage) => void): Promise<Term>
 }
@@ -61,7 +64,8 @@ interface NodeState {
   /** The leader's terms, while this process leads. */
   readonly terms: Terms
   isClosing: boolean
-  rejoin: NodeJS.Timeout | undefined
+  /** Cancels the next try to join, when one is set. */
+  rejoin: () => void
   onJoined: () => void
 }
 
@@ -115,7 +119,7 @@ function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, re
         answerWaiting(node, 'the cluster\'s leader changed before it answered; the new leader builds everything at takeover')
         for (const listener of node.leaderListeners) listener(leader, leader === id)
       }
-    }),
+    }, deps.world),
     leaderListeners: [],
     waiting: new Map(),
     terms: createTerms({
@@ -128,7 +132,7 @@ function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, re
       onBuildRejected: link.failed
     }),
     isClosing: false,
-    rejoin: undefined,
+    rejoin: () => {},
     onJoined: () => {}
   }
   return node
@@ -172,7 +176,7 @@ function broadcast (node: NodeState, message: BroadcastMessage): void {
 /** Joins the cluster's instance, then its messages; refused (the user may not SUBSCRIBE, or GET), tries again every renewal. */
 async function join (node: NodeState): Promise<void> {
   const { link } = node
-  clearTimeout(node.rejoin)
+  node.rejoin()
   try {
     await node.membership.resume()                // the cluster's instance first, then its messages
     await node.bus.join()
@@ -180,16 +184,16 @@ async function join (node: NodeState): Promise<void> {
   } catch (err) {
     link.failed(err, 'join')
     // Tried again, so that a permission granted meanwhile is taken up (nothing else retries a subscription).
-    if (isRefusal(err) && link.isUp && !node.isClosing) node.rejoin = setTimeout(() => { join(node).catch(link.failed) }, node.renewMs).unref()
+    if (isRefusal(err) && link.isUp && !node.isClosing) node.rejoin = later(node.deps.world, () => { join(node).catch(link.failed) }, node.renewMs)
   }
 }
 
 /** Joined (or Redis is down): the app starts serving with the cluster's instance when it can. */
 async function joined (node: NodeState): Promise<void> {
   await new Promise<void>(resolve => {
-    const timer = setTimeout(resolve, node.cluster.ttl).unref()
+    const cancel = later(node.deps.world, resolve, node.cluster.ttl)
     node.onJoined = () => {
-      clearTimeout(timer)
+      cancel()
       resolve()
     }
     node.link.onDown(node.onJoined)
@@ -198,7 +202,7 @@ async function joined (node: NodeState): Promise<void> {
 
 /** Redis is lost: no rejoining, heartbeat nor lease until it is back, and no answer to wait for. */
 function pauseWhileRedisIsLost (node: NodeState): void {
-  clearTimeout(node.rejoin)
+  node.rejoin()
   node.membership.pause()
   node.lease.pause()
   answerWaiting(node, 'Redis is unreachable: no leader can be asked to build')
@@ -256,7 +260,7 @@ function answerWaiting (node: NodeState, why: string): void {
 async function handOver (node: NodeState): Promise<void> {
   const { link, lease } = node
   node.isClosing = true
-  clearTimeout(node.rejoin)
+  node.rejoin()
   await node.terms.close()                        // the build aborted and the watchers closed first,
   const isReleased = await lease.close()          // then the lease goes: no overlap with the next leader
   if (isReleased && link.isUp) await control(node, { kind: 'released', from: node.id }).catch(() => {})
