@@ -1,6 +1,5 @@
 // The package's entry: the plugin on the real clock, timers and files (plugin.ts), its builders
 // and its errors.
-import fp from 'fastify-plugin'
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_MISSING_DEPENDENCY, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { liveReloadOn } from './plugin.js'
 import { realWorld } from './pipeline/world.js'
@@ -22,6 +21,6 @@ export const errors = {
   FST_LIVERELOAD_TIMEOUT,
   FST_LIVERELOAD_CHANNEL_CLOSED
 }
-const plugin = fp(liveReloadOn(realWorld), { name: 'fastify-livereload', fastify: '5.x' })
+const plugin = liveReloadOn(realWorld)
 export { plugin as liveReload }
 export default plugin

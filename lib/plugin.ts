@@ -2,6 +2,7 @@
 // the static files), on the world it is given (index.ts gives it the real one).
 import { mkdir } from 'node:fs/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { BroadcastMessage, BuildReport, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_INVALID_MESSAGE } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
@@ -29,9 +30,9 @@ import { warnIfWorker } from './cluster/worker-warning.js'
  * give it a fake clock, and drive a real app's watcher batches to its browsers' messages.
  */
 export function liveReloadOn (world: World) {
-  return async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
+  return fp(async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
     await register(fastify, opts, world)
-  }
+  }, { name: 'fastify-livereload', fastify: '5.x' })
 }
 
 async function register (fastify: FastifyInstance, opts: LiveReloadOptions, world: World): Promise<void> {

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import fp from 'fastify-plugin'
 import type { Test } from 'tap'
 import liveReload from '../../lib/index.js'
 import { liveReloadOn } from '../../lib/plugin.js'
@@ -46,7 +45,7 @@ export async function harness (t: Test, { files, options = {}, setup, fastify, w
   const dir = files === undefined ? '' : fixture(t, files)
   await setup?.(app)
   const chosen = typeof options === 'function' ? options(dir) : options
-  const plugin = world === undefined ? liveReload : fp(liveReloadOn(world), { name: 'fastify-livereload', fastify: '5.x' })
+  const plugin = world === undefined ? liveReload : liveReloadOn(world)
   await app.register(plugin, files === undefined ? chosen : { root: dir, ...chosen })
   const port = isListening ? await listen(app, wanted) : 0
   return {
