@@ -1,6 +1,8 @@
 // Fastify's own schema compilers, loaded when a route first declares a schema to compile, for the
 // apps of ours whose routes declare none (the plugin's, @fastify/static's, the proxy's): the
-// command's (cli/serve.ts) and the dev server's supervisor (dev/dev.ts).
+// command's (cli/serve.ts), the dev server's supervisor (dev/dev.ts) and the LiveReload 7 port's
+// (channel/lr7-server.ts). The command's bundle leaves Fastify's own way to them out
+// (scripts/build.js, NEVER_RUN).
 import { createRequire } from 'node:module'
 
 type CompilerFactory = (...args: any[]) => any

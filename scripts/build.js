@@ -38,6 +38,31 @@ const server = readdirSync(new URL('../lib', import.meta.url), { recursive: true
  */
 const UNBUNDLED = ['@parcel/watcher', 'piscina', 'open', 'launch-editor', 'bufferutil', 'utf-8-validate', 'selfsigned',
   'bullmq', 'ioredis', 'livereload-js', 'pino-pretty', 'prom-client', 'tsx']
+/**
+ * What the command's bundle would carry and never run, replaced by a module that throws if it
+ * ever is: Fastify's way to its schema compilers (Ajv, fast-json-stringify and their formats,
+ * ~1 MB of the bundle's 2.6 MB loaded at each start), which every Fastify the command makes
+ * replaces by lazyCompilers() (lib/lazy-compilers.ts, which loads them from Fastify's own place
+ * when a route declares a schema), and @fastify/static's glob, which it loads at once and calls
+ * only for `wildcard: false` (never set here). Compiling and running them took ~30 ms of each
+ * start's first page (docs/benchmarks.md, "The command's first page").
+ */
+const NEVER_RUN = {
+  '@fastify/ajv-compiler': 'Fastify was made without lazyCompilers() (lib/lazy-compilers.ts)',
+  '@fastify/fast-json-stringify-compiler': 'Fastify was made without lazyCompilers() (lib/lazy-compilers.ts)',
+  glob: '@fastify/static was registered with wildcard: false'
+}
+const neverRun = {
+  name: 'never-run',
+  setup (build) {
+    const names = new RegExp(`^(${Object.keys(NEVER_RUN).map(name => name.replace(/[/.]/g, '\\$&')).join('|')})$`)
+    build.onResolve({ filter: names }, ({ path }) => ({ path, namespace: 'never-run' }))
+    build.onLoad({ filter: /.*/, namespace: 'never-run' }, ({ path }) => ({
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`fastify-livereload's command left ${path} out of its bundle, and ${NEVER_RUN[path]}`)}) }\nmodule.exports = new Proxy(fail, { get: () => fail })`,
+      loader: 'js'
+    }))
+  }
+}
 await Promise.all([
   // The command (package.json "bin"): an entry with the flags, and chunks with the parts a
   // command line may not need (the server with Fastify and most of its dependencies, `dev`,
@@ -50,6 +75,7 @@ await Promise.all([
     outdir: 'dist',
     chunkNames: 'cli-[hash]',
     bundle: true,
+    plugins: [neverRun],
     splitting: true,
     external: UNBUNDLED,
     // CommonJS packages bundled into ES modules call require(): Node's, made for each file.

@@ -7,6 +7,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import type { WebSocket } from 'ws'
 import { FST_LIVERELOAD_LISTEN_FAILED } from '../errors.js'
+import { lazyCompilers } from '../lazy-compilers.js'
 import type { ResolvedOptions } from '../options.js'
 import { guardRoutes, liveReloadPolicy } from './guard.js'
 import type { Hub } from './hub.js'
@@ -31,7 +32,7 @@ export async function serveLiveReload (fastify: FastifyInstance, options: Resolv
   await fastify.register(lr7Routes, { options, hub, script })
   if (settings.port === null) return
 
-  const server = Fastify({ loggerInstance: log, ...quietRequests(), forceCloseConnections: true })
+  const server = Fastify({ loggerInstance: log, ...quietRequests(), forceCloseConnections: true, schemaController: { compilersFactory: lazyCompilers() } }) // its routes declare no schema
   await server.register(fastifyWebsocket)
   await server.register(lr7Routes, { options, hub, script })
   try {
