@@ -33,10 +33,11 @@ const server = readdirSync(new URL('../lib', import.meta.url), { recursive: true
  * What the command's bundle leaves to Node to load from node_modules: native code, packages that
  * start workers or programs from files of their own (piscina's worker, open's xdg-open,
  * launch-editor's scripts), ws's optional native helpers, selfsigned (CommonJS imported by name
- * with import(): a chunk of its own would give it a default export only), and the optional peers,
- * which come from the user's project when an option asks for them (lib/optional.ts).
+ * with import(): a chunk of its own would give it a default export only), picomatch (the copy
+ * @parcel/watcher loads: one to compile at each start, not two), and the optional peers, which
+ * come from the user's project when an option asks for them (lib/optional.ts).
  */
-const UNBUNDLED = ['@parcel/watcher', 'piscina', 'open', 'launch-editor', 'bufferutil', 'utf-8-validate', 'selfsigned',
+const UNBUNDLED = ['@parcel/watcher', 'picomatch', 'piscina', 'open', 'launch-editor', 'bufferutil', 'utf-8-validate', 'selfsigned',
   'bullmq', 'ioredis', 'livereload-js', 'pino-pretty', 'prom-client', 'tsx']
 /**
  * What the command's bundle would carry and never run, replaced by a module that throws if it

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { commandBuilder, liveReload, runBuilder } from '../index.js'
+import { liveReload } from '../index.js'
 import type { CliOptions } from './args.js'
 import type { Certificate } from './certificate.js'
 import { lazyCompilers } from '../lazy-compilers.js'
@@ -40,10 +40,12 @@ export async function createApp (options: CliOptions, report: Report, certificat
     patch: options.patch
   }
   if (options.build.length > 0) {
+    const { commandBuilder } = await import('../builders/command.js') // the builders: only with --build or --run
     plugin.builder = commandBuilder([...options.build])
     plugin.buildOnStart = false // built once listening (main.ts): the URL comes first, however long the build
   }
   if (options.run !== null) {
+    const { runBuilder } = await import('../builders/run.js')
     plugin.builder = runBuilder(options.run)
     plugin.buildOnStart = false // its first build reloads the pages opened meanwhile: the URL comes first
   }
