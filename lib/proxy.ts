@@ -2,12 +2,13 @@
 // generations (dev/) both forward everything but the channel through @fastify/http-proxy, and
 // the plugin injects the HTML that comes back like any other response.
 import { randomUUID } from 'node:crypto'
-import { ServerResponse, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { LR7_PATH } from './channel/lr7-protocol.js'
 import { DEFAULT_PATH } from './channel/options.js'
+import { ServerResponse, STATUS_CODES } from './node-http.js'
 import { isUnder } from './paths.js'
 import { isLooped, requestHeaders, responseHeaders } from './proxy-headers.js'
 import { createWebSocketForwarder, type Upgrade, type WebSocketForwarder } from './proxy-websocket.js'

@@ -2,9 +2,9 @@
 // its own code change), the tabs it left on an error page come back by themselves: the upstream is
 // asked again, paced, until it answers anything at all, and then every tab reloads. Nothing is
 // asked while it answers: only a request it did not answer starts the asking.
-import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { request as httpRequest } from './node-http.js'
 
 /** The first wait, doubled after each unanswered question up to MAX_MS: a restart is back within a second or two. */
 const FIRST_MS = 250

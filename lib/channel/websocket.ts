@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
-import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
+import { ServerResponse } from '../node-http.js'
 import { isPassiveUpgradeListener } from './upgrades.js'
 
 type InjectWS = FastifyInstance['injectWS']

@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { framePlace } from '../editor/places.js'
+import { STATUS_CODES } from '../node-http.js'
 import { scrubPaths } from '../paths.js'
 
 export interface ErrorPageFacts {
