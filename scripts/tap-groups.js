@@ -72,7 +72,9 @@ const SHORT = 4
 
 /**
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
- * `npm test` on a fresh clone, idle, 2026-11-27), for dealing files into processes that end
+ * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-28, where the burst
+ * files' git checkout and tar wait on the disk: a checkout's unlinks of 2,000 files just written
+ * took 1.2 ms each under `strace -w`), for dealing files into processes that end
  * together. A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale
  * figure costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
@@ -89,15 +91,15 @@ const SECONDS = new Map(Object.entries({
   'test/browser/editor.test.ts': 4,
   'test/browser/navigation-page.test.ts': 3,
   'test/browser/inject.test.ts': 3,
-  'test/serial/loop.test.ts': 13.5,
-  'test/serial/bursts.test.ts': 12.9,
-  'test/serial/build.test.ts': 12.8,
-  'test/serial/watch-faults.test.ts': 9.6,
-  'test/serial/pipeline.test.ts': 7.1,
-  'test/serial/testing.test.ts': 6.1,
-  'test/serial/plugin.test.ts': 2.1,
+  'test/serial/bursts.test.ts': 44.9,
+  'test/serial/build.test.ts': 27.9,
+  'test/serial/loop.test.ts': 17.9,
+  'test/serial/watch-faults.test.ts': 14.1,
+  'test/serial/testing.test.ts': 7.3,
+  'test/serial/pipeline.test.ts': 7.2,
+  'test/serial/plugin.test.ts': 3.7,
+  'test/serial/poll.test.ts': 1.5,
   'test/serial/safe-write.test.ts': 1.3,
-  'test/serial/poll.test.ts': 1.1,
   'test/cluster-lease.test.ts': 9,
   'test/sharded-builder.test.ts': 8,
   'test/run-builder.test.ts': 8,
