@@ -3,8 +3,11 @@
 // transpiling, which come first and leave a CPU (attw's `npm pack` skips the scripts: `prepare`
 // would delete and rebuild dist/ under the tests). Then test/serial/, its processes beside nothing
 // else, which use about one CPU; lint and the type check of the code (types/*.test-d.ts with it)
-// take the others meanwhile, one at a time on 2 cores (checks.js). The checks' output is printed whole once the tests are done. tap-groups.js says
-// which process is which. What failed is said again last, where a log's tail shows it.
+// run meanwhile, side by side (checks.js): one after the other they ended 20 s after the serial
+// processes (2026-11-28), and the serial files pass beside a loaded CI run's two busy loops and
+// a check, busier than two checks. The checks' output is printed whole once the tests are done.
+// tap-groups.js says which process is which. What failed is said again last, where a log's tail
+// shows it.
 import { availableParallelism } from 'node:os'
 import { runChecks } from './checks.js'
 import './ensure-tools.js'
@@ -17,7 +20,7 @@ const shared = await runShared()
 const sharedEnded = since()
 let serialEnded
 const serial = runAlone().then(code => { serialEnded = since(); return code })
-const [first, checked, alone] = await Promise.all([early, runChecks(['lint', 'typecheck:code'], Math.max(1, availableParallelism() - 1), began), serial])
+const [first, checked, alone] = await Promise.all([early, runChecks(['lint', 'typecheck:code'], availableParallelism(), began), serial])
 process.stdout.write(`# the shared test processes ended at ${sharedEnded}, the serial ones at ${serialEnded}, the checks at ${since()} (since scripts/test.js began)\n`)
 process.stdout.write(checked.output + first.output)
 process.stdout.write(failureReport())
