@@ -45,8 +45,8 @@ const UNBUNDLED = ['@parcel/watcher', 'picomatch', 'piscina', 'open', 'launch-ed
  * ~1 MB of the bundle's 2.6 MB loaded at each start), which every Fastify the command makes
  * replaces by lazyCompilers() (lib/lazy-compilers.ts, which loads them from Fastify's own place
  * when a route declares a schema), and @fastify/static's glob, which it loads at once and calls
- * only for `wildcard: false` (never set here). Compiling and running them took ~30 ms of each
- * start's first page (docs/benchmarks.md, "The command's first page").
+ * only for `wildcard: false` (never set here). Reading, compiling and running them took ~90 ms
+ * of each start's first page here (docs/benchmarks.md, sixteenth session).
  */
 const NEVER_RUN = {
   '@fastify/ajv-compiler': 'Fastify was made without lazyCompilers() (lib/lazy-compilers.ts)',
