@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws'
 import { browserContext, colourShown, countLoads, hasMarker, setMarker, sharedTab, survivesSwap, until, visit } from '../helpers/browser.js'
 import { serveCommand } from '../helpers/cli.js'
 import { fixture } from '../helpers/fixture.js'
+import { restartablePort } from '../helpers/restart-port.js'
 
 const tab = await sharedTab(t, await browserContext(t))
 
@@ -98,9 +99,9 @@ t.test('the upstream restarting: the tab gets a 502 page that names it and the e
   const serve = (): Server => createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html><head><link rel="icon" href="data:,"><title>${title}</title></head><body><p>${title}</p></body></html>`)
   })
-  const first = serve().listen(0, '127.0.0.1')
+  const port = await restartablePort() // the upstream starts again on it
+  const first = serve().listen(port, '127.0.0.1')
   await once(first, 'listening')
-  const port = (first.address() as { port: number }).port
   const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', fixture(t, {})])
   const connected = (page: Page): Promise<unknown> => page.waitForEvent('console', { predicate: message => message.text() === '[livereload] connected', timeout: 20_000 })
   const page = await visit(t, tab, `${command.url}/`, connected)

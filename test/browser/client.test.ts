@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { afterReload, countLoads, hasMarker, browserContext, recolour, serveSite, setMarker, sharedTab, survivesSwap, until, visit, type Site } from '../helpers/browser.js'
 import { fixture, type Files } from '../helpers/fixture.js'
+import { restartablePort } from '../helpers/restart-port.js'
 
 const tab = await sharedTab(t, await browserContext(t))
 
@@ -241,7 +242,7 @@ t.test('the console names what reloaded the page: its own path before a file any
 })
 
 t.test('a server restart on the same port reloads the page once', async t => {
-  const first = await startSite(t, SITE)
+  const first = await serveSite(t, fixture(t, SITE), {}, { port: await restartablePort() }) // started again on it below
   const page = await open(t, `${first.origin}/`)
   const loads = countLoads(page)
   const reloaded = page.waitForEvent('load')
@@ -256,7 +257,7 @@ t.test('a server restart on the same port reloads the page once', async t => {
 })
 
 t.test('while the server is down the client backs off, then reloads once when it is back', async t => {
-  const first = await startSite(t, SITE)
+  const first = await serveSite(t, fixture(t, SITE), {}, { port: await restartablePort() }) // started again on it below
   const page = await open(t, `${first.origin}/`)
   const loads = countLoads(page)
   const attempts: number[] = []

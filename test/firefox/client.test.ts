@@ -11,6 +11,7 @@ import type { LiveReloadOptions } from '../../types/index.js'
 import { colourShown, hasMarker, recolour, serveSite, setMarker, survivesSwap, until, type Site } from '../helpers/browser.js'
 import { consoleLine, countLoads, firefoxContext, firefoxTab, nextLoad, visit } from '../helpers/firefox.js'
 import { fixture, type Files } from '../helpers/fixture.js'
+import { restartablePort } from '../helpers/restart-port.js'
 
 const tab = await firefoxTab(t, await firefoxContext(t))
 
@@ -111,7 +112,7 @@ t.test('a build error shows the overlay, and clear hides it', async t => {
 })
 
 t.test('a server restart on the same port reloads the page exactly once', async t => {
-  const first = await startSite(t)
+  const first = await serveSite(t, fixture(t, SITE), {}, { port: await restartablePort() }) // started again on it below
   const page = await open(t, `${first.origin}/`)
   const loads = countLoads(page)
   // Back on the server, the old document says nothing (same transport) and reloads; the new one connects.

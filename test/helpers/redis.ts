@@ -2,8 +2,8 @@
 // for the tests that need one. Nothing is saved to disk; the server is stopped with the test.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import type { Test } from 'tap'
+import { restartablePort } from './restart-port.js'
 
 export interface RedisServer {
   readonly port: number
@@ -17,7 +17,7 @@ export interface RedisServer {
 
 /** A redis-server that listens on a free loopback port, stopped when `t` ends. */
 export async function startRedis (t: Test): Promise<RedisServer> {
-  const port = await freePort()
+  const port = await restartablePort() // started again on it by some tests
   let child: ChildProcess | null = null
   const server: RedisServer = {
     port,
@@ -55,15 +55,4 @@ async function launch (port: number): Promise<ChildProcess> {
   child.removeAllListeners('exit')
   child.stdout!.resume()
   return child
-}
-
-/** A port nothing listens on now (the OS's pick for port 0, released). */
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  probe.listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as { port: number }
-  probe.close()
-  await once(probe, 'close')
-  return port
 }
