@@ -4,8 +4,8 @@
 // would delete and rebuild dist/ under the tests). Then test/serial/, its processes beside nothing
 // else, which use about one CPU; lint and the type check of the code (types/*.test-d.ts with it)
 // run meanwhile, side by side (checks.js): one after the other they ended 20 s after the serial
-// processes (2026-11-28), and the serial files pass beside a loaded CI run's two busy loops and
-// a check, busier than two checks. The checks' output is printed whole once the tests are done.
+// processes (2026-11-28); the serial files passed beside both and a loaded CI run's two busy
+// loops, four runs in a row. The checks' output is printed whole once the tests are done.
 // tap-groups.js says which process is which. What failed is said again last, where a log's tail
 // shows it.
 import { availableParallelism } from 'node:os'
