@@ -2,7 +2,7 @@
 // and its errors.
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_CHANNEL_CLOSED, FST_LIVERELOAD_CONNECT_FAILED, FST_LIVERELOAD_INVALID_MESSAGE, FST_LIVERELOAD_INVALID_OPTION, FST_LIVERELOAD_LISTEN_FAILED, FST_LIVERELOAD_MISSING_DEPENDENCY, FST_LIVERELOAD_TIMEOUT, FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from './errors.js'
 import { liveReloadOn } from './plugin.js'
-import { realWorld } from './pipeline/world.js'
+import { realWorld } from './world.js'
 
 export { commandBuilder } from './builders/command.js'
 export { runBuilder } from './builders/run.js'

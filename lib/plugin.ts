@@ -13,7 +13,7 @@ import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { observerOf } from './pipeline/latency.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
-import type { World } from './pipeline/world.js'
+import { later, type World } from './world.js'
 import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
 import { createEditorAccess, type EditorAccess } from './editor/access.js'
@@ -36,7 +36,7 @@ export function liveReloadOn (world: World) {
 }
 
 async function register (fastify: FastifyInstance, opts: LiveReloadOptions, world: World): Promise<void> {
-  const registering = performance.now()
+  const registering = world.now()
   if (fastify.hasDecorator('liveReload')) throw new FST_LIVERELOAD_ALREADY_REGISTERED()
   const options = resolveOptions(opts)                  // throws coded errors, before any I/O
   const log = fastify.log.child({ plugin: 'livereload' })
@@ -57,14 +57,14 @@ async function register (fastify: FastifyInstance, opts: LiveReloadOptions, worl
   // Labelled with the channel's path as mounted: two sites in one registry keep their own series.
   const metrics = options.metrics === null ? null : await createMetrics(options.metrics, urls.path)
   if (metrics !== null) fastify.addHook('onClose', async () => { metrics.close() })
-  const hub = createHub(options, log, {}, metrics)
+  const hub = createHub(options, log, {}, metrics, world)
   fastify.addHook('preClose', async () => { await hub.closeAll() }) // open sockets would block server.close()
   if (options.cluster !== null) return await registerCluster(fastify, options, { urls, mount, world }, hub, log, metrics)
   warnIfWorker(log)
   const pipeline = createPipeline(urls, hub, log, observerOf(metrics, world.now), world)
   // Watching starts first and runs while the routes are registered: the inotify probe (a worker
   // thread) and @parcel/watcher's crawl overlap that work instead of following it.
-  const watching = watchAll(options, pipeline, log)
+  const watching = watchAll(options, pipeline, log, world)
   watching.catch(() => {})                              // awaited below: not an unhandled rejection meanwhile
   const stopWatching = async (): Promise<void> => {
     const started = await watching.catch(() => [])      // a failed start fails the register instead
@@ -86,7 +86,7 @@ async function register (fastify: FastifyInstance, opts: LiveReloadOptions, worl
   }
   watched.push(...(await watching).map(({ path }) => displayPath(path)))
   pipeline.startWatchingBuilder()
-  if (options.builder !== null && options.buildOnStart) await firstBuild(pipeline.build({ full: true }), fastify.initialConfig.pluginTimeout ?? 0, registering, log)
+  if (options.builder !== null && options.buildOnStart) await firstBuild(pipeline.build({ full: true }), fastify.initialConfig.pluginTimeout ?? 0, { since: registering, world, log })
 }
 
 /** Of Fastify's pluginTimeout, what the first build may take of what is left: the rest is the app's, after us. */
@@ -98,16 +98,16 @@ const FIRST_BUILD_SHARE = 0.8
  * or a generator slow to start: past most of it the server starts on the output it has, and the
  * build's message reloads the pages opened meanwhile.
  */
-async function firstBuild (build: Promise<BuildReport>, pluginTimeout: number, since: number, log: FastifyBaseLogger): Promise<void> {
+async function firstBuild (build: Promise<BuildReport>, pluginTimeout: number, { since, world, log }: { since: number, world: World, log: FastifyBaseLogger }): Promise<void> {
   if (pluginTimeout === 0) {
     await build
     return
   }
-  const left = since + pluginTimeout * FIRST_BUILD_SHARE - performance.now()
-  let timer: NodeJS.Timeout | undefined
-  const isDone = await Promise.race([build.then(() => true), new Promise<false>(resolve => { timer = setTimeout(resolve, Math.max(0, left), false) })])
-  clearTimeout(timer)
-  if (!isDone) log.warn({ ms: Math.round(performance.now() - since) }, 'the first build is still running; the server starts meanwhile (before the app\'s pluginTimeout), and pages opened now reload when it ends')
+  const left = since + pluginTimeout * FIRST_BUILD_SHARE - world.now()
+  let cancel = (): void => {}
+  const isDone = await Promise.race([build.then(() => true), new Promise<false>(resolve => { cancel = later(world, () => resolve(false), Math.max(0, left)) })])
+  cancel()
+  if (!isDone) log.warn({ ms: Math.round(world.now() - since) }, 'the first build is still running; the server starts meanwhile (before the app\'s pluginTimeout), and pages opened now reload when it ends')
 }
 
 /**
@@ -123,7 +123,7 @@ async function registerCluster (fastify: FastifyInstance, options: ResolvedOptio
     hasBuilder: options.builder !== null,
     buildOnStart: options.buildOnStart,
     world,
-    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log), log, metrics, world)
+    startTerm: async broadcast => await startTerm(urls, broadcast, async pipeline => await watchAll(options, pipeline, log, world), log, metrics, world)
   })
   if (metrics !== null) {
     node.onLeaderChange(leader => { if (leader !== null) metrics.leaderChanged() }) // a leader seen, not one unknown
@@ -191,8 +191,8 @@ async function serve (fastify: FastifyInstance, options: ResolvedOptions, { urls
  * @parcel/watcher crawls them in parallel). Never rejects: a directory that cannot be watched
  * has been logged and is left out.
  */
-async function watchAll (options: ResolvedOptions, pipeline: Pipeline, log: FastifyBaseLogger): Promise<Array<{ path: string, watcher: Watcher }>> {
-  const ctx = createWatchContext(options, log)
+async function watchAll (options: ResolvedOptions, pipeline: Pipeline, log: FastifyBaseLogger, world: World): Promise<Array<{ path: string, watcher: Watcher }>> {
+  const ctx = createWatchContext(options, log, { timers: world })
   const starts: Array<Promise<{ path: string, watcher: Watcher | null }>> = []
   if (options.root !== null) {
     const root = options.root

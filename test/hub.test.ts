@@ -4,6 +4,7 @@ import { WebSocketServer, WebSocket } from 'ws'
 import t, { type Test } from 'tap'
 import { createHub } from '../lib/channel/hub.js'
 import { eventually } from './helpers/eventually.js'
+import { fakeWorld } from './helpers/fake-world.js'
 import { collectingLogger } from './helpers/log.js'
 import { closeCode, rawWebSocket } from './helpers/raw-http.js'
 
@@ -27,16 +28,31 @@ async function serve (t: Test, hub: ReturnType<typeof createHub>) {
   return { url: `ws://127.0.0.1:${port}`, port, accepted, terminated }
 }
 
-t.test('a client that does not answer pings is terminated by the heartbeat', async t => {
+t.test('on the world\'s clock: the heartbeat runs while there are clients, and terminates the one that missed a ping', async t => {
+  const fake = fakeWorld()
   const { log, lines } = collectingLogger()
-  const hub = createHub({ maxClients: 10 }, log, { heartbeatMs: 50 })
+  const hub = createHub({ maxClients: 10 }, log, {}, null, fake.world)
   t.teardown(() => hub.closeAll())
-  const { url } = await serve(t, hub)
+  const { url, accepted } = await serve(t, hub)
+  t.equal(fake.nextTimerAt(), Infinity, 'no client, no timer')
   const deaf = new WebSocket(url, { autoPong: false })
   await once(deaf, 'message')
-  const [code] = await once(deaf, 'close')
-  t.equal(code, 1006, 'terminated, not closed politely')
+  const polite = new WebSocket(url)
+  await once(polite, 'message')
+  t.equal(fake.nextTimerAt() - fake.now, 30_000, 'one heartbeat for both, 30 s on')
+  const answered = once(accepted[1], 'pong') // the server's side of the polite one
+  fake.advance(30_000) // a ping to each
+  await answered
+  t.equal(hub.size, 2, 'a ping unanswered so far terminates nobody')
+  const deafClosed = once(deaf, 'close')
+  fake.advance(30_000) // the deaf one missed it
+  t.equal((await deafClosed)[0], 1006, 'terminated, not closed politely')
   t.ok(lines.some(line => /missed a heartbeat/.test(line.msg)))
+  await eventually(() => hub.size === 1, 5000, 'the deaf client removed')
+  t.equal(fake.nextTimerAt() - fake.now, 30_000, 'the heartbeat goes on for the polite one')
+  polite.close()
+  await eventually(() => hub.size === 0, 5000, 'the polite client gone')
+  t.equal(fake.nextTimerAt(), Infinity, 'the last client gone, the heartbeat stops: idle costs nothing')
 })
 
 t.test('a client that stops reading is terminated once its buffer passes the bound', async t => {

@@ -18,6 +18,7 @@ import { connectLiveReload } from '../lib/testing.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { listen, testApp } from './helpers/app.js'
 import { eventually } from './helpers/eventually.js'
+import { fakeWorld } from './helpers/fake-world.js'
 import { openEvents } from './helpers/events.js'
 import { fixture } from './helpers/fixture.js'
 import { harness } from './helpers/harness.js'
@@ -217,18 +218,22 @@ t.test('protocol 7 sockets that never say hello hold no place: the channel and t
   t.equal(await upgradeAt(port), 503, 'greeted clients fill maxClients')
 })
 
-t.test('a protocol 7 socket silent past the handshake deadline is dropped; a greeted one stays', async t => {
-  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { handshakeMs: 50 })
+t.test('a protocol 7 socket silent past the handshake deadline is dropped; a greeted one stays (the world\'s clock)', async t => {
+  const fake = fakeWorld()
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, {}, null, fake.world)
   const port = await lr7Only(t, hub)
-  // Heard from the socket's start: one may be dropped before the others have opened.
-  const dropped = [1, 2, 3].map(() => once(silentSocket(port), 'close'))
-  // A process kept off the CPU for 50 ms between the upgrade and the hello loses the race and is
-  // dropped as a silent one (a loaded run hung here): another greets then, a few at most.
-  let client: Lr7Client | undefined
-  for (let tries = 1; client === undefined; tries++) client = await connectLr7(port).catch((err: unknown) => { if (tries === 5) throw err; return undefined })
-  const greeted = client
+  const silent = [1, 2, 3].map(() => silentSocket(port))
+  await Promise.all(silent.map(async socket => await once(socket, 'open')))
+  const greeted = await connectLr7(port)
   t.teardown(() => greeted.close())
   t.equal(hub.size, 1, 'only the greeted client is a client')
+  // Each silent socket's deadline is set once its upgrade reaches the hub (the greeted one's has
+  // ended, and the hub's heartbeat runs for its one client).
+  await eventually(() => fake.timers === 3 + 1, 5000, 'the silent sockets\' deadlines set')
+  const dropped = silent.map(async socket => await once(socket, 'close'))
+  fake.advance(HANDSHAKE_DEADLINE_MS - 1)
+  t.ok(silent.every(socket => socket.readyState === WebSocket.OPEN), 'none dropped before the deadline')
+  fake.advance(1)
   await Promise.all(dropped)
   t.equal(greeted.ws.readyState, WebSocket.OPEN, 'the greeted client, as old as the others, stays')
   const next = greeted.next()

@@ -58,8 +58,10 @@ t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text
 t.test('the limit is one warning for the whole server, though each source has its own ignore rules', async t => {
   const dir = t.testdir({ out: {}, src: {}, content: {}, notes: {} })
   const { log, lines } = collectingLogger()
-  const ctx = createWatchContext(resolveOptions({ poll: false }), log, async () => {
-    throw new Error("inotify_add_watch on '/x' failed: No space left on device") // as @parcel/watcher says it
+  const ctx = createWatchContext(resolveOptions({ poll: false }), log, {
+    subscribe: async () => {
+      throw new Error("inotify_add_watch on '/x' failed: No space left on device") // as @parcel/watcher says it
+    }
   })
   const handlers = { onChanges () {}, onLost () {} }
   for (const source of ['src', 'content']) t.equal(await watchSource(join(dir, source), join(dir, 'out'), handlers, ctx), null, source)

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws'
 import type { BroadcastMessage, ServerMessage } from '../../types/index.js'
 import type { Metrics } from '../metrics.js'
 import type { ResolvedOptions } from '../options.js'
+import { realWorld, type World } from '../world.js'
 import { webSocketPeer, type Framing, type Peer } from './peers.js'
 import { createSyncRelay, SYNC_MAX_FRAME_BYTES } from './sync-relay.js'
 
@@ -69,15 +70,20 @@ export function standingAfter (message: BroadcastMessage): 'set' | 'keep' | 'del
   return message.type === 'building' ? 'keep' : 'del'
 }
 
+/** The world's timers: the hub's waits (heartbeat, handshake, close grace) run on them. */
+export type Timers = Pick<World, 'setTimer' | 'clearTimer'>
+
 /**
  * The connected browsers, and everything sent to them. No Fastify here beyond the logger.
- * `metrics`, when on, counts clients by transport and messages by type.
+ * `metrics`, when on, counts clients by transport and messages by type; `timers` are the
+ * world's (the plugin's, or a test's fake clock).
  */
 export function createHub (
   options: Pick<ResolvedOptions, 'maxClients'> & Partial<Pick<ResolvedOptions, 'sync'>>,
   log: FastifyBaseLogger,
   tuning: Partial<HubTiming> = {},
-  metrics: Metrics | null = null
+  metrics: Metrics | null = null,
+  timers: Timers = realWorld
 ): Hub {
   const sync = options.sync ?? null
   const state: HubState = {
@@ -86,6 +92,7 @@ export function createHub (
     timing: { ...DEFAULT_TIMING, ...(sync === null ? {} : { maxFrameBytes: SYNC_MAX_FRAME_BYTES }), ...tuning },
     log,
     metrics,
+    timers,
     instance: randomBytes(9).toString('base64url'),
     peers: new Set(),
     pending: new Set(),
@@ -131,11 +138,13 @@ interface HubState {
   readonly timing: HubTiming
   readonly log: FastifyBaseLogger
   readonly metrics: Metrics | null
+  readonly timers: Timers
   instance: string
   readonly peers: Set<Peer>
   /** Connected, not yet greeted: not clients, so a socket that never speaks cannot hold a place. */
   readonly pending: Set<Peer>
-  heartbeat: NodeJS.Timeout | undefined
+  /** The heartbeat's timer while there are clients; undefined: none runs. */
+  heartbeat: unknown
   messages: number
   standingError: ServerMessage | null
   closing: Promise<void> | undefined
@@ -153,29 +162,37 @@ function send ({ timing, log }: HubState, peer: Peer, frames: readonly string[])
 }
 
 // One timer for all clients, running only while there are clients: idle costs nothing.
-function beat ({ peers, timing, log }: HubState): void {
-  for (const peer of peers) {
-    if (peer.buffered > timing.maxBufferedBytes || !peer.beat()) {
-      log.debug('client missed a heartbeat: terminated')
-      peer.terminate()
+function startHeartbeat (state: HubState): void {
+  if (state.heartbeat !== undefined) return
+  const beat = (): void => {
+    for (const peer of state.peers) {
+      if (peer.buffered > state.timing.maxBufferedBytes || !peer.beat()) {
+        state.log.debug('client missed a heartbeat: terminated')
+        peer.terminate()
+      }
     }
+    // Stopped meanwhile (the last client gone, or close): no next beat.
+    if (state.heartbeat !== undefined) state.heartbeat = state.timers.setTimer(beat, state.timing.heartbeatMs)
   }
+  state.heartbeat = state.timers.setTimer(beat, state.timing.heartbeatMs)
+}
+
+function stopHeartbeat (state: HubState): void {
+  if (state.heartbeat !== undefined) state.timers.clearTimer(state.heartbeat)
+  state.heartbeat = undefined
 }
 
 function remove (state: HubState, peer: Peer): void {
   state.peers.delete(peer)
   state.metrics?.clientRemoved(peer.transport)
   state.log.debug({ clients: state.peers.size }, 'client disconnected')
-  if (state.peers.size === 0) {
-    clearInterval(state.heartbeat)
-    state.heartbeat = undefined
-  }
+  if (state.peers.size === 0) stopHeartbeat(state)
 }
 
 // Until it is greeted, a peer waits here; the deadline and the bound keep a page that opens
 // sockets and stays silent (any page on this host name may) from piling them up.
 function awaitGreeting (state: HubState, peer: Peer, onGreeted: NonNullable<Peer['onGreeted']>): void {
-  const { pending, peers, maxClients, timing, log } = state
+  const { pending, peers, maxClients, timing, log, timers } = state
   if (pending.size >= maxClients) {
     const [oldest] = pending
     log.debug('too many clients waiting for their handshake: the oldest terminated')
@@ -183,12 +200,12 @@ function awaitGreeting (state: HubState, peer: Peer, onGreeted: NonNullable<Peer
     oldest.terminate()
   }
   pending.add(peer)
-  const deadline = setTimeout(() => {
+  const deadline = timers.setTimer(() => {
     log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
     peer.terminate()
-  }, timing.handshakeMs).unref()
+  }, timing.handshakeMs)
   const settle = (): void => {
-    clearTimeout(deadline)
+    timers.clearTimer(deadline)
     pending.delete(peer)
   }
   peer.onClose(settle)
@@ -206,7 +223,7 @@ function admit (state: HubState, peer: Peer): void {
   state.peers.add(peer)
   state.metrics?.clientAdded(peer.transport)
   peer.onClose(() => remove(state, peer))
-  state.heartbeat ??= setInterval(beat, state.timing.heartbeatMs, state).unref()
+  startHeartbeat(state)
   const hello: ServerMessage = state.sync === null ? { type: 'hello', protocol: 1, instance: state.instance } : { type: 'hello', protocol: 1, instance: state.instance, sync: state.sync }
   send(state, peer, peer.framing(hello, JSON.stringify(hello)))
   if (state.standingError !== null) send(state, peer, peer.framing(state.standingError, JSON.stringify(state.standingError)))
@@ -229,17 +246,17 @@ function broadcast (state: HubState, message: BroadcastMessage): void {
 }
 
 function closeAll (state: HubState): Promise<void> {
-  const { peers, pending, timing } = state
+  const { peers, pending, timing, timers } = state
   state.closing ??= new Promise<void>(resolve => {
-    clearInterval(state.heartbeat)
+    stopHeartbeat(state)
     for (const peer of pending) peer.terminate() // not clients: nothing to say goodbye to
     if (peers.size === 0) return resolve()
-    const grace = setTimeout(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs).unref()
+    const grace = timers.setTimer(() => { for (const peer of peers) peer.terminate() }, timing.closeGraceMs)
     let open = peers.size
     for (const peer of peers) {
       peer.onClose(() => {
         if (--open === 0) {
-          clearTimeout(grace)
+          timers.clearTimer(grace)
           resolve()
         }
       })

@@ -4,7 +4,7 @@
 // A follower tries again when the key, as Redis last told it, expires: at once when its holder
 // died, and otherwise to find it renewed.
 import { transition, type Transitions } from '../pipeline/machine.js'
-import type { World } from '../pipeline/world.js'
+import type { World } from '../world.js'
 import type { RedisLink } from './redis.js'
 
 export interface Lease {

@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BroadcastMessage, BuildReport, ClusterStats } from '../../types/index.js'
 import type { Hub } from '../channel/hub.js'
 import type { BuildStats } from '../pipeline/pipeline.js'
-import { later, type World } from '../pipeline/world.js'
+import { later, type World } from '../world.js'
 import { createBus, type Bus, type ControlMessage } from './bus.js'
 import { clusterKeys } from './keys.js'
 import { createLease, leaseTimings, type Lease } from './lease.js'
@@ -103,7 +103,7 @@ function createNode (cluster: ResolvedCluster, deps: ClusterDeps, id: string, re
       onMissed: () => { if (hub.size > 0) hub.broadcast({ type: 'reload', paths: [] }) },
       onControl: message => { answerControl(node, message) }
     }),
-    membership: createMembership(link, keys, id, cluster.ttl, renewMs, { clients: () => hub.size, instance: () => hub.instance }, instance => hub.adopt(instance)),
+    membership: createMembership(link, keys, id, cluster.ttl, { intervalMs: renewMs, clients: () => hub.size, instance: () => hub.instance, onInstance: instance => hub.adopt(instance) }, deps.world),
     lease: createLease(link, keys, id, cluster.ttl, {
       onAcquired (epoch, isLate) {
         log.info({ epoch, id }, 'cluster: this process leads: it watches and builds')

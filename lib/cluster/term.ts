@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options.js'
 import { displayPath } from '../paths.js'
 import { observerOf } from '../pipeline/latency.js'
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js'
-import type { World } from '../pipeline/world.js'
+import type { World } from '../world.js'
 import type { Watcher } from '../watch/watch.js'
 import type { Term } from './terms.js'
 

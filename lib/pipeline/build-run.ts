@@ -11,7 +11,7 @@ import type { LoopBreaker } from './loop-breaker.js'
 import { transition, type Transitions } from './machine.js'
 import { buildMessage, MAX_PATHS, messageFor, urlPath } from './messages.js'
 import type { OutputHashes } from './output-hashes.js'
-import type { World } from './world.js'
+import type { World } from '../world.js'
 
 /** `building` names at most this many changed sources. */
 export const MAX_BUILDING_PATHS = 20

@@ -2,8 +2,8 @@ import type { FileChange } from '../../types/index.js'
 import { COALESCER_PHASES, type CoalescerEvent, type CoalescerPhase } from './coalesce-phases.js'
 import { BURST_QUIET_MAX_MS, EARLY_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
 import { transition } from './machine.js'
-import type { World } from './world.js'
-import type { Load } from './pressure.js'
+import type { World } from '../world.js'
+import type { Load } from '../pressure.js'
 
 /** Per path the activity saw since the last flush: how often it was created, removed or renamed. */
 interface Seen { renames: number }

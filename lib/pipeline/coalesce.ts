@@ -1,7 +1,7 @@
 import type { FileChange } from '../../types/index.js'
 import { absorb, enter, evidence, initialState, noteAnswered, noteWrite, takePending, type Context } from './coalesce-state.js'
 import { nextStep, type Rules } from './coalesce-rules.js'
-import { realWorld, type World } from './world.js'
+import { realWorld, type World } from '../world.js'
 
 /** What the coalescer reads from the world: replaceable, so that every rule runs on a fake clock. */
 export type CoalescerWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer' | 'defer' | 'stat' | 'waited' | 'load'>

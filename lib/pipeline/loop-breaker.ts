@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { attribute, decide, isWrittenOutside, judge, SUSPECT_AFTER, type BuildWindow, type PathRecord, type Verdict } from './loop-evidence.js'
 import { transition, type Transitions } from './machine.js'
-import type { SourceFiles } from './world.js'
+import type { Files } from '../world.js'
 
 /** A builder that rewrites a watched source on every build is stopped within this many builds. */
 export const LOOP_LIMIT = SUSPECT_AFTER + 1
@@ -16,6 +16,8 @@ export const OBSERVE_MAX_MS = 60_000
 export const MAX_JUDGED = 64
 /** Builds remembered: a watcher that reports late (polling) still finds the build that wrote. */
 const WINDOWS = 4
+/** Suspects up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
+const HASH_MAX_BYTES = 64 * 1024
 
 /**
  * Whether builds are held to see who writes the suspects: free (not held), pending (suspects
@@ -40,7 +42,7 @@ export interface LoopBreakerOptions {
   onRelease: () => void
   /** The wall clock (ms since the epoch), which mtimes share. */
   now: () => number
-  files: SourceFiles
+  files: Pick<Files, 'mtime' | 'hashNow'>
   /** Runs `fn` after `ms`; returns a cancel function. */
   later: (fn: () => void, ms: number) => () => void
 }
@@ -156,7 +158,7 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
  * Judges each change (the first MAX_JUDGED), updating `records`: the verdicts, the paths
  * convicted, and the longest streak among them.
  */
-function judgeAll (changes: readonly FileChange[], known: { files: SourceFiles, windows: readonly BuildWindow[], records: Map<string, PathRecord>, pushedAt: ReadonlyMap<string, number> }): { verdicts: Verdict[], convicted: string[], streak: number } {
+function judgeAll (changes: readonly FileChange[], known: { files: Pick<Files, 'mtime' | 'hashNow'>, windows: readonly BuildWindow[], records: Map<string, PathRecord>, pushedAt: ReadonlyMap<string, number> }): { verdicts: Verdict[], convicted: string[], streak: number } {
   const { files, windows, records, pushedAt } = known
   const verdicts: Verdict[] = []
   const convicted: string[] = []
@@ -164,7 +166,7 @@ function judgeAll (changes: readonly FileChange[], known: { files: SourceFiles, 
   for (const change of changes.slice(0, MAX_JUDGED)) {
     const mtimeMs = change.type === 'delete' ? null : files.mtime(change.path)
     const build = attribute({ mtimeMs, pushedAt: pushedAt.get(change.path) ?? null }, windows)
-    const fingerprint = build === null || change.type === 'delete' ? null : files.hash(change.path)
+    const fingerprint = build === null || change.type === 'delete' ? null : (files.hashNow(change.path, HASH_MAX_BYTES) ?? null)
     const { record, verdict } = judge(records.get(change.path), build, fingerprint)
     if (record === undefined) records.delete(change.path)
     else records.set(change.path, record)

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import type { FileChange } from '../../types/index.js'
+import type { Files } from '../world.js'
 
 /**
  * Remembers a hash of each output file seen changing, so that a rewrite with the same bytes
@@ -28,7 +26,8 @@ const SYNC_BYTES = 256 * 1024
 /** Files read at once beyond those: enough to keep the thread pool busy. */
 const CHUNK = 32
 
-export function createOutputHashes (): OutputHashes {
+/** Reads the files through `files` (the world's). */
+export function createOutputHashes (files: Pick<Files, 'hashNow' | 'hashLater'>): OutputHashes {
   const hashes = new Map<string, string>()
   /** The remainder of an early answer: later calls wait for it, so every file's hash is current. */
   let rest: Promise<void> = Promise.resolve()
@@ -49,7 +48,7 @@ export function createOutputHashes (): OutputHashes {
     let next = 0
     for (; next < Math.min(changes.length, SYNC_FILES); next++) {
       const change = changes[next]
-      const hash = change.type === 'delete' ? null : hashSmallFile(change.path)
+      const hash = change.type === 'delete' ? null : files.hashNow(change.path, SYNC_BYTES)
       if (hash === undefined) break // a large file: the asynchronous way
       if (record(change, hash)) changed.push(change)
     }
@@ -66,7 +65,7 @@ export function createOutputHashes (): OutputHashes {
   }
 
   async function hashChunk (chunk: readonly FileChange[]): Promise<FileChange[]> {
-    const hashed = await Promise.all(chunk.map(async change => change.type === 'delete' ? null : await hashFile(change.path)))
+    const hashed = await Promise.all(chunk.map(async change => change.type === 'delete' ? null : await files.hashLater(change.path)))
     return chunk.filter((change, i) => record(change, hashed[i]))
   }
 
@@ -75,25 +74,5 @@ export function createOutputHashes (): OutputHashes {
       await rest
       return await compare(changes, isEnough)
     }
-  }
-}
-
-/** Undefined when the file is not small: hash it the asynchronous way. */
-function hashSmallFile (path: string): string | null | undefined {
-  try {
-    const stats = statSync(path, { throwIfNoEntry: false })
-    if (stats === undefined || !stats.isFile()) return null
-    if (stats.size > SYNC_BYTES) return undefined
-    return createHash('sha1').update(readFileSync(path)).digest('base64')
-  } catch {
-    return null
-  }
-}
-
-async function hashFile (path: string): Promise<string | null> {
-  try {
-    return createHash('sha1').update(await readFile(path)).digest('base64')
-  } catch {
-    return null
   }
 }

@@ -11,7 +11,7 @@ import { createLoopBreaker } from './loop-breaker.js'
 import { messageFor, reloadOf, sourceMessage } from './messages.js'
 import { createOutputHashes } from './output-hashes.js'
 import { displayPath } from '../paths.js'
-import { later, realWorld, type World } from './world.js'
+import { later, realWorld, type World } from '../world.js'
 
 export { MAX_BUILDING_PATHS, type BuildStats } from './build-run.js'
 /** close() waits this long for a running build that ignores its abort signal. */
@@ -61,7 +61,7 @@ export function createPipeline (options: PipelineOptions, hub: Pick<Hub, 'broadc
     world,
     observe,
     closing,
-    hashes: createOutputHashes(),
+    hashes: createOutputHashes(world.files),
     outputs: createCoalescer(rules, changes => { sendOutputChanges(p, changes).catch(err => log.error({ err }, 'failed to send output changes')) }, world, options.root),
     sources: createCoalescer(rules, changes => onSourcesQuiet(p, changes), world),
     loop: createLoopBreaker({ log, display: path => displayPath(path), onRelease: () => { request(false).catch(/* c8 ignore next */ () => {}) }, now: world.wallNow, files: world.files, later: (fn, ms) => later(world, fn, ms) }),

@@ -2,6 +2,7 @@ import { readdirSync, statSync, type Dirent } from 'node:fs'
 import { isAbsolute, join, relative, sep } from 'node:path'
 import type watcher from '@parcel/watcher'
 import picomatch from 'picomatch'
+import { realWorld, type World } from '../world.js'
 
 /** File system calls per slice of a sweep; the event loop runs between slices (about 1 ms each). */
 const SLICE = 256
@@ -29,10 +30,12 @@ interface Poller {
   dirs: Map<string, DirState>
   callback: watcher.SubscribeCallback
   options: { interval: number } & Partial<SweepHandlers>
+  /** The clock and timers its pace is kept on. */
+  timers: Pick<World, 'now' | 'setTimer' | 'clearTimer'>
   isClosed: boolean
   /** File system calls left in this slice (see SLICE). */
   budget: number
-  timer: NodeJS.Timeout | undefined
+  timer: unknown
   /** Ends the wait between two sweeps. */
   wake: (() => void) | undefined
 }
@@ -43,18 +46,20 @@ interface Poller {
  * one sweep at a time, synchronous `stat` calls (four times cheaper than their promise form)
  * in slices that yield to the event loop, and a directory is listed again only when its
  * mtime changed (a create, delete or rename inside it). Files are stat-ed on every sweep,
- * because writing a file does not change its directory's mtime.
+ * because writing a file does not change its directory's mtime. Its pace is kept on `timers`
+ * (the world's; the real ones by default).
  */
 export async function pollSubscribe (
   dir: string,
   callback: watcher.SubscribeCallback,
-  options: { ignore: string[], interval: number } & Partial<SweepHandlers>
+  options: { ignore: string[], interval: number, timers?: Poller['timers'] } & Partial<SweepHandlers>
 ): Promise<{ unsubscribe (): Promise<void> }> {
   const poller: Poller = {
     isIgnored: ignoreMatcher(dir, options.ignore),
     dirs: new Map(),
     callback,
     options,
+    timers: options.timers ?? realWorld,
     isClosed: false,
     budget: SLICE,
     timer: undefined,
@@ -65,7 +70,7 @@ export async function pollSubscribe (
   return {
     async unsubscribe () {
       poller.isClosed = true
-      clearTimeout(poller.timer)
+      if (poller.timer !== undefined) poller.timers.clearTimer(poller.timer)
       poller.wake?.()
     }
   }
@@ -173,10 +178,10 @@ async function sweep (poller: Poller): Promise<void> {
 }
 
 async function run (poller: Poller): Promise<void> {
-  const { options, callback } = poller
+  const { options, callback, timers } = poller
   for (;;) {
     if (poller.isClosed) return
-    const started = performance.now()
+    const started = timers.now()
     options.onSweepStart?.()
     try {
       await sweep(poller)
@@ -184,10 +189,10 @@ async function run (poller: Poller): Promise<void> {
       callback(err as Error, [])
     } /* c8 ignore stop */
     if (!poller.isClosed) options.onSweepEnd?.()
-    const elapsed = performance.now() - started
+    const elapsed = timers.now() - started
     await new Promise<void>(resolve => {
       poller.wake = resolve
-      poller.timer = setTimeout(resolve, Math.max(options.interval, DUTY_FACTOR * elapsed) - elapsed).unref()
+      poller.timer = timers.setTimer(resolve, Math.max(options.interval, DUTY_FACTOR * elapsed) - elapsed)
     })
   }
 }

@@ -4,7 +4,7 @@ import { EventEmitter, once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { later, type World } from '../world.js'
 import { awaitDirectory, isDirectory } from './await-directory.js'
 
 /** @parcel/watcher's `subscribe`, or the poller's, which has the same shape. */
@@ -24,6 +24,8 @@ export interface SubscriptionOptions {
   onFailed (err: unknown): void
   /** Bound to the directory (a child logger). */
   log: FastifyBaseLogger
+  /** What its pauses between retries wait on: the world's timers. */
+  timers: Pick<World, 'setTimer' | 'clearTimer'>
 }
 
 export interface Subscription {
@@ -144,7 +146,7 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
   for (;;) {
     if (closing.signal.aborted || own !== state.generation) return true
     if (!isDirectory(dir)) {
-      await awaitDirectory(dir, closing.signal)
+      await awaitDirectory(dir, closing.signal, options.timers)
       isRecovery = true
       continue
     }
@@ -164,7 +166,7 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
       const tries = ++vanished[kind] + vanished[kind === 'named' ? 'unnamed' : 'named']
       if (tries === 1) log.info({ err }, 'a directory vanished while the watcher walked the tree: subscribing again')
       if (isStart && tries >= QUICK_TRIES) return false
-      await pause(tries, closing.signal)
+      await pause(tries, closing.signal, options.timers)
       continue
     }
     if (isRecovery) {
@@ -205,9 +207,17 @@ function vanishedKind (err: unknown, dir: string): 'named' | 'unnamed' | null {
  * of a churning tree succeeds about half the time), then 50 ms doubling to 1 s, so a tree that
  * never stops churning costs a walk a second, not a CPU. Ends early when `signal` aborts.
  */
-async function pause (tries: number, signal: AbortSignal): Promise<void> {
-  if (tries <= 3) return
-  await sleep(Math.min(1000, 50 * 2 ** (tries - 4)), undefined, { signal }).catch(() => {})
+async function pause (tries: number, signal: AbortSignal, timers: SubscriptionOptions['timers']): Promise<void> {
+  if (tries <= 3 || signal.aborted) return
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      cancel()
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const cancel = later(timers, done, Math.min(1000, 50 * 2 ** (tries - 4)))
+    signal.addEventListener('abort', done)
+  })
 }
 
 /** How long (ms) a fence's event is awaited at most: a guard against a watcher that stopped, not a wait. */

@@ -12,6 +12,7 @@ import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, type IgnoreRules } from
 import { displayPath, kindOfNow } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
+import { realWorld, type World } from '../world.js'
 
 /**
  * @parcel/watcher matches each ignore glob against each path with std::regex while it crawls:
@@ -26,6 +27,9 @@ export interface Watcher {
   close (): Promise<void>
 }
 
+/** What watching waits on: the poller's pace, the retries' pauses (the world's: a test's fake clock, or the real one). */
+export type WatchTimers = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
+
 /** What every watched directory of one plugin instance shares. */
 export interface WatchContext {
   readonly ignore: IgnoreRules
@@ -39,6 +43,7 @@ export interface WatchContext {
    * ignore rules) shares it.
    */
   readonly warnLimit: (dir: string, limit: string, cause: unknown) => void
+  readonly timers: WatchTimers
 }
 
 /**
@@ -73,7 +78,7 @@ function oneAtATime (subscribe: Subscribe): Subscribe {
   }
 }
 
-export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, subscribe: Subscribe = nativeSubscribe): WatchContext {
+export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'poll'>, log: FastifyBaseLogger, { subscribe = nativeSubscribe, timers = realWorld }: { subscribe?: Subscribe, timers?: WatchTimers } = {}): WatchContext {
   let hasWarned = false
   function warnLimit (dir: string, limit: string, cause: unknown): void {
     const err = new FST_LIVERELOAD_WATCH_LIMIT(displayPath(dir), limit, { cause })
@@ -81,7 +86,7 @@ export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'p
     hasWarned = true
     log.warn({ err }, 'not watching: the inotify limit is reached')
   }
-  return { ignore: options.ignore, poll: options.poll, log, subscribe: oneAtATime(subscribe), warnLimit }
+  return { ignore: options.ignore, poll: options.poll, log, subscribe: oneAtATime(subscribe), warnLimit, timers }
 }
 
 /** What a watched directory reports: its changes, and that some were lost (rescan). */
@@ -130,7 +135,7 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
     ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
     return null
   }
-  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity)
+  const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity, ctx.timers)
   let subscription: Subscription | undefined
   // Activity is evidence only where inotify feeds both views in the writer's own system call.
   // Its own watch on `dir` sees the directory's removal too, which @parcel/watcher once failed
@@ -162,7 +167,8 @@ export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx:
         handlers.onLost()
       },
       onFailed,
-      log
+      log,
+      timers: ctx.timers
     })
     subscription = made
     await activityStarted
@@ -203,9 +209,9 @@ function followActivity (dir: string, ignore: IgnoreRules, handlers: ActivityHan
  * sweeps are reported to `sweeps`: a sweep reports only at its end, so a quiet proves nothing
  * until one that began after the last change has ended.
  */
-async function poller (interval: number, sweeps: SweepHandlers | undefined): Promise<Subscribe> {
+async function poller (interval: number, sweeps: SweepHandlers | undefined, timers: WatchTimers): Promise<Subscribe> {
   const { pollSubscribe } = await import('./poll.js')
-  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval, onSweepStart: sweeps?.onSweepStart, onSweepEnd: sweeps?.onSweepEnd })
+  return (path, callback, opts) => pollSubscribe(path, callback, { ...opts, interval, onSweepStart: sweeps?.onSweepStart, onSweepEnd: sweeps?.onSweepEnd, timers })
 }
 
 /** The poll interval for `dir`, or null for native events; says why when it decided itself. */

@@ -1,4 +1,4 @@
-import type { World } from '../../lib/pipeline/world.js'
+import type { World } from '../../lib/world.js'
 
 /**
  * The coalescer's world on a fake clock: files are a map, timers and deferred calls run only
@@ -52,7 +52,12 @@ export function fakeWorld () {
     wallNow: () => now,
     files: {
       mtime: path => files.get(path)?.mtime ?? null,
-      hash: path => files.get(path)?.content ?? null
+      hashNow (path, maxBytes) {
+        const file = files.get(path)
+        if (file === undefined) return null
+        return file.size > maxBytes ? undefined : file.content
+      },
+      hashLater: async path => files.get(path)?.content ?? null
     },
     waited: () => waited + (waitingSince === null ? 0 : now - waitingSince),
     load: () => {
@@ -100,6 +105,8 @@ export function fakeWorld () {
     slowDown (ms: number) { lag = ms },
     /** When the next timer is due, or Infinity. */
     nextTimerAt: () => Math.min(...[...timers.values()].map(timer => timer.at)),
+    /** How many timers are set. */
+    get timers () { return timers.size },
     /** Ends the current event-loop turn: deferred calls run, no time passes. */
     turn: settle,
     get now () { return now }

@@ -5,6 +5,8 @@ import type watcher from '@parcel/watcher'
 import t, { type Test } from 'tap'
 import { mountOf, pollingReason, detectPollingReason } from '../../lib/watch/polling-detection.js'
 import { ignoreMatcher, pollSubscribe } from '../../lib/watch/poll.js'
+import { eventually } from '../helpers/eventually.js'
+import { fakeWorld } from '../helpers/fake-world.js'
 import { fixture } from '../helpers/fixture.js'
 import { holdEventLoop } from '../helpers/loop.js'
 import { recorder } from '../helpers/recorder.js'
@@ -12,31 +14,58 @@ import { watchedRoot } from '../helpers/watched-root.js'
 
 holdEventLoop(t)
 
+/**
+ * The poller on a fake clock (the world's timers): after its first sweep, the next one starts
+ * only when the test moves the clock past the interval (`sweep()`), so what one sweep finds is
+ * exactly what was written before it.
+ */
 async function poll (t: Test, dir: string, ignore: string[] = []) {
+  const fake = fakeWorld()
   const batches = recorder<watcher.Event[]>()
-  const subscription = await pollSubscribe(dir, (_err, events) => { batches.add(events) }, { ignore, interval: 100 })
+  const steps: string[] = []
+  const ended = recorder<void>()
+  const subscription = await pollSubscribe(dir, (_err, events) => { steps.push('found'); batches.add(events) }, {
+    ignore,
+    interval: 100,
+    timers: fake.world,
+    onSweepStart: () => { steps.push('start') },
+    onSweepEnd: () => { steps.push('end'); ended.add() }
+  })
   t.teardown(() => subscription.unsubscribe())
-  return { next: batches.next }
+  /** Resolves once the poller waits for the clock (its sweep under way has ended). */
+  const waiting = async (): Promise<void> => await eventually(() => fake.timers === 1, 5000, 'the poller waiting for its interval')
+  return {
+    steps,
+    batches,
+    waiting,
+    /** One sweep: the clock moved by the interval; resolves once it has ended. */
+    async sweep (): Promise<void> {
+      await waiting()
+      const end = ended.next()
+      fake.advance(100)
+      await end
+    }
+  }
 }
 
 const sorted = (events: watcher.Event[]) => [...events].sort((a, b) => a.path.localeCompare(b.path))
 
-t.test('the poller reports updates, creates and deletes, in directories new and old', async t => {
+t.test('the poller reports updates, creates and deletes, in directories new and old, one sweep each time the clock moves', async t => {
   const dir = fixture(t, { 'a.html': 'a', sub: { 'b.html': 'b' }, gone: { 'c.html': 'c' } })
   const polled = await poll(t, dir)
-  let next = polled.next()
   await writeFile(join(dir, 'a.html'), 'changed, and longer')
-  t.same(await next, [{ path: join(dir, 'a.html'), type: 'update' }])
+  await polled.sweep()
+  t.same(polled.batches.all, [[{ path: join(dir, 'a.html'), type: 'update' }]])
 
-  next = polled.next()
   await mkdir(join(dir, 'new'))
   await writeFile(join(dir, 'new', 'd.html'), 'd')
   await unlink(join(dir, 'sub', 'b.html'))
   await rm(join(dir, 'gone'), { recursive: true })
-  // Usually one poll; two when a busy machine spreads the writes across a poll.
-  const events = [...await next]
-  while (events.length < 5) events.push(...await polled.next())
-  t.same(sorted(events), sorted([
+  await polled.waiting()
+  t.equal(polled.batches.all.length, 1, 'nothing found while the clock stands')
+  await polled.sweep()
+  t.equal(polled.batches.all.length, 2, 'one sweep, one batch')
+  t.same(sorted(polled.batches.all[1]), sorted([
     { path: join(dir, 'new'), type: 'create' },
     { path: join(dir, 'new', 'd.html'), type: 'create' },
     { path: join(dir, 'sub', 'b.html'), type: 'delete' },
@@ -47,31 +76,22 @@ t.test('the poller reports updates, creates and deletes, in directories new and 
 
 t.test('each sweep says when it begins, and when it ends, after delivering what it found', async t => {
   const dir = fixture(t, { 'a.html': 'a' })
-  const steps: string[] = []
-  const ended = recorder<void>()
-  const subscription = await pollSubscribe(dir, () => { steps.push('found') }, {
-    ignore: [],
-    interval: 100,
-    onSweepStart: () => { steps.push('start') },
-    onSweepEnd: () => { steps.push('end'); ended.add() }
-  })
-  t.teardown(() => subscription.unsubscribe())
-  await ended.next()
+  const polled = await poll(t, dir)
+  await polled.sweep()
   await writeFile(join(dir, 'a.html'), 'changed, and longer')
-  while (!steps.includes('found')) await ended.next()
-  t.same(steps.slice(steps.indexOf('found') - 1), ['start', 'found', 'end'])
-  t.match(steps.join(' '), /^(start end )+start found end$/, 'one sweep at a time, each begun and ended')
+  await polled.sweep()
+  t.same(polled.steps, ['start', 'end', 'start', 'end', 'start', 'found', 'end'], 'the first sweep at once, then one each time the clock moves')
 })
 
 t.test('the poller honours globs and absolute paths as @parcel/watcher does', async t => {
   const dir = fixture(t, { node_modules: { pkg: {} }, out: {}, src: {} })
   const polled = await poll(t, dir, ['**/node_modules/**', '**/*.map', join(dir, 'out')])
-  const next = polled.next()
   await writeFile(join(dir, 'node_modules', 'pkg', 'x.js'), 'x')
   await writeFile(join(dir, 'src', 'a.js.map'), 'x')
   await writeFile(join(dir, 'out', 'index.html'), 'x')
   await writeFile(join(dir, 'src', 'a.js'), 'x')
-  t.same(await next, [{ path: join(dir, 'src', 'a.js'), type: 'create' }])
+  await polled.sweep()
+  t.same(polled.batches.all, [[{ path: join(dir, 'src', 'a.js'), type: 'create' }]])
   const isIgnored = ignoreMatcher('/w', ['**/.git/**', '/w/dist'])
   t.same(['/w/.git/HEAD', '/w/dist', '/w/dist/a', '/w/distant', '/w/a'].map(isIgnored), [true, true, true, false, false])
 })

@@ -11,6 +11,7 @@ import { resolveOptions } from '../../lib/options.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import { subscribeResiliently, type Subscribe } from '../../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
+import { realWorld } from '../../lib/world.js'
 import type { BuildContext, FileChange } from '../../types/index.js'
 import { within } from '../helpers/eventually.js'
 import { fixture } from '../helpers/fixture.js'
@@ -101,7 +102,7 @@ t.test('a watcher error: logged, one rescan, a fresh subscription that delivers 
     return { unsubscribe: async () => { unsubscribed++; await subscription.unsubscribe() } }
   }
   const log = collectingLogger('info')
-  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
+  const ctx = createWatchContext(resolveOptions(), log.log, { subscribe })
   const batches = new EventEmitter()
   const lost = new EventEmitter()
   const changes: FileChange[][] = []
@@ -132,7 +133,7 @@ t.test('a deleted directory the watcher never reports is heard from the activity
     callback(err, events.filter(event => !(event.path === dir && event.type === 'delete')))
   }, opts)
   const log = collectingLogger('info')
-  const ctx = createWatchContext(resolveOptions(), log.log, subscribe)
+  const ctx = createWatchContext(resolveOptions(), log.log, { subscribe })
   const events = new EventEmitter()
   const noEvidence = { onReady () {}, onActivity () {}, onUnavailable () {}, onSweepStart () {}, onSweepEnd () {} }
   const watching = await watchDirectory(dir, {
@@ -174,7 +175,8 @@ t.test('a tree deleted and made again before the watcher has read its deletion i
       onEvents: batch => { events.emit('events', batch) },
       onLost: () => { events.emit('lost') },
       onFailed: err => { events.emit('error', err) },
-      log: log.log
+      log: log.log,
+      timers: realWorld
     })
     const lost = once(events, 'lost')
     rmSync(dir, { recursive: true })
@@ -205,7 +207,7 @@ t.test('a recovery lets go of the old subscription only once the watcher has rea
   const events = new EventEmitter()
   const log = collectingLogger('info')
   const subscription = await subscribeResiliently({
-    dir, subscribe, ignore: [], onEvents () {}, onLost: () => { events.emit('lost') }, onFailed: err => { events.emit('error', err) }, log: log.log
+    dir, subscribe, ignore: [], onEvents () {}, onLost: () => { events.emit('lost') }, onFailed: err => { events.emit('error', err) }, log: log.log, timers: realWorld
   })
   t.teardown(() => subscription.close())
   const lost = once(events, 'lost')
@@ -231,7 +233,7 @@ t.test('a walk that meets a vanished directory is made again; past three at star
     const log = collectingLogger('info')
     const batches = new EventEmitter()
     const isHeld = (line: { msg: string }): boolean => /watching again/.test(line.msg)
-    const watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost: () => {} }, createWatchContext(resolveOptions(), log.log, subscribe))
+    const watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost: () => {} }, createWatchContext(resolveOptions(), log.log, { subscribe }))
     t.teardown(() => watching?.close())
     if (where === 'in the background') {
       t.ok(log.lines.some(line => /keep vanishing/.test(line.msg)), 'the start went on after three walks')
@@ -264,7 +266,7 @@ t.test('a close while a walk goes on in the background returns once that walk is
     return { unsubscribe: async () => { await subscription.unsubscribe(); order.push('let go') } }
   }
   const log = collectingLogger('info')
-  const watching = await watchDirectory(dir, { onChanges () {}, onLost () {} }, createWatchContext(resolveOptions(), log.log, subscribe))
+  const watching = await watchDirectory(dir, { onChanges () {}, onLost () {} }, createWatchContext(resolveOptions(), log.log, { subscribe }))
   t.equal(calls, 4, 'the start went on, its fourth walk in flight')
   const closed = watching?.close().then(() => order.push('closed'))
   letWalk()
@@ -286,7 +288,7 @@ t.test('two watchers of one directory, started at once, subscribe one after the 
   const hear = async (): Promise<{ heard: Promise<unknown[]> }> => {
     const batches = new EventEmitter()
     const heard = once(batches, 'batch')
-    const watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost () {} }, createWatchContext(resolveOptions(), collectingLogger('info').log, subscribe))
+    const watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost () {} }, createWatchContext(resolveOptions(), collectingLogger('info').log, { subscribe }))
     t.teardown(() => watching?.close())
     return { heard }
   }
@@ -319,7 +321,7 @@ t.test('a start while a thread makes and deletes directories inside: no warning,
   for (let start = 1; start <= 5; start++) {
     await watching?.close()
     log = collectingLogger('info')
-    watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost: () => {} }, createWatchContext(resolveOptions(), log.log, watcher.subscribe))
+    watching = await watchDirectory(dir, { onChanges: batch => batches.emit('batch', batch), onLost: () => {} }, createWatchContext(resolveOptions(), log.log, { subscribe: watcher.subscribe }))
     t.same(log.lines.filter(line => line.level >= 40).map(line => [line.msg, (line.err as { message?: string } | undefined)?.message]), [], `start ${start}: no warning`)
     if (log.lines.some(line => /vanished while the watcher walked/.test(line.msg))) raced++
   }

@@ -17,7 +17,7 @@ function scripted () {
     display: path => path,
     onRelease: () => { releases++ },
     now: () => now,
-    files: { mtime: path => files.get(path)?.mtime ?? null, hash: path => files.get(path)?.hash ?? null },
+    files: { mtime: path => files.get(path)?.mtime ?? null, hashNow: path => files.has(path) ? files.get(path)?.hash ?? undefined : null },
     later: (fn, ms) => {
       const timer = { at: now + ms, fn, isDone: false }
       timers.push(timer)

@@ -15,7 +15,7 @@ import { WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS } from '../../lib/pipeline/co
 import { createLoopBreaker, HOLD_PHASES, OBSERVE_MS } from '../../lib/pipeline/loop-breaker.js'
 import { SUSPECT_AFTER } from '../../lib/pipeline/loop-evidence.js'
 import { edges, ImpossibleTransition, traceTransitions, type Transitions } from '../../lib/pipeline/machine.js'
-import { later } from '../../lib/pipeline/world.js'
+import { later } from '../../lib/world.js'
 import { DIST, fakePipeline, SRC } from '../helpers/fake-pipeline.js'
 import { fakeWorld } from '../helpers/fake-world.js'
 import { collectingLogger } from '../helpers/log.js'

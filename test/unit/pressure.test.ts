@@ -3,7 +3,7 @@ import t from 'tap'
 import { availableParallelism } from 'node:os'
 import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import { load, ownThreadsReady, waitedMs } from '../../lib/pipeline/pressure.js'
+import { load, ownThreadsReady, waitedMs } from '../../lib/pressure.js'
 import { withoutTrackerInThreads } from '../helpers/threads.js'
 
 withoutTrackerInThreads()

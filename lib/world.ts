@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { load, waitedMs, type Load } from './pressure.js'
 
 /**
@@ -24,21 +25,25 @@ export interface World {
   waited (): number
   /** What the machine is doing right now: threads ready to run per CPU (above 1, some wait for one: a writer, perhaps), and whether one is blocked on the disk. */
   load (): Load
-  /** What the loop breaker reads of a source file. */
-  readonly files: SourceFiles
+  /** What the loop breaker reads of a source file, and the outputs' hashes of a build's files. */
+  readonly files: Files
 }
 
-export interface SourceFiles {
+export interface Files {
   /** The file's mtime, or null: gone, not a file, or stamped in whole seconds (too coarse to tell). */
   mtime (path: string): number | null
-  /** A hash of its content, or null: gone, or too large to hash. */
-  hash (path: string): string | null
+  /**
+   * A hash of its content, read now; null: gone, not a file, or unreadable; undefined: larger
+   * than `maxBytes` (read it on the thread pool instead: hashLater).
+   */
+  hashNow (path: string, maxBytes: number): string | null | undefined
+  /** A hash of its content, read on the thread pool; null: gone, not a file, or unreadable. */
+  hashLater (path: string): Promise<string | null>
 }
 
-/** Files up to this size (bytes) are hashed; a larger one counts as changed whenever rewritten. */
-export const HASH_MAX_BYTES = 64 * 1024
+const digest = (content: Buffer): string => createHash('sha1').update(content).digest('base64')
 
-const sourceFiles: SourceFiles = {
+const diskFiles: Files = {
   mtime (path) {
     try {
       const stats = statSync(path, { throwIfNoEntry: false })
@@ -48,12 +53,19 @@ const sourceFiles: SourceFiles = {
       return null
     }
   },
-  hash (path) {
+  hashNow (path, maxBytes) {
     try {
       const stats = statSync(path, { throwIfNoEntry: false })
-      if (stats === undefined || !stats.isFile() || stats.size > HASH_MAX_BYTES) return null
-      return createHash('sha1').update(readFileSync(path)).digest('base64')
+      if (stats === undefined || !stats.isFile()) return null
+      return stats.size > maxBytes ? undefined : digest(readFileSync(path))
     } catch {
+      return null
+    }
+  },
+  async hashLater (path) {
+    try {
+      return digest(await readFile(path))
+    } catch { // gone, or a directory (EISDIR)
       return null
     }
   }
@@ -71,7 +83,7 @@ export const realWorld: World = {
   stat: path => statSync(path, { throwIfNoEntry: false }),
   waited: waitedMs,
   load,
-  files: sourceFiles
+  files: diskFiles
 }
 
 /** Runs `fn` after `ms` on `world`'s timers; returns a cancel function. */
