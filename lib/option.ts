@@ -1,10 +1,11 @@
 // One option of the plugin, declared by the part that reads it (watch/options.ts, pipeline/,
 // channel/, inject/, editor/, cluster/, metrics.ts; options.ts has the plugin's own and puts them
-// together). The declaration is all there is of the option in lib/: its check, its default, the
-// type the part reads (options.ts's ResolvedOptions is made of these), and what types/' `@default`
-// says (test/parity.test.ts compares).
+// together), or of a builder (builders/: each builder's own, resolved by resolveDeclared). The
+// declaration is all there is of the option in lib/: its check, its default, the type the part
+// reads (options.ts's ResolvedOptions, and each builder's, are made of these), and what types/'
+// `@default` says (test/parity.test.ts compares).
 import type { Builder } from '../types/index.js'
-import { invalid } from './validate.js'
+import { invalid, optionsObject } from './validate.js'
 
 /** What a declaration may read of the options resolved before it (declared earlier in options.ts's OPTIONS). */
 export interface Earlier {
@@ -13,18 +14,34 @@ export interface Earlier {
   readonly builder?: Builder | null
 }
 
-export interface Option<T> {
+/** `E`: what the declaration reads of the options declared before it (the plugin's: Earlier). */
+export interface Option<T, E = Earlier> {
   /**
    * The value a part reads, from the one the user gave (undefined when absent): a coded error
    * (FST_LIVERELOAD_INVALID_OPTION, validate.ts) when it is wrong.
    */
-  readonly resolve: (value: unknown, earlier: Earlier) => T
+  readonly resolve: (value: unknown, earlier: E) => T
   /** The default as types/index.d.ts's `@default` says it; undefined where it says none. */
   readonly documented: string | undefined
 }
 
-export function option<T> (documented: string | undefined, resolve: (value: unknown, earlier: Earlier) => T): Option<T> {
+export function option<T, E = Earlier> (documented: string | undefined, resolve: (value: unknown, earlier: E) => T): Option<T, E> {
   return { resolve, documented }
+}
+
+/** Every option of `D` as its declaration resolves it. */
+export type Resolved<D extends Record<string, Option<unknown, never>>> = { readonly [K in keyof D]: ReturnType<D[K]['resolve']> }
+
+/**
+ * `given` (a builder's options object) resolved by `declarations`, in their order, each reading
+ * those resolved before it. Anything but an object, or a key not declared, is a coded error
+ * naming `owner` (and the options it has).
+ */
+export function resolveDeclared<D extends Record<string, Option<unknown, never>>> (owner: string, declarations: D, given: unknown): Resolved<D> {
+  const opts = optionsObject<Record<string, unknown>>(owner, given, Object.keys(declarations))
+  const resolved: Record<string, unknown> = {}
+  for (const [key, { resolve }] of Object.entries(declarations) as Array<[string, Option<unknown, Record<string, unknown>>]>) resolved[key] = resolve(opts[key], resolved)
+  return Object.freeze(resolved) as Resolved<D>
 }
 
 /** A boolean option. */

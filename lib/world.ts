@@ -4,10 +4,11 @@ import { readFile } from 'node:fs/promises'
 import { load, waitedMs, type Load } from './pressure.js'
 
 /**
- * Everything the pipeline reads from or waits on outside itself: the clocks, timers, the turn of
- * the event loop, files and the kernel's pressure counters. The plugin's entry passes the real
- * one; the unit tests pass a fake (test/helpers/fake-world.ts), so that the whole path from a
- * watcher batch to a browser message runs on a fake clock.
+ * Everything the plugin's parts read from or wait on outside themselves: the clocks, timers, the
+ * turn of the event loop, files and the kernel's pressure counters. The plugin's entry passes the
+ * real one, and the plugin hands it to the pipeline, the hub, the watchers and the cluster; the
+ * tests pass a fake (test/helpers/fake-world.ts), so that the whole path from a watcher batch to
+ * a browser message runs on a fake clock.
  */
 export interface World {
   /** ms on a monotonic clock (performance's, from its time origin). */

@@ -73,6 +73,7 @@ t.test('a source saved on a fake clock: built once, its outputs settled, one rel
   })
   const client = await connectLiveReload(app, { transport: 'socket' })
   const heartbeat = fake.nextTimerAt()
+  t.equal(heartbeat - fake.now, 30_000, 'no timer but the hub\'s heartbeat')
   const reload = client.next('reload')
   writeFileSync(join(dir, 'src', 'page.md'), 'two')
   await runUntil(fake, () => app.liveReload.stats().messages > 1, heartbeat) // building, then the reload

@@ -33,25 +33,27 @@ t.test('every option in types/ is documented in docs/options.md', async t => {
   for (const option of options) t.match(table, `| \`${option}\` |`, option)
 })
 
-t.test('shardedBuilder: every @default in types/ matches lib/, and every option is in docs/builders.md', async t => {
-  const { DEFAULT_SHARDS, DEFAULT_SHARD_TIMEOUT_MS } = await import('../lib/builders/sharded/options.js')
-  const start = types.indexOf('export interface ShardedBuilderOptions')
-  const block = types.slice(start, types.indexOf('\n}', start))
-  const documented = new Map<string, string>()
-  for (const [, value, name] of block.matchAll(/@default (.+?)(?: \*\/)?\n(?:\s+\*\/\n)?\s+(\w+)\?:/g)) documented.set(name, value)
-  t.same(Object.fromEntries(documented), {
-    include: "'**'",
-    ignore: '[]',
-    shared: '[]',
-    shardOf: "'directory'",
-    shards: String(DEFAULT_SHARDS),
-    concurrency: 'os.availableParallelism()',
-    timeout: String(DEFAULT_SHARD_TIMEOUT_MS),
-    cache: "'node_modules/.cache/fastify-livereload/sharded-<id>' below `cwd`, `<id>` derived from `worker` and `sources`",
-    prune: 'true',
-    execArgv: 'process.execArgv',
-    cwd: 'process.cwd()'
-  })
+t.test('each builder: every option declared in lib/ has the @default types/ documents, and none another; every option is in docs/builders.md', async t => {
+  const { COMMAND_OPTIONS } = await import('../lib/builders/command.js')
+  const { RUN_OPTIONS } = await import('../lib/builders/run.js')
+  const { ISOLATED_OPTIONS } = await import('../lib/builders/isolated.js')
+  const { SHARDED_OPTIONS } = await import('../lib/builders/sharded/options.js')
   const builders = read('docs/builders.md')
-  for (const [, option] of block.matchAll(/^ {2}(\w+)\??:/gm)) t.match(builders, `| \`${option}\` |`, option)
+  const declared: Array<[string, Record<string, { documented: string | undefined }>]> = [
+    ['CommandBuilderOptions', COMMAND_OPTIONS],
+    ['RunBuilderOptions', RUN_OPTIONS],
+    ['IsolatedBuilderOptions', ISOLATED_OPTIONS],
+    ['ShardedBuilderOptions', SHARDED_OPTIONS]
+  ]
+  for (const [name, declarations] of declared) {
+    const start = types.indexOf(`export interface ${name}`)
+    const block = types.slice(start, types.indexOf('\n}', start))
+    const documented = new Map<string, string>()
+    for (const [, value, option] of block.matchAll(/@default (.+?)(?: \*\/)?\n(?:\s+\*\/\n)?\s+(\w+)\??:/g)) documented.set(option, value)
+    const defaults = Object.fromEntries(Object.entries(declarations).flatMap(([option, { documented }]) => documented === undefined ? [] : [[option, documented]]))
+    t.same(Object.fromEntries(documented), defaults, `${name}: the defaults`)
+    const options = [...block.matchAll(/^ {2}(\w+)\??:/gm)].map(match => match[1])
+    t.same(options.sort(), Object.keys(declarations).sort(), `${name}: one declaration per option`)
+    for (const option of options) t.match(builders, `| \`${option}\` |`, `${name}.${option} in docs/builders.md`)
+  }
 })

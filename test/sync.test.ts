@@ -1,13 +1,15 @@
 // Synchronized browsing on the server, over real sockets: what one tab sends reaches the other
-// tabs on its page, rebuilt, and nothing else; a tab that floods is closed; frames stay bounded.
+// tabs on its page, rebuilt, and nothing else; a tab that floods is closed; frames stay bounded;
+// the rates, kept on the world's clock, counted exactly on a fake one.
 // Absence is shown with a sentinel: a broadcast sent after the relay reaches every socket after
 // anything the relay wrote to it.
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { SYNC_BURST, SYNC_MAX_FRAME_BYTES, SYNC_PAGE_BURST, SYNC_PAGE_RATE_PER_S, SYNC_RATE_PER_S } from '../lib/channel/sync-relay.js'
+import { SYNC_BURST, SYNC_MAX_FRAME_BYTES, SYNC_PAGE_BURST, SYNC_RATE_PER_S } from '../lib/channel/sync-relay.js'
 import type { LiveReloadOptions } from '../types/index.js'
 import { channelClient, joinPage, type ChannelClient } from './helpers/cli.js'
+import { fakeWorld } from './helpers/fake-world.js'
 import { harness, type Harness } from './helpers/harness.js'
 
 interface Tab extends ChannelClient { closed: Promise<[number, string]> }
@@ -73,29 +75,51 @@ t.test('typed text up to 16 KiB goes through; a larger frame closes that tab (10
   t.equal(b.ws.readyState, WebSocket.OPEN, 'the other tab stays')
 })
 
+/** A server whose hub keeps its rates on a fake clock: no token comes back until the test moves it. */
+async function startOnFakeClock (t: Test) {
+  const fake = fakeWorld()
+  return { fake, ...await harness(t, { options: { sync: true }, world: fake.world }) }
+}
+
+/** The sync events `tab` got up to a sentinel: a broadcast reaches every socket after anything the relay wrote to it before. */
+async function syncedUpTo (app: Harness['app'], tabs: Tab[]): Promise<number[]> {
+  app.liveReload.reload()
+  await Promise.all(tabs.map(async tab => await tab.next('reload')))
+  return tabs.map(tab => tab.messages.filter(message => message.type === 'sync').length)
+}
+
 t.test('a tab that floods is rate-limited, then closed (1008); the others stay', async t => {
-  const { app, port } = await start(t)
+  const { app, port } = await startOnFakeClock(t)
   const b = await tab(t, port, '/')
-  const started = performance.now()
   const flood = await tab(t, port, '/')
   for (let i = 0; i < 10 * SYNC_BURST; i++) flood.ws.send(click(`#b${i}`))
   t.same(await flood.closed, [1008, 'sync events too fast'])
-  const seconds = (performance.now() - started) / 1000
-  app.liveReload.reload()
-  await b.next('reload')
-  // The burst is every frame the tab sent, its join the first: what the others got is the burst
-  // less that join, and at most what the rate gave back while the tab was open.
-  const relayed = b.messages.filter(message => message.type === 'sync').length
-  const refilled = Math.ceil(seconds * SYNC_RATE_PER_S)
-  t.ok(relayed >= SYNC_BURST - 1 && relayed <= SYNC_BURST - 1 + refilled, `the others got the burst less the join, and what ${seconds.toFixed(3)} s gave back at most: ${relayed} of ${10 * SYNC_BURST} (${SYNC_BURST - 1} to ${SYNC_BURST - 1 + refilled})`)
+  // The burst is every frame the tab sent, its join the first; the clock stood, so nothing came back.
+  t.same(await syncedUpTo(app, [b]), [SYNC_BURST - 1], 'the others got the burst less the join')
   t.equal(b.ws.readyState, WebSocket.OPEN)
   t.equal(app.liveReload.clients, 1, 'the flooding tab is gone')
 })
 
+t.test('a tab\'s rate comes back with the clock: past its burst, what a second gives back goes through', async t => {
+  const { app, port, fake } = await startOnFakeClock(t)
+  const b = await tab(t, port, '/')
+  const sender = await tab(t, port, '/')
+  const send = async (count: number, from: number): Promise<void> => {
+    for (let n = from; n < from + count; n++) sender.ws.send(click(`#s${n}`))
+    sender.ws.ping()
+    await once(sender.ws, 'pong') // the server takes a socket's frames in order: all taken
+  }
+  await send(SYNC_BURST, 0) // the join took one: the last of these is dropped
+  t.same(await syncedUpTo(app, [b]), [SYNC_BURST - 1], 'the burst, less the join')
+  fake.advance(1000)
+  await send(SYNC_RATE_PER_S + 1, SYNC_BURST)
+  t.same(await syncedUpTo(app, [b]), [SYNC_BURST - 1 + SYNC_RATE_PER_S], 'a second\'s rate more, and no more')
+  t.equal(sender.ws.readyState, WebSocket.OPEN, 'two frames dropped: not a flood')
+})
+
 t.test('a page has a budget of its own: 60 tabs on it, each within its own rate, cannot make the server relay more than the page allows', async t => {
-  const { app, port } = await start(t)
+  const { app, port } = await startOnFakeClock(t)
   const tabs = await Promise.all(Array.from({ length: 60 }, async () => await tab(t, port, '/')))
-  const started = performance.now()
   // Each tab sends at once all its own rate allows (its burst, less the join), then a ping: the
   // server takes a socket's frames in order, so its pong says it has taken them all.
   await Promise.all(tabs.map(async ({ ws }, i) => {
@@ -103,13 +127,11 @@ t.test('a page has a budget of its own: 60 tabs on it, each within its own rate,
     ws.ping()
     await once(ws, 'pong')
   }))
-  const seconds = (performance.now() - started) / 1000
-  app.liveReload.reload() // the sentinel, after all the server relayed
-  await Promise.all(tabs.map(async tab => await tab.next('reload')))
-  // A delivery is one event sent to one other tab: 59 for each event relayed here.
-  const delivered = tabs.reduce((sum, tab) => sum + tab.messages.filter(message => message.type === 'sync').length, 0)
-  const allowed = SYNC_PAGE_BURST + Math.ceil(seconds * SYNC_PAGE_RATE_PER_S)
-  t.ok(delivered >= SYNC_PAGE_BURST - 59 && delivered <= allowed, `${delivered} deliveries of ${60 * (SYNC_BURST - 1) * 59} asked for: the page's burst, and what ${seconds.toFixed(3)} s gave back at most (${allowed})`)
+  // A delivery is one event sent to one other tab: 59 for each event relayed here, each taking
+  // as much of the page's budget (at most its burst); the clock stood, so none came back.
+  const delivered = (await syncedUpTo(app, tabs)).reduce((sum, count) => sum + count, 0)
+  const cost = Math.min(59, SYNC_PAGE_BURST)
+  t.equal(delivered, 59 * Math.floor(SYNC_PAGE_BURST / cost), `${delivered} deliveries of ${60 * (SYNC_BURST - 1) * 59} asked for: the page's burst`)
   t.equal(app.liveReload.clients, 60, 'no tab was closed: each kept within its own rate')
 })
 

@@ -1,13 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
+import { resolveDeclared, type Option } from '../option.js'
+import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
-import { commandError, DEFAULT_MAX_OUTPUT } from './tool-output.js'
+import { commandError } from './tool-output.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 600_000
-const OPTIONS = ['cwd', 'env', 'timeout', 'maxOutput'] as const
+
+export const COMMAND_OPTIONS = {
+  cwd: cwdOption('commandBuilder'),
+  env: envDeclaration('commandBuilder'),
+  timeout: timeoutOption('commandBuilder', DEFAULT_BUILD_TIMEOUT_MS),
+  maxOutput: maxOutputOption('commandBuilder')
+} satisfies Record<keyof CommandBuilderOptions, Option<unknown, never>>
 
 /**
  * Runs shell commands in order, each after the previous one succeeded. Each command is the
@@ -19,11 +26,7 @@ export function commandBuilder (command: string | string[], options: CommandBuil
   if (!Array.isArray(commands) || commands.length === 0 || !commands.every(c => typeof c === 'string' && c.trim() !== '')) {
     throw new FST_LIVERELOAD_INVALID_OPTION('commandBuilder.command', 'must be a non-empty command string or array of them')
   }
-  optionsObject('commandBuilder', options, OPTIONS)
-  const timeout = integerOption('commandBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
-  const maxOutput = integerOption('commandBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
-  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) invalid('commandBuilder.cwd', 'must be a directory path')
-  const env = { ...process.env, ...envOption('commandBuilder.env', options.env) }
+  const { cwd, env, timeout, maxOutput } = resolveDeclared('commandBuilder', COMMAND_OPTIONS, options)
   const running = new Set<ChildProcess>()
 
   return {
@@ -31,7 +34,7 @@ export function commandBuilder (command: string | string[], options: CommandBuil
     async build ({ signal, log }) {
       for (const cmd of commands) {
         const started = Date.now()
-        const result = await run(cmd, { cwd: options.cwd, env, timeout, maxOutput, signal, running })
+        const result = await run(cmd, { cwd, env, timeout, maxOutput, signal, running })
         if (result !== null) return { errors: [result] } satisfies BuildOutcome
         log.debug({ command: cmd, ms: Date.now() - started }, 'command finished')
       }

@@ -3,15 +3,26 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuildContext, Builder, BuildOutcome, IsolatedBuilderOptions } from '../../types/index.js'
 import { builtFile } from '../built.js'
-import { envOption, flagsOption, integerOption, modulePath as toModulePath, optionsObject } from '../validate.js'
+import { option, resolveDeclared, type Option } from '../option.js'
+import { flagsOption, integerOption, modulePath as toModulePath } from '../validate.js'
 import { DEFAULT_BUILD_TIMEOUT_MS } from './command.js'
+import { envDeclaration, timeoutOption } from './options.js'
 import { KILL_GRACE_MS, killGroup, signalGroup } from './process-group.js'
 import type { ChildMessage, ParentMessage } from './isolated-messages.js'
 
 const RUNNER = fileURLToPath(builtFile('builders/isolated-child.js'))
 /** The end of the child's stderr kept for the error of a crash. */
 const MAX_STDERR = 8192
-const OPTIONS = ['timeout', 'maxMemory', 'execArgv', 'env'] as const
+
+export const ISOLATED_OPTIONS = {
+  timeout: timeoutOption('isolatedBuilder', DEFAULT_BUILD_TIMEOUT_MS),
+  /** MB; undefined: V8's default. */
+  maxMemory: option<number | undefined, unknown>(undefined, value => value === undefined ? undefined : integerOption('isolatedBuilder.maxMemory', value, { unit: 'MB' })),
+  /** The child's Node.js flags, with the heap limit of `maxMemory`. */
+  execArgv: option<string[], { maxMemory?: number }>('[]', (value, { maxMemory }) =>
+    [...(flagsOption('isolatedBuilder.execArgv', value) ?? []), ...(maxMemory === undefined ? [] : [`--max-old-space-size=${maxMemory}`])]),
+  env: envDeclaration('isolatedBuilder')
+} satisfies Record<keyof IsolatedBuilderOptions, Option<unknown, never>>
 
 interface Pending {
   id: number
@@ -26,11 +37,7 @@ interface Pending {
  */
 export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
   const file = toModulePath('isolatedBuilder.modulePath', modulePath)
-  optionsObject('isolatedBuilder', options, OPTIONS)
-  const timeout = integerOption('isolatedBuilder.timeout', options.timeout ?? DEFAULT_BUILD_TIMEOUT_MS, { unit: 'ms' })
-  if (options.maxMemory !== undefined) integerOption('isolatedBuilder.maxMemory', options.maxMemory, { unit: 'MB' })
-  const execArgv = [...(flagsOption('isolatedBuilder.execArgv', options.execArgv) ?? []), ...(options.maxMemory === undefined ? [] : [`--max-old-space-size=${options.maxMemory}`])]
-  const env = { ...process.env, ...envOption('isolatedBuilder.env', options.env) }
+  const { timeout, execArgv, env } = resolveDeclared('isolatedBuilder', ISOLATED_OPTIONS, options)
   const state: IsolatedState = { file, execArgv, env, timeout, child: null, stderrOf: new WeakMap(), pending: null, nextId: 0, closed: undefined }
   return {
     name: 'isolated',

@@ -3,13 +3,30 @@ import { createInterface } from 'node:readline'
 import { stripVTControlCharacters } from 'node:util'
 import type { Builder, BuildErrorInfo, BuildOutcome, RunBuilderOptions, WatchContext } from '../../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
-import { envOption, integerOption, invalid, optionsObject } from '../validate.js'
+import { option, resolveDeclared, type Option } from '../option.js'
+import { invalid } from '../validate.js'
+import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
-import { commandError, DEFAULT_MAX_OUTPUT } from './tool-output.js'
+import { commandError } from './tool-output.js'
 
-const OPTIONS = ['cwd', 'env', 'begins', 'ends', 'errors', 'timeout', 'maxOutput'] as const
 const DEFAULT_TIMEOUT_MS = 120_000
+
+/** A RegExp of the option, matched line by line: without `g` or `y`, whose lastIndex would make a test depend on the one before. */
+const pattern = (name: keyof RebuildPatterns): Option<RegExp, unknown> => option(undefined, (value = DEFAULT_PATTERNS[name]) => {
+  if (!(value instanceof RegExp)) invalid(`runBuilder.${name}`, 'must be a RegExp, matched against each line of the command\'s output')
+  return new RegExp(value.source, value.flags.replace(/[gy]/g, ''))
+})
+
+export const RUN_OPTIONS = {
+  cwd: cwdOption('runBuilder'),
+  env: envDeclaration('runBuilder'),
+  begins: pattern('begins'),
+  ends: pattern('ends'),
+  errors: pattern('errors'),
+  timeout: timeoutOption('runBuilder', DEFAULT_TIMEOUT_MS),
+  maxOutput: maxOutputOption('runBuilder')
+} satisfies Record<keyof RunBuilderOptions, Option<unknown, never>>
 /** A generator that died again before it finished a rebuild waits this long, doubled each time, before it is started again… */
 const FIRST_RESTART_DELAY_MS = 500
 /** …up to this. */
@@ -40,17 +57,8 @@ interface Rebuild {
  */
 export function runBuilder (command: string, options: RunBuilderOptions = {}): Builder {
   if (typeof command !== 'string' || command.trim() === '') throw new FST_LIVERELOAD_INVALID_OPTION('runBuilder.command', 'must be a non-empty command string')
-  optionsObject('runBuilder', options, OPTIONS)
-  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) invalid('runBuilder.cwd', 'must be a directory path')
-  const env = { ...process.env, ...envOption('runBuilder.env', options.env) }
-  const timeout = integerOption('runBuilder.timeout', options.timeout ?? DEFAULT_TIMEOUT_MS, { unit: 'ms' })
-  const maxOutput = integerOption('runBuilder.maxOutput', options.maxOutput ?? DEFAULT_MAX_OUTPUT, { unit: 'bytes' })
-  const patterns: RebuildPatterns = {
-    begins: pattern('begins', options.begins ?? DEFAULT_PATTERNS.begins),
-    ends: pattern('ends', options.ends ?? DEFAULT_PATTERNS.ends),
-    errors: pattern('errors', options.errors ?? DEFAULT_PATTERNS.errors)
-  }
-  const state: RunState = { command, options, env, timeout, maxOutput, patterns, rebuilds: null, stops: new Set() }
+  const { cwd, env, timeout, maxOutput, begins, ends, errors } = resolveDeclared('runBuilder', RUN_OPTIONS, options)
+  const state: RunState = { command, cwd, env, timeout, maxOutput, patterns: { begins, ends, errors }, rebuilds: null, stops: new Set() }
 
   /** The rebuilds since the last build, once the running one (if any) has ended: the last one decides. */
   async function build ({ signal }: { signal: AbortSignal }): Promise<BuildOutcome> {
@@ -63,7 +71,7 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
   }
 
   function errorOf (rebuild: Rebuild): BuildErrorInfo {
-    return commandError(command, rebuild.status ?? 'reported an error', rebuild.lines.join('\n'), options.cwd)
+    return commandError(command, rebuild.status ?? 'reported an error', rebuild.lines.join('\n'), cwd)
   }
 
   return {
@@ -80,7 +88,8 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
 /** What a run builder's parts share: its options as resolved, and the generator's rebuilds. */
 interface RunState {
   readonly command: string
-  readonly options: RunBuilderOptions
+  /** Working directory of the command; undefined: the process's. */
+  readonly cwd: string | undefined
   readonly env: NodeJS.ProcessEnv
   readonly timeout: number
   readonly maxOutput: number
@@ -159,8 +168,8 @@ function onLine (watching: Watching, raw: string): void {
 }
 
 function start (watching: Watching): void {
-  const { command, options, env } = watching.state
-  const spawned = spawn(guarded(command), { shell: true, detached: true, cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
+  const { command, cwd, env } = watching.state
+  const spawned = spawn(guarded(command), { shell: true, detached: true, cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
   watching.child = spawned
   watching.log.info({ command }, `started \`${command}\``)
   begin(watching)
@@ -244,10 +253,4 @@ wait "$command"
 status=$?
 kill "$!" 2>/dev/null
 exit "$status"`
-}
-
-/** A RegExp of the option, matched line by line: without `g` or `y`, whose lastIndex would make a test depend on the one before. */
-function pattern (name: string, value: unknown): RegExp {
-  if (!(value instanceof RegExp)) invalid(`runBuilder.${name}`, 'must be a RegExp, matched against each line of the command\'s output')
-  return new RegExp(value.source, value.flags.replace(/[gy]/g, ''))
 }

@@ -70,8 +70,8 @@ export function standingAfter (message: BroadcastMessage): 'set' | 'keep' | 'del
   return message.type === 'building' ? 'keep' : 'del'
 }
 
-/** The world's timers: the hub's waits (heartbeat, handshake, close grace) run on them. */
-export type Timers = Pick<World, 'setTimer' | 'clearTimer'>
+/** The world's clock and timers: the hub's waits (heartbeat, handshake, close grace) and the sync relay's rates run on them. */
+export type Timers = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
 
 /**
  * The connected browsers, and everything sent to them. No Fastify here beyond the logger.
@@ -108,7 +108,7 @@ export function createHub (
     : createSyncRelay(sync, (peer, json) => send(state, peer, [json]), (peer, reason) => {
       log.debug({ reason }, 'client closed')
       peer.close(1008, reason)
-    })
+    }, timers.now)
 
   return {
     get instance () { return state.instance },

@@ -56,9 +56,10 @@ interface TabState {
  * back-pressure); `close` ends a tab that floods. A sender past the rate has its frames dropped;
  * past a burst's worth dropped (forgiven slowly), it is closed (1008). A page past its own budget
  * of deliveries has its events dropped, whoever sends them. A tab is not held to the page it
- * joined: a navigation is announced for the page it left.
+ * joined: a navigation is announced for the page it left. The rates are kept on `now` (ms, the
+ * world's clock).
  */
-export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (peer: Peer, json: string) => void, close: (peer: Peer, reason: string) => void): SyncRelay {
+export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (peer: Peer, json: string) => void, close: (peer: Peer, reason: string) => void, now: () => number): SyncRelay {
   const tabs = new Map<Peer, TabState>()
   const pages = new Map<string, Page>()
 
@@ -73,7 +74,7 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
   function stateOf (peer: Peer): TabState {
     let state = tabs.get(peer)
     if (state === undefined) {
-      const created: TabState = state = { path: null, tokens: SYNC_BURST, dropped: 0, at: performance.now(), isClosed: false }
+      const created: TabState = state = { path: null, tokens: SYNC_BURST, dropped: 0, at: now(), isClosed: false }
       tabs.set(peer, created)
       peer.onClose(() => {
         leave(peer, created)
@@ -87,7 +88,7 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
     receive (peer, data) {
       const state = stateOf(peer)
       if (state.isClosed) return // its last frames, in flight while it closes
-      if (!isWithinRate(state)) {
+      if (!isWithinRate(state, now())) {
         if (state.dropped > SYNC_BURST) {
           state.isClosed = true
           close(peer, 'sync events too fast')
@@ -100,12 +101,12 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
         leave(peer, state)
         state.path = message.path
         let page = pages.get(message.path)
-        if (page === undefined) pages.set(message.path, page = { tabs: new Set(), tokens: SYNC_PAGE_BURST, at: performance.now() })
+        if (page === undefined) pages.set(message.path, page = { tabs: new Set(), tokens: SYNC_PAGE_BURST, at: now() })
         page.tabs.add(peer)
         return
       }
       const page = pages.get(message.path)
-      if (page === undefined || !isWithinPageRate(page, page.tabs.size - (page.tabs.has(peer) ? 1 : 0))) return
+      if (page === undefined || !isWithinPageRate(page, page.tabs.size - (page.tabs.has(peer) ? 1 : 0), now())) return
       const json = JSON.stringify(message)
       for (const other of page.tabs) if (other !== peer) deliver(other, json)
     }
@@ -117,8 +118,7 @@ export function createSyncRelay (settings: Readonly<SyncSettings>, deliver: (pee
  * rate (the event is dropped: no tab is to blame, nor closed). An event costs at most the burst,
  * so that a page of more tabs than that still hears, if slowly.
  */
-function isWithinPageRate (page: Page, deliveries: number): boolean {
-  const now = performance.now()
+function isWithinPageRate (page: Page, deliveries: number, now: number): boolean {
   page.tokens = Math.min(SYNC_PAGE_BURST, page.tokens + (now - page.at) / 1000 * SYNC_PAGE_RATE_PER_S)
   page.at = now
   if (page.tokens < Math.min(deliveries, SYNC_PAGE_BURST)) return false
@@ -127,8 +127,7 @@ function isWithinPageRate (page: Page, deliveries: number): boolean {
 }
 
 /** Takes a token; false when the tab is over its rate (the frame is dropped, and counted). */
-function isWithinRate (state: TabState): boolean {
-  const now = performance.now()
+function isWithinRate (state: TabState, now: number): boolean {
   const seconds = (now - state.at) / 1000
   state.at = now
   state.tokens = Math.min(SYNC_BURST, state.tokens + seconds * SYNC_RATE_PER_S)

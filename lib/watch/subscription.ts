@@ -124,7 +124,7 @@ function restart (state: Resilience): void {
 }
 
 async function recover (state: Resilience, own: number, previous: { unsubscribe (): Promise<void> } | null): Promise<void> {
-  const hold = previous === null ? null : await holdBackend(state.options.subscribe).catch(() => null)
+  const hold = previous === null ? null : await holdBackend(state.options.subscribe, state.options.timers).catch(() => null)
   try {
     await hold?.fence()
     // The kernel may still have dropped the watch first (the fence's guard ran out): nothing to undo.
@@ -239,16 +239,22 @@ const FENCE_MAX_MS = 1000
  * deletion then empties, and the new subscription reuses that tree and watches nothing. Seen in
  * 4 of 20 recoveries of a tree with a subdirectory, each one whose unsubscribe had failed.
  */
-async function holdBackend (subscribe: Subscribe): Promise<{ fence (): Promise<void>, release (): Promise<void> }> {
+async function holdBackend (subscribe: Subscribe, timers: SubscriptionOptions['timers']): Promise<{ fence (): Promise<void>, release (): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fastify-livereload-'))
   const arrived = new EventEmitter() // anything in our own directory is a fence
   try {
     const held = await subscribe(dir, () => arrived.emit('fence'), { ignore: [] })
     return {
       async fence () {
-        const fenced = once(arrived, 'fence', { signal: AbortSignal.timeout(FENCE_MAX_MS) }).catch(/* c8 ignore next -- a watcher that stopped */ () => {})
-        await writeFile(join(dir, 'fence'), '')
-        await fenced
+        const guard = new AbortController()
+        const cancel = later(timers, () => guard.abort(), FENCE_MAX_MS)
+        const fenced = once(arrived, 'fence', { signal: guard.signal }).catch(/* c8 ignore next -- a watcher that stopped */ () => {})
+        try {
+          await writeFile(join(dir, 'fence'), '')
+          await fenced
+        } finally {
+          cancel()
+        }
       },
       async release () {
         await held.unsubscribe().catch(() => {})

@@ -1,8 +1,10 @@
 import type { World } from '../../lib/world.js'
 
 /**
- * The coalescer's world on a fake clock: files are a map, timers and deferred calls run only
- * when the test advances time, so every rule is exercised with no real timer or file.
+ * A world on a fake clock: files are a map, timers and deferred calls run only when the test
+ * advances time, so every rule is exercised with no real timer or file. Whatever waits on it
+ * waits for the test: a hub closing on it terminates a client that does not answer its close
+ * only once the test moves the clock past the close grace.
  */
 export function fakeWorld () {
   let now = 1_000_000

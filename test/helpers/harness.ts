@@ -16,7 +16,7 @@ export interface HarnessOptions {
   setup?: (app: FastifyInstance) => void | Promise<void>
   /** Fastify's own options (a logger, https). */
   fastify?: FastifyServerOptions
-  /** The clocks, timers and files the plugin's pipeline waits on and reads (a fake clock: test/helpers/fake-world.ts); the real ones by default. */
+  /** The clocks, timers and files the plugin's parts wait on and read (a fake clock: test/helpers/fake-world.ts); the real ones by default. */
   world?: World
   /** Listen on a free loopback port (the default), or on `port`; false: the test only injects. */
   listen?: boolean

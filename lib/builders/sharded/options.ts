@@ -2,8 +2,9 @@
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import picomatch from 'picomatch'
-import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardResult, ShardSource } from '../../../types/index.js'
+import type { MergeContext, MergeOutcome, ShardedBuilderOptions, ShardOf, ShardResult, ShardSource } from '../../../types/index.js'
 import { DEFAULT_IGNORE } from '../../ignore.js'
+import { option, resolveDeclared, type Option } from '../../option.js'
 import { flagsOption, integerOption, invalid as invalidOption, modulePath, optionsObject, redisOption, validGlob } from '../../validate.js'
 import { digest } from './cache.js'
 import type { InputRules } from './inputs.js'
@@ -41,47 +42,64 @@ export interface ResolvedShardedOptions {
   output: string | null
 }
 
-const KNOWN = ['worker', 'sources', 'include', 'ignore', 'shared', 'shardOf', 'shards', 'merge', 'concurrency', 'timeout', 'cache', 'prune', 'workerData', 'execArgv', 'maxMemory', 'cwd', 'queue', 'output']
+/** What a declaration reads of those resolved before it. */
+interface ShardedEarlier { cwd: string, worker: string, sources: string[], shards: number, queue: QueueConfig | null }
+
+/**
+ * shardedBuilder's options, in the order they are resolved (`cwd` first: paths are below it; a
+ * declaration reads only those above it). The shape the builder reads is resolveShardedOptions'.
+ */
+export const SHARDED_OPTIONS = {
+  cwd: option<string, unknown>('process.cwd()', (value = process.cwd()) => {
+    if (typeof value !== 'string' || value === '') invalid('cwd', 'must be a directory path')
+    return value
+  }),
+  worker: option<string, ShardedEarlier>(undefined, (value, { cwd }) => modulePath('shardedBuilder.worker', value, cwd)),
+  sources: option<string[], ShardedEarlier>(undefined, (value, { cwd }) => paths('sources', value, false).map(source => resolve(cwd, source))),
+  include: option<InputRules['include'], unknown>("'**'", (value = '**') => picomatch(globs('include', value))),
+  ignore: option<InputRules['ignore'], unknown>('[]', (value = []) => picomatch([...DEFAULT_IGNORE, ...globs('ignore', value)], { dot: true })),
+  shared: option<InputRules['shared'], ShardedEarlier>('[]', (value = [], { cwd }) => globs('shared', value).map(entry => sharedEntryOf(entry, cwd))),
+  shards: option<number, unknown>(String(DEFAULT_SHARDS), (value = DEFAULT_SHARDS) => positiveInteger('shards', value)),
+  shardOf: option<ResolvedShardedOptions['shardOf'], ShardedEarlier>("'directory'", (value = 'directory', { shards }) => {
+    if (value !== 'directory' && value !== 'hash' && typeof value !== 'function') invalid('shardOf', 'must be "directory", "hash" or a function (file) => shard key')
+    return shardFunction(value as ShardOf, shards)
+  }),
+  merge: option<ResolvedShardedOptions['merge'], unknown>(undefined, value => {
+    if (value !== undefined && typeof value !== 'function') invalid('merge', 'must be a function (shards, ctx) => outcome')
+    return (value as ResolvedShardedOptions['merge']) ?? null
+  }),
+  concurrency: option<number, unknown>('os.availableParallelism()', value => positiveInteger('concurrency', value ?? availableParallelism())),
+  timeout: option<number, unknown>(String(DEFAULT_SHARD_TIMEOUT_MS), (value = DEFAULT_SHARD_TIMEOUT_MS) => integerOption('shardedBuilder.timeout', value, { unit: 'ms' })),
+  /** Absolute, or null for a memory-only cache. */
+  cache: option<string | null, ShardedEarlier>("'node_modules/.cache/fastify-livereload/sharded-<id>' below `cwd`, `<id>` derived from `worker` and `sources`", (value, { cwd, worker, sources }) => {
+    const cache = value ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
+    if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
+    return cache === false ? null : resolve(cwd, cache as string)
+  }),
+  prune: option<boolean, unknown>('true', (value = true) => {
+    if (typeof value !== 'boolean') invalid('prune', 'must be a boolean')
+    return value
+  }),
+  /** The value, and the value as it takes part in the cache key. */
+  workerData: option<{ value: unknown, key: string }, unknown>(undefined, value => ({ value, key: workerDataKey(value) })),
+  execArgv: option<string[] | undefined, unknown>('process.execArgv', value => flagsOption('shardedBuilder.execArgv', value)),
+  maxMemory: option<number | undefined, unknown>(undefined, value => value === undefined ? undefined : positiveInteger('maxMemory', value)),
+  queue: option<QueueConfig | null, ShardedEarlier>(undefined, (value, { cwd }) => value === undefined ? null : queueOf(value, cwd)),
+  // Shard workers answer through Redis: what they report is checked against the site's output directory.
+  output: option<string | null, ShardedEarlier>(undefined, (value, { cwd, queue }) => {
+    if (value === undefined) {
+      if (queue !== null) invalid('output', 'is required with queue: the directory the shards write into (the plugin\'s root), outside which no reported output is kept or pruned')
+      return null
+    }
+    if (typeof value !== 'string' || value === '') invalid('output', 'must be a directory path')
+    return resolve(cwd, value)
+  })
+} satisfies Record<keyof ShardedBuilderOptions, Option<unknown, never>>
 
 export function resolveShardedOptions (options: ShardedBuilderOptions): ResolvedShardedOptions {
-  optionsObject('shardedBuilder', options, KNOWN)
-  const cwd = options.cwd ?? process.cwd()
-  if (typeof cwd !== 'string' || cwd === '') invalid('cwd', 'must be a directory path')
-  const worker = modulePath('shardedBuilder.worker', options.worker, cwd)
-  const sources = paths('sources', options.sources, false).map(source => resolve(cwd, source))
-  const shards = positiveInteger('shards', options.shards ?? DEFAULT_SHARDS)
-  const shardOf = options.shardOf ?? 'directory'
-  if (shardOf !== 'directory' && shardOf !== 'hash' && typeof shardOf !== 'function') {
-    invalid('shardOf', 'must be "directory", "hash" or a function (file) => shard key')
-  }
-  if (options.merge !== undefined && typeof options.merge !== 'function') invalid('merge', 'must be a function (shards, ctx) => outcome')
-  const cache = options.cache ?? join(DEFAULT_CACHE_DIR, `sharded-${digest([worker, ...sources]).slice(0, 12)}`)
-  if (cache !== false && (typeof cache !== 'string' || cache === '')) invalid('cache', 'must be a directory path, or false')
-  if (options.prune !== undefined && typeof options.prune !== 'boolean') invalid('prune', 'must be a boolean')
-  if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) invalid('output', 'must be a directory path')
-  // Shard workers answer through Redis: what they report is checked against the site's output directory.
-  if (options.queue !== undefined && options.output === undefined) invalid('output', 'is required with queue: the directory the shards write into (the plugin\'s root), outside which no reported output is kept or pruned')
-  return {
-    worker,
-    rules: {
-      sources,
-      include: picomatch(globs('include', options.include ?? '**')),
-      ignore: picomatch([...DEFAULT_IGNORE, ...globs('ignore', options.ignore ?? [])], { dot: true }),
-      shared: globs('shared', options.shared ?? []).map(entry => sharedEntryOf(entry, cwd))
-    },
-    shardOf: shardFunction(shardOf, shards),
-    merge: (options.merge as ResolvedShardedOptions['merge']) ?? null,
-    concurrency: positiveInteger('concurrency', options.concurrency ?? availableParallelism()),
-    timeout: integerOption('shardedBuilder.timeout', options.timeout ?? DEFAULT_SHARD_TIMEOUT_MS, { unit: 'ms' }),
-    cache: cache === false ? null : resolve(cwd, cache),
-    prune: options.prune ?? true,
-    workerData: options.workerData,
-    execArgv: flagsOption('shardedBuilder.execArgv', options.execArgv),
-    maxMemory: options.maxMemory === undefined ? undefined : positiveInteger('maxMemory', options.maxMemory),
-    workerDataKey: workerDataKey(options.workerData),
-    queue: options.queue === undefined ? null : queueOf(options.queue, cwd),
-    output: options.output === undefined ? null : resolve(cwd, options.output)
-  }
+  const resolved = resolveDeclared('shardedBuilder', SHARDED_OPTIONS, options)
+  const { worker, sources, include, ignore, shared, shardOf, merge, concurrency, timeout, cache, prune, workerData, execArgv, maxMemory, queue, output } = resolved
+  return { worker, rules: { sources, include, ignore, shared }, shardOf, merge, concurrency, timeout, cache, prune, workerData: workerData.value, workerDataKey: workerData.key, execArgv, maxMemory, queue, output }
 }
 
 function queueOf (value: unknown, cwd: string): QueueConfig {
