@@ -97,13 +97,7 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
     observation.cancel = later(() => {
       enter('release')
       observation.cancel = null
-      // The experiment's result is on the disk: a suspect written while builds were held was
-      // written by someone else, whether or not the watcher's report of it is in yet (steady
-      // saves under load can stay one open batch for seconds, and the next one's mtime hides it).
-      for (const path of suspects(records)) {
-        if (isWrittenOutside(files.mtime(path), windows)) records.delete(path)
-        else records.set(path, { ...records.get(path)!, phase: 'observed' })
-      }
+      readHold(records, windows, files)
       onRelease()
     }, ms)
   }
@@ -151,6 +145,19 @@ export function createLoopBreaker (options: LoopBreakerOptions): LoopBreaker {
       records.clear()
     },
     close: () => stopObserving('close')
+  }
+}
+
+/**
+ * A hold's result, on the disk: a suspect written while builds were held was written by someone
+ * else, whether or not the watcher's report of it is in yet (steady saves under load can stay one
+ * open batch for seconds, and the next one's mtime hides it), and is no suspect; the others are
+ * observed.
+ */
+function readHold (records: Map<string, PathRecord>, windows: readonly BuildWindow[], files: Pick<Files, 'mtime'>): void {
+  for (const path of suspects(records)) {
+    if (isWrittenOutside(files.mtime(path), windows)) records.delete(path)
+    else records.set(path, { ...records.get(path)!, phase: 'observed' })
   }
 }
 
