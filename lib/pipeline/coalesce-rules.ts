@@ -148,14 +148,6 @@ export const EARLY_MS = 2
  */
 export const CONTENTION_RECHECK_MS = 1
 /**
- * A wait shorter than this (ms) cannot be timed, so a step due within it is due now. Node's
- * timers count whole milliseconds of the event loop's clock, which is read once per turn of the
- * loop and lags the real one by up to a millisecond: a timer fires up to that much early, and
- * waiting out the fraction left costs another timer, a millisecond or more (measured: 1.3 ms of
- * a save's 4.6 ms, its median, went to that second timer).
- */
-export const TIMER_RESOLUTION_MS = 1
-/**
  * While a thread is blocked on the disk, a quiet that is over is looked at again this often (ms)
  * at most; sooner at first (CONTENTION_RECHECK_MS, then as long again as it has waited).
  */
@@ -190,13 +182,13 @@ export function nextStep (e: Evidence, rules: Rules): Step {
     const lostUntil = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
     const saveAt = isHeldSave(e) ? e.lastWriteAt + (e.hasEmptyFile ? emptyQuiet(e, rules) : saveQuiet(e)) : Infinity
     const until = Math.min(lostUntil, saveAt)
-    if (until - e.now >= TIMER_RESOLUTION_MS) return { kind: 'wait', until }
+    if (until > e.now) return { kind: 'wait', until }
     return saveAt < lostUntil ? unlessDiskBlocked(e, saveAt) : { kind: 'flush' }
   }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
   const ready = readyAt(e, rules)
   const until = Math.min(ready, latest)
-  if (until - e.now < TIMER_RESOLUTION_MS) return e.phase === 'open' && ready <= latest ? unlessDiskBlocked(e, ready) : { kind: 'flush' }
+  if (until <= e.now) return e.phase === 'open' && ready <= latest ? unlessDiskBlocked(e, ready) : { kind: 'flush' }
   // Threads may wait meanwhile: the time lost grows, and the next decision waits longer.
   if (!isBusy(e)) return { kind: 'wait', until }
   // The CPUs may be free again before then: look again from when an uncontended wait would end,

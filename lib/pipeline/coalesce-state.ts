@@ -1,6 +1,6 @@
 import type { FileChange } from '../../types/index.js'
 import { COALESCER_PHASES, type CoalescerEvent, type CoalescerPhase } from './coalesce-phases.js'
-import { BURST_QUIET_MAX_MS, EARLY_MS, earlyWindow, mergeChanges, TIMER_RESOLUTION_MS, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
+import { BURST_QUIET_MAX_MS, EARLY_MS, earlyWindow, mergeChanges, WATCHER_FORCED_FLUSH_MS, WATCHER_QUIET_MS, type Evidence } from './coalesce-rules.js'
 import { transition } from './machine.js'
 import type { World } from '../world.js'
 import type { Load } from '../pressure.js'
@@ -134,9 +134,12 @@ export function evidence (s: CoalescerState, ctx: Context): Evidence {
   }
 }
 
+/** How often (ms) at most a burst's writes read the threads' waiting: one reading a millisecond is enough for a silence's count. */
+const SILENCE_READ_MS = 1
+
 /** Marks a write at `at`: the silence that may follow starts here (give or take the millisecond of the last reading). */
 function wrote (s: CoalescerState, ctx: Context, at: number): void {
-  if (at - s.silence.from >= TIMER_RESOLUTION_MS) s.silence = { from: at, waited: ctx.world.waited() }
+  if (at - s.silence.from >= SILENCE_READ_MS) s.silence = { from: at, waited: ctx.world.waited() }
 }
 
 /** How long, of a silence of `silentMs` since the last write, a writer may have been kept from writing. */
