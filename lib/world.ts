@@ -82,7 +82,12 @@ const now = (): number => performance.timeOrigin + performance.now()
  */
 const TIMER_RESOLUTION_MS = 1
 
-/** A wait on the loop's turns (see TIMER_RESOLUTION_MS): `fn` runs on the first turn at or past `due`. */
+/**
+ * A wait on the loop's turns (see TIMER_RESOLUTION_MS): `fn` runs on the first turn at or past
+ * `due`. Its turns keep the process alive, unlike the world's timers: an unref'd immediate
+ * waits in the poll phase for other I/O (a wait of 0.9 ms beside a listening server took 301 ms),
+ * and this one lasts less than a millisecond.
+ */
 class TurnWait {
   private immediate: NodeJS.Immediate
   constructor (fn: () => void, due: number) {

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { realWorld } from '../../lib/world.js'
 
-/** Resolves with the ms waited once the world's timer of `ms` runs (the process kept alive meanwhile: its timers are unref'd). */
+/** Resolves with the ms waited once the world's timer of `ms` runs (the process kept alive meanwhile: its timers of a millisecond or more are unref'd). */
 const after = (ms: number): Promise<number> => new Promise(resolve => {
   const alive = setInterval(() => {}, 60_000)
   const from = realWorld.now()
@@ -25,6 +25,27 @@ t.test('a wait cleared never runs, a fraction of a millisecond or a timer\'s', a
   await after(0.5) // set after each, run after each: each of the same kind
   await after(5)
   t.same(ran, [], 'neither ran')
+})
+
+t.test('…nor a fraction of a millisecond cleared while its turns go on', async t => {
+  // The wait's first turn comes before the turn queued after it: unless that first turn was
+  // already late (a thread kept off its CPU that long), the wait is under way when it is cleared.
+  let tries = 0
+  let ran = false
+  let isUnderWay = false
+  for (; tries < 20 && !isUnderWay; tries++) {
+    let hasRun = false
+    const timer = realWorld.setTimer(() => { hasRun = true }, 0.99)
+    await new Promise<void>(resolve => setImmediate(() => {
+      isUnderWay = !hasRun
+      realWorld.clearTimer(timer)
+      resolve()
+    }))
+    await after(1)
+    ran ||= isUnderWay && hasRun
+  }
+  t.ok(isUnderWay, `cleared under way (${tries} tries)`)
+  t.notOk(ran, 'it never ran')
 })
 
 t.test('a millisecond or more is Node\'s timer, which keeps no process alive', async t => {
