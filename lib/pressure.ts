@@ -38,11 +38,11 @@ function openIfPresent (path: string): number | null {
 /** What the machine is doing right now, from /proc/stat's instantaneous counts (not the load average's). */
 export interface Load {
   /**
-   * Threads of other processes ready to run per CPU, plus this one; at most 1 (none waits for a
-   * CPU), an upper bound: this process's threads are then not looked at. This process's other threads
+   * Threads of other processes ready to run per CPU, plus this one. This process's other threads
    * (the watcher's, libuv's pool hashing a build's outputs, V8's collector) are left out: none of
    * them writes a source while it runs, and right after a build they kept one save in five
-   * waiting a burst's quiet (p95 51 ms against 6 after an idle spell).
+   * waiting a burst's quiet (p95 51 ms against 6 after an idle spell). Exact above 1; at most 1
+   * nobody waits for a CPU, and it is all threads running per CPU (ours are then not read).
    */
   readonly readyPerCpu: number
   /**
