@@ -47,6 +47,14 @@ t.test('the inotify instance limit is a coded warning too, never a hang', async 
   t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
 })
 
+t.test('one instance free is not enough: a coded warning, never a hang', async t => {
+  // Watching takes two: this thread's event loop's (the activity's) and @parcel/watcher's. The
+  // probe once found the one free and let the watcher hang for it.
+  const { status, lines } = await serveWithLimit(t, 'max_inotify_instances', 1)
+  t.equal(status, 200)
+  t.match(lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT'), [{ err: { message: /fs\.inotify\.max_user_instances=\d+/ } }])
+})
+
 t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text', async t => {
   t.equal(inotifyLimitOf(new Error("inotify_add_watch on '/x' failed: No space left on device")), 'fs.inotify.max_user_watches')
   t.equal(inotifyLimitOf(Object.assign(new Error('x'), { code: 'EMFILE' })), 'fs.inotify.max_user_instances')

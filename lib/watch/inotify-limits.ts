@@ -1,3 +1,4 @@
+import { watch } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 
 export type InotifyLimit = 'fs.inotify.max_user_watches' | 'fs.inotify.max_user_instances'
@@ -14,11 +15,14 @@ export function inotifyLimitOf (err: unknown): InotifyLimit | null {
   return null
 }
 
-// The worker reports whether its own event loop could open an inotify instance.
+// The worker tells whether its own event loop could open an inotify instance (the loop's first
+// `fs.watch` opens it before it looks the path up: ENOENT is no limit), and exits, which closes it.
 const PROBE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { watch } = require('node:fs')
-try { watch(workerData).close(); parentPort.postMessage(null) } catch (err) { parentPort.postMessage(err.code ?? 'EMFILE') }
+let code = null
+try { watch(workerData).close() } catch (err) { code = err.code ?? 'EMFILE' }
+parentPort.postMessage(code)
 `
 
 let hasInstance: Promise<boolean> | undefined
@@ -27,22 +31,43 @@ let hasInstance: Promise<boolean> | undefined
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
  * is reached, its first `subscribe` in a process blocks the main thread for good instead of
  * failing (measured with @parcel/watcher 2.5 and 2.6 on Linux 6.18; fix proposed upstream in
- * https://github.com/parcel-bundler/watcher/pull/246), so we ask first: a worker thread has its
- * own event loop, so its `fs.watch` opens a fresh instance, and closes it on exit. The main
- * thread cannot ask: libuv keeps its loop's instance open for good, which would take the very
- * slot @parcel/watcher needs. A worker takes ~25 ms to start, so callers start the probe early
- * and do other work meanwhile. Once the answer is yes, @parcel/watcher holds its instance and
- * the question is not asked again.
+ * https://github.com/parcel-bundler/watcher/pull/246), so we ask first, for both instances
+ * watching takes: this thread's event loop's own (libuv opens it with the first `fs.watch` and
+ * keeps it for good; the activity, activity.ts, watches through it), opened here unless it is
+ * already, then a fresh one, a worker thread's: the answer counts once the worker has exited,
+ * which closes its instance, so that the instance it found free is free again for
+ * @parcel/watcher. A worker takes 25–65 ms to start, so callers ask early and do other work
+ * meanwhile. Once the answer is yes, @parcel/watcher holds its instance and the question is not
+ * asked again.
  */
 export function canOpenInotify (dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(true)
-  return (hasInstance ??= new Promise<boolean>(resolve => {
-    const worker = new Worker(PROBE, { eval: true, workerData: dir })
-    worker.once('message', (code: string | null) => resolve(code !== 'EMFILE')) // ENOENT: the directory is not there yet, which is no limit
-    worker.once('error', /* c8 ignore next: the probe itself failed; let the watcher tell */ () => resolve(true))
-    worker.once('exit', () => resolve(true))
-  }).then(isOk => {
+  return (hasInstance ??= askWorker(dir).then(isOk => {
     if (!isOk) hasInstance = undefined // the user may close other watchers: ask again next time
     return isOk
   }))
+}
+
+async function askWorker (dir: string): Promise<boolean> {
+  if (!openLoopInstance(dir)) return false
+  let code: string | null = null
+  try {
+    const worker = new Worker(PROBE, { eval: true, workerData: dir })
+    worker.once('message', (answer: string | null) => { code = answer })
+    await new Promise(resolve => {
+      worker.once('error', /* c8 ignore next: the probe itself failed; let the watcher tell */ () => {})
+      worker.once('exit', resolve)
+    })
+  } catch /* c8 ignore next: no thread to ask with (the permission model without --allow-worker); let the watcher tell */ {}
+  return code !== 'EMFILE'
+}
+
+/** Opens this thread's event loop's inotify instance unless it is open already; false when the limit refuses it. */
+function openLoopInstance (dir: string): boolean {
+  try {
+    watch(dir).close()
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EMFILE'
+  }
 }
