@@ -45,6 +45,13 @@ t.test('the inotify instance limit is a coded warning too, never a hang', async 
   const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
   t.equal(limited.length, 1)
   t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
+  t.same(lines.filter(line => line !== limited[0]), [], 'nothing else went wrong')
+})
+
+t.test('two instances free are enough: watching, without a word', async t => {
+  const { status, lines } = await serveWithLimit(t, 'max_inotify_instances', 2)
+  t.equal(status, 200)
+  t.same(lines, [])
 })
 
 t.test('one instance free is not enough: a coded warning, never a hang', async t => {
@@ -55,6 +62,13 @@ t.test('one instance free is not enough: a coded warning, never a hang', async t
   const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
   t.equal(limited.length, 1)
   t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
+  t.same(lines.filter(line => line !== limited[0]), [], 'nothing else went wrong')
+})
+
+t.test('two instances free are enough: watching, without a word', async t => {
+  const { status, lines } = await serveWithLimit(t, 'max_inotify_instances', 2)
+  t.equal(status, 200)
+  t.same(lines, [])
 })
 
 t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text', async t => {

@@ -44,7 +44,7 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
   let listening: Listening
   let certificate: Certificate | null = null
   // The watcher asks whether an inotify instance can be opened before its first subscription (a
-  // worker thread, ~25–40 ms): asked now, the answer comes while Fastify and the plugin load.
+  // worker thread, 25–65 ms): asked now, the answer comes while Fastify and the plugin load.
   if (options.poll === undefined) canOpenInotify(resolve(options.dir)) // never rejects
   try {
     if (options.https !== null) {

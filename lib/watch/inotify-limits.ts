@@ -31,25 +31,23 @@ let hasInstance: Promise<boolean> | undefined
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
  * is reached, its first `subscribe` in a process blocks the main thread for good instead of
  * failing (measured with @parcel/watcher 2.5 and 2.6 on Linux 6.18; fix proposed upstream in
- * https://github.com/parcel-bundler/watcher/pull/246), so we ask first, for both instances
- * watching takes: this thread's event loop's own (libuv opens it with the first `fs.watch` and
- * keeps it for good; the activity, activity.ts, watches through it), opened here unless it is
- * already, then a fresh one, a worker thread's: the answer counts once the worker has exited,
- * which closes its instance, so that the instance it found free is free again for
- * @parcel/watcher. A worker takes 25–65 ms to start, so callers ask early and do other work
- * meanwhile. Once the answer is yes, @parcel/watcher holds its instance and the question is not
- * asked again.
+ * https://github.com/parcel-bundler/watcher/pull/246), so we ask first. Watching takes two
+ * instances. One is this thread's event loop's, which libuv opens with the first `fs.watch` and
+ * keeps for good (the activity, activity.ts, watches through it): it is opened here. The other
+ * must still be free after that: a worker thread, whose own loop opens a fresh one, tells, and the
+ * answer counts once it has exited and so closed it again. A worker takes 25–65 ms to start, so
+ * callers ask early and do other work meanwhile. Once the answer is yes, it is not asked again.
  */
 export function canOpenInotify (dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(true)
-  return (hasInstance ??= askWorker(dir).then(isOk => {
+  return (hasInstance ??= (openLoopInstance(dir) ? askWorker(dir) : Promise.resolve(false)).then(isOk => {
     if (!isOk) hasInstance = undefined // the user may close other watchers: ask again next time
     return isOk
   }))
 }
 
+/** Whether a worker's event loop could open an instance, once the worker has closed it again. */
 async function askWorker (dir: string): Promise<boolean> {
-  if (!openLoopInstance(dir)) return false
   let code: string | null = null
   try {
     const worker = new Worker(PROBE, { eval: true, workerData: dir })

@@ -41,7 +41,7 @@ t.test('a deleted root is reported, watched again once recreated, and the next e
 })
 
 /** Where descriptor `fd` of this process leads ('' once it is closed). */
-function target (fd: string): string {
+function readTarget (fd: string): string {
   try {
     return readlinkSync(`/proc/self/fd/${fd}`)
   } catch {
@@ -49,11 +49,17 @@ function target (fd: string): string {
   }
 }
 
+/** This process's open descriptors, but for its live threads' /proc/self/task/<tid>/stat. */
+function countDescriptors (): number {
+  const threads = new Set(readdirSync('/proc/self/task'))
+  return readdirSync('/proc/self/fd').filter(fd => !threads.has(/^\/proc\/\d+\/task\/(\d+)\/stat$/.exec(readTarget(fd))?.[1] ?? '')).length
+}
+
 t.test('clean rebuilds of the root leak no file descriptor', async t => {
   const { dist, log, client } = await watchedRoot(t)
-  // Not the threads' /proc/self/task/<tid>/stat, which lib/pressure.ts opens once each, the first
-  // time a decision finds the machine busy (which may fall in any cycle), and keeps.
-  const openFds = (): number => readdirSync('/proc/self/fd').filter(fd => !/^\/proc\/\d+\/task\/\d+\/stat$/.test(target(fd))).length
+  // Not the live threads' /proc/self/task/<tid>/stat, which lib/pressure.ts opens once each, the
+  // first time a decision finds the machine busy (which may fall in any cycle), and keeps.
+  const openFds = countDescriptors
   const cycle = async (): Promise<void> => {
     const deleted = log.next(line => /deleted/.test(line.msg))
     await rm(dist, { recursive: true })
