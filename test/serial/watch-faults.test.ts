@@ -49,7 +49,11 @@ function readTarget (fd: string): string {
   }
 }
 
-/** This process's open descriptors, but for its live threads' /proc/self/task/<tid>/stat. */
+/**
+ * This process's open descriptors, but for its live threads' /proc/self/task/<tid>/stat, which
+ * lib/pressure.ts opens once each, the first time a decision finds the machine busy (in any
+ * cycle of a test), and keeps.
+ */
 function countDescriptors (): number {
   const threads = new Set(readdirSync('/proc/self/task'))
   return readdirSync('/proc/self/fd').filter(fd => !threads.has(/^\/proc\/\d+\/task\/(\d+)\/stat$/.exec(readTarget(fd))?.[1] ?? '')).length
@@ -57,9 +61,6 @@ function countDescriptors (): number {
 
 t.test('clean rebuilds of the root leak no file descriptor', async t => {
   const { dist, log, client } = await watchedRoot(t)
-  // Not the live threads' /proc/self/task/<tid>/stat, which lib/pressure.ts opens once each, the
-  // first time a decision finds the machine busy (which may fall in any cycle), and keeps.
-  const openFds = countDescriptors
   const cycle = async (): Promise<void> => {
     const deleted = log.next(line => /deleted/.test(line.msg))
     await rm(dist, { recursive: true })
@@ -70,9 +71,9 @@ t.test('clean rebuilds of the root leak no file descriptor', async t => {
     await rescan
   }
   await cycle() // whatever a first cycle opens once
-  const before = openFds()
+  const before = countDescriptors()
   for (let i = 0; i < 4; i++) await cycle() // the leak was one pipe per cycle
-  t.equal(openFds(), before, '@parcel/watcher leaked a pipe per cycle when its last subscription ended')
+  t.equal(countDescriptors(), before, '@parcel/watcher leaked a pipe per cycle when its last subscription ended')
 })
 
 t.test('a deleted source tree, recreated, runs one full build; the next edit builds and reloads', async t => {
