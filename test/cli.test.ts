@@ -381,12 +381,15 @@ t.test('--livereload in proxy mode: protocol 7 on /livereload stays with the com
   t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
   const watched = fixture(t, { 'a.txt': 'a' })
   const command = await serveCommand(t, ['--proxy', `127.0.0.1:${port}`, '--watch', watched, '--livereload'])
-  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/livereload`)
+  const ws = new WebSocket(`${command.url.replace('http', 'ws')}/livereload`, { handshakeTimeout: 30_000 })
   t.teardown(() => ws.terminate())
   await once(ws, 'open')
+  const answer = Promise.race([ // a socket dropped fails the test here, not the file's timeout
+    once(ws, 'message').then(([data]) => JSON.parse(String(data)) as unknown),
+    once(ws, 'close').then(([code]) => `closed (${String(code)}); the command printed:\n${command.lines.join('\n')}\n${command.stderr()}`)
+  ])
   ws.send(JSON.stringify({ command: 'hello', protocols: ['http://livereload.com/protocols/official-7'] }))
-  const [hello] = await once(ws, 'message') as [Buffer]
-  t.match(JSON.parse(String(hello)), { command: 'hello' }, 'the command answers LiveReload 7 itself')
+  t.match(await answer, { command: 'hello' }, 'the command answers LiveReload 7 itself')
   t.equal((await get(`${command.url}/anything`)).body, 'upstream')
 })
 

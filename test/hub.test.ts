@@ -6,6 +6,7 @@ import { createHub } from '../lib/channel/hub.js'
 import { eventually } from './helpers/eventually.js'
 import { fakeWorld } from './helpers/fake-world.js'
 import { collectingLogger } from './helpers/log.js'
+import { stall } from './helpers/loop.js'
 import { closeCode, rawWebSocket } from './helpers/raw-http.js'
 
 /**
@@ -53,6 +54,23 @@ t.test('on the world\'s clock: the heartbeat runs while there are clients, and t
   polite.close()
   await eventually(() => hub.size === 0, 5000, 'the polite client gone')
   t.equal(fake.nextTimerAt(), Infinity, 'the last client gone, the heartbeat stops: idle costs nothing')
+})
+
+t.test('a pong sent in time counts though the server\'s event loop is held up past the next beat', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { heartbeatMs: 50 })
+  t.teardown(() => hub.closeAll())
+  const { url, terminated } = await serve(t, hub)
+  const client = new WebSocket(url)
+  t.teardown(() => client.terminate())
+  await once(client, 'message')
+  await once(client, 'ping') // ws has written its pong by now
+  const outcome = Promise.race([
+    once(client, 'ping').then(() => 'pinged again'),
+    once(client, 'close').then(([code]) => `closed (${String(code)})`)
+  ])
+  stall(100) // the loop runs its timers before it reads its sockets: the next beat's first
+  t.equal(await outcome, 'pinged again', 'the beat read the pong first')
+  t.same(terminated, [])
 })
 
 t.test('a client that stops reading is terminated once its buffer passes the bound', async t => {

@@ -23,6 +23,7 @@ import { openEvents } from './helpers/events.js'
 import { fixture } from './helpers/fixture.js'
 import { harness } from './helpers/harness.js'
 import { collectingLogger, logLines } from './helpers/log.js'
+import { stall } from './helpers/loop.js'
 import { guardCases, upgradeStatus as upgradeAt } from './helpers/websocket.js'
 
 const HELLO = { command: 'hello', protocols: ['http://livereload.com/protocols/official-6', 'http://livereload.com/protocols/official-7'], ver: '4.0.2' }
@@ -240,6 +241,21 @@ t.test('a protocol 7 socket silent past the handshake deadline is dropped; a gre
   const next = greeted.next()
   hub.broadcast({ type: 'reload', paths: ['/a.html'] })
   t.same(await next, { command: 'reload', path: '/a.html', liveCSS: true, liveImg: true })
+  t.equal(hub.size, 1)
+})
+
+t.test('a hello sent in time counts though the server\'s event loop is held up past the deadline', async t => {
+  const hub = createHub({ maxClients: 10 }, collectingLogger().log, { handshakeMs: 50 })
+  const port = await lr7Only(t, hub)
+  const ws = await silentLr7(port) // its deadline runs from the upgrade, before this open
+  t.teardown(() => ws.terminate())
+  const outcome = Promise.race([
+    once(ws, 'message').then(([data]) => JSON.parse(String(data)) as unknown),
+    once(ws, 'close').then(([code]) => `closed (${String(code)})`)
+  ])
+  ws.send(JSON.stringify(HELLO)) // on the server's socket before the hold
+  stall(100) // the loop runs its timers before it reads its sockets: the deadline's first
+  t.same(await outcome, SERVER_HELLO, 'answered, not dropped')
   t.equal(hub.size, 1)
 })
 

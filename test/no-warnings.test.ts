@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { connectLiveReload } from '../lib/testing.js'
 import { copyBuilder } from './helpers/copy-builder.js'
 import { harness } from './helpers/harness.js'
+import { stall } from './helpers/loop.js'
 import { writeFromThread } from './helpers/writer-thread.js'
 
 /** Saves, each a dozen decisions or so of the coalescer, a millisecond or two from their due time. */
@@ -34,17 +35,9 @@ function busyMachine (t: Test): void {
   t.teardown(async () => { await Promise.all(spinners.map(async spinner => await spinner.terminate())) })
 }
 
-/**
- * Keeps this thread busy for `ms`. A decision is one synchronous call, so a stall cannot land
- * inside one; but a thread that has just used its CPU is the one the scheduler takes off it next.
- * Measured on 2 cores before the coalescer's fix (Node 24): without the stalls, 1 run in 6 warned;
- * with them, 4 in 4.
- */
-function stall (ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
-
+// The stalls: a decision is one synchronous call, so a stall cannot land inside one; but a thread
+// that has just used its CPU is the one the scheduler takes off it next. Measured on 2 cores
+// before the coalescer's fix (Node 24): without the stalls, 1 run in 6 warned; with them, 4 in 4.
 t.test('saves, builds, a burst and close on a busy machine make the process emit no warning', async t => {
   const warnings = collectWarnings(t)
   const { app, dir } = await harness(t, {

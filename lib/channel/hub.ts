@@ -70,8 +70,13 @@ export function standingAfter (message: BroadcastMessage): 'set' | 'keep' | 'del
   return message.type === 'building' ? 'keep' : 'del'
 }
 
-/** The world's clock and timers: the hub's waits (heartbeat, handshake, close grace) and the sync relay's rates run on them. */
-export type Timers = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
+/**
+ * The world's clock and timers: the hub's waits (heartbeat, handshake, close grace) and the sync
+ * relay's rates run on them. A deadline is decided a turn after its timer (`defer`): an event
+ * loop held up past it runs its timers before it reads its sockets, and the hello or pong that
+ * came in time would be read only after the socket was dropped for the lack of it.
+ */
+export type Timers = Pick<World, 'now' | 'setTimer' | 'clearTimer' | 'defer'>
 
 /**
  * The connected browsers, and everything sent to them. No Fastify here beyond the logger.
@@ -164,17 +169,20 @@ function send ({ timing, log }: HubState, peer: Peer, frames: readonly string[])
 // One timer for all clients, running only while there are clients: idle costs nothing.
 function startHeartbeat (state: HubState): void {
   if (state.heartbeat !== undefined) return
-  const beat = (): void => {
-    for (const peer of state.peers) {
-      if (peer.buffered > state.timing.maxBufferedBytes || !peer.beat()) {
-        state.log.debug('client missed a heartbeat: terminated')
-        peer.terminate()
+  const schedule = (): void => {
+    const timer: unknown = state.timers.setTimer(() => state.timers.defer(() => {
+      if (state.heartbeat !== timer) return // stopped (the last client gone, or close) meanwhile
+      for (const peer of state.peers) {
+        if (peer.buffered > state.timing.maxBufferedBytes || !peer.beat()) {
+          state.log.debug('client missed a heartbeat: terminated')
+          peer.terminate()
+        }
       }
-    }
-    // Stopped meanwhile (the last client gone, or close): no next beat.
-    if (state.heartbeat !== undefined) state.heartbeat = state.timers.setTimer(beat, state.timing.heartbeatMs)
+      if (state.heartbeat === timer) schedule() // not stopped by what was terminated
+    }), state.timing.heartbeatMs)
+    state.heartbeat = timer
   }
-  state.heartbeat = state.timers.setTimer(beat, state.timing.heartbeatMs)
+  schedule()
 }
 
 function stopHeartbeat (state: HubState): void {
@@ -200,10 +208,11 @@ function awaitGreeting (state: HubState, peer: Peer, onGreeted: NonNullable<Peer
     oldest.terminate()
   }
   pending.add(peer)
-  const deadline = timers.setTimer(() => {
+  const deadline = timers.setTimer(() => timers.defer(() => {
+    if (!pending.has(peer)) return // its hello was read in this turn, after the timer
     log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
     peer.terminate()
-  }, timing.handshakeMs)
+  }), timing.handshakeMs)
   const settle = (): void => {
     timers.clearTimer(deadline)
     pending.delete(peer)

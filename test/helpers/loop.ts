@@ -6,3 +6,9 @@ export function holdEventLoop (t: { teardown: (fn: () => void) => void }): void 
   const handle = setInterval(() => {}, 60_000)
   t.teardown(() => clearInterval(handle))
 }
+
+/** Keeps this thread busy for `ms`: its event loop held up, as a long synchronous call or a busy machine holds it. */
+export function stall (ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end);
+}
