@@ -12,6 +12,7 @@ const run = promisify(execFile)
 // Two tests at a time: most of their time is a server process of their own starting up.
 t.jobs = 2
 const fixture = fileURLToPath(new URL('fixtures/inotify-limit.mjs', import.meta.url))
+const laterFixture = fileURLToPath(new URL('fixtures/inotify-limit-later.mjs', import.meta.url))
 
 /**
  * Runs a real server whose inotify limit is `value`, in a user namespace of its own (the CI
@@ -56,6 +57,19 @@ t.test('two instances free are enough: watching, without a word', async t => {
   const { status, lines } = await serveWithLimit(t, 'max_inotify_instances', 2)
   t.equal(status, 200)
   t.same(lines, [])
+})
+
+// Each backend of @parcel/watcher opens an instance of its own: a directory that appears once
+// the last one is taken makes a new backend, which once hung on an answer asked at the start.
+t.test('a directory that appears after the last instance was taken is a coded warning, never a hang', async t => {
+  const dir = t.testdir({})
+  const { stdout } = await run('unshare', ['--user', '--map-root-user', process.execPath, laterFixture, dir], { timeout: 30_000 })
+  const { status, lines } = JSON.parse(stdout) as Awaited<ReturnType<typeof serveWithLimit>>
+  t.equal(status, 200, 'the server still answers')
+  const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
+  t.equal(limited.length, 1)
+  t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
+  t.same(lines.filter(line => line !== limited[0]).map(line => line.msg), ['not watching yet: the directory does not exist; watching starts when it does'])
 })
 
 t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text', async t => {

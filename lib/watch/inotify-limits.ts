@@ -29,14 +29,15 @@ let hasInstance: Promise<boolean> | undefined
 
 /**
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
- * is reached, its first `subscribe` in a process blocks the main thread for good instead of
+ * is reached, a `subscribe` that makes its backend (the first in a process) blocks the main thread for good instead of
  * failing (measured with @parcel/watcher 2.5 and 2.6 on Linux 6.18; fix proposed upstream in
  * https://github.com/parcel-bundler/watcher/pull/246), so we ask first. Watching takes two
  * instances. One is this thread's event loop's, which libuv opens with the first `fs.watch` and
  * keeps for good (the activity, activity.ts, watches through it): it is opened here. The other
  * must still be free after that: a worker thread, whose own loop opens a fresh one, tells, and the
  * answer counts once it has exited and so closed it again. A worker takes 25–65 ms to start, so
- * callers ask early and do other work meanwhile. Once the answer is yes, it is not asked again.
+ * callers ask early and do other work meanwhile. A yes is kept until a new backend of the
+ * watcher takes it (native.ts), a no is asked again next time.
  */
 export function canOpenInotify (dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(true)
@@ -44,6 +45,11 @@ export function canOpenInotify (dir: string): Promise<boolean> {
     if (!isOk) hasInstance = undefined // the user may close other watchers: ask again next time
     return isOk
   }))
+}
+
+/** Lets the next canOpenInotify ask again: the answer was taken for a backend (native.ts). */
+export function forgetInotifyAnswer (): void {
+  hasInstance = undefined
 }
 
 /** Whether a worker's event loop could open an instance, once the worker has closed it again. */

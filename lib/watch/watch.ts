@@ -1,5 +1,5 @@
 import { dirname, relative, resolve, sep } from 'node:path'
-import watcher from '@parcel/watcher'
+import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FileChange } from '../../types/index.js'
 import { FST_LIVERELOAD_WATCH_FAILED, FST_LIVERELOAD_WATCH_LIMIT } from '../errors.js'
@@ -7,7 +7,8 @@ import type { ResolvedOptions } from '../options.js'
 import { DEFAULT_POLL_INTERVAL_MS } from './options.js'
 import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
-import { canOpenInotify, inotifyLimitOf } from './inotify-limits.js'
+import { inotifyLimitOf } from './inotify-limits.js'
+import { nativeSubscribe } from './native.js'
 import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, type IgnoreRules } from '../ignore.js'
 import { displayPath, kindOfNow } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
@@ -45,16 +46,6 @@ export interface WatchContext {
   readonly warnLimit: (dir: string, limit: string, cause: unknown) => void
   readonly timers: WatchTimers
 }
-
-/**
- * @parcel/watcher's subscribe, on inotify where it is Linux. Left to choose, the watcher first
- * looks for a watchman server by running `watchman get-sockname` through a shell, on the event
- * loop's thread: 7 ms of the first subscription (1.4 ms without), up to 15 ms of stall at start
- * beside the rest of the start's work. And the activity's evidence holds only where the watcher
- * is fed by inotify too (activity.ts), not through watchman.
- */
-const nativeSubscribe: Subscribe = async (dir, callback, options) =>
-  await watcher.subscribe(dir, callback, process.platform === 'linux' ? { ...options, backend: 'inotify' } : options)
 
 /** The latest subscribe of each directory, settled or not: see oneAtATime. */
 const subscribing = new Map<string, Promise<unknown>>()
@@ -131,10 +122,6 @@ export async function watchSource (path: string, exclude: string | null, handler
 export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
   const log = ctx.log.child({ dir: displayPath(dir) })
   const interval = pollInterval(dir, ctx, log)
-  if (interval === null && !(await canOpenInotify(dir))) {
-    ctx.warnLimit(dir, 'fs.inotify.max_user_instances', new Error('inotify_init: too many instances'))
-    return null
-  }
   const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity, ctx.timers)
   let subscription: Subscription | undefined
   // Activity is evidence only where inotify feeds both views in the writer's own system call.
