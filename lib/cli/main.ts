@@ -10,7 +10,7 @@ import { isWildcard, listen, type Listening } from './listen.js'
 import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
 import type { ShardWorkerArgs } from './shard-worker-args.js'
-import { canOpenInotify } from '../watch/inotify-limits.js'
+import { canOpenInotify, forgetInotifyAnswer } from '../watch/inotify-limits.js'
 
 // Node ≥ 22.1: V8's compiled code of the modules loaded from here on (the server's chunks, Fastify
 // in them) kept on disk between starts, in Node's own cache directory (NODE_COMPILE_CACHE, else
@@ -69,6 +69,7 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
     process.exitCode = 1
     return
   }
+  forgetInotifyAnswer() // asked for this start: a directory that appears later asks afresh
   stopOnSignals(app, report)
   if (listening.movedFrom !== null) report.line(`port ${listening.movedFrom} is in use: using ${listening.port}`)
   const what = isDev ? `${options.dir}, restarted on code changes,` : options.proxy === null ? options.dir : options.proxy.origin

@@ -29,7 +29,7 @@ let hasInstance: Promise<boolean> | undefined
 
 /**
  * Whether @parcel/watcher can open its inotify instance. When `fs.inotify.max_user_instances`
- * is reached, a `subscribe` that makes its backend (the first in a process) blocks the main thread for good instead of
+ * is reached, a `subscribe` that makes its backend blocks the main thread for good instead of
  * failing (measured with @parcel/watcher 2.5 and 2.6 on Linux 6.18; fix proposed upstream in
  * https://github.com/parcel-bundler/watcher/pull/246), so we ask first. Watching takes two
  * instances. One is this thread's event loop's, which libuv opens with the first `fs.watch` and

@@ -10,18 +10,25 @@ import type { Subscribe } from './subscription.js'
  * is fed by inotify too (activity.ts), not through watchman.
  *
  * The watcher makes its inotify backend with the first subscription in a process and tears it
- * down with the last (and with an error of its own): each new backend opens an instance, and
- * where none is free the watcher blocks the main thread for good (inotify-limits.ts). So the
- * first subscription of each backend asks first, and a refusal is the watcher's own error
- * ("Too many open files"), which the caller reports as the limit. One answer serves one backend:
- * a directory that appears an hour after the start, once every other subscription has ended,
- * is asked for afresh, as is the backend after an error.
+ * down with the last, and with an error (2.6: src/Backend.cc, `unref` and `handleError`); its
+ * subscribe and its unsubscribe both make one where there is none. Each new backend opens an
+ * instance, and where none is free the watcher blocks the main thread for good
+ * (inotify-limits.ts). So:
+ * - a subscription made while no other lives asks first (after the last one's unsubscribe has
+ *   taken the old backend down), and so does the first after an error or a refusal; a refusal is
+ *   thrown as the watcher's own error would be ("Too many open files", EMFILE), which the caller
+ *   reports as the limit. Subscriptions made meanwhile share the answer.
+ * - a subscription that heard an error is not unsubscribed from the watcher: its callback went
+ *   with the error, and the watcher would make a backend only to find nothing in it.
  */
 export const nativeSubscribe: Subscribe = async (dir, callback, options) => {
-  if (live++ === 0 || hasFailed) {
-    hasFailed = false
-    backendAnswer = canOpenInotify(dir) // true at once where there is no inotify
-    forgetInotifyAnswer() // taken by this backend: the next one asks again
+  if (live++ === 0 || mustAsk) {
+    mustAsk = false
+    backendAnswer = lastLetGo.then(async () => {
+      const answer = canOpenInotify(dir) // true at once where there is no inotify
+      forgetInotifyAnswer() // taken by this backend: the next one asks again
+      return await answer
+    })
   }
   let isLive = true
   const letGo = (): void => {
@@ -29,15 +36,23 @@ export const nativeSubscribe: Subscribe = async (dir, callback, options) => {
     isLive = false
   }
   try {
-    if (!(await backendAnswer)) throw Object.assign(new Error('inotify_init: Too many open files'), { code: 'EMFILE' })
+    if (!(await backendAnswer)) {
+      mustAsk = true
+      throw Object.assign(new Error('Unable to initialize inotify: Too many open files'), { code: 'EMFILE' })
+    }
+    let heardError = false
     const subscription = await watcher.subscribe(dir, (err, events) => {
-      if (err !== null) hasFailed = true
+      if (err !== null) mustAsk = heardError = true
       callback(err, events)
     }, process.platform === 'linux' ? { ...options, backend: 'inotify' } : options)
     return {
       async unsubscribe () {
+        if (!isLive) return
         letGo()
-        await subscription.unsubscribe()
+        if (heardError && process.platform === 'linux') return
+        const done = subscription.unsubscribe()
+        if (live === 0) lastLetGo = done.catch(() => {})
+        await done
       }
     }
   } catch (err) {
@@ -50,5 +65,7 @@ export const nativeSubscribe: Subscribe = async (dir, callback, options) => {
 let live = 0
 /** Whether the current backend could open its instance (asked by its first subscription). */
 let backendAnswer: Promise<boolean> = Promise.resolve(true)
-/** A subscription heard an error: the backend may be gone with it, so the next subscription asks. */
-let hasFailed = false
+/** An error was heard (the backend may be gone with it) or an ask refused: the next subscription asks. */
+let mustAsk = false
+/** The unsubscribe of the last live subscription, which takes the backend down with it. */
+let lastLetGo: Promise<void> = Promise.resolve()
