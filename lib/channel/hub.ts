@@ -166,11 +166,16 @@ function send ({ timing, log }: HubState, peer: Peer, frames: readonly string[])
   for (const frame of frames) peer.write(frame)
 }
 
+/** Runs `decide` a turn after `ms` (see Timers); the handle goes to `clearTimer` until the timer has run. */
+function decideAfter (timers: Timers, decide: () => void, ms: number): unknown {
+  return timers.setTimer(() => timers.defer(decide), ms)
+}
+
 // One timer for all clients, running only while there are clients: idle costs nothing.
 function startHeartbeat (state: HubState): void {
   if (state.heartbeat !== undefined) return
   const schedule = (): void => {
-    const timer: unknown = state.timers.setTimer(() => state.timers.defer(() => {
+    const timer: unknown = decideAfter(state.timers, () => {
       if (state.heartbeat !== timer) return // stopped (the last client gone, or close) meanwhile
       for (const peer of state.peers) {
         if (peer.buffered > state.timing.maxBufferedBytes || !peer.beat()) {
@@ -179,7 +184,7 @@ function startHeartbeat (state: HubState): void {
         }
       }
       if (state.heartbeat === timer) schedule() // not stopped by what was terminated
-    }), state.timing.heartbeatMs)
+    }, state.timing.heartbeatMs)
     state.heartbeat = timer
   }
   schedule()
@@ -208,11 +213,11 @@ function awaitGreeting (state: HubState, peer: Peer, onGreeted: NonNullable<Peer
     oldest.terminate()
   }
   pending.add(peer)
-  const deadline = timers.setTimer(() => timers.defer(() => {
+  const deadline = decideAfter(timers, () => {
     if (!pending.has(peer)) return // its hello was read in this turn, after the timer
     log.debug({ ms: timing.handshakeMs }, 'client sent no handshake in time: terminated')
     peer.terminate()
-  }), timing.handshakeMs)
+  }, timing.handshakeMs)
   const settle = (): void => {
     timers.clearTimer(deadline)
     pending.delete(peer)
