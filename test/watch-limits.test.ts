@@ -24,7 +24,12 @@ async function serveWithLimit (t: Test, limit: string, value: number) {
     src: { a: {}, b: {} },
     content: { c: {} }
   })
-  const { stdout } = await run('unshare', ['--user', '--map-root-user', process.execPath, fixture, limit, String(value), dir], { timeout: 30_000 })
+  return await inNamespace(fixture, [limit, String(value), dir])
+}
+
+/** Runs a fixture (which lowers its limit itself) in a user namespace of its own, and reads what it printed. */
+async function inNamespace (script: string, args: string[]) {
+  const { stdout } = await run('unshare', ['--user', '--map-root-user', process.execPath, script, ...args], { timeout: 30_000 })
   return JSON.parse(stdout) as { status: number, body: string, lines: Array<{ level: number, msg: string, err?: { code: string, message: string } }> }
 }
 
@@ -62,9 +67,7 @@ t.test('two instances free are enough: watching, without a word', async t => {
 // Each backend of @parcel/watcher opens an instance of its own: a directory that appears once
 // the last one is taken makes a new backend, which once hung on an answer asked at the start.
 t.test('a directory that appears after the last instance was taken is a coded warning, never a hang', async t => {
-  const dir = t.testdir({})
-  const { stdout } = await run('unshare', ['--user', '--map-root-user', process.execPath, laterFixture, dir], { timeout: 30_000 })
-  const { status, lines } = JSON.parse(stdout) as Awaited<ReturnType<typeof serveWithLimit>>
+  const { status, lines } = await inNamespace(laterFixture, [t.testdir({})])
   t.equal(status, 200, 'the server still answers')
   const limited = lines.filter(line => line.err?.code === 'FST_LIVERELOAD_WATCH_LIMIT')
   t.equal(limited.length, 1)
