@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads'
 import watcher from '@parcel/watcher'
 import t from 'tap'
 import { resolveOptions } from '../../lib/options.js'
+import { ownThreadsReady } from '../../lib/pressure.js'
 import { connectLiveReload } from '../../lib/testing.js'
 import { subscribeResiliently, type Subscribe } from '../../lib/watch/subscription.js'
 import { createWatchContext, watchDirectory } from '../../lib/watch/watch.js'
@@ -52,9 +53,12 @@ function readTarget (fd: string): string {
 /**
  * This process's open descriptors, but for its live threads' /proc/self/task/<tid>/stat, which
  * lib/pressure.ts opens once each, the first time a decision finds the machine busy (in any
- * cycle of a test), and keeps.
+ * cycle of a test), and keeps. Those of threads that ended (a worker's, the inotify probe's) it
+ * closes on its next read of them, which may fall in any cycle too (a run counted two fewer
+ * after the cycles than before): that read is made first, so they count only where it leaves one.
  */
 function countDescriptors (): number {
+  ownThreadsReady()
   const threads = new Set(readdirSync('/proc/self/task'))
   return readdirSync('/proc/self/fd').filter(fd => !threads.has(/^\/proc\/\d+\/task\/(\d+)\/stat$/.exec(readTarget(fd))?.[1] ?? '')).length
 }
