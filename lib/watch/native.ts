@@ -21,51 +21,71 @@ import type { Subscribe } from './subscription.js'
  * - a subscription that heard an error is not unsubscribed from the watcher: its callback went
  *   with the error, and the watcher would make a backend only to find nothing in it.
  */
-export const nativeSubscribe: Subscribe = async (dir, callback, options) => {
-  if (live++ === 0 || mustAsk) {
-    mustAsk = false
-    backendAnswer = lastLetGo.then(async () => {
-      const answer = canOpenInotify(dir) // true at once where there is no inotify
-      forgetInotifyAnswer() // taken by this backend: the next one asks again
-      return await answer
-    })
-  }
-  let isLive = true
-  const letGo = (): void => {
-    if (isLive) live--
-    isLive = false
-  }
-  try {
-    if (!(await backendAnswer)) {
-      mustAsk = true
-      throw Object.assign(new Error('Unable to initialize inotify: Too many open files'), { code: 'EMFILE' })
-    }
-    let heardError = false
-    const subscription = await watcher.subscribe(dir, (err, events) => {
-      if (err !== null) mustAsk = heardError = true
-      callback(err, events)
-    }, process.platform === 'linux' ? { ...options, backend: 'inotify' } : options)
-    return {
-      async unsubscribe () {
-        if (!isLive) return
-        letGo()
-        if (heardError && process.platform === 'linux') return
-        const done = subscription.unsubscribe()
-        if (live === 0) lastLetGo = done.catch(() => {})
-        await done
-      }
-    }
-  } catch (err) {
-    letGo()
-    throw err
-  }
+export const nativeSubscribe: Subscribe = createNativeSubscribe({
+  subscribe: watcher.subscribe,
+  canOpen: canOpenInotify,
+  forget: forgetInotifyAnswer,
+  isLinux: process.platform === 'linux'
+})
+
+/** What nativeSubscribe is made of: the watcher's subscribe and the probe (test/unit/native.test.ts gives its own). */
+export interface NativeParts {
+  subscribe: typeof watcher.subscribe
+  /** Whether a new backend can open its inotify instance (inotify-limits.ts). */
+  canOpen (dir: string): Promise<boolean>
+  /** The answer was taken by a backend: the next canOpen asks again. */
+  forget (): void
+  isLinux: boolean
 }
 
-/** Native subscriptions made or being made in this process: while above 0, the watcher's backend lives (or is being made). */
-let live = 0
-/** Whether the current backend could open its instance (asked by its first subscription). */
-let backendAnswer: Promise<boolean> = Promise.resolve(true)
-/** An error was heard (the backend may be gone with it) or an ask refused: the next subscription asks. */
-let mustAsk = false
-/** The unsubscribe of the last live subscription, which takes the backend down with it. */
-let lastLetGo: Promise<void> = Promise.resolve()
+/** A nativeSubscribe of its own: one process's worth of backend bookkeeping. */
+export function createNativeSubscribe ({ subscribe, canOpen, forget, isLinux }: NativeParts): Subscribe {
+  /** Native subscriptions made or being made: while above 0, the watcher's backend lives (or is being made). */
+  let live = 0
+  /** Whether the current backend could open its instance (asked by its first subscription). */
+  let backendAnswer: Promise<boolean> = Promise.resolve(true)
+  /** An error was heard (the backend may be gone with it) or an ask refused: the next subscription asks. */
+  let mustAsk = false
+  /** The unsubscribe of the last live subscription, which takes the backend down with it. */
+  let lastLetGo: Promise<void> = Promise.resolve()
+
+  return async (dir, callback, options) => {
+    if (live++ === 0 || mustAsk) {
+      mustAsk = false
+      backendAnswer = lastLetGo.then(async () => {
+        const answer = canOpen(dir) // true at once where there is no inotify
+        forget() // taken by this backend: the next one asks again
+        return await answer
+      })
+    }
+    let isLive = true
+    const letGo = (): void => {
+      if (isLive) live--
+      isLive = false
+    }
+    try {
+      if (!(await backendAnswer)) {
+        mustAsk = true
+        throw Object.assign(new Error('Unable to initialize inotify: Too many open files'), { code: 'EMFILE' })
+      }
+      let heardError = false
+      const subscription = await subscribe(dir, (err, events) => {
+        if (err !== null) mustAsk = heardError = true
+        callback(err, events)
+      }, isLinux ? { ...options, backend: 'inotify' } : options)
+      return {
+        async unsubscribe () {
+          if (!isLive) return
+          letGo()
+          if (heardError && isLinux) return
+          const done = subscription.unsubscribe()
+          if (live === 0) lastLetGo = done.catch(() => {})
+          await done
+        }
+      }
+    } catch (err) {
+      letGo()
+      throw err
+    }
+  }
+}
