@@ -5,6 +5,7 @@
 // bench/results/dev-start.md (dev-start-<DEV_START_LABEL>.md when that is set); progress to stderr.
 // The Node that runs this script runs every tool.
 //
+// DEV_START_BEFORE=path/to/cli.js adds another build of ours (a before and after in one run).
 // DEV_START_N rounds (default 10), DEV_START_WARMUP untimed rounds before them (default 1: the
 // first start after a while reads its modules from disk), DEV_START_DEADLINE_S (default 600)
 // bounds the whole run: past it, every tool is killed, the figures so far are printed, exit 2.
@@ -54,8 +55,11 @@ if (!existsSync(path('../dist/cli.js'))) fail('dist/cli.js is missing: run `npm 
 if (!existsSync(FASTIFY_CLI)) fail('bench/node_modules/fastify-cli is missing: run `npm --prefix bench install`')
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g // eslint-disable-line no-control-regex
 
+const BEFORE = process.env.DEV_START_BEFORE // another build of ours (its dist/cli.js), for a before and after in one run
+const dev = (cli, port) => [cli, 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr']
 const TOOLS = [
-  { name: 'ours (`dev`)', args: port => [path('../dist/cli.js'), 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr'] },
+  { name: 'ours (`dev`)', args: port => dev(path('../dist/cli.js'), port) },
+  ...(BEFORE === undefined ? [] : [{ name: 'ours, before', args: port => dev(BEFORE, port) }]),
   { name: 'fastify start', args: port => [FASTIFY_CLI, 'start', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
   { name: 'fastify start --watch', args: port => [FASTIFY_CLI, 'start', '--watch', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
   { name: 'node --watch', args: () => ['--watch', 'server.js'] }

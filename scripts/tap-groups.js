@@ -34,10 +34,12 @@ export const LANES = ['test/firefox']
  * their paths, and a long one started last would end the run alone: these get entries in
  * .tap/groups/ whose names sort first, in this order (measured 2026-11-26 on 2 cores, four at a
  * time, a simulation of that run put the end 26 s sooner). An order only: a wrong or stale one
- * costs time, never a result; a file not named here runs after these, in path order.
+ * costs time, never a result; a file not named here runs after these, in path order. `test`
+ * names the processes of the short files (SHORT), 18–25 s each (2026-11-29): started after the
+ * longer ones, not last, so that the run does not end on them alone.
  */
 const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.test.ts', 'test/cluster.test.ts',
-  'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test/cli-https.test.ts', 'test/load.test.ts']
+  'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test', 'test/cli-https.test.ts', 'test/load.test.ts', 'test/unit']
 
 /**
  * Folders of test/ that run as this many processes, their files dealt by SECONDS: the browser
@@ -74,8 +76,8 @@ const SHORT = 4
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
  * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-28, where the burst
  * files' git checkout and tar wait on the disk: a checkout's unlinks of 2,000 files just written
- * took 1.2 ms each under `strace -w`), for dealing files into processes that end
- * together. A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale
+ * took 1.2 ms each under `strace -w`; bursts.test.ts's on 2026-11-29, after its bursts came to
+ * share one site), for dealing files into processes that end together. A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale
  * figure costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
 const SECONDS = new Map(Object.entries({
@@ -91,7 +93,7 @@ const SECONDS = new Map(Object.entries({
   'test/browser/editor.test.ts': 4,
   'test/browser/navigation-page.test.ts': 3,
   'test/browser/inject.test.ts': 3,
-  'test/serial/bursts.test.ts': 44.9,
+  'test/serial/bursts.test.ts': 23,
   'test/serial/build.test.ts': 27.9,
   'test/serial/loop.test.ts': 17.9,
   'test/serial/watch-faults.test.ts': 14.1,
