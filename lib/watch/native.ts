@@ -28,7 +28,7 @@ export const nativeSubscribe: Subscribe = createNativeSubscribe({
   isLinux: process.platform === 'linux'
 })
 
-/** What nativeSubscribe is made of: the watcher's subscribe and the probe (test/unit/native.test.ts gives its own). */
+/** What nativeSubscribe is made of, each replaceable: the watcher's subscribe, the probe, and the platform. */
 export interface NativeParts {
   subscribe: typeof watcher.subscribe
   /** Whether a new backend can open its inotify instance (inotify-limits.ts). */
