@@ -74,11 +74,11 @@ const SHORT = 4
 
 /**
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
- * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-28, where the burst
- * files' git checkout and tar wait on the disk: a checkout's unlinks of 2,000 files just written
- * took 1.2 ms each under `strace -w`; bursts.test.ts's on 2026-11-29, after its bursts came to
- * share one site), for dealing files into processes that end together. A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale
- * figure costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
+ * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-29, once
+ * bursts.test.ts's bursts came to share one site: making files on this machine's disk is what
+ * they took most of their time on), for dealing files into processes that end together. A plan
+ * only, as LONGEST_FIRST is: a file not named counts as one second, and a stale figure costs time,
+ * never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
 const SECONDS = new Map(Object.entries({
   'test/browser/sync.test.ts': 38,
@@ -93,15 +93,15 @@ const SECONDS = new Map(Object.entries({
   'test/browser/editor.test.ts': 4,
   'test/browser/navigation-page.test.ts': 3,
   'test/browser/inject.test.ts': 3,
-  'test/serial/bursts.test.ts': 23,
-  'test/serial/build.test.ts': 27.9,
-  'test/serial/loop.test.ts': 17.9,
-  'test/serial/watch-faults.test.ts': 14.1,
-  'test/serial/testing.test.ts': 7.3,
-  'test/serial/pipeline.test.ts': 7.2,
-  'test/serial/plugin.test.ts': 3.7,
-  'test/serial/poll.test.ts': 1.5,
-  'test/serial/safe-write.test.ts': 1.3,
+  'test/serial/bursts.test.ts': 18.1,
+  'test/serial/loop.test.ts': 17.6,
+  'test/serial/build.test.ts': 16.6,
+  'test/serial/watch-faults.test.ts': 10,
+  'test/serial/pipeline.test.ts': 7,
+  'test/serial/testing.test.ts': 5,
+  'test/serial/plugin.test.ts': 2.4,
+  'test/serial/safe-write.test.ts': 1.8,
+  'test/serial/poll.test.ts': 0.8,
   'test/cluster-lease.test.ts': 9,
   'test/sharded-builder.test.ts': 8,
   'test/run-builder.test.ts': 8,
