@@ -31,7 +31,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeApp } from './lib/fastify-app.js'
 import { fmt, freePort, inTurn, median, now, percentile, sleep } from './lib/harness.js'
@@ -55,7 +55,9 @@ if (!existsSync(path('../dist/cli.js'))) fail('dist/cli.js is missing: run `npm 
 if (!existsSync(FASTIFY_CLI)) fail('bench/node_modules/fastify-cli is missing: run `npm --prefix bench install`')
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g // eslint-disable-line no-control-regex
 
-const BEFORE = process.env.DEV_START_BEFORE // another build of ours (its dist/cli.js), for a before and after in one run
+/** Another build of ours (its dist/cli.js), for a before and after in one run: resolved here, as every tool starts in the app's directory. */
+const BEFORE = process.env.DEV_START_BEFORE === undefined ? undefined : resolve(process.env.DEV_START_BEFORE)
+if (BEFORE !== undefined && !existsSync(BEFORE)) fail(`DEV_START_BEFORE: ${BEFORE} does not exist`)
 const dev = (cli, port) => [cli, 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr']
 const TOOLS = [
   { name: 'ours (`dev`)', args: port => dev(path('../dist/cli.js'), port) },
@@ -194,7 +196,7 @@ function report (complete) {
     `${startedAt.toISOString()} · ${cpus()[0].model} × ${cpus().length} · load average before ${loadBefore.map(v => v.toFixed(2)).join(' ')}, after ${loadAfter.map(v => v.toFixed(2)).join(' ')} · node ${process.version} · ours ${versionOf('../package.json')} · fastify-cli ${versionOf('node_modules/fastify-cli/package.json')} · fastify ${versionOf('node_modules/fastify/package.json')}`,
     '',
     ...(complete ? [] : [`**Incomplete: the deadline (${DEADLINE_S} s) passed after ${roundsDone} of ${N} rounds.**`, '']),
-    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free loopback port, killed (with what it started) before the next. Time from spawn to the first complete answer of GET /version ("start"), asked from spawn on, again 5 ms after a refused connection or a 503. The app: 50 routes in files of their own, 25 with JSON schemas (bench/lib/fastify-app.js). ours: \`fastify-livereload dev app.js --port <p> --no-open --no-qr\`; fastify start: \`fastify start -a 127.0.0.1 -p <p> --options app.js\` (and with --watch); node --watch: \`node --watch server.js\`, a standalone server of app.js.`,
+    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free loopback port, killed (with what it started) before the next. Time from spawn to the first complete answer of GET /version ("start"), asked from spawn on, again 5 ms after a refused connection or a 503. The app: 50 routes in files of their own, 25 with JSON schemas (bench/lib/fastify-app.js). ours: \`fastify-livereload dev app.js --port <p> --no-open --no-qr\`${BEFORE === undefined ? '' : ` (ours, before: the same from ${BEFORE})`}; fastify start: \`fastify start -a 127.0.0.1 -p <p> --options app.js\` (and with --watch); node --watch: \`node --watch server.js\`, a standalone server of app.js.`,
     '',
     `| ${headers.join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,

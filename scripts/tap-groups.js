@@ -30,13 +30,15 @@ const SAVE_FILE = '.tap/serial-tests'
  */
 export const LANES = ['test/firefox']
 /**
- * The shared processes that take longest, longest first. tap starts processes in the order of
+ * The shared processes that take longest, about longest first. tap starts processes in the order of
  * their paths, and a long one started last would end the run alone: these get entries in
  * .tap/groups/ whose names sort first, in this order (measured 2026-11-26 on 2 cores, four at a
  * time, a simulation of that run put the end 26 s sooner). An order only: a wrong or stale one
  * costs time, never a result; a file not named here runs after these, in path order. `test`
- * names the processes of the short files (SHORT), 18–25 s each (2026-11-29): started after the
- * longer ones, not last, so that the run does not end on them alone.
+ * names the processes of the short files (SHORT), 15–20 s each idle (2026-11-29), and test/unit
+ * (7–12 s) comes after load: started after the longer ones, not among the last, so that the run
+ * does not end on one or two of them (a sampler of the processes every second showed its last
+ * 10 s so before).
  */
 const LONGEST_FIRST = ['test/browser', 'test/dev.test.ts', 'test/shard-queue.test.ts', 'test/cluster.test.ts',
   'test/cluster-failover.test.ts', 'test/cli.test.ts', 'test', 'test/cli-https.test.ts', 'test/load.test.ts', 'test/unit']

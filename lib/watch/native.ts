@@ -30,11 +30,13 @@ export const nativeSubscribe: Subscribe = createNativeSubscribe({
 
 /** What nativeSubscribe is made of, each replaceable: the watcher's subscribe, the probe, and the platform. */
 export interface NativeParts {
+  /** @parcel/watcher's subscribe. */
   subscribe: typeof watcher.subscribe
   /** Whether a new backend can open its inotify instance (inotify-limits.ts). */
   canOpen (dir: string): Promise<boolean>
   /** The answer was taken by a backend: the next canOpen asks again. */
   forget (): void
+  /** Linux: inotify asked for by name, and a subscription that heard an error is not unsubscribed. */
   isLinux: boolean
 }
 

@@ -30,6 +30,7 @@ function parts ({ isLinux = true } = {}) {
         unsubscribe: async () => {
           unsubscribed.push(dir)
           await letGo
+          if (dir.endsWith('stuck')) throw new Error('the backend did not stop')
         }
       }
     }) as typeof watcher.subscribe
@@ -132,4 +133,21 @@ t.test('an unsubscribe called twice unsubscribes once', async t => {
   const a = await p.open('/a')
   await Promise.all([a.unsubscribe(), a.unsubscribe()])
   t.same(p.unsubscribed, ['/a'])
+})
+
+t.test('an unsubscribe that fails still lets the next backend be asked for and made', async t => {
+  const p = parts()
+  const a = await p.open('/stuck')
+  await t.rejects(a.unsubscribe(), { message: 'the backend did not stop' }, 'its caller hears it')
+  await p.open('/b')
+  t.same(p.asked, ['/stuck', '/b'])
+})
+
+t.test('every subscription that waits on a refused answer is refused', async t => {
+  const p = parts()
+  p.answers.push(false)
+  const results = await Promise.allSettled([p.open('/a'), p.open('/b'), p.open('/c')])
+  t.same(results.map(result => result.status === 'rejected' && (result.reason as { code?: string }).code), ['EMFILE', 'EMFILE', 'EMFILE'])
+  t.same(p.asked, ['/a'], 'asked once for all three')
+  t.same(p.callbacks, [], 'the watcher was never asked')
 })
