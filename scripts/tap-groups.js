@@ -116,14 +116,30 @@ const SECONDS = new Map(Object.entries({
   'test/inject-property.test.ts': 2
 }))
 
-/** Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest seconds so far; each list by name. */
+/**
+ * Files that run one after the other in one process, never beside each other: each writes
+ * thousands of files to the disk, and a burst beside another process's writes to the same disk
+ * can stall past its quiet and split (docs/coalescing.md, "Known limits": a loaded run split the
+ * `cp -r` burst while build.test.ts wrote its 10,000 files).
+ */
+const TOGETHER = [['test/serial/bursts.test.ts', 'test/serial/build.test.ts']]
+
+/**
+ * Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest
+ * seconds so far, the files of one TOGETHER entry as one; each list by name.
+ */
 function deal (files, count) {
   const lists = Array.from({ length: count }, () => ({ files: [], seconds: 0 }))
   const seconds = file => SECONDS.get(file) ?? 1
-  for (const file of [...files].sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b))) {
+  const units = []
+  for (const file of files) {
+    const together = TOGETHER.find(names => names.includes(file))?.filter(name => files.includes(name)) ?? [file]
+    if (together[0] === file) units.push({ files: together, seconds: together.reduce((sum, name) => sum + seconds(name), 0) })
+  }
+  for (const unit of units.sort((a, b) => b.seconds - a.seconds || a.files[0].localeCompare(b.files[0]))) {
     const least = lists.reduce((fewest, list) => list.seconds < fewest.seconds ? list : fewest)
-    least.files.push(file)
-    least.seconds += seconds(file)
+    least.files.push(...unit.files)
+    least.seconds += unit.seconds
   }
   return lists.map(list => list.files.sort()).filter(list => list.length > 0)
 }
