@@ -76,11 +76,10 @@ const SHORT = 4
 
 /**
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
- * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-29, once
- * bursts.test.ts's bursts came to share one site: making files on this machine's disk is what
- * they took most of their time on), for dealing files into processes that end together. A plan
- * only, as LONGEST_FIRST is: a file not named counts as one second, and a stale figure costs time,
- * never a result. (A file with `t.jobs` runs in a process of its own: none here.)
+ * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-29, bursts.test.ts's
+ * the time of the process it ran in alone), for dealing files into processes that end together.
+ * A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale figure
+ * costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
 const SECONDS = new Map(Object.entries({
   'test/browser/sync.test.ts': 38,
@@ -95,7 +94,7 @@ const SECONDS = new Map(Object.entries({
   'test/browser/editor.test.ts': 4,
   'test/browser/navigation-page.test.ts': 3,
   'test/browser/inject.test.ts': 3,
-  'test/serial/bursts.test.ts': 18.1,
+  'test/serial/bursts.test.ts': 23.7,
   'test/serial/loop.test.ts': 17.6,
   'test/serial/build.test.ts': 16.6,
   'test/serial/watch-faults.test.ts': 10,
@@ -116,30 +115,14 @@ const SECONDS = new Map(Object.entries({
   'test/inject-property.test.ts': 2
 }))
 
-/**
- * Files that run one after the other in one process, never beside each other: each writes
- * thousands of files to the disk, and a burst beside another process's writes to the same disk
- * can stall past its quiet and split (docs/coalescing.md, "Known limits": a loaded run split the
- * `cp -r` burst while build.test.ts wrote its 10,000 files).
- */
-const TOGETHER = [['test/serial/bursts.test.ts', 'test/serial/build.test.ts']]
-
-/**
- * Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest
- * seconds so far, the files of one TOGETHER entry as one; each list by name.
- */
+/** Deals `files` into `count` lists: longest first (SECONDS), each to the list with the fewest seconds so far; each list by name. */
 function deal (files, count) {
   const lists = Array.from({ length: count }, () => ({ files: [], seconds: 0 }))
   const seconds = file => SECONDS.get(file) ?? 1
-  const units = []
-  for (const file of files) {
-    const together = TOGETHER.find(names => names.includes(file))?.filter(name => files.includes(name)) ?? [file]
-    if (together[0] === file) units.push({ files: together, seconds: together.reduce((sum, name) => sum + seconds(name), 0) })
-  }
-  for (const unit of units.sort((a, b) => b.seconds - a.seconds || a.files[0].localeCompare(b.files[0]))) {
+  for (const file of [...files].sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b))) {
     const least = lists.reduce((fewest, list) => list.seconds < fewest.seconds ? list : fewest)
-    least.files.push(...unit.files)
-    least.seconds += unit.seconds
+    least.files.push(file)
+    least.seconds += seconds(file)
   }
   return lists.map(list => list.files.sort()).filter(list => list.length > 0)
 }
