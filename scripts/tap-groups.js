@@ -77,7 +77,7 @@ const SHORT = 4
 /**
  * What the files that take longest took, in seconds (the sum of their tests' times in one whole
  * `npm test` on a fresh clone, idle, 2026-11-27; test/serial/'s on 2026-11-29, bursts.test.ts's
- * the time of the process it ran in alone), for dealing files into processes that end together.
+ * as the time of the process it ran in alone), for dealing files into processes that end together.
  * A plan only, as LONGEST_FIRST is: a file not named counts as one second, and a stale figure
  * costs time, never a result. (A file with `t.jobs` runs in a process of its own: none here.)
  */
