@@ -45,10 +45,10 @@ function parts ({ isLinux = true } = {}) {
     unsubscribed,
     forgotten: () => forgotten,
     /** The watcher's unsubscribes settle only once `release` is called. */
-    holdUnsubscribes () {
+    holdUnsubscribes (): () => void {
       let release = (): void => {}
       letGo = new Promise(resolve => { release = resolve })
-      return () => release()
+      return release
     }
   }
 }
