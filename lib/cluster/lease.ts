@@ -70,7 +70,7 @@ export function leaseTimings (ttl: number): { renewMs: number, stepDownMs: numbe
 }
 
 /** What the lease waits on: the clock and timers (the plugin's world; a fake in test/unit/machines.test.ts). */
-export type LeaseWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer'>
+export type LeaseWorld = Pick<World, 'now' | 'setTimer' | 'clearTimer' | 'defer'>
 
 /** What the steps of one lease share: its settings, and the state they change. */
 interface LeaseState {
@@ -166,11 +166,22 @@ async function release (lease: LeaseState): Promise<boolean> {
   })
 }
 
-/** The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that. */
+/**
+ * The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that, decided
+ * after the I/O of the turn the deadline's timer runs in: an event loop held up past the deadline
+ * runs its timers before it reads its sockets, and a renewal answered in time (which moves the
+ * deadline) is read first. The hub's deadlines are decided so too (decideAfter, hub.ts).
+ */
 function renewedAt (lease: LeaseState, sentAt: number): void {
   const { world } = lease
   world.clearTimer(lease.deadline)
-  lease.deadline = world.setTimer(() => { stepDown(lease, 'expiring', `the lease could not be renewed for ${lease.stepDownMs} ms`) }, Math.max(0, sentAt + lease.stepDownMs - world.now()))
+  const deadline: unknown = world.setTimer(() => {
+    world.defer(() => {
+      if (lease.deadline !== deadline || !isIn(lease, 'leading')) return // renewed, stepped down or closed meanwhile
+      stepDown(lease, 'expiring', `the lease could not be renewed for ${lease.stepDownMs} ms`)
+    })
+  }, Math.max(0, sentAt + lease.stepDownMs - world.now()))
+  lease.deadline = deadline
 }
 
 function stepDown (lease: LeaseState, event: 'taken' | 'expiring', reason: string): void {

@@ -179,9 +179,15 @@ const { renewMs, stepDownMs } = leaseTimings(TTL)
 /** A reply the test has not given yet: one command sent to the fake Redis. */
 interface Sent { name: 'acquire' | 'renew' | 'release', answer: (value: unknown) => void, fail: (err: Error) => void }
 
-/** A lease on a fake clock and a fake Redis link: each command waits for the test's answer. */
-function fakeLease () {
+/**
+ * A lease on a fake clock and a fake Redis link: each command waits for the test's answer. With
+ * `isTurnHeld`, what the lease defers to the end of its event-loop turn waits for the test's
+ * endTurn(), so that replies can come between a timer and what it decides.
+ */
+function fakeLease (isTurnHeld = false) {
   const fake = fakeWorld()
+  const deferred: Array<() => void> = []
+  const world = isTurnHeld ? { ...fake.world, defer: (fn: () => void) => { deferred.push(fn) } } : fake.world
   const sent: Sent[] = []
   const heard: string[] = []
   const send = (name: Sent['name']) => async () => await new Promise((resolve, reject) => { sent.push({ name, answer: resolve, fail: reject }) })
@@ -195,7 +201,8 @@ function fakeLease () {
     onAcquired: (epoch, isLate) => heard.push(`acquired ${epoch}${isLate ? ' late' : ''}`),
     onLost: reason => heard.push(`lost: ${reason}`),
     onLeader: leader => heard.push(`leader ${leader}`)
-  }, fake.world)
+  }, world)
+  const endTurn = (): void => { for (const fn of deferred.splice(0)) fn() }
   /** The oldest reply not given yet, which must be to `name`. */
   function next (name: Sent['name']): Sent {
     const first = sent.shift()
@@ -212,7 +219,7 @@ function fakeLease () {
     fake.advance(2 * renewMs)
     return [next('renew'), next('renew')]
   }
-  return { fake, link, lease, sent, heard, next, replies, leadWithTwoRenewals }
+  return { fake, link, lease, sent, heard, next, replies, leadWithTwoRenewals, endTurn }
 }
 
 t.test('scenarios: the lease taken, renewed, found taken, held by another, tried again when asked during a try', async t => {
@@ -261,6 +268,38 @@ t.test('scenarios: renewals unanswered until the deadline; their late answers, a
   l.next('acquire').answer([1, 2])
   await l.replies()
   t.same(l.heard, ['leader me', 'acquired 2', 'leader null', `lost: the lease could not be renewed for ${stepDownMs} ms`, 'leader me', 'acquired 2 late'])
+})
+
+t.test('scenarios: a loop held past the deadline reads the renewal answered meanwhile before it decides', async t => {
+  const l = fakeLease(true)
+  l.lease.resume()
+  l.next('acquire').answer([1, 3])
+  await l.replies()
+  l.fake.advance(stepDownMs) // the deadline's timer ran, the loop held since the first renewal went out
+  const [first, second] = [l.next('renew'), l.next('renew')]
+  first.answer(1) // ...and its answer came meanwhile, read in this turn's I/O
+  await l.replies()
+  l.endTurn()
+  t.ok(l.lease.isLeader, 'renewed in time: still leading')
+  second.answer(1)
+  await l.replies()
+  l.fake.advance(stepDownMs) // no renewal answered since: the deadline decides
+  l.endTurn()
+  t.notOk(l.lease.isLeader)
+  t.same(l.heard, ['leader me', 'acquired 3', 'leader null', `lost: the lease could not be renewed for ${stepDownMs} ms`])
+
+  const closing = fakeLease(true)
+  closing.lease.resume()
+  closing.next('acquire').answer([1, 4])
+  await closing.replies()
+  closing.fake.advance(stepDownMs)
+  closing.next('renew')
+  closing.next('renew')
+  const released = closing.lease.close() // closed before the deadline's decision
+  closing.next('release').answer(1)
+  t.equal(await released, true)
+  closing.endTurn()
+  t.same(closing.heard, ['leader me', 'acquired 4'], 'a closed lease decides nothing')
 })
 
 t.test('scenarios: late renewals after a step-down; Redis lost and back', async t => {
