@@ -158,8 +158,8 @@ async function buildingSite (t: Test, registry: Registry) {
       async build ({ changes, full }) {
         // Work that takes time, so that the durations have a floor to check: at least workMs by
         // the clock the build is timed with. A timer alone may end sooner by that clock: Node
-        // counts its delay from the event loop's time, read when the turn began (a run of the whole suite saw
-        // a failed build of 59 ms).
+        // counts its delay from the event loop's time, read when the turn began (a run of the
+        // whole suite timed a failed build under 60 ms).
         const began = performance.now()
         for (let left = workMs; left > 0; left = began + workMs - performance.now()) await new Promise(resolve => setTimeout(resolve, left))
         const text = full ? 'one' : String(changes.length)
