@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import WebSocket, { WebSocketServer } from 'ws'
 import { requestHeaders, responseHeaders } from './proxy-headers.js'
+import { decideAfter, realWorld } from './world.js'
 
 /** What one side of a proxied WebSocket may leave unread (bytes): an app's frames can be large. */
 export const MAX_UNREAD_BYTES = 16 * 1024 * 1024
@@ -128,12 +129,13 @@ function awaitHandshake ({ chosen, browsers, pairs, handshakes }: Sockets, upstr
     const settle = (outcome: Outcome): void => {
       if (isSettled) return
       isSettled = true
-      clearTimeout(timer)
+      realWorld.clearTimer(timer)
       socket.off('close', onGone)
       handshakes.delete(upstream)
       resolve(outcome)
     }
-    const timer = timeout === undefined || timeout === 0 ? undefined : setTimeout(() => settle({ kind: 'timeout' }), timeout)
+    // An upstream that opened in time is read first, however long our event loop was held up (decideAfter).
+    const timer = timeout === undefined || timeout === 0 ? undefined : decideAfter(realWorld, () => { settle({ kind: 'timeout' }) }, timeout)
     const onGone = (): void => settle({ kind: 'gone' })
     socket.once('close', onGone)
     upstream.once('open', () => {

@@ -118,6 +118,17 @@ export const realWorld: World = {
   files: diskFiles
 }
 
+/**
+ * Runs `decide` once `ms` have passed, after the I/O of the event-loop turn its timer runs in
+ * (`world.defer`); returns the timer, for `world.clearTimer` until it has run. A deadline's
+ * timer alone misjudges a loop held up past it: the loop runs its timers before it reads its
+ * sockets and pipes, so what came in time (a hello, a renewal's answer, a command's exit) would be
+ * read only after the deadline had given up on it. `decide` looks again at what it decides on.
+ */
+export function decideAfter (world: Pick<World, 'setTimer' | 'defer'>, decide: () => void, ms: number): unknown {
+  return world.setTimer(() => { world.defer(decide) }, ms)
+}
+
 /** Runs `fn` after `ms` on `world`'s timers; returns a cancel function. */
 export function later (world: Pick<World, 'setTimer' | 'clearTimer'>, fn: () => void, ms: number): () => void {
   const timer = world.setTimer(fn, ms)

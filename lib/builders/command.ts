@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Builder, BuildErrorInfo, BuildOutcome, CommandBuilderOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { resolveDeclared, type Option } from '../option.js'
+import { decideAfter, realWorld } from '../world.js'
 import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { commandError } from './tool-output.js'
@@ -69,7 +70,8 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk))
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk))
     opts.running.add(child)
-    const timer = setTimeout(() => stop(`timed out after ${opts.timeout} ms`), opts.timeout).unref()
+    // Not a command that exited in time while our event loop was held up (decideAfter).
+    const timer = decideAfter(realWorld, () => { if (child.exitCode === null && child.signalCode === null) stop(`timed out after ${opts.timeout} ms`) }, opts.timeout)
     const onAbort = (): void => stop('aborted')
     opts.signal.addEventListener('abort', onAbort)
     let drain: NodeJS.Timeout | undefined
@@ -78,7 +80,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
     // with it; output already written is read until the pipes close, for at most the grace
     // period (a process that left the group with setsid may hold them forever).
     child.on('exit', () => {
-      clearTimeout(timer)
+      realWorld.clearTimer(timer)
       opts.signal.removeEventListener('abort', onAbort)
       killGroup(child.pid)
       drain = setTimeout(() => {
@@ -87,7 +89,7 @@ function run (cmd: string, opts: RunOptions): Promise<BuildErrorInfo | null> {
       }, KILL_GRACE_MS).unref()
     })
     child.on('close', (code, signalName) => {
-      clearTimeout(timer)
+      realWorld.clearTimer(timer)
       clearTimeout(drain)
       opts.signal.removeEventListener('abort', onAbort)
       opts.running.delete(child)

@@ -5,6 +5,7 @@ import type { BuildContext, Builder, BuildOutcome, IsolatedBuilderOptions } from
 import { builtFile } from '../built.js'
 import { option, resolveDeclared, type Option } from '../option.js'
 import { flagsOption, integerOption, modulePath as toModulePath } from '../validate.js'
+import { decideAfter, realWorld } from '../world.js'
 import { DEFAULT_BUILD_TIMEOUT_MS } from './command.js'
 import { envDeclaration, timeoutOption } from './options.js'
 import { KILL_GRACE_MS, killGroup, signalGroup } from './process-group.js'
@@ -92,10 +93,12 @@ function build (state: IsolatedState, { changes, full, signal, log }: BuildConte
     const worker = (state.child ??= start(state))
     const id = ++state.nextId
     let isSettled = false
-    const timer = setTimeout(() => {
+    // Not a build whose answer came in time while our event loop was held up (decideAfter).
+    const timer = decideAfter(realWorld, () => {
+      if (isSettled) return
       addStderr(state, worker, `\n[timed out after ${state.timeout} ms]`)
       signalGroup(worker.pid, 'SIGKILL')
-    }, state.timeout).unref()
+    }, state.timeout)
     const onAbort = (): void => {
       send(worker, { type: 'abort', id })
       setTimeout(() => { if (!isSettled) signalGroup(worker.pid, 'SIGKILL') }, KILL_GRACE_MS).unref()
@@ -108,7 +111,7 @@ function build (state: IsolatedState, { changes, full, signal, log }: BuildConte
         if (isSettled) return
         isSettled = true
         state.pending = null
-        clearTimeout(timer)
+        realWorld.clearTimer(timer)
         signal.removeEventListener('abort', onAbort)
         resolve(outcome)
       }

@@ -5,6 +5,7 @@ import type { Builder, BuildErrorInfo, BuildOutcome, RunBuilderOptions, WatchCon
 import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { option, resolveDeclared, type Option } from '../option.js'
 import { invalid } from '../validate.js'
+import { decideAfter, realWorld } from '../world.js'
 import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
 import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
@@ -44,7 +45,7 @@ interface Rebuild {
   settle: () => void
   isEnded: boolean
   /** Ends it as a failure once `timeout` has passed without a line that ends it. */
-  timer?: NodeJS.Timeout
+  timer?: unknown
 }
 
 /**
@@ -137,14 +138,15 @@ function begin (watching: Watching): Rebuild {
   const rebuild = newRebuild()
   watching.current = rebuild
   watching.taken.push(rebuild)
-  rebuild.timer = setTimeout(() => end(watching, rebuild, `printed no end of this rebuild in ${watching.state.timeout} ms`), watching.state.timeout).unref()
+  // An end printed in time is read first, however long our event loop was held up (decideAfter).
+  rebuild.timer = decideAfter(realWorld, () => { end(watching, rebuild, `printed no end of this rebuild in ${watching.state.timeout} ms`) }, watching.state.timeout)
   watching.rebuilding()
   return rebuild
 }
 
 function end (watching: Watching, rebuild: Rebuild, status: string | null): void {
   if (rebuild.isEnded) return
-  clearTimeout(rebuild.timer)
+  realWorld.clearTimer(rebuild.timer)
   rebuild.status = status
   rebuild.settle()
   if (watching.current === rebuild) watching.current = null

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws'
 import type { BroadcastMessage, ServerMessage } from '../../types/index.js'
 import type { Metrics } from '../metrics.js'
 import type { ResolvedOptions } from '../options.js'
-import { realWorld, type World } from '../world.js'
+import { decideAfter, realWorld, type World } from '../world.js'
 import { webSocketPeer, type Framing, type Peer } from './peers.js'
 import { createSyncRelay, SYNC_MAX_FRAME_BYTES } from './sync-relay.js'
 
@@ -164,11 +164,6 @@ function send ({ timing, log }: HubState, peer: Peer, frames: readonly string[])
     return
   }
   for (const frame of frames) peer.write(frame)
-}
-
-/** Runs `decide` a turn after `ms` (see Timers); the handle goes to `clearTimer` until the timer has run. */
-function decideAfter (timers: Timers, decide: () => void, ms: number): unknown {
-  return timers.setTimer(() => timers.defer(decide), ms)
 }
 
 // One timer for all clients, running only while there are clients: idle costs nothing.

@@ -4,7 +4,7 @@
 // A follower tries again when the key, as Redis last told it, expires: at once when its holder
 // died, and otherwise to find it renewed.
 import { transition, type Transitions } from '../pipeline/machine.js'
-import type { World } from '../world.js'
+import { decideAfter, type World } from '../world.js'
 import type { RedisLink } from './redis.js'
 
 export interface Lease {
@@ -167,19 +167,15 @@ async function release (lease: LeaseState): Promise<boolean> {
 }
 
 /**
- * The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that, decided
- * after the I/O of the turn the deadline's timer runs in: an event loop held up past the deadline
- * runs its timers before it reads its sockets, and a renewal answered in time (which moves the
- * deadline) is read first. The hub's deadlines are decided so too (decideAfter, hub.ts).
+ * The lease is good until `sentAt` + ttl as Redis counts; we stop a margin before that, after
+ * the I/O of the deadline's turn (decideAfter): a renewal answered in time moves it first.
  */
 function renewedAt (lease: LeaseState, sentAt: number): void {
   const { world } = lease
   world.clearTimer(lease.deadline)
-  const deadline: unknown = world.setTimer(() => {
-    world.defer(() => {
-      if (lease.deadline !== deadline || !isIn(lease, 'leading')) return // renewed, stepped down or closed meanwhile
-      stepDown(lease, 'expiring', `the lease could not be renewed for ${lease.stepDownMs} ms`)
-    })
+  const deadline = decideAfter(world, () => {
+    if (lease.deadline !== deadline || !isIn(lease, 'leading')) return // renewed, stepped down or closed meanwhile
+    stepDown(lease, 'expiring', `the lease could not be renewed for ${lease.stepDownMs} ms`)
   }, Math.max(0, sentAt + lease.stepDownMs - world.now()))
   lease.deadline = deadline
 }
