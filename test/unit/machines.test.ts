@@ -275,14 +275,16 @@ t.test('scenarios: a loop held past the deadline reads the renewal answered mean
   l.lease.resume()
   l.next('acquire').answer([1, 3])
   await l.replies()
-  l.fake.advance(stepDownMs) // the deadline's timer ran, the loop held since the first renewal went out
+  // The deadline's timer ran, the loop held since the second renewal went out. The first had no
+  // answer (the link's command timeout, renewMs, failed it); the second's came in time, and is
+  // read in this turn's I/O, before its own command timeout would fail it.
+  l.fake.advance(stepDownMs)
   const [first, second] = [l.next('renew'), l.next('renew')]
-  first.answer(1) // ...and its answer came meanwhile, read in this turn's I/O
+  first.fail(new Error('Command timed out'))
+  second.answer(1)
   await l.replies()
   l.endTurn()
   t.ok(l.lease.isLeader, 'renewed in time: still leading')
-  second.answer(1)
-  await l.replies()
   l.fake.advance(stepDownMs) // no renewal answered since: the deadline decides
   l.endTurn()
   t.notOk(l.lease.isLeader)
