@@ -64,6 +64,30 @@ const neverRun = {
     }))
   }
 }
+/**
+ * Node's TLS and HTTP/2 modules, which bundled packages require as they load and use only for what
+ * a command line may not ask for: Fastify's server module for `https` and `http2` (`--https`),
+ * ws's for its client's `wss:` (`--proxy` to an `https:` upstream's WebSockets). Loading them took
+ * 4–5 ms of each start on Node 20 and 7–8 ms on Node 24 (measured, 2026-11-29); each is loaded on
+ * first use instead (test/cli.test.ts checks a plain start loads none).
+ */
+const LAZY_BUILTINS = new Map([
+  ['fastify/lib/server.js', ['node:https', 'node:http2']],
+  ['ws/lib/websocket.js', ['https', 'tls']]
+])
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup (build) {
+    build.onResolve({ filter: /^(node:)?(https|http2|tls)$/ }, ({ path, importer }) => {
+      const lazy = [...LAZY_BUILTINS].find(([file]) => importer.endsWith(`/node_modules/${file}`))?.[1]
+      return lazy?.includes(path) === true ? { path, namespace: 'lazy-builtin' } : undefined
+    })
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({
+      contents: `let loaded\nmodule.exports = new Proxy({}, { get: (_, name) => (loaded ??= require(${JSON.stringify(path)}))[name] })`,
+      loader: 'js'
+    }))
+  }
+}
 await Promise.all([
   // The command (package.json "bin"): an entry with the flags, and chunks with the parts a
   // command line may not need (the server with Fastify and most of its dependencies, `dev`,
@@ -76,7 +100,7 @@ await Promise.all([
     outdir: 'dist',
     chunkNames: 'cli-[hash]',
     bundle: true,
-    plugins: [neverRun],
+    plugins: [neverRun, lazyBuiltins],
     splitting: true,
     external: UNBUNDLED,
     // CommonJS packages bundled into ES modules call require(): Node's, made for each file.

@@ -8,6 +8,7 @@ import { join, sep } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { spawn } from 'node:child_process'
 import { PassThrough } from 'node:stream'
+import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
 import { parseCommand, type CliOptions } from '../lib/cli/args.js'
@@ -72,9 +73,13 @@ async function listening (server: Server): Promise<number> {
   return (server.address() as { port: number }).port
 }
 
-t.test('serves a directory: pages get the client, an edit reloads the browsers and is printed', async t => {
-  const dir = fixture(t, { 'index.html': PAGE, css: { 'site.css': 'p{}' } })
-  const command = await serveCommand(t, [dir])
+t.test('serves a directory: pages get the client, an edit reloads the browsers and is printed; Node\'s TLS, HTTP/2 and readline stay unloaded', async t => {
+  // loaded.mjs: Node's own modules the process loaded, said as it exits: the command loads TLS and HTTP/2
+  // on first use (scripts/build.js), and no builder (readline) without a flag (lib/cli/serve.ts).
+  const root = fixture(t, { site: { 'index.html': PAGE, css: { 'site.css': 'p{}' } }, 'loaded.mjs': 'process.on("exit", () => { process.stderr.write("loaded: " + process.moduleLoadList.join() + "\\n") })\n' })
+  const dir = join(root, 'site')
+  const loadedList = join(root, 'loaded.mjs')
+  const command = await serveCommand(t, [dir], { env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(loadedList).href}` } })
   const page = await get(`${command.url}/`)
   t.equal(page.status, 200)
   t.ok(page.body.includes(`${TAG}</head>`), 'the client before </head>')
@@ -90,6 +95,12 @@ t.test('serves a directory: pages get the client, an edit reloads the browsers a
   writeFileSync(join(dir, 'css', 'site.css'), 'p{color:red}')
   t.same((await css).paths, ['/css/site.css'])
   await command.line(/css\s+\S*css\/site\.css → 1 browser$/)
+
+  command.child.kill('SIGINT')
+  t.equal(await command.exited, 0)
+  const loaded = /^loaded: (.*)$/m.exec(command.stderr())?.[1]?.split(',') ?? []
+  t.ok(loaded.includes('NativeModule http'), 'the list of what was loaded came')
+  for (const name of ['tls', 'https', 'http2', 'readline']) t.notOk(loaded.includes(`NativeModule ${name}`), `node:${name} not loaded: no flag asked for it`)
 })
 
 t.test('--watch and --build: a failing build shows its error, the fix reloads', async t => {

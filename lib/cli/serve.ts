@@ -3,12 +3,15 @@ import { join, resolve } from 'node:path'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { liveReload } from '../index.js'
+import { liveReloadOn } from '../plugin.js'
+import { realWorld } from '../world.js'
 import type { CliOptions } from './args.js'
 import type { Certificate } from './certificate.js'
 import { lazyCompilers } from '../lazy-compilers.js'
 import { createRootCheck } from '../static-policy.js'
 import type { Report } from './report.js'
+
+const liveReload = liveReloadOn(realWorld)
 
 /**
  * The command's app: a directory served with live reload, or (`proxy`) every request and
