@@ -191,6 +191,9 @@ t.test('options are checked when the builder is made', async t => {
 t.test('the command: --run serves the directory its generator writes, and reloads per rebuild', async t => {
   const dir = fixture(t, { src: { 'index.html': '<h1>one</h1>\n' }, _site: {} })
   const command = await serveCommand(t, ['_site', '--run', COMMAND, '--port', '0', '--no-open'], { cwd: dir })
+  // The generator's first build ends after the URL is printed (the command listens first), and
+  // sends a reload of its own: connected before it, the client would take it for the save's.
+  await command.line(/built in \d+ ms/)
   const client = await channelClient(t, command.url)
   await saveWhole(join(dir, 'src/index.html'), '<h1>two</h1>\n')
   await client.next('reload')
