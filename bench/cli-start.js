@@ -10,8 +10,9 @@
 // Each round starts every tool once, one after the other, in an order that turns by one each
 // round (so drift in the machine's load meets every tool alike), on the same small site (an
 // index.html of about 2 KB and a stylesheet). Each start is a fresh process of its own group
-// on a free loopback port; it is killed (the whole group) after its measurement, and the next
-// start waits for its exit.
+// on a free loopback port; after its measurement it gets Ctrl-C (SIGINT to the whole group, as a
+// user stops it: Node ≥ 22 writes its compile cache then), SIGKILL after STOP_GRACE_MS, and the
+// next start waits for its exit.
 //
 // Two times per start, both from spawn(): "URL printed", when the line naming the local URL has
 // arrived on the tool's stdout; "first page", when a GET of /index.html sent after that (as a
@@ -35,6 +36,8 @@ const DEADLINE_S = Number(env('CLI_START_DEADLINE_S', 600))
 const START_TIMEOUT_MS = 20_000
 /** A killed tool must be gone within this long (ms). */
 const EXIT_TIMEOUT_MS = 5_000
+/** A start ends as a user ends it, Ctrl-C (SIGINT to its group), and is killed if not gone this long after (ms). */
+const STOP_GRACE_MS = 2_000
 /** Between starts, so one tool's teardown does not land in the next one's start. */
 const PAUSE_MS = 300
 
@@ -89,6 +92,11 @@ const TOOLS = [
 /** Process groups still running: killed on every way out. */
 const groups = new Set()
 const killGroup = pid => { try { process.kill(-pid, 'SIGKILL') } catch {} }
+/** Ctrl-C to the group of `pid`; resolves once `closed` has, or STOP_GRACE_MS have passed. */
+async function stopGroup (pid, closed) {
+  try { process.kill(-pid, 'SIGINT') } catch {}
+  await Promise.race([closed, sleep(STOP_GRACE_MS)])
+}
 function killGroups () {
   for (const pid of groups) killGroup(pid)
   groups.clear()
@@ -155,6 +163,9 @@ async function start (tool, dir) {
   child.removeAllListeners('exit')
   bounded.catch(() => {})
   measured.catch(() => {})
+  // Ended as a user ends it: Node ≥ 22 writes its compile cache as a process exits, so a start
+  // killed outright leaves a build that has never exited cleanly uncached for the whole run.
+  if ('value' in outcome) await stopGroup(child.pid, closed)
   killGroup(child.pid)
   const gone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   groups.delete(child.pid)
@@ -243,7 +254,7 @@ function report (complete) {
     `${startedAt.toISOString()} · ${cpus()[0].model} × ${cpus().length} · load average before ${loadBefore.map(v => v.toFixed(2)).join(' ')} · node ${process.version} · ${TOOLS.map(tool => `${tool.name} ${tool.version}`).join(' · ')}`,
     '',
     ...(complete ? [] : [`**Incomplete: the deadline (${DEADLINE_S} s) passed after ${roundsDone} of ${N} rounds.**`, '']),
-    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free port, killed before the next. Times in ms from spawn: "URL printed", the line naming the local URL on stdout; "first page", a GET of /index.html (sent once the URL is printed) complete and holding the tool's live-reload client. Site: index.html of 2 KB and a stylesheet. ours: \`fastify-livereload <dir> --port <p> --no-open\`; live-server: \`--port=<p> --host=127.0.0.1 --no-browser <dir>\` (no --quiet, which hides the URL line); browser-sync: \`start --server <dir> --watch --port <p> --no-open --no-notify --no-ui\`.`,
+    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free port, stopped (Ctrl-C, as a user does) before the next. Times in ms from spawn: "URL printed", the line naming the local URL on stdout; "first page", a GET of /index.html (sent once the URL is printed) complete and holding the tool's live-reload client. Site: index.html of 2 KB and a stylesheet. ours: \`fastify-livereload <dir> --port <p> --no-open\`; live-server: \`--port=<p> --host=127.0.0.1 --no-browser <dir>\` (no --quiet, which hides the URL line); browser-sync: \`start --server <dir> --watch --port <p> --no-open --no-notify --no-ui\`.`,
     '',
     `| ${headers.join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,
