@@ -19,7 +19,8 @@
 //
 // Each round starts every tool once, one after the other, in an order that turns by one each
 // round (so drift in the machine's load meets every tool alike). Each start is a fresh process,
-// leader of its own group, killed whole after its measurement; the next start waits until it and
+// leader of its own group, stopped after its measurement as a user stops it (Ctrl-C: SIGINT to the
+// group, so Node ≥ 22 writes its compile cache), then killed whole; the next start waits until it and
 // every process still working in the app's directory (ours' generations are groups of their own)
 // are gone. The figure: spawn → the first complete answer to GET /version (the app's route,
 // which answers "start"), asked from spawn on: a refused or reset connection is asked again after
@@ -43,6 +44,8 @@ const DEADLINE_S = Number(env('DEV_START_DEADLINE_S', 600))
 const LABEL = process.env.DEV_START_LABEL
 /** One start (spawn → the route's answer) may take this long (ms) before the run fails. */
 const START_TIMEOUT_MS = 20_000
+/** A tool stopped with Ctrl-C is killed if it is not gone this long after (ms). */
+const STOP_GRACE_MS = 2_000
 /** A killed tool and what it started must be gone within this long (ms). */
 const EXIT_TIMEOUT_MS = 5_000
 /** Between starts, so one tool's teardown does not land in the next one's start. */
@@ -91,6 +94,11 @@ function strays () {
 /** Process groups still running: killed on every way out, with the strays. */
 const groups = new Set()
 const killGroup = pid => { try { process.kill(-pid, 'SIGKILL') } catch {} }
+/** Ctrl-C to the group of `pid`; resolves once `closed` has, or STOP_GRACE_MS have passed. */
+async function stopGroup (pid, closed) {
+  try { process.kill(-pid, 'SIGINT') } catch {}
+  await Promise.race([closed, sleep(STOP_GRACE_MS)])
+}
 function cleanUp () {
   for (const pid of groups) killGroup(pid)
   groups.clear()
@@ -150,6 +158,7 @@ async function start (tool) {
   child.removeAllListeners('exit')
   bounded.catch(() => {})
   measured.catch(() => {})
+  if ('value' in outcome) await stopGroup(child.pid, closed)
   killGroup(child.pid)
   let isGone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   for (const until = now() + EXIT_TIMEOUT_MS; isGone && strays().length > 0;) {
@@ -196,7 +205,7 @@ function report (complete) {
     `${startedAt.toISOString()} · ${cpus()[0].model} × ${cpus().length} · load average before ${loadBefore.map(v => v.toFixed(2)).join(' ')}, after ${loadAfter.map(v => v.toFixed(2)).join(' ')} · node ${process.version} · ours ${versionOf('../package.json')} · fastify-cli ${versionOf('node_modules/fastify-cli/package.json')} · fastify ${versionOf('node_modules/fastify/package.json')}`,
     '',
     ...(complete ? [] : [`**Incomplete: the deadline (${DEADLINE_S} s) passed after ${roundsDone} of ${N} rounds.**`, '']),
-    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free loopback port, killed (with what it started) before the next. Time from spawn to the first complete answer of GET /version ("start"), asked from spawn on, again 5 ms after a refused connection or a 503. The app: 50 routes in files of their own, 25 with JSON schemas (bench/lib/fastify-app.js). ours: \`fastify-livereload dev app.js --port <p> --no-open --no-qr\`${BEFORE === undefined ? '' : ` (ours, before: the same from ${BEFORE})`}; fastify start: \`fastify start -a 127.0.0.1 -p <p> --options app.js\` (and with --watch); node --watch: \`node --watch server.js\`, a standalone server of app.js.`,
+    `${N} rounds (after ${WARMUP} untimed), the tools one after the other in an order that turns each round; each start a fresh process on a free loopback port, stopped with Ctrl-C and killed (with what it started) before the next. Time from spawn to the first complete answer of GET /version ("start"), asked from spawn on, again 5 ms after a refused connection or a 503. The app: 50 routes in files of their own, 25 with JSON schemas (bench/lib/fastify-app.js). ours: \`fastify-livereload dev app.js --port <p> --no-open --no-qr\`${BEFORE === undefined ? '' : ` (ours, before: the same from ${BEFORE})`}; fastify start: \`fastify start -a 127.0.0.1 -p <p> --options app.js\` (and with --watch); node --watch: \`node --watch server.js\`, a standalone server of app.js.`,
     '',
     `| ${headers.join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,
