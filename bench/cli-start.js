@@ -26,7 +26,7 @@ import { request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fmt, freePort, inTurn, median, now, percentile, sleep } from './lib/harness.js'
+import { fmt, freePort, inTurn, median, now, percentile, sleep, stopGroup } from './lib/harness.js'
 
 const env = (name, fallback) => process.env[name] ?? fallback
 const N = Number(env('CLI_START_N', 10))
@@ -92,11 +92,6 @@ const TOOLS = [
 /** Process groups still running: killed on every way out. */
 const groups = new Set()
 const killGroup = pid => { try { process.kill(-pid, 'SIGKILL') } catch {} }
-/** Ctrl-C to the group of `pid`; resolves once `closed` has, or STOP_GRACE_MS have passed. */
-async function stopGroup (pid, closed) {
-  try { process.kill(-pid, 'SIGINT') } catch {}
-  await Promise.race([closed, sleep(STOP_GRACE_MS)])
-}
 function killGroups () {
   for (const pid of groups) killGroup(pid)
   groups.clear()
@@ -165,7 +160,7 @@ async function start (tool, dir) {
   measured.catch(() => {})
   // Ended as a user ends it: Node ≥ 22 writes its compile cache as a process exits, so a start
   // killed outright leaves a build that has never exited cleanly uncached for the whole run.
-  if ('value' in outcome) await stopGroup(child.pid, closed)
+  if ('value' in outcome) await stopGroup(child.pid, closed, STOP_GRACE_MS)
   killGroup(child.pid)
   const gone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   groups.delete(child.pid)

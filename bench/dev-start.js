@@ -35,7 +35,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeApp } from './lib/fastify-app.js'
-import { fmt, freePort, inTurn, median, now, percentile, sleep } from './lib/harness.js'
+import { fmt, freePort, inTurn, median, now, percentile, sleep, stopGroup } from './lib/harness.js'
 
 const env = (name, fallback) => process.env[name] ?? fallback
 const N = Number(env('DEV_START_N', 10))
@@ -94,11 +94,6 @@ function strays () {
 /** Process groups still running: killed on every way out, with the strays. */
 const groups = new Set()
 const killGroup = pid => { try { process.kill(-pid, 'SIGKILL') } catch {} }
-/** Ctrl-C to the group of `pid`; resolves once `closed` has, or STOP_GRACE_MS have passed. */
-async function stopGroup (pid, closed) {
-  try { process.kill(-pid, 'SIGINT') } catch {}
-  await Promise.race([closed, sleep(STOP_GRACE_MS)])
-}
 function cleanUp () {
   for (const pid of groups) killGroup(pid)
   groups.clear()
@@ -158,7 +153,7 @@ async function start (tool) {
   child.removeAllListeners('exit')
   bounded.catch(() => {})
   measured.catch(() => {})
-  if ('value' in outcome) await stopGroup(child.pid, closed)
+  if ('value' in outcome) await stopGroup(child.pid, closed, STOP_GRACE_MS)
   killGroup(child.pid)
   let isGone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   for (const until = now() + EXIT_TIMEOUT_MS; isGone && strays().length > 0;) {

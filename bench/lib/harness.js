@@ -15,6 +15,16 @@ export const START_TIMEOUT_MS = 60_000
 export const now = () => Number(process.hrtime.bigint()) / 1e6
 export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
+/**
+ * Ctrl-C to the process group of `pid`, as a user stops a dev server (Node ≥ 22 writes its compile
+ * cache as a process exits, which a SIGKILL never lets it do); resolves once `closed` has, or
+ * `graceMs` have passed. The caller kills what is left.
+ */
+export async function stopGroup (pid, closed, graceMs = 2_000) {
+  try { process.kill(-pid, 'SIGINT') } catch {}
+  await Promise.race([closed, sleep(graceMs)])
+}
+
 const children = new Set()
 /** Kills every child still running; called at the end and on any failure. */
 export function killAll () {
