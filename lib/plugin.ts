@@ -13,7 +13,7 @@ import { BROADCAST_TYPES } from './message-types.js'
 import { resolveOptions, type ResolvedOptions } from './options.js'
 import { observerOf } from './pipeline/latency.js'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.js'
-import { later, type World } from './world.js'
+import { later, realWorld, type World } from './world.js'
 import { channelRoutes } from './channel/routes.js'
 import { channelWebsocket } from './channel/websocket.js'
 import { createEditorAccess, type EditorAccess } from './editor/access.js'
@@ -26,14 +26,21 @@ import { warnIfWorker } from './cluster/worker-warning.js'
 
 /**
  * The plugin, on `world`: the clocks, timers and files its pipeline (and a leader's, with
- * `cluster`) waits on and reads. The package's entry (index.ts) gives it the real one; a test can
- * give it a fake clock, and drive a real app's watcher batches to its browsers' messages.
+ * `cluster`) waits on and reads. `liveReload` below is it on the real world; a test can give it a
+ * fake clock, and drive a real app's watcher batches to its browsers' messages.
  */
 export function liveReloadOn (world: World) {
   return fp(async function liveReload (fastify: FastifyInstance, opts: LiveReloadOptions): Promise<void> {
     await register(fastify, opts, world)
   }, { name: 'fastify-livereload', fastify: '5.x' })
 }
+
+/**
+ * The plugin on the real world: what the package exports (index.ts), and what the command and the
+ * dev server register, without index.ts's builders (their modules, and Node's readline, are not
+ * loaded at each start of the command).
+ */
+export const liveReload = liveReloadOn(realWorld)
 
 async function register (fastify: FastifyInstance, opts: LiveReloadOptions, world: World): Promise<void> {
   const registering = world.now()

@@ -3,15 +3,12 @@ import { join, resolve } from 'node:path'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { LiveReloadOptions } from '../../types/index.js'
-import { liveReloadOn } from '../plugin.js'
-import { realWorld } from '../world.js'
+import { liveReload } from '../plugin.js'
 import type { CliOptions } from './args.js'
 import type { Certificate } from './certificate.js'
 import { lazyCompilers } from '../lazy-compilers.js'
 import { createRootCheck } from '../static-policy.js'
 import type { Report } from './report.js'
-
-const liveReload = liveReloadOn(realWorld)
 
 /**
  * The command's app: a directory served with live reload, or (`proxy`) every request and

@@ -42,9 +42,8 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
   // core: Fastify, the plugin and the proxy are ~200 ms of the supervisor's start.
   // Fastify's exports through its default: the command bundles it (scripts/build.js), and a
   // bundled CommonJS module that is imported lazily has a default export only.
-  const [{ default: Fastify }, { liveReloadOn }, { realWorld }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
-    await Promise.all([import('fastify'), import('../plugin.js'), import('../world.js'), import('../proxy.js'), import('../lazy-compilers.js'), import('./route-errors.js')])
-  const liveReload = liveReloadOn(realWorld)
+  const [{ default: Fastify }, { liveReload }, { channelPaths, proxyTo }, { lazyCompilers }, { takeRouteError }] =
+    await Promise.all([import('fastify'), import('../plugin.js'), import('../proxy.js'), import('../lazy-compilers.js'), import('./route-errors.js')])
   // Request logging off: the supervisor's log says what changed and what was sent, not each forwarded request.
   // Typed as the HTTP/1 server's options whatever `server` says: the supervisor only reaches
   // requests and replies through what HTTP/2's compatibility API shares with HTTP/1.
