@@ -77,9 +77,9 @@ const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
-       fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--quiet]
-       fastify-livereload dev <entry> [--port n] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--strict-port] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
+       fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--stall-timeout ms] [--quiet]
+       fastify-livereload dev <entry> [--port n] [--strict-port] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
 
 export const HELP = `${USAGE}
 
@@ -142,7 +142,8 @@ or give the builder's queue name:
 
 Ctrl-C stops the server; a shard worker finishes its running shards first.`
 
-const FLAGS = {
+/** The flags of the command and of `dev`: each is in USAGE and HELP (test/unit/cli-args.test.ts). */
+export const FLAGS = {
   port: { type: 'string' },
   'strict-port': { type: 'boolean' },
   host: { type: 'string' },

@@ -15,7 +15,8 @@ export interface ShardWorkerArgs {
   readonly isQuiet: boolean
 }
 
-const FLAGS = {
+/** The flags of `shard-worker`: each is in USAGE and HELP (test/unit/cli-args.test.ts). */
+export const SHARD_WORKER_FLAGS = {
   redis: { type: 'string' },
   worker: { type: 'string' },
   queue: { type: 'string' },
@@ -28,7 +29,7 @@ const FLAGS = {
 export function parseShardWorker (argv: readonly string[]): ShardWorkerArgs {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: [...argv], options: SHARD_WORKER_FLAGS, allowPositionals: true, strict: true })
   } catch (err) {
     throw new UsageError(tidy((err as Error).message))
   }

@@ -1,6 +1,7 @@
 // The command line (lib/cli/args.ts): what each flag becomes, and what a wrong one says.
 import t from 'tap'
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_TIMEOUT_MS, parseCommand, UsageError, type CliOptions } from '../../lib/cli/args.js'
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_TIMEOUT_MS, FLAGS, HELP, parseCommand, USAGE, UsageError, type CliOptions } from '../../lib/cli/args.js'
+import { SHARD_WORKER_FLAGS } from '../../lib/cli/shard-worker-args.js'
 
 function options (argv: string[]): CliOptions {
   const command = parseCommand(argv)
@@ -163,4 +164,19 @@ t.test('a wrong command line names what is wrong', async t => {
   ]
   for (const [argv, message] of cases) t.throws(() => parseCommand(argv), new UsageError(message), argv.join(' '))
   t.throws(() => parseCommand(['--ignore', '/(/']), /--ignore: "\/\(\/" is not a valid regular expression/)
+})
+
+t.test('the usage lines and the help name every flag the command takes', async t => {
+  const [serve, shardWorker] = USAGE.split('\n')
+  const named = (line: string, name: string, short?: string): boolean => line.includes(`--${name}`) || (short !== undefined && line.includes(`[-${short}`))
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    if (name === 'help' || name === 'version') continue // the usage's last line says how to ask for them
+    if (name === 'log-level' || name === 'pretty-logs') t.ok(named(USAGE.split('\n')[2]!, name, (flag as { short?: string }).short), `dev's usage names --${name}`)
+    else t.ok(named(serve!, name), `usage names --${name}`)
+    t.ok(HELP.includes(`--${name}`), `help names --${name}`)
+  }
+  for (const name of Object.keys(SHARD_WORKER_FLAGS)) {
+    t.ok(named(shardWorker!, name), `shard-worker's usage names --${name}`)
+    t.ok(HELP.includes(`--${name}`), `help names --${name}`)
+  }
 })
