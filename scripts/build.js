@@ -7,6 +7,7 @@
 // the `sync` and `patch` options, so a page carries only what is on; dist/client-editor.js, the
 // module it imports where errors show places). tsc took ~5 s of an `npm
 // start` and checked types `npm test` checks again; this takes well under a second.
+import { createHash } from 'node:crypto'
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { readFile } from 'node:fs/promises'
@@ -88,30 +89,54 @@ const lazyBuiltins = {
     }))
   }
 }
-await Promise.all([
-  // The command (package.json "bin"): an entry with the flags, and chunks with the parts a
-  // command line may not need (the server with Fastify and most of its dependencies, `dev`,
-  // `shard-worker`, HTTPS), loaded when it does: far fewer files to find, read and compile at
-  // each start (docs/benchmarks.md, "The command as one bundle"). Beside the other files of dist/, one level below
-  // the root, as builtFile() (lib/built.ts) expects of the code that calls it.
-  build({
+/**
+ * The command (package.json "bin"): an entry with the flags (dist/cli.js: --help and --version
+ * load nothing else), and what it runs (lib/cli/run.ts: the server with Fastify and most of its
+ * dependencies, `dev`, `shard-worker`) as one CommonJS bundle (dist/cli-run.cjs), which the entry
+ * runs through V8's code cache of its last start (lib/cli/code-cache.ts; docs/benchmarks.md,
+ * "The command as one bundle" and the twenty-fourth session). The cache is named by the bundle's
+ * content hash, given to the entry. Both beside the other files of dist/, one level below the
+ * root, as builtFile() (lib/built.ts) expects of the code that calls it.
+ */
+async function buildCommand () {
+  await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'lib/cli/main.ts' },
+    entryPoints: { 'cli-run': 'lib/cli/run.ts' },
     outdir: 'dist',
-    chunkNames: 'cli-[hash]',
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     plugins: [neverRun, lazyBuiltins],
-    splitting: true,
     external: UNBUNDLED,
-    // CommonJS packages bundled into ES modules call require(): Node's, made for each file.
-    banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
-    format: 'esm',
+    // What the bundled ES modules ask of import.meta: the bundle's own URL, as each file's was.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    // import() of a package made require() (an ES module's namespace, as Node ≥ 20.19 gives it):
+    // code compiled from a cache cannot import() on Node 20, nor at all without a warning on 24.
+    supported: { 'dynamic-import': false },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    format: 'cjs',
     platform: 'node',
     target: ['node20'],
     sourcemap: true,
     sourcesContent: false, // the maps name lib/'s files (coverage reads them there); node_modules' text stays out of the package
     logLevel: 'warning'
-  }),
+  })
+  const hash = createHash('sha256').update(readFileSync(new URL('../dist/cli-run.cjs', import.meta.url))).digest('hex').slice(0, 16)
+  await build({
+    absWorkingDir: root,
+    entryPoints: { cli: 'lib/cli/main.ts' },
+    outdir: 'dist',
+    bundle: true,
+    define: { RUN_BUNDLE_HASH: JSON.stringify(hash) },
+    format: 'esm',
+    platform: 'node',
+    target: ['node20'],
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'warning'
+  })
+}
+await Promise.all([
+  buildCommand(),
   build({
     absWorkingDir: root,
     entryPoints: server,
@@ -159,7 +184,7 @@ function ownSourcesOnly (mapFile) {
   writeFileSync(mapFile, JSON.stringify({ ...map, sources: kept.map(({ source }) => source), mappings: encode(mappings) }))
 }
 for (const name of readdirSync(new URL('../dist', import.meta.url))) {
-  if (/^cli(-[A-Z0-9]+)?\.js\.map$/.test(name)) ownSourcesOnly(new URL(`../dist/${name}`, import.meta.url))
+  if (/^cli(-run)?\.c?js\.map$/.test(name)) ownSourcesOnly(new URL(`../dist/${name}`, import.meta.url))
 }
 // The command (package.json "bin"), runnable from a clone as npm makes it runnable on install.
 chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755)

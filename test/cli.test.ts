@@ -1,6 +1,6 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -316,6 +316,44 @@ t.test('--proxy in front of python3 -m http.server', async t => {
   t.equal(page.status, 200, `${command.lines.join('\n')}\npython3: ${printed}, exit code ${python.exitCode}`)
   t.ok(page.body.includes(`${TAG}</head>`), 'injected')
   t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'its Content-Length counts the tag')
+})
+
+t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build and Node', async t => {
+  const root = fixture(t, { site: { 'index.html': PAGE }, caches: {} })
+  const [site, caches] = [join(root, 'site'), join(root, 'caches')]
+  const env = { NODE_COMPILE_CACHE: caches }
+  const serveOnce = async (): Promise<void> => {
+    const command = runCommand(t, [site, '--port', '0'], { env })
+    const url = (await command.line(/with live reload at /)).match(/http:\/\/\S+/)![0]
+    t.match((await get(`${url}/index.html`)).body, TAG)
+    command.child.kill('SIGINT')
+    t.equal(await command.exited, 0)
+  }
+  await serveOnce()
+  const dir = join(caches, `fastify-livereload-${process.getuid!()}`)
+  const [name, ...others] = readdirSync(dir)
+  t.same(others, [], 'one cache')
+  t.match(name, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the Node and the machine')
+  t.equal(statSync(dir).mode & 0o777, 0o700, 'a directory only its user reads')
+  t.equal(statSync(join(dir, name!)).mode & 0o777, 0o600)
+  const written = statSync(join(dir, name!)).mtimeMs
+  const older = `0000000000000000-${process.version}-${process.arch}.v8`
+  writeFileSync(join(dir, older), 'an older build\'s')
+
+  await serveOnce()
+  t.same(readdirSync(dir).sort(), [older, name].sort(), 'taken as it was: not written again, and the older build\'s left alone')
+  t.equal(statSync(join(dir, name!)).mtimeMs, written)
+
+  writeFileSync(join(dir, name!), 'not a cache')
+  await serveOnce()
+  t.same(readdirSync(dir), [name], 'a cache V8 refused is written anew, and the other builds\' go')
+  t.not(readFileSync(join(dir, name!), 'utf8'), 'not a cache')
+
+  rmSync(dir, { recursive: true })
+  mkdirSync(dir, { mode: 0o777 })
+  chmodSync(dir, 0o777) // whatever the umask
+  await serveOnce()
+  t.same(readdirSync(dir), [], 'none in a directory others may write: a cache is code')
 })
 
 t.test('a busy port moves to the next one and says so; --strict-port fails, exit code 1', async t => {

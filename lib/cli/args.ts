@@ -348,3 +348,15 @@ function ignoreRule (text: string): string | RegExp {
     throw new UsageError(`--ignore: "${text}" is not a valid regular expression (${(err as Error).message})`)
   }
 }
+
+/** The exit code of a bad command line. */
+const EXIT_USAGE = 2
+
+/** A line of ours on stderr: the command's name, once (our coded errors' messages begin with it already). */
+export const said = (message: string): string => `fastify-livereload: ${message.replace(/^fastify-livereload: /, '')}\n`
+
+/** Says what is wrong with the command line, and how it is written; exit code 2. */
+export function usageFailure (message: string): void {
+  process.stderr.write(`${said(message)}${USAGE}\nRun fastify-livereload --help for every flag.\n`)
+  process.exitCode = EXIT_USAGE
+}

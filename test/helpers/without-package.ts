@@ -1,6 +1,7 @@
 // A Node.js process in which some packages are not installed, as an app without an optional peer
-// dependency sees it: importing one fails with Node's own ERR_MODULE_NOT_FOUND, while everything
-// else (our dist/, the other packages) resolves as usual.
+// dependency sees it: importing one fails with Node's own ERR_MODULE_NOT_FOUND, requiring one
+// (as the command's CommonJS bundle does) with MODULE_NOT_FOUND, while everything else (our dist/,
+// the other packages) resolves as usual.
 import { execFile } from 'node:child_process'
 
 export interface Ran { readonly code: number | null, readonly stdout: string, readonly stderr: string }
@@ -14,7 +15,12 @@ export async function resolve (specifier, context, next) {
   }
   return next(specifier, context)
 }`
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)})`
+  // Node 20's module hooks do not see require(): CommonJS resolution is refused in this thread.
+  const refuseRequire = `const resolveFilename = Module._resolveFilename; Module._resolveFilename = function (request, ...rest) {
+  if (${JSON.stringify(packages)}.some(pkg => request === pkg || request.startsWith(pkg + '/'))) throw Object.assign(new Error("Cannot find module '" + request + "'"), { code: 'MODULE_NOT_FOUND' })
+  return resolveFilename.call(this, request, ...rest)
+}`
+  const register = `import Module, { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}); ${refuseRequire}`
   const args = ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '--eval', script]
   return await new Promise(resolve => {
     execFile(process.execPath, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {

@@ -1,11 +1,11 @@
 // The command's bundle (scripts/build.js) leaves out what it never runs: Fastify's way to its
 // schema compilers and @fastify/static's glob, about 1 MB compiled at each start otherwise. In
 // their place, a module that throws, naming what reached it.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 
 const dist = new URL('../../dist/', import.meta.url)
-const bundle = readdirSync(dist).filter(name => /^cli(-[A-Z0-9]+)?\.js$/.test(name)).map(name => readFileSync(new URL(name, dist), 'utf8')).join('\n')
+const bundle = readFileSync(new URL('cli-run.cjs', dist), 'utf8')
 
 t.test('no module of Ajv, fast-json-stringify\'s compiler or glob is in the command\'s bundle', async t => {
   t.ok(bundle.includes('// node_modules/fastify/fastify.js'), 'the bundle holds Fastify (esbuild marks each module it bundles)')

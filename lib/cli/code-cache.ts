@@ -1,0 +1,75 @@
+// The command's server code (dist/cli-run.cjs, one CommonJS bundle: scripts/build.js) run with
+// V8's code cache of a previous start: the bytecode of every function that start ran, written as
+// it exited, so a start compiles almost nothing. Node's own compile cache (≥ 22.1, on in main.ts)
+// keeps only what is compiled as a module loads, and Node 20 has none: the first page of
+// bench/cli-start.js came 35 ms sooner on Node 20 with this, 16 ms on Node 24 (docs/benchmarks.md,
+// twenty-fourth session).
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import * as nodeModule from 'node:module'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Script } from 'node:vm'
+
+/**
+ * What the CommonJS module at `file` exports, run through a code cache kept for `id` (the
+ * bundle's content hash, which the build gives: V8 checks a cache against the source's length
+ * only). No cache where NODE_DISABLE_COMPILE_CACHE is set, as Node's own.
+ */
+export function requireWithCodeCache (file: string, id: string): unknown {
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(id) : null
+  let cachedData: Buffer | undefined
+  try {
+    if (cacheFile !== null) cachedData = readFileSync(cacheFile)
+  } catch {} // none yet
+  // CommonJS's wrapper, as Node's own loader puts it around a module's text.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n})`, {
+    filename: pathToFileURL(file).href, // as an ES module's: coverage and stack traces name the file's URL
+    cachedData
+  })
+  // Written as the process ends, with what it compiled meanwhile: the server's start and its first requests.
+  if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once('exit', () => { write(cacheFile, script) })
+  }
+  const module = { exports: {} }
+  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void
+  run(module.exports, nodeModule.createRequire(file), module, file, dirname(file))
+  return module.exports
+}
+
+/**
+ * The cache file for `id` on this Node, in a directory of this user's that nobody else can
+ * write (a code cache is code): NODE_COMPILE_CACHE's, as Node's own, else the temporary
+ * directory's. Null where that cannot be had.
+ */
+function cacheFileFor (id: string): string | null {
+  const uid = process.getuid?.()
+  const dir = join(process.env.NODE_COMPILE_CACHE ?? tmpdir(), `fastify-livereload${uid === undefined ? '' : `-${uid}`}`)
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const stats = lstatSync(dir)
+    if (!stats.isDirectory() || (uid !== undefined && (stats.uid !== uid || (stats.mode & 0o022) !== 0))) return null
+  } catch {
+    return null
+  }
+  return join(dir, `${id}-${process.version}-${process.arch}.v8`)
+}
+
+/**
+ * Whole or not at all: another start may be reading it. The caches of other builds for this Node
+ * go (each build writes its own: a clone rebuilt a hundred times would keep a hundred). A cache
+ * that cannot be written is no failure.
+ */
+function write (cacheFile: string, script: Script): void {
+  const temporary = `${cacheFile}.${process.pid}`
+  try {
+    writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
+    renameSync(temporary, cacheFile)
+    const dir = dirname(cacheFile)
+    const ours = basename(cacheFile)
+    const suffix = ours.slice(ours.indexOf('-'))
+    for (const name of readdirSync(dir)) if (name !== ours && name.endsWith(suffix)) rmSync(join(dir, name), { force: true })
+  } catch {
+    try { rmSync(temporary, { force: true }) } catch {}
+  }
+}
