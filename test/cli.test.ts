@@ -1,6 +1,6 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -15,6 +15,7 @@ import { parseCommand, type CliOptions } from '../lib/cli/args.js'
 import { createReport } from '../lib/cli/report.js'
 import { createApp } from '../lib/cli/serve.js'
 import { channelClient, joinPage, runCommand, serveCommand } from './helpers/cli.js'
+import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { groupPids, isAlive } from './helpers/process.js'
 
@@ -354,6 +355,16 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   chmodSync(dir, 0o777) // whatever the umask
   await serveOnce()
   t.same(readdirSync(dir), [], 'none in a directory others may write: a cache is code')
+})
+
+t.test('--open opens the URL in the browser xdg-open finds ($BROWSER), even in CI', async t => {
+  const root = fixture(t, { site: { 'index.html': PAGE }, 'browser.sh': '#!/bin/sh\necho "$1" > "$(dirname "$0")/opened"\n' })
+  chmodSync(join(root, 'browser.sh'), 0o755)
+  const command = runCommand(t, [join(root, 'site'), '--port', '0', '--open'], { env: { BROWSER: join(root, 'browser.sh'), DISPLAY: '', WAYLAND_DISPLAY: '', XDG_CURRENT_DESKTOP: '' } })
+  const url = (await command.line(/with live reload at /)).match(/http:\/\/\S+/)![0]
+  await eventually(() => existsSync(join(root, 'opened')), 10_000, 'the browser to be started')
+  t.equal(readFileSync(join(root, 'opened'), 'utf8').trim(), url)
+  t.notMatch(command.lines.join('\n'), /could not open a browser/)
 })
 
 t.test('a busy port moves to the next one and says so; --strict-port fails, exit code 1', async t => {

@@ -1,6 +1,7 @@
 // What the command runs once its command line is read (main.ts): the server, the dev server or a
 // shard worker. Built as a CommonJS bundle of its own (dist/cli-run.cjs), which main.ts runs
 // through V8's code cache (code-cache.ts).
+import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type CliOptions, type Command, usageFailure, UsageError } from './args.js'
@@ -95,7 +96,9 @@ function shouldOpen (asked: boolean | undefined): boolean {
 
 async function openBrowser (url: string, report: Report): Promise<void> {
   try {
-    const { default: open } = await import('open')
+    // required, not imported: this module is CommonJS once built, where import() of an ES module
+    // would give its namespace as the default export (Node ≥ 20.19 requires an ES module).
+    const { default: open } = createRequire(import.meta.url)('open') as typeof import('open')
     const child = await open(url)
     // The launcher (xdg-open, open, start) exits at once; a code other than 0 says it found no browser.
     child.once('exit', code => { if (code !== 0 && code !== null) report.warn(`could not open a browser (${child.spawnfile} exited with code ${code}): open ${url} yourself`) })
