@@ -11,7 +11,7 @@
 // round (so drift in the machine's load meets every tool alike), on the same small site (an
 // index.html of about 2 KB and a stylesheet). Each start is a fresh process of its own group
 // on a free loopback port; after its measurement it gets Ctrl-C (SIGINT to the whole group, as a
-// user stops it: Node ≥ 22 writes its compile cache then), SIGKILL after STOP_GRACE_MS, and the
+// user stops it: Node ≥ 22 writes its compile cache then), SIGKILL 2 s later, and the
 // next start waits for its exit.
 //
 // Two times per start, both from spawn(): "URL printed", when the line naming the local URL has
@@ -36,8 +36,6 @@ const DEADLINE_S = Number(env('CLI_START_DEADLINE_S', 600))
 const START_TIMEOUT_MS = 20_000
 /** A killed tool must be gone within this long (ms). */
 const EXIT_TIMEOUT_MS = 5_000
-/** A start ends as a user ends it, Ctrl-C (SIGINT to its group), and is killed if not gone this long after (ms). */
-const STOP_GRACE_MS = 2_000
 /** Between starts, so one tool's teardown does not land in the next one's start. */
 const PAUSE_MS = 300
 
@@ -160,7 +158,7 @@ async function start (tool, dir) {
   measured.catch(() => {})
   // Ended as a user ends it: Node ≥ 22 writes its compile cache as a process exits, so a start
   // killed outright leaves a build that has never exited cleanly uncached for the whole run.
-  if ('value' in outcome) await stopGroup(child.pid, closed, STOP_GRACE_MS)
+  if ('value' in outcome) await stopGroup(child.pid, closed)
   killGroup(child.pid)
   const gone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   groups.delete(child.pid)

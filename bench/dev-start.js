@@ -44,8 +44,6 @@ const DEADLINE_S = Number(env('DEV_START_DEADLINE_S', 600))
 const LABEL = process.env.DEV_START_LABEL
 /** One start (spawn → the route's answer) may take this long (ms) before the run fails. */
 const START_TIMEOUT_MS = 20_000
-/** A tool stopped with Ctrl-C is killed if it is not gone this long after (ms). */
-const STOP_GRACE_MS = 2_000
 /** A killed tool and what it started must be gone within this long (ms). */
 const EXIT_TIMEOUT_MS = 5_000
 /** Between starts, so one tool's teardown does not land in the next one's start. */
@@ -153,7 +151,7 @@ async function start (tool) {
   child.removeAllListeners('exit')
   bounded.catch(() => {})
   measured.catch(() => {})
-  if ('value' in outcome) await stopGroup(child.pid, closed, STOP_GRACE_MS)
+  if ('value' in outcome) await stopGroup(child.pid, closed)
   killGroup(child.pid)
   let isGone = await Promise.race([closed.then(() => true), sleep(EXIT_TIMEOUT_MS).then(() => false)])
   for (const until = now() + EXIT_TIMEOUT_MS; isGone && strays().length > 0;) {

@@ -11,6 +11,9 @@ import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Script } from 'node:vm'
 
+/** What follows the build's hash in a cache's name: this Node and this machine. */
+const CACHE_SUFFIX = `-${process.version}-${process.arch}.v8`
+
 /**
  * What the CommonJS module at `file` exports, run through a code cache kept for `id` (the
  * bundle's content hash, which the build gives: V8 checks a cache against the source's length
@@ -52,7 +55,7 @@ function cacheFileFor (id: string): string | null {
   } catch {
     return null
   }
-  return join(dir, `${id}-${process.version}-${process.arch}.v8`)
+  return join(dir, `${id}${CACHE_SUFFIX}`)
 }
 
 /**
@@ -66,9 +69,7 @@ function write (cacheFile: string, script: Script): void {
     writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
     renameSync(temporary, cacheFile)
     const dir = dirname(cacheFile)
-    const ours = basename(cacheFile)
-    const suffix = ours.slice(ours.indexOf('-'))
-    for (const name of readdirSync(dir)) if (name !== ours && name.endsWith(suffix)) rmSync(join(dir, name), { force: true })
+    for (const name of readdirSync(dir)) if (name !== basename(cacheFile) && name.endsWith(CACHE_SUFFIX)) rmSync(join(dir, name), { force: true })
   } catch {
     try { rmSync(temporary, { force: true }) } catch {}
   }

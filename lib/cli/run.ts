@@ -13,7 +13,7 @@ import type { ShardWorkerArgs } from './shard-worker-args.js'
 import { canOpenInotify, forgetInotifyAnswer } from '../watch/inotify-limits.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
-export const CLOSE_GRACE_MS = 1000
+const CLOSE_GRACE_MS = 1000
 
 /** Runs `command` until it stops (Ctrl-C) or fails (`process.exitCode` says how). */
 export async function run (command: Extract<Command, { kind: 'serve' | 'dev' | 'shard-worker' }>): Promise<void> {
