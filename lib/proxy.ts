@@ -22,8 +22,11 @@ export function channelPaths (hasLiveReload7: boolean): string[] {
 /** How proxyTo forwards: see each option. */
 export interface ProxyOptions {
   unavailable?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
-  /** Settles once an upstream that is missing may be back (the dev server's app starting again). */
-  waitFor?: () => Promise<void>
+  /**
+   * Settles once an upstream that is missing may be back (the dev server's app starting again);
+   * `response` is the waiting request's, which emits 'close' once it is over, answered or not.
+   */
+  waitFor?: (response: { once: (event: 'close', listener: () => void) => unknown }) => Promise<void>
   /** The upstream sees the browser's Host, as if reached directly (the dev server's app); else its own, as a server behind a proxy expects. */
   keepsHost?: boolean
   /** Where the plugin serves a directory too (`root`): whether a request's URL is a file there, which it serves instead. */
@@ -176,7 +179,7 @@ function addForwardingHooks (proxied: FastifyInstance, { via, upstream, given, t
     proxied.addHook('onRequest', async (request, reply) => {
       let target = upstream()
       if (target === null && waitFor !== undefined) {
-        await waitFor()
+        await waitFor(reply.raw)
         target = upstream()
       }
       if (target === null) return await unavailable?.(request, reply)

@@ -1,7 +1,7 @@
 // The dev server (lib/dev): a real app in real child processes, the real watcher, real sockets.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { get } from 'node:http'
+import { createServer, get } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { dev, startDev } from '../lib/dev/dev.js'
+import { forkEarly } from '../lib/dev/spawn-child.js'
 import type { DevServer } from '../types/dev.js'
 import type { BuildErrorInfo, ServerMessage } from '../types/index.js'
 import { channelClient, runCommand } from './helpers/cli.js'
@@ -397,11 +398,12 @@ t.test('before any version started: a 503 page with the client; the fix serves a
   t.match(await text(`${server.url}/`), /<body>up<\/body>/)
 })
 
-t.test('a request that comes while the first version boots waits for it and gets its answer, not the 503 page', async t => {
+t.test('a request that comes while the first version boots waits for it and gets its answer, not the 503 page; the next standby starts once that answer is over', async t => {
   const gate = mkdtempSync(join(tmpdir(), 'dev-first-'))
   t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
   const marker = join(gate, 'booting')
-  // The first version's boot holds until the test lets it go, once a request has reached the supervisor.
+  // The first version's boot holds until the test lets it go, once a request has reached the
+  // supervisor; /slow sends its headers, then holds its end until the test lets it go again.
   const dir = app(t, 'first', {
     'app.js': `import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
@@ -411,6 +413,14 @@ export default async function app (fastify) {
   writeFileSync(${JSON.stringify(marker)}, String(process.pid))
   await go
   fastify.register(root)
+  fastify.get('/slow', async (request, reply) => {
+    reply.hijack()
+    const end = once(process, 'SIGUSR2')
+    reply.raw.writeHead(200, { 'content-type': 'application/json' })
+    reply.raw.write('{"body":')
+    await end
+    reply.raw.end('"first"}')
+  })
 }
 export const options = { logger: false }
 `
@@ -425,14 +435,19 @@ export const options = { logger: false }
     bound((supervisor.server.address() as AddressInfo).port)
   })
   t.teardown(async () => { await (await starting).close() })
-  const answer = fetch(`http://127.0.0.1:${await guarded(port, 'the port bound')}/api`)
+  const answer = fetch(`http://127.0.0.1:${await guarded(port, 'the port bound')}/slow`)
   await guarded(hasArrived, 'the request at the supervisor')
   await eventually(() => existsSync(marker) && readFileSync(marker, 'utf8') !== '', GUARD_MS, 'the first version booting') // written by the app's process
-  process.kill(Number(readFileSync(marker, 'utf8')), 'SIGUSR2')
-  const res = await guarded(answer, 'the answer')
+  const version = Number(readFileSync(marker, 'utf8'))
+  process.kill(version, 'SIGUSR2')
+  const res = await guarded(answer, 'the answer\'s headers')
   t.equal(res.status, 200, 'the app\'s answer, not the 503 page')
+  t.same(children(dir), [version], 'no next standby booting beside the answer a request waited for')
+  process.kill(version, 'SIGUSR2')
   t.same(await res.json(), { body: 'first' })
   await guarded(starting, 'dev() resolved')
+  await eventually(() => children(dir).length === 2, GUARD_MS, 'the next standby, once the answer is over')
+  t.pass('the next standby started')
 })
 
 t.test('a change the app never loaded restarts nothing', async t => {
@@ -629,6 +644,43 @@ t.test('the command: fastify-livereload dev <entry> serves, reloads, and Ctrl-C 
   t.equal(await command.exited, 0)
   await eventually(() => children(dir).length === 0, 10_000, 'every child gone')
   t.pass('no child left')
+})
+
+t.test('the command forks the first version\'s child before it loads the dev server; a start that fails ends it, and exits', async t => {
+  const busy = createServer()
+  busy.listen(0, '127.0.0.1')
+  await once(busy, 'listening')
+  t.teardown(() => busy.close())
+  const { port } = busy.address() as AddressInfo
+  const dir = app(t)
+  const failed = runCommand(t, ['dev', join(dir, 'app.js'), '--port', String(port), '--strict-port'])
+  t.equal(await guarded(failed.exited, 'the command\'s exit'), 1)
+  t.match(failed.lines.join('\n'), `port ${port} is in use: choose another with --port`)
+  await eventually(() => children(dir).length === 0, GUARD_MS, 'no child left')
+  t.pass('no child left')
+
+  const missing = runCommand(t, ['dev', join(dir, 'nothing.js'), '--port', '0'])
+  t.equal(await guarded(missing.exited, 'the command\'s exit'), 2)
+  t.match(missing.stderr(), /entry.*does not exist/, 'the dev server says what is wrong, as without a child forked ahead')
+})
+
+t.test('a child forked ahead goes, once, to generations that fork theirs as it was forked; to others it is ended', async t => {
+  const dir = app(t)
+  const options = { entry: join(dir, 'app.js'), execArgv: [], logger: null, schemas: {} }
+  const early = forkEarly(options)
+  const child = early.take({ ...options, schemas: { 'a schema': 'code' } })
+  t.teardown(() => { child?.process.kill('SIGKILL') })
+  t.not(child, null, 'taken: what schemas are sent ahead does not matter')
+  t.equal(early.take(options), null, 'once')
+  early.end()
+  t.same(children(dir), [child!.process.pid], 'ending it after it was taken leaves it to its taker')
+  child!.process.kill('SIGKILL')
+  await eventually(() => children(dir).length === 0, GUARD_MS, 'the taken child gone')
+
+  const other = forkEarly(options)
+  t.equal(other.take({ ...options, logger: { level: 'info' } }), null, 'another logger: not taken')
+  await eventually(() => children(dir).length === 0, GUARD_MS, 'the child not taken ended')
+  t.pass('ended')
 })
 
 /**

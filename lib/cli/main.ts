@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { builtFile } from '../built.js'
 import { HELP, parseCommand, said, usageFailure, UsageError } from './args.js'
 import { requireWithCodeCache } from './code-cache.js'
+import { forkFirstChild } from './early-child.js'
 import type * as Run from './run.js'
 
 // Node ≥ 22.1: V8's compiled code of the modules loaded from here on (the packages left out of
@@ -27,7 +28,14 @@ async function main (argv: readonly string[]): Promise<void> {
   }
   if (command.kind === 'help') process.stdout.write(`${HELP}\n`)
   else if (command.kind === 'version') process.stdout.write(`${version()}\n`)
-  else await (requireWithCodeCache(fileURLToPath(builtFile('cli-run.cjs')), RUN_BUNDLE_HASH) as typeof Run).run(command)
+  else {
+    const early = command.kind === 'dev' ? forkFirstChild(command.options) : null
+    try {
+      await (requireWithCodeCache(fileURLToPath(builtFile('cli-run.cjs')), RUN_BUNDLE_HASH) as typeof Run).run(command, early)
+    } finally {
+      early?.end() // taken by the dev server unless it failed to start
+    }
+  }
 }
 
 function version (): string {

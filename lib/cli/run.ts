@@ -11,17 +11,18 @@ import { printQr } from './qr.js'
 import { createReport, type Report } from './report.js'
 import type { ShardWorkerArgs } from './shard-worker-args.js'
 import { canOpenInotify, forgetInotifyAnswer } from '../watch/inotify-limits.js'
+import type { EarlyChild } from '../dev/spawn-child.js'
 
 /** Ctrl-C closes the server within this long (ms); past it, the process exits all the same. */
 const CLOSE_GRACE_MS = 1000
 
-/** Runs `command` until it stops (Ctrl-C) or fails (`process.exitCode` says how). */
-export async function run (command: Extract<Command, { kind: 'serve' | 'dev' | 'shard-worker' }>): Promise<void> {
+/** Runs `command` until it stops (Ctrl-C) or fails (`process.exitCode` says how); `dev` with its first child forked already, if it is. */
+export async function run (command: Extract<Command, { kind: 'serve' | 'dev' | 'shard-worker' }>, early: EarlyChild | null = null): Promise<void> {
   if (command.kind === 'shard-worker') await runShardWorkerCommand(command.options)
-  else await serve(command.options, command.kind === 'dev')
+  else await serve(command.options, command.kind === 'dev', early)
 }
 
-async function serve (options: CliOptions, isDev: boolean): Promise<void> {
+async function serve (options: CliOptions, isDev: boolean, early: EarlyChild | null): Promise<void> {
   let app: FastifyInstance | undefined
   const report = createReport({ out: process.stdout, isQuiet: options.isQuiet, browsers: () => app?.liveReload.clients ?? 0 })
   const listenOn = async (server: FastifyInstance): Promise<Listening> => await listen(server, options.host, options.port, options.isStrictPort, options.https === null ? 'http' : 'https')
@@ -37,7 +38,7 @@ async function serve (options: CliOptions, isDev: boolean): Promise<void> {
     }
     if (isDev) {
       const { devServer } = await import('./dev.js') // the dev server: not for --help or --version
-      ;({ app, listening } = await devServer(options, report, listenOn, certificate))
+      ;({ app, listening } = await devServer(options, report, listenOn, certificate, early))
     } else {
       const { createApp } = await import('./serve.js') // Fastify and the plugin: not for --help or --version
       app = await createApp(options, report, certificate)

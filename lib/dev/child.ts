@@ -8,10 +8,10 @@ import * as nodeModule from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { MessageChannel } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
-import type { AppLogger, ChildMessage, Kept, SupervisorMessage } from './messages.js'
+import type { ChildMessage, ChildSettings, Kept, SupervisorMessage } from './messages.js'
 import { collectKeepers, type Keeper } from './keep.js'
 import { appFileHash } from './loaded-hooks.js'
 import { trackOwnWrites } from './own-writes.js'
@@ -22,15 +22,13 @@ import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cac
 // A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = nodeModule.createRequire(import.meta.url)
+const settings = JSON.parse(process.argv[3]!) as ChildSettings
 
-// The loader hooks report each module's URL and content hash; a marker module, imported last, says all have come.
+// The loader hooks report each module's URL and content hash.
 const loaded = new Map<string, string | null>()
-let onMarker: (() => void) | undefined
-const MARKER = `data:text/javascript,/*fastify-livereload ${process.pid}*/`
-function report (url: string, hash: string | null): void {
-  if (url === MARKER) onMarker?.()
-  else loaded.set(url, hash)
-}
+const report = (url: string, hash: string | null): void => { loaded.set(url, hash) }
+/** Takes the reports the hooks' thread has sent and this thread has not heard yet: none where the hooks run in this thread. */
+let takeReports = (): void => {}
 // Node ≥ 22.15: hooks in this thread, which see require() too. Node 20's hooks run in a thread of
 // their own, whose start and messages cost ~47 ms of a boot's import (measured).
 const { registerHooks } = nodeModule as { registerHooks?: (hooks: { load: (url: string, context: unknown, nextLoad: (url: string, context: unknown) => unknown) => unknown }) => unknown }
@@ -45,6 +43,11 @@ if (registerHooks !== undefined) {
   const { port1, port2 } = new MessageChannel()
   port1.on('message', ([url, hash]: [string, string | null]) => { report(url, hash) })
   port1.unref()
+  // The hooks post a module's report before they load it, so every module this thread has seen
+  // loaded has its report queued on the port by then: taken at once, with no round trip.
+  takeReports = () => {
+    for (let received = receiveMessageOnPort(port1); received !== undefined; received = receiveMessageOnPort(port1)) report(...received.message as [string, string | null])
+  }
   nodeModule.register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
 }
 
@@ -94,10 +97,10 @@ async function boot (entry: string): Promise<void> {
     if (keepers.size > 0) await restore(instance)
     await instance.listen({ port: 0, host: '127.0.0.1' })
     hasListened = true
-    const files = await loadedFiles()
+    const files = loadedFiles()
     send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files, hashes: contentHashes(), written: writes.stop(), schemas: schemas?.used() ?? {} })
   } catch (err) {
-    const files = await loadedFiles() // first: every module's report in, the one that failed to parse among them
+    const files = loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
   }
 }
@@ -147,7 +150,7 @@ async function save (): Promise<void> {
  * a `stream` of the app's.
  */
 function loggerOptions (options: Record<string, unknown> | undefined): { logger?: Record<string, unknown> } {
-  const flags = process.argv[3] === undefined ? null : JSON.parse(process.argv[3]) as AppLogger
+  const flags = settings.logger
   const own = typeof options?.logger === 'object' && options.logger !== null ? options.logger as Record<string, unknown> : {}
   // A logger of the app's own: Fastify 5's loggerInstance, or a logger given as `logger` (Fastify 4).
   if (flags === null || options?.loggerInstance !== undefined || typeof own.child === 'function') return {}
@@ -170,11 +173,9 @@ function fastifyUrl (entry: string): string {
   }
 }
 
-/** Every file loaded so far: ES modules (the hooks' reports, up to the marker) and CommonJS ones. */
-async function loadedFiles (): Promise<string[]> {
-  const all = new Promise<void>(resolve => { onMarker = resolve })
-  await import(MARKER)
-  await all
+/** Every file loaded so far: ES modules (the hooks' reports) and CommonJS ones. */
+function loadedFiles (): string[] {
+  takeReports()
   const files = new Set(Object.keys(require.cache))
   for (const url of loaded.keys()) if (url.startsWith('file:')) files.add(fileURLToPath(url))
   return [...files]
@@ -257,6 +258,7 @@ const MAX_CHECKED = 20
  */
 function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
   const app = dirname(entry) + sep
+  takeReports()
   const candidates = [...loaded.keys()].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
     .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
   for (const file of candidates) {
@@ -285,3 +287,5 @@ try {
   Fastify()
 } catch {} // the boot will say what is wrong
 send({ type: 'standby' })
+// The first version's child boots now, on its own word: the supervisor, busy with its own start, would answer `standby` late.
+if (settings.bootsAtOnce) boot(process.argv[2]!).catch(() => {})

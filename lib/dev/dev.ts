@@ -16,6 +16,7 @@ import { createGenerations, type Boot, type Generation, type Generations } from 
 import { isNewModule } from './new-modules.js'
 import { createRestarts, RESTART_WAIT_MS, type Restarts } from './restarts.js'
 import { devSettings, loaderFor } from './settings.js'
+import type { EarlyChild } from './spawn-child.js'
 
 /** Starts the dev server; resolves once the first generation serves, or its failure is shown. */
 export async function dev (options: DevOptions): Promise<DevServer> {
@@ -24,13 +25,15 @@ export async function dev (options: DevOptions): Promise<DevServer> {
 
 /**
  * `dev`, listening through `listen` (the command's: a busy port moves on) instead of on `port` and
- * `host`, with `server`'s Fastify options for the supervisor (the command's HTTPS and HTTP/2).
+ * `host`, with `server`'s Fastify options for the supervisor (the command's HTTPS and HTTP/2), and
+ * the first child forked already (the command's, cli/early-child.ts).
  */
-export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>, server: { http2?: true, https?: SecureServerOptions } = {}): Promise<DevServer> {
+export async function startDev (options: DevOptions, listen?: (app: FastifyInstance) => Promise<void>, server: { http2?: true, https?: SecureServerOptions } = {}, firstChild: EarlyChild | null = null): Promise<DevServer> {
   const { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions } = devSettings(options)
   const generations = createGenerations(entry, {
     execArgv: loaderFor(entry),
     logger: appLogger,
+    early: firstChild,
     onStopped: error => { restarts.stopped(error) },
     onNotKept: (names, reason) => { app.log.warn({ kept: names }, `the next version starts without what the app keeps as ${names.map(name => `"${name}"`).join(', ')}: ${reason}`) }
   })
@@ -83,7 +86,8 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
     const root = typeof pluginOptions.root === 'string' ? resolve(pluginOptions.root) : null
     await proxyTo(app, () => generations.current?.url ?? null, channelPaths(pluginOptions.livereload !== undefined && pluginOptions.livereload !== false), {
       unavailable: async (_request, reply) => await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_STARTED),
-      waitFor: async () => {
+      waitFor: async response => {
+        response.once('close', generations.waiting())
         await settledWithin(first, RESTART_WAIT_MS) // a failed start is the 503 page's, with its error over it
         await restarts.settled() // the version that stopped, starting again
       },

@@ -7,7 +7,7 @@ import { signalGroup } from '../builders/process-group.js'
 import type { AppLogger, ChildMessage, Kept, SupervisorMessage } from './messages.js'
 import { contentHash } from './content-hash.js'
 import type { SchemaEntries } from './schema-cache.js'
-import { spawnChild, type Child } from './spawn-child.js'
+import { spawnChild, type Child, type EarlyChild } from './spawn-child.js'
 /** A generation being retired gets this long (ms) to finish its requests after SIGTERM, then SIGKILL. */
 export const RETIRE_GRACE_MS = 5000
 /** How long (ms) the generation serving gets to save what its app keeps for the one booting: past it, the new one starts without. */
@@ -51,6 +51,12 @@ export interface Generations {
    * that ended last (listening or failed) wrote it and it has not changed since.
    */
   isOwnWrite (file: string): boolean
+  /**
+   * A request waits for a version (none serves yet, or the one serving stopped): the next standby
+   * is forked only once every request that waited is over (what this returns is called then), so
+   * that a Node starting beside them does not slow the answers they wait for.
+   */
+  waiting (): () => void
   /** Every generation and the standby ended: no child process left. */
   close (): Promise<void>
 }
@@ -72,6 +78,8 @@ export interface GenerationsOptions {
   readonly onStopped?: (error: BuildErrorInfo) => void
   /** What the app keeps under these names did not reach the version booting, and why. */
   readonly onNotKept?: (names: readonly string[], reason: string) => void
+  /** A child forked already (the command's `dev`): the first standby, when it was forked as these generations fork theirs. */
+  readonly early?: EarlyChild | null
 }
 
 /** What the functions below share: the options, and the generations as they stand. */
@@ -91,14 +99,16 @@ interface State {
   /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
   schemas: SchemaEntries
   standby: Child | null
+  /** Requests waiting for a version, or forwarded to it after they waited, not over yet. */
+  waiting: number
   /** The files each boot under way said it writes. */
   readonly writing: Set<Set<string>>
   /** What the boot that ended last wrote. */
   written: ReadonlyMap<string, string | null>
 }
 
-/** `entry`: the app's module. */
-export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {}, onNotKept = () => {} }: GenerationsOptions = {}): Generations {
+/** `entry`: the app's module. The first child boots at once, without being asked: the first boot() is its. */
+export function createGenerations (entry: string, { execArgv = [], logger = null, onStopped = () => {}, onNotKept = () => {}, early = null }: GenerationsOptions = {}): Generations {
   const state: State = {
     entry,
     execArgv,
@@ -112,10 +122,11 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
     isClosed: false,
     schemas: {},
     standby: null,
+    waiting: 0,
     writing: new Set(),
     written: new Map()
   }
-  state.standby = spawnChild(state)
+  state.standby = early?.take(state) ?? spawnChild({ ...state, bootsAtOnce: true })
   return {
     boot: signal => boot(state, signal),
     promote: generation => { promote(state, generation) },
@@ -124,6 +135,7 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
     get current () { return state.current },
     get latest () { return state.latest },
     isOwnWrite: file => isOwnWrite(state, file),
+    waiting: () => waiting(state),
     close: () => close(state)
   }
 }
@@ -144,7 +156,7 @@ async function boot (state: State, signal: AbortSignal): Promise<Boot> {
   try {
     let message = await next()
     if (message?.type === 'standby') {
-      child.process.send({ type: 'boot' } satisfies SupervisorMessage)
+      if (!child.bootsAtOnce) child.process.send({ type: 'boot' } satisfies SupervisorMessage)
       message = await next()
     }
     if (message?.type === 'keeping') {
@@ -168,7 +180,22 @@ async function boot (state: State, signal: AbortSignal): Promise<Boot> {
   } finally {
     state.writing.delete(announced)
     signal.removeEventListener('abort', onAbort)
-    if (!state.isClosed) state.standby ??= spawnChild(state) // the next boot's, started once this one is over
+    standBy(state) // the next boot's, started once this one is over
+  }
+}
+
+/** Forks the next boot's child, unless there is one, or a request that waited for a version is not over yet (waiting). */
+function standBy (state: State): void {
+  if (!state.isClosed && state.waiting === 0) state.standby ??= spawnChild(state)
+}
+
+function waiting (state: State): () => void {
+  state.waiting++
+  let isOver = false
+  return () => {
+    if (isOver) return
+    isOver = true
+    if (--state.waiting === 0) standBy(state)
   }
 }
 

@@ -8,11 +8,19 @@ export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 
 /**
  * The app's logger as the command line (or `dev()`'s options) set it, over what the app's
  * `options` say: fastify-cli's `-l` (`level`) and `-P` (`pretty`: pino-pretty's module, as found
- * from the app). Given to each child as its second argument, in JSON.
+ * from the app).
  */
 export interface AppLogger {
   readonly level?: string
   readonly pretty?: string
+}
+
+/** What a child is told as it is forked: its second argument, in JSON (the first is the entry). */
+export interface ChildSettings {
+  /** The app's logger as the flags set it; null: as the app's own options say. */
+  readonly logger: AppLogger | null
+  /** Boot once a standby, with no `boot` asked for: the first version's (generations.ts). */
+  readonly bootsAtOnce: boolean
 }
 
 /** Files a boot wrote, by path: their content (sha1, base64) when it ended; null for one that was gone by then. */

@@ -1,16 +1,12 @@
 // `dev`'s options checked before any process starts, and what they say about the app's processes:
 // the logger its flags set, and the Node flags a TypeScript entry needs.
 import { existsSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { extname } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { DevOptions } from '../../types/dev.js'
 import type { LiveReloadOptions } from '../../types/index.js'
 import { FST_LIVERELOAD_MISSING_DEPENDENCY } from '../errors.js'
 import { integerOption, invalid, modulePath } from '../validate.js'
+import { appLoggerFor, nodeFlagsFor } from './app-process.js'
 import { LOG_LEVELS, type AppLogger } from './messages.js'
-
-const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
 /** `dev`'s options, checked: the app's logger as the flags set it (null: as the app's own options say), and the plugin's own options apart. */
 export interface DevSettings {
@@ -33,35 +29,14 @@ export function devSettings (options: DevOptions): DevSettings {
   if (typeof host !== 'string' || host === '') invalid('host', 'must be an address or a host name')
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
   if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
-  const appLogger = logLevel === undefined && !prettyLogs ? null : { ...(logLevel === undefined ? {} : { level: logLevel }), ...(prettyLogs ? { pretty: prettyModule(entry) } : {}) }
+  const appLogger = appLoggerFor(entry, logLevel, prettyLogs)
+  if (appLogger === undefined) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`)
   return { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions }
 }
 
-/**
- * pino-pretty (an optional peer dependency), for `prettyLogs`: found from the app, as the app's
- * logger would find it (fastify-cli's generated apps have it); its path, which pino's transports take.
- */
-function prettyModule (entry: string): string {
-  try {
-    return createRequire(entry).resolve('pino-pretty')
-  } catch (err) {
-    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`, { cause: err })
-  }
-}
-
-/**
- * Node flags for a TypeScript entry: none where Node strips types itself, else tsx's loader
- * (an optional peer dependency), found from the app's directory.
- */
+/** `entry`'s Node flags (app-process.ts), or the coded error naming tsx where it needs tsx and tsx is not there. */
 export function loaderFor (entry: string): string[] {
-  if (!TYPESCRIPT.has(extname(entry))) return []
-  const strips = (process.features as { typescript?: string | false }).typescript
-  if (strips !== undefined && strips !== false) return []
-  let loader: string
-  try {
-    loader = createRequire(entry).resolve('tsx')
-  } catch {
-    throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
-  }
-  return ['--import', pathToFileURL(loader).href] // found from the app, whatever the working directory
+  const flags = nodeFlagsFor(entry)
+  if (flags === null) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
+  return flags
 }

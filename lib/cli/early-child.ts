@@ -1,0 +1,21 @@
+// `dev`'s first child, forked by the command's entry (main.ts) as soon as the command line is
+// read: the app's Node boots and imports its Fastify on the other core while this process loads
+// the dev server, which takes the child over (dev/generations.ts), and boots the app as soon as it
+// can. Only where the child is sure to be the one the dev server would fork: anything it would
+// refuse (no such entry, a missing tsx or pino-pretty) it finds and says itself. Not with --https,
+// whose certificate the command reads or makes first: one it refuses must run none of the app.
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { appLoggerFor, nodeFlagsFor } from '../dev/app-process.js'
+import { forkEarly, type EarlyChild } from '../dev/spawn-child.js'
+import type { CliOptions } from './args.js'
+
+export function forkFirstChild (options: CliOptions): EarlyChild | null {
+  if (options.https !== null) return null
+  const entry = resolve(options.dir)
+  if (statSync(entry, { throwIfNoEntry: false })?.isFile() !== true) return null
+  const execArgv = nodeFlagsFor(entry)
+  const logger = appLoggerFor(entry, options.logLevel, options.prettyLogs)
+  if (execArgv === null || logger === undefined) return null
+  return forkEarly({ entry, execArgv, logger, schemas: {} })
+}
