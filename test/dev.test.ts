@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, get } from 'node:http'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -443,11 +443,19 @@ export const options = { logger: false }
   const res = await guarded(answer, 'the answer\'s headers')
   t.equal(res.status, 200, 'the app\'s answer, not the 503 page')
   t.same(children(dir), [version], 'no next standby booting beside the answer a request waited for')
+  // A change while that answer is still open: the next version boots, and holds back no standby.
+  writeFileSync(join(dir, 'routes', 'root.js'), route('second'))
+  let next = 0
+  await eventually(() => { next = Number(readFileSync(marker, 'utf8')); return next > 0 && next !== version }, GUARD_MS, 'the next version booting')
+  process.kill(next, 'SIGUSR2')
+  await eventually(async () => (await text(`http://127.0.0.1:${await port}/api`)).includes('second'), GUARD_MS, 'the next version serving')
+  await eventually(() => children(dir).length === 3, GUARD_MS, 'a standby beside the version serving and the one still answering /slow')
+  t.pass('a request that waited for an earlier version holds back no standby')
   process.kill(version, 'SIGUSR2')
   t.same(await res.json(), { body: 'first' })
   await guarded(starting, 'dev() resolved')
-  await eventually(() => children(dir).length === 2, GUARD_MS, 'the next standby, once the answer is over')
-  t.pass('the next standby started')
+  await eventually(() => children(dir).length === 2, GUARD_MS, 'the version that answered /slow retired once it was over')
+  t.pass('retired')
 })
 
 t.test('a change the app never loaded restarts nothing', async t => {
@@ -662,6 +670,10 @@ t.test('the command forks the first version\'s child before it loads the dev ser
   const missing = runCommand(t, ['dev', join(dir, 'nothing.js'), '--port', '0'])
   t.equal(await guarded(missing.exited, 'the command\'s exit'), 2)
   t.match(missing.stderr(), /entry.*does not exist/, 'the dev server says what is wrong, as without a child forked ahead')
+  symlinkSync('loop.js', join(dir, 'loop.js')) // stat fails with ELOOP, not ENOENT
+  const looped = runCommand(t, ['dev', join(dir, 'loop.js'), '--port', '0'])
+  t.equal(await guarded(looped.exited, 'the command\'s exit'), 2)
+  t.match(looped.stderr(), /entry.*does not exist/, 'a path that cannot be read: the dev server says so too')
 })
 
 t.test('a child forked ahead goes, once, to generations that fork theirs as it was forked; to others it is ended', async t => {

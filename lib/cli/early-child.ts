@@ -5,17 +5,27 @@
 // refuse (no such entry, a missing tsx or pino-pretty) it finds and says itself. Not with --https,
 // whose certificate the command reads or makes first: one it refuses must run none of the app.
 import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import { appLoggerFor, nodeFlagsFor } from '../dev/app-process.js'
 import { forkEarly, type EarlyChild } from '../dev/spawn-child.js'
 import type { CliOptions } from './args.js'
 
 export function forkFirstChild (options: CliOptions): EarlyChild | null {
-  if (options.https !== null) return null
-  const entry = resolve(options.dir)
-  if (statSync(entry, { throwIfNoEntry: false })?.isFile() !== true) return null
+  // The entry as the dev server makes it of the command line (validate.ts, modulePath): a file URL it reads as one.
+  if (options.https !== null || options.dir.startsWith('file:')) return null
+  const entry = isAbsolute(options.dir) ? options.dir : resolve(options.dir)
+  if (!isFile(entry)) return null
   const execArgv = nodeFlagsFor(entry)
   const logger = appLoggerFor(entry, options.logLevel, options.prettyLogs)
   if (execArgv === null || logger === undefined) return null
   return forkEarly({ entry, execArgv, logger, schemas: {} })
+}
+
+/** Whether `path` is a file: anything else (none, a directory, one that cannot be read) the dev server says. */
+function isFile (path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }

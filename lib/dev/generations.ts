@@ -52,9 +52,11 @@ export interface Generations {
    */
   isOwnWrite (file: string): boolean
   /**
-   * A request waits for a version (none serves yet, or the one serving stopped): the next standby
-   * is forked only once every request that waited is over (what this returns is called then), so
-   * that a Node starting beside them does not slow the answers they wait for.
+   * A request waits for a version (none serves yet, or the one serving stopped): the standby for
+   * the boot after the one under way is forked only once every request that waited for it is over
+   * (what this returns is called then), so that a Node starting beside them does not slow the
+   * answers they wait for. A request still open when the next boot starts (a stream, a WebSocket)
+   * holds back nothing after that: that boot forks its own child, as it would without a standby.
    */
   waiting (): () => void
   /** Every generation and the standby ended: no child process left. */
@@ -99,8 +101,8 @@ interface State {
   /** The code of the schemas the last generation that listened compiled: each new child evaluates it ahead. */
   schemas: SchemaEntries
   standby: Child | null
-  /** Requests waiting for a version, or forwarded to it after they waited, not over yet. */
-  waiting: number
+  /** The requests that waited for the boot under way (or the last one), not over yet. */
+  waiters: Set<object>
   /** The files each boot under way said it writes. */
   readonly writing: Set<Set<string>>
   /** What the boot that ended last wrote. */
@@ -122,7 +124,7 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
     isClosed: false,
     schemas: {},
     standby: null,
-    waiting: 0,
+    waiters: new Set(),
     writing: new Set(),
     written: new Map()
   }
@@ -143,6 +145,7 @@ export function createGenerations (entry: string, { execArgv = [], logger = null
 async function boot (state: State, signal: AbortSignal): Promise<Boot> {
   const child = state.standby ?? spawnChild(state)
   state.standby = null
+  state.waiters = new Set() // those that waited for an earlier boot hold back no standby from now on
   const onAbort = (): void => { signalGroup(child.process.pid, 'SIGKILL') }
   signal.addEventListener('abort', onAbort)
   const announced = new Set<string>()
@@ -180,22 +183,21 @@ async function boot (state: State, signal: AbortSignal): Promise<Boot> {
   } finally {
     state.writing.delete(announced)
     signal.removeEventListener('abort', onAbort)
-    standBy(state) // the next boot's, started once this one is over
+    standBy(state) // the next boot's, started once this one is over and the requests that waited for it are
   }
 }
 
-/** Forks the next boot's child, unless there is one, or a request that waited for a version is not over yet (waiting). */
+/** Forks the next boot's child, unless there is one, or a request that waited for this boot is not over yet (waiting). */
 function standBy (state: State): void {
-  if (!state.isClosed && state.waiting === 0) state.standby ??= spawnChild(state)
+  if (!state.isClosed && state.waiters.size === 0) state.standby ??= spawnChild(state)
 }
 
 function waiting (state: State): () => void {
-  state.waiting++
-  let isOver = false
+  const { waiters } = state
+  const waiter = {}
+  waiters.add(waiter)
   return () => {
-    if (isOver) return
-    isOver = true
-    if (--state.waiting === 0) standBy(state)
+    if (waiters.delete(waiter) && waiters.size === 0 && waiters === state.waiters) standBy(state)
   }
 }
 

@@ -1,5 +1,6 @@
-// `dev`'s options checked before any process starts, and what they say about the app's processes:
-// the logger its flags set, and the Node flags a TypeScript entry needs.
+// `dev`'s options checked before the dev server forks a process (the command's entry may have forked
+// the first already, cli/early-child.ts, only where these checks pass), and what they say about the
+// app's processes: the logger its flags set, and the Node flags a TypeScript entry needs.
 import { existsSync, statSync } from 'node:fs'
 import type { DevOptions } from '../../types/dev.js'
 import type { LiveReloadOptions } from '../../types/index.js'
