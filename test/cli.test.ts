@@ -1,6 +1,6 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -319,7 +319,7 @@ t.test('--proxy in front of python3 -m http.server', async t => {
   t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'its Content-Length counts the tag')
 })
 
-t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build and Node', async t => {
+t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build and Node, the four used last kept', async t => {
   const root = fixture(t, { site: { 'index.html': PAGE }, caches: {} })
   const [site, caches] = [join(root, 'site'), join(root, 'caches')]
   const env = { NODE_COMPILE_CACHE: caches }
@@ -332,23 +332,30 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   }
   await serveOnce()
   const dir = join(caches, `fastify-livereload-${process.getuid!()}`)
-  const [name, ...others] = readdirSync(dir)
-  t.same(others, [], 'one cache')
+  const [name, ...more] = readdirSync(dir)
+  t.same(more, [], 'one cache')
   t.match(name, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the Node and the machine')
   t.equal(statSync(dir).mode & 0o777, 0o700, 'a directory only its user reads')
   t.equal(statSync(join(dir, name!)).mode & 0o777, 0o600)
-  const written = statSync(join(dir, name!)).mtimeMs
-  const older = `0000000000000000-${process.version}-${process.arch}.v8`
-  writeFileSync(join(dir, older), 'an older build\'s')
+  const written = readFileSync(join(dir, name!))
+  // Other builds' caches (other installs, other clones), each last used a day before the next.
+  const day = 86_400
+  const others = [1, 2, 3, 4].map(n => `000000000000000${n}-${process.version}-${process.arch}.v8`)
+  others.forEach((other, n) => {
+    writeFileSync(join(dir, other), 'another build\'s')
+    utimesSync(join(dir, other), (n + 1) * day, (n + 1) * day)
+  })
+  utimesSync(join(dir, name!), 1, 1)
 
   await serveOnce()
-  t.same(readdirSync(dir).sort(), [older, name].sort(), 'taken as it was: not written again, and the older build\'s left alone')
-  t.equal(statSync(join(dir, name!)).mtimeMs, written)
+  t.same(readFileSync(join(dir, name!)), written, 'taken as it was: not written again')
+  t.ok(statSync(join(dir, name!)).mtimeMs > 5 * day * 1000, 'and marked as used now')
+  t.same(readdirSync(dir).sort(), [...others, name].sort(), 'the other builds\' left alone')
 
   writeFileSync(join(dir, name!), 'not a cache')
   await serveOnce()
-  t.same(readdirSync(dir), [name], 'a cache V8 refused is written anew, and the other builds\' go')
-  t.not(readFileSync(join(dir, name!), 'utf8'), 'not a cache')
+  t.not(readFileSync(join(dir, name!), 'utf8'), 'not a cache', 'a cache V8 refused is written anew')
+  t.same(readdirSync(dir).sort(), [...others.slice(1), name].sort(), 'and of the other builds\', the three used last stay')
 
   rmSync(dir, { recursive: true })
   mkdirSync(dir, { mode: 0o777 })

@@ -4,7 +4,7 @@
 // keeps only what is compiled as a module loads, and Node 20 has none: the first page of
 // bench/cli-start.js came 35 ms sooner on Node 20 with this, 16 ms on Node 24 (docs/benchmarks.md,
 // twenty-fourth session).
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
@@ -13,6 +13,12 @@ import { Script } from 'node:vm'
 
 /** What follows the build's hash in a cache's name: this Node and this machine. */
 const CACHE_SUFFIX = `-${process.version}-${process.arch}.v8`
+/**
+ * The caches kept for one Node, the most recently used: builds installed side by side (two
+ * projects on two versions, a clone beside an install) each keep theirs, and a clone rebuilt a
+ * hundred times does not keep a hundred. Each cache is ~1–1.3 MB.
+ */
+const KEPT_CACHES = 4
 
 /**
  * What the CommonJS module at `file` exports, run through a code cache kept for `id` (the
@@ -33,6 +39,8 @@ export function requireWithCodeCache (file: string, id: string): unknown {
   // Written as the process ends, with what it compiled meanwhile: the server's start and its first requests.
   if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once('exit', () => { write(cacheFile, script) })
+  } else if (cacheFile !== null) {
+    touch(cacheFile) // used: the last to go
   }
   const module = { exports: {} }
   const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void
@@ -59,9 +67,8 @@ function cacheFileFor (id: string): string | null {
 }
 
 /**
- * Whole or not at all: another start may be reading it. The caches of other builds for this Node
- * go (each build writes its own: a clone rebuilt a hundred times would keep a hundred). A cache
- * that cannot be written is no failure.
+ * Whole or not at all: another start may be reading it. Beyond KEPT_CACHES for this Node, the
+ * caches used longest ago go. A cache that cannot be written is no failure.
  */
 function write (cacheFile: string, script: Script): void {
   const temporary = `${cacheFile}.${process.pid}`
@@ -69,8 +76,19 @@ function write (cacheFile: string, script: Script): void {
     writeFileSync(temporary, script.createCachedData(), { mode: 0o600 })
     renameSync(temporary, cacheFile)
     const dir = dirname(cacheFile)
-    for (const name of readdirSync(dir)) if (name !== basename(cacheFile) && name.endsWith(CACHE_SUFFIX)) rmSync(join(dir, name), { force: true })
+    const others = readdirSync(dir).filter(name => name !== basename(cacheFile) && name.endsWith(CACHE_SUFFIX))
+      .map(name => ({ name, used: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.used - a.used)
+    for (const { name } of others.slice(KEPT_CACHES - 1)) rmSync(join(dir, name), { force: true })
   } catch {
     try { rmSync(temporary, { force: true }) } catch {}
   }
+}
+
+/** Marks a cache as used now (its modification time: access times are often not kept). */
+function touch (cacheFile: string): void {
+  try {
+    const now = new Date()
+    utimesSync(cacheFile, now, now)
+  } catch {} // gone meanwhile: written again next time
 }
