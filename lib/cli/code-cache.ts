@@ -16,7 +16,7 @@ const CACHE_SUFFIX = `-${process.version}-${process.arch}.v8`
 /**
  * The caches kept for one Node, the most recently used: builds installed side by side (two
  * projects on two versions, a clone beside an install) each keep theirs, and a clone rebuilt a
- * hundred times does not keep a hundred. Each cache is ~1–1.3 MB.
+ * hundred times does not keep a hundred. Each cache is ~1.5 MB.
  */
 const KEPT_CACHES = 4
 
