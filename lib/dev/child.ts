@@ -1,8 +1,9 @@
 // A generation of the user's app (dev.ts): a child process that imports Fastify ahead (a standby),
 // then, asked to boot (the first version's: at once), imports the entry, makes the app as
 // fastify-cli does (the entry's default export registered as a plugin, its `options` export given
-// to Fastify) and listens on a loopback port. It reports every file it loaded, so that only a change to one of them restarts the server.
-// Whatever goes wrong, the supervisor sees a `failed` message or this process die.
+// to Fastify) and listens on a loopback port. It reports every file it loaded, so that only a
+// change to one of them restarts the server. Whatever goes wrong, the supervisor sees a `failed`
+// message or this process die.
 import { spawnSync } from 'node:child_process'
 import * as nodeModule from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
