@@ -7,10 +7,16 @@
 import { statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { appLoggerFor, nodeFlagsFor } from '../dev/app-process.js'
-import { forkEarly, type EarlyChild } from '../dev/spawn-child.js'
+import { forkEarly, type ChildOptions, type EarlyChild } from '../dev/spawn-child.js'
 import type { CliOptions } from './args.js'
 
 export function forkFirstChild (options: CliOptions): EarlyChild | null {
+  const child = firstChildOptions(options)
+  return child === null ? null : forkEarly(child)
+}
+
+/** The child the dev server would fork first for `options`, as far as it can be told without it; null where it cannot. */
+export function firstChildOptions (options: CliOptions): ChildOptions | null {
   // The entry as the dev server makes it of the command line (validate.ts, modulePath): a file URL it reads as one.
   if (options.https !== null || options.dir.startsWith('file:')) return null
   const entry = isAbsolute(options.dir) ? options.dir : resolve(options.dir)
@@ -18,7 +24,7 @@ export function forkFirstChild (options: CliOptions): EarlyChild | null {
   const execArgv = nodeFlagsFor(entry)
   const logger = appLoggerFor(entry, options.logLevel, options.prettyLogs)
   if (execArgv === null || logger === undefined) return null
-  return forkEarly({ entry, execArgv, logger, schemas: {} })
+  return { entry, execArgv, logger, schemas: {} }
 }
 
 /** Whether `path` is a file: anything else (none, a directory, one that cannot be read) the dev server says. */
