@@ -320,7 +320,7 @@ t.test('--proxy in front of python3 -m http.server', async t => {
 })
 
 t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build and Node, the four used last kept', async t => {
-  const root = fixture(t, { site: { 'index.html': PAGE }, caches: {} })
+  const root = fixture(t, { site: { 'index.html': PAGE }, caches: {}, app: { 'package.json': '{ "type": "module" }', 'app.js': 'export default async function app () {}\n' } })
   const [site, caches] = [join(root, 'site'), join(root, 'caches')]
   const env = { NODE_COMPILE_CACHE: caches }
   const serveOnce = async (): Promise<void> => {
@@ -334,7 +334,7 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   const dir = join(caches, `fastify-livereload-${process.getuid!()}`)
   const [name, ...more] = readdirSync(dir)
   t.same(more, [], 'one cache')
-  t.match(name, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the Node and the machine')
+  t.match(name, new RegExp(`^[0-9a-f]{16}-serve-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the kind of start, the Node and the machine')
   t.equal(statSync(dir).mode & 0o777, 0o700, 'a directory only its user reads')
   t.equal(statSync(join(dir, name!)).mode & 0o777, 0o600)
   const written = readFileSync(join(dir, name!))
@@ -356,6 +356,12 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   await serveOnce()
   t.not(readFileSync(join(dir, name!), 'utf8'), 'not a cache', 'a cache V8 refused is written anew')
   t.same(readdirSync(dir).sort(), [...others.slice(1), name].sort(), 'and of the other builds\', the three used last stay')
+
+  const dev = runCommand(t, ['dev', join(root, 'app', 'app.js'), '--port', '0'], { env })
+  await dev.line(/with live reload at /)
+  dev.child.kill('SIGINT')
+  t.equal(await dev.exited, 0)
+  t.same(readdirSync(dir).sort(), [...others.slice(2), name, name!.replace('-serve-', '-dev-')].sort(), 'dev\'s start writes one of its own, and the oldest other build\'s goes')
 
   rmSync(dir, { recursive: true })
   mkdirSync(dir, { mode: 0o777 })

@@ -15,15 +15,16 @@ import { Script } from 'node:vm'
 const CACHE_SUFFIX = `-${process.version}-${process.arch}.v8`
 /**
  * The caches kept for one Node, the most recently used: builds installed side by side (two
- * projects on two versions, a clone beside an install) each keep theirs, and a clone rebuilt a
- * hundred times does not keep a hundred. Each cache is ~1.5 MB.
+ * projects on two versions, a clone beside an install) each keep theirs for a server and for
+ * `dev`, and a clone rebuilt a hundred times does not keep a hundred. Each cache is ~1.5 MB.
  */
 const KEPT_CACHES = 4
 
 /**
  * What the CommonJS module at `file` exports, run through a code cache kept for `id` (the
  * bundle's content hash, which the build gives: V8 checks a cache against the source's length
- * only). No cache where NODE_DISABLE_COMPILE_CACHE is set, as Node's own.
+ * only; and what the start runs, whose functions its cache holds). No cache where
+ * NODE_DISABLE_COMPILE_CACHE is set, as Node's own.
  */
 export function requireWithCodeCache (file: string, id: string): unknown {
   const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(id) : null
