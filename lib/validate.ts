@@ -1,10 +1,10 @@
 // What counts as a valid value, for the options of the plugin, its builders and its test
 // harness: each check throws FST_LIVERELOAD_INVALID_OPTION naming the option and what to change.
-import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import picomatch from 'picomatch'
 import type { RedisConnectionOptions } from '../types/index.js'
 import { FST_LIVERELOAD_INVALID_OPTION } from './errors.js'
+import { moduleFile } from './module-path.js'
 
 export function invalid (option: string, problem: string): never {
   throw new FST_LIVERELOAD_INVALID_OPTION(option, problem)
@@ -59,8 +59,7 @@ export function flagsOption (option: string, value: unknown): string[] | undefin
 export function modulePath (option: string, value: unknown, cwd = process.cwd()): string {
   if (value instanceof URL) return fileURLToPath(value)
   if (typeof value !== 'string' || value === '') invalid(option, 'must be a module path or file URL')
-  if (value.startsWith('file:')) return fileURLToPath(value)
-  return isAbsolute(value) ? value : resolve(cwd, value)
+  return moduleFile(value, cwd)
 }
 
 /** `glob`, once picomatch can compile it (strict brackets: a stray `[` is a mistake, not a character). */

@@ -5,8 +5,8 @@
 // refuse (no such entry, a missing tsx or pino-pretty) it finds and says itself. Not with --https,
 // whose certificate the command reads or makes first: one it refuses must run none of the app.
 import { statSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
 import { appLoggerFor, nodeFlagsFor } from '../dev/app-process.js'
+import { moduleFile } from '../module-path.js'
 import { forkEarly, type ChildOptions, type EarlyChild } from '../dev/spawn-child.js'
 import type { CliOptions } from './args.js'
 
@@ -17,9 +17,8 @@ export function forkFirstChild (options: CliOptions): EarlyChild | null {
 
 /** The child the dev server would fork first for `options`, as far as it can be told without it; null where it cannot. */
 export function firstChildOptions (options: CliOptions): ChildOptions | null {
-  // The entry as the dev server makes it of the command line (validate.ts, modulePath): a file URL it reads as one.
   if (options.https !== null || options.dir.startsWith('file:')) return null
-  const entry = isAbsolute(options.dir) ? options.dir : resolve(options.dir)
+  const entry = moduleFile(options.dir) // as the dev server makes it of the command line
   if (!isFile(entry)) return null
   const execArgv = nodeFlagsFor(entry)
   const logger = appLoggerFor(entry, options.logLevel, options.prettyLogs)
