@@ -1,10 +1,10 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
-import { join, sep } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { spawn } from 'node:child_process'
 import { PassThrough } from 'node:stream'
@@ -14,7 +14,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { parseCommand, type CliOptions } from '../lib/cli/args.js'
 import { createReport } from '../lib/cli/report.js'
 import { createApp } from '../lib/cli/serve.js'
-import { channelClient, joinPage, runCommand, serveCommand } from './helpers/cli.js'
+import { BIN, channelClient, joinPage, runCommand, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
 import { groupPids, isAlive } from './helpers/process.js'
@@ -319,12 +319,12 @@ t.test('--proxy in front of python3 -m http.server', async t => {
   t.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body), 'its Content-Length counts the tag')
 })
 
-t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build and Node, the four used last kept', async t => {
+t.test('the server\'s code runs from a code cache the first start wrote as it ended: private to the user, reused, one per build, place and Node, the four used last kept', async t => {
   const root = fixture(t, { site: { 'index.html': PAGE }, caches: {}, app: { 'package.json': '{ "type": "module" }', 'app.js': 'export default async function app () {}\n' } })
   const [site, caches] = [join(root, 'site'), join(root, 'caches')]
   const env = { NODE_COMPILE_CACHE: caches }
-  const serveOnce = async (): Promise<void> => {
-    const command = runCommand(t, [site, '--port', '0'], { env })
+  const serveOnce = async (bin?: string): Promise<void> => {
+    const command = runCommand(t, [site, '--port', '0'], { env, bin })
     const url = (await command.line(/with live reload at /)).match(/http:\/\/\S+/)![0]
     t.match((await get(`${url}/index.html`)).body, TAG)
     command.child.kill('SIGINT')
@@ -334,7 +334,7 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   const dir = join(caches, `fastify-livereload-${process.getuid!()}`)
   const [name, ...more] = readdirSync(dir)
   t.same(more, [], 'one cache')
-  t.match(name, new RegExp(`^[0-9a-f]{16}-serve-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the kind of start, the Node and the machine')
+  t.match(name, new RegExp(`^[0-9a-f]{16}-serve-[0-9a-f]{8}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the build, the kind of start, its place, the Node and the machine')
   t.equal(statSync(dir).mode & 0o777, 0o700, 'a directory only its user reads')
   t.equal(statSync(join(dir, name!)).mode & 0o777, 0o600)
   const written = readFileSync(join(dir, name!))
@@ -362,6 +362,16 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   dev.child.kill('SIGINT')
   t.equal(await dev.exited, 0)
   t.same(readdirSync(dir).sort(), [...others.slice(2), name, name!.replace('-serve-', '-dev-')].sort(), 'dev\'s start writes one of its own, and the oldest other build\'s goes')
+
+  // The same build installed elsewhere: Node 20 would name this place's file in the other's stack traces.
+  const elsewhere = join(root, 'elsewhere')
+  cpSync(dirname(BIN), join(elsewhere, 'dist'), { recursive: true })
+  cpSync(join(dirname(BIN), '..', 'package.json'), join(elsewhere, 'package.json'))
+  symlinkSync(join(dirname(BIN), '..', 'node_modules'), join(elsewhere, 'node_modules'))
+  await serveOnce(join(elsewhere, 'dist', 'cli.js'))
+  const [placed] = readdirSync(dir).filter(file => ![...others, name, name!.replace('-serve-', '-dev-')].includes(file))
+  t.equal(placed?.replace(/-serve-[0-9a-f]{8}-/, '-serve-'), name!.replace(/-serve-[0-9a-f]{8}-/, '-serve-'), 'the same build elsewhere writes a cache of its own place')
+  t.not(placed, name)
 
   rmSync(dir, { recursive: true })
   mkdirSync(dir, { mode: 0o777 })

@@ -4,6 +4,7 @@
 // keeps only what is compiled as a module loads, and Node 20 has none: the first page of
 // bench/cli-start.js came 35 ms sooner on Node 20 with this, 16 ms on Node 24 (docs/benchmarks.md,
 // twenty-fourth session).
+import { createHash } from 'node:crypto'
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { tmpdir } from 'node:os'
@@ -23,11 +24,15 @@ const KEPT_CACHES = 4
 /**
  * What the CommonJS module at `file` exports, run through a code cache kept for `id` (the
  * bundle's content hash, which the build gives: V8 checks a cache against the source's length
- * only; and what the start runs, whose functions its cache holds). No cache where
- * NODE_DISABLE_COMPILE_CACHE is set, as Node's own.
+ * only; and what the start runs, whose functions its cache holds) and for `file`'s place: Node
+ * 20's V8 gives a script compiled from a cache the file name of the start that wrote it, so a
+ * cache shared by two installs of one build named the other's file in stack traces (and in
+ * coverage, which source maps are looked up by). No cache where NODE_DISABLE_COMPILE_CACHE is
+ * set, as Node's own.
  */
 export function requireWithCodeCache (file: string, id: string): unknown {
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(id) : null
+  const place = createHash('sha256').update(file).digest('hex').slice(0, 8)
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(`${id}-${place}`) : null
   let cachedData: Buffer | undefined
   try {
     if (cacheFile !== null) cachedData = readFileSync(cacheFile)

@@ -36,8 +36,8 @@ export interface Command {
  * SIGKILL would leave a build in flight behind, in a directory about to be deleted. SIGKILL
  * follows if it has not exited within STOP_MS.
  */
-export function runCommand (t: Test, args: readonly string[], { cwd, env = {} }: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Command {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function runCommand (t: Test, args: readonly string[], { cwd, env = {}, bin = BIN }: { cwd?: string, env?: NodeJS.ProcessEnv, bin?: string } = {}): Command {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const spawned = performance.now()
   const exited = once(child, 'exit').then(([code]) => code as number | null)
   t.teardown(async () => {
