@@ -74,13 +74,27 @@ async function listening (server: Server): Promise<number> {
   return (server.address() as { port: number }).port
 }
 
+/**
+ * Node's own modules a command's process loaded, as it says them when it exits (a module written
+ * into `dir`, which the command imports first): `env` for the command, and `list` of its stderr
+ * once it has exited.
+ */
+function nodeModulesLoaded (dir: string): { env: NodeJS.ProcessEnv, list: (stderr: string) => string[] } {
+  const said = join(dir, 'loaded.mjs')
+  writeFileSync(said, 'process.on("exit", () => { process.stderr.write("loaded: " + process.moduleLoadList.join() + "\\n") })\n')
+  return {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(said).href}` },
+    list: stderr => /^loaded: (.*)$/m.exec(stderr)?.[1]?.split(',') ?? []
+  }
+}
+
 t.test('serves a directory: pages get the client, an edit reloads the browsers and is printed; Node\'s TLS, HTTP/2 and readline stay unloaded', async t => {
-  // loaded.mjs: Node's own modules the process loaded, said as it exits: the command loads TLS and HTTP/2
-  // on first use (scripts/build.js), and no builder (readline) without a flag (lib/cli/serve.ts).
-  const root = fixture(t, { site: { 'index.html': PAGE, css: { 'site.css': 'p{}' } }, 'loaded.mjs': 'process.on("exit", () => { process.stderr.write("loaded: " + process.moduleLoadList.join() + "\\n") })\n' })
+  // The command loads TLS and HTTP/2 on first use (scripts/build.js), and no builder (readline)
+  // without a flag (lib/cli/serve.ts).
+  const root = fixture(t, { site: { 'index.html': PAGE, css: { 'site.css': 'p{}' } } })
   const dir = join(root, 'site')
-  const loadedList = join(root, 'loaded.mjs')
-  const command = await serveCommand(t, [dir], { env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(loadedList).href}` } })
+  const loaded = nodeModulesLoaded(root)
+  const command = await serveCommand(t, [dir], { env: loaded.env })
   const page = await get(`${command.url}/`)
   t.equal(page.status, 200)
   t.ok(page.body.includes(`${TAG}</head>`), 'the client before </head>')
@@ -99,9 +113,9 @@ t.test('serves a directory: pages get the client, an edit reloads the browsers a
 
   command.child.kill('SIGINT')
   t.equal(await command.exited, 0)
-  const loaded = /^loaded: (.*)$/m.exec(command.stderr())?.[1]?.split(',') ?? []
-  t.ok(loaded.includes('NativeModule http'), 'the list of what was loaded came')
-  for (const name of ['tls', 'https', 'http2', 'readline']) t.notOk(loaded.includes(`NativeModule ${name}`), `node:${name} not loaded: no flag asked for it`)
+  const list = loaded.list(command.stderr())
+  t.ok(list.includes('NativeModule http'), 'the list of what was loaded came')
+  for (const name of ['tls', 'https', 'http2', 'readline']) t.notOk(list.includes(`NativeModule ${name}`), `node:${name} not loaded: no flag asked for it`)
 })
 
 t.test('--watch and --build: a failing build shows its error, the fix reloads', async t => {
@@ -148,7 +162,8 @@ t.test('--spa: a page request that matches no file gets index.html; a missing as
 })
 
 t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded, watched files reload', async t => {
-  const watched = fixture(t, { 'view.html': 'v1' })
+  const root = fixture(t, { watched: { 'view.html': 'v1' } })
+  const watched = join(root, 'watched')
   let port = 0
   const upstream = createServer((req, res) => {
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
@@ -189,7 +204,8 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   port = await listening(upstream)
   t.teardown(() => { echo.close(); upstream.closeAllConnections(); upstream.close() })
 
-  const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', watched])
+  const loaded = nodeModulesLoaded(root)
+  const command = await serveCommand(t, ['--proxy', `http://127.0.0.1:${port}`, '--watch', watched], { env: loaded.env })
   const page = await get(`${command.url}/`, { 'accept-encoding': 'gzip' })
   t.equal(page.headers['content-encoding'], 'gzip', 'still compressed')
   t.equal(page.body, PAGE.replace('one', 'from upstream').replace('</head>', `${TAG}</head>`), 'the upstream\'s page, injected')
@@ -232,6 +248,13 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   writeFileSync(join(watched, 'view.html'), 'v2')
   await reload
   t.pass('a watched file reloads')
+
+  // The proxy's undici (reply-from's) is the only one: Node's own, which reading `globalThis.Headers` loads, stays out (scripts/build.js).
+  command.child.kill('SIGINT')
+  t.equal(await command.exited, 0)
+  const list = loaded.list(command.stderr())
+  t.ok(list.includes('NativeModule http'), 'the list of what was loaded came')
+  t.notOk(list.includes('NativeModule internal/deps/undici/undici'), 'Node\'s own undici not loaded')
 })
 
 t.test('--proxy pointed at its own port: each request answers 508, once, and the command goes on', async t => {
