@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -73,6 +74,15 @@ t.test('a directory that appears after the last instance was taken is a coded wa
   t.equal(limited.length, 1)
   t.match(limited[0], { err: { message: /fs\.inotify\.max_user_instances=\d+/ } })
   t.same(lines.filter(line => line !== limited[0]).map(line => line.msg), ['not watching yet: the directory does not exist; watching starts when it does'])
+})
+
+t.test('the probe\'s worker runs none of the app\'s --require preloads', async t => {
+  // Each thread the preload runs in says so; the probe's answer is printed.
+  const dir = t.testdir({ watched: {}, 'preload.cjs': "require('node:fs').appendFileSync(__dirname + '/threads', require('node:worker_threads').isMainThread ? 'main\\n' : 'worker\\n')\n" })
+  const probe = `import(${JSON.stringify(new URL('../dist/watch/inotify-limits.js', import.meta.url).href)}).then(m => m.canOpenInotify(${JSON.stringify(join(dir, 'watched'))})).then(answer => process.stdout.write(String(answer)))`
+  const { stdout } = await run(process.execPath, ['--require', join(dir, 'preload.cjs'), '--input-type=module', '-e', probe], { timeout: 30_000 })
+  t.equal(stdout, 'true', 'an instance is free')
+  t.equal(readFileSync(join(dir, 'threads'), 'utf8'), 'main\n', 'the main thread only')
 })
 
 t.test('inotifyLimitOf reads the limit from a code or from the C library\'s text', async t => {
