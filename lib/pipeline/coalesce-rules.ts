@@ -180,10 +180,11 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   // a turn late, or a subscription gone deaf), and they are taken from the activity and the disk.
   if (e.phase === 'idle') {
     const lostUntil = e.lastWriteAt + WATCHER_FORCED_FLUSH_MS + WATCHER_QUIET_MS + e.lostMs
-    const saveAt = isHeldSave(e) ? e.lastWriteAt + (e.hasEmptyFile ? emptyQuiet(e, rules) : saveQuiet(e)) : Infinity
+    const saveAt = heldSaveAt(e, rules)
     const until = Math.min(lostUntil, saveAt)
-    if (until > e.now) return { kind: 'wait', until }
-    return saveAt < lostUntil ? unlessDiskBlocked(e, saveAt) : { kind: 'flush' }
+    if (until <= e.now) return saveAt < lostUntil ? unlessDiskBlocked(e, saveAt) : { kind: 'flush' }
+    if (!isBusy(e) || saveAt >= lostUntil) return { kind: 'wait', until }
+    return lookAgain(e, until, heldSaveAt({ ...e, contention: 1, isDiskBlocked: false }, rules))
   }
   const latest = e.phase === 'open' ? deadline(e, rules) : Infinity
   const ready = readyAt(e, rules)
@@ -191,10 +192,16 @@ export function nextStep (e: Evidence, rules: Rules): Step {
   if (until <= e.now) return e.phase === 'open' && ready <= latest ? unlessDiskBlocked(e, ready) : { kind: 'flush' }
   // Threads may wait meanwhile: the time lost grows, and the next decision waits longer.
   if (!isBusy(e)) return { kind: 'wait', until }
-  // The CPUs may be free again before then: look again from when an uncontended wait would end,
-  // soon at first (the threads that woke to deliver a save go back to sleep within a millisecond
-  // or two), then less and less often (two busy loops stay).
-  const uncontended = Math.min(readyAt({ ...e, contention: 1, isDiskBlocked: false }, rules), latest)
+  return lookAgain(e, until, Math.min(readyAt({ ...e, contention: 1, isDiskBlocked: false }, rules), latest))
+}
+
+/**
+ * A wait until `until` taken while others are at work, which an uncontended machine would end at
+ * `uncontended`: the CPUs may be free again before then, so it is looked at again from then, soon
+ * at first (the threads that woke to deliver a save go back to sleep within a millisecond or two),
+ * then less and less often (two busy loops stay).
+ */
+function lookAgain (e: Evidence, until: number, uncontended: number): Step {
   const recheck = e.now + Math.max(CONTENTION_RECHECK_MS, e.now - uncontended)
   return { kind: 'wait', until: Math.min(until, Math.max(uncontended, recheck)) }
 }
@@ -233,6 +240,11 @@ function unlessDiskBlocked (e: Evidence, ready: number): Step {
  */
 function isHeldSave (e: Evidence): boolean {
   return e.hasActivity && e.undelivered === 1 && e.isOneFile && e.quietBefore >= BURST_QUIET_MAX_MS
+}
+
+/** When a save the watcher holds may go, as one it delivered would (readyAt): never, for anything else. */
+function heldSaveAt (e: Evidence, rules: Rules): number {
+  return isHeldSave(e) ? e.lastWriteAt + (e.hasEmptyFile ? emptyQuiet(e, rules) : saveQuiet(e)) : Infinity
 }
 
 /**
