@@ -386,7 +386,7 @@ t.test('the server\'s code runs from a code cache the first start wrote as it en
   t.equal(await dev.exited, 0)
   t.same(readdirSync(dir).sort(), [...others.slice(2), name, name!.replace('-serve-', '-dev-')].sort(), 'dev\'s start writes one of its own, and the oldest other build\'s goes')
 
-  // The same build installed elsewhere: Node 20 would name this place's file in the other's stack traces.
+  // The same build installed elsewhere: with the first place's cache, Node 20 named the first place's file in its stack traces.
   const elsewhere = join(root, 'elsewhere')
   cpSync(dirname(BIN), join(elsewhere, 'dist'), { recursive: true })
   cpSync(join(dirname(BIN), '..', 'package.json'), join(elsewhere, 'package.json'))
