@@ -101,7 +101,8 @@ export interface Evidence {
   readonly contention: number
   /**
    * A thread is blocked on the disk right now, perhaps a writer the kernel's writeback throttles:
-   * a quiet that is over is not believed yet (see `unlessDiskBlocked`), and a save waits a burst's quiet.
+   * a quiet that is over is not believed yet (see `unlessDiskBlocked`), and a save waits a burst's
+   * quiet while it stays so.
    */
   readonly isDiskBlocked: boolean
 }

@@ -57,7 +57,8 @@ async function askWorker (dir: string): Promise<boolean> {
   let code: string | null = null
   try {
     // Without the app's Node flags: a worker runs the `--require` preloads of the command line
-    // (ts-node, an APM agent), and a 30 ms one made the probe 47 ms instead of 17 (measured).
+    // (ts-node, an APM agent), and a 30 ms one made the probe 47 ms instead of 17 (measured). One
+    // given in NODE_OPTIONS still runs in it: no option of a worker turns that off.
     const worker = new Worker(PROBE, { eval: true, workerData: dir, execArgv: [] })
     worker.once('message', (answer: string | null) => { code = answer })
     await new Promise(resolve => {

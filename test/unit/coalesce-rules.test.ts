@@ -47,6 +47,8 @@ const rows: Array<[string, Partial<Evidence>, Step]> = [
   ['…sent once they are done', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, now: T + EARLY_MS }, flush],
   ['…else looked at less and less often', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, contention: 1.5, now: T + EARLY_MS + 4 }, waitUntil(T + EARLY_MS + 8)],
   ['…and sent after a burst\'s quiet at most', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, contention: 1.5, now: T + BURST_QUIET_MS }, flush],
+  ['…a thread blocked on the disk: looked at again shortly too', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, isDiskBlocked: true, now: T + 1 }, waitUntil(T + EARLY_MS)],
+  ['…a file still empty: its write, or a while, whoever is at work', { phase: 'idle', batches: 0, pending: 0, undelivered: 1, lastBatchAt: T - 300, hasEmptyFile: true, contention: 1.5, now: T + 1 }, waitUntil(T + EMPTY_FILE_MS)],
   ['a burst with 30 ms pauses', { batches: 2, longestGap: 30 }, waitUntil(T + 60)],
   ['a burst, quiet long enough', { batches: 2, now: T + BURST_QUIET_MS }, flush],
   ['a burst quiet long enough, but threads waited for a CPU 20 ms of it', { batches: 2, lostMs: 20, now: T + BURST_QUIET_MS }, waitUntil(T + BURST_QUIET_MS + 20)],
