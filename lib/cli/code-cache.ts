@@ -31,8 +31,7 @@ const KEPT_CACHES = 4
  * set, as Node's own.
  */
 export function requireWithCodeCache (file: string, id: string): unknown {
-  const place = createHash('sha256').update(file).digest('hex').slice(0, 8)
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(`${id}-${place}`) : null
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(`${id}-${placeOf(file)}`) : null
   let cachedData: Buffer | undefined
   try {
     if (cacheFile !== null) cachedData = readFileSync(cacheFile)
@@ -70,6 +69,11 @@ function cacheFileFor (id: string): string | null {
     return null
   }
   return join(dir, `${id}${CACHE_SUFFIX}`)
+}
+
+/** `file`'s place, short: what tells two installs of one build apart in a cache's name. */
+function placeOf (file: string): string {
+  return createHash('sha256').update(file).digest('hex').slice(0, 8)
 }
 
 /**

@@ -1,7 +1,8 @@
 // What the app's processes are started with, found from the app's entry alone: the Node flags it
-// needs and the logger the flags set. Kept apart from settings.ts, which checks every option and
-// says what is wrong, so that the command's entry can fork the first child before it loads the
-// rest (cli/early-child.ts): nothing here loads a package.
+// needs and the logger the flags set; and a package as the app finds it (child.ts: its Fastify).
+// Kept apart from settings.ts, which checks every option and says what is wrong, so that the
+// command's entry can fork the first child before it loads the rest (cli/early-child.ts): nothing
+// here loads a package.
 import { createRequire } from 'node:module'
 import { extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -35,7 +36,7 @@ export function appLoggerFor (entry: string, level: string | undefined, isPretty
 }
 
 /** `name` as the module at `from` would require it; null where it would not be found. */
-function resolveFrom (from: string, name: string): string | null {
+export function resolveFrom (from: string, name: string): string | null {
   try {
     return createRequire(from).resolve(name)
   } catch {

@@ -15,6 +15,7 @@ import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, ChildSettings, Kept, SupervisorMessage } from './messages.js'
 import { collectKeepers, type Keeper } from './keep.js'
 import { appFileHash } from './loaded-hooks.js'
+import { resolveFrom } from './app-process.js'
 import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from '../place.js'
 import { trackRouteErrors } from './route-errors.js'
@@ -167,11 +168,7 @@ function loggerOptions (options: Record<string, unknown> | undefined): { logger?
 
 /** Fastify as the app resolves it (its own copy, when it has one), else ours. */
 function fastifyUrl (entry: string): string {
-  try {
-    return pathToFileURL(nodeModule.createRequire(entry).resolve('fastify')).href
-  } catch {
-    return pathToFileURL(require.resolve('fastify')).href
-  }
+  return pathToFileURL(resolveFrom(entry, 'fastify') ?? require.resolve('fastify')).href
 }
 
 /** Every file loaded so far: ES modules (the hooks' reports) and CommonJS ones. */
