@@ -4,7 +4,6 @@
 // keeps only what is compiled as a module loads, and Node 20 has none: the first page of
 // bench/cli-start.js came 35 ms sooner on Node 20 with this, 16 ms on Node 24 (docs/benchmarks.md,
 // twenty-fourth session).
-import { createHash } from 'node:crypto'
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { tmpdir } from 'node:os'
@@ -73,6 +72,9 @@ function cacheFileFor (id: string): string | null {
 
 /** `file`'s place, short: what tells two installs of one build apart in a cache's name. */
 function placeOf (file: string): string {
+  // Loaded here, not imported: `dev`'s entry forks the app's first process before it asks for
+  // this, and node:crypto takes ~5 ms to load on Node 24 (2 on Node 20), which came first.
+  const { createHash } = process.getBuiltinModule('node:crypto')
   return createHash('sha256').update(file).digest('hex').slice(0, 8)
 }
 
