@@ -89,6 +89,10 @@ export async function proxyTo (app: FastifyInstance, upstream: () => URL | null,
       // Ours (responseHeaders) folds a repeated Location first; http-proxy's own rewrite, a no-op at
       // prefix '', would call replace() on such an array and throw inside reply-from's callback.
       internalRewriteLocationHeader: false,
+      // reply-from asks again, up to 10 times, for a GET the upstream answered 503 (and for one
+      // whose connection failed, where retriesCount is set): each time the app's route runs again.
+      // A 503 is the upstream's answer to pass on; a dev version not up yet is waited for (waitFor).
+      retryMethods: [],
       // reply-from sets tls.rejectUnauthorized to false unless it is given true; undici's Client
       // takes `tls` (spread into its connect options) though its types do not declare it.
       // Both timeouts are idle times, as nginx's proxy_read_timeout: a body that keeps coming is

@@ -165,8 +165,10 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   const root = fixture(t, { watched: { 'view.html': 'v1' } })
   const watched = join(root, 'watched')
   let port = 0
+  let busyAnswers = 0
   const upstream = createServer((req, res) => {
     if (req.url === '/api') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    if (req.url === '/busy') return res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end(`busy ${++busyAnswers}`)
     if (req.url === '/upload') { // what reached the upstream of a body, and who it says sent it
       let bytes = 0
       req.on('data', (chunk: Buffer) => { bytes += chunk.length })
@@ -210,6 +212,8 @@ t.test('--proxy: an upstream\'s gzip HTML is injected, its WebSockets forwarded,
   t.equal(page.headers['content-encoding'], 'gzip', 'still compressed')
   t.equal(page.body, PAGE.replace('one', 'from upstream').replace('</head>', `${TAG}</head>`), 'the upstream\'s page, injected')
   t.equal((await get(`${command.url}/api`)).body, '{"ok":true}', 'other responses untouched')
+  const busy = await get(`${command.url}/busy`)
+  t.same([busy.status, busy.body, busyAnswers], [503, 'busy 1', 1], 'a GET the upstream answers 503 is asked once, and its answer passed on: no retry that runs its route again')
   t.equal((await get(`${command.url}/old`)).headers.location, '/new?x=1', 'a redirect to the upstream itself stays on the proxy')
   t.equal((await get(`${command.url}/away`)).headers.location, 'https://example.test/elsewhere', 'one elsewhere is left alone')
   const body = 'x'.repeat(3 * 1024 * 1024)
