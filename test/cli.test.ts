@@ -17,7 +17,7 @@ import { createApp } from '../lib/cli/serve.js'
 import { BIN, channelClient, joinPage, runCommand, serveCommand } from './helpers/cli.js'
 import { eventually } from './helpers/eventually.js'
 import { fixture } from './helpers/fixture.js'
-import { groupPids, isAlive } from './helpers/process.js'
+import { groupPids, isAlive, sleepingGroup } from './helpers/process.js'
 
 // Three tests at a time: each runs commands (and upstreams) of its own on ports of their own, and
 // most of their time is spent waiting on those processes, not computing: one at a time, the file
@@ -116,6 +116,20 @@ t.test('serves a directory: pages get the client, an edit reloads the browsers a
   const list = loaded.list(command.stderr())
   t.ok(list.includes('NativeModule http'), 'the list of what was loaded came')
   for (const name of ['tls', 'https', 'http2', 'readline']) t.notOk(list.includes(`NativeModule ${name}`), `node:${name} not loaded: no flag asked for it`)
+})
+
+t.test('stopped (SIGTERM), the command leaves no --build or --run process behind, even one that ignores SIGTERM', async t => {
+  for (const flag of ['--build', '--run']) {
+    const dir = fixture(t, { src: {}, out: {} })
+    const pidFile = join(dir, 'pids')
+    // The shell ignores SIGTERM, and so does its `sleep`, which inherits that.
+    const command = await serveCommand(t, ['out', ...(flag === '--build' ? ['--watch', 'src'] : []), flag, `trap '' TERM; ${sleepingGroup(pidFile)}`], { cwd: dir })
+    const pids = await groupPids(pidFile)
+    t.teardown(() => { for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL') })
+    command.child.kill('SIGTERM')
+    t.equal(await command.exited, 0)
+    await eventually(() => pids.every(pid => !isAlive(pid)), 60_000, `${flag}'s shell and sleep gone`)
+  }
 })
 
 t.test('--watch and --build: a failing build shows its error, the fix reloads', async t => {

@@ -4,7 +4,7 @@ import { FST_LIVERELOAD_INVALID_OPTION } from '../errors.js'
 import { resolveDeclared, type Option } from '../option.js'
 import { decideAfter, realWorld } from '../world.js'
 import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
-import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
+import { endGroup, exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { commandError } from './tool-output.js'
 
 /** A build that runs longer is killed (ms); the isolated builder's default too. */
@@ -41,8 +41,8 @@ export function commandBuilder (command: string | string[], options: CommandBuil
       }
       return { reload: 'auto' }
     },
-    close () {
-      for (const child of running) killGroup(child.pid)
+    async close () {
+      await Promise.all([...running].map(endGroup))
     }
   }
 }

@@ -1,5 +1,6 @@
 // A builder's child process leads a process group of its own (spawned `detached`): signalling
 // the group reaches everything it started that stayed in it, so nothing outlives the build.
+import type { ChildProcess } from 'node:child_process'
 import { constants } from 'node:os'
 
 /** After SIGTERM, a process group gets this long before SIGKILL. */
@@ -16,10 +17,47 @@ export function signalGroup (pid: number | undefined, signal: NodeJS.Signals | 0
   }
 }
 
-/** SIGTERM to the whole group, SIGKILL to what is left of it after the grace period. */
+/**
+ * The groups sent SIGTERM and not SIGKILL yet. A timer goes with this process: should it exit
+ * first (the command stops a second after Ctrl-C), they get SIGKILL as it does, or a command that
+ * ignores SIGTERM outlives the server (seen: a generator in --watch still writing its output).
+ */
+const dying = new Set<number>()
+
+/** SIGTERM to the whole group, SIGKILL to what is left of it after the grace period, or as this process exits. */
 export function killGroup (pid: number | undefined): void {
-  if (!signalGroup(pid, 'SIGTERM')) return
-  setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS).unref()
+  if (pid === undefined || dying.has(pid) || !signalGroup(pid, 'SIGTERM')) return
+  if (dying.size === 0) process.on('exit', killDying)
+  dying.add(pid)
+  setTimeout(() => { kill(pid) }, KILL_GRACE_MS).unref()
+}
+
+/**
+ * killGroup, for a builder's close(): resolves once SIGKILL has gone to what is left of the group,
+ * as soon as `child` has closed (it exited, and so did whatever held its output), else after the
+ * grace period. A server closing awaits it, and a command that handles SIGTERM has the time it
+ * needs, up to the grace period, before the server exits.
+ */
+export async function endGroup (child: ChildProcess): Promise<void> {
+  const { pid } = child
+  killGroup(pid)
+  if (pid === undefined || !dying.has(pid)) return
+  let timer: NodeJS.Timeout | undefined
+  await new Promise<void>(resolve => {
+    child.once('close', () => { resolve() })
+    timer = setTimeout(resolve, KILL_GRACE_MS)
+  })
+  clearTimeout(timer)
+  kill(pid)
+}
+
+function kill (pid: number): void {
+  if (dying.delete(pid) && dying.size === 0) process.removeListener('exit', killDying)
+  signalGroup(pid, 'SIGKILL')
+}
+
+function killDying (): void {
+  for (const pid of dying) signalGroup(pid, 'SIGKILL')
 }
 
 /**

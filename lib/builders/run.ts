@@ -7,7 +7,7 @@ import { option, resolveDeclared, type Option } from '../option.js'
 import { invalid } from '../validate.js'
 import { decideAfter, realWorld } from '../world.js'
 import { cwdOption, envDeclaration, maxOutputOption, timeoutOption } from './options.js'
-import { exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
+import { endGroup, exitStatus, KILL_GRACE_MS, killGroup } from './process-group.js'
 import { DEFAULT_PATTERNS, lineKind, type RebuildPatterns } from './rebuild-lines.js'
 import { commandError } from './tool-output.js'
 
@@ -79,9 +79,10 @@ export function runBuilder (command: string, options: RunBuilderOptions = {}): B
     name: 'run',
     watch: ctx => { watch(state, ctx) },
     build,
-    close () {
-      for (const stop of [...state.stops]) stop()
+    async close () {
+      const stopping = [...state.stops].map(stop => stop())
       state.rebuilds = null
+      await Promise.all(stopping)
     }
   }
 }
@@ -97,8 +98,8 @@ interface RunState {
   readonly patterns: RebuildPatterns
   /** Rebuilds not yet taken by a build, the running one last; null while nothing runs the generator. */
   rebuilds: Rebuild[] | null
-  /** Each watch's stop, for close(). */
-  readonly stops: Set<() => void>
+  /** Each watch's stop, for close(): resolves once its generator's group is gone (endGroup). */
+  readonly stops: Set<() => Promise<void>>
 }
 
 /** One `watch` of the generator's: its process, started again when it dies, and its rebuilds. */
@@ -122,15 +123,16 @@ function watch (state: RunState, { rebuilding, log, signal }: WatchContext): voi
   const taken: Rebuild[] = []
   state.rebuilds = taken
   const watching: Watching = { state, rebuilding, log, taken, child: null, current: null, recent: [], deaths: 0, restart: undefined, isStopped: false }
-  const stop = (): void => {
+  const stop = async (): Promise<void> => {
     watching.isStopped = true
     clearTimeout(watching.restart)
-    killGroup(watching.child?.pid)
+    const ended = watching.child === null ? null : endGroup(watching.child)
     if (watching.current !== null) end(watching, watching.current, null)
     state.stops.delete(stop)
+    await ended
   }
   state.stops.add(stop)
-  signal.addEventListener('abort', stop, { once: true })
+  signal.addEventListener('abort', () => { stop().catch(() => {}) }, { once: true })
   start(watching)
 }
 
