@@ -12,8 +12,8 @@ export const FST_LIVERELOAD_WATCH_LIMIT = createError<'FST_LIVERELOAD_WATCH_LIMI
 export const FST_LIVERELOAD_ALREADY_REGISTERED = createError<'FST_LIVERELOAD_ALREADY_REGISTERED', []>(
   'FST_LIVERELOAD_ALREADY_REGISTERED', 'fastify-livereload: registered twice in the same context (a second channel, watcher and builder on one app). Register it once; a second site goes in a context of its own (app.register(async c => c.register(liveReload, opts), { prefix }))', 500, Error)
 
-export const FST_LIVERELOAD_MISSING_DEPENDENCY = createError<'FST_LIVERELOAD_MISSING_DEPENDENCY', [pkg: string, why: string, opts?: { cause: unknown }]>(
-  'FST_LIVERELOAD_MISSING_DEPENDENCY', 'fastify-livereload: the package "%s" is needed %s: install it (npm install --save-dev <package>)', 500, Error)
+export const FST_LIVERELOAD_MISSING_DEPENDENCY = createError<'FST_LIVERELOAD_MISSING_DEPENDENCY', [pkg: string, why: string, install: string, opts?: { cause: unknown }]>(
+  'FST_LIVERELOAD_MISSING_DEPENDENCY', 'fastify-livereload: the package "%s" is needed %s: install it (npm install --save-dev %s)', 500, Error)
 
 export const FST_LIVERELOAD_INVALID_MESSAGE = createError<'FST_LIVERELOAD_INVALID_MESSAGE', [problem: string]>(
   'FST_LIVERELOAD_INVALID_MESSAGE', 'fastify-livereload: %s', 500, TypeError)

@@ -7,7 +7,7 @@ export async function importOptional<Module> (pkg: string, why: string): Promise
   try {
     return await import(pkg) as Module
   } catch (err) {
-    if (isMissing(err, pkg)) throw new FST_LIVERELOAD_MISSING_DEPENDENCY(pkg, why, { cause: err })
+    if (isMissing(err, pkg)) throw new FST_LIVERELOAD_MISSING_DEPENDENCY(pkg, why, pkg, { cause: err })
     throw err
   }
 }

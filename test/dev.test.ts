@@ -742,7 +742,7 @@ t.test('the command\'s terminal: a line for each 5xx a route\'s error caused, th
   writeFileSync(join(elsewhere, 'app.js'), 'export default async function app () {}\n')
   const missing = runCommand(t, ['dev', join(elsewhere, 'app.js'), '--port', '0', '--pretty-logs'])
   t.equal(await missing.exited, 1)
-  t.match(missing.lines.join('\n'), / error fastify-livereload: the package "pino-pretty" is needed for prettyLogs/, 'a line naming the package')
+  t.match(missing.lines.join('\n'), / error fastify-livereload: the package "pino-pretty" is needed for prettyLogs.*: install it \(npm install --save-dev pino-pretty\)$/m, 'a line naming the package and how to install it')
   t.equal(missing.stderr(), '', 'no stack')
 })
 

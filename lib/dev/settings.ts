@@ -31,13 +31,13 @@ export function devSettings (options: DevOptions): DevSettings {
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`)
   if (typeof prettyLogs !== 'boolean') invalid('prettyLogs', 'must be a boolean')
   const appLogger = appLoggerFor(entry, logLevel, prettyLogs)
-  if (appLogger === undefined) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`)
+  if (appLogger === undefined) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('pino-pretty', `for prettyLogs (-P, --pretty-logs), from the app "${entry}"`, 'pino-pretty')
   return { entry, port, host, logger, appLogger, userBuilder, watch, pluginOptions }
 }
 
 /** `entry`'s Node flags (app-process.ts), or the coded error naming tsx where it needs tsx and tsx is not there. */
 export function loaderFor (entry: string): string[] {
   const flags = nodeFlagsFor(entry)
-  if (flags === null) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`)
+  if (flags === null) throw new FST_LIVERELOAD_MISSING_DEPENDENCY('tsx', `to run the TypeScript entry "${entry}" on Node ${process.versions.node}, which does not strip types`, 'tsx')
   return flags
 }
