@@ -503,6 +503,10 @@ t.test('@fastify/autoload: a new route file in a new directory at any depth, or 
   await guarded(reload, 'the reload for a directory of routes moved in')
   t.equal(await text(`${server.url}/blog/posts/`), `<html><head>${TAG}</head><body>posts</body></html>`, 'a directory of routes moved in')
   t.equal(await text(`${server.url}/`), `<html><head>${TAG}</head><body>one</body></html>`)
+  // autoload adds " at " and the stack's first line to a SyntaxError's message: for an ES module, the message again.
+  const error = client.next('error')
+  writeFileSync(join(dir, 'routes', 'blog', 'posts', 'index.js'), 'export default async function (fastify) {\n  fastify.get(\'/\', () => { console.log( })\n}\n')
+  t.match((await guarded(error, 'the broken route\'s error')).errors[0], { message: /^Unexpected token '\}'$/, file: /routes\/blog\/posts\/index\.js$/, line: 2 }, 'the message once, the place the route\'s')
 })
 
 t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server; a redirect to a URL that does not parse is passed on', async t => {

@@ -192,7 +192,17 @@ type ShownError = BuildErrorInfo & { location?: unknown }
 function errorOf (err: unknown, entry: string): ShownError {
   const error = err instanceof Error ? err : new Error(String(err))
   const place = transformPlace(error.message) ?? placeOf(error, dirname(entry)) ?? (error instanceof SyntaxError ? syntaxErrorPlace(entry) : null)
-  return at({ message: error.message, stack: error.stack }, place)
+  return at({ message: messageOf(error), stack: error.stack }, place)
+}
+
+/**
+ * The error's message, without what @fastify/autoload adds to a SyntaxError's: " at " and the
+ * stack's first line, a `file:line` for a CommonJS module (kept), the message again for an ES
+ * module ("Unexpected token '}' at SyntaxError: Unexpected token '}'").
+ */
+function messageOf (error: Error): string {
+  const added = ` at ${error.stack?.split('\n', 1)[0]}`
+  return added.startsWith(` at ${error.name}: `) && error.message.endsWith(added) ? error.message.slice(0, -added.length) : error.message
 }
 
 /** `info` with the place, and the text of its line, where the editor and the overlay's frame find them. */
