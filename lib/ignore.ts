@@ -1,3 +1,4 @@
+import { fstatSync, readlinkSync } from 'node:fs'
 import { isAbsolute, relative, sep } from 'node:path'
 import picomatch from 'picomatch'
 
@@ -38,4 +39,19 @@ export function ignoredPaths (dir: string, ignore: IgnoreRules): (path: string) 
     const rel = relative(dir, path).split(sep).join('/')
     return isDefaultIgnored(rel) || matches(rel) || ignore.regexps.some(re => re.test(rel))
   }
+}
+
+/**
+ * The rules with the files this process's own output goes to (`node server.js > site/server.log`,
+ * nohup's nohup.out), as absolute paths: never a change, or each line logged of a reload would be
+ * one more change, reloading for ever. Linux says where through /proc; elsewhere, none.
+ */
+export function withOwnOutput (ignore: IgnoreRules): IgnoreRules {
+  const files: string[] = []
+  for (const fd of [1, 2]) {
+    try {
+      if (fstatSync(fd).isFile()) files.push(readlinkSync(`/proc/self/fd/${fd}`))
+    } catch {} // closed, or no /proc
+  }
+  return files.length === 0 ? ignore : { ...ignore, globs: [...ignore.globs, ...new Set(files)] }
 }

@@ -1,6 +1,6 @@
 // The command (lib/cli), spawned as users run it: a real process, real ports, real files.
 import { once } from 'node:events'
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
@@ -130,6 +130,27 @@ t.test('stopped (SIGTERM), the command leaves no --build or --run process behind
     t.equal(await command.exited, 0)
     await eventually(() => pids.every(pid => !isAlive(pid)), 60_000, `${flag}'s shell and sleep gone`)
   }
+})
+
+t.test('its output sent to a file in the directory it serves (`> server.log`), the command does not reload on its own lines', async t => {
+  const dir = fixture(t, { 'index.html': PAGE })
+  const free = createServer()
+  const port = await listening(free)
+  free.close()
+  await once(free, 'close')
+  const log = join(dir, 'server.log')
+  const out = openSync(log, 'a')
+  const child = spawn(process.execPath, [BIN, dir, '--port', String(port), '--strict-port'], { env: { ...process.env, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', out, 'ignore'] })
+  closeSync(out)
+  t.teardown(() => { child.kill('SIGKILL') })
+  await eventually(() => readFileSync(log, 'utf8').includes('with live reload at'), 10_000, 'the command listening')
+  const client = await channelClient(t, `http://127.0.0.1:${port}`)
+  for (const page of ['index.html', 'other.html']) { // each reload is a line in server.log: had it counted, a reload naming it would come first
+    const reload = client.next('reload')
+    writeFileSync(join(dir, page), PAGE.replace('one', page))
+    t.same((await reload).paths, [`/${page}`], `${page}'s reload, and only its`)
+  }
+  t.notOk(client.messages.some(message => JSON.stringify(message).includes('server.log')), 'no message named server.log')
 })
 
 t.test('--watch and --build: a failing build shows its error, the fix reloads', async t => {

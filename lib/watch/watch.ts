@@ -9,7 +9,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
 import { inotifyLimitOf } from './inotify-limits.js'
 import { nativeSubscribe } from './native.js'
-import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, type IgnoreRules } from '../ignore.js'
+import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, withOwnOutput, type IgnoreRules } from '../ignore.js'
 import { displayPath, kindOfNow } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
@@ -77,7 +77,7 @@ export function createWatchContext (options: Pick<ResolvedOptions, 'ignore' | 'p
     hasWarned = true
     log.warn({ err }, 'not watching: the inotify limit is reached')
   }
-  return { ignore: options.ignore, poll: options.poll, log, subscribe: oneAtATime(subscribe), warnLimit, timers }
+  return { ignore: withOwnOutput(options.ignore), poll: options.poll, log, subscribe: oneAtATime(subscribe), warnLimit, timers }
 }
 
 /** What a watched directory reports: its changes, and that some were lost (rescan). */
