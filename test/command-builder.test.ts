@@ -61,11 +61,17 @@ t.test('commandError points at the project file the tool names, in each tool\'s 
     ['webpack', 'ERROR in ./src/index.js 3:10\nModule parse failed: Unexpected token (3:10)', 'src/index.js', 3, 10],
     ['esbuild', '✘ [ERROR] Expected ";" but found "}"\n\n    src/app.ts:3:10:\n      3 │ let a = }\n', 'src/app.ts', 3, 10],
     ['postcss', `CssSyntaxError: ${dir}/src/a.css:3:10: Unknown word`, 'src/a.css', 3, 10],
-    ['an address before the location', 'Server at http://127.0.0.1:8080/\nsrc/app.ts:3:7 - error TS1005', 'src/app.ts', 3, 7]
+    ['an address before the location', 'Server at http://127.0.0.1:8080/\nsrc/app.ts:3:7 - error TS1005', 'src/app.ts', 3, 7],
+    ['tsc --pretty, in colour, a .d.ts in node_modules first', [
+      '\x1b[96mnode_modules/nunjucks/src/lib.js\x1b[0m:\x1b[93m3\x1b[0m:\x1b[93m5\x1b[0m - \x1b[91merror\x1b[0m\x1b[90m TS2300: \x1b[0mDuplicate identifier',
+      '\x1b[96msrc/app.ts\x1b[0m:\x1b[93m2\x1b[0m:\x1b[93m7\x1b[0m - \x1b[91merror\x1b[0m\x1b[90m TS1005: \x1b[0m\';\' expected.',
+      'Found 2 errors in 2 files.', '', 'Errors  Files', '     1  \x1b[90mnode_modules/nunjucks/src/lib.js\x1b[0m\x1b[90m:3\x1b[0m', '     1  \x1b[90msrc/app.ts\x1b[0m\x1b[90m:2\x1b[0m'
+    ].join('\n'), 'src/app.ts', 2, 7]
   ]
   for (const [name, output, file, line, column] of cases) {
     const error = commandError('build', 'exited with code 1', output, dir)
     t.match(error, { line, column }, name)
+    t.notOk(error.message.includes('\x1b'), `${name}: no escape codes in the message`)
     t.ok(error.file?.endsWith(file), `${name}: ${String(error.file)} is ${file}`)
   }
   t.match(commandError('build', 'exited with code 1', `at ${dir}/node_modules/nunjucks/src/lib.js:74:17`, dir), { file: /node_modules\/nunjucks\/src\/lib\.js$/, line: 74 },

@@ -2,6 +2,7 @@
 // heads with), and its text once (tools print some of it twice).
 import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import { resolve as resolvePath, sep } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import type { BuildErrorInfo } from '../../types/index.js'
 import { displayPath } from '../paths.js'
 
@@ -40,7 +41,9 @@ interface Location { file: string, line?: number, column?: number, at: number }
  * where the fix goes. Eleventy's output is shown once: a run of lines it repeats is left out (it
  * prints its whole error twice); another tool's repeated lines may be another error's.
  */
-export function commandError (cmd: string, status: string, output: string, cwd = process.cwd()): BuildErrorInfo {
+export function commandError (cmd: string, status: string, coloured: string, cwd = process.cwd()): BuildErrorInfo {
+  // Colours off: tsc --pretty and others colour a place's parts apart (`\x1b[96msrc/a.ts\x1b[0m:\x1b[93m2\x1b[0m`).
+  const output = stripVTControlCharacters(coloured)
   const isEleventy = ELEVENTY.test(output)
   const text = isEleventy ? withoutRepeats(output.trimEnd()) : output.trimEnd()
   const error: BuildErrorInfo = { message: `\`${cmd}\` ${status}${text.trim() === '' ? '' : `\n\n${text}`}` }
