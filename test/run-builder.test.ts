@@ -90,7 +90,7 @@ t.test('esbuild\'s lines by default, colours stripped; a pattern of the user\'s 
 t.test('a rebuild whose end never shows fails after timeout; the next one is a build of its own', async t => {
   const options = { begins: /^gen: begin/, ends: /^no tool prints this$/, timeout: 300 }
   const { dir, client, app, log } = await site(t, { env: { GENERATOR_STYLE: 'plain' }, options })
-  t.match(app.liveReload.stats().lastErrors?.[0].message, /printed no end of this rebuild in 300 ms/, 'its start, too')
+  t.match(app.liveReload.stats().lastErrors?.[0].message, /printed no end of this rebuild in 300 ms, nor any line that begins or ends one: give its own to `begins` and `ends`/, 'its start, too, with what to do: no line of the tool\'s has matched yet')
   // Its start gave up on before the generator had built (and was watching): now it is.
   if (!log.lines.some(line => line.msg === 'gen: done')) await log.next(line => line.msg === 'gen: done')
   for (const text of ['a', 'b']) {
@@ -186,6 +186,17 @@ t.test('options are checked when the builder is made', async t => {
   ] as const) {
     t.throws(() => runBuilder(command, options as RunBuilderOptions), { code: 'FST_LIVERELOAD_INVALID_OPTION', message: new RegExp(name.replace('.', '\\.')) })
   }
+})
+
+t.test('the command: --run-begins and --run-ends frame the rebuilds of a tool whose lines are its own', async t => {
+  const dir = fixture(t, { src: { 'index.html': '<h1>one</h1>\n' }, _site: {} })
+  const command = await serveCommand(t, ['_site', '--run', COMMAND, '--run-begins', '^gen: begin$', '--run-ends', '^gen: done$', '--port', '0', '--no-open'], { cwd: dir, env: { GENERATOR_STYLE: 'plain' } })
+  await command.line(/gen: done/) // its first build over: the next message is the save's
+  const client = await channelClient(t, command.url)
+  await saveWhole(join(dir, 'src/index.html'), '<h1>two</h1>\n')
+  await client.next('building') // `gen: begin`: a rebuild, which the output's own writes would not announce
+  await client.next('reload')
+  t.match(await (await fetch(`${command.url}/index.html`)).text(), /two/)
 })
 
 t.test('the command: --run serves the directory its generator writes, and reloads per rebuild', async t => {

@@ -18,10 +18,17 @@ export type RebuildPatterns = Required<Pick<RunBuilderOptions, 'begins' | 'ends'
  * - esbuild `--watch`: `[watch] build started (change: "src/a.ts")` … `[watch] build finished`.
  * - Vite `build --watch`: `build started...` … `built in 310ms.`
  * - Jekyll `--watch`: `Regenerating: 1 file(s) changed at …` … `...done in 0.04 seconds.`
+ *
+ * And what other tools' watch modes print (their documentation's and users' lines), in words
+ * many share, which a tool of one's own likely prints too: `Rebuilding...` (Tailwind's, `gen:
+ * rebuilding`) begins one; `Done in 42ms.` (Tailwind's), a line that ends with `done`, `✨ Built
+ * in 52ms` (Parcel's), `webpack 5.97.1 compiled successfully in 77 ms` (or `compiled with 1 error
+ * in …`), `created dist in 52ms` (Rollup's) and `waiting for changes...` (Rollup's, Sass's
+ * `watching for changes`) end one.
  */
 export const DEFAULT_PATTERNS: RebuildPatterns = {
-  begins: /^\[11ty\] File changed: |^Change(?: of config file)? detected, rebuilding site|Starting (?:incremental )?compilation|^\[watch\] build started|^build started|^\s*Regenerating: /,
-  ends: /^\[11ty\] (?:(?:Copied \d+ )?Wrote \d+ files?|Watching)|^Total in \d+ ms|Found \d+ errors?\. Watching for file changes|^\[watch\] build finished|^built in \d|\.\.\.done in [\d.]+ seconds/,
+  begins: /^\[11ty\] File changed: |^Change(?: of config file)? detected, rebuilding site|Starting (?:incremental )?compilation|^\[watch\] build started|^build started|^\s*Regenerating: |(?:^|[\s:\]])rebuilding\b/i,
+  ends: /^\[11ty\] (?:(?:Copied \d+ )?Wrote \d+ files?|Watching)|^Total in \d+ ms|Found \d+ errors?\. Watching for file changes|^\[watch\] build finished|\bbuilt in \d|\bdone in [\d.]+ ?m?s|(?:^|\W)done[.!]?$|\bcompiled (?:successfully|with \d+ (?:errors?|warnings?)) in\b|^created \S.* in [\d.]+ ?m?s\b|\b(?:watching|waiting) for (?:file )?changes/i,
   // The word as a word: not `errors` in a count, not a path (`_site/error/index.html`, `error.md`).
   errors: /(?<![\w./-])(?:error|fatal|exception)(?![\w./-])|✘|^\[!\]|Problem writing/i
 }

@@ -114,6 +114,8 @@ interface Watching {
   recent: string[]
   /** In a row, without a rebuild that ended. */
   deaths: number
+  /** A line of its output has begun or ended a rebuild: the patterns know its lines. */
+  isFramed: boolean
   restart: NodeJS.Timeout | undefined
   isStopped: boolean
 }
@@ -122,7 +124,7 @@ interface Watching {
 function watch (state: RunState, { rebuilding, log, signal }: WatchContext): void {
   const taken: Rebuild[] = []
   state.rebuilds = taken
-  const watching: Watching = { state, rebuilding, log, taken, child: null, current: null, recent: [], deaths: 0, restart: undefined, isStopped: false }
+  const watching: Watching = { state, rebuilding, log, taken, child: null, current: null, recent: [], deaths: 0, isFramed: false, restart: undefined, isStopped: false }
   const stop = async (): Promise<void> => {
     watching.isStopped = true
     clearTimeout(watching.restart)
@@ -141,9 +143,15 @@ function begin (watching: Watching): Rebuild {
   watching.current = rebuild
   watching.taken.push(rebuild)
   // An end printed in time is read first, however long our event loop was held up (decideAfter).
-  rebuild.timer = decideAfter(realWorld, () => { end(watching, rebuild, `printed no end of this rebuild in ${watching.state.timeout} ms`) }, watching.state.timeout)
+  rebuild.timer = decideAfter(realWorld, () => { end(watching, rebuild, noEnd(watching)) }, watching.state.timeout)
   watching.rebuilding()
   return rebuild
+}
+
+/** Why a rebuild failed that its end never showed: with what to do, where no line of the tool's has matched a pattern yet. */
+function noEnd ({ state, isFramed }: Watching): string {
+  const why = `printed no end of this rebuild in ${state.timeout} ms`
+  return isFramed ? why : `${why}, nor any line that begins or ends one: give its own to \`begins\` and \`ends\` (the command's --run-begins and --run-ends)`
 }
 
 function end (watching: Watching, rebuild: Rebuild, status: string | null): void {
@@ -158,6 +166,7 @@ function onLine (watching: Watching, raw: string): void {
   const line = stripVTControlCharacters(raw).trimEnd()
   watching.log.info(line)
   const kind = lineKind(line, watching.state.patterns)
+  if (kind === 'begins' || kind === 'ends') watching.isFramed = true
   if (watching.current === null && kind !== 'begins') {
     watching.recent = [...watching.recent.slice(-19), line]
     return

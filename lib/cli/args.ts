@@ -18,6 +18,9 @@ export interface CliOptions {
   readonly build: readonly string[]
   /** A generator's own watch mode, kept running; its rebuilds are the builds (runBuilder). */
   readonly run: string | null
+  /** What begins and ends one of `run`'s rebuilds, when its lines are not those runBuilder knows; null: its defaults. */
+  readonly runBegins: RegExp | null
+  readonly runEnds: RegExp | null
   readonly ignore: ReadonlyArray<string | RegExp>
   readonly isSpa: boolean
   /** The upstream server's origin, in proxy mode. */
@@ -77,7 +80,7 @@ const MAX_PROXY_TIMEOUT_MS = 86_400_000
 /** A bare `--host`, as in Vite: every interface. */
 export const EVERY_INTERFACE = '0.0.0.0'
 
-export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--strict-port] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
+export const USAGE = `Usage: fastify-livereload [dir] [--port n] [--strict-port] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--run cmd [--run-begins re] [--run-ends re]] [--ignore glob]... [--spa] [--proxy url [--proxy-insecure] [--proxy-timeout ms]] [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet]
        fastify-livereload shard-worker --redis <url> --worker <module> [--queue name] [--concurrency n] [--stall-timeout ms] [--quiet]
        fastify-livereload dev <entry> [--port n] [--strict-port] [--host [h]] [--open | --no-open] [--watch dir]... [--build cmd]... [--ignore glob]... [--livereload] [--poll [ms]] [--sync] [--no-patch] [--https] [--cert file --key file] [--no-qr] [--no-editor] [--quiet] [-l level] [-P]`
 
@@ -100,6 +103,8 @@ the previous one keeps serving (default port ${DEFAULT_DEV_PORT}).
   --build <cmd>      Run cmd (through the shell) when a watched source changes; repeatable, in order
   --run <cmd>        Keep cmd running: a generator in its own watch mode writing dir (npx @11ty/eleventy
                      --watch); each rebuild it prints is one reload, its errors shown over the page
+  --run-begins <re>  The line of --run's command that begins a rebuild, and the one that ends it,
+  --run-ends <re>    as regular expressions, where the tool's lines are not those already known
   --ignore <glob>    Leave matching paths alone: a glob, or /regex/; repeatable
   --spa              Answer a page request that matches no file with index.html (history routing)
   --proxy <url>      Forward everything to the server at url, injecting its HTML; watch dir (or
@@ -152,6 +157,8 @@ export const FLAGS = {
   watch: { type: 'string', multiple: true },
   build: { type: 'string', multiple: true },
   run: { type: 'string' },
+  'run-begins': { type: 'string' },
+  'run-ends': { type: 'string' },
   ignore: { type: 'string', multiple: true },
   spa: { type: 'boolean' },
   proxy: { type: 'string' },
@@ -205,6 +212,8 @@ export function parseCommand (argv: readonly string[]): Command {
   if (build.length > 0 && watch.length === 0) throw new UsageError('--build needs --watch: the sources whose changes run it')
   const run = values.run ?? null
   if (run !== null) runAlone(run, { isDev, build, watch, proxy: values.proxy })
+  const runBegins = runPattern('--run-begins', values['run-begins'], run)
+  const runEnds = runPattern('--run-ends', values['run-ends'], run)
   return {
     kind: isDev ? 'dev' : 'serve',
     options: {
@@ -216,6 +225,8 @@ export function parseCommand (argv: readonly string[]): Command {
       watch,
       build,
       run,
+      runBegins,
+      runEnds,
       ignore: (values.ignore ?? []).map(ignoreRule),
       isSpa: values.spa === true,
       proxy: values.proxy === undefined ? null : proxyOf(values.proxy),
@@ -232,6 +243,17 @@ export function parseCommand (argv: readonly string[]): Command {
       logLevel: values['log-level'] as DevOptions['logLevel'],
       prettyLogs: values['pretty-logs'] === true
     }
+  }
+}
+
+/** A --run-begins or --run-ends regular expression, given as its source (`^gen: done`); null when not given. */
+function runPattern (flag: string, source: string | undefined, run: string | null): RegExp | null {
+  if (source === undefined) return null
+  if (run === null) throw new UsageError(`${flag} goes with --run: the lines of its command`)
+  try {
+    return new RegExp(source)
+  } catch (err) {
+    throw new UsageError(`${flag} takes a regular expression: ${(err as Error).message}`)
   }
 }
 

@@ -19,6 +19,8 @@ t.test('defaults: the current directory on 127.0.0.1:8080, the browser left to d
     watch: [],
     build: [],
     run: null,
+    runBegins: null,
+    runEnds: null,
     ignore: [],
     isSpa: false,
     proxy: null,
@@ -131,6 +133,10 @@ t.test('--run: one command, keeping the served directory its output, alone of it
   t.throws(() => parseCommand(['--run', 'gen --watch', '--watch', 'src']), new UsageError('--run watches nothing itself: its command watches its own sources; leave out --watch'))
   t.throws(() => parseCommand(['--run', 'gen --watch', '--proxy', 'localhost:5000']), new UsageError('--run goes with a directory to serve, the one its command writes: --proxy serves none'))
   t.throws(() => parseCommand(['dev', 'app.js', '--run', 'gen --watch']), new UsageError('--run goes with a directory to serve, the one its command writes: dev serves none'))
+  const framed = options(['_site', '--run', 'gen --watch', '--run-begins', '^gen: begin', '--run-ends', 'done$'])
+  t.same([framed.runBegins, framed.runEnds], [/^gen: begin/, /done$/], '--run-begins and --run-ends: regular expressions, given as their source')
+  t.throws(() => parseCommand(['--run-ends', 'done$']), new UsageError('--run-ends goes with --run: the lines of its command'))
+  t.throws(() => parseCommand(['--run', 'gen --watch', '--run-begins', '(']), { message: /^--run-begins takes a regular expression: Invalid regular expression/ })
 })
 
 t.test('--help, -h, --version, -v', async t => {

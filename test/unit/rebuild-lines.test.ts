@@ -24,7 +24,19 @@ t.test('each tool\'s rebuild begins and ends where its output says so', async t 
     ['Vite', 'build started...', 'begins'],
     ['Vite', 'built in 312ms.', 'ends'],
     ['Jekyll', '      Regenerating: 1 file(s) changed at 2026-11-27 10:02:11', 'begins'],
-    ['Jekyll', '                    ...done in 0.043 seconds.', 'ends']
+    ['Jekyll', '                    ...done in 0.043 seconds.', 'ends'],
+    ['Tailwind', 'Rebuilding...', 'begins'],
+    ['Tailwind', 'Done in 42ms.', 'ends'],
+    ['a tool of one\'s own', 'gen: rebuilding…', 'begins'],
+    ['a tool of one\'s own', 'gen: done', 'ends'],
+    ['Parcel', '✨ Built in 52ms', 'ends'],
+    ['webpack', 'webpack 5.97.1 compiled successfully in 77 ms', 'ends'],
+    ['webpack', 'webpack 5.97.1 compiled with 1 error in 56 ms', 'ends'],
+    ['Rollup', 'created dist/bundle.js in 52ms', 'ends'],
+    ['Rollup', '[2026-11-30 03:50:00] waiting for changes...', 'ends'],
+    ['Sass', 'Sass is watching for changes. Press Ctrl-C to stop.', 'ends'],
+    ['Eleventy', '[11ty] Writing ./_site/done/index.html from ./content/done.md (md)', null],
+    ['a page named so', 'wrote _site/rebuilding-trust/index.html', null]
   ]
   for (const [tool, line, expected] of cases) t.equal(kind(line), expected, `${tool}: ${line.trim()}`)
 })
