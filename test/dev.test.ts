@@ -738,6 +738,7 @@ t.test('the command\'s terminal: a line for each 5xx a route\'s error caused, th
   t.equal((await fetch(`${loggedUrl}/boom`)).status, 500)
   await logged.line(/ERROR.*Cannot read properties of undefined/)
   await logged.line(/INFO.*request completed/)
+  await logged.line(/INFO.*this version listening at http:\/\/127\.0\.0\.1:\d+, behind the dev server, whose address to open is printed apart/)
   t.pass('the app\'s logs at info, through pino-pretty, on the command\'s output')
   t.notMatch(logged.stderr(), /GET \/boom 500/, 'the app\'s logger said it: no line of ours')
 

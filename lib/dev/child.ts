@@ -97,7 +97,8 @@ async function boot (entry: string): Promise<void> {
     trackRouteErrors(instance, realDir(entry))
     await instance.register(plugin as never)
     if (keepers.size > 0) await restore(instance)
-    await instance.listen({ port: 0, host: '127.0.0.1' })
+    // Logged by an app whose logger is on (-l info): not the address to open, the dev server's is.
+    await instance.listen({ port: 0, host: '127.0.0.1', listenTextResolver: address => `this version listening at ${address}, behind the dev server, whose address to open is printed apart` })
     hasListened = true
     const files = loadedFiles()
     send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files, hashes: contentHashes(), written: writes.stop(), schemas: schemas?.used() ?? {} })
