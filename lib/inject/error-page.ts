@@ -48,11 +48,18 @@ export function errorPage ({ status, method, url, message, error, editor }: Erro
     (said === undefined || said === '' ? '' : `<pre>${escapeHtml(said)}</pre>\n`) +
     (error === undefined ? '' : details(error, said, editorLinks)) +
     (error === undefined
-      ? '<p>The app sent no page for this address. This page comes from fastify-livereload, in its place, ' +
+      ? `<p>${noPage(status)} This page comes from fastify-livereload, in its place, ` +
         'so that this tab reloads by itself once the page is back.</p>\n'
       : '<p>The route failed. This page comes from fastify-livereload, in place of the error reply, ' +
         'so that this tab reloads by itself once the fix is saved.</p>\n') +
     '</body>\n</html>\n'
+}
+
+/** Why there is no page, by the status: the app has none, the server behind could not give one, or the app answered an error. */
+function noPage (status: number): string {
+  if (status === 404) return 'The app has no page for this address.'
+  if (status === 502 || status === 504) return 'The server this one forwards to gave no page for it.'
+  return `The app answered ${status} without a page.`
 }
 
 /** Where an error is, its code frame, and its stack: the frames of the app's own code first, then all of them. */

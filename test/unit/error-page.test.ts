@@ -22,6 +22,14 @@ t.test('errorPage: every value is escaped', async t => {
   t.match(errorPage({ status: 599, method: 'GET', url: '/' }), '<title>599 Error</title>', 'a status without a name')
 })
 
+t.test('errorPage: why there is no page, by the status', async t => {
+  const why = (status: number): string => /<p>(.*?) This page comes from fastify-livereload/.exec(errorPage({ status, method: 'GET', url: '/' }))![1]!
+  t.equal(why(404), 'The app has no page for this address.')
+  t.equal(why(502), 'The server this one forwards to gave no page for it.')
+  t.equal(why(504), 'The server this one forwards to gave no page for it.')
+  t.equal(why(500), 'The app answered 500 without a page.')
+})
+
 t.test('errorPage: a thrown error is shown whole, escaped: place, frame, the app\'s frames first, all folded', async t => {
   const stack = ['Error: boom', '    at render (node_modules/eta/dist/eta.js:1:2)', '    at handler (routes/page.js:10:5)', '    at node:internal/process/task_queues:95:5', '    at main (app.js:3:1)'].join('\n')
   const page = errorPage({ status: 500, method: 'GET', url: '/', error: { message: 'boom <b>', file: 'views/a.eta', line: 2, frame: '2 | <p>', stack } })
