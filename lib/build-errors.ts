@@ -72,19 +72,33 @@ const FRAME_CONTEXT = 2
 function esbuildFrame (location: NonNullable<ErrorLike['location']>, cwd: string): string | undefined {
   const { lineText, line, column, file } = location
   if (typeof lineText !== 'string' || typeof line !== 'number' || typeof column !== 'number') return firstString(lineText)
-  let rows: Array<[number, string]> = [[line, lineText]]
+  const length = typeof location.length === 'number' && location.length > 0 ? location.length : 1
+  return (typeof file === 'string' ? codeFrame(resolve(cwd, file), line, column + 1, { lineText, length }) : undefined) ??
+    frameOf([[line, lineText]], line, column + 1, length)
+}
+
+/**
+ * The code frame of `line` (from 1) of `file` as it is now: the lines around it, and a caret
+ * under `column` (from 1) when there is one. Undefined where the file cannot be read, has no
+ * such line, or no longer holds `lineText` there.
+ */
+export function codeFrame (file: string, line: number, column?: number, { lineText, length = 1 }: { lineText?: string, length?: number } = {}): string | undefined {
+  let lines: string[]
   try {
-    const lines = typeof file === 'string' ? readFileSync(resolve(cwd, file), 'utf8').split(/\r?\n/) : []
-    if (lines[line - 1] === lineText) {
-      const first = Math.max(1, line - FRAME_CONTEXT)
-      rows = lines.slice(first - 1, Math.min(lines.length, line + FRAME_CONTEXT)).map((text, i): [number, string] => [first + i, text])
-    }
-  } catch { /* the one line is enough */ }
+    lines = readFileSync(file, 'utf8').split(/\r?\n/)
+  } catch {
+    return undefined
+  }
+  if (line < 1 || line > lines.length || (lineText !== undefined && lines[line - 1] !== lineText)) return undefined
+  const first = Math.max(1, line - FRAME_CONTEXT)
+  return frameOf(lines.slice(first - 1, Math.min(lines.length, line + FRAME_CONTEXT)).map((text, i): [number, string] => [first + i, text]), line, column, length)
+}
+
+function frameOf (rows: Array<[number, string]>, line: number, column: number | undefined, length: number): string {
   const width = String(rows.at(-1)![0]).length
-  const carets = '^'.repeat(typeof location.length === 'number' && location.length > 0 ? location.length : 1)
   return rows.flatMap(([number, text]) => {
     const row = `${String(number).padStart(width)} | ${text}`
-    return number === line ? [row, `${' '.repeat(width)} | ${' '.repeat(column)}${carets}`] : [row]
+    return number === line && column !== undefined ? [row, `${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}${'^'.repeat(length)}`] : [row]
   }).join('\n')
 }
 

@@ -37,6 +37,14 @@ t.test('a failing step stops the chain with its exit code, output and location',
   t.notOk(existsSync(join(dir, 'after')), 'the next step did not run')
 })
 
+t.test('commandError: the code frame of the place, from the file as it is (the README\'s "file, line and code frame")', async t => {
+  const dir = fixture(t, { src: { 'page.md': 'one\ntwo\nthree {{ x\nfour\nfive\nsix\n' } })
+  t.equal(commandError('build', 'exited with code 1', 'src/page.md:3:7: error: unclosed tag', dir).frame, '1 | one\n2 | two\n3 | three {{ x\n  |       ^\n4 | four\n5 | five')
+  t.equal(commandError('build', 'exited with code 1', 'src/page.md(1,1): error', dir).frame, '1 | one\n  | ^\n2 | two\n3 | three {{ x')
+  t.equal(commandError('build', 'exited with code 1', 'src/page.md:40:1: error', dir).frame, undefined, 'no such line: no frame')
+  t.match(commandError('esbuild', 'exited with code 1', '✘ [ERROR] Unexpected\n\n    src/page.md:2:0:', dir).frame, /^1 \| one\n2 \| two\n {2}\| \^\n/, 'esbuild\'s text counts columns from 0: the caret at the first')
+})
+
 t.test('commandError reads tsc-style locations too', async t => {
   t.match(commandError('tsc', 'exited with code 1', 'lib/x.ts(12,5): error TS2322'), { file: 'lib/x.ts', line: 12, column: 5 })
   t.same(commandError('x', 'exited with code 1', ''), { message: '`x` exited with code 1' })

@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import { resolve as resolvePath, sep } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import type { BuildErrorInfo } from '../../types/index.js'
+import { codeFrame } from '../build-errors.js'
 import { displayPath } from '../paths.js'
 
 /**
@@ -65,6 +66,9 @@ export function commandError (cmd: string, status: string, coloured: string, cwd
     error.file = displayPath(best.file)
     if (best.line !== undefined) error.line = best.line
     if (best.column !== undefined) error.column = best.column
+    // The tool's own, where it printed one, is in the message; this one is the file as it is now.
+    const frame = best.line === undefined ? undefined : codeFrame(best.file, best.line, best.column)
+    if (frame !== undefined) error.frame = frame
   }
   return error
 }
