@@ -26,7 +26,7 @@ const dying = new Set<number>()
 
 /** SIGTERM to the whole group, SIGKILL to what is left of it after the grace period, or as this process exits. */
 export function killGroup (pid: number | undefined): void {
-  if (pid === undefined || dying.has(pid) || !signalGroup(pid, 'SIGTERM')) return
+  if (pid === undefined || !signalGroup(pid, 'SIGTERM')) return
   if (dying.size === 0) process.on('exit', killDying)
   dying.add(pid)
   setTimeout(() => { kill(pid) }, KILL_GRACE_MS).unref()
