@@ -126,16 +126,28 @@ t.test('non-HTML responses are untouched, byte for byte', async t => {
   t.equal(res.body.toString(), '{"html":"</body>"}')
 })
 
-t.test('204, 206 and 304 responses are untouched', async t => {
+t.test('204 and 304 responses are untouched; a range of a page is the whole page, a range of anything else is as it was', async t => {
   const server = await app(t, {}, s => { s.get('/empty', (_q, r) => r.code(204).type('text/html').send()) })
   t.equal((await fetchRaw(server, '/empty')).status, 204)
-  const range = await fetchRaw(server, '/index.html', { range: 'bytes=0-9' })
-  t.equal(range.status, 206)
-  t.equal(range.body.toString(), PAGE.slice(0, 10))
+  const whole = PAGE.replace('</head>', `${TAG}</head>`)
+  for (const url of ['/index.html', '/', '/index.html?x=1']) {
+    const range = await fetchRaw(server, url, { range: 'bytes=150-', 'if-range': '"x"' })
+    t.same([range.status, range.body.toString(), range.headers['accept-ranges']], [200, whole, undefined], `${url}: a range of the file is not one of the page: all of it, and no Accept-Ranges`)
+  }
+  const json = await fetchRaw(server, '/data.json', { range: 'bytes=0-5' })
+  t.same([json.status, json.body.toString()], [206, '{"html'], 'a range of a file that is not a page: as @fastify/static gives it')
   const page = await fetchRaw(server, '/index.html')
   const again = await fetchRaw(server, '/index.html', { 'if-none-match': page.headers.etag })
   t.equal(again.status, 304, 'the suffixed ETag still revalidates')
   t.equal(again.headers.etag, page.headers.etag)
+  // A tab that cached the page before the plugin was on: its ETag has no suffix, and its date is the file's.
+  const before = page.headers.etag.replace(/-lr[0-9a-f]{8}"$/, '"')
+  const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }
+  for (const validators of [{ 'if-none-match': before }, { 'if-modified-since': new Date(Date.now() + 60_000).toUTCString() }] as Array<Record<string, string>>) {
+    const revalidated = await fetchRaw(server, '/index.html', { ...navigation, ...validators })
+    t.same([revalidated.status, revalidated.body.toString()], [200, whole], `a tab's ${Object.keys(validators)[0]} from before the plugin: the page with the client, not a 304`)
+  }
+  t.equal((await fetchRaw(server, '/data.json', { ...navigation, 'if-none-match': (await fetchRaw(server, '/data.json')).headers.etag })).status, 304, 'what is not a page keeps its 304')
 })
 
 t.test('injected pages are not cached stale: no-cache, no Last-Modified, a suffixed ETag', async t => {

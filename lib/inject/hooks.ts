@@ -4,6 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import { CODECS, injectEncoded } from './encoded.js'
 import { InjectStream } from './inject-stream.js'
+import { isNavigation } from './navigation.js'
 import { createPageCache, type PageCache } from './page-cache.js'
 import { readWhole } from './read-whole.js'
 import { withTag } from './whole.js'
@@ -103,10 +104,21 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
 
   return {
     onRequest (request, _reply, done) {
-      const header = request.headers['if-none-match']
+      const { headers } = request
+      const header = headers['if-none-match']
       if (header !== undefined && header.includes(suffix)) {
-        request.headers['if-none-match'] = header.replaceAll(`${suffix}"`, '"')
+        headers['if-none-match'] = header.replaceAll(`${suffix}"`, '"')
         revalidated.add(request)
+      } else if ((header !== undefined || headers['if-modified-since'] !== undefined) && isNavigation(request.method, headers) && isPagePath(request.url)) {
+        // A tab revalidating a page it holds without our tag (cached before the plugin was on, or
+        // from another server on this port): a 304 would keep it so, without the client.
+        delete headers['if-none-match']
+        delete headers['if-modified-since']
+      }
+      // A range of a page is a range of the file, not of the page with the tag: the whole page.
+      if (headers.range !== undefined && isPagePath(request.url)) {
+        delete headers.range
+        delete headers['if-range']
       }
       done()
     },
@@ -154,12 +166,24 @@ function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer
   return result
 }
 
+/**
+ * Whether a URL may be answered with a page: an .html, .htm or .shtml, a directory's index, or a
+ * name without an extension (an app's route, @fastify/static's `extensions`). Its Range is
+ * dropped, and a navigation's validators without our suffix.
+ */
+function isPagePath (url: string): boolean {
+  const path = url.split('?', 1)[0]!
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  return !name.includes('.') || /\.s?html?$/i.test(name)
+}
+
 function setCacheHeaders (reply: FastifyReply, suffix: string | null): void {
   const cacheControl = String(reply.getHeader('cache-control') ?? '')
   if (!/no-store/i.test(cacheControl)) reply.header('cache-control', 'no-cache')
   // Only when there: a removal deletes a key of the reply's header object, which V8 then keeps
   // in its slow dictionary mode for the rest of the response.
   if (reply.hasHeader('last-modified')) reply.removeHeader('last-modified')
+  if (reply.hasHeader('accept-ranges')) reply.removeHeader('accept-ranges') // its ranges would be the file's (onRequest drops them)
   if (suffix !== null) suffixEtag(reply, suffix)
   else if (reply.hasHeader('etag')) reply.removeHeader('etag') // a cached page with an old nonce would break under the new policy
 }
