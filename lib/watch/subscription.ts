@@ -1,6 +1,7 @@
 import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
 import { EventEmitter, once } from 'node:events'
+import { lstatSync, realpathSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
@@ -89,10 +90,10 @@ export async function subscribeResiliently (options: SubscriptionOptions): Promi
   }
 }
 
-function callbackOf (state: Resilience, own: number): watcher.SubscribeCallback {
+function callbackOf (state: Resilience, own: number, target: string): watcher.SubscribeCallback {
   const { options, dir, log, closing } = state
   // This runs under native code: an exception escaping it would be uncaught, so nothing escapes.
-  return (err, events) => {
+  return (err, reported) => {
     if (own !== state.generation || closing.signal.aborted) return // a replaced subscription's last words
     try {
       if (err !== null) {
@@ -100,6 +101,7 @@ function callbackOf (state: Resilience, own: number): watcher.SubscribeCallback 
         restart(state)
         return
       }
+      const events = target === dir ? reported : reported.map(event => ({ ...event, path: dir + event.path.slice(target.length) }))
       // The rest of this batch describes a tree that is gone (a clean before a build): the
       // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
       if (events.some(event => event.path === dir && event.type === 'delete')) return gone(state)
@@ -151,7 +153,8 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
       continue
     }
     try {
-      const subscription = await options.subscribe(dir, callbackOf(state, own), { ignore: options.ignore })
+      const target = linkTarget(dir)
+      const subscription = await options.subscribe(target, callbackOf(state, own, target), { ignore: options.ignore })
       if (closing.signal.aborted || own !== state.generation) {
         await subscription.unsubscribe()
         return true
@@ -174,6 +177,19 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
       options.onLost()
     }
     return true
+  }
+}
+
+/**
+ * Where `dir` is, when it is a symbolic link (`root: 'public'`, a link to the build's output):
+ * the watcher does not follow one (its inotify watch fails: "Not a directory"), so the link's
+ * target is subscribed, and its events are named under `dir`, as everything else names them.
+ */
+function linkTarget (dir: string): string {
+  try {
+    return lstatSync(dir).isSymbolicLink() ? realpathSync(dir) : dir
+  } catch {
+    return dir // gone meanwhile: the subscription says so
   }
 }
 
