@@ -152,8 +152,8 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
       isRecovery = true
       continue
     }
+    const target = linkTarget(dir)
     try {
-      const target = linkTarget(dir)
       const subscription = await options.subscribe(target, callbackOf(state, own, target), { ignore: options.ignore })
       if (closing.signal.aborted || own !== state.generation) {
         await subscription.unsubscribe()
@@ -162,7 +162,7 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
       state.current = subscription
     } catch (err) {
       if (!isDirectory(dir)) continue // deleted while subscribing: wait for it again
-      const kind = vanishedKind(err, dir)
+      const kind = vanishedKind(err, target)
       if (kind === null || vanished[kind] >= MAX_TRIES[kind]) throw err
       // A directory below vanished while the watcher walked the tree (a build's temp dirs):
       // the tree is there, so subscribe again, paced, until a walk meets no vanished path.
@@ -207,7 +207,7 @@ const MAX_TRIES = { named: 50, unnamed: 10 }
  * directory, by the time the watcher reached it; null for another failure. @parcel/watcher says
  * `inotify_add_watch on '<path>' failed: No such file or directory` (or `Not a directory`) when
  * the watch came too late: `<path>` is then below `dir`, whose walk had just listed it as a
- * directory (`dir` itself failing so is no churn: /proc/self does, every time). Whether it is
+ * directory (`dir` itself failing so is no churn). Whether it is
  * there now says nothing: the churn may have made it again. When the directory's read came too
  * late, no path is named.
  */
