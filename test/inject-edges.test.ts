@@ -40,6 +40,19 @@ t.test('HEAD of a pre-compressed page answers as GET would, not 500', async t =>
   }
 })
 
+t.test('HEAD of a page @fastify/compress encodes (registered first): no Content-Length of an encoded nothing', async t => {
+  const server = await site(t, { 'index.html': PAGE.replace('<p>x</p>', '<p>x</p>'.repeat(200)) }, {}, async app => {
+    await app.register((await import('@fastify/compress')).default, { threshold: 0 })
+  })
+  for (const encoding of ['br', 'gzip', 'deflate']) {
+    const get = await fetchRaw(server, '/index.html', { 'accept-encoding': encoding })
+    const head = await fetchRaw(server, '/index.html', { 'accept-encoding': encoding }, 'HEAD')
+    // GET's length is that of the page encoded, which HEAD, with no page, cannot know: it says none (RFC 9110 lets it).
+    t.same([head.status, head.headers['content-encoding'], head.headers['content-length']], [200, encoding, undefined], `${encoding}: GET's encoding, and no length (GET's: ${get.headers['content-length']})`)
+    t.equal(head.body.length, 0)
+  }
+})
+
 t.test('an empty or undecodable compressed body passes through untouched, with a debug log', async t => {
   const truncated = gzipSync(PAGE).subarray(0, 30)
   const log = logLines('debug')

@@ -94,9 +94,11 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
         return done(null, passThrough(rest!, new InjectStream(tag, clientSrc)))
       }
       if (request.method === 'HEAD' && page.length === 0 && declared > 0) {
-        // HEAD of a file carries no body (@fastify/send): say what GET says of the usual page
+        // HEAD of a file carries no body (@fastify/send): say what GET says of the usual page. As
+        // a stream, as GET's was: a hook after ours (@fastify/compress's, on the route) encodes
+        // an empty Buffer and counts its 1–20 bytes as the Content-Length, where GET has none.
         reply.header('content-length', declared + tag.length)
-        return done(null, page)
+        return done(null, Readable.from([], { objectMode: false }))
       }
       done(null, injectWhole(reply, page, tag, clientSrc))
     })
