@@ -10,7 +10,7 @@ export const FST_LIVERELOAD_WATCH_LIMIT = createError<'FST_LIVERELOAD_WATCH_LIMI
   'FST_LIVERELOAD_WATCH_LIMIT', 'fastify-livereload: cannot watch "%s": the inotify limit is reached. Raise it (sudo sysctl %s=524288; add the line to /etc/sysctl.conf to keep it) or leave large trees out with the "ignore" option')
 
 export const FST_LIVERELOAD_ALREADY_REGISTERED = createError<'FST_LIVERELOAD_ALREADY_REGISTERED', []>(
-  'FST_LIVERELOAD_ALREADY_REGISTERED', 'fastify-livereload: registered twice in the same context (a second channel, watcher and builder on one app). Register it once; a second site goes in a context of its own (app.register(async c => c.register(liveReload, opts), { prefix }))', 500, Error)
+  'FST_LIVERELOAD_ALREADY_REGISTERED', 'fastify-livereload: registered twice in the same context, or in a context below one where it is registered already, whose hooks reach it (a second channel, watcher and builder on the same pages). Register it once per site, a second site in a context of its own (app.register(async c => c.register(liveReload, opts), { prefix })), and one at the root after the others', 500, Error)
 
 export const FST_LIVERELOAD_MISSING_DEPENDENCY = createError<'FST_LIVERELOAD_MISSING_DEPENDENCY', [pkg: string, why: string, install: string, opts?: { cause: unknown }]>(
   'FST_LIVERELOAD_MISSING_DEPENDENCY', 'fastify-livereload: the package "%s" is needed %s: install it (npm install --save-dev %s)', 500, Error)

@@ -124,6 +124,10 @@ t.test('registered twice in one context: a coded error; in two contexts, two cha
   await twice.register(liveReload, { root: fixture(t, site()) })
   twice.register(liveReload, { root: false }) // its error is ready()'s
   await t.rejects(async () => await twice.ready(), { code: 'FST_LIVERELOAD_ALREADY_REGISTERED', message: /registered twice in the same context/ })
+  const below = testApp(t) // the root's hooks would reach the second site's pages too
+  await below.register(liveReload, { root: false })
+  below.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/docs' })
+  await t.rejects(async () => await below.ready(), { code: 'FST_LIVERELOAD_ALREADY_REGISTERED', message: /or in a context below one where it is registered already.*one at the root after the others/ })
   const two = testApp(t)
   await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/a' })
   await two.register(async c => { await c.register(liveReload, { root: false }) }, { prefix: '/b' })
