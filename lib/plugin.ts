@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { BroadcastMessage, BuildReport, LiveReloadController, LiveReloadOptions, LiveReloadStats } from '../types/index.js'
 import { FST_LIVERELOAD_ALREADY_REGISTERED, FST_LIVERELOAD_INVALID_MESSAGE } from './errors.js'
 import { createHub, type Hub } from './channel/hub.js'
-import { createInjectHooks } from './inject/hooks.js'
+import { createInjectHooks, wholePages } from './inject/hooks.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createNavigationPageHooks } from './inject/navigation-page.js'
 import { BROADCAST_TYPES } from './message-types.js'
@@ -218,6 +218,7 @@ async function serveRoot (fastify: FastifyInstance, options: ResolvedOptions): P
   if (root === null) return
   const { default: fastifyStatic } = await import('@fastify/static') // ~35 ms of a start: only with a root to serve
   await fastify.register(async function liveReloadStatic (child) {
+    if (options.inject !== null) child.addHook('onRequest', wholePages)
     await child.register(fastifyStatic, { ...staticDefaults(root), ...options.static, root, prefix, decorateReply: false })
   })
 }

@@ -127,7 +127,10 @@ t.test('non-HTML responses are untouched, byte for byte', async t => {
 })
 
 t.test('204 and 304 responses are untouched; a range of a page is the whole page, a range of anything else is as it was', async t => {
-  const server = await app(t, {}, s => { s.get('/empty', (_q, r) => r.code(204).type('text/html').send()) })
+  const server = await app(t, {}, s => {
+    s.get('/empty', (_q, r) => r.code(204).type('text/html').send())
+    s.get('/media/clip', (q, r) => r.type('video/mp4').send(q.headers.range ?? 'none'))
+  })
   t.equal((await fetchRaw(server, '/empty')).status, 204)
   const whole = PAGE.replace('</head>', `${TAG}</head>`)
   for (const url of ['/index.html', '/', '/index.html?x=1']) {
@@ -136,6 +139,8 @@ t.test('204 and 304 responses are untouched; a range of a page is the whole page
   }
   const json = await fetchRaw(server, '/data.json', { range: 'bytes=0-5' })
   t.same([json.status, json.body.toString()], [206, '{"html'], 'a range of a file that is not a page: as @fastify/static gives it')
+  const clip = await fetchRaw(server, '/media/clip', { range: 'bytes=0-1' })
+  t.equal(clip.body.toString(), 'bytes=0-1', 'an app\'s own route, its URL a page\'s, keeps its Range: not a file of root')
   const page = await fetchRaw(server, '/index.html')
   const again = await fetchRaw(server, '/index.html', { 'if-none-match': page.headers.etag })
   t.equal(again.status, 304, 'the suffixed ETag still revalidates')

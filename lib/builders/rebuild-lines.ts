@@ -19,16 +19,18 @@ export type RebuildPatterns = Required<Pick<RunBuilderOptions, 'begins' | 'ends'
  * - Vite `build --watch`: `build started...` … `built in 310ms.`
  * - Jekyll `--watch`: `Regenerating: 1 file(s) changed at …` … `...done in 0.04 seconds.`
  *
- * And what other tools' watch modes print (their documentation's and users' lines), in words
- * many share, which a tool of one's own likely prints too: `Rebuilding...` (Tailwind's, `gen:
- * rebuilding`) begins one; `Done in 42ms.` (Tailwind's), a line that ends with `done`, `✨ Built
- * in 52ms` (Parcel's), `webpack 5.97.1 compiled successfully in 77 ms` (or `compiled with 1 error
- * in …`), `created dist in 52ms` (Rollup's) and `waiting for changes...` (Rollup's, Sass's
- * `watching for changes`) end one.
+ * And the ends of other tools' rebuilds (their documentation's and users' lines), with the words
+ * a tool of one's own likely prints, each at the start of its line, after a tag at most (a code
+ * frame's `1 │ let done` or a step's `reading sources... done` is no end): `gen: rebuilding…` and
+ * Tailwind's `Rebuilding...`, Rollup's `bundles src/main.js → dist…` begin one; `gen: done`,
+ * Tailwind's `Done in 42ms.`, Parcel's `✨ Built in 52ms`, webpack's `webpack 5.97.1 compiled
+ * successfully in 77 ms` (`compiled with 1 error in …`), Rollup's `created dist in 52ms` and
+ * `[2026-11-30 10:00:00] waiting for changes...`, and Sass's `Sass is watching for changes` end
+ * one. Not `watching for file changes...`, which Vite prints before its first build begins.
  */
 export const DEFAULT_PATTERNS: RebuildPatterns = {
-  begins: /^\[11ty\] File changed: |^Change(?: of config file)? detected, rebuilding site|Starting (?:incremental )?compilation|^\[watch\] build started|^build started|^\s*Regenerating: |(?:^|[\s:\]])rebuilding\b/i,
-  ends: /^\[11ty\] (?:(?:Copied \d+ )?Wrote \d+ files?|Watching)|^Total in \d+ ms|Found \d+ errors?\. Watching for file changes|^\[watch\] build finished|\bbuilt in \d|\bdone in [\d.]+ ?m?s|(?:^|\W)done[.!]?$|\bcompiled (?:successfully|with \d+ (?:errors?|warnings?)) in\b|^created \S.* in [\d.]+ ?m?s\b|\b(?:watching|waiting) for (?:file )?changes/i,
+  begins: /^\[11ty\] File changed: |^Change(?: of config file)? detected, rebuilding site|Starting (?:incremental )?compilation|^\[watch\] build started|^build started|^\s*Regenerating: |^\S*:?\s*rebuilding\b|^bundles \S.* → /i,
+  ends: /^\[11ty\] (?:(?:Copied \d+ )?Wrote \d+ files?|Watching)|^Total in \d+ ms|Found \d+ errors?\. Watching for file changes|^\[watch\] build finished|^\S*\s*built in \d|\.\.\.done in [\d.]+ seconds|^\S*:?\s*done(?: in [\d.]+ ?m?s)?[.!]?$|compiled (?:successfully|with \d+ (?:errors?|warnings?)) in \d|^created \S.* in [\d.]+ ?m?s\b|^\[[^\]]+\] waiting for changes|^Sass is watching for changes/i,
   // The word as a word: not `errors` in a count, not a path (`_site/error/index.html`, `error.md`).
   errors: /(?<![\w./-])(?:error|fatal|exception)(?![\w./-])|✘|^\[!\]|Problem writing/i
 }

@@ -117,11 +117,6 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
         delete headers['if-none-match']
         delete headers['if-modified-since']
       }
-      // A range of a page is a range of the file, not of the page with the tag: the whole page.
-      if (headers.range !== undefined && isPagePath(request.url)) {
-        delete headers.range
-        delete headers['if-range']
-      }
       done()
     },
     onSend (request, reply, payload, done) {
@@ -170,13 +165,27 @@ function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer
 
 /**
  * Whether a URL may be answered with a page: an .html, .htm or .shtml, a directory's index, or a
- * name without an extension (an app's route, @fastify/static's `extensions`). Its Range is
- * dropped, and a navigation's validators without our suffix.
+ * name without an extension (an app's route, @fastify/static's `extensions`). A navigation to one
+ * that revalidates without our suffix gets it whole.
  */
-function isPagePath (url: string): boolean {
+export function isPagePath (url: string): boolean {
   const path = url.split('?', 1)[0]!
   const name = path.slice(path.lastIndexOf('/') + 1)
   return !name.includes('.') || /\.s?html?$/i.test(name)
+}
+
+/**
+ * An onRequest hook for the plugin's own files (@fastify/static's routes under `root`): a range of
+ * a page would be a range of the file, not of the page with the tag, so a page comes whole.
+ * Another route's ranges (an app's video, a download) are its own business.
+ */
+export const wholePages: onRequestHookHandler = (request, _reply, done) => {
+  const { headers } = request
+  if (headers.range !== undefined && isPagePath(request.url)) {
+    delete headers.range
+    delete headers['if-range']
+  }
+  done()
 }
 
 function setCacheHeaders (reply: FastifyReply, suffix: string | null): void {

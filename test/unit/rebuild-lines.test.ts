@@ -35,8 +35,15 @@ t.test('each tool\'s rebuild begins and ends where its output says so', async t 
     ['Rollup', 'created dist/bundle.js in 52ms', 'ends'],
     ['Rollup', '[2026-11-30 03:50:00] waiting for changes...', 'ends'],
     ['Sass', 'Sass is watching for changes. Press Ctrl-C to stop.', 'ends'],
+    ['Rollup', 'bundles src/main.js → dist/bundle.js...', 'begins'],
+    ['Hugo', 'Built in 38 ms', 'ends'],
     ['Eleventy', '[11ty] Writing ./_site/done/index.html from ./content/done.md (md)', null],
-    ['a page named so', 'wrote _site/rebuilding-trust/index.html', null]
+    ['a page named so', 'wrote _site/rebuilding-trust/index.html', null],
+    ['Vite, before its first build began', 'watching for file changes...', null],
+    ['a code frame', '    1 │ let done = false', null],
+    ['a code frame\'s line', '  12 |   return done', null],
+    ['a step of a build', 'loading pickled environment... done', null],
+    ['an error that names a rebuild', 'Error while rebuilding site: boom', 'error']
   ]
   for (const [tool, line, expected] of cases) t.equal(kind(line), expected, `${tool}: ${line.trim()}`)
 })
