@@ -55,3 +55,14 @@ export function withOwnOutput (ignore: IgnoreRules): IgnoreRules {
   }
   return files.length === 0 ? ignore : { ...ignore, globs: [...ignore.globs, ...new Set(files)] }
 }
+
+/**
+ * `paths` with each absolute one under `from` named under `to` too: a watcher that reports a
+ * directory by another of its names (the target of the link it is, or its name under a link
+ * above it, where /proc names the server's output file by its real path) still leaves them out.
+ */
+export function withAliases (paths: readonly string[], from: string, to: string): string[] {
+  if (from === to) return [...paths]
+  const aliases = paths.filter(path => isAbsolute(path) && (path === from || path.startsWith(from + sep))).map(path => to + path.slice(from.length))
+  return aliases.length === 0 ? [...paths] : [...paths, ...aliases]
+}

@@ -43,16 +43,21 @@ export async function endGroup (child: ChildProcess): Promise<void> {
   killGroup(pid)
   if (pid === undefined || !dying.has(pid)) return
   let timer: NodeJS.Timeout | undefined
+  let onClose = (): void => {}
   await new Promise<void>(resolve => {
-    child.once('close', () => { resolve() })
-    timer = setTimeout(resolve, KILL_GRACE_MS)
+    onClose = resolve
+    child.once('close', onClose)
+    timer = setTimeout(resolve, KILL_GRACE_MS) // not unref'd: the server's close waits for it, the process with it
   })
   clearTimeout(timer)
+  child.removeListener('close', onClose)
   kill(pid)
 }
 
+/** SIGKILL to the group, once: a pid killed already may be a new group's by the time killGroup's timer comes. */
 function kill (pid: number): void {
-  if (dying.delete(pid) && dying.size === 0) process.removeListener('exit', killDying)
+  if (!dying.delete(pid)) return
+  if (dying.size === 0) process.removeListener('exit', killDying)
   signalGroup(pid, 'SIGKILL')
 }
 

@@ -46,7 +46,8 @@ export async function createApp (options: CliOptions, report: Report, certificat
   }
   if (options.run !== null) {
     const { runBuilder } = await import('../builders/run.js')
-    plugin.builder = runBuilder(options.run, { ...(options.runBegins === null ? {} : { begins: options.runBegins }), ...(options.runEnds === null ? {} : { ends: options.runEnds }) })
+    const lines = { ...(options.runBegins === null ? {} : { begins: options.runBegins }), ...(options.runEnds === null ? {} : { ends: options.runEnds }) }
+    plugin.builder = runBuilder(options.run, lines)
     plugin.buildOnStart = false // its first build reloads the pages opened meanwhile: the URL comes first
   }
   if (options.proxy !== null) {

@@ -5,6 +5,7 @@ import { lstatSync, realpathSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
+import { withAliases } from '../ignore.js'
 import { later, type World } from '../world.js'
 import { awaitDirectory, isDirectory } from './await-directory.js'
 
@@ -101,7 +102,7 @@ function callbackOf (state: Resilience, own: number, target: string): watcher.Su
         restart(state)
         return
       }
-      const events = target === dir ? reported : reported.map(event => ({ ...event, path: dir + event.path.slice(target.length) }))
+      const events = target === dir ? reported : reported.map(event => ({ ...event, path: event.path === target ? dir : join(dir, event.path.slice(target.length)) }))
       // The rest of this batch describes a tree that is gone (a clean before a build): the
       // rescan when it comes back speaks for it, and browsers are not sent to a 404 meanwhile.
       if (events.some(event => event.path === dir && event.type === 'delete')) return gone(state)
@@ -154,7 +155,7 @@ async function subscribe (state: Resilience, own: number, isRecovery: boolean, i
     }
     const target = linkTarget(dir)
     try {
-      const subscription = await options.subscribe(target, callbackOf(state, own, target), { ignore: options.ignore })
+      const subscription = await options.subscribe(target, callbackOf(state, own, target), { ignore: withAliases(options.ignore, dir, target) })
       if (closing.signal.aborted || own !== state.generation) {
         await subscription.unsubscribe()
         return true

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { dirname, relative, resolve, sep } from 'node:path'
 import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
@@ -9,7 +10,7 @@ import { detectPollingReason } from './polling-detection.js'
 import { subscribeResiliently, type Subscribe, type Subscription } from './subscription.js'
 import { inotifyLimitOf } from './inotify-limits.js'
 import { nativeSubscribe } from './native.js'
-import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, withOwnOutput, type IgnoreRules } from '../ignore.js'
+import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, withAliases, withOwnOutput, type IgnoreRules } from '../ignore.js'
 import { displayPath, kindOfNow } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
@@ -119,8 +120,10 @@ export async function watchSource (path: string, exclude: string | null, handler
  * yet, or is deleted later, is awaited. Resolves to null, after a coded warning, when the
  * directory cannot be watched: the server still serves, it only does not reload on changes there.
  */
-export async function watchDirectory (dir: string, handlers: WatchHandlers, ctx: WatchContext): Promise<Watcher | null> {
-  const log = ctx.log.child({ dir: displayPath(dir) })
+export async function watchDirectory (dir: string, handlers: WatchHandlers, given: WatchContext): Promise<Watcher | null> {
+  const log = given.log.child({ dir: displayPath(dir) })
+  // Events name `dir` as it is given; a path known by its real name (the server's own output file) is aliased.
+  const ctx = { ...given, ignore: { ...given.ignore, globs: withAliases(given.ignore.globs, realPathOf(dir), dir) } }
   const interval = pollInterval(dir, ctx, log)
   const subscribe: Subscribe = interval === null ? ctx.subscribe : await poller(interval, handlers.activity, ctx.timers)
   let subscription: Subscription | undefined
@@ -226,4 +229,13 @@ export function toChanges (dir: string, events: watcher.Event[], regexps: readon
     changes.push({ path: event.path, type: event.type })
   }
   return changes
+}
+
+/** `dir`'s real path (links followed); itself while it does not exist. */
+function realPathOf (dir: string): string {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return dir
+  }
 }

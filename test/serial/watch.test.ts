@@ -1,11 +1,11 @@
 import { EventEmitter, once } from 'node:events'
 import { symlinkSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import t from 'tap'
 import type { FileChange } from '../../types/index.js'
 import { resolveOptions } from '../../lib/options.js'
-import { createWatchContext, nativeIgnore, toChanges, watchDirectory } from '../../lib/watch/watch.js'
+import { createWatchContext, nativeIgnore, toChanges, watchDirectory, watchSource } from '../../lib/watch/watch.js'
 import { fixture } from '../helpers/fixture.js'
 import { collectingLogger } from '../helpers/log.js'
 import { holdEventLoop } from '../helpers/loop.js'
@@ -45,6 +45,34 @@ t.test('a directory that is a symbolic link is watched where it leads, its chang
   const batch = received.next()
   await writeFile(join(dir, 'site', 'index.html'), '<h1>y</h1>')
   t.same(await batch, [{ path: join(link, 'index.html'), type: 'update' }])
+})
+
+t.test('a source that is a symbolic link keeps the output inside it out, named under the link', async t => {
+  const dir = fixture(t, { project: { src: {}, out: {} } })
+  const link = join(dir, 'linked')
+  symlinkSync(join(dir, 'project'), link)
+  const received = batches()
+  const watcher = await watchSource(link, join(link, 'out'), handlers(received.add), context().ctx)
+  t.teardown(() => watcher?.close())
+  await writeFile(join(dir, 'project', 'out', 'index.html'), 'built') // the output, written first: had it got through, it would come first
+  const batch = received.next()
+  await writeFile(join(dir, 'project', 'src', 'page.md'), 'source')
+  t.same((await batch).map(change => change.path), [join(link, 'src', 'page.md')])
+  t.same(received.all.flat().filter(change => change.path.includes(`${sep}out${sep}`)), [], 'nothing of the output, ever')
+})
+
+t.test('a directory under a symbolic link leaves out a file ignored by its real path (the server\'s own log, as /proc names it)', async t => {
+  const dir = fixture(t, { project: { site: {} } })
+  symlinkSync(join(dir, 'project'), join(dir, 'linked'))
+  const site = join(dir, 'linked', 'site')
+  const received = batches()
+  const watcher = await watchDirectory(site, handlers(received.add), context({ ignore: [join(dir, 'project', 'site', 'server.log')] }).ctx)
+  t.teardown(() => watcher?.close())
+  await writeFile(join(site, 'server.log'), 'a line')
+  const batch = received.next()
+  await writeFile(join(site, 'page.html'), 'page')
+  t.same((await batch).map(change => change.path), [join(site, 'page.html')])
+  t.same(received.all.flat().filter(change => change.path.endsWith('server.log')), [])
 })
 
 t.test('default and user ignores, globs and RegExps, keep their files out: editors\' and generators\' own', async t => {
