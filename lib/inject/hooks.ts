@@ -168,7 +168,7 @@ function injectWhole (reply: FastifyReply, payload: string | Buffer, tag: Buffer
  * name without an extension (an app's route, @fastify/static's `extensions`). A navigation to one
  * that revalidates without our suffix gets it whole.
  */
-export function isPagePath (url: string): boolean {
+function isPagePath (url: string): boolean {
   const path = url.split('?', 1)[0]!
   const name = path.slice(path.lastIndexOf('/') + 1)
   return !name.includes('.') || /\.s?html?$/i.test(name)
