@@ -380,11 +380,11 @@ t.test('a form whose action is on another origin is not submitted for another ta
   t.same(await submittedIn(two), [])
 })
 
-t.test('a password field stays private once shown as text, and so do fields named or marked as passwords', async t => {
+t.test('a password field stays private once shown as text, and so do fields named or marked as passwords, a textarea too', async t => {
   const site = await startSite(t, true, {
     'passwords.html': PAGE(`<form id="form" onsubmit="event.preventDefault()">
       <input type="password" id="shown"> <button type="button" id="show" onclick="document.querySelector('#shown').type = 'text'">show</button>
-      <input name="passwd"> <input id="password"> <input name="fresh" autocomplete="new-password"> <input name="name">
+      <input name="passwd"> <input id="password"> <input name="fresh" autocomplete="new-password"> <textarea name="passphrase"></textarea> <input name="name">
     </form>`)
   })
   const [one, two] = await deskAndPhone(t, site, '/passwords.html')
@@ -397,15 +397,16 @@ t.test('a password field stays private once shown as text, and so do fields name
   await page.fill('[name=passwd]', 'by its name')
   await page.fill('#password', 'by its id')
   await page.fill('[name=fresh]', 'by its autocomplete')
+  await page.fill('[name=passphrase]', 'a textarea, by its name')
   await page.fill('[name=name]', 'the sentinel')
   await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'the sentinel')
   t.same(two.received.map(message => message.event.kind), ['click', 'input'], 'the show button\'s click and the sentinel, nothing else')
 
   // And another tab's value for such a field is not applied (the rules hold both ways).
   const value = (target: string) => ({ kind: 'input', target, value: 'from a script' }) as const
-  await sendFromPage(one.page, '/passwords.html', [value('#shown'), value('#form > input:nth-of-type(2)'), value('#password'), value('#form > input:nth-of-type(5)')])
+  await sendFromPage(one.page, '/passwords.html', [value('#shown'), value('#form > input:nth-of-type(2)'), value('#password'), value('#form > textarea'), value('#form > input:nth-of-type(5)')])
   await shows(two.page, () => (document.querySelector('[name=name]') as HTMLInputElement).value === 'from a script')
-  t.same(await two.page.evaluate(() => Array.from(document.querySelectorAll('input'), input => input.value)), ['', '', '', '', 'from a script'])
+  t.same(await two.page.evaluate(() => Array.from(document.querySelectorAll('input, textarea'), field => (field as HTMLInputElement).value)), ['', '', '', '', '', 'from a script'])
 })
 
 t.test('following a link and going back take the other tabs along', async t => {

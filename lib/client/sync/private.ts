@@ -22,7 +22,9 @@ export function rememberPasswords (): void {
  */
 export function isPrivate (element: Element): boolean {
   if (element.closest('[data-no-sync]') !== null || wasPassword.has(element)) return true
-  if (element instanceof HTMLInputElement && (PRIVATE_INPUT_TYPES.has(element.type) || PASSWORD_NAME.test(`${element.name} ${element.id}`))) return true
+  if (element instanceof HTMLInputElement && PRIVATE_INPUT_TYPES.has(element.type)) return true
+  // A field named like a password, whatever its type, a <textarea> too (a key pasted whole).
+  if ((element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) && PASSWORD_NAME.test(`${element.name} ${element.id}`)) return true
   const autocomplete = element.getAttribute('autocomplete')
   return autocomplete !== null && SECRET_AUTOCOMPLETE.test(autocomplete)
 }
