@@ -108,6 +108,11 @@ t.test('a first frame that is not a protocol 7 hello closes the socket with 1002
     ws.send(frame)
     t.equal((await closed)[0], 1002, frame)
   }
+  const binary = new WebSocket(`ws://127.0.0.1:${port}/livereload`)
+  await once(binary, 'open')
+  const closed = once(binary, 'close')
+  binary.send(Buffer.from(JSON.stringify({ command: 'hello', protocols: ['http://livereload.com/protocols/official-7'] })))
+  t.equal((await closed)[0], 1002, 'a hello sent as a binary frame')
   await eventually(() => server.liveReload.clients === 0, 5000, 'the closed sockets gone from the server')
   t.equal(server.liveReload.clients, 0)
 })

@@ -84,8 +84,8 @@ const lr7Routes: FastifyPluginAsync<Lr7Options> = async (fastify, { options, hub
  * hub drops it if it stays silent). Until the server has answered, it must receive nothing
  * else, so frames are held back (dropped) until then: that includes our own `hello` and the
  * standing error, which the hub sends as it admits the peer, and which an `alert()` on every
- * page load would make a nuisance. A first frame that is not a protocol 7 `hello` closes the
- * socket (1002).
+ * page load would make a nuisance. A first frame that is not a protocol 7 `hello` (a binary
+ * one, whatever its bytes) closes the socket (1002).
  */
 function lr7Peer (socket: WebSocket): Peer {
   let isGreeted = false
@@ -100,6 +100,9 @@ function lr7Peer (socket: WebSocket): Peer {
       socket.send(LR7_HELLO)
       greeted() // admitted while isOpen is still false: what the hub sends on admission is dropped
       isGreeted = true
+    },
+    onBinary () {
+      if (!isGreeted) socket.close(1002, 'expected a protocol 7 hello') // a hello is text
     }
   })
   return {

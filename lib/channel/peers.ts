@@ -43,9 +43,10 @@ const sseFrames: Framing = (message, json) => [`event: ${message.type}\ndata: ${
 
 /**
  * A `ws` socket as a peer. Frames the client sends are ignored, except that one larger than
- * `maxFrameBytes` closes it (1009); `onFrame`, if given, sees the others.
+ * `maxFrameBytes` closes it (1009); `onFrame`, if given, sees the other text frames, and
+ * `onBinary` is told of a binary one.
  */
-export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: number, framing?: Framing, transport?: Transport, onFrame?: (data: string) => void }): Peer {
+export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: number, framing?: Framing, transport?: Transport, onFrame?: (data: string) => void, onBinary?: () => void }): Peer {
   let isAlive = true
   socket.on('pong', () => { isAlive = true })
   limitFrames(socket, options.maxFrameBytes)
@@ -54,6 +55,7 @@ export function webSocketPeer (socket: WebSocket, options: { maxFrameBytes: numb
     /* c8 ignore next: limitFrames refuses these first; kept in case ws internals change */
     if (bytes.byteLength > options.maxFrameBytes) socket.close(1009, 'frame too large')
     else if (!isBinary) options.onFrame?.(bytes.toString())
+    else options.onBinary?.()
   })
   return {
     framing: options.framing ?? jsonFrames,
