@@ -102,8 +102,16 @@ function frameOf (rows: Array<[number, string]>, line: number, column: number | 
   }).join('\n')
 }
 
+/** What a clipped text keeps of its start (the command, its status, the first lines); the rest of MAX_TEXT is its end. */
+const CLIP_HEAD = 1024
+
+/**
+ * `text`, at most MAX_TEXT characters of it: its start and its end, where tools print the error
+ * after their progress (a build's 200 lines of output ended with the one that mattered, which a
+ * clip of the start alone dropped).
+ */
 function clip (text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
+  return text.length > MAX_TEXT ? `${text.slice(0, CLIP_HEAD)}\n…\n${text.slice(text.length - (MAX_TEXT - CLIP_HEAD - 3))}` : text
 }
 
 function firstString (...values: unknown[]): string | undefined {

@@ -52,5 +52,12 @@ t.test('AggregateErrors list their errors', async t => {
 t.test('errors are bounded in number and length', async t => {
   t.equal(normalizeErrors(Array.from({ length: MAX_ERRORS + 5 }, (_, i) => String(i)), cwd).length, MAX_ERRORS)
   const [long] = normalizeErrors('x'.repeat(MAX_TEXT + 10), cwd)
-  t.equal(long.message.length, MAX_TEXT + 1)
+  t.equal(long.message.length, MAX_TEXT)
+  // A build's output: its progress, then the error, last. The start and the end are kept.
+  const output = ['`./build.sh` exited with code 1', '', ...Array.from({ length: 300 }, (_, i) => `line ${i} ${'x'.repeat(60)}`), 'src/a.md:3:1: error: the one that matters']
+  const [clipped] = normalizeErrors(output.join('\n'), cwd)
+  t.ok(clipped.message.length <= MAX_TEXT, `${clipped.message.length} characters`)
+  t.ok(clipped.message.startsWith('`./build.sh` exited with code 1\n'), 'its start')
+  t.ok(clipped.message.endsWith('src/a.md:3:1: error: the one that matters'), 'and its end, where the error is')
+  t.match(clipped.message, /\n…\n/, 'what was left out, marked')
 })
