@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
+import { commandBuilder } from '../lib/builders/command.js'
 import { dev, startDev } from '../lib/dev/dev.js'
 import { forkEarly } from '../lib/dev/spawn-child.js'
 import type { DevServer } from '../types/dev.js'
@@ -466,6 +467,21 @@ t.test('a change the app never loaded restarts nothing', async t => {
   writeFileSync(join(dir, 'notes.md'), 'b')
   await clear
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
+})
+
+t.test('a builder of the user\'s (--build) whose output the app serves itself, no root: its build reloads the page', async t => {
+  const dir = app(t, 'one', {
+    src: { 'site.css': 'p { color: red }' },
+    public: {},
+    'build.cjs': "require('node:fs').copyFileSync('src/site.css', 'public/site.css')\n"
+  })
+  const server = await start(t, dir, { watch: join(dir, 'src'), builder: commandBuilder('node build.cjs', { cwd: dir }) })
+  const client = await channelClient(t, server.url)
+  const reload = client.next('reload')
+  writeFileSync(join(dir, 'src', 'site.css'), 'p { color: blue }')
+  await guarded(reload, 'the reload after the build')
+  t.equal(readFileSync(join(dir, 'public', 'site.css'), 'utf8'), 'p { color: blue }', 'built')
+  t.notOk(client.messages.some(message => message.type === 'clear'), 'no clear: the build changed what the app serves')
 })
 
 t.test('@fastify/autoload: a new route file in a new directory at any depth, or a directory moved in, restarts the app and is served; a hidden file does not', async t => {
