@@ -66,6 +66,13 @@ t.test('each way a builder can die fails that build, and the next build recovers
   t.ok(pids.size >= 5, 'a fresh child after each death')
 })
 
+t.test('a crash is told by its own build\'s stderr, not by what an earlier build printed', async t => {
+  const builder = isolatedBuilder(fixture('crash.js'), { timeout: 30_000 })
+  t.teardown(() => builder.close?.())
+  t.same((await build(builder, ctx('noisy'))).errors, undefined, 'a build that warns and succeeds')
+  t.match((await build(builder, ctx('exit'))).errors?.[0], { message: /exited with code 3 before the build finished/ }, 'the next one\'s exit, as it is')
+})
+
 t.test('an abort reaches the build in the child, and a build that ignores it is killed with its child', async t => {
   const builder = isolatedBuilder(fixture('crash.js'))
   t.teardown(() => builder.close?.())

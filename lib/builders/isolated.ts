@@ -39,7 +39,7 @@ interface Pending {
 export function isolatedBuilder (modulePath: string | URL, options: IsolatedBuilderOptions = {}): Builder {
   const file = toModulePath('isolatedBuilder.modulePath', modulePath)
   const { timeout, execArgv, env } = resolveDeclared('isolatedBuilder', ISOLATED_OPTIONS, options)
-  const state: IsolatedState = { file, execArgv, env, timeout, child: null, stderrOf: new WeakMap(), pending: null, nextId: 0, closed: undefined }
+  const state: IsolatedState = { file, execArgv, env, timeout, child: null, stderrOf: new WeakMap(), timedOut: new WeakSet(), pending: null, nextId: 0, closed: undefined }
   return {
     name: 'isolated',
     build: ctx => build(state, ctx),
@@ -60,6 +60,8 @@ interface IsolatedState {
    * as running out of memory).
    */
   readonly stderrOf: WeakMap<ChildProcess, string>
+  /** The children killed for a build's timeout: what their death says, whatever their stderr does. */
+  readonly timedOut: WeakSet<ChildProcess>
   pending: Pending | null
   nextId: number
   closed: Promise<void> | undefined
@@ -83,7 +85,8 @@ function start (state: IsolatedState): ChildProcess {
     if (state.child === started) state.child = null
     killGroup(started.pid) // what the builder started and left running
     const stderr = state.stderrOf.get(started) ?? ''
-    state.pending?.settle({ errors: [{ message: describeExit(code, signal, stderr), stack: stderr === '' ? undefined : stderr }] })
+    const message = state.timedOut.has(started) ? `the builder timed out after ${state.timeout} ms and was killed` : describeExit(code, signal, stderr)
+    state.pending?.settle({ errors: [{ message, stack: stderr === '' ? undefined : stderr }] })
   })
   return started
 }
@@ -91,12 +94,14 @@ function start (state: IsolatedState): ChildProcess {
 function build (state: IsolatedState, { changes, full, signal, log }: BuildContext): Promise<BuildOutcome> {
   return new Promise<BuildOutcome>(resolve => {
     const worker = (state.child ??= start(state))
+    state.stderrOf.set(worker, '') // what a death shows is this build's: an earlier one's warnings are not its cause
     const id = ++state.nextId
     let isSettled = false
     // Not a build whose answer came in time while our event loop was held up (decideAfter).
     const timer = decideAfter(realWorld, () => {
       if (isSettled) return
       addStderr(state, worker, `\n[timed out after ${state.timeout} ms]`)
+      state.timedOut.add(worker)
       signalGroup(worker.pid, 'SIGKILL')
     }, state.timeout)
     const onAbort = (): void => {
@@ -140,7 +145,6 @@ function send (child: ChildProcess, message: ParentMessage): void {
 
 /** What a dead child says about how it died. */
 function describeExit (code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
-  if (stderr.includes('timed out after')) return `the builder ${/timed out after \d+ ms/.exec(stderr)?.[0] ?? 'timed out'} and was killed`
   if (/heap out of memory|Allocation failed/i.test(stderr)) return 'the builder ran out of memory (raise maxMemory?)'
   if (signal !== null) return `the builder process was killed by ${signal}`
   return `the builder process exited with code ${String(code)} before the build finished`
