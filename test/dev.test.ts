@@ -469,6 +469,12 @@ t.test('a change the app never loaded restarts nothing', async t => {
   t.same(client.messages.slice(1).map(m => m.type), ['building', 'clear'], 'no reload')
 })
 
+t.test('an entry without a default export: the error names the entry, not the dev server\'s code', async t => {
+  const dir = fixture(t, { 'package.json': '{ "type": "module" }', 'app.js': 'export const options = {}\n' })
+  const server = await start(t, dir) // resolves once the first version serves, or its failure is shown
+  t.match(server.app.liveReload.stats().lastErrors?.[0], { message: /app\.js must default-export a Fastify plugin/, file: /(^|\/)app\.js$/, line: 1 })
+})
+
 t.test('a builder of the user\'s (--build) whose output the app serves itself, no root: its build reloads the page', async t => {
   const dir = app(t, 'one', {
     src: { 'site.css': 'p { color: red }' },

@@ -89,7 +89,7 @@ async function boot (entry: string): Promise<void> {
   try {
     const module = await import(pathToFileURL(entry).href) as { default?: unknown, options?: Record<string, unknown> }
     const plugin = module.default
-    if (typeof plugin !== 'function') throw new TypeError(`${entry} must default-export a Fastify plugin: async (fastify, opts) => { … }`)
+    if (typeof plugin !== 'function') throw entryError(entry, `${entry} must default-export a Fastify plugin: async (fastify, opts) => { … }`)
     const { default: Fastify } = await import(fastifyUrl(entry))
     // Retired with close(): idle keep-alive connections end at once, requests in flight finish.
     const instance = Fastify({ ...module.options, ...loggerOptions(module.options), forceCloseConnections: 'idle' }) as FastifyInstance
@@ -106,6 +106,13 @@ async function boot (entry: string): Promise<void> {
     const files = loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
   }
+}
+
+/** An error whose place is the entry itself (its first line), where the fix goes: not this module's frame. */
+function entryError (entry: string, message: string): TypeError {
+  const error = new TypeError(message)
+  error.stack = `TypeError: ${message}\n    at ${resolve(entry)}:1:1`
+  return error
 }
 
 /**
