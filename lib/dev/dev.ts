@@ -71,7 +71,7 @@ export async function startDev (options: DevOptions, listen?: (app: FastifyInsta
       ...pluginOptions,
       enabled: true,
       watch: [...userWatch, dirname(entry)],
-      builder: serverBuilder(generations, early, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch, typeof pluginOptions.root === 'string'),
+      builder: serverBuilder(generations, early, restarts, code, userBuilder === undefined ? null : asBuilder(userBuilder), userWatch),
       buildOnStart: false, // started below, once the watcher is on: the proxy and the port are made ready meanwhile
       // A change to a file the app is known to load cancels a boot under way, unless that boot
       // wrote it itself (a generator run at start); anything else (a file the app writes as it
@@ -220,7 +220,7 @@ function earlyBoot (generations: Generations): EarlyBoot {
  * The plugin's builder in dev mode: a change to the app's code boots a new generation and, once
  * it listens, sends browsers one reload; a change to the user's own sources runs their builder.
  */
-function serverBuilder (generations: Generations, early: EarlyBoot, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[], hasRoot: boolean): Builder {
+function serverBuilder (generations: Generations, early: EarlyBoot, restarts: Restarts, code: CodeFiles, user: Builder | null, userWatch: readonly string[]): Builder {
   const isUserSource = (path: string): boolean => userWatch.some(dir => path === dir || path.startsWith(dir + sep))
   return {
     name: 'server',
@@ -231,9 +231,6 @@ function serverBuilder (generations: Generations, early: EarlyBoot, restarts: Re
       if (user !== null && (ctx.full || userChanges.length > 0)) {
         outcome = (await user.build({ ...ctx, changes: userChanges })) ?? {}
         if (outcome.errors !== undefined && outcome.errors.length > 0) return outcome
-        // Without a `root`, nothing tells what the build wrote (the app serves it, from anywhere):
-        // 'auto' would find nothing changed and send `clear`, and the page would never show it.
-        if (!hasRoot && (outcome.reload === undefined || outcome.reload === 'auto')) outcome = { ...outcome, reload: 'page' }
       }
       if (!ctx.full && serverChanges.length === 0) return outcome
       const over = restarts.changeBoots()

@@ -183,7 +183,10 @@ export async function contentChanges (p: PipelineParts, changes: FileChange[]): 
 /** The one message of a successful build, sent after its writes. */
 async function deliver (p: PipelineParts, outcome: BuildOutcome): Promise<{ sent: BuildReport['sent'], paths: string[] }> {
   const { options, state } = p
-  const mode = outcome.reload ?? 'auto'
+  const asked = outcome.reload ?? 'auto'
+  // Without a root, nothing tells what a build that names no outputs wrote (the app serves it,
+  // from wherever it is): 'auto' would find nothing changed, and the page would never show it.
+  const mode = asked === 'auto' && outcome.outputs === undefined && options.root === null ? 'page' : asked
   // The builder did not say what it wrote: its own output events tell, once they go quiet.
   const written = outcome.outputs === undefined
     ? (mode === 'auto' ? await settleOutputs(p) : [])

@@ -115,6 +115,18 @@ t.test('without a builder a change in a watched source reloads', async t => {
   t.same(await reload, { type: 'reload', paths: [] })
 })
 
+t.test('without a root, a build that names no outputs reloads: what it wrote, the app serves', async t => {
+  const { app, dir: src } = await harness(t, {
+    files: { 'site.css': 'a' },
+    options: dir => ({ root: false, watch: dir, buildOnStart: false, builder: async () => {} }),
+    listen: false
+  })
+  const client = await connectLiveReload(app, { transport: 'socket' })
+  const reload = client.next('reload')
+  await writeFile(join(src, 'site.css'), 'b')
+  t.same(await reload, { type: 'reload', paths: [] })
+})
+
 t.test('a single watched file is watched alone', async t => {
   const { app, dir } = await harness(t, { files: { 'layout.html': 'a', 'other.html': 'x' }, options: dir => ({ root: false, watch: join(dir, 'layout.html') }), listen: false })
   const client = await connectLiveReload(app, { transport: 'socket' })
