@@ -30,7 +30,7 @@ const KEPT_CACHES = 4
  * set, as Node's own.
  */
 export function requireWithCodeCache (file: string, id: string): unknown {
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(`${id}-${placeOf(file)}`) : null
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE === undefined ? cacheFileFor(`${id}-${placeHash(file)}`) : null
   let cachedData: Buffer | undefined
   try {
     if (cacheFile !== null) cachedData = readFileSync(cacheFile)
@@ -71,7 +71,7 @@ function cacheFileFor (id: string): string | null {
 }
 
 /** `file`'s place, short: what tells two installs of one build apart in a cache's name. */
-function placeOf (file: string): string {
+function placeHash (file: string): string {
   // Loaded here, not imported: `dev`'s entry forks the app's first process before it asks for
   // this, and node:crypto takes ~5 ms to load on Node 24 (2 on Node 20), which came first.
   const { createHash } = process.getBuiltinModule('node:crypto')
