@@ -111,7 +111,7 @@ export function createInjectHooks (options: Pick<ResolvedOptions, 'path' | 'nonc
       if (header !== undefined && header.includes(suffix)) {
         headers['if-none-match'] = header.replaceAll(`${suffix}"`, '"')
         revalidated.add(request)
-      } else if ((header !== undefined || headers['if-modified-since'] !== undefined) && isNavigation(request.method, headers) && isPagePath(request.url)) {
+      } else if ((header !== undefined || headers['if-modified-since'] !== undefined) && isPagePath(request.url) && isNavigation(request.method, headers)) {
         // A tab revalidating a page it holds without our tag (cached before the plugin was on, or
         // from another server on this port): a 304 would keep it so, without the client.
         delete headers['if-none-match']
