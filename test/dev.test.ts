@@ -266,6 +266,29 @@ export default async function (fastify) {
   }
 })
 
+t.test('schemas: the first version of the next start runs the code the last start compiled, kept in node_modules/.cache', async t => {
+  const dir = app(t, 'one', {
+    node_modules: {},
+    'app.js': "export default async function app (fastify) {\n  fastify.get('/items/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer' } } } } }, async request => request.params)\n}\n"
+  })
+  const first = await start(t, dir)
+  t.equal(await text(`${first.url}/items/3`), '{"id":3}')
+  await first.close() // the version ends once it has written what it compiled
+  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
+  const [name] = readdirSync(cache)
+  const kept = JSON.parse(readFileSync(join(cache, name!), 'utf8')) as { entries: Record<string, string> }
+  t.equal(Object.keys(kept.entries).filter(key => key.startsWith('v')).length, 1, 'the params validator')
+  // What answers next is that code, not a compile: a validator that refuses anything, kept in its place.
+  for (const key of Object.keys(kept.entries)) {
+    if (key.startsWith('v')) kept.entries[key] = "module.exports = function validate () { validate.errors = [{ instancePath: '', message: 'refused by the kept code', keyword: 'x', params: {}, schemaPath: '#' }]; return false }"
+  }
+  writeFileSync(join(cache, name!), JSON.stringify(kept))
+  const next = await start(t, dir)
+  const res = await fetch(`${next.url}/items/3`)
+  t.equal(res.status, 400)
+  t.match(await res.text(), /params refused by the kept code/)
+})
+
 t.test('an app that writes a file of its own directory as it starts: it starts, and an edit still reloads', async t => {
   const dir = app(t, 'one', {
     'app.js': "import { writeFileSync } from 'node:fs'\nimport root from './routes/root.js'\nexport default async function app (fastify) {\n" +

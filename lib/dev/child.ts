@@ -20,10 +20,15 @@ import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from '../place.js'
 import { trackRouteErrors } from './route-errors.js'
 import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cache.js'
+import { schemaStore, type SchemaStore } from './schema-store.js'
 
 // A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = nodeModule.createRequire(import.meta.url)
+// Node ≥ 22.1: V8's compiled code of what this process loads from here on (the app's Fastify, the
+// app) kept on disk from one start to the next, in Node's own cache directory, as the command's
+// (cli/main.ts). Measured in docs/benchmarks.md (the twenty-eighth session).
+;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 const settings = JSON.parse(process.argv[3]!) as ChildSettings
 
 // The loader hooks report each module's URL and content hash.
@@ -77,6 +82,10 @@ process.on('message', (message: SupervisorMessage) => {
 
 let app: FastifyInstance | undefined
 let schemas: SchemaCache | undefined
+/** What the last start compiled, on disk: the first version's schemas, and where each version keeps what it compiled. */
+let store: SchemaStore | null = null
+/** This version's write of what it compiled, under way or done (it never rejects). */
+let storing: Promise<void> | undefined
 /** Schemas sent before the standby had its Fastify to compile them with. */
 let early: SchemaEntries | undefined
 /** What the app keeps across reloads (keep.ts), registered as it boots. */
@@ -102,6 +111,7 @@ async function boot (entry: string): Promise<void> {
     hasListened = true
     const files = loadedFiles()
     send({ type: 'listening', port: (instance.server.address() as { port: number }).port, files, hashes: contentHashes(), written: writes.stop(), schemas: schemas?.used() ?? {} })
+    if (schemas?.hasCompiled() === true) storing = store?.write(schemas.used()) // in the background, waited for at the end
   } catch (err) {
     const files = loadedFiles() // first: every module's report in, the one that failed to parse among them
     send({ type: 'failed', error: errorOf(err, entry), files, written: writes.stop() })
@@ -287,20 +297,28 @@ function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
 // Closed gracefully: requests in flight finish, then the process ends.
 process.on('SIGTERM', () => {
   isEnding = true
-  const closing = app?.close() ?? Promise.resolve()
+  const closing = Promise.all([app?.close(), storing]) // the store written whole, no temporary file left
   closing.finally(() => process.exit(0)).catch(() => {})
 })
 process.on('disconnect', () => { isEnding = true; process.exit(0) }) // the supervisor is gone: never linger
 
 // A standby: the app's Fastify (and what it loads) imported before it is needed. An app made and
-// dropped loads what Fastify loads when an app is made, its schema compilers (Ajv,
-// fast-json-stringify) among them: ~50 ms of a 50-route app's ~210 ms boot, measured.
+// dropped loads what Fastify loads when an app is made, and the schema compilers (Ajv,
+// fast-json-stringify) are loaded too, for the schemas an edit changes: ~50 ms of a 50-route app's
+// ~210 ms boot, measured. The first version boots at once: it makes no app to drop, and loads the
+// compilers only if a schema is not in what the last start kept.
 try {
   const url = fastifyUrl(process.argv[2]!)
   const { default: Fastify } = await import(url) as { default: () => unknown }
   schemas = cacheSchemas(fileURLToPath(url))
-  if (early !== undefined) schemas.warm(early)
-  Fastify()
+  store = schemaStore(resolve(process.argv[2]!), schemas.compilers)
+  // The first version's from the last start; the next ones' from the version before (the supervisor's).
+  const ahead = early ?? (settings.bootsAtOnce ? store?.read() : undefined)
+  if (ahead !== undefined) schemas.warm(ahead)
+  if (!settings.bootsAtOnce) {
+    schemas.loadCompilers()
+    Fastify()
+  }
 } catch {} // the boot will say what is wrong
 send({ type: 'standby' })
 // The first version's child boots now, on its own word: the supervisor, busy with its own start, would answer `standby` late.

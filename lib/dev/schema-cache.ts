@@ -11,7 +11,9 @@
 // Fastify (header schemas, $id and shared schemas, an app's own setValidatorCompiler or
 // schemaController, which replace them) runs as without the dev server.
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { createRequire, Module } from 'node:module'
+import { join } from 'node:path'
 
 /** Standalone code by key (the schema, its place, and its compiler's options and version). */
 export type SchemaEntries = Record<string, string>
@@ -21,6 +23,16 @@ export interface SchemaCache {
   warm (entries: SchemaEntries): void
   /** What this process compiled or took from the cache: the next generation's. */
   used (): SchemaEntries
+  /**
+   * Loads the compilers themselves now (a standby's, while it waits): else they load when a schema
+   * is not in the cache, and a boot that restores every schema never loads them (Ajv alone takes
+   * ~17 ms to load, the serializer's compiler ~6, on Node 20 and 24 alike).
+   */
+  loadCompilers (): void
+  /** Whether this process compiled a schema itself: what it used is new. */
+  hasCompiled (): boolean
+  /** The compilers' packages and versions: code one of them wrote is for them only (schema-store.ts). */
+  readonly compilers: string
 }
 
 type Compile = (route: { schema: unknown, httpPart?: string, httpStatus?: string, contentType?: string }) => unknown
@@ -31,11 +43,9 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
   const fromFastify = createRequire(fastifyPath)
   const ajvPath = fromFastify.resolve('@fastify/ajv-compiler')
   const fjsPath = fromFastify.resolve('@fastify/fast-json-stringify-compiler')
-  const cache: Cache = { fromAjv: createRequire(ajvPath), fromFjs: createRequire(fjsPath), known: new Map(), evaluated: new Map(), used: {} }
-  const ajvExports = cachingAjvCompiler(cache, ajvPath)
-  const fjsExports = cachingSerializerSelector(cache, fjsPath)
-  wrapExports(fromFastify, ajvPath, ajvExports)
-  wrapExports(fromFastify, fjsPath, fjsExports)
+  const cache: Cache = { fromAjv: createRequire(ajvPath), fromFjs: createRequire(fjsPath), known: new Map(), evaluated: new Map(), used: {}, hasCompiled: false }
+  const ajvCompiler = wrapLazily(fromFastify, ajvPath, 'AjvCompiler', real => cachingAjvCompiler(cache, ajvPath, real as () => AjvCompiler))
+  const serializerSelector = wrapLazily(fromFastify, fjsPath, 'SerializerSelector', real => cachingSerializerSelector(cache, fjsPath, real as () => () => Factory))
 
   return {
     warm (entries) {
@@ -48,7 +58,27 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
         }
       }
     },
-    used: () => cache.used
+    loadCompilers () {
+      ajvCompiler()
+      serializerSelector()
+    },
+    used: () => cache.used,
+    hasCompiled: () => cache.hasCompiled,
+    compilers: [versionOf(fromFastify, '@fastify/ajv-compiler'), versionOf(cache.fromAjv, 'ajv'),
+      versionOf(fromFastify, '@fastify/fast-json-stringify-compiler'), versionOf(cache.fromFjs, 'fast-json-stringify')].join(' ')
+  }
+}
+
+/** `name@version` of the package `require` finds by that name (its path where its version cannot be read). */
+function versionOf (require: NodeJS.Require, name: string): string {
+  const main = require.resolve(name)
+  const segment = join('node_modules', name)
+  const at = main.lastIndexOf(segment)
+  if (at === -1) return main
+  try {
+    return `${name}@${(JSON.parse(readFileSync(join(main.slice(0, at + segment.length), 'package.json'), 'utf8')) as { version: string }).version}`
+  } catch {
+    return main
   }
 }
 
@@ -59,6 +89,7 @@ interface Cache {
   readonly known: Map<string, string>
   readonly evaluated: Map<string, unknown>
   readonly used: SchemaEntries
+  hasCompiled: boolean
 }
 
 /** The function the code kept under `key` exports; undefined when there is none, or it does not run. */
@@ -79,20 +110,22 @@ function restore (cache: Cache, key: string): unknown {
 }
 
 function store (cache: Cache, key: string, code: string): void {
+  cache.hasCompiled = true
   cache.known.set(key, code)
   cache.used[key] = code
 }
 
-/** The exports of @fastify/ajv-compiler (at `ajvPath`) with its compiler caching. */
-function cachingAjvCompiler (cache: Cache, ajvPath: string): unknown {
-  const ajvCompiler = original(cache.fromAjv(ajvPath)) as ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvReference: symbol }
-  const standaloneCode = (cache.fromAjv('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default
-  function CachingAjvCompiler (opts?: { jtdSerializer?: boolean }): Factory {
-    const real = ajvCompiler(opts)
-    if (opts?.jtdSerializer === true) return real
+type AjvCompiler = ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvReference: symbol }
+
+/** @fastify/ajv-compiler's function (the module at `ajvPath`, loaded by `real`) with its compiler caching. */
+function cachingAjvCompiler (cache: Cache, ajvPath: string, real: () => AjvCompiler): (opts?: { jtdSerializer?: boolean }) => Factory {
+  return function CachingAjvCompiler (opts) {
+    if (opts?.jtdSerializer === true) return real()(opts)
+    let factory: Factory | undefined
+    const compiler = (): Factory => (factory ??= real()(opts))
     return (externalSchemas, options = {}) => {
       const base = digest(['v', ajvPath, externalSchemas, options])
-      if (base === null) return real(externalSchemas, options)
+      if (base === null) return compiler()(externalSchemas, options)
       const customOptions = options.customOptions as { code?: object } | undefined
       // Ajv keeps each function's source only when asked to: the code Fastify's standalone mode writes.
       const writing = { ...options, customOptions: { ...customOptions, code: { ...customOptions?.code, source: true } } }
@@ -101,47 +134,79 @@ function cachingAjvCompiler (cache: Cache, ajvPath: string): unknown {
         const key = keyOf('v', [base, route.httpPart, route.contentType, route.schema])
         const restored = key === null ? undefined : restore(cache, key)
         if (restored !== undefined) return restored
-        compile ??= real(externalSchemas, writing)
+        compile ??= compiler()(externalSchemas, writing)
         const validate = compile(route)
         try {
-          if (key !== null) store(cache, key, standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[ajvCompiler.AjvReference]!.ajv, validate))
+          const standaloneCode = (cache.fromAjv('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default
+          if (key !== null) store(cache, key, standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[real().AjvReference]!.ajv, validate))
         } catch {} // a keyword Ajv cannot write out: compiled each time, as without the cache
         return validate
       }
     }
   }
-  return Object.assign(CachingAjvCompiler, ajvCompiler, { default: CachingAjvCompiler, AjvCompiler: CachingAjvCompiler, [ORIGINAL]: ajvCompiler })
 }
 
-/** The exports of @fastify/fast-json-stringify-compiler (at `fjsPath`) with its compiler caching. */
-function cachingSerializerSelector (cache: Cache, fjsPath: string): unknown {
-  const serializerSelector = original(cache.fromFjs(fjsPath)) as () => Factory
-  function CachingSerializerSelector (): Factory {
-    const real = serializerSelector()
+/** @fastify/fast-json-stringify-compiler's function (the module at `fjsPath`, loaded by `real`) with its compiler caching. */
+function cachingSerializerSelector (cache: Cache, fjsPath: string, real: () => () => Factory): () => Factory {
+  return function CachingSerializerSelector () {
+    let factory: Factory | undefined
+    const compiler = (): Factory => (factory ??= real()())
     return (externalSchemas, options = {}) => {
       const base = digest(['s', fjsPath, externalSchemas, options])
-      if (base === null) return real(externalSchemas, options)
+      if (base === null) return compiler()(externalSchemas, options)
       // fast-json-stringify's standalone mode gives the serializer's module code instead of the function.
-      const compile = real(externalSchemas, { ...options, mode: 'standalone' })
+      let compile: Compile | undefined
       return route => {
         const key = keyOf('s', [base, route.httpStatus, route.contentType, route.schema])
-        if (key === null) return real(externalSchemas, options)(route)
-        if (!cache.known.has(key)) store(cache, key, compile(route) as string)
-        return restore(cache, key) ?? real(externalSchemas, options)(route)
+        if (key === null) return compiler()(externalSchemas, options)(route)
+        if (!cache.known.has(key)) {
+          compile ??= compiler()(externalSchemas, { ...options, mode: 'standalone' })
+          store(cache, key, compile(route) as string)
+        }
+        return restore(cache, key) ?? compiler()(externalSchemas, options)(route)
       }
     }
   }
-  return Object.assign(CachingSerializerSelector, serializerSelector, { default: CachingSerializerSelector, SerializerSelector: CachingSerializerSelector, [ORIGINAL]: serializerSelector })
 }
 
 /** On a wrapper, the module it wraps: a second cache in one process wraps Fastify's own, not the first cache. */
 const ORIGINAL = Symbol('schema-cache original')
 const original = (exports: unknown): unknown => (exports as { [ORIGINAL]?: unknown })[ORIGINAL] ?? exports
 
-/** `exports` in place of what `require(path)` gives Fastify from now on. */
-function wrapExports (require: NodeJS.Require, path: string, exports: unknown): void {
-  require(path)
-  require.cache[path]!.exports = exports
+/**
+ * `wrap(real)`'s function in place of what `require(path)` gives Fastify from now on, without
+ * loading the module at `path`: `real` (returned too) loads it when first called, apart from the
+ * require cache. The function is the module's `default` and its export `name` too, as the
+ * modules' own is; their other exports are read from the module, loaded then.
+ */
+function wrapLazily (require: NodeJS.Require, path: string, name: string, wrap: (real: () => unknown) => (...args: never[]) => unknown): () => unknown {
+  const before = require.cache[path]
+  let loaded: unknown
+  const real = (): unknown => (loaded ??= before === undefined ? loadApart(require, path) : original(before.exports))
+  const own = Object.assign(wrap(real), { default: undefined as unknown, [name]: undefined as unknown, [ORIGINAL]: undefined as unknown })
+  const exports: unknown = new Proxy(own, {
+    get: (target, key, receiver) => key === ORIGINAL ? real() : Reflect.has(target, key) ? Reflect.get(target, key, receiver) : Reflect.get(real() as object, key),
+    has: (target, key) => Reflect.has(target, key) || Reflect.has(real() as object, key)
+  })
+  own.default = exports // the modules export themselves as `default` and by name too
+  own[name] = exports
+  const module = new Module(path)
+  module.filename = path
+  module.loaded = true
+  module.exports = exports
+  require.cache[path] = module
+  return real
+}
+
+/** The module at `path` loaded by its own code, past the wrapper the require cache holds there (and keeps). */
+function loadApart (require: NodeJS.Require, path: string): unknown {
+  const wrapper = require.cache[path]!
+  delete require.cache[path]
+  try {
+    return require(path)
+  } finally {
+    require.cache[path] = wrapper
+  }
 }
 
 /** The value `module.exports` is set to by the CommonJS `code`. */

@@ -58,6 +58,9 @@ t.test('the next generation restores what the first compiled, and answers every 
   next.warm(entries)
   t.same(await answers(app()), expected)
   t.same(Object.keys(next.used()).sort(), Object.keys(entries).sort(), 'every schema restored, none compiled anew')
+  t.ok(first.hasCompiled(), 'the first compiled: what it used is for the next start too (schema-store.ts)')
+  t.notOk(next.hasCompiled(), 'the next compiled nothing')
+  t.match(next.compilers, /^@fastify\/ajv-compiler@\d+\.\d+\.\d+ ajv@\d+\.\d+\.\d+ @fastify\/fast-json-stringify-compiler@\d+\.\d+\.\d+ fast-json-stringify@\d+\.\d+\.\d+$/, 'the versions its code is for')
 })
 
 t.test('what answers is the restored code', async t => {

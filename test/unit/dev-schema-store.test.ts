@@ -1,0 +1,80 @@
+// The schemas' code kept on disk between starts of the dev server (lib/dev/schema-store.ts): read
+// back only for the compilers that wrote it, from the nearest node_modules above the app; anything
+// else found there (no file, not JSON, not entries, too large) reads as nothing.
+import { chmodSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { schemaStore } from '../../lib/dev/schema-store.js'
+import { fixture } from '../helpers/fixture.js'
+
+const COMPILERS = '@fastify/ajv-compiler@4.0.0 ajv@8.0.0'
+const ENTRIES = { vKey: 'module.exports = () => true', sKey: 'module.exports = () => "{}"' }
+
+t.test('what one start wrote, the next reads, for the same compilers and entry only', async t => {
+  const dir = fixture(t, { node_modules: {}, src: { 'app.js': '' }, other: { 'app.js': '' } })
+  const entry = join(dir, 'src/app.js')
+  const store = schemaStore(entry, COMPILERS)
+  if (store === null) throw new Error('a node_modules above the app: a store')
+  t.same(store.read(), {}, 'nothing before the first write')
+  await store.write(ENTRIES)
+  t.same(schemaStore(entry, COMPILERS)?.read(), ENTRIES)
+  t.same(readdirSync(join(dir, 'node_modules/.cache/fastify-livereload')).length, 1, 'one file, no temporary one left')
+  t.same(schemaStore(entry, '@fastify/ajv-compiler@4.0.1 ajv@8.0.0')?.read(), {}, 'code another version wrote is not read')
+  t.same(schemaStore(join(dir, 'other/app.js'), COMPILERS)?.read(), {}, 'each entry its own file')
+  await store.write({ vKey: ENTRIES.vKey })
+  t.same(store.read(), { vKey: ENTRIES.vKey }, 'replaced whole')
+})
+
+t.test('no node_modules above the app, or caches of compiled code turned off: no store', async t => {
+  t.equal(schemaStore('/app.js', COMPILERS), null)
+  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
+  process.env.NODE_DISABLE_COMPILE_CACHE = '1'
+  t.teardown(() => { delete process.env.NODE_DISABLE_COMPILE_CACHE })
+  t.equal(schemaStore(join(dir, 'app.js'), COMPILERS), null)
+})
+
+t.test('code someone else could have written is not read: a file or a directory others may write, a link', async t => {
+  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
+  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
+  await store.write(ENTRIES)
+  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
+  const file = join(cache, readdirSync(cache)[0]!)
+  t.same(store.read(), ENTRIES, 'as written: the file 0600 in a directory 0700')
+  chmodSync(file, 0o666)
+  t.same(store.read(), {}, 'a file others may write')
+  chmodSync(file, 0o600)
+  chmodSync(cache, 0o777)
+  t.same(store.read(), {}, 'a directory others may write')
+  chmodSync(cache, 0o700)
+  renameSync(file, `${file}.real`)
+  symlinkSync(`${file}.real`, file)
+  t.same(store.read(), {}, 'a link')
+})
+
+t.test('a file that is not what a start writes reads as nothing', async t => {
+  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
+  const entry = join(dir, 'app.js')
+  const store = schemaStore(entry, COMPILERS)!
+  await store.write(ENTRIES)
+  const [name] = readdirSync(join(dir, 'node_modules/.cache/fastify-livereload'))
+  const file = join(dir, 'node_modules/.cache/fastify-livereload', name!)
+  for (const [content, why] of [
+    ['{ "compilers": ', 'not JSON'],
+    ['[]', 'not an object'],
+    [JSON.stringify({ compilers: COMPILERS, entries: ['code'] }), 'entries not by key'],
+    [JSON.stringify({ compilers: COMPILERS, entries: { vKey: 1 } }), 'an entry that is not code']
+  ]) {
+    writeFileSync(file, content!)
+    t.same(store.read(), {}, why)
+  }
+  writeFileSync(file, JSON.stringify({ compilers: COMPILERS, entries: ENTRIES }))
+  truncateSync(file, 16 * 1024 * 1024 + 1) // past the bound: not even parsed
+  t.same(store.read(), {}, 'too large')
+})
+
+t.test('a store that cannot be written leaves the start as it was', async t => {
+  const dir = fixture(t, { node_modules: { '.cache': '' }, 'app.js': '' }) // .cache a file: no directory there
+  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
+  await store.write(ENTRIES)
+  t.same(store.read(), {})
+})
