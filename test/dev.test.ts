@@ -482,6 +482,39 @@ export const options = { logger: false }
   t.pass('retired')
 })
 
+t.test('a module saved after the first version loaded it, before it listens: that version boots again before it serves', async t => {
+  const gate = mkdtempSync(join(tmpdir(), 'dev-stale-'))
+  t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
+  const marker = join(gate, 'booting')
+  // Each boot holds, once app.js and routes/root.js are loaded, until the test lets it go.
+  const dir = app(t, 'first', {
+    'app.js': `import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import root from './routes/root.js'
+export default async function app (fastify) {
+  const go = once(process, 'SIGUSR2')
+  writeFileSync(${JSON.stringify(marker)}, String(process.pid))
+  await go
+  fastify.register(root)
+}
+export const options = { logger: false }
+`
+  })
+  const starting = dev({ entry: join(dir, 'app.js'), port: 0 })
+  t.teardown(async () => { await (await starting).close() })
+  const booting = async (other: number): Promise<number> => {
+    let pid = 0
+    await eventually(() => { pid = existsSync(marker) ? Number(readFileSync(marker, 'utf8')) : 0; return pid > 0 && pid !== other }, GUARD_MS, 'a version booting')
+    return pid
+  }
+  const first = await booting(0)
+  writeFileSync(join(dir, 'routes', 'root.js'), route('second')) // read already by the version booting
+  process.kill(first, 'SIGUSR2')
+  process.kill(await booting(first), 'SIGUSR2')
+  const server = await guarded(starting, 'dev() resolved')
+  t.match(await text(`${server.url}/`), /<body>second<\/body>/, 'the first version to serve has the save')
+})
+
 t.test('a change the app never loaded restarts nothing', async t => {
   const dir = app(t, 'one', { 'notes.md': 'a' })
   const server = await start(t, dir)

@@ -9,12 +9,11 @@ import * as nodeModule from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, ChildSettings, Kept, SupervisorMessage } from './messages.js'
 import { collectKeepers, type Keeper } from './keep.js'
-import { appFileHash } from './loaded-hooks.js'
+import { appFileHash, loadedFileHash } from './app-file-hash.js'
 import { resolveFrom } from './app-process.js'
 import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from '../place.js'
@@ -31,31 +30,30 @@ const require = nodeModule.createRequire(import.meta.url)
 ;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 const settings = JSON.parse(process.argv[3]!) as ChildSettings
 
-// The loader hooks report each module's URL and content hash.
+// Each module the app loads, by URL, with its content hash (app-file-hash.ts).
 const loaded = new Map<string, string | null>()
 const report = (url: string, hash: string | null): void => { loaded.set(url, hash) }
-/** Takes the reports the hooks' thread has sent and this thread has not heard yet: none where the hooks run in this thread. */
+/** When the boot began to load the app (Date.now()). */
+let bootStartedAt = Infinity
+/** Takes the modules loaded that have not been reported yet: none where hooks report each as it loads. */
 let takeReports = (): void => {}
-// Node ≥ 22.15: hooks in this thread, which see require() too. Node 20's hooks run in a thread of
-// their own, whose start and messages cost ~47 ms of a boot's import (measured).
+// Node ≥ 22.15: module hooks in this thread, which see require() too. Before, hooks run in a
+// thread of their own, whose start and messages cost ~38 ms of every boot (Node 20, measured): the
+// ES modules loaded are read from the loader's own cache once the app has booted (the child is
+// forked with --expose-internals there, spawn-child.ts), and hashed then, as of the boot's start.
 const { registerHooks } = nodeModule as { registerHooks?: (hooks: { load: (url: string, context: unknown, nextLoad: (url: string, context: unknown) => unknown) => unknown }) => unknown }
 if (registerHooks !== undefined) {
   registerHooks({
     load (url, context, nextLoad) {
-      report(url, appFileHash(url)) // read before the loader reads it, as in loaded-hooks.ts
+      report(url, appFileHash(url))
       return nextLoad(url, context)
     }
   })
 } else {
-  const { port1, port2 } = new MessageChannel()
-  port1.on('message', ([url, hash]: [string, string | null]) => { report(url, hash) })
-  port1.unref()
-  // The hooks post a module's report before they load it, so every module this thread has seen
-  // loaded has its report queued on the port by then: taken at once, with no round trip.
+  const { loadCache } = (require('internal/modules/esm/loader') as { getOrInitializeCascadedLoader: () => { loadCache: Map<string, unknown> } }).getOrInitializeCascadedLoader()
   takeReports = () => {
-    for (let received = receiveMessageOnPort(port1); received !== undefined; received = receiveMessageOnPort(port1)) report(...received.message as [string, string | null])
+    for (const url of loadCache.keys()) if (!loaded.has(url)) report(url, loadedFileHash(url, bootStartedAt))
   }
-  nodeModule.register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
 }
 
 // What the app writes into its own directory as it boots: announced as it happens, hashed once booted.
@@ -93,6 +91,7 @@ let keepers = new Map<string, Keeper>()
 let onRestore: ((state: Kept) => void) | undefined
 
 async function boot (entry: string): Promise<void> {
+  bootStartedAt = Date.now()
   writes.start()
   keepers = collectKeepers()
   try {
