@@ -106,6 +106,24 @@ t.test('serves the app with the client; a route edit is one reload, the new code
   t.notOk(closed, 'the browser\'s socket never dropped')
 })
 
+t.test('each edit boots one version: the save that asked for it never makes it boot twice', async t => {
+  const log = join(mkdtempSync(join(tmpdir(), 'dev-boots-')), 'boots')
+  t.teardown(() => { rmSync(dirname(log), { recursive: true, force: true }) })
+  const dir = app(t, 'one', {
+    'app.js': `import { appendFileSync } from 'node:fs'\nimport root from './routes/root.js'\nappendFileSync(${JSON.stringify(log)}, process.pid + '\\n')\n` +
+      'export default async function app (fastify) { fastify.register(root) }\nexport const options = { logger: false }\n'
+  })
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  for (const body of ['two', 'three']) {
+    const reload = client.next('reload')
+    writeFileSync(join(dir, 'routes', 'root.js'), route(body))
+    await reload
+  }
+  t.match(await text(`${server.url}/`), /<body>three<\/body>/)
+  t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 3, 'the first version, and one for each edit')
+})
+
 t.test('a broken edit shows its error, file and line while the old version answers, its place opens the editor; the fix reloads once', async t => {
   const editor = fakeEditor(t)
   const dir = app(t)

@@ -9,6 +9,7 @@ import * as nodeModule from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import type { BuildErrorInfo } from '../../types/index.js'
 import type { ChildMessage, ChildSettings, Kept, SupervisorMessage } from './messages.js'
@@ -35,12 +36,15 @@ const loaded = new Map<string, string | null>()
 const report = (url: string, hash: string | null): void => { loaded.set(url, hash) }
 /** When the boot began to load the app (Date.now()). */
 let bootStartedAt = Infinity
-/** Takes the modules loaded that have not been reported yet: none where hooks report each as it loads. */
+/** Takes the modules loaded that have not been reported yet: none where hooks in this thread report each as it loads. */
 let takeReports = (): void => {}
 // Node ≥ 22.15: module hooks in this thread, which see require() too. Before, hooks run in a
-// thread of their own, whose start and messages cost ~38 ms of every boot (Node 20, measured): the
-// ES modules loaded are read from the loader's own cache once the app has booted (the child is
-// forked with --expose-internals there, spawn-child.ts), and hashed then, as of the boot's start.
+// thread of their own, whose start costs ~25 ms and whose messages ~11 ms more of a boot (Node 20,
+// measured): a standby starts it while it waits, but the first version boots at once, so it reads
+// the ES modules it loaded from the loader's own cache once it has booted instead (it is forked
+// with --expose-internals, spawn-child.ts), hashed then, as of the boot's start. Not a standby's:
+// its boot begins a few ms after the save that asked for it, which reads as a change since, and
+// every edit booted twice (bench/dev-reload.js, Node 20: 307 ms p50 to serve it against 100).
 const { registerHooks } = nodeModule as { registerHooks?: (hooks: { load: (url: string, context: unknown, nextLoad: (url: string, context: unknown) => unknown) => unknown }) => unknown }
 if (registerHooks !== undefined) {
   registerHooks({
@@ -49,11 +53,21 @@ if (registerHooks !== undefined) {
       return nextLoad(url, context)
     }
   })
-} else {
+} else if (settings.bootsAtOnce) {
   const { loadCache } = (require('internal/modules/esm/loader') as { getOrInitializeCascadedLoader: () => { loadCache: Map<string, unknown> } }).getOrInitializeCascadedLoader()
   takeReports = () => {
     for (const url of loadCache.keys()) if (!loaded.has(url)) report(url, loadedFileHash(url, bootStartedAt))
   }
+} else {
+  const { port1, port2 } = new MessageChannel()
+  port1.on('message', ([url, hash]: [string, string | null]) => { report(url, hash) })
+  port1.unref()
+  // The hooks post a module's report before they load it, so every module this thread has seen
+  // loaded has its report queued on the port by then: taken at once, with no round trip.
+  takeReports = () => {
+    for (let received = receiveMessageOnPort(port1); received !== undefined; received = receiveMessageOnPort(port1)) report(...received.message as [string, string | null])
+  }
+  nodeModule.register(new URL('./loaded-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] })
 }
 
 // What the app writes into its own directory as it boots: announced as it happens, hashed once booted.

@@ -10,7 +10,7 @@ import type { AppLogger, ChildMessage, ChildSettings, SupervisorMessage } from '
 import type { SchemaEntries } from './schema-cache.js'
 
 const CHILD = fileURLToPath(builtFile('dev/child.js'))
-/** Where Node has no module hooks in the loading thread, the child reads the ES modules it loaded from the loader's own cache (child.ts). */
+/** Where Node has no module hooks in the loading thread, the first version reads the ES modules it loaded from the loader's own cache (child.ts). */
 const READS_LOADER = 'registerHooks' in nodeModule ? [] : ['--expose-internals']
 
 /** A generation's process; `messages`: those it sent that `next()` has not taken yet. */
@@ -44,7 +44,7 @@ export function spawnChild ({ entry, execArgv, logger, schemas, bootsAtOnce = fa
   // Its own process group: whatever the app starts goes with it. stdout and stderr are the
   // supervisor's own, so every line of the app's logs reaches the terminal, across swaps too.
   const child = fork(CHILD, [entry, JSON.stringify({ logger, bootsAtOnce } satisfies ChildSettings)], {
-    execArgv: [...READS_LOADER, ...execArgv],
+    execArgv: [...(bootsAtOnce ? READS_LOADER : []), ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
     serialization: 'advanced' // what an app keeps across reloads is structured-clone data (keep.ts)
