@@ -13,6 +13,8 @@
 // The app: bench/lib/fastify-app.js (fastify-cli shaped, 50 routes in files of their own, 25 with
 // JSON schemas), written once into a temporary directory. The tools, each on a free loopback port:
 //   ours                 `fastify-livereload dev app.js --port <p> --no-open --no-qr`
+//   ours, no schemas kept  the same, the app's node_modules/.cache removed first (what an earlier
+//                        start kept: the schemas' code; a project's very first start)
 //   fastify start        `fastify start -a 127.0.0.1 -p <p> --options app.js` (fastify-cli 7.x)
 //   fastify start -w     the same with --watch, which restarts on a change as ours does
 //   node --watch         `node --watch server.js`, a standalone server of app.js on PORT (context)
@@ -62,6 +64,8 @@ if (BEFORE !== undefined && !existsSync(BEFORE)) fail(`DEV_START_BEFORE: ${BEFOR
 const dev = (cli, port) => [cli, 'dev', 'app.js', '--port', String(port), '--no-open', '--no-qr']
 const TOOLS = [
   { name: 'ours (`dev`)', args: port => dev(path('../dist/cli.js'), port) },
+  // The schemas' code the last start kept (docs/dev.md) removed first: a project's very first start.
+  { name: 'ours, no schemas kept', args: port => dev(path('../dist/cli.js'), port), prepare: () => { rmSync(join(app.dir, 'node_modules/.cache'), { recursive: true, force: true }) } },
   ...(BEFORE === undefined ? [] : [{ name: 'ours, before', args: port => dev(BEFORE, port) }]),
   { name: 'fastify start', args: port => [FASTIFY_CLI, 'start', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
   { name: 'fastify start --watch', args: port => [FASTIFY_CLI, 'start', '--watch', '-a', '127.0.0.1', '-p', String(port), '--options', 'app.js'] },
@@ -109,6 +113,7 @@ const tail = text => text.replace(ANSI, '').slice(-1500).trimEnd() || '(nothing)
  */
 async function start (tool) {
   const port = await freePort()
+  tool.prepare?.()
   const spawnedAt = now()
   const child = spawn(process.execPath, tool.args(port), {
     cwd: app.dir,
