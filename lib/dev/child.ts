@@ -25,10 +25,6 @@ import { schemaStore, type SchemaStore } from './schema-store.js'
 // A supervisor that exited without closing us: the send fails (EPIPE), and 'disconnect' ends this process.
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = nodeModule.createRequire(import.meta.url)
-// Node ≥ 22.1: V8's compiled code of what this process loads from here on (the app's Fastify, the
-// app) kept on disk from one start to the next, in Node's own cache directory, as the command's
-// (cli/main.ts). Measured in docs/benchmarks.md (the twenty-eighth session).
-;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 const settings = JSON.parse(process.argv[3]!) as ChildSettings
 
 // Each module the app loads, by URL, with its content hash (app-file-hash.ts).
