@@ -5,7 +5,6 @@ import { statSync, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, relative, sep } from 'node:path'
-import { parseUrl } from './validate.js'
 
 /**
  * A path as people read it: relative to `cwd` (with `/` separators) when inside it, `.` for
@@ -13,7 +12,7 @@ import { parseUrl } from './validate.js'
  * is taken as it is; a `file:` URL as its path.
  */
 export function displayPath (path: string, cwd = process.cwd()): string {
-  if (path.startsWith('file://')) path = parseUrl(path)?.pathname ?? path
+  if (path.startsWith('file://') && URL.canParse(path)) path = new URL(path).pathname
   if (!isAbsolute(path)) return path
   const rel = relative(cwd, path)
   if (rel === '') return '.'

@@ -1,6 +1,7 @@
 // fastify-livereload/keep outside the dev server: it checks its arguments and does nothing else.
 import t from 'tap'
-import { collectKeepers, keep, KEEPERS } from '../../lib/dev/keep.js'
+import { keep } from '../../lib/dev/keep.js'
+import { collectKeepers, KEEPERS } from '../../lib/dev/keepers.js'
 
 t.test('outside the dev server, keep() registers nothing; in its child, every keeper by name, the last one of a name winning', async t => {
   t.teardown(() => { delete (globalThis as Record<symbol, unknown>)[KEEPERS] })
