@@ -440,6 +440,22 @@ t.test('before any version started: a 503 page with the client; the fix serves a
   t.match(await text(`${server.url}/`), /<body>up<\/body>/)
 })
 
+t.test('the first version does not parse: its error names the broken module\'s file and line, however many modules it imports after it', async t => {
+  const siblings = Array.from({ length: 25 }, (_, i) => `r${i}`)
+  const dir = app(t, 'one', {
+    'app.js': "import broken from './routes/broken.js'\n" + siblings.map(name => `import ${name} from './routes/${name}.js'\n`).join('') +
+      `export default async function app (fastify) { fastify.register(broken); ${siblings.map(name => `fastify.register(${name})`).join('; ')} }\n`,
+    routes: {
+      'broken.js': "export default async function (fastify) {\n  fastify.get('/', ( }\n",
+      ...Object.fromEntries(siblings.map(name => [`${name}.js`, 'export default async function () {}\n']))
+    }
+  })
+  const server = await start(t, dir)
+  const client = await channelClient(t, server.url)
+  const standing = client.messages.find(message => message.type === 'error') ?? await client.next('error') // replayed after hello, in its frame's tick or later
+  t.match(standing.errors[0], { file: /routes\/broken\.js$/, line: 2 }, 'the standing error, with its place')
+})
+
 t.test('a request that comes while the first version boots waits for it and gets its answer, not the 503 page; the next standby starts once that answer is over', async t => {
   const gate = mkdtempSync(join(tmpdir(), 'dev-first-'))
   t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })

@@ -12,6 +12,16 @@ import { contentHash } from './content-hash.js'
  * within this many ms before that moment, or after it.
  */
 const CLOCK_SLACK_MS = 20
+/**
+ * A stamp in whole seconds comes from a file system that keeps no finer (ext4 with small inodes,
+ * HFS+, FAT's two seconds, some network and FUSE mounts): within this many ms before, it may be since.
+ */
+const WHOLE_SECONDS_SLACK_MS = 2000
+
+/** Whether a file whose ctime is `ctimeMs` may have changed at or after `since` (both Date.now() ms). */
+export function isChangedSince (ctimeMs: number, since: number): boolean {
+  return ctimeMs >= since - (ctimeMs % 1000 === 0 ? WHOLE_SECONDS_SLACK_MS : CLOCK_SLACK_MS)
+}
 
 /**
  * The hash of the app's file at `url` (none for node_modules' or what is not a file), read before
@@ -32,7 +42,7 @@ export function loadedFileHash (url: string, since: number): string | null {
   const file = fileURLToPath(url)
   const hash = contentHash(file) // first, then the time: a change between the two reads as one since
   const changed = statSync(file, { throwIfNoEntry: false })?.ctimeMs ?? Infinity
-  return hash !== null && changed < since - CLOCK_SLACK_MS ? hash : ''
+  return hash === null || isChangedSince(changed, since) ? '' : hash
 }
 
 const isAppFile = (url: string): boolean => url.startsWith('file:') && !url.includes('/node_modules/')

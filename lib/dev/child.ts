@@ -34,6 +34,12 @@ const report = (url: string, hash: string | null): void => { loaded.set(url, has
 let bootStartedAt = Infinity
 /** Takes the modules loaded that have not been reported yet: none where hooks in this thread report each as it loads. */
 let takeReports = (): void => {}
+/**
+ * The modules the loader read and could not make a module of, where it says so (its cache): the
+ * one that does not parse is among them. Elsewhere the hooks saw the modules in the order they
+ * were loaded, and it is among the last.
+ */
+let unparsed = (): string[] => []
 // Node ≥ 22.15: module hooks in this thread, which see require() too. Before, hooks run in a
 // thread of their own, whose start costs ~25 ms and whose messages ~11 ms more of a boot (Node 20,
 // measured): a standby starts it while it waits, but the first version boots at once, so it reads
@@ -50,10 +56,12 @@ if (registerHooks !== undefined) {
     }
   })
 } else if (settings.bootsAtOnce) {
-  const { loadCache } = (require('internal/modules/esm/loader') as { getOrInitializeCascadedLoader: () => { loadCache: Map<string, unknown> } }).getOrInitializeCascadedLoader()
+  const { loadCache } = (require('internal/modules/esm/loader') as { getOrInitializeCascadedLoader: () => { loadCache: Map<string, Record<string, { module?: unknown }>> } }).getOrInitializeCascadedLoader()
   takeReports = () => {
     for (const url of loadCache.keys()) if (!loaded.has(url)) report(url, loadedFileHash(url, bootStartedAt))
   }
+  // Every module a failed boot's graph imports is in the cache, the ones after the broken one too.
+  unparsed = () => [...loadCache].filter(([, jobs]) => Object.values(jobs).some(job => job.module === undefined)).map(([url]) => url)
 } else {
   const { port1, port2 } = new MessageChannel()
   port1.on('message', ([url, hash]: [string, string | null]) => { report(url, hash) })
@@ -294,7 +302,7 @@ const MAX_CHECKED = 20
 function syntaxErrorPlace (entry: string): ReturnType<typeof placeOf> {
   const app = dirname(entry) + sep
   takeReports()
-  const candidates = [...loaded.keys()].reverse().filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
+  const candidates = [...new Set([...unparsed(), ...[...loaded.keys()].reverse()])].filter(url => url.startsWith('file:')).map(url => fileURLToPath(url))
     .filter(file => file.startsWith(app) && !file.includes(`${sep}node_modules${sep}`) && /\.[cm]?js$/.test(file)).slice(0, MAX_CHECKED)
   for (const file of candidates) {
     const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' })

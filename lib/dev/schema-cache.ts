@@ -6,14 +6,15 @@
 // back to the supervisor with `listening`, and the next generation's standby evaluates it before it
 // is asked to boot. A schema, or any option of its compiler, that differs is compiled afresh.
 //
-// The compilers stay Fastify's own: the modules Fastify requires for them (@fastify/ajv-compiler,
-// @fastify/fast-json-stringify-compiler) are wrapped in the require cache, so every path in
-// Fastify (header schemas, $id and shared schemas, an app's own setValidatorCompiler or
-// schemaController, which replace them) runs as without the dev server.
+// The compilers stay Fastify's own: what Fastify's schema controller requires for them
+// (@fastify/ajv-compiler, @fastify/fast-json-stringify-compiler) is wrapped, for that module of
+// Fastify's alone, so every path in Fastify (header schemas, $id and shared schemas, an app's own
+// setValidatorCompiler or schemaController, which replace them) runs as without the dev server,
+// and the app, or those packages' own modules, get the packages as they are.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createRequire, Module } from 'node:module'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 
 /** Standalone code by key (the schema, its place, and its compiler's options and version). */
 export type SchemaEntries = Record<string, string>
@@ -38,14 +39,21 @@ export interface SchemaCache {
 type Compile = (route: { schema: unknown, httpPart?: string, httpStatus?: string, contentType?: string }) => unknown
 type Factory = (externalSchemas: unknown, options?: Record<string, unknown>) => Compile
 
-/** Wraps the schema compilers of the Fastify at `fastifyPath` (a file of its package), for the apps made after. */
+/** Wraps the schema compilers of the Fastify whose main module is at `fastifyPath`, for the apps made after. */
 export function cacheSchemas (fastifyPath: string): SchemaCache {
   const fromFastify = createRequire(fastifyPath)
   const ajvPath = fromFastify.resolve('@fastify/ajv-compiler')
   const fjsPath = fromFastify.resolve('@fastify/fast-json-stringify-compiler')
   const cache: Cache = { fromAjv: createRequire(ajvPath), fromFjs: createRequire(fjsPath), known: new Map(), evaluated: new Map(), used: {}, hasCompiled: false }
-  const ajvCompiler = wrapLazily(fromFastify, ajvPath, 'AjvCompiler', real => cachingAjvCompiler(cache, ajvPath, real as () => AjvCompiler))
-  const serializerSelector = wrapLazily(fromFastify, fjsPath, 'SerializerSelector', real => cachingSerializerSelector(cache, fjsPath, real as () => () => Factory))
+  // Each loaded when first asked for: a boot that restores every schema never loads them.
+  let ajvCompiler: AjvCompiler | undefined
+  let serializerSelector: (() => Factory) | undefined
+  const realAjvCompiler = (): AjvCompiler => (ajvCompiler ??= fromFastify(ajvPath) as AjvCompiler)
+  const realSerializerSelector = (): () => Factory => (serializerSelector ??= fromFastify(fjsPath) as () => Factory)
+  wrapForFastify(fastifyPath, {
+    '@fastify/ajv-compiler': cachingAjvCompiler(cache, ajvPath, realAjvCompiler),
+    '@fastify/fast-json-stringify-compiler': cachingSerializerSelector(cache, fjsPath, realSerializerSelector)
+  })
 
   return {
     warm (entries) {
@@ -59,8 +67,8 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
       }
     },
     loadCompilers () {
-      ajvCompiler()
-      serializerSelector()
+      realAjvCompiler()
+      realSerializerSelector()
     },
     used: () => cache.used,
     hasCompiled: () => cache.hasCompiled,
@@ -117,6 +125,14 @@ function store (cache: Cache, key: string, code: string): void {
 
 type AjvCompiler = ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvReference: symbol }
 
+/**
+ * Code Ajv wrote that does not stand alone: a `format` (@fastify/ajv-compiler's Ajv has
+ * ajv-formats, whose code option reaches Ajv as a plain object: the code reads the format from
+ * `{"_items":[…]}.date`, undefined, and a custom format's function is not in ajv-formats at all).
+ * Such a validator is compiled each time, as without the cache.
+ */
+const NOT_STANDALONE = /ajv-formats|"_items":/
+
 /** @fastify/ajv-compiler's function (the module at `ajvPath`, loaded by `real`) with its compiler caching. */
 function cachingAjvCompiler (cache: Cache, ajvPath: string, real: () => AjvCompiler): (opts?: { jtdSerializer?: boolean }) => Factory {
   return function CachingAjvCompiler (opts) {
@@ -138,7 +154,8 @@ function cachingAjvCompiler (cache: Cache, ajvPath: string, real: () => AjvCompi
         const validate = compile(route)
         try {
           const standaloneCode = (cache.fromAjv('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default
-          if (key !== null) store(cache, key, standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[real().AjvReference]!.ajv, validate))
+          const code = standaloneCode((compile as unknown as Record<symbol, { ajv: unknown }>)[real().AjvReference]!.ajv, validate)
+          if (key !== null && !NOT_STANDALONE.test(code)) store(cache, key, code)
         } catch {} // a keyword Ajv cannot write out: compiled each time, as without the cache
         return validate
       }
@@ -169,44 +186,19 @@ function cachingSerializerSelector (cache: Cache, fjsPath: string, real: () => (
   }
 }
 
-/** On a wrapper, the module it wraps: a second cache in one process wraps Fastify's own, not the first cache. */
-const ORIGINAL = Symbol('schema-cache original')
-const original = (exports: unknown): unknown => (exports as { [ORIGINAL]?: unknown })[ORIGINAL] ?? exports
-
 /**
- * `wrap(real)`'s function in place of what `require(path)` gives Fastify from now on, without
- * loading the module at `path`: `real` (returned too) loads it when first called, apart from the
- * require cache. The function is the module's `default` and its export `name` too, as the
- * modules' own is; their other exports are read from the module, loaded then.
+ * `wrappers` in place of the packages they name, for Fastify's schema controller only (its module,
+ * beside `fastifyPath`): its requires go through its module's `require` method, which is set on
+ * that module alone. Another cache made after this one in the same process replaces these.
  */
-function wrapLazily (require: NodeJS.Require, path: string, name: string, wrap: (real: () => unknown) => (...args: never[]) => unknown): () => unknown {
-  const before = require.cache[path]
-  let loaded: unknown
-  const real = (): unknown => (loaded ??= before === undefined ? loadApart(require, path) : original(before.exports))
-  const own = Object.assign(wrap(real), { default: undefined as unknown, [name]: undefined as unknown, [ORIGINAL]: undefined as unknown })
-  const exports: unknown = new Proxy(own, {
-    get: (target, key, receiver) => key === ORIGINAL ? real() : Reflect.has(target, key) ? Reflect.get(target, key, receiver) : Reflect.get(real() as object, key),
-    has: (target, key) => Reflect.has(target, key) || Reflect.has(real() as object, key)
-  })
-  own.default = exports // the modules export themselves as `default` and by name too
-  own[name] = exports
-  const module = new Module(path)
-  module.filename = path
-  module.loaded = true
-  module.exports = exports
-  require.cache[path] = module
-  return real
-}
-
-/** The module at `path` loaded by its own code, past the wrapper the require cache holds there (and keeps). */
-function loadApart (require: NodeJS.Require, path: string): unknown {
-  const wrapper = require.cache[path]!
-  delete require.cache[path]
-  try {
-    return require(path)
-  } finally {
-    require.cache[path] = wrapper
-  }
+function wrapForFastify (fastifyPath: string, wrappers: Record<string, unknown>): void {
+  const fromFastify = createRequire(fastifyPath)
+  fromFastify(fastifyPath) // loaded, if it is not yet: its controller with it
+  const controller = fromFastify.cache[join(dirname(fastifyPath), 'lib', 'schema-controller.js')]!
+  const { require } = Object.getPrototypeOf(controller) as { require: (id: string) => unknown }
+  controller.require = function (this: NodeJS.Module, id: string) {
+    return Object.hasOwn(wrappers, id) ? wrappers[id] : require.call(this, id)
+  } as NodeJS.Require
 }
 
 /** The value `module.exports` is set to by the CommonJS `code`. */
@@ -230,7 +222,12 @@ function keyOf (kind: 'v' | 's', parts: unknown[]): string | null {
 function digest (value: unknown): string | null {
   let json: string
   try {
-    json = JSON.stringify(value, (_key, item: unknown) => typeof item === 'function' ? `function ${String(item)}` : item) ?? ''
+    json = JSON.stringify(value, (_key, item: unknown) => {
+      // What JSON would write as {} (a format's RegExp, a Map, a Set): by what they hold.
+      if (typeof item === 'function' || item instanceof RegExp) return `${typeof item} ${String(item)}`
+      if (item instanceof Map || item instanceof Set) return [item.constructor.name, ...item]
+      return item
+    }) ?? ''
   } catch {
     return null
   }

@@ -7,8 +7,8 @@
 // cache (cli/code-cache.ts); NODE_DISABLE_COMPILE_CACHE turns it off as it turns that off. A file
 // written by other compilers' versions is not read.
 import { createHash } from 'node:crypto'
-import { existsSync, lstatSync, readFileSync, type Stats } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type Stats } from 'node:fs'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { SchemaEntries } from './schema-cache.js'
 
@@ -33,13 +33,18 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
   const file = join(dir, `schemas-${createHash('sha256').update(entry).digest('base64url').slice(0, 16)}.json`)
   return {
     read () {
+      let fd: number | undefined
       try {
-        const stats = lstatSync(file)
+        // The file opened, then checked by what was opened: no link followed, and nothing swapped in between.
+        fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
+        const stats = fstatSync(fd)
         if (!stats.isFile() || !isPrivate(stats) || !isPrivate(lstatSync(dir)) || stats.size > MAX_BYTES) return {}
-        const kept = JSON.parse(readFileSync(file, 'utf8')) as { compilers?: unknown, entries?: unknown }
+        const kept = JSON.parse(readFileSync(fd, 'utf8')) as { compilers?: unknown, entries?: unknown }
         return kept.compilers === compilers && isEntries(kept.entries) ? kept.entries : {}
       } catch {
-        return {} // none yet, or not JSON
+        return {} // none yet, a link, or not JSON
+      } finally {
+        if (fd !== undefined) closeSync(fd)
       }
     },
     async write (entries) {
@@ -49,7 +54,9 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
         await mkdir(dir, { recursive: true, mode: 0o700 })
         await writeFile(temporary, JSON.stringify({ compilers, entries }), { mode: 0o600 })
         await rename(temporary, file)
-      } catch {} // read-only, full: the next start compiles, as without the store
+      } catch {
+        await rm(temporary, { force: true }).catch(() => {}) // a disk full: no half-written file left; the next start compiles
+      }
     }
   }
 }
@@ -66,7 +73,7 @@ function nearestModules (dir: string): string | null {
 /** Whether `stats` are a directory's or a file's of this user's (not a link) that no one else may write. */
 function isPrivate (stats: Stats): boolean {
   const uid = process.getuid?.()
-  return !stats.isSymbolicLink() && (uid === undefined || stats.uid === uid) && (stats.mode & 0o022) === 0
+  return !stats.isSymbolicLink() && (uid === undefined || (stats.uid === uid && (stats.mode & 0o022) === 0)) // Windows: no owner, no such modes
 }
 
 function isEntries (value: unknown): value is SchemaEntries {

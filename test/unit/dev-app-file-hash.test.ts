@@ -5,7 +5,7 @@ import { rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
-import { appFileHash, loadedFileHash } from '../../lib/dev/app-file-hash.js'
+import { appFileHash, isChangedSince, loadedFileHash } from '../../lib/dev/app-file-hash.js'
 import { contentHash } from '../../lib/dev/content-hash.js'
 import { fixture } from '../helpers/fixture.js'
 
@@ -32,4 +32,17 @@ t.test('a file unchanged since the boot began: its hash; changed since, or gone:
   t.equal(loadedFileHash(url('b.js'), began), '', 'its ctime says when, whatever its mtime')
   rmSync(join(dir, 'c.js'))
   t.equal(loadedFileHash(url('c.js'), began), '')
+})
+
+t.test('changed since: the kernel\'s coarse clock allowed for, and a file system that keeps whole seconds', async t => {
+  const since = 1_800_000_000_500 // Date.now() of a boot's start, half a second past
+  for (const [ctime, changed, why] of [
+    [since + 5, true, 'after'],
+    [since - 4, true, 'a tick before: the coarse clock may be behind'],
+    [since - 19.5, true, 'within 20 ms before'],
+    [since - 25, false, 'well before'],
+    [since - 500, true, 'whole seconds: the second the boot began in'],
+    [since - 1500, true, 'whole seconds: the one before (FAT keeps two)'],
+    [since - 3500, false, 'whole seconds, long before']
+  ] as const) t.equal(isChangedSince(ctime, since), changed, why)
 })

@@ -3,6 +3,7 @@
 // Each cacheSchemas() below stands for a new generation's process (a fresh cache, warmed with what
 // the one before used).
 import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import { cacheSchemas, type SchemaEntries } from '../../lib/dev/schema-cache.js'
@@ -102,4 +103,48 @@ t.test('a keyword Ajv cannot write out as code is compiled every time, and still
     await fastify.close()
     t.same(cache.used(), {}, 'nothing kept')
   }
+})
+
+t.test('formats: Ajv\'s code for one does not stand alone, so it is compiled every time; a pattern\'s is kept, and known by its source', async t => {
+  const make = (code: RegExp): FastifyInstance => {
+    const fastify = Fastify({ logger: false, ajv: { customOptions: { formats: { even: (value: string) => Number(value) % 2 === 0, code } } } as never })
+    for (const format of ['even', 'date', 'code']) fastify.get(`/${format}/:id`, { schema: { params: { type: 'object', properties: { id: { type: 'string', format } } } } }, async request => request.params)
+    return fastify
+  }
+  const answersOf = async (fastify: FastifyInstance): Promise<number[]> => {
+    const all = []
+    for (const url of ['/even/4', '/even/3', '/date/2026-11-30', '/date/soon', '/code/abc', '/code/123']) all.push((await fastify.inject(url)).statusCode)
+    await fastify.close()
+    return all
+  }
+  let entries: SchemaEntries = {}
+  for (let generation = 0; generation < 2; generation++) {
+    const cache = cacheSchemas(FASTIFY)
+    cache.warm(entries)
+    t.same(await answersOf(make(/^[a-z]+$/)), [200, 400, 200, 400, 200, 400], `generation ${generation + 1}: every format holds`)
+    entries = cache.used()
+    t.equal(Object.keys(entries).length, 1, 'the pattern\'s validator kept, not the others')
+  }
+  const changed = cacheSchemas(FASTIFY)
+  changed.warm(entries)
+  t.same((await answersOf(make(/^[0-9]+$/))).slice(4), [400, 200], 'another pattern: compiled afresh')
+})
+
+t.test('the compilers\' packages, to anyone but Fastify\'s schema controller, are as they are: their other exports, their standalone mode', async t => {
+  cacheSchemas(FASTIFY)
+  const fromFastify = createRequire(FASTIFY)
+  const ajvCompiler = fromFastify('@fastify/ajv-compiler') as Record<string, unknown>
+  t.equal(typeof ajvCompiler.StandaloneValidator, 'function')
+  t.ok(Object.keys(ajvCompiler).includes('AjvReference'))
+  const imported = await import(pathToFileURL(fromFastify.resolve('@fastify/fast-json-stringify-compiler')).href) as Record<string, unknown>
+  t.equal(typeof imported.StandaloneSerializer, 'function', 'a named export of an ES module\'s import')
+  // An app that writes its own standalone validators (Fastify's precompiled schemas), as without the dev server.
+  const stored: string[] = []
+  const StandaloneValidator = fromFastify('@fastify/ajv-compiler/standalone') as (options: object) => unknown
+  const fastify = Fastify({ logger: false, schemaController: { compilersFactory: { buildValidator: StandaloneValidator({ readMode: false, storeFunction: (_route: unknown, code: string) => { stored.push(code) } }) } } as never })
+  fastify.get('/n/:n', { schema: { params: { type: 'object', properties: { n: { type: 'integer' } } } } }, async request => request.params)
+  t.equal((await fastify.inject('/n/4')).body, '{"n":4}')
+  t.equal((await fastify.inject('/n/x')).statusCode, 400)
+  t.not(stored.length, 0, 'its storeFunction given the code')
+  await fastify.close()
 })

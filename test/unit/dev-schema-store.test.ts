@@ -1,7 +1,7 @@
 // The schemas' code kept on disk between starts of the dev server (lib/dev/schema-store.ts): read
 // back only for the compilers that wrote it, from the nearest node_modules above the app; anything
 // else found there (no file, not JSON, not entries, too large) reads as nothing.
-import { chmodSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { schemaStore } from '../../lib/dev/schema-store.js'
@@ -72,9 +72,19 @@ t.test('a file that is not what a start writes reads as nothing', async t => {
   t.same(store.read(), {}, 'too large')
 })
 
-t.test('a store that cannot be written leaves the start as it was', async t => {
+t.test('a store that cannot be written leaves the start as it was, and no file behind', async t => {
   const dir = fixture(t, { node_modules: { '.cache': '' }, 'app.js': '' }) // .cache a file: no directory there
   const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
   await store.write(ENTRIES)
   t.same(store.read(), {})
+  // Written, but not renamed into place (a directory is there): the temporary file goes.
+  const other = fixture(t, { node_modules: {}, 'app.js': '' })
+  const second = schemaStore(join(other, 'app.js'), COMPILERS)!
+  await second.write(ENTRIES)
+  const cache = join(other, 'node_modules/.cache/fastify-livereload')
+  const name = readdirSync(cache)[0]!
+  rmSync(join(cache, name))
+  mkdirSync(join(cache, name, 'in-the-way'), { recursive: true })
+  await second.write(ENTRIES)
+  t.same(readdirSync(cache), [name], 'no temporary file left')
 })
