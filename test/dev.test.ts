@@ -620,6 +620,17 @@ t.test('@fastify/autoload: a new route file in a new directory at any depth, or 
   t.match((await guarded(error, 'the broken route\'s error')).errors[0], { message: /^Unexpected token '\}'$/, file: /routes\/blog\/posts\/index\.js$/, line: 2 }, 'the message once, the place the route\'s')
 })
 
+t.test(`a TypeScript app whose routes @fastify/autoload loads (fastify-cli's TypeScript template) ${stripsTypes ? 'on Node\'s own type stripping' : 'through tsx'}`, async t => {
+  const dir = app(t, 'one', {
+    'app.ts': "import autoload from '@fastify/autoload'\nimport { fileURLToPath } from 'node:url'\n" +
+      "export default async function app (fastify: any): Promise<void> {\n  await fastify.register(autoload, { dir: fileURLToPath(new URL('./routes', import.meta.url)) })\n}\n",
+    routes: { 'root.ts': "export default async function (fastify: any): Promise<void> {\n  fastify.get('/', async (): Promise<string> => 'typed')\n}\n" }
+  })
+  const server = await dev({ entry: join(dir, 'app.ts'), port: 0 })
+  t.teardown(() => server.close())
+  t.equal(await text(`${server.url}/`), 'typed')
+})
+
 t.test('the app sees the Host browsers use, so its absolute URLs point at the dev server; a redirect to a URL that does not parse is passed on', async t => {
   const dir = app(t, 'one', {
     'app.js': "export default async function app (fastify) {\n  fastify.get('/where', async request => request.headers.host)\n  fastify.get('/go', async (request, reply) => reply.redirect(request.query.next))\n}\n"

@@ -26,6 +26,9 @@ import { schemaStore, type SchemaStore } from './schema-store.js'
 const send = (message: ChildMessage): void => { process.send?.(message, undefined, undefined, () => {}) }
 const require = nodeModule.createRequire(import.meta.url)
 const settings = JSON.parse(process.argv[3]!) as ChildSettings
+// @fastify/autoload loads a directory's .ts files only where it sees a TypeScript loader, and it
+// does not see tsx given as --import (Node 20): it is told, as its README says to.
+if (/\.[cm]?ts$/.test(process.argv[2]!)) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
 // Each module the app loads, by URL, with its content hash (app-file-hash.ts).
 const loaded = new Map<string, string | null>()
