@@ -58,6 +58,7 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
   return {
     warm (entries) {
       for (const [key, code] of Object.entries(entries)) {
+        if (NOT_STANDALONE.test(code)) continue // kept by a version before this check: compiled afresh
         cache.known.set(key, code)
         try {
           cache.evaluated.set(key, evaluate(code, key.startsWith('v') ? cache.fromAjv : cache.fromFjs))
@@ -170,7 +171,8 @@ function cachingSerializerSelector (cache: Cache, fjsPath: string, real: () => (
     const compiler = (): Factory => (factory ??= real()())
     return (externalSchemas, options = {}) => {
       const base = digest(['s', fjsPath, externalSchemas, options])
-      if (base === null) return compiler()(externalSchemas, options)
+      // Its standalone code holds the options as JSON: a format's RegExp or function in them (`ajv.formats`) would be lost.
+      if (base === null || !holdsOnlyJson(options)) return compiler()(externalSchemas, options)
       // fast-json-stringify's standalone mode gives the serializer's module code instead of the function.
       let compile: Compile | undefined
       return route => {
@@ -199,6 +201,13 @@ function wrapForFastify (fastifyPath: string, wrappers: Record<string, unknown>)
   controller.require = function (this: NodeJS.Module, id: string) {
     return Object.hasOwn(wrappers, id) ? wrappers[id] : require.call(this, id)
   } as NodeJS.Require
+}
+
+/** Whether `value` is what JSON holds as it is: no function, RegExp, Map, class instance… at any depth. */
+function holdsOnlyJson (value: unknown): boolean {
+  if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value)) return true
+  if (Array.isArray(value)) return value.every(holdsOnlyJson)
+  return typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(holdsOnlyJson)
 }
 
 /** The value `module.exports` is set to by the CommonJS `code`. */

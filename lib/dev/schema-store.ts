@@ -8,7 +8,7 @@
 // written by other compilers' versions is not read.
 import { createHash } from 'node:crypto'
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type Stats } from 'node:fs'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { SchemaEntries } from './schema-cache.js'
 
@@ -36,7 +36,7 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
       let fd: number | undefined
       try {
         // The file opened, then checked by what was opened: no link followed, and nothing swapped in between.
-        fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
+        fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)) // a FIFO there does not wait for a writer
         const stats = fstatSync(fd)
         if (!stats.isFile() || !isPrivate(stats) || !isPrivate(lstatSync(dir)) || stats.size > MAX_BYTES) return {}
         const kept = JSON.parse(readFileSync(fd, 'utf8')) as { compilers?: unknown, entries?: unknown }
@@ -52,7 +52,8 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
       const temporary = `${file}.${process.pid}`
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 })
-        await writeFile(temporary, JSON.stringify({ compilers, entries }), { mode: 0o600 })
+        if (!isPrivate(await lstat(dir))) return // made by someone else: a link there could point anywhere
+        await writeFile(temporary, JSON.stringify({ compilers, entries }), { flag: 'wx', mode: 0o600 })
         await rename(temporary, file)
       } catch {
         await rm(temporary, { force: true }).catch(() => {}) // a disk full: no half-written file left; the next start compiles

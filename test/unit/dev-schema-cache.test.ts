@@ -148,3 +148,22 @@ t.test('the compilers\' packages, to anyone but Fastify\'s schema controller, ar
   t.not(stored.length, 0, 'its storeFunction given the code')
   await fastify.close()
 })
+
+t.test('a serializer whose options hold what JSON cannot (a format\'s RegExp for anyOf) is compiled every time, and answers', async t => {
+  for (let generation = 0; generation < 2; generation++) {
+    const cache = cacheSchemas(FASTIFY)
+    const fastify = Fastify({ logger: false, serializerOpts: { ajv: { formats: { digits: /^[0-9]+$/ } } } as never })
+    fastify.get('/v', { schema: { response: { 200: { type: 'object', properties: { v: { anyOf: [{ type: 'string', format: 'digits' }, { type: 'boolean' }] } } } } } }, async () => ({ v: '12' }))
+    const res = await fastify.inject('/v')
+    t.equal(`${res.statusCode} ${res.body}`, '200 {"v":"12"}', `generation ${generation + 1}`)
+    await fastify.close()
+    t.same(cache.used(), {}, 'nothing kept')
+  }
+})
+
+t.test('code kept before a check that it stands alone is not run: it is compiled afresh when asked for', async t => {
+  const cache = cacheSchemas(FASTIFY)
+  const flag = Symbol.for('fastify-livereload.test.evaluated')
+  cache.warm({ vKept: 'globalThis[Symbol.for(\'fastify-livereload.test.evaluated\')] = true; module.exports = {"_items":["require(\\"ajv-formats/dist/formats\\")."]}.date' })
+  t.equal((globalThis as Record<symbol, unknown>)[flag], undefined)
+})

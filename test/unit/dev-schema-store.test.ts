@@ -1,6 +1,7 @@
 // The schemas' code kept on disk between starts of the dev server (lib/dev/schema-store.ts): read
 // back only for the compilers that wrote it, from the nearest node_modules above the app; anything
 // else found there (no file, not JSON, not entries, too large) reads as nothing.
+import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -87,4 +88,19 @@ t.test('a store that cannot be written leaves the start as it was, and no file b
   mkdirSync(join(cache, name, 'in-the-way'), { recursive: true })
   await second.write(ENTRIES)
   t.same(readdirSync(cache), [name], 'no temporary file left')
+})
+
+t.test('a FIFO where the file would be: read at once, as nothing; a directory others made and may write: nothing written there', async t => {
+  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
+  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
+  await store.write(ENTRIES)
+  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
+  const file = join(cache, readdirSync(cache)[0]!)
+  rmSync(file)
+  execFileSync('mkfifo', ['-m', '600', file])
+  t.same(store.read(), {}, 'no writer waited for')
+  rmSync(file)
+  chmodSync(cache, 0o777)
+  await store.write(ENTRIES)
+  t.same(readdirSync(cache), [], 'nothing written')
 })
