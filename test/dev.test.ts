@@ -47,6 +47,31 @@ function app (t: Test, body = 'one', files: Record<string, unknown> = {}): strin
   } as Files)
 }
 
+/**
+ * An app (app() with 'first') whose every boot, once app.js and routes/root.js are loaded, writes
+ * its process's pid to `marker` (outside the app's directory, which the dev server watches) and
+ * holds until that process gets SIGUSR2; `more`: the rest of its plugin's body.
+ */
+function gatedApp (t: Test, more = ''): { dir: string, marker: string } {
+  const gate = mkdtempSync(join(tmpdir(), 'dev-gate-'))
+  t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
+  const marker = join(gate, 'booting')
+  const dir = app(t, 'first', {
+    'app.js': `import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import root from './routes/root.js'
+export default async function app (fastify) {
+  const go = once(process, 'SIGUSR2')
+  writeFileSync(${JSON.stringify(marker)}, String(process.pid))
+  await go
+  fastify.register(root)
+${more}}
+export const options = { logger: false }
+`
+  })
+  return { dir, marker }
+}
+
 async function start (t: Test, dir: string, options = {}): Promise<DevServer> {
   const server = await dev({ entry: join(dir, 'app.js'), port: 0, ...options })
   t.teardown(() => server.close())
@@ -457,21 +482,9 @@ t.test('the first version does not parse: its error names the broken module\'s f
 })
 
 t.test('a request that comes while the first version boots waits for it and gets its answer, not the 503 page; the next standby starts once that answer is over', async t => {
-  const gate = mkdtempSync(join(tmpdir(), 'dev-first-'))
-  t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
-  const marker = join(gate, 'booting')
   // The first version's boot holds until the test lets it go, once a request has reached the
   // supervisor; /slow sends its headers, then holds its end until the test lets it go again.
-  const dir = app(t, 'first', {
-    'app.js': `import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
-import root from './routes/root.js'
-export default async function app (fastify) {
-  const go = once(process, 'SIGUSR2')
-  writeFileSync(${JSON.stringify(marker)}, String(process.pid))
-  await go
-  fastify.register(root)
-  fastify.get('/slow', async (request, reply) => {
+  const { dir, marker } = gatedApp(t, `  fastify.get('/slow', async (request, reply) => {
     reply.hijack()
     const end = once(process, 'SIGUSR2')
     reply.raw.writeHead(200, { 'content-type': 'application/json' })
@@ -479,10 +492,7 @@ export default async function app (fastify) {
     await end
     reply.raw.end('"first"}')
   })
-}
-export const options = { logger: false }
-`
-  })
+`)
   let arrived!: () => void
   const hasArrived = new Promise<void>(resolve => { arrived = resolve })
   let bound!: (port: number) => void
@@ -517,23 +527,7 @@ export const options = { logger: false }
 })
 
 t.test('a module saved after the first version loaded it, before it listens: that version boots again before it serves', async t => {
-  const gate = mkdtempSync(join(tmpdir(), 'dev-stale-'))
-  t.teardown(() => { rmSync(gate, { recursive: true, force: true }) })
-  const marker = join(gate, 'booting')
-  // Each boot holds, once app.js and routes/root.js are loaded, until the test lets it go.
-  const dir = app(t, 'first', {
-    'app.js': `import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
-import root from './routes/root.js'
-export default async function app (fastify) {
-  const go = once(process, 'SIGUSR2')
-  writeFileSync(${JSON.stringify(marker)}, String(process.pid))
-  await go
-  fastify.register(root)
-}
-export const options = { logger: false }
-`
-  })
+  const { dir, marker } = gatedApp(t) // each boot holds, once app.js and routes/root.js are loaded, until the test lets it go
   const starting = dev({ entry: join(dir, 'app.js'), port: 0 })
   t.teardown(async () => { await (await starting).close() })
   const booting = async (other: number): Promise<number> => {

@@ -3,13 +3,22 @@
 // else found there (no file, not JSON, not entries, too large) reads as nothing.
 import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import t from 'tap'
-import { schemaStore } from '../../lib/dev/schema-store.js'
+import { basename, join } from 'node:path'
+import t, { type Test } from 'tap'
+import { schemaStore, type SchemaStore } from '../../lib/dev/schema-store.js'
 import { fixture } from '../helpers/fixture.js'
 
 const COMPILERS = '@fastify/ajv-compiler@4.0.0 ajv@8.0.0'
 const ENTRIES = { vKey: 'module.exports = () => true', sKey: 'module.exports = () => "{}"' }
+
+/** A store of an app of its own, written once: the store, its directory and its file. */
+async function written (t: Test): Promise<{ store: SchemaStore, cache: string, file: string }> {
+  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
+  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
+  await store.write(ENTRIES)
+  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
+  return { store, cache, file: join(cache, readdirSync(cache)[0]!) }
+}
 
 t.test('what one start wrote, the next reads, for the same compilers and entry only', async t => {
   const dir = fixture(t, { node_modules: {}, src: { 'app.js': '' }, other: { 'app.js': '' } })
@@ -35,11 +44,7 @@ t.test('no node_modules above the app, or caches of compiled code turned off: no
 })
 
 t.test('code someone else could have written is not read: a file or a directory others may write, a link', async t => {
-  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
-  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
-  await store.write(ENTRIES)
-  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
-  const file = join(cache, readdirSync(cache)[0]!)
+  const { store, cache, file } = await written(t)
   t.same(store.read(), ENTRIES, 'as written: the file 0600 in a directory 0700')
   chmodSync(file, 0o666)
   t.same(store.read(), {}, 'a file others may write')
@@ -53,12 +58,7 @@ t.test('code someone else could have written is not read: a file or a directory 
 })
 
 t.test('a file that is not what a start writes reads as nothing', async t => {
-  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
-  const entry = join(dir, 'app.js')
-  const store = schemaStore(entry, COMPILERS)!
-  await store.write(ENTRIES)
-  const [name] = readdirSync(join(dir, 'node_modules/.cache/fastify-livereload'))
-  const file = join(dir, 'node_modules/.cache/fastify-livereload', name!)
+  const { store, file } = await written(t)
   for (const [content, why] of [
     ['{ "compilers": ', 'not JSON'],
     ['[]', 'not an object'],
@@ -79,23 +79,15 @@ t.test('a store that cannot be written leaves the start as it was, and no file b
   await store.write(ENTRIES)
   t.same(store.read(), {})
   // Written, but not renamed into place (a directory is there): the temporary file goes.
-  const other = fixture(t, { node_modules: {}, 'app.js': '' })
-  const second = schemaStore(join(other, 'app.js'), COMPILERS)!
-  await second.write(ENTRIES)
-  const cache = join(other, 'node_modules/.cache/fastify-livereload')
-  const name = readdirSync(cache)[0]!
-  rmSync(join(cache, name))
-  mkdirSync(join(cache, name, 'in-the-way'), { recursive: true })
-  await second.write(ENTRIES)
-  t.same(readdirSync(cache), [name], 'no temporary file left')
+  const second = await written(t)
+  rmSync(second.file)
+  mkdirSync(join(second.file, 'in-the-way'), { recursive: true })
+  await second.store.write(ENTRIES)
+  t.same(readdirSync(second.cache), [basename(second.file)], 'no temporary file left')
 })
 
 t.test('a FIFO where the file would be: read at once, as nothing; a directory others made and may write: nothing written there', async t => {
-  const dir = fixture(t, { node_modules: {}, 'app.js': '' })
-  const store = schemaStore(join(dir, 'app.js'), COMPILERS)!
-  await store.write(ENTRIES)
-  const cache = join(dir, 'node_modules/.cache/fastify-livereload')
-  const file = join(cache, readdirSync(cache)[0]!)
+  const { store, cache, file } = await written(t)
   rmSync(file)
   execFileSync('mkfifo', ['-m', '600', file])
   t.same(store.read(), {}, 'no writer waited for')
