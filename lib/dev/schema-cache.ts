@@ -58,7 +58,6 @@ export function cacheSchemas (fastifyPath: string): SchemaCache {
   return {
     warm (entries) {
       for (const [key, code] of Object.entries(entries)) {
-        if (NOT_STANDALONE.test(code)) continue // kept by a version before this check: compiled afresh
         cache.known.set(key, code)
         try {
           cache.evaluated.set(key, evaluate(code, key.startsWith('v') ? cache.fromAjv : cache.fromFjs))
@@ -130,7 +129,8 @@ type AjvCompiler = ((opts?: { jtdSerializer?: boolean }) => Factory) & { AjvRefe
  * Code Ajv wrote that does not stand alone: a `format` (@fastify/ajv-compiler's Ajv has
  * ajv-formats, whose code option reaches Ajv as a plain object: the code reads the format from
  * `{"_items":[…]}.date`, undefined, and a custom format's function is not in ajv-formats at all).
- * Such a validator is compiled each time, as without the cache.
+ * Such a validator is compiled each time, as without the cache (schema-store.ts reads no file kept
+ * before this rule).
  */
 const NOT_STANDALONE = /ajv-formats|"_items":/
 

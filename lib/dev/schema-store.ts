@@ -5,7 +5,7 @@
 // and AVA keep theirs), one file per app entry. It is code the versions run, so it is read only
 // from a directory and a file of this user's that no one else may write, as the command's code
 // cache (cli/code-cache.ts); NODE_DISABLE_COMPILE_CACHE turns it off as it turns that off. A file
-// written by other compilers' versions is not read.
+// written by other compilers' versions, or by other rules of what may be kept, is not read.
 import { createHash } from 'node:crypto'
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, type Stats } from 'node:fs'
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises'
@@ -14,9 +14,14 @@ import type { SchemaEntries } from './schema-cache.js'
 
 /** A file larger than this is not read: the code of thousands of schemas, or not ours. */
 const MAX_BYTES = 16 * 1024 * 1024
+/**
+ * What may be kept, by this code's rules (schema-cache.ts): a file kept by other rules is not read.
+ * 2: no validator that reads a format from ajv-formats (it answered 500 once restored).
+ */
+const FORMAT = 2
 
 export interface SchemaStore {
-  /** What the last start kept, for these compilers; none when there is no file, or it is not for them. */
+  /** What the last start kept, for these compilers; none when there is no file, or it is not for them or these rules. */
   read (): SchemaEntries
   /** Keeps `entries` for the next start; settles once written, or once the write failed (left alone: the next start compiles). */
   write (entries: SchemaEntries): Promise<void>
@@ -39,8 +44,8 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
         fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)) // a FIFO there does not wait for a writer
         const stats = fstatSync(fd)
         if (!stats.isFile() || !isPrivate(stats) || !isPrivate(lstatSync(dir)) || stats.size > MAX_BYTES) return {}
-        const kept = JSON.parse(readFileSync(fd, 'utf8')) as { compilers?: unknown, entries?: unknown }
-        return kept.compilers === compilers && isEntries(kept.entries) ? kept.entries : {}
+        const kept = JSON.parse(readFileSync(fd, 'utf8')) as { format?: unknown, compilers?: unknown, entries?: unknown }
+        return kept.format === FORMAT && kept.compilers === compilers && isEntries(kept.entries) ? kept.entries : {}
       } catch {
         return {} // none yet, a link, or not JSON
       } finally {
@@ -53,7 +58,7 @@ export function schemaStore (entry: string, compilers: string): SchemaStore | nu
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 })
         if (!isPrivate(await lstat(dir))) return // made by someone else: a link there could point anywhere
-        await writeFile(temporary, JSON.stringify({ compilers, entries }), { flag: 'wx', mode: 0o600 })
+        await writeFile(temporary, JSON.stringify({ format: FORMAT, compilers, entries }), { flag: 'wx', mode: 0o600 })
         await rename(temporary, file)
       } catch {
         await rm(temporary, { force: true }).catch(() => {}) // a disk full: no half-written file left; the next start compiles

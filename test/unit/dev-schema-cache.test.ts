@@ -160,10 +160,3 @@ t.test('a serializer whose options hold what JSON cannot (a format\'s RegExp for
     t.same(cache.used(), {}, 'nothing kept')
   }
 })
-
-t.test('code kept before a check that it stands alone is not run: it is compiled afresh when asked for', async t => {
-  const cache = cacheSchemas(FASTIFY)
-  const flag = Symbol.for('fastify-livereload.test.evaluated')
-  cache.warm({ vKept: 'globalThis[Symbol.for(\'fastify-livereload.test.evaluated\')] = true; module.exports = {"_items":["require(\\"ajv-formats/dist/formats\\")."]}.date' })
-  t.equal((globalThis as Record<symbol, unknown>)[flag], undefined)
-})

@@ -2,7 +2,7 @@
 // back only for the compilers that wrote it, from the nearest node_modules above the app; anything
 // else found there (no file, not JSON, not entries, too large) reads as nothing.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { schemaStore, type SchemaStore } from '../../lib/dev/schema-store.js'
@@ -30,6 +30,12 @@ t.test('what one start wrote, the next reads, for the same compilers and entry o
   t.same(schemaStore(entry, COMPILERS)?.read(), ENTRIES)
   t.same(readdirSync(join(dir, 'node_modules/.cache/fastify-livereload')).length, 1, 'one file, no temporary one left')
   t.same(schemaStore(entry, '@fastify/ajv-compiler@4.0.1 ajv@8.0.0')?.read(), {}, 'code another version wrote is not read')
+  const [name] = readdirSync(join(dir, 'node_modules/.cache/fastify-livereload'))
+  const file = join(dir, 'node_modules/.cache/fastify-livereload', name!)
+  const written = readFileSync(file, 'utf8')
+  writeFileSync(file, JSON.stringify({ compilers: COMPILERS, entries: ENTRIES })) // as the first store wrote it, before a format's code was left out
+  t.same(store.read(), {}, 'code kept by other rules of what may be kept is not read')
+  writeFileSync(file, written)
   t.same(schemaStore(join(dir, 'other/app.js'), COMPILERS)?.read(), {}, 'each entry its own file')
   await store.write({ vKey: ENTRIES.vKey })
   t.same(store.read(), { vKey: ENTRIES.vKey }, 'replaced whole')
