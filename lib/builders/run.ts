@@ -173,8 +173,9 @@ function onLine (watching: Watching, raw: string): void {
   }
   const rebuild = watching.current ?? begin(watching)
   push(rebuild, line, watching.state.maxOutput)
-  // Any line of a rebuild that says it failed, the one that begins or ends it too (`compiled with 1 error in …`).
-  if (watching.state.patterns.errors.test(line)) rebuild.hasError = true
+  // Any line of a rebuild that says it failed, the one that begins or ends it too (`compiled with 1 error in …`):
+  // lineKind tested the others already.
+  if (kind === 'error' || (kind !== null && watching.state.patterns.errors.test(line))) rebuild.hasError = true
   if (kind === 'ends') {
     watching.deaths = 0
     end(watching, rebuild, null)

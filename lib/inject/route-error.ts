@@ -1,8 +1,7 @@
 // What the page of a 5xx shows of the error behind it (navigation-page.ts): the error a route
 // threw in this process, or the one a dev version sent with its reply (dev/route-errors.ts).
-import { readFileSync } from 'node:fs'
 import type { BuildErrorInfo } from '../../types/index.js'
-import { normalizeErrors } from '../build-errors.js'
+import { codeFrame, normalizeErrors } from '../build-errors.js'
 import { placeOf } from '../place.js'
 
 /**
@@ -15,11 +14,8 @@ export function routeErrorInfo (error: unknown, dir = process.cwd(), cwd = proce
   if (info.file !== undefined || !(error instanceof Error)) return info
   const place = placeOf(error, dir, { anyFrame: false })
   if (place === null) return info
-  let lineText: string | undefined
-  try {
-    lineText = readFileSync(place.file, 'utf8').split(/\r?\n/)[place.line - 1]
-  } catch {} // gone since: the place without its frame
-  const [located] = normalizeErrors({ message: info.message, location: { file: place.file, line: place.line, column: place.column - 1, lineText } }, cwd) as [BuildErrorInfo]
+  // A file gone since: the place without its frame.
+  const [located] = normalizeErrors({ message: info.message, file: place.file, line: place.line, column: place.column, frame: codeFrame(place.file, place.line, place.column) }, cwd) as [BuildErrorInfo]
   return { ...info, file: located.file, line: located.line, column: located.column, frame: located.frame }
 }
 
