@@ -1,7 +1,7 @@
 // How paths appear in what leaves the process (messages to browsers, logs, stats, build
 // reports): relative to the working directory, or from `~`, so that none carries the layout of
 // the developer's disk or their user name. And the one way lib/ asks what is at a path.
-import { statSync, type Stats } from 'node:fs'
+import { realpathSync, statSync, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, relative, sep } from 'node:path'
@@ -39,6 +39,15 @@ const kindOfStats = (stats: Stats | undefined): Kind => stats === undefined ? 'm
 /** What is at `path` now, links followed: a directory, something else (`file`), or nothing readable. */
 export async function kindOf (path: string): Promise<Kind> {
   return kindOfStats(await stat(path).catch(() => undefined))
+}
+
+/** `path`'s real path (links followed); the path itself while there is none (it does not exist). */
+export function realPathOf (path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path
+  }
 }
 
 /**

@@ -46,8 +46,7 @@ export async function createApp (options: CliOptions, report: Report, certificat
   }
   if (options.run !== null) {
     const { runBuilder } = await import('../builders/run.js')
-    const lines = { ...(options.runBegins === null ? {} : { begins: options.runBegins }), ...(options.runEnds === null ? {} : { ends: options.runEnds }) }
-    plugin.builder = runBuilder(options.run, lines)
+    plugin.builder = runBuilder(options.run, { begins: options.runBegins ?? undefined, ends: options.runEnds ?? undefined }) // undefined: the defaults
     plugin.buildOnStart = false // its first build reloads the pages opened meanwhile: the URL comes first
   }
   if (options.proxy !== null) {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import * as nodeModule from 'node:module'
 import { dirname, resolve, sep } from 'node:path'
-import { readFileSync, realpathSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
@@ -18,6 +18,7 @@ import { appFileHash, loadedFileHash } from './app-file-hash.js'
 import { resolveFrom } from './app-process.js'
 import { trackOwnWrites } from './own-writes.js'
 import { placeOf } from '../place.js'
+import { realPathOf } from '../paths.js'
 import { trackRouteErrors } from './route-errors.js'
 import { cacheSchemas, type SchemaCache, type SchemaEntries } from './schema-cache.js'
 import { schemaStore, type SchemaStore } from './schema-store.js'
@@ -82,12 +83,7 @@ const writes = trackOwnWrites(realDir(process.argv[2]!), path => { send({ type: 
 
 /** The entry's directory by its real path, as the watcher reports paths (and as import.meta.url has it). */
 function realDir (entry: string): string {
-  const dir = dirname(resolve(entry))
-  try {
-    return realpathSync(dir)
-  } catch {
-    return dir // gone: the boot will say so
-  }
+  return realPathOf(dirname(resolve(entry))) // gone: itself, and the boot will say so
 }
 
 // Listening from the start: the schemas come as soon as the process does.

@@ -1,4 +1,5 @@
-import { readFileSync, realpathSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { realPathOf } from '../paths.js'
 
 /**
  * File systems on which inotify only reports changes made through this kernel, so edits made on
@@ -45,7 +46,7 @@ function unescape (field: string): string {
  * theirs waited a turn behind the rest of a start's work before the watcher could begin.
  */
 export function detectPollingReason (path: string, files = { mountinfo: '/proc/self/mountinfo', version: '/proc/version' }): string | null {
-  return pollingReason(attempt(() => realpathSync(path), path), attempt(() => readFileSync(files.mountinfo, 'utf8'), ''), attempt(() => readFileSync(files.version, 'utf8'), ''))
+  return pollingReason(realPathOf(path), attempt(() => readFileSync(files.mountinfo, 'utf8'), ''), attempt(() => readFileSync(files.version, 'utf8'), ''))
 }
 
 function attempt<T> (read: () => T, otherwise: T): T {

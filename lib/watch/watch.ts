@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs'
 import { dirname, relative, resolve, sep } from 'node:path'
 import type watcher from '@parcel/watcher'
 import type { FastifyBaseLogger } from 'fastify'
@@ -11,7 +10,7 @@ import { subscribeResiliently, type Subscribe, type Subscription } from './subsc
 import { inotifyLimitOf } from './inotify-limits.js'
 import { nativeSubscribe } from './native.js'
 import { DEFAULT_IGNORE, ignoredPaths, isDefaultIgnored, withAliases, withOwnOutput, type IgnoreRules } from '../ignore.js'
-import { displayPath, kindOfNow } from '../paths.js'
+import { displayPath, kindOfNow, realPathOf } from '../paths.js'
 import { watchActivity, type Activity, type ActivityHandlers } from './activity.js'
 import type { SweepHandlers } from './poll.js'
 import { realWorld, type World } from '../world.js'
@@ -229,13 +228,4 @@ export function toChanges (dir: string, events: watcher.Event[], regexps: readon
     changes.push({ path: event.path, type: event.type })
   }
   return changes
-}
-
-/** `dir`'s real path (links followed); itself while it does not exist. */
-function realPathOf (dir: string): string {
-  try {
-    return realpathSync(dir)
-  } catch {
-    return dir
-  }
 }
